@@ -1,0 +1,1 @@
+"""Domain logic over rollups: metrics, comparisons, variance, trends, alerts. No Dash here."""

@@ -1,0 +1,1 @@
+"""Database layer: settings, engine and session scope, schema, migrations, rollups."""

@@ -1,0 +1,209 @@
+"""The daily rollups every dashboard reads, rebuilt for exactly the days a batch touched.
+
+Revenue counts on the order's day (net of tax, cancelled orders excluded);
+refunds count on the day they were made; conversions are orders, except for
+touchpoints whose conversion basis is opportunities, where they are won deals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, case, delete, func, literal, select, union_all
+
+from db.schema import (
+    NO_PLACE,
+    DailyProductRollup,
+    DailyRollup,
+    MarketingSpend,
+    OrderLine,
+    Refund,
+    SalesOrder,
+    Touchpoint,
+    Traffic,
+)
+
+# Days per statement: keeps IN lists and each transaction step small.
+DAY_CHUNK = 200
+
+MEASURES = (
+    "gross_revenue",
+    "refunds",
+    "cost",
+    "orders",
+    "cancelled_orders",
+    "units",
+    "new_customers",
+    "visits",
+    "won",
+    "spend",
+)
+
+
+def _zero(name: str):
+    return literal(0).label(name)
+
+
+def _facts(days: list[dt.date]):
+    """One UNION ALL of every fact source, on the rollup key, for the given days."""
+    order = SalesOrder.__table__
+    refund = Refund.__table__
+    traffic = Traffic.__table__
+    spend = MarketingSpend.__table__
+    live = order.c.status != "cancelled"
+
+    def when_live(value):
+        return case((live, value), else_=0)
+
+    orders = select(
+        order.c.order_day.label("day"),
+        order.c.touchpoint_id,
+        func.coalesce(order.c.region_id, NO_PLACE).label("region_id"),
+        func.coalesce(order.c.location_id, NO_PLACE).label("location_id"),
+        when_live(order.c.revenue_base).label("gross_revenue"),
+        _zero("refunds"),
+        when_live(order.c.cost_of_goods_base).label("cost"),
+        when_live(1).label("orders"),
+        case((live, 0), else_=1).label("cancelled_orders"),
+        when_live(order.c.units).label("units"),
+        case((live & order.c.is_new_customer, 1), else_=0).label("new_customers"),
+        _zero("visits"),
+        _zero("won"),
+        _zero("spend"),
+    ).where(order.c.order_day.in_(days))
+    refunds = (
+        select(
+            refund.c.refund_day.label("day"),
+            order.c.touchpoint_id,
+            func.coalesce(order.c.region_id, NO_PLACE),
+            func.coalesce(order.c.location_id, NO_PLACE),
+            _zero("gross_revenue"),
+            refund.c.amount_base.label("refunds"),
+            *(_zero(m) for m in MEASURES[2:]),
+        )
+        .join(order, order.c.id == refund.c.order_id)
+        .where(refund.c.refund_day.in_(days), live)
+    )
+    visits = select(
+        traffic.c.day,
+        traffic.c.touchpoint_id,
+        traffic.c.region_id,
+        traffic.c.location_id,
+        *(_zero(m) for m in MEASURES[:7]),
+        (traffic.c.sessions + traffic.c.footfall + traffic.c.opportunities).label("visits"),
+        traffic.c.opportunities_won.label("won"),
+        _zero("spend"),
+    ).where(traffic.c.day.in_(days))
+    spends = select(
+        spend.c.day,
+        spend.c.touchpoint_id,
+        literal(NO_PLACE),
+        literal(NO_PLACE),
+        *(_zero(m) for m in MEASURES[:9]),
+        spend.c.spend_base.label("spend"),
+    ).where(spend.c.day.in_(days))
+    return union_all(orders, refunds, visits, spends).subquery("facts")
+
+
+def _rollup_select(days: list[dt.date]):
+    facts = _facts(days)
+    touchpoint = Touchpoint.__table__
+    sums = {m: func.sum(facts.c[m]) for m in MEASURES}
+    conversions = case(
+        (touchpoint.c.conversion_basis == "opportunities", sums["won"]), else_=sums["orders"]
+    )
+    return (
+        select(
+            facts.c.day,
+            facts.c.touchpoint_id,
+            facts.c.region_id,
+            facts.c.location_id,
+            *(sums[m] for m in MEASURES if m != "won"),
+            conversions,
+        )
+        .join(touchpoint, touchpoint.c.id == facts.c.touchpoint_id)
+        .group_by(
+            facts.c.day,
+            facts.c.touchpoint_id,
+            facts.c.region_id,
+            facts.c.location_id,
+            touchpoint.c.conversion_basis,
+        )
+    )
+
+
+def _product_select(days: list[dt.date]):
+    order = SalesOrder.__table__
+    line = OrderLine.__table__
+    return (
+        select(
+            order.c.order_day,
+            order.c.touchpoint_id,
+            func.coalesce(order.c.region_id, NO_PLACE),
+            func.coalesce(order.c.location_id, NO_PLACE),
+            line.c.product_id,
+            func.count(),
+            func.sum(line.c.qty),
+            func.sum(func.round(line.c.line_total * order.c.fx_rate, 2)),
+            func.sum(func.round(line.c.qty * line.c.unit_cost * order.c.fx_rate, 2)),
+        )
+        .join(order, order.c.id == line.c.order_id)
+        .where(order.c.order_day.in_(days), order.c.status != "cancelled", line.c.product_id.is_not(None))
+        .group_by(
+            order.c.order_day,
+            order.c.touchpoint_id,
+            order.c.region_id,
+            order.c.location_id,
+            line.c.product_id,
+        )
+    )
+
+
+ROLLUP_COLUMNS = [
+    "day",
+    "touchpoint_id",
+    "region_id",
+    "location_id",
+    *(m for m in MEASURES if m != "won"),
+    "conversions",
+]
+PRODUCT_ROLLUP_COLUMNS = [
+    "day",
+    "touchpoint_id",
+    "region_id",
+    "location_id",
+    "product_id",
+    "lines",
+    "units",
+    "revenue",
+    "cost",
+]
+
+
+def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
+    """Recompute both rollups for these days from the fact tables (inside the caller's transaction)."""
+    ordered = sorted(set(days))
+    rollup = DailyRollup.__table__
+    product_rollup = DailyProductRollup.__table__
+    for start in range(0, len(ordered), DAY_CHUNK):
+        chunk = ordered[start : start + DAY_CHUNK]
+        conn.execute(delete(rollup).where(rollup.c.day.in_(chunk)))
+        conn.execute(rollup.insert().from_select(ROLLUP_COLUMNS, _rollup_select(chunk)))
+        conn.execute(delete(product_rollup).where(product_rollup.c.day.in_(chunk)))
+        conn.execute(
+            product_rollup.insert().from_select(PRODUCT_ROLLUP_COLUMNS, _product_select(chunk))
+        )
+
+
+def rebuild_all(conn: Connection) -> int:
+    """Recompute the rollups for every day that has any fact; returns the number of days."""
+    order = SalesOrder.__table__
+    days = set(conn.execute(select(order.c.order_day).distinct()).scalars())
+    days |= set(conn.execute(select(Refund.__table__.c.refund_day).distinct()).scalars())
+    days |= set(conn.execute(select(Traffic.__table__.c.day).distinct()).scalars())
+    days |= set(conn.execute(select(MarketingSpend.__table__.c.day).distinct()).scalars())
+    conn.execute(delete(DailyRollup.__table__))
+    conn.execute(delete(DailyProductRollup.__table__))
+    refresh_rollups(conn, days)
+    return len(days)

@@ -1,0 +1,394 @@
+"""The canonical model as SQLAlchemy tables.
+
+ORM classes serve the configuration tables (users, rules, targets); analytics
+reads the same tables through SQLAlchemy Core via ``Model.__table__``.
+Money is NUMERIC (Decimal); timestamps are stored in UTC; ``*_day`` columns hold
+the calendar date in the reporting time zone, fixed at load time so rollups
+and filters never convert time zones at query time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = Numeric(18, 2)
+Rate = Numeric(18, 8)
+# JSONB on PostgreSQL, JSON text on SQLite.
+Payload = JSON().with_variant(JSONB(), "postgresql")
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Timestamp = DateTime(timezone=True)
+
+# location_id / region_id in fact tables without a place (online traffic, spend).
+NO_PLACE = 0
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# --- channel taxonomy ------------------------------------------------------------------
+
+
+class ChannelCategory(Base):
+    __tablename__ = "channel_category"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Touchpoint(Base):
+    __tablename__ = "touchpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    category_id: Mapped[int] = mapped_column(ForeignKey("channel_category.id"))
+    # What the conversion rate divides by: sessions (online), footfall (stores)
+    # or opportunities (B2B and direct sales, where won deals are the numerator).
+    conversion_basis: Mapped[str] = mapped_column(String(20), default="sessions")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChannelRule(Base):
+    """Priority-ordered touchpoint rules: the first active match wins."""
+
+    __tablename__ = "channel_rule"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    priority: Mapped[int] = mapped_column(Integer)
+    source_system: Mapped[str | None] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(80))
+    operator: Mapped[str] = mapped_column(String(20), default="equals")
+    value: Mapped[str] = mapped_column(String(200))
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(String(80))
+
+
+# --- places, products, customers ---------------------------------------------------------
+
+
+class Region(Base):
+    __tablename__ = "region"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+
+
+class Location(Base):
+    __tablename__ = "location"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), default="store")  # store | warehouse
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+
+
+class Product(Base):
+    __tablename__ = "product"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(80), default="")
+    list_price: Mapped[Decimal] = mapped_column(Money)
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_key: Mapped[str] = mapped_column(String(64), unique=True)  # pseudonymous hash
+    first_order_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    first_touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id"))
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+class IngestRun(Base):
+    __tablename__ = "ingest_run"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source_system: Mapped[str] = mapped_column(String(40))
+    source_instance: Mapped[str] = mapped_column(String(80), default="default")
+    stream: Mapped[str] = mapped_column(String(40), default="orders")
+    started_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SalesOrder(Base):
+    __tablename__ = "sales_order"
+    __table_args__ = (
+        UniqueConstraint("source_system", "source_instance", "source_order_id", name="uq_order_nk"),
+        Index("ix_sales_order_day", "order_day"),
+        Index("ix_sales_order_customer", "customer_key"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source_system: Mapped[str] = mapped_column(String(40))
+    source_instance: Mapped[str] = mapped_column(String(80))
+    source_order_id: Mapped[str] = mapped_column(String(80))
+    source_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    source_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    touchpoint_raw: Mapped[str] = mapped_column(String(200), default="")
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"))
+    mapping_version: Mapped[int] = mapped_column(Integer, default=1)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    customer_key: Mapped[str | None] = mapped_column(String(64))
+    is_new_customer: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))  # open|completed|cancelled|refunded
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Money)
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    tax: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    shipping: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Money)
+    refund_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    fx_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal(1))
+    total_base: Mapped[Decimal] = mapped_column(Money)
+    # Revenue before refunds, in base currency: total less tax.
+    revenue_base: Mapped[Decimal] = mapped_column(Money)
+    cost_of_goods_base: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    ordered_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    order_day: Mapped[dt.date] = mapped_column(Date)
+    raw_payload: Mapped[dict | None] = mapped_column(Payload)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+
+
+class OrderLine(Base):
+    __tablename__ = "order_line"
+    __table_args__ = (UniqueConstraint("order_id", "line_no", name="uq_order_line"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    qty: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    line_total: Mapped[Decimal] = mapped_column(Money)
+    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class Refund(Base):
+    """A refund counts against revenue on the day it is made, not the order day."""
+
+    __tablename__ = "refund"
+    __table_args__ = (
+        UniqueConstraint("order_id", "source_refund_id", name="uq_refund"),
+        Index("ix_refund_day", "refund_day"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    source_refund_id: Mapped[str] = mapped_column(String(80))
+    refunded_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    refund_day: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    amount_base: Mapped[Decimal] = mapped_column(Money)
+
+
+# --- traffic, spend, stock, journeys ------------------------------------------------------
+
+
+class Traffic(Base):
+    """Conversion denominators: sessions online, footfall in stores, opportunities in B2B."""
+
+    __tablename__ = "traffic"
+    __table_args__ = (
+        UniqueConstraint(
+            "day", "touchpoint_id", "region_id", "location_id", "source_system", name="uq_traffic"
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"))
+    region_id: Mapped[int] = mapped_column(Integer, default=NO_PLACE)
+    location_id: Mapped[int] = mapped_column(Integer, default=NO_PLACE)
+    source_system: Mapped[str] = mapped_column(String(40), default="demo")
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    footfall: Mapped[int] = mapped_column(Integer, default=0)
+    opportunities: Mapped[int] = mapped_column(Integer, default=0)
+    opportunities_won: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MarketingSpend(Base):
+    __tablename__ = "marketing_spend"
+    __table_args__ = (
+        UniqueConstraint("day", "touchpoint_id", "campaign", "source_system", name="uq_spend"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"))
+    campaign: Mapped[str] = mapped_column(String(120), default="")
+    source_system: Mapped[str] = mapped_column(String(40), default="demo")
+    currency: Mapped[str] = mapped_column(String(3))
+    spend: Mapped[Decimal] = mapped_column(Money)
+    spend_base: Mapped[Decimal] = mapped_column(Money)
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Inventory(Base):
+    __tablename__ = "inventory"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(Integer)
+    on_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Touch(Base):
+    """One step of a customer journey, for multi-touch attribution."""
+
+    __tablename__ = "touch"
+    __table_args__ = (
+        UniqueConstraint("customer_key", "touched_at", "touchpoint_id", name="uq_touch"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_key: Mapped[str] = mapped_column(String(64))
+    touched_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"))
+    device: Mapped[str] = mapped_column(String(20), default="")
+    campaign: Mapped[str] = mapped_column(String(120), default="")
+    source_order_id: Mapped[str | None] = mapped_column(String(80))
+    source_system: Mapped[str] = mapped_column(String(40), default="demo")
+
+
+# --- targets -----------------------------------------------------------------------------
+
+
+class Target(Base):
+    """A baseline for one channel scope, period and metric.
+
+    scope_type is ``total``, ``category`` or ``touchpoint``; scope_id is the
+    category or touchpoint id (0 for the total).
+    """
+
+    __tablename__ = "target"
+    __table_args__ = (
+        UniqueConstraint(
+            "scope_type", "scope_id", "metric", "period_start", "period_end", name="uq_target"
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope_type: Mapped[str] = mapped_column(String(20))
+    scope_id: Mapped[int] = mapped_column(Integer, default=0)
+    metric: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)  # inclusive
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+
+
+# --- users and audit ----------------------------------------------------------------------
+
+
+class Role(Base):
+    __tablename__ = "role"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class AppUser(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(ForeignKey("role.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    api_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+
+class AuditLog(Base):
+    """Append-only: rows are inserted, never updated or deleted; each hashes the previous."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(80))
+    entity_type: Mapped[str] = mapped_column(String(80))
+    entity_id: Mapped[str] = mapped_column(String(120), default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- rollups -----------------------------------------------------------------------------
+
+
+class DailyRollup(Base):
+    """Daily facts per touchpoint × region × location: what every dashboard reads."""
+
+    __tablename__ = "daily_rollup"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gross_revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    refunds: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    new_customers: Mapped[int] = mapped_column(Integer, default=0)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    conversions: Mapped[int] = mapped_column(Integer, default=0)
+    spend: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class DailyProductRollup(Base):
+    """Daily units and revenue per product × touchpoint × region × location."""
+
+    __tablename__ = "daily_product_rollup"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class DataStamp(Base):
+    """Named timestamps: when data last changed, for "data as of" and cache invalidation."""
+
+    __tablename__ = "data_stamp"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp)

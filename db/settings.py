@@ -1,0 +1,76 @@
+"""Runtime settings, read from environment variables only.
+
+The defaults are the embedded set-up (`make demo`): a SQLite file under
+``var/``, no Redis (jobs run in-process) and a local MLflow store in
+``mlruns/``. Production sets the ``CHANNELPERF_*`` variables.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+def _embedded_secret_key() -> str:
+    """A random key kept under var/ so sessions survive a restart of the embedded app."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHANNELPERF_", extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR_DIR / 'channelperf.db'}"
+    redis_url: str | None = None
+    secret_key: str = Field(default_factory=_embedded_secret_key)
+    mlflow_tracking_uri: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'mlruns' / 'mlflow.db'}",
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "CHANNELPERF_MLFLOW_TRACKING_URI"),
+    )
+    reporting_tz: str = "UTC"
+    base_currency: str = "USD"
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    max_range_days: int = Field(default=3 * 366 + 31, gt=0)
+    login_rate_limit: str = "5 per minute"
+    secure_cookies: bool = False
+
+    @field_validator("reporting_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("base_currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError(f"base currency must be an ISO 4217 code, got {value!r}")
+        return value.upper()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.reporting_tz)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Ingestion: canonical model, connectors, channel mapping, loader, demo data."""

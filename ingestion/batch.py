@@ -1,0 +1,111 @@
+"""The columnar batch the loader takes: canonical orders, lines and refunds as DataFrames.
+
+Money travels as integer minor units (``*_minor`` columns, amount × 100) so no
+float ever touches an amount; the loader turns them into NUMERIC. Timestamps
+are timezone-aware UTC. One batch may hold many source systems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+ORDER_KEY = ["source_system", "source_instance", "source_order_id"]
+
+ORDER_COLUMNS = [
+    *ORDER_KEY,
+    "source_version",  # int64: strictly newer wins
+    "source_updated_at",  # datetime64[ns, UTC]
+    "touchpoint_raw",  # str: the raw touchpoint fields, "field=value;field=value"
+    "touchpoint_code",  # str: touchpoint assigned by the channel rules ("unassigned" if none)
+    "mapping_version",  # int: version of the rule set that assigned it
+    "location_code",  # str or None: store / warehouse code
+    "region_code",  # str or None
+    "customer_key",  # str or None: pseudonymous
+    "status",  # open | completed | cancelled | refunded
+    "currency",  # ISO 4217
+    "subtotal_minor",
+    "discount_minor",
+    "tax_minor",
+    "shipping_minor",
+    "total_minor",
+    "fx_rate",  # float: base currency per unit of `currency`
+    "ordered_at",  # datetime64[ns, UTC]
+    "payload",  # dict or None: the raw source payload
+    "payload_sha256",  # str
+]
+
+LINE_COLUMNS = [
+    *ORDER_KEY,
+    "line_no",
+    "sku",
+    "qty",
+    "unit_price_minor",
+    "discount_minor",
+    "line_total_minor",
+    "unit_cost_minor",
+]
+
+REFUND_COLUMNS = [*ORDER_KEY, "source_refund_id", "refunded_at", "amount_minor"]
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass
+class OrderBatch:
+    orders: pd.DataFrame = field(default_factory=lambda: _empty(ORDER_COLUMNS))
+    lines: pd.DataFrame = field(default_factory=lambda: _empty(LINE_COLUMNS))
+    refunds: pd.DataFrame = field(default_factory=lambda: _empty(REFUND_COLUMNS))
+
+    def __post_init__(self) -> None:
+        for name, columns in (
+            ("orders", ORDER_COLUMNS),
+            ("lines", LINE_COLUMNS),
+            ("refunds", REFUND_COLUMNS),
+        ):
+            frame = getattr(self, name)
+            missing = [c for c in columns if c not in frame.columns]
+            if missing:
+                raise ValueError(f"{name} frame lacks columns {missing}")
+            setattr(self, name, frame[columns])
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+
+# Side tables: one frame each, keyed as their unique constraints in db/schema.py.
+TRAFFIC_COLUMNS = [
+    "day",  # datetime.date in the reporting time zone
+    "touchpoint_code",
+    "region_code",  # None = not regional
+    "location_code",  # None = not a store
+    "source_system",
+    "sessions",
+    "footfall",
+    "opportunities",
+    "opportunities_won",
+]
+SPEND_COLUMNS = [
+    "day",
+    "touchpoint_code",
+    "campaign",
+    "source_system",
+    "currency",
+    "spend_minor",
+    "fx_rate",
+    "impressions",
+    "clicks",
+]
+INVENTORY_COLUMNS = ["day", "sku", "location_code", "on_hand", "on_order"]
+TOUCH_COLUMNS = [
+    "customer_key",
+    "touched_at",  # datetime64[ns, UTC]
+    "touchpoint_code",
+    "device",
+    "campaign",
+    "source_order_id",  # the order this journey ended in, or None
+    "source_system",
+]

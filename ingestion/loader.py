@@ -1,0 +1,474 @@
+"""Batch loading: stage through COPY, merge on the natural key, refresh rollups.
+
+One call is one transaction: the orders, their lines and refunds, the new-customer
+flags and the rollups of every day the batch touched change together, so a
+crash or a replay never loses or doubles an order. A strictly newer
+``source_version`` with a different payload hash replaces an order and all its
+lines and refunds; anything else is counted unchanged and not written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    and_,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from db.rollups import refresh_rollups
+from db.schema import Customer, OrderLine, Refund, SalesOrder
+from db.settings import get_settings
+from db.upsert import bulk_stage, insert_for
+from ingestion.batch import ORDER_KEY, OrderBatch
+from ingestion.frames import frame_rows
+from ingestion.money import convert_minor, minor_to_text
+from ingestion.reference import Lookups
+
+ORDER_STAGE_COLUMNS = [
+    "source_system",
+    "source_instance",
+    "source_order_id",
+    "source_version",
+    "source_updated_at",
+    "touchpoint_raw",
+    "touchpoint_id",
+    "mapping_version",
+    "location_id",
+    "region_id",
+    "customer_key",
+    "status",
+    "currency",
+    "subtotal",
+    "discount",
+    "tax",
+    "shipping",
+    "total",
+    "refund_total",
+    "fx_rate",
+    "total_base",
+    "revenue_base",
+    "cost_of_goods_base",
+    "units",
+    "ordered_at",
+    "order_day",
+    "raw_payload",
+    "payload_sha256",
+    "ingest_run_id",
+]
+LINE_STAGE_COLUMNS = [
+    *ORDER_KEY,
+    "line_no",
+    "sku",
+    "product_id",
+    "qty",
+    "unit_price",
+    "discount",
+    "line_total",
+    "unit_cost",
+]
+REFUND_STAGE_COLUMNS = [
+    *ORDER_KEY,
+    "source_refund_id",
+    "refunded_at",
+    "refund_day",
+    "amount",
+    "amount_base",
+]
+
+
+@dataclass
+class LoadResult:
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    days: set[dt.date] = field(default_factory=set)
+
+    def add(self, other: LoadResult) -> None:
+        self.read += other.read
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.days |= other.days
+
+
+def _staging_tables() -> tuple[Table, Table, Table]:
+    meta = MetaData()
+    money = Numeric(18, 2)
+    key = [Column(c, String(80)) for c in ORDER_KEY]
+    order = Table(
+        "stg_order",
+        meta,
+        *key,
+        Column("source_version", BigInteger),
+        Column("source_updated_at", DateTime(timezone=True)),
+        Column("touchpoint_raw", String(200)),
+        Column("touchpoint_id", Integer),
+        Column("mapping_version", Integer),
+        Column("location_id", Integer),
+        Column("region_id", Integer),
+        Column("customer_key", String(64)),
+        Column("status", String(20)),
+        Column("currency", String(3)),
+        *(
+            Column(c, money)
+            for c in ("subtotal", "discount", "tax", "shipping", "total", "refund_total")
+        ),
+        Column("fx_rate", Numeric(18, 8)),
+        *(Column(c, money) for c in ("total_base", "revenue_base", "cost_of_goods_base")),
+        Column("units", Integer),
+        Column("ordered_at", DateTime(timezone=True)),
+        Column("order_day", Date),
+        Column("raw_payload", Text),
+        Column("payload_sha256", String(64)),
+        Column("ingest_run_id", BigInteger),
+        Column("existing_id", BigInteger),
+        Column("action", String(10)),
+        prefixes=["TEMPORARY"],
+    )
+    line = Table(
+        "stg_order_line",
+        meta,
+        *(Column(c, String(80)) for c in ORDER_KEY),
+        Column("line_no", Integer),
+        Column("sku", String(64)),
+        Column("product_id", Integer),
+        Column("qty", Integer),
+        *(Column(c, money) for c in ("unit_price", "discount", "line_total", "unit_cost")),
+        prefixes=["TEMPORARY"],
+    )
+    refund = Table(
+        "stg_refund",
+        meta,
+        *(Column(c, String(80)) for c in ORDER_KEY),
+        Column("source_refund_id", String(80)),
+        Column("refunded_at", DateTime(timezone=True)),
+        Column("refund_day", Date),
+        Column("amount", money),
+        Column("amount_base", money),
+        prefixes=["TEMPORARY"],
+    )
+    return order, line, refund
+
+
+def _local_day(timestamps: pd.Series, tz: ZoneInfo) -> pd.Series:
+    return timestamps.dt.tz_convert(tz).dt.date
+
+
+def _newest_per_order(orders: pd.DataFrame) -> pd.DataFrame:
+    """Duplicates of one order inside a batch collapse to its newest version (last seen on ties)."""
+    ranked = orders.reset_index(drop=True)
+    ranked["_seen"] = range(len(ranked))
+    ranked = ranked.sort_values(["source_version", "_seen"]).drop_duplicates(ORDER_KEY, keep="last")
+    return ranked.sort_values("_seen").drop(columns="_seen")
+
+
+def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | None):
+    """The staging frames: derived amounts in base currency, ids resolved, local days fixed."""
+    orders = _newest_per_order(batch.orders)
+    lines = batch.lines.merge(orders[ORDER_KEY], on=ORDER_KEY)
+    refunds = batch.refunds.merge(orders[ORDER_KEY + ["fx_rate"]], on=ORDER_KEY)
+    # Of a duplicated order, only the lines of the last copy are staged.
+    lines = lines.drop_duplicates(ORDER_KEY + ["line_no"], keep="last")
+    refunds = refunds.drop_duplicates(ORDER_KEY + ["source_refund_id"], keep="last")
+
+    line_cost = (lines["qty"].astype("int64") * lines["unit_cost_minor"].astype("int64")).groupby(
+        [lines[c] for c in ORDER_KEY]
+    ).sum()
+    line_units = lines.groupby(ORDER_KEY)["qty"].sum()
+    refund_minor = refunds.groupby(ORDER_KEY)["amount_minor"].sum()
+    index = pd.MultiIndex.from_frame(orders[ORDER_KEY])
+    cost_minor = line_cost.reindex(index, fill_value=0).to_numpy()
+    units = line_units.reindex(index, fill_value=0).to_numpy()
+    refunded = refund_minor.reindex(index, fill_value=0).to_numpy()
+
+    fx = orders["fx_rate"].astype("float64")
+    staged = pd.DataFrame(
+        {
+            **{c: orders[c] for c in ORDER_KEY},
+            "source_version": orders["source_version"].astype("int64"),
+            "source_updated_at": orders["source_updated_at"],
+            "touchpoint_raw": orders["touchpoint_raw"],
+            "touchpoint_id": lookups.touchpoint_ids(orders["touchpoint_code"]),
+            "mapping_version": orders["mapping_version"].astype("int64"),
+            "location_id": orders["location_code"].map(lookups.location).astype("Int64"),
+            "region_id": lookups.region_ids(orders["region_code"], orders["location_code"]),
+            "customer_key": orders["customer_key"],
+            "status": orders["status"],
+            "currency": orders["currency"],
+            "subtotal": minor_to_text(orders["subtotal_minor"]),
+            "discount": minor_to_text(orders["discount_minor"]),
+            "tax": minor_to_text(orders["tax_minor"]),
+            "shipping": minor_to_text(orders["shipping_minor"]),
+            "total": minor_to_text(orders["total_minor"]),
+            "refund_total": minor_to_text(pd.Series(refunded, index=orders.index)),
+            "fx_rate": fx.map(lambda r: f"{r:.8f}"),
+            "total_base": minor_to_text(convert_minor(orders["total_minor"], fx)),
+            "revenue_base": minor_to_text(
+                convert_minor(
+                    orders["total_minor"].astype("int64") - orders["tax_minor"].astype("int64"), fx
+                )
+            ),
+            "cost_of_goods_base": minor_to_text(
+                convert_minor(pd.Series(cost_minor, index=orders.index), fx)
+            ),
+            "units": units.astype("int64"),
+            "ordered_at": orders["ordered_at"],
+            "order_day": _local_day(orders["ordered_at"], tz),
+            "raw_payload": orders["payload"].map(
+                lambda p: None if p is None else json.dumps(p, separators=(",", ":"), default=str)
+            ),
+            "payload_sha256": orders["payload_sha256"],
+            "ingest_run_id": run_id,
+        }
+    )
+    staged_lines = pd.DataFrame(
+        {
+            **{c: lines[c] for c in ORDER_KEY},
+            "line_no": lines["line_no"].astype("int64"),
+            "sku": lines["sku"],
+            "product_id": lines["sku"].map(lookups.product).astype("Int64"),
+            "qty": lines["qty"].astype("int64"),
+            "unit_price": minor_to_text(lines["unit_price_minor"]),
+            "discount": minor_to_text(lines["discount_minor"]),
+            "line_total": minor_to_text(lines["line_total_minor"]),
+            "unit_cost": minor_to_text(lines["unit_cost_minor"]),
+        }
+    )
+    staged_refunds = pd.DataFrame(
+        {
+            **{c: refunds[c] for c in ORDER_KEY},
+            "source_refund_id": refunds["source_refund_id"].astype(str),
+            "refunded_at": refunds["refunded_at"],
+            "refund_day": _local_day(refunds["refunded_at"], tz),
+            "amount": minor_to_text(refunds["amount_minor"]),
+            "amount_base": minor_to_text(
+                convert_minor(refunds["amount_minor"], refunds["fx_rate"].astype("float64"))
+            ),
+        }
+    )
+    return staged, staged_lines, staged_refunds
+
+
+def _key_join(left: Table, right: Table):
+    return and_(*(left.c[c] == right.c[c] for c in ORDER_KEY))
+
+
+def load_orders(conn: Connection, batch: OrderBatch, run_id: int | None = None) -> LoadResult:
+    """Merge one batch into the order tables and refresh the rollups of the days it touched.
+
+    Runs inside the caller's transaction (``conn``): the caller commits the
+    ingest run and source cursor in the same transaction.
+    """
+    result = LoadResult(read=len(batch.orders))
+    if not len(batch):
+        return result
+    settings = get_settings()
+    staged, staged_lines, staged_refunds = prepare(
+        batch, Lookups.load(conn), settings.tz, run_id
+    )
+    stg_order, stg_line, stg_refund = _staging_tables()
+    for table in (stg_order, stg_line, stg_refund):
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+    try:
+        bulk_stage(conn, stg_order, ORDER_STAGE_COLUMNS, frame_rows(staged, ORDER_STAGE_COLUMNS))
+        bulk_stage(conn, stg_line, LINE_STAGE_COLUMNS, frame_rows(staged_lines, LINE_STAGE_COLUMNS))
+        bulk_stage(
+            conn, stg_refund, REFUND_STAGE_COLUMNS, frame_rows(staged_refunds, REFUND_STAGE_COLUMNS)
+        )
+        _merge(conn, stg_order, stg_line, stg_refund, result)
+    finally:
+        for table in (stg_order, stg_line, stg_refund):
+            table.drop(conn, checkfirst=True)
+    return result
+
+
+def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Table, result) -> None:
+    order = SalesOrder.__table__
+    line = OrderLine.__table__
+    refund = Refund.__table__
+
+    # 1. Classify each staged order against what is stored.
+    existing_id = (
+        select(order.c.id).where(_key_join(order, stg_order)).correlate(stg_order).scalar_subquery()
+    )
+    conn.execute(update(stg_order).values(existing_id=existing_id))
+    newer = and_(
+        stg_order.c.source_version > order.c.source_version,
+        stg_order.c.payload_sha256 != order.c.payload_sha256,
+    )
+    conn.execute(
+        update(stg_order)
+        .where(stg_order.c.existing_id.is_(None))
+        .values(action="insert")
+    )
+    conn.execute(
+        update(stg_order)
+        .where(
+            stg_order.c.existing_id.is_not(None),
+            select(order.c.id)
+            .where(order.c.id == stg_order.c.existing_id, newer)
+            .correlate(stg_order)
+            .exists(),
+        )
+        .values(action="update")
+    )
+    counts = dict(
+        conn.execute(select(stg_order.c.action, func.count()).group_by(stg_order.c.action)).all()
+    )
+    result.inserted = counts.get("insert", 0)
+    result.updated = counts.get("update", 0)
+    result.unchanged = result.read - result.inserted - result.updated
+
+    changed = stg_order.c.action.is_not(None)
+    # Days whose rollups change: the old days of replaced orders and refunds, and the new ones.
+    old_ids = select(stg_order.c.existing_id).where(stg_order.c.action == "update")
+    result.days |= set(
+        conn.execute(select(order.c.order_day).where(order.c.id.in_(old_ids)).distinct()).scalars()
+    )
+    result.days |= set(
+        conn.execute(select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct())
+        .scalars()
+    )
+    result.days |= set(
+        conn.execute(select(stg_order.c.order_day).where(changed).distinct()).scalars()
+    )
+    result.days |= set(
+        conn.execute(
+            select(stg_refund.c.refund_day)
+            .join(stg_order, _key_join(stg_order, stg_refund))
+            .where(changed)
+            .distinct()
+        ).scalars()
+    )
+    if not (result.inserted or result.updated):
+        return
+
+    # 2. Upsert the orders; the WHERE keeps a concurrent newer write from being overwritten.
+    payload = (
+        cast(stg_order.c.raw_payload, JSONB)
+        if conn.dialect.name == "postgresql"
+        else stg_order.c.raw_payload
+    )
+    select_columns = [payload if c == "raw_payload" else stg_order.c[c] for c in ORDER_STAGE_COLUMNS]
+    statement = insert_for(conn, order).from_select(
+        ORDER_STAGE_COLUMNS, select(*select_columns).where(changed)
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=ORDER_KEY,
+        set_={c: statement.excluded[c] for c in ORDER_STAGE_COLUMNS if c not in ORDER_KEY},
+        where=statement.excluded.source_version > order.c.source_version,
+    )
+    conn.execute(statement)
+
+    # 3. Replace lines and refunds of every changed order.
+    changed_ids = (
+        select(order.c.id)
+        .join(stg_order, _key_join(order, stg_order))
+        .where(changed, order.c.payload_sha256 == stg_order.c.payload_sha256)
+    )
+    conn.execute(delete(line).where(line.c.order_id.in_(changed_ids)))
+    conn.execute(delete(refund).where(refund.c.order_id.in_(changed_ids)))
+    line_columns = [c for c in LINE_STAGE_COLUMNS if c not in ORDER_KEY]
+    conn.execute(
+        line.insert().from_select(
+            ["order_id", *line_columns],
+            select(order.c.id, *(stg_line.c[c] for c in line_columns))
+            .join(stg_order, _key_join(stg_order, stg_line))
+            .join(order, _key_join(order, stg_order))
+            .where(changed, order.c.payload_sha256 == stg_order.c.payload_sha256),
+        )
+    )
+    refund_columns = [c for c in REFUND_STAGE_COLUMNS if c not in ORDER_KEY]
+    conn.execute(
+        refund.insert().from_select(
+            ["order_id", *refund_columns],
+            select(order.c.id, *(stg_refund.c[c] for c in refund_columns))
+            .join(stg_order, _key_join(stg_order, stg_refund))
+            .join(order, _key_join(order, stg_order))
+            .where(changed, order.c.payload_sha256 == stg_order.c.payload_sha256),
+        )
+    )
+
+    # 4. Customers and new-customer flags of every customer the batch touched.
+    result.days |= _refresh_customers(
+        conn, select(stg_order.c.customer_key).where(changed).distinct()
+    )
+    refresh_rollups(conn, result.days)
+
+
+def _refresh_customers(conn: Connection, keys) -> set[dt.date]:
+    """Mark each touched customer's earliest non-cancelled order as new; return days that flipped."""
+    order = SalesOrder.__table__
+    customer = Customer.__table__
+    live = order.c.status != "cancelled"
+    first = (
+        select(
+            order.c.customer_key,
+            func.min(order.c.ordered_at).label("first_order_at"),
+        )
+        .where(order.c.customer_key.in_(keys), live)
+        .group_by(order.c.customer_key)
+    )
+    statement = insert_for(conn, customer).from_select(
+        ["customer_key", "first_order_at"], first.where(literal(True))
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["customer_key"],
+            set_={"first_order_at": statement.excluded.first_order_at},
+        )
+    )
+    ranked = (
+        select(
+            order.c.id,
+            (
+                func.row_number().over(
+                    partition_by=order.c.customer_key, order_by=(order.c.ordered_at, order.c.id)
+                )
+                == 1
+            ).label("is_first"),
+        )
+        .where(order.c.customer_key.in_(keys), live)
+        .subquery()
+    )
+    flipped = set(
+        conn.execute(
+            update(order)
+            .where(order.c.id == ranked.c.id, order.c.is_new_customer != ranked.c.is_first)
+            .values(is_new_customer=ranked.c.is_first)
+            .returning(order.c.order_day)
+        ).scalars()
+    )
+    flipped |= set(
+        conn.execute(
+            update(order)
+            .where(order.c.customer_key.in_(keys), ~live, order.c.is_new_customer.is_(True))
+            .values(is_new_customer=False)
+            .returning(order.c.order_day)
+        ).scalars()
+    )
+    return flipped

@@ -1,0 +1,80 @@
+"""Reference data (regions, locations, products) and the code → id lookups the loader needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from db.schema import Location, Product, Region, Touchpoint
+from db.upsert import upsert
+from ingestion.money import minor_to_decimal
+
+UNASSIGNED = "unassigned"
+
+
+def upsert_reference(
+    conn: Connection, regions: pd.DataFrame, locations: pd.DataFrame, products: pd.DataFrame
+) -> None:
+    """Insert or update regions, locations and products by their codes."""
+    upsert(
+        conn,
+        Region.__table__,
+        regions[["code", "name", "currency"]].to_dict("records"),
+        key=["code"],
+    )
+    region_ids = dict(conn.execute(select(Region.code, Region.id)).all())
+    upsert(
+        conn,
+        Location.__table__,
+        [
+            {"code": r.code, "name": r.name, "kind": r.kind, "region_id": region_ids[r.region_code]}
+            for r in locations.itertuples()
+        ],
+        key=["code"],
+    )
+    upsert(
+        conn,
+        Product.__table__,
+        [
+            {
+                "sku": p.sku,
+                "name": p.name,
+                "category": p.category,
+                "list_price": minor_to_decimal(p.list_price_minor),
+                "unit_cost": minor_to_decimal(p.unit_cost_minor),
+            }
+            for p in products.itertuples()
+        ],
+        key=["sku"],
+    )
+
+
+@dataclass(frozen=True)
+class Lookups:
+    touchpoint: dict[str, int]
+    region: dict[str, int]
+    location: dict[str, int]
+    location_region: dict[str, int]
+    product: dict[str, int]
+
+    @classmethod
+    def load(cls, conn: Connection) -> Lookups:
+        locations = conn.execute(select(Location.code, Location.id, Location.region_id)).all()
+        return cls(
+            touchpoint=dict(conn.execute(select(Touchpoint.code, Touchpoint.id)).all()),
+            region=dict(conn.execute(select(Region.code, Region.id)).all()),
+            location={code: id_ for code, id_, _ in locations},
+            location_region={code: region for code, _, region in locations},
+            product=dict(conn.execute(select(Product.sku, Product.id)).all()),
+        )
+
+    def touchpoint_ids(self, codes: pd.Series) -> pd.Series:
+        """Touchpoint ids; an unknown code goes to Unassigned, never dropped."""
+        return codes.map(self.touchpoint).fillna(self.touchpoint[UNASSIGNED]).astype("int64")
+
+    def region_ids(self, region_codes: pd.Series, location_codes: pd.Series) -> pd.Series:
+        """Region of the order: its store's region, else the region code given."""
+        from_location = location_codes.map(self.location_region)
+        return from_location.fillna(region_codes.map(self.region)).astype("Int64")

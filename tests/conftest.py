@@ -1,0 +1,89 @@
+"""Shared fixtures: real PostgreSQL and Redis, a fresh migrated database per test session.
+
+Under CI (CI=true) a missing service fails the tests that need it instead of
+skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis
+
+from db.engine import get_engine
+from db.migrate import upgrade
+from db.settings import get_settings
+
+PG_ADMIN_URL = os.environ.get("CHANNELPERF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("CHANNELPERF_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def service_missing(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable: {error}"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def create_database(prefix: str = "cp_test") -> str:
+    """A new empty PostgreSQL database; returns its SQLAlchemy URL."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        service_missing("PostgreSQL", exc)
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    get_engine(url).dispose()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def use_database(monkeypatch):
+    """Point the settings (and so every get_engine() call) at a URL for one test."""
+
+    def point(url: str, **env: str) -> None:
+        monkeypatch.setenv("CHANNELPERF_DATABASE_URL", url)
+        for name, value in env.items():
+            monkeypatch.setenv(f"CHANNELPERF_{name.upper()}", value)
+        get_settings.cache_clear()
+
+    yield point
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def pg_url(use_database) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test, made the configured database."""
+    url = create_database()
+    upgrade(url)
+    use_database(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, use_database) -> str:
+    url = f"sqlite:///{tmp_path / 'channelperf.db'}"
+    upgrade(url)
+    use_database(url)
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", exc)
+    return REDIS_TEST_URL
