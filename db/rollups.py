@@ -149,7 +149,11 @@ def _product_select(days: list[dt.date]):
             func.sum(func.round(line.c.qty * line.c.unit_cost * order.c.fx_rate, 2)),
         )
         .join(order, order.c.id == line.c.order_id)
-        .where(order.c.order_day.in_(days), order.c.status != "cancelled", line.c.product_id.is_not(None))
+        .where(
+            order.c.order_day.in_(days),
+            order.c.status != "cancelled",
+            line.c.product_id.is_not(None),
+        )
         .group_by(
             order.c.order_day,
             order.c.touchpoint_id,
@@ -182,7 +186,7 @@ PRODUCT_ROLLUP_COLUMNS = [
 
 
 def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
-    """Recompute both rollups for these days from the fact tables (inside the caller's transaction)."""
+    """Recompute both rollups for these days, inside the caller's transaction."""
     ordered = sorted(set(days))
     rollup = DailyRollup.__table__
     product_rollup = DailyProductRollup.__table__

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     login_rate_limit: str = "5 per minute"
     secure_cookies: bool = False
 
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_set(cls, value: str) -> str:
+        if len(value) < 16:
+            raise ValueError("CHANNELPERF_SECRET_KEY must be at least 16 characters")
+        return value
+
     @field_validator("reporting_tz")
     @classmethod
     def _known_zone(cls, value: str) -> str:

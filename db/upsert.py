@@ -37,7 +37,9 @@ def upsert(
     conn.execute(statement, list(rows))
 
 
-def bulk_stage(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+def bulk_stage(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]
+) -> None:
     """Write rows into a (temporary) staging table: COPY on PostgreSQL, executemany elsewhere."""
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.driver_connection.cursor()

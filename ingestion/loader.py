@@ -194,9 +194,11 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
     lines = lines.drop_duplicates(ORDER_KEY + ["line_no"], keep="last")
     refunds = refunds.drop_duplicates(ORDER_KEY + ["source_refund_id"], keep="last")
 
-    line_cost = (lines["qty"].astype("int64") * lines["unit_cost_minor"].astype("int64")).groupby(
-        [lines[c] for c in ORDER_KEY]
-    ).sum()
+    line_cost = (
+        (lines["qty"].astype("int64") * lines["unit_cost_minor"].astype("int64"))
+        .groupby([lines[c] for c in ORDER_KEY])
+        .sum()
+    )
     line_units = lines.groupby(ORDER_KEY)["qty"].sum()
     refund_minor = refunds.groupby(ORDER_KEY)["amount_minor"].sum()
     index = pd.MultiIndex.from_frame(orders[ORDER_KEY])
@@ -276,19 +278,20 @@ def _key_join(left: Table, right: Table):
     return and_(*(left.c[c] == right.c[c] for c in ORDER_KEY))
 
 
-def load_orders(conn: Connection, batch: OrderBatch, run_id: int | None = None) -> LoadResult:
+def load_orders(
+    conn: Connection, batch: OrderBatch, run_id: int | None = None, refresh: bool = True
+) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
     Runs inside the caller's transaction (``conn``): the caller commits the
-    ingest run and source cursor in the same transaction.
+    ingest run and source cursor in the same transaction. With ``refresh=False``
+    the caller refreshes ``result.days`` itself (together with other tables' days).
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
         return result
     settings = get_settings()
-    staged, staged_lines, staged_refunds = prepare(
-        batch, Lookups.load(conn), settings.tz, run_id
-    )
+    staged, staged_lines, staged_refunds = prepare(batch, Lookups.load(conn), settings.tz, run_id)
     stg_order, stg_line, stg_refund = _staging_tables()
     for table in (stg_order, stg_line, stg_refund):
         table.drop(conn, checkfirst=True)
@@ -300,6 +303,8 @@ def load_orders(conn: Connection, batch: OrderBatch, run_id: int | None = None) 
             conn, stg_refund, REFUND_STAGE_COLUMNS, frame_rows(staged_refunds, REFUND_STAGE_COLUMNS)
         )
         _merge(conn, stg_order, stg_line, stg_refund, result)
+        if refresh:
+            refresh_rollups(conn, result.days)
     finally:
         for table in (stg_order, stg_line, stg_refund):
             table.drop(conn, checkfirst=True)
@@ -320,11 +325,7 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
         stg_order.c.source_version > order.c.source_version,
         stg_order.c.payload_sha256 != order.c.payload_sha256,
     )
-    conn.execute(
-        update(stg_order)
-        .where(stg_order.c.existing_id.is_(None))
-        .values(action="insert")
-    )
+    conn.execute(update(stg_order).where(stg_order.c.existing_id.is_(None)).values(action="insert"))
     conn.execute(
         update(stg_order)
         .where(
@@ -350,8 +351,9 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
         conn.execute(select(order.c.order_day).where(order.c.id.in_(old_ids)).distinct()).scalars()
     )
     result.days |= set(
-        conn.execute(select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct())
-        .scalars()
+        conn.execute(
+            select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
+        ).scalars()
     )
     result.days |= set(
         conn.execute(select(stg_order.c.order_day).where(changed).distinct()).scalars()
@@ -373,7 +375,9 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
         if conn.dialect.name == "postgresql"
         else stg_order.c.raw_payload
     )
-    select_columns = [payload if c == "raw_payload" else stg_order.c[c] for c in ORDER_STAGE_COLUMNS]
+    select_columns = [
+        payload if c == "raw_payload" else stg_order.c[c] for c in ORDER_STAGE_COLUMNS
+    ]
     statement = insert_for(conn, order).from_select(
         ORDER_STAGE_COLUMNS, select(*select_columns).where(changed)
     )
@@ -417,11 +421,10 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
     result.days |= _refresh_customers(
         conn, select(stg_order.c.customer_key).where(changed).distinct()
     )
-    refresh_rollups(conn, result.days)
 
 
 def _refresh_customers(conn: Connection, keys) -> set[dt.date]:
-    """Mark each touched customer's earliest non-cancelled order as new; return days that flipped."""
+    """Flag each touched customer's earliest live order as new; return the days that changed."""
     order = SalesOrder.__table__
     customer = Customer.__table__
     live = order.c.status != "cancelled"

@@ -14,14 +14,17 @@ def minor_to_decimal(minor: int) -> Decimal:
     return (Decimal(int(minor)) * CENT).quantize(CENT)
 
 
+def _text(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
 def minor_to_text(minor: pd.Series) -> pd.Series:
     """'123.45' strings from integer cents, exactly (what COPY feeds into NUMERIC)."""
-    values = minor.astype("int64")
-    sign = np.where(values < 0, "-", "")
-    absolute = values.abs()
-    whole = (absolute // 100).astype(str)
-    cents = (absolute % 100).astype(str).str.zfill(2)
-    return sign + whole + "." + cents
+    return pd.Series(
+        [_text(v) for v in minor.astype("int64").tolist()], index=minor.index, dtype=object
+    )
 
 
 def convert_minor(minor: pd.Series, fx_rate: pd.Series) -> pd.Series:

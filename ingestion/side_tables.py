@@ -36,7 +36,10 @@ def load_traffic(conn: Connection, frame: pd.DataFrame, lookups: Lookups) -> set
             "region_id": lookups.region_ids(frame["region_code"], frame["location_code"])
             .fillna(NO_PLACE)
             .astype("int64"),
-            "location_id": frame["location_code"].map(lookups.location).fillna(NO_PLACE).astype("int64"),
+            "location_id": frame["location_code"]
+            .map(lookups.location)
+            .fillna(NO_PLACE)
+            .astype("int64"),
             "source_system": frame["source_system"],
             **{
                 c: frame[c].astype("int64")

@@ -2,349 +2,437 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:28:02.163417
+Create Date: 2026-11-28
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0001'
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('audit_log',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('actor', sa.String(length=80), nullable=False),
-    sa.Column('action', sa.String(length=80), nullable=False),
-    sa.Column('entity_type', sa.String(length=80), nullable=False),
-    sa.Column('entity_id', sa.String(length=120), nullable=False),
-    sa.Column('before', sa.JSON(), nullable=True),
-    sa.Column('after', sa.JSON(), nullable=True),
-    sa.Column('prev_hash', sa.String(length=64), nullable=False),
-    sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('hash')
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=80), nullable=False),
+        sa.Column("action", sa.String(length=80), nullable=False),
+        sa.Column("entity_type", sa.String(length=80), nullable=False),
+        sa.Column("entity_id", sa.String(length=120), nullable=False),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hash"),
     )
-    op.create_table('channel_category',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('sort_order', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    op.create_table(
+        "channel_category",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
     )
-    op.create_table('daily_product_rollup',
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('location_id', sa.Integer(), nullable=False),
-    sa.Column('product_id', sa.Integer(), nullable=False),
-    sa.Column('lines', sa.Integer(), nullable=False),
-    sa.Column('units', sa.Integer(), nullable=False),
-    sa.Column('revenue', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('cost', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'touchpoint_id', 'region_id', 'location_id', 'product_id')
+    op.create_table(
+        "daily_product_rollup",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("lines", sa.Integer(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("revenue", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("cost", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.PrimaryKeyConstraint("day", "touchpoint_id", "region_id", "location_id", "product_id"),
     )
-    op.create_table('daily_rollup',
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('location_id', sa.Integer(), nullable=False),
-    sa.Column('gross_revenue', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('refunds', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('cost', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('orders', sa.Integer(), nullable=False),
-    sa.Column('cancelled_orders', sa.Integer(), nullable=False),
-    sa.Column('units', sa.Integer(), nullable=False),
-    sa.Column('new_customers', sa.Integer(), nullable=False),
-    sa.Column('visits', sa.Integer(), nullable=False),
-    sa.Column('conversions', sa.Integer(), nullable=False),
-    sa.Column('spend', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'touchpoint_id', 'region_id', 'location_id')
+    op.create_table(
+        "daily_rollup",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("gross_revenue", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("refunds", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("cost", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("cancelled_orders", sa.Integer(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("new_customers", sa.Integer(), nullable=False),
+        sa.Column("visits", sa.Integer(), nullable=False),
+        sa.Column("conversions", sa.Integer(), nullable=False),
+        sa.Column("spend", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.PrimaryKeyConstraint("day", "touchpoint_id", "region_id", "location_id"),
     )
-    op.create_table('data_stamp',
-    sa.Column('name', sa.String(length=40), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('name')
+    op.create_table(
+        "data_stamp",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
     )
-    op.create_table('ingest_run',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('source_system', sa.String(length=40), nullable=False),
-    sa.Column('source_instance', sa.String(length=80), nullable=False),
-    sa.Column('stream', sa.String(length=40), nullable=False),
-    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('read', sa.Integer(), nullable=False),
-    sa.Column('inserted', sa.Integer(), nullable=False),
-    sa.Column('updated', sa.Integer(), nullable=False),
-    sa.Column('unchanged', sa.Integer(), nullable=False),
-    sa.Column('rejected', sa.Integer(), nullable=False),
-    sa.Column('error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "ingest_run",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("source_system", sa.String(length=40), nullable=False),
+        sa.Column("source_instance", sa.String(length=80), nullable=False),
+        sa.Column("stream", sa.String(length=40), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("read", sa.Integer(), nullable=False),
+        sa.Column("inserted", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("unchanged", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
     )
-    op.create_table('product',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('sku', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('category', sa.String(length=80), nullable=False),
-    sa.Column('list_price', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('unit_cost', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('sku')
+    op.create_table(
+        "product",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("category", sa.String(length=80), nullable=False),
+        sa.Column("list_price", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("unit_cost", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("sku"),
     )
-    op.create_table('region',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    op.create_table(
+        "region",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
     )
-    op.create_table('role',
-    sa.Column('code', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('rank', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('code')
+    op.create_table(
+        "role",
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("code"),
     )
-    op.create_table('target',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('scope_type', sa.String(length=20), nullable=False),
-    sa.Column('scope_id', sa.Integer(), nullable=False),
-    sa.Column('metric', sa.String(length=40), nullable=False),
-    sa.Column('period_start', sa.Date(), nullable=False),
-    sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('value', sa.Numeric(precision=18, scale=6), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.Column('updated_by', sa.String(length=80), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('scope_type', 'scope_id', 'metric', 'period_start', 'period_end', name='uq_target')
+    op.create_table(
+        "target",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope_type", sa.String(length=20), nullable=False),
+        sa.Column("scope_id", sa.Integer(), nullable=False),
+        sa.Column("metric", sa.String(length=40), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("value", sa.Numeric(precision=18, scale=6), nullable=False),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column("updated_by", sa.String(length=80), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "scope_type", "scope_id", "metric", "period_start", "period_end", name="uq_target"
+        ),
     )
-    op.create_table('app_user',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('username', sa.String(length=80), nullable=False),
-    sa.Column('password_hash', sa.String(length=200), nullable=False),
-    sa.Column('role', sa.String(length=40), nullable=False),
-    sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('api_token_hash', sa.String(length=128), nullable=True),
-    sa.ForeignKeyConstraint(['role'], ['role.code'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('api_token_hash'),
-    sa.UniqueConstraint('username')
+    op.create_table(
+        "app_user",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=40), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("api_token_hash", sa.String(length=128), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["role"],
+            ["role.code"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("api_token_hash"),
+        sa.UniqueConstraint("username"),
     )
-    op.create_table('location',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['region_id'], ['region.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    op.create_table(
+        "location",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["region_id"],
+            ["region.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
     )
-    op.create_table('touchpoint',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('category_id', sa.Integer(), nullable=False),
-    sa.Column('conversion_basis', sa.String(length=20), nullable=False),
-    sa.Column('sort_order', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['category_id'], ['channel_category.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    op.create_table(
+        "touchpoint",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("category_id", sa.Integer(), nullable=False),
+        sa.Column("conversion_basis", sa.String(length=20), nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["category_id"],
+            ["channel_category.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
     )
-    op.create_table('channel_rule',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('priority', sa.Integer(), nullable=False),
-    sa.Column('source_system', sa.String(length=40), nullable=True),
-    sa.Column('field', sa.String(length=80), nullable=False),
-    sa.Column('operator', sa.String(length=20), nullable=False),
-    sa.Column('value', sa.String(length=200), nullable=False),
-    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
-    sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.Column('created_by', sa.String(length=80), nullable=True),
-    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoint.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "channel_rule",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("source_system", sa.String(length=40), nullable=True),
+        sa.Column("field", sa.String(length=80), nullable=False),
+        sa.Column("operator", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column("created_by", sa.String(length=80), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["touchpoint_id"],
+            ["touchpoint.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
     )
-    op.create_table('customer',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('customer_key', sa.String(length=64), nullable=False),
-    sa.Column('first_order_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('first_touchpoint_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['first_touchpoint_id'], ['touchpoint.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('customer_key')
+    op.create_table(
+        "customer",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_key", sa.String(length=64), nullable=False),
+        sa.Column("first_order_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_touchpoint_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["first_touchpoint_id"],
+            ["touchpoint.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("customer_key"),
     )
-    op.create_table('inventory',
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('product_id', sa.Integer(), nullable=False),
-    sa.Column('location_id', sa.Integer(), nullable=False),
-    sa.Column('on_hand', sa.Integer(), nullable=False),
-    sa.Column('on_order', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['location_id'], ['location.id'], ),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
-    sa.PrimaryKeyConstraint('day', 'product_id', 'location_id')
+    op.create_table(
+        "inventory",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("on_hand", sa.Integer(), nullable=False),
+        sa.Column("on_order", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["location_id"],
+            ["location.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["product.id"],
+        ),
+        sa.PrimaryKeyConstraint("day", "product_id", "location_id"),
     )
-    op.create_table('marketing_spend',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
-    sa.Column('campaign', sa.String(length=120), nullable=False),
-    sa.Column('source_system', sa.String(length=40), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('spend', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('spend_base', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('impressions', sa.BigInteger(), nullable=False),
-    sa.Column('clicks', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoint.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('day', 'touchpoint_id', 'campaign', 'source_system', name='uq_spend')
+    op.create_table(
+        "marketing_spend",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
+        sa.Column("campaign", sa.String(length=120), nullable=False),
+        sa.Column("source_system", sa.String(length=40), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("spend", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("spend_base", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("impressions", sa.BigInteger(), nullable=False),
+        sa.Column("clicks", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["touchpoint_id"],
+            ["touchpoint.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("day", "touchpoint_id", "campaign", "source_system", name="uq_spend"),
     )
-    op.create_table('sales_order',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('source_system', sa.String(length=40), nullable=False),
-    sa.Column('source_instance', sa.String(length=80), nullable=False),
-    sa.Column('source_order_id', sa.String(length=80), nullable=False),
-    sa.Column('source_version', sa.BigInteger(), nullable=False),
-    sa.Column('source_updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('touchpoint_raw', sa.String(length=200), nullable=False),
-    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
-    sa.Column('mapping_version', sa.Integer(), nullable=False),
-    sa.Column('location_id', sa.Integer(), nullable=True),
-    sa.Column('region_id', sa.Integer(), nullable=True),
-    sa.Column('customer_key', sa.String(length=64), nullable=True),
-    sa.Column('is_new_customer', sa.Boolean(), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('subtotal', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('discount', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('tax', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('shipping', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('total', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('refund_total', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('fx_rate', sa.Numeric(precision=18, scale=8), nullable=False),
-    sa.Column('total_base', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('revenue_base', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('cost_of_goods_base', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('units', sa.Integer(), nullable=False),
-    sa.Column('ordered_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('order_day', sa.Date(), nullable=False),
-    sa.Column('raw_payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('payload_sha256', sa.String(length=64), nullable=False),
-    sa.Column('ingest_run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.ForeignKeyConstraint(['ingest_run_id'], ['ingest_run.id'], ),
-    sa.ForeignKeyConstraint(['location_id'], ['location.id'], ),
-    sa.ForeignKeyConstraint(['region_id'], ['region.id'], ),
-    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoint.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source_system', 'source_instance', 'source_order_id', name='uq_order_nk')
+    op.create_table(
+        "sales_order",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("source_system", sa.String(length=40), nullable=False),
+        sa.Column("source_instance", sa.String(length=80), nullable=False),
+        sa.Column("source_order_id", sa.String(length=80), nullable=False),
+        sa.Column("source_version", sa.BigInteger(), nullable=False),
+        sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("touchpoint_raw", sa.String(length=200), nullable=False),
+        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
+        sa.Column("mapping_version", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=True),
+        sa.Column("region_id", sa.Integer(), nullable=True),
+        sa.Column("customer_key", sa.String(length=64), nullable=True),
+        sa.Column("is_new_customer", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("subtotal", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("discount", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("tax", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("shipping", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("total", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("refund_total", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("fx_rate", sa.Numeric(precision=18, scale=8), nullable=False),
+        sa.Column("total_base", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("revenue_base", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("cost_of_goods_base", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("ordered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("order_day", sa.Date(), nullable=False),
+        sa.Column(
+            "raw_payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("payload_sha256", sa.String(length=64), nullable=False),
+        sa.Column(
+            "ingest_run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["ingest_run_id"],
+            ["ingest_run.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"],
+            ["location.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["region_id"],
+            ["region.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["touchpoint_id"],
+            ["touchpoint.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "source_system", "source_instance", "source_order_id", name="uq_order_nk"
+        ),
     )
-    with op.batch_alter_table('sales_order', schema=None) as batch_op:
-        batch_op.create_index('ix_sales_order_customer', ['customer_key'], unique=False)
-        batch_op.create_index('ix_sales_order_day', ['order_day'], unique=False)
+    with op.batch_alter_table("sales_order", schema=None) as batch_op:
+        batch_op.create_index("ix_sales_order_customer", ["customer_key"], unique=False)
+        batch_op.create_index("ix_sales_order_day", ["order_day"], unique=False)
 
-    op.create_table('touch',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('customer_key', sa.String(length=64), nullable=False),
-    sa.Column('touched_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
-    sa.Column('device', sa.String(length=20), nullable=False),
-    sa.Column('campaign', sa.String(length=120), nullable=False),
-    sa.Column('source_order_id', sa.String(length=80), nullable=True),
-    sa.Column('source_system', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoint.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "touch",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_key", sa.String(length=64), nullable=False),
+        sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
+        sa.Column("device", sa.String(length=20), nullable=False),
+        sa.Column("campaign", sa.String(length=120), nullable=False),
+        sa.Column("source_order_id", sa.String(length=80), nullable=True),
+        sa.Column("source_system", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["touchpoint_id"],
+            ["touchpoint.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("customer_key", "touched_at", "touchpoint_id", name="uq_touch"),
     )
-    with op.batch_alter_table('touch', schema=None) as batch_op:
-        batch_op.create_index('ix_touch_customer', ['customer_key', 'touched_at'], unique=False)
-
-    op.create_table('traffic',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('location_id', sa.Integer(), nullable=False),
-    sa.Column('source_system', sa.String(length=40), nullable=False),
-    sa.Column('sessions', sa.Integer(), nullable=False),
-    sa.Column('footfall', sa.Integer(), nullable=False),
-    sa.Column('opportunities', sa.Integer(), nullable=False),
-    sa.Column('opportunities_won', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoint.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('day', 'touchpoint_id', 'region_id', 'location_id', 'source_system', name='uq_traffic')
+    op.create_table(
+        "traffic",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("source_system", sa.String(length=40), nullable=False),
+        sa.Column("sessions", sa.Integer(), nullable=False),
+        sa.Column("footfall", sa.Integer(), nullable=False),
+        sa.Column("opportunities", sa.Integer(), nullable=False),
+        sa.Column("opportunities_won", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["touchpoint_id"],
+            ["touchpoint.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "day", "touchpoint_id", "region_id", "location_id", "source_system", name="uq_traffic"
+        ),
     )
-    op.create_table('order_line',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
-    sa.Column('sku', sa.String(length=64), nullable=False),
-    sa.Column('product_id', sa.Integer(), nullable=True),
-    sa.Column('qty', sa.Integer(), nullable=False),
-    sa.Column('unit_price', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('discount', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('line_total', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('unit_cost', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('order_id', 'line_no', name='uq_order_line')
+    op.create_table(
+        "order_line",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=True),
+        sa.Column("qty", sa.Integer(), nullable=False),
+        sa.Column("unit_price", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("discount", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("line_total", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("unit_cost", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(["order_id"], ["sales_order.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["product.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("order_id", "line_no", name="uq_order_line"),
     )
-    op.create_table('refund',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('source_refund_id', sa.String(length=80), nullable=False),
-    sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('refund_day', sa.Date(), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.Column('amount_base', sa.Numeric(precision=18, scale=2), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('order_id', 'source_refund_id', name='uq_refund')
+    op.create_table(
+        "refund",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("source_refund_id", sa.String(length=80), nullable=False),
+        sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("refund_day", sa.Date(), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("amount_base", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(["order_id"], ["sales_order.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("order_id", "source_refund_id", name="uq_refund"),
     )
-    with op.batch_alter_table('refund', schema=None) as batch_op:
-        batch_op.create_index('ix_refund_day', ['refund_day'], unique=False)
-
+    with op.batch_alter_table("refund", schema=None) as batch_op:
+        batch_op.create_index("ix_refund_day", ["refund_day"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('refund', schema=None) as batch_op:
-        batch_op.drop_index('ix_refund_day')
+    with op.batch_alter_table("refund", schema=None) as batch_op:
+        batch_op.drop_index("ix_refund_day")
 
-    op.drop_table('refund')
-    op.drop_table('order_line')
-    op.drop_table('traffic')
-    with op.batch_alter_table('touch', schema=None) as batch_op:
-        batch_op.drop_index('ix_touch_customer')
+    op.drop_table("refund")
+    op.drop_table("order_line")
+    op.drop_table("traffic")
+    op.drop_table("touch")
+    with op.batch_alter_table("sales_order", schema=None) as batch_op:
+        batch_op.drop_index("ix_sales_order_day")
+        batch_op.drop_index("ix_sales_order_customer")
 
-    op.drop_table('touch')
-    with op.batch_alter_table('sales_order', schema=None) as batch_op:
-        batch_op.drop_index('ix_sales_order_day')
-        batch_op.drop_index('ix_sales_order_customer')
-
-    op.drop_table('sales_order')
-    op.drop_table('marketing_spend')
-    op.drop_table('inventory')
-    op.drop_table('customer')
-    op.drop_table('channel_rule')
-    op.drop_table('touchpoint')
-    op.drop_table('location')
-    op.drop_table('app_user')
-    op.drop_table('target')
-    op.drop_table('role')
-    op.drop_table('region')
-    op.drop_table('product')
-    op.drop_table('ingest_run')
-    op.drop_table('data_stamp')
-    op.drop_table('daily_rollup')
-    op.drop_table('daily_product_rollup')
-    op.drop_table('channel_category')
-    op.drop_table('audit_log')
+    op.drop_table("sales_order")
+    op.drop_table("marketing_spend")
+    op.drop_table("inventory")
+    op.drop_table("customer")
+    op.drop_table("channel_rule")
+    op.drop_table("touchpoint")
+    op.drop_table("location")
+    op.drop_table("app_user")
+    op.drop_table("target")
+    op.drop_table("role")
+    op.drop_table("region")
+    op.drop_table("product")
+    op.drop_table("ingest_run")
+    op.drop_table("data_stamp")
+    op.drop_table("daily_rollup")
+    op.drop_table("daily_product_rollup")
+    op.drop_table("channel_category")
+    op.drop_table("audit_log")

@@ -64,7 +64,8 @@ def upgrade() -> None:
     role = sa.Table("role", meta, autoload_with=op.get_bind())
     rule = sa.Table("channel_rule", meta, autoload_with=op.get_bind())
     op.bulk_insert(
-        category, [dict(zip(("id", "code", "name", "sort_order"), c, strict=True)) for c in CATEGORIES]
+        category,
+        [dict(zip(("id", "code", "name", "sort_order"), c, strict=True)) for c in CATEGORIES],
     )
     op.bulk_insert(
         touchpoint,

@@ -1,0 +1,38 @@
+# Channel Performance — `make demo` runs the app on demo data, `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CP := $(BIN)/channelperf
+STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+DEMO_ORDERS ?= 300000
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: setup demo test bench lint
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(CP) db upgrade
+	$(CP) demo-data --orders $(DEMO_ORDERS) --if-empty
+	$(CP) users demo
+	@echo "Open http://$(HOST):$(PORT) and sign in with one of the logins above."
+	$(CP) serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -1,0 +1,180 @@
+"""Every metric, defined once: label, unit, format, favourable direction, numerator, denominator.
+
+A ratio is the sum of its numerator over the sum of its denominator for the
+selected slice, never an average of daily ratios: callers sum the additive
+``BASE_MEASURES`` over whatever slice they want, then call ``Metric.value``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+
+from analytics.errors import AnalyticsError
+
+# Additive columns of the daily rollup (plus derived additive columns below).
+BASE_MEASURES = (
+    "gross_revenue",
+    "refunds",
+    "cost",
+    "orders",
+    "cancelled_orders",
+    "units",
+    "new_customers",
+    "visits",
+    "conversions",
+    "spend",
+)
+
+
+def with_derived(sums: pd.DataFrame) -> pd.DataFrame:
+    """Add the additive derived measures: net revenue and gross profit."""
+    out = sums.copy()
+    out["revenue"] = out["gross_revenue"] - out["refunds"]
+    out["gross_profit"] = out["revenue"] - out["cost"]
+    return out
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    unit: str  # currency | count | percent | ratio
+    numerator: str
+    denominator: str | None = None
+    higher_is_better: bool = True
+    description: str = ""
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.denominator is not None
+
+    def value(self, sums: pd.DataFrame | pd.Series) -> pd.Series | float | None:
+        """The metric from summed measures (a row, or a frame with one row per group)."""
+        numerator = sums[self.numerator]
+        if self.denominator is None:
+            return numerator.astype(float) if isinstance(numerator, pd.Series) else float(numerator)
+        denominator = sums[self.denominator]
+        if isinstance(numerator, pd.Series):
+            denominator = denominator.astype(float)
+            return numerator.astype(float) / denominator.where(denominator != 0)
+        return None if not denominator else float(numerator) / float(denominator)
+
+    def format(self, value: float | Decimal | None, currency: str = "USD") -> str:
+        return format_value(value, self.unit, currency)
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            "revenue",
+            "Revenue",
+            "currency",
+            "revenue",
+            description="Net of tax, cancellations and refunds (refunds on the day made), "
+            "base currency",
+        ),
+        Metric("orders", "Orders", "count", "orders", description="Orders not cancelled"),
+        Metric(
+            "units", "Units", "count", "units", description="Units sold on orders not cancelled"
+        ),
+        Metric(
+            "aov",
+            "Average order value",
+            "currency",
+            "revenue",
+            "orders",
+            description="Revenue ÷ orders",
+        ),
+        Metric(
+            "conversion_rate",
+            "Conversion rate",
+            "percent",
+            "conversions",
+            "visits",
+            description="Orders ÷ sessions online, transactions ÷ footfall in stores, "
+            "won ÷ opportunities for B2B and direct sales",
+        ),
+        Metric(
+            "cac",
+            "Customer acquisition cost",
+            "currency",
+            "spend",
+            "new_customers",
+            higher_is_better=False,
+            description="Marketing spend ÷ new customers",
+        ),
+        Metric(
+            "margin_pct",
+            "Margin",
+            "percent",
+            "gross_profit",
+            "revenue",
+            description="(Revenue − cost of goods) ÷ revenue",
+        ),
+        Metric(
+            "roas",
+            "Return on ad spend",
+            "ratio",
+            "revenue",
+            "spend",
+            description="Revenue ÷ marketing spend",
+        ),
+        Metric("spend", "Marketing spend", "currency", "spend", higher_is_better=False),
+        Metric("new_customers", "New customers", "count", "new_customers"),
+        Metric("refunds", "Refunds", "currency", "refunds", higher_is_better=False),
+    )
+}
+
+
+def get_metric(name: str) -> Metric:
+    try:
+        return METRICS[name]
+    except KeyError:
+        known = ", ".join(METRICS)
+        raise AnalyticsError(f"unknown metric {name!r}; known metrics: {known}") from None
+
+
+def _compact(number: float) -> str:
+    magnitude = abs(number)
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= threshold:
+            return f"{number / threshold:.1f}{suffix}"
+    return f"{number:,.0f}" if magnitude >= 100 else f"{number:,.2f}"
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$"}
+
+
+def format_value(value: float | Decimal | None, unit: str, currency: str = "USD") -> str:
+    """Human formatting with units: $1.2M, 3.4%, 12,345, 4.1×; an em dash for no value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    number = float(value)
+    if unit == "currency":
+        symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+        sign = "−" if number < 0 else ""
+        return f"{sign}{symbol}{_compact(abs(number))}"
+    if unit == "percent":
+        return f"{number * 100:.1f}%"
+    if unit == "ratio":
+        return f"{number:.2f}×"
+    return f"{number:,.0f}"
+
+
+def format_change(change: float | None) -> str:
+    """A relative change as a signed percentage ("+4.2%", "−1.0%")."""
+    if change is None or math.isnan(change):
+        return "—"
+    sign = "+" if change > 0 else "−" if change < 0 else "±"
+    return f"{sign}{abs(change) * 100:.1f}%"
+
+
+def relative_change(current: float | None, previous: float | None) -> float | None:
+    if current is None or previous is None or previous == 0:
+        return None
+    return (float(current) - float(previous)) / abs(float(previous))

@@ -1,0 +1,139 @@
+"""The Overview: KPIs for a period against the prior period, last year and target, by channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analytics.metrics import METRICS, relative_change
+from analytics.periods import Period
+from analytics.rollup import Filters, data_as_of, rollup_sums
+from analytics.targets import scope_id, target_for
+
+KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "margin_pct")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    metric: str
+    value: float | None
+    prior: float | None
+    last_year: float | None
+    target: float | None
+
+    @property
+    def change_prior(self) -> float | None:
+        return relative_change(self.value, self.prior)
+
+    @property
+    def change_last_year(self) -> float | None:
+        return relative_change(self.value, self.last_year)
+
+    @property
+    def variance_to_target(self) -> float | None:
+        return relative_change(self.value, self.target)
+
+
+@dataclass(frozen=True)
+class Overview:
+    period: Period
+    prior: Period
+    last_year: Period
+    channel_level: str  # "category" or "touchpoint"
+    kpis: dict[str, Kpi]
+    by_channel: pd.DataFrame  # channel, channel_name, revenue, revenue_prior, revenue_ly, share
+    share_over_time: pd.DataFrame  # month, channel_name, revenue, share
+    top_channel: str | None
+    top_channel_revenue: float | None
+    data_as_of: dt.datetime | None
+
+
+def _channel_level(filters: Filters) -> str:
+    """Break down by touchpoint once the view is narrowed to one category or to touchpoints."""
+    return "touchpoint" if len(filters.categories) == 1 or filters.touchpoints else "category"
+
+
+def _target_scope(filters: Filters, url: str | None) -> tuple[str, int] | None:
+    if not (filters.categories or filters.touchpoints or filters.regions or filters.locations):
+        return "total", 0
+    if len(filters.categories) == 1 and not (
+        filters.touchpoints or filters.regions or filters.locations
+    ):
+        return "category", scope_id("category", filters.categories[0], url)
+    if len(filters.touchpoints) == 1 and not (filters.regions or filters.locations):
+        return "touchpoint", scope_id("touchpoint", filters.touchpoints[0], url)
+    return None
+
+
+def _metric_values(sums: pd.DataFrame) -> dict[str, float | None]:
+    row = sums.iloc[0]
+    return {name: METRICS[name].value(row) for name in KPI_METRICS}
+
+
+def build_overview(
+    period: Period, filters: Filters | None = None, url: str | None = None
+) -> Overview:
+    filters = filters or Filters()
+    prior, last_year = period.prior(), period.last_year()
+    totals = {
+        key: _metric_values(rollup_sums(p, (), filters, url))
+        for key, p in (("now", period), ("prior", prior), ("ly", last_year))
+    }
+    scope = _target_scope(filters, url)
+    kpis = {
+        name: Kpi(
+            name,
+            totals["now"][name],
+            totals["prior"][name],
+            totals["ly"][name],
+            target_for(name, period, *scope, url=url) if scope else None,
+        )
+        for name in KPI_METRICS
+    }
+
+    level = _channel_level(filters)
+    frames = {
+        key: rollup_sums(p, (level,), filters, url).set_index(level)
+        for key, p in (("now", period), ("prior", prior), ("ly", last_year))
+    }
+    now = frames["now"]
+    by_channel = pd.DataFrame(
+        {
+            "channel": now.index,
+            "channel_name": now[f"{level}_name"].to_numpy(),
+            "revenue": now["revenue"].to_numpy(),
+            "revenue_prior": frames["prior"]["revenue"].reindex(now.index).fillna(0).to_numpy(),
+            "revenue_ly": frames["ly"]["revenue"].reindex(now.index).fillna(0).to_numpy(),
+        }
+    )
+    total = by_channel["revenue"].sum()
+    by_channel["share"] = by_channel["revenue"] / total if total else 0.0
+    by_channel = by_channel.sort_values("revenue", ascending=False, ignore_index=True)
+    top = by_channel.iloc[0] if len(by_channel) and total > 0 else None
+
+    daily = rollup_sums(period, ("day", level), filters, url)
+    if daily.empty:
+        share = pd.DataFrame(columns=["month", "channel_name", "revenue", "share"])
+    else:
+        daily["month"] = pd.to_datetime(daily["day"]).dt.to_period("M").dt.start_time
+        share = (
+            daily.groupby(["month", f"{level}_name"], as_index=False)["revenue"]
+            .sum()
+            .rename(columns={f"{level}_name": "channel_name"})
+        )
+        month_total = share.groupby("month")["revenue"].transform("sum")
+        share["share"] = share["revenue"] / month_total.where(month_total != 0)
+    return Overview(
+        period=period,
+        prior=prior,
+        last_year=last_year,
+        channel_level=level,
+        kpis=kpis,
+        by_channel=by_channel,
+        share_over_time=share,
+        top_channel=None if top is None else str(top["channel_name"]),
+        top_channel_revenue=None if top is None else float(top["revenue"]),
+        data_as_of=data_as_of(url),
+    )

@@ -1,0 +1,165 @@
+"""Reading the daily rollup: sums of the additive measures for any slice, grouped by any dimensions.
+
+This is the one place analytics queries the rollup (SQLAlchemy Core); every
+page, alert, export and API answer builds on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Select, func, literal, select
+
+from analytics.errors import AnalyticsError
+from analytics.metrics import BASE_MEASURES, with_derived
+from analytics.periods import Period
+from db.engine import get_engine
+from db.schema import (
+    NO_PLACE,
+    ChannelCategory,
+    DailyRollup,
+    DataStamp,
+    Location,
+    Region,
+    Touchpoint,
+)
+
+rollup = DailyRollup.__table__
+touchpoint = Touchpoint.__table__
+category = ChannelCategory.__table__
+region = Region.__table__
+location = Location.__table__
+
+NOT_REGIONAL = "Not regional"
+NO_STORE = "Online / no store"
+
+# dimension -> (code column, label column)
+DIMENSIONS = {
+    "category": (category.c.code, category.c.name),
+    "touchpoint": (touchpoint.c.code, touchpoint.c.name),
+    "region": (
+        func.coalesce(region.c.code, literal("none")),
+        func.coalesce(region.c.name, literal(NOT_REGIONAL)),
+    ),
+    "location": (
+        func.coalesce(location.c.code, literal("none")),
+        func.coalesce(location.c.name, literal(NO_STORE)),
+    ),
+    "day": (rollup.c.day, None),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Codes to keep per dimension; an empty tuple keeps everything."""
+
+    categories: tuple[str, ...] = ()
+    touchpoints: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, **values: object) -> Filters:
+        return cls(**{k: tuple(v) if v else () for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class Slice:
+    period: Period
+    filters: Filters = field(default_factory=Filters)
+
+
+def _base_query(period: Period, filters: Filters) -> Select:
+    query = (
+        select()
+        .select_from(rollup)
+        .join(touchpoint, touchpoint.c.id == rollup.c.touchpoint_id)
+        .join(category, category.c.id == touchpoint.c.category_id)
+        .outerjoin(region, (region.c.id == rollup.c.region_id) & (rollup.c.region_id != NO_PLACE))
+        .outerjoin(
+            location, (location.c.id == rollup.c.location_id) & (rollup.c.location_id != NO_PLACE)
+        )
+        .where(rollup.c.day.between(period.start, period.end))
+    )
+    for values, column in (
+        (filters.categories, category.c.code),
+        (filters.touchpoints, touchpoint.c.code),
+        (filters.regions, func.coalesce(region.c.code, literal("none"))),
+        (filters.locations, func.coalesce(location.c.code, literal("none"))),
+    ):
+        if values:
+            query = query.where(column.in_(values))
+    return query
+
+
+def rollup_sums(
+    period: Period,
+    by: tuple[str, ...] = (),
+    filters: Filters | None = None,
+    url: str | None = None,
+) -> pd.DataFrame:
+    """Summed measures (plus net revenue and gross profit) per group of ``by`` for the period.
+
+    With ``by=()`` the frame has one row: the totals of the slice (zeros if empty).
+    """
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise AnalyticsError(f"unknown dimension(s) {unknown}; known: {', '.join(DIMENSIONS)}")
+    filters = filters or Filters()
+    group_columns = []
+    for dimension in by:
+        code, label = DIMENSIONS[dimension]
+        group_columns.append(code.label(dimension))
+        if label is not None:
+            group_columns.append(label.label(f"{dimension}_name"))
+    sums = [func.coalesce(func.sum(rollup.c[m]), 0).label(m) for m in BASE_MEASURES]
+    query = _base_query(period, filters).add_columns(*group_columns, *sums)
+    if group_columns:
+        query = query.group_by(*group_columns).order_by(*group_columns)
+    with get_engine(url).connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all())
+    if frame.empty:
+        frame = pd.DataFrame(
+            {c.name: pd.Series(dtype=object) for c in group_columns}
+            | {m: pd.Series(dtype=float) for m in BASE_MEASURES}
+        )
+    for measure in BASE_MEASURES:
+        frame[measure] = frame[measure].astype(float)
+    if "day" in frame.columns:
+        frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return with_derived(frame)
+
+
+def data_as_of(url: str | None = None) -> dt.datetime | None:
+    """When an ingest batch last changed the data."""
+    with get_engine(url).connect() as conn:
+        return conn.execute(
+            select(DataStamp.__table__.c.at).where(DataStamp.__table__.c.name == "data")
+        ).scalar()
+
+
+def data_range(url: str | None = None) -> tuple[dt.date, dt.date] | None:
+    """First and last day with any rolled-up fact."""
+    with get_engine(url).connect() as conn:
+        first, last = conn.execute(select(func.min(rollup.c.day), func.max(rollup.c.day))).one()
+    if first is None:
+        return None
+    return pd.Timestamp(first).date(), pd.Timestamp(last).date()
+
+
+def channel_options(url: str | None = None) -> pd.DataFrame:
+    """Categories and their touchpoints (codes and names), for filters and labels."""
+    query = (
+        select(
+            category.c.code.label("category"),
+            category.c.name.label("category_name"),
+            touchpoint.c.code.label("touchpoint"),
+            touchpoint.c.name.label("touchpoint_name"),
+        )
+        .join(touchpoint, touchpoint.c.category_id == category.c.id)
+        .order_by(category.c.sort_order, touchpoint.c.sort_order)
+    )
+    with get_engine(url).connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all())

@@ -1,0 +1,1 @@
+"""The Dash app: app factory, authentication and roles, pages, components."""

@@ -1,0 +1,46 @@
+"""The app factory: Flask server with sign-in and the request guard, Dash pages on top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from flask import Flask
+from flask_login import current_user
+
+from dashapp.auth import guard, init_auth
+from dashapp.components.shell import shell
+
+HERE = Path(__file__).resolve().parent
+
+
+def _layout():
+    """Built per request so the navigation matches the signed-in user's role."""
+    if not current_user.is_authenticated:
+        return dash.html.Div("Sign in to continue.", id="signed-out")
+    return shell(current_user.username, current_user.role)
+
+
+def create_app() -> dash.Dash:
+    server = Flask("channelperf")
+    init_auth(server)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        title="Channel Performance",
+        suppress_callback_exceptions=True,
+        external_stylesheets=[],
+        update_title=None,
+    )
+    app.layout = _layout
+    # After Dash's own hooks, which import the pages and register their callbacks.
+    server.before_request(guard)
+    return app
+
+
+def wsgi() -> Flask:
+    """The WSGI application for gunicorn: ``gunicorn 'dashapp.app:wsgi()'``."""
+    return create_app().server

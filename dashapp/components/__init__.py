@@ -1,0 +1,1 @@
+"""Reusable layout pieces: the shell, KPI cards, filters, chart builders."""

@@ -1,0 +1,74 @@
+"""Figure builders: every chart has a title, axis titles with units and readable labels."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+CHART_FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
+
+
+def _base(title: str, height: int = 380) -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        template="plotly_white",
+        font=CHART_FONT,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        legend={"orientation": "h", "y": -0.18},
+    )
+    return figure
+
+
+def empty_figure(title: str, message: str = "No data for this selection") -> go.Figure:
+    figure = _base(title)
+    figure.add_annotation(text=message, showarrow=False, font={"size": 15, "color": "#6c757d"})
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def revenue_by_channel(
+    frame: pd.DataFrame, currency: str, period_labels: dict[str, str]
+) -> go.Figure:
+    """Grouped bars: revenue per channel this period, the prior period and last year."""
+    title = "Revenue by channel"
+    if frame.empty:
+        return empty_figure(title)
+    figure = _base(title)
+    for column, name, color in (
+        ("revenue", period_labels["now"], "#0d6efd"),
+        ("revenue_prior", period_labels["prior"], "#adb5bd"),
+        ("revenue_ly", period_labels["ly"], "#6f42c1"),
+    ):
+        figure.add_bar(
+            x=frame["channel_name"],
+            y=frame[column],
+            name=name,
+            marker_color=color,
+            hovertemplate="%{x}<br>%{y:,.0f} " + currency + "<extra>" + name + "</extra>",
+        )
+    figure.update_layout(barmode="group")
+    figure.update_yaxes(title_text=f"Revenue ({currency})", tickformat="~s")
+    figure.update_xaxes(title_text="Channel")
+    return figure
+
+
+def share_of_total(frame: pd.DataFrame) -> go.Figure:
+    """100 % stacked bars: each channel's share of monthly revenue."""
+    title = "Share of total revenue by month"
+    if frame.empty:
+        return empty_figure(title)
+    figure = _base(title)
+    for channel, part in frame.groupby("channel_name", sort=False):
+        figure.add_bar(
+            x=part["month"],
+            y=part["share"],
+            name=str(channel),
+            hovertemplate="%{x|%b %Y}<br>%{y:.1%}<extra>" + str(channel) + "</extra>",
+        )
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(title_text="Share of revenue (%)", tickformat=".0%", range=[0, 1])
+    figure.update_xaxes(title_text="Month", tickformat="%b %Y", dtick="M1")
+    return figure

@@ -1,0 +1,94 @@
+"""Period and channel controls shared by the analytics pages (ids namespaced by page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc
+
+from analytics.periods import Period, fiscal_quarter
+
+PRESETS = {
+    "quarter": "This quarter (to date)",
+    "last_quarter": "Last quarter",
+    "last_30": "Last 30 days",
+    "last_90": "Last 90 days",
+    "ytd": "Year to date",
+    "last_365": "Last 12 months",
+    "custom": "Custom range",
+}
+
+
+def preset_period(preset: str, last_day: dt.date, fiscal_start_month: int = 1) -> Period:
+    """The period a preset means, relative to the last day with data."""
+    quarter = fiscal_quarter(last_day, fiscal_start_month)
+    if preset == "last_quarter":
+        return fiscal_quarter(quarter.start - dt.timedelta(days=1), fiscal_start_month)
+    if preset in ("last_30", "last_90", "last_365"):
+        days = int(preset.split("_")[1])
+        return Period(last_day - dt.timedelta(days=days - 1), last_day)
+    if preset == "ytd":
+        start_year = last_day.year if last_day.month >= fiscal_start_month else last_day.year - 1
+        return Period(dt.date(start_year, fiscal_start_month, 1), last_day)
+    return Period(quarter.start, last_day)
+
+
+def channel_filter_options(channels: pd.DataFrame) -> list[dict]:
+    """Categories, each followed by its touchpoints (values "category:code" / "touchpoint:code")."""
+    options = []
+    for (code, name), group in channels.groupby(["category", "category_name"], sort=False):
+        options.append({"label": name, "value": f"category:{code}"})
+        for row in group.itertuples():
+            options.append(
+                {"label": f"   {row.touchpoint_name}", "value": f"touchpoint:{row.touchpoint}"}
+            )
+    return options
+
+
+def split_channel_values(values: list[str] | None) -> dict[str, tuple[str, ...]]:
+    chosen = values or []
+    return {
+        "categories": tuple(v.split(":", 1)[1] for v in chosen if v.startswith("category:")),
+        "touchpoints": tuple(v.split(":", 1)[1] for v in chosen if v.startswith("touchpoint:")),
+    }
+
+
+def period_controls(prefix: str, first_day: dt.date, last_day: dt.date, period: Period) -> dbc.Row:
+    return dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label(
+                        "Period", html_for=f"{prefix}-preset", className="small text-secondary mb-0"
+                    ),
+                    dcc.Dropdown(
+                        id=f"{prefix}-preset",
+                        options=[{"label": v, "value": k} for k, v in PRESETS.items()],
+                        value="quarter",
+                        clearable=False,
+                    ),
+                ],
+                md=3,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label(
+                        "Dates", html_for=f"{prefix}-dates", className="small text-secondary mb-0"
+                    ),
+                    dcc.DatePickerRange(
+                        id=f"{prefix}-dates",
+                        min_date_allowed=first_day,
+                        max_date_allowed=last_day,
+                        start_date=period.start,
+                        end_date=period.end,
+                        display_format="D MMM YYYY",
+                        first_day_of_week=1,
+                    ),
+                ],
+                md="auto",
+            ),
+        ],
+        className="g-3 align-items-end",
+    )

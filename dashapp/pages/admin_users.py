@@ -1,0 +1,175 @@
+"""Admin › Users (admins only): list users, add one, change a role, disable or enable."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, html
+
+from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
+from dashapp.auth import current_username
+from db.errors import CommandError
+from db.users import add_user, list_users, set_active, set_role
+
+PREFIX = "admin-users"
+register_page(
+    __name__,
+    path="/admin/users",
+    title="Users",
+    prefix=PREFIX,
+    roles={"admin"},
+    order=90,
+    section="Admin",
+)
+
+GRID = f"{PREFIX}-grid"
+USERNAME = f"{PREFIX}-username"
+PASSWORD = f"{PREFIX}-password"
+ROLE = f"{PREFIX}-role"
+ADD = f"{PREFIX}-add"
+TARGET_USER = f"{PREFIX}-target-user"
+NEW_ROLE = f"{PREFIX}-new-role"
+SET_ROLE = f"{PREFIX}-set-role"
+DISABLE = f"{PREFIX}-disable"
+ENABLE = f"{PREFIX}-enable"
+MESSAGE = f"{PREFIX}-message"
+
+ROLE_OPTIONS = [{"label": ROLE_LABELS[r], "value": r} for r in ROLE_ORDER]
+
+
+def _rows() -> list[dict]:
+    return [
+        {
+            "username": u.username,
+            "role": ROLE_LABELS[u.role],
+            "status": "active" if u.active else "disabled",
+            "last_login": u.last_login_at.strftime("%Y-%m-%d %H:%M UTC")
+            if u.last_login_at
+            else "never",
+        }
+        for u in list_users()
+    ]
+
+
+def _user_options() -> list[dict]:
+    return [{"label": u.username, "value": u.username} for u in list_users()]
+
+
+def layout(**_query) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Users", className="h4"),
+            html.Div(id=MESSAGE),
+            dag.AgGrid(
+                id=GRID,
+                rowData=_rows(),
+                columnDefs=[
+                    {"field": "username", "headerName": "Username"},
+                    {"field": "role", "headerName": "Role"},
+                    {"field": "status", "headerName": "Status"},
+                    {"field": "last_login", "headerName": "Last sign-in"},
+                ],
+                defaultColDef={"sortable": True, "filter": True, "flex": 1},
+                dashGridOptions={"domLayout": "autoHeight"},
+                csvExportParams={"fileName": "users.csv"},
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H3("Add a user", className="h6"),
+                                    dbc.Input(
+                                        id=USERNAME, placeholder="username", className="mb-2"
+                                    ),
+                                    dbc.Input(
+                                        id=PASSWORD,
+                                        type="password",
+                                        placeholder="password (8+ characters)",
+                                        className="mb-2",
+                                    ),
+                                    dbc.Select(
+                                        id=ROLE,
+                                        options=ROLE_OPTIONS,
+                                        value="executive",
+                                        className="mb-2",
+                                    ),
+                                    dbc.Button("Add user", id=ADD, color="primary"),
+                                ]
+                            )
+                        ),
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H3("Change a user", className="h6"),
+                                    dbc.Select(
+                                        id=TARGET_USER, options=_user_options(), className="mb-2"
+                                    ),
+                                    dbc.Select(
+                                        id=NEW_ROLE,
+                                        options=ROLE_OPTIONS,
+                                        value="executive",
+                                        className="mb-2",
+                                    ),
+                                    dbc.ButtonGroup(
+                                        [
+                                            dbc.Button("Set role", id=SET_ROLE, color="primary"),
+                                            dbc.Button(
+                                                "Disable", id=DISABLE, color="danger", outline=True
+                                            ),
+                                            dbc.Button(
+                                                "Enable", id=ENABLE, color="success", outline=True
+                                            ),
+                                        ]
+                                    ),
+                                ]
+                            )
+                        ),
+                        md=6,
+                    ),
+                ],
+                className="mt-3 g-3",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(GRID, "rowData"),
+    Output(TARGET_USER, "options"),
+    Input(ADD, "n_clicks"),
+    Input(SET_ROLE, "n_clicks"),
+    Input(DISABLE, "n_clicks"),
+    Input(ENABLE, "n_clicks"),
+    State(USERNAME, "value"),
+    State(PASSWORD, "value"),
+    State(ROLE, "value"),
+    State(TARGET_USER, "value"),
+    State(NEW_ROLE, "value"),
+    prevent_initial_call=True,
+)
+def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):
+    actor = current_username()
+    try:
+        if ctx.triggered_id == ADD:
+            user = add_user(username or "", password or "", role, actor=actor)
+            done = f"Added {user.username} as {ROLE_LABELS[user.role]}."
+        elif not target:
+            raise CommandError("choose a user first")
+        elif ctx.triggered_id == SET_ROLE:
+            user = set_role(target, new_role, actor=actor)
+            done = f"{user.username} is now {ROLE_LABELS[user.role]}."
+        else:
+            active = ctx.triggered_id == ENABLE
+            user = set_active(target, active, actor=actor)
+            done = f"{user.username} is {'enabled' if active else 'disabled'}."
+    except CommandError as exc:
+        message = dbc.Alert(str(exc), color="danger", dismissable=True)
+    else:
+        message = dbc.Alert(done, color="success", dismissable=True)
+    return message, _rows(), _user_options()

@@ -1,0 +1,252 @@
+"""Overview (all roles): KPIs for a period vs the prior period, last year and target, by channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from analytics.metrics import METRICS, format_change, format_value
+from analytics.overview import Overview, build_overview
+from analytics.periods import Period
+from analytics.rollup import Filters, channel_options, data_range
+from dashapp.access import ROLE_ORDER, register_page
+from dashapp.components.charts import revenue_by_channel, share_of_total
+from dashapp.components.filters import (
+    channel_filter_options,
+    period_controls,
+    preset_period,
+    split_channel_values,
+)
+from dashapp.components.kpi import kpi_card
+from db.settings import get_settings
+
+PREFIX = "overview"
+register_page(__name__, path="/", title="Overview", prefix=PREFIX, roles=ROLE_ORDER, order=0)
+
+PRESET = f"{PREFIX}-preset"
+DATES = f"{PREFIX}-dates"
+CHANNELS = f"{PREFIX}-channels"
+BOUNDS = f"{PREFIX}-bounds"
+REFRESH = f"{PREFIX}-refresh"
+KPIS = f"{PREFIX}-kpis"
+REVENUE_CHART = f"{PREFIX}-revenue-chart"
+SHARE_CHART = f"{PREFIX}-share-chart"
+AS_OF = f"{PREFIX}-as-of"
+HEADING = f"{PREFIX}-heading"
+REFRESH_MS = 60_000
+
+
+def _no_data() -> html.Div:
+    return dbc.Alert(
+        [
+            html.H4("No data yet", className="alert-heading"),
+            html.P(
+                "Load orders first, for example with `channelperf demo-data` or a connector sync."
+            ),
+        ],
+        color="info",
+        id=f"{PREFIX}-empty",
+    )
+
+
+def layout(**_query) -> html.Div:
+    bounds = data_range()
+    if bounds is None:
+        return _no_data()
+    first, last = bounds
+    fiscal = get_settings().fiscal_year_start_month
+    period = preset_period("quarter", last, fiscal)
+    return html.Div(
+        [
+            html.H2("Overview", className="h4", id=HEADING),
+            dcc.Store(id=BOUNDS, data={"first": first.isoformat(), "last": last.isoformat()}),
+            dcc.Interval(id=REFRESH, interval=REFRESH_MS),
+            dbc.Row(
+                [
+                    dbc.Col(period_controls(PREFIX, first, last, period), md=7),
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Channels", html_for=CHANNELS, className="small text-secondary mb-0"
+                            ),
+                            dcc.Dropdown(
+                                id=CHANNELS,
+                                options=channel_filter_options(channel_options()),
+                                multi=True,
+                                placeholder="All channels",
+                            ),
+                        ],
+                        md=5,
+                    ),
+                ],
+                className="mb-3 g-3 align-items-end",
+            ),
+            dcc.Loading(html.Div(id=KPIS), type="dot"),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id=REVENUE_CHART, config={"displaylogo": False}), lg=6),
+                    dbc.Col(dcc.Graph(id=SHARE_CHART, config={"displaylogo": False}), lg=6),
+                ],
+                className="mt-3 g-3",
+            ),
+            html.Div(id=AS_OF, className="small text-secondary mt-2"),
+        ]
+    )
+
+
+@callback(
+    Output(PRESET, "value"),
+    Output(DATES, "start_date"),
+    Output(DATES, "end_date"),
+    Input(PRESET, "value"),
+    Input(DATES, "start_date"),
+    Input(DATES, "end_date"),
+    State(BOUNDS, "data"),
+    prevent_initial_call=True,
+)
+def sync_period(preset, start, end, bounds):
+    """Choosing a preset sets the dates; editing the dates switches the preset to custom."""
+    if ctx.triggered_id == PRESET:
+        if preset == "custom":
+            return no_update, no_update, no_update
+        period = preset_period(
+            preset, dt.date.fromisoformat(bounds["last"]), get_settings().fiscal_year_start_month
+        )
+        return no_update, period.start.isoformat(), period.end.isoformat()
+    return "custom", no_update, no_update
+
+
+def _kpi_cards(view: Overview, currency: str) -> dbc.Row:
+    label = view.period.label(get_settings().fiscal_year_start_month)
+    short = label if label.startswith("Q") else f"{view.period.days} days"
+    kpis = view.kpis
+    revenue = kpis["revenue"]
+    revenue_note = (
+        f"Target {format_value(revenue.target, 'currency', currency)} · "
+        f"{format_change(revenue.variance_to_target)} vs target"
+        if revenue.target
+        else "No revenue target for this selection"
+    )
+    conversion = kpis["conversion_rate"]
+    if conversion.target:
+        conversion_value = f"{format_change(conversion.variance_to_target)} vs Target"
+        conversion_note = (
+            f"Actual {format_value(conversion.value, 'percent')} · "
+            f"target {format_value(conversion.target, 'percent')}"
+        )
+    else:
+        conversion_value = format_value(conversion.value, "percent")
+        conversion_note = "No conversion target for this selection"
+    share = (
+        view.top_channel_revenue / view.by_channel["revenue"].sum() if view.top_channel else None
+    )
+    top_note = (
+        f"{format_value(view.top_channel_revenue, 'currency', currency)} revenue · "
+        f"{format_value(share, 'percent')} of total"
+        if view.top_channel
+        else None
+    )
+    margin = kpis["margin_pct"]
+    margin_note = None
+    if margin.target is not None and margin.value is not None:
+        state = "below" if margin.value < margin.target else "above"
+        margin_note = f"{state.capitalize()} the {format_value(margin.target, 'percent')} threshold"
+    cards = [
+        kpi_card(
+            f"{PREFIX}-card-revenue",
+            "Total revenue",
+            f"{format_value(revenue.value, 'currency', currency)} ({short})",
+            revenue.change_prior,
+            revenue.change_last_year,
+            note=revenue_note,
+        ),
+        kpi_card(
+            f"{PREFIX}-card-conversion",
+            "Conversion rate variance" if conversion.target else "Conversion rate",
+            conversion_value,
+            conversion.change_prior,
+            conversion.change_last_year,
+            note=conversion_note,
+        ),
+        kpi_card(
+            f"{PREFIX}-card-top",
+            "Top performing channel",
+            view.top_channel or "—",
+            note=top_note,
+        ),
+        kpi_card(
+            f"{PREFIX}-card-aov",
+            METRICS["aov"].label,
+            format_value(kpis["aov"].value, "currency", currency),
+            kpis["aov"].change_prior,
+            kpis["aov"].change_last_year,
+        ),
+        kpi_card(
+            f"{PREFIX}-card-cac",
+            METRICS["cac"].label,
+            format_value(kpis["cac"].value, "currency", currency),
+            kpis["cac"].change_prior,
+            kpis["cac"].change_last_year,
+            higher_is_better=False,
+        ),
+        kpi_card(
+            f"{PREFIX}-card-margin",
+            METRICS["margin_pct"].label,
+            format_value(margin.value, "percent"),
+            margin.change_prior,
+            margin.change_last_year,
+            note=margin_note,
+        ),
+    ]
+    return dbc.Row([dbc.Col(card, md=6, xl=4, xxl=2) for card in cards], className="g-3")
+
+
+def _as_of(view: Overview) -> str:
+    stamp = view.data_as_of
+    when = (
+        "never"
+        if stamp is None
+        else stamp.astimezone(get_settings().tz).strftime("%d %b %Y %H:%M %Z")
+    )
+    return (
+        f"Data as of {when} · {view.period.start:%d %b %Y} – {view.period.end:%d %b %Y} "
+        f"compared with {view.prior.start:%d %b %Y} – {view.prior.end:%d %b %Y} (prior period) "
+        f"and {view.last_year.start:%d %b %Y} – {view.last_year.end:%d %b %Y} (last year)"
+    )
+
+
+@callback(
+    Output(KPIS, "children"),
+    Output(REVENUE_CHART, "figure"),
+    Output(SHARE_CHART, "figure"),
+    Output(AS_OF, "children"),
+    Input(DATES, "start_date"),
+    Input(DATES, "end_date"),
+    Input(CHANNELS, "value"),
+    Input(REFRESH, "n_intervals"),
+)
+def update_overview(start, end, channels, _tick):
+    if not start or not end:
+        return (
+            dbc.Alert("Choose a start and an end date.", color="warning"),
+            no_update,
+            no_update,
+            "",
+        )
+    period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
+    view = build_overview(period, Filters(**split_channel_values(channels)))
+    currency = get_settings().base_currency
+    fiscal = get_settings().fiscal_year_start_month
+    labels = {
+        "now": period.label(fiscal),
+        "prior": "Prior period",
+        "ly": "Same period last year",
+    }
+    return (
+        _kpi_cards(view, currency),
+        revenue_by_channel(view.by_channel, currency, labels),
+        share_of_total(view.share_over_time),
+        _as_of(view),
+    )

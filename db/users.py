@@ -1,0 +1,184 @@
+"""User commands: add, list, set role, disable, authenticate. Each change is audited.
+
+Passwords are hashed with argon2 (argon2-cffi); API tokens are stored as their
+sha256 only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from db import audit
+from db.engine import session_scope
+from db.errors import CommandError
+from db.schema import AppUser
+
+ROLES = ("executive", "planner", "data_scientist", "admin")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD = 8
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so timing does not reveal it.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    role: str
+    active: bool
+    last_login_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, user: AppUser) -> UserInfo:
+        return cls(user.id, user.username, user.role, user.active, user.last_login_at)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise CommandError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+
+
+def _get(session, username: str) -> AppUser:
+    user = session.scalar(select(AppUser).where(AppUser.username == username))
+    if user is None:
+        raise CommandError(f"no user named {username!r}")
+    return user
+
+
+def add_user(username: str, password: str, role: str, actor: str = "cli") -> UserInfo:
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise CommandError(
+            "username must be 2–40 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    if len(password) < MIN_PASSWORD:
+        raise CommandError(f"password must have at least {MIN_PASSWORD} characters")
+    _check_role(role)
+    with session_scope() as session:
+        if session.scalar(select(AppUser.id).where(AppUser.username == username)):
+            raise CommandError(f"user {username!r} already exists")
+        user = AppUser(username=username, password_hash=_hasher.hash(password), role=role)
+        session.add(user)
+        session.flush()
+        audit.record(session, actor, "user.add", "user", username, None, {"role": role})
+        return UserInfo.of(user)
+
+
+def list_users() -> list[UserInfo]:
+    with session_scope() as session:
+        return [UserInfo.of(u) for u in session.scalars(select(AppUser).order_by(AppUser.username))]
+
+
+def _keep_an_admin(session, user: AppUser) -> None:
+    """Refuse a change that would leave no active admin to administer the system."""
+    if user.role != "admin" or not user.active:
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(AppUser)
+        .where(AppUser.role == "admin", AppUser.active.is_(True), AppUser.id != user.id)
+    )
+    if not others:
+        raise CommandError(f"{user.username} is the last active admin; add another admin first")
+
+
+def set_role(username: str, role: str, actor: str = "cli") -> UserInfo:
+    _check_role(role)
+    with session_scope() as session:
+        user = _get(session, username)
+        if role != "admin":
+            _keep_an_admin(session, user)
+        before = user.role
+        user.role = role
+        audit.record(
+            session, actor, "user.set_role", "user", username, {"role": before}, {"role": role}
+        )
+        return UserInfo.of(user)
+
+
+def set_active(username: str, active: bool, actor: str = "cli") -> UserInfo:
+    with session_scope() as session:
+        user = _get(session, username)
+        if not active:
+            _keep_an_admin(session, user)
+        before = user.active
+        user.active = active
+        action = "user.enable" if active else "user.disable"
+        audit.record(
+            session, actor, action, "user", username, {"active": before}, {"active": active}
+        )
+        return UserInfo.of(user)
+
+
+def authenticate(username: str, password: str) -> UserInfo | None:
+    """The active user with this password, or None (same work whether the user exists or not)."""
+    with session_scope() as session:
+        user = session.scalar(select(AppUser).where(AppUser.username == username.strip().lower()))
+        stored = user.password_hash if user is not None else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if user is None or not user.active:
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        user.last_login_at = dt.datetime.now(dt.UTC)
+        return UserInfo.of(user)
+
+
+def get_user(user_id: int) -> UserInfo | None:
+    with session_scope() as session:
+        user = session.get(AppUser, user_id)
+        return UserInfo.of(user) if user is not None and user.active else None
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(username: str, actor: str = "cli") -> str:
+    """A new API token for the user (replacing any earlier one); shown once, stored hashed."""
+    token = secrets.token_urlsafe(32)
+    with session_scope() as session:
+        user = _get(session, username)
+        user.api_token_hash = _token_digest(token)
+        audit.record(session, actor, "user.issue_token", "user", username)
+    return token
+
+
+def user_for_token(token: str) -> UserInfo | None:
+    with session_scope() as session:
+        user = session.scalar(select(AppUser).where(AppUser.api_token_hash == _token_digest(token)))
+        return UserInfo.of(user) if user is not None and user.active else None
+
+
+DEMO_USERS = (
+    ("executive", "executive"),
+    ("planner", "planner"),
+    ("scientist", "data_scientist"),
+    ("admin", "admin"),
+)
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo"
+
+
+def ensure_demo_users() -> list[tuple[str, str, str]]:
+    """One user per role for the local demo (created once); returns (username, password, role)."""
+    existing = {u.username for u in list_users()}
+    for username, role in DEMO_USERS:
+        if username not in existing:
+            add_user(username, demo_password(username), role, actor="demo")
+    return [(u, demo_password(u), r) for u, r in DEMO_USERS]

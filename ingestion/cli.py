@@ -1,0 +1,71 @@
+"""Ingestion commands: load the demo data set (and, later, sync sources)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analytics.rollup import data_range
+from analytics.targets import import_targets
+from db.engine import get_engine
+from db.settings import get_settings
+from ingestion.demo import generate, generate_targets, reference_data
+from ingestion.demo.plan import period_start
+from ingestion.loader import LoadResult
+from ingestion.pipeline import load_chunk
+from ingestion.reference import upsert_reference
+
+app = typer.Typer()
+console = Console()
+
+
+@app.command("demo-data")
+def demo_data(
+    orders: int = typer.Option(300_000, min=1_000, help="About how many orders to generate"),
+    seed: int = typer.Option(7, help="Random seed: the same seed gives the same data"),
+    end: str = typer.Option(None, help="Last day (YYYY-MM-DD); default: yesterday"),
+    years: int = typer.Option(3, min=1, max=5, help="Years of history"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if orders are loaded"),
+) -> None:
+    """Generate the demo data set and load it (idempotent: running it again changes nothing)."""
+    tz = get_settings().tz
+    try:
+        last = (
+            dt.date.fromisoformat(end) if end else dt.datetime.now(tz).date() - dt.timedelta(days=1)
+        )
+    except ValueError:
+        console.print(f"[red]error:[/red] --end must be a date like 2026-06-30, got {end!r}")
+        raise typer.Exit(2) from None
+    engine = get_engine()
+    if if_empty and data_range() is not None:
+        console.print("Data already loaded; skipping the demo data (--if-empty).")
+        return
+    reference = reference_data()
+    with engine.begin() as conn:
+        upsert_reference(conn, reference.regions, reference.locations, reference.products)
+    total = LoadResult()
+    start = period_start(last, years)
+    with Progress(
+        TextColumn("[bold]Loading demo data[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days · {task.fields[orders]:,} orders"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("load", total=(last - start).days + 1, orders=0)
+        for chunk in generate(orders, seed, last, years=years):
+            result = load_chunk(engine, chunk, "demo", f"seed-{seed}")
+            total.add(result)
+            progress.update(
+                task, advance=(chunk.last_day - chunk.first_day).days + 1, orders=total.read
+            )
+    targets = generate_targets(orders, seed, last, years=years)
+    import_targets(targets, actor="demo-data")
+    console.print(
+        f"Read {total.read:,} orders: {total.inserted:,} new, {total.updated:,} updated, "
+        f"{total.unchanged:,} unchanged; {len(targets):,} targets set."
+    )

@@ -1,0 +1,28 @@
+"""Loading a chunk of canonical data as one transaction: orders, side tables, rollups, run."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from db.rollups import refresh_rollups
+from ingestion.loader import LoadResult, load_orders
+from ingestion.reference import Lookups
+from ingestion.runs import finish_run, start_run
+from ingestion.side_tables import load_inventory, load_spend, load_touches, load_traffic
+
+
+def load_chunk(engine: Engine, chunk, source_system: str, source_instance: str) -> LoadResult:
+    """One generated or synced chunk (orders + traffic, spend, inventory, touches) as one run."""
+    with engine.begin() as conn:
+        run_id = start_run(conn, source_system, source_instance, "all")
+        lookups = Lookups.load(conn)
+        result = load_orders(conn, chunk.orders, run_id, refresh=False)
+        result.days |= load_traffic(conn, chunk.traffic, lookups)
+        result.days |= load_spend(conn, chunk.spend, lookups)
+        unknown_stock = load_inventory(conn, chunk.inventory, lookups)
+        load_touches(conn, chunk.touches, lookups)
+        refresh_rollups(conn, result.days)
+        finish_run(conn, run_id, result)
+    if len(unknown_stock):
+        raise ValueError(f"{len(unknown_stock)} stock rows name an unknown SKU or location")
+    return result
