@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from analytics.cli import anomalies
 from db.cli import db_app, users_app
 from ingestion.cli import app as ingestion_app
 
@@ -15,6 +16,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ingestion_app)
+app.command("anomalies")(anomalies)
 
 
 @app.command()

@@ -1,0 +1,9 @@
+"""Automatic anomaly detectors for metric series: a learned expected band and Seasonal Hybrid ESD.
+
+Both take a pandas Series with a DatetimeIndex and need no threshold from the user.
+"""
+
+from analytics.anomaly.band import BandVerdict, evaluate_latest, expected_band
+from analytics.anomaly.shesd import shesd, shesd_flags
+
+__all__ = ["BandVerdict", "evaluate_latest", "expected_band", "shesd", "shesd_flags"]
