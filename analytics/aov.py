@@ -1,0 +1,276 @@
+"""Average order value: which channels deviate, and what in the basket moved it.
+
+A deviation is a Mann–Whitney U test on the order-value distributions (two-sided,
+Benjamini–Hochberg adjusted across channels) *and* a relative AOV change of at least
+``min_effect``: significance alone flags trivial moves on big channels, size alone
+flags noise on small ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import mannwhitneyu
+from statsmodels.stats.multitest import multipletests
+
+from analytics.decomposition import lmdi_effects, logmean
+from analytics.errors import AnalyticsError
+
+MIN_ORDERS = 2
+
+
+def aov_deviation_flags(
+    current: pd.DataFrame,
+    baseline: pd.DataFrame,
+    alpha: float = 0.01,
+    min_effect: float = 0.05,
+    key: str = "channel",
+) -> pd.DataFrame:
+    """Per channel: does its AOV deviate from its own baseline, and from its peers now?
+
+    Inputs have one row per order with columns ``key, order_value``. Returns one row
+    per key with ``orders_current, orders_baseline, aov_current, aov_baseline,
+    change_pct`` (percentage points), ``p_baseline`` (raw) and ``p_baseline_adjusted``
+    (BH across keys), ``deviates_from_baseline``, ``direction`` (``up``/``down``/
+    ``none``), then the same against the other keys' orders pooled in the current
+    period: ``aov_peers, peer_diff_pct, p_peers, p_peers_adjusted,
+    deviates_from_peers, peer_direction``. Each family of tests is adjusted on its
+    own; keys with fewer than two orders on either side get no test (NaN, no flag).
+    """
+    now = _order_values(current, key, "current")
+    before = _order_values(baseline, key, "baseline")
+    keys = sorted(set(now) | set(before), key=str)
+    rows = []
+    for name in keys:
+        own, past = now.get(name, np.empty(0)), before.get(name, np.empty(0))
+        peers = np.concatenate(
+            [values for other, values in now.items() if other != name] or [np.empty(0)]
+        )
+        rows.append(
+            {
+                key: name,
+                "orders_current": len(own),
+                "orders_baseline": len(past),
+                "aov_current": _mean(own),
+                "aov_baseline": _mean(past),
+                "p_baseline": _mann_whitney(own, past),
+                "aov_peers": _mean(peers),
+                "p_peers": _mann_whitney(own, peers),
+            }
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            key,
+            "orders_current",
+            "orders_baseline",
+            "aov_current",
+            "aov_baseline",
+            "p_baseline",
+            "aov_peers",
+            "p_peers",
+        ],
+    )
+    table["change_pct"] = (table["aov_current"] / table["aov_baseline"] - 1) * 100
+    table["peer_diff_pct"] = (table["aov_current"] / table["aov_peers"] - 1) * 100
+    for family, effect, flag, direction in (
+        ("p_baseline", "change_pct", "deviates_from_baseline", "direction"),
+        ("p_peers", "peer_diff_pct", "deviates_from_peers", "peer_direction"),
+    ):
+        table[f"{family}_adjusted"] = _benjamini_hochberg(table[family].to_numpy(dtype="float64"))
+        table[flag] = (table[f"{family}_adjusted"] < alpha) & (
+            table[effect].abs() >= min_effect * 100
+        )
+        table[direction] = np.where(table[flag], np.where(table[effect] > 0, "up", "down"), "none")
+    return table[
+        [
+            key,
+            "orders_current",
+            "orders_baseline",
+            "aov_current",
+            "aov_baseline",
+            "change_pct",
+            "p_baseline",
+            "p_baseline_adjusted",
+            "deviates_from_baseline",
+            "direction",
+            "aov_peers",
+            "peer_diff_pct",
+            "p_peers",
+            "p_peers_adjusted",
+            "deviates_from_peers",
+            "peer_direction",
+        ]
+    ]
+
+
+BASKET_EFFECTS = [
+    "units_per_order_effect",
+    "price_per_unit_effect",
+    "mix_effect",
+    "within_category_price_effect",
+]
+
+
+def basket_drivers(
+    current: pd.DataFrame, baseline: pd.DataFrame, key: str = "channel"
+) -> pd.DataFrame:
+    """Decompose each key's AOV change into basket size, category mix and price.
+
+    Inputs have columns ``key, product_category, orders, units, revenue`` (line-level
+    or aggregated; rows are summed). A key's order count is the sum of ``orders``
+    over its rows, so in category-level aggregates ``orders`` must be the orders
+    *attributed* to the category (summing to the key's orders), not the orders that
+    contain it; with an ``order_id`` column the distinct order ids are counted instead.
+
+    Method (two-level LMDI-I, every step exact):
+
+    1. AOV = units per order × price per unit (R/O = U/O · R/U); LMDI splits
+       ΔAOV into ``units_per_order_effect`` + ``price_per_unit_effect``.
+    2. Price per unit is a unit-share weighted sum over categories,
+       R/U = Σ_c s_c · p_c with s_c = u_c/U and p_c = r_c/u_c; LMDI on each term
+       splits Δ(R/U) into a mix part Σ L(s_c p_c) ln(s¹/s⁰) and a within-category
+       price part Σ L(s_c p_c) ln(p¹/p⁰); a category present in one state only is
+       all mix.
+    3. Both parts are scaled by L(AOV¹, AOV⁰) / L(ppu¹, ppu⁰), which turns Δ(R/U)
+       into exactly the ``price_per_unit_effect`` of step 1, giving ``mix_effect``
+       + ``within_category_price_effect`` = ``price_per_unit_effect``.
+
+    Returns one row per key with ``aov_base, aov_current, aov_change`` and the four
+    effects (``units_per_order_effect + price_per_unit_effect = aov_change``). Keys
+    without orders in one state have status ``new``/``gone`` and NaN effects.
+    """
+    cells = [
+        _basket_cells(frame, key, name)
+        for frame, name in ((baseline, "baseline"), (current, "current"))
+    ]
+    orders = [
+        _key_orders(frame, key, name)
+        for frame, name in ((baseline, "baseline"), (current, "current"))
+    ]
+    totals = [
+        cell.groupby(level=key)[["units", "revenue"]].sum().join(count)
+        for cell, count in zip(cells, orders, strict=True)
+    ]
+    keys = totals[0].index.union(totals[1].index)
+    base, now = (total.reindex(keys, fill_value=0.0) for total in totals)
+    continuing = ((base["orders"] > 0) & (now["orders"] > 0)).to_numpy()
+    table = pd.DataFrame(index=keys)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["aov_base"] = (base["revenue"] / base["orders"]).where(base["orders"] > 0)
+        table["aov_current"] = (now["revenue"] / now["orders"]).where(now["orders"] > 0)
+    table["aov_change"] = table["aov_current"] - table["aov_base"]
+    table[BASKET_EFFECTS] = np.nan
+    table["status"] = np.where(continuing, "continuing", np.where(now["orders"] > 0, "new", "gone"))
+    if continuing.any():
+        table.loc[continuing, BASKET_EFFECTS] = _basket_effects(
+            base[continuing], now[continuing], cells[0], cells[1]
+        )
+    return table.rename_axis(key).reset_index()
+
+
+def _basket_effects(
+    base: pd.DataFrame, now: pd.DataFrame, cells_base: pd.DataFrame, cells_now: pd.DataFrame
+) -> np.ndarray:
+    def per_order(state: pd.DataFrame) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            units_per_order = state["units"] / state["orders"]
+            price_per_unit = (state["revenue"] / state["units"]).where(state["units"] > 0, 0.0)
+        return np.column_stack([units_per_order, price_per_unit])
+
+    factors_base, factors_now = per_order(base), per_order(now)
+    level = lmdi_effects(factors_base, factors_now)
+    mix, price = _price_per_unit_parts(base.index, cells_base, cells_now)
+    price_change = mix + price
+    aov_weight = logmean(factors_now.prod(axis=1), factors_base.prod(axis=1))
+    ppu_weight = logmean(factors_now[:, 1], factors_base[:, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(
+            ppu_weight > 0,
+            aov_weight / ppu_weight,
+            np.where(price_change != 0, level[:, 1] / price_change, 0.0),
+        )
+    return np.column_stack([level[:, 0], level[:, 1], scale * mix, scale * price])
+
+
+def _price_per_unit_parts(
+    keys: pd.Index, cells_base: pd.DataFrame, cells_now: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mix and within-category price parts of the change in revenue per unit, per key."""
+    joined = cells_base.join(cells_now, how="outer", lsuffix="_base", rsuffix="_now").fillna(0.0)
+    joined = joined[joined.index.get_level_values(0).isin(keys)]
+    factors = {}
+    for suffix in ("_base", "_now"):
+        units = joined[f"units{suffix}"]
+        key_units = units.groupby(level=0).transform("sum")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = (units / key_units).where(key_units > 0, 0.0)
+            price = (joined[f"revenue{suffix}"] / units).where(units > 0, 0.0)
+        factors[suffix] = np.column_stack([share, price])
+    in_both = (joined["units_base"] > 0).to_numpy() & (joined["units_now"] > 0).to_numpy()
+    parts = np.zeros((len(joined), 2))
+    parts[in_both] = lmdi_effects(factors["_base"][in_both], factors["_now"][in_both])
+    parts[~in_both, 0] = factors["_now"][~in_both].prod(axis=1) - factors["_base"][~in_both].prod(
+        axis=1
+    )
+    summed = (
+        pd.DataFrame(parts, index=joined.index).groupby(level=0).sum().reindex(keys, fill_value=0.0)
+    )
+    return summed[0].to_numpy(), summed[1].to_numpy()
+
+
+def _basket_cells(frame: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
+    missing = {key, "product_category", "units", "revenue"} - set(frame.columns)
+    if missing:
+        raise AnalyticsError(f"{name} lacks column(s) {', '.join(sorted(missing))}")
+    values = frame[["units", "revenue"]].astype("float64")
+    if (values < 0).to_numpy().any():
+        raise AnalyticsError(f"{name} has negative units or revenue")
+    bad = (values["units"] == 0) & (values["revenue"] > 0)
+    if bad.any():
+        raise AnalyticsError(
+            f"{name} has revenue without units for {key} {frame.loc[bad, key].iloc[0]}"
+        )
+    return (
+        values.groupby([frame[key].to_numpy(), frame["product_category"].to_numpy()])
+        .sum()
+        .rename_axis([key, "product_category"])
+    )
+
+
+def _key_orders(frame: pd.DataFrame, key: str, name: str) -> pd.Series:
+    if "order_id" in frame.columns:
+        counts = frame.groupby(key)["order_id"].nunique().astype("float64")
+    elif "orders" in frame.columns:
+        counts = frame.groupby(key)["orders"].sum().astype("float64")
+    else:
+        raise AnalyticsError(f"{name} needs an orders or an order_id column")
+    return counts.rename("orders")
+
+
+def _order_values(frame: pd.DataFrame, key: str, name: str) -> dict[object, np.ndarray]:
+    missing = {key, "order_value"} - set(frame.columns)
+    if missing:
+        raise AnalyticsError(f"{name} orders lack column(s) {', '.join(sorted(missing))}")
+    values = frame["order_value"].astype("float64")
+    if values.isna().any():
+        raise AnalyticsError(f"{name} orders have missing order values")
+    return {name_: group.to_numpy() for name_, group in values.groupby(frame[key].to_numpy())}
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else np.nan
+
+
+def _mann_whitney(sample: np.ndarray, other: np.ndarray) -> float:
+    if len(sample) < MIN_ORDERS or len(other) < MIN_ORDERS:
+        return np.nan
+    return float(mannwhitneyu(sample, other, alternative="two-sided").pvalue)
+
+
+def _benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
+    adjusted = np.full_like(p_values, np.nan)
+    tested = ~np.isnan(p_values)
+    if tested.any():
+        adjusted[tested] = multipletests(p_values[tested], method="fdr_bh")[1]
+    return adjusted
