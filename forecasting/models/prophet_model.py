@@ -1,0 +1,128 @@
+"""One Prophet per series, with holidays and spend / promotion regressors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Self
+
+import numpy as np
+import pandas as pd
+from cmdstanpy.utils import get_logger as cmdstanpy_logger
+from prophet import Prophet
+
+from forecasting.errors import ForecastingError
+from forecasting.series import (
+    DEFAULT_LEVEL,
+    DS,
+    ID,
+    LOWER,
+    UPPER,
+    YHAT,
+    Y,
+    complete_future_exog,
+    exog_columns,
+    validate_series,
+)
+
+cmdstanpy_logger().setLevel(logging.WARNING)  # configures its handler on first use
+logging.getLogger("prophet").setLevel(logging.WARNING)
+
+
+class ProphetModel:
+    """Prophet with weekly and yearly seasonality and the holidays of ``country``.
+
+    Every numeric exogenous column (spend, promotions, price) present in the training frame
+    becomes an extra regressor; one constant within a series is left out for that series.
+    ``logistic=True`` fits saturating growth with ``cap = cap_multiple × max of the last
+    ``cap_window`` days`` (floor 0), for channels that are near their ceiling.
+    Interval sampling is seeded, so a refitted or reloaded model reproduces its forecast.
+    """
+
+    name = "prophet"
+    min_history = 14
+
+    def __init__(
+        self,
+        level: int = DEFAULT_LEVEL,
+        country: str | None = "US",
+        logistic: bool = False,
+        cap_multiple: float = 1.5,
+        cap_window: int = 90,
+        uncertainty_samples: int = 100,
+        seed: int = 0,
+    ) -> None:
+        self.level = level
+        self.country = country
+        self.logistic = logistic
+        self.cap_multiple = cap_multiple
+        self.cap_window = cap_window
+        self.uncertainty_samples = uncertainty_samples
+        self.seed = seed
+        self._models: dict[str, tuple[Prophet, list[str], float | None]] = {}
+        self._train: pd.DataFrame | None = None
+        self._exog: list[str] = []
+
+    def fit(self, train: pd.DataFrame) -> Self:
+        train = validate_series(train)
+        self._exog = exog_columns(train)
+        self._train = train
+        self._models = {}
+        for uid, group in train.groupby(ID, sort=True):
+            if len(group) < self.min_history:
+                raise ForecastingError(
+                    f"Prophet needs at least {self.min_history} days; {uid!r} has {len(group)}"
+                )
+            regressors = [c for c in self._exog if group[c].nunique() > 1]
+            model = Prophet(
+                growth="logistic" if self.logistic else "linear",
+                weekly_seasonality=True,
+                yearly_seasonality=len(group) >= 365,
+                daily_seasonality=False,
+                interval_width=self.level / 100,
+                uncertainty_samples=self.uncertainty_samples,
+            )
+            if self.country:
+                model.add_country_holidays(country_name=self.country)
+            for column in regressors:
+                model.add_regressor(column)
+            history = group[[DS, Y, *regressors]].reset_index(drop=True)
+            cap = None
+            if self.logistic:
+                cap = self.cap_multiple * float(group[Y].tail(self.cap_window).max())
+                if cap <= 0:
+                    raise ForecastingError(f"logistic growth needs positive values in {uid!r}")
+                history["cap"] = cap
+                history["floor"] = 0.0
+            model.fit(history)
+            self._models[str(uid)] = (model, regressors, cap)
+        return self
+
+    def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        if self._train is None:
+            raise ForecastingError("fit the model before predicting")
+        future = complete_future_exog(self._train, future_exog, horizon, self._exog)
+        state = np.random.get_state()
+        np.random.seed(self.seed)
+        try:
+            parts = []
+            for uid, rows in future.groupby(ID, sort=True):
+                model, regressors, cap = self._models[str(uid)]
+                frame = rows[[DS, *regressors]].reset_index(drop=True)
+                if cap is not None:
+                    frame["cap"] = cap
+                    frame["floor"] = 0.0
+                out = model.predict(frame)
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            ID: uid,
+                            DS: out["ds"].to_numpy(),
+                            YHAT: out["yhat"].to_numpy(),
+                            LOWER: out["yhat_lower"].to_numpy(),
+                            UPPER: out["yhat_upper"].to_numpy(),
+                        }
+                    )
+                )
+        finally:
+            np.random.set_state(state)
+        return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,111 @@
+"""The long series format shared by every forecasting module: ``unique_id, ds, y`` (+ exog).
+
+Series are daily and complete: one row per ``unique_id`` and calendar day, no gaps. Every
+other numeric column is an exogenous regressor (spend, promotions, price ...).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecasting.errors import ForecastingError
+
+ID, DS, Y = "unique_id", "ds", "y"
+YHAT, LOWER, UPPER = "yhat", "yhat_lower", "yhat_upper"
+FORECAST_COLUMNS = [ID, DS, YHAT, LOWER, UPPER]
+DEFAULT_LEVEL = 80
+"""Default prediction-interval level in percent: ``yhat_lower``/``yhat_upper`` are the
+10 % and 90 % quantiles."""
+
+
+def validate_series(frame: pd.DataFrame, *, require_y: bool = True) -> pd.DataFrame:
+    """Check and normalise a long frame: sorted by id and day, ``ds`` daily datetimes.
+
+    Raises ForecastingError for missing columns, non-numeric or missing ``y``, duplicated
+    days or gaps in a series.
+    """
+    needed = [ID, DS, Y] if require_y else [ID, DS]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ForecastingError(f"series frame lacks column(s) {missing}; has {list(frame.columns)}")
+    if frame.empty:
+        raise ForecastingError("series frame is empty")
+    out = frame.copy()
+    out[ID] = out[ID].astype(str)
+    try:
+        out[DS] = pd.to_datetime(out[DS]).dt.normalize()
+    except (ValueError, TypeError) as exc:
+        raise ForecastingError(f"column {DS!r} holds values that are not dates: {exc}") from exc
+    if getattr(out[DS].dt, "tz", None) is not None:
+        out[DS] = out[DS].dt.tz_localize(None)
+    out[DS] = out[DS].astype("datetime64[ns]")
+    if require_y:
+        y = pd.to_numeric(out[Y], errors="coerce")
+        if y.isna().any():
+            bad = out.loc[y.isna(), [ID, DS]].head(3).to_dict("records")
+            raise ForecastingError(f"column {Y!r} has missing or non-numeric values, e.g. {bad}")
+        out[Y] = y.astype(float)
+    duplicated = out.duplicated([ID, DS])
+    if duplicated.any():
+        bad = out.loc[duplicated, [ID, DS]].head(3).to_dict("records")
+        raise ForecastingError(f"duplicated days in series, e.g. {bad}")
+    out = out.sort_values([ID, DS], kind="stable").reset_index(drop=True)
+    steps = out.groupby(ID, sort=False)[DS].diff().dropna()
+    if not (steps == pd.Timedelta(days=1)).all():
+        gap = out.loc[steps[steps != pd.Timedelta(days=1)].index[0], [ID, DS]].to_dict()
+        raise ForecastingError(f"series must be daily without gaps; gap before {gap}")
+    return out
+
+
+def exog_columns(frame: pd.DataFrame) -> list[str]:
+    """The exogenous regressors of a long frame: every numeric column besides id, ds, y."""
+    return [
+        c for c in frame.columns if c not in (ID, DS, Y) and pd.api.types.is_numeric_dtype(frame[c])
+    ]
+
+
+def min_length(frame: pd.DataFrame) -> int:
+    return int(frame.groupby(ID).size().min())
+
+
+def future_frame(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """The ``unique_id, ds`` rows of the ``horizon`` days after each series' last day."""
+    if horizon < 1:
+        raise ForecastingError(f"horizon must be at least 1 day, got {horizon}")
+    last = train.groupby(ID, sort=True)[DS].max()
+    steps = pd.to_timedelta(range(1, horizon + 1), unit="D")
+    return pd.DataFrame(
+        {
+            ID: last.index.repeat(horizon),
+            DS: (last.values[:, None] + steps.values[None, :]).ravel(),
+        }
+    )
+
+
+def complete_future_exog(
+    train: pd.DataFrame, future_exog: pd.DataFrame | None, horizon: int, columns: list[str]
+) -> pd.DataFrame:
+    """Future rows with every exog column the model was trained on.
+
+    Values given in ``future_exog`` (planned spend, promotions, prices) win; a value not
+    given repeats the series' value on the same weekday of its last week (seasonal naive),
+    so a model trained with regressors can still forecast when no plan exists.
+    """
+    future = future_frame(train, horizon)
+    if not columns:
+        return future
+    last_week = train.groupby(ID, sort=False).tail(7).copy()
+    last_week["dow"] = last_week[DS].dt.dayofweek
+    future["dow"] = future[DS].dt.dayofweek
+    future = future.merge(last_week[[ID, "dow", *columns]], on=[ID, "dow"], how="left")
+    future = future.drop(columns="dow")
+    if future_exog is not None and not future_exog.empty:
+        given = future_exog.copy()
+        given[ID] = given[ID].astype(str)
+        given[DS] = pd.to_datetime(given[DS]).astype("datetime64[ns]")
+        shared = [c for c in columns if c in given.columns]
+        if shared:
+            planned = future[[ID, DS]].merge(given[[ID, DS, *shared]], on=[ID, DS], how="left")
+            for column in shared:
+                future[column] = planned[column].fillna(future[column]).to_numpy()
+    return future

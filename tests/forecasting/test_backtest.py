@@ -1,0 +1,122 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.backtest import backtest, choose_champion, cutoffs, holdout_evaluate, summarise
+from forecasting.models import LightGBMModel, SeasonalNaive, factories
+from forecasting.training import train
+
+
+def seasonal_trend_frame(days=3 * 365, ids=("web", "store"), seed=0):
+    """Weekly and yearly multiplicative seasonality on a linear trend, 3 % noise."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, uid in enumerate(ids):
+        ds = pd.date_range("2022-01-01", periods=days, freq="D")
+        weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.15, 1.35, 1.2])[ds.dayofweek]
+        yearly = 1 + 0.3 * np.sin(2 * np.pi * (ds.dayofyear.to_numpy() - 80) / 365.25)
+        trend = 1 + 0.5 * np.arange(days) / days
+        y = (200 + 150 * i) * trend * weekly * yearly * (1 + rng.normal(0, 0.03, days))
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+class Constant:
+    """A deliberately bad model: the training mean."""
+
+    name, level, min_history = "constant", 80, 1
+
+    def fit(self, train):
+        self.train = train
+        return self
+
+    def predict(self, horizon, future_exog=None):
+        last = self.train.groupby("unique_id").ds.max()
+        rows = []
+        for uid, day in last.items():
+            mean = self.train[self.train.unique_id == uid].y.mean()
+            for h in range(1, horizon + 1):
+                rows.append((uid, day + pd.Timedelta(days=h), mean, mean - 1, mean + 1))
+        return pd.DataFrame(rows, columns=["unique_id", "ds", "yhat", "yhat_lower", "yhat_upper"])
+
+
+def test_cutoffs_step_back_by_the_horizon():
+    frame = seasonal_trend_frame(days=100, ids=("a",))
+    got = cutoffs(frame, horizon=14, folds=3)
+    last = frame.ds.max()
+    assert got == [last - pd.Timedelta(days=d) for d in (42, 28, 14)]
+
+
+def test_backtest_scores_match_an_independent_computation():
+    frame = seasonal_trend_frame(days=120, ids=("a", "b"))
+    scores = backtest(frame, {"snaive": SeasonalNaive, "constant": Constant}, horizon=14, folds=2)
+    assert len(scores) == 2 * 2 * 2
+    row = scores[(scores.unique_id == "b") & (scores.model == "snaive")].iloc[0]
+    y = frame[frame.unique_id == "b"].y.to_numpy()
+    cut = 120 - 28  # first fold trains on the first 92 days
+    actual, train_y = y[cut : cut + 14], y[:cut]
+    forecast = np.r_[train_y[-7:], train_y[-7:]]
+    scale = np.mean(np.abs(train_y[7:] - train_y[:-7]))
+    assert row.mase == pytest.approx(np.mean(np.abs(forecast - actual)) / scale)
+    assert row.wape == pytest.approx(np.abs(forecast - actual).sum() / actual.sum())
+    assert row.bias == pytest.approx((forecast - actual).mean() / actual.mean())
+    champions = choose_champion(scores)
+    assert champions.to_dict() == {"a": "snaive", "b": "snaive"}
+
+
+def test_champion_is_chosen_by_mean_backtest_mase_with_baseline_on_ties():
+    scores = pd.DataFrame(
+        {
+            "unique_id": ["x"] * 4 + ["y"] * 4 + ["z"] * 2,
+            "model": ["snaive", "snaive", "lightgbm", "lightgbm"] * 2 + ["lightgbm", "snaive"],
+            "cutoff": [1, 2, 1, 2] * 2 + [1, 1],
+            "horizon": 14,
+            "mase": [1.0, 1.0, 0.5, 1.6, 1.0, 1.0, 0.5, 1.4, 0.7, 0.7],
+            "wape": 0.1,
+            "bias": 0.0,
+            "coverage": 0.8,
+        }
+    )
+    assert choose_champion(scores).to_dict() == {"x": "snaive", "y": "lightgbm", "z": "snaive"}
+    assert summarise(scores).set_index(["unique_id", "model"]).loc[("x", "lightgbm"), "mase"] == (
+        pytest.approx(1.05)
+    )
+
+
+def test_holdout_evaluate_scores_the_last_days():
+    frame = seasonal_trend_frame(days=100, ids=("a",))
+    scores = holdout_evaluate(frame, {"snaive": SeasonalNaive}, holdout_days=21)
+    assert len(scores) == 1
+    assert scores.cutoff.iloc[0] == frame.ds.max() - pd.Timedelta(days=21)
+    assert scores.horizon.iloc[0] == 21
+
+
+@pytest.mark.slow
+def test_champion_beats_seasonal_naive_by_a_quarter_on_an_eight_week_holdout():
+    frame = seasonal_trend_frame()
+    holdout = 56
+    cut = frame.ds.max() - pd.Timedelta(days=holdout)
+    history, future = frame[frame.ds <= cut], frame[frame.ds > cut]
+    result = train(history, models="auto", horizon=holdout, folds=3)
+    champion = result.champion_forecast().merge(future, on=["unique_id", "ds"])
+    baseline = SeasonalNaive().fit(history).predict(holdout).merge(future, on=["unique_id", "ds"])
+    for uid in frame.unique_id.unique():
+        train_y = history[history.unique_id == uid].y.to_numpy()
+        scale = np.abs(train_y[7:] - train_y[:-7]).mean()
+        mine = champion[champion.unique_id == uid]
+        naive = baseline[baseline.unique_id == uid]
+        assert len(mine) == holdout
+        champion_mase = np.abs(mine.yhat - mine.y).mean() / scale
+        naive_mase = np.abs(naive.yhat - naive.y).mean() / scale
+        assert champion_mase <= 0.75 * naive_mase, (uid, champion_mase, naive_mase)
+    assert set(result.champions) <= {"prophet", "lightgbm", "snaive"}
+    assert set(result.scores.model) == {"snaive", "prophet", "lightgbm"}
+
+
+def test_training_refits_only_winners_and_the_baseline():
+    frame = seasonal_trend_frame(days=200, ids=("a",))
+    result = train(frame, {"lightgbm": lambda: LightGBMModel(n_estimators=60)}, 14, folds=2)
+    assert set(result.fitted) == {"snaive"} | set(result.champions)
+    forecast = result.champion_forecast()
+    assert len(forecast) == 14 and forecast.model.iloc[0] == result.champions["a"]
+    assert sorted(factories(["lightgbm"])) == ["lightgbm", "snaive"]

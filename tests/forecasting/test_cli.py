@@ -1,0 +1,170 @@
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecasting.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def sales_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=140, freq="D")
+    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[days.dayofweek]
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "day": days.strftime("%Y-%m-%d"),
+                    "channel": name,
+                    "revenue": base * weekly + rng.normal(0, 2, len(days)),
+                }
+            )
+            for name, base in (("web", 100.0), ("store", 250.0))
+        ]
+    )
+    path = tmp_path / "sales.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def invoke(*args):
+    return runner.invoke(app, ["forecast", *map(str, args)])
+
+
+def test_snaive_forecast_as_csv(sales_csv):
+    path, frame = sales_csv
+    result = invoke(
+        "--data",
+        path,
+        "--time-col",
+        "day",
+        "--value-col",
+        "revenue",
+        "--id-col",
+        "channel",
+        "--horizon",
+        7,
+        "--model",
+        "snaive",
+    )
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(io.StringIO(result.stdout))
+    assert list(out.columns) == [
+        "unique_id",
+        "ds",
+        "yhat",
+        "yhat_lower",
+        "yhat_upper",
+        "model",
+        "level",
+    ]
+    web = out[out.unique_id == "web"]
+    expected = frame[frame.channel == "web"].revenue.to_numpy()[-7:]
+    np.testing.assert_allclose(web.yhat.to_numpy(), expected)
+    assert web.ds.iloc[0] == "2024-05-20" and (out.level == 80).all()
+
+
+def test_auto_with_backtest_as_json(sales_csv):
+    path, frame = sales_csv
+    result = invoke(
+        "--data",
+        path,
+        "--time-col",
+        "day",
+        "--value-col",
+        "revenue",
+        "--id-col",
+        "channel",
+        "--horizon",
+        14,
+        "--backtest",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["level"] == 80
+    assert len(payload["forecast"]) == 2 * 14
+    assert {row["model"] for row in payload["forecast"]} <= {"snaive", "prophet", "lightgbm"}
+    scores = pd.DataFrame(payload["backtest"])
+    assert set(scores.model) == {"snaive", "prophet", "lightgbm"}
+    # the snaive backtest score, recomputed by hand on the last 14 days
+    y = frame[frame.channel == "store"].revenue.to_numpy()
+    train_y, actual = y[:-14], y[-14:]
+    forecast = np.r_[train_y[-7:], train_y[-7:]]
+    wape = np.abs(forecast - actual).sum() / actual.sum()
+    got = scores[(scores.unique_id == "store") & (scores.model == "snaive")].wape.iloc[0]
+    assert got == pytest.approx(wape)
+
+
+def test_single_series_json_lines_without_id(tmp_path):
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    path = tmp_path / "one.jsonl"
+    pd.DataFrame({"t": days.strftime("%Y-%m-%d"), "v": np.arange(30.0)}).to_json(
+        path, orient="records", lines=True
+    )
+    result = invoke(
+        "--data",
+        path,
+        "--time-col",
+        "t",
+        "--value-col",
+        "v",
+        "--horizon",
+        3,
+        "--model",
+        "snaive",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["forecast"]
+    assert [r["yhat"] for r in rows] == [23.0, 24.0, 25.0]
+    assert rows[0]["unique_id"] == "series" and rows[0]["ds"] == "2024-01-31"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--time-col", "day", "--value-col", "sales", "--horizon", 7], "no column"),
+        (["--time-col", "day", "--value-col", "revenue", "--horizon", 7], "duplicated"),
+        (
+            ["--time-col", "day", "--value-col", "revenue", "--id-col", "channel", "--horizon", 0],
+            "at least 1",
+        ),
+        (
+            [
+                "--time-col",
+                "day",
+                "--value-col",
+                "revenue",
+                "--id-col",
+                "channel",
+                "--horizon",
+                130,
+                "--backtest",
+            ],
+            "holds out",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_the_reason_on_stderr(sales_csv, args, message):
+    path, _ = sales_csv
+    result = invoke("--data", path, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = invoke(
+        "--data", tmp_path / "nope.csv", "--time-col", "d", "--value-col", "v", "--horizon", 7
+    )
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
