@@ -1,0 +1,500 @@
+"""The canonical model every source payload is mapped into, and its columnar batch form.
+
+Amount semantics (one convention for every source):
+
+- ``CanonicalLine.line_total`` is quantity × unit price less the line's own discount;
+- ``CanonicalOrder.subtotal`` is the sum of the line totals;
+- ``CanonicalOrder.discount`` is the order-level discount *not* already taken off a line;
+- ``total`` = subtotal − discount + shipping + tax, where tax is only added when prices
+  exclude it (``taxes_included`` false); with tax-inclusive prices the tax is part of the
+  subtotal and ``tax`` only reports it, so total − tax is net revenue either way.
+
+Validation runs inside pydantic (``model_validate`` on plain dicts); the one order-level
+Python check reconciles the amounts. The horizon for "dates in the future" is taken from
+the validation context key ``future_tolerance`` (a ``timedelta``), default one day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from ingestion.batch import (
+    INVENTORY_COLUMNS,
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    REFUND_COLUMNS,
+    SPEND_COLUMNS,
+    TOUCH_COLUMNS,
+    TRAFFIC_COLUMNS,
+    OrderBatch,
+)
+from ingestion.errors import MappingError
+from ingestion.mapping import ChannelRules, touchpoint_raw
+
+FUTURE_TOLERANCE = dt.timedelta(days=1)
+
+# Active ISO 4217 currency codes (list one, 2025) by number of minor-unit digits.
+# Precious metals, testing and "no currency" codes (XAU, XTS, XXX, ...) are left out.
+_ISO_4217_BY_DIGITS = {
+    2: """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD
+          BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP
+          ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR
+          JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU
+          MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR
+          RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
+          TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG""",
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+    4: "CLF UYW",
+}
+ISO_4217_MINOR_UNITS: dict[str, int] = {
+    code: digits for digits, codes in _ISO_4217_BY_DIGITS.items() for code in codes.split()
+}
+ISO_4217_CODES = frozenset(ISO_4217_MINOR_UNITS)
+_MINOR_UNIT = {code: Decimal(1).scaleb(-digits) for code, digits in ISO_4217_MINOR_UNITS.items()}
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+def _check_currency(code: str) -> str:
+    if code not in ISO_4217_CODES:
+        raise ValueError(f"{code!r} is not an active ISO 4217 currency code")
+    return code
+
+
+def _horizon(info: ValidationInfo) -> dt.datetime:
+    """The latest acceptable timestamp: now plus the context's (or the default) tolerance."""
+    tolerance = (info.context or {}).get("future_tolerance", FUTURE_TOLERANCE)
+    return dt.datetime.now(dt.UTC) + tolerance
+
+
+def _not_in_future(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    if value > _horizon(info):
+        raise ValueError(f"{value.isoformat()} is later than {_horizon(info).isoformat()}")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+CurrencyCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")
+]
+Currency = Annotated[CurrencyCode, AfterValidator(_check_currency)]
+Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+# Orders check their currency and dates in their one model validator (cheaper per order).
+Timestamp = Annotated[AwareDatetime, AfterValidator(_not_in_future)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+OrderStatus = Literal["open", "completed", "cancelled", "refunded"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CanonicalLine(_Model):
+    line_no: Annotated[int, Field(ge=1)]
+    sku: Text
+    qty: Count
+    unit_price: Money
+    discount: Money = Decimal(0)
+    line_total: Money
+    unit_cost: Money = Decimal(0)
+
+
+class CanonicalRefund(_Model):
+    source_refund_id: Text
+    refunded_at: AwareDatetime
+    amount: Money
+
+
+class CanonicalOrder(_Model):
+    """One order; without lines (an opportunity sold without products) only the totals reconcile."""
+
+    source_system: Text
+    source_instance: Text
+    source_order_id: Text
+    source_version: Count
+    source_updated_at: AwareDatetime
+    ordered_at: AwareDatetime
+    touchpoint_fields: dict[str, str]
+    location_code: str | None = None
+    region_code: str | None = None
+    customer_key: str | None = None
+    status: OrderStatus
+    currency: CurrencyCode
+    subtotal: Money
+    discount: Money = Decimal(0)
+    tax: Money = Decimal(0)
+    shipping: Money = Decimal(0)
+    total: Money
+    taxes_included: bool = False
+    fx_rate: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
+    lines: list[CanonicalLine] = []
+    refunds: list[CanonicalRefund] = []
+    payload: dict[str, Any] | None = None
+    payload_sha256: Sha256
+
+    @property
+    def refund_total(self) -> Decimal:
+        return sum((r.amount for r in self.refunds), Decimal(0))
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> CanonicalOrder:
+        if self.currency not in ISO_4217_CODES:
+            raise ValueError(f"currency {self.currency!r} is not an active ISO 4217 code")
+        horizon = _horizon(info)
+        for name, value in (
+            ("ordered_at", self.ordered_at),
+            ("source_updated_at", self.source_updated_at),
+        ):
+            if value > horizon:
+                raise ValueError(f"{name} {value.isoformat()} is later than {horizon.isoformat()}")
+        for refund in self.refunds:
+            if refund.refunded_at > horizon:
+                raise ValueError(
+                    f"refund {refund.source_refund_id} at {refund.refunded_at.isoformat()} "
+                    f"is later than {horizon.isoformat()}"
+                )
+        unit = _MINOR_UNIT[self.currency]
+        if self.lines:
+            numbers = {line.line_no for line in self.lines}
+            if len(numbers) != len(self.lines):
+                raise ValueError(
+                    f"line numbers repeat: {sorted(line.line_no for line in self.lines)}"
+                )
+            line_sum = sum(line.line_total for line in self.lines)
+            if abs(line_sum - self.subtotal) > unit:
+                raise ValueError(
+                    f"line totals sum to {line_sum} but the subtotal is {self.subtotal}"
+                )
+        expected = self.subtotal - self.discount + self.shipping
+        if not self.taxes_included:
+            expected += self.tax
+        if abs(expected - self.total) > unit:
+            formula = "subtotal − discount + shipping" + ("" if self.taxes_included else " + tax")
+            raise ValueError(f"{formula} is {expected} but the total is {self.total}")
+        if self.refunds and self.refund_total > self.total + unit:
+            raise ValueError(f"refunds of {self.refund_total} exceed the total {self.total}")
+        return self
+
+
+class CanonicalTraffic(_Model):
+    """Conversion denominators for one day; ``channel_group`` and ``purchases`` are not loaded."""
+
+    day: dt.date
+    touchpoint_code: Text
+    source_system: Text
+    region_code: str | None = None
+    location_code: str | None = None
+    sessions: Count = 0
+    footfall: Count = 0
+    opportunities: Count = 0
+    opportunities_won: Count = 0
+    channel_group: str | None = None
+    purchases: Count = 0
+
+
+class CanonicalSpend(_Model):
+    day: dt.date
+    touchpoint_code: Text
+    campaign: str = ""
+    source_system: Text
+    currency: Currency
+    spend: Money
+    fx_rate: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
+    impressions: Count = 0
+    clicks: Count = 0
+
+
+class CanonicalInventory(_Model):
+    day: dt.date
+    sku: Text
+    location_code: Text
+    on_hand: Count
+    on_order: Count = 0
+
+
+class CanonicalTouch(_Model):
+    customer_key: Text
+    touched_at: Timestamp
+    touchpoint_code: Text
+    device: str = ""
+    campaign: str = ""
+    source_order_id: str | None = None
+    source_system: Text
+
+
+# --- payloads ---------------------------------------------------------------------------
+
+
+def payload_sha256(payload: Any) -> str:
+    """sha256 of the payload as canonical JSON (sorted keys, no spaces), whitespace-proof."""
+    text = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def decode_payload(raw: bytes) -> dict[str, Any]:
+    """A JSON object from raw bytes; bad UTF-8, broken JSON or a non-object is a MappingError."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"payload is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        ) from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MappingError(
+            f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(value, dict):
+        raise MappingError(f"payload is a JSON {type(value).__name__}, expected an object")
+    return value
+
+
+def customer_key(source_system: str, source_instance: str, customer_id: object) -> str | None:
+    """A pseudonymous customer key: sha256 of the source's own customer id, namespaced."""
+    if customer_id in (None, ""):
+        return None
+    return hashlib.sha256(f"{source_system}:{source_instance}:{customer_id}".encode()).hexdigest()
+
+
+def describe(error: ValidationError) -> str:
+    """A readable one-line reason from a pydantic error: 'field.path: message; …'."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "order"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def parse(
+    model: type[_Model], data: dict[str, Any], *, future_tolerance: dt.timedelta | None = None
+) -> Any:
+    """Validate ``data`` as ``model``; a failure is a MappingError with a readable reason."""
+    context = None if future_tolerance is None else {"future_tolerance": future_tolerance}
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise MappingError(describe(exc)) from None
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects.
+
+    Bulk validation creates millions of objects that live on; CPython's collector would
+    rescan them again and again (several times slower). Reference counting still frees
+    everything that is not cyclic, and the collector is restored as it was.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def validate_orders(
+    rows: Iterable[dict[str, Any]], *, future_tolerance: dt.timedelta | None = None
+) -> tuple[list[CanonicalOrder], list[tuple[int, str]]]:
+    """Validate many order dicts: the valid orders, and (index, reason) for each invalid one."""
+    context = None if future_tolerance is None else {"future_tolerance": future_tolerance}
+    valid, invalid = [], []
+    with gc_paused():
+        for index, row in enumerate(rows):
+            try:
+                valid.append(CanonicalOrder.model_validate(row, context=context))
+            except ValidationError as exc:
+                invalid.append((index, describe(exc)))
+    return valid, invalid
+
+
+# --- columnar form ----------------------------------------------------------------------
+
+
+def to_minor(amount: Decimal) -> int:
+    """Integer hundredths (the batch's minor units), rounded half to even."""
+    return int((amount * HUNDRED).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _utc(values: Sequence[dt.datetime]) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[ns, UTC]")
+
+
+def to_order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> OrderBatch:
+    """The loader's columnar batch: minor units, UTC timestamps, touchpoints from ``rules``."""
+    with gc_paused():
+        return _order_batch(orders, rules)
+
+
+def _order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> OrderBatch:
+    order_rows, line_rows, refund_rows = [], [], []
+    assigned: dict[tuple, tuple[str, str]] = {}
+    version = rules.version
+    for order in orders:
+        fields = order.touchpoint_fields
+        cache_key = (order.source_system, *sorted(fields.items()))
+        touchpoint = assigned.get(cache_key)
+        if touchpoint is None:
+            touchpoint = assigned[cache_key] = (
+                touchpoint_raw(fields),
+                rules.match(order.source_system, fields),
+            )
+        key = (order.source_system, order.source_instance, order.source_order_id)
+        order_rows.append(
+            (
+                *key,
+                order.source_version,
+                order.source_updated_at,
+                *touchpoint,
+                version,
+                order.location_code,
+                order.region_code,
+                order.customer_key,
+                order.status,
+                order.currency,
+                int((order.subtotal * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                int((order.discount * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                int((order.tax * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                int((order.shipping * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                int((order.total * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                float(order.fx_rate),
+                order.ordered_at,
+                order.payload,
+                order.payload_sha256,
+            )
+        )
+        for line in order.lines:
+            line_rows.append(
+                (
+                    *key,
+                    line.line_no,
+                    line.sku,
+                    line.qty,
+                    int((line.unit_price * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                    int((line.discount * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                    int((line.line_total * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                    int((line.unit_cost * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
+                )
+            )
+        for refund in order.refunds:
+            refund_rows.append(
+                (*key, refund.source_refund_id, refund.refunded_at, to_minor(refund.amount))
+            )
+    return OrderBatch(
+        orders=_frame(
+            order_rows,
+            ORDER_COLUMNS,
+            ints=("source_version", "mapping_version", *_minor_columns(ORDER_COLUMNS)),
+            times=("source_updated_at", "ordered_at"),
+            floats=("fx_rate",),
+        ),
+        lines=_frame(
+            line_rows, LINE_COLUMNS, ints=("line_no", "qty", *_minor_columns(LINE_COLUMNS))
+        ),
+        refunds=_frame(refund_rows, REFUND_COLUMNS, ints=("amount_minor",), times=("refunded_at",)),
+    )
+
+
+def _minor_columns(columns: list[str]) -> list[str]:
+    return [c for c in columns if c.endswith("_minor")]
+
+
+def _frame(
+    rows: list[tuple],
+    columns: list[str],
+    *,
+    ints: Iterable[str] = (),
+    times: Iterable[str] = (),
+    floats: Iterable[str] = (),
+) -> pd.DataFrame:
+    """A frame from row tuples: int64 / float64 / UTC datetime columns as named, else object."""
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    typed = {c: "int64" for c in ints} | {c: "float64" for c in floats}
+    times = set(times)
+    series = {}
+    for name, column in zip(columns, values, strict=True):
+        if name in times:
+            series[name] = _utc(column)
+        else:
+            series[name] = pd.Series(column, dtype=typed.get(name, object))
+    return pd.DataFrame(series)
+
+
+def _empty_frame(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _none_for_missing(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    for c in columns:
+        frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    return frame
+
+
+def traffic_frame(rows: Iterable[CanonicalTraffic]) -> pd.DataFrame:
+    """Traffic summed per day × touchpoint × region × location × source (the table's key)."""
+    counts = ["sessions", "footfall", "opportunities", "opportunities_won"]
+    records = [r.model_dump(include=set(TRAFFIC_COLUMNS)) for r in rows]
+    if not records:
+        return _empty_frame(TRAFFIC_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=TRAFFIC_COLUMNS)
+    keys = [c for c in TRAFFIC_COLUMNS if c not in counts]
+    summed = frame.groupby(keys, dropna=False, sort=True)[counts].sum().reset_index()
+    summed = summed.astype({c: "int64" for c in counts})[TRAFFIC_COLUMNS]
+    return _none_for_missing(summed, ["region_code", "location_code"])
+
+
+def spend_frame(rows: Iterable[CanonicalSpend]) -> pd.DataFrame:
+    records = [
+        {
+            **r.model_dump(exclude={"spend", "fx_rate"}),
+            "spend_minor": to_minor(r.spend),
+            "fx_rate": float(r.fx_rate),
+        }
+        for r in rows
+    ]
+    if not records:
+        return _empty_frame(SPEND_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=SPEND_COLUMNS)
+    return frame.astype({"spend_minor": "int64", "impressions": "int64", "clicks": "int64"})
+
+
+def inventory_frame(rows: Iterable[CanonicalInventory]) -> pd.DataFrame:
+    records = [r.model_dump() for r in rows]
+    if not records:
+        return _empty_frame(INVENTORY_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=INVENTORY_COLUMNS)
+    return frame.astype({"on_hand": "int64", "on_order": "int64"})
+
+
+def touch_frame(rows: Iterable[CanonicalTouch]) -> pd.DataFrame:
+    rows = list(rows)
+    columns = {c: pd.Series([getattr(r, c) for r in rows], dtype=object) for c in TOUCH_COLUMNS}
+    columns["touched_at"] = _utc([r.touched_at for r in rows])
+    return pd.DataFrame(columns)[TOUCH_COLUMNS]

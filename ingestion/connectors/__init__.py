@@ -1,0 +1,129 @@
+"""Source connectors: each pulls its source incrementally and maps payloads to the canonical model.
+
+Every pulling connector has ``fetch(cursor) -> Iterator[Page]``. Pages arrive in
+ascending order of the source's change time, so ``Page.cursor`` (the latest change
+time read so far, ISO 8601 UTC) is safe to persist together with that page's rows;
+the next run re-reads from ``cursor − lookback`` so late writes in the source are
+not missed. The module-level ``to_canonical`` of each connector maps one payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ingestion.canonical import payload_sha256
+from ingestion.errors import MappingError
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    source_system: str
+    source_instance: str
+    stream: str
+    record_id: str
+    payload: dict[str, Any]
+    payload_sha256: str
+
+    @classmethod
+    def of(
+        cls, source_system: str, source_instance: str, stream: str, record_id: object, payload: dict
+    ) -> SourceRecord:
+        return cls(
+            source_system, source_instance, stream, str(record_id), payload, payload_sha256(payload)
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records and the cursor to persist once they are loaded."""
+
+    records: list[SourceRecord]
+    cursor: str | None
+
+
+# --- cursors --------------------------------------------------------------------------
+
+
+def iso_utc(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def window_start(cursor: str | None, lookback: dt.timedelta, initial: dt.datetime) -> dt.datetime:
+    """Where an incremental read starts: the cursor less the look-back, or ``initial``."""
+    if cursor is None:
+        return initial
+    return parse_timestamp(cursor, "cursor") - lookback
+
+
+def latest(cursor: str | None, seen: dt.datetime | None) -> str | None:
+    """The later of a cursor and a change time just read, as a cursor string."""
+    if seen is None:
+        return cursor
+    if cursor is None or parse_timestamp(cursor, "cursor") < seen:
+        return iso_utc(seen)
+    return cursor
+
+
+# --- reading payload fields -----------------------------------------------------------
+
+
+def get(payload: Mapping[str, Any], path: str, default: Any = ...) -> Any:
+    """``payload["a"]["b"]`` for ``"a.b"``; missing or null and no default → MappingError."""
+    value: Any = payload
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+        if value is None:
+            if default is ...:
+                raise MappingError(f"missing field {path}")
+            return default
+    return value
+
+
+def decimal_of(value: Any, what: str) -> Decimal:
+    """An exact Decimal from a JSON string or number (a float via its shortest repr)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise MappingError(f"{what}: {value!r} is not an amount")
+    try:
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MappingError(f"{what}: {value!r} is not a number") from None
+    if not result.is_finite():
+        raise MappingError(f"{what}: {value!r} is not a finite number")
+    return result
+
+
+def int_of(value: Any, what: str) -> int:
+    """A whole number from a JSON string or number; ``"2.000"`` is 2, ``"1.5"`` is an error."""
+    number = decimal_of(value, what)
+    if number != number.to_integral_value():
+        raise MappingError(f"{what}: {value!r} is not a whole number")
+    return int(number)
+
+
+def parse_timestamp(value: Any, what: str) -> dt.datetime:
+    """A timezone-aware datetime from ISO 8601 text; a naive one is an error."""
+    if not isinstance(value, str):
+        raise MappingError(f"{what}: {value!r} is not a timestamp")
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise MappingError(f"{what}: {value!r} is not an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        raise MappingError(f"{what}: {value!r} has no time zone")
+    return parsed
+
+
+def epoch_ms(value: dt.datetime) -> int:
+    """Milliseconds since the epoch: the version number of sources versioned by change time."""
+    return (value - EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def midday_utc(day: dt.date) -> dt.datetime:
+    """A date-only source timestamp as 12:00 UTC, so it keeps its calendar day in any zone ±12 h."""
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)

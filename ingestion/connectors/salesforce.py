@@ -1,0 +1,221 @@
+"""Salesforce Opportunities through the REST query API, paged by ``nextRecordsUrl``.
+
+Won opportunities become orders (``CloseDate`` is the order day). Every closed
+opportunity, won or lost, counts in the traffic denominators of its close day, so the
+conversion rate of sales_rep and call_center is won ÷ closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from ingestion.canonical import (
+    CanonicalOrder,
+    CanonicalTraffic,
+    customer_key,
+    parse,
+    payload_sha256,
+)
+from ingestion.connectors import (
+    EPOCH,
+    Page,
+    SourceRecord,
+    decimal_of,
+    epoch_ms,
+    get,
+    int_of,
+    iso_utc,
+    latest,
+    midday_utc,
+    parse_timestamp,
+)
+from ingestion.errors import MappingError, SourceError
+from ingestion.http import HttpClient
+from ingestion.mapping import DEFAULT_RULES, ChannelRules
+
+SOURCE_SYSTEM = "salesforce"
+API_VERSION = "v61.0"
+WON_STAGE = "Closed Won"
+TOUCHPOINT_FIELDS = ("LeadSource", "StageName")
+SELECT = (
+    "SELECT Id, Amount, CloseDate, StageName, IsWon, IsClosed, LeadSource, CurrencyIsoCode, "
+    "SystemModstamp, AccountId, "
+    "(SELECT Id, Quantity, UnitPrice, TotalPrice, ProductCode FROM OpportunityLineItems) "
+    "FROM Opportunity"
+)
+
+
+class SalesforceOpportunities:
+    """Opportunities changed since the cursor (``SystemModstamp``), oldest change first."""
+
+    stream = "opportunities"
+
+    def __init__(
+        self,
+        instance_url: str,
+        access_token: str,
+        *,
+        source_instance: str = "crm",
+        lookback: dt.timedelta = dt.timedelta(hours=1),
+        initial: dt.datetime = EPOCH,
+        client: HttpClient | None = None,
+        **client_options: Any,
+    ) -> None:
+        self.source_instance = source_instance
+        self.lookback = lookback
+        self.initial = initial
+        self.client = client or HttpClient(
+            instance_url, headers={"Authorization": f"Bearer {access_token}"}, **client_options
+        )
+
+    def fetch(self, cursor: str | None = None) -> Iterator[Page]:
+        since = (
+            self.initial if cursor is None else parse_timestamp(cursor, "cursor") - self.lookback
+        )
+        soql = f"{SELECT} WHERE SystemModstamp > {iso_utc(since)} ORDER BY SystemModstamp ASC"
+        yield from self._query(soql, cursor)
+
+    def fetch_closed(self, first_day: dt.date, last_day: dt.date) -> Iterator[Page]:
+        """Every closed opportunity closing in the days given: complete input for ``to_traffic``."""
+        soql = (
+            f"{SELECT} WHERE IsClosed = true AND CloseDate >= {first_day.isoformat()} "
+            f"AND CloseDate <= {last_day.isoformat()} ORDER BY CloseDate ASC"
+        )
+        yield from self._query(soql, None)
+
+    def _query(self, soql: str, cursor: str | None) -> Iterator[Page]:
+        url: str | None = f"services/data/{API_VERSION}/query"
+        params: dict[str, str] | None = {"q": soql}
+        while url is not None:
+            body, response = self.client.json("GET", url, params=params)
+            if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+                raise SourceError(f"{response.url}: the answer has no 'records' list")
+            records = []
+            for opportunity in body["records"]:
+                records.append(
+                    SourceRecord.of(
+                        SOURCE_SYSTEM,
+                        self.source_instance,
+                        self.stream,
+                        opportunity.get("Id"),
+                        opportunity,
+                    )
+                )
+                if isinstance(opportunity.get("SystemModstamp"), str):
+                    cursor = latest(
+                        cursor,
+                        parse_timestamp(_iso(opportunity["SystemModstamp"]), "SystemModstamp"),
+                    )
+            yield Page(records, cursor)
+            url = None if body.get("done", True) else body.get("nextRecordsUrl")
+            params = None
+
+
+def _iso(value: str) -> str:
+    """Salesforce writes ``2024-06-01T10:00:00.000+0000``; ISO 8601 wants ``+00:00``."""
+    if len(value) > 5 and value[-5] in "+-" and value[-4:].isdigit():
+        return f"{value[:-2]}:{value[-2:]}"
+    return value
+
+
+def _date(value: Any, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise MappingError(f"{what}: {value!r} is not a YYYY-MM-DD date") from None
+
+
+def _touchpoint_fields(opportunity: dict[str, Any]) -> dict[str, str]:
+    return {f: str(opportunity[f]) for f in TOUCHPOINT_FIELDS if opportunity.get(f) is not None}
+
+
+def is_order(opportunity: dict[str, Any]) -> bool:
+    return opportunity.get("IsWon") is True
+
+
+def to_canonical(
+    opportunity: dict[str, Any],
+    *,
+    source_instance: str = "crm",
+    default_currency: str = "USD",
+    **parse_options: Any,
+) -> CanonicalOrder | None:
+    """A won opportunity as a completed order; None for one that is not won (not an order)."""
+    if not is_order(opportunity):
+        return None
+    modstamp = parse_timestamp(_iso(get(opportunity, "SystemModstamp")), "SystemModstamp")
+    items = get(opportunity, "OpportunityLineItems.records", [])
+    lines = [
+        {
+            "line_no": i + 1,
+            "sku": item.get("ProductCode") or get(item, "Id"),
+            "qty": int_of(get(item, "Quantity"), f"OpportunityLineItems[{i}].Quantity"),
+            "unit_price": decimal_of(
+                get(item, "UnitPrice"), f"OpportunityLineItems[{i}].UnitPrice"
+            ),
+            "line_total": decimal_of(
+                get(item, "TotalPrice"), f"OpportunityLineItems[{i}].TotalPrice"
+            ),
+        }
+        for i, item in enumerate(items)
+    ]
+    amount = decimal_of(get(opportunity, "Amount"), "Amount")
+    # Without products the opportunity's Amount is the whole sale; with them, their sum must match.
+    subtotal = sum((line["line_total"] for line in lines), Decimal(0)) if lines else amount
+    return parse(
+        CanonicalOrder,
+        {
+            "source_system": SOURCE_SYSTEM,
+            "source_instance": source_instance,
+            "source_order_id": str(get(opportunity, "Id")),
+            "source_version": epoch_ms(modstamp),
+            "source_updated_at": modstamp,
+            "ordered_at": midday_utc(_date(get(opportunity, "CloseDate"), "CloseDate")),
+            "touchpoint_fields": _touchpoint_fields(opportunity),
+            "customer_key": customer_key(
+                SOURCE_SYSTEM, source_instance, opportunity.get("AccountId")
+            ),
+            "status": "completed",
+            "currency": opportunity.get("CurrencyIsoCode") or default_currency,
+            "subtotal": subtotal,
+            "total": amount,
+            "lines": lines,
+            "payload": opportunity,
+            "payload_sha256": payload_sha256(opportunity),
+        },
+        **parse_options,
+    )
+
+
+def to_traffic(
+    opportunities: Iterable[dict[str, Any]], rules: ChannelRules = DEFAULT_RULES
+) -> list[CanonicalTraffic]:
+    """Closed opportunities (all) and won ones per close day × touchpoint.
+
+    A lost opportunity is counted under the touchpoint it would have had if won
+    (its fields with ``StageName`` = Closed Won), so it lands in the same denominator.
+    """
+    closed: Counter[tuple[dt.date, str]] = Counter()
+    won: Counter[tuple[dt.date, str]] = Counter()
+    for opportunity in opportunities:
+        if not opportunity.get("IsClosed", is_order(opportunity)):
+            continue
+        day = _date(get(opportunity, "CloseDate"), "CloseDate")
+        fields = {**_touchpoint_fields(opportunity), "StageName": WON_STAGE}
+        key = (day, rules.match(SOURCE_SYSTEM, fields))
+        closed[key] += 1
+        won[key] += is_order(opportunity)
+    return [
+        CanonicalTraffic(
+            day=day,
+            touchpoint_code=touchpoint,
+            source_system=SOURCE_SYSTEM,
+            opportunities=count,
+            opportunities_won=won[day, touchpoint],
+        )
+        for (day, touchpoint), count in sorted(closed.items())
+    ]
