@@ -141,9 +141,11 @@ def data_as_of(url: str | None = None) -> dt.datetime | None:
 
 
 def data_range(url: str | None = None) -> tuple[dt.date, dt.date] | None:
-    """First and last day with any rolled-up fact."""
+    """First and last day with orders (refunds may trail the last order day)."""
     with get_engine(url).connect() as conn:
-        first, last = conn.execute(select(func.min(rollup.c.day), func.max(rollup.c.day))).one()
+        first, last = conn.execute(
+            select(func.min(rollup.c.day), func.max(rollup.c.day)).where(rollup.c.orders > 0)
+        ).one()
     if first is None:
         return None
     return pd.Timestamp(first).date(), pd.Timestamp(last).date()

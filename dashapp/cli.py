@@ -6,6 +6,7 @@ import typer
 
 from analytics.cli import anomalies
 from db.cli import db_app, users_app
+from forecasting.cli import forecast_command
 from ingestion.cli import app as ingestion_app
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ingestion_app)
 app.command("anomalies")(anomalies)
+app.command("forecast")(forecast_command)
 
 
 @app.command()
@@ -30,3 +32,7 @@ def serve(
     from dashapp.server import serve as run
 
     run(host, port, workers, threads)
+
+
+if __name__ == "__main__":
+    app()

@@ -33,7 +33,7 @@ def fail(message: str) -> typer.Exit:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads", help="Target revision")) -> None:
     """Apply the schema migrations."""
     migrate.upgrade(revision=revision)
     console.print(f"[green]Database at revision {revision}.[/green]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from db.events import batch_committed
 from db.rollups import refresh_rollups
 from ingestion.loader import LoadResult, load_orders
 from ingestion.reference import Lookups
@@ -23,6 +24,7 @@ def load_chunk(engine: Engine, chunk, source_system: str, source_instance: str) 
         load_touches(conn, chunk.touches, lookups)
         refresh_rollups(conn, result.days)
         finish_run(conn, run_id, result)
+    batch_committed(result.days)
     if len(unknown_stock):
         raise ValueError(f"{len(unknown_stock)} stock rows name an unknown SKU or location")
     return result

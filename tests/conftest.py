@@ -87,3 +87,65 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         service_missing("Redis", exc)
     return REDIS_TEST_URL
+
+
+DEMO_END = "2026-06-30"
+DEMO_ORDERS = 20_000
+DEMO_SEED = 11
+
+
+class DemoData:
+    """A loaded demo database and the generator's own frames, for independent checks."""
+
+    def __init__(self, url: str, chunks: list, targets):
+        import pandas as pd
+
+        self.url = url
+        self.targets = targets
+        self.orders = pd.concat([c.orders.orders for c in chunks], ignore_index=True)
+        self.lines = pd.concat([c.orders.lines for c in chunks], ignore_index=True)
+        self.refunds = pd.concat([c.orders.refunds for c in chunks], ignore_index=True)
+        self.traffic = pd.concat([c.traffic for c in chunks], ignore_index=True)
+        self.spend = pd.concat([c.spend for c in chunks], ignore_index=True)
+        self.chunks = chunks
+
+
+def load_demo(url: str, n_orders: int = DEMO_ORDERS, seed: int = DEMO_SEED, years: int = 3):
+    import datetime as dt
+
+    from analytics.targets import import_targets
+    from ingestion.demo import generate, generate_targets, reference_data
+    from ingestion.pipeline import load_chunk
+    from ingestion.reference import upsert_reference
+
+    end = dt.date.fromisoformat(DEMO_END)
+    reference = reference_data()
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        upsert_reference(conn, reference.regions, reference.locations, reference.products)
+    chunks = list(generate(n_orders, seed, end, years=years))
+    for chunk in chunks:
+        load_chunk(engine, chunk, "demo", f"seed-{seed}")
+    targets = generate_targets(n_orders, seed, end, years=years)
+    import_targets(targets, actor="tests", url=url)
+    return DemoData(url, chunks, targets)
+
+
+@pytest.fixture(scope="session")
+def demo_db() -> Iterator[DemoData]:
+    """A PostgreSQL database with the demo data loaded, shared by the tests that only read it."""
+    with pytest.MonkeyPatch.context() as patch:
+        url = create_database("cp_demo")
+        patch.setenv("CHANNELPERF_DATABASE_URL", url)
+        get_settings.cache_clear()
+        upgrade(url)
+        data = load_demo(url)
+    get_settings.cache_clear()
+    yield data
+    drop_database(url)
+
+
+@pytest.fixture
+def demo(demo_db, use_database) -> DemoData:
+    use_database(demo_db.url)
+    return demo_db
