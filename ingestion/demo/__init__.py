@@ -1,0 +1,17 @@
+"""Deterministic demo data for a multi-channel retailer, streamed in chunks of days."""
+
+from ingestion.demo.generator import DemoChunk, generate
+from ingestion.demo.profiles import INJECTED_ANOMALIES, TRENDS, injected_anomalies
+from ingestion.demo.reference import ReferenceData, reference_data
+from ingestion.demo.targets import generate_targets
+
+__all__ = [
+    "INJECTED_ANOMALIES",
+    "TRENDS",
+    "DemoChunk",
+    "ReferenceData",
+    "generate",
+    "generate_targets",
+    "injected_anomalies",
+    "reference_data",
+]
