@@ -2,7 +2,8 @@
 
 Money travels as integer minor units (``*_minor`` columns, amount × 100) so no
 float ever touches an amount; the loader turns them into NUMERIC. Timestamps
-are timezone-aware UTC. One batch may hold many source systems.
+are timezone-aware UTC. One batch may hold many source systems, and holds each
+order once: lines cannot tell two copies of one order apart.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class OrderBatch:
             if missing:
                 raise ValueError(f"{name} frame lacks columns {missing}")
             setattr(self, name, frame[columns])
+        if self.orders.duplicated(ORDER_KEY).any():
+            raise ValueError(
+                "an OrderBatch holds one row per order: collapse duplicates first "
+                "(ingestion.canonical.newest_per_order), since lines cannot tell copies apart"
+            )
 
     def __len__(self) -> int:
         return len(self.orders)

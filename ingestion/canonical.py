@@ -347,10 +347,22 @@ def _utc(values: Sequence[dt.datetime]) -> pd.Series:
     return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[ns, UTC]")
 
 
+def newest_per_order(orders: Sequence[CanonicalOrder]) -> list[CanonicalOrder]:
+    """Duplicates of one order collapse to its highest source version (the later copy on ties)."""
+    newest: dict[tuple[str, str, str], CanonicalOrder] = {}
+    for order in orders:
+        key = (order.source_system, order.source_instance, order.source_order_id)
+        kept = newest.get(key)
+        if kept is None or order.source_version >= kept.source_version:
+            newest[key] = order
+    return list(newest.values())
+
+
 def to_order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> OrderBatch:
-    """The loader's columnar batch: minor units, UTC timestamps, touchpoints from ``rules``."""
+    """The loader's columnar batch, one row per order (duplicates collapsed to the newest):
+    minor units, UTC timestamps, touchpoints from ``rules``."""
     with gc_paused():
-        return _order_batch(orders, rules)
+        return _order_batch(newest_per_order(orders), rules)
 
 
 def _order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> OrderBatch:

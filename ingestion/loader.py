@@ -174,25 +174,14 @@ def _staging_tables() -> tuple[Table, Table, Table]:
 
 
 def _local_day(timestamps: pd.Series, tz: ZoneInfo) -> pd.Series:
-    return timestamps.dt.tz_convert(tz).dt.date
-
-
-def _newest_per_order(orders: pd.DataFrame) -> pd.DataFrame:
-    """Duplicates of one order inside a batch collapse to its newest version (last seen on ties)."""
-    ranked = orders.reset_index(drop=True)
-    ranked["_seen"] = range(len(ranked))
-    ranked = ranked.sort_values(["source_version", "_seen"]).drop_duplicates(ORDER_KEY, keep="last")
-    return ranked.sort_values("_seen").drop(columns="_seen")
+    return pd.to_datetime(timestamps, utc=True).dt.tz_convert(tz).dt.date
 
 
 def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | None):
     """The staging frames: derived amounts in base currency, ids resolved, local days fixed."""
-    orders = _newest_per_order(batch.orders)
+    orders = batch.orders.reset_index(drop=True)
     lines = batch.lines.merge(orders[ORDER_KEY], on=ORDER_KEY)
     refunds = batch.refunds.merge(orders[ORDER_KEY + ["fx_rate"]], on=ORDER_KEY)
-    # Of a duplicated order, only the lines of the last copy are staged.
-    lines = lines.drop_duplicates(ORDER_KEY + ["line_no"], keep="last")
-    refunds = refunds.drop_duplicates(ORDER_KEY + ["source_refund_id"], keep="last")
 
     line_cost = (
         (lines["qty"].astype("int64") * lines["unit_cost_minor"].astype("int64"))

@@ -1,4 +1,4 @@
-"""Browser-test helpers: serve the app in a subprocess and drive headless Chromium with Playwright."""
+"""Browser-test helpers: serve the app in a subprocess, drive headless Chromium (Playwright)."""
 
 from __future__ import annotations
 

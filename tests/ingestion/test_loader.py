@@ -1,0 +1,212 @@
+"""The loader's merge on the natural key and the incremental rollups, on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select, text
+
+from db.engine import get_engine
+from db.rollups import rebuild_all
+from db.schema import DailyRollup, IngestRun, OrderLine, Refund, SalesOrder
+from ingestion.batch import OrderBatch
+from ingestion.canonical import CanonicalOrder, parse, to_order_batch
+from ingestion.demo import generate
+from ingestion.loader import load_orders
+from ingestion.mapping import DEFAULT_RULES
+from ingestion.pipeline import load_chunk
+from tests.conftest import load_demo
+from tests.ingestion.test_canonical import order_dict
+
+TOTALS = (
+    "SELECT count(*), sum(gross_revenue), sum(refunds), sum(orders), sum(units), "
+    "sum(new_customers), sum(visits), sum(conversions), sum(spend) FROM daily_rollup"
+)
+
+
+def totals(url: str) -> tuple:
+    with get_engine(url).connect() as conn:
+        return tuple(conn.execute(text(TOTALS)).one())
+
+
+def counts(url: str) -> tuple:
+    with get_engine(url).connect() as conn:
+        return tuple(
+            conn.execute(select(func.count()).select_from(t)).scalar()
+            for t in (SalesOrder.__table__, OrderLine.__table__, Refund.__table__)
+        )
+
+
+@pytest.mark.postgres
+def test_loading_the_same_data_twice_changes_nothing(pg_url):
+    demo = load_demo(pg_url, n_orders=4_000, seed=5, years=1)
+    before, rows_before = totals(pg_url), counts(pg_url)
+    assert rows_before[0] == len(demo.orders)
+    for chunk in demo.chunks:
+        result = load_chunk(get_engine(pg_url), chunk, "demo", "again")
+        assert result.inserted == result.updated == 0
+        assert result.unchanged == len(chunk.orders)
+    assert totals(pg_url) == before
+    assert counts(pg_url) == rows_before
+    with get_engine(pg_url).connect() as conn:
+        runs = conn.execute(select(IngestRun.__table__)).mappings().all()
+    assert all(
+        r["read"] == r["inserted"] + r["updated"] + r["unchanged"] + r["rejected"] for r in runs
+    )
+
+
+@pytest.mark.postgres
+def test_incremental_rollups_equal_a_full_rebuild(pg_url):
+    load_demo(pg_url, n_orders=3_000, seed=9, years=1)
+    incremental = totals(pg_url)
+    with get_engine(pg_url).connect() as conn:
+        per_day = conn.execute(
+            select(DailyRollup.__table__).order_by(*DailyRollup.__table__.primary_key.columns)
+        ).all()
+    with get_engine(pg_url).begin() as conn:
+        rebuild_all(conn)
+    assert totals(pg_url) == incremental
+    with get_engine(pg_url).connect() as conn:
+        rebuilt = conn.execute(
+            select(DailyRollup.__table__).order_by(*DailyRollup.__table__.primary_key.columns)
+        ).all()
+    assert rebuilt == per_day
+
+
+def _one_order(version: int, qty: int, lines: int = 2, ordered_at="2025-03-01 10:00"):
+    """A single web order whose lines, totals and hash follow version and quantity."""
+    key = {"source_system": "shopify", "source_instance": "main-store", "source_order_id": "A-1"}
+    line_rows = [
+        {
+            **key,
+            "line_no": n,
+            "sku": "SKU-X",
+            "qty": qty,
+            "unit_price_minor": 1000,
+            "discount_minor": 0,
+            "line_total_minor": qty * 1000,
+            "unit_cost_minor": 400,
+        }
+        for n in range(1, lines + 1)
+    ]
+    subtotal = sum(r["line_total_minor"] for r in line_rows)
+    order = {
+        **key,
+        "source_version": version,
+        "source_updated_at": pd.Timestamp(ordered_at, tz="UTC"),
+        "touchpoint_raw": "source_name=web",
+        "touchpoint_code": "web",
+        "mapping_version": 1,
+        "location_code": None,
+        "region_code": None,
+        "customer_key": "c-1",
+        "status": "completed",
+        "currency": "USD",
+        "subtotal_minor": subtotal,
+        "discount_minor": 0,
+        "tax_minor": 0,
+        "shipping_minor": 0,
+        "total_minor": subtotal,
+        "fx_rate": 1.0,
+        "ordered_at": pd.Timestamp(ordered_at, tz="UTC"),
+        "payload": {"v": version},
+        "payload_sha256": hashlib.sha256(f"{version}-{qty}-{lines}".encode()).hexdigest(),
+    }
+    return OrderBatch(pd.DataFrame([order]), pd.DataFrame(line_rows))
+
+
+def _revenue_and_lines(url: str) -> tuple:
+    with get_engine(url).connect() as conn:
+        revenue = conn.execute(select(func.sum(DailyRollup.__table__.c.gross_revenue))).scalar()
+        lines = conn.execute(select(func.count()).select_from(OrderLine.__table__)).scalar()
+    return float(revenue or 0), lines
+
+
+@pytest.mark.parametrize("database", ["pg_url", "sqlite_url"])
+def test_newer_versions_win_older_and_unchanged_are_skipped(database, request):
+    url = request.getfixturevalue(database)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        first = load_orders(conn, _one_order(version=2, qty=1))
+    assert (first.inserted, first.updated) == (1, 0)
+    assert _revenue_and_lines(url) == (20.0, 2)
+    with engine.begin() as conn:
+        older = load_orders(conn, _one_order(version=1, qty=5))
+    assert older.unchanged == 1 and _revenue_and_lines(url) == (20.0, 2)
+    with engine.begin() as conn:
+        newer = load_orders(conn, _one_order(version=3, qty=3, lines=1))
+    assert newer.updated == 1
+    # The update replaced the lines: the second line removed at the source is gone.
+    assert _revenue_and_lines(url) == (30.0, 1)
+
+
+@pytest.mark.parametrize("database", ["pg_url", "sqlite_url"])
+def test_duplicates_in_a_batch_collapse_to_the_newest(database, request):
+    url = request.getfixturevalue(database)
+    older = parse(CanonicalOrder, order_dict(source_version=1))
+    two_lines = order_dict(source_version=2, refunds=[])
+    one_line = {
+        **two_lines,
+        "lines": two_lines["lines"][1:],
+        "subtotal": "12.50",
+        "discount": "0",
+        "tax": "0",
+        "shipping": "0",
+        "total": "12.50",
+    }
+    newest = parse(CanonicalOrder, one_line)
+    batch = to_order_batch([newest, older], DEFAULT_RULES)
+    assert len(batch.orders) == 1
+    with get_engine(url).begin() as conn:
+        result = load_orders(conn, batch)
+    assert result.inserted == 1
+    assert _revenue_and_lines(url) == (12.5, 1)
+
+
+def test_a_frame_batch_refuses_two_copies_of_one_order():
+    copy = _one_order(version=1, qty=1)
+    with pytest.raises(ValueError, match="one row per order"):
+        OrderBatch(pd.concat([copy.orders, copy.orders]), copy.lines)
+
+
+@pytest.mark.postgres
+def test_an_update_that_moves_an_order_to_another_day_moves_its_revenue(pg_url):
+    engine = get_engine(pg_url)
+    with engine.begin() as conn:
+        load_orders(conn, _one_order(version=1, qty=1, ordered_at="2025-03-01 10:00"))
+        load_orders(conn, _one_order(version=2, qty=1, ordered_at="2025-03-05 10:00"))
+    with engine.connect() as conn:
+        by_day = dict(
+            conn.execute(
+                select(DailyRollup.__table__.c.day, DailyRollup.__table__.c.gross_revenue)
+            ).all()
+        )
+    assert by_day == {dt.date(2025, 3, 5): pytest.approx(20)}
+
+
+@pytest.mark.postgres
+def test_new_customer_flag_follows_the_earliest_order_even_when_loaded_late(pg_url):
+    chunks = list(generate(2_000, 3, dt.date(2025, 6, 30), years=1))
+    engine = get_engine(pg_url)
+    from ingestion.demo import reference_data
+    from ingestion.reference import upsert_reference
+
+    reference = reference_data()
+    with engine.begin() as conn:
+        upsert_reference(conn, reference.regions, reference.locations, reference.products)
+    for chunk in reversed(chunks):
+        load_chunk(engine, chunk, "demo", "reversed")
+    with engine.connect() as conn:
+        flagged = conn.execute(
+            select(func.count()).where(SalesOrder.__table__.c.is_new_customer.is_(True))
+        ).scalar()
+        customers = conn.execute(
+            select(func.count(func.distinct(SalesOrder.__table__.c.customer_key))).where(
+                SalesOrder.__table__.c.status != "cancelled"
+            )
+        ).scalar()
+        rolled = conn.execute(select(func.sum(DailyRollup.__table__.c.new_customers))).scalar()
+    assert flagged == customers == rolled
