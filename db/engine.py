@@ -13,9 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.settings import get_settings
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or get_settings().database_url
+    """The engine of ``url``, or of the configured database; one per URL per process."""
+    return _engine(url or get_settings().database_url)
+
+
+@lru_cache(maxsize=16)
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -34,15 +38,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
-def _session_factory(url: str | None) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+@lru_cache(maxsize=16)
+def _session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(bind=_engine(url), expire_on_commit=False)
 
 
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A transaction: commit on success, roll back on any error."""
-    session = _session_factory(url)()
+    session = _session_factory(url or get_settings().database_url)()
     try:
         yield session
         session.commit()
