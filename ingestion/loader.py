@@ -46,7 +46,11 @@ from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
 from ingestion.reference import Lookups
 
+# Staged lines and refunds point at their order's stage_id: joins on one indexed integer,
+# not on the three-column natural key, stay fast whatever the planner guesses about
+# freshly filled temporary tables (they have no statistics).
 ORDER_STAGE_COLUMNS = [
+    "stage_id",
     "source_system",
     "source_instance",
     "source_order_id",
@@ -78,7 +82,7 @@ ORDER_STAGE_COLUMNS = [
     "ingest_run_id",
 ]
 LINE_STAGE_COLUMNS = [
-    *ORDER_KEY,
+    "stage_id",
     "line_no",
     "sku",
     "product_id",
@@ -89,7 +93,7 @@ LINE_STAGE_COLUMNS = [
     "unit_cost",
 ]
 REFUND_STAGE_COLUMNS = [
-    *ORDER_KEY,
+    "stage_id",
     "source_refund_id",
     "refunded_at",
     "refund_day",
@@ -121,6 +125,7 @@ def _staging_tables() -> tuple[Table, Table, Table]:
     order = Table(
         "stg_order",
         meta,
+        Column("stage_id", Integer, primary_key=True),
         *key,
         Column("source_version", BigInteger),
         Column("source_updated_at", DateTime(timezone=True)),
@@ -146,12 +151,13 @@ def _staging_tables() -> tuple[Table, Table, Table]:
         Column("ingest_run_id", BigInteger),
         Column("existing_id", BigInteger),
         Column("action", String(10)),
+        Column("order_id", BigInteger),
         prefixes=["TEMPORARY"],
     )
     line = Table(
         "stg_order_line",
         meta,
-        *(Column(c, String(80)) for c in ORDER_KEY),
+        Column("stage_id", Integer, index=True),
         Column("line_no", Integer),
         Column("sku", String(64)),
         Column("product_id", Integer),
@@ -162,7 +168,7 @@ def _staging_tables() -> tuple[Table, Table, Table]:
     refund = Table(
         "stg_refund",
         meta,
-        *(Column(c, String(80)) for c in ORDER_KEY),
+        Column("stage_id", Integer, index=True),
         Column("source_refund_id", String(80)),
         Column("refunded_at", DateTime(timezone=True)),
         Column("refund_day", Date),
@@ -180,8 +186,9 @@ def _local_day(timestamps: pd.Series, tz: ZoneInfo) -> pd.Series:
 def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | None):
     """The staging frames: derived amounts in base currency, ids resolved, local days fixed."""
     orders = batch.orders.reset_index(drop=True)
-    lines = batch.lines.merge(orders[ORDER_KEY], on=ORDER_KEY)
-    refunds = batch.refunds.merge(orders[ORDER_KEY + ["fx_rate"]], on=ORDER_KEY)
+    orders["stage_id"] = orders.index
+    lines = batch.lines.merge(orders[ORDER_KEY + ["stage_id"]], on=ORDER_KEY)
+    refunds = batch.refunds.merge(orders[ORDER_KEY + ["stage_id", "fx_rate"]], on=ORDER_KEY)
 
     line_cost = (
         (lines["qty"].astype("int64") * lines["unit_cost_minor"].astype("int64"))
@@ -198,6 +205,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
     fx = orders["fx_rate"].astype("float64")
     staged = pd.DataFrame(
         {
+            "stage_id": orders["stage_id"],
             **{c: orders[c] for c in ORDER_KEY},
             "source_version": orders["source_version"].astype("int64"),
             "source_updated_at": orders["source_updated_at"],
@@ -237,7 +245,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
     )
     staged_lines = pd.DataFrame(
         {
-            **{c: lines[c] for c in ORDER_KEY},
+            "stage_id": lines["stage_id"],
             "line_no": lines["line_no"].astype("int64"),
             "sku": lines["sku"],
             "product_id": lines["sku"].map(lookups.product).astype("Int64"),
@@ -250,7 +258,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
     )
     staged_refunds = pd.DataFrame(
         {
-            **{c: refunds[c] for c in ORDER_KEY},
+            "stage_id": refunds["stage_id"],
             "source_refund_id": refunds["source_refund_id"].astype(str),
             "refunded_at": refunds["refunded_at"],
             "refund_day": _local_day(refunds["refunded_at"], tz),
@@ -265,6 +273,10 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
 
 def _key_join(left: Table, right: Table):
     return and_(*(left.c[c] == right.c[c] for c in ORDER_KEY))
+
+
+def _stage_join(left: Table, right: Table):
+    return left.c.stage_id == right.c.stage_id
 
 
 def load_orders(
@@ -350,7 +362,7 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
     result.days |= set(
         conn.execute(
             select(stg_refund.c.refund_day)
-            .join(stg_order, _key_join(stg_order, stg_refund))
+            .join(stg_order, _stage_join(stg_order, stg_refund))
             .where(changed)
             .distinct()
         ).scalars()
@@ -364,45 +376,46 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
         if conn.dialect.name == "postgresql"
         else stg_order.c.raw_payload
     )
-    select_columns = [
-        payload if c == "raw_payload" else stg_order.c[c] for c in ORDER_STAGE_COLUMNS
-    ]
+    order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
+    select_columns = [payload if c == "raw_payload" else stg_order.c[c] for c in order_columns]
     statement = insert_for(conn, order).from_select(
-        ORDER_STAGE_COLUMNS, select(*select_columns).where(changed)
+        order_columns, select(*select_columns).where(changed)
     )
     statement = statement.on_conflict_do_update(
         index_elements=ORDER_KEY,
-        set_={c: statement.excluded[c] for c in ORDER_STAGE_COLUMNS if c not in ORDER_KEY},
+        set_={c: statement.excluded[c] for c in order_columns if c not in ORDER_KEY},
         where=statement.excluded.source_version > order.c.source_version,
     )
     conn.execute(statement)
 
-    # 3. Replace lines and refunds of every changed order.
-    changed_ids = (
+    # 3. Replace lines and refunds of every order this batch wrote (a concurrent newer
+    #    write of the same order keeps its own lines: its hash differs from the staged one).
+    written_id = (
         select(order.c.id)
-        .join(stg_order, _key_join(order, stg_order))
-        .where(changed, order.c.payload_sha256 == stg_order.c.payload_sha256)
+        .where(_key_join(order, stg_order), order.c.payload_sha256 == stg_order.c.payload_sha256)
+        .correlate(stg_order)
+        .scalar_subquery()
     )
-    conn.execute(delete(line).where(line.c.order_id.in_(changed_ids)))
-    conn.execute(delete(refund).where(refund.c.order_id.in_(changed_ids)))
-    line_columns = [c for c in LINE_STAGE_COLUMNS if c not in ORDER_KEY]
+    conn.execute(update(stg_order).where(changed).values(order_id=written_id))
+    written = select(stg_order.c.order_id).where(stg_order.c.order_id.is_not(None))
+    conn.execute(delete(line).where(line.c.order_id.in_(written)))
+    conn.execute(delete(refund).where(refund.c.order_id.in_(written)))
+    line_columns = [c for c in LINE_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         line.insert().from_select(
             ["order_id", *line_columns],
-            select(order.c.id, *(stg_line.c[c] for c in line_columns))
-            .join(stg_order, _key_join(stg_order, stg_line))
-            .join(order, _key_join(order, stg_order))
-            .where(changed, order.c.payload_sha256 == stg_order.c.payload_sha256),
+            select(stg_order.c.order_id, *(stg_line.c[c] for c in line_columns))
+            .join(stg_order, _stage_join(stg_order, stg_line))
+            .where(stg_order.c.order_id.is_not(None)),
         )
     )
-    refund_columns = [c for c in REFUND_STAGE_COLUMNS if c not in ORDER_KEY]
+    refund_columns = [c for c in REFUND_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         refund.insert().from_select(
             ["order_id", *refund_columns],
-            select(order.c.id, *(stg_refund.c[c] for c in refund_columns))
-            .join(stg_order, _key_join(stg_order, stg_refund))
-            .join(order, _key_join(order, stg_order))
-            .where(changed, order.c.payload_sha256 == stg_order.c.payload_sha256),
+            select(stg_order.c.order_id, *(stg_refund.c[c] for c in refund_columns))
+            .join(stg_order, _stage_join(stg_order, stg_refund))
+            .where(stg_order.c.order_id.is_not(None)),
         )
     )
 

@@ -1,0 +1,1 @@
+"""Benchmarks, run by `make bench`; each compares with a baseline measured in the same run."""

@@ -1,0 +1,298 @@
+"""Ingesting native source payloads: the whole path vs a raw COPY, a replay, and dlt.
+
+The demo generator's orders are written once as each source's own JSON payloads
+(Shopify, Square, SAP, Salesforce), one JSON-lines file per source under
+``bench/data/`` (git-ignored). Each load streams them back in batches, in a child
+process whose peak resident memory is reported:
+
+- **whole path**: decode → ``skip_unchanged`` (stored hash) → connector ``to_canonical``
+  with validation (``ingestion.sync.map_orders``) → ``to_order_batch`` → ``load_orders``
+  (COPY into staging, merge, lines, refunds, customers, rollups) with its ingest run,
+  one transaction per batch;
+- **raw COPY**: the same canonical order and line rows (payload as JSON text) COPYed into
+  unindexed text tables, timed separately within the first load;
+- **replay**: the unchanged files again;
+- **dlt**: the same files as one ``dlt.resource`` per source, ``write_disposition="merge"``
+  on the source's order id, into PostgreSQL (nested line items become child tables).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import resource
+import shutil
+import time
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench.common import Section, fresh_database
+
+DATA = Path(__file__).resolve().parent / "data"
+SEED = 23
+END = "2026-06-30"
+BATCH = 20_000
+SYSTEMS = ("shopify", "square", "sap", "salesforce")
+
+
+# --- payload files ------------------------------------------------------------------------
+
+
+def payload_files(n_orders: int, seed: int = SEED) -> dict[str, Path]:
+    """The JSON-lines files of about ``n_orders`` orders, written once (streamed by chunk)."""
+    import datetime as dt
+
+    from ingestion.demo import generate
+    from ingestion.demo.native import native_orders
+
+    folder = DATA / f"ingest-{n_orders}-{seed}"
+    files = {system: folder / f"{system}.jsonl" for system in SYSTEMS}
+    if (folder / "done").exists():
+        return files
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    handles = {system: path.open("w", encoding="utf-8") for system, path in files.items()}
+    try:
+        end = dt.date.fromisoformat(END)
+        for chunk in generate(n_orders, seed, end, years=3, chunk_days=28):
+            for system, payload in native_orders(chunk.orders).items():
+                handles[system].write(json.dumps(payload, separators=(",", ":")) + "\n")
+    finally:
+        for handle in handles.values():
+            handle.close()
+    (folder / "done").touch()
+    return files
+
+
+def _batches(path: Path, size: int) -> Iterator[list[bytes]]:
+    with path.open("rb") as handle:
+        while lines := list(islice(handle, size)):
+            yield lines
+
+
+# --- the whole path (child process) ----------------------------------------------------------
+
+RAW_TABLES = """
+CREATE UNLOGGED TABLE IF NOT EXISTS raw_order ({orders});
+CREATE UNLOGGED TABLE IF NOT EXISTS raw_line ({lines})
+"""
+
+
+def _raw_copy(conn, batch) -> None:
+    from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
+    from ingestion.frames import frame_rows
+
+    cursor = conn.connection.driver_connection.cursor()
+    orders = batch.orders.assign(
+        payload=[json.dumps(p, separators=(",", ":")) for p in batch.orders["payload"]]
+    )
+    for table, frame, columns in (
+        ("raw_order", orders, ORDER_COLUMNS),
+        ("raw_line", batch.lines, LINE_COLUMNS),
+    ):
+        names = ", ".join(f'"{c}"' for c in columns)
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in frame_rows(frame, columns):
+                copy.write_row(row)
+
+
+def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> dict:
+    """Every file through the whole path; timings, counts and this process's peak RSS."""
+    from db.engine import get_engine
+    from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
+    from ingestion.canonical import to_order_batch
+    from ingestion.demo.load import INSTANCE_OF_SYSTEM, record_id, skip_unchanged
+    from ingestion.loader import load_orders
+    from ingestion.rules import load_rules
+    from ingestion.runs import finish_run, start_run
+    from ingestion.sync import Incoming, Origin, map_orders, write_rejects
+
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        rules = load_rules(conn)
+        if raw_copy:
+            columns = {
+                "orders": ", ".join(f'"{c}" text' for c in ORDER_COLUMNS),
+                "lines": ", ".join(f'"{c}" text' for c in LINE_COLUMNS),
+            }
+            for statement in RAW_TABLES.format(**columns).strip().split(";\n"):
+                conn.execute(text(statement))
+    counts = dict.fromkeys(("read", "inserted", "updated", "unchanged", "rejected"), 0)
+    seconds = copy_seconds = 0.0
+    for system, path in files.items():
+        instance = INSTANCE_OF_SYSTEM[system]
+        origin = Origin(system, instance, "bench")
+        for lines in _batches(Path(path), batch_size):
+            start = time.perf_counter()
+            payloads = [json.loads(line) for line in lines]
+            with engine.begin() as conn:
+                run_id = start_run(conn, system, instance, "bench")
+                changed, skipped = skip_unchanged(conn, system, instance, payloads)
+                orders, rejects = map_orders(
+                    system, instance, [Incoming(record_id(system, p), p) for p in changed]
+                )
+                batch = to_order_batch(orders, rules)
+                result = load_orders(conn, batch, run_id)
+                result.read += skipped
+                result.unchanged += skipped
+                write_rejects(conn, origin, rejects, run_id)
+                finish_run(conn, run_id, result, rejected=len(rejects))
+            seconds += time.perf_counter() - start
+            counts["read"] += result.read + len(rejects)
+            counts["inserted"] += result.inserted
+            counts["updated"] += result.updated
+            counts["unchanged"] += result.unchanged
+            counts["rejected"] += len(rejects)
+            if raw_copy and len(batch):
+                start = time.perf_counter()
+                with engine.begin() as conn:
+                    _raw_copy(conn, batch)
+                copy_seconds += time.perf_counter() - start
+    return {
+        **counts,
+        "seconds": seconds,
+        "copy_seconds": copy_seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+# --- dlt (child process) -------------------------------------------------------------------
+
+
+def _dlt_rows(path: Path, limit: int | None) -> Iterator[dict]:
+    with path.open("rb") as handle:
+        for line in islice(handle, limit):
+            yield json.loads(line)
+
+
+def _dlt_load(url: str, files: dict[str, str], limit: int | None) -> dict:
+    import dlt
+
+    from ingestion.demo.load import ID_FIELD
+
+    work = DATA / "dlt"
+    shutil.rmtree(work, ignore_errors=True)
+    credentials = url.replace("postgresql+psycopg://", "postgresql://")
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_ingest",
+        destination=dlt.destinations.postgres(credentials=credentials),
+        dataset_name="dlt_orders",
+        pipelines_dir=str(work),
+    )
+    resources = [
+        dlt.resource(
+            _dlt_rows(Path(path), limit),
+            name=f"{system}_orders",
+            write_disposition="merge",
+            primary_key=ID_FIELD[system],
+        )
+        for system, path in files.items()
+    ]
+    start = time.perf_counter()
+    pipeline.run(resources)
+    seconds = time.perf_counter() - start
+    with pipeline.sql_client() as client:
+        loaded = sum(
+            client.execute_sql(f"SELECT count(*) FROM {system}_orders")[0][0] for system in files
+        )
+    return {
+        "read": loaded,
+        "seconds": seconds,
+        "version": dlt.__version__,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _in_child(function, *args) -> dict:
+    """``function(*args)`` in a fresh interpreter, so its peak memory is its own."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def _orders_in(files: dict[str, Path], limit: int | None = None) -> int:
+    total = 0
+    for path in files.values():
+        with path.open("rb") as handle:
+            total += sum(1 for _ in islice(handle, limit))
+    return total
+
+
+def run(
+    url: str | None = None,
+    n_orders: int = 1_000_000,
+    dlt_orders: int | None = None,
+    batch_size: int = BATCH,
+) -> Section:
+    """Load ``n_orders`` native payloads three ways; ``dlt_orders`` caps dlt (per source file).
+
+    ``url`` is an empty migrated database to use (default: a fresh ``cp_bench_ingest``).
+    """
+    from db.engine import get_engine
+    from ingestion.demo import reference_data
+    from ingestion.reference import upsert_reference
+
+    files = payload_files(n_orders)
+    url = url or fresh_database("cp_bench_ingest")
+    reference = reference_data()
+    with get_engine(url).begin() as conn:
+        upsert_reference(conn, reference.regions, reference.locations, reference.products)
+    paths = {system: str(path) for system, path in files.items()}
+    first = _in_child(_load, url, paths, True, batch_size)
+    replay = _in_child(_load, url, paths, False, batch_size)
+    peer = _in_child(_dlt_load, url, paths, dlt_orders)
+
+    rate = first["read"] / first["seconds"]
+    copy_rate = first["inserted"] / first["copy_seconds"]
+    replay_rate = replay["read"] / replay["seconds"]
+    dlt_rate = peer["read"] / peer["seconds"]
+    section = Section(f"Ingesting {first['read']:,} native order payloads (bench/bench_ingest.py)")
+    section.lines = [
+        f"Shopify, Square, SAP and Salesforce JSON payloads ({_orders_in(files):,} lines in "
+        f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,}, one worker "
+        "process, one transaction per batch with its ingest run. Whole path: decode, skip "
+        "unchanged hashes, connector mapping with validation, channel rules, columnar batch, "
+        "loader merge with lines, refunds, customers and rollups. Raw COPY: the same canonical "
+        "order and line rows into unindexed text tables, same run. Replay: the same files again. "
+        f"dlt {peer['version']}: one resource per source, merge on the order id "
+        f"({peer['read']:,} orders). Peak memory: maximum RSS of the loading process.",
+        "",
+        f"First load: {first['inserted']:,} inserted, {first['rejected']:,} rejected; replay: "
+        f"{replay['unchanged']:,} unchanged, {replay['inserted'] + replay['updated']:,} written.",
+    ]
+    section.table = [
+        ["path", "seconds", "orders/s", "ratio to raw COPY", "peak memory MB"],
+        [
+            "whole path, first load",
+            f"{first['seconds']:.1f}",
+            f"{rate:,.0f}",
+            f"{rate / copy_rate:.2f}",
+            f"{first['peak_mb']:,.0f}",
+        ],
+        [
+            "whole path, replay (unchanged)",
+            f"{replay['seconds']:.1f}",
+            f"{replay_rate:,.0f}",
+            f"{replay_rate / copy_rate:.2f}",
+            f"{replay['peak_mb']:,.0f}",
+        ],
+        ["raw COPY of the canonical rows", f"{first['copy_seconds']:.1f}", f"{copy_rate:,.0f}",
+         "1.00", "–"],
+        [
+            f"dlt {peer['version']} (merge)",
+            f"{peer['seconds']:.1f}",
+            f"{dlt_rate:,.0f}",
+            f"{dlt_rate / copy_rate:.2f}",
+            f"{peer['peak_mb']:,.0f}",
+        ],
+    ]
+    return section
+
+
+if __name__ == "__main__":
+    import sys
+
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    print(run(n_orders=size).markdown())
