@@ -27,8 +27,14 @@ def _upsert_frame(
 
 
 def load_traffic(conn: Connection, frame: pd.DataFrame, lookups: Lookups) -> set[dt.date]:
+    """Upsert traffic rows; an unknown store code is refused (callers quarantine such rows first),
+    since mapping it to "no store" would merge two stores' rows into one."""
     if frame.empty:
         return set()
+    unknown = frame["location_code"].notna() & ~frame["location_code"].isin(lookups.location)
+    if unknown.any():
+        codes = sorted(frame.loc[unknown, "location_code"].unique())
+        raise ValueError(f"traffic names unknown store codes: {codes}")
     rows = pd.DataFrame(
         {
             "day": frame["day"],

@@ -1,0 +1,174 @@
+"""Admin › Quarantine (admins only): rejected payloads with their reasons; replay or discard."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, html
+
+from dashapp.access import register_page
+from dashapp.auth import current_username
+from db.errors import CommandError
+from db.ingestion_tables import REJECT_STATUSES
+from ingestion.quarantine import discard, get_reject, list_rejects, replay
+
+PREFIX = "admin-rejects"
+register_page(
+    __name__,
+    path="/admin/rejects",
+    title="Quarantine",
+    prefix=PREFIX,
+    roles={"admin"},
+    order=96,
+    section="Admin",
+)
+
+GRID = f"{PREFIX}-grid"
+STATUS = f"{PREFIX}-status"
+DETAIL = f"{PREFIX}-detail"
+REASON = f"{PREFIX}-reason"
+REPLAY = f"{PREFIX}-replay"
+DISCARD = f"{PREFIX}-discard"
+MESSAGE = f"{PREFIX}-message"
+ALL = "all"
+
+COLUMNS = [
+    {"field": "id", "headerName": "Id", "maxWidth": 90, "checkboxSelection": True},
+    {"field": "received", "headerName": "Received (UTC)", "maxWidth": 170},
+    {"field": "source", "headerName": "Source"},
+    {"field": "record", "headerName": "Record"},
+    {"field": "error", "headerName": "Reason", "flex": 3, "tooltipField": "error"},
+    {"field": "size", "headerName": "Bytes", "maxWidth": 120},
+    {"field": "status", "headerName": "Status", "maxWidth": 130},
+]
+
+
+def _rows(status: str | None) -> list[dict]:
+    return [
+        {
+            "id": r.id,
+            "received": r.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "source": r.source_name or f"{r.source_system}/{r.source_instance}",
+            "record": r.record_id or "",
+            "error": r.error,
+            "size": r.size,
+            "status": r.status,
+        }
+        for r in list_rejects(None if status in (None, ALL) else status)
+    ]
+
+
+def _detail(selected: list[dict] | None) -> html.Div:
+    if not selected:
+        return html.P("Select a reject to see its payload.", className="text-secondary small")
+    detail = get_reject(int(selected[0]["id"]))
+    info = detail.info
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H3(f"Reject {info.id} · {info.status}", className="h6"),
+                html.P(
+                    f"{info.source_system}/{info.source_instance} · stream {info.stream} · "
+                    f"record {info.record_id or '—'} · {info.size:,} bytes",
+                    className="small text-secondary mb-1",
+                ),
+                dbc.Alert(info.error, color="warning", className="py-2 small"),
+                html.Pre(
+                    detail.preview,
+                    className="small bg-light p-2 border",
+                    style={"maxHeight": "320px", "overflow": "auto", "whiteSpace": "pre-wrap"},
+                ),
+            ]
+        )
+    )
+
+
+def layout(**_query) -> html.Div:
+    options = [{"label": s.capitalize(), "value": s} for s in REJECT_STATUSES]
+    return html.Div(
+        [
+            html.H2("Quarantine", className="h4"),
+            html.P(
+                "Payloads that could not be mapped or validated, with the reason. Replay maps "
+                "them again with the current code and channel rules; nothing is deleted.",
+                className="text-secondary small",
+            ),
+            html.Div(id=MESSAGE),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Select(
+                            id=STATUS,
+                            options=[*options, {"label": "All", "value": ALL}],
+                            value="quarantined",
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        dbc.Input(id=REASON, placeholder="Why discard (for the audit log)"), md=5
+                    ),
+                    dbc.Col(
+                        dbc.ButtonGroup(
+                            [
+                                dbc.Button("Replay selected", id=REPLAY, color="primary"),
+                                dbc.Button(
+                                    "Discard selected", id=DISCARD, color="danger", outline=True
+                                ),
+                            ]
+                        ),
+                        md="auto",
+                    ),
+                ],
+                className="mb-3 g-2",
+            ),
+            dag.AgGrid(
+                id=GRID,
+                rowData=_rows("quarantined"),
+                columnDefs=COLUMNS,
+                defaultColDef={"sortable": True, "filter": True, "flex": 1},
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "rowSelection": "multiple",
+                    "tooltipShowDelay": 300,
+                },
+                getRowId="params.data.id",
+            ),
+            html.Div(_detail(None), id=DETAIL, className="mt-3"),
+        ]
+    )
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(GRID, "rowData"),
+    Input(STATUS, "value"),
+    Input(REPLAY, "n_clicks"),
+    Input(DISCARD, "n_clicks"),
+    State(GRID, "selectedRows"),
+    State(REASON, "value"),
+    prevent_initial_call=True,
+)
+def act(status, _replay, _discard, selected, reason):
+    message = None
+    if ctx.triggered_id in (REPLAY, DISCARD):
+        ids = [int(row["id"]) for row in selected or []]
+        actor = current_username()
+        try:
+            if ctx.triggered_id == REPLAY:
+                result = replay(ids, actor=actor)
+                done = (
+                    f"Replayed {result.read:,}: {result.inserted:,} new, {result.updated:,} "
+                    f"updated, {result.unchanged:,} unchanged, {result.rejected:,} still failing."
+                )
+            else:
+                done = f"Discarded {discard(ids, reason or '', actor=actor)} reject(s)."
+        except CommandError as exc:
+            message = dbc.Alert(str(exc), color="danger", dismissable=True)
+        else:
+            message = dbc.Alert(done, color="success", dismissable=True)
+    return message, _rows(status)
+
+
+@callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), prevent_initial_call=True)
+def show(selected):
+    return _detail(selected)

@@ -1,0 +1,76 @@
+"""Ingestion operations tables: configured sources, their cursors, and the quarantine.
+
+A source stores only the *names* of the environment variables holding its
+credentials (``secret_env`` for the API, ``webhook_secret_env`` for signed
+pushes), never a secret. A reject keeps the payload's exact bytes so a replay
+sees what the source sent, whatever its encoding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.schema import Base, Id, Timestamp
+
+SOURCE_KINDS = ("shopify", "square", "salesforce", "sap", "ga4", "file")
+REJECT_STATUSES = ("quarantined", "replayed", "discarded")
+
+
+class Source(Base):
+    __tablename__ = "source"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    instance: Mapped[str] = mapped_column(String(80))
+    base_url: Mapped[str] = mapped_column(String(500), default="")
+    secret_env: Mapped[str | None] = mapped_column(String(120))
+    webhook_secret_env: Mapped[str | None] = mapped_column(String(120))
+    poll_interval_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Kind-specific settings: Square location_ids, GA4 property_id, file mapping, lookback_minutes.
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
+
+
+class SyncState(Base):
+    """The cursor of one source stream, written in the same transaction as the data it covers."""
+
+    __tablename__ = "sync_state"
+    source: Mapped[str] = mapped_column(String(80), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class Reject(Base):
+    """A payload that could not be mapped or validated: kept with the reason, never dropped."""
+
+    __tablename__ = "reject"
+    __table_args__ = (Index("ix_reject_status", "status", "received_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source_name: Mapped[str | None] = mapped_column(String(80))
+    source_system: Mapped[str] = mapped_column(String(40))
+    source_instance: Mapped[str] = mapped_column(String(80))
+    stream: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+    status: Mapped[str] = mapped_column(String(20), default="quarantined")
+    replayed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    replay_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))

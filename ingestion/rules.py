@@ -1,0 +1,220 @@
+"""The channel rule table as a ``ChannelRules`` set, and the audited commands that edit it.
+
+The rule set's version is the highest ``version`` of any row, active or not; every
+change (add, edit, disable, enable) stamps the changed row with that maximum + 1,
+so orders record which rule set assigned their touchpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
+
+from db import audit
+from db.engine import session_scope
+from db.errors import CommandError
+from db.schema import ChannelRule as RuleRow
+from db.schema import Touchpoint
+from ingestion.mapping import OPERATORS, ChannelRule, ChannelRules
+
+MAX_VALUE = 200
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: int
+    version: int
+    priority: int
+    source_system: str | None
+    field: str
+    operator: str
+    value: str
+    touchpoint: str
+    active: bool
+    created_by: str | None
+
+
+def load_rules(conn: Connection) -> ChannelRules:
+    """The active rules, version = the highest version of any rule row."""
+    rows = conn.execute(
+        select(
+            RuleRow.priority,
+            RuleRow.source_system,
+            RuleRow.field,
+            RuleRow.operator,
+            RuleRow.value,
+            Touchpoint.code,
+        )
+        .join(Touchpoint, Touchpoint.id == RuleRow.touchpoint_id)
+        .where(RuleRow.active.is_(True))
+    ).all()
+    version = conn.execute(select(func.max(RuleRow.version))).scalar() or 0
+    return ChannelRules([ChannelRule(*row) for row in rows], version=version)
+
+
+def _info(rule: RuleRow, codes: dict[int, str]) -> RuleInfo:
+    return RuleInfo(
+        rule.id,
+        rule.version,
+        rule.priority,
+        rule.source_system,
+        rule.field,
+        rule.operator,
+        rule.value,
+        codes[rule.touchpoint_id],
+        rule.active,
+        rule.created_by,
+    )
+
+
+def _codes(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Touchpoint.id, Touchpoint.code)).all())
+
+
+def list_rules() -> list[RuleInfo]:
+    """Every rule, active first, by priority."""
+    with session_scope() as session:
+        codes = _codes(session)
+        rules = session.scalars(
+            select(RuleRow).order_by(RuleRow.active.desc(), RuleRow.priority, RuleRow.id)
+        )
+        return [_info(rule, codes) for rule in rules]
+
+
+def touchpoint_codes() -> list[str]:
+    with session_scope() as session:
+        return list(session.scalars(select(Touchpoint.code).order_by(Touchpoint.sort_order)))
+
+
+def _validated(
+    session: Session,
+    priority: int,
+    source_system: str | None,
+    field: str,
+    operator: str,
+    value: str,
+    touchpoint: str,
+) -> dict:
+    """The row's values after checking them; a bad one is a CommandError naming it."""
+    field = (field or "").strip()
+    value = (value or "").strip()
+    source_system = (source_system or "").strip() or None
+    if not field:
+        raise CommandError("a rule needs the raw touchpoint field it matches on")
+    if operator not in OPERATORS:
+        raise CommandError(f"operator {operator!r} is not one of {', '.join(sorted(OPERATORS))}")
+    if operator != "any" and not value:
+        raise CommandError(f"the {operator!r} operator needs a value")
+    if len(value) > MAX_VALUE:
+        raise CommandError(f"the value is longer than {MAX_VALUE} characters")
+    try:
+        priority = int(priority)
+    except (TypeError, ValueError):
+        raise CommandError(f"priority must be a whole number, got {priority!r}") from None
+    try:
+        ChannelRule(priority, source_system, field, operator, value, touchpoint)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    touchpoint_id = session.scalar(select(Touchpoint.id).where(Touchpoint.code == touchpoint))
+    if touchpoint_id is None:
+        raise CommandError(f"unknown touchpoint {touchpoint!r}")
+    return {
+        "priority": priority,
+        "source_system": source_system,
+        "field": field,
+        "operator": operator,
+        "value": value,
+        "touchpoint_id": touchpoint_id,
+    }
+
+
+def _next_version(session: Session) -> int:
+    return (session.scalar(select(func.max(RuleRow.version))) or 0) + 1
+
+
+def _get(session: Session, rule_id: int) -> RuleRow:
+    rule = session.get(RuleRow, rule_id)
+    if rule is None:
+        raise CommandError(f"no channel rule with id {rule_id}")
+    return rule
+
+
+def add_rule(
+    priority: int,
+    source_system: str | None,
+    field: str,
+    operator: str,
+    value: str,
+    touchpoint: str,
+    actor: str = "cli",
+) -> RuleInfo:
+    with session_scope() as session:
+        values = _validated(session, priority, source_system, field, operator, value, touchpoint)
+        rule = RuleRow(**values, version=_next_version(session), active=True, created_by=actor)
+        session.add(rule)
+        session.flush()
+        info = _info(rule, _codes(session))
+        audit.record(
+            session, actor, "channel_rule.add", "channel_rule", rule.id, None, asdict(info)
+        )
+        return info
+
+
+def edit_rule(
+    rule_id: int,
+    actor: str = "cli",
+    *,
+    priority: int | None = None,
+    source_system: str | None = None,
+    field: str | None = None,
+    operator: str | None = None,
+    value: str | None = None,
+    touchpoint: str | None = None,
+) -> RuleInfo:
+    """Change the given attributes of one rule (None keeps one; source_system "" means any)."""
+    with session_scope() as session:
+        rule = _get(session, rule_id)
+        codes = _codes(session)
+        before = _info(rule, codes)
+        values = _validated(
+            session,
+            before.priority if priority is None else priority,
+            before.source_system if source_system is None else source_system,
+            before.field if field is None else field,
+            before.operator if operator is None else operator,
+            before.value if value is None else value,
+            before.touchpoint if touchpoint is None else touchpoint,
+        )
+        for name, new in values.items():
+            setattr(rule, name, new)
+        rule.version = _next_version(session)
+        session.flush()
+        after = _info(rule, codes)
+        audit.record(
+            session,
+            actor,
+            "channel_rule.edit",
+            "channel_rule",
+            rule.id,
+            asdict(before),
+            asdict(after),
+        )
+        return after
+
+
+def set_rule_active(rule_id: int, active: bool, actor: str = "cli") -> RuleInfo:
+    with session_scope() as session:
+        rule = _get(session, rule_id)
+        if rule.active == active:
+            raise CommandError(f"rule {rule_id} is already {'active' if active else 'disabled'}")
+        rule.active = active
+        rule.version = _next_version(session)
+        session.flush()
+        info = _info(rule, _codes(session))
+        action = "channel_rule.enable" if active else "channel_rule.disable"
+        audit.record(
+            session, actor, action, "channel_rule", rule.id, {"active": not active}, asdict(info)
+        )
+        return info

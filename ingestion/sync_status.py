@@ -1,0 +1,124 @@
+"""Sync status per configured source, for the Sources page and `channelperf sources list`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+
+from db.engine import get_engine
+from db.ingestion_tables import Reject, Source, SyncState
+from db.schema import DataStamp, IngestRun
+from ingestion.runs import DATA_STAMP, utcnow
+
+RECENT = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    kind: str
+    instance: str
+    enabled: bool
+    poll_interval_seconds: int
+    last_success: dt.datetime | None
+    lag: dt.timedelta | None  # since the last successful run
+    cursor: str | None
+    rows_24h: int  # records read in the last 24 hours
+    rejects: int  # quarantined now
+    last_error: str | None  # the latest failure, if no success came after it
+    last_error_at: dt.datetime | None
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def source_status(now: dt.datetime | None = None) -> list[SourceStatus]:
+    now = now or utcnow()
+    run, source, state, reject = (
+        IngestRun.__table__,
+        Source.__table__,
+        SyncState.__table__,
+        Reject.__table__,
+    )
+    same_source = and_(
+        run.c.source_system == source.c.kind, run.c.source_instance == source.c.instance
+    )
+    ok = run.c.status == "succeeded"
+    last_success = select(func.max(run.c.finished_at)).where(same_source, ok).scalar_subquery()
+    rows_recent = (
+        select(func.coalesce(func.sum(run.c.read), 0))
+        .where(same_source, ok, run.c.finished_at >= now - RECENT)
+        .scalar_subquery()
+    )
+    latest_failure = (
+        select(func.max(run.c.id)).where(same_source, run.c.status == "failed").scalar_subquery()
+    )
+    failure = run.alias("failure")
+    rejects = (
+        select(func.count())
+        .where(
+            reject.c.source_system == source.c.kind,
+            reject.c.source_instance == source.c.instance,
+            reject.c.status == "quarantined",
+        )
+        .scalar_subquery()
+    )
+    cursor = (
+        select(state.c.cursor)
+        .where(state.c.source == source.c.name)
+        .order_by(state.c.updated_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            source.c.name,
+            source.c.kind,
+            source.c.instance,
+            source.c.enabled,
+            source.c.poll_interval_seconds,
+            last_success.label("last_success"),
+            rows_recent.label("rows_24h"),
+            rejects.label("rejects"),
+            cursor.label("cursor"),
+            failure.c.error,
+            failure.c.finished_at.label("failed_at"),
+        )
+        .select_from(source.outerjoin(failure, failure.c.id == latest_failure))
+        .order_by(source.c.name)
+    )
+    with get_engine().connect() as conn:
+        rows = conn.execute(query).all()
+    result = []
+    for row in rows:
+        success, failed_at = _aware(row.last_success), _aware(row.failed_at)
+        current_error = failed_at is not None and (success is None or failed_at > success)
+        result.append(
+            SourceStatus(
+                name=row.name,
+                kind=row.kind,
+                instance=row.instance,
+                enabled=row.enabled,
+                poll_interval_seconds=row.poll_interval_seconds,
+                last_success=success,
+                lag=None if success is None else now - success,
+                cursor=row.cursor,
+                rows_24h=int(row.rows_24h),
+                rejects=int(row.rejects),
+                last_error=row.error if current_error else None,
+                last_error_at=failed_at if current_error else None,
+            )
+        )
+    return result
+
+
+def data_as_of() -> dt.datetime | None:
+    """When data last changed (any committed batch or remap)."""
+    with get_engine().connect() as conn:
+        at = conn.execute(select(DataStamp.at).where(DataStamp.name == DATA_STAMP)).scalar()
+    return _aware(at)

@@ -1,0 +1,117 @@
+"""`channelperf worker ingest`: poll every enabled source on its interval and run pushed jobs.
+
+One loop, one process: each tick it syncs the sources whose interval has passed
+since their last attempt, then (with Redis configured) drains the RQ ``ingest``
+queue where the webhook endpoint puts verified pushes. A failing source is logged
+and recorded as a failed run and retried on its next interval; a lost database is
+retried with backoff. Several workers may run: the merge on the natural key makes
+a page loaded twice harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+
+from db.jobs import redis_connection
+from db.settings import get_settings
+from ingestion.file_sync import sync_directory
+from ingestion.sources import find_source, list_sources
+from ingestion.sync import SyncResult, is_connection_error, retrying, sync_with_retry
+
+log = logging.getLogger(__name__)
+
+INGEST_QUEUE = "ingest"
+MAX_IDLE_WAIT = 30.0
+
+
+def pull(name: str, **options) -> SyncResult:
+    """Sync one source now (pages from its cursor to the end), retrying while the DB is down."""
+    source = find_source(name)
+    if source.kind == "file":
+        return retrying(lambda: sync_directory(source))
+    return sync_with_retry(name, **options)
+
+
+def drain_queue(queue: str = INGEST_QUEUE, redis_url: str | None = None) -> bool:
+    """Run every job waiting on the queue in this process; True if any ran."""
+    from rq import Queue, SimpleWorker
+
+    url = redis_url or get_settings().redis_url
+    if not url:
+        return False
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    connection = redis_connection(url)
+    worker = SimpleWorker([Queue(queue, connection=connection)], connection=connection)
+    try:
+        return worker.work(burst=True, logging_level="WARNING")
+    except RedisConnectionError as exc:
+        log.warning("Redis unreachable (%s); pushes wait in the queue", exc)
+        return False
+
+
+class Poller:
+    """Which sources are due: each is synced when its interval has passed since the last try."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.last_try: dict[str, float] = {}
+
+    def due(self) -> list[str]:
+        now = self.clock()
+        return [
+            s.name
+            for s in list_sources()
+            if s.enabled
+            and now - self.last_try.get(s.name, float("-inf")) >= s.poll_interval_seconds
+        ]
+
+    def run_due(self) -> dict[str, SyncResult | Exception]:
+        outcome: dict[str, SyncResult | Exception] = {}
+        for name in self.due():
+            self.last_try[name] = self.clock()
+            try:
+                outcome[name] = pull(name)
+                log.info("synced %s: %s", name, outcome[name])
+            except Exception as exc:  # noqa: BLE001 — one failing source must not stop the others
+                outcome[name] = exc
+                log.error("sync of %s failed: %s", name, exc)
+        return outcome
+
+
+def run_worker(
+    *,
+    queue: str = INGEST_QUEUE,
+    tick: float = 1.0,
+    max_cycles: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Poll and drain until SIGTERM / SIGINT (or ``max_cycles`` ticks, for tests)."""
+    stopping = False
+
+    def stop(_signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    poller = Poller()
+    cycles, failures = 0, 0
+    while not stopping and (max_cycles is None or cycles < max_cycles):
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        cycles += 1
+        try:
+            poller.run_due()
+            drain_queue(queue)
+            failures = 0
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            failures += 1
+            wait = min(MAX_IDLE_WAIT, 0.5 * 2**failures)
+            log.warning("database unreachable (%s); waiting %.1f s", exc, wait)
+            sleep(wait)
+            continue
+        sleep(tick)

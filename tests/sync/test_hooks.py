@@ -1,0 +1,109 @@
+"""Signed webhook pushes: a valid signature is answered 202, queued on RQ and loaded when the job
+runs; an invalid one is refused with 401 and nothing is queued."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from dashapp.app import create_app
+from db.engine import get_engine
+from db.jobs import get_queue
+from ingestion.signatures import SHOPIFY_HEADER, SQUARE_HEADER, shopify_signature, square_signature
+from ingestion.sources import add_source
+from ingestion.worker import drain_queue
+from tests.sync.conftest import HOOK_SECRET, SOURCE
+from tests.sync.shop import database_totals, expected_totals, make_order
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def hook_client(shop_source, pg_url, redis_url, use_database):
+    use_database(pg_url, redis_url=redis_url)
+    queue_name = f"cp-sync-test-{uuid.uuid4().hex[:8]}"
+    app = create_app()
+    app.server.config["INGEST_QUEUE"] = queue_name
+    queue = get_queue(queue_name)
+    yield app.server.test_client(), queue
+    queue.empty()
+    queue.delete(delete_jobs=True)
+
+
+def test_valid_shopify_push_is_accepted_queued_and_loaded(hook_client):
+    client, queue = hook_client
+    order = make_order(42)
+    body = json.dumps(order).encode()
+    response = client.post(
+        f"/hooks/{SOURCE}",
+        data=body,
+        headers={SHOPIFY_HEADER: shopify_signature(body, HOOK_SECRET)},
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    assert response.get_json()["job"] in queue.job_ids
+    engine = get_engine()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sales_order")).scalar() == 0
+
+    assert drain_queue(queue.name)
+    with engine.connect() as conn:
+        assert database_totals(conn) == expected_totals([order])
+        run = conn.execute(text("SELECT stream, read, inserted FROM ingest_run")).one()
+    assert tuple(run) == ("webhook", 1, 1)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {SHOPIFY_HEADER: "bm90IGEgc2lnbmF0dXJl"},
+        {SHOPIFY_HEADER: shopify_signature(b"another body", HOOK_SECRET)},
+        {SHOPIFY_HEADER: shopify_signature(json.dumps(make_order(42)).encode(), "wrong secret")},
+    ],
+    ids=["missing", "garbage", "other-body", "other-secret"],
+)
+def test_invalid_signature_is_refused_and_nothing_is_queued(hook_client, headers):
+    client, queue = hook_client
+    body = json.dumps(make_order(42)).encode()
+    response = client.post(f"/hooks/{SOURCE}", data=body, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+    assert queue.count == 0
+    assert not drain_queue(queue.name)
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sales_order")).scalar() == 0
+
+
+def test_square_push_is_verified_over_url_and_body(hook_client, monkeypatch):
+    client, queue = hook_client
+    monkeypatch.setenv("CP_SYNC_TEST_SQUARE_KEY", "square-signature-key")
+    add_source(
+        "pos",
+        "square",
+        "retail",
+        "http://127.0.0.1:9/",
+        secret_env="CP_SYNC_TEST_SQUARE_KEY",
+        webhook_secret_env="CP_SYNC_TEST_SQUARE_KEY",
+    )
+    body = json.dumps({"type": "order.updated", "data": {"id": "ORDER-1"}}).encode()
+    url = "http://localhost/hooks/pos"
+    good = square_signature(body, url, "square-signature-key")
+    wrong_url = square_signature(body, "http://elsewhere/hooks/pos", "square-signature-key")
+    assert (
+        client.post("/hooks/pos", data=body, headers={SQUARE_HEADER: wrong_url}).status_code == 401
+    )
+    assert queue.count == 0
+    assert client.post("/hooks/pos", data=body, headers={SQUARE_HEADER: good}).status_code == 202
+    assert queue.count == 1
+
+
+def test_unknown_source_and_pull_only_kinds_are_not_found(hook_client):
+    client, queue = hook_client
+    assert client.post("/hooks/nobody", data=b"{}").status_code == 404
+    add_source("erp", "sap", "S4H-100", "http://127.0.0.1:9/", webhook_secret_env="X_SECRET")
+    assert client.post("/hooks/erp", data=b"{}").status_code == 404
+    assert queue.count == 0

@@ -1,0 +1,119 @@
+"""Channel rules from the database, audited rule commands, and `remap` moving past orders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+
+from db import audit
+from db.engine import get_engine
+from db.errors import CommandError
+from db.schema import AuditLog
+from ingestion.remap import parse_touchpoint_raw, remap
+from ingestion.rules import add_rule, edit_rule, list_rules, load_rules, set_rule_active
+from ingestion.sync import Incoming, Origin, load_page
+from tests.sync.shop import make_order
+
+pytestmark = pytest.mark.postgres
+ORIGIN = Origin("shopify", "main-store", "webhook", "shop")
+
+
+def _revenue_by_touchpoint(conn) -> dict[str, Decimal]:
+    rows = conn.execute(
+        text(
+            "SELECT t.code, sum(r.gross_revenue) FROM daily_rollup r "
+            "JOIN touchpoint t ON t.id = r.touchpoint_id GROUP BY t.code"
+        )
+    ).all()
+    return {code: Decimal(value) for code, value in rows if value}
+
+
+def _expected(orders: list[dict], channel_of: dict[str, str]) -> dict[str, Decimal]:
+    revenue: dict[str, Decimal] = defaultdict(Decimal)
+    for o in orders:
+        touchpoint = channel_of.get(o["source_name"], "unassigned")
+        revenue[touchpoint] += Decimal(o["total_price"]) - Decimal(o["total_tax"])
+    return dict(revenue)
+
+
+def _find(field: str, operator: str, value: str):
+    return next(
+        r for r in list_rules() if (r.field, r.operator, r.value) == (field, operator, value)
+    )
+
+
+def test_rule_change_and_remap_move_revenue_between_touchpoints(pg_url):
+    orders = [make_order(n) for n in range(300)]
+    engine = get_engine()
+    load_page(engine, ORIGIN, [Incoming(None, o) for o in orders])
+    before = {
+        "web": "web",
+        "iphone": "mobile_app",
+        "android": "mobile_app",
+        "amazon": "marketplace",
+        "ebay": "marketplace",
+    }
+    with engine.connect() as conn:
+        assert _revenue_by_touchpoint(conn) == _expected(orders, before)
+        assert load_rules(conn).version == 1
+
+    add_rule(5, "shopify", "source_name", "equals", "pos", "physical_store", actor="alice")
+    marketplace = _find("source_name", "in", "amazon,ebay")
+    edit_rule(marketplace.id, "alice", value="amazon")
+    android = _find("source_name", "in", "iphone,android,mobile_app")
+    set_rule_active(android.id, False, actor="alice")
+    with engine.connect() as conn:
+        rules = load_rules(conn)
+    assert rules.version == 4
+    assert rules.match("shopify", {"source_name": "ebay"}) == "unassigned"
+
+    result = remap(actor="alice")
+    after = {**before, "pos": "physical_store"}
+    del after["ebay"], after["iphone"], after["android"]
+    with engine.connect() as conn:
+        assert _revenue_by_touchpoint(conn) == _expected(orders, after)
+        versions = conn.execute(text("SELECT DISTINCT mapping_version FROM sales_order")).scalars()
+        assert set(versions) == {4}
+        entries = conn.execute(
+            select(AuditLog.actor, AuditLog.action, AuditLog.after).order_by(AuditLog.id)
+        ).all()
+        assert audit.verify(conn) == []
+    moved_pos = sum(o["source_name"] == "pos" for o in orders)
+    moved_ebay = sum(o["source_name"] == "ebay" for o in orders)
+    assert result.moved[("unassigned", "physical_store")] == moved_pos
+    assert result.moved[("marketplace", "unassigned")] == moved_ebay
+    actions = [(actor, action) for actor, action, _ in entries]
+    assert actions[-4:] == [
+        ("alice", "channel_rule.add"),
+        ("alice", "channel_rule.edit"),
+        ("alice", "channel_rule.disable"),
+        ("alice", "orders.remap"),
+    ]
+    assert entries[-1].after["moved"]["unassigned->physical_store"] == moved_pos
+
+    # New loads use the database rules, and a second remap moves nothing.
+    assert remap(actor="alice").orders_moved == 0
+
+
+def test_rule_commands_refuse_bad_input(pg_url):
+    with pytest.raises(CommandError, match="operator 'like'"):
+        add_rule(1, "shopify", "source_name", "like", "x", "web")
+    with pytest.raises(CommandError, match="bad regex"):
+        add_rule(1, "shopify", "source_name", "regex", "([", "web")
+    with pytest.raises(CommandError, match="unknown touchpoint"):
+        add_rule(1, "shopify", "source_name", "equals", "x", "carrier_pigeon")
+    with pytest.raises(CommandError, match="needs a value"):
+        add_rule(1, "shopify", "source_name", "equals", "", "web")
+    with pytest.raises(CommandError, match="no channel rule"):
+        edit_rule(999, "cli", value="x")
+
+
+def test_touchpoint_raw_round_trips():
+    assert parse_touchpoint_raw("LeadSource=Phone Inquiry;StageName=Closed Won") == {
+        "LeadSource": "Phone Inquiry",
+        "StageName": "Closed Won",
+    }
+    assert parse_touchpoint_raw("") == {}

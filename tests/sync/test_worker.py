@@ -1,0 +1,62 @@
+"""The ingest worker: polls due sources on their interval; one failing source does not stop the
+others and is recorded as a failed run with its reason."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from db.engine import get_engine
+from ingestion.sources import add_source, set_source_enabled
+from ingestion.worker import Poller, run_worker
+from tests.sync.conftest import SOURCE
+from tests.sync.shop import database_totals, expected_totals, make_order
+
+pytestmark = pytest.mark.postgres
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_poller_syncs_due_sources_and_records_failures(shop_source):
+    orders = [make_order(n) for n in range(120)]
+    shop = shop_source(orders, page_size=50)
+    add_source("broken", "square", "retail", "http://127.0.0.1:9/", secret_env="CP_UNSET_TOKEN")
+    add_source("off", "shopify", "other", "http://127.0.0.1:9/", secret_env="X", enabled=False)
+    clock = Clock()
+    poller = Poller(clock)
+
+    outcome = poller.run_due()
+    assert set(outcome) == {SOURCE, "broken"}
+    assert outcome[SOURCE].inserted == 120
+    assert "CP_UNSET_TOKEN" in str(outcome["broken"])
+    requests = shop.requests
+
+    clock.now += 4  # the shop polls every 5 s: not due yet
+    assert poller.due() == []
+    clock.now += 1
+    assert set(poller.due()) == {SOURCE}  # "broken" keeps the default 300 s
+    set_source_enabled(SOURCE, False)
+    assert poller.due() == []
+
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals(orders)
+        failed = conn.execute(
+            text("SELECT source_system, error FROM ingest_run WHERE status = 'failed'")
+        ).all()
+    assert shop.requests == requests
+    assert [f.source_system for f in failed] == ["square"]
+    assert "CP_UNSET_TOKEN" in failed[0].error
+
+
+def test_run_worker_cycles_poll_then_stop(shop_source):
+    orders = [make_order(n) for n in range(30)]
+    shop_source(orders)
+    run_worker(max_cycles=2, tick=0, sleep=lambda _s: None)
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals(orders)
