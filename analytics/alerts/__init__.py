@@ -1,0 +1,1 @@
+"""Alerts: rules over metric series, episodes, notifications and the root-cause workflow."""

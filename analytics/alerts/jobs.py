@@ -1,0 +1,152 @@
+"""Alert jobs: evaluation after an ingest batch and on a schedule, escalation and delivery.
+
+Job paths (for ``db.jobs.enqueue`` and ``db.events.BATCH_HOOKS``):
+``analytics.alerts.jobs.evaluate_after_batch``, ``analytics.alerts.jobs.run_schedule``,
+``analytics.alerts.jobs.deliver_notifications``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from analytics.alerts import notifications
+from analytics.alerts.episodes import record_verdict
+from analytics.alerts.evaluation import (
+    RollupFrame,
+    history_start,
+    judge,
+    latest_complete_bucket,
+    rule_target,
+)
+from analytics.alerts.rules import RuleInfo, list_rules
+from analytics.alerts.workflow import escalate_overdue
+from analytics.periods import Period
+from analytics.rollup import data_range
+from db.engine import get_engine
+from db.jobs import enqueue
+
+log = logging.getLogger(__name__)
+# Serialises evaluators so two workers never open the same episode twice.
+EVALUATION_LOCK_KEY = 7_310_004
+DELIVERY_JOB = "analytics.alerts.jobs.deliver_notifications"
+
+
+@dataclass
+class EvaluationResult:
+    as_of: dt.date | None
+    evaluated: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    fired: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    # where the time went: "read" (rollup), "judge <kind>" per rule kind, "record" (episodes)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate_rules(
+    rules: list[RuleInfo],
+    as_of: dt.date,
+    now: dt.datetime | None = None,
+    url: str | None = None,
+) -> EvaluationResult:
+    """Judge each rule on its latest complete bucket as of ``as_of`` and apply the verdicts."""
+    started = time.perf_counter()
+    now = now or dt.datetime.now(dt.UTC)
+    result = EvaluationResult(as_of)
+    if not rules:
+        return result
+    buckets = {rule.id: latest_complete_bucket(as_of, rule.grain) for rule in rules}
+    first = min(history_start(rule, buckets[rule.id]) for rule in rules)
+    data = RollupFrame(rules, Period(first, as_of), url)
+    lap = time.perf_counter()
+    result.timings["read"] = lap - started
+    verdicts = []
+    for rule in rules:
+        bucket = buckets[rule.id]
+        series = data.series(rule, bucket.end, history_start(rule, bucket))
+        verdicts.append((rule, bucket, judge(rule, series, bucket, rule_target(rule, bucket, url))))
+        now_lap = time.perf_counter()
+        key = f"judge {rule.kind}"
+        result.timings[key] = result.timings.get(key, 0.0) + now_lap - lap
+        lap = now_lap
+    with get_engine(url).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVALUATION_LOCK_KEY})
+        for rule, bucket, verdict in verdicts:
+            outcome, alert_id = record_verdict(conn, rule, bucket, verdict, now)
+            result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+            if outcome == "fired":
+                result.fired.append(alert_id)
+    result.evaluated = len(rules)
+    result.seconds = time.perf_counter() - started
+    result.timings["record"] = time.perf_counter() - lap
+    return result
+
+
+def _last_data_day(url: str | None) -> dt.date | None:
+    bounds = data_range(url)
+    return bounds[1] if bounds else None
+
+
+def _deliver_if_fired(result: EvaluationResult) -> None:
+    if result.fired:
+        enqueue(DELIVERY_JOB, queue="alerts")
+
+
+def evaluate_all(
+    as_of: dt.date | None = None, now: dt.datetime | None = None, deliver: bool = True
+) -> EvaluationResult:
+    """Judge every active rule as of ``as_of`` (default: the last day with orders)."""
+    as_of = as_of or _last_data_day(None)
+    if as_of is None:
+        return EvaluationResult(None)
+    result = evaluate_rules(list_rules(active_only=True), as_of, now)
+    if deliver:
+        _deliver_if_fired(result)
+    return result
+
+
+def rules_touched(rules: list[RuleInfo], days: list[str], as_of: dt.date) -> list[RuleInfo]:
+    """The rules whose latest complete bucket as of ``as_of`` holds one of the touched days."""
+    touched = [dt.date.fromisoformat(d[:10]) for d in days]
+    chosen = []
+    for rule in rules:
+        bucket = latest_complete_bucket(as_of, rule.grain)
+        if any(bucket.start <= day <= bucket.end for day in touched):
+            chosen.append(rule)
+    return chosen
+
+
+def evaluate_after_batch(days: list[str]) -> EvaluationResult:
+    """The after-batch hook: judge the rules whose latest complete bucket the batch touched."""
+    as_of = _last_data_day(None)
+    if as_of is None or not days:
+        return EvaluationResult(as_of)
+    rules = rules_touched(list_rules(active_only=True), days, as_of)
+    result = evaluate_rules(rules, as_of)
+    log.info("alerts after batch: %s rules, outcomes %s", result.evaluated, result.outcomes)
+    _deliver_if_fired(result)
+    return result
+
+
+def deliver_notifications(now: dt.datetime | None = None) -> notifications.DeliveryResult:
+    return notifications.deliver_pending(now)
+
+
+def run_schedule(now: dt.datetime | None = None) -> dict:
+    """The scheduled pass (e.g. every 15 min): evaluate, escalate overdue, deliver the outbox."""
+    evaluated = evaluate_all(now=now, deliver=False)
+    escalated = escalate_overdue(now)
+    delivered = notifications.deliver_pending(now)
+    return {
+        "evaluated": evaluated.evaluated,
+        "fired": evaluated.fired,
+        "escalated": escalated,
+        "sent": delivered.sent,
+        "retrying": delivered.retrying,
+        "failed": delivered.failed,
+    }

@@ -1,0 +1,323 @@
+"""Alert rules: what to watch, when it is a breach, who hears about it; commands that change them.
+
+Kinds and when they fire (every limit is inclusive unless said otherwise, compared at
+``PRECISION`` decimal places so a value exactly at a limit fires whatever the float noise):
+
+- ``threshold``: the metric at or above (``above``) / at or below (``below``) ``threshold``.
+- ``target_deviation``: the relative deviation from the target, (observed − target) / target,
+  at or beyond ``threshold`` (a fraction: 0.1 = 10 %) in the rule's direction.
+- ``change``: the relative change vs the comparison bucket (``prior`` or ``yoy``), at or beyond
+  ``threshold`` in the rule's direction.
+- ``margin_below``: margin % strictly below the margin threshold (the ``margin_pct`` target for
+  the bucket, or the rule's own ``threshold`` when set); a margin exactly at it is acceptable.
+- ``band``: outside the learned expected band (``analytics.anomaly.band``; params ``k``).
+- ``shesd``: flagged by Seasonal Hybrid ESD (``analytics.anomaly.shesd``; params ``max_anoms``,
+  ``alpha``).
+
+Every change is a command that validates, applies and writes its audit entry in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+import db.alert_tables  # noqa: F401  (registers the alert tables on Base until db.schema does)
+from analytics.errors import AnalyticsError
+from analytics.metrics import METRICS
+from db import audit
+from db.alert_tables import AlertRule
+from db.engine import session_scope
+from db.schema import ChannelCategory, Location, Region, Touchpoint
+
+KINDS = ("threshold", "target_deviation", "change", "margin_below", "band", "shesd")
+AUTOMATIC_KINDS = ("band", "shesd")
+SEVERITIES = ("info", "warning", "critical")
+RULE_GRAINS = ("day", "week", "month")
+SCOPE_TYPES = ("total", "category", "touchpoint")
+DIRECTIONS = ("above", "below", "both")
+COMPARISONS = ("prior", "yoy")
+PRECISION = 9
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+KIND_LABELS = {
+    "threshold": "Absolute threshold",
+    "target_deviation": "% deviation from target",
+    "change": "% change vs comparison",
+    "margin_below": "Margin below threshold",
+    "band": "Automatic: expected band",
+    "shesd": "Automatic: seasonal hybrid ESD",
+}
+EDITABLE = (
+    "name",
+    "metric",
+    "kind",
+    "scope_type",
+    "scope_code",
+    "region_code",
+    "location_code",
+    "severity",
+    "grain",
+    "direction",
+    "threshold",
+    "comparison",
+    "params",
+    "recipients",
+    "escalation",
+)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: int
+    name: str
+    metric: str
+    kind: str
+    scope_type: str
+    scope_code: str
+    region_code: str | None
+    location_code: str | None
+    severity: str
+    grain: str
+    direction: str
+    threshold: float | None
+    comparison: str | None
+    params: dict
+    recipients: dict
+    escalation: dict
+    active: bool
+    updated_by: str
+
+    @classmethod
+    def of(cls, rule: AlertRule) -> RuleInfo:
+        return cls(
+            id=rule.id,
+            name=rule.name,
+            metric=rule.metric,
+            kind=rule.kind,
+            scope_type=rule.scope_type,
+            scope_code=rule.scope_code,
+            region_code=rule.region_code,
+            location_code=rule.location_code,
+            severity=rule.severity,
+            grain=rule.grain,
+            direction=rule.direction,
+            threshold=None if rule.threshold is None else float(rule.threshold),
+            comparison=rule.comparison,
+            params=dict(rule.params or {}),
+            recipients=_contacts(rule.recipients),
+            escalation=_contacts(rule.escalation),
+            active=rule.active,
+            updated_by=rule.updated_by,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def scope_label(self) -> str:
+        parts = ["All channels" if self.scope_type == "total" else self.scope_code]
+        parts += [p for p in (self.region_code, self.location_code) if p]
+        return " · ".join(parts)
+
+
+def _contacts(value: dict | None) -> dict:
+    value = value or {}
+    return {"emails": list(value.get("emails") or []), "webhook": value.get("webhook") or None}
+
+
+def _check_contacts(field: str, value: Any) -> dict:
+    if value is None:
+        return {"emails": [], "webhook": None}
+    if not isinstance(value, dict):
+        raise AnalyticsError(f"{field} must be an object with 'emails' and 'webhook'")
+    emails = value.get("emails") or []
+    if isinstance(emails, str):
+        emails = [e.strip() for e in emails.split(",") if e.strip()]
+    bad = [e for e in emails if not EMAIL.match(e)]
+    if bad:
+        raise AnalyticsError(f"{field}: not an email address: {', '.join(bad)}")
+    webhook = (value.get("webhook") or "").strip() or None
+    if webhook and not webhook.startswith(("http://", "https://")):
+        raise AnalyticsError(f"{field}: the webhook must be an http:// or https:// URL")
+    return {"emails": list(emails), "webhook": webhook}
+
+
+def _choice(field: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise AnalyticsError(f"{field} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _known_code(session, table, field: str, code: str | None) -> str | None:
+    if not code:
+        return None
+    if session.scalar(select(table.id).where(table.code == code)) is None:
+        raise AnalyticsError(f"unknown {field} {code!r}")
+    return code
+
+
+def validated(session, values: dict[str, Any]) -> dict[str, Any]:
+    """The rule's columns from user input, checked; raises AnalyticsError naming the field."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise AnalyticsError(f"unknown rule field(s): {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    name = str(values.get("name") or "").strip()
+    if not 2 <= len(name) <= 120:
+        raise AnalyticsError("name must have 2–120 characters")
+    out["name"] = name
+    out["kind"] = _choice("kind", values.get("kind"), KINDS)
+    metric = values.get("metric") or ("margin_pct" if out["kind"] == "margin_below" else None)
+    out["metric"] = _choice("metric", metric, tuple(METRICS))
+    if out["kind"] == "margin_below" and out["metric"] != "margin_pct":
+        raise AnalyticsError("a margin_below rule watches the margin_pct metric")
+    out["severity"] = _choice("severity", values.get("severity") or "warning", SEVERITIES)
+    out["grain"] = _choice("grain", values.get("grain") or "day", RULE_GRAINS)
+    out["scope_type"] = _choice("scope", values.get("scope_type") or "total", SCOPE_TYPES)
+    scope_code = str(values.get("scope_code") or "").strip()
+    if out["scope_type"] == "total":
+        scope_code = ""
+    else:
+        table = ChannelCategory if out["scope_type"] == "category" else Touchpoint
+        if not scope_code:
+            raise AnalyticsError(f"choose the {out['scope_type']} the rule watches")
+        _known_code(session, table, out["scope_type"], scope_code)
+    out["scope_code"] = scope_code
+    out["region_code"] = _known_code(session, Region, "region", values.get("region_code"))
+    out["location_code"] = _known_code(session, Location, "store", values.get("location_code"))
+    default_direction = "below" if out["kind"] == "margin_below" else "both"
+    direction = values.get("direction") or default_direction
+    out["direction"] = _choice("direction", direction, DIRECTIONS)
+    if out["kind"] == "margin_below":
+        out["direction"] = "below"
+    if out["kind"] == "threshold" and out["direction"] == "both":
+        raise AnalyticsError("a threshold rule fires either above or below its value")
+    threshold = values.get("threshold")
+    if threshold in ("", None):
+        threshold = None
+    else:
+        try:
+            threshold = Decimal(str(threshold))
+        except ArithmeticError:
+            raise AnalyticsError(f"threshold {values.get('threshold')!r} is not a number") from None
+        if not threshold.is_finite():
+            raise AnalyticsError("threshold must be a finite number")
+    needs_threshold = out["kind"] in ("threshold", "target_deviation", "change")
+    if needs_threshold and threshold is None:
+        raise AnalyticsError(f"a {out['kind']} rule needs a threshold")
+    if out["kind"] in ("target_deviation", "change") and threshold is not None and threshold <= 0:
+        raise AnalyticsError("the threshold of a % rule is a positive fraction (0.1 = 10 %)")
+    out["threshold"] = None if out["kind"] in AUTOMATIC_KINDS else threshold
+    placed = out["region_code"] or out["location_code"]
+    if out["kind"] == "target_deviation" and placed and not METRICS[out["metric"]].is_ratio:
+        raise AnalyticsError(
+            "targets are set per channel, not per region or store: a target_deviation rule on "
+            "a region or store needs a ratio metric (conversion rate, AOV, margin …)"
+        )
+    comparison = values.get("comparison") or None
+    if out["kind"] == "change":
+        out["comparison"] = _choice("comparison", comparison or "prior", COMPARISONS)
+    else:
+        out["comparison"] = None
+    params = values.get("params") or {}
+    if not isinstance(params, dict):
+        raise AnalyticsError("params must be an object")
+    for key, low, high in (("k", 0.5, 10), ("max_anoms", 0.01, 0.49), ("alpha", 0.0001, 0.5)):
+        if key in params and not (
+            isinstance(params[key], (int, float)) and low <= params[key] <= high
+        ):
+            raise AnalyticsError(f"params.{key} must be a number from {low} to {high}")
+    out["params"] = params
+    out["recipients"] = _check_contacts("recipients", values.get("recipients"))
+    out["escalation"] = _check_contacts("escalation recipients", values.get("escalation"))
+    return out
+
+
+def _audit_view(rule: AlertRule) -> dict[str, Any]:
+    view = RuleInfo.of(rule).snapshot()
+    view.pop("id")
+    return view
+
+
+def create_rule(values: dict[str, Any], actor: str) -> RuleInfo:
+    with session_scope() as session:
+        columns = validated(session, values)
+        if session.scalar(select(AlertRule.id).where(AlertRule.name == columns["name"])):
+            raise AnalyticsError(f"a rule named {columns['name']!r} already exists")
+        now = dt.datetime.now(dt.UTC)
+        rule = AlertRule(
+            **columns,
+            active=True,
+            created_by=actor,
+            updated_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(rule)
+        session.flush()
+        audit.record(
+            session, actor, "alert_rule.create", "alert_rule", rule.id, None, _audit_view(rule)
+        )
+        return RuleInfo.of(rule)
+
+
+def _get(session, rule_id: int) -> AlertRule:
+    rule = session.get(AlertRule, rule_id)
+    if rule is None:
+        raise AnalyticsError(f"no alert rule with id {rule_id}")
+    return rule
+
+
+def update_rule(rule_id: int, values: dict[str, Any], actor: str) -> RuleInfo:
+    """Change a rule; fields not given keep their value."""
+    with session_scope() as session:
+        rule = _get(session, rule_id)
+        before = _audit_view(rule)
+        current = {k: before[k] for k in EDITABLE}
+        columns = validated(session, current | values)
+        clash = session.scalar(
+            select(AlertRule.id).where(AlertRule.name == columns["name"], AlertRule.id != rule_id)
+        )
+        if clash:
+            raise AnalyticsError(f"a rule named {columns['name']!r} already exists")
+        for key, value in columns.items():
+            setattr(rule, key, value)
+        rule.updated_by = actor
+        rule.updated_at = dt.datetime.now(dt.UTC)
+        session.flush()
+        audit.record(
+            session, actor, "alert_rule.update", "alert_rule", rule_id, before, _audit_view(rule)
+        )
+        return RuleInfo.of(rule)
+
+
+def set_rule_active(rule_id: int, active: bool, actor: str) -> RuleInfo:
+    with session_scope() as session:
+        rule = _get(session, rule_id)
+        before = rule.active
+        rule.active = active
+        rule.updated_by = actor
+        rule.updated_at = dt.datetime.now(dt.UTC)
+        action = "alert_rule.enable" if active else "alert_rule.disable"
+        audit.record(
+            session, actor, action, "alert_rule", rule_id, {"active": before}, {"active": active}
+        )
+        return RuleInfo.of(rule)
+
+
+def list_rules(active_only: bool = False, url: str | None = None) -> list[RuleInfo]:
+    with session_scope(url) as session:
+        query = select(AlertRule).order_by(AlertRule.id)
+        if active_only:
+            query = query.where(AlertRule.active.is_(True))
+        return [RuleInfo.of(r) for r in session.scalars(query)]
+
+
+def get_rule(rule_id: int) -> RuleInfo:
+    with session_scope() as session:
+        return RuleInfo.of(_get(session, rule_id))

@@ -1,0 +1,324 @@
+"""The root-cause workflow: open → acknowledged → root_cause_submitted → resolved.
+
+Each step is a command by a named user: it checks the role and the current state, moves the
+alert, writes an ``alert_event`` and an audit entry in one transaction. Who may do what:
+
+- acknowledge: every role (executives read and acknowledge);
+- submit the root cause and resolve: planners and above (the people who act on channels,
+  stock and budget). A root cause may be submitted on an open alert (it acknowledges it).
+
+The root cause is due ``ROOT_CAUSE_DUE`` (24 h) after the alert fired; an alert still open or
+acknowledged after that is overdue and ``escalate_overdue`` notifies the rule's escalation
+recipients, once per alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select, update
+
+from analytics.alerts import notifications
+from analytics.alerts.episodes import SYSTEM_ACTOR
+from analytics.errors import AnalyticsError
+from db import audit
+from db.alert_tables import Alert, AlertEvent, AlertRule, RcaNote
+from db.engine import get_engine
+
+STATES = ("open", "acknowledged", "root_cause_submitted", "resolved")
+STATE_LABELS = {
+    "open": "Open",
+    "acknowledged": "Acknowledged",
+    "root_cause_submitted": "Root cause submitted",
+    "resolved": "Resolved",
+}
+AWAITING_ROOT_CAUSE = ("open", "acknowledged")
+CAUSE_CATEGORIES = {
+    "pricing": "Pricing or promotion",
+    "stock_out": "Stock-out or supply",
+    "site_incident": "Site / app incident",
+    "campaign_change": "Campaign or marketing change",
+    "staff_process": "Staff or process",
+    "competitor": "Competitor action",
+    "data_issue": "Data issue",
+    "seasonality": "Seasonality or calendar",
+    "external": "Weather or external event",
+    "other": "Other",
+}
+ALL_ROLES = frozenset({"executive", "planner", "data_scientist", "admin"})
+PLANNERS_UP = frozenset({"planner", "data_scientist", "admin"})
+DONE = {
+    "acknowledge": "acknowledged",
+    "submit_root_cause": "given a root cause",
+    "resolve": "resolved",
+}
+MIN_TEXT = 10
+MIN_ACTION = 5
+
+alert = Alert.__table__
+event = AlertEvent.__table__
+rca = RcaNote.__table__
+rule_table = AlertRule.__table__
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dt.datetime.now(dt.UTC)
+
+
+def _utc(stamp: dt.datetime) -> dt.datetime:
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
+def _check_role(role: str, allowed: frozenset[str], what: str) -> None:
+    if role not in allowed:
+        raise AnalyticsError(f"the {role} role may not {what}")
+
+
+def _transition(
+    alert_id: int,
+    actor: str,
+    action: str,
+    from_states: tuple[str, ...],
+    to_state: str,
+    now: dt.datetime,
+    note: str | None = None,
+    extra=None,
+) -> None:
+    with get_engine().begin() as conn:
+        query = select(alert.c.state).where(alert.c.id == alert_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        current = conn.execute(query).scalar()
+        if current is None:
+            raise AnalyticsError(f"no alert with id {alert_id}")
+        if current not in from_states:
+            raise AnalyticsError(
+                f"alert {alert_id} is {STATE_LABELS[current].lower()}; "
+                f"it can be {DONE[action]} only when "
+                f"{' or '.join(STATE_LABELS[s].lower() for s in from_states)}"
+            )
+        if extra is not None:
+            extra(conn)
+        conn.execute(
+            update(alert).where(alert.c.id == alert_id).values(state=to_state, updated_at=now)
+        )
+        conn.execute(
+            event.insert().values(
+                alert_id=alert_id,
+                at=now,
+                actor=actor,
+                action=action,
+                from_state=current,
+                to_state=to_state,
+                note=note,
+            )
+        )
+        after = {"state": to_state, "at": now.isoformat()}
+        if note:
+            after["note"] = note
+        audit.record(conn, actor, f"alert.{action}", "alert", alert_id, {"state": current}, after)
+
+
+def acknowledge(
+    alert_id: int, actor: str, role: str, note: str | None = None, now: dt.datetime | None = None
+) -> None:
+    _check_role(role, ALL_ROLES, "acknowledge alerts")
+    _transition(
+        alert_id,
+        actor,
+        "acknowledge",
+        ("open",),
+        "acknowledged",
+        _now(now),
+        (note or "").strip() or None,
+    )
+
+
+def submit_root_cause(
+    alert_id: int,
+    actor: str,
+    role: str,
+    category: str,
+    text: str,
+    corrective_action: str,
+    now: dt.datetime | None = None,
+) -> None:
+    _check_role(role, PLANNERS_UP, "submit root causes (planners and above)")
+    if category not in CAUSE_CATEGORIES:
+        raise AnalyticsError("choose a cause category")
+    text, corrective_action = (text or "").strip(), (corrective_action or "").strip()
+    if len(text) < MIN_TEXT:
+        raise AnalyticsError(f"describe the root cause in at least {MIN_TEXT} characters")
+    if len(corrective_action) < MIN_ACTION:
+        raise AnalyticsError(
+            f"describe the corrective action in at least {MIN_ACTION} characters "
+            "(e.g. retrain staff on the platform tool, reallocate inventory)"
+        )
+    stamp = _now(now)
+
+    def write_note(conn) -> None:
+        conn.execute(
+            rca.insert().values(
+                alert_id=alert_id,
+                category=category,
+                text=text,
+                corrective_action=corrective_action,
+                submitted_by=actor,
+                submitted_at=stamp,
+            )
+        )
+
+    note = f"{CAUSE_CATEGORIES[category]}: {text} — action: {corrective_action}"
+    _transition(
+        alert_id,
+        actor,
+        "submit_root_cause",
+        AWAITING_ROOT_CAUSE,
+        "root_cause_submitted",
+        stamp,
+        note,
+        write_note,
+    )
+
+
+def resolve(
+    alert_id: int, actor: str, role: str, note: str | None = None, now: dt.datetime | None = None
+) -> None:
+    _check_role(role, PLANNERS_UP, "resolve alerts (planners and above)")
+    _transition(
+        alert_id,
+        actor,
+        "resolve",
+        ("root_cause_submitted",),
+        "resolved",
+        _now(now),
+        (note or "").strip() or None,
+    )
+
+
+def is_overdue(state: str, due_at: dt.datetime, now: dt.datetime) -> bool:
+    return state in AWAITING_ROOT_CAUSE and _utc(now) > _utc(due_at)
+
+
+def time_left(state: str, due_at: dt.datetime, now: dt.datetime) -> str:
+    """'5 h 12 min left', 'overdue by 3 h 4 min', or '' once the root cause is in."""
+    if state not in AWAITING_ROOT_CAUSE:
+        return ""
+    delta = _utc(due_at) - _utc(now)
+    minutes = int(abs(delta).total_seconds() // 60)
+    text = f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"overdue by {text}" if delta.total_seconds() < 0 else f"{text} left"
+
+
+def escalate_overdue(now: dt.datetime | None = None) -> list[int]:
+    """Escalate every overdue alert not escalated yet; returns their ids. Notifications to the
+    rule's escalation recipients are queued in the same transaction (delivered by the outbox)."""
+    stamp = _now(now)
+    escalated = []
+    with get_engine().begin() as conn:
+        query = (
+            select(alert.c.id, rule_table.c.escalation)
+            .join(rule_table, rule_table.c.id == alert.c.rule_id)
+            .where(
+                alert.c.state.in_(AWAITING_ROOT_CAUSE),
+                alert.c.due_at < stamp,
+                alert.c.escalated_at.is_(None),
+            )
+            .order_by(alert.c.id)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(of=alert, skip_locked=True)
+        for alert_id, contacts in conn.execute(query).all():
+            conn.execute(update(alert).where(alert.c.id == alert_id).values(escalated_at=stamp))
+            conn.execute(
+                event.insert().values(
+                    alert_id=alert_id,
+                    at=stamp,
+                    actor=SYSTEM_ACTOR,
+                    action="escalate",
+                    note="root cause overdue: escalation recipients notified",
+                )
+            )
+            audit.record(
+                conn,
+                SYSTEM_ACTOR,
+                "alert.escalate",
+                "alert",
+                alert_id,
+                None,
+                {"escalated_at": stamp.isoformat()},
+            )
+            notifications.queue(conn, alert_id, "escalation", contacts or {}, stamp)
+            escalated.append(alert_id)
+    return escalated
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    states: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()  # category or touchpoint codes of the rule's scope
+
+
+def list_alerts(filters: AlertFilters | None = None, limit: int = 500) -> pd.DataFrame:
+    """Alerts newest first with their rule's name, metric, scope and severity."""
+    filters = filters or AlertFilters()
+    query = (
+        select(
+            alert.c.id,
+            alert.c.state,
+            alert.c.period_start,
+            alert.c.period_end,
+            alert.c.grain,
+            alert.c.observed,
+            alert.c.expected,
+            alert.c.lower,
+            alert.c.upper,
+            alert.c.direction,
+            alert.c.fired_at,
+            alert.c.due_at,
+            alert.c.escalated_at,
+            alert.c.message,
+            rule_table.c.id.label("rule_id"),
+            rule_table.c.name.label("rule"),
+            rule_table.c.metric,
+            rule_table.c.kind,
+            rule_table.c.severity,
+            rule_table.c.scope_type,
+            rule_table.c.scope_code,
+        )
+        .join(rule_table, rule_table.c.id == alert.c.rule_id)
+        .order_by(alert.c.fired_at.desc(), alert.c.id.desc())
+        .limit(limit)
+    )
+    if filters.states:
+        query = query.where(alert.c.state.in_(filters.states))
+    if filters.severities:
+        query = query.where(rule_table.c.severity.in_(filters.severities))
+    if filters.channels:
+        query = query.where(rule_table.c.scope_code.in_(filters.channels))
+    with get_engine().connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def get_alert(alert_id: int) -> dict:
+    with get_engine().connect() as conn:
+        row = conn.execute(select(alert).where(alert.c.id == alert_id)).mappings().first()
+        if row is None:
+            raise AnalyticsError(f"no alert with id {alert_id}")
+        events = (
+            conn.execute(select(event).where(event.c.alert_id == alert_id).order_by(event.c.id))
+            .mappings()
+            .all()
+        )
+        note = conn.execute(select(rca).where(rca.c.alert_id == alert_id)).mappings().first()
+    return {
+        **dict(row),
+        "events": [dict(e) for e in events],
+        "root_cause": dict(note) if note else None,
+    }

@@ -1,0 +1,543 @@
+"""Alerts (all roles): the alert list, one alert's detail and breakdown, and its workflow.
+
+Everyone may read and acknowledge; planners and above also submit the root cause and resolve
+(the commands in ``analytics.alerts.workflow`` enforce it, the page only hides what a role
+cannot use). The root cause is due 24 h after the alert fired: the list and the detail show the
+time left, or how long it is overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from analytics.alerts.breakdown import CONTRIBUTOR_DIMENSIONS, breakdown, effect_totals
+from analytics.alerts.evaluation import metric_history
+from analytics.alerts.notifications import range_text
+from analytics.alerts.rules import SEVERITIES, RuleInfo
+from analytics.alerts.workflow import (
+    CAUSE_CATEGORIES,
+    PLANNERS_UP,
+    STATE_LABELS,
+    AlertFilters,
+    acknowledge,
+    get_alert,
+    is_overdue,
+    list_alerts,
+    resolve,
+    submit_root_cause,
+    time_left,
+)
+from analytics.errors import AnalyticsError
+from analytics.metrics import format_value, get_metric
+from analytics.periods import Period
+from analytics.rollup import channel_options
+from dashapp.access import ROLE_ORDER, register_page
+from dashapp.auth import current_role, current_username
+from dashapp.components.alert_charts import effects_figure, metric_history_figure
+from db.settings import get_settings
+
+PREFIX = "alerts"
+register_page(__name__, path="/alerts", title="Alerts", prefix=PREFIX, roles=ROLE_ORDER, order=40)
+
+STATE_FILTER = f"{PREFIX}-state"
+SEVERITY_FILTER = f"{PREFIX}-severity"
+CHANNEL_FILTER = f"{PREFIX}-channel"
+GRID = f"{PREFIX}-grid"
+CURRENT = f"{PREFIX}-current"
+CHANGED = f"{PREFIX}-changed"
+TICK = f"{PREFIX}-tick"
+DETAIL = f"{PREFIX}-detail"
+CHART = f"{PREFIX}-chart"
+EFFECTS = f"{PREFIX}-effects"
+MESSAGE = f"{PREFIX}-message"
+WORKFLOW = f"{PREFIX}-workflow"
+ACK_SECTION = f"{PREFIX}-ack-section"
+ACK_NOTE = f"{PREFIX}-ack-note"
+ACK = f"{PREFIX}-acknowledge"
+RCA_SECTION = f"{PREFIX}-rca-section"
+CATEGORY = f"{PREFIX}-cause-category"
+CAUSE_TEXT = f"{PREFIX}-cause-text"
+ACTION_TEXT = f"{PREFIX}-corrective-action"
+SUBMIT = f"{PREFIX}-submit-root-cause"
+RESOLVE_SECTION = f"{PREFIX}-resolve-section"
+RESOLVE_NOTE = f"{PREFIX}-resolve-note"
+RESOLVE = f"{PREFIX}-resolve"
+ROLE_NOTE = f"{PREFIX}-role-note"
+OPEN_STATES = ["open", "acknowledged", "root_cause_submitted"]
+SEVERITY_COLORS = {"info": "info", "warning": "warning", "critical": "danger"}
+HIDDEN = {"display": "none"}
+SHOWN = {"display": "block"}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _local(stamp: dt.datetime) -> str:
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(get_settings().tz).strftime("%d %b %Y %H:%M %Z")
+
+
+def _period_text(start: dt.date, end: dt.date) -> str:
+    return f"{start:%d %b %Y}" if start == end else f"{start:%d %b %Y} – {end:%d %b %Y}"
+
+
+def _rows(states, severities, channels) -> list[dict]:
+    frame = list_alerts(
+        AlertFilters(tuple(states or ()), tuple(severities or ()), tuple(channels or ()))
+    )
+    now = _now()
+    currency = get_settings().base_currency
+    rows = []
+    for row in frame.to_dict("records"):
+        unit = get_metric(row["metric"]).unit
+        overdue = is_overdue(row["state"], row["due_at"], now)
+        rows.append(
+            {
+                "id": row["id"],
+                "severity": row["severity"],
+                "rule": row["rule"],
+                "metric": get_metric(row["metric"]).label,
+                "scope": "All channels" if row["scope_type"] == "total" else row["scope_code"],
+                "period": _period_text(row["period_start"], row["period_end"]),
+                "observed": format_value(_float(row["observed"]), unit, currency),
+                "expected": format_value(_float(row["expected"]), unit, currency),
+                "state": STATE_LABELS[row["state"]],
+                "due": "OVERDUE · " + time_left(row["state"], row["due_at"], now)
+                if overdue
+                else time_left(row["state"], row["due_at"], now),
+                "overdue": overdue,
+                "fired": _local(row["fired_at"]),
+            }
+        )
+    return rows
+
+
+def _float(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+COLUMNS = [
+    {"field": "id", "headerName": "#", "maxWidth": 80},
+    {
+        "field": "severity",
+        "headerName": "Severity",
+        "maxWidth": 120,
+        "cellClassRules": {"text-danger fw-bold": "params.value == 'critical'"},
+    },
+    {"field": "rule", "headerName": "Rule"},
+    {"field": "metric", "headerName": "Metric"},
+    {"field": "scope", "headerName": "Channel"},
+    {"field": "period", "headerName": "Period"},
+    {"field": "observed", "headerName": "Observed"},
+    {"field": "expected", "headerName": "Expected"},
+    {"field": "state", "headerName": "State"},
+    {
+        "field": "due",
+        "headerName": "Root cause due",
+        "cellClassRules": {"text-danger fw-bold": "params.data.overdue"},
+    },
+    {"field": "fired", "headerName": "Fired"},
+]
+
+
+def _channel_options() -> list[dict]:
+    options = channel_options()
+    seen, out = set(), []
+    for row in options.to_dict("records"):
+        for code, name in (
+            (row["category"], row["category_name"]),
+            (row["touchpoint"], row["touchpoint_name"]),
+        ):
+            if code not in seen:
+                seen.add(code)
+                out.append({"label": name, "value": code})
+    return out
+
+
+def _workflow_panel() -> html.Div:
+    return html.Div(
+        [
+            html.Div(id=ROLE_NOTE, className="small text-secondary mb-2"),
+            html.Div(
+                [
+                    html.H3("Acknowledge", className="h6"),
+                    dbc.Input(id=ACK_NOTE, placeholder="Note (optional)", className="mb-2"),
+                    dbc.Button("Acknowledge", id=ACK, color="primary"),
+                ],
+                id=ACK_SECTION,
+                style=HIDDEN,
+                className="mb-3",
+            ),
+            html.Div(
+                [
+                    html.H3("Root cause", className="h6"),
+                    dbc.Label("Cause category", html_for=CATEGORY, className="small mb-0"),
+                    dcc.Dropdown(
+                        id=CATEGORY,
+                        options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
+                        placeholder="Choose a category",
+                        className="mb-2",
+                    ),
+                    dbc.Label("What happened", html_for=CAUSE_TEXT, className="small mb-0"),
+                    dbc.Textarea(
+                        id=CAUSE_TEXT,
+                        placeholder="The root cause, with evidence",
+                        className="mb-2",
+                        rows=3,
+                    ),
+                    dbc.Label("Corrective action", html_for=ACTION_TEXT, className="small mb-0"),
+                    dbc.Textarea(
+                        id=ACTION_TEXT,
+                        className="mb-2",
+                        rows=2,
+                        placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
+                    ),
+                    dbc.Button("Submit root cause", id=SUBMIT, color="primary"),
+                ],
+                id=RCA_SECTION,
+                style=HIDDEN,
+                className="mb-3",
+            ),
+            html.Div(
+                [
+                    html.H3("Resolve", className="h6"),
+                    dbc.Input(
+                        id=RESOLVE_NOTE, placeholder="Resolution note (optional)", className="mb-2"
+                    ),
+                    dbc.Button("Resolve", id=RESOLVE, color="success"),
+                ],
+                id=RESOLVE_SECTION,
+                style=HIDDEN,
+                className="mb-3",
+            ),
+        ],
+        id=WORKFLOW,
+    )
+
+
+def layout(alert: str | None = None, **_query) -> html.Div:
+    selected = int(alert) if alert and alert.isdigit() else None
+    return html.Div(
+        [
+            html.H2("Alerts", className="h4"),
+            dcc.Store(id=CURRENT, data=selected),
+            dcc.Store(id=CHANGED, data=0),
+            dcc.Interval(id=TICK, interval=60_000),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("State", html_for=STATE_FILTER, className="small mb-0"),
+                            dcc.Dropdown(
+                                id=STATE_FILTER,
+                                multi=True,
+                                value=OPEN_STATES,
+                                options=[{"label": v, "value": k} for k, v in STATE_LABELS.items()],
+                                placeholder="All states",
+                            ),
+                        ],
+                        md=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Severity", html_for=SEVERITY_FILTER, className="small mb-0"),
+                            dcc.Dropdown(
+                                id=SEVERITY_FILTER,
+                                multi=True,
+                                placeholder="All severities",
+                                options=[{"label": s.capitalize(), "value": s} for s in SEVERITIES],
+                            ),
+                        ],
+                        md=3,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Channel", html_for=CHANNEL_FILTER, className="small mb-0"),
+                            dcc.Dropdown(
+                                id=CHANNEL_FILTER,
+                                multi=True,
+                                placeholder="All channels",
+                                options=_channel_options(),
+                            ),
+                        ],
+                        md=5,
+                    ),
+                ],
+                className="mb-3 g-3",
+            ),
+            dag.AgGrid(
+                id=GRID,
+                columnDefs=COLUMNS,
+                rowData=[],
+                defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1},
+                dashGridOptions={
+                    "rowSelection": {"mode": "singleRow"},
+                    "domLayout": "autoHeight",
+                    "pagination": True,
+                    "paginationPageSize": 20,
+                },
+                getRowId="params.data.id",
+                csvExportParams={"fileName": "alerts.csv"},
+            ),
+            html.Div(id=MESSAGE, className="mt-3"),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Loading(html.Div(id=DETAIL), type="dot"), lg=8),
+                    dbc.Col(dbc.Card(dbc.CardBody(_workflow_panel())), lg=4),
+                ],
+                className="mt-3 g-3",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(GRID, "rowData"),
+    Input(STATE_FILTER, "value"),
+    Input(SEVERITY_FILTER, "value"),
+    Input(CHANNEL_FILTER, "value"),
+    Input(CHANGED, "data"),
+    Input(TICK, "n_intervals"),
+)
+def update_list(states, severities, channels, _changed, _tick):
+    return _rows(states, severities, channels)
+
+
+@callback(
+    Output(CURRENT, "data"),
+    Input(GRID, "selectedRows"),
+    prevent_initial_call=True,
+)
+def choose_alert(selected):
+    return selected[0]["id"] if selected else no_update
+
+
+def _badge(text: str, color: str, id_: str | None = None) -> dbc.Badge:
+    props = {"id": id_} if id_ else {}
+    return dbc.Badge(text, color=color, className="me-2", **props)
+
+
+def _contributors_grid(name: str, frame: pd.DataFrame, currency: str) -> html.Div:
+    rows = [
+        {
+            "name": r["name"],
+            "before": format_value(r["revenue_base"], "currency", currency),
+            "now": format_value(r["revenue"], "currency", currency),
+            "change": format_value(r["change"], "currency", currency),
+        }
+        for r in frame.to_dict("records")
+    ]
+    return html.Div(
+        [
+            html.H4(f"Revenue change by {name.lower()}", className="h6 mt-3"),
+            dag.AgGrid(
+                id=f"{PREFIX}-contributors-{name.lower()}",
+                rowData=rows,
+                columnDefs=[
+                    {"field": "name", "headerName": name},
+                    {"field": "before", "headerName": "Comparison period"},
+                    {"field": "now", "headerName": "Alert period"},
+                    {"field": "change", "headerName": "Change"},
+                ],
+                defaultColDef={"flex": 1, "sortable": True},
+                dashGridOptions={"domLayout": "autoHeight"},
+            ),
+        ]
+    )
+
+
+def _detail(alert_id: int, now: dt.datetime) -> html.Div:
+    item = get_alert(alert_id)
+    rule = RuleInfo(**item["rule_snapshot"])
+    metric = get_metric(rule.metric)
+    currency = get_settings().base_currency
+
+    def fmt(value) -> str:
+        return format_value(_float(value), metric.unit, currency)
+
+    overdue = is_overdue(item["state"], item["due_at"], now)
+    left = time_left(item["state"], item["due_at"], now)
+    badges = [
+        _badge(rule.severity.capitalize(), SEVERITY_COLORS[rule.severity]),
+        _badge(STATE_LABELS[item["state"]], "secondary", f"{PREFIX}-state-badge"),
+    ]
+    if left:
+        badges.append(
+            _badge(
+                ("OVERDUE · " if overdue else "") + left,
+                "danger" if overdue else "success",
+                f"{PREFIX}-due-badge",
+            )
+        )
+    if item["escalated_at"]:
+        badges.append(_badge(f"Escalated {_local(item['escalated_at'])}", "danger"))
+    band = range_text(item["lower"], item["upper"], metric.unit, currency)
+    period = Period(item["period_start"], item["period_end"])
+    history = metric_history(rule, item["period_end"])
+    chart = metric_history_figure(
+        history,
+        (pd.Timestamp(item["period_start"]), _float(item["observed"])),
+        metric.label,
+        metric.unit,
+        currency,
+        rule.grain,
+    )
+    comparison = (
+        Period(item["comparison_start"], item["comparison_end"])
+        if item["comparison_start"]
+        else None
+    )
+    parts = breakdown(rule, period, comparison)
+    events = [
+        html.Li(
+            f"{_local(e['at'])} · {e['actor']} · {e['action'].replace('_', ' ')}"
+            + (f" → {STATE_LABELS[e['to_state']]}" if e["to_state"] else "")
+            + (f" — {e['note']}" if e["note"] else "")
+        )
+        for e in item["events"]
+    ]
+    root = item["root_cause"]
+    root_block = (
+        dbc.Alert(
+            [
+                html.Strong(f"Root cause ({CAUSE_CATEGORIES[root['category']]}): "),
+                root["text"],
+                html.Br(),
+                html.Strong("Corrective action: "),
+                root["corrective_action"],
+                html.Br(),
+                html.Small(f"by {root['submitted_by']} at {_local(root['submitted_at'])}"),
+            ],
+            color="light",
+            id=f"{PREFIX}-root-cause",
+        )
+        if root
+        else None
+    )
+    return html.Div(
+        [
+            html.H3(f"#{item['id']} · {rule.name}", className="h5", id=f"{PREFIX}-detail-title"),
+            html.Div(badges, className="mb-2"),
+            html.P(item["message"], className="mb-1"),
+            html.P(
+                [
+                    html.Strong("Observed "),
+                    fmt(item["observed"]),
+                    html.Strong(" · expected "),
+                    fmt(item["expected"]),
+                    html.Strong(" · normal range "),
+                    band,
+                    f" · {metric.label} for {rule.scope_label}, {rule.grain} "
+                    f"{_period_text(period.start, period.end)}; fired {_local(item['fired_at'])}, "
+                    f"root cause due {_local(item['due_at'])}",
+                ],
+                className="small",
+            ),
+            root_block,
+            dcc.Graph(id=CHART, figure=chart, config={"displaylogo": False}),
+            html.H4(
+                f"Breakdown: {_period_text(parts.period.start, parts.period.end)} vs "
+                f"{_period_text(parts.comparison.start, parts.comparison.end)}",
+                className="h6 mt-3",
+            ),
+            html.P(parts.effects_note, className="small text-secondary")
+            if parts.effects_note
+            else None,
+            dcc.Graph(
+                id=EFFECTS,
+                figure=effects_figure(effect_totals(parts), currency),
+                config={"displaylogo": False},
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(_contributors_grid(label, parts.contributors[dim], currency), md=6)
+                    for dim, label in CONTRIBUTOR_DIMENSIONS.items()
+                ]
+                + [dbc.Col(_contributors_grid("Product", parts.products, currency), md=6)],
+                className="g-3",
+            ),
+            html.H4("History", className="h6 mt-3"),
+            html.Ul(events, className="small", id=f"{PREFIX}-events"),
+        ]
+    )
+
+
+@callback(
+    Output(DETAIL, "children"),
+    Output(ACK_SECTION, "style"),
+    Output(RCA_SECTION, "style"),
+    Output(RESOLVE_SECTION, "style"),
+    Output(ROLE_NOTE, "children"),
+    Input(CURRENT, "data"),
+    Input(CHANGED, "data"),
+    Input(TICK, "n_intervals"),
+)
+def show_alert(alert_id, _changed, _tick):
+    if not alert_id:
+        hint = html.P(
+            "Choose an alert in the list to see its detail and breakdown.",
+            className="text-secondary",
+        )
+        return hint, HIDDEN, HIDDEN, HIDDEN, "No alert chosen."
+    try:
+        detail = _detail(int(alert_id), _now())
+        state = get_alert(int(alert_id))["state"]
+    except AnalyticsError as exc:
+        return dbc.Alert(str(exc), color="warning"), HIDDEN, HIDDEN, HIDDEN, ""
+    planner = current_role() in PLANNERS_UP
+    note = f"Alert #{alert_id} is {STATE_LABELS[state].lower()}." + (
+        "" if planner else " Planners and above submit the root cause and resolve."
+    )
+    return (
+        detail,
+        SHOWN if state == "open" else HIDDEN,
+        SHOWN if planner and state in ("open", "acknowledged") else HIDDEN,
+        SHOWN if planner and state == "root_cause_submitted" else HIDDEN,
+        note,
+    )
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(CHANGED, "data"),
+    Input(ACK, "n_clicks"),
+    Input(SUBMIT, "n_clicks"),
+    Input(RESOLVE, "n_clicks"),
+    State(CURRENT, "data"),
+    State(ACK_NOTE, "value"),
+    State(CATEGORY, "value"),
+    State(CAUSE_TEXT, "value"),
+    State(ACTION_TEXT, "value"),
+    State(RESOLVE_NOTE, "value"),
+    State(CHANGED, "data"),
+    prevent_initial_call=True,
+)
+def change_alert(
+    _ack, _submit, _resolve, alert_id, ack_note, category, cause, action, resolve_note, changed
+):
+    actor, role = current_username(), current_role()
+    try:
+        if not alert_id:
+            raise AnalyticsError("choose an alert first")
+        if ctx.triggered_id == ACK:
+            acknowledge(int(alert_id), actor, role, ack_note)
+            done = f"Alert #{alert_id} acknowledged by {actor}."
+        elif ctx.triggered_id == SUBMIT:
+            submit_root_cause(int(alert_id), actor, role, category, cause, action)
+            done = f"Root cause of alert #{alert_id} submitted by {actor}."
+        else:
+            resolve(int(alert_id), actor, role, resolve_note)
+            done = f"Alert #{alert_id} resolved by {actor}."
+    except AnalyticsError as exc:
+        return dbc.Alert(
+            str(exc).capitalize(), color="danger", dismissable=True, id=f"{PREFIX}-error"
+        ), no_update
+    return dbc.Alert(done, color="success", dismissable=True, id=f"{PREFIX}-done"), (
+        changed or 0
+    ) + 1

@@ -1,0 +1,149 @@
+"""An episode alerts once, re-arms when the metric is normal again, and fires anew after that;
+rules are evaluated after a batch only when their latest complete bucket was touched."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from analytics.alerts.evaluation import latest_complete_bucket
+from analytics.alerts.jobs import evaluate_after_batch, evaluate_rules, rules_touched
+from analytics.alerts.rules import create_rule, list_rules
+from db.alert_tables import Alert, AlertEvent, AlertNotification
+from db.engine import get_engine
+from db.schema import AuditLog
+from tests.alerts.synthetic import write_rollup
+
+pytestmark = pytest.mark.postgres
+START = dt.date(2026, 3, 1)
+# revenue per day; the rule fires at or below 500
+SERIES = [800, 400, 300, 450, 900, 700, 200, 600]
+
+
+def _load(url):
+    write_rollup(
+        url,
+        pd.DataFrame(
+            [
+                {
+                    "day": START + dt.timedelta(days=i),
+                    "touchpoint_id": 1,
+                    "orders": 5,
+                    "visits": 100,
+                    "gross_revenue": float(v),
+                    "cost": 0.0,
+                }
+                for i, v in enumerate(SERIES)
+            ]
+        ),
+    )
+
+
+def _count(url, table, *where):
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
+
+
+def test_episode_alerts_once_and_rearms(scratch_url):
+    _load(scratch_url)
+    create_rule(
+        {
+            "name": "low revenue",
+            "metric": "revenue",
+            "kind": "threshold",
+            "direction": "below",
+            "threshold": 500,
+            "recipients": {"emails": ["ops@example.com"]},
+        },
+        actor="tests",
+    )
+    rules = list_rules(active_only=True)
+    outcomes = []
+    for i in range(len(SERIES)):
+        result = evaluate_rules(rules, START + dt.timedelta(days=i))
+        outcomes.append(next(iter(result.outcomes)))
+    # independent expectation: fire on the first breach after a normal day
+    breach = [v <= 500 for v in SERIES]
+    expected = []
+    open_episode = False
+    for hit in breach:
+        if hit and not open_episode:
+            expected.append("fired")
+        elif hit:
+            expected.append("continuing")
+        elif open_episode:
+            expected.append("rearmed")
+        else:
+            expected.append("normal")
+        open_episode = hit
+    assert outcomes == expected
+    alerts = _count(scratch_url, Alert.__table__)
+    assert alerts == sum(1 for i, hit in enumerate(breach) if hit and (i == 0 or not breach[i - 1]))
+    # evaluating the same day again adds nothing; an older day is ignored
+    again = evaluate_rules(rules, START + dt.timedelta(days=len(SERIES) - 1))
+    older = evaluate_rules(rules, START + dt.timedelta(days=2))
+    assert again.outcomes == {"normal": 1} and older.outcomes == {"stale": 1}
+    assert _count(scratch_url, Alert.__table__) == alerts
+    # one notification and one fire event + audit entry per alert
+    assert _count(scratch_url, AlertNotification.__table__) == alerts
+    assert (
+        _count(scratch_url, AlertEvent.__table__, AlertEvent.__table__.c.action == "fire") == alerts
+    )
+    assert (
+        _count(scratch_url, AuditLog.__table__, AuditLog.__table__.c.action == "alert.fire")
+        == alerts
+    )
+
+
+def test_first_alert_carries_values(scratch_url):
+    _load(scratch_url)
+    create_rule(
+        {
+            "name": "low revenue",
+            "metric": "revenue",
+            "kind": "threshold",
+            "direction": "below",
+            "threshold": 500,
+        },
+        actor="tests",
+    )
+    rules = list_rules()
+    evaluate_rules(rules, START + dt.timedelta(days=1))
+    with get_engine(scratch_url).connect() as conn:
+        row = conn.execute(select(Alert.__table__)).mappings().one()
+    assert float(row["observed"]) == 400.0 and float(row["expected"]) == 500.0
+    assert float(row["lower"]) == 500.0 and row["upper"] is None
+    assert row["period_start"] == row["period_end"] == START + dt.timedelta(days=1)
+    assert row["due_at"] - row["fired_at"] == dt.timedelta(hours=24)
+    assert row["rule_snapshot"]["name"] == "low revenue"
+
+
+def test_after_batch_evaluates_only_touched_buckets(scratch_url):
+    _load(scratch_url)
+    for grain in ("day", "week", "month"):
+        create_rule(
+            {
+                "name": f"low {grain}",
+                "metric": "revenue",
+                "kind": "threshold",
+                "direction": "below",
+                "threshold": {"day": 500, "week": 4000, "month": 500}[grain],
+                "grain": grain,
+            },
+            actor="tests",
+        )
+    rules = list_rules()
+    as_of = START + dt.timedelta(days=len(SERIES) - 1)  # Sunday 8 March 2026
+    assert as_of.weekday() == 6
+    assert latest_complete_bucket(as_of, "week").start == dt.date(2026, 3, 2)
+    assert latest_complete_bucket(as_of, "month").end == dt.date(2026, 2, 28)
+    chosen = {r.grain for r in rules_touched(rules, [as_of.isoformat()], as_of)}
+    assert chosen == {"day", "week"}
+    assert rules_touched(rules, ["2026-03-01"], as_of) == []
+    result = evaluate_after_batch([as_of.isoformat()])
+    assert result.as_of == as_of and result.evaluated == 2
+    # the day (600) is normal; the week (3,550) is below its 4,000 floor
+    assert result.outcomes == {"fired": 1, "normal": 1}

@@ -1,0 +1,165 @@
+"""The root-cause workflow through its commands: states, roles, validation, events, audit
+entries, and the escalation of an overdue alert with time advanced (not slept)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from analytics.alerts.jobs import evaluate_rules
+from analytics.alerts.notifications import deliver_pending
+from analytics.alerts.rules import create_rule, list_rules
+from analytics.alerts.workflow import (
+    acknowledge,
+    escalate_overdue,
+    get_alert,
+    is_overdue,
+    resolve,
+    submit_root_cause,
+    time_left,
+)
+from analytics.errors import AnalyticsError
+from db.engine import get_engine
+from db.schema import AuditLog
+from tests.alerts.conftest import T0
+from tests.alerts.synthetic import write_rollup
+
+pytestmark = pytest.mark.postgres
+DAY = dt.date(2026, 6, 30)
+
+
+def fire_alert(url, escalation=None) -> int:
+    write_rollup(
+        url,
+        pd.DataFrame(
+            [
+                {
+                    "day": DAY,
+                    "touchpoint_id": 4,
+                    "orders": 2,
+                    "visits": 90,
+                    "gross_revenue": 150.0,
+                    "cost": 0.0,
+                }
+            ]
+        ),
+    )
+    create_rule(
+        {
+            "name": "store revenue floor",
+            "metric": "revenue",
+            "kind": "threshold",
+            "scope_type": "touchpoint",
+            "scope_code": "physical_store",
+            "direction": "below",
+            "threshold": 1000,
+            "escalation": escalation,
+        },
+        actor="tests",
+    )
+    (alert_id,) = evaluate_rules(list_rules(), DAY, now=T0).fired
+    return alert_id
+
+
+def _audit(url, since_id: int) -> list[dict]:
+    table = AuditLog.__table__
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(select(table).where(table.c.id > since_id).order_by(table.c.id))
+        return [dict(r) for r in rows.mappings()]
+
+
+def _last_audit_id(url) -> int:
+    with get_engine(url).connect() as conn:
+        return (
+            conn.execute(
+                select(AuditLog.__table__.c.id).order_by(AuditLog.__table__.c.id.desc()).limit(1)
+            ).scalar()
+            or 0
+        )
+
+
+def test_lifecycle_with_roles_events_and_audit(scratch_url):
+    alert_id = fire_alert(scratch_url)
+    start = _last_audit_id(scratch_url)
+    with pytest.raises(AnalyticsError, match="only when root cause submitted"):
+        resolve(alert_id, "planner", "planner")
+    acknowledge(alert_id, "executive", "executive", "looking", now=T0 + dt.timedelta(hours=1))
+    with pytest.raises(AnalyticsError, match="acknowledged only when open"):
+        acknowledge(alert_id, "executive", "executive")
+    with pytest.raises(AnalyticsError, match="executive role may not submit"):
+        submit_root_cause(alert_id, "executive", "executive", "stock_out", "x" * 20, "reorder")
+    with pytest.raises(AnalyticsError, match="choose a cause category"):
+        submit_root_cause(alert_id, "planner", "planner", "", "x" * 20, "reorder")
+    with pytest.raises(AnalyticsError, match="at least 10 characters"):
+        submit_root_cause(alert_id, "planner", "planner", "stock_out", "short", "reorder")
+    with pytest.raises(AnalyticsError, match="corrective action"):
+        submit_root_cause(alert_id, "planner", "planner", "stock_out", "x" * 20, "")
+    submit_root_cause(
+        alert_id,
+        "planner",
+        "planner",
+        "staff_process",
+        "Store staff could not use the new POS tool",
+        "Retrain staff on the POS tool",
+        now=T0 + dt.timedelta(hours=5),
+    )
+    resolve(alert_id, "admin", "admin", "training done", now=T0 + dt.timedelta(hours=30))
+    item = get_alert(alert_id)
+    assert item["state"] == "resolved"
+    assert item["root_cause"]["category"] == "staff_process"
+    assert item["root_cause"]["submitted_by"] == "planner"
+    steps = [(e["action"], e["actor"], e["to_state"]) for e in item["events"]]
+    assert steps == [
+        ("fire", "system", "open"),
+        ("acknowledge", "executive", "acknowledged"),
+        ("submit_root_cause", "planner", "root_cause_submitted"),
+        ("resolve", "admin", "resolved"),
+    ]
+    entries = _audit(scratch_url, start)
+    assert [(e["action"], e["actor"], e["entity_id"]) for e in entries] == [
+        ("alert.acknowledge", "executive", str(alert_id)),
+        ("alert.submit_root_cause", "planner", str(alert_id)),
+        ("alert.resolve", "admin", str(alert_id)),
+    ]
+    assert [e["before"]["state"] for e in entries] == [
+        "open",
+        "acknowledged",
+        "root_cause_submitted",
+    ]
+    assert "Retrain staff" in entries[1]["after"]["note"]
+    # a root cause in time: never overdue, nothing to escalate
+    assert escalate_overdue(T0 + dt.timedelta(days=3)) == []
+
+
+def test_overdue_alert_escalates_once(scratch_url, smtp_server):
+    alert_id = fire_alert(scratch_url, {"emails": ["boss@example.com"]})
+    due = T0 + dt.timedelta(hours=24)
+    assert time_left("open", due, T0 + dt.timedelta(hours=20, minutes=30)) == "3 h 30 min left"
+    assert escalate_overdue(due) == []  # due exactly now: not yet overdue
+    assert not is_overdue("open", due, due)
+    late = due + dt.timedelta(minutes=1)
+    assert is_overdue("acknowledged", due, late)
+    assert time_left("open", due, late) == "overdue by 0 h 01 min"
+    start = _last_audit_id(scratch_url)
+    assert escalate_overdue(late) == [alert_id]
+    assert escalate_overdue(late + dt.timedelta(hours=6)) == []  # once
+    assert get_alert(alert_id)["escalated_at"] is not None
+    assert [e["action"] for e in _audit(scratch_url, start)] == ["alert.escalate"]
+    assert deliver_pending(late).sent == 1
+    ((recipients, message),) = smtp_server.messages
+    assert recipients == ["boss@example.com"]
+    assert "OVERDUE root cause" in message
+    # a submitted root cause stops the clock
+    submit_root_cause(
+        alert_id,
+        "planner",
+        "planner",
+        "data_issue",
+        "Store feed was delayed by the POS vendor",
+        "Reload the feed",
+        now=late,
+    )
+    assert not is_overdue(get_alert(alert_id)["state"], due, late + dt.timedelta(days=1))
