@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.orm import Session
 
 from db.schema import AuditLog
+from db.settings import get_settings
 
 GENESIS = "0" * 64
 # Serialises writers so two concurrent entries never chain to the same predecessor.
@@ -78,14 +79,30 @@ def record(
     return digest
 
 
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or remove an audit entry."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changed_entries(session: Session, _context, _instances) -> None:
+    """The ORM side of append-only (the database triggers are the other side)."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditLog):
+            raise AppendOnlyError("audit_log is append-only: entries cannot be changed or deleted")
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     entry_id: int
     reason: str
 
 
-def verify(conn: Connection) -> list[ChainProblem]:
-    """Every break in the chain: a changed entry, a missing one, or entries out of order."""
+def verify(conn: Connection, anchor: str | None = None) -> list[ChainProblem]:
+    """Every break in the chain: a changed entry, a missing one, or entries out of order.
+
+    The chain alone cannot show entries cut from its end; ``anchor``, a hash
+    printed by an earlier verification and kept elsewhere, must still be in it.
+    """
     table = AuditLog.__table__
     problems: list[ChainProblem] = []
     expected_prev = GENESIS
@@ -108,4 +125,73 @@ def verify(conn: Connection) -> list[ChainProblem]:
         if digest != row["hash"]:
             problems.append(ChainProblem(row["id"], "content does not match its hash (edited)"))
         expected_prev = row["hash"]
+        if row["hash"] == anchor:
+            anchor = None
+    if anchor:
+        problems.append(
+            ChainProblem(0, f"anchored entry {anchor[:12]}… is missing (cut from the end)")
+        )
     return problems
+
+
+FILTER_COLUMNS = ("actor", "action", "entity_type")
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), get_settings().tz).astimezone(dt.UTC)
+
+
+def entries(
+    conn: Connection,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    limit: int | None = 1000,
+) -> list[dict]:
+    """Entries newest first, narrowed by exact actor / action / entity and a range of days
+    (inclusive, in the reporting time zone)."""
+    table = AuditLog.__table__
+    query = select(table).order_by(table.c.id.desc())
+    for column, value in (
+        ("actor", actor),
+        ("action", action),
+        ("entity_type", entity_type),
+        ("entity_id", entity_id),
+    ):
+        if value:
+            query = query.where(table.c[column] == value)
+    if start:
+        query = query.where(table.c.at >= _day_start(start))
+    if end:
+        query = query.where(table.c.at < _day_start(end + dt.timedelta(days=1)))
+    if limit:
+        query = query.limit(limit)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def filter_options(conn: Connection) -> dict[str, list[str]]:
+    """The distinct actors, actions and entity types recorded, for filter lists."""
+    table = AuditLog.__table__
+    return {
+        name: list(
+            conn.execute(
+                select(table.c[name]).group_by(table.c[name]).order_by(table.c[name])
+            ).scalars()
+        )
+        for name in FILTER_COLUMNS
+    }
+
+
+def head(conn: Connection) -> tuple[int, str] | None:
+    """The id and hash of the newest entry (an anchor to keep elsewhere), or None if empty."""
+    table = AuditLog.__table__
+    row = conn.execute(
+        select(table.c.id, table.c.hash).where(
+            table.c.id == select(func.max(table.c.id)).scalar_subquery()
+        )
+    ).first()
+    return (row.id, row.hash) if row else None

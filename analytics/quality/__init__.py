@@ -1,0 +1,1 @@
+"""Daily data integrity: frame checks (pandera) and cross-table checks (SQL), stored per run."""

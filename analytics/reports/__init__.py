@@ -1,0 +1,1 @@
+"""The weekly executive summary: data, HTML email, PDF, sending and its schedule."""

@@ -1,0 +1,65 @@
+"""Sending the report by SMTP, configured by CHANNELPERF_SMTP_HOST/PORT/USER/PASSWORD/FROM."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from analytics.reports.chart import revenue_chart_png
+from analytics.reports.html import CHART_CID, render_html
+from analytics.reports.pdf import render_pdf
+from analytics.reports.summary import WeeklySummary
+
+
+class SmtpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHANNELPERF_SMTP_", extra="ignore")
+
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    sender: str = Field(
+        default="channelperf@localhost", validation_alias=AliasChoices("CHANNELPERF_SMTP_FROM")
+    )
+    starttls: bool = False
+    timeout: float = 30
+
+
+def pdf_filename(summary: WeeklySummary) -> str:
+    return f"channel-performance-week-{summary.period.end:%Y-%m-%d}.pdf"
+
+
+def build_message(summary: WeeklySummary, recipients: list[str], sender: str) -> EmailMessage:
+    """A multipart email: plain text, HTML with the chart inline, and the PDF attached."""
+    chart = revenue_chart_png(summary)
+    message = EmailMessage()
+    message["Subject"] = (
+        f"Weekly executive summary: {summary.period.start:%d %b} – {summary.period.end:%d %b %Y}"
+    )
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message.set_content(
+        "The weekly executive summary is in the HTML part of this email and in the attached PDF."
+    )
+    message.add_alternative(render_html(summary), subtype="html")
+    message.get_payload()[1].add_related(chart, "image", "png", cid=f"<{CHART_CID}>")
+    message.add_attachment(
+        render_pdf(summary, chart),
+        maintype="application",
+        subtype="pdf",
+        filename=pdf_filename(summary),
+    )
+    return message
+
+
+def send(message: EmailMessage, settings: SmtpSettings | None = None) -> None:
+    settings = settings or SmtpSettings()
+    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+        if settings.starttls:
+            smtp.starttls()
+        if settings.user:
+            smtp.login(settings.user, settings.password or "")
+        smtp.send_message(message)

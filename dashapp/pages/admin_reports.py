@@ -1,0 +1,215 @@
+"""Admin › Reports (admins only): the weekly summary's schedule and recipients, and its PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from analytics.errors import AnalyticsError
+from analytics.reports.mailer import pdf_filename
+from analytics.reports.pdf import render_pdf
+from analytics.reports.schedule import WEEKDAYS, get_schedule, recent_runs, set_schedule
+from analytics.reports.summary import build_weekly_summary, last_complete_week, week_ending
+from analytics.rollup import data_range
+from dashapp.access import register_page
+from dashapp.auth import current_username
+from db.settings import get_settings
+
+PREFIX = "admin-reports"
+register_page(
+    __name__,
+    path="/admin/reports",
+    title="Reports",
+    prefix=PREFIX,
+    roles={"admin"},
+    order=93,
+    section="Admin",
+)
+
+WEEKDAY = f"{PREFIX}-weekday"
+HOUR = f"{PREFIX}-hour"
+RECIPIENTS = f"{PREFIX}-recipients"
+ENABLED = f"{PREFIX}-enabled"
+SAVE = f"{PREFIX}-save"
+MESSAGE = f"{PREFIX}-message"
+WEEK = f"{PREFIX}-week"
+DOWNLOAD_BUTTON = f"{PREFIX}-download-button"
+DOWNLOAD = f"{PREFIX}-download"
+RUNS = f"{PREFIX}-runs"
+
+
+def _default_week_day() -> dt.date:
+    """The last complete week that has data (the last complete week before today, normally)."""
+    today = dt.datetime.now(get_settings().tz).date()
+    bounds = data_range()
+    if bounds is not None:
+        today = min(today, bounds[1] + dt.timedelta(days=1))
+    return last_complete_week(today).end
+
+
+def _runs() -> list[dict]:
+    return [
+        {
+            "week": f"{r['period_start']} – {r['period_end']}",
+            "status": r["status"],
+            "sent_at": f"{r['sent_at']:%Y-%m-%d %H:%M} UTC",
+            "recipients": ", ".join(r["recipients"] or []),
+            "error": r["error"] or "",
+        }
+        for r in recent_runs()
+    ]
+
+
+def layout(**_query) -> html.Div:
+    schedule = get_schedule()
+    updated = (
+        f"Last changed by {schedule.updated_by} on {schedule.updated_at:%d %b %Y %H:%M} UTC."
+        if schedule.updated_at
+        else "Not configured yet."
+    )
+    return html.Div(
+        [
+            html.H2("Weekly executive summary", className="h4"),
+            html.Div(id=MESSAGE),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H3("Schedule and recipients", className="h6"),
+                                    dbc.Label("Day", html_for=WEEKDAY, className="small mb-0"),
+                                    dbc.Select(
+                                        id=WEEKDAY,
+                                        options=[
+                                            {"label": d, "value": str(i)}
+                                            for i, d in enumerate(WEEKDAYS)
+                                        ],
+                                        value=str(schedule.weekday),
+                                        className="mb-2",
+                                    ),
+                                    dbc.Label(
+                                        f"Hour ({get_settings().reporting_tz})",
+                                        html_for=HOUR,
+                                        className="small mb-0",
+                                    ),
+                                    dbc.Select(
+                                        id=HOUR,
+                                        options=[
+                                            {"label": f"{h:02d}:00", "value": str(h)}
+                                            for h in range(24)
+                                        ],
+                                        value=str(schedule.hour),
+                                        className="mb-2",
+                                    ),
+                                    dbc.Label(
+                                        "Recipients (one per line or comma-separated)",
+                                        html_for=RECIPIENTS,
+                                        className="small mb-0",
+                                    ),
+                                    dbc.Textarea(
+                                        id=RECIPIENTS,
+                                        value="\n".join(schedule.recipients),
+                                        rows=4,
+                                        className="mb-2",
+                                    ),
+                                    dbc.Switch(
+                                        id=ENABLED,
+                                        label="Send every week",
+                                        value=schedule.enabled,
+                                        className="mb-2",
+                                    ),
+                                    dbc.Button("Save schedule", id=SAVE, color="primary"),
+                                    html.Div(updated, className="small text-secondary mt-2"),
+                                ]
+                            )
+                        ),
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H3("Download the report", className="h6"),
+                                    html.P(
+                                        "KPIs vs target, top movers and open alerts for the "
+                                        "Monday–Sunday week containing the chosen day.",
+                                        className="small text-secondary",
+                                    ),
+                                    dcc.DatePickerSingle(
+                                        id=WEEK,
+                                        date=_default_week_day().isoformat(),
+                                        display_format="YYYY-MM-DD",
+                                        first_day_of_week=1,
+                                    ),
+                                    html.Div(
+                                        dbc.Button(
+                                            "Download PDF",
+                                            id=DOWNLOAD_BUTTON,
+                                            color="secondary",
+                                        ),
+                                        className="mt-2",
+                                    ),
+                                    dcc.Download(id=DOWNLOAD),
+                                ]
+                            )
+                        ),
+                        md=6,
+                    ),
+                ],
+                className="g-3",
+            ),
+            html.H3("Sent reports", className="h6 mt-4"),
+            dag.AgGrid(
+                id=RUNS,
+                rowData=_runs(),
+                columnDefs=[
+                    {"field": "week", "headerName": "Week"},
+                    {"field": "status", "headerName": "Status", "maxWidth": 120},
+                    {"field": "sent_at", "headerName": "Sent"},
+                    {"field": "recipients", "headerName": "Recipients"},
+                    {"field": "error", "headerName": "Error"},
+                ],
+                defaultColDef={"flex": 1, "resizable": True},
+                dashGridOptions={"domLayout": "autoHeight"},
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Input(SAVE, "n_clicks"),
+    State(WEEKDAY, "value"),
+    State(HOUR, "value"),
+    State(RECIPIENTS, "value"),
+    State(ENABLED, "value"),
+    prevent_initial_call=True,
+)
+def save_schedule(_clicks, weekday, hour, recipients, enabled):
+    try:
+        schedule = set_schedule(
+            int(weekday), int(hour), recipients or "", bool(enabled), actor=current_username()
+        )
+    except AnalyticsError as exc:
+        return dbc.Alert(str(exc), color="danger", dismissable=True)
+    return dbc.Alert(
+        f"Saved: {schedule.describe()} to {len(schedule.recipients)} recipient(s).",
+        color="success",
+        dismissable=True,
+    )
+
+
+@callback(
+    Output(DOWNLOAD, "data"),
+    Input(DOWNLOAD_BUTTON, "n_clicks"),
+    State(WEEK, "date"),
+    prevent_initial_call=True,
+)
+def download_pdf(_clicks, day):
+    chosen = dt.date.fromisoformat(day[:10]) if day else _default_week_day()
+    summary = build_weekly_summary(week_ending(chosen))
+    return dcc.send_bytes(render_pdf(summary), pdf_filename(summary))

@@ -1,0 +1,177 @@
+"""Data quality (data scientists, admins): the latest validation run, its checks, and history."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from analytics.quality.status import history, latest_run, run_results
+from dashapp.access import at_least, register_page
+from dashapp.components.charts import empty_figure
+from db.settings import get_settings
+
+PREFIX = "data-quality"
+register_page(
+    __name__,
+    path="/data-quality",
+    title="Data quality",
+    prefix=PREFIX,
+    roles=at_least("data_scientist"),
+    order=70,
+)
+
+SUMMARY = f"{PREFIX}-summary"
+GRID = f"{PREFIX}-grid"
+HISTORY = f"{PREFIX}-history"
+STATUS_FILTER = f"{PREFIX}-status-filter"
+RUN_ID = f"{PREFIX}-run-id"
+STATUS_COLORS = {"pass": "#198754", "warn": "#ffc107", "fail": "#dc3545"}
+ROW_STYLES = {
+    "styleConditions": [
+        {"condition": "params.data.status == 'fail'", "style": {"backgroundColor": "#f8d7da"}},
+        {"condition": "params.data.status == 'warn'", "style": {"backgroundColor": "#fff3cd"}},
+    ]
+}
+STATUS_CELL = {
+    "styleConditions": [
+        {"condition": f"params.value == '{s}'", "style": {"color": c, "fontWeight": "600"}}
+        for s, c in STATUS_COLORS.items()
+    ]
+}
+
+
+def _summary(run: dict) -> dbc.Row:
+    when = run["finished_at"].astimezone(get_settings().tz).strftime("%d %b %Y %H:%M %Z")
+    passed = run["checks"] - run["warned"] - run["failed"]
+    color = {"pass": "success", "warn": "warning", "fail": "danger"}[run["status"]]
+    cards = [
+        ("Latest run", f"{run['day']:%d %b %Y}", f"run {run['id']} · finished {when}"),
+        ("Status", run["status"].upper(), f"triggered by {run['triggered_by']}"),
+        ("Passed", str(passed), f"of {run['checks']} results"),
+        ("Warnings", str(run["warned"]), "beyond a soft tolerance"),
+        ("Failed", str(run["failed"]), "need attention"),
+    ]
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.Card(
+                    dbc.CardBody(
+                        [
+                            html.Div(title, className="small text-secondary"),
+                            html.Div(
+                                value,
+                                className="fs-4 fw-semibold"
+                                + (f" text-{color}" if title == "Status" else ""),
+                            ),
+                            html.Div(note, className="small text-secondary"),
+                        ]
+                    )
+                ),
+                md=4,
+                xl=2,
+            )
+            for title, value, note in cards
+        ],
+        className="g-3 mb-3",
+    )
+
+
+def _history_figure():
+    frame = history(90)
+    title = "Validation history: check results per validated day"
+    if frame.empty:
+        return empty_figure(title, "No validation runs yet")
+    figure = go.Figure()
+    for column, name in (("passed", "pass"), ("warned", "warn"), ("failed", "fail")):
+        figure.add_bar(
+            x=frame["day"],
+            y=frame[column],
+            name=name,
+            marker_color=STATUS_COLORS[name],
+            hovertemplate="%{x|%d %b %Y}<br>%{y} results<extra>" + name + "</extra>",
+        )
+    figure.update_layout(
+        title={"text": title, "x": 0.01},
+        barmode="stack",
+        template="plotly_white",
+        height=340,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    figure.update_yaxes(title_text="Check results (count)")
+    figure.update_xaxes(title_text="Validated day")
+    return figure
+
+
+def _rows(run_id: int, choice: str) -> list[dict]:
+    results = run_results(run_id)
+    if choice == "problems":
+        results = results[results["status"] != "pass"]
+    results = results.assign(day=results["day"].astype(str))
+    return results.drop(columns=["id", "run_id"]).to_dict("records")
+
+
+def layout(**_query) -> html.Div:
+    run = latest_run()
+    if run is None:
+        return html.Div(
+            [
+                html.H2("Data quality", className="h4"),
+                dbc.Alert(
+                    "No validation has run yet: run `channelperf validate` (scheduled daily).",
+                    color="info",
+                    id=SUMMARY,
+                ),
+            ]
+        )
+    return html.Div(
+        [
+            html.H2("Data quality", className="h4"),
+            dcc.Store(id=RUN_ID, data=run["id"]),
+            html.Div(_summary(run), id=SUMMARY),
+            dbc.RadioItems(
+                id=STATUS_FILTER,
+                options=[
+                    {"label": "All checks", "value": "all"},
+                    {"label": "Problems only", "value": "problems"},
+                ],
+                value="all",
+                inline=True,
+                className="mb-2",
+            ),
+            dag.AgGrid(
+                id=GRID,
+                rowData=_rows(run["id"], "all"),
+                columnDefs=[
+                    {"field": "check_name", "headerName": "Check", "maxWidth": 170},
+                    {"field": "scope", "headerName": "Scope", "maxWidth": 230},
+                    {
+                        "field": "status",
+                        "headerName": "Status",
+                        "maxWidth": 100,
+                        "cellStyle": STATUS_CELL,
+                    },
+                    {"field": "observed", "headerName": "Observed"},
+                    {"field": "expected", "headerName": "Expected"},
+                    {"field": "message", "headerName": "Message", "tooltipField": "message"},
+                ],
+                defaultColDef={"sortable": True, "filter": True, "flex": 1, "resizable": True},
+                getRowStyle=ROW_STYLES,
+                dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
+                csvExportParams={"fileName": f"data-quality-{run['day']}.csv"},
+            ),
+            dcc.Graph(id=HISTORY, figure=_history_figure(), config={"displaylogo": False}),
+        ]
+    )
+
+
+@callback(
+    Output(GRID, "rowData"),
+    Input(STATUS_FILTER, "value"),
+    Input(RUN_ID, "data"),
+    prevent_initial_call=True,
+)
+def filter_status(choice, run_id):
+    return _rows(run_id, choice)
