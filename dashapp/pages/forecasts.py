@@ -1,0 +1,260 @@
+"""Forecasts (planners and up): channel forecasts with intervals against actuals, predicted
+demand shifts, spend saturation curves and capped-growth plateaus."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from dashapp.access import at_least, register_page
+from dashapp.components.charts import CHART_FONT, empty_figure
+from db.settings import get_settings
+from forecasting.data import (
+    SeriesId,
+    channel_names,
+    channel_series,
+    demand_shifts,
+    spend_and_revenue,
+)
+from forecasting.errors import ForecastingError
+from forecasting.jobs import CAPPED_SUFFIX, series_label
+from forecasting.saturation import fit_saturation
+from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
+from forecasting.store import read_forecasts
+
+PREFIX = "forecasts"
+register_page(
+    __name__,
+    path="/forecasts",
+    title="Forecasts",
+    prefix=PREFIX,
+    roles=at_least("planner"),
+    order=20,
+)
+
+SERIES = f"{PREFIX}-series"
+FORECAST_CHART = f"{PREFIX}-chart"
+SHIFT_DIMENSION = f"{PREFIX}-shift-dimension"
+SHIFT_THRESHOLD = f"{PREFIX}-shift-threshold"
+SHIFT_GRID = f"{PREFIX}-shift-grid"
+SATURATION_CHART = f"{PREFIX}-saturation-chart"
+SATURATION_TABLE = f"{PREFIX}-saturation-table"
+PLATEAU_CHART = f"{PREFIX}-plateau-chart"
+HISTORY_DAYS = 180
+
+
+def _layout_figure(figure: go.Figure, title: str, height: int = 400) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0.01},
+        template="plotly_white",
+        font=CHART_FONT,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure
+
+
+def _unit(unique_id: str) -> str:
+    measure = SeriesId.parse(unique_id.removesuffix(CAPPED_SUFFIX)).measure
+    return f"Revenue ({get_settings().base_currency})" if measure == "revenue" else "Orders"
+
+
+def layout(**_query) -> html.Div:
+    stored = read_forecasts()
+    ids = sorted(u for u in stored[ID].unique() if not u.endswith(CAPPED_SUFFIX))
+    if not ids:
+        return dbc.Alert(
+            "No forecasts yet: a data scientist starts a training run on the Models page "
+            "(or run `channelperf train`).",
+            color="info",
+            id=f"{PREFIX}-empty",
+        )
+    names = channel_names()
+    options = [{"label": series_label(u, names), "value": u} for u in ids]
+    return html.Div(
+        [
+            html.H2("Forecasts", className="h4"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Series", html_for=SERIES, className="small mb-0"),
+                            dcc.Dropdown(id=SERIES, options=options, value=ids[0], clearable=False),
+                        ],
+                        md=5,
+                    )
+                ],
+                className="mb-2",
+            ),
+            dcc.Graph(id=FORECAST_CHART, config={"displaylogo": False}),
+            html.H3("Predicted demand shifts", className="h5 mt-4"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.RadioItems(
+                            id=SHIFT_DIMENSION,
+                            options=[
+                                {"label": "Channel categories", "value": "category"},
+                                {"label": "Touchpoints", "value": "touchpoint"},
+                            ],
+                            value="category",
+                            inline=True,
+                        ),
+                        md=5,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                "Flag a share change above (percentage points)",
+                                className="small mb-0",
+                            ),
+                            dcc.Slider(
+                                id=SHIFT_THRESHOLD,
+                                min=0.5,
+                                max=10,
+                                step=0.5,
+                                value=2,
+                                marks={v: str(v) for v in (1, 2, 5, 10)},
+                            ),
+                        ],
+                        md=7,
+                    ),
+                ]
+            ),
+            dag.AgGrid(
+                id=SHIFT_GRID,
+                columnDefs=[
+                    {"field": "channel", "headerName": "Channel"},
+                    {"field": "recent_share", "headerName": "Recent share (last 8 weeks, %)"},
+                    {"field": "forecast_share", "headerName": "Forecast share (next 8 weeks, %)"},
+                    {"field": "change", "headerName": "Change (points)"},
+                    {"field": "flag", "headerName": "Shift"},
+                ],
+                defaultColDef={"flex": 1, "sortable": True},
+                dashGridOptions={"domLayout": "autoHeight"},
+                getRowStyle={
+                    "styleConditions": [
+                        {"condition": "params.data.flag !== ''", "style": {"fontWeight": "bold"}}
+                    ]
+                },
+            ),
+            html.H3("Channel saturation", className="h5 mt-4"),
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id=SATURATION_CHART, figure=_saturation_figure()), lg=7),
+                    dbc.Col(
+                        dcc.Graph(id=PLATEAU_CHART, figure=_plateau_figure(stored, names)), lg=5
+                    ),
+                ]
+            ),
+        ]
+    )
+
+
+@callback(Output(FORECAST_CHART, "figure"), Input(SERIES, "value"))
+def show_forecast(unique_id):
+    if not unique_id:
+        return empty_figure("Forecast")
+    series = SeriesId.parse(unique_id)
+    actual = channel_series(series.dimension, series.measure)
+    actual = actual[actual[ID] == unique_id].tail(HISTORY_DAYS)
+    forecast = read_forecasts([unique_id])
+    label = series_label(unique_id, channel_names())
+    figure = go.Figure()
+    figure.add_scatter(x=actual[DS], y=actual[Y], name="Actual", line={"color": "#212529"})
+    figure.add_scatter(
+        x=pd.concat([forecast[DS], forecast[DS][::-1]]),
+        y=pd.concat([forecast[UPPER], forecast[LOWER][::-1]]),
+        fill="toself",
+        fillcolor="rgba(13,110,253,0.18)",
+        line={"width": 0},
+        name=f"{int(forecast['level'].iloc[0])} % interval",
+        hoverinfo="skip",
+    )
+    figure.add_scatter(
+        x=forecast[DS],
+        y=forecast[YHAT],
+        name=f"Forecast ({forecast['model'].iloc[0]})",
+        line={"color": "#0d6efd"},
+    )
+    figure.update_yaxes(title_text=_unit(unique_id), tickformat="~s")
+    figure.update_xaxes(title_text="Day")
+    return _layout_figure(figure, f"{label}: daily actuals and forecast")
+
+
+@callback(
+    Output(SHIFT_GRID, "rowData"), Input(SHIFT_DIMENSION, "value"), Input(SHIFT_THRESHOLD, "value")
+)
+def show_shifts(dimension, threshold):
+    forecasts = read_forecasts(prefix=f"{dimension}:")
+    forecasts = forecasts[forecasts[ID].str.endswith(":revenue")]
+    if forecasts.empty:
+        return []
+    actual = channel_series(dimension, "revenue")
+    shifts = demand_shifts(actual, forecasts, (threshold or 0) / 100)
+    names = channel_names()
+    return [
+        {
+            "channel": series_label(row[ID], names),
+            "recent_share": round(100 * row["recent_share"], 1),
+            "forecast_share": round(100 * row["forecast_share"], 1),
+            "change": round(100 * row["change"], 1),
+            "flag": ("▲ gaining" if row["change"] > 0 else "▼ losing") if row["flagged"] else "",
+        }
+        for row in shifts.to_dict("records")
+    ]
+
+
+def _saturation_figure() -> go.Figure:
+    title = "Spend response per touchpoint (daily revenue vs daily spend)"
+    currency = get_settings().base_currency
+    pairs = spend_and_revenue()
+    if pairs.empty:
+        return empty_figure(title, "No marketing spend recorded")
+    figure = go.Figure()
+    for i, (_code, part) in enumerate(pairs.groupby("touchpoint", sort=True)):
+        name = part["touchpoint_name"].iloc[0]
+        try:
+            curve = fit_saturation(part["spend"], part["revenue"])
+        except ForecastingError:
+            continue
+        stop = curve.spend_at_marginal(1.0)
+        points = curve.points(60, max(1.5 * curve.max_observed_spend, 1.2 * stop))
+        color = f"hsl({(i * 77) % 360},60%,45%)"
+        figure.add_scatter(
+            x=points["spend"], y=points["response"], name=name, line={"color": color}
+        )
+        figure.add_scatter(
+            x=[stop],
+            y=curve.response([stop]),
+            mode="markers",
+            showlegend=False,
+            marker={"symbol": "x", "size": 11, "color": color},
+            hovertemplate=f"{name}: extra spend stops paying above %{{x:,.0f}} {currency}"
+            "<extra></extra>",
+        )
+    figure.update_xaxes(title_text=f"Daily spend ({currency}) — ✕ marks marginal return < 1")
+    figure.update_yaxes(title_text=f"Daily revenue ({currency})", tickformat="~s")
+    return _layout_figure(figure, title)
+
+
+def _plateau_figure(stored: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+    title = "Growth plateaus: capped-growth forecast per category, next 12 months"
+    capped = stored[stored[ID].str.endswith(CAPPED_SUFFIX) & stored[ID].str.startswith("category:")]
+    if capped.empty:
+        return empty_figure(title, "No capped-growth forecasts yet")
+    figure = go.Figure()
+    for uid, part in capped.groupby(ID, sort=True):
+        days = part.set_index(DS)[YHAT]
+        weekly = days.resample("W").agg(["sum", "size"])
+        weekly = weekly.loc[weekly["size"] == 7, "sum"]
+        figure.add_scatter(x=weekly.index, y=weekly.values, name=series_label(uid, names))
+    figure.update_xaxes(title_text="Week")
+    figure.update_yaxes(
+        title_text=f"Weekly revenue ({get_settings().base_currency})", tickformat="~s"
+    )
+    return _layout_figure(figure, title)

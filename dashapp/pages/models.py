@@ -1,0 +1,252 @@
+"""Models (data scientists and up): training jobs, backtest metrics per series, champion vs
+challengers, promote / rollback (audited), "Retrain now" and a link to the MLflow UI."""
+
+from __future__ import annotations
+
+import os
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashapp.access import at_least, register_page
+from dashapp.auth import current_username
+from forecasting.errors import ForecastingError
+from forecasting.jobs import (
+    enqueue_training,
+    model_versions,
+    promote_version,
+    reconcile,
+    rollback_champion,
+)
+from forecasting.series import ID
+from forecasting.store import list_jobs
+
+PREFIX = "models"
+register_page(
+    __name__,
+    path="/models",
+    title="Models",
+    prefix=PREFIX,
+    roles=at_least("data_scientist"),
+    order=40,
+)
+
+JOBS_GRID = f"{PREFIX}-jobs"
+VERSIONS_GRID = f"{PREFIX}-versions"
+RETRAIN = f"{PREFIX}-retrain"
+SERIES = f"{PREFIX}-series"
+VERSION = f"{PREFIX}-version"
+PROMOTE = f"{PREFIX}-promote"
+ROLLBACK = f"{PREFIX}-rollback"
+MESSAGE = f"{PREFIX}-message"
+REFRESH = f"{PREFIX}-refresh"
+MLFLOW_LINK = f"{PREFIX}-mlflow-link"
+DEFAULT_MLFLOW_UI = "http://127.0.0.1:5000"
+
+JOB_COLUMNS = [
+    {"field": "id", "headerName": "Job", "maxWidth": 90},
+    {"field": "series_group", "headerName": "Series group"},
+    {"field": "status", "headerName": "Status"},
+    {"field": "progress", "headerName": "Progress (%)", "maxWidth": 130},
+    {"field": "message", "headerName": "Step"},
+    {"field": "requested_by", "headerName": "Requested by"},
+    {"field": "started_at", "headerName": "Started (UTC)"},
+    {"field": "finished_at", "headerName": "Finished (UTC)"},
+    {"field": "error", "headerName": "Error", "flex": 2},
+]
+SCORE_MODELS = ("snaive", "prophet", "lightgbm")
+
+
+def mlflow_ui_url() -> str:
+    return os.environ.get("CHANNELPERF_MLFLOW_UI_URL", DEFAULT_MLFLOW_UI)
+
+
+def _stamp(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None and value == value else ""
+
+
+def _job_rows() -> list[dict]:
+    reconcile()
+    jobs = list_jobs(limit=40)
+    return [
+        {
+            "id": row["id"],
+            "series_group": row["series_group"],
+            "status": row["status"],
+            "progress": round(100 * float(row["progress"] or 0)),
+            "message": row["message"],
+            "requested_by": row["requested_by"],
+            "started_at": _stamp(row["started_at"]),
+            "finished_at": _stamp(row["finished_at"]),
+            "error": row["error"] or "",
+        }
+        for row in jobs.to_dict("records")
+    ]
+
+
+def _version_rows() -> list[dict]:
+    versions = model_versions()
+    rows = []
+    for row in versions.to_dict("records"):
+        out = {
+            "series": row[ID],
+            "version": row["version"],
+            "model": row["model"],
+            "alias": row["alias"] or "challenger",
+            "created": row["created"].strftime("%Y-%m-%d %H:%M"),
+        }
+        for model in SCORE_MODELS:
+            for score in ("mase", "wape"):
+                value = row.get(f"{model}_{score}")
+                out[f"{model}_{score}"] = round(value, 3) if value == value and value else None
+        rows.append(out)
+    return rows
+
+
+def _version_columns() -> list[dict]:
+    columns = [
+        {"field": "series", "headerName": "Series", "minWidth": 240},
+        {"field": "version", "headerName": "Version", "maxWidth": 100},
+        {"field": "alias", "headerName": "Role"},
+        {"field": "model", "headerName": "Model"},
+    ]
+    for model in SCORE_MODELS:
+        columns += [
+            {"field": f"{model}_mase", "headerName": f"{model} MASE"},
+            {"field": f"{model}_wape", "headerName": f"{model} WAPE"},
+        ]
+    return columns + [{"field": "created", "headerName": "Registered (UTC)"}]
+
+
+def layout(**_query) -> html.Div:
+    versions = _version_rows()
+    series = sorted({r["series"] for r in versions})
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(html.H2("Models", className="h4"), width="auto"),
+                    dbc.Col(
+                        [
+                            dbc.Button(
+                                "Retrain now", id=RETRAIN, color="primary", className="me-2"
+                            ),
+                            html.A(
+                                "Open the MLflow UI ↗",
+                                href=mlflow_ui_url(),
+                                target="_blank",
+                                id=MLFLOW_LINK,
+                                className="btn btn-outline-secondary",
+                            ),
+                        ],
+                        className="text-end",
+                    ),
+                ],
+                className="align-items-center mb-2",
+            ),
+            html.Div(id=MESSAGE),
+            dcc.Interval(id=REFRESH, interval=5_000),
+            html.H3("Training jobs", className="h5"),
+            dag.AgGrid(
+                id=JOBS_GRID,
+                rowData=_job_rows(),
+                columnDefs=JOB_COLUMNS,
+                defaultColDef={"flex": 1, "sortable": True, "resizable": True},
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "pagination": True,
+                    "paginationPageSize": 10,
+                },
+            ),
+            html.H3("Champions and challengers (mean backtest scores)", className="h5 mt-4"),
+            dag.AgGrid(
+                id=VERSIONS_GRID,
+                rowData=versions,
+                columnDefs=_version_columns(),
+                defaultColDef={"flex": 1, "sortable": True, "filter": True, "resizable": True},
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "pagination": True,
+                    "paginationPageSize": 20,
+                },
+                getRowStyle={
+                    "styleConditions": [
+                        {
+                            "condition": "params.data.alias === 'champion'",
+                            "style": {"fontWeight": "bold", "backgroundColor": "#e7f1ff"},
+                        }
+                    ]
+                },
+            ),
+            dbc.Card(
+                dbc.CardBody(
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dcc.Dropdown(id=SERIES, options=series, placeholder="Series"), md=5
+                            ),
+                            dbc.Col(
+                                dbc.Input(id=VERSION, placeholder="Version", type="number", min=1),
+                                md=2,
+                            ),
+                            dbc.Col(
+                                [
+                                    dbc.Button(
+                                        "Promote version",
+                                        id=PROMOTE,
+                                        color="primary",
+                                        className="me-2",
+                                    ),
+                                    dbc.Button(
+                                        "Roll back to previous",
+                                        id=ROLLBACK,
+                                        color="warning",
+                                        outline=True,
+                                    ),
+                                ]
+                            ),
+                        ],
+                        className="g-2 align-items-center",
+                    )
+                ),
+                className="mt-3",
+            ),
+        ]
+    )
+
+
+@callback(Output(JOBS_GRID, "rowData"), Input(REFRESH, "n_intervals"), prevent_initial_call=True)
+def refresh_jobs(_tick):
+    return _job_rows()
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(VERSIONS_GRID, "rowData"),
+    Input(RETRAIN, "n_clicks"),
+    Input(PROMOTE, "n_clicks"),
+    Input(ROLLBACK, "n_clicks"),
+    State(SERIES, "value"),
+    State(VERSION, "value"),
+    prevent_initial_call=True,
+)
+def change_models(_retrain, _promote, _rollback, series, version):
+    actor = current_username()
+    try:
+        if ctx.triggered_id == RETRAIN:
+            ids = enqueue_training(requested_by=actor)
+            done = f"Training jobs {', '.join(map(str, ids))} started."
+        elif not series:
+            raise ForecastingError("choose a series first")
+        elif ctx.triggered_id == PROMOTE:
+            if not version:
+                raise ForecastingError("enter the version to promote")
+            promote_version(series, str(int(version)), actor)
+            done = f"Version {int(version)} is now the champion of {series}."
+        else:
+            now = rollback_champion(series, actor)
+            done = f"Rolled back {series}: version {now} is the champion again."
+    except ForecastingError as exc:
+        return dbc.Alert(str(exc), color="danger", dismissable=True), no_update
+    return dbc.Alert(done, color="success", dismissable=True), _version_rows()
