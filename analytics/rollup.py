@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Select, func, literal, select
 
+from analytics.cache import memoise
 from analytics.errors import AnalyticsError
 from analytics.metrics import BASE_MEASURES, with_derived
 from analytics.periods import Period
@@ -94,6 +95,7 @@ def _base_query(period: Period, filters: Filters) -> Select:
     return query
 
 
+@memoise(periods=lambda arguments: [arguments["period"]])
 def rollup_sums(
     period: Period,
     by: tuple[str, ...] = (),

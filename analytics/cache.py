@@ -1,0 +1,151 @@
+"""Memoised analytics results, invalidated day by day when an ingest batch touches their days.
+
+Entries live in a cachelib backend (the one Flask-Caching uses): Redis when
+``CHANNELPERF_REDIS_URL`` is set, so every web process and worker shares them,
+otherwise an in-process ``SimpleCache`` (with a short lifetime, because a batch
+loaded by another process cannot reach it).
+
+Invalidation uses generation stamps instead of deletes. Each day and each month
+has a stamp; ``invalidate_days`` (the after-batch hook) gives every touched day
+and its month a new one. A cached result's key includes the stamps of the days
+it covers — the month stamp for a month it covers whole, the day stamps
+otherwise — so a batch makes exactly the results covering one of its days
+unreachable and leaves every other range alone. Stamps are read before the
+result is computed, so a batch committed meanwhile can only make the new entry
+stale-but-unreachable, never serve old data under a new stamp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import inspect
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from cachelib import BaseCache, RedisCache, SimpleCache
+
+from analytics.errors import AnalyticsError
+from analytics.periods import Period
+from db.settings import get_settings
+
+PREFIX = "channelperf:analytics:"
+REDIS_ENTRY_SECONDS = 24 * 3600
+LOCAL_ENTRY_SECONDS = 300
+LOCAL_MAX_ENTRIES = 2000
+# SimpleCache prunes above its threshold; stamps (one per day and month touched) stay far below.
+STAMPS_LIMIT = 10_000_000
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@functools.lru_cache(maxsize=4)
+def _backends(redis_url: str | None) -> tuple[BaseCache, BaseCache]:
+    """(entries, stamps) for the configured Redis, or in-process ones without it."""
+    if redis_url:
+        from redis import Redis
+
+        client = Redis.from_url(redis_url)
+        entries = RedisCache(client, key_prefix=PREFIX, default_timeout=REDIS_ENTRY_SECONDS)
+        stamps = RedisCache(client, key_prefix=PREFIX + "stamp:", default_timeout=0)
+        return entries, stamps
+    entries = SimpleCache(threshold=LOCAL_MAX_ENTRIES, default_timeout=LOCAL_ENTRY_SECONDS)
+    # Stamps must never be evicted: a lost stamp would make an old entry reachable again.
+    stamps = SimpleCache(threshold=STAMPS_LIMIT, default_timeout=0)
+    return entries, stamps
+
+
+def backends() -> tuple[BaseCache, BaseCache]:
+    return _backends(get_settings().redis_url)
+
+
+def namespace(url: str | None) -> str:
+    """Entries and stamps of one database (several may share a Redis)."""
+    database = url or get_settings().database_url
+    return hashlib.sha256(database.encode()).hexdigest()[:12]
+
+
+def _month_key(day: dt.date) -> str:
+    return f"m{day:%Y-%m}"
+
+
+def stamp_keys(periods: Iterable[Period]) -> list[str]:
+    """The stamp names covering the periods: whole months by month, the rest by day."""
+    keys: set[str] = set()
+    for period in periods:
+        day = period.start
+        while day <= period.end:
+            month_start = day.replace(day=1)
+            next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+            if day == month_start and next_month - dt.timedelta(days=1) <= period.end:
+                keys.add(_month_key(day))
+                day = next_month
+            else:
+                keys.add(f"d{day.isoformat()}")
+                day += dt.timedelta(days=1)
+    return sorted(keys)
+
+
+def invalidate_days(days: Iterable[str | dt.date], url: str | None = None) -> int:
+    """After-batch hook: new stamps for the touched days (ISO strings or dates) and their months.
+
+    Returns how many stamps changed.
+    """
+    touched = {d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in days}
+    if not touched:
+        return 0
+    space = namespace(url)
+    names = {f"d{d.isoformat()}" for d in touched} | {_month_key(d) for d in touched}
+    _, stamps = backends()
+    stamps.set_many({f"{space}:{name}": uuid.uuid4().hex for name in names}, timeout=0)
+    return len(names)
+
+
+def _stamp_digest(space: str, periods: Iterable[Period]) -> str:
+    _, stamps = backends()
+    names = stamp_keys(periods)
+    values = stamps.get_many(*(f"{space}:{name}" for name in names)) if names else []
+    text = "|".join(f"{n}={v or ''}" for n, v in zip(names, values, strict=True))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def memoise(periods: Callable[[Mapping[str, Any]], Iterable[Period]]) -> Callable[[F], F]:
+    """Cache a function's results by its arguments and the stamps of the days it reads.
+
+    ``periods`` gets the bound arguments (defaults applied) and names the periods
+    whose days the result depends on. A ``url`` argument picks the database
+    namespace (the configured database when None). Arguments must have a stable
+    ``repr`` (dates, strings, tuples, frozen dataclasses). A call whose arguments
+    are refused by ``periods`` (AnalyticsError) runs uncached so its error surfaces.
+    """
+
+    def decorate(function: F) -> F:
+        signature = inspect.signature(function)
+        name = f"{function.__module__}.{function.__qualname__}"
+
+        @functools.wraps(function)
+        def cached(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            try:
+                covered = list(periods(arguments))
+            except AnalyticsError:
+                return function(*args, **kwargs)
+            space = namespace(arguments.pop("url", None))
+            call = hashlib.sha256(repr(sorted(arguments.items())).encode()).hexdigest()[:24]
+            key = f"{space}:{name}:{call}:{_stamp_digest(space, covered)}"
+            entries, _ = backends()
+            hit = entries.get(key)
+            if hit is not None:
+                return hit
+            result = function(*args, **kwargs)
+            entries.set(key, result)
+            return result
+
+        cached.uncached = function
+        return cached  # type: ignore[return-value]
+
+    return decorate
