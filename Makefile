@@ -31,6 +31,7 @@ test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m bench.run
 
 lint: setup

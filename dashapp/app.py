@@ -8,8 +8,10 @@ import dash
 from flask import Flask
 from flask_login import current_user
 
+from dashapp.api import api
 from dashapp.auth import guard, init_auth
 from dashapp.components.shell import shell
+from dashapp.hooks import hooks
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,6 +26,8 @@ def _layout():
 def create_app() -> dash.Dash:
     server = Flask("channelperf")
     init_auth(server)
+    server.register_blueprint(api)
+    server.register_blueprint(hooks)
     app = dash.Dash(
         __name__,
         server=server,

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import typer
 
+from analytics.alerts_cli import app as alerts_app
 from analytics.cli import anomalies
+from analytics.metrics_cli import metrics_command
+from analytics.quality_cli import app as quality_app
 from db.cli import db_app, users_app
 from forecasting.cli import forecast_command
+from forecasting.worker_cli import (
+    mlflow_ui_command,
+    schedule_command,
+    train_command,
+    worker_command,
+)
 from ingestion.cli import app as ingestion_app
+from ingestion.ingest_cli import app as ingest_cli_app
+from ingestion.ingest_cli import worker_app
 
 app = typer.Typer(
     help="Channel Performance: channel KPIs, targets, alerts and forecasts.",
@@ -17,6 +28,14 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ingestion_app)
+app.add_typer(ingest_cli_app)
+app.command("metrics")(metrics_command)
+app.add_typer(quality_app)
+app.add_typer(alerts_app, name="alerts")
+app.command("train")(train_command)
+app.command("schedule")(schedule_command)
+app.command("mlflow-ui")(mlflow_ui_command)
+worker_app.command("jobs")(worker_command)
 app.command("anomalies")(anomalies)
 app.command("forecast")(forecast_command)
 

@@ -16,7 +16,10 @@ from db.jobs import enqueue
 log = logging.getLogger(__name__)
 
 # Job paths run after every committed ingest batch, in order.
-BATCH_HOOKS: list[str] = []
+BATCH_HOOKS: list[str] = [
+    "analytics.cache.invalidate_days",  # first: alert evaluation reads the cached rollups
+    "analytics.alerts.jobs.evaluate_after_batch",
+]
 
 
 def batch_committed(days: Iterable[dt.date]) -> None:

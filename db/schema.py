@@ -392,3 +392,10 @@ class DataStamp(Base):
     __tablename__ = "data_stamp"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+# Tables of the other areas live in their own modules on the same metadata.
+import db.alert_tables  # noqa: E402,F401
+import db.forecast_tables  # noqa: E402,F401
+import db.ingestion_tables  # noqa: E402,F401
+import db.quality_tables  # noqa: E402,F401

@@ -10,6 +10,8 @@ from dashapp.access import ROLE_LABELS, pages_for
 
 
 def navbar(username: str, role: str) -> dbc.Navbar:
+    """Analytics pages as links; admin pages under one "Admin" menu so the bar never overflows."""
+    pages = pages_for(role)
     links = [
         dbc.NavItem(
             dbc.NavLink(
@@ -19,25 +21,50 @@ def navbar(username: str, role: str) -> dbc.Navbar:
                 id=f"nav-{page['id_prefix']}",
             )
         )
-        for page in pages_for(role)
+        for page in pages
+        if page["section"] != "Admin"
     ]
+    admin = [p for p in pages if p["section"] == "Admin"]
+    if admin:
+        links.append(
+            dbc.DropdownMenu(
+                [
+                    dbc.DropdownMenuItem(
+                        p["name"], href=p["relative_path"], id=f"nav-{p['id_prefix']}"
+                    )
+                    for p in admin
+                ],
+                label="Admin",
+                nav=True,
+                in_navbar=True,
+                align_end=True,
+                id="nav-admin",
+            )
+        )
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("Channel Performance", href="/"),
-                dbc.Nav(links, className="me-auto", navbar=True, id="nav-links"),
-                html.Span(
+                dbc.Collapse(
                     [
-                        html.Span(username, className="fw-semibold", id="nav-username"),
-                        html.Span(f" · {ROLE_LABELS[role]}", className="text-white-50"),
-                        html.A(
-                            "Sign out",
-                            href="/logout",
-                            className="btn btn-sm btn-outline-light ms-3",
-                            id="nav-logout",
+                        dbc.Nav(links, className="me-auto", navbar=True, id="nav-links"),
+                        html.Span(
+                            [
+                                html.Span(username, className="fw-semibold", id="nav-username"),
+                                html.Span(f" · {ROLE_LABELS[role]}", className="text-white-50"),
+                                html.A(
+                                    "Sign out",
+                                    href="/logout",
+                                    className="btn btn-sm btn-outline-light ms-3",
+                                    id="nav-logout",
+                                ),
+                            ],
+                            className="text-white small text-nowrap",
                         ),
                     ],
-                    className="text-white small",
+                    id="nav-collapse",
+                    is_open=True,
+                    navbar=True,
                 ),
             ],
             fluid=True,

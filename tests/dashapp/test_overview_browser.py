@@ -16,7 +16,7 @@ EXPECTED_NAV = {
     "executive": {"Overview"},
     "planner": {"Overview"},
     "scientist": {"Overview"},
-    "admin": {"Overview", "Users"},
+    "admin": {"Overview", "Admin"},
 }
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -29,10 +29,13 @@ def test_each_role_sees_its_navigation_and_the_overview(demo):
     with served_app(demo.url) as base, browser_page() as page:
         for username, password, _role in logins:
             sign_in(page, base, username, password)
-            links = set(page.locator("#nav-links a").all_inner_texts())
+            links = {t.strip() for t in page.locator("#nav-links .nav-link").all_inner_texts()}
             assert EXPECTED_NAV[username] <= links
-            if username != "admin":
-                assert "Users" not in links
+            if username == "admin":
+                page.click("#nav-admin")
+                assert page.locator("#nav-admin-users").is_visible()
+            else:
+                assert "Admin" not in links
             page.wait_for_selector("#overview-card-revenue-value", timeout=30_000)
             revenue_text = page.inner_text("#overview-card-revenue-value")
             assert revenue_text.startswith(format_value(expected.kpis["revenue"].value, "currency"))
