@@ -24,8 +24,11 @@ demo: setup
 	$(CP) db upgrade
 	$(CP) demo-data --orders $(DEMO_ORDERS) --if-empty
 	$(CP) users demo
-	@echo "Open http://$(HOST):$(PORT) and sign in with one of the logins above."
-	$(CP) serve --host $(HOST) --port $(PORT)
+	$(CP) validate
+	$(CP) alerts evaluate
+	$(CP) train
+	@echo "Open http://$(HOST):$(PORT) and sign in with one of the logins above (MLflow UI: http://$(HOST):5000)."
+	$(CP) mlflow-ui --host $(HOST) --port 5000 & trap "kill $$!" EXIT; $(CP) serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
