@@ -1,0 +1,173 @@
+"""Filters in the URL: a page's view (period, channels, drill path, options) ↔ its query string.
+
+A page's ``layout(**query)`` reads the query with ``read_view`` and builds its
+controls from it; ``register_url_sync`` writes the controls back to the address
+bar in the browser (``history.replaceState``: no reload, no page re-render), so
+copying the URL shares the view and reloading it restores the view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
+
+from analytics.periods import Period
+from dashapp.components.filters import PRESETS, period_controls, preset_period
+from db.settings import get_settings
+
+
+@dataclass(frozen=True)
+class ViewState:
+    preset: str
+    period: Period
+    channels: list[str] = field(default_factory=list)
+    drill: list[str] = field(default_factory=list)  # codes, category first
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _split(text: str | None) -> list[str]:
+    return [part for part in (text or "").split(",") if part]
+
+
+def read_view(
+    query: dict,
+    first_day: dt.date,
+    last_day: dt.date,
+    default_preset: str = "quarter",
+    options: dict[str, tuple[str, ...]] | None = None,
+) -> ViewState:
+    """The view a query string asks for; anything missing or invalid falls back to defaults.
+
+    ``options`` maps extra parameter names to their allowed values (first = default).
+    """
+    fiscal = get_settings().fiscal_year_start_month
+    preset = query.get("preset") if query.get("preset") in PRESETS else default_preset
+    start, end = _date(query.get("start")), _date(query.get("end"))
+    if start and end and first_day <= start <= end <= last_day:
+        period = Period(start, end)
+        preset = preset if preset_period(preset, last_day, fiscal) == period else "custom"
+    else:
+        preset = default_preset if preset == "custom" else preset
+        period = preset_period(preset, last_day, fiscal)
+    chosen = {}
+    for name, allowed in (options or {}).items():
+        value = query.get(name)
+        chosen[name] = value if value in allowed else allowed[0]
+    return ViewState(
+        preset, period, _split(query.get("channels")), _split(query.get("drill")), chosen
+    )
+
+
+def view_query(view: ViewState) -> str:
+    """The query string of a view (what the browser writes; for links and tests)."""
+    params = {
+        "preset": view.preset,
+        "start": view.period.start.isoformat(),
+        "end": view.period.end.isoformat(),
+    }
+    if view.channels:
+        params["channels"] = ",".join(view.channels)
+    if view.drill:
+        params["drill"] = ",".join(view.drill)
+    params |= view.options
+    return "?" + urlencode(params, safe=",:")
+
+
+def controls(prefix: str, first_day: dt.date, last_day: dt.date, view: ViewState):
+    """The shared period controls with the view's preset selected."""
+    row = period_controls(prefix, first_day, last_day, view.period)
+    _set_prop(row, f"{prefix}-preset", "value", view.preset)
+    return row
+
+
+def _set_prop(component, component_id: str, prop: str, value) -> bool:
+    if getattr(component, "id", None) == component_id:
+        setattr(component, prop, value)
+        return True
+    children = getattr(component, "children", None)
+    children = children if isinstance(children, list | tuple) else [children]
+    return any(
+        _set_prop(child, component_id, prop, value) for child in children if child is not None
+    )
+
+
+def register_period_sync(prefix: str) -> None:
+    """A preset sets the dates; editing the dates switches the preset to "custom"."""
+
+    @callback(
+        Output(f"{prefix}-preset", "value"),
+        Output(f"{prefix}-dates", "start_date"),
+        Output(f"{prefix}-dates", "end_date"),
+        Input(f"{prefix}-preset", "value"),
+        Input(f"{prefix}-dates", "start_date"),
+        Input(f"{prefix}-dates", "end_date"),
+        State(f"{prefix}-bounds", "data"),
+        prevent_initial_call=True,
+    )
+    def sync_period(preset, start, end, bounds):
+        if ctx.triggered_id == f"{prefix}-preset":
+            if preset == "custom":
+                return no_update, no_update, no_update
+            period = preset_period(
+                preset,
+                dt.date.fromisoformat(bounds["last"]),
+                get_settings().fiscal_year_start_month,
+            )
+            return no_update, period.start.isoformat(), period.end.isoformat()
+        return "custom", no_update, no_update
+
+
+def bounds_store(prefix: str, first_day: dt.date, last_day: dt.date) -> dcc.Store:
+    return dcc.Store(
+        id=f"{prefix}-bounds", data={"first": first_day.isoformat(), "last": last_day.isoformat()}
+    )
+
+
+def sink_id(prefix: str) -> str:
+    return f"{prefix}-url-sink"
+
+
+def register_url_sync(prefix: str, params: list[tuple[str, str, str]]) -> None:
+    """Write ``(component id, property, parameter)`` values to the query string on every change.
+
+    Lists are joined with commas (drill steps by their codes); dates keep YYYY-MM-DD.
+    """
+    names = json.dumps([name for _component, _prop, name in params])
+    clientside_callback(
+        f"""
+        function() {{
+            const names = {names};
+            const DATE_TIME = /^\\d{{4}}-\\d{{2}}-\\d{{2}}T/;
+            const query = new URLSearchParams();
+            Array.from(arguments).forEach(function(value, i) {{
+                if (value === null || value === undefined || value === '') return;
+                if (Array.isArray(value)) {{
+                    value = value.map(function(v) {{
+                        return (v !== null && typeof v === 'object') ? v.code : v;
+                    }}).join(',');
+                    if (!value) return;
+                }} else if (typeof value === 'string' && DATE_TIME.test(value)) {{
+                    value = value.slice(0, 10);
+                }}
+                query.set(names[i], value);
+            }});
+            const text = query.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
+            window.history.replaceState(window.history.state, '',
+                window.location.pathname + (text ? '?' + text : ''));
+            return text;
+        }}
+        """,
+        Output(sink_id(prefix), "data"),
+        *(Input(component, prop) for component, prop, _name in params),
+    )

@@ -1,0 +1,235 @@
+"""Admin › Targets (admins only): set one target, or bulk-import targets from a CSV file.
+
+The guard refuses every callback of this page for other roles (ids start with
+``admin-targets-``); the callback checks the role again before writing anything.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from analytics.errors import AnalyticsError
+from analytics.metrics import METRICS
+from analytics.rollup import channel_options
+from analytics.targets import TARGET_COLUMNS
+from analytics.variance import (
+    VARIANCE_METRICS,
+    TargetInput,
+    import_target_csv,
+    list_targets,
+    set_target,
+)
+from dashapp.access import register_page
+from dashapp.auth import current_role, current_username
+from dashapp.components.grid import column, data_grid, records, register_csv_export
+
+PREFIX = "admin-targets"
+register_page(
+    __name__,
+    path="/admin/targets",
+    title="Targets",
+    prefix=PREFIX,
+    roles={"admin"},
+    order=91,
+    section="Admin",
+)
+
+SCOPE = f"{PREFIX}-scope"
+METRIC = f"{PREFIX}-metric"
+DATES = f"{PREFIX}-dates"
+VALUE = f"{PREFIX}-value"
+SAVE = f"{PREFIX}-save"
+UPLOAD = f"{PREFIX}-upload"
+MESSAGE = f"{PREFIX}-message"
+GRID = f"{PREFIX}-grid"
+
+CSV_HELP = (
+    f"CSV header: {','.join(TARGET_COLUMNS)}. scope_type is total, category or touchpoint; "
+    f"metric is one of {', '.join(VARIANCE_METRICS)} (conversion_rate and margin_pct as "
+    "fractions, e.g. 0.031; margin_pct is the threshold not to fall below); dates YYYY-MM-DD. "
+    "The whole file is checked first: if any row is wrong nothing is written."
+)
+
+
+def _scope_options() -> list[dict]:
+    options = [{"label": "All channels (total)", "value": "total:total"}]
+    channels = channel_options()
+    for (code, name), group in channels.groupby(["category", "category_name"], sort=False):
+        options.append({"label": name, "value": f"category:{code}"})
+        for row in group.itertuples():
+            options.append(
+                {"label": f"   {row.touchpoint_name}", "value": f"touchpoint:{row.touchpoint}"}
+            )
+    return options
+
+
+def _grid_rows() -> list[dict]:
+    return records(list_targets())
+
+
+def layout(**_query) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Targets", className="h4"),
+            html.Div(id=MESSAGE),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H3("Set a target", className="h6"),
+                                    dbc.Label("Channel", html_for=SCOPE, className="small mb-0"),
+                                    dcc.Dropdown(
+                                        id=SCOPE,
+                                        options=_scope_options(),
+                                        value="total:total",
+                                        clearable=False,
+                                    ),
+                                    dbc.Label(
+                                        "Metric", html_for=METRIC, className="small mb-0 mt-2"
+                                    ),
+                                    dcc.Dropdown(
+                                        id=METRIC,
+                                        options=[
+                                            {"label": METRICS[m].label, "value": m}
+                                            for m in VARIANCE_METRICS
+                                        ],
+                                        value="revenue",
+                                        clearable=False,
+                                    ),
+                                    dbc.Label(
+                                        "Period",
+                                        html_for=DATES,
+                                        className="small mb-0 mt-2 d-block",
+                                    ),
+                                    dcc.DatePickerRange(
+                                        id=DATES, display_format="YYYY-MM-DD", first_day_of_week=1
+                                    ),
+                                    dbc.Label(
+                                        "Value", html_for=VALUE, className="small mb-0 mt-2 d-block"
+                                    ),
+                                    dbc.Input(
+                                        id=VALUE, type="text", placeholder="e.g. 125000 or 0.031"
+                                    ),
+                                    dbc.Button(
+                                        "Save target", id=SAVE, color="primary", className="mt-3"
+                                    ),
+                                ]
+                            )
+                        ),
+                        lg=5,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                [
+                                    html.H3("Import targets from CSV", className="h6"),
+                                    dcc.Upload(
+                                        id=UPLOAD,
+                                        children=html.Div(
+                                            ["Drop a CSV file here or ", html.A("choose one")]
+                                        ),
+                                        accept=".csv,text/csv",
+                                        multiple=False,
+                                        className="border border-2 rounded p-4 text-center "
+                                        "text-secondary",
+                                        style={"borderStyle": "dashed"},
+                                    ),
+                                    html.P(CSV_HELP, className="small text-secondary mt-2 mb-0"),
+                                ]
+                            )
+                        ),
+                        lg=7,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            data_grid(
+                GRID,
+                [
+                    column("scope_type", "Scope"),
+                    column("scope_name", "Channel"),
+                    column("scope_code", "Code", hide=True),
+                    column("metric", "Metric"),
+                    column("period_start", "From"),
+                    column("period_end", "To"),
+                    column("value", "Value", "precise"),
+                    column("updated_by", "Set by"),
+                ],
+                "targets.csv",
+                export_columns=[
+                    "scope_type",
+                    "scope_code",
+                    "metric",
+                    "period_start",
+                    "period_end",
+                    "value",
+                ],
+                title="Targets",
+                row_data=_grid_rows(),
+                dashGridOptions={
+                    "pagination": True,
+                    "paginationPageSize": 20,
+                    "domLayout": "autoHeight",
+                },
+            ),
+        ]
+    )
+
+
+register_csv_export(GRID)
+
+
+def _alert(text: str, color: str) -> dbc.Alert:
+    return dbc.Alert(text, color=color, dismissable=True, id=f"{PREFIX}-alert")
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(GRID, "rowData"),
+    Input(SAVE, "n_clicks"),
+    Input(UPLOAD, "contents"),
+    State(UPLOAD, "filename"),
+    State(SCOPE, "value"),
+    State(METRIC, "value"),
+    State(DATES, "start_date"),
+    State(DATES, "end_date"),
+    State(VALUE, "value"),
+    prevent_initial_call=True,
+)
+def change_targets(_save, contents, filename, scope, metric, start, end, value):
+    if current_role() != "admin":
+        return _alert("Only admins may change targets.", "danger"), no_update
+    actor = current_username()
+    try:
+        if ctx.triggered_id == UPLOAD:
+            if not contents:
+                return no_update, no_update
+            _kind, _, payload = contents.partition(",")
+            count = import_target_csv(base64.b64decode(payload), actor)
+            done = f"Imported {count} target{'s' if count != 1 else ''} from {filename}."
+        else:
+            scope_type, _, code = (scope or "").partition(":")
+            count = set_target(
+                TargetInput(
+                    scope_type,
+                    code,
+                    metric,
+                    (start or "")[:10],
+                    (end or "")[:10],
+                    (value or "").strip(),
+                ),
+                actor,
+            )
+            done = (
+                f"Saved the {METRICS[metric].label.lower()} target for {code} "
+                f"({start[:10]} – {end[:10]})."
+            )
+    except AnalyticsError as exc:
+        where = f"{filename}: " if ctx.triggered_id == UPLOAD and filename else ""
+        return _alert(f"Nothing was saved. {where}{exc}", "danger"), no_update
+    return _alert(done, "success"), _grid_rows()

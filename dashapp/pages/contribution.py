@@ -1,0 +1,465 @@
+"""Contribution (all roles): revenue shares, channels side by side, drivers of change, AOV flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
+
+from analytics.aov_view import build_aov_view
+from analytics.contribution import (
+    channel_index,
+    level_labels,
+    revenue_waterfall,
+    share_over_time,
+    underperformers,
+)
+from analytics.metrics import format_value
+from analytics.periods import Period, compare_periods
+from analytics.rollup import channel_options, data_range
+from dashapp.access import ROLE_ORDER, register_page
+from dashapp.components import drilldown, url_state
+from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.filters import channel_filter_options
+from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
+from db.settings import get_settings
+
+PREFIX = "contribution"
+register_page(
+    __name__, path="/contribution", title="Contribution", prefix=PREFIX, roles=ROLE_ORDER, order=20
+)
+
+CHANNELS = f"{PREFIX}-channels"
+COMPARE = f"{PREFIX}-compare"
+DATES = f"{PREFIX}-dates"
+PRESET = f"{PREFIX}-preset"
+DRILL = drilldown.store_id(PREFIX)
+BREADCRUMB = f"{PREFIX}-breadcrumb"
+SHARE_CHART = f"{PREFIX}-share-chart"
+INDEX_CHART = f"{PREFIX}-index-chart"
+WATERFALL_CHART = f"{PREFIX}-waterfall-chart"
+AOV_CHART = f"{PREFIX}-aov-chart"
+GRID = f"{PREFIX}-grid"
+AOV_GRID = f"{PREFIX}-aov-grid"
+FLAGS = f"{PREFIX}-flags"
+TOTAL = f"{PREFIX}-total"
+URL_SINK = url_state.sink_id(PREFIX)
+
+COMPARE_LABELS = {"prior": "Prior period", "yoy": "Same period last year"}
+OPTIONS = {"compare": ("prior", "yoy")}
+
+
+def _drill_steps(codes: list[str]) -> list[dict]:
+    return [
+        {"code": code, "name": level_labels(level, [code])[code]}
+        for level, code in zip(drilldown.LEVELS, codes, strict=False)
+    ]
+
+
+def _label(text: str, target: str) -> dbc.Label:
+    return dbc.Label(text, html_for=target, className="small text-secondary mb-0")
+
+
+def layout(**query) -> html.Div:
+    bounds = data_range()
+    if bounds is None:
+        return dbc.Alert("No data yet: load orders first.", color="info", id=f"{PREFIX}-empty")
+    first, last = bounds
+    view = url_state.read_view(query, first, last, "quarter", OPTIONS)
+    graph = {"className": "mb-3"}
+    return html.Div(
+        [
+            html.H2("Contribution", className="h4"),
+            url_state.bounds_store(PREFIX, first, last),
+            dcc.Store(id=DRILL, data=_drill_steps(view.drill)),
+            dcc.Store(id=URL_SINK),
+            dbc.Row(
+                [
+                    dbc.Col(url_state.controls(PREFIX, first, last, view), lg=6),
+                    dbc.Col(
+                        [
+                            _label("Channels", CHANNELS),
+                            dcc.Dropdown(
+                                id=CHANNELS,
+                                options=channel_filter_options(channel_options()),
+                                value=view.channels,
+                                multi=True,
+                                placeholder="All channels",
+                            ),
+                        ],
+                        lg=3,
+                    ),
+                    dbc.Col(
+                        [
+                            _label("Compare with", COMPARE),
+                            dcc.Dropdown(
+                                id=COMPARE,
+                                options=[
+                                    {"label": v, "value": k} for k, v in COMPARE_LABELS.items()
+                                ],
+                                value=view.options["compare"],
+                                clearable=False,
+                            ),
+                        ],
+                        lg=3,
+                    ),
+                ],
+                className="mb-2 g-3 align-items-end",
+            ),
+            html.Div(id=BREADCRUMB),
+            html.Div(id=FLAGS, className="mb-2"),
+            dcc.Loading(
+                [
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dcc.Graph(
+                                    id=SHARE_CHART, config=png_config("revenue-share"), **graph
+                                ),
+                                lg=6,
+                            ),
+                            dbc.Col(
+                                dcc.Graph(
+                                    id=WATERFALL_CHART,
+                                    config=png_config("revenue-change-waterfall"),
+                                    **graph,
+                                ),
+                                lg=6,
+                            ),
+                            dbc.Col(
+                                dcc.Graph(
+                                    id=INDEX_CHART, config=png_config("channel-index"), **graph
+                                ),
+                                lg=6,
+                            ),
+                            dbc.Col(
+                                dcc.Graph(id=AOV_CHART, config=png_config("aov-drivers"), **graph),
+                                lg=6,
+                            ),
+                        ],
+                        className="g-3",
+                    ),
+                ],
+                type="dot",
+            ),
+            data_grid(
+                GRID,
+                [
+                    column("channel_name", "Channel", pinned="left", minWidth=150),
+                    column("revenue", "Revenue", "currency"),
+                    column("revenue_base", "Revenue (comparison)", "currency"),
+                    column("change", "Change", "currency"),
+                    column("share", "Share", "percent"),
+                    column("share_of_targeted", "Share among targeted", "percent"),
+                    column("target_share", "Target share", "percent"),
+                    column("trend", "Revenue trend"),
+                    column("status", "Status"),
+                    column("reason", "Why", minWidth=220),
+                ],
+                "contribution.csv",
+                title="Channels: revenue, share and underperformance",
+                getRowStyle={
+                    "styleConditions": [
+                        {
+                            "condition": "params.data.underperforming",
+                            "style": {"backgroundColor": "#f8d7da"},
+                        }
+                    ]
+                },
+            ),
+            html.Div(id=TOTAL, className="small text-secondary mb-3"),
+            data_grid(
+                AOV_GRID,
+                [
+                    column("channel_name", "Channel", pinned="left", minWidth=150),
+                    column("aov_current", "AOV (sample)", "currency_cents"),
+                    column("aov_baseline", "AOV baseline", "currency_cents"),
+                    column("change_pct", "Change (%)", "pct_points"),
+                    column("p_baseline_adjusted", "p vs baseline (adj.)", "pvalue"),
+                    column("baseline_flag", "vs own baseline"),
+                    column("peer_diff_pct", "vs other channels (%)", "pct_points"),
+                    column("p_peers_adjusted", "p vs peers (adj.)", "pvalue"),
+                    column("peer_flag", "vs other channels"),
+                    column("units_per_order_effect", "Units/order effect", "currency_cents"),
+                    column("mix_effect", "Product mix effect", "currency_cents"),
+                    column("within_category_price_effect", "Price effect", "currency_cents"),
+                ],
+                "aov-deviations.csv",
+                title="AOV deviation flags (Mann–Whitney on order values, BH-adjusted) "
+                "and basket drivers",
+                getRowStyle={
+                    "styleConditions": [
+                        {
+                            "condition": "params.data.flagged",
+                            "style": {"backgroundColor": "#fff3cd"},
+                        }
+                    ]
+                },
+            ),
+        ]
+    )
+
+
+url_state.register_period_sync(PREFIX)
+drilldown.register_drilldown(PREFIX, [SHARE_CHART, WATERFALL_CHART, INDEX_CHART, AOV_CHART])
+register_csv_export(GRID)
+register_csv_export(AOV_GRID)
+url_state.register_url_sync(
+    PREFIX,
+    [
+        (PRESET, "value", "preset"),
+        (DATES, "start_date", "start"),
+        (DATES, "end_date", "end"),
+        (CHANNELS, "value", "channels"),
+        (DRILL, "data", "drill"),
+        (COMPARE, "value", "compare"),
+    ],
+)
+
+
+def _styled(figure: go.Figure, title: str, height: int = 400) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        template="plotly_white",
+        font=CHART_FONT,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        legend={"orientation": "h", "y": -0.22},
+        showlegend=True,
+    )
+    return figure
+
+
+def share_figure(shares: pd.DataFrame, level_label: str) -> go.Figure:
+    title = f"Share of total revenue by {level_label.lower()} (100 % stacked)"
+    if shares.empty:
+        return empty_figure(title)
+    figure = go.Figure()
+    for (channel, name), part in shares.groupby(["channel", "channel_name"], sort=True):
+        figure.add_bar(
+            x=part["bucket"],
+            y=part["share"],
+            name=str(name),
+            customdata=[[channel, name]] * len(part),
+            hovertemplate="%{x|%b %Y}<br>%{y:.1%} of revenue<extra>" + str(name) + "</extra>",
+        )
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(title_text="Share of revenue (%)", tickformat=".0%", range=[0, 1])
+    figure.update_xaxes(title_text="Month", tickformat="%b %Y", dtick="M1")
+    return _styled(figure, title)
+
+
+def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency: str) -> go.Figure:
+    title = f"Revenue change by channel: {labels[1]} → {labels[0]}"
+    if waterfall.empty:
+        return empty_figure(title)
+    base_total = waterfall["revenue_base"].sum()
+    now_total = waterfall["revenue_current"].sum()
+    running = base_total + waterfall["change"].cumsum()
+    low = min(base_total, now_total, running.min())
+    high = max(base_total, now_total, running.max())
+    pad = max((high - low) * 0.15, abs(high) * 0.01, 1.0)
+    names = [labels[1], *waterfall["channel_name"], labels[0]]
+    figure = go.Figure(
+        go.Waterfall(
+            x=names,
+            y=[base_total, *waterfall["change"], now_total],
+            measure=["absolute", *["relative"] * len(waterfall), "total"],
+            customdata=[
+                ["", ""],
+                *waterfall[["channel", "channel_name"]].to_numpy().tolist(),
+                ["", ""],
+            ],
+            increasing={"marker": {"color": "#198754"}},
+            decreasing={"marker": {"color": "#dc3545"}},
+            totals={"marker": {"color": "#0d6efd"}},
+            connector={"line": {"color": "#adb5bd"}},
+            hovertemplate="%{x}<br>%{y:,.0f} " + currency + "<extra></extra>",
+        )
+    )
+    figure.update_yaxes(
+        title_text=f"Revenue ({currency}, axis not from zero)",
+        tickformat="~s",
+        range=[low - pad, high + pad],
+    )
+    figure.update_xaxes(title_text="Channel")
+    return _styled(figure, title).update_layout(showlegend=False)
+
+
+def index_figure(index: pd.DataFrame, level_label: str) -> go.Figure:
+    title = "Side by side: index vs all channels (100 = mix average)"
+    if index.empty or index["index"].isna().all():
+        return empty_figure(title)
+    figure = go.Figure()
+    for (channel, name), part in index.groupby(["channel", "channel_name"], sort=True):
+        figure.add_bar(
+            x=part["metric_label"],
+            y=part["index"],
+            name=str(name),
+            customdata=[[channel, name]] * len(part),
+            hovertemplate="%{x}<br>index %{y:.0f}<extra>" + str(name) + "</extra>",
+        )
+    figure.add_hline(y=100, line_dash="dot", line_color="#6c757d")
+    figure.update_layout(barmode="group")
+    figure.update_yaxes(title_text="Index (channel ÷ all channels × 100)", type="log")
+    figure.update_xaxes(title_text="Metric")
+    return _styled(figure, title)
+
+
+def aov_figure(drivers: pd.DataFrame, currency: str, baseline_label: str) -> go.Figure:
+    title = f"What moved basket value per order vs {baseline_label.lower()}"
+    rows = (
+        drivers[drivers.get("status", pd.Series(dtype=str)) == "continuing"]
+        if not drivers.empty
+        else drivers
+    )
+    if rows.empty:
+        return empty_figure(title)
+    figure = go.Figure()
+    for field, name, color in (
+        ("units_per_order_effect", "Units per order", "#0d6efd"),
+        ("mix_effect", "Product mix", "#6f42c1"),
+        ("within_category_price_effect", "Price within category", "#fd7e14"),
+    ):
+        figure.add_bar(
+            x=rows["channel_name"],
+            y=rows[field],
+            name=name,
+            marker_color=color,
+            customdata=rows[["channel", "channel_name"]].to_numpy(),
+            hovertemplate="%{x}<br>%{y:+,.2f} " + currency + "<extra>" + name + "</extra>",
+        )
+    figure.update_layout(barmode="relative")
+    figure.update_yaxes(title_text=f"Effect on basket value per order ({currency})")
+    figure.update_xaxes(title_text="Channel")
+    return _styled(figure, title)
+
+
+def _flag_text(flag: bool, direction: str) -> str:
+    return {"up": "▲ higher", "down": "▼ lower"}.get(direction, "") if flag else "no deviation"
+
+
+def aov_rows(flags: pd.DataFrame, drivers: pd.DataFrame) -> pd.DataFrame:
+    basket = drivers.drop(columns=["channel_name"], errors="ignore").rename(
+        columns={
+            "aov_base": "basket_aov_base",
+            "aov_current": "basket_aov_current",
+            "aov_change": "basket_aov_change",
+            "status": "basket_status",
+        }
+    )
+    table = flags.merge(basket, on="channel", how="left")
+    table["baseline_flag"] = [
+        _flag_text(f, d)
+        for f, d in zip(table["deviates_from_baseline"], table["direction"], strict=True)
+    ]
+    table["peer_flag"] = [
+        _flag_text(f, d)
+        for f, d in zip(table["deviates_from_peers"], table["peer_direction"], strict=True)
+    ]
+    table["flagged"] = table["deviates_from_baseline"] | table["deviates_from_peers"]
+    return table
+
+
+def channel_rows(waterfall: pd.DataFrame, under: pd.DataFrame) -> pd.DataFrame:
+    table = under.merge(waterfall[["channel", "revenue_base", "change"]], on="channel", how="outer")
+    table["channel_name"] = table["channel_name"].fillna(
+        table["channel"].map(
+            dict(zip(waterfall["channel"], waterfall["channel_name"], strict=True))
+        )
+    )
+    table["revenue"] = table["revenue"].fillna(0.0)
+    table["underperforming"] = table["underperforming"].fillna(False).astype(bool)
+    table["status"] = table["underperforming"].map({True: "underperforming", False: "on track"})
+    return table.sort_values("revenue", ascending=False, ignore_index=True)
+
+
+def _flags_banner(table: pd.DataFrame, aov: pd.DataFrame) -> html.Div:
+    under = table.loc[table["underperforming"], "channel_name"].tolist()
+    aov_flagged = aov.loc[aov["flagged"], "channel_name"].tolist()
+    items = []
+    if under:
+        items.append(
+            dbc.Alert(
+                f"Underperforming: {', '.join(map(str, under))}",
+                color="danger",
+                className="py-2 mb-2",
+            )
+        )
+    if aov_flagged:
+        items.append(
+            dbc.Alert(
+                f"AOV deviates significantly: {', '.join(map(str, aov_flagged))}",
+                color="warning",
+                className="py-2 mb-2",
+            )
+        )
+    return html.Div(
+        items
+        or [dbc.Alert("No channel is underperforming.", color="success", className="py-2 mb-2")]
+    )
+
+
+@callback(
+    Output(BREADCRUMB, "children"),
+    Output(FLAGS, "children"),
+    Output(SHARE_CHART, "figure"),
+    Output(WATERFALL_CHART, "figure"),
+    Output(INDEX_CHART, "figure"),
+    Output(AOV_CHART, "figure"),
+    Output(GRID, "rowData"),
+    Output(AOV_GRID, "rowData"),
+    Output(TOTAL, "children"),
+    Input(DATES, "start_date"),
+    Input(DATES, "end_date"),
+    Input(CHANNELS, "value"),
+    Input(DRILL, "data"),
+    Input(COMPARE, "value"),
+)
+def update_contribution(start, end, channels, path, compare):
+    crumbs = drilldown.breadcrumb(PREFIX, path)
+    if not start or not end:
+        empty = empty_figure("Choose a period")
+        return (
+            crumbs,
+            dbc.Alert("Choose a start and an end date.", color="warning"),
+            empty,
+            empty,
+            empty,
+            empty,
+            [],
+            [],
+            "",
+        )
+    period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
+    base = compare_periods(period, [compare])[compare]
+    level = drilldown.level_of(path)
+    level_label = drilldown.LEVEL_LABELS[level]
+    filters = drilldown.drill_filters(path, channels)
+    currency = get_settings().base_currency
+    waterfall = revenue_waterfall(period, base, level, filters)
+    table = channel_rows(waterfall, underperformers(period, level, filters))
+    aov = build_aov_view(period, level, filters, compare=compare)
+    aov_table = aov_rows(aov.flags, aov.drivers)
+    total = table["revenue"].sum()
+    labels = ("Selected period", COMPARE_LABELS[compare])
+    return (
+        crumbs,
+        _flags_banner(table, aov_table),
+        share_figure(share_over_time(period, level, filters), level_label),
+        waterfall_figure(waterfall, labels, currency),
+        index_figure(channel_index(period, level, filters), level_label),
+        aov_figure(aov.drivers, currency, COMPARE_LABELS[compare]),
+        records(table),
+        records(aov_table),
+        html.Span(
+            f"Total revenue in view: {format_value(total, 'currency', currency)} "
+            f"({period.start:%d %b %Y} – {period.end:%d %b %Y}; compared with "
+            f"{base.start:%d %b %Y} – {base.end:%d %b %Y})",
+            id=f"{PREFIX}-total-revenue",
+            **{"data-value": f"{total:.2f}"},
+        ),
+    )

@@ -1,0 +1,121 @@
+"""Admin › Targets: admins import a CSV (a bad one is refused, row named); others cannot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from analytics.errors import AnalyticsError
+from analytics.variance import import_target_csv, list_targets
+from dashapp.app import create_app
+from db.engine import get_engine
+from db.schema import AuditLog, Target
+from db.users import ensure_demo_users
+from tests.browser import browser_page, screenshot, served_app, sign_in
+
+pytestmark = pytest.mark.postgres
+
+GOOD = (
+    "scope_type,scope_code,metric,period_start,period_end,value\n"
+    "category,ecommerce,revenue,2026-07-01,2026-09-30,150000\n"
+    "category,wholesale,conversion_rate,2026-07-01,2026-09-30,0.25\n"
+    "total,total,margin_pct,2026-07-01,2026-09-30,0.4\n"
+)
+BAD = (
+    "scope_type,scope_code,metric,period_start,period_end,value\n"
+    "category,ecommerce,revenue,2026-10-01,2026-12-31,160000\n"
+    "category,nowhere,revenue,2026-10-01,2026-12-31,1000\n"
+)
+
+
+def _count(table) -> int:
+    with get_engine().connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_csv_import_is_all_or_nothing_with_the_row_named(pg_url):
+    before = _count(Target)
+    with pytest.raises(AnalyticsError, match=r"row 3: unknown category 'nowhere'"):
+        import_target_csv(BAD.encode(), actor="tests")
+    with pytest.raises(AnalyticsError, match=r"row 2: value 'lots' is not a number"):
+        import_target_csv(GOOD.replace("150000", "lots").encode(), actor="tests")
+    with pytest.raises(AnalyticsError, match="lacks column"):
+        import_target_csv(b"scope,metric\nx,y\n", actor="tests")
+    assert _count(Target) == before
+    assert import_target_csv(GOOD.encode(), actor="tests") == 3
+    targets = list_targets()
+    row = targets[(targets["scope_code"] == "ecommerce") & (targets["metric"] == "revenue")]
+    assert row["value"].tolist() == [150000.0]
+
+
+def _callback_payload() -> dict:
+    return {
+        "output": "..admin-targets-message.children...admin-targets-grid.rowData..",
+        "outputs": [
+            {"id": "admin-targets-message", "property": "children"},
+            {"id": "admin-targets-grid", "property": "rowData"},
+        ],
+        "inputs": [
+            {"id": "admin-targets-save", "property": "n_clicks", "value": 1},
+            {"id": "admin-targets-upload", "property": "contents", "value": None},
+        ],
+        "state": [
+            {"id": "admin-targets-upload", "property": "filename", "value": None},
+            {"id": "admin-targets-scope", "property": "value", "value": "total:total"},
+            {"id": "admin-targets-metric", "property": "value", "value": "revenue"},
+            {"id": "admin-targets-dates", "property": "start_date", "value": "2026-07-01"},
+            {"id": "admin-targets-dates", "property": "end_date", "value": "2026-09-30"},
+            {"id": "admin-targets-value", "property": "value", "value": "1"},
+        ],
+        "changedPropIds": ["admin-targets-save.n_clicks"],
+    }
+
+
+def test_an_executive_cannot_change_targets(pg_url):
+    logins = {u: p for u, p, _ in ensure_demo_users()}
+    client = create_app().server.test_client()
+    client.post("/login", data={"username": "executive", "password": logins["executive"]})
+    assert client.get("/admin/targets").status_code == 403
+    response = client.post(
+        "/_dash-update-component",
+        data=json.dumps(_callback_payload()),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert _count(Target) == 0
+    admin = create_app().server.test_client()
+    admin.post("/login", data={"username": "admin", "password": logins["admin"]})
+    response = admin.post(
+        "/_dash-update-component",
+        data=json.dumps(_callback_payload()),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert "Saved the revenue target" in response.get_data(as_text=True)
+    assert _count(Target) == 1
+
+
+@pytest.mark.browser
+def test_admin_imports_a_target_csv_and_sees_a_bad_one_refused(pg_url, tmp_path):
+    logins = {u: p for u, p, _ in ensure_demo_users()}
+    good, bad = tmp_path / "targets.csv", tmp_path / "bad-targets.csv"
+    good.write_text(GOOD)
+    bad.write_text(BAD)
+    audits = _count(AuditLog)
+    with served_app(pg_url) as base, browser_page() as page:
+        sign_in(page, base, "admin", logins["admin"])
+        page.goto(f"{base}/admin/targets")
+        page.set_input_files("#admin-targets-upload input[type=file]", str(good))
+        page.wait_for_selector("#admin-targets-alert.alert-success", timeout=30_000)
+        assert "Imported 3 targets from targets.csv" in page.inner_text("#admin-targets-alert")
+        page.wait_for_selector("#admin-targets-grid >> text=150,000", timeout=30_000)
+        screenshot(page, "admin-targets-imported")
+        page.set_input_files("#admin-targets-upload input[type=file]", str(bad))
+        page.wait_for_selector("#admin-targets-alert.alert-danger", timeout=30_000)
+        message = page.inner_text("#admin-targets-alert")
+        assert "Nothing was saved" in message and "row 3" in message and "nowhere" in message
+        screenshot(page, "admin-targets-bad-csv")
+    assert _count(Target) == 3
+    assert _count(AuditLog) == audits + 1

@@ -1,0 +1,208 @@
+"""The pages' data functions agree with pandas on the demo generator's frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.aov_view import basket_lines, build_aov_view, order_values
+from analytics.contribution import (
+    channel_index,
+    revenue_waterfall,
+    share_over_time,
+    underperformers,
+)
+from analytics.periods import Period
+from analytics.rollup import Filters
+from analytics.trends_view import build_trends, daily_sums
+from analytics.variance import revenue_variance_effects, variance_table
+from tests.pages import expected
+
+pytestmark = pytest.mark.postgres
+
+Q2 = Period(dt.date(2026, 4, 1), dt.date(2026, 6, 30))
+Q1 = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+LEAP_MONTH = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+
+
+def _close(actual: pd.Series, wanted: pd.Series, tolerance: float = 0.005) -> None:
+    joined = pd.concat([actual.rename("actual"), wanted.rename("wanted")], axis=1).fillna(0.0)
+    assert len(joined) > 0
+    np.testing.assert_allclose(joined["actual"], joined["wanted"], atol=tolerance, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("period", "base", "level", "filters"),
+    [
+        (Q2, Q1, "category", Filters()),
+        (LEAP_MONTH, Period(dt.date(2024, 1, 3), dt.date(2024, 1, 31)), "touchpoint", Filters()),
+        (Q2, Q2.last_year(), "touchpoint", Filters(categories=("ecommerce",))),
+    ],
+)
+def test_waterfall_revenue_matches_pandas(demo, period, base, level, filters):
+    by = "category" if level == "category" else "touchpoint_code"
+    table = revenue_waterfall(period, base, level, filters).set_index("channel")
+    now = expected.revenue(demo, period.start, period.end, by)
+    before = expected.revenue(demo, base.start, base.end, by)
+    if filters.categories:
+        keep = [
+            c
+            for c in now.index.union(before.index)
+            if expected.category_of(pd.Series([c]))[0] in filters.categories
+        ]
+        now, before = now.reindex(keep).dropna(), before.reindex(keep).dropna()
+    _close(table["revenue_current"], now)
+    _close(table["revenue_base"], before)
+    assert table["change"].sum() == pytest.approx(now.sum() - before.sum(), abs=0.01)
+
+
+def test_monthly_shares_are_percent_of_total(demo):
+    period = Period(dt.date(2025, 10, 1), dt.date(2025, 12, 31))
+    shares = share_over_time(period, "category")
+    for month_start, group in shares.groupby("bucket"):
+        start = month_start.date()
+        end = (month_start + pd.offsets.MonthEnd(0)).date()
+        revenue = expected.revenue(demo, start, end, "category")
+        _close(group.set_index("channel")["share"], revenue / revenue.sum(), 1e-9)
+        assert group["share"].sum() == pytest.approx(1.0)
+
+
+def test_daily_series_and_month_on_month_match_pandas(demo):
+    period = Period(dt.date(2025, 7, 1), dt.date(2026, 6, 30))
+    sums = daily_sums(period, "touchpoint")
+    day = dt.date(2026, 3, 14)
+    on_day = sums[sums["day"] == day].set_index("touchpoint")
+    _close(on_day["revenue"], expected.revenue(demo, day, day, "touchpoint_code"))
+    _close(on_day["orders"], expected.order_counts(demo, day, day, "touchpoint_code"), 0)
+
+    view = build_trends(period, "category", metrics=("revenue", "orders", "aov"))
+    assert view.month == Period(dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    june = expected.revenue(demo, dt.date(2026, 6, 1), dt.date(2026, 6, 30), "category")
+    may = expected.revenue(demo, dt.date(2026, 5, 1), dt.date(2026, 5, 31), "category")
+    june_ly = expected.revenue(demo, dt.date(2025, 6, 1), dt.date(2025, 6, 30), "category")
+    revenue = view.table[view.table["metric"] == "revenue"].set_index("channel")
+    for channel in ("ecommerce", "wholesale", "physical_retail"):
+        assert revenue.loc[channel, "mom"] == pytest.approx(
+            (june[channel] / may[channel] - 1) * 100
+        )
+        assert revenue.loc[channel, "yoy"] == pytest.approx(
+            (june[channel] / june_ly[channel] - 1) * 100
+        )
+    year = expected.revenue(demo, period.start, period.end, "category")
+    _close(revenue["value"], year)
+    orders = expected.order_counts(demo, period.start, period.end, "category")
+    aov = view.table[view.table["metric"] == "aov"].set_index("channel")["value"]
+    _close(aov, year / orders, 1e-6)
+    sparkline = revenue.loc["ecommerce", "sparkline"]
+    assert len(sparkline) == 26
+    last_week = Period(dt.date(2026, 6, 22), dt.date(2026, 6, 28))
+    assert sparkline[-1] == pytest.approx(
+        expected.revenue(demo, last_week.start, last_week.end, "category")["ecommerce"]
+    )
+
+
+def test_channel_index_is_channel_over_all_channels(demo):
+    index = channel_index(Q1, "category", metrics=("aov", "conversion_rate"))
+    revenue = expected.revenue(demo, Q1.start, Q1.end, "category")
+    orders = expected.order_counts(demo, Q1.start, Q1.end, "category")
+    aov = index[index["metric"] == "aov"].set_index("channel")
+    overall = revenue.sum() / orders.sum()
+    _close(aov["value"], revenue / orders, 1e-6)
+    _close(aov["index"], revenue / orders / overall * 100, 1e-6)
+    values = (revenue / orders).reindex(aov.index)
+    _close(aov["zscore"], (values - values.mean()) / values.std(ddof=0), 1e-6)
+
+
+def test_variance_against_the_demo_targets(demo):
+    table = variance_table(Q1, "category")
+    revenue = table[table["metric"] == "revenue"].set_index("channel")
+    actual = expected.revenue(demo, Q1.start, Q1.end, "category")
+    targets = (
+        demo.targets[
+            (demo.targets["metric"] == "revenue")
+            & (pd.to_datetime(demo.targets["period_start"]).dt.date == Q1.start)
+        ]
+        .set_index("scope_code")["value"]
+        .astype(float)
+    )
+    _close(revenue["actual"].drop("total"), actual)
+    assert revenue.loc["total", "actual"] == pytest.approx(actual.sum(), abs=0.01)
+    for channel in ("ecommerce", "wholesale", "physical_retail", "direct_sales"):
+        row = revenue.loc[channel]
+        assert row["target"] == pytest.approx(targets[channel])
+        assert row["variance"] == pytest.approx(actual[channel] - targets[channel], abs=0.01)
+        assert row["variance_pct"] == pytest.approx(
+            (actual[channel] / targets[channel] - 1) * 100, abs=1e-6
+        )
+        gap = actual[channel] / targets[channel] - 1
+        assert row["status"] == ("green" if gap >= 0 else "amber" if gap >= -0.05 else "red")
+    assert revenue.loc["total", "target"] == pytest.approx(targets["total"])
+    margin = table[table["metric"] == "margin_pct"]
+    assert (margin["below_threshold"] == (margin["actual"] < margin["target"])).all()
+
+
+@pytest.mark.parametrize("period", [Q1, Q2, Period(dt.date(2025, 11, 15), dt.date(2026, 2, 14))])
+def test_variance_effects_add_up_within_a_cent(demo, period):
+    effects = revenue_variance_effects(period, "category")
+    assert len(effects) >= 2
+    summed = effects[["traffic_effect", "conversion_effect", "aov_effect"]].sum(axis=1)
+    assert (summed - effects["variance"]).abs().max() < 0.01
+    rows = effects[effects["status"] != "total"].set_index("channel")
+    actual = expected.revenue(demo, period.start, period.end, "category")
+    _close(rows["revenue_actual"], actual.reindex(rows.index))
+    assert (rows["revenue_actual"] - rows["revenue_target"] - rows["variance"]).abs().max() < 0.01
+
+
+def test_underperformers_flag_channels_below_target_share(demo):
+    table = underperformers(Q1, "category").set_index("channel")
+    actual = expected.revenue(demo, Q1.start, Q1.end, "category")
+    targets = (
+        demo.targets[
+            (demo.targets["metric"] == "revenue")
+            & (demo.targets["scope_type"] == "category")
+            & (pd.to_datetime(demo.targets["period_start"]).dt.date == Q1.start)
+        ]
+        .set_index("scope_code")["value"]
+        .astype(float)
+    )
+    share = actual[targets.index] / actual[targets.index].sum()
+    target_share = targets / targets.sum()
+    _close(table["share_of_targeted"].dropna(), share)
+    _close(table["target_share"].dropna(), target_share)
+    below = (share - target_share) < 0
+    assert (table.loc[below.index, "below_target_share"] == below).all()
+    assert table.loc[below[below].index, "underperforming"].all()
+
+
+def test_order_value_sample_is_bounded_deterministic_and_right(demo):
+    values = order_values(Q2, "touchpoint")
+    live = expected.orders(demo)
+    live = live[
+        (live["status"] != "cancelled") & (live["day"] >= Q2.start) & (live["day"] <= Q2.end)
+    ]
+    means = (live["cents"] / 100).groupby(live["touchpoint_code"]).mean()
+    _close(values.groupby("channel")["order_value"].mean(), means, 1e-6)
+    small = order_values(Q2, "touchpoint", limit=30)
+    assert small.groupby("channel").size().max() == 30
+    pd.testing.assert_frame_equal(small, order_values(Q2, "touchpoint", limit=30))
+    assert set(small["order_value"]) <= set(values["order_value"])
+
+
+def test_basket_lines_and_aov_flags(demo):
+    lines = basket_lines(Q2, "category")
+    units = expected.units_by_product_category(demo, Q2.start, Q2.end, "category")
+    _close(lines.set_index(["channel", "product_category"])["units"], units, 0)
+    orders = expected.order_counts(demo, Q2.start, Q2.end, "category")
+    _close(
+        lines.groupby("channel")["orders"].sum(), orders.reindex(lines["channel"].unique()), 1e-6
+    )
+    view = build_aov_view(Q2, "category", compare="yoy")
+    flags = view.flags.set_index("channel")
+    assert view.baseline == Q2.last_year()
+    _close(flags["orders_current"], orders.reindex(flags.index).fillna(0), 0)
+    drivers = view.drivers.set_index("channel")
+    parts = drivers["units_per_order_effect"] + drivers["price_per_unit_effect"]
+    assert (parts - drivers["aov_change"]).abs().max() < 1e-6
