@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import BigInteger, cast, func, literal, select
 
 from analytics.aov import aov_deviation_flags, basket_drivers
+from analytics.cache import memoise, with_comparisons
 from analytics.errors import AnalyticsError
 from analytics.periods import Period, compare_periods
 from analytics.rollup import Filters, category, location, region, rollup_sums, touchpoint
@@ -167,6 +168,7 @@ class AovView:
     drivers: pd.DataFrame  # basket_drivers columns (key "channel") + channel_name
 
 
+@memoise(periods=with_comparisons)
 def build_aov_view(
     period: Period,
     level: str = "category",

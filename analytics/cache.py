@@ -111,6 +111,12 @@ def _stamp_digest(space: str, periods: Iterable[Period]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def with_comparisons(arguments: Mapping[str, Any]) -> list[Period]:
+    """For ``memoise``: a result that reads its ``period``, the prior one and last year's."""
+    period = arguments["period"]
+    return [period, period.prior(), period.last_year()]
+
+
 def memoise(periods: Callable[[Mapping[str, Any]], Iterable[Period]]) -> Callable[[F], F]:
     """Cache a function's results by its arguments and the stamps of the days it reads.
 

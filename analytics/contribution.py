@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from analytics.cache import memoise, with_comparisons
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.periods import Period, bucket_start
@@ -176,6 +177,7 @@ def scope_ids(level: str, url: str | None = None) -> dict[str, int]:
         return dict(conn.execute(select(table.c.code, table.c.id)).all())
 
 
+@memoise(periods=with_comparisons)
 def underperformers(
     period: Period,
     level: str = "category",

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.cache import memoise, with_comparisons
 from analytics.errors import AnalyticsError
 from analytics.metrics import BASE_MEASURES, METRICS, relative_change, with_derived
 from analytics.periods import Period, bucket_start
@@ -214,6 +215,7 @@ def _weekly_series(sums: pd.DataFrame, level: str, metrics) -> dict:
     return result
 
 
+@memoise(periods=with_comparisons)
 def build_trends(
     period: Period,
     level: str = "category",

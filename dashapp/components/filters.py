@@ -70,7 +70,7 @@ def period_controls(prefix: str, first_day: dt.date, last_day: dt.date, period: 
                         clearable=False,
                     ),
                 ],
-                md=3,
+                md=4,
             ),
             dbc.Col(
                 [

@@ -28,6 +28,7 @@ def kpi_card(
     change_last_year: float | None = None,
     higher_is_better: bool = True,
     note: str | None = None,
+    comparable: bool = True,
 ) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
@@ -41,7 +42,9 @@ def kpi_card(
                         _delta("vs last year", change_last_year, higher_is_better),
                     ],
                     className="small",
-                ),
+                )
+                if comparable
+                else None,
             ]
         ),
         id=card_id,

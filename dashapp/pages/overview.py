@@ -7,6 +7,7 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, format_change, format_value
 from analytics.overview import Overview, build_overview
 from analytics.periods import Period
@@ -20,6 +21,7 @@ from dashapp.components.filters import (
     split_channel_values,
 )
 from dashapp.components.kpi import kpi_card
+from dashapp.components.validation_badge import validation_badge
 from db.settings import get_settings
 
 PREFIX = "overview"
@@ -34,6 +36,8 @@ KPIS = f"{PREFIX}-kpis"
 REVENUE_CHART = f"{PREFIX}-revenue-chart"
 SHARE_CHART = f"{PREFIX}-share-chart"
 AS_OF = f"{PREFIX}-as-of"
+VALIDATION = f"{PREFIX}-validation"
+ERROR = f"{PREFIX}-error"
 HEADING = f"{PREFIX}-heading"
 REFRESH_MS = 60_000
 
@@ -60,7 +64,13 @@ def layout(**_query) -> html.Div:
     period = preset_period("quarter", last, fiscal)
     return html.Div(
         [
-            html.H2("Overview", className="h4", id=HEADING),
+            html.Div(
+                [
+                    html.H2("Overview", className="h4 mb-0 me-3", id=HEADING),
+                    html.Div(id=VALIDATION),
+                ],
+                className="d-flex align-items-center mb-2",
+            ),
             dcc.Store(id=BOUNDS, data={"first": first.isoformat(), "last": last.isoformat()}),
             dcc.Interval(id=REFRESH, interval=REFRESH_MS),
             dbc.Row(
@@ -83,6 +93,7 @@ def layout(**_query) -> html.Div:
                 ],
                 className="mb-3 g-3 align-items-end",
             ),
+            html.Div(id=ERROR),
             dcc.Loading(html.Div(id=KPIS), type="dot"),
             dbc.Row(
                 [
@@ -175,6 +186,7 @@ def _kpi_cards(view: Overview, currency: str) -> dbc.Row:
             "Top performing channel",
             view.top_channel or "—",
             note=top_note,
+            comparable=False,
         ),
         kpi_card(
             f"{PREFIX}-card-aov",
@@ -222,20 +234,21 @@ def _as_of(view: Overview) -> str:
     Output(REVENUE_CHART, "figure"),
     Output(SHARE_CHART, "figure"),
     Output(AS_OF, "children"),
+    Output(VALIDATION, "children"),
+    Output(ERROR, "children"),
     Input(DATES, "start_date"),
     Input(DATES, "end_date"),
     Input(CHANNELS, "value"),
     Input(REFRESH, "n_intervals"),
 )
 def update_overview(start, end, channels, _tick):
-    if not start or not end:
-        return (
-            dbc.Alert("Choose a start and an end date.", color="warning"),
-            no_update,
-            no_update,
-            "",
-        )
-    period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
+    try:
+        if not start or not end:
+            raise AnalyticsError("choose a start and an end date")
+        period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
+    except ValueError as exc:  # AnalyticsError is a ValueError too
+        message = dbc.Alert(f"Cannot show this period: {exc}.", color="warning", dismissable=True)
+        return no_update, no_update, no_update, no_update, no_update, message
     view = build_overview(period, Filters(**split_channel_values(channels)))
     currency = get_settings().base_currency
     fiscal = get_settings().fiscal_year_start_month
@@ -249,4 +262,6 @@ def update_overview(start, end, channels, _tick):
         revenue_by_channel(view.by_channel, currency, labels),
         share_of_total(view.share_over_time),
         _as_of(view),
+        validation_badge(PREFIX, period),
+        None,
     )
