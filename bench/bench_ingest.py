@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bench.common import Section, fresh_database
 
@@ -175,10 +175,14 @@ def _dlt_load(url: str, files: dict[str, str], limit: int | None) -> dict:
 
     work = DATA / "dlt"
     shutil.rmtree(work, ignore_errors=True)
-    credentials = url.replace("postgresql+psycopg://", "postgresql://")
+    credentials = make_url(url).set(drivername="postgresql")
+    # dlt insists on a password; a trust-auth server ignores it.
+    credentials = credentials.set(password=credentials.password or "unused")
     pipeline = dlt.pipeline(
         pipeline_name="bench_ingest",
-        destination=dlt.destinations.postgres(credentials=credentials),
+        destination=dlt.destinations.postgres(
+            credentials=credentials.render_as_string(hide_password=False)
+        ),
         dataset_name="dlt_orders",
         pipelines_dir=str(work),
     )
@@ -278,8 +282,13 @@ def run(
             f"{replay_rate / copy_rate:.2f}",
             f"{replay['peak_mb']:,.0f}",
         ],
-        ["raw COPY of the canonical rows", f"{first['copy_seconds']:.1f}", f"{copy_rate:,.0f}",
-         "1.00", "–"],
+        [
+            "raw COPY of the canonical rows",
+            f"{first['copy_seconds']:.1f}",
+            f"{copy_rate:,.0f}",
+            "1.00",
+            "–",
+        ],
         [
             f"dlt {peer['version']} (merge)",
             f"{peer['seconds']:.1f}",

@@ -16,6 +16,10 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 BENCHMARKS = [
     ("bench.bench_load", {"n_orders": 100_000 if QUICK else 1_000_000}),
+    (
+        "bench.bench_ingest",
+        {"n_orders": 50_000 if QUICK else 1_000_000, "dlt_orders": 20_000 if QUICK else 200_000},
+    ),
     ("bench.bench_overview", {"n_orders": 200_000 if QUICK else 10_000_000}),
 ]
 

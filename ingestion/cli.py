@@ -1,4 +1,4 @@
-"""Ingestion commands: load the demo data set (and, later, sync sources)."""
+"""`channelperf demo-data`: the demo data set, loaded through the real connectors."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from analytics.rollup import data_range
 from analytics.targets import import_targets
 from db.engine import get_engine
 from db.settings import get_settings
-from ingestion.demo import generate, generate_targets, reference_data
+from ingestion.demo import generate_targets
+from ingestion.demo.load import load_demo_native
 from ingestion.demo.plan import period_start
-from ingestion.loader import LoadResult
-from ingestion.pipeline import load_chunk
-from ingestion.reference import upsert_reference
 
 app = typer.Typer()
 console = Console()
@@ -30,7 +28,8 @@ def demo_data(
     years: int = typer.Option(3, min=1, max=5, help="Years of history"),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if orders are loaded"),
 ) -> None:
-    """Generate the demo data set and load it (idempotent: running it again changes nothing)."""
+    """Generate the demo data set as each source's native payloads and load it through the
+    connectors (idempotent: running it again changes nothing)."""
     tz = get_settings().tz
     try:
         last = (
@@ -43,13 +42,9 @@ def demo_data(
     if if_empty and data_range() is not None:
         console.print("Data already loaded; skipping the demo data (--if-empty).")
         return
-    reference = reference_data()
-    with engine.begin() as conn:
-        upsert_reference(conn, reference.regions, reference.locations, reference.products)
-    total = LoadResult()
     start = period_start(last, years)
     with Progress(
-        TextColumn("[bold]Loading demo data[/bold]"),
+        TextColumn("[bold]Loading demo data through the connectors[/bold]"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("days · {task.fields[orders]:,} orders"),
@@ -57,15 +52,20 @@ def demo_data(
         console=console,
     ) as progress:
         task = progress.add_task("load", total=(last - start).days + 1, orders=0)
-        for chunk in generate(orders, seed, last, years=years):
-            result = load_chunk(engine, chunk, "demo", f"seed-{seed}")
-            total.add(result)
-            progress.update(
-                task, advance=(chunk.last_day - chunk.first_day).days + 1, orders=total.read
-            )
+        total = load_demo_native(
+            engine,
+            orders,
+            seed,
+            last,
+            years=years,
+            progress=lambda chunk, running: progress.update(
+                task, advance=(chunk.last_day - chunk.first_day).days + 1, orders=running.read
+            ),
+        )
     targets = generate_targets(orders, seed, last, years=years)
     import_targets(targets, actor="demo-data")
     console.print(
         f"Read {total.read:,} orders: {total.inserted:,} new, {total.updated:,} updated, "
-        f"{total.unchanged:,} unchanged; {len(targets):,} targets set."
+        f"{total.unchanged:,} unchanged, {total.rejected:,} quarantined; "
+        f"{len(targets):,} targets set."
     )
