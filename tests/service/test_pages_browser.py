@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import pytest
 from sqlalchemy import select
 
@@ -17,13 +20,31 @@ from tests.conftest import load_demo
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow]
 
 
+def _train(environment: dict[str, str]) -> None:
+    """Train in a fresh process: MLflow keeps per-process state that an earlier test's
+    store in this process can leak into."""
+    os.environ.update(environment)
+    enqueue_training(
+        ["category-revenue", "touchpoint-revenue"], horizon=28, folds=1, models=["lightgbm"]
+    )
+
+
 def test_forecasting_pages(pg_url, tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.delenv("CHANNELPERF_REDIS_URL", raising=False)
     load_demo(pg_url, n_orders=6000, seed=3)
-    enqueue_training(
-        ["category-revenue", "touchpoint-revenue"], horizon=28, folds=1, models=["lightgbm"]
+    trainer = multiprocessing.get_context("spawn").Process(
+        target=_train,
+        args=(
+            {
+                "MLFLOW_TRACKING_URI": os.environ["MLFLOW_TRACKING_URI"],
+                "CHANNELPERF_DATABASE_URL": pg_url,
+            },
+        ),
     )
+    trainer.start()
+    trainer.join(timeout=600)
+    assert trainer.exitcode == 0
     assert set(list_jobs()["status"]) == {"succeeded"}
     ensure_demo_users()
     with served_app(pg_url) as base, browser_page() as page:
