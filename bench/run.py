@@ -12,15 +12,45 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
-# (module, keyword arguments); sizes follow the issues' goals, smaller with BENCH_QUICK=1.
-QUICK = os.environ.get("BENCH_QUICK") == "1"
+# Sizes follow the issues' goals; BENCH_SCALE=0.1 runs everything at a tenth of the size.
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+
+
+def _orders(n: int) -> int:
+    return max(10_000, int(n * SCALE))
+
+
 BENCHMARKS = [
-    ("bench.bench_load", {"n_orders": 100_000 if QUICK else 1_000_000}),
+    ("bench.bench_load", {"n_orders": _orders(1_000_000)}),
+    ("bench.bench_ingest", {"n_orders": _orders(1_000_000), "dlt_orders": _orders(200_000)}),
+    ("bench.bench_overview", {"n_orders": _orders(10_000_000)}),
+]
+
+
+def _figures(title: str, figures: dict) -> str:
+    rows = [
+        f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |"
+        for k, v in figures.items()
+        if not isinstance(v, (dict, list))
+    ]
+    return f"## {title}\n\n| figure | value |\n|---|---|\n" + "\n".join(rows) + "\n"
+
+
+# Benchmarks over the large database the Overview benchmark builds: (module, render).
+ON_LARGE_DATABASE = [
     (
-        "bench.bench_ingest",
-        {"n_orders": 50_000 if QUICK else 1_000_000, "dlt_orders": 20_000 if QUICK else 200_000},
+        "bench.bench_alerts",
+        lambda m, url: _figures(
+            "Alert evaluation for all rules after a batch (bench/bench_alerts.py)", m.run(url)
+        ),
     ),
-    ("bench.bench_overview", {"n_orders": 200_000 if QUICK else 10_000_000}),
+    (
+        "bench.bench_api",
+        lambda m, url: (
+            "## Metrics API (bench/bench_api.py)\n\n" + m.as_markdown(m.run(url, seconds=15)) + "\n"
+        ),
+    ),
+    ("bench.bench_forecast", lambda m, url: m.markdown(m.run(url)) + "\n"),
 ]
 
 
@@ -40,10 +70,25 @@ def main() -> int:
         text = section.markdown()
         print(text, flush=True)
         sections.append(text)
+    from bench.bench_overview import NAME
+    from bench.common import database_url
+
+    for module_name, render in ON_LARGE_DATABASE:
+        print(f"== {module_name} on {NAME}", flush=True)
+        try:
+            text = render(importlib.import_module(module_name), database_url(NAME))
+        except Exception:
+            failed += 1
+            trace = traceback.format_exc()
+            print(trace, file=sys.stderr)
+            sections.append(f"## {module_name}\n\nFailed:\n\n```\n{trace[-1500:]}\n```\n")
+            continue
+        print(text, flush=True)
+        sections.append(text)
     header = (
         f"# Benchmark results\n\nRun {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC} on "
         f"{platform.node()} ({os.cpu_count()} cores), `make bench`"
-        f"{' with BENCH_QUICK=1' if QUICK else ''}.\n\n"
+        f"{f' with BENCH_SCALE={SCALE:g}' if SCALE != 1 else ''}.\n\n"
     )
     RESULTS.write_text(header + "\n".join(sections))
     print(f"Wrote {RESULTS}")

@@ -8,17 +8,21 @@ import plotly.graph_objects as go
 CHART_FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
 
 
-def _base(title: str, height: int = 380) -> go.Figure:
-    figure = go.Figure()
+def styled(figure: go.Figure, title: str, height: int = 400) -> go.Figure:
+    """The house style every chart shares: left-aligned title, white template, legend below."""
     figure.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left"},
         template="plotly_white",
         font=CHART_FONT,
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.18},
+        margin={"l": 70, "r": 20, "t": 60, "b": 60},
+        legend={"orientation": "h", "y": -0.22},
     )
     return figure
+
+
+def _base(title: str, height: int = 380) -> go.Figure:
+    return styled(go.Figure(), title, height)
 
 
 def empty_figure(title: str, message: str = "No data for this selection") -> go.Figure:

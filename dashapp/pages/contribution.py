@@ -22,7 +22,7 @@ from analytics.periods import Period, compare_periods
 from analytics.rollup import channel_options, data_range
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
-from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.charts import empty_figure, styled
 from dashapp.components.filters import channel_filter_options
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
 from db.settings import get_settings
@@ -220,19 +220,6 @@ url_state.register_url_sync(
 )
 
 
-def _styled(figure: go.Figure, title: str, height: int = 400) -> go.Figure:
-    figure.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        template="plotly_white",
-        font=CHART_FONT,
-        height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 60},
-        legend={"orientation": "h", "y": -0.22},
-        showlegend=True,
-    )
-    return figure
-
-
 def share_figure(shares: pd.DataFrame, level_label: str) -> go.Figure:
     title = f"Share of total revenue by {level_label.lower()} (100 % stacked)"
     if shares.empty:
@@ -249,7 +236,7 @@ def share_figure(shares: pd.DataFrame, level_label: str) -> go.Figure:
     figure.update_layout(barmode="stack")
     figure.update_yaxes(title_text="Share of revenue (%)", tickformat=".0%", range=[0, 1])
     figure.update_xaxes(title_text="Month", tickformat="%b %Y", dtick="M1")
-    return _styled(figure, title)
+    return styled(figure, title)
 
 
 def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency: str) -> go.Figure:
@@ -286,7 +273,7 @@ def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency:
         range=[low - pad, high + pad],
     )
     figure.update_xaxes(title_text="Channel")
-    return _styled(figure, title).update_layout(showlegend=False)
+    return styled(figure, title).update_layout(showlegend=False)
 
 
 def index_figure(index: pd.DataFrame, level_label: str) -> go.Figure:
@@ -306,7 +293,7 @@ def index_figure(index: pd.DataFrame, level_label: str) -> go.Figure:
     figure.update_layout(barmode="group")
     figure.update_yaxes(title_text="Index (channel ÷ all channels × 100)", type="log")
     figure.update_xaxes(title_text="Metric")
-    return _styled(figure, title)
+    return styled(figure, title)
 
 
 def aov_figure(drivers: pd.DataFrame, currency: str, baseline_label: str) -> go.Figure:
@@ -335,7 +322,7 @@ def aov_figure(drivers: pd.DataFrame, currency: str, baseline_label: str) -> go.
     figure.update_layout(barmode="relative")
     figure.update_yaxes(title_text=f"Effect on basket value per order ({currency})")
     figure.update_xaxes(title_text="Channel")
-    return _styled(figure, title)
+    return styled(figure, title)
 
 
 def _flag_text(flag: bool, direction: str) -> str:

@@ -21,7 +21,7 @@ from analytics.variance import VARIANCE_METRICS, revenue_variance_effects, varia
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components import drilldown, url_state
-from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.charts import empty_figure, styled
 from dashapp.components.filters import channel_filter_options
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
 from db.settings import get_settings
@@ -210,18 +210,6 @@ url_state.register_url_sync(
 )
 
 
-def _styled(figure: go.Figure, title: str) -> go.Figure:
-    figure.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        template="plotly_white",
-        font=CHART_FONT,
-        height=400,
-        margin={"l": 70, "r": 20, "t": 60, "b": 60},
-        legend={"orientation": "h", "y": -0.22},
-    )
-    return figure
-
-
 def variance_figure(table: pd.DataFrame, level_label: str, currency: str) -> go.Figure:
     title = f"Revenue: actual vs target by {level_label.lower()}"
     rows = table[(table["metric"] == "revenue") & (table["channel"] != "total")]
@@ -248,7 +236,7 @@ def variance_figure(table: pd.DataFrame, level_label: str, currency: str) -> go.
     )
     figure.update_yaxes(title_text=f"Revenue ({currency})", tickformat="~s")
     figure.update_xaxes(title_text=level_label)
-    return _styled(figure, title)
+    return styled(figure, title)
 
 
 def effects_figure(effects: pd.DataFrame, currency: str) -> go.Figure:
@@ -282,7 +270,7 @@ def effects_figure(effects: pd.DataFrame, currency: str) -> go.Figure:
     figure.add_hline(y=0, line_color="#6c757d")
     figure.update_yaxes(title_text=f"Effect on revenue vs target ({currency})", tickformat="~s")
     figure.update_xaxes(title_text="Channel")
-    return _styled(figure, title)
+    return styled(figure, title)
 
 
 def _variance_text(value: float, unit: str, currency: str) -> str:

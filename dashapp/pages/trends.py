@@ -15,7 +15,7 @@ from analytics.rollup import channel_options, data_range
 from analytics.trends_view import TREND_METRICS, TrendView, build_trends
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
-from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.charts import empty_figure, styled
 from dashapp.components.filters import channel_filter_options
 from dashapp.components.grid import (
     column,
@@ -202,18 +202,6 @@ url_state.register_url_sync(
 )
 
 
-def _base_layout(figure: go.Figure, title: str, height: int = 400) -> go.Figure:
-    figure.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        template="plotly_white",
-        font=CHART_FONT,
-        height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return figure
-
-
 def strength_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
     label = METRICS[metric].label
     title = f"{label}: trend over the period by {level_label.lower()}"
@@ -244,7 +232,7 @@ def strength_figure(view: TrendView, metric: str, level_label: str) -> go.Figure
         showarrow=False,
         font={"size": 11, "color": "#6c757d"},
     )
-    return _base_layout(figure, title)
+    return styled(figure, title)
 
 
 def weekly_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
@@ -268,7 +256,7 @@ def weekly_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
     figure.update_xaxes(title_text="Week (starting Monday)", tickformat="%d %b %Y")
     tick = {"percent": ".1%", "currency": "~s", "count": "~s", "ratio": ".2f"}[info.unit]
     figure.update_yaxes(title_text=f"{info.label} ({unit})", tickformat=tick, rangemode="tozero")
-    return _base_layout(figure, title).update_layout(showlegend=True)
+    return styled(figure, title).update_layout(showlegend=True)
 
 
 def table_rows(view: TrendView) -> list[dict]:
