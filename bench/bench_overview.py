@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import time
 
@@ -17,9 +16,9 @@ from bench.common import (
     median,
     p95,
     timings,
+    use_database,
 )
 from db.engine import get_engine
-from db.settings import get_settings
 from ingestion.demo import generate, generate_targets, reference_data
 from ingestion.pipeline import load_chunk
 from ingestion.reference import upsert_reference
@@ -62,8 +61,7 @@ def build(n_orders: int, seed: int = 33) -> float:
 
 
 def _overview_callback():
-    os.environ["CHANNELPERF_DATABASE_URL"] = database_url(NAME)
-    get_settings.cache_clear()
+    use_database(database_url(NAME))
     from dashapp.app import create_app
 
     create_app()

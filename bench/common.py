@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from db.engine import get_engine
 from db.migrate import upgrade
+from db.settings import get_settings
 
 ADMIN_URL = os.environ.get("CHANNELPERF_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -22,13 +23,20 @@ def database_url(name: str) -> str:
     return f"{base}/{name}"
 
 
+def use_database(url: str) -> None:
+    """Make ``url`` the configured database, so after-batch hooks and caches act on it too."""
+    os.environ["CHANNELPERF_DATABASE_URL"] = url
+    get_settings.cache_clear()
+
+
 def fresh_database(name: str) -> str:
-    """Drop and recreate a benchmark database and migrate it; returns its URL."""
+    """Drop and recreate a benchmark database, migrate it and make it the configured one."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = database_url(name)
     upgrade(url)
+    use_database(url)
     return url
 
 
