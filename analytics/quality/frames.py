@@ -23,7 +23,6 @@ def day_orders(conn: Connection, day: dt.date) -> pd.DataFrame:
         select(
             lines.c.order_id,
             func.count().label("line_count"),
-            func.max(lines.c.line_no).label("max_line_no"),
             func.sum(lines.c.line_total).label("line_sum"),
         )
         .group_by(lines.c.order_id)
@@ -39,7 +38,6 @@ def day_orders(conn: Connection, day: dt.date) -> pd.DataFrame:
             orders.c.currency,
             *(orders.c[name] for name in ORDER_AMOUNTS),
             func.coalesce(per_order.c.line_count, 0).label("line_count"),
-            func.coalesce(per_order.c.max_line_no, 0).label("max_line_no"),
             func.coalesce(per_order.c.line_sum, Decimal(0)).label("line_sum"),
         )
         .outerjoin(per_order, per_order.c.order_id == orders.c.id)
