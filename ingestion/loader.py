@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -179,6 +180,27 @@ def _staging_tables() -> tuple[Table, Table, Table]:
     return order, line, refund
 
 
+def _finite(value):
+    """JSON has no NaN or Infinity: such numbers are kept as their text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def payload_json(payload: dict | None) -> str | None:
+    """The stored form of a raw payload: compact JSON that PostgreSQL's JSONB accepts."""
+    if payload is None:
+        return None
+    try:
+        return json.dumps(payload, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(payload), separators=(",", ":"), default=str)
+
+
 def _local_day(timestamps: pd.Series, tz: ZoneInfo) -> pd.Series:
     return pd.to_datetime(timestamps, utc=True).dt.tz_convert(tz).dt.date
 
@@ -236,9 +258,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
             "units": units.astype("int64"),
             "ordered_at": orders["ordered_at"],
             "order_day": _local_day(orders["ordered_at"], tz),
-            "raw_payload": orders["payload"].map(
-                lambda p: None if p is None else json.dumps(p, separators=(",", ":"), default=str)
-            ),
+            "raw_payload": orders["payload"].map(payload_json),
             "payload_sha256": orders["payload_sha256"],
             "ingest_run_id": run_id,
         }

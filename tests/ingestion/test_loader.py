@@ -210,3 +210,15 @@ def test_new_customer_flag_follows_the_earliest_order_even_when_loaded_late(pg_u
         ).scalar()
         rolled = conn.execute(select(func.sum(DailyRollup.__table__.c.new_customers))).scalar()
     assert flagged == customers == rolled
+
+
+@pytest.mark.postgres
+def test_a_payload_with_infinity_is_stored_not_fatal(pg_url):
+    """JSONB has no Infinity or NaN (hypothesis found one in a corrupted Shopify payload)."""
+    batch = _one_order(version=1, qty=1)
+    batch.orders.at[0, "payload"] = {"id": float("inf"), "n": [float("nan"), 1.5]}
+    with get_engine(pg_url).begin() as conn:
+        assert load_orders(conn, batch).inserted == 1
+    with get_engine(pg_url).connect() as conn:
+        stored = conn.execute(select(SalesOrder.__table__.c.raw_payload)).scalar()
+    assert stored == {"id": "inf", "n": ["nan", 1.5]}
