@@ -10,7 +10,7 @@ import pandas as pd
 from analytics.metrics import METRICS, relative_change
 from analytics.periods import Period
 from analytics.rollup import Filters, data_as_of, rollup_sums
-from analytics.targets import scope_id, target_for
+from analytics.targets import scope_id, targets_for
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "margin_pct")
 
@@ -82,13 +82,10 @@ def build_overview(
         for key, p in (("now", period), ("prior", prior), ("ly", last_year))
     }
     scope = _target_scope(filters, url)
+    targets = targets_for(KPI_METRICS, period, *scope, url=url) if scope else {}
     kpis = {
         name: Kpi(
-            name,
-            totals["now"][name],
-            totals["prior"][name],
-            totals["ly"][name],
-            target_for(name, period, *scope, url=url) if scope else None,
+            name, totals["now"][name], totals["prior"][name], totals["ly"][name], targets.get(name)
         )
         for name in KPI_METRICS
     }

@@ -38,16 +38,21 @@ def scope_id(scope_type: str, code: str | None, url: str | None = None) -> int:
     return found
 
 
-def load_targets(metric: str, period: Period, url: str | None = None) -> pd.DataFrame:
-    """Target rows of a metric overlapping the period: scope_type, scope_id, start, end, value."""
+def load_targets(
+    metric: str | tuple[str, ...], period: Period, url: str | None = None
+) -> pd.DataFrame:
+    """Target rows of a metric (or several) overlapping the period:
+    metric, scope_type, scope_id, period_start, period_end, value."""
+    metrics = (metric,) if isinstance(metric, str) else metric
     query = select(
+        target.c.metric,
         target.c.scope_type,
         target.c.scope_id,
         target.c.period_start,
         target.c.period_end,
         target.c.value,
     ).where(
-        target.c.metric == metric,
+        target.c.metric.in_(metrics),
         target.c.period_start <= period.end,
         target.c.period_end >= period.start,
     )
@@ -91,6 +96,19 @@ def target_for(
         return None
     mine = rows[(rows["scope_type"] == scope_type) & (rows["scope_id"] == scope)]
     return prorate(mine, metric, period)
+
+
+def targets_for(
+    metrics: tuple[str, ...],
+    period: Period,
+    scope_type: str = "total",
+    scope: int = 0,
+    url: str | None = None,
+) -> dict[str, float | None]:
+    """``target_for`` of several metrics with one query."""
+    rows = load_targets(metrics, period, url)
+    mine = rows[(rows["scope_type"] == scope_type) & (rows["scope_id"] == scope)]
+    return {m: prorate(mine[mine["metric"] == m], m, period) for m in metrics}
 
 
 def targets_by_scope(

@@ -14,7 +14,6 @@ UNIT_AXIS = {"currency": "{currency}", "percent": "%", "count": "count", "ratio"
 def _layout(figure: go.Figure, title: str, height: int = 380) -> None:
     figure.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left"},
-        template="plotly_white",
         font=CHART_FONT,
         height=height,
         margin={"l": 70, "r": 20, "t": 80, "b": 50},

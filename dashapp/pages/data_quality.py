@@ -95,7 +95,6 @@ def _history_figure():
     figure.update_layout(
         title={"text": title, "x": 0.01},
         barmode="stack",
-        template="plotly_white",
         height=340,
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
         legend={"orientation": "h", "y": -0.2},

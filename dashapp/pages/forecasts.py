@@ -49,7 +49,6 @@ HISTORY_DAYS = 180
 def _layout_figure(figure: go.Figure, title: str, height: int = 400) -> go.Figure:
     figure.update_layout(
         title={"text": title, "x": 0.01},
-        template="plotly_white",
         font=CHART_FONT,
         height=height,
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
