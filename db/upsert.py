@@ -51,4 +51,3 @@ def bulk_stage(
     rows = list(rows)
     if rows:
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
-

@@ -43,7 +43,11 @@ def test_users_lifecycle_through_the_cli(pg_url):
         actions = conn.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars().all()
         assert audit.verify(conn) == []
     assert actions == [
-        "user.add", "user.set_role", "user.issue_token", "user.add", "user.disable",
+        "user.add",
+        "user.set_role",
+        "user.issue_token",
+        "user.add",
+        "user.disable",
     ]
 
 
