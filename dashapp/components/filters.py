@@ -9,6 +9,7 @@ import pandas as pd
 from dash import dcc
 
 from analytics.periods import Period, fiscal_quarter
+from analytics.rollup import channel_options
 
 PRESETS = {
     "quarter": "This quarter (to date)",
@@ -45,6 +46,20 @@ def channel_filter_options(channels: pd.DataFrame) -> list[dict]:
                 {"label": f"   {row.touchpoint_name}", "value": f"touchpoint:{row.touchpoint}"}
             )
     return options
+
+
+def channel_filter(component_id: str, value: list[str] | None = None) -> list:
+    """The labelled multi-select of categories and touchpoints ("All channels" when empty)."""
+    return [
+        dbc.Label("Channels", html_for=component_id, className="small text-secondary mb-0"),
+        dcc.Dropdown(
+            id=component_id,
+            options=channel_filter_options(channel_options()),
+            value=value,
+            multi=True,
+            placeholder="All channels",
+        ),
+    ]
 
 
 def split_channel_values(values: list[str] | None) -> dict[str, tuple[str, ...]]:

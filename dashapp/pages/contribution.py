@@ -19,11 +19,11 @@ from analytics.contribution import (
 )
 from analytics.metrics import format_value
 from analytics.periods import Period, compare_periods
-from analytics.rollup import channel_options, data_range
+from analytics.rollup import data_range
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
 from dashapp.components.charts import empty_figure, styled
-from dashapp.components.filters import channel_filter_options
+from dashapp.components.filters import channel_filter
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
 from db.settings import get_settings
 
@@ -79,19 +79,7 @@ def layout(**query) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(url_state.controls(PREFIX, first, last, view), lg=6),
-                    dbc.Col(
-                        [
-                            _label("Channels", CHANNELS),
-                            dcc.Dropdown(
-                                id=CHANNELS,
-                                options=channel_filter_options(channel_options()),
-                                value=view.channels,
-                                multi=True,
-                                placeholder="All channels",
-                            ),
-                        ],
-                        lg=3,
-                    ),
+                    dbc.Col(channel_filter(CHANNELS, view.channels), lg=3),
                     dbc.Col(
                         [
                             _label("Compare with", COMPARE),

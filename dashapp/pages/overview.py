@@ -11,11 +11,11 @@ from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, format_change, format_value
 from analytics.overview import Overview, build_overview
 from analytics.periods import Period
-from analytics.rollup import Filters, channel_options, data_range
+from analytics.rollup import Filters, data_range
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components.charts import revenue_by_channel, share_of_total
 from dashapp.components.filters import (
-    channel_filter_options,
+    channel_filter,
     period_controls,
     preset_period,
     split_channel_values,
@@ -77,17 +77,7 @@ def layout(**_query) -> html.Div:
                 [
                     dbc.Col(period_controls(PREFIX, first, last, period), md=7),
                     dbc.Col(
-                        [
-                            dbc.Label(
-                                "Channels", html_for=CHANNELS, className="small text-secondary mb-0"
-                            ),
-                            dcc.Dropdown(
-                                id=CHANNELS,
-                                options=channel_filter_options(channel_options()),
-                                multi=True,
-                                placeholder="All channels",
-                            ),
-                        ],
+                        channel_filter(CHANNELS),
                         md=5,
                     ),
                 ],

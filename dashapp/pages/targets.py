@@ -16,13 +16,13 @@ from analytics.contribution import level_labels
 from analytics.decomposition import EFFECTS
 from analytics.metrics import METRICS, format_value
 from analytics.periods import Period
-from analytics.rollup import channel_options, data_range
+from analytics.rollup import data_range
 from analytics.variance import VARIANCE_METRICS, revenue_variance_effects, variance_table
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components import drilldown, url_state
 from dashapp.components.charts import empty_figure, styled
-from dashapp.components.filters import channel_filter_options
+from dashapp.components.filters import channel_filter
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
 from db.settings import get_settings
 
@@ -98,18 +98,7 @@ def layout(**query) -> html.Div:
                 [
                     dbc.Col(url_state.controls(PREFIX, first, last, view), lg=7),
                     dbc.Col(
-                        [
-                            dbc.Label(
-                                "Channels", html_for=CHANNELS, className="small text-secondary mb-0"
-                            ),
-                            dcc.Dropdown(
-                                id=CHANNELS,
-                                options=channel_filter_options(channel_options()),
-                                value=view.channels,
-                                multi=True,
-                                placeholder="All channels",
-                            ),
-                        ],
+                        channel_filter(CHANNELS, view.channels),
                         lg=5,
                     ),
                 ],

@@ -11,12 +11,12 @@ from dash import Input, Output, callback, dcc, html
 from analytics.contribution import level_labels
 from analytics.metrics import METRICS, format_value
 from analytics.periods import Period
-from analytics.rollup import channel_options, data_range
+from analytics.rollup import data_range
 from analytics.trends_view import TREND_METRICS, TrendView, build_trends
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
 from dashapp.components.charts import empty_figure, styled
-from dashapp.components.filters import channel_filter_options
+from dashapp.components.filters import channel_filter
 from dashapp.components.grid import (
     column,
     data_grid,
@@ -91,18 +91,7 @@ def layout(**query) -> html.Div:
                 [
                     dbc.Col(url_state.controls(PREFIX, first, last, view), lg=6),
                     dbc.Col(
-                        [
-                            dbc.Label(
-                                "Channels", html_for=CHANNELS, className="small text-secondary mb-0"
-                            ),
-                            dcc.Dropdown(
-                                id=CHANNELS,
-                                options=channel_filter_options(channel_options()),
-                                value=view.channels,
-                                multi=True,
-                                placeholder="All channels",
-                            ),
-                        ],
+                        channel_filter(CHANNELS, view.channels),
                         lg=4,
                     ),
                     dbc.Col(
