@@ -25,6 +25,7 @@ from analytics.alerts.rules import (
 )
 from analytics.alerts.workflow import escalate_overdue
 from analytics.errors import AnalyticsError
+from db.cli import fail
 
 app = typer.Typer(
     help="Alert rules, evaluation, escalation and notifications.", no_args_is_help=True
@@ -32,13 +33,11 @@ app = typer.Typer(
 rules_app = typer.Typer(help="List, add, disable and enable alert rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 console = Console()
-stderr = Console(stderr=True)
 ACTOR = "cli"
 
 
 def _fail(message: str) -> None:
-    stderr.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(2)
+    raise fail(message)
 
 
 def _one_of(name: str, value: str | None, allowed: tuple[str, ...]) -> None:

@@ -25,6 +25,7 @@ from analytics.reports.schedule import (
 )
 from analytics.reports.summary import build_weekly_summary, last_complete_week, week_ending
 from db import audit
+from db.cli import fail
 from db.engine import get_engine
 from db.settings import get_settings
 
@@ -36,11 +37,6 @@ app.add_typer(reports_app, name="reports")
 console = Console()
 errors = Console(stderr=True)
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
-
-
-def fail(message: str) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}")
-    return typer.Exit(2)
 
 
 def _date(name: str, text: str | None) -> dt.date | None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from db.cli import fail
 from db.errors import CommandError
 from ingestion.errors import IngestionError
 from ingestion.file_sync import ingest_file
@@ -40,12 +41,6 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(worker_app, name="worker")
 
 console = Console()
-errors = Console(stderr=True)
-
-
-def fail(message: str) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}")
-    return typer.Exit(2)
 
 
 def _counts(result: SyncResult) -> str:
