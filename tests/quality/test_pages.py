@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from analytics.periods import Period
 from analytics.quality.runner import run_validation
@@ -108,12 +109,17 @@ def test_pages_in_a_browser(pages_db):
         page.goto(f"{base}/admin/audit")
         page.wait_for_selector("#admin-audit-grid .ag-row")
         assert "intact" in page.inner_text("#admin-audit-chain")
-        page.click("#admin-audit-action")
-        page.keyboard.type("report.schedule")
-        page.keyboard.press("Enter")
-        page.wait_for_function(
-            "document.querySelector('#admin-audit-count').innerText.startsWith('1 entry')"
-        )
+        filtered = "document.querySelector('#admin-audit-count').innerText.startsWith('1 entry')"
+        for _attempt in range(3):  # the dropdown's code loads asynchronously: the first
+            page.click("#admin-audit-action")  # keystrokes can land before it is ready
+            page.keyboard.type("report.schedule")
+            page.keyboard.press("Enter")
+            try:
+                page.wait_for_function(filtered, timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        page.wait_for_function(filtered)
         assert "coo@example.com" in page.inner_text("#admin-audit-grid")
         screenshot(page, "quality-admin-audit")
         with page.expect_download() as csv_info:
