@@ -30,6 +30,8 @@ from pathlib import Path
 from sqlalchemy import make_url, text
 
 from bench.common import Section, fresh_database
+from ingestion import json_text
+from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 23
@@ -82,13 +84,10 @@ CREATE UNLOGGED TABLE IF NOT EXISTS raw_line ({lines})
 
 
 def _raw_copy(conn, batch) -> None:
-    from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
     from ingestion.frames import frame_rows
 
     cursor = conn.connection.driver_connection.cursor()
-    orders = batch.orders.assign(
-        payload=[json.dumps(p, separators=(",", ":")) for p in batch.orders["payload"]]
-    )
+    orders = batch.orders.assign(payload=[json_text.compact(p) for p in batch.orders["payload"]])
     for table, frame, columns in (
         ("raw_order", orders, ORDER_COLUMNS),
         ("raw_line", batch.lines, LINE_COLUMNS),
@@ -99,60 +98,53 @@ def _raw_copy(conn, batch) -> None:
                 copy.write_row(row)
 
 
+def _pages(path: Path, size: int):
+    from ingestion.sync import Incoming
+
+    for lines in _batches(path, size):
+        yield [Incoming(None, line.rstrip(b"\n")) for line in lines], None
+
+
 def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> dict:
-    """Every file through the whole path; timings, counts and this process's peak RSS."""
+    """Every file through the whole path (``ingestion.sync.load_pages``); timings, counts and
+    this process's peak RSS. With ``raw_copy``, the same canonical rows are then COPYed raw."""
     from db.engine import get_engine
-    from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
     from ingestion.canonical import to_order_batch
-    from ingestion.demo.load import INSTANCE_OF_SYSTEM, record_id, skip_unchanged
-    from ingestion.loader import load_orders
+    from ingestion.demo.load import INSTANCE_OF_SYSTEM
     from ingestion.rules import load_rules
-    from ingestion.runs import finish_run, start_run
-    from ingestion.sync import Incoming, Origin, map_orders, write_rejects
+    from ingestion.sync import Origin, SyncResult, load_pages, map_page
 
     engine = get_engine(url)
-    with engine.begin() as conn:
-        rules = load_rules(conn)
-        if raw_copy:
+    total = SyncResult()
+    start = time.perf_counter()
+    for system, path in files.items():
+        origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
+        total.merge(load_pages(engine, origin, _pages(Path(path), batch_size)))
+    seconds = time.perf_counter() - start
+    copy_seconds = 0.0
+    if raw_copy:
+        with engine.begin() as conn:
+            rules = load_rules(conn)
             columns = {
                 "orders": ", ".join(f'"{c}" text' for c in ORDER_COLUMNS),
                 "lines": ", ".join(f'"{c}" text' for c in LINE_COLUMNS),
             }
             for statement in RAW_TABLES.format(**columns).strip().split(";\n"):
                 conn.execute(text(statement))
-    counts = dict.fromkeys(("read", "inserted", "updated", "unchanged", "rejected"), 0)
-    seconds = copy_seconds = 0.0
-    for system, path in files.items():
-        instance = INSTANCE_OF_SYSTEM[system]
-        origin = Origin(system, instance, "bench")
-        for lines in _batches(Path(path), batch_size):
-            start = time.perf_counter()
-            payloads = [json.loads(line) for line in lines]
-            with engine.begin() as conn:
-                run_id = start_run(conn, system, instance, "bench")
-                changed, skipped = skip_unchanged(conn, system, instance, payloads)
-                orders, rejects = map_orders(
-                    system, instance, [Incoming(record_id(system, p), p) for p in changed]
-                )
-                batch = to_order_batch(orders, rules)
-                result = load_orders(conn, batch, run_id)
-                result.read += skipped
-                result.unchanged += skipped
-                write_rejects(conn, origin, rejects, run_id)
-                finish_run(conn, run_id, result, rejected=len(rejects))
-            seconds += time.perf_counter() - start
-            counts["read"] += result.read + len(rejects)
-            counts["inserted"] += result.inserted
-            counts["updated"] += result.updated
-            counts["unchanged"] += result.unchanged
-            counts["rejected"] += len(rejects)
-            if raw_copy and len(batch):
+        for system, path in files.items():
+            origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
+            for items, _ in _pages(Path(path), batch_size):
+                batch = to_order_batch(map_page(None, origin, items).orders, rules)
                 start = time.perf_counter()
                 with engine.begin() as conn:
                     _raw_copy(conn, batch)
                 copy_seconds += time.perf_counter() - start
     return {
-        **counts,
+        "read": total.read,
+        "inserted": total.inserted,
+        "updated": total.updated,
+        "unchanged": total.unchanged,
+        "rejected": total.rejected,
         "seconds": seconds,
         "copy_seconds": copy_seconds,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

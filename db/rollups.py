@@ -23,6 +23,7 @@ from db.schema import (
     Touchpoint,
     Traffic,
 )
+from db.upsert import insert_for
 
 # Days per statement: keeps IN lists and each transaction step small.
 DAY_CHUNK = 200
@@ -45,34 +46,35 @@ def _zero(name: str):
     return literal(0).label(name)
 
 
-def _facts(days: list[dt.date]):
-    """One UNION ALL of every fact source, on the rollup key, for the given days."""
+def _when_live(value):
+    return case((SalesOrder.__table__.c.status != "cancelled", value), else_=0)
+
+
+def _order_facts(*where):
     order = SalesOrder.__table__
-    refund = Refund.__table__
-    traffic = Traffic.__table__
-    spend = MarketingSpend.__table__
     live = order.c.status != "cancelled"
-
-    def when_live(value):
-        return case((live, value), else_=0)
-
-    orders = select(
+    return select(
         order.c.order_day.label("day"),
         order.c.touchpoint_id,
         func.coalesce(order.c.region_id, NO_PLACE).label("region_id"),
         func.coalesce(order.c.location_id, NO_PLACE).label("location_id"),
-        when_live(order.c.revenue_base).label("gross_revenue"),
+        _when_live(order.c.revenue_base).label("gross_revenue"),
         _zero("refunds"),
-        when_live(order.c.cost_of_goods_base).label("cost"),
-        when_live(1).label("orders"),
+        _when_live(order.c.cost_of_goods_base).label("cost"),
+        _when_live(1).label("orders"),
         case((live, 0), else_=1).label("cancelled_orders"),
-        when_live(order.c.units).label("units"),
+        _when_live(order.c.units).label("units"),
         case((live & order.c.is_new_customer, 1), else_=0).label("new_customers"),
         _zero("visits"),
         _zero("won"),
         _zero("spend"),
-    ).where(order.c.order_day.in_(days))
-    refunds = (
+    ).where(*where)
+
+
+def _refund_facts(*where):
+    order = SalesOrder.__table__
+    refund = Refund.__table__
+    return (
         select(
             refund.c.refund_day.label("day"),
             order.c.touchpoint_id,
@@ -83,8 +85,14 @@ def _facts(days: list[dt.date]):
             *(_zero(m) for m in MEASURES[2:]),
         )
         .join(order, order.c.id == refund.c.order_id)
-        .where(refund.c.refund_day.in_(days), live)
+        .where(order.c.status != "cancelled", *where)
     )
+
+
+def _facts(days: list[dt.date]):
+    """One UNION ALL of every fact source, on the rollup key, for the given days."""
+    traffic = Traffic.__table__
+    spend = MarketingSpend.__table__
     visits = select(
         traffic.c.day,
         traffic.c.touchpoint_id,
@@ -103,11 +111,15 @@ def _facts(days: list[dt.date]):
         *(_zero(m) for m in MEASURES[:9]),
         spend.c.spend_base.label("spend"),
     ).where(spend.c.day.in_(days))
-    return union_all(orders, refunds, visits, spends).subquery("facts")
+    return union_all(
+        _order_facts(SalesOrder.__table__.c.order_day.in_(days)),
+        _refund_facts(Refund.__table__.c.refund_day.in_(days)),
+        visits,
+        spends,
+    ).subquery("facts")
 
 
-def _rollup_select(days: list[dt.date]):
-    facts = _facts(days)
+def _rollup_select(facts):
     touchpoint = Touchpoint.__table__
     sums = {m: func.sum(facts.c[m]) for m in MEASURES}
     conversions = case(
@@ -123,6 +135,8 @@ def _rollup_select(days: list[dt.date]):
             conversions,
         )
         .join(touchpoint, touchpoint.c.id == facts.c.touchpoint_id)
+        # SQLite needs a WHERE before an upsert's ON CONFLICT (its parser's ambiguity).
+        .where(literal(True))
         .group_by(
             facts.c.day,
             facts.c.touchpoint_id,
@@ -133,7 +147,7 @@ def _rollup_select(days: list[dt.date]):
     )
 
 
-def _product_select(days: list[dt.date]):
+def _product_select(*where):
     order = SalesOrder.__table__
     line = OrderLine.__table__
     return (
@@ -149,11 +163,7 @@ def _product_select(days: list[dt.date]):
             func.sum(func.round(line.c.qty * line.c.unit_cost * order.c.fx_rate, 2)),
         )
         .join(order, order.c.id == line.c.order_id)
-        .where(
-            order.c.order_day.in_(days),
-            order.c.status != "cancelled",
-            line.c.product_id.is_not(None),
-        )
+        .where(order.c.status != "cancelled", line.c.product_id.is_not(None), *where)
         .group_by(
             order.c.order_day,
             order.c.touchpoint_id,
@@ -190,14 +200,51 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
     ordered = sorted(set(days))
     rollup = DailyRollup.__table__
     product_rollup = DailyProductRollup.__table__
+    order_day = SalesOrder.__table__.c.order_day
     for start in range(0, len(ordered), DAY_CHUNK):
         chunk = ordered[start : start + DAY_CHUNK]
         conn.execute(delete(rollup).where(rollup.c.day.in_(chunk)))
-        conn.execute(rollup.insert().from_select(ROLLUP_COLUMNS, _rollup_select(chunk)))
+        conn.execute(rollup.insert().from_select(ROLLUP_COLUMNS, _rollup_select(_facts(chunk))))
         conn.execute(delete(product_rollup).where(product_rollup.c.day.in_(chunk)))
         conn.execute(
-            product_rollup.insert().from_select(PRODUCT_ROLLUP_COLUMNS, _product_select(chunk))
+            product_rollup.insert().from_select(
+                PRODUCT_ROLLUP_COLUMNS, _product_select(order_day.in_(chunk))
+            )
         )
+
+
+def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
+    """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists."""
+    keys = [c.name for c in table.primary_key.columns]
+    statement = insert_for(conn, table).from_select(columns, rows)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: table.c[c] + statement.excluded[c] for c in columns if c not in keys},
+        )
+    )
+
+
+def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -> None:
+    """Add orders new to the table (ids from the ``order_ids`` SELECT), and their refunds, to
+    both rollups, leaving out ``stale_days``, which the caller recomputes whole.
+
+    Far cheaper than recomputing every day a batch touched: only the new rows are read.
+    """
+    order = SalesOrder.__table__
+    refund = Refund.__table__
+    stale = sorted(set(stale_days))
+    facts = union_all(
+        _order_facts(order.c.id.in_(order_ids), order.c.order_day.not_in(stale)),
+        _refund_facts(refund.c.order_id.in_(order_ids), refund.c.refund_day.not_in(stale)),
+    ).subquery("facts")
+    _add_to(conn, DailyRollup.__table__, ROLLUP_COLUMNS, _rollup_select(facts))
+    _add_to(
+        conn,
+        DailyProductRollup.__table__,
+        PRODUCT_ROLLUP_COLUMNS,
+        _product_select(order.c.id.in_(order_ids), order.c.order_day.not_in(stale)),
+    )
 
 
 def rebuild_all(conn: Connection) -> int:

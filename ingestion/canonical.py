@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from ingestion import json_text
 from ingestion.batch import (
     INVENTORY_COLUMNS,
     LINE_COLUMNS,
@@ -250,10 +251,7 @@ class CanonicalTouch(_Model):
 
 def payload_sha256(payload: Any) -> str:
     """sha256 of the payload as canonical JSON (sorted keys, no spaces), whitespace-proof."""
-    text = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(json_text.canonical(payload)).hexdigest()
 
 
 def decode_payload(raw: bytes) -> dict[str, Any]:
@@ -265,7 +263,7 @@ def decode_payload(raw: bytes) -> dict[str, Any]:
             f"payload is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
         ) from None
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise MappingError(
             f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

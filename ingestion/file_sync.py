@@ -74,9 +74,9 @@ def _load(
         records = known
     result = LoadResult(read=len(records), updated=len(records))
     if mapping.kind == "traffic":
-        result.days = load_traffic(conn, traffic_frame(records), lookups)
+        result.days = result.stale_days = load_traffic(conn, traffic_frame(records), lookups)
     elif mapping.kind == "spend":
-        result.days = load_spend(conn, spend_frame(records), lookups)
+        result.days = result.stale_days = load_spend(conn, spend_frame(records), lookups)
     elif mapping.kind == "inventory":
         load_inventory(conn, inventory_frame(records), lookups)
     else:
@@ -116,7 +116,7 @@ def ingest_file(
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
         result, refused = _load(conn, mapping, records, run_id, path.name)
         rejects += refused
-        refresh_rollups(conn, result.days)
+        refresh_rollups(conn, result.stale_days)
         write_rejects(conn, origin, rejects, run_id)
         if source_name is not None and cursor is not None:
             save_cursor(conn, source_name, origin.stream, cursor)

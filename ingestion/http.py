@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from ingestion import json_text
 from ingestion.errors import SourceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -114,7 +115,7 @@ class HttpClient:
         """The decoded JSON body and the response (for its headers); bad JSON is a SourceError."""
         response = self.request(method, path_or_url, **kwargs)
         try:
-            return response.json(), response
+            return json_text.loads(response.content), response
         except ValueError as exc:
             raise SourceError(
                 f"{method} {response.url} answered with a body that is not JSON: {exc}"

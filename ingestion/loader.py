@@ -10,8 +10,6 @@ lines and refunds; anything else is counted unchanged and not written.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -38,10 +36,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from db.rollups import refresh_rollups
+from db.rollups import add_new_orders, refresh_rollups
 from db.schema import Customer, OrderLine, Refund, SalesOrder
 from db.settings import get_settings
 from db.upsert import bulk_stage, insert_for
+from ingestion import json_text
 from ingestion.batch import ORDER_KEY, OrderBatch
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
@@ -110,6 +109,10 @@ class LoadResult:
     updated: int = 0
     unchanged: int = 0
     days: set[dt.date] = field(default_factory=set)
+    """Every day whose rollups the load changed (for caches and after-batch hooks)."""
+    stale_days: set[dt.date] = field(default_factory=set)
+    """The days among them whose rollups must be recomputed whole (new orders on the other
+    days were added to the rollups already)."""
 
     def add(self, other: LoadResult) -> None:
         self.read += other.read
@@ -117,6 +120,7 @@ class LoadResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.days |= other.days
+        self.stale_days |= other.stale_days
 
 
 def _staging_tables() -> tuple[Table, Table, Table]:
@@ -180,25 +184,9 @@ def _staging_tables() -> tuple[Table, Table, Table]:
     return order, line, refund
 
 
-def _finite(value):
-    """JSON has no NaN or Infinity: such numbers are kept as their text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
 def payload_json(payload: dict | None) -> str | None:
     """The stored form of a raw payload: compact JSON that PostgreSQL's JSONB accepts."""
-    if payload is None:
-        return None
-    try:
-        return json.dumps(payload, separators=(",", ":"), default=str, allow_nan=False)
-    except ValueError:
-        return json.dumps(_finite(payload), separators=(",", ":"), default=str)
+    return None if payload is None else json_text.compact(payload)
 
 
 def _local_day(timestamps: pd.Series, tz: ZoneInfo) -> pd.Series:
@@ -306,7 +294,7 @@ def load_orders(
 
     Runs inside the caller's transaction (``conn``): the caller commits the
     ingest run and source cursor in the same transaction. With ``refresh=False``
-    the caller refreshes ``result.days`` itself (together with other tables' days).
+    the caller refreshes ``result.stale_days`` itself (together with other tables' days).
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
@@ -325,7 +313,7 @@ def load_orders(
         )
         _merge(conn, stg_order, stg_line, stg_refund, result)
         if refresh:
-            refresh_rollups(conn, result.days)
+            refresh_rollups(conn, result.stale_days)
     finally:
         for table in (stg_order, stg_line, stg_refund):
             table.drop(conn, checkfirst=True)
@@ -366,28 +354,38 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
     result.unchanged = result.read - result.inserted - result.updated
 
     changed = stg_order.c.action.is_not(None)
-    # Days whose rollups change: the old days of replaced orders and refunds, and the new ones.
-    old_ids = select(stg_order.c.existing_id).where(stg_order.c.action == "update")
-    result.days |= set(
+    replaced = stg_order.c.action == "update"
+    # Days whose rollups must be recomputed: the old and new days of replaced orders and
+    # their refunds. New orders are added to the rollups (their days need no recompute).
+    old_ids = select(stg_order.c.existing_id).where(replaced)
+    stale = set(
         conn.execute(select(order.c.order_day).where(order.c.id.in_(old_ids)).distinct()).scalars()
     )
-    result.days |= set(
+    stale |= set(
         conn.execute(
             select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
         ).scalars()
     )
-    result.days |= set(
-        conn.execute(select(stg_order.c.order_day).where(changed).distinct()).scalars()
-    )
-    result.days |= set(
-        conn.execute(
-            select(stg_refund.c.refund_day)
-            .join(stg_order, _stage_join(stg_order, stg_refund))
-            .where(changed)
-            .distinct()
-        ).scalars()
-    )
+    new_days = {}
+    for action in ("insert", "update"):
+        days = set(
+            conn.execute(
+                select(stg_order.c.order_day).where(stg_order.c.action == action).distinct()
+            ).scalars()
+        )
+        days |= set(
+            conn.execute(
+                select(stg_refund.c.refund_day)
+                .join(stg_order, _stage_join(stg_order, stg_refund))
+                .where(stg_order.c.action == action)
+                .distinct()
+            ).scalars()
+        )
+        new_days[action] = days
+    stale |= new_days["update"]
     if not (result.inserted or result.updated):
+        result.days |= stale
+        result.stale_days |= stale
         return
 
     # 2. Upsert the orders; the WHERE keeps a concurrent newer write from being overwritten.
@@ -439,14 +437,47 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
         )
     )
 
-    # 4. Customers and new-customer flags of every customer the batch touched.
-    result.days |= _refresh_customers(
-        conn, select(stg_order.c.customer_key).where(changed).distinct()
+    # 4. Customers and new-customer flags where the batch can change a customer's first order;
+    #    a flag that flips on an order stored before makes its day stale.
+    inserted = select(stg_order.c.order_id).where(
+        stg_order.c.action == "insert", stg_order.c.order_id.is_not(None)
+    )
+    new_ids = set(conn.execute(inserted).scalars())
+    flipped = _refresh_customers(conn, _first_order_candidates(stg_order))
+    stale |= {day for order_id, day in flipped if order_id not in new_ids}
+
+    # 5. New orders go into the rollups as they are; stale days are recomputed whole.
+    add_new_orders(conn, inserted, stale)
+    result.days |= stale | new_days["insert"]
+    result.stale_days |= stale
+
+
+def _first_order_candidates(stg_order: Table):
+    """Customer keys whose first live order this batch may change: an order of theirs was
+    replaced, or a new one is not later than their stored first order (or they have none).
+    A new order later than the customer's first keeps the default flag, not new."""
+    customer = Customer.__table__
+    return (
+        select(stg_order.c.customer_key)
+        .outerjoin(customer, customer.c.customer_key == stg_order.c.customer_key)
+        .where(
+            stg_order.c.customer_key.is_not(None),
+            (stg_order.c.action == "update")
+            | (
+                (stg_order.c.action == "insert")
+                & (
+                    customer.c.first_order_at.is_(None)
+                    | (stg_order.c.ordered_at <= customer.c.first_order_at)
+                )
+            ),
+        )
+        .distinct()
     )
 
 
-def _refresh_customers(conn: Connection, keys) -> set[dt.date]:
-    """Flag each touched customer's earliest live order as new; return the days that changed."""
+def _refresh_customers(conn: Connection, keys) -> set[tuple[int, dt.date]]:
+    """Flag each touched customer's earliest live order as new; return (order id, day) of
+    every order whose flag changed."""
     order = SalesOrder.__table__
     customer = Customer.__table__
     live = order.c.status != "cancelled"
@@ -485,15 +516,15 @@ def _refresh_customers(conn: Connection, keys) -> set[dt.date]:
             update(order)
             .where(order.c.id == ranked.c.id, order.c.is_new_customer != ranked.c.is_first)
             .values(is_new_customer=ranked.c.is_first)
-            .returning(order.c.order_day)
-        ).scalars()
+            .returning(order.c.id, order.c.order_day)
+        ).tuples()
     )
     flipped |= set(
         conn.execute(
             update(order)
             .where(order.c.customer_key.in_(keys), ~live, order.c.is_new_customer.is_(True))
             .values(is_new_customer=False)
-            .returning(order.c.order_day)
-        ).scalars()
+            .returning(order.c.id, order.c.order_day)
+        ).tuples()
     )
     return flipped

@@ -10,6 +10,7 @@ is exactly once. After the commit, the after-batch hooks run for the touched day
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -33,11 +34,13 @@ from ingestion.connectors.ga4 import to_traffic
 from ingestion.errors import IngestionError, MappingError
 from ingestion.loader import LoadResult, load_orders
 from ingestion.mapping import touchpoint_raw
+from ingestion.prefetch import prefetched
 from ingestion.reference import Lookups
 from ingestion.rules import load_rules
 from ingestion.runs import finish_run, start_run, utcnow
 from ingestion.side_tables import load_traffic
 from ingestion.sources import ORDER_MAPPERS, SourceInfo, connector, get_source
+from ingestion.unchanged import changed_indexes
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +253,73 @@ def load_canonical(
     return result
 
 
+@dataclass
+class MappedPage:
+    """One page ready to load: canonical orders, rejects, and payloads found unchanged."""
+
+    orders: list[CanonicalOrder]
+    rejects: list[RejectedPayload]
+    unchanged: int = 0
+    cursor: str | None = None
+
+
+def _decoded_items(items: Sequence[Incoming]) -> list[Incoming]:
+    """Byte payloads decoded where they decode (the rest stay bytes, to be quarantined)."""
+    decoded = []
+    for item in items:
+        payload = item.payload
+        if isinstance(payload, bytes) and len(payload) <= MAX_PAYLOAD_BYTES:
+            with contextlib.suppress(MappingError):
+                payload = decode_payload(payload)
+        decoded.append(Incoming(item.record_id, payload))
+    return decoded
+
+
+def map_page(
+    engine: Engine | None,
+    origin: Origin,
+    items: Sequence[Incoming],
+    *,
+    cursor: str | None = None,
+    future_tolerance: dt.timedelta | None = None,
+) -> MappedPage:
+    """Map one page; with ``engine``, payloads identical to their stored order are skipped."""
+    unchanged = 0
+    if engine is not None and items:
+        items = _decoded_items(items)
+        with engine.connect() as conn:
+            keep = changed_indexes(
+                conn,
+                origin.source_system,
+                origin.source_instance,
+                [_record_id(item, item.payload) for item in items],
+                [item.payload for item in items],
+            )
+        unchanged = len(items) - len(keep)
+        items = [items[n] for n in keep]
+    orders, rejects = map_orders(
+        origin.source_system, origin.source_instance, items, future_tolerance=future_tolerance
+    )
+    return MappedPage(orders, rejects, unchanged, cursor)
+
+
+def load_mapped(
+    engine: Engine, origin: Origin, page: MappedPage
+) -> tuple[LoadResult, list[RejectedPayload]]:
+    """Load a mapped page as one transaction with its rejects, run and (if given) cursor."""
+    with engine.begin() as conn:
+        run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
+        result = load_canonical(conn, page.orders, run_id)
+        result.read += page.unchanged
+        result.unchanged += page.unchanged
+        write_rejects(conn, origin, page.rejects, run_id)
+        if page.cursor is not None and origin.source_name is not None:
+            save_cursor(conn, origin.source_name, origin.stream, page.cursor)
+        finish_run(conn, run_id, result, rejected=len(page.rejects))
+    batch_committed(result.days)
+    return result, page.rejects
+
+
 def load_page(
     engine: Engine,
     origin: Origin,
@@ -259,18 +329,31 @@ def load_page(
     future_tolerance: dt.timedelta | None = None,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
     """Map and load one page as one transaction with its rejects, run and (if given) cursor."""
-    orders, rejects = map_orders(
-        origin.source_system, origin.source_instance, items, future_tolerance=future_tolerance
+    page = map_page(None, origin, items, cursor=cursor, future_tolerance=future_tolerance)
+    return load_mapped(engine, origin, page)
+
+
+def load_pages(
+    engine: Engine,
+    origin: Origin,
+    pages: Iterable[tuple[Sequence[Incoming], str | None]],
+    *,
+    future_tolerance: dt.timedelta | None = None,
+    on_page: Callable[[SyncResult], None] | None = None,
+) -> SyncResult:
+    """Load ``(items, cursor)`` pages in order, one transaction each, mapping the next page
+    in a background thread while the current one loads. Unchanged payloads are skipped."""
+    total = SyncResult()
+    mapped = (
+        map_page(engine, origin, items, cursor=cursor, future_tolerance=future_tolerance)
+        for items, cursor in pages
     )
-    with engine.begin() as conn:
-        run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result = load_canonical(conn, orders, run_id)
-        write_rejects(conn, origin, rejects, run_id)
-        if cursor is not None and origin.source_name is not None:
-            save_cursor(conn, origin.source_name, origin.stream, cursor)
-        finish_run(conn, run_id, result, rejected=len(rejects))
-    batch_committed(result.days)
-    return result, rejects
+    for page in prefetched(mapped):
+        result, rejects = load_mapped(engine, origin, page)
+        total.add(result, len(rejects))
+        if on_page is not None:
+            on_page(total)
+    return total
 
 
 def record_failure(engine: Engine, origin: Origin, error: str) -> None:
@@ -318,14 +401,13 @@ def sync_source(
         if source.kind == "ga4":
             _sync_sessions(engine, origin, pull, cursor, total)
         else:
-            for page in pull.fetch(cursor):
-                items = [Incoming(r.record_id, r.payload) for r in page.records]
-                result, rejects = load_page(
-                    engine, origin, items, cursor=page.cursor, future_tolerance=future_tolerance
-                )
-                total.add(result, len(rejects))
-                if on_page is not None:
-                    on_page(total)
+            pages = (
+                ([Incoming(r.record_id, r.payload) for r in page.records], page.cursor)
+                for page in pull.fetch(cursor)
+            )
+            total = load_pages(
+                engine, origin, pages, future_tolerance=future_tolerance, on_page=on_page
+            )
     except Exception as exc:
         record_failure(engine, origin, f"{exc.__class__.__name__}: {exc}")
         raise

@@ -21,16 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, select
+from sqlalchemy import Connection, Engine
 
 from db.events import batch_committed
 from db.rollups import refresh_rollups
-from db.schema import SalesOrder
 from ingestion.batch import OrderBatch
 from ingestion.canonical import (
     CanonicalOrder,
     inventory_frame,
-    payload_sha256,
     spend_frame,
     to_order_batch,
     touch_frame,
@@ -51,12 +49,12 @@ from ingestion.rules import load_rules
 from ingestion.runs import finish_run, start_run
 from ingestion.side_tables import load_inventory, load_spend, load_touches, load_traffic
 from ingestion.sync import Incoming, Origin, RejectedPayload, SyncResult, map_orders, write_rejects
+from ingestion.unchanged import changed_indexes
 
 INSTANCE_OF_SYSTEM = dict(SOURCE_OF_TOUCHPOINT)
 # The field holding each source's own order id.
 ID_FIELD = {"shopify": "id", "square": "id", "sap": "SalesOrder", "salesforce": "Id"}
 RUN_SYSTEM, STREAM = "demo", "native"
-ID_SLICE = 5_000  # ids per IN list where there are no array parameters (SQLite)
 
 
 @cache
@@ -68,45 +66,13 @@ def record_id(source_system: str, payload: dict[str, Any]) -> str:
     return str(payload.get(ID_FIELD[source_system]))
 
 
-def stored_hashes(
-    conn: Connection, source_system: str, source_instance: str, ids: Sequence[str]
-) -> dict[str, str]:
-    """order id → stored payload hash, for those of ``ids`` already loaded."""
-    if not ids:
-        return {}
-    table = SalesOrder.__table__
-    where = [table.c.source_system == source_system, table.c.source_instance == source_instance]
-    columns = select(table.c.source_order_id, table.c.payload_sha256)
-    if conn.dialect.name == "postgresql":
-        # One array parameter: a long IN list costs more to plan than to run.
-        ids_param = bindparam("ids", list(ids), type_=ARRAY(String))
-        return dict(
-            conn.execute(columns.where(*where, table.c.source_order_id == any_(ids_param))).all()
-        )
-    found: dict[str, str] = {}
-    for start in range(0, len(ids), ID_SLICE):
-        part = ids[start : start + ID_SLICE]
-        found |= dict(conn.execute(columns.where(*where, table.c.source_order_id.in_(part))).all())
-    return found
-
-
 def skip_unchanged(
     conn: Connection, source_system: str, source_instance: str, payloads: Sequence[dict]
 ) -> tuple[list[dict], int]:
-    """The payloads whose hash differs from the stored order's, and how many were skipped.
-
-    Only payloads of orders already stored are hashed here, so a first load pays nothing.
-    """
+    """The payloads whose hash differs from the stored order's, and how many were skipped."""
     ids = [record_id(source_system, p) for p in payloads]
-    stored = stored_hashes(conn, source_system, source_instance, ids)
-    if not stored:
-        return list(payloads), 0
-    changed = [
-        p
-        for p, i in zip(payloads, ids, strict=True)
-        if i not in stored or stored[i] != payload_sha256(p)
-    ]
-    return changed, len(payloads) - len(changed)
+    keep = changed_indexes(conn, source_system, source_instance, ids, payloads)
+    return [payloads[n] for n in keep], len(payloads) - len(keep)
 
 
 def as_received(payloads: Iterable[dict]) -> list[dict]:
@@ -182,13 +148,14 @@ def load_native_chunk(engine: Engine, chunk: DemoChunk, source_instance: str) ->
             origin = Origin(system, INSTANCE_OF_SYSTEM[system], STREAM)
             write_rejects(conn, origin, failed, run_id)
         lookups = Lookups.load(conn)
-        result.days |= load_traffic(conn, side["traffic"], lookups)
-        result.days |= load_spend(conn, side["spend"], lookups)
+        side_days = load_traffic(conn, side["traffic"], lookups)
+        side_days |= load_spend(conn, side["spend"], lookups)
         unknown_stock = load_inventory(conn, side["inventory"], lookups)
         if len(unknown_stock):
             raise IngestionError(f"{len(unknown_stock)} stock rows name an unknown SKU or location")
         load_touches(conn, side["touches"], lookups)
-        refresh_rollups(conn, result.days)
+        refresh_rollups(conn, result.stale_days | side_days)
+        result.days |= side_days
         rejected = sum(len(r) for r in rejects.values())
         finish_run(conn, run_id, result, rejected=rejected)
     batch_committed(result.days)

@@ -1,0 +1,59 @@
+"""Payloads identical to the stored order are counted unchanged without being mapped again.
+
+A sync re-reads its look-back window and a replay re-sends whole files: comparing the
+payload's hash with the stored order's (one indexed lookup per page) costs far less
+than validating and merging it again. Only payloads of orders already stored are hashed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ARRAY, Connection, String, any_, bindparam, select
+
+from db.schema import SalesOrder
+from ingestion.canonical import payload_sha256
+
+ID_SLICE = 5_000  # ids per IN list where there are no array parameters (SQLite)
+
+
+def stored_hashes(
+    conn: Connection, source_system: str, source_instance: str, ids: Sequence[str]
+) -> dict[str, str]:
+    """order id → stored payload hash, for those of ``ids`` already loaded."""
+    if not ids:
+        return {}
+    table = SalesOrder.__table__
+    where = [table.c.source_system == source_system, table.c.source_instance == source_instance]
+    columns = select(table.c.source_order_id, table.c.payload_sha256)
+    if conn.dialect.name == "postgresql":
+        # One array parameter: a long IN list costs more to plan than to run.
+        ids_param = bindparam("ids", list(ids), type_=ARRAY(String))
+        return dict(
+            conn.execute(columns.where(*where, table.c.source_order_id == any_(ids_param))).all()
+        )
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), ID_SLICE):
+        part = ids[start : start + ID_SLICE]
+        found |= dict(conn.execute(columns.where(*where, table.c.source_order_id.in_(part))).all())
+    return found
+
+
+def changed_indexes(
+    conn: Connection,
+    source_system: str,
+    source_instance: str,
+    ids: Sequence[str | None],
+    payloads: Sequence[object],
+) -> list[int]:
+    """Positions of the payloads that are not byte-for-byte (as canonical JSON) the stored
+    order of the same id; a payload without an id or not a decoded object always counts."""
+    known = [i for i in ids if i is not None]
+    stored = stored_hashes(conn, source_system, source_instance, known)
+    if not stored:
+        return list(range(len(payloads)))
+    return [
+        n
+        for n, (i, p) in enumerate(zip(ids, payloads, strict=True))
+        if i not in stored or not isinstance(p, dict) or stored[i] != payload_sha256(p)
+    ]
