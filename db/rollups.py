@@ -50,10 +50,12 @@ def _when_live(value):
     return case((SalesOrder.__table__.c.status != "cancelled", value), else_=0)
 
 
-def _order_facts(*where):
+def _order_facts(*where, ids=None):
+    """Order facts; with ``ids`` (a subquery of ``order_id``), only those orders, found by
+    probing the order table from the ids (a plan that stays cheap however large it grows)."""
     order = SalesOrder.__table__
     live = order.c.status != "cancelled"
-    return select(
+    facts = select(
         order.c.order_day.label("day"),
         order.c.touchpoint_id,
         func.coalesce(order.c.region_id, NO_PLACE).label("region_id"),
@@ -69,24 +71,29 @@ def _order_facts(*where):
         _zero("won"),
         _zero("spend"),
     ).where(*where)
+    return _from_ids(facts, ids, order.c.id)
 
 
-def _refund_facts(*where):
+def _from_ids(statement, ids, column):
+    if ids is None:
+        return statement
+    return statement.select_from(ids).join(column.table, column == ids.c.order_id)
+
+
+def _refund_facts(*where, ids=None):
     order = SalesOrder.__table__
     refund = Refund.__table__
-    return (
-        select(
-            refund.c.refund_day.label("day"),
-            order.c.touchpoint_id,
-            func.coalesce(order.c.region_id, NO_PLACE),
-            func.coalesce(order.c.location_id, NO_PLACE),
-            _zero("gross_revenue"),
-            refund.c.amount_base.label("refunds"),
-            *(_zero(m) for m in MEASURES[2:]),
-        )
-        .join(order, order.c.id == refund.c.order_id)
-        .where(order.c.status != "cancelled", *where)
-    )
+    facts = select(
+        refund.c.refund_day.label("day"),
+        order.c.touchpoint_id,
+        func.coalesce(order.c.region_id, NO_PLACE),
+        func.coalesce(order.c.location_id, NO_PLACE),
+        _zero("gross_revenue"),
+        refund.c.amount_base.label("refunds"),
+        *(_zero(m) for m in MEASURES[2:]),
+    ).where(order.c.status != "cancelled", *where)
+    facts = _from_ids(facts, ids, refund.c.order_id)
+    return facts.join(order, order.c.id == refund.c.order_id)
 
 
 def _facts(days: list[dt.date]):
@@ -147,30 +154,29 @@ def _rollup_select(facts):
     )
 
 
-def _product_select(*where):
+def _product_select(*where, ids=None):
     order = SalesOrder.__table__
     line = OrderLine.__table__
-    return (
-        select(
-            order.c.order_day,
-            order.c.touchpoint_id,
-            func.coalesce(order.c.region_id, NO_PLACE),
-            func.coalesce(order.c.location_id, NO_PLACE),
-            line.c.product_id,
-            func.count(),
-            func.sum(line.c.qty),
-            func.sum(func.round(line.c.line_total * order.c.fx_rate, 2)),
-            func.sum(func.round(line.c.qty * line.c.unit_cost * order.c.fx_rate, 2)),
-        )
-        .join(order, order.c.id == line.c.order_id)
-        .where(order.c.status != "cancelled", line.c.product_id.is_not(None), *where)
-        .group_by(
-            order.c.order_day,
-            order.c.touchpoint_id,
-            order.c.region_id,
-            order.c.location_id,
-            line.c.product_id,
-        )
+    facts = select(
+        order.c.order_day,
+        order.c.touchpoint_id,
+        func.coalesce(order.c.region_id, NO_PLACE),
+        func.coalesce(order.c.location_id, NO_PLACE),
+        line.c.product_id,
+        func.count(),
+        func.sum(line.c.qty),
+        func.sum(func.round(line.c.line_total * order.c.fx_rate, 2)),
+        func.sum(func.round(line.c.qty * line.c.unit_cost * order.c.fx_rate, 2)),
+    )
+    facts = _from_ids(facts, ids, order.c.id).join(line, line.c.order_id == order.c.id)
+    return facts.where(
+        order.c.status != "cancelled", line.c.product_id.is_not(None), *where
+    ).group_by(
+        order.c.order_day,
+        order.c.touchpoint_id,
+        order.c.region_id,
+        order.c.location_id,
+        line.c.product_id,
     )
 
 
@@ -226,8 +232,8 @@ def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
 
 
 def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -> None:
-    """Add orders new to the table (ids from the ``order_ids`` SELECT), and their refunds, to
-    both rollups, leaving out ``stale_days``, which the caller recomputes whole.
+    """Add orders new to the table (``order_ids``: a subquery of ``order_id``) and their
+    refunds to both rollups, leaving out ``stale_days``, which the caller recomputes whole.
 
     Far cheaper than recomputing every day a batch touched: only the new rows are read.
     """
@@ -235,15 +241,15 @@ def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -
     refund = Refund.__table__
     stale = sorted(set(stale_days))
     facts = union_all(
-        _order_facts(order.c.id.in_(order_ids), order.c.order_day.not_in(stale)),
-        _refund_facts(refund.c.order_id.in_(order_ids), refund.c.refund_day.not_in(stale)),
+        _order_facts(order.c.order_day.not_in(stale), ids=order_ids),
+        _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
     ).subquery("facts")
     _add_to(conn, DailyRollup.__table__, ROLLUP_COLUMNS, _rollup_select(facts))
     _add_to(
         conn,
         DailyProductRollup.__table__,
         PRODUCT_ROLLUP_COLUMNS,
-        _product_select(order.c.id.in_(order_ids), order.c.order_day.not_in(stale)),
+        _product_select(order.c.order_day.not_in(stale), ids=order_ids),
     )
 
 

@@ -30,18 +30,18 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    literal,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db.rollups import add_new_orders, refresh_rollups
-from db.schema import Customer, OrderLine, Refund, SalesOrder
+from db.schema import OrderLine, Refund, SalesOrder
 from db.settings import get_settings
 from db.upsert import bulk_stage, insert_for
 from ingestion import json_text
 from ingestion.batch import ORDER_KEY, OrderBatch
+from ingestion.customers import refresh_first_orders
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
 from ingestion.reference import Lookups
@@ -443,88 +443,10 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
         stg_order.c.action == "insert", stg_order.c.order_id.is_not(None)
     )
     new_ids = set(conn.execute(inserted).scalars())
-    flipped = _refresh_customers(conn, _first_order_candidates(stg_order))
+    flipped = refresh_first_orders(conn, stg_order)
     stale |= {day for order_id, day in flipped if order_id not in new_ids}
 
     # 5. New orders go into the rollups as they are; stale days are recomputed whole.
-    add_new_orders(conn, inserted, stale)
+    add_new_orders(conn, inserted.subquery("new_orders"), stale)
     result.days |= stale | new_days["insert"]
     result.stale_days |= stale
-
-
-def _first_order_candidates(stg_order: Table):
-    """Customer keys whose first live order this batch may change: an order of theirs was
-    replaced, or a new one is not later than their stored first order (or they have none).
-    A new order later than the customer's first keeps the default flag, not new."""
-    customer = Customer.__table__
-    return (
-        select(stg_order.c.customer_key)
-        .outerjoin(customer, customer.c.customer_key == stg_order.c.customer_key)
-        .where(
-            stg_order.c.customer_key.is_not(None),
-            (stg_order.c.action == "update")
-            | (
-                (stg_order.c.action == "insert")
-                & (
-                    customer.c.first_order_at.is_(None)
-                    | (stg_order.c.ordered_at <= customer.c.first_order_at)
-                )
-            ),
-        )
-        .distinct()
-    )
-
-
-def _refresh_customers(conn: Connection, keys) -> set[tuple[int, dt.date]]:
-    """Flag each touched customer's earliest live order as new; return (order id, day) of
-    every order whose flag changed."""
-    order = SalesOrder.__table__
-    customer = Customer.__table__
-    live = order.c.status != "cancelled"
-    first = (
-        select(
-            order.c.customer_key,
-            func.min(order.c.ordered_at).label("first_order_at"),
-        )
-        .where(order.c.customer_key.in_(keys), live)
-        .group_by(order.c.customer_key)
-    )
-    statement = insert_for(conn, customer).from_select(
-        ["customer_key", "first_order_at"], first.where(literal(True))
-    )
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["customer_key"],
-            set_={"first_order_at": statement.excluded.first_order_at},
-        )
-    )
-    ranked = (
-        select(
-            order.c.id,
-            (
-                func.row_number().over(
-                    partition_by=order.c.customer_key, order_by=(order.c.ordered_at, order.c.id)
-                )
-                == 1
-            ).label("is_first"),
-        )
-        .where(order.c.customer_key.in_(keys), live)
-        .subquery()
-    )
-    flipped = set(
-        conn.execute(
-            update(order)
-            .where(order.c.id == ranked.c.id, order.c.is_new_customer != ranked.c.is_first)
-            .values(is_new_customer=ranked.c.is_first)
-            .returning(order.c.id, order.c.order_day)
-        ).tuples()
-    )
-    flipped |= set(
-        conn.execute(
-            update(order)
-            .where(order.c.customer_key.in_(keys), ~live, order.c.is_new_customer.is_(True))
-            .values(is_new_customer=False)
-            .returning(order.c.id, order.c.order_day)
-        ).tuples()
-    )
-    return flipped

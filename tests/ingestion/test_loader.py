@@ -254,6 +254,27 @@ def _shuffled_batches(chunks, parts: int, seed: int) -> list[OrderBatch]:
     return batches
 
 
+def _assert_first_orders_flagged(url: str) -> None:
+    """Exactly each customer's earliest live order (then lowest id) is flagged new."""
+    order = SalesOrder.__table__
+    with get_engine(url).connect() as conn:
+        stored = pd.DataFrame(
+            conn.execute(
+                select(
+                    order.c.id,
+                    order.c.customer_key,
+                    order.c.ordered_at,
+                    order.c.status,
+                    order.c.is_new_customer,
+                )
+            ).all()
+        )
+    live = stored[(stored.status != "cancelled") & stored.customer_key.notna()]
+    firsts = set(live.sort_values(["ordered_at", "id"]).groupby("customer_key").id.first())
+    assert set(stored.id[stored.is_new_customer]) == firsts
+    assert len(firsts) > 100
+
+
 def _revised(batch: OrderBatch, seed: int) -> OrderBatch:
     """A newer version of a third of the batch's orders: moved days, cancellations, changed
     quantities, a line dropped."""
@@ -296,6 +317,7 @@ def test_rollups_after_shuffled_batches_and_revisions_equal_a_full_rebuild(datab
         if n >= 4:
             assert result.updated > 0 and result.stale_days
     incremental = _rollup_rows(url)
+    _assert_first_orders_flagged(url)
     with engine.begin() as conn:
         rebuild_all(conn)
     rebuilt = _rollup_rows(url)
