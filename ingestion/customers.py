@@ -86,12 +86,15 @@ def _first_orders_of_unknown_customers(
         .subquery("ranked")
     )
     order = SalesOrder.__table__
-    first_ids = select(ranked.c.order_id).where(ranked.c.rank == 1)
     # Flags before the customer rows: inserting those changes what ``ranked`` selects.
     flagged = set(
         conn.execute(
             update(order)
-            .where(order.c.id.in_(first_ids), order.c.is_new_customer.is_(False))
+            .where(
+                order.c.id == ranked.c.order_id,
+                ranked.c.rank == 1,
+                order.c.is_new_customer.is_(False),
+            )
             .values(is_new_customer=True)
             .returning(order.c.id, order.c.order_day)
         ).tuples()

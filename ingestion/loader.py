@@ -77,10 +77,12 @@ ORDER_STAGE_COLUMNS = [
     "units",
     "ordered_at",
     "order_day",
-    "raw_payload",
     "payload_sha256",
     "ingest_run_id",
 ]
+# Raw payloads are staged apart: the merge updates staged order rows several times, and
+# narrow rows make those updates cheap.
+PAYLOAD_STAGE_COLUMNS = ["stage_id", "raw_payload"]
 LINE_STAGE_COLUMNS = [
     "stage_id",
     "line_no",
@@ -123,7 +125,7 @@ class LoadResult:
         self.stale_days |= other.stale_days
 
 
-def _staging_tables() -> tuple[Table, Table, Table]:
+def _staging_tables() -> tuple[Table, Table, Table, Table]:
     meta = MetaData()
     money = Numeric(18, 2)
     key = [Column(c, String(80)) for c in ORDER_KEY]
@@ -151,12 +153,18 @@ def _staging_tables() -> tuple[Table, Table, Table]:
         Column("units", Integer),
         Column("ordered_at", DateTime(timezone=True)),
         Column("order_day", Date),
-        Column("raw_payload", Text),
         Column("payload_sha256", String(64)),
         Column("ingest_run_id", BigInteger),
         Column("existing_id", BigInteger),
         Column("action", String(10)),
         Column("order_id", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
+    payload = Table(
+        "stg_payload",
+        meta,
+        Column("stage_id", Integer, primary_key=True),
+        Column("raw_payload", Text),
         prefixes=["TEMPORARY"],
     )
     line = Table(
@@ -181,7 +189,7 @@ def _staging_tables() -> tuple[Table, Table, Table]:
         Column("amount_base", money),
         prefixes=["TEMPORARY"],
     )
-    return order, line, refund
+    return order, payload, line, refund
 
 
 def payload_json(payload: dict | None) -> str | None:
@@ -301,26 +309,31 @@ def load_orders(
         return result
     settings = get_settings()
     staged, staged_lines, staged_refunds = prepare(batch, Lookups.load(conn), settings.tz, run_id)
-    stg_order, stg_line, stg_refund = _staging_tables()
-    for table in (stg_order, stg_line, stg_refund):
+    staging = _staging_tables()
+    stg_order, stg_payload, stg_line, stg_refund = staging
+    for table in staging:
         table.drop(conn, checkfirst=True)
         table.create(conn)
     try:
         bulk_stage(conn, stg_order, ORDER_STAGE_COLUMNS, frame_rows(staged, ORDER_STAGE_COLUMNS))
+        bulk_stage(
+            conn, stg_payload, PAYLOAD_STAGE_COLUMNS, frame_rows(staged, PAYLOAD_STAGE_COLUMNS)
+        )
         bulk_stage(conn, stg_line, LINE_STAGE_COLUMNS, frame_rows(staged_lines, LINE_STAGE_COLUMNS))
         bulk_stage(
             conn, stg_refund, REFUND_STAGE_COLUMNS, frame_rows(staged_refunds, REFUND_STAGE_COLUMNS)
         )
-        _merge(conn, stg_order, stg_line, stg_refund, result)
+        _merge(conn, staging, result)
         if refresh:
             refresh_rollups(conn, result.stale_days)
     finally:
-        for table in (stg_order, stg_line, stg_refund):
+        for table in staging:
             table.drop(conn, checkfirst=True)
     return result
 
 
-def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Table, result) -> None:
+def _merge(conn: Connection, staging: tuple[Table, Table, Table, Table], result) -> None:
+    stg_order, stg_payload, stg_line, stg_refund = staging
     order = SalesOrder.__table__
     line = OrderLine.__table__
     refund = Refund.__table__
@@ -390,14 +403,16 @@ def _merge(conn: Connection, stg_order: Table, stg_line: Table, stg_refund: Tabl
 
     # 2. Upsert the orders; the WHERE keeps a concurrent newer write from being overwritten.
     payload = (
-        cast(stg_order.c.raw_payload, JSONB)
+        cast(stg_payload.c.raw_payload, JSONB)
         if conn.dialect.name == "postgresql"
-        else stg_order.c.raw_payload
+        else stg_payload.c.raw_payload
     )
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
-    select_columns = [payload if c == "raw_payload" else stg_order.c[c] for c in order_columns]
     statement = insert_for(conn, order).from_select(
-        order_columns, select(*select_columns).where(changed)
+        [*order_columns, "raw_payload"],
+        select(*(stg_order.c[c] for c in order_columns), payload)
+        .join(stg_payload, _stage_join(stg_order, stg_payload))
+        .where(changed),
     )
     statement = statement.on_conflict_do_update(
         index_elements=ORDER_KEY,

@@ -29,11 +29,12 @@ from db.ingestion_tables import Reject, SyncState
 from db.rollups import refresh_rollups
 from db.schema import IngestRun
 from db.upsert import upsert
+from ingestion.batch import OrderBatch
 from ingestion.canonical import CanonicalOrder, decode_payload, to_order_batch, traffic_frame
 from ingestion.connectors.ga4 import to_traffic
 from ingestion.errors import IngestionError, MappingError
 from ingestion.loader import LoadResult, load_orders
-from ingestion.mapping import touchpoint_raw
+from ingestion.mapping import ChannelRules, touchpoint_raw
 from ingestion.prefetch import prefetched
 from ingestion.reference import Lookups
 from ingestion.rules import load_rules
@@ -241,26 +242,35 @@ def load_cursor(conn: Connection, source_name: str, stream: str) -> str | None:
     ).scalar()
 
 
-def load_canonical(
-    conn: Connection, orders: Sequence[CanonicalOrder], run_id: int, refresh: bool = True
+def _load_batch(
+    conn: Connection, batch: OrderBatch, mapped: int, run_id: int, refresh: bool = True
 ) -> LoadResult:
-    """Load canonical orders with the database's rules; in-batch duplicates count as unchanged."""
-    batch = to_order_batch(orders, load_rules(conn))
+    """Load a batch of ``mapped`` canonical orders; in-batch duplicates count as unchanged."""
     result = load_orders(conn, batch, run_id, refresh=refresh)
-    collapsed = len(orders) - len(batch)
+    collapsed = mapped - len(batch)
     result.read += collapsed
     result.unchanged += collapsed
     return result
 
 
+def load_canonical(
+    conn: Connection, orders: Sequence[CanonicalOrder], run_id: int, refresh: bool = True
+) -> LoadResult:
+    """Load canonical orders with the database's rules; in-batch duplicates count as unchanged."""
+    return _load_batch(conn, to_order_batch(orders, load_rules(conn)), len(orders), run_id, refresh)
+
+
 @dataclass
 class MappedPage:
-    """One page ready to load: canonical orders, rejects, and payloads found unchanged."""
+    """One page ready to load: its orders (canonical, or already a batch with the ``mapped``
+    orders it came from), rejects, and how many payloads were found unchanged."""
 
     orders: list[CanonicalOrder]
     rejects: list[RejectedPayload]
     unchanged: int = 0
     cursor: str | None = None
+    batch: OrderBatch | None = None
+    mapped: int = 0
 
 
 def _decoded_items(items: Sequence[Incoming]) -> list[Incoming]:
@@ -282,8 +292,10 @@ def map_page(
     *,
     cursor: str | None = None,
     future_tolerance: dt.timedelta | None = None,
+    rules: ChannelRules | None = None,
 ) -> MappedPage:
-    """Map one page; with ``engine``, payloads identical to their stored order are skipped."""
+    """Map one page; with ``engine``, payloads identical to their stored order are skipped;
+    with ``rules``, the orders are turned into the loader's batch here."""
     unchanged = 0
     if engine is not None and items:
         items = _decoded_items(items)
@@ -300,7 +312,10 @@ def map_page(
     orders, rejects = map_orders(
         origin.source_system, origin.source_instance, items, future_tolerance=future_tolerance
     )
-    return MappedPage(orders, rejects, unchanged, cursor)
+    if rules is None:
+        return MappedPage(orders, rejects, unchanged, cursor)
+    batch = to_order_batch(orders, rules)
+    return MappedPage([], rejects, unchanged, cursor, batch=batch, mapped=len(orders))
 
 
 def load_mapped(
@@ -309,7 +324,10 @@ def load_mapped(
     """Load a mapped page as one transaction with its rejects, run and (if given) cursor."""
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result = load_canonical(conn, page.orders, run_id)
+        if page.batch is None:
+            result = load_canonical(conn, page.orders, run_id)
+        else:
+            result = _load_batch(conn, page.batch, page.mapped, run_id)
         result.read += page.unchanged
         result.unchanged += page.unchanged
         write_rejects(conn, origin, page.rejects, run_id)
@@ -342,10 +360,15 @@ def load_pages(
     on_page: Callable[[SyncResult], None] | None = None,
 ) -> SyncResult:
     """Load ``(items, cursor)`` pages in order, one transaction each, mapping the next page
-    in a background thread while the current one loads. Unchanged payloads are skipped."""
+    in a background thread while the current one loads. Unchanged payloads are skipped;
+    touchpoints follow the channel rules as they were when the call began."""
     total = SyncResult()
+    with engine.connect() as conn:
+        rules = load_rules(conn)
     mapped = (
-        map_page(engine, origin, items, cursor=cursor, future_tolerance=future_tolerance)
+        map_page(
+            engine, origin, items, cursor=cursor, future_tolerance=future_tolerance, rules=rules
+        )
         for items, cursor in pages
     )
     for page in prefetched(mapped):

@@ -75,6 +75,13 @@ def latest(cursor: str | None, seen: dt.datetime | None) -> str | None:
 
 def get(payload: Mapping[str, Any], path: str, default: Any = ...) -> Any:
     """``payload["a"]["b"]`` for ``"a.b"``; missing or null and no default → MappingError."""
+    if "." not in path and isinstance(payload, dict):
+        value = payload.get(path)
+        if value is None:
+            if default is ...:
+                raise MappingError(f"missing field {path}")
+            return default
+        return value
     value: Any = payload
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
@@ -90,7 +97,8 @@ def decimal_of(value: Any, what: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise MappingError(f"{what}: {value!r} is not an amount")
     try:
-        result = Decimal(str(value).strip())
+        # Decimal ignores surrounding whitespace; a float goes through its shortest repr.
+        result = Decimal(repr(value) if isinstance(value, float) else value)
     except InvalidOperation:
         raise MappingError(f"{what}: {value!r} is not a number") from None
     if not result.is_finite():
