@@ -7,7 +7,7 @@
 - ``revenue_waterfall``: the revenue change between two periods, split by channel.
 - ``underperformers``: channels below their target share of revenue (the share their
   revenue target has in the targets of the channels shown) or in a significant
-  decline (``trend_test`` on daily revenue).
+  decline (``trend_tests`` on daily revenue).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from analytics.rollup import (
     touchpoint,
 )
 from analytics.targets import targets_by_scope
-from analytics.trends import trend_test
+from analytics.trends import trend_tests
 from analytics.trends_view import CHANNEL_LEVELS, daily_sums
 from db.engine import get_engine
 
@@ -221,15 +221,10 @@ def underperformers(
     targeted = revenue[table["target_share"].notna()].sum()
     table["share_of_targeted"] = (revenue / targeted).where(table["target_share"].notna())
     table["share_gap"] = table["share_of_targeted"] - table["target_share"]
-    calls = {}
-    for channel, part in daily.groupby(level):
-        y = pd.Series(
-            part["revenue"].to_numpy(),
-            index=pd.DatetimeIndex(pd.to_datetime(part["day"]), freq="D"),
-        )
-        calls[channel] = trend_test(y, period=7, alpha=alpha)
-    table["trend"] = [calls[c].direction for c in table.index]
-    table["trend_p"] = [calls[c].p_value for c in table.index]
+    series = daily.pivot(index=level, columns="day", values="revenue").reindex(table.index)
+    calls = trend_tests(series.to_numpy(dtype="float64"), period=7, alpha=alpha)
+    table["trend"] = [call.direction for call in calls]
+    table["trend_p"] = [call.p_value for call in calls]
     table["below_target_share"] = table["share_gap"] < 0
     table["declining"] = table["trend"] == "declining"
     table["underperforming"] = table["below_target_share"] | table["declining"]

@@ -18,10 +18,10 @@ import pandas as pd
 
 from analytics.cache import memoise, with_comparisons
 from analytics.errors import AnalyticsError
-from analytics.metrics import BASE_MEASURES, METRICS, relative_change, with_derived
+from analytics.metrics import BASE_MEASURES, METRICS, with_derived
 from analytics.periods import Period, bucket_start
 from analytics.rollup import Filters, rollup_sums
-from analytics.trends import SPARKLINE_WEEKS, trend_test
+from analytics.trends import SPARKLINE_WEEKS, TrendResult, trend_tests
 
 TREND_METRICS = ("revenue", "orders", "conversion_rate", "aov", "margin_pct")
 MIN_ACTIVE_SHARE = 0.5
@@ -74,22 +74,6 @@ def daily_sums(
     return sums
 
 
-def metric_series(sums: pd.DataFrame, level: str, metrics=TREND_METRICS) -> pd.DataFrame:
-    """Long ``channel, metric, ds, y`` from per-day sums; ratios NaN where the denominator is 0."""
-    parts = [
-        pd.DataFrame(
-            {
-                "channel": sums[level].to_numpy(),
-                "metric": name,
-                "ds": pd.to_datetime(sums["day"]).to_numpy(),
-                "y": METRICS[name].value(sums).to_numpy(dtype="float64"),
-            }
-        )
-        for name in metrics
-    ]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
 def last_complete_month(period: Period) -> Period | None:
     """The last calendar month that lies wholly inside the period."""
     end = period.end
@@ -106,40 +90,58 @@ def _month_before(month: Period) -> Period:
 
 
 def _month_changes(
-    month: Period | None, level: str, filters: Filters | None, metrics, url: str | None
+    month: Period | None,
+    sums: pd.DataFrame,
+    level: str,
+    filters: Filters | None,
+    metrics,
+    url: str | None,
 ) -> pd.DataFrame:
-    """mom / yoy in percent per (channel, metric), sum over sum per month."""
+    """mom / yoy in percent per (channel, metric), sum over sum per month.
+
+    Rows for the channels active in ``month``; a change is NaN where either month has
+    no value or the earlier one is zero.
+    """
+    columns = ["channel", "metric", "mom", "yoy"]
     if month is None:
-        return pd.DataFrame(columns=["channel", "metric", "mom", "yoy"])
+        return pd.DataFrame(columns=columns)
     year_before = month.last_year()
     year_before = Period(year_before.start, _month_end(year_before.start))
-    values = {}
-    for key, span in (("now", month), ("prior", _month_before(month)), ("ly", year_before)):
-        sums = rollup_sums(span, (level,), filters, url).set_index(level)
-        values[key] = {name: METRICS[name].value(sums) for name in metrics}
-    rows = []
-    for channel in values["now"][metrics[0]].index:
-        for name in metrics:
-            now = values["now"][name].get(channel)
+    now, prior, last_year = (
+        _month_values(span, sums, level, filters, metrics, url)
+        for span in (month, _month_before(month), year_before)
+    )
 
-            def change(key: str, channel=channel, name=name, now=now) -> float:
-                before = values[key][name].get(channel)
-                result = relative_change(_number(now), _number(before))
-                return np.nan if result is None else result * 100
+    def change(before: pd.DataFrame) -> pd.Series:
+        before = before.reindex(index=now.index, columns=now.columns)
+        return ((now - before) / before.abs().where(before != 0) * 100).stack()
 
-            rows.append(
-                {"channel": channel, "metric": name, "mom": change("prior"), "yoy": change("ly")}
-            )
-    return pd.DataFrame(rows, columns=["channel", "metric", "mom", "yoy"])
+    changes = pd.DataFrame({"mom": change(prior), "yoy": change(last_year)})
+    changes.index.names = ["channel", "metric"]
+    return changes.reset_index()[columns]
+
+
+def _month_values(
+    month: Period, sums: pd.DataFrame, level: str, filters: Filters | None, metrics, url
+) -> pd.DataFrame:
+    """Metric values (columns) per channel active in ``month`` (rows), sum over sum.
+
+    From the period's daily sums when the month lies inside them, else from the rollup.
+    """
+    days = sums["day"]
+    if days.min() <= month.start and month.end <= days.max():
+        rows = sums[(days >= month.start) & (days <= month.end)]
+        active = rows[list(BASE_MEASURES)].ne(0).any(axis=1).groupby(rows[level]).any()
+        totals = rows.groupby(level)[[*BASE_MEASURES, "revenue", "gross_profit"]].sum()
+        totals = totals[active.reindex(totals.index, fill_value=False)]
+    else:
+        totals = rollup_sums(month, (level,), filters, url).set_index(level)
+    return pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}, index=totals.index)
 
 
 def _month_end(start: dt.date) -> dt.date:
     following = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return following - dt.timedelta(days=1)
-
-
-def _number(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _weekly_sums(sums: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -152,32 +154,61 @@ def _weekly_sums(sums: pd.DataFrame, level: str) -> pd.DataFrame:
     return sums.loc[complete, measures].groupby([sums.loc[complete, level], week[complete]]).sum()
 
 
-def weekly_sparklines(sums: pd.DataFrame, level: str, metrics=TREND_METRICS) -> pd.DataFrame:
-    """Per (channel, metric): the values of the complete ISO weeks, oldest first (sum over sum)."""
-    weekly = _weekly_sums(sums, level)
-    rows = []
-    for channel, part in weekly.groupby(level=0):
-        for name in metrics:
-            values = METRICS[name].value(part).to_numpy(dtype="float64")[-SPARKLINE_WEEKS:]
-            rows.append(
-                {
-                    "channel": channel,
-                    "metric": name,
-                    "sparkline": [_none_for_nan(v) for v in values],
-                }
-            )
-    return pd.DataFrame(rows, columns=["channel", "metric", "sparkline"])
+def metric_rows(sums_by_step: pd.DataFrame, metrics=TREND_METRICS) -> pd.DataFrame:
+    """One row per (channel, metric), one column per step (day or week), sum over sum.
+
+    ``sums_by_step`` holds the summed measures indexed by (channel, step); a ratio is
+    NaN where its denominator is 0, and so is a step a channel has no row for.
+    """
+    channel_codes, channels = pd.factorize(sums_by_step.index.get_level_values(0), sort=True)
+    step_codes, steps = pd.factorize(sums_by_step.index.get_level_values(1), sort=True)
+    wide = np.full((len(channels) * len(metrics), len(steps)), np.nan)
+    for position, name in enumerate(metrics):
+        values = METRICS[name].value(sums_by_step)
+        wide[channel_codes * len(metrics) + position, step_codes] = values.to_numpy("float64")
+    index = pd.MultiIndex.from_product([channels, list(metrics)], names=["channel", "metric"])
+    return pd.DataFrame(wide, index=index, columns=steps)
+
+
+def weekly_rows(sums: pd.DataFrame, level: str, metrics=TREND_METRICS) -> pd.DataFrame:
+    """``metric_rows`` of the complete ISO weeks (all seven days inside the period)."""
+    return metric_rows(_weekly_sums(sums, level), metrics)
+
+
+def weekly_sparklines(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Per (channel, metric) of ``weekly_rows``: the last weeks' values, oldest first."""
+    values = weekly.to_numpy()[:, -SPARKLINE_WEEKS:]
+    return pd.DataFrame(
+        {
+            "channel": weekly.index.get_level_values("channel"),
+            "metric": weekly.index.get_level_values("metric"),
+            "sparkline": [[_none_for_nan(v) for v in row] for row in values],
+        },
+        columns=["channel", "metric", "sparkline"],
+    )
 
 
 def _none_for_nan(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _active_share(y: pd.Series) -> float:
-    return float((y.fillna(0) != 0).mean()) if len(y) else 0.0
+def _active_share(values: np.ndarray) -> np.ndarray:
+    """Per row: the share of steps with a non-zero value (missing counts as inactive)."""
+    if values.shape[1] == 0:
+        return np.zeros(len(values))
+    return (np.nan_to_num(values) != 0).mean(axis=1)
 
 
-def trend_calls(sums: pd.DataFrame, level: str, metrics=TREND_METRICS, alpha: float = 0.05):
+SPARSE = asdict(TrendResult(0, *[np.nan] * 6, "flat", 0.0, "none")) | {"direction": "sparse"}
+
+
+def trend_calls(
+    sums: pd.DataFrame,
+    level: str,
+    metrics=TREND_METRICS,
+    alpha: float = 0.05,
+    weekly: pd.DataFrame | None = None,
+):
     """Trend test per (channel, metric) of the daily series built from per-day sums.
 
     Mann–Kendall's tie correction breaks down on mostly-zero series (a handful of
@@ -185,34 +216,27 @@ def trend_calls(sums: pd.DataFrame, level: str, metrics=TREND_METRICS, alpha: fl
     ``MIN_ACTIVE_SHARE`` of its days is tested on its complete ISO weeks instead (sum
     over sum, no seasonal adjustment), and one that is sparse even weekly is not
     called at all (``direction`` "sparse"). ``grain`` says which series was tested.
+    All series of one grain are tested together (``trend_tests``). ``weekly`` is
+    ``weekly_rows`` of the same sums, when the caller has it already.
     """
-    series = metric_series(sums, level, metrics)
-    weekly = _weekly_series(sums, level, metrics)
-    rows = []
-    for (channel, name), part in series.groupby(["channel", "metric"], sort=False):
-        y = part.set_index("ds")["y"].sort_index()
-        y.index = pd.DatetimeIndex(y.index, freq="D")
-        grain, period = "day", 7
-        if _active_share(y) < MIN_ACTIVE_SHARE:
-            y, grain, period = weekly[(channel, name)], "week", 1
-        if _active_share(y) < MIN_ACTIVE_SHARE:
-            result = asdict(trend_test(y.iloc[:0]))
-            result.update(direction="sparse", p_value=np.nan)
-        else:
-            result = asdict(trend_test(y, period=period, alpha=alpha))
-        rows.append({"channel": channel, "metric": name, "grain": grain, **result})
-    return pd.DataFrame(rows)
-
-
-def _weekly_series(sums: pd.DataFrame, level: str, metrics) -> dict:
-    weekly = _weekly_sums(sums, level)
-    result = {}
-    for channel, part in weekly.groupby(level=0):
-        index = pd.DatetimeIndex(part.index.get_level_values(1))
-        for name in metrics:
-            values = METRICS[name].value(part).to_numpy(dtype="float64")
-            result[(channel, name)] = pd.Series(values, index=index)
-    return result
+    daily = metric_rows(sums.set_index([level, "day"]), metrics)
+    if weekly is None:
+        weekly = weekly_rows(sums, level, metrics)
+    weekly = weekly.reindex(daily.index)
+    by_day = _active_share(daily.to_numpy()) >= MIN_ACTIVE_SHARE
+    by_week = ~by_day & (_active_share(weekly.to_numpy()) >= MIN_ACTIVE_SHARE)
+    results = [dict(SPARSE, grain="week") for _ in range(len(daily))]
+    for grain, chosen, values, period in (
+        ("day", by_day, daily, 7),
+        ("week", by_week, weekly, 1),
+    ):
+        rows = np.flatnonzero(chosen)
+        if len(rows):
+            tested = trend_tests(values.to_numpy()[rows], period=period, alpha=alpha)
+            for row, result in zip(rows, tested, strict=True):
+                results[row] = {"grain": grain, **asdict(result)}
+    keys = pd.DataFrame(daily.index.to_list(), columns=["channel", "metric"])
+    return pd.concat([keys, pd.DataFrame(results, index=keys.index)], axis=1)
 
 
 @memoise(periods=with_comparisons)
@@ -239,16 +263,16 @@ def build_trends(
             pd.DataFrame(columns=WEEKLY_COLUMNS),
         )
     names = sums.drop_duplicates(level).set_index(level)[f"{level}_name"]
-    table = (
-        trend_calls(sums, level, metrics, alpha)
-        .merge(_month_changes(month, level, filters, list(metrics), url), how="left")
-        .merge(weekly_sparklines(sums, level, metrics), how="left")
-    )
+    weekly = weekly_rows(sums, level, metrics)
     totals = sums.groupby(level)[[*BASE_MEASURES, "revenue", "gross_profit"]].sum()
-    values = {name: METRICS[name].value(totals) for name in metrics}
-    table["value"] = [
-        values[m].get(c) for c, m in zip(table["channel"], table["metric"], strict=True)
-    ]
+    values = pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}).stack()
+    values.index.names = ["channel", "metric"]
+    table = (
+        trend_calls(sums, level, metrics, alpha, weekly)
+        .merge(_month_changes(month, sums, level, filters, list(metrics), url), how="left")
+        .merge(weekly_sparklines(weekly), how="left")
+        .merge(values.rename("value").reset_index(), how="left")
+    )
     table["channel_name"] = table["channel"].map(names)
     table["metric_label"] = table["metric"].map(lambda m: METRICS[m].label)
     table["relative_slope"] = table["relative_slope"] * 100
@@ -260,26 +284,21 @@ def build_trends(
         level,
         month,
         table[TREND_COLUMNS].reset_index(drop=True),
-        weekly_values(sums, level, metrics).assign(channel_name=lambda f: f["channel"].map(names))[
+        weekly_values(weekly).assign(channel_name=lambda f: f["channel"].map(names))[
             WEEKLY_COLUMNS
         ],
     )
 
 
-def weekly_values(sums: pd.DataFrame, level: str, metrics=TREND_METRICS) -> pd.DataFrame:
-    """``channel, metric, week, value`` for every complete ISO week (sum over sum)."""
-    weekly = _weekly_sums(sums, level)
-    parts = []
-    for name in metrics:
-        parts.append(
-            pd.DataFrame(
-                {
-                    "channel": weekly.index.get_level_values(0),
-                    "metric": name,
-                    "week": weekly.index.get_level_values(1),
-                    "value": METRICS[name].value(weekly).to_numpy(dtype="float64"),
-                }
-            )
-        )
-    columns = ["channel", "metric", "week", "value"]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+def weekly_values(weekly: pd.DataFrame) -> pd.DataFrame:
+    """``channel, metric, week, value`` for every complete ISO week of ``weekly_rows``."""
+    weeks = weekly.columns
+    return pd.DataFrame(
+        {
+            "channel": np.repeat(weekly.index.get_level_values("channel"), len(weeks)),
+            "metric": np.repeat(weekly.index.get_level_values("metric"), len(weeks)),
+            "week": np.tile(weeks.to_numpy(), len(weekly)),
+            "value": weekly.to_numpy().ravel(),
+        },
+        columns=["channel", "metric", "week", "value"],
+    )

@@ -22,7 +22,7 @@ from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.periods import Period
 from analytics.rollup import Filters, rollup_sums
-from analytics.targets import TARGET_COLUMNS, import_targets, target_for, targets_by_scope
+from analytics.targets import TARGET_COLUMNS, import_targets, load_targets, prorate
 from db.engine import get_engine
 from db.schema import Target
 
@@ -97,9 +97,10 @@ def variance_table(
     filters = filters or Filters()
     sums = rollup_sums(period, (level,), filters, url)
     ids = scope_ids(level, url) if level in TARGET_LEVELS else {}
+    by_scope, total_targets = prorated_targets(tuple(metrics), period, level, url)
     rows = []
     for metric in metrics:
-        targets = targets_by_scope(metric, period, level, url) if ids else {}
+        targets = by_scope[metric] if ids else {}
         values = METRICS[metric].value(sums)
         for position, channel in enumerate(sums[level]):
             rows.append(
@@ -114,7 +115,7 @@ def variance_table(
     unfiltered = filters == Filters()
     totals = rollup_sums(period, (), filters, url).iloc[0]
     for metric in metrics:
-        target = target_for(metric, period, url=url) if unfiltered else None
+        target = total_targets.get(metric) if unfiltered else None
         rows.append(
             _variance_row(
                 TOTAL,
@@ -125,6 +126,28 @@ def variance_table(
             )
         )
     return pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
+
+
+def prorated_targets(
+    metrics: tuple[str, ...], period: Period, level: str, url: str | None = None
+) -> tuple[dict[str, dict[int, float]], dict[str, float | None]]:
+    """Targets of several metrics for the period from one query.
+
+    Returns ``({metric: {scope id at level: target}}, {metric: total target})``: the
+    per-scope values ``targets_by_scope`` gives and the totals ``target_for`` gives.
+    """
+    rows = load_targets(metrics, period, url)
+    by_scope: dict[str, dict[int, float]] = {metric: {} for metric in metrics}
+    totals: dict[str, float | None] = {}
+    if rows.empty:
+        return by_scope, totals
+    for (metric, scope_type, scope), group in rows.groupby(["metric", "scope_type", "scope_id"]):
+        value = prorate(group, metric, period)
+        if scope_type == level and value is not None:
+            by_scope[metric][int(scope)] = value
+        elif scope_type == "total" and scope == 0:
+            totals[metric] = value
+    return by_scope, totals
 
 
 def revenue_variance_effects(
@@ -143,10 +166,7 @@ def revenue_variance_effects(
     if level not in TARGET_LEVELS:
         return pd.DataFrame(columns=columns + ["status"])
     ids = scope_ids(level, url)
-    targets = {
-        metric: targets_by_scope(metric, period, level, url)
-        for metric in ("revenue", "conversion_rate", "aov")
-    }
+    targets, _ = prorated_targets(("revenue", "conversion_rate", "aov"), period, level, url)
     sums = rollup_sums(period, (level,), filters, url)
     target_rows = []
     for channel in sums[level]:

@@ -191,37 +191,42 @@ url_state.register_url_sync(
 )
 
 
+# Figures are built from plain arrays and one layout dict: plotly's per-property
+# updates and its conversion of pandas columns cost more than the trend tests.
 def strength_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
     label = METRICS[metric].label
     title = f"{label}: trend over the period by {level_label.lower()}"
     rows = view.table[view.table["metric"] == metric].sort_values("relative_slope")
     if rows.empty:
         return empty_figure(title)
-    figure = go.Figure(
-        go.Bar(
-            x=rows["relative_slope"],
-            y=rows["channel_name"],
-            orientation="h",
-            marker_color=[DIRECTION_COLORS[d] for d in rows["direction"]],
-            customdata=rows[["channel", "channel_name", "direction", "p_value"]].to_numpy(),
-            hovertemplate="%{y}<br>%{x:+.1f}% of the mean level over the period"
-            "<br>%{customdata[2]} (p = %{customdata[3]:.3g})<extra></extra>",
-        )
+    bar = go.Bar(
+        x=rows["relative_slope"].to_numpy(),
+        y=rows["channel_name"].to_numpy(),
+        orientation="h",
+        marker_color=[DIRECTION_COLORS[d] for d in rows["direction"]],
+        customdata=rows[["channel", "channel_name", "direction", "p_value"]].to_numpy(),
+        hovertemplate="%{y}<br>%{x:+.1f}% of the mean level over the period"
+        "<br>%{customdata[2]} (p = %{customdata[3]:.3g})<extra></extra>",
     )
-    figure.update_xaxes(
-        title_text="Theil–Sen trend over the period (% of mean level)", ticksuffix="%"
-    )
-    figure.update_yaxes(title_text=level_label, automargin=True)
-    figure.add_annotation(
-        text="green: rising · red: declining · grey: no significant trend",
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=1.06,
-        showarrow=False,
-        font={"size": 11, "color": "#6c757d"},
-    )
-    return styled(figure, title)
+    layout = {
+        "xaxis": {
+            "title": {"text": "Theil–Sen trend over the period (% of mean level)"},
+            "ticksuffix": "%",
+        },
+        "yaxis": {"title": {"text": level_label}, "automargin": True},
+        "annotations": [
+            {
+                "text": "green: rising · red: declining · grey: no significant trend",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1.06,
+                "showarrow": False,
+                "font": {"size": 11, "color": "#6c757d"},
+            }
+        ],
+    }
+    return styled(go.Figure(bar, layout), title)
 
 
 def weekly_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
@@ -232,20 +237,27 @@ def weekly_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
     weekly = view.weekly[view.weekly["metric"] == metric]
     if weekly.empty:
         return empty_figure(title)
-    figure = go.Figure()
-    for (channel, name), part in weekly.groupby(["channel", "channel_name"], sort=True):
-        figure.add_scatter(
-            x=part["week"],
-            y=part["value"],
+    lines = [
+        go.Scatter(
+            x=part["week"].to_numpy(),
+            y=part["value"].to_numpy(),
             mode="lines",
             name=str(name),
             customdata=[[channel, name]] * len(part),
             hovertemplate="Week of %{x|%d %b %Y}<br>%{y:,.4~g}<extra>" + str(name) + "</extra>",
         )
-    figure.update_xaxes(title_text="Week (starting Monday)", tickformat="%d %b %Y")
+        for (channel, name), part in weekly.groupby(["channel", "channel_name"], sort=True)
+    ]
     tick = {"percent": ".1%", "currency": "~s", "count": "~s", "ratio": ".2f"}[info.unit]
-    figure.update_yaxes(title_text=f"{info.label} ({unit})", tickformat=tick, rangemode="tozero")
-    return styled(figure, title).update_layout(showlegend=True)
+    layout = {
+        "xaxis": {"title": {"text": "Week (starting Monday)"}, "tickformat": "%d %b %Y"},
+        "yaxis": {
+            "title": {"text": f"{info.label} ({unit})"},
+            "tickformat": tick,
+            "rangemode": "tozero",
+        },
+    }
+    return styled(go.Figure(lines, layout), title).update_layout(showlegend=True)
 
 
 def table_rows(view: TrendView) -> list[dict]:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.aov_view import basket_lines, build_aov_view, order_values
+from analytics.aov_view import _order_sample, basket_lines, build_aov_view, order_values
 from analytics.contribution import (
     channel_index,
     revenue_waterfall,
@@ -188,6 +188,9 @@ def test_order_value_sample_is_bounded_deterministic_and_right(demo):
     small = order_values(Q2, "touchpoint", limit=30)
     assert small.groupby("channel").size().max() == 30
     pd.testing.assert_frame_equal(small, order_values(Q2, "touchpoint", limit=30))
+    # Only orders below a hash bound are ranked for a small sample: the same sample as ranking all.
+    ranked_all = _order_sample(Q2, "touchpoint", None, 30, {}, None)
+    pd.testing.assert_frame_equal(small, ranked_all)
     assert set(small["order_value"]) <= set(values["order_value"])
 
 
