@@ -27,7 +27,7 @@ from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import at_least
 from db.settings import get_settings
-from db.users import UserInfo, user_for_token
+from db.users import UserInfo, token_owner
 
 PREFIX = "/api/v1"
 API_ROLES = at_least("executive")
@@ -57,9 +57,12 @@ def _token_user() -> UserInfo | Response:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return _error(401, "unauthorized", "send an API token: Authorization: Bearer <token>")
-    user = user_for_token(token.strip())
+    user = token_owner(token.strip())
     if user is None:
-        return _error(401, "unauthorized", "the API token is not valid (revoked or user disabled)")
+        return _error(401, "unauthorized", "the API token is not valid (unknown or revoked)")
+    if not user.active:
+        # The token is genuine; its owner is not allowed in any more.
+        return _error(403, "forbidden", f"the account {user.username} is disabled")
     return user
 
 
@@ -291,7 +294,9 @@ def openapi_document() -> dict[str, Any]:
                             "no valid API token",
                             {"WWW-Authenticate": {"schema": {"type": "string"}}},
                         ),
-                        "403": error_response("the token's role may not read this"),
+                        "403": error_response(
+                            "the token's role may not read this, or its account is disabled"
+                        ),
                     },
                 }
             }

@@ -157,10 +157,17 @@ def issue_api_token(username: str, actor: str = "cli") -> str:
     return token
 
 
-def user_for_token(token: str) -> UserInfo | None:
+def token_owner(token: str) -> UserInfo | None:
+    """The user an API token was issued to, active or not (None: no such token)."""
     with session_scope() as session:
         user = session.scalar(select(AppUser).where(AppUser.api_token_hash == _token_digest(token)))
-        return UserInfo.of(user) if user is not None and user.active else None
+        return None if user is None else UserInfo.of(user)
+
+
+def user_for_token(token: str) -> UserInfo | None:
+    """The active user of an API token."""
+    user = token_owner(token)
+    return user if user is not None and user.active else None
 
 
 DEMO_USERS = (

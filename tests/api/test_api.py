@@ -175,9 +175,13 @@ def test_no_valid_token_is_401(api, headers):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_disabled_users_token_stops_working(api, api_db):
+def test_a_disabled_users_token_is_refused_with_403(api, api_db):
     response = api.get("/api/v1/metrics", query_string=QUERY, headers=bearer(api_db, "gone-api"))
-    assert response.status_code == 401
+    assert response.status_code == 403
+    assert response.get_json() == {
+        "error": "forbidden",
+        "message": "the account gone-api is disabled",
+    }
 
 
 @pytest.mark.parametrize("metric", ["spend", "roas"])
