@@ -32,6 +32,7 @@ class ModelChoice(StrEnum):
     auto = AUTO
     prophet = "prophet"
     lightgbm = "lightgbm"
+    profile = "profile"
     snaive = "snaive"
 
 

@@ -22,6 +22,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from forecasting.backtest import MODEL, SCORE_COLUMNS, summarise
+from forecasting.calibration import LOWER_SCALE, UPPER_SCALE, calibrate
 from forecasting.errors import ForecastingError
 from forecasting.models import ForecastModel
 from forecasting.plots import forecast_figure
@@ -73,7 +74,8 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
 
     ``predict`` (the pyfunc entry point) returns the stored forecast, limited to the ``ds``
     values of the input when it has a ``ds`` column. ``reforecast`` runs the fitted model
-    again and returns the same numbers: every model here is deterministic.
+    again and calibrates its interval with the same ``interval_scales``, so it returns the
+    same numbers: every model here is deterministic.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
         forecast: pd.DataFrame,
         horizon: int,
         future_exog: pd.DataFrame | None = None,
+        interval_scales: pd.DataFrame | None = None,
     ) -> None:
         self.unique_id = unique_id
         self.model_name = model_name
@@ -92,6 +95,7 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
         self.horizon = horizon
         self.level = fitted.level
         self.future_exog = future_exog
+        self.interval_scales = interval_scales
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         if isinstance(model_input, pd.DataFrame) and DS in model_input.columns:
@@ -101,7 +105,9 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
 
     def reforecast(self) -> pd.DataFrame:
         predicted = self.fitted.predict(self.horizon, self.future_exog)
-        mine = predicted[predicted[ID] == self.unique_id]
+        mine = predicted[predicted[ID] == self.unique_id].assign(**{MODEL: self.model_name})
+        if self.interval_scales is not None:
+            mine = calibrate(mine, self.interval_scales)
         return mine[FORECAST_COLUMNS].reset_index(drop=True)
 
 
@@ -128,9 +134,10 @@ def log_training(
     uri: str | None = None,
     promote_new: bool = True,
 ) -> dict[str, RegisteredChampion]:
-    """One MLflow run per series: parameters, mean backtest scores of every model, the plot
-    and the champion as a pyfunc model, registered as a new version of the series' model.
-    With ``promote_new`` the new version becomes ``champion`` (the old one ``previous``)."""
+    """One MLflow run per series: parameters, mean backtest scores of every model, the
+    champion's interval calibration factors, the plot and the champion as a pyfunc model,
+    registered as a new version of the series' model. With ``promote_new`` the new version
+    becomes ``champion`` (the old one ``previous``)."""
     resolved = tracking_uri(uri)
     summary = summarise(result.scores)
     champion_forecast = result.champion_forecast()
@@ -139,6 +146,7 @@ def log_training(
         experiment_id = _experiment_id(client, resolved)
         for uid, champion in result.champions.items():
             forecast = champion_forecast[champion_forecast[ID] == uid]
+            scales = _series_scales(result.interval_scales, str(uid), champion)
             with mlflow.start_run(experiment_id=experiment_id, run_name=str(uid)) as run:
                 mlflow.set_tags({"unique_id": uid, "champion_model": champion})
                 mlflow.log_params(
@@ -159,6 +167,13 @@ def log_training(
                             if pd.notna(getattr(row, score))
                         }
                     )
+                if scales is not None and not scales.empty:
+                    mlflow.log_metrics(
+                        {
+                            f"interval_{column}": float(scales[column].iloc[0])
+                            for column in (LOWER_SCALE, UPPER_SCALE)
+                        }
+                    )
                 figure = forecast_figure(
                     history[history[ID] == uid],
                     result.backtest_forecasts[result.backtest_forecasts[ID] == uid],
@@ -176,6 +191,7 @@ def log_training(
                         forecast,
                         result.horizon,
                         result.future_exog,
+                        scales,
                     ),
                     pip_requirements=_requirements(),
                 )
@@ -192,6 +208,13 @@ def log_training(
                 str(uid), version.name, str(version.version), run.info.run_id, champion
             )
     return registered
+
+
+def _series_scales(scales: pd.DataFrame, unique_id: str, model: str) -> pd.DataFrame | None:
+    if scales.empty:
+        return None
+    mine = scales[(scales[ID] == unique_id) & (scales[MODEL] == model)]
+    return mine.reset_index(drop=True)
 
 
 def _requirements() -> list[str]:

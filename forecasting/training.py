@@ -1,5 +1,6 @@
 """One training pass: backtest the candidate models, pick a champion per series, refit the
-models that won (and the baseline) on all the history and forecast."""
+models that won (and the baseline) on all the history, forecast, and calibrate the forecast's
+intervals on the backtest errors (``calibration``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from forecasting.backtest import MODEL, backtest_forecasts, choose_champion, score_forecasts
+from forecasting.calibration import calibrate, interval_scales
 from forecasting.errors import ForecastingError
 from forecasting.models import BASELINE, MODEL_FACTORIES, ForecastModel, ModelFactory, factories
 from forecasting.series import FORECAST_COLUMNS, ID, validate_series
 
 AUTO = "auto"
-AUTO_CANDIDATES = ("prophet", "lightgbm")
+AUTO_CANDIDATES = ("prophet", "lightgbm", "profile")
 
 
 @dataclass
@@ -27,8 +29,11 @@ class TrainingResult:
     """Champion model name per ``unique_id``."""
     backtest_forecasts: pd.DataFrame
     forecasts: pd.DataFrame
-    """``unique_id, ds, yhat, yhat_lower, yhat_upper, model`` of every refitted model."""
+    """``unique_id, ds, yhat, yhat_lower, yhat_upper, model`` of every refitted model, with
+    intervals calibrated on the backtest."""
     fitted: dict[str, ForecastModel] = field(repr=False)
+    interval_scales: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    """Per series and model, the factors on the interval's half-widths (``calibration``)."""
     future_exog: pd.DataFrame | None = field(default=None, repr=False)
 
     def champion_forecast(self) -> pd.DataFrame:
@@ -38,8 +43,8 @@ class TrainingResult:
 
 
 def candidate_models(choice: str | Sequence[str]) -> dict[str, ModelFactory]:
-    """``auto`` means Prophet and LightGBM; a name or list of names means those models.
-    The seasonal-naive baseline is always added."""
+    """``auto`` means Prophet, LightGBM and the profile model; a name or list of names means
+    those models. The seasonal-naive baseline is always added."""
     names = [choice] if isinstance(choice, str) else list(choice)
     if names == [AUTO]:
         names = list(AUTO_CANDIDATES)
@@ -55,7 +60,8 @@ def train(
 ) -> TrainingResult:
     """Backtest ``models`` over ``folds`` rolling origins, choose a champion per series by mean
     backtest MASE, refit the winners and the baseline on all of ``frame``, forecast ``horizon``
-    days (with ``future_exog`` where planned values exist)."""
+    days (with ``future_exog`` where planned values exist) and calibrate each forecast's
+    interval so that it would have covered ``level`` % of the backtest's actuals."""
     frame = validate_series(frame)
     candidates = models if isinstance(models, dict) else candidate_models(models)
     if BASELINE not in candidates:
@@ -78,13 +84,15 @@ def train(
         predicted = fitted[name].predict(horizon, future_exog)
         parts.append(predicted[FORECAST_COLUMNS].assign(**{MODEL: name}))
     level = next(iter(fitted.values())).level
+    scales = interval_scales(folds_forecasts[folds_forecasts[MODEL].isin(winners)], level)
     return TrainingResult(
         horizon=horizon,
         level=level,
         scores=scores,
         champions=champions,
         backtest_forecasts=folds_forecasts,
-        forecasts=pd.concat(parts, ignore_index=True),
+        forecasts=calibrate(pd.concat(parts, ignore_index=True), scales),
         fitted=fitted,
+        interval_scales=scales,
         future_exog=future_exog,
     )

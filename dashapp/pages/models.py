@@ -55,7 +55,7 @@ JOB_COLUMNS = [
     {"field": "finished_at", "headerName": "Finished (UTC)"},
     {"field": "error", "headerName": "Error", "flex": 2},
 ]
-SCORE_MODELS = ("snaive", "prophet", "lightgbm")
+SCORE_MODELS = ("snaive", "prophet", "lightgbm", "profile")
 
 
 def mlflow_ui_url() -> str:

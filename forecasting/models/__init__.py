@@ -7,6 +7,7 @@ from collections.abc import Callable
 from forecasting.errors import ForecastingError
 from forecasting.models.base import ForecastModel
 from forecasting.models.lightgbm_model import LightGBMModel
+from forecasting.models.profile_model import ProfileModel
 from forecasting.models.prophet_model import ProphetModel
 from forecasting.models.seasonal_naive import SeasonalNaive
 
@@ -16,6 +17,7 @@ MODEL_FACTORIES: dict[str, ModelFactory] = {
     SeasonalNaive.name: SeasonalNaive,
     ProphetModel.name: ProphetModel,
     LightGBMModel.name: LightGBMModel,
+    ProfileModel.name: ProfileModel,
 }
 BASELINE = SeasonalNaive.name
 
@@ -34,6 +36,7 @@ __all__ = [
     "ForecastModel",
     "LightGBMModel",
     "ModelFactory",
+    "ProfileModel",
     "ProphetModel",
     "SeasonalNaive",
     "factories",

@@ -31,8 +31,12 @@ logging.getLogger("prophet").setLevel(logging.WARNING)
 class ProphetModel:
     """Prophet with weekly and yearly seasonality and the holidays of ``country``.
 
+    Seasonality and holidays are multiplicative by default (``seasonality_mode``): channel
+    sales grow and shrink in proportion, a December peak is larger on a larger base.
+
     Every numeric exogenous column (spend, promotions, price) present in the training frame
-    becomes an extra regressor; one constant within a series is left out for that series.
+    becomes an extra additive regressor; one constant within a series is left out for that
+    series.
     ``logistic=True`` fits saturating growth with ``cap = cap_multiple × max of the last
     ``cap_window`` days`` (floor 0), for channels that are near their ceiling.
     Interval sampling is seeded, so a refitted or reloaded model reproduces its forecast.
@@ -49,6 +53,8 @@ class ProphetModel:
         cap_multiple: float = 1.5,
         cap_window: int = 90,
         uncertainty_samples: int = 100,
+        seasonality_mode: str = "multiplicative",
+        changepoint_prior_scale: float = 0.05,
         seed: int = 0,
     ) -> None:
         self.level = level
@@ -57,6 +63,8 @@ class ProphetModel:
         self.cap_multiple = cap_multiple
         self.cap_window = cap_window
         self.uncertainty_samples = uncertainty_samples
+        self.seasonality_mode = seasonality_mode
+        self.changepoint_prior_scale = changepoint_prior_scale
         self.seed = seed
         self._models: dict[str, tuple[Prophet, list[str], float | None]] = {}
         self._train: pd.DataFrame | None = None
@@ -80,11 +88,13 @@ class ProphetModel:
                 daily_seasonality=False,
                 interval_width=self.level / 100,
                 uncertainty_samples=self.uncertainty_samples,
+                seasonality_mode=self.seasonality_mode,
+                changepoint_prior_scale=self.changepoint_prior_scale,
             )
             if self.country:
                 model.add_country_holidays(country_name=self.country)
             for column in regressors:
-                model.add_regressor(column)
+                model.add_regressor(column, mode="additive")
             history = group[[DS, Y, *regressors]].reset_index(drop=True)
             cap = None
             if self.logistic:

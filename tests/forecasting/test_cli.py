@@ -70,6 +70,36 @@ def test_snaive_forecast_as_csv(sales_csv):
     assert web.ds.iloc[0] == "2024-05-20" and (out.level == 80).all()
 
 
+def test_profile_model_by_name(sales_csv):
+    path, frame = sales_csv
+    result = invoke(
+        "--data",
+        path,
+        "--time-col",
+        "day",
+        "--value-col",
+        "revenue",
+        "--id-col",
+        "channel",
+        "--horizon",
+        7,
+        "--model",
+        "profile",
+    )
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(io.StringIO(result.stdout))
+    assert set(out.model) == {"profile"} and len(out) == 2 * 7
+    # the recent 56 days' weekday-adjusted mean level (see ProfileModel), with no US holiday
+    web = frame[frame.channel == "web"].set_index(pd.to_datetime(frame.day[frame.channel == "web"]))
+    weekday = web.revenue.groupby(web.index.dayofweek).mean()
+    weekday = weekday / weekday.mean()
+    recent = web.revenue.tail(56)
+    level = recent.sum() / weekday[recent.index.dayofweek].sum()
+    days = pd.to_datetime(out[out.unique_id == "web"].ds)
+    expected = level * weekday[days.dt.dayofweek].to_numpy()
+    np.testing.assert_allclose(out[out.unique_id == "web"].yhat.to_numpy(), expected, rtol=1e-6)
+
+
 def test_auto_with_backtest_as_json(sales_csv):
     path, frame = sales_csv
     result = invoke(
@@ -91,9 +121,10 @@ def test_auto_with_backtest_as_json(sales_csv):
     payload = json.loads(result.stdout)
     assert payload["level"] == 80
     assert len(payload["forecast"]) == 2 * 14
-    assert {row["model"] for row in payload["forecast"]} <= {"snaive", "prophet", "lightgbm"}
+    candidates = {"snaive", "prophet", "lightgbm", "profile"}
+    assert {row["model"] for row in payload["forecast"]} <= candidates
     scores = pd.DataFrame(payload["backtest"])
-    assert set(scores.model) == {"snaive", "prophet", "lightgbm"}
+    assert set(scores.model) == candidates
     # the snaive backtest score, recomputed by hand on the last 14 days
     y = frame[frame.channel == "store"].revenue.to_numpy()
     train_y, actual = y[:-14], y[-14:]

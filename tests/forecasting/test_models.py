@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from forecasting.errors import ForecastingError
-from forecasting.models import LightGBMModel, ProphetModel, SeasonalNaive
+from forecasting.models import LightGBMModel, ProfileModel, ProphetModel, SeasonalNaive
 from forecasting.series import FORECAST_COLUMNS, complete_future_exog, validate_series
 
 
@@ -75,6 +75,38 @@ def test_lightgbm_uses_a_promotion_regressor():
     assert 35 < lift < 85
 
 
+def test_profile_model_is_the_recent_weekday_adjusted_mean():
+    frame = weekly_frame(days=200, ids=("a",), seed=7)
+    forecast = ProfileModel(level_days=56, country=None).fit(frame).predict(14)
+    assert list(forecast.columns) == FORECAST_COLUMNS
+    history = frame.set_index("ds").y
+    weekday = history.groupby(history.index.dayofweek).mean()
+    weekday = weekday / weekday.mean()
+    recent = history.tail(56)
+    level = recent.sum() / weekday[recent.index.dayofweek].sum()
+    expected = level * weekday[forecast.ds.dt.dayofweek].to_numpy()
+    np.testing.assert_allclose(forecast.yhat.to_numpy(), expected, rtol=1e-9)
+    assert (forecast.yhat_lower <= forecast.yhat).all() and (
+        forecast.yhat <= forecast.yhat_upper
+    ).all()
+
+
+def test_profile_model_follows_the_yearly_pattern_through_the_horizon():
+    rng = np.random.default_rng(8)
+    ds = pd.date_range("2022-01-01", periods=3 * 365 + 56, freq="D")
+    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.15, 1.35, 1.2])[ds.dayofweek]
+    yearly = 1 + 0.3 * np.sin(2 * np.pi * (ds.dayofyear.to_numpy() - 80) / 365.25)
+    truth = 200 * weekly * yearly
+    frame = pd.DataFrame({"unique_id": "y", "ds": ds, "y": truth * rng.normal(1, 0.05, len(ds))})
+    history = frame.iloc[:-56]
+    # the horizon runs down the yearly curve: a flat weekly forecast would miss by ~10 %
+    forecast = ProfileModel(country=None).fit(history).predict(56)
+    error = np.abs(forecast.yhat.to_numpy() / truth[-56:] - 1)
+    assert error.mean() < 0.04
+    flat = SeasonalNaive().fit(history).predict(56).yhat.to_numpy()
+    assert np.abs(flat / truth[-56:] - 1).mean() > 2 * error.mean()
+
+
 def test_prophet_with_regressor_holidays_and_logistic_growth():
     frame = weekly_frame(days=400, ids=("w",), seed=2)
     frame["spend"] = np.random.default_rng(4).uniform(0, 10, len(frame))
@@ -111,3 +143,5 @@ def test_series_validation_rejects_gaps_and_duplicates():
         validate_series(frame.assign(y=["x"] * 30))
     with pytest.raises(ForecastingError, match="at least 63"):
         LightGBMModel().fit(frame)
+    with pytest.raises(ForecastingError, match="at least 28"):
+        ProfileModel().fit(frame.head(20))

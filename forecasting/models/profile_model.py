@@ -1,0 +1,182 @@
+"""A smoothed level times weekday, yearly and holiday profiles: the robust model for noisy,
+low-volume channels (B2B, direct sales) where the last week is mostly noise."""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import ForecastingError
+from forecasting.features import holiday_flag
+from forecasting.models.base import interval_quantiles
+from forecasting.series import (
+    DEFAULT_LEVEL,
+    DS,
+    FORECAST_COLUMNS,
+    ID,
+    LOWER,
+    UPPER,
+    YHAT,
+    Y,
+    future_frame,
+    validate_series,
+)
+
+YEAR = 364
+"""52 weeks: year-ago windows keep their weekdays."""
+
+
+def _circular_smooth(values: np.ndarray, window: int) -> np.ndarray:
+    padded = np.r_[values[-window:], values, values[:window]]
+    kernel = np.ones(window) / window
+    return np.convolve(padded, kernel, mode="same")[window:-window]
+
+
+def yearly_index(days: pd.Series, y: np.ndarray, window: int = 28) -> np.ndarray:
+    """Multiplicative yearly pattern per day of year (index 0 = 1 January, 366 values):
+    the centred ``window``-day mean over the centred one-year mean, averaged over the years
+    observed and smoothed. Ones where a day of year was never observed with a full year."""
+    series = pd.Series(y)
+    short = series.rolling(window, center=True, min_periods=window // 2).mean()
+    annual = series.rolling(YEAR + 1, center=True, min_periods=YEAR // 2).mean()
+    ratio = (short / annual.where(annual > 0)).to_numpy()
+    doy = days.dt.dayofyear.to_numpy() - 1
+    seen = np.isfinite(ratio)
+    sums = np.bincount(doy[seen], weights=ratio[seen], minlength=366)
+    counts = np.bincount(doy[seen], minlength=366)
+    if counts.sum() == 0:
+        return np.ones(366)
+    index = pd.Series(np.where(counts > 0, sums / np.maximum(counts, 1), np.nan))
+    index = index.interpolate(limit_direction="both").to_numpy()
+    smoothed = _circular_smooth(index, 15)
+    return smoothed / smoothed.mean()
+
+
+class ProfileModel:
+    """``yhat = level × weekday profile × yearly index × holiday factor × growth``, per series.
+
+    * the yearly index comes from every full year seen (``yearly_index``), the weekday profile
+      from the last ``profile_days`` days after removing it;
+    * the holiday factor is the ratio of actual to expected sales on the public holidays of
+      ``country`` in the history (1 without holidays);
+    * the level is the deseasonalised mean of the last ``level_days`` days, so one week's
+      noise barely moves it;
+    * growth is the year-on-year ratio of the last two years (when there are two), damped by
+      ``growth_damping`` and carried from the middle of the level window to each day ahead.
+
+    The interval adds empirical quantiles of the errors the trailing level made on each past
+    day, in units of the day's profile, so it is narrow where the profile is (weekends of a
+    B2B channel); training calibrates it on the backtest (``calibration``).
+    """
+
+    name = "profile"
+    min_history = 28
+
+    def __init__(
+        self,
+        level: int = DEFAULT_LEVEL,
+        level_days: int = 56,
+        profile_days: int = YEAR,
+        country: str | None = "US",
+        growth_damping: float = 0.5,
+    ) -> None:
+        self.level = level
+        self.level_days = level_days
+        self.profile_days = profile_days
+        self.country = country
+        self.growth_damping = growth_damping
+        self._states: dict[str, dict] = {}
+        self._train: pd.DataFrame | None = None
+
+    def fit(self, train: pd.DataFrame) -> Self:
+        train = validate_series(train)
+        sizes = train.groupby(ID).size()
+        if (sizes < self.min_history).any():
+            raise ForecastingError(
+                f"the profile model needs at least {self.min_history} days per series; "
+                f"{sizes.idxmin()!r} has {sizes.min()}"
+            )
+        self._train = train[[ID, DS, Y]]
+        self._states = {
+            str(uid): self._fit_one(group[DS].reset_index(drop=True), group[Y].to_numpy())
+            for uid, group in train.groupby(ID, sort=True)
+        }
+        return self
+
+    def _fit_one(self, days: pd.Series, y: np.ndarray) -> dict:
+        doy = days.dt.dayofyear.to_numpy() - 1
+        yearly = yearly_index(days, y) if len(y) >= YEAR + 56 else np.ones(366)
+        recent = slice(max(0, len(y) - self.profile_days), len(y))
+        deseasoned = y[recent] / np.maximum(yearly[doy[recent]], 1e-9)
+        weekday_sums = np.bincount(days.dt.dayofweek.to_numpy()[recent], deseasoned, minlength=7)
+        weekday_days = np.bincount(days.dt.dayofweek.to_numpy()[recent], minlength=7)
+        weekly = weekday_sums / np.maximum(weekday_days, 1)
+        weekly = weekly / weekly.mean() if weekly.mean() > 0 else np.ones(7)
+        shape = yearly[doy] * weekly[days.dt.dayofweek.to_numpy()]
+        holiday = holiday_flag(days, self.country).astype(bool)
+        expected = self._trailing_level(y, shape) * shape
+        holiday_factor = 1.0
+        usable = holiday & np.isfinite(expected)
+        if usable.any() and expected[usable].sum() > 0:
+            holiday_factor = max(float(y[usable].sum() / expected[usable].sum()), 0.0)
+        shape = shape * np.where(holiday, holiday_factor, 1.0)
+        expected = self._trailing_level(y, shape) * shape
+        window = slice(len(y) - min(self.level_days, len(y)), len(y))
+        level = float(y[window].sum() / max(shape[window].sum(), 1e-9))
+        growth = 1.0
+        if len(y) >= 2 * YEAR:
+            last, before = y[-YEAR:].sum(), y[-2 * YEAR : -YEAR].sum()
+            if last > 0 and before > 0:
+                growth = float(np.clip(last / before, 0.5, 2.0)) ** self.growth_damping
+        errors = (y - expected) / np.maximum(shape, 1e-9)
+        errors = errors[np.isfinite(errors)]
+        return {
+            "last_day": days.iloc[-1],
+            "yearly": yearly,
+            "weekly": weekly,
+            "holiday_factor": holiday_factor,
+            "level": level,
+            "daily_growth": growth ** (1 / YEAR),
+            "errors": errors if errors.size else np.zeros(1),
+        }
+
+    def _trailing_level(self, y: np.ndarray, shape: np.ndarray) -> np.ndarray:
+        """Each day's level as the model would have known it: the deseasonalised mean of the
+        ``level_days`` days that end the day before (NaN until there are that many)."""
+        window = self.level_days
+        sums = pd.Series(y).rolling(window).sum().shift(1)
+        weights = pd.Series(shape).rolling(window).sum().shift(1)
+        return (sums / weights.where(weights > 0)).to_numpy()
+
+    def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        if self._train is None:
+            raise ForecastingError("fit the model before predicting")
+        q_low, q_high = interval_quantiles(self.level)
+        future = future_frame(self._train, horizon)
+        parts = []
+        for uid, rows in future.groupby(ID, sort=True):
+            state = self._states[str(uid)]
+            days = rows[DS].reset_index(drop=True)
+            shape = (
+                state["yearly"][days.dt.dayofyear.to_numpy() - 1]
+                * state["weekly"][days.dt.dayofweek.to_numpy()]
+                * np.where(holiday_flag(days, self.country), state["holiday_factor"], 1.0)
+            )
+            ahead = (days - state["last_day"]).dt.days.to_numpy() + self.level_days / 2
+            yhat = state["level"] * shape * state["daily_growth"] ** ahead
+            low, high = np.quantile(state["errors"], [q_low, q_high])
+            low, high = min(low, 0.0), max(high, 0.0)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        ID: uid,
+                        DS: days,
+                        YHAT: yhat,
+                        LOWER: yhat + low * shape,
+                        UPPER: yhat + high * shape,
+                    }
+                )
+            )
+        return pd.concat(parts, ignore_index=True)[FORECAST_COLUMNS]
