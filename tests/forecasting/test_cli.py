@@ -37,22 +37,15 @@ def invoke(*args):
     return runner.invoke(app, ["forecast", *map(str, args)])
 
 
+def invoke_on_sales(path, horizon, *args):
+    """The forecast command over the sales CSV's revenue per channel."""
+    columns = ("--time-col", "day", "--value-col", "revenue", "--id-col", "channel")
+    return invoke("--data", path, *columns, "--horizon", horizon, *args)
+
+
 def test_snaive_forecast_as_csv(sales_csv):
     path, frame = sales_csv
-    result = invoke(
-        "--data",
-        path,
-        "--time-col",
-        "day",
-        "--value-col",
-        "revenue",
-        "--id-col",
-        "channel",
-        "--horizon",
-        7,
-        "--model",
-        "snaive",
-    )
+    result = invoke_on_sales(path, 7, "--model", "snaive")
     assert result.exit_code == 0, result.output
     out = pd.read_csv(io.StringIO(result.stdout))
     assert list(out.columns) == [
@@ -72,20 +65,7 @@ def test_snaive_forecast_as_csv(sales_csv):
 
 def test_profile_model_by_name(sales_csv):
     path, frame = sales_csv
-    result = invoke(
-        "--data",
-        path,
-        "--time-col",
-        "day",
-        "--value-col",
-        "revenue",
-        "--id-col",
-        "channel",
-        "--horizon",
-        7,
-        "--model",
-        "profile",
-    )
+    result = invoke_on_sales(path, 7, "--model", "profile")
     assert result.exit_code == 0, result.output
     out = pd.read_csv(io.StringIO(result.stdout))
     assert set(out.model) == {"profile"} and len(out) == 2 * 7
@@ -102,21 +82,7 @@ def test_profile_model_by_name(sales_csv):
 
 def test_auto_with_backtest_as_json(sales_csv):
     path, frame = sales_csv
-    result = invoke(
-        "--data",
-        path,
-        "--time-col",
-        "day",
-        "--value-col",
-        "revenue",
-        "--id-col",
-        "channel",
-        "--horizon",
-        14,
-        "--backtest",
-        "--format",
-        "json",
-    )
+    result = invoke_on_sales(path, 14, "--backtest", "--format", "json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["level"] == 80
