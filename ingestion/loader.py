@@ -10,6 +10,7 @@ lines and refunds; anything else is counted unchanged and not written.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -296,13 +297,19 @@ def _stage_join(left: Table, right: Table):
 
 
 def load_orders(
-    conn: Connection, batch: OrderBatch, run_id: int | None = None, refresh: bool = True
+    conn: Connection,
+    batch: OrderBatch,
+    run_id: int | None = None,
+    refresh: bool = True,
+    recomputed: Set[dt.date] = frozenset(),
 ) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
     Runs inside the caller's transaction (``conn``): the caller commits the
     ingest run and source cursor in the same transaction. With ``refresh=False``
-    the caller refreshes ``result.stale_days`` itself (together with other tables' days).
+    the caller refreshes ``result.stale_days`` itself (together with other tables' days);
+    ``recomputed`` names days the caller recomputes whole anyway, so new orders on them
+    are not added to the rollups first.
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
@@ -323,7 +330,7 @@ def load_orders(
         bulk_stage(
             conn, stg_refund, REFUND_STAGE_COLUMNS, frame_rows(staged_refunds, REFUND_STAGE_COLUMNS)
         )
-        _merge(conn, staging, result)
+        _merge(conn, staging, result, recomputed)
         if refresh:
             refresh_rollups(conn, result.stale_days)
     finally:
@@ -332,7 +339,12 @@ def load_orders(
     return result
 
 
-def _merge(conn: Connection, staging: tuple[Table, Table, Table, Table], result) -> None:
+def _merge(
+    conn: Connection,
+    staging: tuple[Table, Table, Table, Table],
+    result: LoadResult,
+    recomputed: Set[dt.date],
+) -> None:
     stg_order, stg_payload, stg_line, stg_refund = staging
     order = SalesOrder.__table__
     line = OrderLine.__table__
@@ -462,6 +474,6 @@ def _merge(conn: Connection, staging: tuple[Table, Table, Table, Table], result)
     stale |= {day for order_id, day in flipped if order_id not in new_ids}
 
     # 5. New orders go into the rollups as they are; stale days are recomputed whole.
-    add_new_orders(conn, inserted.subquery("new_orders"), stale)
+    add_new_orders(conn, inserted.subquery("new_orders"), stale | recomputed)
     result.days |= stale | new_days["insert"]
     result.stale_days |= stale

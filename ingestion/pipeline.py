@@ -17,9 +17,11 @@ def load_chunk(engine: Engine, chunk, source_system: str, source_instance: str) 
     with engine.begin() as conn:
         run_id = start_run(conn, source_system, source_instance, "all")
         lookups = Lookups.load(conn)
-        result = load_orders(conn, chunk.orders, run_id, refresh=False)
+        # Side tables first: their days are recomputed whole, so new orders on those days
+        # need not be added to the rollups one by one.
         side_days = load_traffic(conn, chunk.traffic, lookups)
         side_days |= load_spend(conn, chunk.spend, lookups)
+        result = load_orders(conn, chunk.orders, run_id, refresh=False, recomputed=side_days)
         unknown_stock = load_inventory(conn, chunk.inventory, lookups)
         load_touches(conn, chunk.touches, lookups)
         refresh_rollups(conn, result.stale_days | side_days)

@@ -141,15 +141,15 @@ def load_native_chunk(engine: Engine, chunk: DemoChunk, source_instance: str) ->
     with engine.begin() as conn:
         run_id = start_run(conn, RUN_SYSTEM, source_instance, STREAM)
         batch, rejects, unchanged = map_native_orders(native, load_rules(conn), conn)
-        result = load_orders(conn, batch, run_id, refresh=False)
+        lookups = Lookups.load(conn)
+        side_days = load_traffic(conn, side["traffic"], lookups)
+        side_days |= load_spend(conn, side["spend"], lookups)
+        result = load_orders(conn, batch, run_id, refresh=False, recomputed=side_days)
         result.read += unchanged
         result.unchanged += unchanged
         for system, failed in rejects.items():
             origin = Origin(system, INSTANCE_OF_SYSTEM[system], STREAM)
             write_rejects(conn, origin, failed, run_id)
-        lookups = Lookups.load(conn)
-        side_days = load_traffic(conn, side["traffic"], lookups)
-        side_days |= load_spend(conn, side["spend"], lookups)
         unknown_stock = load_inventory(conn, side["inventory"], lookups)
         if len(unknown_stock):
             raise IngestionError(f"{len(unknown_stock)} stock rows name an unknown SKU or location")
