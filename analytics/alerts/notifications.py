@@ -8,23 +8,22 @@ backoff until ``MAX_ATTEMPTS``, then ``failed``. A row is never claimed twice on
 never sent twice; a worker that dies between sending and marking leaves the row in ``sending``
 for a person to check rather than risk a duplicate.
 
-SMTP settings come from ``CHANNELPERF_SMTP_HOST``, ``_PORT``, ``_USER``, ``_PASSWORD``,
-``_FROM`` and ``_STARTTLS``; links in messages use ``CHANNELPERF_PUBLIC_URL`` when set.
+Email goes out through ``analytics.mail`` (its ``CHANNELPERF_SMTP_*`` settings); links in
+messages use ``CHANNELPERF_PUBLIC_URL`` when set.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 import requests
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select, update
 
+from analytics.mail import SmtpSettings, send_mail
 from analytics.metrics import format_value, get_metric
 from db.alert_tables import Alert, AlertNotification
 from db.engine import get_engine
@@ -35,17 +34,6 @@ BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=1)
 SEND_TIMEOUT_S = 10
 notification = AlertNotification.__table__
-
-
-class SmtpSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHANNELPERF_SMTP_", extra="ignore")
-
-    host: str | None = None
-    port: int = 25
-    user: str | None = None
-    password: str | None = None
-    sender: str = Field("channelperf@localhost", validation_alias="CHANNELPERF_SMTP_FROM")
-    starttls: bool = False
 
 
 class LinkSettings(BaseSettings):
@@ -149,20 +137,13 @@ def queue(conn, alert_id: int, purpose: str, contacts: dict, now: dt.datetime) -
 
 def send_email(recipient: str, subject: str, body: dict, key: str) -> None:
     settings = SmtpSettings()
-    if not settings.host:
-        raise RuntimeError("no SMTP server configured (CHANNELPERF_SMTP_HOST)")
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = recipient
     message["Subject"] = subject
     message["Message-ID"] = f"<{key}@channelperf>"
     message.set_content(body["text"])
-    with smtplib.SMTP(settings.host, settings.port, timeout=SEND_TIMEOUT_S) as smtp:
-        if settings.starttls:
-            smtp.starttls()
-        if settings.user:
-            smtp.login(settings.user, settings.password or "")
-        smtp.send_message(message)
+    send_mail(message, settings.model_copy(update={"timeout": SEND_TIMEOUT_S}))
 
 
 def send_webhook(url: str, body: dict, key: str) -> None:

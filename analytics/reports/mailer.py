@@ -1,31 +1,13 @@
-"""Sending the report by SMTP, configured by CHANNELPERF_SMTP_HOST/PORT/USER/PASSWORD/FROM."""
+"""The weekly report as an email: plain text, HTML with the chart inline, the PDF attached."""
 
 from __future__ import annotations
 
-import smtplib
 from email.message import EmailMessage
-
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from analytics.reports.chart import revenue_chart_png
 from analytics.reports.html import CHART_CID, render_html
 from analytics.reports.pdf import render_pdf
 from analytics.reports.summary import WeeklySummary
-
-
-class SmtpSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHANNELPERF_SMTP_", extra="ignore")
-
-    host: str = "localhost"
-    port: int = 25
-    user: str | None = None
-    password: str | None = None
-    sender: str = Field(
-        default="channelperf@localhost", validation_alias=AliasChoices("CHANNELPERF_SMTP_FROM")
-    )
-    starttls: bool = False
-    timeout: float = 30
 
 
 def pdf_filename(summary: WeeklySummary) -> str:
@@ -53,13 +35,3 @@ def build_message(summary: WeeklySummary, recipients: list[str], sender: str) ->
         filename=pdf_filename(summary),
     )
     return message
-
-
-def send(message: EmailMessage, settings: SmtpSettings | None = None) -> None:
-    settings = settings or SmtpSettings()
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
-        if settings.starttls:
-            smtp.starttls()
-        if settings.user:
-            smtp.login(settings.user, settings.password or "")
-        smtp.send_message(message)

@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 import db.quality_tables  # noqa: F401  (registers the report tables on Base.metadata)
 from analytics.errors import AnalyticsError
+from analytics.mail import SmtpSettings, send_mail
 from analytics.periods import Period
-from analytics.reports.mailer import SmtpSettings, build_message, send
+from analytics.reports.mailer import build_message
 from analytics.reports.summary import (
     REPORT,
     WeeklySummary,
@@ -159,7 +160,7 @@ def send_report(
     summary: WeeklySummary, recipients: tuple[str, ...], smtp: SmtpSettings | None = None
 ) -> None:
     smtp = smtp or SmtpSettings()
-    send(build_message(summary, list(recipients), smtp.sender), smtp)
+    send_mail(build_message(summary, list(recipients), smtp.sender), smtp)
 
 
 def _claim(conn, period: Period, recipients: tuple[str, ...], now: dt.datetime) -> bool:

@@ -188,3 +188,36 @@ def test_schedule_reports_registers_the_hourly_job_with_rq_cron(redis_url):
     (job,) = scheduler.get_jobs()
     assert job.func_name == "analytics.reports.schedule.send_due_reports"
     assert job.cron == HOURLY and job.queue_name == "default"
+
+
+def test_without_an_smtp_server_the_week_is_marked_failed_then_sent_once_one_is_set(
+    quality_db, monkeypatch
+):
+    monkeypatch.delenv("CHANNELPERF_SMTP_HOST", raising=False)
+    set_schedule(0, 7, "ceo@example.com", actor="admin")
+    monday = dt.datetime(2026, 6, 22, 8, 0, tzinfo=dt.UTC)  # the week to 21 June
+    with pytest.raises(RuntimeError, match="no SMTP server configured"):
+        send_due_reports(monday)
+    with get_engine(quality_db.url).connect() as conn:
+        (run,) = (
+            conn.execute(
+                select(ReportRun.__table__).where(
+                    ReportRun.__table__.c.period_end == dt.date(2026, 6, 21)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    assert run["status"] == "failed" and "CHANNELPERF_SMTP_HOST" in run["error"]
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("CHANNELPERF_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("CHANNELPERF_SMTP_PORT", str(port))
+        assert send_due_reports(monday + dt.timedelta(hours=1))["sent"] is True
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
