@@ -5,12 +5,13 @@ The demo generator's orders are written once as each source's own JSON payloads
 ``bench/data/`` (git-ignored). Each load streams them back in batches, in a child
 process whose peak resident memory is reported:
 
-- **whole path**: decode → ``skip_unchanged`` (stored hash) → connector ``to_canonical``
-  with validation (``ingestion.sync.map_orders``) → ``to_order_batch`` → ``load_orders``
+- **whole path**: ``ingestion.sync.load_pages``, as a sync runs it: decode, skip payloads
+  whose hash equals the stored order's, connector ``to_canonical`` with validation,
+  ``to_order_batch`` (all in a background thread, one page ahead) → ``load_orders``
   (COPY into staging, merge, lines, refunds, customers, rollups) with its ingest run,
   one transaction per batch;
 - **raw COPY**: the same canonical order and line rows (payload as JSON text) COPYed into
-  unindexed text tables, timed separately within the first load;
+  unindexed text tables, timed after the first load;
 - **replay**: the unchanged files again;
 - **dlt**: the same files as one ``dlt.resource`` per source, ``write_disposition="merge"``
   on the source's order id, into PostgreSQL (nested line items become child tables).
@@ -248,9 +249,10 @@ def run(
     section.lines = [
         f"Shopify, Square, SAP and Salesforce JSON payloads ({_orders_in(files):,} lines in "
         f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,}, one worker "
-        "process, one transaction per batch with its ingest run. Whole path: decode, skip "
-        "unchanged hashes, connector mapping with validation, channel rules, columnar batch, "
-        "loader merge with lines, refunds, customers and rollups. Raw COPY: the same canonical "
+        "process, one transaction per batch with its ingest run. Whole path (as a sync runs "
+        "it): decode, skip unchanged hashes, connector mapping with validation, channel rules, "
+        "columnar batch, all one page ahead in a background thread; loader merge with lines, "
+        "refunds, customers and rollups. Raw COPY: the same canonical "
         "order and line rows into unindexed text tables, same run. Replay: the same files again. "
         f"dlt {peer['version']}: one resource per source, merge on the order id "
         f"({peer['read']:,} orders). Peak memory: maximum RSS of the loading process.",
