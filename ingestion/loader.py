@@ -321,21 +321,20 @@ def load_orders(
     for table in staging:
         table.drop(conn, checkfirst=True)
         table.create(conn)
-    try:
-        bulk_stage(conn, stg_order, ORDER_STAGE_COLUMNS, frame_rows(staged, ORDER_STAGE_COLUMNS))
-        bulk_stage(
-            conn, stg_payload, PAYLOAD_STAGE_COLUMNS, frame_rows(staged, PAYLOAD_STAGE_COLUMNS)
-        )
-        bulk_stage(conn, stg_line, LINE_STAGE_COLUMNS, frame_rows(staged_lines, LINE_STAGE_COLUMNS))
-        bulk_stage(
-            conn, stg_refund, REFUND_STAGE_COLUMNS, frame_rows(staged_refunds, REFUND_STAGE_COLUMNS)
-        )
-        _merge(conn, staging, result, recomputed)
-        if refresh:
-            refresh_rollups(conn, result.stale_days)
-    finally:
-        for table in staging:
-            table.drop(conn, checkfirst=True)
+    bulk_stage(conn, stg_order, ORDER_STAGE_COLUMNS, frame_rows(staged, ORDER_STAGE_COLUMNS))
+    bulk_stage(conn, stg_payload, PAYLOAD_STAGE_COLUMNS, frame_rows(staged, PAYLOAD_STAGE_COLUMNS))
+    bulk_stage(conn, stg_line, LINE_STAGE_COLUMNS, frame_rows(staged_lines, LINE_STAGE_COLUMNS))
+    bulk_stage(
+        conn, stg_refund, REFUND_STAGE_COLUMNS, frame_rows(staged_refunds, REFUND_STAGE_COLUMNS)
+    )
+    _merge(conn, staging, result, recomputed)
+    if refresh:
+        refresh_rollups(conn, result.stale_days)
+    # Not in a ``finally``: after a failure the connection may be lost or its transaction
+    # aborted, and a DROP would hide the real error; the caller's rollback removes the
+    # tables, since they were created in its transaction.
+    for table in staging:
+        table.drop(conn)
     return result
 
 
