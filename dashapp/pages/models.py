@@ -111,11 +111,17 @@ def _version_columns() -> list[dict]:
         {"field": "alias", "headerName": "Role"},
         {"field": "model", "headerName": "Model"},
     ]
-    for model in SCORE_MODELS:
-        columns += [
-            {"field": f"{model}_mase", "headerName": f"{model} MASE"},
-            {"field": f"{model}_wape", "headerName": f"{model} WAPE"},
-        ]
+    # One header group per model, so "MASE" and "WAPE" fit their narrow columns.
+    columns += [
+        {
+            "headerName": f"{model} (backtest)",
+            "children": [
+                {"field": f"{model}_mase", "headerName": "MASE", "minWidth": 90},
+                {"field": f"{model}_wape", "headerName": "WAPE", "minWidth": 90},
+            ],
+        }
+        for model in SCORE_MODELS
+    ]
     return columns + [{"field": "created", "headerName": "Registered (UTC)"}]
 
 
