@@ -110,7 +110,6 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
     """Every file through the whole path (``ingestion.sync.load_pages``); timings, counts and
     this process's peak RSS. With ``raw_copy``, the same canonical rows are then COPYed raw."""
     from db.engine import get_engine
-    from ingestion.canonical import to_order_batch
     from ingestion.demo.load import INSTANCE_OF_SYSTEM
     from ingestion.rules import load_rules
     from ingestion.sync import Origin, SyncResult, load_pages, map_page
@@ -135,7 +134,7 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
         for system, path in files.items():
             origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
             for items, _ in _pages(Path(path), batch_size):
-                batch = to_order_batch(map_page(None, origin, items).orders, rules)
+                batch = map_page(origin, items, rules).batch
                 start = time.perf_counter()
                 with engine.begin() as conn:
                     _raw_copy(conn, batch)

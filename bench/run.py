@@ -59,34 +59,36 @@ ON_LARGE_DATABASE = [
 def main() -> int:
     sections = []
     failed = 0
-    for module_name, kwargs in BENCHMARKS:
-        print(f"== {module_name} {kwargs}", flush=True)
+
+    def record(label: str, make_text) -> None:
+        """Run one benchmark; its section, or its failure, goes into the results."""
+        nonlocal failed
+        print(f"== {label}", flush=True)
         try:
-            section = importlib.import_module(module_name).run(**kwargs)
+            text = make_text()
         except Exception:
             failed += 1
             trace = traceback.format_exc()
             print(trace, file=sys.stderr)
-            sections.append(f"## {module_name}\n\nFailed:\n\n```\n{trace[-1500:]}\n```\n")
-            continue
-        text = section.markdown()
+            name = label.split()[0]
+            sections.append(f"## {name}\n\nFailed:\n\n```\n{trace[-1500:]}\n```\n")
+            return
         print(text, flush=True)
         sections.append(text)
+
+    for module_name, kwargs in BENCHMARKS:
+        record(
+            f"{module_name} {kwargs}",
+            lambda n=module_name, k=kwargs: importlib.import_module(n).run(**k).markdown(),
+        )
     from bench.bench_overview import NAME
     from bench.common import database_url
 
     for module_name, render in ON_LARGE_DATABASE:
-        print(f"== {module_name} on {NAME}", flush=True)
-        try:
-            text = render(importlib.import_module(module_name), database_url(NAME))
-        except Exception:
-            failed += 1
-            trace = traceback.format_exc()
-            print(trace, file=sys.stderr)
-            sections.append(f"## {module_name}\n\nFailed:\n\n```\n{trace[-1500:]}\n```\n")
-            continue
-        print(text, flush=True)
-        sections.append(text)
+        record(
+            f"{module_name} on {NAME}",
+            lambda n=module_name, r=render: r(importlib.import_module(n), database_url(NAME)),
+        )
     header = (
         f"# Benchmark results\n\nRun {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC} on "
         f"{platform.node()} ({os.cpu_count()} cores), `make bench`"

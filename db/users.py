@@ -164,12 +164,6 @@ def token_owner(token: str) -> UserInfo | None:
         return None if user is None else UserInfo.of(user)
 
 
-def user_for_token(token: str) -> UserInfo | None:
-    """The active user of an API token."""
-    user = token_owner(token)
-    return user if user is not None and user.active else None
-
-
 DEMO_USERS = (
     ("executive", "executive"),
     ("planner", "planner"),

@@ -74,13 +74,14 @@ def _load(
         records = known
     result = LoadResult(read=len(records), updated=len(records))
     if mapping.kind == "traffic":
-        result.days = result.stale_days = load_traffic(conn, traffic_frame(records), lookups)
+        result.stale_days = load_traffic(conn, traffic_frame(records), lookups)
     elif mapping.kind == "spend":
-        result.days = result.stale_days = load_spend(conn, spend_frame(records), lookups)
+        result.stale_days = load_spend(conn, spend_frame(records), lookups)
     elif mapping.kind == "inventory":
         load_inventory(conn, inventory_frame(records), lookups)
     else:
         load_touches(conn, touch_frame(records), lookups)
+    result.days = set(result.stale_days)
     return result, refused
 
 

@@ -262,15 +262,14 @@ def load_canonical(
 
 @dataclass
 class MappedPage:
-    """One page ready to load: its orders (canonical, or already a batch with the ``mapped``
-    orders it came from), rejects, and how many payloads were found unchanged."""
+    """One page ready to load: the loader's batch of the ``mapped`` canonical orders (fewer
+    rows where copies of one order collapsed), rejects, and payloads found unchanged."""
 
-    orders: list[CanonicalOrder]
+    batch: OrderBatch
+    mapped: int
     rejects: list[RejectedPayload]
     unchanged: int = 0
     cursor: str | None = None
-    batch: OrderBatch | None = None
-    mapped: int = 0
 
 
 def _decoded_items(items: Sequence[Incoming]) -> list[Incoming]:
@@ -286,20 +285,20 @@ def _decoded_items(items: Sequence[Incoming]) -> list[Incoming]:
 
 
 def map_page(
-    engine: Engine | None,
     origin: Origin,
     items: Sequence[Incoming],
+    rules: ChannelRules,
     *,
     cursor: str | None = None,
     future_tolerance: dt.timedelta | None = None,
-    rules: ChannelRules | None = None,
+    skip_unchanged_in: Engine | None = None,
 ) -> MappedPage:
-    """Map one page; with ``engine``, payloads identical to their stored order are skipped;
-    with ``rules``, the orders are turned into the loader's batch here."""
+    """Map one page into the loader's batch with ``rules``; with ``skip_unchanged_in``,
+    payloads identical to their stored order in that database are counted, not mapped."""
     unchanged = 0
-    if engine is not None and items:
+    if skip_unchanged_in is not None and items:
         items = _decoded_items(items)
-        with engine.connect() as conn:
+        with skip_unchanged_in.connect() as conn:
             keep = changed_indexes(
                 conn,
                 origin.source_system,
@@ -312,10 +311,7 @@ def map_page(
     orders, rejects = map_orders(
         origin.source_system, origin.source_instance, items, future_tolerance=future_tolerance
     )
-    if rules is None:
-        return MappedPage(orders, rejects, unchanged, cursor)
-    batch = to_order_batch(orders, rules)
-    return MappedPage([], rejects, unchanged, cursor, batch=batch, mapped=len(orders))
+    return MappedPage(to_order_batch(orders, rules), len(orders), rejects, unchanged, cursor)
 
 
 def load_mapped(
@@ -324,10 +320,7 @@ def load_mapped(
     """Load a mapped page as one transaction with its rejects, run and (if given) cursor."""
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        if page.batch is None:
-            result = load_canonical(conn, page.orders, run_id)
-        else:
-            result = _load_batch(conn, page.batch, page.mapped, run_id)
+        result = _load_batch(conn, page.batch, page.mapped, run_id)
         result.read += page.unchanged
         result.unchanged += page.unchanged
         write_rejects(conn, origin, page.rejects, run_id)
@@ -336,6 +329,11 @@ def load_mapped(
         finish_run(conn, run_id, result, rejected=len(page.rejects))
     batch_committed(result.days)
     return result, page.rejects
+
+
+def _rules(engine: Engine) -> ChannelRules:
+    with engine.connect() as conn:
+        return load_rules(conn)
 
 
 def load_page(
@@ -347,7 +345,7 @@ def load_page(
     future_tolerance: dt.timedelta | None = None,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
     """Map and load one page as one transaction with its rejects, run and (if given) cursor."""
-    page = map_page(None, origin, items, cursor=cursor, future_tolerance=future_tolerance)
+    page = map_page(origin, items, _rules(engine), cursor=cursor, future_tolerance=future_tolerance)
     return load_mapped(engine, origin, page)
 
 
@@ -363,11 +361,15 @@ def load_pages(
     in a background thread while the current one loads. Unchanged payloads are skipped;
     touchpoints follow the channel rules as they were when the call began."""
     total = SyncResult()
-    with engine.connect() as conn:
-        rules = load_rules(conn)
+    rules = _rules(engine)
     mapped = (
         map_page(
-            engine, origin, items, cursor=cursor, future_tolerance=future_tolerance, rules=rules
+            origin,
+            items,
+            rules,
+            cursor=cursor,
+            future_tolerance=future_tolerance,
+            skip_unchanged_in=engine,
         )
         for items, cursor in pages
     )

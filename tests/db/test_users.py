@@ -10,7 +10,7 @@ from dashapp.cli import app
 from db import audit
 from db.engine import get_engine
 from db.schema import AuditLog
-from db.users import authenticate, user_for_token
+from db.users import authenticate, token_owner
 
 runner = CliRunner()
 
@@ -30,14 +30,14 @@ def test_users_lifecycle_through_the_cli(pg_url):
     assert run("users", "set-role", "alice", "admin").exit_code == 0
     assert authenticate("alice", "s3cret-pass").role == "admin"
     token = run("users", "token", "alice").output.strip()
-    assert user_for_token(token).username == "alice"
+    assert token_owner(token).username == "alice" and token_owner(token).active
 
     refused = run("users", "disable", "alice")
     assert refused.exit_code == 2 and "last active admin" in refused.output
     run("users", "add", "bob", "--role", "admin", input="another-pass\nanother-pass\n")
     assert run("users", "disable", "alice").exit_code == 0
     assert authenticate("alice", "s3cret-pass") is None
-    assert user_for_token(token) is None
+    assert token_owner(token).active is False
 
     with get_engine(pg_url).connect() as conn:
         actions = conn.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars().all()
