@@ -37,6 +37,7 @@ LOCAL_ENTRY_SECONDS = 300
 LOCAL_MAX_ENTRIES = 2000
 # SimpleCache prunes above its threshold; stamps (one per day and month touched) stay far below.
 STAMPS_LIMIT = 10_000_000
+TARGETS_STAMP = "targets"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,18 +95,22 @@ def invalidate_days(days: Iterable[str | dt.date], url: str | None = None) -> in
     Returns how many stamps changed.
     """
     touched = {d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in days}
-    if not touched:
-        return 0
-    space = namespace(url)
     names = {f"d{d.isoformat()}" for d in touched} | {_month_key(d) for d in touched}
-    _, stamps = backends()
-    stamps.set_many({f"{space}:{name}": uuid.uuid4().hex for name in names}, timeout=0)
+    return renew_stamps(names, url)
+
+
+def renew_stamps(names: Iterable[str], url: str | None = None) -> int:
+    """New values for the named stamps, so every result keyed by one of them is unreachable."""
+    names = set(names)
+    if names:
+        space = namespace(url)
+        _, stamps = backends()
+        stamps.set_many({f"{space}:{name}": uuid.uuid4().hex for name in names}, timeout=0)
     return len(names)
 
 
-def _stamp_digest(space: str, periods: Iterable[Period]) -> str:
+def _stamp_digest(space: str, names: list[str]) -> str:
     _, stamps = backends()
-    names = stamp_keys(periods)
     values = stamps.get_many(*(f"{space}:{name}" for name in names)) if names else []
     text = "|".join(f"{n}={v or ''}" for n, v in zip(names, values, strict=True))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -117,11 +122,14 @@ def with_comparisons(arguments: Mapping[str, Any]) -> list[Period]:
     return [period, period.prior(), period.last_year()]
 
 
-def memoise(periods: Callable[[Mapping[str, Any]], Iterable[Period]]) -> Callable[[F], F]:
-    """Cache a function's results by its arguments and the stamps of the days it reads.
+def memoise(
+    periods: Callable[[Mapping[str, Any]], Iterable[Period]], stamps: tuple[str, ...] = ()
+) -> Callable[[F], F]:
+    """Cache a function's results by its arguments and the stamps of the data it reads.
 
     ``periods`` gets the bound arguments (defaults applied) and names the periods
-    whose days the result depends on. A ``url`` argument picks the database
+    whose days the result depends on; ``stamps`` names the other stamps it depends
+    on (``TARGETS_STAMP``). A ``url`` argument picks the database
     namespace (the configured database when None). Arguments must have a stable
     ``repr`` (dates, strings, tuples, frozen dataclasses). A call whose arguments
     are refused by ``periods`` (AnalyticsError) runs uncached so its error surfaces.
@@ -142,7 +150,8 @@ def memoise(periods: Callable[[Mapping[str, Any]], Iterable[Period]]) -> Callabl
                 return function(*args, **kwargs)
             space = namespace(arguments.pop("url", None))
             call = hashlib.sha256(repr(sorted(arguments.items())).encode()).hexdigest()[:24]
-            key = f"{space}:{name}:{call}:{_stamp_digest(space, covered)}"
+            digest = _stamp_digest(space, stamp_keys(covered) + list(stamps))
+            key = f"{space}:{name}:{call}:{digest}"
             entries, _ = backends()
             hit = entries.get(key)
             if hit is not None:

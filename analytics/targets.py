@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 from sqlalchemy import select
 
+from analytics.cache import TARGETS_STAMP, memoise, renew_stamps
 from analytics.errors import AnalyticsError
 from analytics.metrics import get_metric
 from analytics.periods import Period
@@ -38,6 +39,7 @@ def scope_id(scope_type: str, code: str | None, url: str | None = None) -> int:
     return found
 
 
+@memoise(periods=lambda arguments: (), stamps=(TARGETS_STAMP,))
 def load_targets(
     metric: str | tuple[str, ...], period: Period, url: str | None = None
 ) -> pd.DataFrame:
@@ -187,4 +189,5 @@ def import_targets(frame: pd.DataFrame, actor: str, url: str | None = None) -> i
         audit.record(
             conn, actor, "target.import", "target", f"{len(rows)} rows", None, {"rows": len(rows)}
         )
+    renew_stamps([TARGETS_STAMP], url)
     return len(rows)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from analytics.alerts.rules import RuleInfo
+from analytics.cache import TARGETS_STAMP, renew_stamps
 from db.engine import get_engine
 from db.migrate import upgrade
 from tests.alerts.synthetic import daily_frame, write_rollup
@@ -89,6 +90,7 @@ def scratch_url(scratch_db, use_database) -> str:
     keeps growing: count its entries relative to the start of a test)."""
     with get_engine(scratch_db).begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(SCRATCH_TABLES)} RESTART IDENTITY CASCADE"))
+    renew_stamps([TARGETS_STAMP], scratch_db)
     use_database(scratch_db)
     return scratch_db
 

@@ -17,6 +17,7 @@ from analytics.cache import invalidate_days, namespace, stamp_keys
 from analytics.compare import metric_table
 from analytics.periods import Period
 from analytics.rollup import rollup_sums
+from analytics.variance import TargetInput, set_target, variance_table
 from db.engine import get_engine
 from db.events import BATCH_HOOKS
 from db.migrate import upgrade
@@ -123,6 +124,30 @@ def test_a_month_stamp_invalidates_a_whole_month_result(loaded):
     with counted(url) as statements:
         rollup_sums(month)
     assert len(statements) == 1
+
+
+def test_a_target_edit_reaches_a_cached_variance_table_without_order_changes(loaded):
+    url, _ = loaded
+    quarter = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+
+    def revenue_target() -> float:
+        table = variance_table(quarter)
+        row = table[(table["channel"] == "total") & (table["metric"] == "revenue")]
+        return float(row["target"].iloc[0])
+
+    set_target(_quarter_target(quarter, 123_456), actor="tests")
+    assert revenue_target() == pytest.approx(123_456)
+    with counted(url) as statements:
+        assert revenue_target() == pytest.approx(123_456)
+    assert not [s for s in statements if "FROM target" in s], "targets come from the cache"
+    set_target(_quarter_target(quarter, 654_321), actor="tests")
+    assert revenue_target() == pytest.approx(654_321)
+
+
+def _quarter_target(quarter: Period, value: int) -> TargetInput:
+    return TargetInput(
+        "total", "total", "revenue", quarter.start.isoformat(), quarter.end.isoformat(), str(value)
+    )
 
 
 @pytest.mark.redis
