@@ -7,8 +7,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
-from analytics.aov_view import _order_sample, basket_lines, build_aov_view, order_values
+from analytics.aov_view import basket_lines, build_aov_view, order_values
 from analytics.contribution import (
     channel_index,
     revenue_waterfall,
@@ -19,6 +20,7 @@ from analytics.periods import Period
 from analytics.rollup import Filters
 from analytics.trends_view import build_trends, daily_sums
 from analytics.variance import revenue_variance_effects, variance_table
+from db.engine import get_engine
 from tests.pages import expected
 
 pytestmark = pytest.mark.postgres
@@ -177,7 +179,18 @@ def test_underperformers_flag_channels_below_target_share(demo):
     assert table.loc[below[below].index, "underperforming"].all()
 
 
-def test_order_value_sample_is_bounded_deterministic_and_right(demo):
+def _stored_orders(url: str) -> pd.DataFrame:
+    """Every stored order's id, touchpoint, day, status and value, read with plain SQL."""
+    query = text(
+        "SELECT o.id, t.code AS touchpoint, o.order_day AS day, o.status, "
+        "CAST(o.revenue_base AS float) AS order_value "
+        "FROM sales_order o JOIN touchpoint t ON t.id = o.touchpoint_id"
+    )
+    with get_engine(url).connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def test_order_value_sample_is_each_channels_first_hash_slots(demo):
     values = order_values(Q2, "touchpoint")
     live = expected.orders(demo)
     live = live[
@@ -185,13 +198,25 @@ def test_order_value_sample_is_bounded_deterministic_and_right(demo):
     ]
     means = (live["cents"] / 100).groupby(live["touchpoint_code"]).mean()
     _close(values.groupby("channel")["order_value"].mean(), means, 1e-6)
+
     small = order_values(Q2, "touchpoint", limit=30)
-    assert small.groupby("channel").size().max() == 30
     pd.testing.assert_frame_equal(small, order_values(Q2, "touchpoint", limit=30))
-    # Only orders below a hash bound are ranked for a small sample: the same sample as ranking all.
-    ranked_all = _order_sample(Q2, "touchpoint", None, 30, {}, None)
-    pd.testing.assert_frame_equal(small, ranked_all)
-    assert set(small["order_value"]) <= set(values["order_value"])
+    stored = _stored_orders(demo.url)
+    stored = stored[
+        (stored["status"] != "cancelled") & (stored["day"] >= Q2.start) & (stored["day"] <= Q2.end)
+    ]
+    slot = (stored["id"] * 40503 % 65536) // 64
+    counts = stored.groupby("touchpoint").size()
+    first_slots = np.minimum(1024, np.ceil(1024 * 30 / counts)).astype(int)
+    chosen = stored[slot < stored["touchpoint"].map(first_slots)]
+    for channel, group in chosen.groupby("touchpoint"):
+        mine = small.loc[small["channel"] == channel, "order_value"]
+        assert sorted(mine) == pytest.approx(sorted(group["order_value"])), channel
+    sizes = small.groupby("channel").size()
+    assert set(sizes.index) == set(counts.index)
+    whole = counts <= 30
+    assert (sizes[whole] == counts[whole]).all(), sizes
+    assert sizes[~whole].between(10, 90).all(), sizes
 
 
 def test_basket_lines_and_aov_flags(demo):
