@@ -80,18 +80,10 @@ def complete_daily(frame: pd.DataFrame, columns: list[str], first, last) -> pd.D
     return out.astype({c: float for c in columns})
 
 
-def channel_series(
-    dimension: str,
-    measure: str,
-    end: dt.date | None = None,
-    url: str | None = None,
-) -> pd.DataFrame:
-    """``unique_id, ds, y, spend`` per channel of ``dimension`` up to ``end`` (default: the last
-    day with orders), from the first day with orders. Channels with no activity are left out."""
-    if dimension not in DIMENSIONS:
-        raise ForecastingError(f"unknown dimension {dimension!r}; choose one of {list(DIMENSIONS)}")
+def _daily_sums(dimension: str, measure: str):
+    """``ds, code, y, spend`` per day and channel of ``dimension`` from the daily rollup."""
     code = DIMENSIONS[dimension].c.code
-    query = (
+    return (
         select(
             rollup.c.day.label(DS),
             code.label("code"),
@@ -103,6 +95,19 @@ def channel_series(
         .join(category, category.c.id == touchpoint.c.category_id)
         .group_by(rollup.c.day, code)
     )
+
+
+def channel_series(
+    dimension: str,
+    measure: str,
+    end: dt.date | None = None,
+    url: str | None = None,
+) -> pd.DataFrame:
+    """``unique_id, ds, y, spend`` per channel of ``dimension`` up to ``end`` (default: the last
+    day with orders), from the first day with orders. Channels with no activity are left out."""
+    if dimension not in DIMENSIONS:
+        raise ForecastingError(f"unknown dimension {dimension!r}; choose one of {list(DIMENSIONS)}")
+    query = _daily_sums(dimension, measure)
     bounds = select(func.min(rollup.c.day), func.max(rollup.c.day)).where(rollup.c.orders > 0)
     with get_engine(url).connect() as conn:
         first, last = conn.execute(bounds).one()
@@ -117,6 +122,30 @@ def channel_series(
     out = complete_daily(frame, [Y, SPEND], first, last)
     active = out.groupby(ID)[Y].transform(lambda y: (y != 0).any())
     return out[active].reset_index(drop=True)
+
+
+def planned_spend(
+    dimension: str, measure: str, after: dt.date, horizon: int, url: str | None = None
+) -> pd.DataFrame:
+    """``unique_id, ds, spend``: the marketing spend already booked for the ``horizon`` days
+    after ``after`` (ad budgets are set ahead of the sales they buy), per channel with any.
+
+    The forecast takes it as the plan; days without booked spend fall back to the last
+    week's spend (``complete_future_exog``)."""
+    if dimension not in DIMENSIONS:
+        raise ForecastingError(f"unknown dimension {dimension!r}; choose one of {list(DIMENSIONS)}")
+    last = after + dt.timedelta(days=horizon)
+    query = _daily_sums(dimension, measure).where(rollup.c.day > after, rollup.c.day <= last)
+    with get_engine(url).connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=[DS, "code", Y, SPEND])
+    frame = frame[frame[SPEND] > 0]
+    return pd.DataFrame(
+        {
+            ID: [str(SeriesId(dimension, c, measure)) for c in frame["code"]],
+            DS: pd.to_datetime(frame[DS]),
+            SPEND: frame[SPEND].astype(float),
+        }
+    ).reset_index(drop=True)
 
 
 def active_series(frame: pd.DataFrame, min_active_share: float = 0.5) -> list[str]:

@@ -23,10 +23,10 @@ from db.engine import get_engine
 from db.jobs import enqueue, get_queue, redis_connection
 from db.settings import get_settings
 from forecasting import registry, store
-from forecasting.data import SeriesId, active_series, channel_series
+from forecasting.data import SeriesId, active_series, channel_series, planned_spend
 from forecasting.errors import ForecastingError
 from forecasting.models import ProphetModel
-from forecasting.series import ID
+from forecasting.series import DS, ID
 from forecasting.training import AUTO, train
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ def train_group(
             raise ForecastingError(f"no series with enough history in group {group!r}")
         n = frame[ID].nunique()
         store.set_progress(job_id, 0.1, f"backtesting {n} series")
-        result = train(frame, models, horizon, folds)
+        plan = planned_spend(spec.dimension, spec.measure, frame[DS].max().date(), horizon)
+        result = train(frame, models, horizon, folds, future_exog=plan)
         store.set_progress(job_id, 0.6, "logging runs to MLflow")
         params = {
             "series_group": group,
