@@ -55,8 +55,10 @@ def build(n_orders: int, seed: int = 33) -> float:
     from analytics.targets import import_targets
 
     import_targets(generate_targets(n_orders, seed, END, years=3), "bench", url=url)
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    # As autovacuum would have by the time anyone reads: statistics, and a visibility map
+    # that lets index-only scans skip the heap.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     return time.perf_counter() - start
 
 

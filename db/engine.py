@@ -27,7 +27,15 @@ def _engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # JIT compilation costs PostgreSQL 100–400 ms per query whose estimated cost passes
+    # jit_above_cost, which dashboard queries over a year of orders do; they run in far less.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"options": "-c jit=off"},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
