@@ -35,6 +35,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	command -v wrk >/dev/null || apt-get install -y -qq wrk  # the API's concurrent-clients load
 	$(BIN)/python -m bench.run
 
 lint: setup
