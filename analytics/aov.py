@@ -8,9 +8,11 @@ flags noise on small ones.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu
+from scipy.stats import mannwhitneyu, norm
 from statsmodels.stats.multitest import multipletests
 
 from analytics.decomposition import lmdi_effects, logmean
@@ -28,7 +30,9 @@ def aov_deviation_flags(
 ) -> pd.DataFrame:
     """Per channel: does its AOV deviate from its own baseline, and from its peers now?
 
-    Inputs have one row per order with columns ``key, order_value``. Returns one row
+    Inputs have columns ``key, order_value``: one row per order, or, with an ``orders``
+    column, that many orders of that value (a histogram) and, with a ``revenue`` column,
+    their exact total (the AOV then comes from it, not from the binned values). Returns one row
     per key with ``orders_current, orders_baseline, aov_current, aov_baseline,
     change_pct`` (percentage points), ``p_baseline`` (raw) and ``p_baseline_adjusted``
     (BH across keys), ``deviates_from_baseline``, ``direction`` (``up``/``down``/
@@ -42,19 +46,17 @@ def aov_deviation_flags(
     keys = sorted(set(now) | set(before), key=str)
     rows = []
     for name in keys:
-        own, past = now.get(name, np.empty(0)), before.get(name, np.empty(0))
-        peers = np.concatenate(
-            [values for other, values in now.items() if other != name] or [np.empty(0)]
-        )
+        own, past = now.get(name, _NO_ORDERS), before.get(name, _NO_ORDERS)
+        peers = _pooled([values for other, values in now.items() if other != name])
         rows.append(
             {
                 key: name,
-                "orders_current": len(own),
-                "orders_baseline": len(past),
-                "aov_current": _mean(own),
-                "aov_baseline": _mean(past),
+                "orders_current": own.count,
+                "orders_baseline": past.count,
+                "aov_current": own.mean,
+                "aov_baseline": past.mean,
                 "p_baseline": _mann_whitney(own, past),
-                "aov_peers": _mean(peers),
+                "aov_peers": peers.mean,
                 "p_peers": _mann_whitney(own, peers),
             }
         )
@@ -248,24 +250,83 @@ def _key_orders(frame: pd.DataFrame, key: str, name: str) -> pd.Series:
     return counts.rename("orders")
 
 
-def _order_values(frame: pd.DataFrame, key: str, name: str) -> dict[object, np.ndarray]:
+@dataclass(frozen=True)
+class _Values:
+    """Order values as a histogram: distinct ``values``, how many orders have each
+    (``weights``), and those orders' exact ``revenue``."""
+
+    values: np.ndarray
+    weights: np.ndarray
+    revenue: float
+
+    @property
+    def count(self) -> int:
+        return int(self.weights.sum())
+
+    @property
+    def mean(self) -> float:
+        return self.revenue / self.count if self.count else np.nan
+
+    def expanded(self) -> np.ndarray:
+        return np.repeat(self.values, self.weights.astype("int64"))
+
+
+_NO_ORDERS = _Values(np.empty(0), np.empty(0), 0.0)
+
+
+def _pooled(parts: list[_Values]) -> _Values:
+    if not parts:
+        return _NO_ORDERS
+    return _Values(
+        np.concatenate([p.values for p in parts]),
+        np.concatenate([p.weights for p in parts]),
+        sum(p.revenue for p in parts),
+    )
+
+
+def _order_values(frame: pd.DataFrame, key: str, name: str) -> dict[object, _Values]:
     missing = {key, "order_value"} - set(frame.columns)
     if missing:
         raise AnalyticsError(f"{name} orders lack column(s) {', '.join(sorted(missing))}")
-    values = frame["order_value"].astype("float64")
-    if values.isna().any():
+    values = frame["order_value"].to_numpy(dtype="float64")
+    if np.isnan(values).any():
         raise AnalyticsError(f"{name} orders have missing order values")
-    return {name_: group.to_numpy() for name_, group in values.groupby(frame[key].to_numpy())}
+    weights = (
+        frame["orders"].to_numpy(dtype="float64") if "orders" in frame else np.ones(len(frame))
+    )
+    if (weights < 0).any() or (weights != np.round(weights)).any():
+        raise AnalyticsError(f"{name} order counts must be whole and not negative")
+    revenue = frame["revenue"].to_numpy(dtype="float64") if "revenue" in frame else values * weights
+    positions = pd.Series(values).groupby(frame[key].to_numpy()).indices
+    return {
+        group: _Values(values[rows], weights[rows], float(revenue[rows].sum()))
+        for group, rows in positions.items()
+    }
 
 
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if len(values) else np.nan
+# Up to this many orders a side, scipy's own test runs on the expanded values (it is exact
+# there when nothing ties); above it, the same normal approximation on the histogram.
+_EXPANDED_UP_TO = 8
 
 
-def _mann_whitney(sample: np.ndarray, other: np.ndarray) -> float:
-    if len(sample) < MIN_ORDERS or len(other) < MIN_ORDERS:
+def _mann_whitney(sample: _Values, other: _Values) -> float:
+    """Two-sided Mann–Whitney U p-value: scipy's asymptotic test (tie and continuity
+    corrected), computed from histograms so a binned sample is never expanded."""
+    n1, n2 = sample.count, other.count
+    if n1 < MIN_ORDERS or n2 < MIN_ORDERS:
         return np.nan
-    return float(mannwhitneyu(sample, other, alternative="two-sided").pvalue)
+    if n1 <= _EXPANDED_UP_TO or n2 <= _EXPANDED_UP_TO:
+        return float(mannwhitneyu(sample.expanded(), other.expanded()).pvalue)
+    distinct, where = np.unique(np.concatenate([sample.values, other.values]), return_inverse=True)
+    ties = np.bincount(where, weights=np.concatenate([sample.weights, other.weights]))
+    midranks = np.cumsum(ties) - (ties - 1) / 2
+    u1 = float((midranks[where[: len(sample.values)]] * sample.weights).sum()) - n1 * (n1 + 1) / 2
+    u = max(u1, n1 * n2 - u1)
+    n = n1 + n2
+    spread = np.sqrt(n1 * n2 / 12 * ((n + 1) - float((ties**3 - ties).sum()) / (n * (n - 1))))
+    if spread == 0:
+        return 1.0
+    return float(min(2 * norm.sf((u - n1 * n2 / 2 - 0.5) / spread), 1.0))
 
 
 def _benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:

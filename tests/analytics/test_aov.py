@@ -59,6 +59,50 @@ def test_flag_inputs_match_direct_computations():
     )
 
 
+def _histogram(frame: pd.DataFrame) -> pd.DataFrame:
+    """Orders binned to whole currency units: ``channel, order_value, orders, revenue``."""
+    binned = frame.assign(bin=frame["order_value"].round())
+    return (
+        binned.groupby(["channel", "bin"])["order_value"]
+        .agg(orders="size", revenue="sum")
+        .reset_index()
+        .rename(columns={"bin": "order_value"})
+    )
+
+
+def test_binned_histograms_are_tested_as_their_tied_orders_and_keep_the_exact_aov():
+    current, baseline = order_samples(6)
+    table = aov_deviation_flags(_histogram(current), _histogram(baseline)).set_index("channel")
+    tied_now = current.assign(order_value=current["order_value"].round())
+    tied_before = baseline.assign(order_value=baseline["order_value"].round())
+    for channel in ("Web", "Marketplace"):
+        now = tied_now.loc[tied_now["channel"] == channel, "order_value"]
+        before = tied_before.loc[tied_before["channel"] == channel, "order_value"]
+        peers = tied_now.loc[tied_now["channel"] != channel, "order_value"]
+        assert table.loc[channel, "p_baseline"] == pytest.approx(
+            mannwhitneyu(now, before).pvalue, rel=1e-9, abs=1e-300
+        )
+        assert table.loc[channel, "p_peers"] == pytest.approx(
+            mannwhitneyu(now, peers).pvalue, rel=1e-9, abs=1e-300
+        )
+        exact = current.loc[current["channel"] == channel, "order_value"]
+        assert table.loc[channel, "aov_current"] == pytest.approx(exact.mean())
+        assert table.loc[channel, "orders_current"] == len(exact)
+    per_order = aov_deviation_flags(current, baseline).set_index("channel")
+    flags = ["deviates_from_baseline", "direction", "deviates_from_peers", "peer_direction"]
+    pd.testing.assert_frame_equal(table[flags], per_order[flags])
+
+
+def test_a_small_histogram_gets_scipys_exact_test():
+    current = pd.DataFrame({"channel": "Web", "order_value": [10.0, 30.0], "orders": [2, 3]})
+    baseline = pd.DataFrame({"channel": "Web", "order_value": [11.0, 40.0], "orders": [3, 1]})
+    table = aov_deviation_flags(current, baseline).set_index("channel")
+    expected = mannwhitneyu([10, 10, 30, 30, 30], [11, 11, 11, 40]).pvalue
+    assert table.loc["Web", "p_baseline"] == pytest.approx(expected)
+    with pytest.raises(AnalyticsError, match="whole"):
+        aov_deviation_flags(current.assign(orders=[1.5, 2]), baseline)
+
+
 def test_a_significant_but_small_change_is_not_flagged():
     rng = np.random.default_rng(5)
     baseline = pd.concat([orders(rng, "Web", 40000), orders(rng, "App", 40000)])

@@ -190,14 +190,15 @@ def _stored_orders(url: str) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(query).mappings().all())
 
 
-def test_order_value_sample_is_each_channels_first_hash_slots(demo):
+def test_order_value_sample_is_each_channels_first_hash_slots_binned(demo):
     values = order_values(Q2, "touchpoint")
     live = expected.orders(demo)
     live = live[
         (live["status"] != "cancelled") & (live["day"] >= Q2.start) & (live["day"] <= Q2.end)
     ]
     means = (live["cents"] / 100).groupby(live["touchpoint_code"]).mean()
-    _close(values.groupby("channel")["order_value"].mean(), means, 1e-6)
+    by_channel = values.groupby("channel")[["orders", "revenue"]].sum()
+    _close(by_channel["revenue"] / by_channel["orders"], means, 1e-6)
 
     small = order_values(Q2, "touchpoint", limit=30)
     pd.testing.assert_frame_equal(small, order_values(Q2, "touchpoint", limit=30))
@@ -209,10 +210,14 @@ def test_order_value_sample_is_each_channels_first_hash_slots(demo):
     counts = stored.groupby("touchpoint").size()
     first_slots = np.minimum(1024, np.ceil(1024 * 30 / counts)).astype(int)
     chosen = stored[slot < stored["touchpoint"].map(first_slots)]
+    chosen = chosen.assign(bin=np.round(np.log(chosen["order_value"]) * 200))
     for channel, group in chosen.groupby("touchpoint"):
-        mine = small.loc[small["channel"] == channel, "order_value"]
-        assert sorted(mine) == pytest.approx(sorted(group["order_value"])), channel
-    sizes = small.groupby("channel").size()
+        mine = small[small["channel"] == channel]
+        histogram = group.groupby("bin")["order_value"].agg(["size", "sum"])
+        assert np.round(np.log(mine["order_value"]) * 200).tolist() == histogram.index.tolist()
+        assert mine["orders"].tolist() == histogram["size"].tolist(), channel
+        assert mine["revenue"].tolist() == pytest.approx(histogram["sum"].tolist()), channel
+    sizes = small.groupby("channel")["orders"].sum()
     assert set(sizes.index) == set(counts.index)
     whole = counts <= 30
     assert (sizes[whole] == counts[whole]).all(), sizes
