@@ -74,8 +74,12 @@ def test_champion_beats_seasonal_naive_on_every_series_and_by_a_quarter_on_avera
     """The issue asks for 25 % better on every series. On this data that bar is out of reach
     for a few low-volume series whatever the model: a forecast that knows the hold-out's own
     weekday means scores only 0.85 (direct sales revenue) and 0.81 (marketplace orders, about
-    1.4 orders a day) there. What holds, and is asserted: the champion beats the baseline on
-    every series, and by more than a quarter on average."""
+    1.4 orders a day) there, and one that knows its weekday medians (the best weekly forecast
+    under absolute error) 0.73 and 0.78. On marketplace orders even the demo generator's own
+    expected orders of each day score 0.86 (their Poisson medians; 0.91 as they are): this
+    hold-out's noise, not the model, decides. The champions score 0.79 and 0.95 there. What
+    holds, and is asserted: the champion beats the baseline on every series, and by more than
+    a quarter on average (0.62)."""
     ratios = _ratios(held_out)
     assert all(r < 1 for r in ratios.values()), ratios
     assert np.mean(list(ratios.values())) <= 0.75, ratios

@@ -85,7 +85,8 @@ def test_profile_model_is_the_recent_weekday_adjusted_mean():
     recent = history.tail(56)
     level = recent.sum() / weekday[recent.index.dayofweek].sum()
     expected = level * weekday[forecast.ds.dt.dayofweek].to_numpy()
-    np.testing.assert_allclose(forecast.yhat.to_numpy(), expected, rtol=1e-9)
+    # moved to the median of the errors, which is their mean up to sampling for symmetric noise
+    np.testing.assert_allclose(forecast.yhat.to_numpy(), expected, rtol=0.005)
     assert (forecast.yhat_lower <= forecast.yhat).all() and (
         forecast.yhat <= forecast.yhat_upper
     ).all()
@@ -105,6 +106,22 @@ def test_profile_model_follows_the_yearly_pattern_through_the_horizon():
     assert error.mean() < 0.04
     flat = SeasonalNaive().fit(history).predict(56).yhat.to_numpy()
     assert np.abs(flat / truth[-56:] - 1).mean() > 2 * error.mean()
+
+
+def test_low_counts_are_forecast_at_their_median_not_their_mean():
+    """A few orders a day (Poisson, mean 1.4, median 1): the absolute error, which MASE and
+    WAPE score, is lower at the median than at the mean."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", periods=300, freq="D")
+    frame = pd.DataFrame({"unique_id": "m", "ds": ds, "y": rng.poisson(1.4, 300).astype(float)})
+    forecast = ProfileModel(country=None).fit(frame).predict(28)
+    yhat = forecast.yhat.to_numpy()
+    assert 0.8 < yhat.mean() < 1.2
+    assert (forecast.yhat_lower <= forecast.yhat).all() and (
+        forecast.yhat <= forecast.yhat_upper
+    ).all()
+    fresh = rng.poisson(1.4, (2000, 28))
+    assert np.abs(fresh - yhat).mean() < np.abs(fresh - 1.4).mean()
 
 
 def test_prophet_with_regressor_holidays_and_logistic_growth():
