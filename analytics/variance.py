@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from analytics.cache import TARGETS_STAMP, memoise
 from analytics.contribution import LEVEL_TABLES, scope_ids
 from analytics.decomposition import EFFECTS, decompose_target_variance
 from analytics.errors import AnalyticsError
@@ -81,6 +82,7 @@ def _variance_row(channel, name, metric, actual, target) -> dict:
     }
 
 
+@memoise(periods=lambda arguments: [arguments["period"]], stamps=(TARGETS_STAMP,))
 def variance_table(
     period: Period,
     level: str = "category",
@@ -150,6 +152,7 @@ def prorated_targets(
     return by_scope, totals
 
 
+@memoise(periods=lambda arguments: [arguments["period"]], stamps=(TARGETS_STAMP,))
 def revenue_variance_effects(
     period: Period,
     level: str = "category",
