@@ -3,8 +3,8 @@
 The deviation test (``aov_deviation_flags``) needs order-value distributions, so
 this module reads a bounded, deterministic sample of orders per channel from
 ``sales_order`` by its hash slots (net of tax, cancelled orders left out; refunds are not part of an
-order's value here). The basket drivers come from the daily product rollup with the
-products' categories: AOV of the basket (product-line revenue per order, before
+order's value here). The basket drivers come from the daily basket rollup (units and
+revenue per product category): AOV of the basket (product-line revenue per order, before
 shipping and order-level adjustments) split into units per order, product mix and
 price within category (``basket_drivers``).
 """
@@ -25,7 +25,7 @@ from analytics.periods import Period, compare_periods
 from analytics.rollup import Filters, category, location, region, rollup_sums, touchpoint
 from analytics.trends_view import CHANNEL_LEVELS
 from db.engine import get_engine
-from db.schema import NO_PLACE, SAMPLE_SLOTS, DailyProductRollup, Product, SalesOrder
+from db.schema import NO_PLACE, SAMPLE_SLOTS, DailyBasketRollup, SalesOrder
 
 # Orders per channel and period for the deviation test: a 5 % AOV shift (the smallest flagged)
 # on order values as spread as the demo's (CV ≈ 0.9) is found at p < 0.01 in nearly every
@@ -37,8 +37,7 @@ VALUE_BINS = 200
 ZERO_BIN = -100_000
 
 order = SalesOrder.__table__
-product_rollup = DailyProductRollup.__table__
-product = Product.__table__
+basket_rollup = DailyBasketRollup.__table__
 
 _CODES = {
     "category": category.c.code,
@@ -169,33 +168,32 @@ def _binned_sample(
 def basket_lines(
     period: Period, level: str = "category", filters: Filters | None = None, url: str | None = None
 ) -> pd.DataFrame:
-    """``channel, product_category, orders, units, revenue`` from the daily product rollup.
+    """``channel, product_category, orders, units, revenue`` from the daily basket rollup.
 
     ``orders`` are each channel's orders (non-cancelled, from the daily rollup)
     attributed to its product categories in proportion to their units, so they sum
     to the channel's orders as ``basket_drivers`` expects.
     """
     channel = _CODES[level].label("channel")
-    product_category = func.coalesce(product.c.category, literal("")).label("product_category")
     query = (
         select(
             channel,
-            product_category,
-            func.sum(product_rollup.c.units).label("units"),
-            func.sum(product_rollup.c.revenue).label("revenue"),
+            basket_rollup.c.product_category,
+            func.sum(basket_rollup.c.units).label("units"),
+            func.sum(basket_rollup.c.revenue).label("revenue"),
         )
         .select_from(
             _joined(
-                product_rollup,
-                (region.c.id == product_rollup.c.region_id)
-                & (product_rollup.c.region_id != NO_PLACE),
-                (location.c.id == product_rollup.c.location_id)
-                & (product_rollup.c.location_id != NO_PLACE),
-            ).join(product, product.c.id == product_rollup.c.product_id)
+                basket_rollup,
+                (region.c.id == basket_rollup.c.region_id)
+                & (basket_rollup.c.region_id != NO_PLACE),
+                (location.c.id == basket_rollup.c.location_id)
+                & (basket_rollup.c.location_id != NO_PLACE),
+            )
         )
-        .where(product_rollup.c.day.between(period.start, period.end))
-        .group_by(channel, product_category)
-        .order_by(channel, product_category)
+        .where(basket_rollup.c.day.between(period.start, period.end))
+        .group_by(channel, basket_rollup.c.product_category)
+        .order_by(channel, basket_rollup.c.product_category)
     )
     query = _filtered(query, filters or Filters())
     with get_engine(url).connect() as conn:

@@ -48,7 +48,8 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g.
 
 @db_app.command("rebuild-rollups")
 def db_rebuild_rollups() -> None:
-    """Recompute every daily rollup from the fact tables (after a reporting time zone change)."""
+    """Recompute every daily rollup from the fact tables (after a reporting time zone change,
+    or products moved to other categories)."""
     with get_engine().begin() as conn:
         days = rebuild_all(conn)
     console.print(f"Rebuilt rollups for {days} days.")

@@ -14,10 +14,12 @@ from sqlalchemy import Connection, case, delete, func, literal, select, union_al
 
 from db.schema import (
     NO_PLACE,
+    DailyBasketRollup,
     DailyProductRollup,
     DailyRollup,
     MarketingSpend,
     OrderLine,
+    Product,
     Refund,
     SalesOrder,
     Touchpoint,
@@ -180,6 +182,30 @@ def _product_select(*where, ids=None):
     )
 
 
+def _basket_select(product_facts):
+    """The product-level rows of ``product_facts`` (a ``_product_select``) summed per product
+    category."""
+    facts = product_facts.subquery("product_facts")
+    product = Product.__table__
+    day, touchpoint, region, location, product_id, lines, units, revenue, cost = facts.c
+    category = func.coalesce(product.c.category, literal(""))
+    return (
+        select(
+            day,
+            touchpoint,
+            region,
+            location,
+            category,
+            func.sum(lines),
+            func.sum(units),
+            func.sum(revenue),
+            func.sum(cost),
+        )
+        .select_from(facts.join(product, product.c.id == product_id))
+        .group_by(day, touchpoint, region, location, category)
+    )
+
+
 ROLLUP_COLUMNS = [
     "day",
     "touchpoint_id",
@@ -199,13 +225,25 @@ PRODUCT_ROLLUP_COLUMNS = [
     "revenue",
     "cost",
 ]
+BASKET_ROLLUP_COLUMNS = [
+    "day",
+    "touchpoint_id",
+    "region_id",
+    "location_id",
+    "product_category",
+    "lines",
+    "units",
+    "revenue",
+    "cost",
+]
 
 
 def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
-    """Recompute both rollups for these days, inside the caller's transaction."""
+    """Recompute the rollups for these days, inside the caller's transaction."""
     ordered = sorted(set(days))
     rollup = DailyRollup.__table__
     product_rollup = DailyProductRollup.__table__
+    basket_rollup = DailyBasketRollup.__table__
     order_day = SalesOrder.__table__.c.order_day
     for start in range(0, len(ordered), DAY_CHUNK):
         chunk = ordered[start : start + DAY_CHUNK]
@@ -215,6 +253,12 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
         conn.execute(
             product_rollup.insert().from_select(
                 PRODUCT_ROLLUP_COLUMNS, _product_select(order_day.in_(chunk))
+            )
+        )
+        conn.execute(delete(basket_rollup).where(basket_rollup.c.day.in_(chunk)))
+        conn.execute(
+            basket_rollup.insert().from_select(
+                BASKET_ROLLUP_COLUMNS, _basket_select(_product_select(order_day.in_(chunk)))
             )
         )
 
@@ -233,7 +277,7 @@ def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
 
 def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -> None:
     """Add orders new to the table (``order_ids``: a subquery of ``order_id``) and their
-    refunds to both rollups, leaving out ``stale_days``, which the caller recomputes whole.
+    refunds to the rollups, leaving out ``stale_days``, which the caller recomputes whole.
 
     Far cheaper than recomputing every day a batch touched: only the new rows are read.
     """
@@ -245,12 +289,9 @@ def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -
         _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
     ).subquery("facts")
     _add_to(conn, DailyRollup.__table__, ROLLUP_COLUMNS, _rollup_select(facts))
-    _add_to(
-        conn,
-        DailyProductRollup.__table__,
-        PRODUCT_ROLLUP_COLUMNS,
-        _product_select(order.c.order_day.not_in(stale), ids=order_ids),
-    )
+    new_lines = _product_select(order.c.order_day.not_in(stale), ids=order_ids)
+    _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, new_lines)
+    _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(new_lines))
 
 
 def rebuild_all(conn: Connection) -> int:
@@ -262,5 +303,6 @@ def rebuild_all(conn: Connection) -> int:
     days |= set(conn.execute(select(MarketingSpend.__table__.c.day).distinct()).scalars())
     conn.execute(delete(DailyRollup.__table__))
     conn.execute(delete(DailyProductRollup.__table__))
+    conn.execute(delete(DailyBasketRollup.__table__))
     refresh_rollups(conn, days)
     return len(days)

@@ -405,6 +405,24 @@ class DailyProductRollup(Base):
     cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
 
 
+class DailyBasketRollup(Base):
+    """Daily lines, units and revenue per product category × touchpoint × region × location:
+    the product rollup summed over each category's products (``product_category`` is the
+    product's category, "" for none), small enough for basket analysis over a year. A product
+    moved to another category reaches past days with ``channelperf db rebuild-rollups``."""
+
+    __tablename__ = "daily_basket_rollup"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_category: Mapped[str] = mapped_column(String(80), primary_key=True)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
 class DataStamp(Base):
     """Named timestamps: when data last changed, for "data as of" and cache invalidation."""
 

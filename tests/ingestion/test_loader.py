@@ -12,7 +12,15 @@ from sqlalchemy import func, select, text
 
 from db.engine import get_engine
 from db.rollups import rebuild_all
-from db.schema import DailyProductRollup, DailyRollup, IngestRun, OrderLine, Refund, SalesOrder
+from db.schema import (
+    DailyBasketRollup,
+    DailyProductRollup,
+    DailyRollup,
+    IngestRun,
+    OrderLine,
+    Refund,
+    SalesOrder,
+)
 from ingestion.batch import ORDER_KEY, OrderBatch
 from ingestion.canonical import CanonicalOrder, decode_payload, parse, to_order_batch
 from ingestion.demo import generate, reference_data
@@ -227,11 +235,15 @@ def test_a_payload_with_infinity_is_stored_not_fatal(pg_url):
     assert stored == {"id": "inf", "n": ["nan", 1.5]}
 
 
-def _rollup_rows(url: str) -> tuple[list, list]:
+def _rollup_rows(url: str) -> tuple[list, ...]:
     with get_engine(url).connect() as conn:
         return tuple(
             conn.execute(select(table).order_by(*table.primary_key.columns)).all()
-            for table in (DailyRollup.__table__, DailyProductRollup.__table__)
+            for table in (
+                DailyRollup.__table__,
+                DailyProductRollup.__table__,
+                DailyBasketRollup.__table__,
+            )
         )
 
 
@@ -323,3 +335,17 @@ def test_rollups_after_shuffled_batches_and_revisions_equal_a_full_rebuild(datab
     rebuilt = _rollup_rows(url)
     assert len(rebuilt[0]) > 1000 and len(rebuilt[1]) > 1000
     assert incremental == rebuilt
+    _assert_basket_is_products_per_category(url, rebuilt[1], rebuilt[2])
+
+
+def _assert_basket_is_products_per_category(url: str, product_rows, basket_rows) -> None:
+    place = ["day", "touchpoint_id", "region_id", "location_id"]
+    measures = ["lines", "units", "revenue", "cost"]
+    products = pd.DataFrame(product_rows, columns=[*place, "product_id", *measures])
+    with get_engine(url).connect() as conn:
+        category = dict(conn.execute(text("SELECT id, category FROM product")).all())
+    products["product_category"] = products["product_id"].map(category)
+    expected = products.groupby([*place, "product_category"])[measures].sum().reset_index()
+    basket = pd.DataFrame(basket_rows, columns=[*place, "product_category", *measures])
+    assert expected["product_category"].nunique() > 3
+    pd.testing.assert_frame_equal(basket, expected, check_dtype=False)

@@ -1,0 +1,41 @@
+"""daily_basket_rollup: the product rollup summed per product category, filled from it
+
+Revision ID: 0009
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0002"
+branch_labels = ("basket_rollup",)
+depends_on = "0001"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "daily_basket_rollup",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("touchpoint_id", sa.Integer(), primary_key=True),
+        sa.Column("region_id", sa.Integer(), primary_key=True),
+        sa.Column("location_id", sa.Integer(), primary_key=True),
+        sa.Column("product_category", sa.String(80), primary_key=True),
+        sa.Column("lines", sa.Integer(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("revenue", sa.Numeric(18, 2), nullable=False),
+        sa.Column("cost", sa.Numeric(18, 2), nullable=False),
+    )
+    op.execute(
+        """
+        INSERT INTO daily_basket_rollup
+        SELECT r.day, r.touchpoint_id, r.region_id, r.location_id, coalesce(p.category, ''),
+               sum(r.lines), sum(r.units), sum(r.revenue), sum(r.cost)
+        FROM daily_product_rollup r JOIN product p ON p.id = r.product_id
+        GROUP BY r.day, r.touchpoint_id, r.region_id, r.location_id, coalesce(p.category, '')
+        """
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("daily_basket_rollup")
