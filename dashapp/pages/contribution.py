@@ -45,6 +45,7 @@ AOV_CHART = f"{PREFIX}-aov-chart"
 GRID = f"{PREFIX}-grid"
 AOV_GRID = f"{PREFIX}-aov-grid"
 FLAGS = f"{PREFIX}-flags"
+AOV_FLAGS = f"{PREFIX}-aov-flags"
 TOTAL = f"{PREFIX}-total"
 URL_SINK = url_state.sink_id(PREFIX)
 
@@ -63,13 +64,18 @@ def _label(text: str, target: str) -> dbc.Label:
     return dbc.Label(text, html_for=target, className="small text-secondary mb-0")
 
 
+def _chart(graph_id: str, png_name: str) -> dbc.Col:
+    """A chart with its own loading spinner: the AOV chart comes from a slower callback."""
+    graph = dcc.Graph(id=graph_id, config=png_config(png_name), className="mb-3")
+    return dbc.Col(dcc.Loading(graph, type="dot"), lg=6)
+
+
 def layout(**query) -> html.Div:
     bounds = data_range()
     if bounds is None:
         return dbc.Alert("No data yet: load orders first.", color="info", id=f"{PREFIX}-empty")
     first, last = bounds
     view = url_state.read_view(query, first, last, "quarter", OPTIONS)
-    graph = {"className": "mb-3"}
     return html.Div(
         [
             html.H2("Contribution", className="h4"),
@@ -99,39 +105,15 @@ def layout(**query) -> html.Div:
             ),
             html.Div(id=BREADCRUMB),
             html.Div(id=FLAGS, className="mb-2"),
-            dcc.Loading(
+            html.Div(id=AOV_FLAGS, className="mb-2"),
+            dbc.Row(
                 [
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                dcc.Graph(
-                                    id=SHARE_CHART, config=png_config("revenue-share"), **graph
-                                ),
-                                lg=6,
-                            ),
-                            dbc.Col(
-                                dcc.Graph(
-                                    id=WATERFALL_CHART,
-                                    config=png_config("revenue-change-waterfall"),
-                                    **graph,
-                                ),
-                                lg=6,
-                            ),
-                            dbc.Col(
-                                dcc.Graph(
-                                    id=INDEX_CHART, config=png_config("channel-index"), **graph
-                                ),
-                                lg=6,
-                            ),
-                            dbc.Col(
-                                dcc.Graph(id=AOV_CHART, config=png_config("aov-drivers"), **graph),
-                                lg=6,
-                            ),
-                        ],
-                        className="g-3",
-                    ),
+                    _chart(SHARE_CHART, "revenue-share"),
+                    _chart(WATERFALL_CHART, "revenue-change-waterfall"),
+                    _chart(INDEX_CHART, "channel-index"),
+                    _chart(AOV_CHART, "aov-drivers"),
                 ],
-                type="dot",
+                className="g-3",
             ),
             data_grid(
                 GRID,
@@ -352,30 +334,28 @@ def channel_rows(waterfall: pd.DataFrame, under: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("revenue", ascending=False, ignore_index=True)
 
 
-def _flags_banner(table: pd.DataFrame, aov: pd.DataFrame) -> html.Div:
+def _underperformers_banner(table: pd.DataFrame) -> dbc.Alert:
     under = table.loc[table["underperforming"], "channel_name"].tolist()
-    aov_flagged = aov.loc[aov["flagged"], "channel_name"].tolist()
-    items = []
     if under:
-        items.append(
-            dbc.Alert(
-                f"Underperforming: {', '.join(map(str, under))}",
-                color="danger",
-                className="py-2 mb-2",
-            )
+        return dbc.Alert(
+            f"Underperforming: {', '.join(map(str, under))}", color="danger", className="py-2 mb-2"
         )
-    if aov_flagged:
-        items.append(
-            dbc.Alert(
-                f"AOV deviates significantly: {', '.join(map(str, aov_flagged))}",
-                color="warning",
-                className="py-2 mb-2",
-            )
-        )
-    return html.Div(
-        items
-        or [dbc.Alert("No channel is underperforming.", color="success", className="py-2 mb-2")]
+    return dbc.Alert("No channel is underperforming.", color="success", className="py-2 mb-2")
+
+
+def _aov_banner(aov: pd.DataFrame) -> dbc.Alert | None:
+    flagged = aov.loc[aov["flagged"], "channel_name"].tolist()
+    if not flagged:
+        return None
+    return dbc.Alert(
+        f"AOV deviates significantly: {', '.join(map(str, flagged))}",
+        color="warning",
+        className="py-2 mb-2",
     )
+
+
+def _period(start: str, end: str) -> Period:
+    return Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
 
 
 @callback(
@@ -384,9 +364,7 @@ def _flags_banner(table: pd.DataFrame, aov: pd.DataFrame) -> html.Div:
     Output(SHARE_CHART, "figure"),
     Output(WATERFALL_CHART, "figure"),
     Output(INDEX_CHART, "figure"),
-    Output(AOV_CHART, "figure"),
     Output(GRID, "rowData"),
-    Output(AOV_GRID, "rowData"),
     Output(TOTAL, "children"),
     Input(DATES, "start_date"),
     Input(DATES, "end_date"),
@@ -398,18 +376,9 @@ def update_contribution(start, end, channels, path, compare):
     crumbs = drilldown.breadcrumb(PREFIX, path)
     if not start or not end:
         empty = empty_figure("Choose a period")
-        return (
-            crumbs,
-            dbc.Alert("Choose a start and an end date.", color="warning"),
-            empty,
-            empty,
-            empty,
-            empty,
-            [],
-            [],
-            "",
-        )
-    period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
+        warning = dbc.Alert("Choose a start and an end date.", color="warning")
+        return crumbs, warning, empty, empty, empty, [], ""
+    period = _period(start, end)
     base = compare_periods(period, [compare])[compare]
     level = drilldown.level_of(path)
     level_label = drilldown.LEVEL_LABELS[level]
@@ -417,19 +386,15 @@ def update_contribution(start, end, channels, path, compare):
     currency = get_settings().base_currency
     waterfall = revenue_waterfall(period, base, level, filters)
     table = channel_rows(waterfall, underperformers(period, level, filters))
-    aov = build_aov_view(period, level, filters, compare=compare)
-    aov_table = aov_rows(aov.flags, aov.drivers)
     total = table["revenue"].sum()
     labels = ("Selected period", COMPARE_LABELS[compare])
     return (
         crumbs,
-        _flags_banner(table, aov_table),
+        _underperformers_banner(table),
         share_figure(share_over_time(period, level, filters), level_label),
         waterfall_figure(waterfall, labels, currency),
         index_figure(channel_index(period, level, filters), level_label),
-        aov_figure(aov.drivers, currency, COMPARE_LABELS[compare]),
         records(table),
-        records(aov_table),
         html.Span(
             f"Total revenue in view: {format_value(total, 'currency', currency)} "
             f"({period.start:%d %b %Y} – {period.end:%d %b %Y}; compared with "
@@ -437,4 +402,31 @@ def update_contribution(start, end, channels, path, compare):
             id=f"{PREFIX}-total-revenue",
             **{"data-value": f"{total:.2f}"},
         ),
+    )
+
+
+@callback(
+    Output(AOV_FLAGS, "children"),
+    Output(AOV_CHART, "figure"),
+    Output(AOV_GRID, "rowData"),
+    Input(DATES, "start_date"),
+    Input(DATES, "end_date"),
+    Input(CHANNELS, "value"),
+    Input(DRILL, "data"),
+    Input(COMPARE, "value"),
+)
+def update_aov(start, end, channels, path, compare):
+    """The AOV deviation tests read order samples: their own callback, so the rest of the
+    page does not wait for them."""
+    if not start or not end:
+        return None, empty_figure("Choose a period"), []
+    period = _period(start, end)
+    level = drilldown.level_of(path)
+    filters = drilldown.drill_filters(path, channels)
+    aov = build_aov_view(period, level, filters, compare=compare)
+    aov_table = aov_rows(aov.flags, aov.drivers)
+    return (
+        _aov_banner(aov_table),
+        aov_figure(aov.drivers, get_settings().base_currency, COMPARE_LABELS[compare]),
+        records(aov_table),
     )
