@@ -9,7 +9,7 @@ import pandas as pd
 
 from analytics.metrics import METRICS, relative_change
 from analytics.periods import Period
-from analytics.rollup import Filters, data_as_of, rollup_sums
+from analytics.rollup import Filters, data_as_of, rollup_sums, slice_totals
 from analytics.targets import scope_id, targets_for
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "margin_pct")
@@ -77,10 +77,13 @@ def build_overview(
 ) -> Overview:
     filters = filters or Filters()
     prior, last_year = period.prior(), period.last_year()
-    totals = {
-        key: _metric_values(rollup_sums(p, (), filters, url))
+    level = _channel_level(filters)
+    frames = {
+        key: rollup_sums(p, (level,), filters, url)
         for key, p in (("now", period), ("prior", prior), ("ly", last_year))
     }
+    totals = {key: _metric_values(slice_totals(frame)) for key, frame in frames.items()}
+    frames = {key: frame.set_index(level) for key, frame in frames.items()}
     scope = _target_scope(filters, url)
     targets = targets_for(KPI_METRICS, period, *scope, url=url) if scope else {}
     kpis = {
@@ -90,11 +93,6 @@ def build_overview(
         for name in KPI_METRICS
     }
 
-    level = _channel_level(filters)
-    frames = {
-        key: rollup_sums(p, (level,), filters, url).set_index(level)
-        for key, p in (("now", period), ("prior", prior), ("ly", last_year))
-    }
     now = frames["now"]
     by_channel = pd.DataFrame(
         {

@@ -16,6 +16,7 @@ from analytics.contribution import (
     share_over_time,
     underperformers,
 )
+from analytics.overview import build_overview
 from analytics.periods import Period
 from analytics.rollup import Filters
 from analytics.trends_view import build_trends, daily_sums
@@ -34,6 +35,37 @@ def _close(actual: pd.Series, wanted: pd.Series, tolerance: float = 0.005) -> No
     joined = pd.concat([actual.rename("actual"), wanted.rename("wanted")], axis=1).fillna(0.0)
     assert len(joined) > 0
     np.testing.assert_allclose(joined["actual"], joined["wanted"], atol=tolerance, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("filters", "by", "keep"),
+    [
+        (Filters(), "category", None),
+        (Filters(categories=("ecommerce",)), "touchpoint_code", "ecommerce"),
+    ],
+)
+def test_overview_kpis_and_channels_match_pandas(demo, filters, by, keep):
+    overview = build_overview(Q2, filters)
+    for field, span in (("value", Q2), ("prior", Q2.prior()), ("last_year", Q2.last_year())):
+        revenue = expected.revenue(demo, span.start, span.end, by)
+        orders = expected.order_counts(demo, span.start, span.end, by)
+        if keep:
+            revenue = revenue[expected.category_of(revenue.index.to_series()).to_numpy() == keep]
+            orders = orders[expected.category_of(orders.index.to_series()).to_numpy() == keep]
+        assert getattr(overview.kpis["revenue"], field) == pytest.approx(revenue.sum(), abs=0.01)
+        assert getattr(overview.kpis["orders"], field) == orders.sum()
+        assert getattr(overview.kpis["aov"], field) == pytest.approx(
+            revenue.sum() / orders.sum(), rel=1e-9
+        )
+    channels = overview.by_channel.set_index("channel")
+    now = expected.revenue(demo, Q2.start, Q2.end, by)
+    _close(channels["revenue"], now.reindex(channels.index).fillna(0.0))
+    ly = Q2.last_year()
+    _close(
+        channels["revenue_ly"],
+        expected.revenue(demo, ly.start, ly.end, by).reindex(channels.index).fillna(0.0),
+    )
+    assert channels["share"].sum() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
