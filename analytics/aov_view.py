@@ -12,6 +12,7 @@ price within category (``basket_drivers``).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,7 +159,8 @@ def _binned_sample(
     )
     with get_engine(url).connect() as conn:
         rows = conn.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["channel", "bin", "orders", "revenue"])
+    # Plain tuples: pandas probes a Row for namedtuple fields, costing more than the query.
+    frame = pd.DataFrame(list(map(tuple, rows)), columns=["channel", "bin", "orders", "revenue"])
     frame["order_value"] = np.exp(frame["bin"].to_numpy(dtype="float64") / VALUE_BINS)
     frame["orders"] = frame["orders"].astype("int64")
     frame["revenue"] = frame["revenue"].astype("float64")
@@ -237,13 +239,17 @@ def build_aov_view(
     or the prior period (``"prior"``).
     """
     baseline = compare_periods(period, [compare])[compare]
-    current_values = order_values(period, level, filters, limit, url)
-    baseline_values = order_values(baseline, level, filters, limit, url)
+    # Four independent reads, mostly database time: side by side they take about half as long.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        values = [
+            pool.submit(order_values, p, level, filters, limit, url) for p in (period, baseline)
+        ]
+        lines = [pool.submit(basket_lines, p, level, filters, url) for p in (period, baseline)]
+        current_values, baseline_values = (future.result() for future in values)
+        current_lines, baseline_lines = (future.result() for future in lines)
     flags = aov_deviation_flags(
         current_values, baseline_values, alpha=alpha, min_effect=min_effect, key="channel"
     )
-    current_lines = basket_lines(period, level, filters, url)
-    baseline_lines = basket_lines(baseline, level, filters, url)
     if current_lines.empty and baseline_lines.empty:
         drivers = pd.DataFrame(columns=["channel", "aov_base", "aov_current", "aov_change"])
     else:
