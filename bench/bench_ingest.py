@@ -226,15 +226,22 @@ def run(
 
     ``url`` is an empty migrated database to use (default: a fresh ``cp_bench_ingest``).
     """
+    import datetime as dt
+
     from db.engine import get_engine
     from ingestion.demo import reference_data
+    from ingestion.demo.plan import period_start
+    from ingestion.demo.reference_tables import seed_reference_tables
     from ingestion.reference import upsert_reference
 
     files = payload_files(n_orders)
     url = url or fresh_database("cp_bench_ingest")
     reference = reference_data()
+    end = dt.date.fromisoformat(END)
     with get_engine(url).begin() as conn:
         upsert_reference(conn, reference.regions, reference.locations, reference.products)
+        # Exchange rates and region mappings: the enrichment every sync applies reads them.
+        seed_reference_tables(conn, period_start(end, 3), end)
     paths = {system: str(path) for system, path in files.items()}
     first = _in_child(_load, url, paths, True, batch_size)
     replay = _in_child(_load, url, paths, False, batch_size)
@@ -250,7 +257,8 @@ def run(
         f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,}, one worker "
         "process, one transaction per batch with its ingest run. Whole path (as a sync runs "
         "it): decode, skip unchanged hashes, connector mapping with validation, channel rules, "
-        "columnar batch, all one page ahead in a background thread; loader merge with lines, "
+        "columnar batch, all one page ahead in a background thread; exchange rates, regions "
+        "and costs from the reference tables; loader merge with lines, "
         "refunds, customers and rollups. Raw COPY: the same canonical "
         "order and line rows into unindexed text tables, same run. Replay: the same files again. "
         f"dlt {peer['version']}: one resource per source, merge on the order id "

@@ -126,6 +126,34 @@ class Customer(Base):
     first_touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoint.id"))
 
 
+# --- reference data the sources do not carry -----------------------------------------------
+
+
+class ExchangeRate(Base):
+    """Units of the base currency (``settings.base_currency``) per unit of ``currency`` on
+    ``day``; an order takes the latest rate on or before its order day."""
+
+    __tablename__ = "exchange_rate"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    source: Mapped[str] = mapped_column(String(80), default="")
+
+
+class RegionMapping(Base):
+    """The region of a source's own place identifier (``kind`` = country, sales_org, store,
+    …, ``value`` as the source spells it); ``source_system`` "*" applies to every source, a
+    source's own row wins over it."""
+
+    __tablename__ = "region_mapping"
+    __table_args__ = (UniqueConstraint("source_system", "kind", "value", name="uq_region_mapping"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_system: Mapped[str] = mapped_column(String(40), default="*")
+    kind: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(120))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+
+
 # --- orders ------------------------------------------------------------------------------
 
 

@@ -31,11 +31,15 @@ ORDER_COLUMNS = [
     "tax_minor",
     "shipping_minor",
     "total_minor",
-    "fx_rate",  # float: base currency per unit of `currency`
+    "fx_rate",  # float: base currency per unit of `currency`; NaN = not given by the source
     "ordered_at",  # datetime64[ns, UTC]
     "payload",  # dict or None: the raw source payload
     "payload_sha256",  # str
 ]
+# Columns an orders frame may leave out (they are added with this value), after the others:
+# region_key (str or None) is the source's own place, "kind=value", for the region mapping.
+OPTIONAL_ORDER_COLUMNS = {"region_key": None}
+BATCH_ORDER_COLUMNS = [*ORDER_COLUMNS, *OPTIONAL_ORDER_COLUMNS]
 
 LINE_COLUMNS = [
     *ORDER_KEY,
@@ -63,11 +67,14 @@ class OrderBatch:
 
     def __post_init__(self) -> None:
         for name, columns in (
-            ("orders", ORDER_COLUMNS),
+            ("orders", BATCH_ORDER_COLUMNS),
             ("lines", LINE_COLUMNS),
             ("refunds", REFUND_COLUMNS),
         ):
             frame = getattr(self, name)
+            if name == "orders":
+                absent = {c: v for c, v in OPTIONAL_ORDER_COLUMNS.items() if c not in frame}
+                frame = frame.assign(**absent) if absent else frame
             missing = [c for c in columns if c not in frame.columns]
             if missing:
                 raise ValueError(f"{name} frame lacks columns {missing}")

@@ -40,6 +40,7 @@ from pydantic import (
 
 from ingestion import json_text
 from ingestion.batch import (
+    BATCH_ORDER_COLUMNS,
     INVENTORY_COLUMNS,
     LINE_COLUMNS,
     ORDER_COLUMNS,
@@ -150,7 +151,12 @@ class CanonicalOrder(_Model):
     shipping: Money = Decimal(0)
     total: Money
     taxes_included: bool = False
-    fx_rate: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
+    # Base currency per unit of ``currency`` when the source says; None takes the rate of
+    # the order day from the exchange_rate table (``ingestion.enrich``).
+    fx_rate: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    # The source's own place, "kind=value" (country=DE, sales_org=1010, store=L1): resolved
+    # through the region_mapping table when ``region_code`` names no known region.
+    region_key: str | None = None
     lines: list[CanonicalLine] = []
     refunds: list[CanonicalRefund] = []
     payload: dict[str, Any] | None = None
@@ -223,7 +229,7 @@ class CanonicalSpend(_Model):
     source_system: Text
     currency: Currency
     spend: Money
-    fx_rate: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
+    fx_rate: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
     impressions: Count = 0
     clicks: Count = 0
 
@@ -394,10 +400,11 @@ def _order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> Order
                 int((order.tax * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
                 int((order.shipping * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
                 int((order.total * HUNDRED).to_integral_value(ROUND_HALF_EVEN)),
-                float(order.fx_rate),
+                _rate(order.fx_rate),
                 order.ordered_at,
                 order.payload,
                 order.payload_sha256,
+                order.region_key,
             )
         )
         for line in order.lines:
@@ -420,7 +427,7 @@ def _order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> Order
     return OrderBatch(
         orders=_frame(
             order_rows,
-            ORDER_COLUMNS,
+            BATCH_ORDER_COLUMNS,
             ints=("source_version", "mapping_version", *_minor_columns(ORDER_COLUMNS)),
             times=("source_updated_at", "ordered_at"),
             floats=("fx_rate",),
@@ -430,6 +437,11 @@ def _order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> Order
         ),
         refunds=_frame(refund_rows, REFUND_COLUMNS, ints=("amount_minor",), times=("refunded_at",)),
     )
+
+
+def _rate(rate: Decimal | None) -> float:
+    """The batch's float rate; NaN where the source gave none (the enrichment fills it)."""
+    return float("nan") if rate is None else float(rate)
 
 
 def _minor_columns(columns: list[str]) -> list[str]:
@@ -485,7 +497,7 @@ def spend_frame(rows: Iterable[CanonicalSpend]) -> pd.DataFrame:
         {
             **r.model_dump(exclude={"spend", "fx_rate"}),
             "spend_minor": to_minor(r.spend),
-            "fx_rate": float(r.fx_rate),
+            "fx_rate": _rate(r.fx_rate),
         }
         for r in rows
     ]

@@ -22,6 +22,7 @@ from ingestion.canonical import (
     traffic_frame,
 )
 from ingestion.connectors.files import FileMapping, RowError, iter_file
+from ingestion.enrich import enrich_spend
 from ingestion.errors import IngestionError
 from ingestion.loader import LoadResult
 from ingestion.reference import Lookups
@@ -59,7 +60,7 @@ def _load(
     """Load the records of one kind; rows naming a store or SKU we do not know are refused."""
     lookups = Lookups.load(conn)
     if mapping.kind == "orders":
-        return load_canonical(conn, records, run_id, refresh=False), []
+        return load_canonical(conn, records, run_id, refresh=False)
     refused = []
     if mapping.kind in ("traffic", "inventory"):
         known = []
@@ -76,7 +77,10 @@ def _load(
     if mapping.kind == "traffic":
         result.stale_days = load_traffic(conn, traffic_frame(records), lookups)
     elif mapping.kind == "spend":
-        result.stale_days = load_spend(conn, spend_frame(records), lookups)
+        frame, no_rate = enrich_spend(conn, spend_frame(records))
+        refused += [_refused(name, reason, records[i]) for i, reason in no_rate.items()]
+        result = LoadResult(read=len(frame), updated=len(frame))
+        result.stale_days = load_spend(conn, frame, lookups)
     elif mapping.kind == "inventory":
         load_inventory(conn, inventory_frame(records), lookups)
     else:

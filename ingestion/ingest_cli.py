@@ -21,6 +21,7 @@ from db.errors import CommandError
 from ingestion.errors import IngestionError
 from ingestion.file_sync import ingest_file
 from ingestion.quarantine import discard, get_reject, list_rejects, replay
+from ingestion.reference_files import load_rates_file, load_region_file
 from ingestion.remap import remap
 from ingestion.rules import add_rule, edit_rule, list_rules, set_rule_active
 from ingestion.sources import add_source, set_source_enabled
@@ -34,11 +35,16 @@ rejects_app = typer.Typer(help="The quarantine of payloads that failed.", no_arg
 rules_app = typer.Typer(help="Touchpoint → channel rules.", no_args_is_help=True)
 sources_app = typer.Typer(help="Configured sources and their sync status.", no_args_is_help=True)
 worker_app = typer.Typer(help="Long-running workers.", no_args_is_help=True)
+reference_app = typer.Typer(
+    help="Reference data the sources do not carry: exchange rates, region mappings.",
+    no_args_is_help=True,
+)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(rejects_app, name="rejects")
 app.add_typer(rules_app, name="rules")
 app.add_typer(sources_app, name="sources")
 app.add_typer(worker_app, name="worker")
+app.add_typer(reference_app, name="reference")
 
 console = Console()
 
@@ -144,6 +150,38 @@ def rejects_discard(
     except CommandError as exc:
         raise fail(str(exc)) from None
     console.print(f"Discarded {count} reject(s).")
+
+
+@reference_app.command("load-fx")
+def reference_load_fx(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of rates")],
+    inverse: bool = typer.Option(
+        False, "--inverse", help="Rates are units of the currency per unit of the base currency"
+    ),
+) -> None:
+    """Load exchange rates: CSV day,currency,rate (base currency per unit of the currency),
+    or ECB-style Date,USD,JPY,… columns. Orders take the latest rate on or before their day."""
+    try:
+        rates = load_rates_file(path, inverse)
+    except IngestionError as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"{len(rates):,} rates for {', '.join(sorted(rates['currency'].unique()))} "
+        f"from {min(rates['day'])} to {max(rates['day'])}."
+    )
+
+
+@reference_app.command("load-regions")
+def reference_load_regions(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of mappings")],
+) -> None:
+    """Load region mappings: CSV source_system,kind,value,region (source_system empty or "*"
+    for every source), e.g. sap,sales_org,1010,de or *,country,DE,de."""
+    try:
+        mappings = load_region_file(path)
+    except IngestionError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"{len(mappings):,} region mappings loaded.")
 
 
 @app.command("remap")

@@ -43,6 +43,7 @@ from db.upsert import bulk_stage, insert_for
 from ingestion import json_text
 from ingestion.batch import ORDER_KEY, OrderBatch
 from ingestion.customers import refresh_first_orders
+from ingestion.enrich import required_rates
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
 from ingestion.reference import Lookups
@@ -207,6 +208,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
     orders = batch.orders.reset_index(drop=True)
     orders["stage_id"] = orders.index
     lines = batch.lines.merge(orders[ORDER_KEY + ["stage_id"]], on=ORDER_KEY)
+    orders["fx_rate"] = required_rates(orders, "orders")
     refunds = batch.refunds.merge(orders[ORDER_KEY + ["stage_id", "fx_rate"]], on=ORDER_KEY)
 
     line_cost = (

@@ -131,6 +131,19 @@ def _quarantined(conn, ids: list[int]) -> list:
     return rows
 
 
+def _still_failing(passed: list, failed: list, refused: list) -> tuple[list, list]:
+    """Move the rejects whose orders the enrichment refused (no exchange rate yet) from
+    ``passed`` to ``failed`` with the new reason: they stay quarantined."""
+    reason = {r.record_id: r.error for r in refused}
+    now_failing = [
+        (row, next(reason[o.source_order_id] for o in orders if o.source_order_id in reason))
+        for row, orders in passed
+        if any(o.source_order_id in reason for o in orders)
+    ]
+    failing_ids = {row.id for row, _ in now_failing}
+    return [p for p in passed if p[0].id not in failing_ids], [*failed, *now_failing]
+
+
 def replay(ids: list[int], actor: str = "cli") -> SyncResult:
     """Map the stored payloads again and load those that pass, as one run per source."""
     engine = get_engine()
@@ -158,7 +171,11 @@ def replay(ids: list[int], actor: str = "cli") -> SyncResult:
                     failed.append((row, rejects[0].error))
                 else:
                     passed.append((row, orders))
-            result = load_canonical(conn, [o for _, orders in passed for o in orders], run_id)
+            result, refused = load_canonical(
+                conn, [o for _, orders in passed for o in orders], run_id
+            )
+            if refused:
+                passed, failed = _still_failing(passed, failed, refused)
             days |= result.days
             now = utcnow()
             for row, _ in passed:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from db.schema import Location, Product, Region, Touchpoint
+from db.schema import ExchangeRate, Location, Product, Region, RegionMapping, Touchpoint
 from db.upsert import upsert
 from ingestion.money import minor_to_decimal
 
 UNASSIGNED = "unassigned"
+# Rows per INSERT statement when writing reference tables.
+REFERENCE_CHUNK = 5_000
 
 
 def upsert_reference(
@@ -49,6 +51,43 @@ def upsert_reference(
         ],
         key=["sku"],
     )
+
+
+def upsert_rates(conn: Connection, rates: pd.DataFrame, source: str = "") -> int:
+    """Insert or replace exchange rates: ``day``, ``currency``, ``rate`` (base currency per
+    unit of the currency) per row. Returns the number of rows written."""
+    rows = [
+        {"day": day, "currency": currency, "rate": f"{rate:.8f}", "source": source}
+        for day, currency, rate in zip(
+            rates["day"], rates["currency"], rates["rate"].astype("float64"), strict=True
+        )
+    ]
+    for start in range(0, len(rows), REFERENCE_CHUNK):
+        upsert(
+            conn, ExchangeRate.__table__, rows[start : start + REFERENCE_CHUNK], ["day", "currency"]
+        )
+    return len(rows)
+
+
+def upsert_region_mappings(conn: Connection, mappings: pd.DataFrame) -> int:
+    """Insert or replace region mappings: ``source_system`` ("*" for every source), ``kind``,
+    ``value`` and ``region`` (a region code, which must exist). Returns the rows written."""
+    region_ids = dict(conn.execute(select(Region.code, Region.id)).all())
+    unknown = sorted(set(mappings["region"]) - set(region_ids))
+    if unknown:
+        raise ValueError(f"unknown region codes: {', '.join(map(str, unknown))}")
+    rows = [
+        {"source_system": system, "kind": kind, "value": value, "region_id": region_ids[region]}
+        for system, kind, value, region in zip(
+            mappings["source_system"],
+            mappings["kind"],
+            mappings["value"],
+            mappings["region"],
+            strict=True,
+        )
+    ]
+    upsert(conn, RegionMapping.__table__, rows, ["source_system", "kind", "value"])
+    return len(rows)
 
 
 @dataclass(frozen=True)

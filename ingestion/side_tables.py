@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from db.schema import NO_PLACE, Inventory, MarketingSpend, Touch, Traffic
 from db.upsert import upsert
+from ingestion.enrich import required_rates
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
 from ingestion.reference import Lookups
@@ -73,7 +74,9 @@ def load_spend(conn: Connection, frame: pd.DataFrame, lookups: Lookups) -> set[d
             "source_system": frame["source_system"],
             "currency": frame["currency"],
             "spend": minor_to_text(frame["spend_minor"]),
-            "spend_base": minor_to_text(convert_minor(frame["spend_minor"], frame["fx_rate"])),
+            "spend_base": minor_to_text(
+                convert_minor(frame["spend_minor"], required_rates(frame, "spend rows"))
+            ),
             "impressions": frame["impressions"].astype("int64"),
             "clicks": frame["clicks"].astype("int64"),
         }

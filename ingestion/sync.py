@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -32,6 +33,7 @@ from db.upsert import upsert
 from ingestion.batch import OrderBatch
 from ingestion.canonical import CanonicalOrder, decode_payload, to_order_batch, traffic_frame
 from ingestion.connectors.ga4 import to_traffic
+from ingestion.enrich import enrich_orders
 from ingestion.errors import IngestionError, MappingError
 from ingestion.loader import LoadResult, load_orders
 from ingestion.mapping import ChannelRules, touchpoint_raw
@@ -242,21 +244,34 @@ def load_cursor(conn: Connection, source_name: str, stream: str) -> str | None:
     ).scalar()
 
 
+def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
+    """Orders the enrichment refused (``ingestion.enrich``) as rejects with their payloads."""
+    return [
+        RejectedPayload(order_id, reason, as_bytes(payload or {}))
+        for order_id, reason, payload in zip(
+            refused["source_order_id"], refused["reason"], refused["payload"], strict=True
+        )
+    ]
+
+
 def _load_batch(
     conn: Connection, batch: OrderBatch, mapped: int, run_id: int, refresh: bool = True
-) -> LoadResult:
-    """Load a batch of ``mapped`` canonical orders; in-batch duplicates count as unchanged."""
-    result = load_orders(conn, batch, run_id, refresh=refresh)
+) -> tuple[LoadResult, list[RejectedPayload]]:
+    """Enrich and load a batch of ``mapped`` canonical orders: the result (in-batch duplicates
+    count as unchanged) and the orders refused for want of reference data, not loaded."""
+    enriched, refused = enrich_orders(conn, batch)
+    result = load_orders(conn, enriched, run_id, refresh=refresh)
     collapsed = mapped - len(batch)
     result.read += collapsed
     result.unchanged += collapsed
-    return result
+    return result, refused_payloads(refused)
 
 
 def load_canonical(
     conn: Connection, orders: Sequence[CanonicalOrder], run_id: int, refresh: bool = True
-) -> LoadResult:
-    """Load canonical orders with the database's rules; in-batch duplicates count as unchanged."""
+) -> tuple[LoadResult, list[RejectedPayload]]:
+    """Load canonical orders with the database's rules and reference data: the result (in-batch
+    duplicates count as unchanged) and the refused orders, for the caller to quarantine."""
     return _load_batch(conn, to_order_batch(orders, load_rules(conn)), len(orders), run_id, refresh)
 
 
@@ -320,15 +335,16 @@ def load_mapped(
     """Load a mapped page as one transaction with its rejects, run and (if given) cursor."""
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result = _load_batch(conn, page.batch, page.mapped, run_id)
+        result, refused = _load_batch(conn, page.batch, page.mapped, run_id)
         result.read += page.unchanged
         result.unchanged += page.unchanged
-        write_rejects(conn, origin, page.rejects, run_id)
+        rejects = [*page.rejects, *refused]
+        write_rejects(conn, origin, rejects, run_id)
         if page.cursor is not None and origin.source_name is not None:
             save_cursor(conn, origin.source_name, origin.stream, page.cursor)
-        finish_run(conn, run_id, result, rejected=len(page.rejects))
+        finish_run(conn, run_id, result, rejected=len(rejects))
     batch_committed(result.days)
-    return result, page.rejects
+    return result, rejects
 
 
 def _rules(engine: Engine) -> ChannelRules:

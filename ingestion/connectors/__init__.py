@@ -135,3 +135,8 @@ def epoch_ms(value: dt.datetime) -> int:
 def midday_utc(day: dt.date) -> dt.datetime:
     """A date-only source timestamp as 12:00 UTC, so it keeps its calendar day in any zone ±12 h."""
     return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+
+
+def place(kind: str, value: Any) -> str | None:
+    """A canonical ``region_key``: the source's own place as "kind=value", None if unknown."""
+    return None if value in (None, "") else f"{kind}={value}"

@@ -32,6 +32,7 @@ from ingestion.connectors import (
     latest,
     midday_utc,
     parse_timestamp,
+    place,
 )
 from ingestion.errors import MappingError, SourceError
 from ingestion.http import HttpClient
@@ -178,6 +179,9 @@ def to_canonical(
             "touchpoint_fields": _touchpoint_fields(opportunity),
             "customer_key": customer_key(
                 SOURCE_SYSTEM, source_instance, opportunity.get("AccountId")
+            ),
+            "region_key": place(
+                "country", (opportunity.get("Account") or {}).get("BillingCountryCode")
             ),
             "status": "completed",
             "currency": opportunity.get("CurrencyIsoCode") or default_currency,

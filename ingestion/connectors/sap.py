@@ -24,6 +24,7 @@ from ingestion.connectors import (
     int_of,
     latest,
     midday_utc,
+    place,
     window_start,
 )
 from ingestion.errors import MappingError, SourceError
@@ -149,6 +150,7 @@ def to_canonical(
             "ordered_at": midday_utc(ordered.date()),
             "touchpoint_fields": {} if channel is None else {"DistributionChannel": str(channel)},
             "customer_key": customer_key(SOURCE_SYSTEM, source_instance, order.get("SoldToParty")),
+            "region_key": place("sales_org", order.get("SalesOrganization")),
             "status": _status(order),
             "currency": get(order, "TransactionCurrency"),
             "subtotal": subtotal,

@@ -19,6 +19,7 @@ from ingestion.connectors import (
     iso_utc,
     latest,
     parse_timestamp,
+    place,
     window_start,
 )
 from ingestion.errors import SourceError
@@ -164,6 +165,7 @@ def to_canonical(
             if order.get("location_id") is None
             else str(order["location_id"]),
             "region_code": _region(order),
+            "region_key": place("country", get(order, "shipping_address.country_code", None)),
             "customer_key": customer_key(
                 SOURCE_SYSTEM, source_instance, get(order, "customer.id", None)
             ),

@@ -28,6 +28,7 @@ from ingestion.connectors import (
     iso_utc,
     latest,
     parse_timestamp,
+    place,
     window_start,
 )
 from ingestion.errors import MappingError, SourceError
@@ -179,6 +180,7 @@ def to_canonical(
             "ordered_at": parse_timestamp(get(order, "created_at"), "created_at"),
             "touchpoint_fields": {} if source_name is None else {"source_name": str(source_name)},
             "location_code": get(order, "location_id", None),
+            "region_key": place("store", order.get("location_id")),
             "customer_key": customer_key(SOURCE_SYSTEM, source_instance, order.get("customer_id")),
             "status": status,
             "currency": currency,

@@ -3,9 +3,10 @@
 Chunk by chunk, the generator's canonical data becomes each source's own payloads
 (``ingestion.demo.native``) and export files (``ingestion.demo.native_files``); the
 connectors map them back (``ingestion.sync.map_orders``, which quarantines what fails),
-the channel rules of the database assign touchpoints, the reference data fills in
-region, exchange rate and unit cost (``ingestion.demo.native_enrich``), and the loader
-merges everything of one chunk in one transaction with its ingest run and rejects.
+the channel rules of the database assign touchpoints, the reference tables (seeded from
+the demo's own, ``ingestion.demo.reference_tables``) fill in region, exchange rate and
+unit cost as for any sync (``ingestion.enrich``), and the loader merges everything of one
+chunk in one transaction with its ingest run and rejects.
 
 A payload whose hash equals the stored order's is not mapped again (``skip_unchanged``),
 so loading the same demo twice changes nothing and the second time is quick.
@@ -38,9 +39,11 @@ from ingestion.connectors import ga4
 from ingestion.connectors.files import FileMapping, RowError, iter_file
 from ingestion.demo.generator import DemoChunk, generate
 from ingestion.demo.native import NativeOrders, native_orders
-from ingestion.demo.native_enrich import enrich, enrich_spend
 from ingestion.demo.native_files import FILES, NativeSideData, native_side_data
+from ingestion.demo.plan import period_start
 from ingestion.demo.reference import SOURCE_OF_TOUCHPOINT, reference_data
+from ingestion.demo.reference_tables import seed_reference_tables
+from ingestion.enrich import enrich_orders, enrich_spend
 from ingestion.errors import IngestionError
 from ingestion.loader import load_orders
 from ingestion.mapping import ChannelRules
@@ -48,7 +51,15 @@ from ingestion.reference import Lookups, upsert_reference
 from ingestion.rules import load_rules
 from ingestion.runs import finish_run, start_run
 from ingestion.side_tables import load_inventory, load_spend, load_touches, load_traffic
-from ingestion.sync import Incoming, Origin, RejectedPayload, SyncResult, map_orders, write_rejects
+from ingestion.sync import (
+    Incoming,
+    Origin,
+    RejectedPayload,
+    SyncResult,
+    map_orders,
+    refused_payloads,
+    write_rejects,
+)
 from ingestion.unchanged import changed_indexes
 
 INSTANCE_OF_SYSTEM = dict(SOURCE_OF_TOUCHPOINT)
@@ -104,7 +115,7 @@ def map_native_orders(
         orders += mapped
         if failed:
             rejects[system] = failed
-    return enrich(to_order_batch(orders, rules)), rejects, unchanged
+    return to_order_batch(orders, rules), rejects, unchanged
 
 
 def _file_records(name: str, data: bytes) -> list:
@@ -123,9 +134,7 @@ def map_side_data(side: NativeSideData) -> dict[str, pd.DataFrame]:
         traffic += _file_records(name, side.files[name])
     return {
         "traffic": traffic_frame(traffic),
-        "spend": enrich_spend(
-            spend_frame(_file_records("ad_spend.csv", side.files["ad_spend.csv"]))
-        ),
+        "spend": spend_frame(_file_records("ad_spend.csv", side.files["ad_spend.csv"])),
         "inventory": inventory_frame(
             _file_records("stock_levels.csv", side.files["stock_levels.csv"])
         ),
@@ -142,8 +151,14 @@ def load_native_chunk(engine: Engine, chunk: DemoChunk, source_instance: str) ->
         run_id = start_run(conn, RUN_SYSTEM, source_instance, STREAM)
         batch, rejects, unchanged = map_native_orders(native, load_rules(conn), conn)
         lookups = Lookups.load(conn)
+        batch, refused = enrich_orders(conn, batch, lookups)
+        for system, group in refused.groupby("source_system"):
+            rejects.setdefault(system, []).extend(refused_payloads(group))
+        spend, no_rate = enrich_spend(conn, side["spend"])
+        if len(no_rate):
+            raise IngestionError(f"demo ad spend: {no_rate.iloc[0]}")
         side_days = load_traffic(conn, side["traffic"], lookups)
-        side_days |= load_spend(conn, side["spend"], lookups)
+        side_days |= load_spend(conn, spend, lookups)
         result = load_orders(conn, batch, run_id, refresh=False, recomputed=side_days)
         result.read += unchanged
         result.unchanged += unchanged
@@ -179,6 +194,7 @@ def load_demo_native(
     reference = reference_data()
     with engine.begin() as conn:
         upsert_reference(conn, reference.regions, reference.locations, reference.products)
+        seed_reference_tables(conn, period_start(end, years), end)
     total = SyncResult()
     for chunk in generate(n_orders, seed, end, years=years):
         total.merge(load_native_chunk(engine, chunk, f"seed-{seed}"))

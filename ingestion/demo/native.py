@@ -20,7 +20,7 @@ source's own reading of the order (``NATIVE_LIMITS``):
   customers (``ingestion.canonical.customer_key`` namespaces them).
 
 Region, exchange rate and unit cost are reference data, not payload fields: see
-``ingestion.demo.native_enrich``.
+``ingestion.demo.reference_tables`` and ``ingestion.enrich``.
 """
 
 from __future__ import annotations

@@ -14,12 +14,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from db.engine import get_engine
+from db.migrate import upgrade
 from ingestion.batch import ORDER_KEY
-from ingestion.demo import generate
+from ingestion.demo import generate, reference_data
 from ingestion.demo.load import map_native_orders, map_side_data
 from ingestion.demo.native import native_orders, spread
 from ingestion.demo.native_files import native_side_data
+from ingestion.demo.plan import period_start
+from ingestion.demo.reference_tables import seed_reference_tables
+from ingestion.enrich import enrich_orders, enrich_spend
 from ingestion.mapping import DEFAULT_RULES
+from ingestion.reference import upsert_reference
 
 N_ORDERS, SEED, END = 4_000, 3, dt.date(2026, 6, 30)
 ZONES = {
@@ -33,16 +39,34 @@ DATED = ("sap", "salesforce")
 
 
 @pytest.fixture(scope="module")
-def trip():
-    """The generator's frames and the same chunks mapped back through the connectors."""
+def reference_db(tmp_path_factory):
+    """An embedded database holding the demo's reference tables, as the demo loader seeds them."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('reference') / 'reference.db'}"
+    upgrade(url)
+    reference = reference_data()
+    with get_engine(url).begin() as conn:
+        upsert_reference(conn, reference.regions, reference.locations, reference.products)
+        seed_reference_tables(conn, period_start(END, 1), END)
+    return get_engine(url)
+
+
+@pytest.fixture(scope="module")
+def trip(reference_db):
+    """The generator's frames and the same chunks mapped back through the connectors and
+    enriched from the reference tables (region, exchange rate, unit cost)."""
     chunks = list(generate(N_ORDERS, SEED, END, years=1, chunk_days=30))
     mapped, sides, rejects = [], [], {}
     for chunk in chunks:
         batch, failed, unchanged = map_native_orders(native_orders(chunk.orders), DEFAULT_RULES)
         assert unchanged == 0
         rejects |= failed
+        side = map_side_data(native_side_data(chunk))
+        with reference_db.connect() as conn:
+            batch, refused = enrich_orders(conn, batch)
+            side["spend"], no_rate = enrich_spend(conn, side["spend"])
+        assert refused.empty and no_rate.empty
         mapped.append(batch)
-        sides.append(map_side_data(native_side_data(chunk)))
+        sides.append(side)
     frames = {
         name: pd.concat([getattr(c.orders, name) for c in chunks], ignore_index=True)
         for name in ("orders", "lines", "refunds")

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from ingestion.batch import (
+    BATCH_ORDER_COLUMNS,
     INVENTORY_COLUMNS,
     LINE_COLUMNS,
-    ORDER_COLUMNS,
     REFUND_COLUMNS,
     SPEND_COLUMNS,
     TOUCH_COLUMNS,
@@ -239,7 +239,7 @@ def test_order_batch_columns_and_minor_units():
     orders = [parse(CanonicalOrder, r) for r in rows]
     batch = to_order_batch(orders, DEFAULT_RULES)
 
-    assert list(batch.orders.columns) == ORDER_COLUMNS
+    assert list(batch.orders.columns) == BATCH_ORDER_COLUMNS
     assert list(batch.lines.columns) == LINE_COLUMNS
     assert list(batch.refunds.columns) == REFUND_COLUMNS
     assert list(batch.orders["touchpoint_code"]) == ["mobile_app", "call_center", "unassigned"]
@@ -262,7 +262,9 @@ def test_order_batch_columns_and_minor_units():
     assert got == expected_lines
     assert list(batch.lines["unit_cost_minor"]) == [710, 0] * 3
     assert list(batch.refunds["amount_minor"]) == [1250] * 3
-    assert batch.orders["fx_rate"].tolist() == [1.0, 1.0825, 1.0]
+    # No rate from the source is NaN: the enrichment takes it from the exchange_rate table.
+    fx = batch.orders["fx_rate"]
+    assert fx.isna().tolist() == [True, False, True] and fx[1] == 1.0825
     for frame, column in (
         (batch.orders, "ordered_at"),
         (batch.orders, "source_updated_at"),
@@ -297,7 +299,7 @@ def test_order_batch_rounds_sub_cent_amounts_half_to_even():
 def test_empty_batch_has_the_columns():
     batch = to_order_batch([], DEFAULT_RULES)
     assert len(batch) == 0
-    assert list(batch.orders.columns) == ORDER_COLUMNS
+    assert list(batch.orders.columns) == BATCH_ORDER_COLUMNS
 
 
 def test_side_table_frames():
