@@ -53,5 +53,6 @@ def copy_order(conn: Connection, template_id: int, **overrides) -> int:
     """Insert a copy of an existing order (without lines) with some columns changed."""
     row = dict(conn.execute(select(ORDERS).where(ORDERS.c.id == template_id)).mappings().one())
     row.pop("id")
+    row.pop("sample_slot")  # generated from the id
     row.update(overrides)
     return conn.execute(insert(ORDERS).values(**row).returning(ORDERS.c.id)).scalar_one()
