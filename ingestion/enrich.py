@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -116,9 +117,10 @@ def _reasons(frame: pd.DataFrame, day: pd.Series, unresolved: pd.Series) -> pd.S
     )
 
 
-def order_days(ordered_at: pd.Series) -> pd.Series:
-    """Each order's calendar day in the reporting time zone, as naive midnight datetimes."""
-    local = pd.to_datetime(ordered_at, utc=True).dt.tz_convert(get_settings().tz)
+def local_days(timestamps: pd.Series, tz: ZoneInfo | None = None) -> pd.Series:
+    """Each timestamp's calendar day in ``tz`` (default: the reporting time zone), as naive
+    midnight datetimes."""
+    local = pd.to_datetime(timestamps, utc=True).dt.tz_convert(tz or get_settings().tz)
     return local.dt.tz_localize(None).dt.normalize()
 
 
@@ -227,7 +229,7 @@ def enrich_orders(
     lookups = lookups or Lookups.load(conn)
     orders = batch.orders.copy()
     orders["region_code"] = _fill_regions(conn, orders, lookups)
-    day = order_days(orders["ordered_at"])
+    day = local_days(orders["ordered_at"])
     orders["fx_rate"] = _fill_rates(conn, orders, day)
     unresolved = orders["fx_rate"].isna()
     refused = orders[unresolved].assign(reason=_reasons(orders, day, unresolved))

@@ -43,7 +43,7 @@ from db.upsert import bulk_stage, insert_for
 from ingestion import json_text
 from ingestion.batch import ORDER_KEY, OrderBatch
 from ingestion.customers import refresh_first_orders
-from ingestion.enrich import required_rates
+from ingestion.enrich import local_days, required_rates
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
 from ingestion.reference import Lookups
@@ -199,10 +199,6 @@ def payload_json(payload: dict | None) -> str | None:
     return None if payload is None else json_text.compact(payload)
 
 
-def _local_day(timestamps: pd.Series, tz: ZoneInfo) -> pd.Series:
-    return pd.to_datetime(timestamps, utc=True).dt.tz_convert(tz).dt.date
-
-
 def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | None):
     """The staging frames: derived amounts in base currency, ids resolved, local days fixed."""
     orders = batch.orders.reset_index(drop=True)
@@ -256,7 +252,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
             ),
             "units": units.astype("int64"),
             "ordered_at": orders["ordered_at"],
-            "order_day": _local_day(orders["ordered_at"], tz),
+            "order_day": local_days(orders["ordered_at"], tz).dt.date,
             "raw_payload": orders["payload"].map(payload_json),
             "payload_sha256": orders["payload_sha256"],
             "ingest_run_id": run_id,
@@ -280,7 +276,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
             "stage_id": refunds["stage_id"],
             "source_refund_id": refunds["source_refund_id"].astype(str),
             "refunded_at": refunds["refunded_at"],
-            "refund_day": _local_day(refunds["refunded_at"], tz),
+            "refund_day": local_days(refunds["refunded_at"], tz).dt.date,
             "amount": minor_to_text(refunds["amount_minor"]),
             "amount_base": minor_to_text(
                 convert_minor(refunds["amount_minor"], refunds["fx_rate"].astype("float64"))
@@ -304,6 +300,7 @@ def load_orders(
     run_id: int | None = None,
     refresh: bool = True,
     recomputed: Set[dt.date] = frozenset(),
+    lookups: Lookups | None = None,
 ) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
@@ -311,13 +308,15 @@ def load_orders(
     ingest run and source cursor in the same transaction. With ``refresh=False``
     the caller refreshes ``result.stale_days`` itself (together with other tables' days);
     ``recomputed`` names days the caller recomputes whole anyway, so new orders on them
-    are not added to the rollups first.
+    are not added to the rollups first. ``lookups``: the reference ids, if the caller has them.
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
         return result
     settings = get_settings()
-    staged, staged_lines, staged_refunds = prepare(batch, Lookups.load(conn), settings.tz, run_id)
+    staged, staged_lines, staged_refunds = prepare(
+        batch, lookups or Lookups.load(conn), settings.tz, run_id
+    )
     staging = _staging_tables()
     stg_order, stg_payload, stg_line, stg_refund = staging
     for table in staging:

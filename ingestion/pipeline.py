@@ -21,7 +21,9 @@ def load_chunk(engine: Engine, chunk, source_system: str, source_instance: str) 
         # need not be added to the rollups one by one.
         side_days = load_traffic(conn, chunk.traffic, lookups)
         side_days |= load_spend(conn, chunk.spend, lookups)
-        result = load_orders(conn, chunk.orders, run_id, refresh=False, recomputed=side_days)
+        result = load_orders(
+            conn, chunk.orders, run_id, refresh=False, recomputed=side_days, lookups=lookups
+        )
         unknown_stock = load_inventory(conn, chunk.inventory, lookups)
         load_touches(conn, chunk.touches, lookups)
         refresh_rollups(conn, result.stale_days | side_days)

@@ -259,8 +259,9 @@ def _load_batch(
 ) -> tuple[LoadResult, list[RejectedPayload]]:
     """Enrich and load a batch of ``mapped`` canonical orders: the result (in-batch duplicates
     count as unchanged) and the orders refused for want of reference data, not loaded."""
-    enriched, refused = enrich_orders(conn, batch)
-    result = load_orders(conn, enriched, run_id, refresh=refresh)
+    lookups = Lookups.load(conn)
+    enriched, refused = enrich_orders(conn, batch, lookups)
+    result = load_orders(conn, enriched, run_id, refresh=refresh, lookups=lookups)
     collapsed = mapped - len(batch)
     result.read += collapsed
     result.unchanged += collapsed

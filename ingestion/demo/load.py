@@ -159,7 +159,9 @@ def load_native_chunk(engine: Engine, chunk: DemoChunk, source_instance: str) ->
             raise IngestionError(f"demo ad spend: {no_rate.iloc[0]}")
         side_days = load_traffic(conn, side["traffic"], lookups)
         side_days |= load_spend(conn, spend, lookups)
-        result = load_orders(conn, batch, run_id, refresh=False, recomputed=side_days)
+        result = load_orders(
+            conn, batch, run_id, refresh=False, recomputed=side_days, lookups=lookups
+        )
         result.read += unchanged
         result.unchanged += unchanged
         for system, failed in rejects.items():
