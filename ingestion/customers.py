@@ -6,7 +6,7 @@ customer's first order if it replaces one of their orders or brings one no later
 the stored first; everyone else keeps their flags and nothing is read for them.
 Customers without a stored first order have no live order stored (the table is kept
 in the same transaction as the orders), so their first order is found among the
-staged ones without reading their history.
+staged ones without reading their history, and flagged before it is written.
 """
 
 from __future__ import annotations
@@ -19,12 +19,44 @@ from db.schema import Customer, SalesOrder
 from db.upsert import insert_for
 
 
+def first_orders_of_new_customers(stg_order: Table):
+    """Stage ids of each new customer's first order in the batch, to flag as it is written:
+    customers with no stored first order and only new orders in the batch, whose earliest
+    live staged order is their first (staging order breaks ties, as the written ids will)."""
+    replaced = stg_order.alias("replaced")
+    has_replacement = exists().where(
+        replaced.c.customer_key == stg_order.c.customer_key, replaced.c.action == "update"
+    )
+    ranked = (
+        select(
+            stg_order.c.stage_id,
+            func.row_number()
+            .over(
+                partition_by=stg_order.c.customer_key,
+                order_by=(stg_order.c.ordered_at, stg_order.c.stage_id),
+            )
+            .label("rank"),
+        )
+        .where(
+            stg_order.c.customer_key.is_not(None),
+            stg_order.c.action == "insert",
+            stg_order.c.status != "cancelled",
+            ~_stored_first(stg_order),
+            ~has_replacement,
+        )
+        .subquery("ranked")
+    )
+    return select(ranked.c.stage_id).where(ranked.c.rank == 1).subquery("first_orders")
+
+
 def refresh_first_orders(conn: Connection, stg_order: Table) -> set[tuple[int, dt.date]]:
-    """Flags and first-order times for the customers of the staged (written) orders;
-    returns (order id, day) of every order whose flag changed."""
-    # Known customers first: the second step adds the unknown ones to the customer table.
+    """After the staged orders are written: flags and first-order times for their customers
+    (new customers' orders were written flagged, see ``first_orders_of_new_customers``); returns
+    (order id, day) of every stored order whose flag changed."""
+    # Known customers first: the second step adds the new ones to the customer table.
     flipped = _reflag(conn, _customers_to_recheck(stg_order))
-    return flipped | _first_orders_of_unknown_customers(conn, stg_order)
+    _record_new_customers(conn, stg_order)
+    return flipped
 
 
 def _stored_first(stg_order: Table):
@@ -54,55 +86,15 @@ def _customers_to_recheck(stg_order: Table):
     )
 
 
-def _first_orders_of_unknown_customers(
-    conn: Connection, stg_order: Table
-) -> set[tuple[int, dt.date]]:
-    """Customers with no stored first order and only new orders in the batch: the earliest
-    live staged order is their first."""
-    replaced = stg_order.alias("replaced")
-    has_replacement = exists().where(
-        replaced.c.customer_key == stg_order.c.customer_key, replaced.c.action == "update"
-    )
-    ranked = (
-        select(
-            stg_order.c.order_id,
-            stg_order.c.customer_key,
-            stg_order.c.ordered_at,
-            func.row_number()
-            .over(
-                partition_by=stg_order.c.customer_key,
-                order_by=(stg_order.c.ordered_at, stg_order.c.order_id),
-            )
-            .label("rank"),
-        )
-        .where(
-            stg_order.c.customer_key.is_not(None),
-            stg_order.c.action == "insert",
-            stg_order.c.order_id.is_not(None),
-            stg_order.c.status != "cancelled",
-            ~_stored_first(stg_order),
-            ~has_replacement,
-        )
-        .subquery("ranked")
-    )
-    order = SalesOrder.__table__
-    # Flags before the customer rows: inserting those changes what ``ranked`` selects.
-    flagged = set(
-        conn.execute(
-            update(order)
-            .where(
-                order.c.id == ranked.c.order_id,
-                ranked.c.rank == 1,
-                order.c.is_new_customer.is_(False),
-            )
-            .values(is_new_customer=True)
-            .returning(order.c.id, order.c.order_day)
-        ).tuples()
-    )
+def _record_new_customers(conn: Connection, stg_order: Table) -> None:
+    """The first-order time of every new customer, from their order written flagged."""
     customer = Customer.__table__
+    order = SalesOrder.__table__
     statement = insert_for(conn, customer).from_select(
         ["customer_key", "first_order_at"],
-        select(ranked.c.customer_key, ranked.c.ordered_at).where(ranked.c.rank == 1),
+        select(stg_order.c.customer_key, stg_order.c.ordered_at)
+        .join(order, order.c.id == stg_order.c.order_id)
+        .where(stg_order.c.action == "insert", order.c.is_new_customer, ~_stored_first(stg_order)),
     )
     conn.execute(
         statement.on_conflict_do_update(
@@ -110,7 +102,6 @@ def _first_orders_of_unknown_customers(
             set_={"first_order_at": statement.excluded.first_order_at},
         )
     )
-    return flagged
 
 
 def _reflag(conn: Connection, keys) -> set[tuple[int, dt.date]]:

@@ -42,7 +42,7 @@ from db.settings import get_settings
 from db.upsert import bulk_stage, insert_for
 from ingestion import json_text
 from ingestion.batch import ORDER_KEY, OrderBatch
-from ingestion.customers import refresh_first_orders
+from ingestion.customers import first_orders_of_new_customers, refresh_first_orders
 from ingestion.enrich import local_days, required_rates
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
@@ -419,13 +419,23 @@ def _merge(
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )
+    #    New customers' first orders are flagged as they are written; ids follow staging
+    #    order, which broke ties between a customer's simultaneous orders.
+    first_orders = first_orders_of_new_customers(stg_order)
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
     statement = insert_for(conn, order).from_select(
-        [*order_columns, "raw_payload"],
-        select(*(stg_order.c[c] for c in order_columns), payload)
+        [*order_columns, "is_new_customer", "raw_payload"],
+        select(
+            *(stg_order.c[c] for c in order_columns),
+            first_orders.c.stage_id.is_not(None),
+            payload,
+        )
         .join(stg_payload, _stage_join(stg_order, stg_payload))
-        .where(changed),
+        .join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
+        .where(changed)
+        .order_by(stg_order.c.stage_id),
     )
+    # A replaced order keeps its stored flag: its customer's flags are rechecked below.
     statement = statement.on_conflict_do_update(
         index_elements=ORDER_KEY,
         set_={c: statement.excluded[c] for c in order_columns if c not in ORDER_KEY},
