@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     cast,
     delete,
     func,
@@ -158,7 +159,7 @@ def _staging_tables() -> tuple[Table, Table, Table, Table]:
         Column("payload_sha256", String(64)),
         Column("ingest_run_id", BigInteger),
         Column("existing_id", BigInteger),
-        Column("action", String(10)),
+        Column("action", String(10), server_default="insert"),
         Column("order_id", BigInteger),
         prefixes=["TEMPORARY"],
     )
@@ -350,26 +351,16 @@ def _merge(
     line = OrderLine.__table__
     refund = Refund.__table__
 
-    # 1. Classify each staged order against what is stored.
-    existing_id = (
-        select(order.c.id).where(_key_join(order, stg_order)).correlate(stg_order).scalar_subquery()
-    )
-    conn.execute(update(stg_order).values(existing_id=existing_id))
+    # 1. Classify each staged order against what is stored: staged as an insert, an order
+    #    already stored becomes an update if this version is newer, else nothing.
     newer = and_(
         stg_order.c.source_version > order.c.source_version,
         stg_order.c.payload_sha256 != order.c.payload_sha256,
     )
-    conn.execute(update(stg_order).where(stg_order.c.existing_id.is_(None)).values(action="insert"))
     conn.execute(
         update(stg_order)
-        .where(
-            stg_order.c.existing_id.is_not(None),
-            select(order.c.id)
-            .where(order.c.id == stg_order.c.existing_id, newer)
-            .correlate(stg_order)
-            .exists(),
-        )
-        .values(action="update")
+        .where(_key_join(order, stg_order))
+        .values(existing_id=order.c.id, action=case((newer, "update"), else_=None))
     )
     counts = dict(
         conn.execute(select(stg_order.c.action, func.count()).group_by(stg_order.c.action)).all()
