@@ -14,17 +14,10 @@ def minor_to_decimal(minor: int) -> Decimal:
     return (Decimal(int(minor)) * CENT).quantize(CENT)
 
 
-def _text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
-
-
 def minor_to_text(minor: pd.Series) -> pd.Series:
-    """'123.45' strings from integer cents, exactly (what COPY feeds into NUMERIC)."""
-    return pd.Series(
-        [_text(v) for v in minor.astype("int64").tolist()], index=minor.index, dtype=object
-    )
+    """Exact decimal text from integer cents, for COPY into NUMERIC: '12345e-2' is 123.45 to
+    PostgreSQL (and to ``Decimal``), and integer formatting is vectorised."""
+    return minor.astype("int64").astype(str) + "e-2"
 
 
 def convert_minor(minor: pd.Series, fx_rate: pd.Series) -> pd.Series:
