@@ -44,7 +44,7 @@ def run(url: str | None = None) -> dict:
 def markdown(result: dict) -> str:
     table = result["accuracy"].round(3).reset_index()
     lines = [
-        "## bench/forecast: full retraining with backtests",
+        "## Full retraining with backtests (bench/bench_forecast.py)",
         "",
         f"{result['series']} series · wall time {result['wall_seconds']:.1f} s (goal ≤ 120 s on 2 "
         f"cores) · peak memory {result['peak_memory_mb']:.0f} MB",

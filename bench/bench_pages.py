@@ -130,7 +130,7 @@ def clear_analytics_cache(url: str) -> None:
         client.delete(*keys)
 
 
-def run(n_orders: int = 10_000_000, cold_repeat: int = 5, warm_repeat: int = 20) -> Section:
+def run(n_orders: int = 10_000_000, cold_repeat: int = 20, warm_repeat: int = 20) -> Section:
     built = None
     if abs(existing_orders(NAME) - n_orders) > n_orders * 0.05:
         built = build(n_orders)

@@ -1,4 +1,9 @@
-"""`make bench`: run every benchmark, print its figures and write bench/RESULTS.md."""
+"""`make bench`: run every benchmark, print its figures and write bench/RESULTS.md.
+
+``python -m bench.run bench_pages bench_api`` re-runs only the named benchmarks and replaces
+their sections of RESULTS.md (a section is known by the ``bench/<name>.py`` in its title),
+keeping the others; the header says which were re-run when.
+"""
 
 from __future__ import annotations
 
@@ -56,13 +61,34 @@ ON_LARGE_DATABASE = [
 ]
 
 
-def main() -> int:
-    sections = []
+def _section_of(text: str, names: list[str]) -> str | None:
+    """The benchmark (of ``names``) whose file a section's title names."""
+    title = text.splitlines()[0] if text else ""
+    return next((name for name in names if f"bench/{name}.py" in title), None)
+
+
+def _merged(previous: str, fresh: dict[str, str], note: str) -> str:
+    """``previous`` RESULTS.md with the sections of the re-run benchmarks replaced."""
+    header, *sections = previous.split("\n## ")
+    kept = []
+    for body in sections:
+        text = "## " + body.rstrip("\n") + "\n"
+        name = _section_of(text, list(fresh))
+        kept.append(fresh.pop(name) if name else text)
+    kept.extend(fresh.values())
+    return header.rstrip("\n") + f"\n{note}\n\n" + "\n".join(kept)
+
+
+def main(only: list[str]) -> int:
+    sections: dict[str, str] = {}
     failed = 0
 
-    def record(label: str, make_text) -> None:
+    def record(module_name: str, label: str, make_text) -> None:
         """Run one benchmark; its section, or its failure, goes into the results."""
         nonlocal failed
+        name = module_name.removeprefix("bench.")
+        if only and name not in only:
+            return
         print(f"== {label}", flush=True)
         try:
             text = make_text()
@@ -70,14 +96,14 @@ def main() -> int:
             failed += 1
             trace = traceback.format_exc()
             print(trace, file=sys.stderr)
-            name = label.split()[0]
-            sections.append(f"## {name}\n\nFailed:\n\n```\n{trace[-1500:]}\n```\n")
-            return
-        print(text, flush=True)
-        sections.append(text)
+            text = f"## {name} (bench/{name}.py)\n\nFailed:\n\n```\n{trace[-1500:]}\n```\n"
+        else:
+            print(text, flush=True)
+        sections[name] = text
 
     for module_name, kwargs in BENCHMARKS:
         record(
+            module_name,
             f"{module_name} {kwargs}",
             lambda n=module_name, k=kwargs: importlib.import_module(n).run(**k).markdown(),
         )
@@ -86,18 +112,29 @@ def main() -> int:
 
     for module_name, render in ON_LARGE_DATABASE:
         record(
+            module_name,
             f"{module_name} on {NAME}",
             lambda n=module_name, r=render: r(importlib.import_module(n), database_url(NAME)),
         )
-    header = (
-        f"# Benchmark results\n\nRun {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC} on "
-        f"{platform.node()} ({os.cpu_count()} cores), `make bench`"
-        f"{f' with BENCH_SCALE={SCALE:g}' if SCALE != 1 else ''}.\n\n"
-    )
-    RESULTS.write_text(header + "\n".join(sections))
+    now = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}"
+    scale = f" with BENCH_SCALE={SCALE:g}" if SCALE != 1 else ""
+    if only and RESULTS.exists():
+        note = f"Re-run {now}{scale}: {', '.join(sections)} (other sections as first run)."
+        RESULTS.write_text(_merged(RESULTS.read_text(), sections, note))
+    else:
+        header = (
+            f"# Benchmark results\n\nRun {now} on {platform.node()} ({os.cpu_count()} cores), "
+            f"`make bench`{scale}.\n\n"
+        )
+        RESULTS.write_text(header + "\n".join(sections.values()))
     print(f"Wrote {RESULTS}")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    known = [m.removeprefix("bench.") for m, _ in [*BENCHMARKS, *ON_LARGE_DATABASE]]
+    chosen = sys.argv[1:]
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        sys.exit(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    sys.exit(main(chosen))
