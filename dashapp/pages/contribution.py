@@ -6,7 +6,6 @@ import datetime as dt
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from analytics.aov_view import build_aov_view
@@ -22,7 +21,7 @@ from analytics.periods import Period, compare_periods
 from analytics.rollup import data_range
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
-from dashapp.components.charts import empty_figure, styled
+from dashapp.components.charts import axis, empty_figure, figure, reference_line
 from dashapp.components.filters import channel_filter
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
 from db.settings import get_settings
@@ -190,26 +189,31 @@ url_state.register_url_sync(
 )
 
 
-def share_figure(shares: pd.DataFrame, level_label: str) -> go.Figure:
+def share_figure(shares: pd.DataFrame, level_label: str) -> dict:
     title = f"Share of total revenue by {level_label.lower()} (100 % stacked)"
     if shares.empty:
         return empty_figure(title)
-    figure = go.Figure()
-    for (channel, name), part in shares.groupby(["channel", "channel_name"], sort=True):
-        figure.add_bar(
-            x=part["bucket"],
-            y=part["share"],
-            name=str(name),
-            customdata=[[channel, name]] * len(part),
-            hovertemplate="%{x|%b %Y}<br>%{y:.1%} of revenue<extra>" + str(name) + "</extra>",
-        )
-    figure.update_layout(barmode="stack")
-    figure.update_yaxes(title_text="Share of revenue (%)", tickformat=".0%", range=[0, 1])
-    figure.update_xaxes(title_text="Month", tickformat="%b %Y", dtick="M1")
-    return styled(figure, title)
+    bars = [
+        {
+            "type": "bar",
+            "x": part["bucket"],
+            "y": part["share"],
+            "name": str(name),
+            "customdata": [[channel, name]] * len(part),
+            "hovertemplate": "%{x|%b %Y}<br>%{y:.1%} of revenue<extra>" + str(name) + "</extra>",
+        }
+        for (channel, name), part in shares.groupby(["channel", "channel_name"], sort=True)
+    ]
+    return figure(
+        title,
+        bars,
+        barmode="stack",
+        xaxis=axis("Month", tickformat="%b %Y", dtick="M1"),
+        yaxis=axis("Share of revenue (%)", tickformat=".0%", range=[0, 1]),
+    )
 
 
-def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency: str) -> go.Figure:
+def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency: str) -> dict:
     title = f"Revenue change by channel: {labels[1]} → {labels[0]}"
     if waterfall.empty:
         return empty_figure(title)
@@ -219,54 +223,61 @@ def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency:
     low = min(base_total, now_total, running.min())
     high = max(base_total, now_total, running.max())
     pad = max((high - low) * 0.15, abs(high) * 0.01, 1.0)
-    names = [labels[1], *waterfall["channel_name"], labels[0]]
-    figure = go.Figure(
-        go.Waterfall(
-            x=names,
-            y=[base_total, *waterfall["change"], now_total],
-            measure=["absolute", *["relative"] * len(waterfall), "total"],
-            customdata=[
-                ["", ""],
-                *waterfall[["channel", "channel_name"]].to_numpy().tolist(),
-                ["", ""],
-            ],
-            increasing={"marker": {"color": "#198754"}},
-            decreasing={"marker": {"color": "#dc3545"}},
-            totals={"marker": {"color": "#0d6efd"}},
-            connector={"line": {"color": "#adb5bd"}},
-            hovertemplate="%{x}<br>%{y:,.0f} " + currency + "<extra></extra>",
-        )
+    steps = {
+        "type": "waterfall",
+        "x": [labels[1], *waterfall["channel_name"], labels[0]],
+        "y": [base_total, *waterfall["change"], now_total],
+        "measure": ["absolute", *["relative"] * len(waterfall), "total"],
+        "customdata": [
+            ["", ""],
+            *waterfall[["channel", "channel_name"]].to_numpy().tolist(),
+            ["", ""],
+        ],
+        "increasing": {"marker": {"color": "#198754"}},
+        "decreasing": {"marker": {"color": "#dc3545"}},
+        "totals": {"marker": {"color": "#0d6efd"}},
+        "connector": {"line": {"color": "#adb5bd"}},
+        "hovertemplate": "%{x}<br>%{y:,.0f} " + currency + "<extra></extra>",
+    }
+    return figure(
+        title,
+        [steps],
+        xaxis=axis("Channel"),
+        yaxis=axis(
+            f"Revenue ({currency}, axis not from zero)",
+            tickformat="~s",
+            range=[low - pad, high + pad],
+        ),
+        showlegend=False,
     )
-    figure.update_yaxes(
-        title_text=f"Revenue ({currency}, axis not from zero)",
-        tickformat="~s",
-        range=[low - pad, high + pad],
-    )
-    figure.update_xaxes(title_text="Channel")
-    return styled(figure, title).update_layout(showlegend=False)
 
 
-def index_figure(index: pd.DataFrame, level_label: str) -> go.Figure:
+def index_figure(index: pd.DataFrame, level_label: str) -> dict:
     title = "Side by side: index vs all channels (100 = mix average)"
     if index.empty or index["index"].isna().all():
         return empty_figure(title)
-    figure = go.Figure()
-    for (channel, name), part in index.groupby(["channel", "channel_name"], sort=True):
-        figure.add_bar(
-            x=part["metric_label"],
-            y=part["index"],
-            name=str(name),
-            customdata=[[channel, name]] * len(part),
-            hovertemplate="%{x}<br>index %{y:.0f}<extra>" + str(name) + "</extra>",
-        )
-    figure.add_hline(y=100, line_dash="dot", line_color="#6c757d")
-    figure.update_layout(barmode="group")
-    figure.update_yaxes(title_text="Index (channel ÷ all channels × 100)", type="log")
-    figure.update_xaxes(title_text="Metric")
-    return styled(figure, title)
+    bars = [
+        {
+            "type": "bar",
+            "x": part["metric_label"],
+            "y": part["index"],
+            "name": str(name),
+            "customdata": [[channel, name]] * len(part),
+            "hovertemplate": "%{x}<br>index %{y:.0f}<extra>" + str(name) + "</extra>",
+        }
+        for (channel, name), part in index.groupby(["channel", "channel_name"], sort=True)
+    ]
+    return figure(
+        title,
+        bars,
+        barmode="group",
+        xaxis=axis("Metric"),
+        yaxis=axis("Index (channel ÷ all channels × 100)", type="log"),
+        shapes=[reference_line(100, dash="dot", color="#6c757d")],
+    )
 
 
-def aov_figure(drivers: pd.DataFrame, currency: str, baseline_label: str) -> go.Figure:
+def aov_figure(drivers: pd.DataFrame, currency: str, baseline_label: str) -> dict:
     title = f"What moved basket value per order vs {baseline_label.lower()}"
     rows = (
         drivers[drivers.get("status", pd.Series(dtype=str)) == "continuing"]
@@ -275,24 +286,29 @@ def aov_figure(drivers: pd.DataFrame, currency: str, baseline_label: str) -> go.
     )
     if rows.empty:
         return empty_figure(title)
-    figure = go.Figure()
-    for field, name, color in (
-        ("units_per_order_effect", "Units per order", "#0d6efd"),
-        ("mix_effect", "Product mix", "#6f42c1"),
-        ("within_category_price_effect", "Price within category", "#fd7e14"),
-    ):
-        figure.add_bar(
-            x=rows["channel_name"],
-            y=rows[field],
-            name=name,
-            marker_color=color,
-            customdata=rows[["channel", "channel_name"]].to_numpy(),
-            hovertemplate="%{x}<br>%{y:+,.2f} " + currency + "<extra>" + name + "</extra>",
+    bars = [
+        {
+            "type": "bar",
+            "x": rows["channel_name"],
+            "y": rows[field],
+            "name": name,
+            "marker": {"color": color},
+            "customdata": rows[["channel", "channel_name"]].to_numpy(),
+            "hovertemplate": "%{x}<br>%{y:+,.2f} " + currency + "<extra>" + name + "</extra>",
+        }
+        for field, name, color in (
+            ("units_per_order_effect", "Units per order", "#0d6efd"),
+            ("mix_effect", "Product mix", "#6f42c1"),
+            ("within_category_price_effect", "Price within category", "#fd7e14"),
         )
-    figure.update_layout(barmode="relative")
-    figure.update_yaxes(title_text=f"Effect on basket value per order ({currency})")
-    figure.update_xaxes(title_text="Channel")
-    return styled(figure, title)
+    ]
+    return figure(
+        title,
+        bars,
+        barmode="relative",
+        xaxis=axis("Channel"),
+        yaxis=axis(f"Effect on basket value per order ({currency})"),
+    )
 
 
 def _flag_text(flag: bool, direction: str) -> str:

@@ -9,7 +9,6 @@ import datetime as dt
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from analytics.contribution import level_labels
@@ -21,7 +20,7 @@ from analytics.variance import VARIANCE_METRICS, revenue_variance_effects, varia
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components import drilldown, url_state
-from dashapp.components.charts import empty_figure, styled
+from dashapp.components.charts import axis, empty_figure, figure, reference_line
 from dashapp.components.filters import channel_filter
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
 from db.settings import get_settings
@@ -199,67 +198,82 @@ url_state.register_url_sync(
 )
 
 
-def variance_figure(table: pd.DataFrame, level_label: str, currency: str) -> go.Figure:
+def variance_figure(table: pd.DataFrame, level_label: str, currency: str) -> dict:
     title = f"Revenue: actual vs target by {level_label.lower()}"
     rows = table[(table["metric"] == "revenue") & (table["channel"] != "total")]
     if rows.empty:
         return empty_figure(title)
     custom = rows[["channel", "channel_name"]].to_numpy()
-    figure = go.Figure()
-    figure.add_bar(
-        x=rows["channel_name"],
-        y=rows["actual"],
-        name="Actual",
-        marker_color=[RAG_COLORS[s] for s in rows["status"]],
-        customdata=custom,
-        hovertemplate="%{x}<br>actual %{y:,.0f} " + currency + "<extra></extra>",
+    actual = {
+        "type": "bar",
+        "x": rows["channel_name"],
+        "y": rows["actual"],
+        "name": "Actual",
+        "marker": {"color": [RAG_COLORS[s] for s in rows["status"]]},
+        "customdata": custom,
+        "hovertemplate": "%{x}<br>actual %{y:,.0f} " + currency + "<extra></extra>",
+    }
+    target = {
+        "type": "scatter",
+        "x": rows["channel_name"],
+        "y": rows["target"],
+        "name": "Target",
+        "mode": "markers",
+        "marker": {
+            "symbol": "line-ew-open",
+            "size": 40,
+            "color": "#212529",
+            "line": {"width": 3, "color": "#212529"},
+        },
+        "customdata": custom,
+        "hovertemplate": "%{x}<br>target %{y:,.0f} " + currency + "<extra></extra>",
+    }
+    return figure(
+        title,
+        [actual, target],
+        xaxis=axis(level_label),
+        yaxis=axis(f"Revenue ({currency})", tickformat="~s"),
     )
-    figure.add_scatter(
-        x=rows["channel_name"],
-        y=rows["target"],
-        name="Target",
-        mode="markers",
-        marker={"symbol": "line-ew-open", "size": 40, "line": {"width": 3, "color": "#212529"}},
-        customdata=custom,
-        hovertemplate="%{x}<br>target %{y:,.0f} " + currency + "<extra></extra>",
-    )
-    figure.update_yaxes(title_text=f"Revenue ({currency})", tickformat="~s")
-    figure.update_xaxes(title_text=level_label)
-    return styled(figure, title)
 
 
-def effects_figure(effects: pd.DataFrame, currency: str) -> go.Figure:
+def effects_figure(effects: pd.DataFrame, currency: str) -> dict:
     title = "Why revenue is off target: traffic, conversion and AOV effects"
     rows = effects[effects["status"] != "total"] if not effects.empty else effects
     if rows.empty:
         return empty_figure(title, "No channel here has revenue, conversion and AOV targets")
-    figure = go.Figure()
-    for effect, color in zip(EFFECTS, ("#0d6efd", "#6f42c1", "#fd7e14"), strict=True):
-        figure.add_bar(
-            x=rows["channel_name"],
-            y=rows[effect],
-            name=EFFECT_LABELS[effect],
-            marker_color=color,
-            customdata=rows[["channel", "channel_name"]].to_numpy(),
-            hovertemplate="%{x}<br>%{y:+,.0f} "
+    bars = [
+        {
+            "type": "bar",
+            "x": rows["channel_name"],
+            "y": rows[effect],
+            "name": EFFECT_LABELS[effect],
+            "marker": {"color": color},
+            "customdata": rows[["channel", "channel_name"]].to_numpy(),
+            "hovertemplate": "%{x}<br>%{y:+,.0f} "
             + currency
             + "<extra>"
             + EFFECT_LABELS[effect]
             + "</extra>",
-        )
-    figure.add_scatter(
-        x=rows["channel_name"],
-        y=rows["variance"],
-        mode="markers",
-        name="Variance to target",
-        marker={"symbol": "diamond", "size": 11, "color": "#212529"},
-        hovertemplate="%{x}<br>variance %{y:+,.0f} " + currency + "<extra></extra>",
+        }
+        for effect, color in zip(EFFECTS, ("#0d6efd", "#6f42c1", "#fd7e14"), strict=True)
+    ]
+    variance = {
+        "type": "scatter",
+        "x": rows["channel_name"],
+        "y": rows["variance"],
+        "mode": "markers",
+        "name": "Variance to target",
+        "marker": {"symbol": "diamond", "size": 11, "color": "#212529"},
+        "hovertemplate": "%{x}<br>variance %{y:+,.0f} " + currency + "<extra></extra>",
+    }
+    return figure(
+        title,
+        [*bars, variance],
+        barmode="relative",
+        xaxis=axis("Channel"),
+        yaxis=axis(f"Effect on revenue vs target ({currency})", tickformat="~s"),
+        shapes=[reference_line(0, color="#6c757d")],
     )
-    figure.update_layout(barmode="relative")
-    figure.add_hline(y=0, line_color="#6c757d")
-    figure.update_yaxes(title_text=f"Effect on revenue vs target ({currency})", tickformat="~s")
-    figure.update_xaxes(title_text="Channel")
-    return styled(figure, title)
 
 
 def _variance_text(value: float, unit: str, currency: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from analytics.contribution import level_labels
@@ -15,7 +14,7 @@ from analytics.rollup import data_range
 from analytics.trends_view import TREND_METRICS, TrendView, build_trends
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
-from dashapp.components.charts import empty_figure, styled
+from dashapp.components.charts import axis, empty_figure, figure
 from dashapp.components.filters import channel_filter
 from dashapp.components.grid import (
     column,
@@ -191,45 +190,41 @@ url_state.register_url_sync(
 )
 
 
-# Figures are built from plain arrays and one layout dict: plotly's per-property
-# updates and its conversion of pandas columns cost more than the trend tests.
-def strength_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
+def strength_figure(view: TrendView, metric: str, level_label: str) -> dict:
     label = METRICS[metric].label
     title = f"{label}: trend over the period by {level_label.lower()}"
     rows = view.table[view.table["metric"] == metric].sort_values("relative_slope")
     if rows.empty:
         return empty_figure(title)
-    bar = go.Bar(
-        x=rows["relative_slope"].to_numpy(),
-        y=rows["channel_name"].to_numpy(),
-        orientation="h",
-        marker_color=[DIRECTION_COLORS[d] for d in rows["direction"]],
-        customdata=rows[["channel", "channel_name", "direction", "p_value"]].to_numpy(),
-        hovertemplate="%{y}<br>%{x:+.1f}% of the mean level over the period"
+    bar = {
+        "type": "bar",
+        "x": rows["relative_slope"],
+        "y": rows["channel_name"],
+        "orientation": "h",
+        "marker": {"color": [DIRECTION_COLORS[d] for d in rows["direction"]]},
+        "customdata": rows[["channel", "channel_name", "direction", "p_value"]].to_numpy(),
+        "hovertemplate": "%{y}<br>%{x:+.1f}% of the mean level over the period"
         "<br>%{customdata[2]} (p = %{customdata[3]:.3g})<extra></extra>",
-    )
-    layout = {
-        "xaxis": {
-            "title": {"text": "Theil–Sen trend over the period (% of mean level)"},
-            "ticksuffix": "%",
-        },
-        "yaxis": {"title": {"text": level_label}, "automargin": True},
-        "annotations": [
-            {
-                "text": "green: rising · red: declining · grey: no significant trend",
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0,
-                "y": 1.06,
-                "showarrow": False,
-                "font": {"size": 11, "color": "#6c757d"},
-            }
-        ],
     }
-    return styled(go.Figure(bar, layout), title)
+    legend_note = {
+        "text": "green: rising · red: declining · grey: no significant trend",
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 1.06,
+        "showarrow": False,
+        "font": {"size": 11, "color": "#6c757d"},
+    }
+    return figure(
+        title,
+        [bar],
+        xaxis=axis("Theil–Sen trend over the period (% of mean level)", ticksuffix="%"),
+        yaxis=axis(level_label, automargin=True),
+        annotations=[legend_note],
+    )
 
 
-def weekly_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
+def weekly_figure(view: TrendView, metric: str, level_label: str) -> dict:
     info = METRICS[metric]
     currency = get_settings().base_currency
     unit = {"currency": currency, "percent": "%", "count": "count", "ratio": "×"}[info.unit]
@@ -238,26 +233,25 @@ def weekly_figure(view: TrendView, metric: str, level_label: str) -> go.Figure:
     if weekly.empty:
         return empty_figure(title)
     lines = [
-        go.Scatter(
-            x=part["week"].to_numpy(),
-            y=part["value"].to_numpy(),
-            mode="lines",
-            name=str(name),
-            customdata=[[channel, name]] * len(part),
-            hovertemplate="Week of %{x|%d %b %Y}<br>%{y:,.4~g}<extra>" + str(name) + "</extra>",
-        )
+        {
+            "type": "scatter",
+            "x": part["week"],
+            "y": part["value"],
+            "mode": "lines",
+            "name": str(name),
+            "customdata": [[channel, name]] * len(part),
+            "hovertemplate": "Week of %{x|%d %b %Y}<br>%{y:,.4~g}<extra>" + str(name) + "</extra>",
+        }
         for (channel, name), part in weekly.groupby(["channel", "channel_name"], sort=True)
     ]
     tick = {"percent": ".1%", "currency": "~s", "count": "~s", "ratio": ".2f"}[info.unit]
-    layout = {
-        "xaxis": {"title": {"text": "Week (starting Monday)"}, "tickformat": "%d %b %Y"},
-        "yaxis": {
-            "title": {"text": f"{info.label} ({unit})"},
-            "tickformat": tick,
-            "rangemode": "tozero",
-        },
-    }
-    return styled(go.Figure(lines, layout), title).update_layout(showlegend=True)
+    return figure(
+        title,
+        lines,
+        xaxis=axis("Week (starting Monday)", tickformat="%d %b %Y"),
+        yaxis=axis(f"{info.label} ({unit})", tickformat=tick, rangemode="tozero"),
+        showlegend=True,
+    )
 
 
 def table_rows(view: TrendView) -> list[dict]:
