@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -26,6 +28,7 @@ from analytics.rollup import (
     Filters,
     category,
     location,
+    prefetch_rollups,
     region,
     rollup_sums,
     touchpoint,
@@ -263,3 +266,31 @@ def level_labels(level: str, codes: list[str], url: str | None = None) -> dict[s
         )
     placeholder = {"region": NOT_REGIONAL, "location": NO_STORE}.get(level)
     return {c: found.get(c, placeholder if c == "none" and placeholder else c) for c in codes}
+
+
+@dataclass(frozen=True)
+class ContributionView:
+    """What the Contribution page shows, but for its AOV flags (``aov_view``)."""
+
+    shares: pd.DataFrame  # share_over_time
+    waterfall: pd.DataFrame  # revenue_waterfall against the base period
+    index: pd.DataFrame  # channel_index
+    underperformers: pd.DataFrame
+
+
+def build_contribution(
+    period: Period,
+    base: Period,
+    level: str = "category",
+    filters: Filters | None = None,
+    url: str | None = None,
+) -> ContributionView:
+    """The page's tables, with the rollup reads they share run side by side first."""
+    reads = [(period, ("day", level)), (period, (level,)), (period, ()), (base, (level,))]
+    prefetch_rollups(reads, filters, url)
+    return ContributionView(
+        shares=share_over_time(period, level, filters, url=url),
+        waterfall=revenue_waterfall(period, base, level, filters, url),
+        index=channel_index(period, level, filters, url=url),
+        underperformers=underperformers(period, level, filters, url=url),
+    )

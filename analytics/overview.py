@@ -9,7 +9,7 @@ import pandas as pd
 
 from analytics.metrics import METRICS, relative_change
 from analytics.periods import Period
-from analytics.rollup import Filters, data_as_of, rollup_sums, slice_totals
+from analytics.rollup import Filters, data_as_of, prefetch_rollups, rollup_sums, slice_totals
 from analytics.targets import scope_id, targets_for
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "margin_pct")
@@ -78,6 +78,11 @@ def build_overview(
     filters = filters or Filters()
     prior, last_year = period.prior(), period.last_year()
     level = _channel_level(filters)
+    prefetch_rollups(
+        [(p, (level,)) for p in (period, prior, last_year)] + [(period, ("day", level))],
+        filters,
+        url,
+    )
     frames = {
         key: rollup_sums(p, (level,), filters, url)
         for key, p in (("now", period), ("prior", prior), ("ly", last_year))

@@ -20,7 +20,7 @@ from analytics.cache import memoise, with_comparisons
 from analytics.errors import AnalyticsError
 from analytics.metrics import BASE_MEASURES, METRICS, with_derived
 from analytics.periods import Period, bucket_start
-from analytics.rollup import Filters, rollup_sums
+from analytics.rollup import Filters, prefetch_rollups, rollup_sums
 from analytics.trends import SPARKLINE_WEEKS, TrendResult, trend_tests
 
 TREND_METRICS = ("revenue", "orders", "conversion_rate", "aov", "margin_pct")
@@ -105,11 +105,8 @@ def _month_changes(
     columns = ["channel", "metric", "mom", "yoy"]
     if month is None:
         return pd.DataFrame(columns=columns)
-    year_before = month.last_year()
-    year_before = Period(year_before.start, _month_end(year_before.start))
     now, prior, last_year = (
-        _month_values(span, sums, level, filters, metrics, url)
-        for span in (month, _month_before(month), year_before)
+        _month_values(span, sums, level, filters, metrics, url) for span in _compared(month)
     )
 
     def change(before: pd.DataFrame) -> pd.Series:
@@ -119,6 +116,12 @@ def _month_changes(
     changes = pd.DataFrame({"mom": change(prior), "yoy": change(last_year)})
     changes.index.names = ["channel", "metric"]
     return changes.reset_index()[columns]
+
+
+def _compared(month: Period) -> tuple[Period, Period, Period]:
+    """The month, the month before and the same month a year earlier."""
+    year_before = month.last_year()
+    return month, _month_before(month), Period(year_before.start, _month_end(year_before.start))
 
 
 def _month_values(
@@ -252,8 +255,11 @@ def build_trends(
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise AnalyticsError(f"unknown metric(s) {unknown}")
-    sums = daily_sums(period, level, filters, url)
     month = last_complete_month(period)
+    compared = _compared(month) if month else ()
+    outside = [m for m in compared if not period.start <= m.start <= m.end <= period.end]
+    prefetch_rollups([(period, ("day", level)), *((m, (level,)) for m in outside)], filters, url)
+    sums = daily_sums(period, level, filters, url)
     if sums.empty:
         return TrendView(
             period,

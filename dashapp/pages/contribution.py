@@ -9,13 +9,7 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from analytics.aov_view import build_aov_view
-from analytics.contribution import (
-    channel_index,
-    level_labels,
-    revenue_waterfall,
-    share_over_time,
-    underperformers,
-)
+from analytics.contribution import build_contribution, level_labels
 from analytics.metrics import format_value
 from analytics.periods import Period, compare_periods
 from analytics.rollup import data_range
@@ -400,16 +394,16 @@ def update_contribution(start, end, channels, path, compare):
     level_label = drilldown.LEVEL_LABELS[level]
     filters = drilldown.drill_filters(path, channels)
     currency = get_settings().base_currency
-    waterfall = revenue_waterfall(period, base, level, filters)
-    table = channel_rows(waterfall, underperformers(period, level, filters))
+    view = build_contribution(period, base, level, filters)
+    table = channel_rows(view.waterfall, view.underperformers)
     total = table["revenue"].sum()
     labels = ("Selected period", COMPARE_LABELS[compare])
     return (
         crumbs,
         _underperformers_banner(table),
-        share_figure(share_over_time(period, level, filters), level_label),
-        waterfall_figure(waterfall, labels, currency),
-        index_figure(channel_index(period, level, filters), level_label),
+        share_figure(view.shares, level_label),
+        waterfall_figure(view.waterfall, labels, currency),
+        index_figure(view.index, level_label),
         records(table),
         html.Span(
             f"Total revenue in view: {format_value(total, 'currency', currency)} "
