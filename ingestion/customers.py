@@ -23,9 +23,12 @@ def first_orders_of_new_customers(stg_order: Table):
     """Stage ids of each new customer's first order in the batch, to flag as it is written:
     customers with no stored first order and only new orders in the batch, whose earliest
     live staged order is their first (staging order breaks ties, as the written ids will)."""
+    # NOT IN, not NOT EXISTS: PostgreSQL hashes the subquery's keys once, whereas for an
+    # anti join it trusts its guess about the unanalysed staging table, and a guess of one
+    # replaced order gave a nested loop that scanned the table once per staged order.
     replaced = stg_order.alias("replaced")
-    has_replacement = exists().where(
-        replaced.c.customer_key == stg_order.c.customer_key, replaced.c.action == "update"
+    replaced_customers = select(replaced.c.customer_key).where(
+        replaced.c.action == "update", replaced.c.customer_key.is_not(None)
     )
     ranked = (
         select(
@@ -42,7 +45,7 @@ def first_orders_of_new_customers(stg_order: Table):
             stg_order.c.action == "insert",
             stg_order.c.status != "cancelled",
             ~_stored_first(stg_order),
-            ~has_replacement,
+            stg_order.c.customer_key.not_in(replaced_customers),
         )
         .subquery("ranked")
     )
