@@ -37,7 +37,10 @@ from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 23
 END = "2026-06-30"
-BATCH = 20_000
+# Orders per page: the process holds about three pages at once (one loading, one mapped
+# ahead, one being mapped). At 20,000 its RSS passed 1 GB; at 10,000 it stays near 0.7 GB
+# for the same speed.
+BATCH = 10_000
 SYSTEMS = ("shopify", "square", "sap", "salesforce")
 
 
