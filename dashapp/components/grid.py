@@ -101,6 +101,9 @@ def data_grid(
             "resizable": True,
             "flex": 1,
             "minWidth": 110,
+            # Long headers ("Share among targeted") wrap instead of ending in "…".
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
             "useValueFormatterForExport": False,
         },
         dashGridOptions={"domLayout": "autoHeight", "animateRows": False}
