@@ -26,6 +26,7 @@ from analytics.periods import Period, compare_periods
 from analytics.rollup import Filters, category, location, region, rollup_sums, touchpoint
 from analytics.trends_view import CHANNEL_LEVELS
 from db.engine import get_engine
+from db.frames import read_frame
 from db.schema import NO_PLACE, SAMPLE_SLOTS, DailyBasketRollup, SalesOrder
 
 # Orders per channel and period for the deviation test: a 5 % AOV shift (the smallest flagged)
@@ -158,9 +159,7 @@ def _binned_sample(
         .order_by(sample.c.channel, sample.c.bin)
     )
     with get_engine(url).connect() as conn:
-        rows = conn.execute(query).all()
-    # Plain tuples: pandas probes a Row for namedtuple fields, costing more than the query.
-    frame = pd.DataFrame(list(map(tuple, rows)), columns=["channel", "bin", "orders", "revenue"])
+        frame = read_frame(conn, query)
     frame["order_value"] = np.exp(frame["bin"].to_numpy(dtype="float64") / VALUE_BINS)
     frame["orders"] = frame["orders"].astype("int64")
     frame["revenue"] = frame["revenue"].astype("float64")
@@ -199,10 +198,7 @@ def basket_lines(
     )
     query = _filtered(query, filters or Filters())
     with get_engine(url).connect() as conn:
-        frame = pd.DataFrame(
-            conn.execute(query).mappings().all(),
-            columns=["channel", "product_category", "units", "revenue"],
-        )
+        frame = read_frame(conn, query)
     frame["units"] = frame["units"].astype("float64")
     frame["revenue"] = frame["revenue"].astype("float64")
     orders = rollup_sums(period, (level,), filters, url).set_index(level)["orders"]

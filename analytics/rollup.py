@@ -1,7 +1,10 @@
 """Reading the daily rollup: sums of the additive measures for any slice, grouped by any dimensions.
 
 This is the one place analytics queries the rollup (SQLAlchemy Core); every
-page, alert, export and API answer builds on it.
+page, alert, export and API answer builds on it. A read that neither groups nor
+filters by region or location is answered from the channel rollup (the same facts
+summed per day and touchpoint, a fiftieth of the rows), the others from the daily
+rollup itself.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from analytics.errors import AnalyticsError
 from analytics.metrics import BASE_MEASURES, with_derived
 from analytics.periods import Period
 from db.engine import get_engine
+from db.frames import read_frame
 from db.schema import (
     NO_PLACE,
     ChannelCategory,
+    DailyChannelRollup,
     DailyRollup,
     DataStamp,
     Location,
@@ -30,6 +35,7 @@ from db.schema import (
 )
 
 rollup = DailyRollup.__table__
+channel_rollup = DailyChannelRollup.__table__
 touchpoint = Touchpoint.__table__
 category = ChannelCategory.__table__
 region = Region.__table__
@@ -50,8 +56,9 @@ DIMENSIONS = {
         func.coalesce(location.c.code, literal("none")),
         func.coalesce(location.c.name, literal(NO_STORE)),
     ),
-    "day": (rollup.c.day, None),
+    "day": (None, None),  # the day column of whichever rollup answers the read
 }
+PLACES = ("region", "location")
 
 
 @dataclass(frozen=True)
@@ -74,18 +81,27 @@ class Slice:
     filters: Filters = field(default_factory=Filters)
 
 
-def _base_query(period: Period, filters: Filters) -> Select:
+def _answering_rollup(by: tuple[str, ...], filters: Filters):
+    """The channel rollup unless the read groups or filters by region or location."""
+    if set(by) & set(PLACES) or filters.regions or filters.locations:
+        return rollup
+    return channel_rollup
+
+
+def _base_query(period: Period, filters: Filters, source) -> Select:
     query = (
         select()
-        .select_from(rollup)
-        .join(touchpoint, touchpoint.c.id == rollup.c.touchpoint_id)
+        .select_from(source)
+        .join(touchpoint, touchpoint.c.id == source.c.touchpoint_id)
         .join(category, category.c.id == touchpoint.c.category_id)
-        .outerjoin(region, (region.c.id == rollup.c.region_id) & (rollup.c.region_id != NO_PLACE))
-        .outerjoin(
+        .where(source.c.day.between(period.start, period.end))
+    )
+    if source is rollup:
+        query = query.outerjoin(
+            region, (region.c.id == rollup.c.region_id) & (rollup.c.region_id != NO_PLACE)
+        ).outerjoin(
             location, (location.c.id == rollup.c.location_id) & (rollup.c.location_id != NO_PLACE)
         )
-        .where(rollup.c.day.between(period.start, period.end))
-    )
     for values, column in (
         (filters.categories, category.c.code),
         (filters.touchpoints, touchpoint.c.code),
@@ -112,21 +128,22 @@ def rollup_sums(
     if unknown:
         raise AnalyticsError(f"unknown dimension(s) {unknown}; known: {', '.join(DIMENSIONS)}")
     filters = filters or Filters()
+    source = _answering_rollup(by, filters)
     group_columns = []
     for dimension in by:
         code, label = DIMENSIONS[dimension]
+        code = source.c.day if dimension == "day" else code
         group_columns.append(code.label(dimension))
         if label is not None:
             group_columns.append(label.label(f"{dimension}_name"))
     # Summed exactly as NUMERIC, handed over as float8: the frame holds floats anyway, and
     # converting Decimal objects in Python cost more than the query.
-    sums = [cast(func.coalesce(func.sum(rollup.c[m]), 0), Float).label(m) for m in BASE_MEASURES]
-    query = _base_query(period, filters).add_columns(*group_columns, *sums)
+    sums = [cast(func.coalesce(func.sum(source.c[m]), 0), Float).label(m) for m in BASE_MEASURES]
+    query = _base_query(period, filters, source).add_columns(*group_columns, *sums)
     if group_columns:
         query = query.group_by(*group_columns).order_by(*group_columns)
     with get_engine(url).connect() as conn:
-        result = conn.execute(query)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        frame = read_frame(conn, query)
     frame = frame.astype({m: float for m in BASE_MEASURES})
     if "day" in frame.columns:
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
@@ -170,7 +187,9 @@ def data_range(url: str | None = None) -> tuple[dt.date, dt.date] | None:
     """First and last day with orders (refunds may trail the last order day)."""
     with get_engine(url).connect() as conn:
         first, last = conn.execute(
-            select(func.min(rollup.c.day), func.max(rollup.c.day)).where(rollup.c.orders > 0)
+            select(func.min(channel_rollup.c.day), func.max(channel_rollup.c.day)).where(
+                channel_rollup.c.orders > 0
+            )
         ).one()
     if first is None:
         return None

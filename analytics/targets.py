@@ -20,6 +20,7 @@ from analytics.metrics import get_metric
 from analytics.periods import Period
 from db import audit
 from db.engine import get_engine
+from db.frames import read_frame
 from db.schema import ChannelCategory, Target, Touchpoint
 from db.upsert import upsert
 
@@ -59,7 +60,7 @@ def load_targets(
         target.c.period_end >= period.start,
     )
     with get_engine(url).connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all())
+        frame = read_frame(conn, query)
     if frame.empty:
         return pd.DataFrame(
             columns=["scope_type", "scope_id", "period_start", "period_end", "value"]

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, case, delete, func, literal, select, union_al
 from db.schema import (
     NO_PLACE,
     DailyBasketRollup,
+    DailyChannelRollup,
     DailyProductRollup,
     DailyRollup,
     MarketingSpend,
@@ -238,6 +239,35 @@ BASKET_ROLLUP_COLUMNS = [
 ]
 
 
+CHANNEL_ROLLUP_COLUMNS = [c for c in ROLLUP_COLUMNS if c not in ("region_id", "location_id")]
+
+
+def _per_channel(rows):
+    """``rows`` (a SELECT of ``ROLLUP_COLUMNS``, in that order) summed over regions and
+    locations."""
+    columns = dict(zip(ROLLUP_COLUMNS, rows.subquery("per_place").c, strict=True))
+    day, touchpoint = columns["day"], columns["touchpoint_id"]
+    return (
+        select(day, touchpoint, *(func.sum(columns[c]) for c in CHANNEL_ROLLUP_COLUMNS[2:]))
+        .where(literal(True))
+        .group_by(day, touchpoint)
+    )
+
+
+def refresh_channel_rollup(conn: Connection, days: Iterable[dt.date]) -> None:
+    """Re-sum the channel rollup of these days from the daily rollup (caller's transaction)."""
+    ordered = sorted(set(days))
+    rollup = DailyRollup.__table__
+    channel_rollup = DailyChannelRollup.__table__
+    for start in range(0, len(ordered), DAY_CHUNK):
+        chunk = ordered[start : start + DAY_CHUNK]
+        conn.execute(delete(channel_rollup).where(channel_rollup.c.day.in_(chunk)))
+        rows = select(*(rollup.c[c] for c in ROLLUP_COLUMNS)).where(rollup.c.day.in_(chunk))
+        conn.execute(
+            channel_rollup.insert().from_select(CHANNEL_ROLLUP_COLUMNS, _per_channel(rows))
+        )
+
+
 def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
     """Recompute the rollups for these days, inside the caller's transaction."""
     ordered = sorted(set(days))
@@ -249,6 +279,7 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
         chunk = ordered[start : start + DAY_CHUNK]
         conn.execute(delete(rollup).where(rollup.c.day.in_(chunk)))
         conn.execute(rollup.insert().from_select(ROLLUP_COLUMNS, _rollup_select(_facts(chunk))))
+        refresh_channel_rollup(conn, chunk)
         conn.execute(delete(product_rollup).where(product_rollup.c.day.in_(chunk)))
         conn.execute(
             product_rollup.insert().from_select(
@@ -289,6 +320,12 @@ def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -
         _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
     ).subquery("facts")
     _add_to(conn, DailyRollup.__table__, ROLLUP_COLUMNS, _rollup_select(facts))
+    _add_to(
+        conn,
+        DailyChannelRollup.__table__,
+        CHANNEL_ROLLUP_COLUMNS,
+        _per_channel(_rollup_select(facts)),
+    )
     new_lines = _product_select(order.c.order_day.not_in(stale), ids=order_ids)
     _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, new_lines)
     _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(new_lines))
@@ -302,6 +339,7 @@ def rebuild_all(conn: Connection) -> int:
     days |= set(conn.execute(select(Traffic.__table__.c.day).distinct()).scalars())
     days |= set(conn.execute(select(MarketingSpend.__table__.c.day).distinct()).scalars())
     conn.execute(delete(DailyRollup.__table__))
+    conn.execute(delete(DailyChannelRollup.__table__))
     conn.execute(delete(DailyProductRollup.__table__))
     conn.execute(delete(DailyBasketRollup.__table__))
     refresh_rollups(conn, days)

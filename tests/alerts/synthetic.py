@@ -12,6 +12,7 @@ from sqlalchemy import insert
 
 from analytics.cache import invalidate_days
 from db.engine import get_engine
+from db.rollups import refresh_channel_rollup
 from db.schema import DailyRollup
 from ingestion.demo import INJECTED_ANOMALIES, TRENDS
 from ingestion.demo.profiles import WEEKLY
@@ -67,8 +68,9 @@ def daily_frame(
 
 
 def write_rollup(url: str, frame: pd.DataFrame) -> None:
-    """Insert the frame as daily_rollup rows (no region, no store; conversions = orders) and
-    invalidate the analytics cache for their days, as an ingest batch does."""
+    """Insert the frame as daily_rollup rows (no region, no store; conversions = orders), sum
+    them into the channel rollup and invalidate the analytics cache for their days, as an
+    ingest batch does."""
     rows = [
         {
             "day": r["day"],
@@ -90,4 +92,5 @@ def write_rollup(url: str, frame: pd.DataFrame) -> None:
     ]
     with get_engine(url).begin() as conn:
         conn.execute(insert(DailyRollup.__table__), rows)
+        refresh_channel_rollup(conn, {r["day"] for r in rows})
     invalidate_days({r["day"] for r in rows}, url)

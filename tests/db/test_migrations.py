@@ -31,6 +31,7 @@ CANONICAL_TABLES = {
     "app_user",
     "audit_log",
     "daily_rollup",
+    "daily_channel_rollup",
     "daily_product_rollup",
     "daily_basket_rollup",
     "ingest_run",

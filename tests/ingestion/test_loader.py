@@ -14,6 +14,7 @@ from db.engine import get_engine
 from db.rollups import rebuild_all
 from db.schema import (
     DailyBasketRollup,
+    DailyChannelRollup,
     DailyProductRollup,
     DailyRollup,
     IngestRun,
@@ -243,6 +244,7 @@ def _rollup_rows(url: str) -> tuple[list, ...]:
                 DailyRollup.__table__,
                 DailyProductRollup.__table__,
                 DailyBasketRollup.__table__,
+                DailyChannelRollup.__table__,
             )
         )
 
@@ -336,6 +338,22 @@ def test_rollups_after_shuffled_batches_and_revisions_equal_a_full_rebuild(datab
     assert len(rebuilt[0]) > 1000 and len(rebuilt[1]) > 1000
     assert incremental == rebuilt
     _assert_basket_is_products_per_category(url, rebuilt[1], rebuilt[2])
+    _assert_channel_rollup_is_daily_per_touchpoint(rebuilt[0], rebuilt[3])
+
+
+def _assert_channel_rollup_is_daily_per_touchpoint(daily_rows, channel_rows) -> None:
+    columns = [c.name for c in DailyRollup.__table__.columns]
+    daily = pd.DataFrame(daily_rows, columns=columns)
+    expected = (
+        daily.drop(columns=["region_id", "location_id"])
+        .groupby(["day", "touchpoint_id"], as_index=False)
+        .sum()
+    )
+    channel = pd.DataFrame(
+        channel_rows, columns=[c.name for c in DailyChannelRollup.__table__.columns]
+    )
+    assert len(channel) < len(daily)
+    pd.testing.assert_frame_equal(channel, expected[channel.columns], check_dtype=False)
 
 
 def _assert_basket_is_products_per_category(url: str, product_rows, basket_rows) -> None:
