@@ -12,6 +12,7 @@ from analytics.kendall import (
     left_align,
     mann_kendall_score,
     mann_kendall_variance,
+    order_statistics,
     prewhiten,
     theil_sen,
     z_score,
@@ -62,6 +63,19 @@ def test_theil_sen_matches_scipy_with_its_confidence_interval():
         assert slope[row] == pytest.approx(expected.slope)
         assert low[row] == pytest.approx(expected.low_slope)
         assert high[row] == pytest.approx(expected.high_slope)
+
+
+def test_order_statistics_equal_a_full_sort_even_where_the_sample_misleads():
+    rng = np.random.default_rng(5)
+    values = rng.normal(0, 1, (6, 40_960)).round(2).astype("float32")
+    values[1, 30_000:] = np.nan
+    values[2, ::10] = 1_000 + rng.random(4_096)  # the strided sample sees only these
+    values[3] = 7.0
+    valid = np.count_nonzero(~np.isnan(values), axis=1)
+    ranks = np.array([[0, 5, 6, 9]] + [[19_000, 20_479, 20_480, 21_900]] * 4 + [[40_959] * 4])
+    ranks[1] = [14_000, 14_999, 15_000, 16_000]
+    expected = np.sort(values, axis=1)[np.arange(6)[:, None], ranks]
+    np.testing.assert_array_equal(order_statistics(values.copy(), ranks, valid), expected)
 
 
 def test_theil_sen_of_two_points_and_of_too_few():
