@@ -91,7 +91,6 @@ def _month_before(month: Period) -> Period:
 
 def _month_changes(
     month: Period | None,
-    sums: pd.DataFrame,
     level: str,
     filters: Filters | None,
     metrics,
@@ -106,7 +105,7 @@ def _month_changes(
     if month is None:
         return pd.DataFrame(columns=columns)
     now, prior, last_year = (
-        _month_values(span, sums, level, filters, metrics, url) for span in _compared(month)
+        _month_values(span, level, filters, metrics, url) for span in _compared(month)
     )
 
     def change(before: pd.DataFrame) -> pd.Series:
@@ -124,21 +123,10 @@ def _compared(month: Period) -> tuple[Period, Period, Period]:
     return month, _month_before(month), Period(year_before.start, _month_end(year_before.start))
 
 
-def _month_values(
-    month: Period, sums: pd.DataFrame, level: str, filters: Filters | None, metrics, url
-) -> pd.DataFrame:
-    """Metric values (columns) per channel active in ``month`` (rows), sum over sum.
-
-    From the period's daily sums when the month lies inside them, else from the rollup.
-    """
-    days = sums["day"]
-    if days.min() <= month.start and month.end <= days.max():
-        rows = sums[(days >= month.start) & (days <= month.end)]
-        active = rows[list(BASE_MEASURES)].ne(0).any(axis=1).groupby(rows[level]).any()
-        totals = rows.groupby(level)[[*BASE_MEASURES, "revenue", "gross_profit"]].sum()
-        totals = totals[active.reindex(totals.index, fill_value=False)]
-    else:
-        totals = rollup_sums(month, (level,), filters, url).set_index(level)
+def _month_values(month: Period, level: str, filters: Filters | None, metrics, url) -> pd.DataFrame:
+    """Metric values (columns) per channel active in ``month`` (rows), sum over sum."""
+    totals = rollup_sums(month, (level,), filters, url).set_index(level)
+    totals = totals[totals[list(BASE_MEASURES)].ne(0).any(axis=1)]
     return pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}, index=totals.index)
 
 
@@ -257,8 +245,7 @@ def build_trends(
         raise AnalyticsError(f"unknown metric(s) {unknown}")
     month = last_complete_month(period)
     compared = _compared(month) if month else ()
-    outside = [m for m in compared if not period.start <= m.start <= m.end <= period.end]
-    prefetch_rollups([(period, ("day", level)), *((m, (level,)) for m in outside)], filters, url)
+    prefetch_rollups([(period, ("day", level)), *((m, (level,)) for m in compared)], filters, url)
     sums = daily_sums(period, level, filters, url)
     if sums.empty:
         return TrendView(
@@ -275,7 +262,7 @@ def build_trends(
     values.index.names = ["channel", "metric"]
     table = (
         trend_calls(sums, level, metrics, alpha, weekly)
-        .merge(_month_changes(month, sums, level, filters, list(metrics), url), how="left")
+        .merge(_month_changes(month, level, filters, list(metrics), url), how="left")
         .merge(weekly_sparklines(weekly), how="left")
         .merge(values.rename("value").reset_index(), how="left")
     )
