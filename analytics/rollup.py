@@ -144,7 +144,11 @@ def rollup_sums(
         query = query.group_by(*group_columns).order_by(*group_columns)
     with get_engine(url).connect() as conn:
         frame = read_frame(conn, query)
-    frame = frame.astype({m: float for m in BASE_MEASURES})
+    # Only an empty result needs converting (its columns have no dtype yet): an astype of
+    # every column costs more than the query.
+    untyped = {m: "float64" for m in BASE_MEASURES if frame[m].dtype != "float64"}
+    if untyped:
+        frame = frame.astype(untyped)
     if "day" in frame.columns:
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
     return with_derived(frame)

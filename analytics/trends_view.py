@@ -96,14 +96,14 @@ def _month_changes(
     metrics,
     url: str | None,
 ) -> pd.DataFrame:
-    """mom / yoy in percent per (channel, metric), sum over sum per month.
+    """mom / yoy in percent, indexed by (channel, metric), sum over sum per month.
 
     Rows for the channels active in ``month``; a change is NaN where either month has
     no value or the earlier one is zero.
     """
-    columns = ["channel", "metric", "mom", "yoy"]
     if month is None:
-        return pd.DataFrame(columns=columns)
+        keys = pd.MultiIndex.from_tuples([], names=["channel", "metric"])
+        return pd.DataFrame({"mom": [], "yoy": []}, index=keys)
     now, prior, last_year = (
         _month_values(span, level, filters, metrics, url) for span in _compared(month)
     )
@@ -114,7 +114,7 @@ def _month_changes(
 
     changes = pd.DataFrame({"mom": change(prior), "yoy": change(last_year)})
     changes.index.names = ["channel", "metric"]
-    return changes.reset_index()[columns]
+    return changes
 
 
 def _compared(month: Period) -> tuple[Period, Period, Period]:
@@ -259,13 +259,22 @@ def build_trends(
     weekly = weekly_rows(sums, level, metrics)
     totals = sums.groupby(level)[[*BASE_MEASURES, "revenue", "gross_profit"]].sum()
     values = pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}).stack()
-    values.index.names = ["channel", "metric"]
-    table = (
-        trend_calls(sums, level, metrics, alpha, weekly)
-        .merge(_month_changes(month, level, filters, list(metrics), url), how="left")
-        .merge(weekly_sparklines(weekly), how="left")
-        .merge(values.rename("value").reset_index(), how="left")
-    )
+    changes = _month_changes(month, level, filters, list(metrics), url)
+    sparklines = weekly_sparklines(weekly).set_index(["channel", "metric"])["sparkline"]
+    table = trend_calls(sums, level, metrics, alpha, weekly)
+    # Looked up by (channel, metric) rather than merged: merges on string keys cost more
+    # than every other step of the table.
+    keys = list(zip(table["channel"], table["metric"], strict=True))
+    for column, found, dtype in (
+        ("mom", changes["mom"], "float64"),
+        ("yoy", changes["yoy"], "float64"),
+        ("sparkline", sparklines, object),
+        ("value", values, "float64"),
+    ):
+        by_key = found.to_dict()
+        table[column] = pd.Series(
+            [by_key.get(key, np.nan) for key in keys], index=table.index, dtype=dtype
+        )
     table["channel_name"] = table["channel"].map(names)
     table["metric_label"] = table["metric"].map(lambda m: METRICS[m].label)
     table["relative_slope"] = table["relative_slope"] * 100
