@@ -101,20 +101,26 @@ def _month_changes(
     Rows for the channels active in ``month``; a change is NaN where either month has
     no value or the earlier one is zero.
     """
+    keys = pd.MultiIndex.from_tuples([], names=["channel", "metric"])
     if month is None:
-        keys = pd.MultiIndex.from_tuples([], names=["channel", "metric"])
         return pd.DataFrame({"mom": [], "yoy": []}, index=keys)
-    now, prior, last_year = (
-        _month_values(span, level, filters, metrics, url) for span in _compared(month)
+    now, prior, last_year = _compared(month)
+    channels, values = _month_values(now, level, filters, metrics, url)
+
+    def change(span: Period) -> np.ndarray:
+        found, before = _month_values(span, level, filters, metrics, url)
+        position = {channel: row for row, channel in enumerate(found)}
+        rows = np.array([position.get(channel, -1) for channel in channels], dtype="int64")
+        aligned = (
+            np.where(rows[:, None] >= 0, before[rows], np.nan) if len(found) else values * np.nan
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(aligned != 0, (values - aligned) / np.abs(aligned) * 100, np.nan)
+
+    keys = pd.MultiIndex.from_product([channels, list(metrics)], names=keys.names)
+    return pd.DataFrame(
+        {"mom": change(prior).ravel(), "yoy": change(last_year).ravel()}, index=keys
     )
-
-    def change(before: pd.DataFrame) -> pd.Series:
-        before = before.reindex(index=now.index, columns=now.columns)
-        return ((now - before) / before.abs().where(before != 0) * 100).stack()
-
-    changes = pd.DataFrame({"mom": change(prior), "yoy": change(last_year)})
-    changes.index.names = ["channel", "metric"]
-    return changes
 
 
 def _compared(month: Period) -> tuple[Period, Period, Period]:
@@ -123,11 +129,17 @@ def _compared(month: Period) -> tuple[Period, Period, Period]:
     return month, _month_before(month), Period(year_before.start, _month_end(year_before.start))
 
 
-def _month_values(month: Period, level: str, filters: Filters | None, metrics, url) -> pd.DataFrame:
-    """Metric values (columns) per channel active in ``month`` (rows), sum over sum."""
-    totals = rollup_sums(month, (level,), filters, url).set_index(level)
-    totals = totals[totals[list(BASE_MEASURES)].ne(0).any(axis=1)]
-    return pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}, index=totals.index)
+def _month_values(
+    month: Period, level: str, filters: Filters | None, metrics, url
+) -> tuple[np.ndarray, np.ndarray]:
+    """The channels active in ``month`` and their metric values (channels × metrics), sum
+    over sum."""
+    totals = rollup_sums(month, (level,), filters, url)
+    active = (totals[list(BASE_MEASURES)].to_numpy() != 0).any(axis=1)
+    values = np.column_stack(
+        [METRICS[name].value(totals).to_numpy(dtype="float64") for name in metrics]
+    )
+    return totals[level].to_numpy()[active], values[active]
 
 
 def _month_end(start: dt.date) -> dt.date:
