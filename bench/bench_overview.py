@@ -86,7 +86,8 @@ def run(n_orders: int = 10_000_000, repeat: int = 30) -> Section:
     section = Section(f"Overview data callback over {orders:,} orders (bench/bench_overview.py)")
     section.lines = [
         "The callback (KPIs vs prior period, last year and target; revenue by channel; monthly "
-        "share of total) reads the daily rollup. Baseline: one GROUP BY over the raw order "
+        "share of total) reads the channel rollup (the daily rollup summed per day and "
+        "touchpoint). Baseline: one GROUP BY over the raw order "
         "table per period shown (period, prior, last year), in the same run."
         + (f" Database built in {built:.0f} s." if built else "")
     ]
