@@ -101,8 +101,8 @@ def _month_changes(
     Rows for the channels active in ``month``; a change is NaN where either month has
     no value or the earlier one is zero.
     """
-    keys = pd.MultiIndex.from_tuples([], names=["channel", "metric"])
     if month is None:
+        keys = pd.MultiIndex.from_tuples([], names=["channel", "metric"])
         return pd.DataFrame({"mom": [], "yoy": []}, index=keys)
     now, prior, last_year = _compared(month)
     channels, values = _month_values(now, level, filters, metrics, url)
@@ -111,13 +111,12 @@ def _month_changes(
         found, before = _month_values(span, level, filters, metrics, url)
         position = {channel: row for row, channel in enumerate(found)}
         rows = np.array([position.get(channel, -1) for channel in channels], dtype="int64")
-        aligned = (
-            np.where(rows[:, None] >= 0, before[rows], np.nan) if len(found) else values * np.nan
-        )
+        aligned = np.full_like(values, np.nan)
+        aligned[rows >= 0] = before[rows[rows >= 0]]
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(aligned != 0, (values - aligned) / np.abs(aligned) * 100, np.nan)
 
-    keys = pd.MultiIndex.from_product([channels, list(metrics)], names=keys.names)
+    keys = pd.MultiIndex.from_product([channels, list(metrics)], names=["channel", "metric"])
     return pd.DataFrame(
         {"mom": change(prior).ravel(), "yoy": change(last_year).ravel()}, index=keys
     )

@@ -242,29 +242,23 @@ BASKET_ROLLUP_COLUMNS = [
 CHANNEL_ROLLUP_COLUMNS = [c for c in ROLLUP_COLUMNS if c not in ("region_id", "location_id")]
 
 
-def _per_channel(rows):
-    """``rows`` (a SELECT of ``ROLLUP_COLUMNS``, in that order) summed over regions and
-    locations."""
-    columns = dict(zip(ROLLUP_COLUMNS, rows.subquery("per_place").c, strict=True))
-    day, touchpoint = columns["day"], columns["touchpoint_id"]
-    return (
-        select(day, touchpoint, *(func.sum(columns[c]) for c in CHANNEL_ROLLUP_COLUMNS[2:]))
-        .where(literal(True))
-        .group_by(day, touchpoint)
-    )
-
-
 def refresh_channel_rollup(conn: Connection, days: Iterable[dt.date]) -> None:
     """Re-sum the channel rollup of these days from the daily rollup (caller's transaction)."""
     ordered = sorted(set(days))
     rollup = DailyRollup.__table__
     channel_rollup = DailyChannelRollup.__table__
+    per_channel = select(
+        rollup.c.day,
+        rollup.c.touchpoint_id,
+        *(func.sum(rollup.c[c]) for c in CHANNEL_ROLLUP_COLUMNS[2:]),
+    ).group_by(rollup.c.day, rollup.c.touchpoint_id)
     for start in range(0, len(ordered), DAY_CHUNK):
         chunk = ordered[start : start + DAY_CHUNK]
         conn.execute(delete(channel_rollup).where(channel_rollup.c.day.in_(chunk)))
-        rows = select(*(rollup.c[c] for c in ROLLUP_COLUMNS)).where(rollup.c.day.in_(chunk))
         conn.execute(
-            channel_rollup.insert().from_select(CHANNEL_ROLLUP_COLUMNS, _per_channel(rows))
+            channel_rollup.insert().from_select(
+                CHANNEL_ROLLUP_COLUMNS, per_channel.where(rollup.c.day.in_(chunk))
+            )
         )
 
 
@@ -294,16 +288,19 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
         )
 
 
-def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
-    """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists."""
+def _add_to(conn: Connection, table, columns: list[str], rows, returning=()) -> list:
+    """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists;
+    the ``returning`` columns of every row written."""
     keys = [c.name for c in table.primary_key.columns]
     statement = insert_for(conn, table).from_select(columns, rows)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: table.c[c] + statement.excluded[c] for c in columns if c not in keys},
-        )
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={c: table.c[c] + statement.excluded[c] for c in columns if c not in keys},
     )
+    if returning:
+        return conn.execute(statement.returning(*returning)).all()
+    conn.execute(statement)
+    return []
 
 
 def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -> None:
@@ -319,13 +316,9 @@ def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -
         _order_facts(order.c.order_day.not_in(stale), ids=order_ids),
         _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
     ).subquery("facts")
-    _add_to(conn, DailyRollup.__table__, ROLLUP_COLUMNS, _rollup_select(facts))
-    _add_to(
-        conn,
-        DailyChannelRollup.__table__,
-        CHANNEL_ROLLUP_COLUMNS,
-        _per_channel(_rollup_select(facts)),
-    )
+    rollup = DailyRollup.__table__
+    added = _add_to(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts), [rollup.c.day])
+    refresh_channel_rollup(conn, {day for (day,) in added})
     new_lines = _product_select(order.c.order_day.not_in(stale), ids=order_ids)
     _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, new_lines)
     _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(new_lines))
