@@ -27,6 +27,7 @@ def aov_deviation_flags(
     alpha: float = 0.01,
     min_effect: float = 0.05,
     key: str = "channel",
+    totals: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Per channel: does its AOV deviate from its own baseline, and from its peers now?
 
@@ -40,23 +41,29 @@ def aov_deviation_flags(
     period: ``aov_peers, peer_diff_pct, p_peers, p_peers_adjusted,
     deviates_from_peers, peer_direction``. Each family of tests is adjusted on its
     own; keys with fewer than two orders on either side get no test (NaN, no flag).
+
+    When the inputs are samples, ``totals`` (current, baseline) gives the whole
+    population: frames indexed by key with ``orders`` and ``revenue``. The order counts,
+    AOVs and changes then come from them, and only the tests from the samples.
     """
     now = _order_values(current, key, "current")
     before = _order_values(baseline, key, "baseline")
+    now_totals, before_totals = totals or (_sample_totals(now), _sample_totals(before))
     keys = sorted(set(now) | set(before), key=str)
     rows = []
     for name in keys:
         own, past = now.get(name, _NO_ORDERS), before.get(name, _NO_ORDERS)
         peers = _pooled([values for other, values in now.items() if other != name])
+        others = now_totals.drop(index=name, errors="ignore")
         rows.append(
             {
                 key: name,
-                "orders_current": own.count,
-                "orders_baseline": past.count,
-                "aov_current": own.mean,
-                "aov_baseline": past.mean,
+                "orders_current": _orders_of(now_totals, name),
+                "orders_baseline": _orders_of(before_totals, name),
+                "aov_current": _aov(now_totals.reindex([name])),
+                "aov_baseline": _aov(before_totals.reindex([name])),
                 "p_baseline": _mann_whitney(own, past),
-                "aov_peers": peers.mean,
+                "aov_peers": _aov(others),
                 "p_peers": _mann_whitney(own, peers),
             }
         )
@@ -263,15 +270,30 @@ class _Values:
     def count(self) -> int:
         return int(self.weights.sum())
 
-    @property
-    def mean(self) -> float:
-        return self.revenue / self.count if self.count else np.nan
-
     def expanded(self) -> np.ndarray:
         return np.repeat(self.values, self.weights.astype("int64"))
 
 
 _NO_ORDERS = _Values(np.empty(0), np.empty(0), 0.0)
+
+
+def _sample_totals(values: dict[object, _Values]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "orders": [v.count for v in values.values()],
+            "revenue": [v.revenue for v in values.values()],
+        },
+        index=pd.Index(list(values), dtype=object),
+    )
+
+
+def _orders_of(totals: pd.DataFrame, name: object) -> int:
+    return int(totals["orders"].get(name, 0))
+
+
+def _aov(totals: pd.DataFrame) -> float:
+    orders = float(totals["orders"].sum())
+    return float(totals["revenue"].sum()) / orders if orders else np.nan
 
 
 def _pooled(parts: list[_Values]) -> _Values:

@@ -81,26 +81,32 @@ class Slice:
     filters: Filters = field(default_factory=Filters)
 
 
-def _answering_rollup(by: tuple[str, ...], filters: Filters):
-    """The channel rollup unless the read groups or filters by region or location."""
+def answering_rollup(by: Iterable[str], filters: Filters, daily, per_channel):
+    """``per_channel`` (a rollup summed over regions and locations) unless the read groups or
+    filters by region or location; then ``daily``."""
     if set(by) & set(PLACES) or filters.regions or filters.locations:
-        return rollup
-    return channel_rollup
+        return daily
+    return per_channel
 
 
-def _base_query(period: Period, filters: Filters, source) -> Select:
+def base_query(period: Period, filters: Filters, source, day=None) -> Select:
+    """A select over the rows of ``source`` (a rollup, or with ``day`` its own day column, a
+    fact table) in ``period``, joined to the channel dimensions (and to regions and locations
+    where the source has them), with ``filters`` applied."""
+    day = source.c.day if day is None else day
     query = (
         select()
         .select_from(source)
         .join(touchpoint, touchpoint.c.id == source.c.touchpoint_id)
         .join(category, category.c.id == touchpoint.c.category_id)
-        .where(source.c.day.between(period.start, period.end))
+        .where(day.between(period.start, period.end))
     )
-    if source is rollup:
+    if "region_id" in source.c:
         query = query.outerjoin(
-            region, (region.c.id == rollup.c.region_id) & (rollup.c.region_id != NO_PLACE)
+            region, (region.c.id == source.c.region_id) & (source.c.region_id != NO_PLACE)
         ).outerjoin(
-            location, (location.c.id == rollup.c.location_id) & (rollup.c.location_id != NO_PLACE)
+            location,
+            (location.c.id == source.c.location_id) & (source.c.location_id != NO_PLACE),
         )
     for values, column in (
         (filters.categories, category.c.code),
@@ -128,7 +134,7 @@ def rollup_sums(
     if unknown:
         raise AnalyticsError(f"unknown dimension(s) {unknown}; known: {', '.join(DIMENSIONS)}")
     filters = filters or Filters()
-    source = _answering_rollup(by, filters)
+    source = answering_rollup(by, filters, rollup, channel_rollup)
     group_columns = []
     for dimension in by:
         code, label = DIMENSIONS[dimension]
@@ -139,7 +145,7 @@ def rollup_sums(
     # Summed exactly as NUMERIC, handed over as float8: the frame holds floats anyway, and
     # converting Decimal objects in Python cost more than the query.
     sums = [cast(func.coalesce(func.sum(source.c[m]), 0), Float).label(m) for m in BASE_MEASURES]
-    query = _base_query(period, filters, source).add_columns(*group_columns, *sums)
+    query = base_query(period, filters, source).add_columns(*group_columns, *sums)
     if group_columns:
         query = query.group_by(*group_columns).order_by(*group_columns)
     with get_engine(url).connect() as conn:

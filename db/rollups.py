@@ -15,6 +15,7 @@ from sqlalchemy import Connection, case, delete, func, literal, select, union_al
 from db.schema import (
     NO_PLACE,
     DailyBasketRollup,
+    DailyChannelBasketRollup,
     DailyChannelRollup,
     DailyProductRollup,
     DailyRollup,
@@ -240,26 +241,35 @@ BASKET_ROLLUP_COLUMNS = [
 
 
 CHANNEL_ROLLUP_COLUMNS = [c for c in ROLLUP_COLUMNS if c not in ("region_id", "location_id")]
+CHANNEL_BASKET_ROLLUP_COLUMNS = [
+    c for c in BASKET_ROLLUP_COLUMNS if c not in ("region_id", "location_id")
+]
 
 
-def refresh_channel_rollup(conn: Connection, days: Iterable[dt.date]) -> None:
-    """Re-sum the channel rollup of these days from the daily rollup (caller's transaction)."""
+def refresh_channel_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
+    """Re-sum both channel rollups of these days from the daily and the basket rollup, over
+    regions and locations (caller's transaction)."""
     ordered = sorted(set(days))
-    rollup = DailyRollup.__table__
-    channel_rollup = DailyChannelRollup.__table__
-    per_channel = select(
-        rollup.c.day,
-        rollup.c.touchpoint_id,
-        *(func.sum(rollup.c[c]) for c in CHANNEL_ROLLUP_COLUMNS[2:]),
-    ).group_by(rollup.c.day, rollup.c.touchpoint_id)
+    pairs = (
+        (DailyRollup.__table__, DailyChannelRollup.__table__, CHANNEL_ROLLUP_COLUMNS, 2),
+        (
+            DailyBasketRollup.__table__,
+            DailyChannelBasketRollup.__table__,
+            CHANNEL_BASKET_ROLLUP_COLUMNS,
+            3,
+        ),
+    )
     for start in range(0, len(ordered), DAY_CHUNK):
         chunk = ordered[start : start + DAY_CHUNK]
-        conn.execute(delete(channel_rollup).where(channel_rollup.c.day.in_(chunk)))
-        conn.execute(
-            channel_rollup.insert().from_select(
-                CHANNEL_ROLLUP_COLUMNS, per_channel.where(rollup.c.day.in_(chunk))
+        for source, target, columns, keys in pairs:
+            key = [source.c[c] for c in columns[:keys]]
+            summed = (
+                select(*key, *(func.sum(source.c[c]) for c in columns[keys:]))
+                .where(source.c.day.in_(chunk))
+                .group_by(*key)
             )
-        )
+            conn.execute(delete(target).where(target.c.day.in_(chunk)))
+            conn.execute(target.insert().from_select(columns, summed))
 
 
 def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
@@ -273,7 +283,6 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
         chunk = ordered[start : start + DAY_CHUNK]
         conn.execute(delete(rollup).where(rollup.c.day.in_(chunk)))
         conn.execute(rollup.insert().from_select(ROLLUP_COLUMNS, _rollup_select(_facts(chunk))))
-        refresh_channel_rollup(conn, chunk)
         conn.execute(delete(product_rollup).where(product_rollup.c.day.in_(chunk)))
         conn.execute(
             product_rollup.insert().from_select(
@@ -286,6 +295,7 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
                 BASKET_ROLLUP_COLUMNS, _basket_select(_product_select(order_day.in_(chunk)))
             )
         )
+        refresh_channel_rollups(conn, chunk)
 
 
 def _add_to(conn: Connection, table, columns: list[str], rows, returning=()) -> list:
@@ -318,10 +328,11 @@ def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -
     ).subquery("facts")
     rollup = DailyRollup.__table__
     added = _add_to(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts), [rollup.c.day])
-    refresh_channel_rollup(conn, {day for (day,) in added})
     new_lines = _product_select(order.c.order_day.not_in(stale), ids=order_ids)
     _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, new_lines)
     _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(new_lines))
+    # Every day with a new line also has its order in the daily rollup's days.
+    refresh_channel_rollups(conn, {day for (day,) in added})
 
 
 def rebuild_all(conn: Connection) -> int:
@@ -335,5 +346,6 @@ def rebuild_all(conn: Connection) -> int:
     conn.execute(delete(DailyChannelRollup.__table__))
     conn.execute(delete(DailyProductRollup.__table__))
     conn.execute(delete(DailyBasketRollup.__table__))
+    conn.execute(delete(DailyChannelBasketRollup.__table__))
     refresh_rollups(conn, days)
     return len(days)

@@ -176,6 +176,14 @@ class IngestRun(Base):
 
 SAMPLE_SLOTS = 1024
 SAMPLE_SLOT_SQL = "((id * 40503) % 65536) / 64"
+# Order values on a log scale for rank tests: bin = round(ln(revenue_base) × VALUE_BINS), 0.5 %
+# wide; orders of value 0 or less share ZERO_BIN, below every other.
+VALUE_BINS = 200
+ZERO_BIN = -32768
+VALUE_BIN_SQL = (
+    f"CASE WHEN revenue_base > 0 THEN CAST(round(ln(CAST(revenue_base AS double precision)) * "
+    f"{VALUE_BINS}) AS smallint) ELSE {ZERO_BIN} END"
+)
 
 
 class SalesOrder(Base):
@@ -189,7 +197,7 @@ class SalesOrder(Base):
             "touchpoint_id",
             "sample_slot",
             "order_day",
-            postgresql_include=["revenue_base", "region_id", "location_id"],
+            postgresql_include=["revenue_base", "value_bin", "region_id", "location_id"],
             postgresql_where=text("status <> 'cancelled'"),
             sqlite_where=text("status <> 'cancelled'"),
         ),
@@ -229,6 +237,8 @@ class SalesOrder(Base):
     # A fixed pseudo-random slot in 0..SAMPLE_SLOTS-1 (multiplicative hash of the id): the
     # orders in the slots below k are a deterministic, evenly spread sample of k/SAMPLE_SLOTS.
     sample_slot: Mapped[int] = mapped_column(SmallInteger, Computed(SAMPLE_SLOT_SQL))
+    # Stored so the order-value sample is read without converting NUMERIC per row.
+    value_bin: Mapped[int] = mapped_column(SmallInteger, Computed(VALUE_BIN_SQL))
 
 
 class OrderLine(Base):
@@ -449,7 +459,16 @@ class DailyProductRollup(Base):
     cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
 
 
-class DailyBasketRollup(Base):
+class BasketMeasures:
+    """The additive daily line facts both basket rollups hold."""
+
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class DailyBasketRollup(BasketMeasures, Base):
     """Daily lines, units and revenue per product category × touchpoint × region × location:
     the product rollup summed over each category's products (``product_category`` is the
     product's category, "" for none), small enough for basket analysis over a year. A product
@@ -461,10 +480,17 @@ class DailyBasketRollup(Base):
     region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_category: Mapped[str] = mapped_column(String(80), primary_key=True)
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+
+
+class DailyChannelBasketRollup(BasketMeasures, Base):
+    """The basket rollup summed over regions and locations: daily line facts per product
+    category × touchpoint, about a sixth of its rows; basket reads that neither group nor
+    filter by region or location come from here."""
+
+    __tablename__ = "daily_channel_basket_rollup"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_category: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
 class DataStamp(Base):

@@ -70,6 +70,7 @@ SCRATCH_TABLES = (
     "alert_rule",
     "daily_rollup",
     "daily_channel_rollup",
+    "daily_channel_basket_rollup",
     "daily_product_rollup",
     "daily_basket_rollup",
     "product",

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 
 from analytics.cache import invalidate_days
 from db.engine import get_engine
-from db.rollups import refresh_channel_rollup
+from db.rollups import refresh_channel_rollups
 from db.schema import DailyRollup
 from ingestion.demo import INJECTED_ANOMALIES, TRENDS
 from ingestion.demo.profiles import WEEKLY
@@ -92,5 +92,5 @@ def write_rollup(url: str, frame: pd.DataFrame) -> None:
     ]
     with get_engine(url).begin() as conn:
         conn.execute(insert(DailyRollup.__table__), rows)
-        refresh_channel_rollup(conn, {r["day"] for r in rows})
+        refresh_channel_rollups(conn, {r["day"] for r in rows})
     invalidate_days({r["day"] for r in rows}, url)

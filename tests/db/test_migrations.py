@@ -32,6 +32,7 @@ CANONICAL_TABLES = {
     "audit_log",
     "daily_rollup",
     "daily_channel_rollup",
+    "daily_channel_basket_rollup",
     "daily_product_rollup",
     "daily_basket_rollup",
     "ingest_run",

@@ -14,6 +14,7 @@ from db.engine import get_engine
 from db.rollups import rebuild_all
 from db.schema import (
     DailyBasketRollup,
+    DailyChannelBasketRollup,
     DailyChannelRollup,
     DailyProductRollup,
     DailyRollup,
@@ -245,6 +246,7 @@ def _rollup_rows(url: str) -> tuple[list, ...]:
                 DailyProductRollup.__table__,
                 DailyBasketRollup.__table__,
                 DailyChannelRollup.__table__,
+                DailyChannelBasketRollup.__table__,
             )
         )
 
@@ -338,20 +340,16 @@ def test_rollups_after_shuffled_batches_and_revisions_equal_a_full_rebuild(datab
     assert len(rebuilt[0]) > 1000 and len(rebuilt[1]) > 1000
     assert incremental == rebuilt
     _assert_basket_is_products_per_category(url, rebuilt[1], rebuilt[2])
-    _assert_channel_rollup_is_daily_per_touchpoint(rebuilt[0], rebuilt[3])
+    _assert_summed_over_places(DailyRollup, rebuilt[0], DailyChannelRollup, rebuilt[3])
+    _assert_summed_over_places(DailyBasketRollup, rebuilt[2], DailyChannelBasketRollup, rebuilt[4])
 
 
-def _assert_channel_rollup_is_daily_per_touchpoint(daily_rows, channel_rows) -> None:
-    columns = [c.name for c in DailyRollup.__table__.columns]
-    daily = pd.DataFrame(daily_rows, columns=columns)
-    expected = (
-        daily.drop(columns=["region_id", "location_id"])
-        .groupby(["day", "touchpoint_id"], as_index=False)
-        .sum()
-    )
-    channel = pd.DataFrame(
-        channel_rows, columns=[c.name for c in DailyChannelRollup.__table__.columns]
-    )
+def _assert_summed_over_places(table, rows, channel_table, channel_rows) -> None:
+    """A channel rollup holds its source rollup's rows summed over regions and locations."""
+    daily = pd.DataFrame(rows, columns=[c.name for c in table.__table__.columns])
+    channel = pd.DataFrame(channel_rows, columns=[c.name for c in channel_table.__table__.columns])
+    keys = [c.name for c in channel_table.__table__.primary_key.columns]
+    expected = daily.drop(columns=["region_id", "location_id"]).groupby(keys, as_index=False).sum()
     assert len(channel) < len(daily)
     pd.testing.assert_frame_equal(channel, expected[channel.columns], check_dtype=False)
 

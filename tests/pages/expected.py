@@ -21,6 +21,7 @@ def orders(demo) -> pd.DataFrame:
     frame = demo.orders.sort_values("source_version").drop_duplicates(KEY, keep="last").copy()
     frame["day"] = frame["ordered_at"].dt.tz_convert("UTC").dt.date
     frame["category"] = category_of(frame["touchpoint_code"])
+    frame["region"] = frame["region_code"].fillna("none")
     frame["cents"] = np.rint(
         (frame["total_minor"].astype("int64") - frame["tax_minor"].astype("int64")).astype(float)
         * frame["fx_rate"].astype(float)

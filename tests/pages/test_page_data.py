@@ -256,6 +256,25 @@ def test_order_value_sample_is_each_channels_first_hash_slots_binned(demo):
     assert sizes[~whole].between(10, 90).all(), sizes
 
 
+@pytest.mark.parametrize(
+    ("level", "by", "filters", "kept"),
+    [
+        # Summed over places: answered from the channel basket rollup.
+        ("touchpoint", "touchpoint_code", Filters(categories=("ecommerce",)), "ecommerce"),
+        # By region: answered from the basket rollup itself.
+        ("region", "region", Filters(), None),
+    ],
+)
+def test_basket_lines_per_level_are_the_order_lines_units(demo, level, by, filters, kept):
+    lines = basket_lines(Q2, level, filters).set_index(["channel", "product_category"])
+    units = expected.units_by_product_category(demo, Q2.start, Q2.end, by)
+    if kept:
+        touchpoints = pd.Series(units.index.get_level_values(0))
+        units = units[(expected.category_of(touchpoints) == kept).to_numpy()]
+    assert len(units) > 10
+    _close(lines["units"], units, 0)
+
+
 def test_basket_lines_and_aov_flags(demo):
     lines = basket_lines(Q2, "category")
     units = expected.units_by_product_category(demo, Q2.start, Q2.end, "category")
@@ -268,6 +287,15 @@ def test_basket_lines_and_aov_flags(demo):
     flags = view.flags.set_index("channel")
     assert view.baseline == Q2.last_year()
     _close(flags["orders_current"], orders.reindex(flags.index).fillna(0), 0)
+    # Tested on a sample of about 30 orders a channel, shown for every order.
+    sampled = build_aov_view(Q2, "category", compare="yoy", limit=30).flags.set_index("channel")
+    live = expected.orders(demo)
+    live = live[
+        (live["status"] != "cancelled") & (live["day"] >= Q2.start) & (live["day"] <= Q2.end)
+    ]
+    _close(sampled["orders_current"], orders.reindex(sampled.index).fillna(0), 0)
+    _close(sampled["aov_current"], (live["cents"] / 100).groupby(live["category"]).mean(), 1e-6)
+    assert (sampled["p_baseline"] > flags["p_baseline"]).sum() >= 3
     drivers = view.drivers.set_index("channel")
     parts = drivers["units_per_order_effect"] + drivers["price_per_unit_effect"]
     assert (parts - drivers["aov_change"]).abs().max() < 1e-6

@@ -1,0 +1,40 @@
+"""daily_channel_basket_rollup: the basket rollup summed over regions and locations, filled
+from it
+
+Revision ID: 0012
+Revises: 0009
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "daily_channel_basket_rollup",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("touchpoint_id", sa.Integer(), primary_key=True),
+        sa.Column("product_category", sa.String(80), primary_key=True),
+        sa.Column("lines", sa.Integer(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("revenue", sa.Numeric(18, 2), nullable=False),
+        sa.Column("cost", sa.Numeric(18, 2), nullable=False),
+    )
+    op.execute(
+        """
+        INSERT INTO daily_channel_basket_rollup
+        SELECT day, touchpoint_id, product_category, sum(lines), sum(units), sum(revenue),
+               sum(cost)
+        FROM daily_basket_rollup
+        GROUP BY day, touchpoint_id, product_category
+        """
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("daily_channel_basket_rollup")
