@@ -48,22 +48,27 @@ def aov_deviation_flags(
     """
     now = _order_values(current, key, "current")
     before = _order_values(baseline, key, "baseline")
-    now_totals, before_totals = totals or (_sample_totals(now), _sample_totals(before))
+    if totals:
+        now_totals, before_totals = (_totals_of(frame) for frame in totals)
+    else:
+        now_totals, before_totals = (_sample_totals(values) for values in (now, before))
+    everyone = np.sum(list(now_totals.values()), axis=0) if now_totals else np.zeros(2)
     keys = sorted(set(now) | set(before), key=str)
     rows = []
     for name in keys:
         own, past = now.get(name, _NO_ORDERS), before.get(name, _NO_ORDERS)
         peers = _pooled([values for other, values in now.items() if other != name])
-        others = now_totals.drop(index=name, errors="ignore")
+        own_totals = now_totals.get(name, np.zeros(2))
+        past_totals = before_totals.get(name, np.zeros(2))
         rows.append(
             {
                 key: name,
-                "orders_current": _orders_of(now_totals, name),
-                "orders_baseline": _orders_of(before_totals, name),
-                "aov_current": _aov(now_totals.reindex([name])),
-                "aov_baseline": _aov(before_totals.reindex([name])),
+                "orders_current": int(own_totals[0]),
+                "orders_baseline": int(past_totals[0]),
+                "aov_current": _aov(own_totals),
+                "aov_baseline": _aov(past_totals),
                 "p_baseline": _mann_whitney(own, past),
-                "aov_peers": _aov(others),
+                "aov_peers": _aov(everyone - own_totals),
                 "p_peers": _mann_whitney(own, peers),
             }
         )
@@ -149,47 +154,48 @@ def basket_drivers(
     effects (``units_per_order_effect + price_per_unit_effect = aov_change``). Keys
     without orders in one state have status ``new``/``gone`` and NaN effects.
     """
-    cells = [
-        _basket_cells(frame, key, name)
-        for frame, name in ((baseline, "baseline"), (current, "current"))
-    ]
-    orders = [
-        _key_orders(frame, key, name)
-        for frame, name in ((baseline, "baseline"), (current, "current"))
-    ]
-    totals = [
-        cell.groupby(level=key)[["units", "revenue"]].sum().join(count)
-        for cell, count in zip(cells, orders, strict=True)
-    ]
-    keys = totals[0].index.union(totals[1].index)
-    base, now = (total.reindex(keys, fill_value=0.0) for total in totals)
-    continuing = ((base["orders"] > 0) & (now["orders"] > 0)).to_numpy()
-    table = pd.DataFrame(index=keys)
+    states = ((baseline, "baseline"), (current, "current"))
+    for frame, name in states:
+        _check_basket(frame, key, name)
+    both = pd.concat([frame for frame, _ in states], ignore_index=True)
+    key_codes, keys = pd.factorize(both[key], sort=True)
+    category_codes, categories = pd.factorize(both["product_category"], sort=True)
+    # Per state (baseline, current), key and product category: units and revenue.
+    cell = (np.repeat([0, 1], [len(baseline), len(current)]), key_codes, category_codes)
+    units = np.zeros((2, len(keys), len(categories)))
+    revenue = np.zeros_like(units)
+    np.add.at(units, cell, both["units"].to_numpy(dtype="float64"))
+    np.add.at(revenue, cell, both["revenue"].to_numpy(dtype="float64"))
+    orders = np.stack(
+        [_key_orders(frame, key, name).reindex(keys).to_numpy() for frame, name in states]
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["aov_base"] = (base["revenue"] / base["orders"]).where(base["orders"] > 0)
-        table["aov_current"] = (now["revenue"] / now["orders"]).where(now["orders"] > 0)
-    table["aov_change"] = table["aov_current"] - table["aov_base"]
-    table[BASKET_EFFECTS] = np.nan
-    table["status"] = np.where(continuing, "continuing", np.where(now["orders"] > 0, "new", "gone"))
+        aov = np.where(orders > 0, revenue.sum(axis=2) / orders, np.nan)
+    continuing = (orders[0] > 0) & (orders[1] > 0)
+    effects = np.full((len(keys), len(BASKET_EFFECTS)), np.nan)
     if continuing.any():
-        table.loc[continuing, BASKET_EFFECTS] = _basket_effects(
-            base[continuing], now[continuing], cells[0], cells[1]
+        effects[continuing] = _basket_effects(
+            units[:, continuing], revenue[:, continuing], orders[:, continuing]
         )
-    return table.rename_axis(key).reset_index()
+    table = pd.DataFrame(
+        {key: keys, "aov_base": aov[0], "aov_current": aov[1], "aov_change": aov[1] - aov[0]}
+    )
+    table[BASKET_EFFECTS] = effects
+    table["status"] = np.where(continuing, "continuing", np.where(orders[1] > 0, "new", "gone"))
+    return table
 
 
-def _basket_effects(
-    base: pd.DataFrame, now: pd.DataFrame, cells_base: pd.DataFrame, cells_now: pd.DataFrame
-) -> np.ndarray:
-    def per_order(state: pd.DataFrame) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            units_per_order = state["units"] / state["orders"]
-            price_per_unit = (state["revenue"] / state["units"]).where(state["units"] > 0, 0.0)
-        return np.column_stack([units_per_order, price_per_unit])
-
-    factors_base, factors_now = per_order(base), per_order(now)
+def _basket_effects(units: np.ndarray, revenue: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """The four effects per key, from (state, key, category) units and revenue and (state,
+    key) orders of keys with orders in both states."""
+    key_units, key_revenue = units.sum(axis=2), revenue.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_order = np.stack(
+            [key_units / orders, np.where(key_units > 0, key_revenue / key_units, 0.0)], axis=2
+        )
+    factors_base, factors_now = per_order
     level = lmdi_effects(factors_base, factors_now)
-    mix, price = _price_per_unit_parts(base.index, cells_base, cells_now)
+    mix, price = _price_per_unit_parts(units, revenue)
     price_change = mix + price
     aov_weight = logmean(factors_now.prod(axis=1), factors_base.prod(axis=1))
     ppu_weight = logmean(factors_now[:, 1], factors_base[:, 1])
@@ -202,33 +208,22 @@ def _basket_effects(
     return np.column_stack([level[:, 0], level[:, 1], scale * mix, scale * price])
 
 
-def _price_per_unit_parts(
-    keys: pd.Index, cells_base: pd.DataFrame, cells_now: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray]:
+def _price_per_unit_parts(units: np.ndarray, revenue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mix and within-category price parts of the change in revenue per unit, per key."""
-    joined = cells_base.join(cells_now, how="outer", lsuffix="_base", rsuffix="_now").fillna(0.0)
-    joined = joined[joined.index.get_level_values(0).isin(keys)]
-    factors = {}
-    for suffix in ("_base", "_now"):
-        units = joined[f"units{suffix}"]
-        key_units = units.groupby(level=0).transform("sum")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = (units / key_units).where(key_units > 0, 0.0)
-            price = (joined[f"revenue{suffix}"] / units).where(units > 0, 0.0)
-        factors[suffix] = np.column_stack([share, price])
-    in_both = (joined["units_base"] > 0).to_numpy() & (joined["units_now"] > 0).to_numpy()
-    parts = np.zeros((len(joined), 2))
-    parts[in_both] = lmdi_effects(factors["_base"][in_both], factors["_now"][in_both])
-    parts[~in_both, 0] = factors["_now"][~in_both].prod(axis=1) - factors["_base"][~in_both].prod(
-        axis=1
-    )
-    summed = (
-        pd.DataFrame(parts, index=joined.index).groupby(level=0).sum().reindex(keys, fill_value=0.0)
-    )
-    return summed[0].to_numpy(), summed[1].to_numpy()
+    key_units = units.sum(axis=2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(key_units > 0, units / key_units, 0.0)
+        price = np.where(units > 0, revenue / units, 0.0)
+    factors = np.stack([share, price], axis=3)  # state, key, category, (share, price)
+    in_both = (units[0] > 0) & (units[1] > 0)
+    parts = np.zeros(in_both.shape + (2,))
+    parts[in_both] = lmdi_effects(factors[0][in_both], factors[1][in_both])
+    parts[~in_both, 0] = factors[1][~in_both].prod(axis=1) - factors[0][~in_both].prod(axis=1)
+    summed = parts.sum(axis=1)
+    return summed[:, 0], summed[:, 1]
 
 
-def _basket_cells(frame: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
+def _check_basket(frame: pd.DataFrame, key: str, name: str) -> None:
     missing = {key, "product_category", "units", "revenue"} - set(frame.columns)
     if missing:
         raise AnalyticsError(f"{name} lacks column(s) {', '.join(sorted(missing))}")
@@ -240,11 +235,6 @@ def _basket_cells(frame: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
         raise AnalyticsError(
             f"{name} has revenue without units for {key} {frame.loc[bad, key].iloc[0]}"
         )
-    return (
-        values.groupby([frame[key].to_numpy(), frame["product_category"].to_numpy()])
-        .sum()
-        .rename_axis([key, "product_category"])
-    )
 
 
 def _key_orders(frame: pd.DataFrame, key: str, name: str) -> pd.Series:
@@ -277,23 +267,20 @@ class _Values:
 _NO_ORDERS = _Values(np.empty(0), np.empty(0), 0.0)
 
 
-def _sample_totals(values: dict[object, _Values]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "orders": [v.count for v in values.values()],
-            "revenue": [v.revenue for v in values.values()],
-        },
-        index=pd.Index(list(values), dtype=object),
-    )
+def _sample_totals(values: dict[object, _Values]) -> dict[object, np.ndarray]:
+    """Per key: (orders, revenue) of the sample itself."""
+    return {name: np.array([v.count, v.revenue], dtype="float64") for name, v in values.items()}
 
 
-def _orders_of(totals: pd.DataFrame, name: object) -> int:
-    return int(totals["orders"].get(name, 0))
+def _totals_of(frame: pd.DataFrame) -> dict[object, np.ndarray]:
+    """Per key: (orders, revenue) from a frame indexed by key."""
+    pairs = frame[["orders", "revenue"]].to_numpy(dtype="float64")
+    return dict(zip(frame.index, pairs, strict=True))
 
 
-def _aov(totals: pd.DataFrame) -> float:
-    orders = float(totals["orders"].sum())
-    return float(totals["revenue"].sum()) / orders if orders else np.nan
+def _aov(totals: np.ndarray) -> float:
+    """Revenue per order of an (orders, revenue) pair; NaN without orders."""
+    return float(totals[1] / totals[0]) if totals[0] > 0 else np.nan
 
 
 def _pooled(parts: list[_Values]) -> _Values:
