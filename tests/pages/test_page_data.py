@@ -214,12 +214,40 @@ def test_underperformers_flag_channels_below_target_share(demo):
 def _stored_orders(url: str) -> pd.DataFrame:
     """Every stored order's id, touchpoint, day, status and value, read with plain SQL."""
     query = text(
-        "SELECT o.id, t.code AS touchpoint, o.order_day AS day, o.status, "
-        "CAST(o.revenue_base AS float) AS order_value "
-        "FROM sales_order o JOIN touchpoint t ON t.id = o.touchpoint_id"
+        "SELECT o.id, t.code AS touchpoint, coalesce(r.code, 'none') AS region, "
+        "o.order_day AS day, o.status, CAST(o.revenue_base AS float) AS order_value "
+        "FROM sales_order o JOIN touchpoint t ON t.id = o.touchpoint_id "
+        "LEFT JOIN region r ON r.id = o.region_id"
     )
     with get_engine(url).connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def _first_slots_histogram(url: str, by: str, limit: int) -> pd.DataFrame:
+    """Each ``by`` channel's live Q2 orders in its first hash slots, binned: the sample
+    ``order_values`` should read, computed from the stored orders in pandas."""
+    stored = _stored_orders(url)
+    stored = stored[
+        (stored["status"] != "cancelled") & (stored["day"] >= Q2.start) & (stored["day"] <= Q2.end)
+    ]
+    slot = (stored["id"] * 40503 % 65536) // 64
+    counts = stored.groupby(by).size()
+    first_slots = np.minimum(1024, np.ceil(1024 * limit / counts)).astype(int)
+    chosen = stored[slot < stored[by].map(first_slots)]
+    chosen = chosen.assign(bin=np.round(np.log(chosen["order_value"]) * 200))
+    return chosen.groupby([by, "bin"])["order_value"].agg(["size", "sum"])
+
+
+def test_order_value_sample_of_regions_bounds_each_regions_orders(demo):
+    """By region, a touchpoint's orders span several channels, each with its own slot bound."""
+    sample = order_values(Q2, "region", limit=30)
+    wanted = _first_slots_histogram(demo.url, "region", 30)
+    mine = sample.assign(bin=np.round(np.log(sample["order_value"]) * 200)).set_index(
+        ["channel", "bin"]
+    )
+    assert sample["channel"].nunique() > 3
+    assert mine["orders"].to_dict() == wanted["size"].to_dict()
+    _close(mine["revenue"], wanted["sum"], 1e-6)
 
 
 def test_order_value_sample_is_each_channels_first_hash_slots_binned(demo):
@@ -234,22 +262,15 @@ def test_order_value_sample_is_each_channels_first_hash_slots_binned(demo):
 
     small = order_values(Q2, "touchpoint", limit=30)
     pd.testing.assert_frame_equal(small, order_values(Q2, "touchpoint", limit=30))
-    stored = _stored_orders(demo.url)
-    stored = stored[
-        (stored["status"] != "cancelled") & (stored["day"] >= Q2.start) & (stored["day"] <= Q2.end)
-    ]
-    slot = (stored["id"] * 40503 % 65536) // 64
-    counts = stored.groupby("touchpoint").size()
-    first_slots = np.minimum(1024, np.ceil(1024 * 30 / counts)).astype(int)
-    chosen = stored[slot < stored["touchpoint"].map(first_slots)]
-    chosen = chosen.assign(bin=np.round(np.log(chosen["order_value"]) * 200))
-    for channel, group in chosen.groupby("touchpoint"):
+    wanted = _first_slots_histogram(demo.url, "touchpoint", 30)
+    for channel, histogram in wanted.groupby(level=0):
         mine = small[small["channel"] == channel]
-        histogram = group.groupby("bin")["order_value"].agg(["size", "sum"])
-        assert np.round(np.log(mine["order_value"]) * 200).tolist() == histogram.index.tolist()
+        bins = histogram.index.get_level_values("bin").tolist()
+        assert np.round(np.log(mine["order_value"]) * 200).tolist() == bins
         assert mine["orders"].tolist() == histogram["size"].tolist(), channel
         assert mine["revenue"].tolist() == pytest.approx(histogram["sum"].tolist()), channel
     sizes = small.groupby("channel")["orders"].sum()
+    counts = live.groupby("touchpoint_code").size()
     assert set(sizes.index) == set(counts.index)
     whole = counts <= 30
     assert (sizes[whole] == counts[whole]).all(), sizes
