@@ -40,7 +40,6 @@ from analytics.rollup import (
     Filters,
     answering_rollup,
     base_query,
-    prefetch_rollups,
     rollup_sums,
     touchpoint,
 )
@@ -230,16 +229,18 @@ def build_aov_view(
     or the prior period (``"prior"``).
     """
     baseline = compare_periods(period, [compare])[compare]
-    levels = _with_touchpoint(level)
-    prefetch_rollups([(period, levels), (baseline, levels)], filters, url)
-    # Four independent reads, mostly database time: side by side they take about half as long.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        values = [
-            pool.submit(order_values, p, level, filters, limit, url) for p in (period, baseline)
-        ]
-        lines = [pool.submit(basket_lines, p, level, filters, url) for p in (period, baseline)]
-        current_values, baseline_values = (future.result() for future in values)
-        current_lines, baseline_lines = (future.result() for future in lines)
+
+    def reads(span: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One period's reads in turn: its rollup sums (which both use), sample and basket."""
+        return order_values(span, level, filters, limit, url), basket_lines(
+            span, level, filters, url
+        )
+
+    # The two periods' reads, mostly database time, side by side: about half as long.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        (current_values, current_lines), (baseline_values, baseline_lines) = pool.map(
+            reads, (period, baseline)
+        )
     sums = [_channel_sums(p, level, filters, url) for p in (period, baseline)]
     totals = tuple(
         frame.groupby(level)[["orders", "gross_revenue"]]
@@ -267,14 +268,10 @@ def build_aov_view(
     return AovView(period, baseline, flags, drivers)
 
 
-def _with_touchpoint(level: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((level, "touchpoint")))
-
-
 def _channel_sums(
     period: Period, level: str, filters: Filters | None, url: str | None
 ) -> pd.DataFrame:
     """The rollup per channel and touchpoint: every read of this module shares it (memoised)."""
     if level not in CHANNEL_LEVELS:
         raise AnalyticsError(f"unknown channel level {level!r}")
-    return rollup_sums(period, _with_touchpoint(level), filters, url)
+    return rollup_sums(period, tuple(dict.fromkeys((level, "touchpoint"))), filters, url)
