@@ -138,7 +138,7 @@ def layout(**query) -> html.Div:
                 AOV_GRID,
                 [
                     column("channel_name", "Channel", pinned="left", minWidth=150),
-                    column("aov_current", "AOV (sample)", "currency_cents"),
+                    column("aov_current", "AOV", "currency_cents"),
                     column("aov_baseline", "AOV baseline", "currency_cents"),
                     column("change_pct", "Change (%)", "pct_points"),
                     column("p_baseline_adjusted", "p vs baseline (adj.)", "pvalue"),
