@@ -240,36 +240,29 @@ BASKET_ROLLUP_COLUMNS = [
 ]
 
 
-CHANNEL_ROLLUP_COLUMNS = [c for c in ROLLUP_COLUMNS if c not in ("region_id", "location_id")]
-CHANNEL_BASKET_ROLLUP_COLUMNS = [
-    c for c in BASKET_ROLLUP_COLUMNS if c not in ("region_id", "location_id")
-]
+# Each channel rollup and the rollup it sums over regions and locations.
+CHANNEL_ROLLUPS = (
+    (DailyRollup.__table__, DailyChannelRollup.__table__),
+    (DailyBasketRollup.__table__, DailyChannelBasketRollup.__table__),
+)
 
 
 def refresh_channel_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
     """Re-sum both channel rollups of these days from the daily and the basket rollup, over
     regions and locations (caller's transaction)."""
     ordered = sorted(set(days))
-    pairs = (
-        (DailyRollup.__table__, DailyChannelRollup.__table__, CHANNEL_ROLLUP_COLUMNS, 2),
-        (
-            DailyBasketRollup.__table__,
-            DailyChannelBasketRollup.__table__,
-            CHANNEL_BASKET_ROLLUP_COLUMNS,
-            3,
-        ),
-    )
     for start in range(0, len(ordered), DAY_CHUNK):
         chunk = ordered[start : start + DAY_CHUNK]
-        for source, target, columns, keys in pairs:
-            key = [source.c[c] for c in columns[:keys]]
+        for source, target in CHANNEL_ROLLUPS:
+            keys = [source.c[c.name] for c in target.primary_key.columns]
+            measures = [c.name for c in target.columns if not c.primary_key]
             summed = (
-                select(*key, *(func.sum(source.c[c]) for c in columns[keys:]))
+                select(*keys, *(func.sum(source.c[m]) for m in measures))
                 .where(source.c.day.in_(chunk))
-                .group_by(*key)
+                .group_by(*keys)
             )
             conn.execute(delete(target).where(target.c.day.in_(chunk)))
-            conn.execute(target.insert().from_select(columns, summed))
+            conn.execute(target.insert().from_select([k.name for k in keys] + measures, summed))
 
 
 def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
