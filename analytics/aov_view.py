@@ -41,6 +41,7 @@ from analytics.rollup import (
     answering_rollup,
     base_query,
     rollup_sums,
+    summed_over_period,
     touchpoint,
 )
 from analytics.trends_view import CHANNEL_LEVELS
@@ -179,17 +180,18 @@ def basket_lines(
     sums = _channel_sums(period, level, filters, url)
     filters = filters or Filters()
     source = answering_rollup((level,), filters, basket_rollup, channel_basket_rollup)
+    summed = summed_over_period(source, period, ("units", "revenue"))
     channel = DIMENSIONS[level][0].label("channel")
     query = (
-        base_query(period, filters, source)
+        base_query(None, filters, summed)
         .add_columns(
             channel,
-            source.c.product_category,
-            func.sum(source.c.units).label("units"),
-            func.sum(source.c.revenue).label("revenue"),
+            summed.c.product_category,
+            func.sum(summed.c.units).label("units"),
+            func.sum(summed.c.revenue).label("revenue"),
         )
-        .group_by(channel, source.c.product_category)
-        .order_by(channel, source.c.product_category)
+        .group_by(channel, summed.c.product_category)
+        .order_by(channel, summed.c.product_category)
     )
     with get_engine(url).connect() as conn:
         frame = read_frame(conn, query)

@@ -89,18 +89,20 @@ def answering_rollup(by: Iterable[str], filters: Filters, daily, per_channel):
     return per_channel
 
 
-def base_query(period: Period, filters: Filters, source, day=None) -> Select:
+def base_query(period: Period | None, filters: Filters, source, day=None) -> Select:
     """A select over the rows of ``source`` (a rollup, or with ``day`` its own day column, a
-    fact table) in ``period``, joined to the channel dimensions (and to regions and locations
-    where the source has them), with ``filters`` applied."""
-    day = source.c.day if day is None else day
+    fact table) in ``period`` (``None``: ``source`` holds the period's rows only, as
+    ``summed_over_period`` does), joined to the channel dimensions (and to regions and
+    locations where the source has them), with ``filters`` applied."""
     query = (
         select()
         .select_from(source)
         .join(touchpoint, touchpoint.c.id == source.c.touchpoint_id)
         .join(category, category.c.id == touchpoint.c.category_id)
-        .where(day.between(period.start, period.end))
     )
+    if period is not None:
+        day = source.c.day if day is None else day
+        query = query.where(day.between(period.start, period.end))
     if "region_id" in source.c:
         query = query.outerjoin(
             region, (region.c.id == source.c.region_id) & (source.c.region_id != NO_PLACE)
@@ -117,6 +119,19 @@ def base_query(period: Period, filters: Filters, source, day=None) -> Select:
         if values:
             query = query.where(column.in_(values))
     return query
+
+
+def summed_over_period(source, period: Period, measures: Iterable[str]):
+    """A subquery of ``source`` (a rollup table) summed over the days of ``period`` per the rest
+    of its key, to hand ``base_query`` with no period: a long period's rows are aggregated
+    before the dimension joins instead of each being joined first."""
+    keys = [c for c in source.primary_key.columns if c.name != "day"]
+    return (
+        select(*keys, *(func.sum(source.c[m]).label(m) for m in measures))
+        .where(source.c.day.between(period.start, period.end))
+        .group_by(*keys)
+        .subquery()
+    )
 
 
 @memoise(periods=lambda arguments: [arguments["period"]])
