@@ -102,7 +102,7 @@ def _raw_copy(conn, batch) -> None:
                 copy.write_row(row)
 
 
-def _pages(path: Path, size: int):
+def pages(path: Path, size: int):
     from ingestion.sync import Incoming
 
     for lines in _batches(path, size):
@@ -122,7 +122,7 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
     start = time.perf_counter()
     for system, path in files.items():
         origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
-        total.merge(load_pages(engine, origin, _pages(Path(path), batch_size)))
+        total.merge(load_pages(engine, origin, pages(Path(path), batch_size)))
     seconds = time.perf_counter() - start
     copy_seconds = 0.0
     if raw_copy:
@@ -136,7 +136,7 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
                 conn.execute(text(statement))
         for system, path in files.items():
             origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
-            for items, _ in _pages(Path(path), batch_size):
+            for items, _ in pages(Path(path), batch_size):
                 batch = map_page(origin, items, rules).batch
                 start = time.perf_counter()
                 with engine.begin() as conn:
@@ -205,13 +205,31 @@ def _dlt_load(url: str, files: dict[str, str], limit: int | None) -> dict:
     }
 
 
-def _in_child(function, *args) -> dict:
+def in_child(function, *args) -> dict:
     """``function(*args)`` in a fresh interpreter, so its peak memory is its own."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(function, args)
 
 
-def _orders_in(files: dict[str, Path], limit: int | None = None) -> int:
+def seed_reference(url: str) -> None:
+    """The demo's regions, locations, products, exchange rates and region mappings: the
+    enrichment every sync applies reads them."""
+    import datetime as dt
+
+    from db.engine import get_engine
+    from ingestion.demo import reference_data
+    from ingestion.demo.plan import period_start
+    from ingestion.demo.reference_tables import seed_reference_tables
+    from ingestion.reference import upsert_reference
+
+    reference = reference_data()
+    end = dt.date.fromisoformat(END)
+    with get_engine(url).begin() as conn:
+        upsert_reference(conn, reference.regions, reference.locations, reference.products)
+        seed_reference_tables(conn, period_start(end, 3), end)
+
+
+def orders_in(files: dict[str, Path], limit: int | None = None) -> int:
     total = 0
     for path in files.values():
         with path.open("rb") as handle:
@@ -229,26 +247,13 @@ def run(
 
     ``url`` is an empty migrated database to use (default: a fresh ``cp_bench_ingest``).
     """
-    import datetime as dt
-
-    from db.engine import get_engine
-    from ingestion.demo import reference_data
-    from ingestion.demo.plan import period_start
-    from ingestion.demo.reference_tables import seed_reference_tables
-    from ingestion.reference import upsert_reference
-
     files = payload_files(n_orders)
     url = url or fresh_database("cp_bench_ingest")
-    reference = reference_data()
-    end = dt.date.fromisoformat(END)
-    with get_engine(url).begin() as conn:
-        upsert_reference(conn, reference.regions, reference.locations, reference.products)
-        # Exchange rates and region mappings: the enrichment every sync applies reads them.
-        seed_reference_tables(conn, period_start(end, 3), end)
+    seed_reference(url)
     paths = {system: str(path) for system, path in files.items()}
-    first = _in_child(_load, url, paths, True, batch_size)
-    replay = _in_child(_load, url, paths, False, batch_size)
-    peer = _in_child(_dlt_load, url, paths, dlt_orders)
+    first = in_child(_load, url, paths, True, batch_size)
+    replay = in_child(_load, url, paths, False, batch_size)
+    peer = in_child(_dlt_load, url, paths, dlt_orders)
 
     rate = first["read"] / first["seconds"]
     copy_rate = first["inserted"] / first["copy_seconds"]
@@ -256,7 +261,7 @@ def run(
     dlt_rate = peer["read"] / peer["seconds"]
     section = Section(f"Ingesting {first['read']:,} native order payloads (bench/bench_ingest.py)")
     section.lines = [
-        f"Shopify, Square, SAP and Salesforce JSON payloads ({_orders_in(files):,} lines in "
+        f"Shopify, Square, SAP and Salesforce JSON payloads ({orders_in(files):,} lines in "
         f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,}, one worker "
         "process, one transaction per batch with its ingest run. Whole path (as a sync runs "
         "it): decode, skip unchanged hashes, connector mapping with validation, channel rules, "
