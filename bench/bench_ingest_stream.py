@@ -19,6 +19,7 @@ from bench.common import Section, fresh_database
 
 BASELINE_ORDERS = 1_000_000
 GOAL_MB = 1024
+GOAL_ORDERS = 9_900_000  # the generator yields about, not exactly, the orders asked
 
 
 def _peak_mb() -> float:
@@ -95,7 +96,11 @@ def run(url: str | None = None, n_orders: int = 10_000_000, batch_size: int = BA
     ]
     section.lines.append(
         f"\nGoal (10M orders, streamed): peak ≤ {GOAL_MB:,} MB; "
-        f"{'met' if peak <= GOAL_MB else 'not met'} here ({peak:,.0f} MB)."
+        + (
+            f"{'met' if peak <= GOAL_MB else 'not met'} ({peak:,.0f} MB)."
+            if loaded["read"] >= GOAL_ORDERS
+            else f"not judged at {loaded['read']:,} orders (peak {peak:,.0f} MB)."
+        )
     )
     return section
 
