@@ -27,7 +27,6 @@ from sqlalchemy import (
     literal,
     select,
     text,
-    true,
     union_all,
 )
 
@@ -124,9 +123,10 @@ def _binned_sample(
     for code, count in sorted(touchpoint_slots.items()):
         part = base_query(period, filters or Filters(), order, day=order.c.order_day).where(
             touchpoint.c.code == code,
-            order.c.sample_slot.in_(bindparam(f"slots_{code}", range(count), literal_execute=True))
-            if count < SAMPLE_SLOTS
-            else true(),
+            # Even when every slot is read: the slot list keeps the plan on the sample index
+            # (the touchpoint is joined by code, so the planner cannot tell how few orders it
+            # has, and without the list it scanned every order of the period by day).
+            order.c.sample_slot.in_(bindparam(f"slots_{code}", range(count), literal_execute=True)),
             order.c.status != "cancelled",
         )
         if code in only_channel:
