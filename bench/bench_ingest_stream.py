@@ -20,6 +20,7 @@ from bench.common import Section, fresh_database
 BASELINE_ORDERS = 1_000_000
 GOAL_MB = 1024
 GOAL_ORDERS = 9_900_000  # the generator yields about, not exactly, the orders asked
+PROGRESS_EVERY = 500_000  # orders between progress lines: a 10M run takes an hour or more
 
 
 def _peak_mb() -> float:
@@ -36,6 +37,17 @@ def _stream(url: str, files: dict[str, str], batch_size: int) -> dict:
     total = SyncResult()
     checkpoints: list[tuple[int, float]] = []
     start = time.perf_counter()
+
+    def checkpoint(read: int) -> None:
+        if checkpoints and read // PROGRESS_EVERY > checkpoints[-1][0] // PROGRESS_EVERY:
+            seconds = time.perf_counter() - start
+            print(
+                f"  {read:,} orders read in {seconds:,.0f} s ({read / seconds:,.0f}/s), "
+                f"peak {_peak_mb():,.0f} MB",
+                flush=True,
+            )
+        checkpoints.append((read, _peak_mb()))
+
     for system, path in files.items():
         done = total.read
         origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
@@ -43,7 +55,7 @@ def _stream(url: str, files: dict[str, str], batch_size: int) -> dict:
             engine,
             origin,
             pages(Path(path), batch_size),
-            on_page=lambda so_far, done=done: checkpoints.append((done + so_far.read, _peak_mb())),
+            on_page=lambda so_far, done=done: checkpoint(done + so_far.read),
         )
         total.merge(result)
     return {
