@@ -39,14 +39,15 @@ def _stream(url: str, files: dict[str, str], batch_size: int) -> dict:
     start = time.perf_counter()
 
     def checkpoint(read: int) -> None:
+        peak = _peak_mb()
         if checkpoints and read // PROGRESS_EVERY > checkpoints[-1][0] // PROGRESS_EVERY:
             seconds = time.perf_counter() - start
             print(
                 f"  {read:,} orders read in {seconds:,.0f} s ({read / seconds:,.0f}/s), "
-                f"peak {_peak_mb():,.0f} MB",
+                f"peak {peak:,.0f} MB",
                 flush=True,
             )
-        checkpoints.append((read, _peak_mb()))
+        checkpoints.append((read, peak))
 
     for system, path in files.items():
         done = total.read
