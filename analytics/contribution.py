@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ from analytics.rollup import (
     rollup_sums,
     touchpoint,
 )
-from analytics.targets import targets_by_scope
+from analytics.targets import load_targets, targets_by_scope
 from analytics.trends import trend_tests
 from analytics.trends_view import CHANNEL_LEVELS, daily_sums
 from db.engine import get_engine
@@ -287,7 +288,8 @@ def build_contribution(
 ) -> ContributionView:
     """The page's tables, with the rollup reads they share run side by side first."""
     reads = [(period, ("day", level)), (period, (level,)), (period, ()), (base, (level,))]
-    prefetch_rollups(reads, filters, url)
+    targets = [functools.partial(load_targets, "revenue", period, url)]
+    prefetch_rollups(reads, filters, url, also=targets if level in TARGET_LEVELS else ())
     return ContributionView(
         shares=share_over_time(period, level, filters, url=url),
         waterfall=revenue_waterfall(period, base, level, filters, url),

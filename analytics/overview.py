@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pandas as pd
 from analytics.metrics import METRICS, relative_change
 from analytics.periods import Period
 from analytics.rollup import Filters, data_as_of, prefetch_rollups, rollup_sums, slice_totals
-from analytics.targets import scope_id, targets_for
+from analytics.targets import load_targets, scope_id, targets_for
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "margin_pct")
 
@@ -82,6 +83,7 @@ def build_overview(
         [(p, (level,)) for p in (period, prior, last_year)] + [(period, ("day", level))],
         filters,
         url,
+        also=[functools.partial(load_targets, KPI_METRICS, period, url)],
     )
     frames = {
         key: rollup_sums(p, (level,), filters, url)

@@ -10,7 +10,8 @@ rollup itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -179,17 +180,22 @@ def prefetch_rollups(
     reads: Iterable[tuple[Period, tuple[str, ...]]],
     filters: Filters | None = None,
     url: str | None = None,
+    also: Iterable[Callable[[], object]] = (),
 ) -> None:
-    """Run the ``rollup_sums`` reads (period, by) a view is about to make side by side.
+    """Run the ``rollup_sums`` reads (period, by) a view is about to make side by side,
+    with ``also``: the view's other memoised reads (its targets, say).
 
     Each read mostly waits on PostgreSQL, so on a cold cache a view's reads cost about
     the slowest one rather than their sum; the view's own calls then find them memoised.
     """
-    distinct = list(dict.fromkeys(reads))
-    if len(distinct) < 2:
+    calls = [
+        functools.partial(rollup_sums, period, by, filters, url)
+        for period, by in dict.fromkeys(reads)
+    ] + list(also)
+    if len(calls) < 2:
         return
-    with ThreadPoolExecutor(max_workers=min(len(distinct), 4)) as pool:
-        for _ in pool.map(lambda read: rollup_sums(read[0], read[1], filters, url), distinct):
+    with ThreadPoolExecutor(max_workers=min(len(calls), 4)) as pool:
+        for _ in pool.map(lambda call: call(), calls):
             pass
 
 

@@ -9,6 +9,7 @@ and AOV effects with ``decompose_target_variance`` (LMDI: the effects add up to 
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -22,12 +23,14 @@ from analytics.decomposition import EFFECTS, decompose_target_variance
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.periods import Period
-from analytics.rollup import Filters, rollup_sums
+from analytics.rollup import Filters, prefetch_rollups, rollup_sums
 from analytics.targets import TARGET_COLUMNS, import_targets, load_targets, prorate
 from db.engine import get_engine
 from db.schema import Target
 
 VARIANCE_METRICS = ("revenue", "conversion_rate", "aov", "margin_pct")
+# The targets the revenue variance is decomposed against (traffic × conversion × AOV).
+EFFECT_TARGETS = ("revenue", "conversion_rate", "aov")
 TARGET_LEVELS = ("category", "touchpoint")
 AMBER_BAND = 0.05
 MARGIN_AMBER_PP = 0.01
@@ -97,6 +100,17 @@ def variance_table(
     total target only when nothing is filtered.
     """
     filters = filters or Filters()
+    # This table's reads side by side, with the targets ``revenue_variance_effects`` (shown
+    # beside it on the Targets page) reads.
+    prefetch_rollups(
+        [(period, (level,)), (period, ())],
+        filters,
+        url,
+        also=[
+            functools.partial(load_targets, tuple(metrics), period, url),
+            functools.partial(load_targets, EFFECT_TARGETS, period, url),
+        ],
+    )
     sums = rollup_sums(period, (level,), filters, url)
     ids = scope_ids(level, url) if level in TARGET_LEVELS else {}
     by_scope, total_targets = prorated_targets(tuple(metrics), period, level, url)
@@ -169,7 +183,7 @@ def revenue_variance_effects(
     if level not in TARGET_LEVELS:
         return pd.DataFrame(columns=columns + ["status"])
     ids = scope_ids(level, url)
-    targets, _ = prorated_targets(("revenue", "conversion_rate", "aov"), period, level, url)
+    targets, _ = prorated_targets(EFFECT_TARGETS, period, level, url)
     sums = rollup_sums(period, (level,), filters, url)
     target_rows = []
     for channel in sums[level]:
