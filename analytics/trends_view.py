@@ -177,17 +177,13 @@ def weekly_rows(sums: pd.DataFrame, level: str, metrics=TREND_METRICS) -> pd.Dat
     return metric_rows(_weekly_sums(sums, level), metrics)
 
 
-def weekly_sparklines(weekly: pd.DataFrame) -> pd.DataFrame:
-    """Per (channel, metric) of ``weekly_rows``: the last weeks' values, oldest first."""
+def weekly_sparklines(weekly: pd.DataFrame) -> dict[tuple[str, str], list[float | None]]:
+    """(channel, metric) of ``weekly_rows`` → the last weeks' values, oldest first."""
     values = weekly.to_numpy()[:, -SPARKLINE_WEEKS:]
-    return pd.DataFrame(
-        {
-            "channel": weekly.index.get_level_values("channel"),
-            "metric": weekly.index.get_level_values("metric"),
-            "sparkline": [[_none_for_nan(v) for v in row] for row in values],
-        },
-        columns=["channel", "metric", "sparkline"],
-    )
+    return {
+        key: [_none_for_nan(v) for v in row]
+        for key, row in zip(weekly.index.to_list(), values, strict=True)
+    }
 
 
 def _none_for_nan(value: float) -> float | None:
@@ -271,18 +267,16 @@ def build_trends(
     totals = sums.groupby(level)[[*BASE_MEASURES, "revenue", "gross_profit"]].sum()
     values = pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}).stack()
     changes = _month_changes(month, level, filters, list(metrics), url)
-    sparklines = weekly_sparklines(weekly).set_index(["channel", "metric"])["sparkline"]
     table = trend_calls(sums, level, metrics, alpha, weekly)
     # Looked up by (channel, metric) rather than merged: merges on string keys cost more
     # than every other step of the table.
     keys = list(zip(table["channel"], table["metric"], strict=True))
-    for column, found, dtype in (
-        ("mom", changes["mom"], "float64"),
-        ("yoy", changes["yoy"], "float64"),
-        ("sparkline", sparklines, object),
-        ("value", values, "float64"),
+    for column, by_key, dtype in (
+        ("mom", changes["mom"].to_dict(), "float64"),
+        ("yoy", changes["yoy"].to_dict(), "float64"),
+        ("sparkline", weekly_sparklines(weekly), object),
+        ("value", values.to_dict(), "float64"),
     ):
-        by_key = found.to_dict()
         table[column] = pd.Series(
             [by_key.get(key, np.nan) for key in keys], index=table.index, dtype=dtype
         )
