@@ -30,6 +30,10 @@ BASE_MEASURES = (
 )
 
 
+# The base measures and the derived ones below: every column a slice can be summed over.
+ADDITIVE_MEASURES = (*BASE_MEASURES, "revenue", "gross_profit")
+
+
 def with_derived(sums: pd.DataFrame) -> pd.DataFrame:
     """Add the additive derived measures: net revenue and gross profit."""
     out = sums.copy()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.metrics import METRICS, relative_change
+from analytics.metrics import ADDITIVE_MEASURES, METRICS, relative_change
 from analytics.periods import Period
-from analytics.rollup import Filters, data_as_of, prefetch_rollups, rollup_sums, slice_totals
+from analytics.rollup import Filters, data_as_of, prefetch_rollups, rollup_sums
 from analytics.targets import load_targets, scope_id, targets_for
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "margin_pct")
@@ -69,8 +69,9 @@ def _target_scope(filters: Filters, url: str | None) -> tuple[str, int] | None:
 
 
 def _metric_values(sums: pd.DataFrame) -> dict[str, float | None]:
-    row = sums.iloc[0]
-    return {name: METRICS[name].value(row) for name in KPI_METRICS}
+    """The KPIs of the whole slice from its rows grouped any way (sum over sum)."""
+    totals = sums[list(ADDITIVE_MEASURES)].sum()
+    return {name: METRICS[name].value(totals) for name in KPI_METRICS}
 
 
 def build_overview(
@@ -89,7 +90,7 @@ def build_overview(
         key: rollup_sums(p, (level,), filters, url)
         for key, p in (("now", period), ("prior", prior), ("ly", last_year))
     }
-    totals = {key: _metric_values(slice_totals(frame)) for key, frame in frames.items()}
+    totals = {key: _metric_values(frame) for key, frame in frames.items()}
     frames = {key: frame.set_index(level) for key, frame in frames.items()}
     scope = _target_scope(filters, url)
     targets = targets_for(KPI_METRICS, period, *scope, url=url) if scope else {}

@@ -199,13 +199,6 @@ def prefetch_rollups(
             pass
 
 
-def slice_totals(sums: pd.DataFrame) -> pd.DataFrame:
-    """The one-row totals of a ``rollup_sums`` frame grouped any way: what ``by=()`` returns
-    for the same slice, without another query."""
-    totals = pd.DataFrame({m: [float(sums[m].sum())] for m in BASE_MEASURES})
-    return with_derived(totals)
-
-
 def data_as_of(url: str | None = None) -> dt.datetime | None:
     """When an ingest batch last changed the data."""
     with get_engine(url).connect() as conn:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analytics.cache import memoise, with_comparisons
 from analytics.errors import AnalyticsError
-from analytics.metrics import BASE_MEASURES, METRICS, with_derived
+from analytics.metrics import ADDITIVE_MEASURES, BASE_MEASURES, METRICS, with_derived
 from analytics.periods import Period, bucket_start
 from analytics.rollup import Filters, prefetch_rollups, rollup_sums
 from analytics.trends import SPARKLINE_WEEKS, TrendResult, trend_tests
@@ -152,8 +152,11 @@ def _weekly_sums(sums: pd.DataFrame, level: str) -> pd.DataFrame:
     week = bucket_start(days, "week")
     days_in_week = days.groupby(week).transform("nunique")
     complete = (days_in_week == 7).to_numpy()
-    measures = list(BASE_MEASURES) + ["revenue", "gross_profit"]
-    return sums.loc[complete, measures].groupby([sums.loc[complete, level], week[complete]]).sum()
+    return (
+        sums.loc[complete, list(ADDITIVE_MEASURES)]
+        .groupby([sums.loc[complete, level], week[complete]])
+        .sum()
+    )
 
 
 def metric_rows(sums_by_step: pd.DataFrame, metrics=TREND_METRICS) -> pd.DataFrame:
@@ -264,7 +267,7 @@ def build_trends(
         )
     names = sums.drop_duplicates(level).set_index(level)[f"{level}_name"]
     weekly = weekly_rows(sums, level, metrics)
-    totals = sums.groupby(level)[[*BASE_MEASURES, "revenue", "gross_profit"]].sum()
+    totals = sums.groupby(level)[list(ADDITIVE_MEASURES)].sum()
     values = pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}).stack()
     changes = _month_changes(month, level, filters, list(metrics), url)
     table = trend_calls(sums, level, metrics, alpha, weekly)
