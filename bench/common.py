@@ -65,6 +65,19 @@ def timings(function: Callable[[], object], repeat: int, warmup: int = 2) -> lis
     return samples
 
 
+def reference_loop_ms(repeat: int = 5) -> float:
+    """Median milliseconds of a fixed pure-Python loop: the machine's speed, so figures of runs
+    made on different machines (or one machine at busier times) can be compared."""
+
+    def loop() -> int:
+        total = 0
+        for i in range(2_000_000):
+            total += i % 7
+        return total
+
+    return median(timings(loop, repeat, warmup=1))
+
+
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]

@@ -109,7 +109,7 @@ def main(only: list[str]) -> int:
             lambda n=module_name, k=kwargs: importlib.import_module(n).run(**k).markdown(),
         )
     from bench.bench_overview import NAME
-    from bench.common import database_url
+    from bench.common import database_url, reference_loop_ms
 
     for module_name, render in ON_LARGE_DATABASE:
         record(
@@ -119,13 +119,17 @@ def main(only: list[str]) -> int:
         )
     now = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}"
     scale = f" with BENCH_SCALE={SCALE:g}" if SCALE != 1 else ""
+    speed = f"reference Python loop {reference_loop_ms():.0f} ms"
     if only and RESULTS.exists():
-        note = f"Re-run {now}{scale}: {', '.join(sections)} (other sections as first run)."
+        note = (
+            f"Re-run {now}{scale} ({speed}): {', '.join(sections)} "
+            "(other sections as first run)."
+        )
         RESULTS.write_text(_merged(RESULTS.read_text(), sections, note))
     else:
         header = (
-            f"# Benchmark results\n\nRun {now} on {platform.node()} ({os.cpu_count()} cores), "
-            f"`make bench`{scale}.\n\n"
+            f"# Benchmark results\n\nRun {now} on {platform.node()} ({os.cpu_count()} cores, "
+            f"{speed}), `make bench`{scale}.\n\n"
         )
         RESULTS.write_text(header + "\n".join(sections.values()))
     print(f"Wrote {RESULTS}")
