@@ -113,7 +113,7 @@ def layout(**query) -> html.Div:
                 [
                     column("channel_name", "Channel", pinned="left", minWidth=150),
                     column("revenue", "Revenue", "currency"),
-                    column("revenue_base", "Revenue (comparison)", "currency"),
+                    column("revenue_base", "Comparison revenue", "currency"),
                     column("change", "Change", "currency"),
                     column("share", "Share", "percent"),
                     column("share_of_targeted", "Share among targeted", "percent"),
@@ -146,7 +146,7 @@ def layout(**query) -> html.Div:
                     column("peer_diff_pct", "vs other channels (%)", "pct_points"),
                     column("p_peers_adjusted", "p vs peers (adj.)", "pvalue"),
                     column("peer_flag", "vs other channels"),
-                    column("units_per_order_effect", "Units/order effect", "currency_cents"),
+                    column("units_per_order_effect", "Units per order effect", "currency_cents"),
                     column("mix_effect", "Product mix effect", "currency_cents"),
                     column("within_category_price_effect", "Price effect", "currency_cents"),
                 ],

@@ -127,10 +127,10 @@ def layout(**query) -> html.Div:
                 GRID,
                 [
                     column("channel_name", "Channel", pinned="left", minWidth=150),
-                    column("metric_label", "Metric", minWidth=150),
-                    column("actual_text", "Actual", sortable=False),
-                    column("target_text", "Target", sortable=False),
-                    column("variance_text", "Variance", sortable=False),
+                    column("metric_label", "Metric", minWidth=180),
+                    column("actual_text", "Actual", sortable=False, type="rightAligned"),
+                    column("target_text", "Target", sortable=False, type="rightAligned"),
+                    column("variance_text", "Variance", sortable=False, type="rightAligned"),
                     column("variance_pct", "Variance (%)", "pct_points"),
                     column(
                         "status_text",

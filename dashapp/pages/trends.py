@@ -134,8 +134,8 @@ def layout(**query) -> html.Div:
                 GRID,
                 [
                     column("channel_name", "Channel", pinned="left", minWidth=150),
-                    column("metric_label", "Metric", minWidth=150),
-                    column("value_text", "Period value", sortable=False),
+                    column("metric_label", "Metric", minWidth=180),
+                    column("value_text", "Period value", sortable=False, type="rightAligned"),
                     column("value", "Period value (raw)", "decimal", hide=True),
                     column("call", "Trend call", minWidth=120),
                     column("p_value", "p-value", "pvalue"),
