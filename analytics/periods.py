@@ -1,8 +1,12 @@
 """Date ranges and the periods they are compared with.
 
 A period is a closed range of calendar days in the reporting time zone.
-The prior period is the same number of days immediately before; the same
-period last year shifts both ends back one year (29 February maps to 28).
+The prior period of whole calendar months (a month, a quarter, a year) is the same
+number of whole months immediately before (March → February, Q2 → Q1), so a
+month is compared with a month and bucket ``i`` of a quarter with the matching
+month of the quarter before; any other range is compared with the same number
+of days immediately before. The same period last year shifts both ends back one
+year (29 February maps to 28).
 Quarters follow the fiscal year start month from the settings.
 """
 
@@ -34,7 +38,18 @@ class Period:
 
     def prior(self) -> Period:
         end = self.start - dt.timedelta(days=1)
+        months = self.whole_months()
+        if months:
+            index = self.start.year * 12 + self.start.month - 1 - months
+            return Period(dt.date(index // 12, index % 12 + 1, 1), end)
         return Period(end - dt.timedelta(days=self.days - 1), end)
+
+    def whole_months(self) -> int:
+        """How many calendar months the period spans when it starts on a month's first day
+        and ends on a month's last day; 0 otherwise."""
+        if self.start.day != 1 or (self.end + dt.timedelta(days=1)).day != 1:
+            return 0
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
     def last_year(self) -> Period:
         return Period(_minus_year(self.start), _minus_year(self.end))
@@ -128,7 +143,7 @@ def buckets(period: Period, grain: str, fiscal_start_month: int = 1) -> list[Per
 
 
 def compare_periods(period: Period, compare: Sequence[str]) -> dict[str, Period]:
-    """The comparison periods asked for: ``prior`` (the days just before), ``yoy`` (last year)."""
+    """The comparison periods asked for: ``prior`` (``Period.prior``), ``yoy`` (last year)."""
     requested = [compare] if isinstance(compare, str) else list(compare)
     unknown = [name for name in requested if name not in COMPARISONS]
     if unknown:

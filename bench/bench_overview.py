@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from bench.common import (
     Section,
+    compared_ranges,
     database_url,
     existing_orders,
     fresh_database,
@@ -103,13 +104,7 @@ def run(n_orders: int = 10_000_000, repeat: int = 30) -> Section:
     ]
     for start, end, channels in periods:
         callback_ms = timings(lambda s=start, e=end, c=channels: callback(s, e, c, None), repeat)
-        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-        length = last - first
-        ranges = [
-            (first, last),
-            (first - length - dt.timedelta(days=1), first - dt.timedelta(days=1)),
-            (first.replace(year=first.year - 1), last.replace(year=last.year - 1)),
-        ]
+        ranges = list(compared_ranges(start, end).values())
 
         def raw(ranges=ranges):
             with get_engine(url).connect() as conn:

@@ -8,7 +8,6 @@ numbers each page leads with straight from the raw order table, in the same run.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
 from sqlalchemy import text
@@ -16,6 +15,7 @@ from sqlalchemy import text
 from bench.bench_overview import NAME, RAW_GROUP_BY, build
 from bench.common import (
     Section,
+    compared_ranges,
     database_url,
     existing_orders,
     median,
@@ -64,19 +64,9 @@ def _codes(channels: list[str] | None) -> dict[str, list[str]]:
     return chosen
 
 
-def _periods(start: str, end: str) -> dict[str, tuple[dt.date, dt.date]]:
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    length = last - first
-    return {
-        "now": (first, last),
-        "prior": (first - length - dt.timedelta(days=1), first - dt.timedelta(days=1)),
-        "ly": (first.replace(year=first.year - 1), last.replace(year=last.year - 1)),
-    }
-
-
 def _raw_queries(page: str, start: str, end: str, channels: list[str] | None):
     """(statement, parameters) of the page's baseline: one GROUP BY per period it shows."""
-    spans = _periods(start, end)
+    spans = compared_ranges(start, end)
     codes = _codes(channels)
     if page == "overview":
         return [(RAW_GROUP_BY, {"start": a, "end": b}) for a, b in spans.values()]

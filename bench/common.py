@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import statistics
 import time
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import psycopg
 from sqlalchemy import text
 
+from analytics.periods import Period
 from db.engine import get_engine
 from db.migrate import upgrade
 from db.settings import get_settings
@@ -51,6 +53,15 @@ def existing_orders(name: str) -> int:
             return conn.execute(text("SELECT count(*) FROM sales_order")).scalar()
         except Exception:
             return -1
+
+
+def compared_ranges(start: str, end: str) -> dict[str, tuple[dt.date, dt.date]]:
+    """(first, last) day of a page's period (``now``), its prior period and last year's."""
+    period = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    return {
+        name: (span.start, span.end)
+        for name, span in (("now", period), ("prior", period.prior()), ("ly", period.last_year()))
+    }
 
 
 def timings(function: Callable[[], object], repeat: int, warmup: int = 2) -> list[float]:

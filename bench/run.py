@@ -122,8 +122,7 @@ def main(only: list[str]) -> int:
     speed = f"reference Python loop {reference_loop_ms():.0f} ms"
     if only and RESULTS.exists():
         note = (
-            f"Re-run {now}{scale} ({speed}): {', '.join(sections)} "
-            "(other sections as first run)."
+            f"Re-run {now}{scale} ({speed}): {', '.join(sections)} (other sections as first run)."
         )
         RESULTS.write_text(_merged(RESULTS.read_text(), sections, note))
     else:

@@ -258,7 +258,8 @@ def openapi_document() -> dict[str, Any]:
         },
         _array_parameter(
             "compare",
-            "prior: the same number of days just before; yoy: the same dates last year",
+            "prior: the period just before (whole months when the range is whole calendar months, "
+            "else the same number of days); yoy: the same dates last year",
             {"type": "string", "enum": list(COMPARISONS)},
         ),
         *(_array_parameter(p, f"keep only these {p} codes", code) for p in FILTER_PARAMETERS),

@@ -127,12 +127,35 @@ def test_compare_periods_returns_each_requested_comparison():
     period = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31))
     got = compare_periods(period, ["prior", "yoy"])
     assert got == {
-        "prior": Period(dt.date(2024, 1, 30), dt.date(2024, 2, 29)),
+        "prior": Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29)),
         "yoy": Period(dt.date(2023, 3, 1), dt.date(2023, 3, 31)),
     }
     assert compare_periods(period, ["yoy"]) == {"yoy": got["yoy"]}
     assert compare_periods(period, "prior") == {"prior": got["prior"]}
     assert compare_periods(period, []) == {}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "prior_start", "prior_end"),
+    [
+        # Whole months: the same number of whole months just before, whatever their days.
+        ("2024-03-01", "2024-03-31", "2024-02-01", "2024-02-29"),
+        ("2026-04-01", "2026-06-30", "2026-01-01", "2026-03-31"),
+        ("2026-01-01", "2026-03-31", "2025-10-01", "2025-12-31"),
+        ("2025-07-01", "2026-06-30", "2024-07-01", "2025-06-30"),
+        ("2024-02-01", "2024-02-29", "2024-01-01", "2024-01-31"),
+        # Anything else: the same number of days just before.
+        ("2026-04-01", "2026-06-29", "2026-01-01", "2026-03-31"),
+        ("2026-04-02", "2026-06-30", "2026-01-02", "2026-04-01"),
+        ("2026-06-01", "2026-06-07", "2026-05-25", "2026-05-31"),
+        ("2026-06-30", "2026-06-30", "2026-06-29", "2026-06-29"),
+    ],
+)
+def test_prior_period_of_whole_months_is_whole_months(start, end, prior_start, prior_end):
+    period = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    assert period.prior() == Period(
+        dt.date.fromisoformat(prior_start), dt.date.fromisoformat(prior_end)
+    )
 
 
 def test_compare_periods_names_an_unknown_comparison():

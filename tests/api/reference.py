@@ -150,6 +150,11 @@ def filtered(frame: pd.DataFrame, filters: dict[str, list[str]]) -> pd.DataFrame
 
 
 def prior_of(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """Whole calendar months: as many months before; else as many days before."""
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    if first.is_month_start and last.is_month_end:
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        return (first - pd.DateOffset(months=months)).date(), start - dt.timedelta(days=1)
     days = (end - start).days + 1
     return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
 

@@ -87,6 +87,8 @@ CASES = [
     ("orders", "touchpoint", "2025-01-10", "2025-04-20", ["yoy"], {}, "month", 1),
     ("revenue", "location", "2025-11-01", "2025-11-30", ["prior"], {"region": ["us"]}, None, 1),
     ("units", "month", "2024-12-15", "2025-02-14", [], {}, None, 1),
+    # A whole quarter by month: April, May, June against January, February, March.
+    ("revenue", "month", "2025-04-01", "2025-06-30", ["prior", "yoy"], {}, None, 1),
 ]
 
 
