@@ -113,7 +113,8 @@ def effects_figure(totals: dict[str, float], currency: str) -> go.Figure:
             x=names,
             y=values,
             marker_color=["#198754" if v >= 0 else "#dc3545" for v in values],
-            text=[f"{v:+,.0f}" for v in values],
+            # Rounded first: an effect of −0.3 reads "+0", not "-0".
+            text=[f"{round(v):+,}" for v in values],
             textposition="outside",
         )
     )

@@ -122,27 +122,35 @@ def _float(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+# Long cells (rule names, states, "04 Dec 2026 22:50 UTC") wrap rather than widen the grid.
+WRAPPED = {
+    "wrapText": True,
+    "autoHeight": True,
+    "cellStyle": {"lineHeight": "1.4", "paddingTop": "10px", "paddingBottom": "10px"},
+}
 COLUMNS = [
-    {"field": "id", "headerName": "#", "maxWidth": 80},
+    {"field": "id", "headerName": "#", "maxWidth": 80, "minWidth": 70},
     {
         "field": "severity",
         "headerName": "Severity",
         "maxWidth": 120,
         "cellClassRules": {"text-danger fw-bold": "params.value == 'critical'"},
     },
-    {"field": "rule", "headerName": "Rule"},
+    {"field": "rule", "headerName": "Rule", "flex": 2, "minWidth": 180, **WRAPPED},
     {"field": "metric", "headerName": "Metric"},
-    {"field": "scope", "headerName": "Channel"},
-    {"field": "period", "headerName": "Period"},
-    {"field": "observed", "headerName": "Observed"},
-    {"field": "expected", "headerName": "Expected"},
-    {"field": "state", "headerName": "State"},
+    {"field": "scope", "headerName": "Channel", "minWidth": 115},
+    {"field": "period", "headerName": "Period", "minWidth": 115},
+    {"field": "observed", "headerName": "Observed", "type": "rightAligned", "minWidth": 120},
+    {"field": "expected", "headerName": "Expected", "type": "rightAligned", "minWidth": 120},
+    {"field": "state", "headerName": "State", "minWidth": 130, **WRAPPED},
     {
         "field": "due",
         "headerName": "Root cause due",
+        "minWidth": 130,
+        **WRAPPED,
         "cellClassRules": {"text-danger fw-bold": "params.data.overdue"},
     },
-    {"field": "fired", "headerName": "Fired"},
+    {"field": "fired", "headerName": "Fired", "minWidth": 130, **WRAPPED},
 ]
 
 
@@ -275,7 +283,15 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                 id=GRID,
                 columnDefs=COLUMNS,
                 rowData=[],
-                defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1},
+                defaultColDef={
+                    "sortable": True,
+                    "filter": True,
+                    "resizable": True,
+                    "flex": 1,
+                    "minWidth": 100,
+                    "wrapHeaderText": True,
+                    "autoHeaderHeight": True,
+                },
                 dashGridOptions={
                     "rowSelection": {"mode": "singleRow"},
                     "domLayout": "autoHeight",
@@ -323,15 +339,31 @@ def _badge(text: str, color: str, id_: str | None = None) -> dbc.Badge:
     return dbc.Badge(text, color=color, className="me-2", **props)
 
 
+# Contributor grid columns: (field, header, frame column).
+CONTRIBUTOR_AMOUNTS = (
+    ("before", "Before", "revenue_base"),
+    ("now", "During alert", "revenue"),
+    ("change", "Change", "change"),
+)
+
+
 def _contributors_grid(name: str, frame: pd.DataFrame, currency: str) -> html.Div:
-    rows = [
+    """Raw amounts, so the columns sort as numbers, shown as text in the base currency."""
+    rows = []
+    for record in frame.to_dict("records"):
+        row = {"name": record["name"]}
+        for field, _, source in CONTRIBUTOR_AMOUNTS:
+            row[field] = record[source]
+            row[f"{field}_text"] = format_value(record[source], "currency", currency)
+        rows.append(row)
+    amounts = [
         {
-            "name": r["name"],
-            "before": format_value(r["revenue_base"], "currency", currency),
-            "now": format_value(r["revenue"], "currency", currency),
-            "change": format_value(r["change"], "currency", currency),
+            "field": field,
+            "headerName": header,
+            "type": "rightAligned",
+            "valueFormatter": {"function": f"params.data.{field}_text"},
         }
-        for r in frame.to_dict("records")
+        for field, header, _ in CONTRIBUTOR_AMOUNTS
     ]
     return html.Div(
         [
@@ -339,13 +371,13 @@ def _contributors_grid(name: str, frame: pd.DataFrame, currency: str) -> html.Di
             dag.AgGrid(
                 id=f"{PREFIX}-contributors-{name.lower()}",
                 rowData=rows,
-                columnDefs=[
-                    {"field": "name", "headerName": name},
-                    {"field": "before", "headerName": "Comparison period"},
-                    {"field": "now", "headerName": "Alert period"},
-                    {"field": "change", "headerName": "Change"},
-                ],
-                defaultColDef={"flex": 1, "sortable": True},
+                columnDefs=[{"field": "name", "headerName": name, "minWidth": 140}, *amounts],
+                defaultColDef={
+                    "flex": 1,
+                    "sortable": True,
+                    "wrapHeaderText": True,
+                    "autoHeaderHeight": True,
+                },
                 dashGridOptions={"domLayout": "autoHeight"},
             ),
         ]
