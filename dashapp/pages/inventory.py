@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
@@ -15,6 +15,7 @@ from analytics.allocation import Plan, apply_plan, plan_reallocation
 from analytics.errors import AnalyticsError
 from dashapp.access import at_least, register_page
 from dashapp.auth import current_username
+from dashapp.components.grid import column, data_grid, records, register_csv_export
 from forecasting.data import stock_positions
 
 PREFIX = "inventory"
@@ -30,40 +31,61 @@ register_page(
 POSITIONS_GRID = f"{PREFIX}-positions"
 PLAN_GRID = f"{PREFIX}-plan"
 EFFECT = f"{PREFIX}-effect"
-EXPORT = f"{PREFIX}-export"
-EXPORT_PLAN = f"{PREFIX}-export-plan"
 APPLY = f"{PREFIX}-apply"
 MESSAGE = f"{PREFIX}-message"
 POSITIONS_STORE = f"{PREFIX}-positions-store"
 HORIZON = 28
 PLAN_COLUMNS = ["product_id", "sku", "location_id", "location", "on_hand", "mean_h", "sd_h"]
+PAGED = {"dashGridOptions": {"pagination": True, "paginationPageSize": 20}}
+
+POSITION_COLUMNS = [
+    column("sku", "SKU", pinned="left", minWidth=100, maxWidth=120),
+    column("product", "Product", minWidth=150),
+    column("location", "Location", minWidth=170),
+    column("kind", "Kind"),
+    column("on_hand", "On hand (units)", "number"),
+    column("on_order", "On order (units)", "number"),
+    column("velocity", "Sold per day (units)", "decimal"),
+    column("days_of_cover", "Days of cover", "decimal"),
+    column("stockout_probability", f"Stock-out risk within {HORIZON} days", "percent"),
+    column("stockout_date", "Expected stock-out date", minWidth=130),
+    column("flag", "Flag", minWidth=130),
+]
+MOVE_COLUMNS = [
+    column("sku", "SKU"),
+    column("product", "Product", minWidth=180),
+    column("from_location", "From", minWidth=200),
+    column("to_location", "To", minWidth=200),
+    column("units", "Units", "number"),
+]
 
 
 def _position_rows(positions: pd.DataFrame) -> list[dict]:
-    rows = []
-    for row in positions.to_dict("records"):
-        at_risk = row["stockout_probability"] >= 0.5
-        flag = "stock-out risk" if at_risk else "overstock" if row["overstock"] else ""
-        rows.append(
-            {
-                "sku": row["sku"],
-                "product": row["product"],
-                "location": row["location_name"],
-                "kind": row["kind"],
-                "on_hand": int(row["on_hand"]),
-                "on_order": int(row["on_order"]),
-                "velocity": round(row["velocity"], 2),
-                "days_of_cover": None
-                if row["days_of_cover"] == float("inf")
-                else round(row["days_of_cover"], 1),
-                "stockout_probability": round(100 * row["stockout_probability"], 1),
-                "stockout_date": row["stockout_date"].strftime("%Y-%m-%d")
-                if pd.notna(row["stockout_date"])
-                else "",
-                "flag": flag,
-            }
-        )
-    return rows
+    """One row per product × location, the likeliest stock-outs first, then the least cover."""
+    frame = positions.assign(
+        flag=np.where(
+            positions["stockout_probability"] >= 0.5,
+            "stock-out risk",
+            np.where(positions["overstock"], "overstock", ""),
+        ),
+        # No sales in the window: cover is unbounded, shown as "—".
+        days_of_cover=positions["days_of_cover"].replace(np.inf, np.nan),
+        stockout_date=pd.to_datetime(positions["stockout_date"]).dt.strftime("%Y-%m-%d"),
+    ).sort_values(["stockout_probability", "days_of_cover"], ascending=[False, True])
+    frame = frame.drop(columns="location").rename(columns={"location_name": "location"})
+    return records(frame[[c["field"] for c in POSITION_COLUMNS]].fillna({"stockout_date": ""}))
+
+
+def _move_rows(plan: Plan, positions: pd.DataFrame) -> list[dict]:
+    """The plan's transfers with product and location names."""
+    names = dict(zip(positions["location_id"], positions["location_name"], strict=False))
+    products = dict(zip(positions["product_id"], positions["product"], strict=False))
+    moves = plan.moves.assign(
+        product=plan.moves["product_id"].map(products),
+        from_location=plan.moves["from_location_id"].map(names),
+        to_location=plan.moves["to_location_id"].map(names),
+    )
+    return records(moves[[c["field"] for c in MOVE_COLUMNS]])
 
 
 def _plan(positions: pd.DataFrame, as_of: dt.date) -> Plan:
@@ -79,38 +101,6 @@ def _effect_text(plan: Plan) -> str:
         f"expected unmet demand: {e['expected_short_units_before']:.0f} → "
         f"{e['expected_short_units_after']:.0f} units."
     )
-
-
-def _grid(grid_id: str, rows: list[dict], columns: list[dict], file_name: str) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=rows,
-        columnDefs=columns,
-        defaultColDef={"flex": 1, "sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={"pagination": True, "paginationPageSize": 15, "domLayout": "autoHeight"},
-        csvExportParams={"fileName": file_name},
-    )
-
-
-POSITION_COLUMNS = [
-    {"field": "sku", "headerName": "SKU"},
-    {"field": "product", "headerName": "Product", "minWidth": 180},
-    {"field": "location", "headerName": "Location", "minWidth": 180},
-    {"field": "kind", "headerName": "Kind"},
-    {"field": "on_hand", "headerName": "On hand (units)"},
-    {"field": "on_order", "headerName": "On order (units)"},
-    {"field": "velocity", "headerName": "Velocity (units/day)"},
-    {"field": "days_of_cover", "headerName": "Days of cover"},
-    {"field": "stockout_probability", "headerName": f"Stock-out within {HORIZON} d (%)"},
-    {"field": "stockout_date", "headerName": "Expected stock-out date"},
-    {"field": "flag", "headerName": "Flag"},
-]
-MOVE_COLUMNS = [
-    {"field": "sku", "headerName": "SKU"},
-    {"field": "from_location", "headerName": "From"},
-    {"field": "to_location", "headerName": "To"},
-    {"field": "units", "headerName": "Units"},
-]
 
 
 def layout(**_query) -> html.Div:
@@ -136,37 +126,34 @@ def layout(**_query) -> html.Div:
                 "(more than 90 days of cover).",
                 className="text-secondary",
             ),
-            dbc.Button("Export CSV", id=EXPORT, size="sm", outline=True, className="mb-2"),
-            _grid(
-                POSITIONS_GRID, _position_rows(positions), POSITION_COLUMNS, "stock-positions.csv"
+            data_grid(
+                POSITIONS_GRID,
+                POSITION_COLUMNS,
+                "stock-positions.csv",
+                title="Stock positions, likeliest stock-outs first",
+                row_data=_position_rows(positions),
+                **PAGED,
             ),
             html.H3("Recommended re-allocation", className="h5 mt-4"),
             dbc.Alert(_effect_text(plan), color="light", id=EFFECT),
             html.Div(id=MESSAGE),
-            dbc.ButtonGroup(
-                [
-                    dbc.Button("Apply plan", id=APPLY, color="primary", disabled=plan.moves.empty),
-                    dbc.Button("Export plan CSV", id=EXPORT_PLAN, outline=True),
-                ],
-                className="mb-2",
+            dbc.Button(
+                "Apply plan", id=APPLY, color="primary", disabled=plan.moves.empty, className="mb-2"
             ),
-            _grid(PLAN_GRID, plan.moves.to_dict("records"), MOVE_COLUMNS, "reallocation-plan.csv"),
+            data_grid(
+                PLAN_GRID,
+                MOVE_COLUMNS,
+                "reallocation-plan.csv",
+                title="Transfers",
+                row_data=_move_rows(plan, positions),
+                **PAGED,
+            ),
         ]
     )
 
 
-@callback(
-    Output(POSITIONS_GRID, "exportDataAsCsv"), Input(EXPORT, "n_clicks"), prevent_initial_call=True
-)
-def export_positions(_clicks):
-    return True
-
-
-@callback(
-    Output(PLAN_GRID, "exportDataAsCsv"), Input(EXPORT_PLAN, "n_clicks"), prevent_initial_call=True
-)
-def export_plan(_clicks):
-    return True
+register_csv_export(POSITIONS_GRID)
+register_csv_export(PLAN_GRID)
 
 
 @callback(
