@@ -19,6 +19,7 @@ _FORMATS = {
     "currency_cents": "$,.2f",
     "percent": ".1%",
     "pct_points": "+.1f",
+    "signed": "+.1f",
     "number": ",.0f",
     "decimal": ",.2f",
     "precise": ",.4~f",

@@ -3,7 +3,6 @@ demand shifts, spend saturation curves and capped-growth plateaus."""
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,6 +10,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashapp.access import at_least, register_page
 from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.grid import column, data_grid, register_csv_export
 from db.settings import get_settings
 from forecasting.data import (
     SeriesId,
@@ -124,17 +124,17 @@ def layout(**_query) -> html.Div:
                     ),
                 ]
             ),
-            dag.AgGrid(
-                id=SHIFT_GRID,
-                columnDefs=[
-                    {"field": "channel", "headerName": "Channel"},
-                    {"field": "recent_share", "headerName": "Recent share (last 8 weeks, %)"},
-                    {"field": "forecast_share", "headerName": "Forecast share (next 8 weeks, %)"},
-                    {"field": "change", "headerName": "Change (points)"},
-                    {"field": "flag", "headerName": "Shift"},
+            data_grid(
+                SHIFT_GRID,
+                [
+                    column("channel", "Channel", minWidth=200),
+                    column("recent_share", "Recent share (last 8 weeks)", "percent"),
+                    column("forecast_share", "Forecast share (next 8 weeks)", "percent"),
+                    column("change", "Change (percentage points)", "signed"),
+                    column("flag", "Shift"),
                 ],
-                defaultColDef={"flex": 1, "sortable": True},
-                dashGridOptions={"domLayout": "autoHeight"},
+                "demand-shifts.csv",
+                title="Share of revenue now and forecast, flagged shifts in bold",
                 getRowStyle={
                     "styleConditions": [
                         {"condition": "params.data.flag !== ''", "style": {"fontWeight": "bold"}}
@@ -152,6 +152,9 @@ def layout(**_query) -> html.Div:
             ),
         ]
     )
+
+
+register_csv_export(SHIFT_GRID)
 
 
 @callback(Output(FORECAST_CHART, "figure"), Input(SERIES, "value"))
@@ -199,9 +202,9 @@ def show_shifts(dimension, threshold):
     return [
         {
             "channel": series_label(row[ID], names),
-            "recent_share": round(100 * row["recent_share"], 1),
-            "forecast_share": round(100 * row["forecast_share"], 1),
-            "change": round(100 * row["change"], 1),
+            "recent_share": row["recent_share"],
+            "forecast_share": row["forecast_share"],
+            "change": 100 * row["change"],
             "flag": ("▲ gaining" if row["change"] > 0 else "▼ losing") if row["flagged"] else "",
         }
         for row in shifts.to_dict("records")
@@ -242,7 +245,7 @@ def _saturation_figure() -> go.Figure:
 
 
 def _plateau_figure(stored: pd.DataFrame, names: dict[str, str]) -> go.Figure:
-    title = "Growth plateaus: capped-growth forecast per category, next 12 months"
+    title = "Growth plateaus: capped forecast, next 12 months"
     capped = stored[stored[ID].str.endswith(CAPPED_SUFFIX) & stored[ID].str.startswith("category:")]
     if capped.empty:
         return empty_figure(title, "No capped-growth forecasts yet")
