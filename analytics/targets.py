@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from analytics.cache import TARGETS_STAMP, memoise, renew_stamps
 from analytics.errors import AnalyticsError
@@ -189,3 +189,31 @@ def import_targets(frame: pd.DataFrame, actor: str, url: str | None = None) -> i
         )
     renew_stamps([TARGETS_STAMP], url)
     return len(rows)
+
+
+def delete_targets(ids: list[int], actor: str, url: str | None = None) -> int:
+    """Remove targets by id in one audited transaction (the audit entry keeps their values)."""
+    if not ids:
+        raise AnalyticsError("select the targets to delete")
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        gone = conn.execute(
+            delete(target)
+            .where(target.c.id.in_([int(i) for i in ids]))
+            .returning(
+                target.c.id,
+                target.c.scope_type,
+                target.c.scope_id,
+                target.c.metric,
+                target.c.period_start,
+                target.c.period_end,
+                target.c.value,
+            )
+        ).mappings()
+        before = [dict(row) for row in gone]
+        if len(before) != len(set(ids)):
+            # Someone else removed some first: raising rolls back, so none is deleted.
+            raise AnalyticsError("some of these targets no longer exist; reload the page")
+        audit.record(conn, actor, "target.delete", "target", f"{len(before)} rows", before, None)
+    renew_stamps([TARGETS_STAMP], url)
+    return len(before)

@@ -214,6 +214,7 @@ def revenue_variance_effects(
 # --- managing targets -----------------------------------------------------------------------
 
 TARGET_LIST_COLUMNS = [
+    "id",
     "scope_type",
     "scope_code",
     "scope_name",

@@ -1,4 +1,5 @@
-"""Admin › Targets (admins only): set one target, or bulk-import targets from a CSV file.
+"""Admin › Targets (admins only): set one target, bulk-import targets from a CSV file, or
+delete the selected ones (audited with their values).
 
 The guard refuses every callback of this page for other roles (ids start with
 ``admin-targets-``); the callback checks the role again before writing anything.
@@ -12,9 +13,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS
+from analytics.metrics import CURRENCY_SYMBOLS, METRICS
 from analytics.rollup import channel_options
-from analytics.targets import TARGET_COLUMNS
+from analytics.targets import TARGET_COLUMNS, delete_targets
 from analytics.variance import (
     VARIANCE_METRICS,
     TargetInput,
@@ -25,6 +26,7 @@ from analytics.variance import (
 from dashapp.access import register_page
 from dashapp.auth import current_role, current_username
 from dashapp.components.grid import column, data_grid, records, register_csv_export
+from db.settings import get_settings
 
 PREFIX = "admin-targets"
 register_page(
@@ -45,6 +47,7 @@ SAVE = f"{PREFIX}-save"
 UPLOAD = f"{PREFIX}-upload"
 MESSAGE = f"{PREFIX}-message"
 GRID = f"{PREFIX}-grid"
+DELETE = f"{PREFIX}-delete"
 
 CSV_HELP = (
     f"CSV header: {','.join(TARGET_COLUMNS)}. scope_type is total, category or touchpoint; "
@@ -67,7 +70,26 @@ def _scope_options() -> list[dict]:
 
 
 def _grid_rows() -> list[dict]:
-    return records(list_targets())
+    """Targets with the metric's name and the value in its unit (rates as percentages)."""
+    targets = list_targets()
+    definitions = targets["metric"].map(METRICS)
+    targets["metric_label"] = [d.label for d in definitions]
+    currency = get_settings().base_currency
+    targets["value_text"] = [
+        _exact(value, d.unit, currency)
+        for value, d in zip(targets["value"], definitions, strict=True)
+    ]
+    return records(targets)
+
+
+def _exact(value: float, unit: str, currency: str) -> str:
+    """A target as entered, in its unit: $152,345.5, 3.15%, 4.1 (no rounding to 3 digits)."""
+    if unit == "currency":
+        symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+        return f"{symbol}{value:,.2f}".removesuffix(".00")
+    if unit == "percent":
+        return f"{value * 100:.6g}%"
+    return f"{value:,.6g}"
 
 
 def layout(**_query) -> html.Div:
@@ -154,10 +176,12 @@ def layout(**_query) -> html.Div:
                     column("scope_type", "Scope"),
                     column("scope_name", "Channel"),
                     column("scope_code", "Code", hide=True),
-                    column("metric", "Metric"),
+                    column("metric_label", "Metric", minWidth=170),
+                    column("metric", "Metric code", hide=True),
                     column("period_start", "From"),
                     column("period_end", "To"),
-                    column("value", "Value", "precise"),
+                    column("value_text", "Target", type="rightAligned", sortable=False),
+                    column("value", "Value", "precise", hide=True),
                     column("updated_by", "Set by"),
                 ],
                 "targets.csv",
@@ -171,11 +195,16 @@ def layout(**_query) -> html.Div:
                 ],
                 title="Targets",
                 row_data=_grid_rows(),
+                getRowId="params.data.id",
                 dashGridOptions={
                     "pagination": True,
                     "paginationPageSize": 20,
                     "domLayout": "autoHeight",
+                    "rowSelection": {"mode": "multiRow"},
                 },
+            ),
+            dbc.Button(
+                "Delete selected targets", id=DELETE, color="danger", outline=True, size="sm"
             ),
         ]
     )
@@ -193,15 +222,17 @@ def _alert(text: str, color: str) -> dbc.Alert:
     Output(GRID, "rowData"),
     Input(SAVE, "n_clicks"),
     Input(UPLOAD, "contents"),
+    Input(DELETE, "n_clicks"),
     State(UPLOAD, "filename"),
     State(SCOPE, "value"),
     State(METRIC, "value"),
     State(DATES, "start_date"),
     State(DATES, "end_date"),
     State(VALUE, "value"),
+    State(GRID, "selectedRows"),
     prevent_initial_call=True,
 )
-def change_targets(_save, contents, filename, scope, metric, start, end, value):
+def change_targets(_save, contents, _delete, filename, scope, metric, start, end, value, selected):
     if current_role() != "admin":
         return _alert("Only admins may change targets.", "danger"), no_update
     actor = current_username()
@@ -212,6 +243,9 @@ def change_targets(_save, contents, filename, scope, metric, start, end, value):
             _kind, _, payload = contents.partition(",")
             count = import_target_csv(base64.b64decode(payload), actor)
             done = f"Imported {count} target{'s' if count != 1 else ''} from {filename}."
+        elif ctx.triggered_id == DELETE:
+            count = delete_targets([row["id"] for row in selected or []], actor)
+            done = f"Deleted {count} target{'s' if count != 1 else ''}."
         else:
             scope_type, _, code = (scope or "").partition(":")
             count = set_target(
@@ -231,5 +265,6 @@ def change_targets(_save, contents, filename, scope, metric, start, end, value):
             )
     except AnalyticsError as exc:
         where = f"{filename}: " if ctx.triggered_id == UPLOAD and filename else ""
-        return _alert(f"Nothing was saved. {where}{exc}", "danger"), no_update
+        nothing = "Nothing was deleted." if ctx.triggered_id == DELETE else "Nothing was saved."
+        return _alert(f"{nothing} {where}{exc}", "danger"), no_update
     return _alert(done, "success"), _grid_rows()

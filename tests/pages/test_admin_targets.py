@@ -1,4 +1,5 @@
-"""Admin › Targets: admins import a CSV (a bad one is refused, row named); others cannot."""
+"""Admin › Targets: admins import a CSV (a bad one is refused, row named) and delete targets
+(audited with their values); others cannot."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from analytics.errors import AnalyticsError
+from analytics.targets import delete_targets
 from analytics.variance import import_target_csv, list_targets
 from dashapp.app import create_app
 from db.engine import get_engine
@@ -50,6 +52,33 @@ def test_csv_import_is_all_or_nothing_with_the_row_named(pg_url):
     assert row["value"].tolist() == [150000.0]
 
 
+def test_deleting_targets_removes_only_them_and_audits_their_values(pg_url):
+    import_target_csv(GOOD.encode(), actor="tests")
+    targets = list_targets()
+    chosen = targets[targets["metric"] != "revenue"]
+    audits = _count(AuditLog)
+    assert delete_targets(chosen["id"].tolist(), actor="tests") == 2
+    left = list_targets()
+    assert left[["scope_code", "metric", "value"]].values.tolist() == [
+        ["ecommerce", "revenue", 150000.0]
+    ]
+    with get_engine().connect() as conn:
+        entry = conn.execute(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).one()
+    assert entry.action == "target.delete" and entry.actor == "tests"
+    assert sorted((row["metric"], float(row["value"])) for row in entry.before) == [
+        ("conversion_rate", 0.25),
+        ("margin_pct", 0.4),
+    ]
+    assert _count(AuditLog) == audits + 1
+    # Ids already gone (another admin was first) or none at all: nothing changes.
+    remaining = int(left["id"].iloc[0])
+    with pytest.raises(AnalyticsError, match="no longer exist"):
+        delete_targets([remaining, *chosen["id"].tolist()], actor="tests")
+    with pytest.raises(AnalyticsError, match="select the targets"):
+        delete_targets([], actor="tests")
+    assert _count(Target) == 1 and _count(AuditLog) == audits + 1
+
+
 def _callback_payload() -> dict:
     return {
         "output": "..admin-targets-message.children...admin-targets-grid.rowData..",
@@ -60,6 +89,7 @@ def _callback_payload() -> dict:
         "inputs": [
             {"id": "admin-targets-save", "property": "n_clicks", "value": 1},
             {"id": "admin-targets-upload", "property": "contents", "value": None},
+            {"id": "admin-targets-delete", "property": "n_clicks", "value": None},
         ],
         "state": [
             {"id": "admin-targets-upload", "property": "filename", "value": None},
@@ -68,6 +98,7 @@ def _callback_payload() -> dict:
             {"id": "admin-targets-dates", "property": "start_date", "value": "2026-07-01"},
             {"id": "admin-targets-dates", "property": "end_date", "value": "2026-09-30"},
             {"id": "admin-targets-value", "property": "value", "value": "1"},
+            {"id": "admin-targets-grid", "property": "selectedRows", "value": None},
         ],
         "changedPropIds": ["admin-targets-save.n_clicks"],
     }
@@ -110,12 +141,21 @@ def test_admin_imports_a_target_csv_and_sees_a_bad_one_refused(pg_url, tmp_path)
         page.set_input_files("#admin-targets-upload input[type=file]", str(good))
         page.wait_for_selector("#admin-targets-alert.alert-success", timeout=30_000)
         assert "Imported 3 targets from targets.csv" in page.inner_text("#admin-targets-alert")
-        page.wait_for_selector("#admin-targets-grid >> text=150,000", timeout=30_000)
+        page.wait_for_selector("#admin-targets-grid >> text=$150,000", timeout=30_000)
+        page.wait_for_selector("#admin-targets-grid >> text=25%", timeout=30_000)
         screenshot(page, "admin-targets-imported")
         page.set_input_files("#admin-targets-upload input[type=file]", str(bad))
         page.wait_for_selector("#admin-targets-alert.alert-danger", timeout=30_000)
         message = page.inner_text("#admin-targets-alert")
         assert "Nothing was saved" in message and "row 3" in message and "nowhere" in message
         screenshot(page, "admin-targets-bad-csv")
-    assert _count(Target) == 3
-    assert _count(AuditLog) == audits + 1
+        rows = "#admin-targets-grid .ag-center-cols-container .ag-row"
+        row = page.locator(rows, has_text="Margin")
+        row.locator(".ag-selection-checkbox input").check()
+        page.click("#admin-targets-delete")
+        page.wait_for_selector("#admin-targets-alert >> text=Deleted 1 target.", timeout=30_000)
+        page.wait_for_function(f"document.querySelectorAll({rows!r}).length === 2", timeout=30_000)
+        screenshot(page, "admin-targets-deleted")
+    assert _count(Target) == 2
+    assert _count(AuditLog) == audits + 2
+    assert "margin_pct" not in set(list_targets()["metric"])
