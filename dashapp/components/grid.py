@@ -27,6 +27,14 @@ _FORMATS = {
 }
 
 
+# Long cells (names, messages, "04 Dec 2026 22:50 UTC") wrap rather than widen the grid.
+WRAPPED = {
+    "wrapText": True,
+    "autoHeight": True,
+    "cellStyle": {"lineHeight": "1.4", "paddingTop": "10px", "paddingBottom": "10px"},
+}
+
+
 def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
     """A column definition; ``kind`` picks a number format (see ``_FORMATS``) and right-aligns."""
     definition = {"field": field, "headerName": header, **extra}

@@ -39,6 +39,7 @@ from analytics.rollup import channel_options
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role, current_username
 from dashapp.components.alert_charts import effects_figure, metric_history_figure
+from dashapp.components.grid import WRAPPED
 from db.settings import get_settings
 
 PREFIX = "alerts"
@@ -122,12 +123,6 @@ def _float(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-# Long cells (rule names, states, "04 Dec 2026 22:50 UTC") wrap rather than widen the grid.
-WRAPPED = {
-    "wrapText": True,
-    "autoHeight": True,
-    "cellStyle": {"lineHeight": "1.4", "paddingTop": "10px", "paddingBottom": "10px"},
-}
 COLUMNS = [
     {"field": "id", "headerName": "#", "maxWidth": 80, "minWidth": 70},
     {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
@@ -10,6 +9,7 @@ from dash import Input, Output, callback, dcc, html
 from analytics.quality.status import history, latest_run, run_results
 from dashapp.access import at_least, register_page
 from dashapp.components.charts import empty_figure
+from dashapp.components.grid import WRAPPED, data_grid, register_csv_export
 from db.settings import get_settings
 
 PREFIX = "data-quality"
@@ -140,10 +140,9 @@ def layout(**_query) -> html.Div:
                 inline=True,
                 className="mb-2",
             ),
-            dag.AgGrid(
-                id=GRID,
-                rowData=_rows(run["id"], "all"),
-                columnDefs=[
+            data_grid(
+                GRID,
+                [
                     {"field": "check_name", "headerName": "Check", "maxWidth": 170},
                     {"field": "scope", "headerName": "Scope", "maxWidth": 230},
                     {
@@ -152,18 +151,21 @@ def layout(**_query) -> html.Div:
                         "maxWidth": 100,
                         "cellStyle": STATUS_CELL,
                     },
-                    {"field": "observed", "headerName": "Observed"},
-                    {"field": "expected", "headerName": "Expected"},
-                    {"field": "message", "headerName": "Message", "tooltipField": "message"},
+                    {"field": "observed", "headerName": "Observed", **WRAPPED},
+                    {"field": "expected", "headerName": "Expected", **WRAPPED},
+                    {"field": "message", "headerName": "Message", **WRAPPED},
                 ],
-                defaultColDef={"sortable": True, "filter": True, "flex": 1, "resizable": True},
+                f"data-quality-{run['day']}.csv",
+                title="Check results",
+                row_data=_rows(run["id"], "all"),
                 getRowStyle=ROW_STYLES,
-                dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
-                csvExportParams={"fileName": f"data-quality-{run['day']}.csv"},
             ),
             dcc.Graph(id=HISTORY, figure=_history_figure(), config={"displaylogo": False}),
         ]
     )
+
+
+register_csv_export(GRID)
 
 
 @callback(
