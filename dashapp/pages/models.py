@@ -11,6 +11,8 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import at_least, register_page
 from dashapp.auth import current_username
+from dashapp.components.grid import WRAPPED
+from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
 from forecasting.jobs import (
     enqueue_training,
@@ -18,6 +20,7 @@ from forecasting.jobs import (
     promote_version,
     reconcile,
     rollback_champion,
+    series_label,
 )
 from forecasting.series import ID
 from forecasting.store import list_jobs
@@ -46,14 +49,14 @@ DEFAULT_MLFLOW_UI = "http://127.0.0.1:5000"
 
 JOB_COLUMNS = [
     {"field": "id", "headerName": "Job", "maxWidth": 90},
-    {"field": "series_group", "headerName": "Series group"},
+    {"field": "series_group", "headerName": "Series group", "minWidth": 190},
     {"field": "status", "headerName": "Status"},
     {"field": "progress", "headerName": "Progress (%)", "maxWidth": 130},
     {"field": "message", "headerName": "Step"},
     {"field": "requested_by", "headerName": "Requested by"},
-    {"field": "started_at", "headerName": "Started (UTC)"},
-    {"field": "finished_at", "headerName": "Finished (UTC)"},
-    {"field": "error", "headerName": "Error", "flex": 2},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 150},
+    {"field": "finished_at", "headerName": "Finished (UTC)", "minWidth": 150},
+    {"field": "error", "headerName": "Error", "flex": 2, **WRAPPED},
 ]
 SCORE_MODELS = ("snaive", "prophet", "lightgbm", "profile")
 
@@ -87,10 +90,12 @@ def _job_rows() -> list[dict]:
 
 def _version_rows() -> list[dict]:
     versions = model_versions()
+    names = channel_names()
     rows = []
     for row in versions.to_dict("records"):
         out = {
             "series": row[ID],
+            "series_label": f"{series_label(row[ID], names)} ({row[ID].split(':', 1)[0]})",
             "version": row["version"],
             "model": row["model"],
             "alias": row["alias"] or "challenger",
@@ -104,11 +109,20 @@ def _version_rows() -> list[dict]:
     return rows
 
 
+SCORE_COLUMN = {"minWidth": 85, "type": "rightAligned"}
+
+
 def _version_columns() -> list[dict]:
     columns = [
-        {"field": "series", "headerName": "Series", "minWidth": 240},
-        {"field": "version", "headerName": "Version", "maxWidth": 100},
-        {"field": "alias", "headerName": "Role"},
+        {
+            "field": "series_label",
+            "headerName": "Series",
+            "minWidth": 220,
+            "tooltipField": "series",
+            **WRAPPED,
+        },
+        {"field": "version", "headerName": "Version", "minWidth": 110, "maxWidth": 120},
+        {"field": "alias", "headerName": "Role", "minWidth": 120},
         {"field": "model", "headerName": "Model"},
     ]
     # One header group per model, so "MASE" and "WAPE" fit their narrow columns.
@@ -116,13 +130,14 @@ def _version_columns() -> list[dict]:
         {
             "headerName": f"{model} (backtest)",
             "children": [
-                {"field": f"{model}_mase", "headerName": "MASE", "minWidth": 90},
-                {"field": f"{model}_wape", "headerName": "WAPE", "minWidth": 90},
+                {"field": f"{model}_{score}", "headerName": score.upper(), **SCORE_COLUMN}
+                for score in ("mase", "wape")
             ],
         }
         for model in SCORE_MODELS
     ]
-    return columns + [{"field": "created", "headerName": "Registered (UTC)"}]
+    registered = {"field": "created", "headerName": "Registered (UTC)", "minWidth": 130}
+    return [*columns, registered | WRAPPED]
 
 
 def layout(**_query) -> html.Div:
@@ -162,7 +177,7 @@ def layout(**_query) -> html.Div:
                 dashGridOptions={
                     "domLayout": "autoHeight",
                     "pagination": True,
-                    "paginationPageSize": 10,
+                    "paginationPageSize": 20,
                 },
             ),
             html.H3("Champions and challengers (mean backtest scores)", className="h5 mt-4"),
@@ -170,7 +185,14 @@ def layout(**_query) -> html.Div:
                 id=VERSIONS_GRID,
                 rowData=versions,
                 columnDefs=_version_columns(),
-                defaultColDef={"flex": 1, "sortable": True, "filter": True, "resizable": True},
+                defaultColDef={
+                    "flex": 1,
+                    "sortable": True,
+                    "filter": True,
+                    "resizable": True,
+                    "wrapHeaderText": True,
+                    "autoHeaderHeight": True,
+                },
                 dashGridOptions={
                     "domLayout": "autoHeight",
                     "pagination": True,
