@@ -195,3 +195,33 @@ def head(conn: Connection) -> tuple[int, str] | None:
         )
     ).first()
     return (row.id, row.hash) if row else None
+
+
+def _shown(value: Any) -> str:
+    """One audited value, short: lists joined, dicts as compact JSON (cut at 160 characters)."""
+    if value is None:
+        return "—"
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return ", ".join(map(str, value)) or "[]"
+    if isinstance(value, (dict, list)):
+        text = _canonical(value)
+        return text if len(text) <= 160 else text[:159] + "…"
+    return str(value)
+
+
+def change_summary(before: Any, after: Any) -> str:
+    """What an entry changed: ``hour: 7 → 8 · weekday: 0 → 4`` for two records (only the fields
+    that differ), else the value set or removed."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(set(before) | set(after))
+        parts = [
+            f"{key}: {_shown(before.get(key))} → {_shown(after.get(key))}"
+            for key in keys
+            if before.get(key) != after.get(key)
+        ]
+        return " · ".join(parts) or "no change"
+    if before is None:
+        return "—" if after is None else f"set {_shown(after)}"
+    if after is None:
+        return f"removed {_shown(before)}"
+    return f"{_shown(before)} → {_shown(after)}"

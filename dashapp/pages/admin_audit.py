@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashapp.access import register_page
+from dashapp.components.grid import WRAPPED
 from db import audit
 from db.engine import get_engine
 
@@ -70,6 +71,7 @@ def _rows(actor, action, entity, start, end) -> list[dict]:
             "action": row["action"],
             "entity_type": row["entity_type"],
             "entity_id": row["entity_id"],
+            "change": audit.change_summary(row["before"], row["after"]),
             "before": audit._canonical(row["before"]) if row["before"] is not None else "",
             "after": audit._canonical(row["after"]) if row["after"] is not None else "",
             "hash": row["hash"],
@@ -136,8 +138,9 @@ def layout(**_query) -> html.Div:
                     {"field": "action", "headerName": "Action", "maxWidth": 180},
                     {"field": "entity_type", "headerName": "Entity", "maxWidth": 130},
                     {"field": "entity_id", "headerName": "Entity id", "maxWidth": 160},
-                    {"field": "before", "headerName": "Before", "tooltipField": "before"},
-                    {"field": "after", "headerName": "After", "tooltipField": "after"},
+                    {"field": "change", "headerName": "Change", "flex": 3, **WRAPPED},
+                    {"field": "before", "headerName": "Before", "hide": True},
+                    {"field": "after", "headerName": "After", "hide": True},
                     {"field": "hash", "headerName": "Hash", "hide": True},
                 ],
                 defaultColDef={"sortable": True, "filter": True, "flex": 1, "resizable": True},

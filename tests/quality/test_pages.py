@@ -21,6 +21,26 @@ from tests.browser import browser_page, screenshot, served_app, sign_in
 FAILED_DAY = dt.date(2026, 6, 27)
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "summary"),
+    [
+        (
+            {"hour": 7, "weekday": 0, "enabled": True, "recipients": ["ceo@x.com"]},
+            {"hour": 8, "weekday": 0, "enabled": True, "recipients": ["ceo@x.com", "coo@x.com"]},
+            "hour: 7 → 8 · recipients: ceo@x.com → ceo@x.com, coo@x.com",
+        ),
+        ({"state": "open"}, {"state": "open", "note": "checked"}, "note: — → checked"),
+        ({"a": 1}, {"a": 1}, "no change"),
+        (None, {"role": "planner"}, 'set {"role":"planner"}'),
+        ([{"metric": "aov", "value": 120}], None, 'removed [{"metric":"aov","value":120}]'),
+        ("0.1", "0.2", "0.1 → 0.2"),
+        (None, None, "—"),
+    ],
+)
+def test_audit_change_summary_names_only_what_changed(before, after, summary):
+    assert audit.change_summary(before, after) == summary
+
+
 @pytest.fixture
 def pages_db(quality_db):
     ensure_demo_users()
