@@ -55,6 +55,10 @@ def _user_options() -> list[dict]:
     return [{"label": u.username, "value": u.username} for u in list_users()]
 
 
+def _label(text: str, target: str) -> dbc.Label:
+    return dbc.Label(text, html_for=target, className="small mb-0")
+
+
 def layout(**_query) -> html.Div:
     return html.Div(
         [
@@ -80,15 +84,18 @@ def layout(**_query) -> html.Div:
                             dbc.CardBody(
                                 [
                                     html.H3("Add a user", className="h6"),
+                                    _label("Username", USERNAME),
                                     dbc.Input(
                                         id=USERNAME, placeholder="username", className="mb-2"
                                     ),
+                                    _label("Password", PASSWORD),
                                     dbc.Input(
                                         id=PASSWORD,
                                         type="password",
                                         placeholder="password (8+ characters)",
                                         className="mb-2",
                                     ),
+                                    _label("Role", ROLE),
                                     dbc.Select(
                                         id=ROLE,
                                         options=ROLE_OPTIONS,
@@ -106,9 +113,11 @@ def layout(**_query) -> html.Div:
                             dbc.CardBody(
                                 [
                                     html.H3("Change a user", className="h6"),
+                                    _label("User", TARGET_USER),
                                     dbc.Select(
                                         id=TARGET_USER, options=_user_options(), className="mb-2"
                                     ),
+                                    _label("New role", NEW_ROLE),
                                     dbc.Select(
                                         id=NEW_ROLE,
                                         options=ROLE_OPTIONS,
