@@ -154,13 +154,18 @@ def _compact(number: float) -> str:
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$"}
 
 
+def currency_symbol(currency: str) -> str:
+    """``$`` for USD, ``€`` for EUR …; an unknown code followed by a space (``CHF ``)."""
+    return CURRENCY_SYMBOLS.get(currency, currency + " ")
+
+
 def format_value(value: float | Decimal | None, unit: str, currency: str = "USD") -> str:
     """Human formatting with units: $1.2M, 3.4%, 12,345, 4.1×; an em dash for no value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     number = float(value)
     if unit == "currency":
-        symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+        symbol = currency_symbol(currency)
         sign = "−" if number < 0 else ""
         return f"{sign}{symbol}{_compact(abs(number))}"
     if unit == "percent":

@@ -27,6 +27,8 @@ _FORMATS = {
 }
 
 
+# Long headers ("Share among targeted") wrap instead of ending in "…".
+WRAPPED_HEADERS = {"wrapHeaderText": True, "autoHeaderHeight": True}
 # Long cells (names, messages, "04 Dec 2026 22:50 UTC") wrap rather than widen the grid.
 WRAPPED = {
     "wrapText": True,
@@ -110,9 +112,7 @@ def data_grid(
             "resizable": True,
             "flex": 1,
             "minWidth": 110,
-            # Long headers ("Share among targeted") wrap instead of ending in "…".
-            "wrapHeaderText": True,
-            "autoHeaderHeight": True,
+            **WRAPPED_HEADERS,
             "useValueFormatterForExport": False,
         },
         dashGridOptions={"domLayout": "autoHeight", "animateRows": False}

@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.errors import AnalyticsError
-from analytics.metrics import CURRENCY_SYMBOLS, METRICS
+from analytics.metrics import METRICS, currency_symbol
 from analytics.rollup import channel_options
 from analytics.targets import TARGET_COLUMNS, delete_targets
 from analytics.variance import (
@@ -85,8 +85,7 @@ def _grid_rows() -> list[dict]:
 def _exact(value: float, unit: str, currency: str) -> str:
     """A target as entered, in its unit: $152,345.5, 3.15%, 4.1 (no rounding to 3 digits)."""
     if unit == "currency":
-        symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-        return f"{symbol}{value:,.2f}".removesuffix(".00")
+        return f"{currency_symbol(currency)}{value:,.2f}".removesuffix(".00")
     if unit == "percent":
         return f"{value * 100:.6g}%"
     return f"{value:,.6g}"

@@ -39,7 +39,7 @@ from analytics.rollup import channel_options
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role, current_username
 from dashapp.components.alert_charts import effects_figure, metric_history_figure
-from dashapp.components.grid import WRAPPED
+from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
 from db.settings import get_settings
 
 PREFIX = "alerts"
@@ -284,8 +284,7 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                     "resizable": True,
                     "flex": 1,
                     "minWidth": 100,
-                    "wrapHeaderText": True,
-                    "autoHeaderHeight": True,
+                    **WRAPPED_HEADERS,
                 },
                 dashGridOptions={
                     "rowSelection": {"mode": "singleRow"},
@@ -370,8 +369,7 @@ def _contributors_grid(name: str, frame: pd.DataFrame, currency: str) -> html.Di
                 defaultColDef={
                     "flex": 1,
                     "sortable": True,
-                    "wrapHeaderText": True,
-                    "autoHeaderHeight": True,
+                    **WRAPPED_HEADERS,
                 },
                 dashGridOptions={"domLayout": "autoHeight"},
             ),

@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import at_least, register_page
 from dashapp.auth import current_username
-from dashapp.components.grid import WRAPPED
+from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
 from forecasting.jobs import (
@@ -190,8 +190,7 @@ def layout(**_query) -> html.Div:
                     "sortable": True,
                     "filter": True,
                     "resizable": True,
-                    "wrapHeaderText": True,
-                    "autoHeaderHeight": True,
+                    **WRAPPED_HEADERS,
                 },
                 dashGridOptions={
                     "domLayout": "autoHeight",
