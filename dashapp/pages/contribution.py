@@ -301,7 +301,7 @@ def aov_figure(drivers: pd.DataFrame, currency: str, baseline_label: str) -> dic
         bars,
         barmode="relative",
         xaxis=axis("Channel"),
-        yaxis=axis(f"Effect on basket value per order ({currency})"),
+        yaxis=axis(f"Effect per order ({currency})"),
     )
 
 
