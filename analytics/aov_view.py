@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Float,
     SmallInteger,
     any_,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from analytics.aov import aov_deviation_flags, basket_drivers
 from analytics.cache import memoise, with_comparisons
@@ -152,27 +154,45 @@ def _binned_sample(
         )
     sample = union_all(*parts).subquery()
     revenue = [cast(func.sum(sample.c.revenue), Float).label("revenue")] if with_revenue else []
-    query = (
-        select(
-            sample.c.channel,
-            sample.c.bin,
-            func.sum(sample.c.orders).label("orders"),
-            *revenue,
-        )
-        .group_by(sample.c.channel, sample.c.bin)
-        .order_by(sample.c.channel, sample.c.bin)
-    )
+    binned = select(
+        sample.c.channel,
+        sample.c.bin,
+        cast(func.sum(sample.c.orders), BigInteger).label("orders"),
+        *revenue,
+    ).group_by(sample.c.channel, sample.c.bin)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             # Both periods are read side by side already: a parallel plan's workers start in
             # ~15 ms and compete for the same cores, for a read that takes ~20 ms serially.
             conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        frame = read_frame(conn, query)
+            frame = _read_histograms(conn, binned.subquery(), columns[1:])
+        else:
+            frame = read_frame(conn, binned.order_by(sample.c.channel, sample.c.bin))
     frame["order_value"] = np.exp(frame["bin"].to_numpy(dtype="float64") / VALUE_BINS)
     frame["orders"] = frame["orders"].astype("int64")
     if with_revenue:
         frame["revenue"] = frame["revenue"].astype("float64")
     return frame[columns]
+
+
+def _read_histograms(conn, binned, measures: list[str]) -> pd.DataFrame:
+    """``binned`` (channel, bin, measures…) read as one row per channel of arrays in bin order.
+
+    Some thousands of (channel, bin) rows cost more in Python, as SQLAlchemy rows and then
+    a frame, than the database takes to read the sample; a few rows of arrays cost little.
+    """
+    names = ["bin", *(name for name in measures if name != "order_value")]
+    arrays = [
+        func.array_agg(aggregate_order_by(binned.c[name], binned.c.bin)).label(name)
+        for name in names
+    ]
+    query = select(binned.c.channel, *arrays).group_by(binned.c.channel).order_by(binned.c.channel)
+    rows = conn.execute(query).all()
+    lengths = [len(row[1]) for row in rows]
+    data = {"channel": np.repeat([row[0] for row in rows], lengths).astype(object)}
+    for position, name in enumerate(names, start=1):
+        data[name] = np.concatenate([row[position] for row in rows]) if rows else []
+    return pd.DataFrame(data)
 
 
 def _in_slots(dialect: str, name: str, count: int):
@@ -196,7 +216,15 @@ def basket_lines(
     attributed to its product categories in proportion to their units, so they sum
     to the channel's orders as ``basket_drivers`` expects.
     """
-    sums = _channel_sums(period, level, filters, url)
+    return _attributed_orders(
+        _basket_sums(period, level, filters, url), _channel_sums(period, level, filters, url), level
+    )
+
+
+def _basket_sums(
+    period: Period, level: str, filters: Filters | None, url: str | None
+) -> pd.DataFrame:
+    """``channel, product_category, units, revenue`` summed over the period."""
     filters = filters or Filters()
     source = answering_rollup((level,), filters, basket_rollup, channel_basket_rollup)
     summed = summed_over_period(source, period, ("units", "revenue"))
@@ -216,6 +244,12 @@ def basket_lines(
         frame = read_frame(conn, query)
     frame["units"] = frame["units"].astype("float64")
     frame["revenue"] = frame["revenue"].astype("float64")
+    return frame
+
+
+def _attributed_orders(frame: pd.DataFrame, sums: pd.DataFrame, level: str) -> pd.DataFrame:
+    """``frame`` (basket sums) with each channel's orders from ``sums`` spread over its
+    product categories by units."""
     orders = sums.groupby(level)["orders"].sum()
     key_units = frame.groupby("channel")["units"].transform("sum")
     frame["orders"] = (
@@ -251,19 +285,23 @@ def build_aov_view(
     """
     baseline = compare_periods(period, [compare])[compare]
 
-    def reads(span: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """One period's reads in turn: its rollup sums (which both use), sample and basket."""
-        # The AOVs come from the rollup (``totals``): the sample only feeds the rank tests.
-        return order_values(span, level, filters, limit, url, with_revenue=False), basket_lines(
-            span, level, filters, url
-        )
-
-    # The two periods' reads, mostly database time, side by side: about half as long.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        (current_values, current_lines), (baseline_values, baseline_lines) = pool.map(
-            reads, (period, baseline)
-        )
-    sums = [_channel_sums(p, level, filters, url) for p in (period, baseline)]
+    spans = (period, baseline)
+    # Four reads, mostly database time, side by side. Each basket read needs nothing first;
+    # each sample needs its period's rollup sums (to size it), which it reads and memoises.
+    # The AOVs come from the rollup (``totals``): the sample only feeds the rank tests.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        baskets = [pool.submit(_basket_sums, span, level, filters, url) for span in spans]
+        samples = [
+            pool.submit(order_values, span, level, filters, limit, url, with_revenue=False)
+            for span in spans
+        ]
+        current_values, baseline_values = (sample.result() for sample in samples)
+        basket_sums = [basket.result() for basket in baskets]
+    sums = [_channel_sums(span, level, filters, url) for span in spans]
+    current_lines, baseline_lines = (
+        _attributed_orders(frame, span_sums, level)
+        for frame, span_sums in zip(basket_sums, sums, strict=True)
+    )
     totals = tuple(
         frame.groupby(level)[["orders", "gross_revenue"]]
         .sum()
