@@ -28,7 +28,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
     select,
     text,
     union_all,
@@ -88,18 +87,42 @@ def order_values(
     the period's order count. Each bin (``VALUE_BINS``, 0.5 % wide) comes with its order
     count and exact revenue.
     """
-    counts = _channel_sums(period, level, filters, url)
-    counts = counts[counts["orders"] > 0]
-    channel_orders = counts.groupby(level)["orders"].sum()
+    sums = _channel_sums(period, level, filters, url)
+    return _sample_sized_by(sums, period, level, filters, limit, url, with_revenue)
+
+
+def _sample_sized_by(
+    sums: pd.DataFrame,
+    period: Period,
+    level: str,
+    filters: Filters | None,
+    limit: int,
+    url: str | None,
+    with_revenue: bool,
+) -> pd.DataFrame:
+    """``order_values`` with the period's rollup ``sums`` (per channel and touchpoint) given."""
+    rows = [
+        (channel, code, orders)
+        for channel, code, orders in zip(
+            sums[level], sums["touchpoint"], sums["orders"], strict=True
+        )
+        if orders > 0
+    ]
+    channel_orders: dict[str, float] = {}
+    for channel, _, orders in rows:
+        channel_orders[channel] = channel_orders.get(channel, 0.0) + orders
     slots = {
         channel: min(SAMPLE_SLOTS, math.ceil(SAMPLE_SLOTS * limit / orders))
         for channel, orders in channel_orders.items()
     }
-    per_touchpoint = counts[level].map(slots).groupby(counts["touchpoint"]).max()
-    channels = counts[level].groupby(counts["touchpoint"]).unique()
-    only_channel = {tp: values[0] for tp, values in channels.items() if len(values) == 1}
+    touchpoint_slots: dict[str, int] = {}
+    touchpoint_channels: dict[str, set[str]] = {}
+    for channel, code, _ in rows:
+        touchpoint_slots[code] = max(touchpoint_slots.get(code, 0), slots[channel])
+        touchpoint_channels.setdefault(code, set()).add(channel)
+    shared = any(len(channels) > 1 for channels in touchpoint_channels.values())
     return _binned_sample(
-        period, level, filters, slots, per_touchpoint.to_dict(), only_channel, url, with_revenue
+        period, level, filters, slots, touchpoint_slots, shared, url, with_revenue
     )
 
 
@@ -109,48 +132,48 @@ def _binned_sample(
     filters: Filters | None,
     channel_slots: dict[str, int],
     touchpoint_slots: dict[str, int],
-    only_channel: dict[str, str],
+    shared: bool,
     url: str | None,
     with_revenue: bool,
 ) -> pd.DataFrame:
     """The histogram of each channel's orders in its first ``channel_slots`` slots.
 
-    One index-only range per touchpoint over its first ``touchpoint_slots`` slots (the
-    most any of its channels needs). A touchpoint of one channel (``only_channel``, every
-    one at category or touchpoint level) is binned as it is read; the others' orders are
-    bounded by each one's channel first. Sorted by channel and bin so it is the same on
-    every call. Summing each bin's NUMERIC revenue is about a seventh of the read: the AOV view
-    takes its AOVs from the rollup and skips it.
+    Index-only ranges per touchpoint over its first ``touchpoint_slots`` slots (the most any
+    of its channels needs), one statement part per slot count. When touchpoints are
+    ``shared`` by channels (regions, stores), each order is first bounded by its own
+    channel's count; at category or touchpoint level a touchpoint's count is its channel's.
+    Sorted by channel and bin, so it is the same on every call. Summing each bin's NUMERIC
+    revenue is about a seventh of the read: the AOV view takes its AOVs from the rollup and
+    skips it.
     """
     columns = ["channel", "order_value", "orders", "revenue"][: 4 if with_revenue else 3]
     if not touchpoint_slots:
         return pd.DataFrame(columns=columns)
     engine = get_engine(url)
     code_of = DIMENSIONS[level][0]
-    channel_bound = case(channel_slots, value=code_of, else_=0)
-    parts = []
+    touchpoints_of: dict[int, list[str]] = {}
     for code, count in sorted(touchpoint_slots.items()):
+        touchpoints_of.setdefault(count, []).append(code)
+    parts = []
+    for count, codes in sorted(touchpoints_of.items()):
         part = base_query(period, filters or Filters(), order, day=order.c.order_day).where(
-            touchpoint.c.code == code,
+            touchpoint.c.code.in_(codes),
             # Even when every slot is read: the slot list keeps the plan on the sample index
             # (the touchpoint is joined by code, so the planner cannot tell how few orders it
             # has, and without the list it scanned every order of the period by day).
-            _in_slots(engine.dialect.name, f"slots_{code}", count),
+            _in_slots(engine.dialect.name, f"slots_{count}", count),
             order.c.status != "cancelled",
         )
-        if code in only_channel:
-            channel = literal(only_channel[code]).label("channel")
-            part = part.group_by(order.c.value_bin)
-        else:
-            channel = code_of.label("channel")
-            part = part.where(order.c.sample_slot < channel_bound).group_by(
-                code_of, order.c.value_bin
-            )
+        if shared:
+            part = part.where(order.c.sample_slot < case(channel_slots, value=code_of, else_=0))
         revenue = [func.sum(order.c.revenue_base).label("revenue")] if with_revenue else []
         parts.append(
             part.add_columns(
-                channel, order.c.value_bin.label("bin"), func.count().label("orders"), *revenue
-            )
+                code_of.label("channel"),
+                order.c.value_bin.label("bin"),
+                func.count().label("orders"),
+                *revenue,
+            ).group_by(code_of, order.c.value_bin)
         )
     sample = union_all(*parts).subquery()
     revenue = [cast(func.sum(sample.c.revenue), Float).label("revenue")] if with_revenue else []
@@ -286,18 +309,22 @@ def build_aov_view(
     baseline = compare_periods(period, [compare])[compare]
 
     spans = (period, baseline)
+
     # Four reads, mostly database time, side by side. Each basket read needs nothing first;
     # each sample needs its period's rollup sums (to size it), which it reads and memoises.
     # The AOVs come from the rollup (``totals``): the sample only feeds the rank tests.
+    def sums_and_sample(span: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
+        sums = _channel_sums(span, level, filters, url)
+        return sums, _sample_sized_by(sums, span, level, filters, limit, url, with_revenue=False)
+
     with ThreadPoolExecutor(max_workers=4) as pool:
         baskets = [pool.submit(_basket_sums, span, level, filters, url) for span in spans]
-        samples = [
-            pool.submit(order_values, span, level, filters, limit, url, with_revenue=False)
-            for span in spans
-        ]
-        current_values, baseline_values = (sample.result() for sample in samples)
+        samples = [pool.submit(sums_and_sample, span) for span in spans]
+        (current_sums, current_values), (baseline_sums, baseline_values) = (
+            sample.result() for sample in samples
+        )
         basket_sums = [basket.result() for basket in baskets]
-    sums = [_channel_sums(span, level, filters, url) for span in spans]
+    sums = [current_sums, baseline_sums]
     current_lines, baseline_lines = (
         _attributed_orders(frame, span_sums, level)
         for frame, span_sums in zip(basket_sums, sums, strict=True)
