@@ -94,6 +94,7 @@ def _rows(states, severities, channels) -> list[dict]:
     )
     now = _now()
     currency = get_settings().base_currency
+    channel_names = {option["value"]: option["label"] for option in _channel_options()}
     rows = []
     for row in frame.to_dict("records"):
         unit = get_metric(row["metric"]).unit
@@ -104,7 +105,9 @@ def _rows(states, severities, channels) -> list[dict]:
                 "severity": row["severity"],
                 "rule": row["rule"],
                 "metric": get_metric(row["metric"]).label,
-                "scope": "All channels" if row["scope_type"] == "total" else row["scope_code"],
+                "scope": "All channels"
+                if row["scope_type"] == "total"
+                else channel_names.get(row["scope_code"], row["scope_code"]),
                 "period": _period_text(row["period_start"], row["period_end"]),
                 "observed": format_value(_float(row["observed"]), unit, currency),
                 "expected": format_value(_float(row["expected"]), unit, currency),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from analytics.alerts.jobs import evaluate_rules
 from analytics.alerts.rules import create_rule, list_rules
 from analytics.alerts.workflow import get_alert
+from analytics.rollup import channel_options
 from db.engine import get_engine
 from db.schema import AuditLog
 from db.users import ensure_demo_users
@@ -46,6 +47,10 @@ def test_lifecycle_in_browser(pg_url):
         _open_alert(page, base, alert_id)
         assert page.is_hidden("#alerts-rca-section")  # executives do not submit root causes
         page.wait_for_selector("#alerts-grid .ag-row")
+        # The grid names the channel as the filters do, not by its code.
+        channels = channel_options(pg_url).set_index("touchpoint")["touchpoint_name"]
+        scope = page.inner_text("#alerts-grid .ag-row [col-id='scope']")
+        assert scope == channels[outage["touchpoint_code"]] != outage["touchpoint_code"]
         screenshot(page, "alerts-executive")
         page.click("#alerts-acknowledge")
         page.wait_for_selector("#alerts-done", timeout=30_000)
