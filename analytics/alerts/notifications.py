@@ -23,6 +23,7 @@ import requests
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select, update
 
+from analytics.alerts.rules import RuleInfo
 from analytics.mail import SmtpSettings, send_mail
 from analytics.metrics import format_value, get_metric
 from db.alert_tables import Alert, AlertNotification
@@ -72,9 +73,7 @@ def compose(alert: dict, purpose: str) -> tuple[str, dict]:
     rule = alert["rule_snapshot"]
     metric = get_metric(rule["metric"])
     severity = rule["severity"].upper()
-    scope = "All channels" if rule["scope_type"] == "total" else rule["scope_code"]
-    place = " · ".join(p for p in (rule.get("region_code"), rule.get("location_code")) if p)
-    where = f"{scope} · {place}" if place else scope
+    where = RuleInfo(**rule).scope_label
     period = (
         f"{alert['period_start']:%d %b %Y}"
         if alert["period_start"] == alert["period_end"]

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 import db.alert_tables  # noqa: F401  (registers the alert tables on Base until db.schema does)
 from analytics.errors import AnalyticsError
@@ -91,9 +93,13 @@ class RuleInfo:
     escalation: dict
     active: bool
     updated_by: str
+    # The scope in words, with the channel's, region's and store's names as the rule was
+    # loaded; rule snapshots from before it was kept have none.
+    scope_name: str = ""
 
     @classmethod
     def of(cls, rule: AlertRule) -> RuleInfo:
+        """The rule as loaded in its session, its scope named from the dimension tables."""
         return cls(
             id=rule.id,
             name=rule.name,
@@ -113,6 +119,7 @@ class RuleInfo:
             escalation=_contacts(rule.escalation),
             active=rule.active,
             updated_by=rule.updated_by,
+            scope_name=_named_scope(rule),
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -120,9 +127,41 @@ class RuleInfo:
 
     @property
     def scope_label(self) -> str:
-        parts = ["All channels" if self.scope_type == "total" else self.scope_code]
-        parts += [p for p in (self.region_code, self.location_code) if p]
-        return " · ".join(parts)
+        return self.scope_name or _scope_text(
+            self.scope_type, self.scope_code, self.region_code, self.location_code
+        )
+
+
+def _scope_text(
+    scope_type: str,
+    scope_code: str,
+    region_code: str | None,
+    location_code: str | None,
+    name_of: Callable[[type, str], str | None] | None = None,
+) -> str:
+    """The scope in words: its channel (or all channels), region and store, by code
+    ("web · de · berlin-mitte") or, with ``name_of`` (table, code → name), by name
+    ("Web · Germany · Berlin Mitte")."""
+    channel = {"category": ChannelCategory, "touchpoint": Touchpoint}.get(scope_type)
+    parts = [] if channel else ["All channels"]
+    for table, code in ((channel, scope_code), (Region, region_code), (Location, location_code)):
+        if table is not None and code:
+            parts.append((name_of(table, code) if name_of else None) or code)
+    return " · ".join(parts)
+
+
+def _named_scope(rule: AlertRule) -> str:
+    """The rule's scope by name, read in the rule's own session (none for a detached rule)."""
+    session = object_session(rule)
+    if session is None:
+        return ""
+
+    def name_of(table: type, code: str) -> str | None:
+        return session.scalar(select(table.name).where(table.code == code))
+
+    return _scope_text(
+        rule.scope_type, rule.scope_code, rule.region_code, rule.location_code, name_of
+    )
 
 
 def _contacts(value: dict | None) -> dict:
@@ -241,6 +280,7 @@ def validated(session, values: dict[str, Any]) -> dict[str, Any]:
 def _audit_view(rule: AlertRule) -> dict[str, Any]:
     view = RuleInfo.of(rule).snapshot()
     view.pop("id")
+    view.pop("scope_name")  # derived from the scope's codes, which the view keeps
     return view
 
 

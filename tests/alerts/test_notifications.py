@@ -68,7 +68,8 @@ def test_email_and_webhook_are_delivered_once(scratch_url, smtp_server, httpserv
     result = deliver_pending(T0)
     assert (result.sent, result.retrying, result.failed) == (3, 0, 0)
     assert sorted(m[0][0] for m in smtp_server.messages) == ["cfo@example.com", "ops@example.com"]
-    assert "Subject: [CRITICAL] Revenue below normal: web" in smtp_server.messages[0][1]
+    subject = "Subject: [CRITICAL] Revenue below normal: Web, 30 Jun 2026"
+    assert subject in smtp_server.messages[0][1]
     assert (
         "Observed: $120\r\nExpected: $1.0k\r\nNormal range: above $1.0k"
         in smtp_server.messages[0][1]

@@ -4,15 +4,22 @@ upgrades and downgrades on SQLite."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 from typer.testing import CliRunner
 
-from analytics.alerts.rules import create_rule, get_rule, list_rules, set_rule_active, update_rule
+from analytics.alerts.rules import (
+    RuleInfo,
+    create_rule,
+    get_rule,
+    list_rules,
+    set_rule_active,
+    update_rule,
+)
 from analytics.alerts_cli import app
 from analytics.errors import AnalyticsError
 from db.engine import get_engine
 from db.migrate import downgrade, upgrade
-from db.schema import AuditLog
+from db.schema import AuditLog, Region, Touchpoint
 
 BASE = {
     "name": "web orders",
@@ -171,3 +178,21 @@ def test_evaluation_and_workflow_on_sqlite(sqlite_url):
     )
     resolve(alert_id, "planner", "planner")
     assert get_alert(alert_id)["state"] == "resolved"
+
+
+def test_rules_name_their_scope(sqlite_url):
+    region_code, region_name = "de", "Germany"
+    with get_engine().begin() as conn:
+        conn.execute(insert(Region.__table__).values(id=7, code=region_code, name=region_name))
+        web = conn.execute(select(Touchpoint.name).where(Touchpoint.code == "web")).scalar_one()
+    rule = create_rule(BASE | {"region_code": region_code}, actor="tests")
+    assert web != "web"
+    assert rule.scope_label == f"{web} · {region_name}"
+    assert get_rule(rule.id).scope_label == list_rules()[0].scope_label == rule.scope_label
+    everything = create_rule(
+        {"name": "all revenue", "metric": "revenue", "kind": "band"}, actor="tests"
+    )
+    assert everything.scope_label == "All channels"
+    # An alert's rule snapshot from before scopes were named shows the codes.
+    older = {key: value for key, value in rule.snapshot().items() if key != "scope_name"}
+    assert RuleInfo(**older).scope_label == f"web · {region_code}"
