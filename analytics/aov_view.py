@@ -188,7 +188,7 @@ def _binned_sample(
             # Both periods are read side by side already: a parallel plan's workers start in
             # ~15 ms and compete for the same cores, for a read that takes ~20 ms serially.
             conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-            frame = _read_histograms(conn, binned.subquery(), columns[1:])
+            frame = _read_histograms(conn, binned.subquery())
         else:
             frame = read_frame(conn, binned.order_by(sample.c.channel, sample.c.bin))
     frame["order_value"] = np.exp(frame["bin"].to_numpy(dtype="float64") / VALUE_BINS)
@@ -198,13 +198,13 @@ def _binned_sample(
     return frame[columns]
 
 
-def _read_histograms(conn, binned, measures: list[str]) -> pd.DataFrame:
+def _read_histograms(conn, binned) -> pd.DataFrame:
     """``binned`` (channel, bin, measures…) read as one row per channel of arrays in bin order.
 
     Some thousands of (channel, bin) rows cost more in Python, as SQLAlchemy rows and then
     a frame, than the database takes to read the sample; a few rows of arrays cost little.
     """
-    names = ["bin", *(name for name in measures if name != "order_value")]
+    names = [column.name for column in binned.c if column.name != "channel"]
     arrays = [
         func.array_agg(aggregate_order_by(binned.c[name], binned.c.bin)).label(name)
         for name in names
