@@ -8,12 +8,10 @@ import pandas as pd
 from sqlalchemy import Connection, select
 
 from db.schema import ExchangeRate, Location, Product, Region, RegionMapping, Touchpoint
-from db.upsert import upsert
+from db.upsert import bulk_upsert, upsert
 from ingestion.money import minor_to_decimal
 
 UNASSIGNED = "unassigned"
-# Rows per INSERT statement when writing reference tables.
-REFERENCE_CHUNK = 5_000
 
 
 def upsert_reference(
@@ -57,15 +55,18 @@ def upsert_rates(conn: Connection, rates: pd.DataFrame, source: str = "") -> int
     """Insert or replace exchange rates: ``day``, ``currency``, ``rate`` (base currency per
     unit of the currency) per row. Returns the number of rows written."""
     rows = [
-        {"day": day, "currency": currency, "rate": f"{rate:.8f}", "source": source}
+        (day, currency, f"{rate:.8f}", source)
         for day, currency, rate in zip(
             rates["day"], rates["currency"], rates["rate"].astype("float64"), strict=True
         )
     ]
-    for start in range(0, len(rows), REFERENCE_CHUNK):
-        upsert(
-            conn, ExchangeRate.__table__, rows[start : start + REFERENCE_CHUNK], ["day", "currency"]
-        )
+    bulk_upsert(
+        conn,
+        ExchangeRate.__table__,
+        ["day", "currency", "rate", "source"],
+        rows,
+        ["day", "currency"],
+    )
     return len(rows)
 
 

@@ -8,23 +8,18 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from db.schema import NO_PLACE, Inventory, MarketingSpend, Touch, Traffic
-from db.upsert import upsert
+from db.upsert import bulk_upsert
 from ingestion.enrich import required_rates
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor, minor_to_text
 from ingestion.reference import Lookups
-
-# Rows per INSERT statement.
-CHUNK = 5_000
 
 
 def _upsert_frame(
     conn: Connection, table, frame: pd.DataFrame, key: list[str], update: list[str] | None = None
 ) -> None:
     columns = list(frame.columns)
-    rows = [dict(zip(columns, row, strict=True)) for row in frame_rows(frame, columns)]
-    for start in range(0, len(rows), CHUNK):
-        upsert(conn, table, rows[start : start + CHUNK], key=key, update=update)
+    bulk_upsert(conn, table, columns, frame_rows(frame, columns), key=key, update=update)
 
 
 def load_traffic(conn: Connection, frame: pd.DataFrame, lookups: Lookups) -> set[dt.date]:
