@@ -92,6 +92,9 @@ def redis_url() -> str:
 DEMO_END = "2026-06-30"
 DEMO_ORDERS = 20_000
 DEMO_SEED = 11
+# Days per loaded chunk: each chunk is one transaction with a fixed cost of statements, so
+# test databases load in a few large chunks (the generator's output does not depend on it).
+DEMO_CHUNK_DAYS = 120
 
 
 class DemoData:
@@ -123,7 +126,7 @@ def load_demo(url: str, n_orders: int = DEMO_ORDERS, seed: int = DEMO_SEED, year
     engine = get_engine(url)
     with engine.begin() as conn:
         upsert_reference(conn, reference.regions, reference.locations, reference.products)
-    chunks = list(generate(n_orders, seed, end, years=years))
+    chunks = list(generate(n_orders, seed, end, years=years, chunk_days=DEMO_CHUNK_DAYS))
     for chunk in chunks:
         load_chunk(engine, chunk, "demo", f"seed-{seed}")
     targets = generate_targets(n_orders, seed, end, years=years)

@@ -187,8 +187,10 @@ def load_demo_native(
     end: dt.date,
     years: int = 3,
     progress: Callable[[DemoChunk, SyncResult], None] | None = None,
+    chunk_days: int = 14,
 ) -> SyncResult:
-    """Generate the demo data set and load it through the connectors, one chunk at a time.
+    """Generate the demo data set and load it through the connectors, one chunk (one
+    transaction) of ``chunk_days`` days at a time.
 
     Idempotent: a second run finds every payload unchanged. ``progress`` is called after
     each chunk with the chunk and the running totals.
@@ -198,7 +200,7 @@ def load_demo_native(
         upsert_reference(conn, reference.regions, reference.locations, reference.products)
         seed_reference_tables(conn, period_start(end, years), end)
     total = SyncResult()
-    for chunk in generate(n_orders, seed, end, years=years):
+    for chunk in generate(n_orders, seed, end, years=years, chunk_days=chunk_days):
         total.merge(load_native_chunk(engine, chunk, f"seed-{seed}"))
         if progress is not None:
             progress(chunk, total)

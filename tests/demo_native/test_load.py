@@ -12,7 +12,7 @@ from sqlalchemy import text
 from db.engine import get_engine
 from db.migrate import upgrade
 from ingestion.demo.load import load_demo_native
-from tests.conftest import DEMO_END, create_database, drop_database, load_demo
+from tests.conftest import DEMO_CHUNK_DAYS, DEMO_END, create_database, drop_database, load_demo
 
 N_ORDERS, SEED, YEARS = 3_000, 5, 1
 MEASURES = [
@@ -60,7 +60,13 @@ def test_native_path_gives_the_canonical_rollups(pg_url):
     end = dt.date.fromisoformat(DEMO_END)
     seen = []
     first = load_demo_native(
-        engine, N_ORDERS, SEED, end, years=YEARS, progress=lambda c, t: seen.append(c.last_day)
+        engine,
+        N_ORDERS,
+        SEED,
+        end,
+        years=YEARS,
+        progress=lambda c, t: seen.append(c.last_day),
+        chunk_days=DEMO_CHUNK_DAYS,
     )
     assert seen[-1] == end and first.rejected == 0
     assert first.inserted == first.read > 0 and first.updated == 0
