@@ -8,7 +8,6 @@ import pytest
 
 from forecasting.jobs import FOLDS, HORIZON, group_frame
 from forecasting.training import train
-from tests.conftest import load_demo
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ACTIVE_SHARE = 0.75  # days with sales: below it a series is intermittent, not "enough history"
@@ -19,11 +18,10 @@ def seasonal_naive_mae(y, season=7):
     return abs(y[season:] - y[:-season]).mean()
 
 
-def test_champion_beats_seasonal_naive_on_every_category(pg_url):
-    load_demo(pg_url, n_orders=20_000)
-    full = group_frame("category-revenue", url=pg_url)
+def test_champion_beats_seasonal_naive_on_every_category(demo):
+    full = group_frame("category-revenue", url=demo.url)
     cutoff = full["ds"].max() - pd.Timedelta(days=HORIZON)
-    history = group_frame("category-revenue", end=cutoff.date(), url=pg_url)
+    history = group_frame("category-revenue", end=cutoff.date(), url=demo.url)
     assert history["ds"].max() == cutoff
     result = train(history, "auto", HORIZON, FOLDS)
     held_out = full[full["ds"] > cutoff]
