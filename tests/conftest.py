@@ -148,6 +148,32 @@ def demo_db() -> Iterator[DemoData]:
     drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def demo_copy() -> Iterator:
+    """``copy(url, n_orders, seed)``: the demo data set into the test database ``url``, copied
+    from a database loaded once per session with those parameters (PostgreSQL copies a
+    template database's files, far faster than loading the same orders again)."""
+    templates: dict[tuple[int, int], tuple[str, DemoData]] = {}
+
+    def copy(url: str, n_orders: int, seed: int) -> DemoData:
+        if (n_orders, seed) not in templates:
+            template = create_database("cp_template")
+            upgrade(template)
+            templates[n_orders, seed] = template, load_demo(template, n_orders, seed)
+            get_engine(template).dispose()
+        template, data = templates[n_orders, seed]
+        drop_database(url)
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(
+                f'CREATE DATABASE "{url.rsplit("/", 1)[1]}" TEMPLATE "{template.rsplit("/", 1)[1]}"'
+            )
+        return DemoData(url, data.chunks, data.targets)
+
+    yield copy
+    for template, _ in templates.values():
+        drop_database(template)
+
+
 @pytest.fixture
 def demo(demo_db, use_database) -> DemoData:
     use_database(demo_db.url)

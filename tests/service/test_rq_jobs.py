@@ -17,7 +17,6 @@ import pytest
 from forecasting import registry
 from forecasting.jobs import enqueue_training, reconcile
 from forecasting.store import get_job, read_forecasts
-from tests.conftest import load_demo
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,9 +24,9 @@ QUICK = {"horizon": 14, "folds": 1, "models": ["lightgbm"]}
 
 
 @pytest.fixture
-def service(pg_url, redis_url, use_database, tmp_path, monkeypatch):
+def service(pg_url, demo_copy, redis_url, use_database, tmp_path, monkeypatch):
     """A small demo database, a private MLflow store and a private queue name."""
-    load_demo(pg_url, n_orders=4000, seed=5)
+    demo_copy(pg_url, n_orders=4000, seed=5)
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking)
     use_database(pg_url, redis_url=redis_url)
