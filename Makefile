@@ -27,8 +27,8 @@ demo: setup
 	-$(CP) validate  # shows any failed check; the demo goes on
 	$(CP) alerts evaluate
 	$(CP) train
-	@echo "Open http://$(HOST):$(PORT) and sign in with one of the logins above (MLflow UI: http://$(HOST):5000)."
-	$(CP) mlflow-ui --host $(HOST) --port 5000 & trap "kill $$!" EXIT; $(CP) serve --host $(HOST) --port $(PORT)
+	@echo "Open http://$(HOST):$(PORT) and sign in with one of the logins above (MLflow UI, this machine only: http://127.0.0.1:5000)."
+	$(CP) mlflow-ui --host 127.0.0.1 --port 5000 & trap "kill $$!" EXIT; $(CP) serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -285,14 +285,16 @@ def build_contribution(
     level: str = "category",
     filters: Filters | None = None,
     url: str | None = None,
+    index_metrics: tuple[str, ...] = INDEX_METRICS,
 ) -> ContributionView:
-    """The page's tables, with the rollup reads they share run side by side first."""
+    """The page's tables, with the rollup reads they share run side by side first
+    (``index_metrics``: those the viewer may read)."""
     reads = [(period, ("day", level)), (period, (level,)), (period, ()), (base, (level,))]
     targets = [functools.partial(load_targets, "revenue", period, url)]
     prefetch_rollups(reads, filters, url, also=targets if level in TARGET_LEVELS else ())
     return ContributionView(
         shares=share_over_time(period, level, filters, url=url),
         waterfall=revenue_waterfall(period, base, level, filters, url),
-        index=channel_index(period, level, filters, url=url),
+        index=channel_index(period, level, filters, index_metrics, url),
         underperformers=underperformers(period, level, filters, url=url),
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pandas as pd
 
 from analytics.errors import AnalyticsError
+from db.roles import at_least
 
 # Additive columns of the daily rollup (plus derived additive columns below).
 BASE_MEASURES = (
@@ -133,6 +134,38 @@ METRICS: dict[str, Metric] = {
         Metric("refunds", "Refunds", "currency", "refunds", higher_is_better=False),
     )
 }
+
+
+# The base measures each derived measure is built from.
+DERIVED_FROM = {
+    "revenue": ("gross_revenue", "refunds"),
+    "gross_profit": ("gross_revenue", "refunds", "cost"),
+}
+# Base measures only some roles may read, by the lowest role that may: marketing spend is
+# the Budget page's data.
+RESTRICTED_MEASURES = {"spend": "planner"}
+
+
+def measures_of(metric: str) -> frozenset[str]:
+    """Every base measure a metric is computed from (numerator and denominator, expanded)."""
+    definition = get_metric(metric)
+    parts = [definition.numerator, definition.denominator or definition.numerator]
+    return frozenset(base for part in parts for base in DERIVED_FROM.get(part, (part,)))
+
+
+def may_read(metric: str, role: str | None) -> bool:
+    """A role reads a metric only if it may read every measure the metric is built from:
+    CAC (spend ÷ new customers) is as closed as spend itself, in the API, the pages, the
+    alerts and the reports alike."""
+    return role is not None and all(
+        role in at_least(RESTRICTED_MEASURES[m])
+        for m in measures_of(metric) & RESTRICTED_MEASURES.keys()
+    )
+
+
+def readable(metrics, role: str | None) -> tuple[str, ...]:
+    """The metrics of ``metrics`` the role may read, in their order."""
+    return tuple(m for m in metrics if may_read(m, role))
 
 
 def get_metric(name: str) -> Metric:

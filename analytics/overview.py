@@ -13,7 +13,7 @@ from analytics.periods import Period
 from analytics.rollup import Filters, data_as_of, prefetch_rollups, rollup_sums
 from analytics.targets import load_targets, scope_id, targets_for
 
-KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "margin_pct")
+KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "new_customers", "margin_pct")
 
 
 @dataclass(frozen=True)

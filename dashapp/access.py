@@ -12,18 +12,11 @@ from collections.abc import Iterable
 
 import dash
 
-ROLE_ORDER = ("executive", "planner", "data_scientist", "admin")
-ROLE_LABELS = {
-    "executive": "Executive",
-    "planner": "Planner",
-    "data_scientist": "Data scientist",
-    "admin": "Admin",
-}
+from db.roles import ROLE_LABELS as ROLE_LABELS
+from db.roles import ROLES
+from db.roles import at_least as at_least
 
-
-def at_least(role: str) -> frozenset[str]:
-    """Roles from ``role`` upwards in the cumulative matrix of DESIGN.md."""
-    return frozenset(ROLE_ORDER[ROLE_ORDER.index(role) :])
+ROLE_ORDER = ROLES
 
 
 def register_page(

@@ -3,8 +3,9 @@
 Callers authenticate with a per-user API token (``Authorization: Bearer …``,
 issued by ``channelperf users token``); the token carries its user's role and
 the role matrix decides what it may read. The API is an executive-level page;
-marketing spend and ROAS are the Budget page's data, so only planners and up
-may read those. ``/api/v1/openapi.json`` describes it all (OpenAPI 3.1).
+a metric is readable only by roles that may read every measure it is built from
+(marketing spend is the Budget page's data: spend, ROAS and CAC are for planners
+and up). ``/api/v1/openapi.json`` describes it all (OpenAPI 3.1).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from analytics.compare import (
     table_for,
 )
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS
+from analytics.metrics import METRICS, may_read
 from analytics.periods import COMPARISONS
 from dashapp.access import at_least
 from db.settings import get_settings
@@ -31,15 +32,9 @@ from db.users import UserInfo, token_owner
 
 PREFIX = "/api/v1"
 API_ROLES = at_least("executive")
-# Metrics whose data belongs to a page above the executive level (Budget: planner and up).
-METRIC_ROLES = {"spend": at_least("planner"), "roas": at_least("planner")}
 SINGLE_PARAMETERS = ("metric", "by", "start", "end", "grain")
 
 api = Blueprint("api_v1", __name__, url_prefix=PREFIX)
-
-
-def metric_roles(metric: str) -> frozenset[str]:
-    return METRIC_ROLES.get(metric, API_ROLES)
 
 
 def _error(status: int, error: str, message: str, parameter: str | None = None) -> Response:
@@ -91,7 +86,7 @@ def metrics() -> Response:
         )
     except ParameterError as error:
         return _error(400, "bad_request", str(error), error.parameter)
-    if user.role not in metric_roles(query.metric):
+    if not may_read(query.metric, user.role):
         return _error(403, "forbidden", f"the {user.role} role may not read {query.metric}")
     try:
         table = table_for(query, settings.fiscal_year_start_month)

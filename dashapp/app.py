@@ -10,9 +10,11 @@ from flask import Flask
 from flask_login import current_user
 
 from dashapp.api import api
-from dashapp.auth import guard, init_auth
+from dashapp.auth import init_auth
 from dashapp.components.shell import shell
+from dashapp.guard import forbidden_status, guard_layouts, make_guard
 from dashapp.hooks import hooks
+from dashapp.security import init_security
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,8 +43,11 @@ def create_app() -> dash.Dash:
         update_title=None,
     )
     app.layout = _layout
+    guard_layouts()
     # After Dash's own hooks, which import the pages and register their callbacks.
-    server.before_request(guard)
+    init_security(app)
+    server.before_request(make_guard(app))
+    server.after_request(forbidden_status)
     # The imports (pandas, scipy, plotly, Dash's pages) leave a heap whose full collections
     # took ~230 ms: a request now and then paid that. What exists at startup lives as long
     # as the process, so the collector stops scanning it.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
 from analytics.alerts_cli import app as alerts_app
 from analytics.cli import anomalies
 from analytics.metrics_cli import metrics_command
 from analytics.quality_cli import app as quality_app
 from db.cli import db_app, users_app
+from db.settings import ConfigurationError, get_settings
 from forecasting.cli import forecast_command
 from forecasting.worker_cli import (
     mlflow_ui_command,
@@ -25,6 +27,18 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def check_configuration() -> None:
+    """Every command reads the environment's settings first: a bad one is one line, exit 2."""
+    try:
+        get_settings()
+    except ConfigurationError as error:
+        Console(stderr=True).print(f"[red]{error}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(ingestion_app)

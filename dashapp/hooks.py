@@ -13,6 +13,7 @@ import logging
 import os
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from db.engine import get_engine
 from db.errors import CommandError
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 PUSH_JOB = "ingestion.sync.ingest_push"
 QUEUE_CONFIG = "INGEST_QUEUE"
 MAX_BODY = 16 * 1024 * 1024
+READ_CHUNK = 64 * 1024
 PUSH_KINDS = ("shopify", "square")
 
 hooks = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -43,24 +45,47 @@ def _verified(kind: str, body: bytes, secret: str, options: dict) -> bool:
     return square_valid(body, request.headers.get(SQUARE_HEADER), notification_url, secret)
 
 
+def _bounded_body(limit: int) -> bytes:
+    """The request body, read in pieces and refused (413) as soon as it passes ``limit``:
+    a chunked body declares no length, so the check is made while it streams in."""
+    if (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    parts, size = [], 0
+    while chunk := request.stream.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _unverifiable():
+    """One answer for an unknown source, a source that takes no pushes and a bad signature,
+    so an unsigned request learns nothing about which sources exist."""
+    return _answer(401, error="unauthorized", message="the signature cannot be verified")
+
+
 @hooks.post("/<name>")
 def receive(name: str):
-    if (request.content_length or 0) > MAX_BODY:
-        return _answer(413, error="too_large", message=f"pushes are limited to {MAX_BODY} bytes")
+    body = _bounded_body(MAX_BODY)
     try:
         with get_engine().connect() as conn:
             source = get_source(conn, name)
     except CommandError:
-        return _answer(404, error="not_found", message=f"no source named {name!r}")
+        return _unverifiable()
     if source.kind not in PUSH_KINDS or not source.enabled:
-        return _answer(404, error="not_found", message=f"{name} does not accept pushes")
+        return _unverifiable()
     secret = os.environ.get(source.webhook_secret_env or "")
     if not secret:
         log.error("webhook secret of %s is not set (%s)", name, source.webhook_secret_env)
-        return _answer(401, error="unauthorized", message="the signature cannot be verified")
-    body = request.get_data(cache=False)
+        return _unverifiable()
     if not _verified(source.kind, body, secret, source.options):
-        return _answer(401, error="unauthorized", message="invalid signature")
+        return _unverifiable()
     queue = current_app.config.get(QUEUE_CONFIG, "ingest")
     job = enqueue(PUSH_JOB, source.name, body, queue=queue, job_timeout=600)
     return _answer(202, status="accepted", job=job.id)
+
+
+@hooks.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    return _answer(413, error="too_large", message=f"pushes are limited to {MAX_BODY} bytes")

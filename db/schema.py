@@ -389,6 +389,33 @@ class AppUser(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
 
 
+class UserSession(Base):
+    """A signed-in browser session; the cookie holds a random token, this row its sha256.
+
+    Ending a row (sign-out, a disabled account, a role change, a timeout) ends the session
+    at once on every worker: each request looks its token up here.
+    """
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, counted per username and per address across every worker."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+
+
 class AuditLog(Base):
     """Append-only: rows are inserted, never updated or deleted; each hashes the previous."""
 

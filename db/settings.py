@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -45,12 +45,18 @@ class Settings(BaseSettings):
     max_range_days: int = Field(default=3 * 366 + 31, gt=0)
     login_rate_limit: str = "5 per minute"
     secure_cookies: bool = False
+    # A signed-in session ends after this long without a request, and in any case after
+    # session_lifetime_hours from sign-in.
+    session_idle_minutes: int = Field(default=30, gt=0)
+    session_lifetime_hours: int = Field(default=12, gt=0)
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto / -Host to trust.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
 
     @field_validator("secret_key")
     @classmethod
     def _secret_set(cls, value: str) -> str:
         if len(value) < 16:
-            raise ValueError("CHANNELPERF_SECRET_KEY must be at least 16 characters")
+            raise ValueError("must be at least 16 characters")
         return value
 
     @field_validator("reporting_tz")
@@ -78,6 +84,24 @@ class Settings(BaseSettings):
         return self.database_url.startswith("postgresql")
 
 
+class ConfigurationError(ValueError):
+    """The environment's settings are not valid; the message says which and why, in one line."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{_variable(problem['loc'])}: {problem['msg'].removeprefix('Value error, ')}"
+            for problem in error.errors()
+        )
+        raise ConfigurationError(f"configuration error: {problems}") from None
+
+
+def _variable(loc: tuple) -> str:
+    name = str(loc[0]) if loc else "setting"
+    if name.upper().startswith(("MLFLOW_", "CHANNELPERF_")):
+        return name.upper()
+    return f"CHANNELPERF_{name.upper()}"

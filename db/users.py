@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
-from db.schema import AppUser
+from db.roles import ROLES
+from db.schema import AppUser, UserSession
 
-ROLES = ("executive", "planner", "data_scientist", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
 
@@ -92,6 +92,16 @@ def _keep_an_admin(session, user: AppUser) -> None:
         raise CommandError(f"{user.username} is the last active admin; add another admin first")
 
 
+def end_user_sessions(session, user_id: int, reason: str) -> None:
+    """End every live sign-in of a user in the caller's transaction: a role change or a
+    disabled account takes effect at the user's next request, on every worker."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=dt.datetime.now(dt.UTC), end_reason=reason)
+    )
+
+
 def set_role(username: str, role: str, actor: str = "cli") -> UserInfo:
     _check_role(role)
     with session_scope() as session:
@@ -100,6 +110,8 @@ def set_role(username: str, role: str, actor: str = "cli") -> UserInfo:
             _keep_an_admin(session, user)
         before = user.role
         user.role = role
+        if role != before:
+            end_user_sessions(session, user.id, "role_changed")
         audit.record(
             session, actor, "user.set_role", "user", username, {"role": before}, {"role": role}
         )
@@ -113,6 +125,8 @@ def set_active(username: str, active: bool, actor: str = "cli") -> UserInfo:
             _keep_an_admin(session, user)
         before = user.active
         user.active = active
+        if not active:
+            end_user_sessions(session, user.id, "disabled")
         action = "user.enable" if active else "user.disable"
         audit.record(
             session, actor, action, "user", username, {"active": before}, {"active": active}

@@ -111,6 +111,9 @@ def schedule_command(
     scheduler.start()
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def mlflow_ui_command_line(host: str, port: int, uri: str) -> list[str]:
     """``mlflow server`` over the store, one worker; artifacts as the store's experiments say."""
     command = [
@@ -136,7 +139,17 @@ def mlflow_ui_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 5000,
 ) -> None:
-    """Serve the MLflow UI over the tracking store, light: one worker, no job runner."""
+    """Serve the MLflow UI over the tracking store, light: one worker, no job runner.
+
+    It has no sign-in of its own, so it listens on this machine only; production runs
+    MLflow behind its basic-auth app (docker-compose.yml).
+    """
+    if host not in LOOPBACK:
+        typer.echo(
+            f"error: the local MLflow UI has no sign-in and listens on 127.0.0.1 only, not {host}",
+            err=True,
+        )
+        raise typer.Exit(2)
     uri = registry.tracking_uri()
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

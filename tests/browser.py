@@ -41,13 +41,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(database_url: str, **env: str):
+def served_app(database_url: str, workers: int = 1, **env: str):
     """`channelperf serve` on a free port against the database; yields the base URL."""
     port = free_port()
     environment = {**os.environ, "CHANNELPERF_DATABASE_URL": database_url}
     environment.update({f"CHANNELPERF_{k.upper()}": v for k, v in env.items()})
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashapp.cli", "serve", "--port", str(port), "--workers", "1"],
+        [
+            sys.executable,
+            "-m",
+            "dashapp.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -23,9 +23,11 @@ from sqlalchemy import select, update
 from analytics.alerts import notifications
 from analytics.alerts.episodes import SYSTEM_ACTOR
 from analytics.errors import AnalyticsError
+from analytics.metrics import METRICS, may_read, readable
 from db import audit
 from db.alert_tables import Alert, AlertEvent, AlertRule, RcaNote
 from db.engine import get_engine
+from db.roles import at_least
 
 STATES = ("open", "acknowledged", "root_cause_submitted", "resolved")
 STATE_LABELS = {
@@ -47,8 +49,8 @@ CAUSE_CATEGORIES = {
     "external": "Weather or external event",
     "other": "Other",
 }
-ALL_ROLES = frozenset({"executive", "planner", "data_scientist", "admin"})
-PLANNERS_UP = frozenset({"planner", "data_scientist", "admin"})
+ALL_ROLES = at_least("executive")
+PLANNERS_UP = at_least("planner")
 DONE = {
     "acknowledge": "acknowledged",
     "submit_root_cause": "given a root cause",
@@ -79,6 +81,7 @@ def _check_role(role: str, allowed: frozenset[str], what: str) -> None:
 def _transition(
     alert_id: int,
     actor: str,
+    role: str,
     action: str,
     from_states: tuple[str, ...],
     to_state: str,
@@ -87,12 +90,17 @@ def _transition(
     extra=None,
 ) -> None:
     with get_engine().begin() as conn:
-        query = select(alert.c.state).where(alert.c.id == alert_id)
+        query = (
+            select(alert.c.state, rule_table.c.metric)
+            .join(rule_table, rule_table.c.id == alert.c.rule_id)
+            .where(alert.c.id == alert_id)
+        )
         if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        current = conn.execute(query).scalar()
-        if current is None:
+            query = query.with_for_update(of=alert)
+        found = conn.execute(query).first()
+        if found is None or not may_read(found.metric, role):
             raise AnalyticsError(f"no alert with id {alert_id}")
+        current = found.state
         if current not in from_states:
             raise AnalyticsError(
                 f"alert {alert_id} is {STATE_LABELS[current].lower()}; "
@@ -128,6 +136,7 @@ def acknowledge(
     _transition(
         alert_id,
         actor,
+        role,
         "acknowledge",
         ("open",),
         "acknowledged",
@@ -174,6 +183,7 @@ def submit_root_cause(
     _transition(
         alert_id,
         actor,
+        role,
         "submit_root_cause",
         AWAITING_ROOT_CAUSE,
         "root_cause_submitted",
@@ -190,6 +200,7 @@ def resolve(
     _transition(
         alert_id,
         actor,
+        role,
         "resolve",
         ("root_cause_submitted",),
         "resolved",
@@ -263,6 +274,7 @@ class AlertFilters:
     states: tuple[str, ...] = ()
     severities: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()  # category or touchpoint codes of the rule's scope
+    role: str | None = None  # only alerts on metrics this role may read (None: all)
 
 
 def list_alerts(filters: AlertFilters | None = None, limit: int = 500) -> pd.DataFrame:
@@ -302,14 +314,27 @@ def list_alerts(filters: AlertFilters | None = None, limit: int = 500) -> pd.Dat
         query = query.where(rule_table.c.severity.in_(filters.severities))
     if filters.channels:
         query = query.where(rule_table.c.scope_code.in_(filters.channels))
+    if filters.role is not None:
+        query = query.where(rule_table.c.metric.in_(readable(METRICS, filters.role)))
     with get_engine().connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all())
+        result = conn.execute(query)
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def get_alert(alert_id: int) -> dict:
+def get_alert(alert_id: int, role: str | None = None) -> dict:
+    """One alert with its events and root cause; for ``role``, only if it may read the
+    alert's metric (an alert on spend is not shown to executives)."""
     with get_engine().connect() as conn:
-        row = conn.execute(select(alert).where(alert.c.id == alert_id)).mappings().first()
-        if row is None:
+        row = (
+            conn.execute(
+                select(alert, rule_table.c.metric)
+                .join(rule_table, rule_table.c.id == alert.c.rule_id)
+                .where(alert.c.id == alert_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None or (role is not None and not may_read(row["metric"], role)):
             raise AnalyticsError(f"no alert with id {alert_id}")
         events = (
             conn.execute(select(event).where(event.c.alert_id == alert_id).order_by(event.c.id))

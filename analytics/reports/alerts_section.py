@@ -1,4 +1,8 @@
-"""Open and overdue alerts for the report, read from the alert tables when they are installed."""
+"""Open and overdue alerts for the report, read from the alert tables when they are installed.
+
+The report is the executives' report: alerts on metrics an executive may not read (those
+built on marketing spend) are left out.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from analytics.metrics import METRICS, readable
 from db.engine import get_engine
 
 try:
@@ -19,6 +24,7 @@ CLOSED = ("resolved",)
 # Root cause not yet submitted: past due_at these are overdue.
 AWAITING_ROOT_CAUSE = ("open", "acknowledged")
 LISTED = 10
+READER = "executive"
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def alerts_section(now: dt.datetime, url: str | None = None) -> AlertsSection:
             overdue.label("overdue"),
         )
         .join(rule, rule.c.id == alert.c.rule_id)
-        .where(alert.c.state.not_in(CLOSED))
+        .where(alert.c.state.not_in(CLOSED), rule.c.metric.in_(readable(METRICS, READER)))
         .order_by(case((overdue, 0), else_=1), alert.c.fired_at.desc())
     )
     try:

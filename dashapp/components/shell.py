@@ -5,8 +5,29 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask_wtf.csrf import generate_csrf
 
 from dashapp.access import ROLE_LABELS, pages_for
+
+
+def sign_out_form() -> html.Form:
+    """Signing out is a POST with the session's CSRF token, never a link another site can GET."""
+    return html.Form(
+        [
+            dcc.Input(
+                type="hidden", name="csrf_token", value=generate_csrf(), id="nav-logout-token"
+            ),
+            html.Button(
+                "Sign out",
+                type="submit",
+                className="btn btn-sm btn-outline-light ms-3",
+                id="nav-logout",
+            ),
+        ],
+        method="post",
+        action="/logout",
+        className="d-inline",
+    )
 
 
 def navbar(username: str, role: str) -> dbc.Navbar:
@@ -52,12 +73,7 @@ def navbar(username: str, role: str) -> dbc.Navbar:
                             [
                                 html.Span(username, className="fw-semibold", id="nav-username"),
                                 html.Span(f" · {ROLE_LABELS[role]}", className="text-white-50"),
-                                html.A(
-                                    "Sign out",
-                                    href="/logout",
-                                    className="btn btn-sm btn-outline-light ms-3",
-                                    id="nav-logout",
-                                ),
+                                sign_out_form(),
                             ],
                             className="text-white small text-nowrap",
                         ),

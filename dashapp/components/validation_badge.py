@@ -7,14 +7,22 @@ from dash import html
 
 from analytics.periods import Period
 from analytics.quality.status import validation_status
+from dashapp.access import allowed, page_for_path
 from db.settings import get_settings
 
 DATA_QUALITY_PATH = "/data-quality"
 
 
-def validation_badge(prefix: str, period: Period) -> html.Span:
+def _link_to_details(role: str | None) -> dict:
+    if not allowed(page_for_path(DATA_QUALITY_PATH), role):
+        return {"title": "An administrator or data scientist can see the details"}
+    return {"href": DATA_QUALITY_PATH, "title": "Open Data quality for the details"}
+
+
+def validation_badge(prefix: str, period: Period, role: str | None) -> html.Span:
     """A small badge: green when every validated day of ``period`` passed, red listing the
-    failed days and checks otherwise, grey when nothing was validated yet."""
+    failed days and checks otherwise, grey when nothing was validated yet. The red badge
+    links to Data quality only for roles that may open it."""
     status = validation_status(period)
     badge_id = f"{prefix}-validation-badge"
     if status.validated_at is None:
@@ -44,8 +52,7 @@ def validation_badge(prefix: str, period: Period) -> html.Span:
             ],
             color="danger",
             className="fw-normal text-wrap text-start",
-            href=DATA_QUALITY_PATH,
-            title="Open Data quality for the details",
+            **_link_to_details(role),
         ),
         id=badge_id,
     )

@@ -90,7 +90,9 @@ def _period_text(start: dt.date, end: dt.date) -> str:
 
 def _rows(states, severities, channels) -> list[dict]:
     frame = list_alerts(
-        AlertFilters(tuple(states or ()), tuple(severities or ()), tuple(channels or ()))
+        AlertFilters(
+            tuple(states or ()), tuple(severities or ()), tuple(channels or ()), current_role()
+        )
     )
     now = _now()
     currency = get_settings().base_currency
@@ -381,7 +383,7 @@ def _contributors_grid(name: str, frame: pd.DataFrame, currency: str) -> html.Di
 
 
 def _detail(alert_id: int, now: dt.datetime) -> html.Div:
-    item = get_alert(alert_id)
+    item = get_alert(alert_id, current_role())
     rule = RuleInfo(**item["rule_snapshot"])
     metric = get_metric(rule.metric)
     currency = get_settings().base_currency
@@ -515,7 +517,7 @@ def show_alert(alert_id, _changed, _tick):
         return hint, HIDDEN, HIDDEN, HIDDEN, "No alert chosen."
     try:
         detail = _detail(int(alert_id), _now())
-        state = get_alert(int(alert_id))["state"]
+        state = get_alert(int(alert_id), current_role())["state"]
     except AnalyticsError as exc:
         return dbc.Alert(str(exc), color="warning"), HIDDEN, HIDDEN, HIDDEN, ""
     planner = current_role() in PLANNERS_UP

@@ -9,11 +9,12 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from analytics.aov_view import build_aov_view
-from analytics.contribution import build_contribution, level_labels
-from analytics.metrics import format_value
+from analytics.contribution import INDEX_METRICS, build_contribution, level_labels
+from analytics.metrics import format_value, readable
 from analytics.periods import Period, compare_periods
 from analytics.rollup import data_range
 from dashapp.access import ROLE_ORDER, register_page
+from dashapp.auth import current_role
 from dashapp.components import drilldown, url_state
 from dashapp.components.charts import axis, empty_figure, figure, reference_line
 from dashapp.components.filters import channel_filter
@@ -394,7 +395,9 @@ def update_contribution(start, end, channels, path, compare):
     level_label = drilldown.LEVEL_LABELS[level]
     filters = drilldown.drill_filters(path, channels)
     currency = get_settings().base_currency
-    view = build_contribution(period, base, level, filters)
+    view = build_contribution(
+        period, base, level, filters, index_metrics=readable(INDEX_METRICS, current_role())
+    )
     table = channel_rows(view.waterfall, view.underperformers)
     total = table["revenue"].sum()
     labels = ("Selected period", COMPARE_LABELS[compare])

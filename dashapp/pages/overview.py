@@ -8,11 +8,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS, format_change, format_value
+from analytics.metrics import METRICS, format_change, format_value, may_read
 from analytics.overview import Overview, build_overview
 from analytics.periods import Period
 from analytics.rollup import Filters, data_range
 from dashapp.access import ROLE_ORDER, register_page
+from dashapp.auth import current_role
 from dashapp.components.charts import revenue_by_channel, share_of_total
 from dashapp.components.filters import (
     channel_filter,
@@ -119,7 +120,30 @@ def sync_period(preset, start, end, bounds):
     return "custom", no_update, no_update
 
 
-def _kpi_cards(view: Overview, currency: str) -> dbc.Row:
+def _acquisition_card(kpis: dict, currency: str, role: str | None) -> dbc.Card:
+    """Customer acquisition cost for roles that may read spend; new customers otherwise."""
+    if may_read("cac", role):
+        cac = kpis["cac"]
+        value = format_value(cac.value, "currency", currency)
+        return kpi_card(
+            f"{PREFIX}-card-cac",
+            METRICS["cac"].label,
+            value,
+            cac.change_prior,
+            cac.change_last_year,
+            higher_is_better=False,
+        )
+    new = kpis["new_customers"]
+    return kpi_card(
+        f"{PREFIX}-card-new-customers",
+        METRICS["new_customers"].label,
+        format_value(new.value, "count"),
+        new.change_prior,
+        new.change_last_year,
+    )
+
+
+def _kpi_cards(view: Overview, currency: str, role: str | None) -> dbc.Row:
     label = view.period.label(get_settings().fiscal_year_start_month)
     short = label if label.startswith("Q") else f"{view.period.days} days"
     kpis = view.kpis
@@ -185,14 +209,7 @@ def _kpi_cards(view: Overview, currency: str) -> dbc.Row:
             kpis["aov"].change_prior,
             kpis["aov"].change_last_year,
         ),
-        kpi_card(
-            f"{PREFIX}-card-cac",
-            METRICS["cac"].label,
-            format_value(kpis["cac"].value, "currency", currency),
-            kpis["cac"].change_prior,
-            kpis["cac"].change_last_year,
-            higher_is_better=False,
-        ),
+        _acquisition_card(kpis, currency, role),
         kpi_card(
             f"{PREFIX}-card-margin",
             METRICS["margin_pct"].label,
@@ -248,10 +265,10 @@ def update_overview(start, end, channels, _tick):
         "ly": "Same period last year",
     }
     return (
-        _kpi_cards(view, currency),
+        _kpi_cards(view, currency, current_role()),
         revenue_by_channel(view.by_channel, currency, labels),
         share_of_total(view.share_over_time),
         _as_of(view),
-        validation_badge(PREFIX, period),
+        validation_badge(PREFIX, period, current_role()),
         None,
     )

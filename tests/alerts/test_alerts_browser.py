@@ -74,11 +74,11 @@ def test_lifecycle_in_browser(pg_url):
         screenshot(page, "alerts-planner-root-cause")
         page.click("#alerts-resolve")
         page.wait_for_function(
-            "document.querySelector('#alerts-done')?.innerText.includes('resolved')",
+            "() => document.querySelector('#alerts-done')?.innerText.includes('resolved')",
             timeout=30_000,
         )
         page.wait_for_function(
-            "document.querySelector('#alerts-state-badge')?.innerText === 'Resolved'",
+            "() => document.querySelector('#alerts-state-badge')?.innerText === 'Resolved'",
             timeout=60_000,
         )
         page.wait_for_selector("#alerts-chart .main-svg", timeout=60_000)
@@ -126,11 +126,13 @@ def test_admin_creates_and_disables_a_rule_in_browser(pg_url):
         page.wait_for_selector("#admin-alert-rules-grid .ag-row")
         page.click("#admin-alert-rules-grid .ag-row .ag-checkbox-input")
         page.wait_for_function(
-            "document.querySelector('#admin-alert-rules-name').value === 'Store revenue floor'"
+            "() => document.querySelector('#admin-alert-rules-name').value"
+            " === 'Store revenue floor'"
         )
         page.click("#admin-alert-rules-disable")
         page.wait_for_function(
-            "document.querySelector('#admin-alert-rules-message').innerText.includes('disabled')"
+            "() => document.querySelector('#admin-alert-rules-message')"
+            ".innerText.includes('disabled')"
         )
         screenshot(page, "admin-alert-rules")
     (rule,) = list_rules()

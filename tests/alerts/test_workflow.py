@@ -13,10 +13,12 @@ from analytics.alerts.jobs import evaluate_rules
 from analytics.alerts.notifications import deliver_pending
 from analytics.alerts.rules import create_rule, list_rules
 from analytics.alerts.workflow import (
+    AlertFilters,
     acknowledge,
     escalate_overdue,
     get_alert,
     is_overdue,
+    list_alerts,
     resolve,
     submit_root_cause,
     time_left,
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.postgres
 DAY = dt.date(2026, 6, 30)
 
 
-def fire_alert(url, escalation=None) -> int:
+def fire_alert(url, escalation=None, metric: str = "revenue") -> int:
     write_rollup(
         url,
         pd.DataFrame(
@@ -49,8 +51,8 @@ def fire_alert(url, escalation=None) -> int:
     )
     create_rule(
         {
-            "name": "store revenue floor",
-            "metric": "revenue",
+            "name": f"store {metric} floor",
+            "metric": metric,
             "kind": "threshold",
             "scope_type": "touchpoint",
             "scope_code": "physical_store",
@@ -79,6 +81,21 @@ def _last_audit_id(url) -> int:
             ).scalar()
             or 0
         )
+
+
+def test_an_alert_on_spend_is_hidden_from_executives_and_closed_to_their_commands(scratch_url):
+    """Marketing spend is planner data: its alerts are neither listed, shown nor handled for
+    an executive, as if they did not exist."""
+    alert_id = fire_alert(scratch_url, metric="spend")
+    assert alert_id not in set(list_alerts(AlertFilters(role="executive"))["id"])
+    assert alert_id in set(list_alerts(AlertFilters(role="planner"))["id"])
+    with pytest.raises(AnalyticsError, match=f"no alert with id {alert_id}"):
+        get_alert(alert_id, "executive")
+    with pytest.raises(AnalyticsError, match=f"no alert with id {alert_id}"):
+        acknowledge(alert_id, "executive", "executive")
+    assert get_alert(alert_id)["state"] == "open"
+    acknowledge(alert_id, "planner", "planner")
+    assert get_alert(alert_id, "planner")["state"] == "acknowledged"
 
 
 def test_lifecycle_with_roles_events_and_audit(scratch_url):

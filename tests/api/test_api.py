@@ -12,6 +12,7 @@ import math
 import pytest
 from sqlalchemy import func, select, text
 
+from analytics.metrics import METRICS
 from db.engine import get_engine
 from db.schema import AppUser, DailyRollup, SalesOrder
 from tests.api import reference
@@ -186,8 +187,17 @@ def test_a_disabled_users_token_is_refused_with_403(api, api_db):
     }
 
 
-@pytest.mark.parametrize("metric", ["spend", "roas"])
+BUILT_ON_SPEND = [m.name for m in METRICS.values() if "spend" in (m.numerator, m.denominator)]
+
+
+def test_cac_is_among_the_metrics_built_on_spend():
+    assert set(BUILT_ON_SPEND) == {"spend", "roas", "cac"}
+
+
+@pytest.mark.parametrize("metric", BUILT_ON_SPEND)
 def test_a_role_without_access_gets_403(api, api_db, metric):
+    """Executives may not read spend, nor any metric built on it (CAC × new customers would
+    give spend back)."""
     query = QUERY | {"metric": metric}
     refused = api.get("/api/v1/metrics", query_string=query, headers=bearer(api_db, "exec-api"))
     assert refused.status_code == 403

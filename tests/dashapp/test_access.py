@@ -1,162 +1,204 @@
-"""Sign-in and the role guard, through the real Flask app: pages and callbacks refused with 403."""
+"""Sign-in, sessions and the page matrix, through the real Flask app."""
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 
 import dash
 import pytest
+from flask_login import login_user
+from sqlalchemy import select, update
 
-from dashapp.access import ROLE_ORDER, page_for_component
-from dashapp.app import create_app
-from db.users import add_user
+from dashapp.access import ROLE_ORDER
+from dashapp.auth import SessionUser
+from db.engine import session_scope
+from db.schema import AuditLog, UserSession
+from db.users import UserInfo, set_active, set_role
+from tests.dashapp.conftest import PASSWORD, username_of
+from tests.signin import ORIGIN, form_token, post_callback, sign_in_client, sign_out
 
 pytestmark = pytest.mark.postgres
-PASSWORD = "correct-horse"
-DASH_INTERNAL = {"_pages_content", "_pages_store", "_pages_dummy"}
-
-
-@pytest.fixture
-def app(pg_url, use_database):
-    use_database(pg_url, login_rate_limit="3 per minute")
-    for role in ROLE_ORDER:
-        add_user(f"user-{role.replace('_', '-')}", PASSWORD, role)
-    application = create_app()
-    application.server.config["TESTING"] = True
-    return application
-
-
-def client_for(app, role: str | None):
-    client = app.server.test_client()
-    if role:
-        response = client.post(
-            "/login", data={"username": f"user-{role.replace('_', '-')}", "password": PASSWORD}
-        )
-        assert response.status_code == 302
-    return client
+ROUTER = ".._pages_content.children..._pages_store.data.."
+NO_ACCESS = "You don't have access to this page"
 
 
 def registered_pages() -> list[dict]:
     return [p for p in dash.page_registry.values() if "id_prefix" in p]
 
 
-def output_ids(callback_key: str) -> list[str]:
-    parts = [p for p in callback_key.strip(".").split("...") if p]
-    ids = []
-    for part in parts:
-        component = part.rsplit(".", 1)[0].strip(".")
-        ids.append(json.loads(component) if component.startswith("{") else component)
-    return ids
+def router_body(path: str) -> dict:
+    return {
+        "output": ROUTER,
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
 
 
 def test_signed_out_requests_go_to_sign_in(app):
     client = app.server.test_client()
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert client.post("/_dash-update-component", json={}).status_code == 401
+    assert post_callback(client, {}).status_code == 401
 
 
-def test_every_role_gets_exactly_its_pages(app):
-    client_for(app, "admin").get("/")  # first request: Dash imports the pages
+def test_every_role_gets_exactly_its_pages_and_a_framed_no_access_page(app, client_for):
     pages = registered_pages()
     assert {p["path"] for p in pages} >= {"/", "/admin/users"}
     for role in ROLE_ORDER:
-        client = client_for(app, role)
+        client = client_for(role)
         for page in pages:
-            status = client.get(page["path"]).status_code
+            response = client.get(page["path"])
             expected = 200 if role in page["roles"] else 403
-            assert status == expected, (role, page["path"], status)
+            assert response.status_code == expected, (role, page["path"])
+            # Either way it is the app's own frame (HTML), never a bare JSON error.
+            assert response.mimetype == "text/html"
 
 
-def test_callbacks_of_a_forbidden_page_are_refused_before_they_run(app):
-    client_for(app, "admin").get("/")
+def test_the_router_shows_no_access_and_none_of_the_page(app, client_for):
+    executive = client_for("executive")
+    answer = post_callback(executive, router_body("/admin/users")).get_data(as_text=True)
+    assert NO_ACCESS in answer
+    assert username_of("admin") not in answer and "admin-users" not in answer
+    admin_answer = post_callback(client_for("admin"), router_body("/admin/users"))
+    assert "admin-users" in admin_answer.get_data(as_text=True)
+
+
+def _layout_as(app, page: dict, role: str) -> str:
+    with app.server.test_request_context(page["path"]):
+        login_user(SessionUser(UserInfo(1, username_of(role), role, True, None)))
+        return str(page["layout"]())
+
+
+def test_every_page_layout_checks_the_role_again(app):
+    """The second wall: a page's layout builder itself refuses a role that may not open it."""
     refused = 0
-    for key in app.callback_map:
-        ids = output_ids(key)
-        pages = {page_for_component(i)["path"] for i in ids if i not in DASH_INTERNAL}
-        if len(pages) != 1:
-            continue
-        path = pages.pop()
-        page = next(p for p in registered_pages() if p["path"] == path)
-        body = {
-            "output": key,
-            "outputs": [{"id": i, "property": "children"} for i in ids],
-            "inputs": [],
-            "changedPropIds": [],
-        }
+    for page in registered_pages():
         for role in ROLE_ORDER:
             if role not in page["roles"]:
-                response = client_for(app, role).post("/_dash-update-component", json=body)
-                assert response.status_code == 403, (role, key)
+                assert NO_ACCESS in _layout_as(app, page, role), (role, page["path"])
                 refused += 1
-    assert refused > 0
+    assert refused > 10
+    users_page = next(p for p in registered_pages() if p["path"] == "/admin/users")
+    assert NO_ACCESS not in _layout_as(app, users_page, "admin")
 
 
-def test_every_callback_output_belongs_to_a_registered_page(app):
-    """One mechanism: no callback can escape the guard by using an unregistered id."""
-    client_for(app, "admin").get("/")
-    for key in app.callback_map:
-        for component in output_ids(key):
-            if component in DASH_INTERNAL:
-                continue
-            assert page_for_component(component) is not None, component
+def test_wrong_passwords_are_limited_per_user_across_addresses(app):
+    """Three failures for one username from three addresses lock that username everywhere."""
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        client = app.server.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        assert sign_in_client(client, username_of("planner"), "nope").status_code == 401
+    other = app.server.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    blocked = sign_in_client(other, username_of("planner"), PASSWORD)
+    assert blocked.status_code == 429 and b"Too many sign-in attempts" in blocked.data
+    # Another user from a fresh address is not affected; good passwords are never counted.
+    assert sign_in_client(other, username_of("executive"), PASSWORD).status_code == 302
+    with session_scope() as session:
+        lockouts = session.scalars(
+            select(AuditLog.entity_id).where(AuditLog.action == "auth.lockout")
+        ).all()
+    assert lockouts == [username_of("planner")]
 
 
-def test_the_page_router_refuses_a_forbidden_path(app):
-    client = client_for(app, "executive")
-    client.get("/")
-    body = {
-        "output": "..._pages_content.children..._pages_store.data...",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/admin/users"},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
-    assert client.post("/_dash-update-component", json=body).status_code == 403
-
-
-def test_wrong_passwords_are_rate_limited_but_good_ones_are_not_counted(app):
+def test_wrong_passwords_are_limited_per_address_across_users(app):
     client = app.server.test_client()
-    for _ in range(3):
-        ok = client.post("/login", data={"username": "user-planner", "password": PASSWORD})
-        assert ok.status_code == 302
-    for _ in range(3):
-        bad = client.post("/login", data={"username": "user-planner", "password": "nope"})
-        assert bad.status_code == 401
-    blocked = client.post("/login", data={"username": "user-planner", "password": PASSWORD})
-    assert blocked.status_code == 429
-    assert b"Too many sign-in attempts" in blocked.data
+    client.environ_base["REMOTE_ADDR"] = "10.0.1.1"
+    for role in ("planner", "executive", "admin"):
+        assert sign_in_client(client, username_of(role), "nope").status_code == 401
+    assert sign_in_client(client, username_of("data_scientist"), PASSWORD).status_code == 429
 
 
 def test_session_cookie_is_http_only_and_same_site(app):
-    response = app.server.test_client().post(
-        "/login", data={"username": "user-executive", "password": PASSWORD}
-    )
+    client = app.server.test_client()
+    response = sign_in_client(client, username_of("executive"), PASSWORD)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_logout_ends_the_session_and_next_is_not_an_open_redirect(app):
+def test_next_is_not_an_open_redirect(app):
     client = app.server.test_client()
-    response = client.post(
-        "/login",
-        data={"username": "user-executive", "password": PASSWORD, "next": "//evil.example/x"},
-    )
+    response = sign_in_client(client, username_of("executive"), PASSWORD, next="//evil.example/x")
     assert response.headers["Location"] == "/"
+
+
+def test_a_cookie_kept_from_before_sign_out_opens_nothing(app, client_for):
+    client = client_for("executive")
+    kept = client.get_cookie("session")
     assert client.get("/").status_code == 200
-    client.get("/logout")
+    assert sign_out(client).status_code == 302
+    replay = app.server.test_client()
+    replay.set_cookie("session", kept.value)
+    assert replay.get("/").status_code == 302
+    assert post_callback(replay, router_body("/")).status_code == 401
+
+
+def test_sign_out_is_a_post_with_a_token(app, client_for):
+    client = client_for("executive")
+    assert client.get("/logout").status_code == 200  # a confirmation form, not a sign-out
+    assert client.get("/").status_code == 200
+    assert client.post("/logout", headers=ORIGIN).status_code == 400  # no token
+    assert client.get("/").status_code == 200
+    assert sign_out(client).status_code == 302
     assert client.get("/").status_code == 302
 
 
-def test_a_disabled_user_loses_access_at_once(app):
-    from db.users import set_active
+def test_a_disabled_user_and_a_role_change_take_effect_at_once(app, client_for):
+    planner, executive = client_for("planner"), client_for("executive")
+    assert planner.get("/forecasts").status_code == 200
+    set_active(username_of("planner"), False)
+    assert planner.get("/").status_code == 302
+    assert executive.get("/").status_code == 200
+    set_role(username_of("executive"), "planner")
+    assert executive.get("/").status_code == 302  # signed out: the new role needs a new sign-in
+    again = client_for("executive")  # signs in as user-executive, now a planner
+    assert again.get("/forecasts").status_code == 200
 
-    client = client_for(app, "planner")
-    assert client.get("/").status_code == 200
-    set_active("user-planner", False)
+
+def _age_sessions(**delta) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(UserSession).values(
+                created_at=UserSession.created_at - dt.timedelta(**delta),
+                last_seen_at=UserSession.last_seen_at - dt.timedelta(**delta),
+            )
+        )
+
+
+def test_idle_sessions_end_after_the_idle_timeout(app, client_for):
+    client = client_for("executive")
+    _age_sessions(minutes=29)
+    assert client.get("/").status_code == 200  # touched: idle time starts again
+    _age_sessions(minutes=31)
     assert client.get("/").status_code == 302
+    with session_scope() as session:
+        assert session.scalar(select(UserSession.end_reason)) == "idle"
+
+
+def test_sessions_end_after_their_lifetime_even_when_active(app, client_for):
+    client = client_for("executive")
+    with session_scope() as session:
+        session.execute(
+            update(UserSession).values(created_at=UserSession.created_at - dt.timedelta(hours=13))
+        )
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_refuses_a_missing_token_and_a_foreign_origin(app):
+    client = app.server.test_client()
+    form = {"username": username_of("admin"), "password": PASSWORD}
+    no_token = client.post("/login", data=form, headers=ORIGIN)
+    assert no_token.status_code == 400 and b"sign in again" in no_token.data
+    token = form_token(client)
+    foreign = client.post(
+        "/login", data={**form, "csrf_token": token}, headers={"Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+    assert client.get("/").status_code == 302  # neither signed anyone in

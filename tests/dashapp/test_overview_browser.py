@@ -43,7 +43,13 @@ def test_each_role_sees_its_navigation_and_the_overview(demo):
             assert page.inner_text("#overview-card-top-value") == expected.top_channel
             page.wait_for_selector("#overview-revenue-chart .main-svg")
             screenshot(page, f"overview-{username}")
-            page.goto(f"{base}/logout")
+            page.click("#nav-logout")
+            page.wait_for_url("**/login")
         sign_in(page, base, "executive", "executive-demo")
         response = page.goto(f"{base}/admin/users")
         assert response.status == 403
+        # The app's own frame, with its navigation and a "no access" page: none of the page.
+        page.wait_for_selector("#forbidden-page")
+        assert page.locator("#nav-links").is_visible()
+        assert page.locator("#admin-users-grid").count() == 0
+        screenshot(page, "forbidden-executive")

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import func, select
 
@@ -16,6 +14,7 @@ from db.engine import get_engine
 from db.schema import AuditLog, Target
 from db.users import ensure_demo_users
 from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.signin import post_callback, sign_in_client
 
 pytestmark = pytest.mark.postgres
 
@@ -107,22 +106,14 @@ def _callback_payload() -> dict:
 def test_an_executive_cannot_change_targets(pg_url):
     logins = {u: p for u, p, _ in ensure_demo_users()}
     client = create_app().server.test_client()
-    client.post("/login", data={"username": "executive", "password": logins["executive"]})
+    sign_in_client(client, "executive", logins["executive"])
     assert client.get("/admin/targets").status_code == 403
-    response = client.post(
-        "/_dash-update-component",
-        data=json.dumps(_callback_payload()),
-        content_type="application/json",
-    )
+    response = post_callback(client, _callback_payload())
     assert response.status_code == 403
     assert _count(Target) == 0
     admin = create_app().server.test_client()
-    admin.post("/login", data={"username": "admin", "password": logins["admin"]})
-    response = admin.post(
-        "/_dash-update-component",
-        data=json.dumps(_callback_payload()),
-        content_type="application/json",
-    )
+    sign_in_client(admin, "admin", logins["admin"])
+    response = post_callback(admin, _callback_payload())
     assert response.status_code == 200
     assert "Saved the revenue target" in response.get_data(as_text=True)
     assert _count(Target) == 1
@@ -154,7 +145,9 @@ def test_admin_imports_a_target_csv_and_sees_a_bad_one_refused(pg_url, tmp_path)
         row.locator(".ag-selection-checkbox input").check()
         page.click("#admin-targets-delete")
         page.wait_for_selector("#admin-targets-alert >> text=Deleted 1 target.", timeout=30_000)
-        page.wait_for_function(f"document.querySelectorAll({rows!r}).length === 2", timeout=30_000)
+        page.wait_for_function(
+            f"() => document.querySelectorAll({rows!r}).length === 2", timeout=30_000
+        )
         screenshot(page, "admin-targets-deleted")
     assert _count(Target) == 2
     assert _count(AuditLog) == audits + 2

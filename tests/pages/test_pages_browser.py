@@ -29,7 +29,7 @@ PAGES = [
 def settle(page, timeout: int = 60_000) -> None:
     page.wait_for_timeout(400)
     page.wait_for_function(
-        "!document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout
     )
     page.wait_for_timeout(300)
 
@@ -88,16 +88,16 @@ def test_executive_filters_drills_exports_and_shares(
         settle(page)
 
         choose(page, f"{prefix}-preset", "Last 90 days")
-        page.wait_for_function("location.search.includes('preset=last_90')", timeout=30_000)
+        page.wait_for_function("() => location.search.includes('preset=last_90')", timeout=30_000)
         settle(page)
         choose(page, f"{prefix}-channels", "E-commerce")
-        page.wait_for_function("location.search.includes('channels=category:ecommerce')")
+        page.wait_for_function("() => location.search.includes('channels=category:ecommerce')")
         settle(page)
         assert "E-commerce" in page.inner_text(f"#{prefix}-{grid}")
 
         bar = page.locator(f"#{prefix}-{chart} g.point path").first
         bar.click(force=True)
-        page.wait_for_function("location.search.includes('drill=ecommerce')", timeout=30_000)
+        page.wait_for_function("() => location.search.includes('drill=ecommerce')", timeout=30_000)
         settle(page)
         crumbs = page.inner_text(f"#{prefix}-breadcrumb")
         assert "E-commerce" in crumbs and "touchpoints" in crumbs
@@ -118,6 +118,6 @@ def test_executive_filters_drills_exports_and_shares(
         page.wait_for_selector(f"#{prefix}-total-revenue", timeout=60_000)
         settle(page)
         assert "E-commerce" in page.inner_text(f"#{prefix}-breadcrumb")
-        page.wait_for_function(f"location.href === {shared!r}", timeout=10_000)
+        page.wait_for_function(f"() => location.href === {shared!r}", timeout=10_000)
         assert page_total(page, prefix) == pytest.approx(total, abs=0.01)
         assert "Last 90 days" in page.inner_text(f"#{prefix}-preset")

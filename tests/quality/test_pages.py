@@ -17,6 +17,7 @@ from db import audit
 from db.engine import get_engine
 from db.users import demo_password, ensure_demo_users
 from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.signin import sign_in_client
 
 FAILED_DAY = dt.date(2026, 6, 27)
 
@@ -57,9 +58,7 @@ def pages_db(quality_db):
 
 def signed_in_client(username: str):
     client = create_app().server.test_client()
-    response = client.post(
-        "/login", data={"username": username, "password": demo_password(username)}
-    )
+    response = sign_in_client(client, username, demo_password(username))
     assert response.status_code == 302
     return client
 
@@ -88,12 +87,21 @@ def badge_text(component) -> str:
 
 
 def test_validation_badge_warns_for_failed_days_shown(pages_db):
-    failed = validation_badge("overview", Period(dt.date(2026, 6, 22), dt.date(2026, 6, 28)))
+    create_app()  # registers the pages the badge may link to
+    week = Period(dt.date(2026, 6, 22), dt.date(2026, 6, 28))
+    failed = validation_badge("overview", week, "data_scientist")
     assert failed.id == "overview-validation-badge"
     assert failed.children.color == "danger"
     assert "Validation failed for 1 day(s) shown (27 Jun): freshness" in badge_text(failed)
+    assert failed.children.href == "/data-quality"
+    # Executives may not open Data quality: the badge warns without linking there.
+    for_executive = validation_badge("overview", week, "executive")
+    assert badge_text(for_executive) == badge_text(failed)
+    assert getattr(for_executive.children, "href", None) is None
 
-    clean = validation_badge("overview", Period(dt.date(2026, 6, 28), dt.date(2026, 6, 30)))
+    clean = validation_badge(
+        "overview", Period(dt.date(2026, 6, 28), dt.date(2026, 6, 30)), "executive"
+    )
     assert clean.children.color == "success"
     assert badge_text(clean).startswith("Validated as of ")
 
@@ -129,7 +137,9 @@ def test_pages_in_a_browser(pages_db):
         page.goto(f"{base}/admin/audit")
         page.wait_for_selector("#admin-audit-grid .ag-row")
         assert "intact" in page.inner_text("#admin-audit-chain")
-        filtered = "document.querySelector('#admin-audit-count').innerText.startsWith('1 entry')"
+        filtered = (
+            "() => document.querySelector('#admin-audit-count').innerText.startsWith('1 entry')"
+        )
         for _attempt in range(3):  # the dropdown's code loads asynchronously: the first
             page.click("#admin-audit-action")  # keystrokes can land before it is ready
             page.keyboard.type("report.schedule")

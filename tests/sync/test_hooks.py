@@ -101,9 +101,13 @@ def test_square_push_is_verified_over_url_and_body(hook_client, monkeypatch):
     assert queue.count == 1
 
 
-def test_unknown_source_and_pull_only_kinds_are_not_found(hook_client):
+def test_unknown_pull_only_and_push_sources_answer_an_unsigned_request_alike(hook_client):
+    """An unsigned request cannot tell which sources exist or which take pushes."""
     client, queue = hook_client
-    assert client.post("/hooks/nobody", data=b"{}").status_code == 404
     add_source("erp", "sap", "S4H-100", "http://127.0.0.1:9/", webhook_secret_env="X_SECRET")
-    assert client.post("/hooks/erp", data=b"{}").status_code == 404
+    answers = {
+        name: client.post(f"/hooks/{name}", data=b"{}") for name in ("nobody", "erp", SOURCE)
+    }
+    assert {r.status_code for r in answers.values()} == {401}
+    assert len({r.get_data() for r in answers.values()}) == 1
     assert queue.count == 0

@@ -18,6 +18,7 @@ from ingestion.rules import list_rules
 from ingestion.sources import add_source
 from ingestion.sync import Incoming, Origin, load_page, record_failure
 from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.signin import post_callback, sign_in_client
 from tests.sync.shop import make_order
 
 pytestmark = pytest.mark.postgres
@@ -61,9 +62,7 @@ def app(ingest_db):
 
 def _client(app, username: str):
     client = app.server.test_client()
-    assert (
-        client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
-    )
+    assert sign_in_client(client, username, PASSWORD).status_code == 302
     client.get("/")
     return client
 
@@ -85,7 +84,7 @@ def _post(client, app, output_id: str, inputs: list, state: list, changed: str) 
         "state": state,
         "changedPropIds": [changed],
     }
-    response = client.post("/_dash-update-component", json=body)
+    response = post_callback(client, body)
     assert response.status_code == 200, response.data[:500]
     return response.get_json()["response"]
 

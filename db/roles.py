@@ -1,0 +1,45 @@
+"""The roles, once: their order (each role can do what the ones before it can), and the actor
+every command checks before it changes anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db.errors import CommandError
+
+ROLES = ("executive", "planner", "data_scientist", "admin")
+ROLE_LABELS = {
+    "executive": "Executive",
+    "planner": "Planner",
+    "data_scientist": "Data scientist",
+    "admin": "Admin",
+}
+
+
+def at_least(role: str) -> frozenset[str]:
+    """Roles from ``role`` upwards in the cumulative matrix of DESIGN.md."""
+    return frozenset(ROLES[ROLES.index(role) :])
+
+
+class PermissionDenied(CommandError):
+    """The acting user's role may not make this change."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: the name written to the audit log and the role that is checked.
+
+    Commands run from the shell or by the scheduler act as :func:`system` actors: whoever
+    can run them already holds the database's credentials.
+    """
+
+    name: str
+    role: str
+
+    def require(self, minimum: str, what: str) -> None:
+        if self.role not in at_least(minimum):
+            raise PermissionDenied(f"the {self.role} role may not {what}")
+
+
+def system(name: str = "cli") -> Actor:
+    return Actor(name, "admin")
