@@ -8,6 +8,9 @@ from analytics.alerts_cli import app as alerts_app
 from analytics.cli import anomalies
 from analytics.metrics_cli import metrics_command
 from analytics.quality_cli import app as quality_app
+from cli.attribution import attribution_command
+from cli.budget import budget_command
+from cli.pricing import elasticity_command
 from db.cli import db_app, users_app
 from forecasting.cli import forecast_command
 from forecasting.worker_cli import (
@@ -38,6 +41,9 @@ app.command("mlflow-ui")(mlflow_ui_command)
 worker_app.command("jobs")(worker_command)
 app.command("anomalies")(anomalies)
 app.command("forecast")(forecast_command)
+app.command("attribution")(attribution_command)
+app.command("elasticity")(elasticity_command)
+app.command("budget")(budget_command)
 
 
 @app.command()

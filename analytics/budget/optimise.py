@@ -67,15 +67,15 @@ def bounds_for(
     high = np.array([float(maximum.get(c, total)) for c in channels])
     if (low < 0).any() or (high < 0).any():
         raise AnalyticsError("minimums and maximums must not be negative")
+    if low.sum() > total + CENT / 2:
+        raise AnalyticsError(
+            f"the total {total:,.2f} is below the sum of the minimums {low.sum():,.2f}"
+        )
     bad = np.flatnonzero(low > high)
     if bad.size:
         c = channels[bad[0]]
         raise AnalyticsError(
             f"{c}: the minimum {low[bad[0]]:,.2f} exceeds the maximum {high[bad[0]]:,.2f}"
-        )
-    if low.sum() > total + CENT / 2:
-        raise AnalyticsError(
-            f"the total {total:,.2f} is below the sum of the minimums {low.sum():,.2f}"
         )
     if np.minimum(high, total).sum() < total - CENT / 2:
         raise AnalyticsError(
