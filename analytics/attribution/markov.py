@@ -67,7 +67,7 @@ def fit_chain(paths: PathTable, order: int = 1) -> AbsorbingChain:
     for lag in range(order):
         shifted = np.roll(paths.steps, lag) + 1
         code += np.where(position >= lag, shifted, 0) * base**lag
-    codes, state_of_step = np.unique(code, return_inverse=True)
+    codes, state_of_step = _dense_ids(code, base**order)
     n = len(codes)
     states = np.stack([(codes // base**lag) % base - 1 for lag in range(order)], axis=1)
 
@@ -96,6 +96,17 @@ def fit_chain(paths: PathTable, order: int = 1) -> AbsorbingChain:
         convert=converted * scale,
         value=value * scale,
     )
+
+
+def _dense_ids(code: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes (sorted) and each code's index among them; a lookup table where the
+    code range is small (no sort of a million steps), ``np.unique`` otherwise."""
+    if size > 4 * len(code) + 1_000_000:
+        return np.unique(code, return_inverse=True)
+    present = np.zeros(size, dtype=bool)
+    present[code] = True
+    index = np.cumsum(present) - 1
+    return np.flatnonzero(present), index[code]
 
 
 @dataclass(frozen=True)

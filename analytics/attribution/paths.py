@@ -176,23 +176,29 @@ def paths_from_frame(frame: pd.DataFrame, name: str = "the paths") -> PathTable:
                 f"got {frame[column].iloc[row]!r}"
             )
         numbers[column] = values.to_numpy(dtype=float)
-    text = frame["path"].fillna("").astype(str)
-    steps = text.str.split(SEPARATOR, regex=False)
-    exploded = steps.explode().str.strip()
-    empty = exploded.eq("") | exploded.isna()
-    if empty.any():
-        row = int(empty.index[empty.to_numpy()][0])
-        raise AnalyticsError(
-            f"{name} row {row + 2}: path {text.iloc[row]!r} has an empty channel name"
-        )
-    lengths = steps.str.len().to_numpy(dtype=np.int64)
+    names, lengths = _split_paths(frame["path"].fillna("").astype(str).tolist(), name)
     return from_steps(
-        exploded.to_numpy(dtype=object),
+        names,
         lengths,
         numbers["total_conversions"],
         numbers["total_conversion_value"],
         numbers["total_null"],
     )
+
+
+def _split_paths(texts: list[str], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every step's channel name and each path's length, splitting all paths in one pass and
+    trimming each distinct name once (a split per path costs seconds over a million)."""
+    lengths = np.fromiter((t.count(SEPARATOR) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    codes, raw = pd.factorize(np.array(SEPARATOR.join(texts).split(SEPARATOR), dtype=object))
+    trimmed = np.array([str(n).strip() for n in raw], dtype=object)
+    names = trimmed[codes]
+    empty = np.flatnonzero(trimmed == "")
+    if empty.size:
+        step = int(np.flatnonzero(codes == empty[0])[0])
+        row = int(np.searchsorted(np.cumsum(lengths), step, side="right"))
+        raise AnalyticsError(f"{name} row {row + 2}: path {texts[row]!r} has an empty channel name")
+    return names, lengths
 
 
 TOP_PATH_COLUMNS = ["path", "length", "journeys", "conversions", "conversion_rate", "value"]
