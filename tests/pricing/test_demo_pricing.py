@@ -32,6 +32,13 @@ def test_panel_and_elasticities_from_the_demo(demo):
     assert estimated.sum() >= 5
     assert (channels.loc[estimated, "ci_low"] < channels.loc[estimated, "elasticity"]).all()
     assert channels.loc[~estimated, "warning"].str.startswith("no estimate: ").all()
+    # Web sells most: a price index net of the product mix (each line against its product's
+    # usual price) gives a clearly negative elasticity, near the demo's choice elasticity
+    # (−1.6) scaled by the category's share of choices.
+    assert channels.at["web", "ci_high"] < 0
+    assert channels.at["web", "ci_low"] <= -1.4 <= channels.at["web", "ci_high"]
+    assert (channels.loc[estimated, "elasticity"] < 0).all()
+    assert panel["price_index"].between(0.5, 1.5).mean() > 0.99
     # An estimate that cannot support a decision carries its reason.
     doubtful = estimated & (channels["ci_high"] >= 0)
     assert channels.loc[doubtful, "warning"].str.len().gt(0).all()
