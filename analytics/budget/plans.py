@@ -73,18 +73,23 @@ def channel_curves(
 
 
 def propose_budget(
-    total: float,
+    total: float | None,
     objective: str = "revenue",
     minimum: dict[str, float] | None = None,
     maximum: dict[str, float] | None = None,
     horizon_days: int = DEFAULT_HORIZON,
     url: str | None = None,
 ) -> BudgetProposal:
+    """The best split of ``total`` (default: what the last ``horizon_days`` spent)."""
     curves, frame, no_curve = channel_curves(url)
     last = frame["ds"].max()
     recent = frame[frame["ds"] > last - pd.Timedelta(days=horizon_days)]
     spent = recent.groupby("touchpoint")["spend"].sum()
     current = np.array([float(spent.get(c.channel, 0.0)) for c in curves])
+    if total is None:
+        total = float(current.sum())
+        if total <= 0:
+            raise AnalyticsError(f"nothing was spent in the last {horizon_days} days: give a total")
     allocation = optimise_budget(curves, current, total, horizon_days, objective, minimum, maximum)
     names = frame.drop_duplicates("touchpoint").set_index("touchpoint")["touchpoint_name"]
     return BudgetProposal(allocation, tuple(curves), names.to_dict(), no_curve)
