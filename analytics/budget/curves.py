@@ -23,7 +23,7 @@ from forecasting.errors import ForecastingError
 from forecasting.saturation import SaturationCurve, fit_saturation
 
 DECAYS = (0.0, 0.2, 0.4, 0.6)
-DRAWS = 40
+DRAWS = 20
 FORM = "exponential"
 
 
