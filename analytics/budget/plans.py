@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from analytics.alerts.workflow import PLANNERS_UP
 from analytics.budget.curves import ResponseCurve, fit_response
@@ -136,73 +137,81 @@ def apply_budget_plan(allocation: Allocation, actor: str, role: str, url: str | 
     currents = [Decimal(str(round(float(v), 2))) for v in allocation.current]
     plan, line = BudgetPlan.__table__, BudgetPlanLine.__table__
     touchpoint = Touchpoint.__table__
-    with get_engine(url).begin() as conn:
-        ids = dict(
-            conn.execute(
-                select(touchpoint.c.code, touchpoint.c.id).where(
-                    touchpoint.c.code.in_(allocation.channels)
-                )
-            ).all()
-        )
-        unknown = [c for c in allocation.channels if c not in ids]
-        if unknown:
-            raise AnalyticsError(f"unknown channel {unknown[0]!r}")
-        query = select(plan.c.version, plan.c.total).where(plan.c.status == "active")
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        active = conn.execute(query).first()
-        version = (conn.execute(select(func.max(plan.c.version))).scalar() or 0) + 1
-        conn.execute(update(plan).where(plan.c.status == "active").values(status="superseded"))
-        plan_id = conn.execute(
-            plan.insert()
-            .values(
-                version=version,
-                status="active",
-                created_at=dt.datetime.now(dt.UTC),
-                created_by=actor,
-                objective=allocation.objective,
-                horizon_days=allocation.horizon_days,
-                total=total,
-                expected_uplift=float(allocation.uplift),
-                uplift_low=float(allocation.uplift_low),
-                uplift_high=float(allocation.uplift_high),
+    try:
+        with get_engine(url).begin() as conn:
+            ids = dict(
+                conn.execute(
+                    select(touchpoint.c.code, touchpoint.c.id).where(
+                        touchpoint.c.code.in_(allocation.channels)
+                    )
+                ).all()
             )
-            .returning(plan.c.id)
-        ).scalar_one()
-        conn.execute(
-            line.insert(),
-            [
-                {
-                    "plan_id": plan_id,
-                    "touchpoint_id": ids[channel],
-                    "amount": amount,
-                    "current_amount": current,
-                    "expected_revenue": float(revenue),
-                }
-                for channel, amount, current, revenue in zip(
-                    allocation.channels,
-                    amounts,
-                    currents,
-                    allocation.revenue_proposed,
-                    strict=True,
+            unknown = [c for c in allocation.channels if c not in ids]
+            if unknown:
+                raise AnalyticsError(f"unknown channel {unknown[0]!r}")
+            query = select(plan.c.version, plan.c.total).where(plan.c.status == "active")
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            active = conn.execute(query).first()
+            version = (conn.execute(select(func.max(plan.c.version))).scalar() or 0) + 1
+            conn.execute(update(plan).where(plan.c.status == "active").values(status="superseded"))
+            plan_id = conn.execute(
+                plan.insert()
+                .values(
+                    version=version,
+                    status="active",
+                    created_at=dt.datetime.now(dt.UTC),
+                    created_by=actor,
+                    objective=allocation.objective,
+                    horizon_days=allocation.horizon_days,
+                    total=total,
+                    expected_uplift=float(allocation.uplift),
+                    uplift_low=float(allocation.uplift_low),
+                    uplift_high=float(allocation.uplift_high),
                 )
-            ],
-        )
-        audit.record(
-            conn,
-            actor,
-            "budget.apply",
-            "budget_plan",
-            version,
-            {"version": active.version, "total": str(active.total)} if active else None,
-            {
-                "version": version,
-                "objective": allocation.objective,
-                "total": str(total),
-                "amounts": {c: str(a) for c, a in zip(allocation.channels, amounts, strict=True)},
-                "expected_uplift": round(float(allocation.uplift), 2),
-            },
-        )
+                .returning(plan.c.id)
+            ).scalar_one()
+            conn.execute(
+                line.insert(),
+                [
+                    {
+                        "plan_id": plan_id,
+                        "touchpoint_id": ids[channel],
+                        "amount": amount,
+                        "current_amount": current,
+                        "expected_revenue": float(revenue),
+                    }
+                    for channel, amount, current, revenue in zip(
+                        allocation.channels,
+                        amounts,
+                        currents,
+                        allocation.revenue_proposed,
+                        strict=True,
+                    )
+                ],
+            )
+            audit.record(
+                conn,
+                actor,
+                "budget.apply",
+                "budget_plan",
+                version,
+                {"version": active.version, "total": str(active.total)} if active else None,
+                {
+                    "version": version,
+                    "objective": allocation.objective,
+                    "total": str(total),
+                    "amounts": {
+                        c: str(a) for c, a in zip(allocation.channels, amounts, strict=True)
+                    },
+                    "expected_uplift": round(float(allocation.uplift), 2),
+                },
+            )
+    except IntegrityError:
+        # Another plan took this version first (the transaction rolled back): nothing written.
+        raise AnalyticsError(
+            "another budget plan was applied at the same time; try again"
+        ) from None
     return version
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -29,6 +29,7 @@ class AttributionView:
     model_labels: dict[str, str]
     paths: pd.DataFrame  # analytics.attribution.paths.TOP_PATH_COLUMNS
     message: str = ""  # why there is nothing to show, when there is nothing
+    left_out: dict[str, str] = field(default_factory=dict)  # model → why it is not shown
 
     @property
     def coverage(self) -> float | None:
@@ -51,9 +52,13 @@ def build_attribution(
         journeys = load_journeys(period, lookback_days, url)
     except AnalyticsError as exc:
         return replace(empty, message=str(exc))
-    models = tuple(
-        m for m in MODELS if m != "shapley" or len(journeys.paths.channels) <= MAX_CHANNELS
+    channels = len(journeys.paths.channels)
+    left_out = (
+        {"shapley": f"exact over at most {MAX_CHANNELS} channels; these journeys have {channels}"}
+        if channels > MAX_CHANNELS
+        else {}
     )
+    models = tuple(m for m in MODELS if m not in left_out)
     comparison = compare_models(journeys.paths, models, order=order, half_life=half_life)
     return AttributionView(
         period=period,
@@ -66,4 +71,5 @@ def build_attribution(
         comparison=comparison,
         model_labels=labels,
         paths=top_paths(journeys.paths, TOP_PATHS),
+        left_out=left_out,
     )
