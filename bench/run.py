@@ -32,6 +32,7 @@ BENCHMARKS = [
     ("bench.bench_overview", {"n_orders": _orders(10_000_000)}),
     # Reuses the database bench_overview built (same order count).
     ("bench.bench_pages", {"n_orders": _orders(10_000_000)}),
+    ("bench.bench_attribution", {"n_journeys": _orders(1_000_000)}),
 ]
 
 

@@ -9,6 +9,9 @@ from analytics.alerts_cli import app as alerts_app
 from analytics.cli import anomalies
 from analytics.metrics_cli import metrics_command
 from analytics.quality_cli import app as quality_app
+from cli.attribution import attribution_command
+from cli.budget import budget_command
+from cli.pricing import elasticity_command
 from db.cli import db_app, users_app
 from db.settings import ConfigurationError, get_settings
 from forecasting.cli import forecast_command
@@ -52,6 +55,9 @@ app.command("mlflow-ui")(mlflow_ui_command)
 worker_app.command("jobs")(worker_command)
 app.command("anomalies")(anomalies)
 app.command("forecast")(forecast_command)
+app.command("attribution")(attribution_command)
+app.command("elasticity")(elasticity_command)
+app.command("budget")(budget_command)
 
 
 @app.command()

@@ -530,6 +530,7 @@ class DataStamp(Base):
 
 # Tables of the other areas live in their own modules on the same metadata.
 import db.alert_tables  # noqa: E402,F401
+import db.budget_tables  # noqa: E402,F401
 import db.forecast_tables  # noqa: E402,F401
 import db.ingestion_tables  # noqa: E402,F401
 import db.quality_tables  # noqa: E402,F401

@@ -9,9 +9,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from analytics.reports.summary import WeeklySummary
 from analytics.reports.tables import (
     ALERT_HEADER,
+    DECISION_HEADER,
     KPI_HEADER,
     MOVER_HEADER,
     alert_rows,
+    decision_reasons,
+    decision_rows,
     kpi_rows,
     mover_rows,
 )
@@ -34,4 +37,7 @@ def render_html(summary: WeeklySummary) -> str:
         movers=mover_rows(summary),
         alert_header=ALERT_HEADER,
         alerts=alert_rows(summary),
+        decision_header=DECISION_HEADER,
+        decisions=decision_rows(summary),
+        reasons=decision_reasons(summary),
     )

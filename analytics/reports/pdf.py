@@ -14,9 +14,12 @@ from analytics.reports.chart import revenue_chart_png
 from analytics.reports.summary import WeeklySummary
 from analytics.reports.tables import (
     ALERT_HEADER,
+    DECISION_HEADER,
     KPI_HEADER,
     MOVER_HEADER,
     alert_rows,
+    decision_reasons,
+    decision_rows,
     kpi_rows,
     mover_rows,
 )
@@ -32,8 +35,11 @@ TABLE_STYLE = TableStyle(
 )
 
 
-def _table(header, rows) -> Table:
-    table = Table([header, *rows], hAlign="LEFT", repeatRows=1)
+DECISION_WIDTHS = [9.4 * cm, 3.4 * cm, 1.9 * cm, 2.7 * cm]
+
+
+def _table(header, rows, widths=None) -> Table:
+    table = Table([header, *rows], colWidths=widths, hAlign="LEFT", repeatRows=1)
     table.setStyle(TABLE_STYLE)
     return table
 
@@ -72,6 +78,21 @@ def render_pdf(summary: WeeklySummary, chart_png: bytes | None = None) -> bytes:
     )
     png = chart_png if chart_png is not None else revenue_chart_png(summary)
     story += [Spacer(1, 0.4 * cm), Image(io.BytesIO(png), width=17 * cm, height=7.7 * cm)]
+    story.append(Paragraph("Recommended actions", styles["Heading2"]))
+    decisions = decision_rows(summary)
+    if decisions:
+        cell = styles["BodyText"].clone("cell", fontSize=8.5, leading=10)
+        rows = [(Paragraph(action, cell), *rest) for action, *rest in decisions]
+        story.append(_table(DECISION_HEADER, rows, DECISION_WIDTHS))
+    else:
+        story.append(
+            Paragraph(
+                "No action is recommended this week: the data supports none.", styles["Normal"]
+            )
+        )
+    reasons = decision_reasons(summary)
+    if reasons:
+        story.append(Paragraph("Not recommended: " + "; ".join(reasons) + ".", styles["Italic"]))
     story.append(Paragraph("Open and overdue alerts", styles["Heading2"]))
     alerts = summary.alerts
     if not alerts.available:

@@ -1,4 +1,5 @@
-"""What the weekly executive summary says: KPIs vs target, top movers, open and overdue alerts."""
+"""What the weekly executive summary says: KPIs vs target, top movers, recommended actions, open
+and overdue alerts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.decisions import DecisionList, build_decisions
 from analytics.overview import Kpi, build_overview
 from analytics.periods import Period
 from analytics.reports.alerts_section import AlertsSection, alerts_section
@@ -39,6 +41,7 @@ class WeeklySummary:
     movers: pd.DataFrame  # the TOP_MOVERS rows of by_channel with the largest absolute change
     alerts: AlertsSection
     generated_at: dt.datetime
+    decisions: DecisionList  # up to five actions ranked by expected effect in money
 
 
 def channel_changes(period: Period, url: str | None = None) -> pd.DataFrame:
@@ -82,4 +85,5 @@ def build_weekly_summary(
         movers=movers,
         alerts=alerts_section(now, url),
         generated_at=now,
+        decisions=build_decisions(period.end, url=url),
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from analytics.alerts.notifications import LinkSettings
 from analytics.metrics import METRICS, format_change, format_value
 from analytics.reports.summary import WeeklySummary
 
 KPI_HEADER = ("KPI", "This week", "Target", "vs target", "vs prior week")
 MOVER_HEADER = ("Channel", "Revenue", "Prior week", "Change", "Change %")
 ALERT_HEADER = ("Alert", "Severity", "State", "Fired (UTC)", "Root cause due (UTC)", "")
+DECISION_HEADER = ("Recommended action", "Expected effect", "Confidence", "Explained on")
+REASONS_LISTED = 8
 
 
 def kpi_rows(summary: WeeklySummary) -> list[tuple[str, ...]]:
@@ -52,3 +55,24 @@ def alert_rows(summary: WeeklySummary) -> list[tuple[str, ...]]:
         )
         for row in summary.alerts.rows
     ]
+
+
+def decision_rows(summary: WeeklySummary) -> list[tuple[str, ...]]:
+    """The recommended actions; the page is a link when the app's public address is set."""
+    public = (LinkSettings().public_url or "").rstrip("/")
+    horizon = summary.decisions.horizon_days
+    return [
+        (
+            f"{d.title} — {d.detail}",
+            f"+{format_value(d.effect, 'currency', summary.currency)} in {horizon} days",
+            d.confidence,
+            f"{public}{d.page}",
+        )
+        for d in summary.decisions.decisions
+    ]
+
+
+def decision_reasons(summary: WeeklySummary) -> list[str]:
+    """Why the data supports no action elsewhere (the first ``REASONS_LISTED``)."""
+    reasons = summary.decisions.not_recommended
+    return [f"{subject}: {why}" for subject, why in list(reasons.items())[:REASONS_LISTED]]

@@ -1,0 +1,1 @@
+"""Spend-response curves per channel, the budget optimiser and versioned budget plans."""

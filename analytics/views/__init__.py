@@ -1,0 +1,2 @@
+"""Page data: one module per page, ``build_<page>(...) -> <Page>View`` (a frozen dataclass),
+so a page only renders."""

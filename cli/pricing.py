@@ -1,0 +1,41 @@
+"""``channelperf elasticity``: own-price elasticities from a file of prices and quantities,
+by OLS or, with instruments, two-stage least squares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from analytics.pricing.elasticity import elasticity_table
+from cli.common import OutputFormat, clear_errors, read_table, stderr, write_frame
+
+
+def elasticity_command(
+    data: Annotated[Path, typer.Option("--data", help="CSV, JSON or JSON-lines file.")],
+    price: Annotated[str, typer.Option("--price", help="Column with the price.")],
+    quantity: Annotated[str, typer.Option("--quantity", help="Column with the quantity.")],
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")],
+    instrument: Annotated[
+        list[str] | None, typer.Option("--instrument", help="Instrument for price (repeatable).")
+    ] = None,
+    control: Annotated[
+        list[str] | None, typer.Option("--control", help="Control column (repeatable).")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Column to estimate one elasticity per value.")
+    ] = None,
+) -> None:
+    """Per group: elasticity, std_error, ci_low, ci_high, method, n (first_stage_f for 2SLS)."""
+    with clear_errors():
+        frame = read_table(data)
+        with stderr.status("Estimating"):
+            table = elasticity_table(frame, price, quantity, instrument or (), control or (), group)
+    if not instrument:
+        table = table.drop(columns="first_stage_f")
+    write_frame(table, output)
+    for row in table.itertuples(index=False):
+        if row.warning:
+            label = f"{getattr(row, group)}: " if group else ""
+            stderr.print(f"warning: {label}{row.warning}", highlight=False)

@@ -1,0 +1,56 @@
+"""budget_plan and budget_plan_line: versioned, audited marketing budget splits
+
+Revision ID: 0030
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0030"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Money = sa.Numeric(18, 2)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "budget_plan",
+        sa.Column("id", Id, primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column("created_by", sa.String(80), nullable=False),
+        sa.Column("objective", sa.String(20), nullable=False),
+        sa.Column("horizon_days", sa.Integer(), nullable=False),
+        sa.Column("total", Money, nullable=False),
+        sa.Column("expected_uplift", sa.Float(), nullable=False),
+        sa.Column("uplift_low", sa.Float(), nullable=False),
+        sa.Column("uplift_high", sa.Float(), nullable=False),
+        sa.UniqueConstraint("version", name="uq_budget_plan_version"),
+    )
+    op.create_table(
+        "budget_plan_line",
+        sa.Column("id", Id, primary_key=True),
+        sa.Column(
+            "plan_id",
+            Id,
+            sa.ForeignKey("budget_plan.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("touchpoint_id", sa.Integer(), sa.ForeignKey("touchpoint.id"), nullable=False),
+        sa.Column("amount", Money, nullable=False),
+        sa.Column("current_amount", Money, nullable=False),
+        sa.Column("expected_revenue", sa.Float(), nullable=False),
+        sa.UniqueConstraint("plan_id", "touchpoint_id", name="uq_budget_plan_line"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("budget_plan_line")
+    op.drop_table("budget_plan")

@@ -1,0 +1,94 @@
+"""Budget plans on the demo data: proposed from fitted curves, applied as audited versions by
+planners only, refused whole when anything is wrong (PostgreSQL and SQLite)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from analytics.budget.plans import active_plan, apply_budget_plan, propose_budget, to_cents
+from analytics.errors import AnalyticsError
+from db.budget_tables import BudgetPlan
+from db.engine import get_engine
+from db.schema import AuditLog
+
+
+def counts(url):
+    with get_engine(url).connect() as conn:
+        plans = conn.execute(select(func.count()).select_from(BudgetPlan.__table__)).scalar()
+        entries = conn.execute(select(func.count()).select_from(AuditLog.__table__)).scalar()
+    return plans, entries
+
+
+@pytest.fixture(scope="module")
+def proposal(demo_db):
+    return propose_budget(100_000.0, "margin", url=demo_db.url)
+
+
+def test_the_proposal_splits_the_total_over_channels_with_spend(proposal, demo_db):
+    allocation = proposal.allocation
+    spenders = set(demo_db.spend.loc[demo_db.spend["spend_minor"] > 0, "touchpoint_code"])
+    assert set(allocation.channels) | set(proposal.no_curve) == spenders
+    assert allocation.proposed.sum() == pytest.approx(100_000.0)
+    assert allocation.uplift >= -1e-6
+    assert allocation.uplift_low <= allocation.uplift_high
+
+
+@pytest.mark.parametrize("database", ["pg_url", "sqlite_url"])
+def test_applying_writes_a_new_version_and_its_audit_entry(proposal, database, request):
+    url = request.getfixturevalue(database)
+    allocation = proposal.allocation
+    assert apply_budget_plan(allocation, "pat", "planner", url) == 1
+    assert apply_budget_plan(allocation, "ann", "admin", url) == 2
+    lines = active_plan(url)
+    assert set(lines["version"]) == {2}
+    assert sum(lines["amount"]) == pytest.approx(100_000.0, abs=0.001)
+    with get_engine(url).connect() as conn:
+        statuses = dict(conn.execute(select(BudgetPlan.version, BudgetPlan.status)).all())
+        entry = conn.execute(
+            select(AuditLog.actor, AuditLog.action, AuditLog.before, AuditLog.after).order_by(
+                AuditLog.id.desc()
+            )
+        ).first()
+    assert statuses == {1: "superseded", 2: "active"}
+    assert entry.actor == "ann" and entry.action == "budget.apply"
+    assert entry.before["version"] == 1 and entry.after["version"] == 2
+
+
+def negative_first(proposed: np.ndarray) -> np.ndarray:
+    """The same total with the first channel's amount negative."""
+    out = proposed.copy()
+    out[1] += out[0] + 10
+    out[0] = -10
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "role", "message"),
+    [
+        (lambda a: {}, "executive", "executive role may not apply budget plans"),
+        (lambda a: {"proposed": a.proposed * 1.1}, "planner", "add up to"),
+        (lambda a: {"proposed": negative_first(a.proposed)}, "planner", "non-negative"),
+        (
+            lambda a: {"channels": ("nowhere", *a.channels[1:])},
+            "planner",
+            "unknown channel 'nowhere'",
+        ),
+        (lambda a: {"channels": (a.channels[1], *a.channels[1:])}, "planner", "appears twice"),
+        (lambda a: {"objective": "growth"}, "planner", "unknown objective"),
+    ],
+)
+def test_a_refused_plan_writes_nothing(proposal, sqlite_url, change, role, message):
+    bad = dataclasses.replace(proposal.allocation, **change(proposal.allocation))
+    before = counts(sqlite_url)
+    with pytest.raises(AnalyticsError, match=message):
+        apply_budget_plan(bad, "someone", role, sqlite_url)
+    assert counts(sqlite_url) == before
+
+
+def test_cents_add_up_to_the_total():
+    amounts = to_cents(np.array([33.333333, 33.333333, 33.333334]), 100.0)
+    assert sum(amounts) == 100 and all(a.as_tuple().exponent >= -2 for a in amounts)
