@@ -25,7 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.schema import Base, Id, Timestamp
 
-SOURCE_KINDS = ("shopify", "square", "salesforce", "sap", "ga4", "file")
 REJECT_STATUSES = ("quarantined", "replayed", "discarded")
 
 

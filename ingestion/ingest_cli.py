@@ -18,6 +18,7 @@ from rich.table import Table
 
 from db.cli import fail
 from db.errors import CommandError
+from ingestion.connectors.registry import KINDS
 from ingestion.errors import IngestionError
 from ingestion.file_sync import ingest_file
 from ingestion.quarantine import discard, get_reject, list_rejects, replay
@@ -300,7 +301,7 @@ def sources_list() -> None:
 @sources_app.command("add")
 def sources_add(
     name: str,
-    kind: str = typer.Option(..., help="shopify | square | salesforce | sap | ga4 | file"),
+    kind: str = typer.Option(..., help=" | ".join(KINDS)),
     instance: str = typer.Option(..., help="Source instance, e.g. main-store"),
     base_url: str = typer.Option("", help="API base URL (file: the drop directory)"),
     secret_env: str = typer.Option(None, help="NAME of the env variable with the API credential"),

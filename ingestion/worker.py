@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from db.jobs import redis_connection
 from db.settings import get_settings
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.registry import KINDS
 from ingestion.file_sync import sync_directory
 from ingestion.sources import find_source, list_sources
 from ingestion.sync import SyncResult, is_connection_error, retrying, sync_with_retry
@@ -30,7 +32,7 @@ MAX_IDLE_WAIT = 30.0
 def pull(name: str, **options) -> SyncResult:
     """Sync one source now (pages from its cursor to the end), retrying while the DB is down."""
     source = find_source(name)
-    if source.kind == "file":
+    if KINDS[source.kind].load is LoadStrategy.FILES:
         return retrying(lambda: sync_directory(source))
     return sync_with_retry(name, **options)
 

@@ -10,13 +10,14 @@ not missed. The module-level ``to_canonical`` of each connector maps one payload
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ingestion.canonical import payload_sha256
 from ingestion.errors import MappingError
+from ingestion.http import Answer
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -45,6 +46,24 @@ class Page:
 
     records: list[SourceRecord]
     cursor: str | None
+
+
+def record_pages(
+    answers: Iterable[Answer],
+    origin: tuple[str, str, str],
+    cursor: str | None,
+    *,
+    record_id: Callable[[dict[str, Any]], object],
+    changed_at: Callable[[dict[str, Any]], dt.datetime | None],
+) -> Iterator[Page]:
+    """Pages of source records from the paged answers of ``origin`` (source system, instance,
+    stream), the cursor moving to the latest ``changed_at`` read so far."""
+    for answer in answers:
+        records = []
+        for payload in answer.items:
+            records.append(SourceRecord.of(*origin, record_id(payload), payload))
+            cursor = latest(cursor, changed_at(payload))
+        yield Page(records, cursor)
 
 
 # --- cursors --------------------------------------------------------------------------
