@@ -289,9 +289,19 @@ def describe(error: ValidationError) -> str:
 
 
 def parse(
-    model: type[_Model], data: dict[str, Any], *, future_tolerance: dt.timedelta | None = None
+    model: type[_Model],
+    data: dict[str, Any],
+    *,
+    future_tolerance: dt.timedelta | None = None,
+    validate: bool = True,
 ) -> Any:
-    """Validate ``data`` as ``model``; a failure is a MappingError with a readable reason."""
+    """Validate ``data`` as ``model``; a failure is a MappingError with a readable reason.
+
+    ``validate=False`` returns ``data`` as it is, for the columnar path (``ingestion.columnar``),
+    which checks whole pages at once and validates only the rows that break a rule.
+    """
+    if not validate:
+        return data
     context = None if future_tolerance is None else {"future_tolerance": future_tolerance}
     try:
         return model.model_validate(data, context=context)

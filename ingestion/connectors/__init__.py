@@ -20,6 +20,7 @@ from ingestion.errors import MappingError
 from ingestion.http import Answer
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+AMOUNT_TYPES = (str, int, float, Decimal)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def get(payload: Mapping[str, Any], path: str, default: Any = ...) -> Any:
         return value
     value: Any = payload
     for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
+        value = value.get(part) if type(value) is dict or isinstance(value, Mapping) else None
         if value is None:
             if default is ...:
                 raise MappingError(f"missing field {path}")
@@ -113,7 +114,7 @@ def get(payload: Mapping[str, Any], path: str, default: Any = ...) -> Any:
 
 def decimal_of(value: Any, what: str) -> Decimal:
     """An exact Decimal from a JSON string or number (a float via its shortest repr)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+    if type(value) is bool or not isinstance(value, AMOUNT_TYPES):
         raise MappingError(f"{what}: {value!r} is not an amount")
     try:
         # Decimal ignores surrounding whitespace; a float goes through its shortest repr.
@@ -127,6 +128,8 @@ def decimal_of(value: Any, what: str) -> Decimal:
 
 def int_of(value: Any, what: str) -> int:
     """A whole number from a JSON string or number; ``"2.000"`` is 2, ``"1.5"`` is an error."""
+    if type(value) is int:
+        return value
     number = decimal_of(value, what)
     if number != number.to_integral_value():
         raise MappingError(f"{what}: {value!r} is not a whole number")
