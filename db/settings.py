@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_range_days: int = Field(default=3 * 366 + 31, gt=0)
     login_rate_limit: str = "5 per minute"
     secure_cookies: bool = False
+    # Processes that decode and map pages for one sync (0: a thread of the syncing process).
+    ingest_workers: int = Field(default=0, ge=0, le=64)
 
     @field_validator("secret_key")
     @classmethod

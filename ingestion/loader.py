@@ -14,6 +14,7 @@ from collections.abc import Set
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Table,
     and_,
@@ -24,15 +25,14 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
 from db.rollups import add_new_orders, refresh_rollups
 from db.schema import OrderLine, Refund, SalesOrder
 from db.settings import get_settings
-from db.upsert import bulk_stage, insert_for
+from db.upsert import insert_for
 from ingestion.batch import ORDER_KEY, OrderBatch
 from ingestion.customers import first_orders_of_new_customers, refresh_first_orders
-from ingestion.frames import frame_rows
+from ingestion.frames import stage_frame
 from ingestion.reference import Lookups
 from ingestion.staging import (
     LINE_STAGE_COLUMNS,
@@ -101,12 +101,10 @@ def load_orders(
     for table in staging:
         table.drop(conn, checkfirst=True)
         table.create(conn)
-    bulk_stage(conn, stg_order, ORDER_STAGE_COLUMNS, frame_rows(staged, ORDER_STAGE_COLUMNS))
-    bulk_stage(conn, stg_payload, PAYLOAD_STAGE_COLUMNS, frame_rows(staged, PAYLOAD_STAGE_COLUMNS))
-    bulk_stage(conn, stg_line, LINE_STAGE_COLUMNS, frame_rows(staged_lines, LINE_STAGE_COLUMNS))
-    bulk_stage(
-        conn, stg_refund, REFUND_STAGE_COLUMNS, frame_rows(staged_refunds, REFUND_STAGE_COLUMNS)
-    )
+    stage_frame(conn, stg_order, staged, ORDER_STAGE_COLUMNS)
+    stage_frame(conn, stg_payload, staged, PAYLOAD_STAGE_COLUMNS)
+    stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
+    stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)
     _merge(conn, staging, result, recomputed)
     if refresh:
         refresh_rollups(conn, result.stale_days)
@@ -184,7 +182,7 @@ def _merge(
 
     # 2. Upsert the orders; the WHERE keeps a concurrent newer write from being overwritten.
     payload = (
-        cast(stg_payload.c.raw_payload, JSONB)
+        cast(stg_payload.c.raw_payload, JSON)
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )

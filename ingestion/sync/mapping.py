@@ -11,11 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
 import ingestion.sync  # MAX_PAYLOAD_BYTES is the package's setting, read at call time
+from db.ingestion_tables import LoadedPage
 from ingestion.batch import OrderBatch
-from ingestion.canonical import CanonicalOrder, decode_payload, to_order_batch
+from ingestion.canonical import CanonicalOrder, decode_payload
+from ingestion.columnar import map_page_columnar
 from ingestion.connectors.registry import ORDER_MAPPERS
 from ingestion.errors import IngestionError, MappingError
 from ingestion.mapping import ChannelRules, touchpoint_raw
@@ -29,6 +31,7 @@ MAX_ORDER_ID = 80
 MAX_SKU = 64
 MAX_TOUCHPOINT_RAW = 200
 RECORD_ID_FIELDS = ("id", "Id", "SalesOrder", "order_id")
+WIDTHS = (MAX_ORDER_ID, MAX_SKU, MAX_TOUCHPOINT_RAW)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,13 @@ def _record_id(item: Incoming, payload: Any) -> str | None:
     return None
 
 
+def _order_mapper(source_system: str):
+    mapper = ORDER_MAPPERS.get(source_system)
+    if mapper is None:
+        raise IngestionError(f"{source_system} records are not orders")
+    return mapper
+
+
 def map_orders(
     source_system: str,
     source_instance: str,
@@ -116,10 +126,9 @@ def map_orders(
     """Canonical orders, and a reject with a readable reason for every payload that fails.
 
     Records that are not orders (a Salesforce opportunity not won) are in neither list.
+    The per-record path: ``map_page_orders`` gives the same result a page at a time.
     """
-    mapper = ORDER_MAPPERS.get(source_system)
-    if mapper is None:
-        raise IngestionError(f"{source_system} records are not orders")
+    mapper = _order_mapper(source_system)
     options = {} if future_tolerance is None else {"future_tolerance": future_tolerance}
     orders, rejects = [], []
     for item in items:
@@ -142,6 +151,44 @@ def map_orders(
     return orders, rejects
 
 
+def map_page_orders(
+    source_system: str,
+    source_instance: str,
+    items: Sequence[Incoming],
+    rules: ChannelRules,
+    *,
+    future_tolerance: dt.timedelta | None = None,
+) -> tuple[OrderBatch, int, list[RejectedPayload]]:
+    """A page's batch (of how many canonical orders) and rejects, mapped column-wise
+    (``ingestion.columnar``): as ``to_order_batch`` over ``map_orders``, only faster."""
+    mapper = _order_mapper(source_system)
+    options = {} if future_tolerance is None else {"future_tolerance": future_tolerance}
+    mapped: list[tuple[int, dict[str, Any] | None]] = []
+    for position, item in enumerate(items):
+        try:
+            order = mapper(
+                _decoded(item.payload), source_instance=source_instance, validate=False, **options
+            )
+        except Exception:  # noqa: BLE001 — the per-record path gives the reason
+            mapped.append((position, None))
+            continue
+        if order is not None:  # None: a record that is not an order
+            mapped.append((position, order))
+    rejects: list[RejectedPayload] = []
+
+    def validate(position: int) -> CanonicalOrder | None:
+        orders, failed = map_orders(
+            source_system, source_instance, [items[position]], future_tolerance=future_tolerance
+        )
+        rejects.extend(failed)
+        return orders[0] if orders else None
+
+    batch, count = map_page_columnar(
+        mapped, validate, rules, future_tolerance=future_tolerance, widths=WIDTHS
+    )
+    return batch, count, rejects
+
+
 @dataclass
 class MappedPage:
     """One page ready to load: the loader's batch of the ``mapped`` canonical orders (fewer
@@ -152,6 +199,19 @@ class MappedPage:
     rejects: list[RejectedPayload]
     unchanged: int = 0
     cursor: str | None = None
+    digest: str | None = None
+    """The sha256 of the page's raw bytes, recorded once it loads without rejects."""
+
+
+def page_digest(items: Sequence[Incoming]) -> str | None:
+    """sha256 over a page of raw payloads, each length-prefixed; None unless all are bytes."""
+    if not items or not all(type(item.payload) is bytes for item in items):
+        return None
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(len(item.payload).to_bytes(8, "big"))
+        digest.update(item.payload)
+    return digest.hexdigest()
 
 
 def _decoded_items(items: Sequence[Incoming]) -> list[Incoming]:
@@ -176,11 +236,16 @@ def map_page(
     skip_unchanged_in: Engine | None = None,
 ) -> MappedPage:
     """Map one page into the loader's batch with ``rules``; with ``skip_unchanged_in``,
-    payloads identical to their stored order in that database are counted, not mapped."""
+    payloads identical to their stored order in that database are counted, not mapped, and
+    a page whose raw bytes loaded whole before is counted unchanged without being parsed."""
     unchanged = 0
+    digest = None
     if skip_unchanged_in is not None and items:
-        items = _decoded_items(items)
+        digest = page_digest(items)
         with skip_unchanged_in.connect() as conn:
+            if digest is not None and page_loaded(conn, origin, digest):
+                return MappedPage(OrderBatch(), 0, [], len(items), cursor)
+            items = _decoded_items(items)
             keep = changed_indexes(
                 conn,
                 origin.source_system,
@@ -190,7 +255,21 @@ def map_page(
             )
         unchanged = len(items) - len(keep)
         items = [items[n] for n in keep]
-    orders, rejects = map_orders(
-        origin.source_system, origin.source_instance, items, future_tolerance=future_tolerance
+    batch, mapped, rejects = map_page_orders(
+        origin.source_system,
+        origin.source_instance,
+        items,
+        rules,
+        future_tolerance=future_tolerance,
     )
-    return MappedPage(to_order_batch(orders, rules), len(orders), rejects, unchanged, cursor)
+    return MappedPage(batch, mapped, rejects, unchanged, cursor, digest)
+
+
+def page_loaded(conn: Connection, origin: Origin, digest: str) -> bool:
+    table = LoadedPage.__table__
+    found = select(table.c.orders).where(
+        table.c.source_system == origin.source_system,
+        table.c.source_instance == origin.source_instance,
+        table.c.digest == digest,
+    )
+    return conn.execute(found).first() is not None

@@ -18,8 +18,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 
 from db.events import batch_committed
-from db.ingestion_tables import Reject, SyncState
+from db.ingestion_tables import LoadedPage, Reject, SyncState
 from db.schema import IngestRun
+from db.settings import get_settings
 from db.upsert import upsert
 from ingestion.batch import OrderBatch
 from ingestion.canonical import CanonicalOrder, to_order_batch
@@ -38,6 +39,7 @@ from ingestion.sync.mapping import (
     as_bytes,
     map_page,
 )
+from ingestion.sync.workers import mapped_in_processes
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +162,23 @@ def load_mapped(
         write_rejects(conn, origin, rejects, run_id)
         if page.cursor is not None and origin.source_name is not None:
             save_cursor(conn, origin.source_name, origin.stream, page.cursor)
+        if page.digest is not None and not rejects:
+            _remember_page(conn, origin, page, run_id)
         finish_run(conn, run_id, result, rejected=len(rejects))
     batch_committed(result.days)
     return result, rejects
+
+
+def _remember_page(conn: Connection, origin: Origin, page: MappedPage, run_id: int) -> None:
+    row = {
+        "source_system": origin.source_system,
+        "source_instance": origin.source_instance,
+        "digest": page.digest,
+        "orders": page.mapped + page.unchanged,
+        "ingest_run_id": run_id,
+    }
+    key = ["source_system", "source_instance", "digest"]
+    upsert(conn, LoadedPage.__table__, [row], key=key, update=[])
 
 
 def _rules(engine: Engine) -> ChannelRules:
@@ -190,24 +206,33 @@ def load_pages(
     *,
     future_tolerance: dt.timedelta | None = None,
     on_page: Callable[[SyncResult], None] | None = None,
+    workers: int | None = None,
 ) -> SyncResult:
-    """Load ``(items, cursor)`` pages in order, one transaction each, mapping the next page
-    in a background thread while the current one loads. Unchanged payloads are skipped;
-    touchpoints follow the channel rules as they were when the call began."""
+    """Load ``(items, cursor)`` pages in order, one transaction each, mapping the next pages
+    while the current one loads: in a background thread, or in ``workers`` processes
+    (default: the ``ingest_workers`` setting). Unchanged payloads are skipped; touchpoints
+    follow the channel rules as they were when the call began."""
     total = SyncResult()
     rules = _rules(engine)
-    mapped = (
-        map_page(
-            origin,
-            items,
-            rules,
-            cursor=cursor,
-            future_tolerance=future_tolerance,
-            skip_unchanged_in=engine,
+    workers = get_settings().ingest_workers if workers is None else workers
+    if workers:
+        url = engine.url.render_as_string(hide_password=False)
+        mapped = mapped_in_processes(
+            url, origin, rules, pages, workers, future_tolerance=future_tolerance
         )
-        for items, cursor in pages
-    )
-    for page in prefetched(mapped):
+    else:
+        mapped = prefetched(
+            map_page(
+                origin,
+                items,
+                rules,
+                cursor=cursor,
+                future_tolerance=future_tolerance,
+                skip_unchanged_in=engine,
+            )
+            for items, cursor in pages
+        )
+    for page in mapped:
         result, rejects = load_mapped(engine, origin, page)
         total.add(result, len(rejects))
         if on_page is not None:
