@@ -359,8 +359,11 @@ def sources_disable(name: str) -> None:
 def worker_ingest(
     queue: str = typer.Option(INGEST_QUEUE, help="RQ queue of webhook pushes"),
     tick: float = typer.Option(1.0, help="Seconds between polling rounds"),
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only this source (repeat): a shard")
+    ] = None,
 ) -> None:
     """Poll every enabled source on its interval and run queued pushes, until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     console.print(f"Ingest worker: polling sources, queue {queue!r}. Ctrl-C stops.")
-    run_worker(queue=queue, tick=tick)
+    run_worker(queue=queue, tick=tick, sources=source or None)
