@@ -212,13 +212,16 @@ def _merge(
 
     # 3. Replace lines and refunds of every order this batch wrote (a concurrent newer
     #    write of the same order keeps its own lines: its hash differs from the staged one).
-    written_id = (
-        select(order.c.id)
-        .where(_key_join(order, stg_order), order.c.payload_sha256 == stg_order.c.payload_sha256)
-        .correlate(stg_order)
-        .scalar_subquery()
+    #    A join, not a subquery per staged order.
+    conn.execute(
+        update(stg_order)
+        .where(
+            changed,
+            _key_join(order, stg_order),
+            order.c.payload_sha256 == stg_order.c.payload_sha256,
+        )
+        .values(order_id=order.c.id)
     )
-    conn.execute(update(stg_order).where(changed).values(order_id=written_id))
     written = select(stg_order.c.order_id).where(stg_order.c.order_id.is_not(None))
     conn.execute(delete(line).where(line.c.order_id.in_(written)))
     conn.execute(delete(refund).where(refund.c.order_id.in_(written)))
