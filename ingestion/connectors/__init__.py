@@ -149,6 +149,12 @@ def parse_timestamp(value: Any, what: str) -> dt.datetime:
     return parsed
 
 
+def updated_at_of(record: Mapping[str, Any]) -> dt.datetime | None:
+    """A record's change time from its ``updated_at`` ISO text (Shopify, Square), if it has one."""
+    updated = record.get("updated_at")
+    return parse_timestamp(updated, "updated_at") if isinstance(updated, str) else None
+
+
 def epoch_ms(value: dt.datetime) -> int:
     """Milliseconds since the epoch: the version number of sources versioned by change time."""
     return (value - EPOCH) // dt.timedelta(milliseconds=1)

@@ -19,6 +19,7 @@ from ingestion.connectors import (
     parse_timestamp,
     place,
     record_pages,
+    updated_at_of,
     window_start,
 )
 from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
@@ -69,7 +70,7 @@ class ShopifyOrders:
         answers = paged(self.client, first, _orders, _following)
         origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
         yield from record_pages(
-            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=_updated_at
+            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=updated_at_of
         )
 
 
@@ -84,11 +85,6 @@ def _orders(body: Any, response) -> list:
     if not isinstance(orders, list):
         raise SourceError(f"{response.url}: the answer has no 'orders' list")
     return orders
-
-
-def _updated_at(order: dict[str, Any]) -> dt.datetime | None:
-    updated = order.get("updated_at")
-    return parse_timestamp(updated, "updated_at") if isinstance(updated, str) else None
 
 
 def _status(order: dict[str, Any]) -> str:

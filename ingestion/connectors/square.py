@@ -28,6 +28,7 @@ from ingestion.connectors import (
     parse_timestamp,
     place,
     record_pages,
+    updated_at_of,
     window_start,
 )
 from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
@@ -88,7 +89,7 @@ class SquareOrders:
         answers = paged(self.client, Request("POST", SEARCH, body=body), _orders, _following)
         origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
         yield from record_pages(
-            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=_updated_at
+            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=updated_at_of
         )
 
 
@@ -102,11 +103,6 @@ def _following(answer: dict[str, Any], _response, request: Request) -> Request |
     if not answer.get("cursor"):
         return None
     return Request("POST", SEARCH, body={**request.body, "cursor": answer["cursor"]})
-
-
-def _updated_at(order: dict[str, Any]) -> dt.datetime | None:
-    updated = order.get("updated_at")
-    return parse_timestamp(updated, "updated_at") if isinstance(updated, str) else None
 
 
 def money(value: Any, what: str, currency: str) -> Decimal:
