@@ -104,6 +104,22 @@ def _raw_copy(conn, batch) -> None:
                 copy.write_row(row)
 
 
+def mapping_peak_mb() -> float:
+    """The highest peak RSS (VmHWM) among this process's live children, the mapping
+    processes; 0 without any. (Not ``RUSAGE_CHILDREN``: Linux keeps a spawned child's
+    maximum RSS across exec, so it would report the parent's size at the spawn.)"""
+    peak = 0.0
+    for child in multiprocessing.active_children():
+        try:
+            status = Path(f"/proc/{child.pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
+
+
 def pages(path: Path, size: int):
     from ingestion.sync import Incoming
 
@@ -121,10 +137,16 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
 
     engine = get_engine(url)
     total = SyncResult()
+    mapping_peak = [0.0]
+
+    def sample(_so_far) -> None:
+        mapping_peak[0] = max(mapping_peak[0], mapping_peak_mb())
+
     start = time.perf_counter()
     for system, path in files.items():
         origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
-        total.merge(load_pages(engine, origin, pages(Path(path), batch_size), workers=WORKERS))
+        chunks = pages(Path(path), batch_size)
+        total.merge(load_pages(engine, origin, chunks, on_page=sample, workers=WORKERS))
     seconds = time.perf_counter() - start
     copy_seconds = 0.0
     if raw_copy:
@@ -153,7 +175,7 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
         "seconds": seconds,
         "copy_seconds": copy_seconds,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "worker_peak_mb": mapping_peak[0],
     }
 
 

@@ -10,12 +10,19 @@ tables growing must not slow the load down), and the peak should stay within 1 G
 
 from __future__ import annotations
 
-import multiprocessing
 import resource
 import time
 from pathlib import Path
 
-from bench.bench_ingest import BATCH, WORKERS, in_child, pages, payload_files, seed_reference
+from bench.bench_ingest import (
+    BATCH,
+    WORKERS,
+    in_child,
+    mapping_peak_mb,
+    pages,
+    payload_files,
+    seed_reference,
+)
 from bench.common import Section, fresh_database
 
 BASELINE_ORDERS = 1_000_000
@@ -26,20 +33,6 @@ PROGRESS_EVERY = 500_000  # orders between progress lines: a 10M run takes an ho
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _mapping_peak_mb() -> float:
-    """The highest peak RSS among the live mapping processes (VmHWM), 0 without any."""
-    peak = 0.0
-    for child in multiprocessing.active_children():
-        try:
-            status = Path(f"/proc/{child.pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                peak = max(peak, int(line.split()[1]) / 1024)
-    return peak
 
 
 def _stream(url: str, files: dict[str, str], batch_size: int) -> dict:
@@ -58,7 +51,7 @@ def _stream(url: str, files: dict[str, str], batch_size: int) -> dict:
     def checkpoint(read: int) -> None:
         nonlocal mapping_peak
         seconds = time.perf_counter() - start
-        mapping_peak = max(mapping_peak, _mapping_peak_mb())
+        mapping_peak = max(mapping_peak, mapping_peak_mb())
         peak = _peak_mb()
         if checkpoints and read // PROGRESS_EVERY > checkpoints[-1][0] // PROGRESS_EVERY:
             print(
