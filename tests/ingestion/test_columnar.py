@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from ingestion.canonical import to_order_batch
-from ingestion.columnar import micro_units
+from ingestion.columnar.checks import micro_units
 from ingestion.demo import generate
 from ingestion.demo.native import native_orders
 from ingestion.mapping import DEFAULT_RULES
