@@ -5,11 +5,10 @@ The demo generator's orders are written once as each source's own JSON payloads
 ``bench/data/`` (git-ignored). Each load streams them back in batches, in a child
 process whose peak resident memory is reported:
 
-- **whole path**: ``ingestion.sync.load_pages``, as a sync runs it: decode, skip payloads
-  whose hash equals the stored order's, connector ``to_canonical`` with validation,
-  ``to_order_batch`` (all in a background thread, one page ahead) → ``load_orders``
-  (COPY into staging, merge, lines, refunds, customers, rollups) with its ingest run,
-  one transaction per batch;
+- **whole path**: ``ingestion.sync.load_pages``, as a sync runs it: skip pages and payloads
+  seen before, decode, connector mapping checked column-wise (``ingestion.columnar``), in
+  ``WORKERS`` spawned mapping processes → ``load_orders`` (COPY into staging, merge, lines,
+  refunds, customers, rollups) with its ingest run, one transaction per batch;
 - **raw COPY**: the same canonical order and line rows (payload as JSON text) COPYed into
   unindexed text tables, timed after the first load;
 - **replay**: the unchanged files again;
@@ -25,6 +24,7 @@ import resource
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -41,6 +41,8 @@ END = "2026-06-30"
 # ahead, one being mapped). At 20,000 its RSS passed 1 GB; at 10,000 it stays near 0.7 GB
 # for the same speed.
 BATCH = 10_000
+# Processes mapping pages beside the writer: with two cores, one maps while one writes.
+WORKERS = 1
 SYSTEMS = ("shopify", "square", "sap", "salesforce")
 
 
@@ -102,6 +104,22 @@ def _raw_copy(conn, batch) -> None:
                 copy.write_row(row)
 
 
+def mapping_peak_mb() -> float:
+    """The highest peak RSS (VmHWM) among this process's live children, the mapping
+    processes; 0 without any. (Not ``RUSAGE_CHILDREN``: Linux keeps a spawned child's
+    maximum RSS across exec, so it would report the parent's size at the spawn.)"""
+    peak = 0.0
+    for child in multiprocessing.active_children():
+        try:
+            status = Path(f"/proc/{child.pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
+
+
 def pages(path: Path, size: int):
     from ingestion.sync import Incoming
 
@@ -119,10 +137,16 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
 
     engine = get_engine(url)
     total = SyncResult()
+    mapping_peak = [0.0]
+
+    def sample(_so_far) -> None:
+        mapping_peak[0] = max(mapping_peak[0], mapping_peak_mb())
+
     start = time.perf_counter()
     for system, path in files.items():
         origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
-        total.merge(load_pages(engine, origin, pages(Path(path), batch_size)))
+        chunks = pages(Path(path), batch_size)
+        total.merge(load_pages(engine, origin, chunks, on_page=sample, workers=WORKERS))
     seconds = time.perf_counter() - start
     copy_seconds = 0.0
     if raw_copy:
@@ -151,6 +175,7 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
         "seconds": seconds,
         "copy_seconds": copy_seconds,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_peak_mb": mapping_peak[0],
     }
 
 
@@ -206,9 +231,11 @@ def _dlt_load(url: str, files: dict[str, str], limit: int | None) -> dict:
 
 
 def in_child(function, *args) -> dict:
-    """``function(*args)`` in a fresh interpreter, so its peak memory is its own."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(function, args)
+    """``function(*args)`` in a fresh interpreter, so its peak memory is its own (not a
+    daemonic pool process: the load starts its own mapping processes)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
 
 
 def seed_reference(url: str) -> None:
@@ -262,49 +289,60 @@ def run(
     section = Section(f"Ingesting {first['read']:,} native order payloads (bench/bench_ingest.py)")
     section.lines = [
         f"Shopify, Square, SAP and Salesforce JSON payloads ({orders_in(files):,} lines in "
-        f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,}, one worker "
-        "process, one transaction per batch with its ingest run. Whole path (as a sync runs "
-        "it): decode, skip unchanged hashes, connector mapping with validation, channel rules, "
-        "columnar batch, all one page ahead in a background thread; exchange rates, regions "
-        "and costs from the reference tables; loader merge with lines, "
-        "refunds, customers and rollups. Raw COPY: the same canonical "
-        "order and line rows into unindexed text tables, same run. Replay: the same files again. "
+        f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,}, one writer "
+        f"process and {WORKERS} mapping process(es), one transaction per batch with its ingest "
+        "run. Whole path (as a sync runs it): skip pages and payloads seen before, decode, "
+        "connector mapping, columnar checks (pydantic only for rule-breakers), channel rules, "
+        "columnar batch, mapped pages ahead in the mapping processes; exchange rates, regions "
+        "and costs from the reference tables; COPY into staging, merge with lines, refunds, "
+        "customers and rollups. Raw COPY: the same canonical order and line rows into "
+        "unindexed text tables, same run. Replay: the same files again. "
         f"dlt {peer['version']}: one resource per source, merge on the order id "
-        f"({peer['read']:,} orders). Peak memory: maximum RSS of the loading process.",
+        f"({peer['read']:,} orders). Peak memory: maximum RSS of the writer process, and of "
+        "the largest mapping process.",
         "",
         f"First load: {first['inserted']:,} inserted, {first['rejected']:,} rejected; replay: "
         f"{replay['unchanged']:,} unchanged, {replay['inserted'] + replay['updated']:,} written.",
+        "",
+        f"Goals: first load ≥ 0.35× raw COPY ({rate / copy_rate:.2f}×: "
+        f"{'met' if rate >= 0.35 * copy_rate else 'not met'}) and ≥ 5× dlt "
+        f"({rate / dlt_rate:.2f}×: {'met' if rate >= 5 * dlt_rate else 'not met'}); replay "
+        f"≥ 1.0× raw COPY ({replay_rate / copy_rate:.2f}×: "
+        f"{'met' if replay_rate >= copy_rate else 'not met'}).",
     ]
     section.table = [
-        ["path", "seconds", "orders/s", "ratio to raw COPY", "peak memory MB"],
-        [
-            "whole path, first load",
-            f"{first['seconds']:.1f}",
-            f"{rate:,.0f}",
-            f"{rate / copy_rate:.2f}",
-            f"{first['peak_mb']:,.0f}",
-        ],
-        [
-            "whole path, replay (unchanged)",
-            f"{replay['seconds']:.1f}",
-            f"{replay_rate:,.0f}",
-            f"{replay_rate / copy_rate:.2f}",
-            f"{replay['peak_mb']:,.0f}",
-        ],
-        [
-            "raw COPY of the canonical rows",
-            f"{first['copy_seconds']:.1f}",
-            f"{copy_rate:,.0f}",
-            "1.00",
-            "–",
-        ],
-        [
-            f"dlt {peer['version']} (merge)",
-            f"{peer['seconds']:.1f}",
-            f"{dlt_rate:,.0f}",
-            f"{dlt_rate / copy_rate:.2f}",
-            f"{peer['peak_mb']:,.0f}",
-        ],
+        ["path", "seconds", "orders/s", "ratio to raw COPY", "ratio to dlt", "peak memory MB"],
+        *(
+            [
+                name,
+                f"{seconds:.1f}",
+                f"{orders_rate:,.0f}",
+                f"{orders_rate / copy_rate:.2f}",
+                f"{orders_rate / dlt_rate:.2f}",
+                memory,
+            ]
+            for name, seconds, orders_rate, memory in (
+                (
+                    "whole path, first load",
+                    first["seconds"],
+                    rate,
+                    f"{first['peak_mb']:,.0f} + {first['worker_peak_mb']:,.0f}",
+                ),
+                (
+                    "whole path, replay (unchanged)",
+                    replay["seconds"],
+                    replay_rate,
+                    f"{replay['peak_mb']:,.0f} + {replay['worker_peak_mb']:,.0f}",
+                ),
+                ("raw COPY of the canonical rows", first["copy_seconds"], copy_rate, "–"),
+                (
+                    f"dlt {peer['version']} (merge)",
+                    peer["seconds"],
+                    dlt_rate,
+                    f"{peer['peak_mb']:,.0f}",
+                ),
+            )
+        ),
     ]
     return section
 

@@ -18,7 +18,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from db.engine import get_engine
 from db.errors import CommandError
 from db.jobs import enqueue
-from ingestion.signatures import SHOPIFY_HEADER, SQUARE_HEADER, shopify_valid, square_valid
+from ingestion.connectors.kind import Push
+from ingestion.connectors.registry import KINDS
 from ingestion.sources import get_source
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ PUSH_JOB = "ingestion.sync.ingest_push"
 QUEUE_CONFIG = "INGEST_QUEUE"
 MAX_BODY = 16 * 1024 * 1024
 READ_CHUNK = 64 * 1024
-PUSH_KINDS = ("shopify", "square")
 
 hooks = Blueprint("hooks", __name__, url_prefix="/hooks")
 
@@ -38,11 +38,9 @@ def _answer(code: int, **body):
     return response
 
 
-def _verified(kind: str, body: bytes, secret: str, options: dict) -> bool:
-    if kind == "shopify":
-        return shopify_valid(body, request.headers.get(SHOPIFY_HEADER), secret)
+def _verified(push: Push, body: bytes, secret: str, options: dict) -> bool:
     notification_url = options.get("notification_url") or request.url
-    return square_valid(body, request.headers.get(SQUARE_HEADER), notification_url, secret)
+    return push.verify(body, request.headers, secret, notification_url)
 
 
 def _bounded_body(limit: int) -> bytes:
@@ -73,13 +71,14 @@ def receive(name: str):
             source = get_source(conn, name)
     except CommandError:
         return _unverifiable()
-    if source.kind not in PUSH_KINDS or not source.enabled:
+    push = KINDS[source.kind].push
+    if push is None or not source.enabled:
         return _unverifiable()
     secret = os.environ.get(source.webhook_secret_env or "")
     if not secret:
         log.error("webhook secret of %s is not set (%s)", name, source.webhook_secret_env)
         return _unverifiable()
-    if not _verified(source.kind, body, secret, source.options):
+    if not _verified(push, body, secret, source.options):
         return _unverifiable()
     queue = current_app.config.get(QUEUE_CONFIG, "ingest")
     job = enqueue(PUSH_JOB, source.name, body, queue=queue, job_timeout=600)

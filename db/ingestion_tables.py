@@ -25,7 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.schema import Base, Id, Timestamp
 
-SOURCE_KINDS = ("shopify", "square", "salesforce", "sap", "ga4", "file")
 REJECT_STATUSES = ("quarantined", "replayed", "discarded")
 
 
@@ -74,3 +73,15 @@ class Reject(Base):
     status: Mapped[str] = mapped_column(String(20), default="quarantined")
     replayed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     replay_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+
+
+class LoadedPage(Base):
+    """The sha256 of a page of raw payloads loaded without rejects: the same bytes sent again
+    (a replayed file, a re-sent page) are counted unchanged before any payload is parsed."""
+
+    __tablename__ = "loaded_page"
+    source_system: Mapped[str] = mapped_column(String(40), primary_key=True)
+    source_instance: Mapped[str] = mapped_column(String(80), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer)
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))

@@ -231,7 +231,8 @@ class SalesOrder(Base):
     units: Mapped[int] = mapped_column(Integer, default=0)
     ordered_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     order_day: Mapped[dt.date] = mapped_column(Date)
-    raw_payload: Mapped[dict | None] = mapped_column(Payload)
+    # json, not jsonb: stored as received, lz4-compressed out of line (migration 0040).
+    raw_payload: Mapped[dict | None] = mapped_column(JSON)
     payload_sha256: Mapped[str] = mapped_column(String(64))
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
     # A fixed pseudo-random slot in 0..SAMPLE_SLOTS-1 (multiplicative hash of the id): the

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = Field(default=12, gt=0)
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto / -Host to trust.
     trusted_proxies: int = Field(default=0, ge=0, le=5)
+    # Processes that decode and map pages for one sync (0: a thread of the syncing process).
+    ingest_workers: int = Field(default=0, ge=0, le=64)
 
     @field_validator("secret_key")
     @classmethod

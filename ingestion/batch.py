@@ -81,8 +81,8 @@ class OrderBatch:
             setattr(self, name, frame[columns])
         if self.orders.duplicated(ORDER_KEY).any():
             raise ValueError(
-                "an OrderBatch holds one row per order: collapse duplicates first "
-                "(ingestion.canonical.newest_per_order), since lines cannot tell copies apart"
+                "an OrderBatch holds one row per order: collapse duplicates first (ingestion."
+                "canonical_frames.newest_per_order), since lines cannot tell copies apart"
             )
 
     def __len__(self) -> int:

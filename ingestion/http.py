@@ -4,7 +4,7 @@
 backoff (or the server's ``Retry-After``, in seconds or as an HTTP date); any other
 4xx fails at once. Giving up raises ``SourceError`` naming the request and the last
 answer. Absolute URLs (pagination links) must stay on the base URL's origin so the
-credentials are never sent elsewhere.
+credentials are never sent elsewhere. ``paged`` is the one paging loop every connector uses.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -120,3 +121,41 @@ class HttpClient:
             raise SourceError(
                 f"{method} {response.url} answered with a body that is not JSON: {exc}"
             ) from None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One page's request: ``body`` is sent as JSON."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None = None
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One page's answer: its items, the decoded body, and whether it is the last page."""
+
+    items: list
+    body: Any
+    last: bool
+
+
+def paged(
+    client: HttpClient,
+    first: Request,
+    items: Callable[[Any, requests.Response], list],
+    following: Callable[[Any, requests.Response, Request], Request | None],
+) -> Iterator[Answer]:
+    """Every page from ``first`` on: ``items(body, response)`` picks a page's items (or raises
+    SourceError for an answer without them), ``following(body, response, request)`` is the
+    next page's request, or None after the last one."""
+    request: Request | None = first
+    while request is not None:
+        body, response = client.json(
+            request.method, request.url, params=request.params, json=request.body
+        )
+        found = items(body, response)
+        request = following(body, response, request)
+        yield Answer(found, body, request is None)

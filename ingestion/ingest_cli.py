@@ -18,6 +18,7 @@ from rich.table import Table
 
 from db.cli import fail
 from db.errors import CommandError
+from ingestion.connectors.registry import KINDS
 from ingestion.errors import IngestionError
 from ingestion.file_sync import ingest_file
 from ingestion.quarantine import discard, get_reject, list_rejects, replay
@@ -300,7 +301,7 @@ def sources_list() -> None:
 @sources_app.command("add")
 def sources_add(
     name: str,
-    kind: str = typer.Option(..., help="shopify | square | salesforce | sap | ga4 | file"),
+    kind: str = typer.Option(..., help=" | ".join(KINDS)),
     instance: str = typer.Option(..., help="Source instance, e.g. main-store"),
     base_url: str = typer.Option("", help="API base URL (file: the drop directory)"),
     secret_env: str = typer.Option(None, help="NAME of the env variable with the API credential"),
@@ -358,8 +359,11 @@ def sources_disable(name: str) -> None:
 def worker_ingest(
     queue: str = typer.Option(INGEST_QUEUE, help="RQ queue of webhook pushes"),
     tick: float = typer.Option(1.0, help="Seconds between polling rounds"),
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only this source (repeat): a shard")
+    ] = None,
 ) -> None:
     """Poll every enabled source on its interval and run queued pushes, until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     console.print(f"Ingest worker: polling sources, queue {queue!r}. Ctrl-C stops.")
-    run_worker(queue=queue, tick=tick)
+    run_worker(queue=queue, tick=tick, sources=source or None)

@@ -18,8 +18,8 @@ from db.engine import get_engine
 from db.errors import CommandError
 from db.events import batch_committed
 from db.ingestion_tables import REJECT_STATUSES, Reject
+from ingestion.connectors.registry import ORDER_MAPPERS
 from ingestion.runs import finish_run, start_run, utcnow
-from ingestion.sources import ORDER_MAPPERS
 from ingestion.sync import Incoming, SyncResult, load_canonical, map_orders
 
 PREVIEW_BYTES = 20_000
@@ -87,18 +87,6 @@ def list_rejects(
         query = query.where((table.c.source_name == source) | (table.c.source_system == source))
     with get_engine().connect() as conn:
         return [RejectInfo(**row._mapping) for row in conn.execute(query)]
-
-
-def count_rejects(status: str = "quarantined") -> dict[tuple[str, str], int]:
-    """Rejects of a status per (source system, instance)."""
-    table = Reject.__table__
-    with get_engine().connect() as conn:
-        rows = conn.execute(
-            select(table.c.source_system, table.c.source_instance, func.count())
-            .where(table.c.status == status)
-            .group_by(table.c.source_system, table.c.source_instance)
-        ).all()
-    return {(system, instance): count for system, instance, count in rows}
 
 
 def get_reject(reject_id: int) -> RejectDetail:

@@ -1,4 +1,4 @@
-"""Configured sources: the audited commands that add and change them, their connectors and mappers.
+"""Configured sources: the audited commands that add and change them, and their connectors.
 
 A source names the environment variables holding its credentials; the secrets
 are read from the environment when a connector is built or a push is verified.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,24 +17,14 @@ from sqlalchemy import Connection, select
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
-from db.ingestion_tables import SOURCE_KINDS, Source
-from ingestion.canonical import CanonicalOrder
-from ingestion.connectors import salesforce, sap, shopify, square
-from ingestion.connectors.ga4 import Ga4Report
+from db.ingestion_tables import Source
+from ingestion.connectors.registry import KINDS
 from ingestion.errors import SourceError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 MIN_INTERVAL = 5
 DEFAULT_LOOKBACK_MINUTES = 60
-
-# Order payload → canonical order (None: a record that is not an order, e.g. a lost deal).
-ORDER_MAPPERS: dict[str, Callable[..., CanonicalOrder | None]] = {
-    "shopify": shopify.to_canonical,
-    "square": square.to_canonical,
-    "salesforce": salesforce.to_canonical,
-    "sap": sap.to_canonical,
-}
 
 
 @dataclass(frozen=True)
@@ -85,34 +74,10 @@ def secret(env_name: str | None, what: str) -> str:
 def connector(source: SourceInfo, **client_options: Any):
     """The pulling connector of a source (``fetch(cursor)`` yields pages)."""
     token = secret(source.secret_env, f"{source.name} API credential")
-    common = {"source_instance": source.instance, **client_options}
-    if source.kind == "shopify":
-        return shopify.ShopifyOrders(source.base_url, token, lookback=source.lookback, **common)
-    if source.kind == "square":
-        return square.SquareOrders(
-            source.base_url,
-            token,
-            list(source.options.get("location_ids", [])),
-            lookback=source.lookback,
-            **common,
-        )
-    if source.kind == "salesforce":
-        return salesforce.SalesforceOpportunities(
-            source.base_url, token, lookback=source.lookback, **common
-        )
-    if source.kind == "sap":
-        return sap.SapSalesOrders(
-            source.base_url, api_key=token, lookback=source.lookback, **common
-        )
-    if source.kind == "ga4":
-        return Ga4Report(
-            str(source.options.get("property_id", "")),
-            token,
-            base_url=source.base_url,
-            lookback_days=int(source.options.get("lookback_days", 3)),
-            **common,
-        )
-    raise SourceError(f"source {source.name} ({source.kind}) is not pulled over HTTP")
+    kind = KINDS.get(source.kind)
+    if kind is None or kind.pager is None:
+        raise SourceError(f"source {source.name} ({source.kind}) is not pulled over HTTP")
+    return kind.build_pager(source, token, **client_options)
 
 
 def get_source(conn: Connection, name: str) -> SourceInfo:
@@ -160,8 +125,8 @@ def add_source(
     name = name.strip().lower()
     if not NAME.match(name):
         raise CommandError("a source name is 1–80 lower-case letters, digits, '.', '_' or '-'")
-    if kind not in SOURCE_KINDS:
-        raise CommandError(f"kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    if kind not in KINDS:
+        raise CommandError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     if not instance.strip():
         raise CommandError("a source needs its instance name (e.g. main-store)")
     if poll_interval_seconds < MIN_INTERVAL:

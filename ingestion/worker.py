@@ -6,6 +6,11 @@ queue where the webhook endpoint puts verified pushes. A failing source is logge
 and recorded as a failed run and retried on its next interval; a lost database is
 retried with backoff. Several workers may run: the merge on the natural key makes
 a page loaded twice harmless.
+
+Sharded by source: a worker given sources (``--source``, any number of workers on any
+number of machines) polls only those and drains their own queues (``ingest.<source>``,
+see ``source_queue``) besides the shared one, so each source's load runs on the
+machine its worker is on and one slow source does not hold up the others.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from db.jobs import redis_connection
 from db.settings import get_settings
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.registry import KINDS
 from ingestion.file_sync import sync_directory
 from ingestion.sources import find_source, list_sources
 from ingestion.sync import SyncResult, is_connection_error, retrying, sync_with_retry
@@ -27,16 +34,24 @@ INGEST_QUEUE = "ingest"
 MAX_IDLE_WAIT = 30.0
 
 
+def source_queue(name: str) -> str:
+    """The RQ queue of one source's jobs (its shard)."""
+    return f"{INGEST_QUEUE}.{name}"
+
+
 def pull(name: str, **options) -> SyncResult:
     """Sync one source now (pages from its cursor to the end), retrying while the DB is down."""
     source = find_source(name)
-    if source.kind == "file":
+    if KINDS[source.kind].load is LoadStrategy.FILES:
         return retrying(lambda: sync_directory(source))
     return sync_with_retry(name, **options)
 
 
-def drain_queue(queue: str = INGEST_QUEUE, redis_url: str | None = None) -> bool:
-    """Run every job waiting on the queue in this process; True if any ran."""
+def drain_queue(
+    queue: str = INGEST_QUEUE, redis_url: str | None = None, *, also: tuple[str, ...] = ()
+) -> bool:
+    """Run every job waiting on the queue (and the queues ``also`` names) in this process;
+    True if any ran."""
     from rq import Queue, SimpleWorker
 
     url = redis_url or get_settings().redis_url
@@ -45,7 +60,8 @@ def drain_queue(queue: str = INGEST_QUEUE, redis_url: str | None = None) -> bool
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     connection = redis_connection(url)
-    worker = SimpleWorker([Queue(queue, connection=connection)], connection=connection)
+    queues = [Queue(name, connection=connection) for name in (queue, *also)]
+    worker = SimpleWorker(queues, connection=connection)
     try:
         return worker.work(burst=True, logging_level="WARNING")
     except RedisConnectionError as exc:
@@ -56,16 +72,23 @@ def drain_queue(queue: str = INGEST_QUEUE, redis_url: str | None = None) -> bool
 class Poller:
     """Which sources are due: each is synced when its interval has passed since the last try."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sources: Collection[str] | None = None,
+    ) -> None:
         self.clock = clock
+        self.sources = None if sources is None else frozenset(sources)
         self.last_try: dict[str, float] = {}
 
     def due(self) -> list[str]:
+        """Enabled sources (of this worker's shard, if it has one) whose interval has passed."""
         now = self.clock()
         return [
             s.name
             for s in list_sources()
             if s.enabled
+            and (self.sources is None or s.name in self.sources)
             and now - self.last_try.get(s.name, float("-inf")) >= s.poll_interval_seconds
         ]
 
@@ -88,15 +111,18 @@ def run_worker(
     tick: float = 1.0,
     max_cycles: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    sources: Collection[str] | None = None,
 ) -> None:
-    """Poll and drain until SIGTERM / SIGINT (or ``max_cycles`` ticks, for tests)."""
+    """Poll and drain until SIGTERM / SIGINT (or ``max_cycles`` ticks, for tests); with
+    ``sources``, only those sources and their own queues besides ``queue``."""
     stopping = False
 
     def stop(_signum, _frame) -> None:
         nonlocal stopping
         stopping = True
 
-    poller = Poller()
+    poller = Poller(sources=sources)
+    shards = tuple(source_queue(name) for name in sources or ())
     cycles, failures = 0, 0
     while not stopping and (max_cycles is None or cycles < max_cycles):
         signal.signal(signal.SIGTERM, stop)
@@ -104,7 +130,7 @@ def run_worker(
         cycles += 1
         try:
             poller.run_due()
-            drain_queue(queue)
+            drain_queue(queue, also=shards)
             failures = 0
         except Exception as exc:
             if not is_connection_error(exc):

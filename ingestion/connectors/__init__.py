@@ -10,15 +10,17 @@ not missed. The module-level ``to_canonical`` of each connector maps one payload
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ingestion.canonical import payload_sha256
 from ingestion.errors import MappingError
+from ingestion.http import Answer
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+AMOUNT_TYPES = (str, int, float, Decimal)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,24 @@ class Page:
 
     records: list[SourceRecord]
     cursor: str | None
+
+
+def record_pages(
+    answers: Iterable[Answer],
+    origin: tuple[str, str, str],
+    cursor: str | None,
+    *,
+    record_id: Callable[[dict[str, Any]], object],
+    changed_at: Callable[[dict[str, Any]], dt.datetime | None],
+) -> Iterator[Page]:
+    """Pages of source records from the paged answers of ``origin`` (source system, instance,
+    stream), the cursor moving to the latest ``changed_at`` read so far."""
+    for answer in answers:
+        records = []
+        for payload in answer.items:
+            records.append(SourceRecord.of(*origin, record_id(payload), payload))
+            cursor = latest(cursor, changed_at(payload))
+        yield Page(records, cursor)
 
 
 # --- cursors --------------------------------------------------------------------------
@@ -84,7 +104,7 @@ def get(payload: Mapping[str, Any], path: str, default: Any = ...) -> Any:
         return value
     value: Any = payload
     for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
+        value = value.get(part) if type(value) is dict or isinstance(value, Mapping) else None
         if value is None:
             if default is ...:
                 raise MappingError(f"missing field {path}")
@@ -94,7 +114,7 @@ def get(payload: Mapping[str, Any], path: str, default: Any = ...) -> Any:
 
 def decimal_of(value: Any, what: str) -> Decimal:
     """An exact Decimal from a JSON string or number (a float via its shortest repr)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+    if type(value) is bool or not isinstance(value, AMOUNT_TYPES):
         raise MappingError(f"{what}: {value!r} is not an amount")
     try:
         # Decimal ignores surrounding whitespace; a float goes through its shortest repr.
@@ -108,6 +128,8 @@ def decimal_of(value: Any, what: str) -> Decimal:
 
 def int_of(value: Any, what: str) -> int:
     """A whole number from a JSON string or number; ``"2.000"`` is 2, ``"1.5"`` is an error."""
+    if type(value) is int:
+        return value
     number = decimal_of(value, what)
     if number != number.to_integral_value():
         raise MappingError(f"{what}: {value!r} is not a whole number")
@@ -125,6 +147,12 @@ def parse_timestamp(value: Any, what: str) -> dt.datetime:
     if parsed.tzinfo is None:
         raise MappingError(f"{what}: {value!r} has no time zone")
     return parsed
+
+
+def updated_at_of(record: Mapping[str, Any]) -> dt.datetime | None:
+    """A record's change time from its ``updated_at`` ISO text (Shopify, Square), if it has one."""
+    updated = record.get("updated_at")
+    return parse_timestamp(updated, "updated_at") if isinstance(updated, str) else None
 
 
 def epoch_ms(value: dt.datetime) -> int:

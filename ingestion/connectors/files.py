@@ -56,6 +56,7 @@ from ingestion.canonical import (
     payload_sha256,
 )
 from ingestion.connectors import decimal_of, epoch_ms, int_of, parse_timestamp
+from ingestion.connectors.kind import LoadStrategy, SourceKind
 from ingestion.errors import IngestionError, MappingError
 
 MODELS = {
@@ -349,3 +350,7 @@ def read_file(
     for item in iter_file(Path(path).read_bytes(), mapping, future_tolerance=future_tolerance):
         (result.errors if isinstance(item, RowError) else result.records).append(item)
     return result
+
+
+# A file source reads the drops in its directory (``base_url``) through ``options.mapping``.
+KIND = SourceKind("file", LoadStrategy.FILES)

@@ -19,8 +19,9 @@ from typing import Any
 
 from ingestion.canonical import CanonicalTraffic
 from ingestion.connectors import Page, SourceRecord, get, int_of
+from ingestion.connectors.kind import LoadStrategy, SourceKind
 from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient
+from ingestion.http import HttpClient, Request, paged
 from ingestion.mapping import ga4_channel_group, ga4_platform_touchpoint
 
 SOURCE_SYSTEM = "ga4"
@@ -114,11 +115,7 @@ class Ga4Report:
             "offset": 0,
         }
         path = f"v1beta/properties/{self.property_id}:runReport"
-        while True:
-            report, response = self.client.json("POST", path, json=body)
-            if not isinstance(report, dict):
-                raise SourceError(f"{response.url}: the answer is not a report")
-            rows = report_rows(report)
+        for answer in paged(self.client, Request("POST", path, body=body), _rows, _following):
             records = [
                 SourceRecord.of(
                     SOURCE_SYSTEM,
@@ -127,15 +124,26 @@ class Ga4Report:
                     "|".join(str(row.get(d, "")) for d in DIMENSIONS),
                     row,
                 )
-                for row in rows
+                for row in answer.items
             ]
-            body = {**body, "offset": body["offset"] + len(rows)}
-            done = not rows or body["offset"] >= int(report.get("rowCount", 0))
             # Rows come in date order, but a day may continue on the next page: the cursor
             # only moves to today once the last page is read.
-            yield Page(records, today.isoformat() if done else cursor)
-            if done:
-                return
+            yield Page(records, today.isoformat() if answer.last else cursor)
+
+
+def _rows(report: Any, response) -> list[dict[str, str]]:
+    if not isinstance(report, dict):
+        raise SourceError(f"{response.url}: the answer is not a report")
+    return report_rows(report)
+
+
+def _following(report: dict[str, Any], _response, request: Request) -> Request | None:
+    """The next offset, or None once a page came back empty or the last row was read."""
+    rows = len(report.get("rows", []))
+    offset = request.body["offset"] + rows
+    if not rows or offset >= int(report.get("rowCount", 0)):
+        return None
+    return Request(request.method, request.url, body={**request.body, "offset": offset})
 
 
 def to_traffic(
@@ -170,3 +178,16 @@ def to_traffic(
         )
         for (day, touchpoint, group), count in sorted(sessions.items())
     ]
+
+
+def _pager(source, token: str, **options: Any) -> Ga4Report:
+    return Ga4Report(
+        str(source.options.get("property_id", "")),
+        token,
+        base_url=source.base_url,
+        lookback_days=int(source.options.get("lookback_days", 3)),
+        **options,
+    )
+
+
+KIND = SourceKind(SOURCE_SYSTEM, LoadStrategy.SESSIONS, pager=_pager, mapper=to_traffic)

@@ -23,19 +23,19 @@ from ingestion.canonical import (
 from ingestion.connectors import (
     EPOCH,
     Page,
-    SourceRecord,
     decimal_of,
     epoch_ms,
     get,
     int_of,
     iso_utc,
-    latest,
     midday_utc,
     parse_timestamp,
     place,
+    record_pages,
 )
+from ingestion.connectors.kind import LoadStrategy, SourceKind
 from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient
+from ingestion.http import HttpClient, Request, paged
 from ingestion.mapping import DEFAULT_RULES, ChannelRules
 
 SOURCE_SYSTEM = "salesforce"
@@ -89,31 +89,30 @@ class SalesforceOpportunities:
         yield from self._query(soql, None)
 
     def _query(self, soql: str, cursor: str | None) -> Iterator[Page]:
-        url: str | None = f"services/data/{API_VERSION}/query"
-        params: dict[str, str] | None = {"q": soql}
-        while url is not None:
-            body, response = self.client.json("GET", url, params=params)
-            if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-                raise SourceError(f"{response.url}: the answer has no 'records' list")
-            records = []
-            for opportunity in body["records"]:
-                records.append(
-                    SourceRecord.of(
-                        SOURCE_SYSTEM,
-                        self.source_instance,
-                        self.stream,
-                        opportunity.get("Id"),
-                        opportunity,
-                    )
-                )
-                if isinstance(opportunity.get("SystemModstamp"), str):
-                    cursor = latest(
-                        cursor,
-                        parse_timestamp(_iso(opportunity["SystemModstamp"]), "SystemModstamp"),
-                    )
-            yield Page(records, cursor)
-            url = None if body.get("done", True) else body.get("nextRecordsUrl")
-            params = None
+        first = Request("GET", f"services/data/{API_VERSION}/query", params={"q": soql})
+        answers = paged(self.client, first, _records, _following)
+        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
+        yield from record_pages(
+            answers, origin, cursor, record_id=lambda o: o.get("Id"), changed_at=_modstamp
+        )
+
+
+def _records(body: Any, response) -> list:
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise SourceError(f"{response.url}: the answer has no 'records' list")
+    return body["records"]
+
+
+def _following(body: dict[str, Any], _response, _request: Request) -> Request | None:
+    url = None if body.get("done", True) else body.get("nextRecordsUrl")
+    return None if url is None else Request("GET", url)
+
+
+def _modstamp(opportunity: dict[str, Any]) -> dt.datetime | None:
+    modstamp = opportunity.get("SystemModstamp")
+    if not isinstance(modstamp, str):
+        return None
+    return parse_timestamp(_iso(modstamp), "SystemModstamp")
 
 
 def _iso(value: str) -> str:
@@ -223,3 +222,10 @@ def to_traffic(
         )
         for (day, touchpoint), count in sorted(closed.items())
     ]
+
+
+def _pager(source, token: str, **options: Any) -> SalesforceOpportunities:
+    return SalesforceOpportunities(source.base_url, token, lookback=source.lookback, **options)
+
+
+KIND = SourceKind(SOURCE_SYSTEM, LoadStrategy.ORDERS, pager=_pager, mapper=to_canonical)

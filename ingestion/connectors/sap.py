@@ -17,18 +17,18 @@ from ingestion.canonical import CENT, CanonicalOrder, customer_key, parse, paylo
 from ingestion.connectors import (
     EPOCH,
     Page,
-    SourceRecord,
     decimal_of,
     epoch_ms,
     get,
     int_of,
-    latest,
     midday_utc,
     place,
+    record_pages,
     window_start,
 )
+from ingestion.connectors.kind import LoadStrategy, SourceKind
 from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient
+from ingestion.http import HttpClient, Request, paged
 
 SOURCE_SYSTEM = "sap"
 SERVICE = "sap/opu/odata/sap/API_SALES_ORDER_SRV/"
@@ -76,34 +76,37 @@ class SapSalesOrders:
 
     def fetch(self, cursor: str | None = None) -> Iterator[Page]:
         since = window_start(cursor, self.lookback, self.initial)
-        url: str | None = SERVICE + "A_SalesOrder"
-        params: dict[str, str] | None = {
+        params = {
             "$filter": f"LastChangeDateTime gt {odata_literal(since)}",
             "$expand": "to_Item",
             "$orderby": "LastChangeDateTime asc",
             "$format": "json",
         }
-        while url is not None:
-            body, response = self.client.json("GET", url, params=params)
-            results = get(body, "d.results", None) if isinstance(body, dict) else None
-            if not isinstance(results, list):
-                raise SourceError(f"{response.url}: the answer has no 'd.results' list")
-            records = []
-            for order in results:
-                records.append(
-                    SourceRecord.of(
-                        SOURCE_SYSTEM,
-                        self.source_instance,
-                        self.stream,
-                        order.get("SalesOrder"),
-                        order,
-                    )
-                )
-                if order.get("LastChangeDateTime"):
-                    changed = odata_datetime(order["LastChangeDateTime"], "LastChangeDateTime")
-                    cursor = latest(cursor, changed)
-            yield Page(records, cursor)
-            url, params = body["d"].get("__next"), None
+        answers = paged(
+            self.client, Request("GET", SERVICE + "A_SalesOrder", params=params), _results, _next
+        )
+        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
+        yield from record_pages(
+            answers, origin, cursor, record_id=lambda o: o.get("SalesOrder"), changed_at=_changed
+        )
+
+
+def _results(body: Any, response) -> list:
+    results = get(body, "d.results", None) if isinstance(body, dict) else None
+    if not isinstance(results, list):
+        raise SourceError(f"{response.url}: the answer has no 'd.results' list")
+    return results
+
+
+def _next(body: dict[str, Any], _response, _request: Request) -> Request | None:
+    url = body["d"].get("__next")
+    return None if url is None else Request("GET", url)
+
+
+def _changed(order: dict[str, Any]) -> dt.datetime | None:
+    if not order.get("LastChangeDateTime"):
+        return None
+    return odata_datetime(order["LastChangeDateTime"], "LastChangeDateTime")
 
 
 def _status(order: dict[str, Any]) -> str:
@@ -162,3 +165,10 @@ def to_canonical(
         },
         **parse_options,
     )
+
+
+def _pager(source, token: str, **options: Any) -> SapSalesOrders:
+    return SapSalesOrders(source.base_url, api_key=token, lookback=source.lookback, **options)
+
+
+KIND = SourceKind(SOURCE_SYSTEM, LoadStrategy.ORDERS, pager=_pager, mapper=to_canonical)

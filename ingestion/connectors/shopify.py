@@ -11,19 +11,21 @@ from ingestion.canonical import CanonicalOrder, customer_key, parse, payload_sha
 from ingestion.connectors import (
     EPOCH,
     Page,
-    SourceRecord,
     decimal_of,
     epoch_ms,
     get,
     int_of,
     iso_utc,
-    latest,
     parse_timestamp,
     place,
+    record_pages,
+    updated_at_of,
     window_start,
 )
+from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
 from ingestion.errors import SourceError
-from ingestion.http import HttpClient
+from ingestion.http import HttpClient, Request, paged
+from ingestion.signatures import SHOPIFY_HEADER, shopify_valid
 
 SOURCE_SYSTEM = "shopify"
 API_VERSION = "2024-10"
@@ -55,32 +57,34 @@ class ShopifyOrders:
 
     def fetch(self, cursor: str | None = None) -> Iterator[Page]:
         since = window_start(cursor, self.lookback, self.initial)
-        url: str | None = f"admin/api/{API_VERSION}/orders.json"
-        params: dict[str, Any] | None = {
-            "updated_at_min": iso_utc(since),
-            "status": "any",
-            "limit": PAGE_SIZE,
-            "order": "updated_at asc",
-        }
-        while url is not None:
-            body, response = self.client.json("GET", url, params=params)
-            orders = body.get("orders") if isinstance(body, dict) else None
-            if not isinstance(orders, list):
-                raise SourceError(f"{response.url}: the answer has no 'orders' list")
-            records = []
-            for order in orders:
-                records.append(
-                    SourceRecord.of(
-                        SOURCE_SYSTEM, self.source_instance, self.stream, order.get("id"), order
-                    )
-                )
-                updated = order.get("updated_at")
-                if isinstance(updated, str):
-                    cursor = latest(cursor, parse_timestamp(updated, "updated_at"))
-            yield Page(records, cursor)
-            # The next link carries page_info and limit; Shopify refuses any other parameter.
-            url = response.links.get("next", {}).get("url")
-            params = None
+        first = Request(
+            "GET",
+            f"admin/api/{API_VERSION}/orders.json",
+            params={
+                "updated_at_min": iso_utc(since),
+                "status": "any",
+                "limit": PAGE_SIZE,
+                "order": "updated_at asc",
+            },
+        )
+        answers = paged(self.client, first, _orders, _following)
+        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
+        yield from record_pages(
+            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=updated_at_of
+        )
+
+
+def _following(_body: Any, response, _request: Request) -> Request | None:
+    # The next link carries page_info and limit; Shopify refuses any other parameter.
+    url = response.links.get("next", {}).get("url")
+    return None if url is None else Request("GET", url)
+
+
+def _orders(body: Any, response) -> list:
+    orders = body.get("orders") if isinstance(body, dict) else None
+    if not isinstance(orders, list):
+        raise SourceError(f"{response.url}: the answer has no 'orders' list")
+    return orders
 
 
 def _status(order: dict[str, Any]) -> str:
@@ -187,3 +191,21 @@ def to_canonical(
         },
         **parse_options,
     )
+
+
+def _pager(source, token: str, **options: Any) -> ShopifyOrders:
+    return ShopifyOrders(source.base_url, token, lookback=source.lookback, **options)
+
+
+def _verified(body: bytes, headers, secret: str, _url: str) -> bool:
+    return shopify_valid(body, headers.get(SHOPIFY_HEADER), secret)
+
+
+# A webhook carries the whole order: it is loaded as it is.
+KIND = SourceKind(
+    SOURCE_SYSTEM,
+    LoadStrategy.ORDERS,
+    pager=_pager,
+    mapper=to_canonical,
+    push=Push(_verified, carries_order=True),
+)

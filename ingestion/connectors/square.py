@@ -22,21 +22,24 @@ from ingestion.canonical import (
 from ingestion.connectors import (
     EPOCH,
     Page,
-    SourceRecord,
     get,
     int_of,
     iso_utc,
-    latest,
     parse_timestamp,
     place,
+    record_pages,
+    updated_at_of,
     window_start,
 )
+from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
 from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient
+from ingestion.http import HttpClient, Request, paged
+from ingestion.signatures import SQUARE_HEADER, square_valid
 
 SOURCE_SYSTEM = "square"
 SQUARE_VERSION = "2024-10-17"
 PAGE_SIZE = 500
+SEARCH = "v2/orders/search"
 STATES = {"OPEN": "open", "DRAFT": "open", "COMPLETED": "completed", "CANCELED": "cancelled"}
 FAILED_REFUNDS = frozenset({"REJECTED", "FAILED"})
 
@@ -83,23 +86,23 @@ class SquareOrders:
                 "sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"},
             },
         }
-        while True:
-            answer, response = self.client.json("POST", "v2/orders/search", json=body)
-            if not isinstance(answer, dict) or answer.get("errors"):
-                raise SourceError(f"{response.url} answered with errors: {answer!r:.300}")
-            records = []
-            for order in answer.get("orders", []):
-                records.append(
-                    SourceRecord.of(
-                        SOURCE_SYSTEM, self.source_instance, self.stream, order.get("id"), order
-                    )
-                )
-                if isinstance(order.get("updated_at"), str):
-                    cursor = latest(cursor, parse_timestamp(order["updated_at"], "updated_at"))
-            yield Page(records, cursor)
-            if not answer.get("cursor"):
-                return
-            body = {**body, "cursor": answer["cursor"]}
+        answers = paged(self.client, Request("POST", SEARCH, body=body), _orders, _following)
+        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
+        yield from record_pages(
+            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=updated_at_of
+        )
+
+
+def _orders(answer: Any, response) -> list:
+    if not isinstance(answer, dict) or answer.get("errors"):
+        raise SourceError(f"{response.url} answered with errors: {answer!r:.300}")
+    return answer.get("orders", [])
+
+
+def _following(answer: dict[str, Any], _response, request: Request) -> Request | None:
+    if not answer.get("cursor"):
+        return None
+    return Request("POST", SEARCH, body={**request.body, "cursor": answer["cursor"]})
 
 
 def money(value: Any, what: str, currency: str) -> Decimal:
@@ -199,3 +202,22 @@ def to_canonical(
         },
         **parse_options,
     )
+
+
+def _pager(source, token: str, **options: Any) -> SquareOrders:
+    locations = list(source.options.get("location_ids", []))
+    return SquareOrders(source.base_url, token, locations, lookback=source.lookback, **options)
+
+
+def _verified(body: bytes, headers, secret: str, url: str) -> bool:
+    return square_valid(body, headers.get(SQUARE_HEADER), url, secret)
+
+
+# A notification only names the changed order: it triggers a sync of the source.
+KIND = SourceKind(
+    SOURCE_SYSTEM,
+    LoadStrategy.ORDERS,
+    pager=_pager,
+    mapper=to_canonical,
+    push=Push(_verified, carries_order=False),
+)

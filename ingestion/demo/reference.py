@@ -12,6 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# The demo retailer uses the default taxonomy (read from here by the demo targets and tests).
+from db.taxonomy import CATEGORY_OF_TOUCHPOINT as CATEGORY_OF_TOUCHPOINT
+from db.taxonomy import CHANNEL_CATEGORIES as CHANNEL_CATEGORIES
+
 # Touchpoints in a fixed order: arrays in the generator are indexed by position.
 TOUCHPOINTS = [
     "web",
@@ -26,17 +30,6 @@ WEB, APP, MARKETPLACE, STORE, B2B, REP, CALL = range(len(TOUCHPOINTS))
 ONLINE = (WEB, APP, MARKETPLACE)
 OPPORTUNITY_BASED = (B2B, REP, CALL)
 SHIPPED = (WEB, APP, MARKETPLACE, CALL)
-
-CATEGORY_OF_TOUCHPOINT = {
-    "web": "ecommerce",
-    "mobile_app": "ecommerce",
-    "marketplace": "ecommerce",
-    "physical_store": "physical_retail",
-    "b2b_portal": "wholesale",
-    "sales_rep": "direct_sales",
-    "call_center": "direct_sales",
-}
-CHANNEL_CATEGORIES = ["ecommerce", "physical_retail", "wholesale", "direct_sales"]
 
 # (source_system, source_instance) per touchpoint, as in the channel taxonomy.
 SOURCE_OF_TOUCHPOINT = [

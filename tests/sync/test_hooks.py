@@ -14,7 +14,7 @@ from db.engine import get_engine
 from db.jobs import get_queue
 from ingestion.signatures import SHOPIFY_HEADER, SQUARE_HEADER, shopify_signature, square_signature
 from ingestion.sources import add_source
-from ingestion.worker import drain_queue
+from ingestion.worker import drain_queue, source_queue
 from tests.sync.conftest import HOOK_SECRET, SOURCE
 from tests.sync.shop import database_totals, expected_totals, make_order
 
@@ -111,3 +111,16 @@ def test_unknown_pull_only_and_push_sources_answer_an_unsigned_request_alike(hoo
     assert {r.status_code for r in answers.values()} == {401}
     assert len({r.get_data() for r in answers.values()}) == 1
     assert queue.count == 0
+
+
+def test_a_sharded_worker_drains_its_sources_queue_too(hook_client):
+    _, queue = hook_client
+    shard = get_queue(source_queue(SOURCE) + queue.name)  # unique per test run
+    order = make_order(7)
+    shard.enqueue("ingestion.sync.ingest_push", SOURCE, json.dumps(order).encode())
+    try:
+        assert drain_queue(queue.name, also=(shard.name,))
+        with get_engine().connect() as conn:
+            assert database_totals(conn) == expected_totals([order])
+    finally:
+        shard.delete(delete_jobs=True)

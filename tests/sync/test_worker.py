@@ -60,3 +60,13 @@ def test_run_worker_cycles_poll_then_stop(shop_source):
     run_worker(max_cycles=2, tick=0, sleep=lambda _s: None)
     with get_engine().connect() as conn:
         assert database_totals(conn) == expected_totals(orders)
+
+
+def test_a_worker_sharded_by_source_polls_only_its_sources(shop_source):
+    shop_source([make_order(n) for n in range(10)])
+    add_source("other-shop", "shopify", "other", "http://127.0.0.1:9/", secret_env="CP_UNSET")
+    clock = Clock()
+    assert set(Poller(clock).due()) == {SOURCE, "other-shop"}
+    assert Poller(clock, sources=["other-shop"]).due() == ["other-shop"]
+    outcome = Poller(clock, sources=[SOURCE]).run_due()
+    assert set(outcome) == {SOURCE} and outcome[SOURCE].inserted == 10

@@ -1,0 +1,245 @@
+"""The staging side of a load: temporary tables and the frames COPYed into them.
+
+``prepare`` derives what the merge writes (amounts in base currency, reference ids,
+local order days) from a batch; ``staging_tables`` are the temporary tables they go to.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+from ingestion import json_text
+from ingestion.batch import ORDER_KEY, OrderBatch
+from ingestion.enrich import local_days, required_rates
+from ingestion.money import convert_minor, minor_to_text
+from ingestion.reference import Lookups
+
+# Staged lines and refunds point at their order's stage_id: joins on one indexed integer,
+# not on the three-column natural key, stay fast whatever the planner guesses about
+# freshly filled temporary tables (they have no statistics).
+ORDER_STAGE_COLUMNS = [
+    "stage_id",
+    "source_system",
+    "source_instance",
+    "source_order_id",
+    "source_version",
+    "source_updated_at",
+    "touchpoint_raw",
+    "touchpoint_id",
+    "mapping_version",
+    "location_id",
+    "region_id",
+    "customer_key",
+    "status",
+    "currency",
+    "subtotal",
+    "discount",
+    "tax",
+    "shipping",
+    "total",
+    "refund_total",
+    "fx_rate",
+    "total_base",
+    "revenue_base",
+    "cost_of_goods_base",
+    "units",
+    "ordered_at",
+    "order_day",
+    "payload_sha256",
+    "ingest_run_id",
+]
+# Raw payloads are staged apart: the merge updates staged order rows several times, and
+# narrow rows make those updates cheap.
+PAYLOAD_STAGE_COLUMNS = ["stage_id", "raw_payload"]
+LINE_STAGE_COLUMNS = [
+    "stage_id",
+    "line_no",
+    "sku",
+    "product_id",
+    "qty",
+    "unit_price",
+    "discount",
+    "line_total",
+    "unit_cost",
+]
+REFUND_STAGE_COLUMNS = [
+    "stage_id",
+    "source_refund_id",
+    "refunded_at",
+    "refund_day",
+    "amount",
+    "amount_base",
+]
+
+
+def staging_tables() -> tuple[Table, Table, Table, Table]:
+    meta = MetaData()
+    money = Numeric(18, 2)
+    key = [Column(c, String(80)) for c in ORDER_KEY]
+    order = Table(
+        "stg_order",
+        meta,
+        Column("stage_id", Integer, primary_key=True),
+        *key,
+        Column("source_version", BigInteger),
+        Column("source_updated_at", DateTime(timezone=True)),
+        Column("touchpoint_raw", String(200)),
+        Column("touchpoint_id", Integer),
+        Column("mapping_version", Integer),
+        Column("location_id", Integer),
+        Column("region_id", Integer),
+        Column("customer_key", String(64)),
+        Column("status", String(20)),
+        Column("currency", String(3)),
+        *(
+            Column(c, money)
+            for c in ("subtotal", "discount", "tax", "shipping", "total", "refund_total")
+        ),
+        Column("fx_rate", Numeric(18, 8)),
+        *(Column(c, money) for c in ("total_base", "revenue_base", "cost_of_goods_base")),
+        Column("units", Integer),
+        Column("ordered_at", DateTime(timezone=True)),
+        Column("order_day", Date),
+        Column("payload_sha256", String(64)),
+        Column("ingest_run_id", BigInteger),
+        Column("existing_id", BigInteger),
+        Column("action", String(10), server_default="insert"),
+        Column("order_id", BigInteger),
+        prefixes=["TEMPORARY"],
+    )
+    payload = Table(
+        "stg_payload",
+        meta,
+        Column("stage_id", Integer, primary_key=True),
+        Column("raw_payload", Text),
+        prefixes=["TEMPORARY"],
+    )
+    line = Table(
+        "stg_order_line",
+        meta,
+        Column("stage_id", Integer, index=True),
+        Column("line_no", Integer),
+        Column("sku", String(64)),
+        Column("product_id", Integer),
+        Column("qty", Integer),
+        *(Column(c, money) for c in ("unit_price", "discount", "line_total", "unit_cost")),
+        prefixes=["TEMPORARY"],
+    )
+    refund = Table(
+        "stg_refund",
+        meta,
+        Column("stage_id", Integer, index=True),
+        Column("source_refund_id", String(80)),
+        Column("refunded_at", DateTime(timezone=True)),
+        Column("refund_day", Date),
+        Column("amount", money),
+        Column("amount_base", money),
+        prefixes=["TEMPORARY"],
+    )
+    return order, payload, line, refund
+
+
+def payload_json(payload: dict | None) -> str | None:
+    """The stored form of a raw payload: compact JSON that PostgreSQL's JSONB accepts."""
+    return None if payload is None else json_text.compact(payload)
+
+
+def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | None):
+    """The staging frames: derived amounts in base currency, ids resolved, local days fixed."""
+    orders = batch.orders.reset_index(drop=True)
+    orders["stage_id"] = orders.index
+    lines = batch.lines.merge(orders[ORDER_KEY + ["stage_id"]], on=ORDER_KEY)
+    orders["fx_rate"] = required_rates(orders, "orders")
+    refunds = batch.refunds.merge(orders[ORDER_KEY + ["stage_id", "fx_rate"]], on=ORDER_KEY)
+
+    line_cost = (
+        (lines["qty"].astype("int64") * lines["unit_cost_minor"].astype("int64"))
+        .groupby([lines[c] for c in ORDER_KEY])
+        .sum()
+    )
+    line_units = lines.groupby(ORDER_KEY)["qty"].sum()
+    refund_minor = refunds.groupby(ORDER_KEY)["amount_minor"].sum()
+    index = pd.MultiIndex.from_frame(orders[ORDER_KEY])
+    cost_minor = line_cost.reindex(index, fill_value=0).to_numpy()
+    units = line_units.reindex(index, fill_value=0).to_numpy()
+    refunded = refund_minor.reindex(index, fill_value=0).to_numpy()
+
+    fx = orders["fx_rate"].astype("float64")
+    staged = pd.DataFrame(
+        {
+            "stage_id": orders["stage_id"],
+            **{c: orders[c] for c in ORDER_KEY},
+            "source_version": orders["source_version"].astype("int64"),
+            "source_updated_at": orders["source_updated_at"],
+            "touchpoint_raw": orders["touchpoint_raw"],
+            "touchpoint_id": lookups.touchpoint_ids(orders["touchpoint_code"]),
+            "mapping_version": orders["mapping_version"].astype("int64"),
+            "location_id": orders["location_code"].map(lookups.location).astype("Int64"),
+            "region_id": lookups.region_ids(orders["region_code"], orders["location_code"]),
+            "customer_key": orders["customer_key"],
+            "status": orders["status"],
+            "currency": orders["currency"],
+            "subtotal": minor_to_text(orders["subtotal_minor"]),
+            "discount": minor_to_text(orders["discount_minor"]),
+            "tax": minor_to_text(orders["tax_minor"]),
+            "shipping": minor_to_text(orders["shipping_minor"]),
+            "total": minor_to_text(orders["total_minor"]),
+            "refund_total": minor_to_text(pd.Series(refunded, index=orders.index)),
+            "fx_rate": fx.map(lambda r: f"{r:.8f}"),
+            "total_base": minor_to_text(convert_minor(orders["total_minor"], fx)),
+            "revenue_base": minor_to_text(
+                convert_minor(
+                    orders["total_minor"].astype("int64") - orders["tax_minor"].astype("int64"), fx
+                )
+            ),
+            "cost_of_goods_base": minor_to_text(
+                convert_minor(pd.Series(cost_minor, index=orders.index), fx)
+            ),
+            "units": units.astype("int64"),
+            "ordered_at": orders["ordered_at"],
+            "order_day": local_days(orders["ordered_at"], tz).dt.date,
+            "raw_payload": orders["payload"].map(payload_json),
+            "payload_sha256": orders["payload_sha256"],
+            "ingest_run_id": run_id,
+        }
+    )
+    staged_lines = pd.DataFrame(
+        {
+            "stage_id": lines["stage_id"],
+            "line_no": lines["line_no"].astype("int64"),
+            "sku": lines["sku"],
+            "product_id": lines["sku"].map(lookups.product).astype("Int64"),
+            "qty": lines["qty"].astype("int64"),
+            "unit_price": minor_to_text(lines["unit_price_minor"]),
+            "discount": minor_to_text(lines["discount_minor"]),
+            "line_total": minor_to_text(lines["line_total_minor"]),
+            "unit_cost": minor_to_text(lines["unit_cost_minor"]),
+        }
+    )
+    staged_refunds = pd.DataFrame(
+        {
+            "stage_id": refunds["stage_id"],
+            "source_refund_id": refunds["source_refund_id"].astype(str),
+            "refunded_at": refunds["refunded_at"],
+            "refund_day": local_days(refunds["refunded_at"], tz).dt.date,
+            "amount": minor_to_text(refunds["amount_minor"]),
+            "amount_base": minor_to_text(
+                convert_minor(refunds["amount_minor"], refunds["fx_rate"].astype("float64"))
+            ),
+        }
+    )
+    return staged, staged_lines, staged_refunds

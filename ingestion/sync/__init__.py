@@ -1,0 +1,60 @@
+"""Syncing a source: fetch pages from the cursor, map, quarantine failures, load, move the cursor.
+
+Four parts: ``mapping`` (payloads to the loader's batch, failures to rejects), ``writing``
+(a page as one transaction with its rejects, run and cursor), ``syncing`` (a source from
+its stored cursor by its kind's load strategy, retried while the database is away) and
+``pushes`` (verified webhook pushes, as RQ jobs).
+"""
+
+from ingestion.sync.mapping import (
+    Incoming,
+    MappedPage,
+    RejectedPayload,
+    as_bytes,
+    map_orders,
+    map_page,
+)
+from ingestion.sync.pushes import ingest_push
+from ingestion.sync.syncing import is_connection_error, retrying, sync_source, sync_with_retry
+from ingestion.sync.writing import (
+    Origin,
+    SyncResult,
+    load_canonical,
+    load_cursor,
+    load_mapped,
+    load_page,
+    load_pages,
+    record_failure,
+    refused_payloads,
+    save_cursor,
+    write_rejects,
+)
+
+# The largest payload an order may have; mapping reads it here at call time.
+MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "Incoming",
+    "MappedPage",
+    "Origin",
+    "RejectedPayload",
+    "SyncResult",
+    "as_bytes",
+    "ingest_push",
+    "is_connection_error",
+    "load_canonical",
+    "load_cursor",
+    "load_mapped",
+    "load_page",
+    "load_pages",
+    "map_orders",
+    "map_page",
+    "record_failure",
+    "refused_payloads",
+    "retrying",
+    "save_cursor",
+    "sync_source",
+    "sync_with_retry",
+    "write_rejects",
+]

@@ -1,0 +1,260 @@
+"""Writing a page: its orders, rejects, ingest run and cursor as one transaction.
+
+Each page is one transaction holding everything it changes: the orders (merged on
+their natural key), the rejects with their raw payloads and reasons, the ingest run
+with its counts (read = inserted + updated + unchanged + rejected) and the stream's
+cursor. A crash at any point leaves either the whole page or none of it. After the
+commit, the after-batch hooks run for the touched days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select
+
+from db.events import batch_committed
+from db.ingestion_tables import LoadedPage, Reject, SyncState
+from db.schema import IngestRun
+from db.settings import get_settings
+from db.upsert import upsert
+from ingestion.batch import OrderBatch
+from ingestion.canonical import CanonicalOrder, to_order_batch
+from ingestion.enrich import enrich_orders
+from ingestion.loader import LoadResult, load_orders
+from ingestion.mapping import ChannelRules
+from ingestion.prefetch import prefetched
+from ingestion.reference import Lookups
+from ingestion.rules import load_rules
+from ingestion.runs import finish_run, start_run, utcnow
+from ingestion.sync.mapping import (
+    Incoming,
+    MappedPage,
+    Origin,
+    RejectedPayload,
+    as_bytes,
+    map_page,
+)
+from ingestion.sync.workers import mapped_in_processes
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR = 4000
+
+
+@dataclass
+class SyncResult:
+    """Counts over every page of one sync (or one push, or one replay)."""
+
+    runs: int = 0
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, load: LoadResult, rejected: int) -> None:
+        self.runs += 1
+        self.read += load.read + rejected
+        self.inserted += load.inserted
+        self.updated += load.updated
+        self.unchanged += load.unchanged
+        self.rejected += rejected
+
+    def merge(self, other: SyncResult) -> None:
+        self.runs += other.runs
+        self.read += other.read
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+
+
+def write_rejects(
+    conn: Connection, origin: Origin, rejects: Sequence[RejectedPayload], run_id: int | None
+) -> None:
+    if not rejects:
+        return
+    now = utcnow()
+    conn.execute(
+        insert(Reject.__table__),
+        [
+            {
+                "source_name": origin.source_name,
+                "source_system": origin.source_system,
+                "source_instance": origin.source_instance,
+                "stream": origin.stream,
+                "record_id": r.record_id[:200] if r.record_id else None,
+                "error": r.error[:MAX_ERROR],
+                "payload": r.payload,
+                "payload_sha256": r.sha256,
+                "received_at": now,
+                "ingest_run_id": run_id,
+                "status": "quarantined",
+            }
+            for r in rejects
+        ],
+    )
+
+
+def save_cursor(conn: Connection, source_name: str, stream: str, cursor: str | None) -> None:
+    upsert(
+        conn,
+        SyncState.__table__,
+        [{"source": source_name, "stream": stream, "cursor": cursor, "updated_at": utcnow()}],
+        key=["source", "stream"],
+    )
+
+
+def load_cursor(conn: Connection, source_name: str, stream: str) -> str | None:
+    table = SyncState.__table__
+    return conn.execute(
+        select(table.c.cursor).where(table.c.source == source_name, table.c.stream == stream)
+    ).scalar()
+
+
+def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
+    """Orders the enrichment refused (``ingestion.enrich``) as rejects with their payloads."""
+    return [
+        RejectedPayload(order_id, reason, as_bytes(payload or {}))
+        for order_id, reason, payload in zip(
+            refused["source_order_id"], refused["reason"], refused["payload"], strict=True
+        )
+    ]
+
+
+def _load_batch(
+    conn: Connection, batch: OrderBatch, mapped: int, run_id: int, refresh: bool = True
+) -> tuple[LoadResult, list[RejectedPayload]]:
+    """Enrich and load a batch of ``mapped`` canonical orders: the result (in-batch duplicates
+    count as unchanged) and the orders refused for want of reference data, not loaded."""
+    lookups = Lookups.load(conn)
+    enriched, refused = enrich_orders(conn, batch, lookups)
+    result = load_orders(conn, enriched, run_id, refresh=refresh, lookups=lookups)
+    collapsed = mapped - len(batch)
+    result.read += collapsed
+    result.unchanged += collapsed
+    return result, refused_payloads(refused)
+
+
+def load_canonical(
+    conn: Connection, orders: Sequence[CanonicalOrder], run_id: int, refresh: bool = True
+) -> tuple[LoadResult, list[RejectedPayload]]:
+    """Load canonical orders with the database's rules and reference data: the result (in-batch
+    duplicates count as unchanged) and the refused orders, for the caller to quarantine."""
+    return _load_batch(conn, to_order_batch(orders, load_rules(conn)), len(orders), run_id, refresh)
+
+
+def load_mapped(
+    engine: Engine, origin: Origin, page: MappedPage
+) -> tuple[LoadResult, list[RejectedPayload]]:
+    """Load a mapped page as one transaction with its rejects, run and (if given) cursor."""
+    with engine.begin() as conn:
+        run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
+        result, refused = _load_batch(conn, page.batch, page.mapped, run_id)
+        result.read += page.unchanged
+        result.unchanged += page.unchanged
+        rejects = [*page.rejects, *refused]
+        write_rejects(conn, origin, rejects, run_id)
+        if page.cursor is not None and origin.source_name is not None:
+            save_cursor(conn, origin.source_name, origin.stream, page.cursor)
+        if page.digest is not None and not rejects:
+            _remember_page(conn, origin, page, run_id)
+        finish_run(conn, run_id, result, rejected=len(rejects))
+    batch_committed(result.days)
+    return result, rejects
+
+
+def _remember_page(conn: Connection, origin: Origin, page: MappedPage, run_id: int) -> None:
+    row = {
+        "source_system": origin.source_system,
+        "source_instance": origin.source_instance,
+        "digest": page.digest,
+        "orders": page.mapped + page.unchanged,
+        "ingest_run_id": run_id,
+    }
+    key = ["source_system", "source_instance", "digest"]
+    upsert(conn, LoadedPage.__table__, [row], key=key, update=[])
+
+
+def _rules(engine: Engine) -> ChannelRules:
+    with engine.connect() as conn:
+        return load_rules(conn)
+
+
+def load_page(
+    engine: Engine,
+    origin: Origin,
+    items: Sequence[Incoming],
+    *,
+    cursor: str | None = None,
+    future_tolerance: dt.timedelta | None = None,
+) -> tuple[LoadResult, list[RejectedPayload]]:
+    """Map and load one page as one transaction with its rejects, run and (if given) cursor."""
+    page = map_page(origin, items, _rules(engine), cursor=cursor, future_tolerance=future_tolerance)
+    return load_mapped(engine, origin, page)
+
+
+def load_pages(
+    engine: Engine,
+    origin: Origin,
+    pages: Iterable[tuple[Sequence[Incoming], str | None]],
+    *,
+    future_tolerance: dt.timedelta | None = None,
+    on_page: Callable[[SyncResult], None] | None = None,
+    workers: int | None = None,
+) -> SyncResult:
+    """Load ``(items, cursor)`` pages in order, one transaction each, mapping the next pages
+    while the current one loads: in a background thread, or in ``workers`` processes
+    (default: the ``ingest_workers`` setting). Unchanged payloads are skipped; touchpoints
+    follow the channel rules as they were when the call began."""
+    total = SyncResult()
+    rules = _rules(engine)
+    workers = get_settings().ingest_workers if workers is None else workers
+    if workers:
+        url = engine.url.render_as_string(hide_password=False)
+        mapped = mapped_in_processes(
+            url, origin, rules, pages, workers, future_tolerance=future_tolerance
+        )
+    else:
+        mapped = prefetched(
+            map_page(
+                origin,
+                items,
+                rules,
+                cursor=cursor,
+                future_tolerance=future_tolerance,
+                skip_unchanged_in=engine,
+            )
+            for items, cursor in pages
+        )
+    for page in mapped:
+        result, rejects = load_mapped(engine, origin, page)
+        total.add(result, len(rejects))
+        if on_page is not None:
+            on_page(total)
+    return total
+
+
+def record_failure(engine: Engine, origin: Origin, error: str) -> None:
+    """A failed run, in its own transaction, for the Sources page; never raises."""
+    now = utcnow()
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(IngestRun.__table__).values(
+                    source_system=origin.source_system,
+                    source_instance=origin.source_instance,
+                    stream=origin.stream,
+                    started_at=now,
+                    finished_at=now,
+                    status="failed",
+                    error=error[:MAX_ERROR],
+                )
+            )
+    except Exception:  # noqa: BLE001 — the database itself may be what failed
+        log.exception("could not record the failed sync of %s", origin.source_name)
