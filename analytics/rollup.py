@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Float, Select, cast, func, literal, select
@@ -74,12 +74,6 @@ class Filters:
     @classmethod
     def of(cls, **values: object) -> Filters:
         return cls(**{k: tuple(v) if v else () for k, v in values.items()})
-
-
-@dataclass(frozen=True)
-class Slice:
-    period: Period
-    filters: Filters = field(default_factory=Filters)
 
 
 def answering_rollup(by: Iterable[str], filters: Filters, daily, per_channel):

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 import dash
 
-ROLE_ORDER = ("executive", "planner", "data_scientist", "admin")
+from db.roles import ROLES as ROLE_ORDER
+
 ROLE_LABELS = {
     "executive": "Executive",
     "planner": "Planner",
@@ -49,10 +50,6 @@ def register_page(
         section=section,
         **kwargs,
     )
-
-
-def component_id(prefix: str, name: str) -> str:
-    return f"{prefix}-{name}"
 
 
 def _pages() -> list[dict]:

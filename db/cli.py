@@ -9,9 +9,9 @@ from rich.table import Table
 from db import migrate
 from db.engine import get_engine
 from db.errors import CommandError
+from db.roles import ROLES
 from db.rollups import rebuild_all
 from db.users import (
-    ROLES,
     add_user,
     ensure_demo_users,
     issue_api_token,

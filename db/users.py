@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
+from db.roles import ROLES
 from db.schema import AppUser
 
-ROLES = ("executive", "planner", "data_scientist", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
 

@@ -26,6 +26,7 @@ from analytics.errors import AnalyticsError
 from db import audit
 from db.alert_tables import Alert, AlertEvent, AlertRule, RcaNote
 from db.engine import get_engine
+from db.roles import ROLES, at_least
 
 STATES = ("open", "acknowledged", "root_cause_submitted", "resolved")
 STATE_LABELS = {
@@ -47,8 +48,8 @@ CAUSE_CATEGORIES = {
     "external": "Weather or external event",
     "other": "Other",
 }
-ALL_ROLES = frozenset({"executive", "planner", "data_scientist", "admin"})
-PLANNERS_UP = frozenset({"planner", "data_scientist", "admin"})
+ALL_ROLES = frozenset(ROLES)
+PLANNERS_UP = at_least("planner")
 DONE = {
     "acknowledge": "acknowledged",
     "submit_root_cause": "given a root cause",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
@@ -67,21 +66,6 @@ def read_view(
     return ViewState(
         preset, period, _split(query.get("channels")), _split(query.get("drill")), chosen
     )
-
-
-def view_query(view: ViewState) -> str:
-    """The query string of a view (what the browser writes; for links and tests)."""
-    params = {
-        "preset": view.preset,
-        "start": view.period.start.isoformat(),
-        "end": view.period.end.isoformat(),
-    }
-    if view.channels:
-        params["channels"] = ",".join(view.channels)
-    if view.drill:
-        params["drill"] = ",".join(view.drill)
-    params |= view.options
-    return "?" + urlencode(params, safe=",:")
 
 
 def controls(prefix: str, first_day: dt.date, last_day: dt.date, view: ViewState):
