@@ -25,8 +25,9 @@ from analytics.anomaly.shesd import periodic_stl
 from analytics.errors import AnalyticsError
 from analytics.metrics import BASE_MEASURES, get_metric
 from analytics.periods import Period, bucket_start
+from analytics.prorated_targets import target_for
 from analytics.rollup import Filters, channel_options, rollup_sums
-from analytics.targets import scope_id, target_for
+from analytics.targets import scope_id
 
 # Buckets of history a band judgement reads (the detector replays a tail of 253 for daily data).
 BAND_HISTORY = {"day": 260, "week": 260, "month": 60}

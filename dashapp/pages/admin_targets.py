@@ -15,10 +15,11 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, currency_symbol
 from analytics.rollup import channel_options
-from analytics.targets import TARGET_COLUMNS, delete_targets
-from analytics.variance import (
-    VARIANCE_METRICS,
+from analytics.targets import (
+    TARGET_COLUMNS,
+    TARGET_METRICS,
     TargetInput,
+    delete_targets,
     import_target_csv,
     list_targets,
     set_target,
@@ -51,7 +52,7 @@ DELETE = f"{PREFIX}-delete"
 
 CSV_HELP = (
     f"CSV header: {','.join(TARGET_COLUMNS)}. scope_type is total, category or touchpoint; "
-    f"metric is one of {', '.join(VARIANCE_METRICS)} (conversion_rate and margin_pct as "
+    f"metric is one of {', '.join(TARGET_METRICS)} (conversion_rate and margin_pct as "
     "fractions, e.g. 0.031; margin_pct is the threshold not to fall below); dates YYYY-MM-DD. "
     "The whole file is checked first: if any row is wrong nothing is written."
 )
@@ -117,7 +118,7 @@ def layout(**_query) -> html.Div:
                                         id=METRIC,
                                         options=[
                                             {"label": METRICS[m].label, "value": m}
-                                            for m in VARIANCE_METRICS
+                                            for m in TARGET_METRICS
                                         ],
                                         value="revenue",
                                         clearable=False,

@@ -8,11 +8,11 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
-from analytics.aov_view import build_aov_view
-from analytics.contribution import build_contribution, level_labels
+from analytics.channels import CHANNEL_LEVELS, LEVEL_LABELS, level_labels
 from analytics.metrics import format_value
 from analytics.periods import Period, compare_periods
 from analytics.rollup import data_range
+from analytics.views.contribution import build_aov, build_contribution
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
 from dashapp.components.charts import axis, empty_figure, figure, reference_line
@@ -49,7 +49,7 @@ OPTIONS = {"compare": ("prior", "yoy")}
 def _drill_steps(codes: list[str]) -> list[dict]:
     return [
         {"code": code, "name": level_labels(level, [code])[code]}
-        for level, code in zip(drilldown.LEVELS, codes, strict=False)
+        for level, code in zip(CHANNEL_LEVELS, codes, strict=False)
     ]
 
 
@@ -391,7 +391,7 @@ def update_contribution(start, end, channels, path, compare):
     period = _period(start, end)
     base = compare_periods(period, [compare])[compare]
     level = drilldown.level_of(path)
-    level_label = drilldown.LEVEL_LABELS[level]
+    level_label = LEVEL_LABELS[level]
     filters = drilldown.drill_filters(path, channels)
     currency = get_settings().base_currency
     view = build_contribution(period, base, level, filters)
@@ -433,7 +433,7 @@ def update_aov(start, end, channels, path, compare):
     period = _period(start, end)
     level = drilldown.level_of(path)
     filters = drilldown.drill_filters(path, channels)
-    aov = build_aov_view(period, level, filters, compare=compare)
+    aov = build_aov(period, level, filters, compare=compare)
     aov_table = aov_rows(aov.flags, aov.drivers)
     return (
         _aov_banner(aov_table),

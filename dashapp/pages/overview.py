@@ -9,9 +9,9 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, format_change, format_value
-from analytics.overview import Overview, build_overview
 from analytics.periods import Period
 from analytics.rollup import Filters, data_range
+from analytics.views.overview import OverviewView, build_overview
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components.charts import revenue_by_channel, share_of_total
 from dashapp.components.filters import (
@@ -119,7 +119,7 @@ def sync_period(preset, start, end, bounds):
     return "custom", no_update, no_update
 
 
-def _kpi_cards(view: Overview, currency: str) -> dbc.Row:
+def _kpi_cards(view: OverviewView, currency: str) -> dbc.Row:
     label = view.period.label(get_settings().fiscal_year_start_month)
     short = label if label.startswith("Q") else f"{view.period.days} days"
     kpis = view.kpis
@@ -205,7 +205,7 @@ def _kpi_cards(view: Overview, currency: str) -> dbc.Row:
     return dbc.Row([dbc.Col(card, md=6, xl=4, xxl=2) for card in cards], className="g-3")
 
 
-def _as_of(view: Overview) -> str:
+def _as_of(view: OverviewView) -> str:
     stamp = view.data_as_of
     when = (
         "never"

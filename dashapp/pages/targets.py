@@ -11,12 +11,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
-from analytics.contribution import level_labels
+from analytics.channels import CHANNEL_LEVELS, LEVEL_LABELS, level_labels
 from analytics.decomposition import EFFECTS
 from analytics.metrics import METRICS, format_value
 from analytics.periods import Period
 from analytics.rollup import data_range
-from analytics.variance import VARIANCE_METRICS, revenue_variance_effects, variance_table
+from analytics.targets import TARGET_METRICS
+from analytics.views.targets import revenue_variance_effects, variance_table
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components import drilldown, url_state
@@ -65,7 +66,7 @@ EFFECT_LABELS = {
 def _drill_steps(codes: list[str]) -> list[dict]:
     return [
         {"code": code, "name": level_labels(level, [code])[code]}
-        for level, code in zip(drilldown.LEVELS, codes, strict=False)
+        for level, code in zip(CHANNEL_LEVELS, codes, strict=False)
     ]
 
 
@@ -354,10 +355,10 @@ def update_targets(start, end, channels, path):
         )
     period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
     level = drilldown.level_of(path)
-    level_label = drilldown.LEVEL_LABELS[level]
+    level_label = LEVEL_LABELS[level]
     filters = drilldown.drill_filters(path, channels)
     currency = get_settings().base_currency
-    table = variance_table(period, level, filters, VARIANCE_METRICS)
+    table = variance_table(period, level, filters, TARGET_METRICS)
     effects = revenue_variance_effects(period, level, filters)
     revenue = table.loc[(table["metric"] == "revenue") & (table["channel"] == "total"), "actual"]
     total = float(revenue.iloc[0]) if len(revenue) else 0.0

@@ -7,11 +7,11 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from analytics.contribution import level_labels
+from analytics.channels import CHANNEL_LEVELS, LEVEL_LABELS, level_labels
 from analytics.metrics import METRICS, format_value
 from analytics.periods import Period
 from analytics.rollup import data_range
-from analytics.trends_view import TREND_METRICS, TrendView, build_trends
+from analytics.views.trends import TREND_METRICS, TrendsView, build_trends
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components import drilldown, url_state
 from dashapp.components.charts import axis, empty_figure, figure
@@ -63,7 +63,7 @@ def _no_data() -> dbc.Alert:
 
 def _drill_steps(codes: list[str]) -> list[dict]:
     steps = []
-    for level, code in zip(drilldown.LEVELS, codes, strict=False):
+    for level, code in zip(CHANNEL_LEVELS, codes, strict=False):
         steps.append({"code": code, "name": level_labels(level, [code])[code]})
     return steps
 
@@ -190,7 +190,7 @@ url_state.register_url_sync(
 )
 
 
-def strength_figure(view: TrendView, metric: str, level_label: str) -> dict:
+def strength_figure(view: TrendsView, metric: str, level_label: str) -> dict:
     label = METRICS[metric].label
     title = f"{label}: trend over the period by {level_label.lower()}"
     rows = view.table[view.table["metric"] == metric].sort_values("relative_slope")
@@ -224,7 +224,7 @@ def strength_figure(view: TrendView, metric: str, level_label: str) -> dict:
     )
 
 
-def weekly_figure(view: TrendView, metric: str, level_label: str) -> dict:
+def weekly_figure(view: TrendsView, metric: str, level_label: str) -> dict:
     info = METRICS[metric]
     currency = get_settings().base_currency
     unit = {"currency": currency, "percent": "%", "count": "count", "ratio": "×"}[info.unit]
@@ -254,7 +254,7 @@ def weekly_figure(view: TrendView, metric: str, level_label: str) -> dict:
     )
 
 
-def table_rows(view: TrendView) -> list[dict]:
+def table_rows(view: TrendsView) -> list[dict]:
     table = view.table.copy()
     currency = get_settings().base_currency
     table["call"] = table["direction"].map(DIRECTION_LABELS)
@@ -266,7 +266,7 @@ def table_rows(view: TrendView) -> list[dict]:
     return records(table.drop(columns=["sparkline"]))
 
 
-def _summary(view: TrendView) -> html.Div:
+def _summary(view: TrendsView) -> html.Div:
     counts = view.table["direction"].value_counts()
     month = (
         f"MoM and YoY compare {view.month.start:%B %Y}"
@@ -308,7 +308,7 @@ def update_trends(start, end, channels, path, metric):
     period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
     level = drilldown.level_of(path)
     view = build_trends(period, level, drilldown.drill_filters(path, channels))
-    level_label = drilldown.LEVEL_LABELS[level]
+    level_label = LEVEL_LABELS[level]
     revenue = view.table.loc[view.table["metric"] == "revenue", "value"].sum()
     total = (
         f"Revenue in view over the period: "

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from analytics.errors import AnalyticsError
-from analytics.targets import delete_targets
-from analytics.variance import import_target_csv, list_targets
+from analytics.targets import delete_targets, import_target_csv, list_targets
 from dashapp.app import create_app
 from db.engine import get_engine
 from db.schema import AuditLog, Target
