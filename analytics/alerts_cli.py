@@ -13,7 +13,6 @@ from rich.table import Table
 
 from analytics.alerts import jobs, notifications
 from analytics.alerts.rules import (
-    COMPARISONS,
     DIRECTIONS,
     KINDS,
     RULE_GRAINS,
@@ -25,6 +24,7 @@ from analytics.alerts.rules import (
 )
 from analytics.alerts.workflow import escalate_overdue
 from analytics.errors import AnalyticsError
+from analytics.periods import COMPARISONS
 from db.cli import fail
 
 app = typer.Typer(
