@@ -47,7 +47,7 @@ def served_app(database_url: str, **env: str):
     environment = {**os.environ, "CHANNELPERF_DATABASE_URL": database_url}
     environment.update({f"CHANNELPERF_{k.upper()}": v for k, v in env.items()})
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashapp.cli", "serve", "--port", str(port), "--workers", "1"],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers", "1"],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analytics.anomaly.band import expected_band
-from analytics.cli import app
+from cli.main import app
 
 REPO = Path(__file__).resolve().parents[2]
 RAW_DATA = Path(__file__).parent / "data" / "twitter_raw_data.csv.gz"
@@ -183,7 +183,7 @@ def test_runs_as_a_program(raw_csv: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from analytics.cli import app; app()",
+            "from cli.main import app; app()",
             "anomalies",
             "--data",
             str(raw_csv),
@@ -212,7 +212,7 @@ def test_runs_as_a_program(raw_csv: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from analytics.cli import app; app()",
+            "from cli.main import app; app()",
             "anomalies",
             "--data",
             str(raw_csv.with_name("absent.csv")),

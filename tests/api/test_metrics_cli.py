@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from analytics.compare import metric_table
-from analytics.metrics_cli import app
 from analytics.periods import Period
 from analytics.rollup import Filters
+from cli.main import app
 from tests.api import reference
 from tests.api.test_api import assert_agrees
 
