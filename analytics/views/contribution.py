@@ -39,6 +39,23 @@ class ContributionView:
     index: pd.DataFrame  # channel_index
     underperformers: pd.DataFrame
 
+    @property
+    def channels(self) -> pd.DataFrame:
+        """One row per channel: revenue, comparison revenue and change, share, target share,
+        trend, and ``status`` (underperforming / on track) with the reason; biggest first."""
+        waterfall = self.waterfall
+        table = self.underperformers.merge(
+            waterfall[["channel", "revenue_base", "change"]], on="channel", how="outer"
+        )
+        names = dict(zip(waterfall["channel"], waterfall["channel_name"], strict=True))
+        table["channel_name"] = table["channel_name"].fillna(table["channel"].map(names))
+        table["revenue"] = table["revenue"].fillna(0.0)
+        table["underperforming"] = table["underperforming"].fillna(False).astype(bool)
+        table["status"] = table["underperforming"].map(
+            {True: "underperforming", False: "on track"}
+        )
+        return table.sort_values("revenue", ascending=False, ignore_index=True)
+
 
 def build_contribution(
     period: Period,
@@ -65,6 +82,22 @@ class AovView:
     baseline: Period
     flags: pd.DataFrame  # aov_deviation_flags columns (key "channel") + channel_name
     drivers: pd.DataFrame  # basket_drivers columns (key "channel") + channel_name
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The flags with each channel's basket drivers (``basket_…``) and ``flagged``: deviating
+        from its own baseline or from its peers."""
+        basket = self.drivers.drop(columns=["channel_name"], errors="ignore").rename(
+            columns={
+                "aov_base": "basket_aov_base",
+                "aov_current": "basket_aov_current",
+                "aov_change": "basket_aov_change",
+                "status": "basket_status",
+            }
+        )
+        table = self.flags.merge(basket, on="channel", how="left")
+        table["flagged"] = table["deviates_from_baseline"] | table["deviates_from_peers"]
+        return table
 
 
 @memoise(periods=with_comparisons)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
-from analytics.channels import CHANNEL_LEVELS, FILTER_FIELDS, LEVEL_PLURALS
+from analytics.channels import CHANNEL_LEVELS, FILTER_FIELDS, LEVEL_PLURALS, level_labels
 from analytics.rollup import Filters
 from dashapp.components.filters import split_channel_values
 
@@ -25,6 +25,14 @@ def store_id(prefix: str) -> str:
 
 def crumb_type(prefix: str) -> str:
     return f"{prefix}-crumb"
+
+
+def steps(codes: list[str]) -> list[dict]:
+    """The drill path of a URL's codes (category first), each step with its display name."""
+    return [
+        {"code": code, "name": level_labels(level, [code])[code]}
+        for level, code in zip(CHANNEL_LEVELS, codes, strict=False)
+    ]
 
 
 def level_of(path: list[dict] | None) -> str:

@@ -8,7 +8,7 @@ from dash import Input, Output, callback, dcc, html
 
 from analytics.quality.status import history, latest_run, run_results
 from dashapp.access import at_least, register_page
-from dashapp.components.charts import empty_figure
+from dashapp.components.charts import empty_figure, style
 from dashapp.components.grid import WRAPPED, data_grid, register_csv_export
 from db.settings import get_settings
 
@@ -92,13 +92,7 @@ def _history_figure():
             marker_color=STATUS_COLORS[name],
             hovertemplate="%{x|%d %b %Y}<br>%{y} results<extra>" + name + "</extra>",
         )
-    figure.update_layout(
-        title={"text": title, "x": 0.01},
-        barmode="stack",
-        height=340,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.2},
-    )
+    style(figure, title, 340, barmode="stack")
     figure.update_yaxes(title_text="Check results (count)")
     figure.update_xaxes(title_text="Validated day")
     return figure
