@@ -14,7 +14,7 @@ from analytics.compare import metric_table
 from analytics.periods import Period
 from analytics.rollup import Filters
 from cli.main import app
-from tests.api import reference
+from tests import reference
 from tests.api.test_api import assert_agrees
 
 pytestmark = pytest.mark.postgres
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def facts(demo_db):
-    return reference.facts(demo_db, "UTC")
+    return reference.daily_facts(demo_db, "UTC")
 
 
 def run(*args: str):
