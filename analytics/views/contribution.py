@@ -51,9 +51,7 @@ class ContributionView:
         table["channel_name"] = table["channel_name"].fillna(table["channel"].map(names))
         table["revenue"] = table["revenue"].fillna(0.0)
         table["underperforming"] = table["underperforming"].fillna(False).astype(bool)
-        table["status"] = table["underperforming"].map(
-            {True: "underperforming", False: "on track"}
-        )
+        table["status"] = table["underperforming"].map({True: "underperforming", False: "on track"})
         return table.sort_values("revenue", ascending=False, ignore_index=True)
 
 

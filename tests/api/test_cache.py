@@ -14,7 +14,7 @@ import redis
 from sqlalchemy import event
 
 from analytics.cache import invalidate_days, namespace, stamp_keys
-from analytics.compare import metric_table
+from analytics.metric_table import metric_table
 from analytics.periods import Period
 from analytics.rollup import rollup_sums
 from analytics.targets import TargetInput, set_target

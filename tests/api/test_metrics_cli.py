@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analytics.compare import metric_table
+from analytics.metric_table import metric_table
 from analytics.periods import Period
 from analytics.rollup import Filters
 from cli.main import app
