@@ -44,13 +44,8 @@ from analytics.rollup import (
 )
 from db.engine import get_engine
 from db.frames import read_frame
-from db.schema import (
-    SAMPLE_SLOTS,
-    VALUE_BINS,
-    DailyBasketRollup,
-    DailyChannelBasketRollup,
-    SalesOrder,
-)
+from db.rollup_tables import DailyBasketRollup, DailyChannelBasketRollup
+from db.schema import SAMPLE_SLOTS, VALUE_BINS, SalesOrder
 
 # Orders per channel and period for the deviation test: on order values as spread as the
 # demo's (CV ≈ 0.9), binned as stored, a 5 % shift in AOV (the smallest flagged) is found at

@@ -17,7 +17,7 @@ from analytics.metrics import get_metric
 from analytics.periods import Period
 from db.engine import get_engine
 from db.frames import read_frame
-from db.schema import Target
+from db.target_tables import Target
 
 target = Target.__table__
 

@@ -34,7 +34,8 @@ from analytics.metrics import BASE_MEASURES, with_derived
 from analytics.periods import Period
 from db.engine import get_engine
 from db.frames import read_frame
-from db.schema import NO_PLACE, DailyChannelRollup, DailyRollup, DataStamp
+from db.rollup_tables import DailyChannelRollup, DailyRollup
+from db.schema import NO_PLACE, DataStamp
 
 rollup = DailyRollup.__table__
 channel_rollup = DailyChannelRollup.__table__

@@ -22,7 +22,7 @@ from analytics.errors import AnalyticsError
 from analytics.metrics import get_metric
 from db import audit
 from db.engine import get_engine
-from db.schema import Target
+from db.target_tables import Target
 from db.upsert import upsert
 
 target = Target.__table__

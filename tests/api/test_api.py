@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.engine import get_engine
-from db.schema import AppUser, DailyRollup, SalesOrder
+from db.rollup_tables import DailyRollup
+from db.schema import AppUser, SalesOrder
 from tests import reference
 from tests.api.conftest import REPORTING_TZ, bearer
 
