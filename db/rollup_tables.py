@@ -27,6 +27,10 @@ class RollupMeasures:
     spend: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
 
 
+# The additive daily measures both rollups hold, in column order.
+ROLLUP_MEASURES = tuple(RollupMeasures.__annotations__)
+
+
 class DailyRollup(RollupMeasures, Base):
     """Daily facts per touchpoint × region × location: what every dashboard reads."""
 

@@ -10,16 +10,9 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from analytics.reports import tables
 from analytics.reports.chart import revenue_chart_png
 from analytics.reports.summary import WeeklySummary
-from analytics.reports.tables import (
-    ALERT_HEADER,
-    KPI_HEADER,
-    MOVER_HEADER,
-    alert_rows,
-    kpi_rows,
-    mover_rows,
-)
 
 TABLE_STYLE = TableStyle(
     [
@@ -61,12 +54,12 @@ def render_pdf(summary: WeeklySummary, chart_png: bytes | None = None) -> bytes:
         ),
         Spacer(1, 0.4 * cm),
         Paragraph("KPIs vs target", styles["Heading2"]),
-        _table(KPI_HEADER, kpi_rows(summary)),
+        _table(tables.KPI_HEADER, tables.kpi_rows(summary)),
         Paragraph("Top movers", styles["Heading2"]),
     ]
-    movers = mover_rows(summary)
+    movers = tables.mover_rows(summary)
     story.append(
-        _table(MOVER_HEADER, movers)
+        _table(tables.MOVER_HEADER, movers)
         if movers
         else Paragraph("No channel changed revenue this week.", styles["Normal"])
     )
@@ -85,7 +78,7 @@ def render_pdf(summary: WeeklySummary, chart_png: bytes | None = None) -> bytes:
             )
         )
         if alerts.rows:
-            story.append(_table(ALERT_HEADER, alert_rows(summary)))
+            story.append(_table(tables.ALERT_HEADER, tables.alert_rows(summary)))
     story.append(Spacer(1, 0.4 * cm))
     story.append(
         Paragraph(

@@ -46,6 +46,14 @@ class Selection:
     problem: dbc.Alert | None = None
 
 
+def flagged(message: str, names, color: str, **props) -> dbc.Alert | None:
+    """A banner naming the channels a page flags (``message: A, B``); None when there are none."""
+    names = [str(name) for name in names]
+    if not names:
+        return None
+    return dbc.Alert(f"{message}: {', '.join(names)}", color=color, className="py-2 mb-2", **props)
+
+
 def no_data(prefix: str) -> dbc.Alert:
     """What an analysis page shows before any order is loaded."""
     return dbc.Alert(

@@ -27,16 +27,11 @@ from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_username
+from dashapp.pages import ADMIN
 
 PREFIX = "admin-alert-rules"
 register_page(
-    __name__,
-    path="/admin/alert-rules",
-    title="Alert rules",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=92,
-    section="Admin",
+    __name__, path="/admin/alert-rules", title="Alert rules", prefix=PREFIX, order=92, **ADMIN
 )
 
 GRID = f"{PREFIX}-grid"

@@ -12,18 +12,11 @@ from dash import Input, Output, callback, dcc, html
 from dashapp.access import register_page
 from dashapp.components.filters import picked_date
 from dashapp.components.grid import WRAPPED
+from dashapp.pages import ADMIN
 from db import audit
 
 PREFIX = "admin-audit"
-register_page(
-    __name__,
-    path="/admin/audit",
-    title="Audit",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=92,
-    section="Admin",
-)
+register_page(__name__, path="/admin/audit", title="Audit", prefix=PREFIX, order=92, **ADMIN)
 
 ACTOR = f"{PREFIX}-actor"
 ACTION = f"{PREFIX}-action"

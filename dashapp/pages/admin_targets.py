@@ -26,19 +26,13 @@ from analytics.targets import (
 )
 from dashapp.access import register_page
 from dashapp.auth import current_role, current_username
+from dashapp.components.filters import channel_filter_options
 from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.pages import ADMIN
 from db.settings import get_settings
 
 PREFIX = "admin-targets"
-register_page(
-    __name__,
-    path="/admin/targets",
-    title="Targets",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=91,
-    section="Admin",
-)
+register_page(__name__, path="/admin/targets", title="Targets", prefix=PREFIX, order=91, **ADMIN)
 
 SCOPE = f"{PREFIX}-scope"
 METRIC = f"{PREFIX}-metric"
@@ -59,15 +53,8 @@ CSV_HELP = (
 
 
 def _scope_options() -> list[dict]:
-    options = [{"label": "All channels (total)", "value": "total:total"}]
-    channels = channel_options()
-    for (code, name), group in channels.groupby(["category", "category_name"], sort=False):
-        options.append({"label": name, "value": f"category:{code}"})
-        for row in group.itertuples():
-            options.append(
-                {"label": f"   {row.touchpoint_name}", "value": f"touchpoint:{row.touchpoint}"}
-            )
-    return options
+    total = {"label": "All channels (total)", "value": "total:total"}
+    return [total, *channel_filter_options(channel_options())]
 
 
 def _grid_rows() -> list[dict]:

@@ -145,61 +145,56 @@ def _channel_options() -> list[dict]:
     return out
 
 
+def _section(title: str, section_id: str, *controls) -> html.Div:
+    """One step of the workflow, hidden until the alert's state and the user's role allow it."""
+    return html.Div(
+        [html.H3(title, className="h6"), *controls], id=section_id, style=HIDDEN, className="mb-3"
+    )
+
+
 def _workflow_panel() -> html.Div:
     return html.Div(
         [
             html.Div(id=ROLE_NOTE, className="small text-secondary mb-2"),
-            html.Div(
-                [
-                    html.H3("Acknowledge", className="h6"),
-                    dbc.Input(id=ACK_NOTE, placeholder="Note (optional)", className="mb-2"),
-                    dbc.Button("Acknowledge", id=ACK, color="primary"),
-                ],
-                id=ACK_SECTION,
-                style=HIDDEN,
-                className="mb-3",
+            _section(
+                "Acknowledge",
+                ACK_SECTION,
+                dbc.Input(id=ACK_NOTE, placeholder="Note (optional)", className="mb-2"),
+                dbc.Button("Acknowledge", id=ACK, color="primary"),
             ),
-            html.Div(
-                [
-                    html.H3("Root cause", className="h6"),
-                    dbc.Label("Cause category", html_for=CATEGORY, className="small mb-0"),
-                    dcc.Dropdown(
-                        id=CATEGORY,
-                        options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
-                        placeholder="Choose a category",
-                        className="mb-2",
-                    ),
-                    dbc.Label("What happened", html_for=CAUSE_TEXT, className="small mb-0"),
-                    dbc.Textarea(
-                        id=CAUSE_TEXT,
-                        placeholder="The root cause, with evidence",
-                        className="mb-2",
-                        rows=3,
-                    ),
-                    dbc.Label("Corrective action", html_for=ACTION_TEXT, className="small mb-0"),
-                    dbc.Textarea(
-                        id=ACTION_TEXT,
-                        className="mb-2",
-                        rows=2,
-                        placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
-                    ),
-                    dbc.Button("Submit root cause", id=SUBMIT, color="primary"),
-                ],
-                id=RCA_SECTION,
-                style=HIDDEN,
-                className="mb-3",
+            _section(
+                "Root cause",
+                RCA_SECTION,
+                dbc.Label("Cause category", html_for=CATEGORY, className="small mb-0"),
+                dcc.Dropdown(
+                    id=CATEGORY,
+                    options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
+                    placeholder="Choose a category",
+                    className="mb-2",
+                ),
+                dbc.Label("What happened", html_for=CAUSE_TEXT, className="small mb-0"),
+                dbc.Textarea(
+                    id=CAUSE_TEXT,
+                    placeholder="The root cause, with evidence",
+                    className="mb-2",
+                    rows=3,
+                ),
+                dbc.Label("Corrective action", html_for=ACTION_TEXT, className="small mb-0"),
+                dbc.Textarea(
+                    id=ACTION_TEXT,
+                    className="mb-2",
+                    rows=2,
+                    placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
+                ),
+                dbc.Button("Submit root cause", id=SUBMIT, color="primary"),
             ),
-            html.Div(
-                [
-                    html.H3("Resolve", className="h6"),
-                    dbc.Input(
-                        id=RESOLVE_NOTE, placeholder="Resolution note (optional)", className="mb-2"
-                    ),
-                    dbc.Button("Resolve", id=RESOLVE, color="success"),
-                ],
-                id=RESOLVE_SECTION,
-                style=HIDDEN,
-                className="mb-3",
+            _section(
+                "Resolve",
+                RESOLVE_SECTION,
+                dbc.Input(
+                    id=RESOLVE_NOTE, placeholder="Resolution note (optional)", className="mb-2"
+                ),
+                dbc.Button("Resolve", id=RESOLVE, color="success"),
             ),
         ],
         id=WORKFLOW,

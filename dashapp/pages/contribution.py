@@ -10,7 +10,7 @@ from analytics.metrics import format_value
 from analytics.periods import compare_periods
 from analytics.views.contribution import build_aov, build_contribution
 from dashapp.access import ROLE_ORDER, register_page
-from dashapp.components.analysis_frame import AnalysisFrame, PageOption
+from dashapp.components.analysis_frame import AnalysisFrame, PageOption, flagged
 from dashapp.components.charts import empty_figure, share_of_total
 from dashapp.components.contribution_charts import aov_figure, index_figure, waterfall_figure
 from dashapp.components.grid import column, data_grid, highlighted, png_config, records
@@ -122,22 +122,9 @@ def aov_rows(table: pd.DataFrame) -> list[dict]:
 
 
 def _underperformers_banner(table: pd.DataFrame) -> dbc.Alert:
-    under = table.loc[table["underperforming"], "channel_name"].tolist()
-    if under:
-        return dbc.Alert(
-            f"Underperforming: {', '.join(map(str, under))}", color="danger", className="py-2 mb-2"
-        )
-    return dbc.Alert("No channel is underperforming.", color="success", className="py-2 mb-2")
-
-
-def _aov_banner(aov: pd.DataFrame) -> dbc.Alert | None:
-    flagged = aov.loc[aov["flagged"], "channel_name"].tolist()
-    if not flagged:
-        return None
-    return dbc.Alert(
-        f"AOV deviates significantly: {', '.join(map(str, flagged))}",
-        color="warning",
-        className="py-2 mb-2",
+    under = table.loc[table["underperforming"], "channel_name"]
+    return flagged("Underperforming", under, "danger") or dbc.Alert(
+        "No channel is underperforming.", color="success", className="py-2 mb-2"
     )
 
 
@@ -198,7 +185,9 @@ def update_aov(start, end, channels, path, compare):
     aov = build_aov(chosen.period, chosen.level, chosen.filters, compare=compare)
     table = aov.table
     return (
-        _aov_banner(table),
+        flagged(
+            "AOV deviates significantly", table.loc[table["flagged"], "channel_name"], "warning"
+        ),
         aov_figure(aov.drivers, get_settings().base_currency, COMPARE_LABELS[compare]),
         aov_rows(table),
     )

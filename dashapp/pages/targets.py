@@ -13,7 +13,7 @@ from analytics.metrics import METRICS, format_value
 from analytics.views.targets import VARIANCE_COLUMNS, build_targets
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
-from dashapp.components.analysis_frame import AnalysisFrame
+from dashapp.components.analysis_frame import AnalysisFrame, flagged
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
 from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
@@ -162,25 +162,13 @@ def grid_rows(table: pd.DataFrame, currency: str) -> list[dict]:
 def _flags(table: pd.DataFrame) -> html.Div:
     below = table[table["below_threshold"] & (table["channel"] != "total")]
     red = table[(table["status"] == "red") & (table["metric"] == "revenue")]
-    items = []
-    if not below.empty:
-        items.append(
-            dbc.Alert(
-                "Margin below threshold: " + ", ".join(below["channel_name"].astype(str)),
-                color="danger",
-                className="py-2 mb-2",
-                id=f"{PREFIX}-margin-flag",
-            )
-        )
-    if not red.empty:
-        items.append(
-            dbc.Alert(
-                "Revenue more than 5 % below target: " + ", ".join(red["channel_name"].astype(str)),
-                color="warning",
-                className="py-2 mb-2",
-            )
-        )
-    return html.Div(items)
+    banners = (
+        flagged(
+            "Margin below threshold", below["channel_name"], "danger", id=f"{PREFIX}-margin-flag"
+        ),
+        flagged("Revenue more than 5 % below target", red["channel_name"], "warning"),
+    )
+    return html.Div([banner for banner in banners if banner])
 
 
 @callback(
