@@ -13,13 +13,9 @@ from dashapp.components.grid import WRAPPED, data_grid, register_csv_export
 from db.settings import get_settings
 
 PREFIX = "data-quality"
+ROLES = at_least("data_scientist")
 register_page(
-    __name__,
-    path="/data-quality",
-    title="Data quality",
-    prefix=PREFIX,
-    roles=at_least("data_scientist"),
-    order=70,
+    __name__, path="/data-quality", title="Data quality", prefix=PREFIX, roles=ROLES, order=70
 )
 
 SUMMARY = f"{PREFIX}-summary"
