@@ -16,5 +16,13 @@ from analytics.alerts.kinds.target_deviation import TARGET_DEVIATION
 from analytics.alerts.kinds.threshold import THRESHOLD
 
 RULE_KINDS: dict[str, RuleKind] = {
-    kind.name: kind for kind in (THRESHOLD, TARGET_DEVIATION, CHANGE, MARGIN_BELOW, BAND, SHESD)
+    kind.name: kind
+    for kind in (
+        THRESHOLD,
+        TARGET_DEVIATION,
+        CHANGE,
+        MARGIN_BELOW,
+        BAND,
+        SHESD,
+    )
 }
