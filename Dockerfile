@@ -7,6 +7,7 @@ COPY ingestion ingestion
 COPY analytics analytics
 COPY forecasting forecasting
 COPY dashapp dashapp
+COPY cli cli
 RUN pip install --no-cache-dir .
 USER nobody
 EXPOSE 8050

@@ -1,4 +1,4 @@
-"""The Contribution page's data: who earns what share, how channels compare, who drove the change.
+"""Contribution: who earns what share of revenue, how channels compare, who drove the change.
 
 - ``share_over_time``: each channel's share of total revenue per bucket (percent of
   total: the shares of a bucket add up to 1).
@@ -12,41 +12,19 @@
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from analytics.cache import memoise, with_comparisons
-from analytics.errors import AnalyticsError
+from analytics.channels import check_level
 from analytics.metrics import METRICS
 from analytics.periods import Period, bucket_start
-from analytics.rollup import (
-    NO_STORE,
-    NOT_REGIONAL,
-    Filters,
-    category,
-    location,
-    prefetch_rollups,
-    region,
-    rollup_sums,
-    touchpoint,
-)
-from analytics.targets import load_targets, targets_by_scope
+from analytics.prorated_targets import targets_by_scope
+from analytics.rollup import Filters, daily_sums, rollup_sums
+from analytics.targets import TARGET_LEVELS, scope_ids
 from analytics.trends import trend_tests
-from analytics.trends_view import CHANNEL_LEVELS, daily_sums
-from db.engine import get_engine
 
 INDEX_METRICS = ("aov", "conversion_rate", "margin_pct", "roas")
-TARGET_LEVELS = ("category", "touchpoint")
-LEVEL_TABLES = {
-    "category": category,
-    "touchpoint": touchpoint,
-    "region": region,
-    "location": location,
-}
 
 
 def _names(frame: pd.DataFrame, level: str) -> pd.Series:
@@ -65,8 +43,7 @@ def share_over_time(
     The bucket is the first day of the grain's bucket (clipped to the period start);
     a bucket with no net revenue has NaN shares.
     """
-    if level not in CHANNEL_LEVELS:
-        raise AnalyticsError(f"unknown channel level {level!r}")
+    check_level(level)
     daily = rollup_sums(period, ("day", level), filters, url)
     columns = ["bucket", "channel", "channel_name", "revenue", "share"]
     if daily.empty:
@@ -174,13 +151,6 @@ def target_shares(
     return {c: v / total for c, v in targets.items()} if total > 0 else {}
 
 
-def scope_ids(level: str, url: str | None = None) -> dict[str, int]:
-    """Codes → ids of the categories or touchpoints (the ids targets are stored under)."""
-    table = LEVEL_TABLES[level]
-    with get_engine(url).connect() as conn:
-        return dict(conn.execute(select(table.c.code, table.c.id)).all())
-
-
 @memoise(periods=with_comparisons)
 def underperformers(
     period: Period,
@@ -253,48 +223,4 @@ def underperformers(
     table = table.rename_axis("channel").reset_index()
     return table[columns].sort_values(
         ["revenue", "channel"], ascending=[False, True], ignore_index=True
-    )
-
-
-def level_labels(level: str, codes: list[str], url: str | None = None) -> dict[str, str]:
-    """Display names of members of a channel level (category, touchpoint, region, location)."""
-    if level not in CHANNEL_LEVELS:
-        raise AnalyticsError(f"unknown channel level {level!r}")
-    table = LEVEL_TABLES[level]
-    with get_engine(url).connect() as conn:
-        found = dict(
-            conn.execute(select(table.c.code, table.c.name).where(table.c.code.in_(codes))).all()
-        )
-    placeholder = {"region": NOT_REGIONAL, "location": NO_STORE}.get(level)
-    return {c: found.get(c, placeholder if c == "none" and placeholder else c) for c in codes}
-
-
-@dataclass(frozen=True)
-class ContributionView:
-    """What the Contribution page shows, but for its AOV flags (``aov_view``)."""
-
-    shares: pd.DataFrame  # share_over_time
-    waterfall: pd.DataFrame  # revenue_waterfall against the base period
-    index: pd.DataFrame  # channel_index
-    underperformers: pd.DataFrame
-
-
-def build_contribution(
-    period: Period,
-    base: Period,
-    level: str = "category",
-    filters: Filters | None = None,
-    url: str | None = None,
-    index_metrics: tuple[str, ...] = INDEX_METRICS,
-) -> ContributionView:
-    """The page's tables, with the rollup reads they share run side by side first
-    (``index_metrics``: those the viewer may read)."""
-    reads = [(period, ("day", level)), (period, (level,)), (period, ()), (base, (level,))]
-    targets = [functools.partial(load_targets, "revenue", period, url)]
-    prefetch_rollups(reads, filters, url, also=targets if level in TARGET_LEVELS else ())
-    return ContributionView(
-        shares=share_over_time(period, level, filters, url=url),
-        waterfall=revenue_waterfall(period, base, level, filters, url),
-        index=channel_index(period, level, filters, index_metrics, url),
-        underperformers=underperformers(period, level, filters, url=url),
     )

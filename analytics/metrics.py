@@ -15,20 +15,10 @@ import pandas as pd
 
 from analytics.errors import AnalyticsError
 from db.roles import at_least
+from db.rollup_tables import ROLLUP_MEASURES
 
 # Additive columns of the daily rollup (plus derived additive columns below).
-BASE_MEASURES = (
-    "gross_revenue",
-    "refunds",
-    "cost",
-    "orders",
-    "cancelled_orders",
-    "units",
-    "new_customers",
-    "visits",
-    "conversions",
-    "spend",
-)
+BASE_MEASURES = ROLLUP_MEASURES
 
 
 # The base measures and the derived ones below: every column a slice can be summed over.

@@ -13,48 +13,43 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Float, Select, cast, func, literal, select
 
 from analytics.cache import memoise
+from analytics.channels import (
+    NO_STORE,
+    NONE,
+    NOT_REGIONAL,
+    category,
+    check_level,
+    location,
+    region,
+    touchpoint,
+)
 from analytics.errors import AnalyticsError
 from analytics.metrics import BASE_MEASURES, with_derived
 from analytics.periods import Period
 from db.engine import get_engine
 from db.frames import read_frame
-from db.schema import (
-    NO_PLACE,
-    ChannelCategory,
-    DailyChannelRollup,
-    DailyRollup,
-    DataStamp,
-    Location,
-    Region,
-    Touchpoint,
-)
+from db.rollup_tables import DailyChannelRollup, DailyRollup
+from db.schema import NO_PLACE, DataStamp
 
 rollup = DailyRollup.__table__
 channel_rollup = DailyChannelRollup.__table__
-touchpoint = Touchpoint.__table__
-category = ChannelCategory.__table__
-region = Region.__table__
-location = Location.__table__
-
-NOT_REGIONAL = "Not regional"
-NO_STORE = "Online / no store"
 
 # dimension -> (code column, label column)
 DIMENSIONS = {
     "category": (category.c.code, category.c.name),
     "touchpoint": (touchpoint.c.code, touchpoint.c.name),
     "region": (
-        func.coalesce(region.c.code, literal("none")),
+        func.coalesce(region.c.code, literal(NONE)),
         func.coalesce(region.c.name, literal(NOT_REGIONAL)),
     ),
     "location": (
-        func.coalesce(location.c.code, literal("none")),
+        func.coalesce(location.c.code, literal(NONE)),
         func.coalesce(location.c.name, literal(NO_STORE)),
     ),
     "day": (None, None),  # the day column of whichever rollup answers the read
@@ -74,12 +69,6 @@ class Filters:
     @classmethod
     def of(cls, **values: object) -> Filters:
         return cls(**{k: tuple(v) if v else () for k, v in values.items()})
-
-
-@dataclass(frozen=True)
-class Slice:
-    period: Period
-    filters: Filters = field(default_factory=Filters)
 
 
 def answering_rollup(by: Iterable[str], filters: Filters, daily, per_channel):
@@ -114,8 +103,8 @@ def base_query(period: Period | None, filters: Filters, source, day=None) -> Sel
     for values, column in (
         (filters.categories, category.c.code),
         (filters.touchpoints, touchpoint.c.code),
-        (filters.regions, func.coalesce(region.c.code, literal("none"))),
-        (filters.locations, func.coalesce(location.c.code, literal("none"))),
+        (filters.regions, func.coalesce(region.c.code, literal(NONE))),
+        (filters.locations, func.coalesce(location.c.code, literal(NONE))),
     ):
         if values:
             query = query.where(column.in_(values))
@@ -197,6 +186,22 @@ def prefetch_rollups(
     with ThreadPoolExecutor(max_workers=min(len(calls), 4)) as pool:
         for _ in pool.map(lambda call: call(), calls):
             pass
+
+
+def daily_sums(
+    period: Period, level: str, filters: Filters | None = None, url: str | None = None
+) -> pd.DataFrame:
+    """Summed measures per day × member of a channel level on a full grid: days without
+    activity are zeros."""
+    check_level(level)
+    frame = rollup_sums(period, ("day", level), filters, url)
+    names = frame.drop_duplicates(level).set_index(level)[f"{level}_name"]
+    days = pd.date_range(period.start, period.end, freq="D").date
+    grid = pd.MultiIndex.from_product([days, names.index], names=["day", level])
+    sums = frame.set_index(["day", level])[list(BASE_MEASURES)].reindex(grid, fill_value=0.0)
+    sums = with_derived(sums.reset_index())
+    sums[f"{level}_name"] = sums[level].map(names)
+    return sums
 
 
 def data_as_of(url: str | None = None) -> dt.datetime | None:

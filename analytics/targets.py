@@ -1,131 +1,50 @@
-"""Targets and baselines per channel scope × period × metric, prorated to any date range.
+"""Target commands: set, import (CSV), list and delete targets per channel scope × period × metric.
 
-Additive targets (revenue, orders) are prorated by the days of each target
-period that fall in the range and need the range fully covered; ratio targets
-(conversion rate, AOV, margin threshold) are the day-weighted mean of the
-target periods that overlap it.
+Each command validates first and writes all or nothing, with its audit entry, in one
+transaction. Targets exist for all channels (scope ``total``, id 0) and for each channel
+category and touchpoint (``TARGET_LEVELS``); they are read, prorated to any period, through
+``analytics.prorated_targets``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select
 
-from analytics.cache import TARGETS_STAMP, memoise, renew_stamps
+from analytics.cache import TARGETS_STAMP, renew_stamps
+from analytics.channels import LEVEL_TABLES, member_ids
 from analytics.errors import AnalyticsError
 from analytics.metrics import get_metric
-from analytics.periods import Period
 from db import audit
 from db.engine import get_engine
-from db.frames import read_frame
-from db.schema import ChannelCategory, Target, Touchpoint
+from db.target_tables import Target
 from db.upsert import upsert
 
 target = Target.__table__
-SCOPE_TYPES = ("total", "category", "touchpoint")
+TARGET_METRICS = ("revenue", "conversion_rate", "aov", "margin_pct")
+TARGET_LEVELS = ("category", "touchpoint")
+SCOPE_TYPES = ("total", *TARGET_LEVELS)
+TARGET_COLUMNS = ("scope_type", "scope_code", "metric", "period_start", "period_end", "value")
+
+
+def scope_ids(level: str, url: str | None = None) -> dict[str, int]:
+    """Codes → ids of a target level's members (the ids targets are stored under)."""
+    return member_ids(level, url) if level in TARGET_LEVELS else {}
 
 
 def scope_id(scope_type: str, code: str | None, url: str | None = None) -> int:
     """The id a target row stores for a scope (0 for the total)."""
     if scope_type == "total":
         return 0
-    table = {"category": ChannelCategory, "touchpoint": Touchpoint}[scope_type].__table__
-    with get_engine(url).connect() as conn:
-        found = conn.execute(select(table.c.id).where(table.c.code == code)).scalar()
+    found = scope_ids(scope_type, url).get(code)
     if found is None:
         raise ValueError(f"unknown {scope_type} {code!r}")
     return found
-
-
-@memoise(periods=lambda arguments: (), stamps=(TARGETS_STAMP,))
-def load_targets(
-    metric: str | tuple[str, ...], period: Period, url: str | None = None
-) -> pd.DataFrame:
-    """Target rows of a metric (or several) overlapping the period:
-    metric, scope_type, scope_id, period_start, period_end, value."""
-    metrics = (metric,) if isinstance(metric, str) else metric
-    query = select(
-        target.c.metric,
-        target.c.scope_type,
-        target.c.scope_id,
-        target.c.period_start,
-        target.c.period_end,
-        target.c.value,
-    ).where(
-        target.c.metric.in_(metrics),
-        target.c.period_start <= period.end,
-        target.c.period_end >= period.start,
-    )
-    with get_engine(url).connect() as conn:
-        frame = read_frame(conn, query)
-    if frame.empty:
-        return pd.DataFrame(
-            columns=["scope_type", "scope_id", "period_start", "period_end", "value"]
-        )
-    frame["value"] = frame["value"].astype(float)
-    for column in ("period_start", "period_end"):
-        frame[column] = pd.to_datetime(frame[column]).dt.date
-    return frame
-
-
-def prorate(rows: pd.DataFrame, metric: str, period: Period) -> float | None:
-    """One scope's target for the period, from its overlapping target rows."""
-    if rows.empty:
-        return None
-    # A few rows per scope: plain Python over them costs a fraction of pandas operations.
-    spans = list(zip(rows["period_start"].to_list(), rows["period_end"].to_list(), strict=True))
-    overlap = np.array([(min(e, period.end) - max(s, period.start)).days + 1 for s, e in spans])
-    length = np.array([(e - s).days + 1 for s, e in spans])
-    values = rows["value"].to_numpy(dtype="float64")
-    if get_metric(metric).is_ratio:
-        return float((values * overlap).sum() / overlap.sum())
-    if overlap.sum() < period.days:
-        return None
-    return float((values * overlap / length).sum())
-
-
-def target_for(
-    metric: str, period: Period, scope_type: str = "total", scope: int = 0, url: str | None = None
-) -> float | None:
-    rows = load_targets(metric, period, url)
-    if rows.empty:
-        return None
-    mine = rows[(rows["scope_type"] == scope_type) & (rows["scope_id"] == scope)]
-    return prorate(mine, metric, period)
-
-
-def targets_for(
-    metrics: tuple[str, ...],
-    period: Period,
-    scope_type: str = "total",
-    scope: int = 0,
-    url: str | None = None,
-) -> dict[str, float | None]:
-    """``target_for`` of several metrics with one query."""
-    rows = load_targets(metrics, period, url)
-    mine = rows[(rows["scope_type"] == scope_type) & (rows["scope_id"] == scope)]
-    return {m: prorate(mine[mine["metric"] == m], m, period) for m in metrics}
-
-
-def targets_by_scope(
-    metric: str, period: Period, scope_type: str, url: str | None = None
-) -> dict[int, float]:
-    """Prorated targets of every scope of one type (e.g. each category)."""
-    rows = load_targets(metric, period, url)
-    rows = rows[rows["scope_type"] == scope_type]
-    result = {}
-    for scope, group in rows.groupby("scope_id"):
-        value = prorate(group, metric, period)
-        if value is not None:
-            result[int(scope)] = value
-    return result
-
-
-TARGET_COLUMNS = ("scope_type", "scope_code", "metric", "period_start", "period_end", "value")
 
 
 def import_targets(frame: pd.DataFrame, actor: str, url: str | None = None) -> int:
@@ -138,11 +57,7 @@ def import_targets(frame: pd.DataFrame, actor: str, url: str | None = None) -> i
     if missing:
         raise AnalyticsError(f"target file lacks columns {missing}")
     engine = get_engine(url)
-    with engine.connect() as conn:
-        ids = {
-            "category": dict(conn.execute(select(ChannelCategory.code, ChannelCategory.id)).all()),
-            "touchpoint": dict(conn.execute(select(Touchpoint.code, Touchpoint.id)).all()),
-        }
+    ids = {level: scope_ids(level, url) for level in TARGET_LEVELS}
     rows = []
     for number, row in enumerate(frame.itertuples(index=False), start=2):
         where = f"row {number}"
@@ -217,3 +132,105 @@ def delete_targets(ids: list[int], actor: str, url: str | None = None) -> int:
         audit.record(conn, actor, "target.delete", "target", f"{len(before)} rows", before, None)
     renew_stamps([TARGETS_STAMP], url)
     return len(before)
+
+
+TARGET_LIST_COLUMNS = [
+    "id",
+    "scope_type",
+    "scope_code",
+    "scope_name",
+    "metric",
+    "period_start",
+    "period_end",
+    "value",
+    "updated_by",
+    "updated_at",
+]
+
+
+def list_targets(url: str | None = None) -> pd.DataFrame:
+    """Every target row with its scope's code and name, newest period first."""
+    with get_engine(url).connect() as conn:
+        frame = pd.DataFrame(conn.execute(select(target)).mappings().all())
+        codes, names = {("total", 0): "total"}, {("total", 0): "All channels"}
+        for level in TARGET_LEVELS:
+            table = LEVEL_TABLES[level]
+            for row in conn.execute(select(table.c.id, table.c.code, table.c.name)):
+                codes[(level, row.id)] = row.code
+                names[(level, row.id)] = row.name
+    if frame.empty:
+        return pd.DataFrame(columns=TARGET_LIST_COLUMNS)
+    keys = list(zip(frame["scope_type"], frame["scope_id"], strict=True))
+    frame["scope_code"] = [codes.get(k, str(k[1])) for k in keys]
+    frame["scope_name"] = [names.get(k, str(k[1])) for k in keys]
+    frame["value"] = frame["value"].astype(float)
+    return frame[TARGET_LIST_COLUMNS].sort_values(
+        ["period_start", "scope_type", "scope_code", "metric"],
+        ascending=[False, True, True, True],
+        ignore_index=True,
+    )
+
+
+@dataclass(frozen=True)
+class TargetInput:
+    scope_type: str
+    scope_code: str
+    metric: str
+    period_start: str
+    period_end: str
+    value: str
+
+
+def set_target(item: TargetInput, actor: str, url: str | None = None) -> int:
+    """Set one target (validated and audited like an import)."""
+    if item.metric not in TARGET_METRICS:
+        raise AnalyticsError(f"metric must be one of {', '.join(TARGET_METRICS)}")
+    values = {c: getattr(item, c) for c in TARGET_COLUMNS}
+    if any(v in (None, "") for v in values.values()):
+        missing = [c for c, v in values.items() if v in (None, "")]
+        raise AnalyticsError(f"fill in {', '.join(missing)}")
+    return import_targets(pd.DataFrame([values]), actor, url)
+
+
+def read_target_csv(content: bytes) -> pd.DataFrame:
+    """A target CSV (``TARGET_COLUMNS`` header) as a frame; a clear error if it cannot be read."""
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(content), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise AnalyticsError(f"the file is not a readable CSV: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in TARGET_COLUMNS if c not in frame.columns]
+    if missing:
+        raise AnalyticsError(
+            f"the file lacks column(s) {', '.join(missing)}; "
+            f"expected the header {','.join(TARGET_COLUMNS)}"
+        )
+    if frame.empty:
+        raise AnalyticsError("the file has no target rows")
+    for number, row in enumerate(frame.itertuples(index=False), start=2):
+        if row.metric not in TARGET_METRICS:
+            raise AnalyticsError(
+                f"row {number}: metric {row.metric!r} is not one of {', '.join(TARGET_METRICS)}"
+            )
+        for column in ("period_start", "period_end"):
+            text = getattr(row, column)
+            try:
+                valid = not pd.isna(pd.Timestamp(text))
+            except (ValueError, TypeError):
+                valid = False
+            if not valid:
+                raise AnalyticsError(
+                    f"row {number}: {column} {text!r} is not a date (use YYYY-MM-DD)"
+                )
+        try:
+            float(row.value)
+        except ValueError:
+            raise AnalyticsError(f"row {number}: value {row.value!r} is not a number") from None
+    return frame[list(TARGET_COLUMNS)]
+
+
+def import_target_csv(content: bytes, actor: str, url: str | None = None) -> int:
+    """Validate a whole target CSV, then write all of it in one audited transaction (or nothing)."""
+    return import_targets(read_target_csv(content), actor, url)

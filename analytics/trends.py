@@ -25,7 +25,7 @@ dozens of series take milliseconds, not one Python call per series each.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
@@ -43,11 +43,9 @@ from analytics.kendall import (
     theil_sen,
     z_score,
 )
-from analytics.periods import bucket_start
 
 MIN_POINTS = 8
 MIN_ADJUSTED_CYCLES = 10
-SPARKLINE_WEEKS = 26
 Direction = Literal["rising", "declining", "flat"]
 TestMethod = Literal["prewhitened", "original", "hamed_rao"]
 
@@ -251,105 +249,3 @@ def _seasonal_mann_kendall(raw: np.ndarray, period: int):
     with np.errstate(divide="ignore", invalid="ignore"):
         tau = score / pairs
     return score, z_score(score, variance), tau
-
-
-TREND_COLUMNS = ["unique_id", *(f.name for f in fields(TrendResult)), "mom", "yoy", "sparkline"]
-
-
-def trend_table(
-    frame: pd.DataFrame,
-    period: int | None = None,
-    alpha: float = 0.05,
-    freq: str = "D",
-    method: TestMethod = "prewhitened",
-) -> pd.DataFrame:
-    """One row per ``unique_id`` of a long ``unique_id, ds, y`` frame, sorted by ``strength``.
-
-    Columns: the ``TrendResult`` fields, then
-
-    - ``mom``: % change (percentage points, 12.5 = +12.5 %) of the sum of ``y`` in the
-      last complete month against the month before; ``yoy``: against the same month a
-      year earlier. A month counts only when it is complete as of the frame's last
-      ``ds`` and the series had started by its first day; NaN where either month is
-      missing or the earlier sum is zero.
-    - ``sparkline``: the sums of ``y`` over the last (up to) 26 complete ISO weeks.
-
-    Each series is put on a regular ``freq`` grid between its first and last ``ds``
-    (missing steps are NaN, not zero). Rows are sorted by ``strength`` descending: the
-    most certain rises first, flat series in the middle, the most certain declines last.
-    """
-    missing = {"unique_id", "ds", "y"} - set(frame.columns)
-    if missing:
-        raise AnalyticsError(f"trend frame lacks column(s) {', '.join(sorted(missing))}")
-    data = pd.DataFrame(
-        {
-            "unique_id": frame["unique_id"].to_numpy(),
-            "ds": pd.to_datetime(frame["ds"]).dt.normalize().to_numpy(),
-            "y": frame["y"].astype("float64").to_numpy(),
-        }
-    )
-    if data.empty:
-        return pd.DataFrame(columns=TREND_COLUMNS)
-    duplicated = data.duplicated(["unique_id", "ds"])
-    if duplicated.any():
-        first = data.loc[duplicated].iloc[0]
-        raise AnalyticsError(
-            f"trend frame has several rows for {first['unique_id']} on {first['ds']:%Y-%m-%d}"
-        )
-    as_of = data["ds"].max()
-    first_day = data.groupby("unique_id")["ds"].min()
-    rows = []
-    for unique_id, group in data.groupby("unique_id", sort=False):
-        series = group.set_index("ds")["y"].sort_index()
-        grid = pd.date_range(series.index[0], series.index[-1], freq=freq)
-        result = trend_test(series.reindex(grid), period, alpha, method)
-        rows.append({"unique_id": unique_id, **asdict(result)})
-    table = pd.DataFrame(rows).set_index("unique_id")
-    table = table.join(_month_changes(data, first_day, as_of)).join(
-        _sparklines(data, first_day, as_of)
-    )
-    table = table.reset_index()[TREND_COLUMNS]
-    return table.sort_values(
-        ["strength", "unique_id"], ascending=[False, True], kind="stable"
-    ).reset_index(drop=True)
-
-
-def _month_changes(data: pd.DataFrame, first_day: pd.Series, as_of: pd.Timestamp) -> pd.DataFrame:
-    month = bucket_start(data["ds"], "month")
-    sums = data.groupby([data["unique_id"], month])["y"].sum().unstack(fill_value=0.0)
-    last = bucket_start(pd.Series([as_of + pd.Timedelta(days=1)]), "month")[0] - pd.DateOffset(
-        months=1
-    )
-
-    def total(month_start: pd.Timestamp) -> pd.Series:
-        values = (
-            sums[month_start] if month_start in sums.columns else pd.Series(0.0, index=sums.index)
-        )
-        return values.where(first_day.reindex(sums.index) <= month_start)
-
-    current = total(last)
-
-    def change(earlier: pd.Series) -> pd.Series:
-        return (current / earlier.where(earlier != 0) - 1.0) * 100.0
-
-    return pd.DataFrame(
-        {
-            "mom": change(total(last - pd.DateOffset(months=1))),
-            "yoy": change(total(last - pd.DateOffset(years=1))),
-        }
-    )
-
-
-def _sparklines(data: pd.DataFrame, first_day: pd.Series, as_of: pd.Timestamp) -> pd.Series:
-    week = bucket_start(data["ds"], "week")
-    last = bucket_start(pd.Series([as_of + pd.Timedelta(days=1)]), "week")[0] - pd.Timedelta(days=7)
-    grid = pd.date_range(end=last, periods=SPARKLINE_WEEKS, freq="7D").astype(week.dtype)
-    sums = data.groupby([data["unique_id"], week])["y"].sum().unstack(fill_value=0.0)
-    sums = sums.reindex(columns=grid, fill_value=0.0)
-    covered = first_day.reindex(sums.index).to_numpy()[:, None] <= grid.to_numpy()[None, :]
-    values = sums.to_numpy()
-    return pd.Series(
-        [row[mask].tolist() for row, mask in zip(values, covered, strict=True)],
-        index=sums.index,
-        name="sparkline",
-    )

@@ -71,7 +71,8 @@ def run(url: str | None = None, repeat: int = 5, standard_rules: bool = True) ->
     from analytics.cache import invalidate_days
     from analytics.rollup import data_range
     from db.engine import get_engine
-    from db.schema import DailyRollup, SalesOrder
+    from db.rollup_tables import DailyRollup
+    from db.schema import SalesOrder
     from db.settings import get_settings
 
     url = url or get_settings().database_url

@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from analytics.attribution import attribute, read_paths
-from cli.common import OutputFormat, clear_errors, stderr, write_frame
+from analytics.errors import AnalyticsError
+from cli.common import OutputFormat, errors, failing_on, write_frame
 
 
 class ModelChoice(StrEnum):
@@ -23,6 +24,10 @@ class ModelChoice(StrEnum):
     position = "position"
 
 
+app = typer.Typer()
+
+
+@app.command("attribution")
 def attribution_command(
     paths: Annotated[Path, typer.Option("--paths", help="Aggregated paths (CSV, , or ;).")],
     model: Annotated[ModelChoice, typer.Option("--model", help="Attribution model.")],
@@ -34,12 +39,12 @@ def attribution_command(
     ] = 7.0,
 ) -> None:
     """One row per channel: channel, conversions, value (and removal_effect for Markov)."""
-    with clear_errors():
+    with failing_on(AnalyticsError):
         table = read_paths(paths)
-        with stderr.status(f"Attributing {table.n_paths:,} paths ({model.value})"):
+        with errors.status(f"Attributing {table.n_paths:,} paths ({model.value})"):
             result = attribute(table, model.value, order=order, half_life=half_life)
     write_frame(result, output)
-    stderr.print(
+    errors.print(
         f"{table.total_conversions:,.0f} conversions over {len(table.channels)} channels "
         f"({model.value})",
         highlight=False,

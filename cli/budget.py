@@ -11,7 +11,7 @@ import typer
 
 from analytics.budget.plans import DEFAULT_HORIZON, propose_budget
 from analytics.errors import AnalyticsError
-from cli.common import OutputFormat, clear_errors, stderr, write_frame
+from cli.common import OutputFormat, errors, failing_on, write_frame
 
 
 class Objective(StrEnum):
@@ -34,6 +34,10 @@ def parse_bounds(values: list[str] | None, option: str) -> dict[str, float]:
     return bounds
 
 
+app = typer.Typer()
+
+
+@app.command("budget")
 def budget_command(
     total: Annotated[float, typer.Option("--total", help="Budget to split over the horizon.")],
     output: Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")],
@@ -51,9 +55,9 @@ def budget_command(
     ),
 ) -> None:
     """One row per channel: current and proposed amount, expected revenue of each."""
-    with clear_errors():
+    with failing_on(AnalyticsError):
         low, high = parse_bounds(minimum, "--min"), parse_bounds(maximum, "--max")
-        with stderr.status("Fitting spend-response curves and optimising"):
+        with errors.status("Fitting spend-response curves and optimising"):
             proposal = propose_budget(total, objective.value, low, high, horizon)
     a = proposal.allocation
     frame = pd.DataFrame(
@@ -67,10 +71,10 @@ def budget_command(
         }
     )
     write_frame(frame, output)
-    stderr.print(
+    errors.print(
         f"expected {objective.value} uplift over {horizon} days: {a.uplift:,.0f} "
         f"(90 % interval {a.uplift_low:,.0f} to {a.uplift_high:,.0f})",
         highlight=False,
     )
     for channel, reason in proposal.no_curve.items():
-        stderr.print(f"{channel}: no curve, so no share ({reason})", highlight=False)
+        errors.print(f"{channel}: no curve, so no share ({reason})", highlight=False)

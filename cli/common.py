@@ -1,7 +1,8 @@
-"""What the commands share: reading a table file, writing a frame, failing with one line."""
+"""What every command shares: the consoles, the exit on bad input, date options, table files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -12,10 +13,14 @@ from pathlib import Path
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from analytics.errors import AnalyticsError
+from db.settings import get_settings
 
-stderr = Console(stderr=True)
+console = Console()
+errors = Console(stderr=True)
+ACTOR = "cli"
 
 
 class OutputFormat(StrEnum):
@@ -23,14 +28,37 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+def fail(message: str) -> typer.Exit:
+    """Print the reason on stderr, on one line, and return the exit (code 2) to raise."""
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
 @contextmanager
-def clear_errors() -> Iterator[None]:
-    """Expected failures end the command with their reason on one line and exit code 2."""
+def failing_on(*expected: type[Exception]) -> Iterator[None]:
+    """Turn an expected failure (bad input, a refused command) into ``fail``."""
     try:
         yield
-    except AnalyticsError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
+    except expected as exc:
+        raise fail(str(exc)) from None
+
+
+def date_option(name: str, text: str | None) -> dt.date | None:
+    """The date a ``--name`` option gives (YYYY-MM-DD); None when it was left out."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--{name} must be a date like 2026-06-30 (YYYY-MM-DD), got {text!r}") from None
+
+
+def redis_url() -> str:
+    """The Redis that workers and schedulers need."""
+    url = get_settings().redis_url
+    if not url:
+        raise fail("CHANNELPERF_REDIS_URL is not set; workers need Redis")
+    return url
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -8,10 +8,14 @@ from typing import Annotated
 
 import typer
 
+from analytics.errors import AnalyticsError
 from analytics.pricing.elasticity import elasticity_table
-from cli.common import OutputFormat, clear_errors, read_table, stderr, write_frame
+from cli.common import OutputFormat, errors, failing_on, read_table, write_frame
+
+app = typer.Typer()
 
 
+@app.command("elasticity")
 def elasticity_command(
     data: Annotated[Path, typer.Option("--data", help="CSV, JSON or JSON-lines file.")],
     price: Annotated[str, typer.Option("--price", help="Column with the price.")],
@@ -28,9 +32,9 @@ def elasticity_command(
     ] = None,
 ) -> None:
     """Per group: elasticity, std_error, ci_low, ci_high, method, n (first_stage_f for 2SLS)."""
-    with clear_errors():
+    with failing_on(AnalyticsError):
         frame = read_table(data)
-        with stderr.status("Estimating"):
+        with errors.status("Estimating"):
             table = elasticity_table(frame, price, quantity, instrument or (), control or (), group)
     if not instrument:
         table = table.drop(columns="first_stage_f")
@@ -38,4 +42,4 @@ def elasticity_command(
     for row in table.itertuples(index=False):
         if row.warning:
             label = f"{getattr(row, group)}: " if group else ""
-            stderr.print(f"warning: {label}{row.warning}", highlight=False)
+            errors.print(f"warning: {label}{row.warning}", highlight=False)

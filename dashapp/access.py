@@ -44,10 +44,6 @@ def register_page(
     )
 
 
-def component_id(prefix: str, name: str) -> str:
-    return f"{prefix}-{name}"
-
-
 def _pages() -> list[dict]:
     return [p for p in dash.page_registry.values() if "id_prefix" in p]
 

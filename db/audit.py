@@ -7,6 +7,7 @@ only ever inserted; the database refuses UPDATE and DELETE on the table.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.orm import Session
 
+from db.engine import get_engine
 from db.schema import AuditLog
 from db.settings import get_settings
 
@@ -225,3 +227,53 @@ def change_summary(before: Any, after: Any) -> str:
     if after is None:
         return f"removed {_shown(before)}"
     return f"{_shown(before)} → {_shown(after)}"
+
+
+# --- reading the trail, for the audit page and the CLI ------------------------------------
+
+EXPORT_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+    "hash",
+)
+
+
+def value_text(value: Any) -> str:
+    """An audited value as the canonical JSON its hash covers ("" for none)."""
+    return "" if value is None else _canonical(value)
+
+
+def write_csv(rows: list[dict], handle) -> None:
+    """Entries as CSV (``EXPORT_COLUMNS``), their before and after values as canonical JSON."""
+    writer = csv.writer(handle)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [value_text(row[c]) if c in ("before", "after") else row[c] for c in EXPORT_COLUMNS]
+        )
+
+
+def chain_state(
+    anchor: str | None = None, url: str | None = None
+) -> tuple[list[ChainProblem], tuple[int, str] | None]:
+    """``verify`` and ``head`` of the trail, read together."""
+    with get_engine(url).connect() as conn:
+        return verify(conn, anchor), head(conn)
+
+
+def find_entries(url: str | None = None, **filters: Any) -> list[dict]:
+    """``entries`` narrowed by ``filters``, in a connection of its own."""
+    with get_engine(url).connect() as conn:
+        return entries(conn, **filters)
+
+
+def entry_filter_options(url: str | None = None) -> dict[str, list[str]]:
+    """``filter_options`` in a connection of its own."""
+    with get_engine(url).connect() as conn:
+        return filter_options(conn)

@@ -12,13 +12,15 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, case, delete, func, literal, select, union_all
 
-from db.schema import (
-    NO_PLACE,
+from db.rollup_tables import (
     DailyBasketRollup,
     DailyChannelBasketRollup,
     DailyChannelRollup,
     DailyProductRollup,
     DailyRollup,
+)
+from db.schema import (
+    NO_PLACE,
     MarketingSpend,
     OrderLine,
     Product,

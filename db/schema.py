@@ -341,33 +341,6 @@ class Touch(Base):
     source_system: Mapped[str] = mapped_column(String(40), default="demo")
 
 
-# --- targets -----------------------------------------------------------------------------
-
-
-class Target(Base):
-    """A baseline for one channel scope, period and metric.
-
-    scope_type is ``total``, ``category`` or ``touchpoint``; scope_id is the
-    category or touchpoint id (0 for the total).
-    """
-
-    __tablename__ = "target"
-    __table_args__ = (
-        UniqueConstraint(
-            "scope_type", "scope_id", "metric", "period_start", "period_end", name="uq_target"
-        ),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scope_type: Mapped[str] = mapped_column(String(20))
-    scope_id: Mapped[int] = mapped_column(Integer, default=0)
-    metric: Mapped[str] = mapped_column(String(40))
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    period_end: Mapped[dt.date] = mapped_column(Date)  # inclusive
-    value: Mapped[Decimal] = mapped_column(Numeric(18, 6))
-    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
-    updated_by: Mapped[str | None] = mapped_column(String(80))
-
-
 # --- users and audit ----------------------------------------------------------------------
 
 
@@ -433,94 +406,6 @@ class AuditLog(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-# --- rollups -----------------------------------------------------------------------------
-
-
-class RollupMeasures:
-    """The additive daily facts both the daily and the channel rollup hold."""
-
-    gross_revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    refunds: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    new_customers: Mapped[int] = mapped_column(Integer, default=0)
-    visits: Mapped[int] = mapped_column(Integer, default=0)
-    conversions: Mapped[int] = mapped_column(Integer, default=0)
-    spend: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-
-
-class DailyRollup(RollupMeasures, Base):
-    """Daily facts per touchpoint × region × location: what every dashboard reads."""
-
-    __tablename__ = "daily_rollup"
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-
-
-class DailyChannelRollup(RollupMeasures, Base):
-    """The daily rollup summed over regions and locations: daily facts per touchpoint.
-
-    About a fiftieth of ``daily_rollup``'s rows; reads that neither group nor filter by
-    region or location (most of every executive page) come from here."""
-
-    __tablename__ = "daily_channel_rollup"
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-
-
-class DailyProductRollup(Base):
-    """Daily units and revenue per product × touchpoint × region × location."""
-
-    __tablename__ = "daily_product_rollup"
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-
-
-class BasketMeasures:
-    """The additive daily line facts both basket rollups hold."""
-
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-
-
-class DailyBasketRollup(BasketMeasures, Base):
-    """Daily lines, units and revenue per product category × touchpoint × region × location:
-    the product rollup summed over each category's products (``product_category`` is the
-    product's category, "" for none), small enough for basket analysis over a year. A product
-    moved to another category reaches past days with ``channelperf db rebuild-rollups``."""
-
-    __tablename__ = "daily_basket_rollup"
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_category: Mapped[str] = mapped_column(String(80), primary_key=True)
-
-
-class DailyChannelBasketRollup(BasketMeasures, Base):
-    """The basket rollup summed over regions and locations: daily line facts per product
-    category × touchpoint, about a sixth of its rows; basket reads that neither group nor
-    filter by region or location come from here."""
-
-    __tablename__ = "daily_channel_basket_rollup"
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_category: Mapped[str] = mapped_column(String(80), primary_key=True)
-
-
 class DataStamp(Base):
     """Named timestamps: when data last changed, for "data as of" and cache invalidation."""
 
@@ -535,3 +420,5 @@ import db.budget_tables  # noqa: E402,F401
 import db.forecast_tables  # noqa: E402,F401
 import db.ingestion_tables  # noqa: E402,F401
 import db.quality_tables  # noqa: E402,F401
+import db.rollup_tables  # noqa: E402,F401
+import db.target_tables  # noqa: E402,F401

@@ -20,16 +20,8 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from db.engine import get_engine
-from db.schema import (
-    NO_PLACE,
-    ChannelCategory,
-    DailyProductRollup,
-    DailyRollup,
-    Inventory,
-    Location,
-    Product,
-    Touchpoint,
-)
+from db.rollup_tables import DailyProductRollup, DailyRollup
+from db.schema import NO_PLACE, ChannelCategory, Inventory, Location, Product, Touchpoint
 from forecasting.errors import ForecastingError
 from forecasting.series import DS, ID, Y
 

@@ -50,7 +50,7 @@ def served_app(database_url: str, workers: int = 1, **env: str):
         [
             sys.executable,
             "-m",
-            "dashapp.cli",
+            "cli.main",
             "serve",
             "--port",
             str(port),

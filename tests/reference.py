@@ -1,14 +1,23 @@
-"""An independent pandas computation of the daily facts, straight from the generator's frames.
+"""The pandas oracle: the daily facts and the metrics, straight from the generator's frames.
 
-Written separately from the loader and rollup SQL on purpose: tests compare the
-two. Amounts are in base-currency cents, rounded per order (per refund, per
-spend row) as the canonical model defines them.
+Written from the metric definitions, separately from the loader, the rollup SQL and the
+analytics code on purpose: tests compare the two. Revenue is Σ round((total − tax) × fx)
+cents of non-cancelled orders on the order's day in the reporting time zone, less
+Σ round(refund × fx) of non-cancelled orders on the refund's day (each amount rounded to
+base-currency cents per order, refund or spend row, as the canonical model defines them);
+conversions are orders, or won opportunities for deal touchpoints. Buckets, fiscal quarters
+and last-year dates are computed with pandas' own calendar machinery.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+
 import numpy as np
 import pandas as pd
+
+from ingestion.demo.reference import CATEGORY_OF_TOUCHPOINT
 
 OPPORTUNITY_TOUCHPOINTS = {"b2b_portal", "sales_rep", "call_center"}
 KEY = ["day", "touchpoint", "region", "location"]
@@ -28,8 +37,13 @@ def _places(frame: pd.DataFrame, location_region: dict[str, str]) -> pd.DataFram
     )
 
 
+def category_of(touchpoints: pd.Series) -> pd.Series:
+    return touchpoints.map(CATEGORY_OF_TOUCHPOINT).fillna("unassigned")
+
+
 def daily_facts(demo, tz: str = "UTC") -> pd.DataFrame:
-    """Facts per local day × touchpoint × region × store code, like the daily rollup."""
+    """Facts per local day × touchpoint × region × store code, like the daily rollup, with
+    the touchpoint's channel category (``channel``); money in base-currency units."""
     from ingestion.demo import reference_data
 
     reference = reference_data()
@@ -82,16 +96,118 @@ def daily_facts(demo, tz: str = "UTC") -> pd.DataFrame:
         facts[money] = facts[money] / 100
     facts["revenue"] = facts["gross_revenue"] - facts["refunds"]
     facts["gross_profit"] = facts["revenue"] - facts["cost"]
+    facts["channel"] = category_of(facts["touchpoint"])
     return facts
 
 
-CATEGORY_OF = {
-    "web": "ecommerce",
-    "mobile_app": "ecommerce",
-    "marketplace": "ecommerce",
-    "physical_store": "physical_retail",
-    "b2b_portal": "wholesale",
-    "sales_rep": "direct_sales",
-    "call_center": "direct_sales",
-    "unassigned": "unassigned",
-}
+MEASURES = ["gross_revenue", "refunds", "cost", "orders", "units", "visits", "conversions", "spend"]
+
+
+def metric_value(sums: pd.Series, metric: str) -> float | None:
+    """The metric from summed facts."""
+    revenue = sums["gross_revenue"] - sums["refunds"]
+
+    def ratio(numerator: float, denominator: float) -> float | None:
+        return None if denominator == 0 else numerator / denominator
+
+    return {
+        "revenue": lambda: revenue,
+        "orders": lambda: float(sums["orders"]),
+        "units": lambda: float(sums["units"]),
+        "refunds": lambda: float(sums["refunds"]),
+        "spend": lambda: float(sums["spend"]),
+        "aov": lambda: ratio(revenue, sums["orders"]),
+        "conversion_rate": lambda: ratio(sums["conversions"], sums["visits"]),
+        "margin_pct": lambda: ratio(revenue - sums["cost"], revenue),
+        "roas": lambda: ratio(revenue, sums["spend"]),
+    }[metric]()
+
+
+def minus_year(day: dt.date) -> dt.date:
+    if day.month == 2 and day.day == 29:
+        return dt.date(day.year - 1, 2, 28)
+    return day.replace(year=day.year - 1)
+
+
+def bucket_of(day: dt.date, grain: str, fiscal_start_month: int = 1) -> dt.date:
+    stamp = pd.Timestamp(day)
+    if grain == "day":
+        return day
+    if grain == "week":
+        return pd.Period(stamp, freq="W-SUN").start_time.date()
+    if grain == "month":
+        return pd.Period(stamp, freq="M").start_time.date()
+    year_end = calendar.month_abbr[(fiscal_start_month - 2) % 12 + 1].upper()
+    return pd.Period(stamp, freq=f"Q-{year_end}").start_time.date()
+
+
+def clipped_buckets(start: dt.date, end: dt.date, grain: str, fsm: int = 1):
+    """[(first, last)] of the buckets covering start..end, clipped to it."""
+    days = pd.date_range(start, end, freq="D").date
+    groups: dict[dt.date, list[dt.date]] = {}
+    for day in days:
+        groups.setdefault(bucket_of(day, grain, fsm), []).append(day)
+    return [(members[0], members[-1]) for members in groups.values()]
+
+
+def sums_between(frame: pd.DataFrame, first: dt.date, last: dt.date) -> pd.Series:
+    inside = frame[(frame["day"] >= first) & (frame["day"] <= last)]
+    return inside[MEASURES].sum()
+
+
+def filtered(frame: pd.DataFrame, filters: dict[str, list[str]]) -> pd.DataFrame:
+    for column, values in filters.items():
+        frame = frame[frame[column].isin(values)]
+    return frame
+
+
+def prior_of(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """Whole calendar months: as many months before; else as many days before."""
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    if first.is_month_start and last.is_month_end:
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        return (first - pd.DateOffset(months=months)).date(), start - dt.timedelta(days=1)
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def expected_rows(
+    frame: pd.DataFrame,
+    metric: str,
+    by: str,
+    start: dt.date,
+    end: dt.date,
+    compare: list[str],
+    filters: dict[str, list[str]] | None = None,
+    grain: str | None = None,
+    fsm: int = 1,
+) -> dict[tuple[str, str], dict[str, float | None]]:
+    """{(key, bucket start ISO or ""): {"value": …, "prior": …, "yoy": …}}."""
+    frame = filtered(frame, filters or {})
+    grains = ("day", "week", "month", "quarter")
+    time_grain = by if by in grains else grain
+    dimension = None if by in grains else by
+    periods = {"value": (start, end), "prior": prior_of(start, end)}
+    periods["yoy"] = (minus_year(start), minus_year(end))
+    wanted = ["value", *compare]
+    keys = sorted(frame[dimension].unique()) if dimension else [None]
+    out = {}
+    for key in keys:
+        mine = frame if key is None else frame[frame[dimension] == key]
+        if time_grain is None:
+            row = {n: metric_value(sums_between(mine, *periods[n]), metric) for n in wanted}
+            out[(key, "")] = row
+            continue
+        current = clipped_buckets(start, end, time_grain, fsm)
+        prior = clipped_buckets(*periods["prior"], time_grain, fsm)
+        for i, (first, last) in enumerate(current):
+            row = {"value": metric_value(sums_between(mine, first, last), metric)}
+            if "prior" in compare:
+                row["prior"] = (
+                    metric_value(sums_between(mine, *prior[i]), metric) if i < len(prior) else None
+                )
+            if "yoy" in compare:
+                yoy = sums_between(mine, minus_year(first), minus_year(last))
+                row["yoy"] = metric_value(yoy, metric)
+            out[(key if key is not None else first.isoformat(), first.isoformat())] = row
+    return out

@@ -21,14 +21,8 @@ from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from analytics.rollup import Filters, rollup_sums
 from db.engine import get_engine
-from db.schema import (
-    ChannelCategory,
-    DailyProductRollup,
-    Location,
-    Product,
-    Region,
-    Touchpoint,
-)
+from db.rollup_tables import DailyProductRollup
+from db.schema import ChannelCategory, Location, Product, Region, Touchpoint
 
 TOP = 5
 CONTRIBUTOR_DIMENSIONS = {"touchpoint": "Touchpoint", "region": "Region", "location": "Store"}

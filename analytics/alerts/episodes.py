@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, select, update
 
 from analytics.alerts import notifications
-from analytics.alerts.evaluation import Verdict
+from analytics.alerts.kinds.base import Verdict
 from analytics.alerts.rules import RuleInfo
 from analytics.metrics import format_value, get_metric
 from analytics.periods import Period

@@ -15,14 +15,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from analytics.alerts import notifications
+from analytics.alerts.buckets import latest_complete_bucket
 from analytics.alerts.episodes import record_verdict
-from analytics.alerts.evaluation import (
-    RollupFrame,
-    history_start,
-    judge,
-    latest_complete_bucket,
-    rule_target,
-)
+from analytics.alerts.evaluation import RollupFrame, history_start, judge, rule_target
 from analytics.alerts.rules import RuleInfo, list_rules
 from analytics.alerts.workflow import escalate_overdue
 from analytics.periods import Period

@@ -1,18 +1,8 @@
 """Alert rules: what to watch, when it is a breach, who hears about it; commands that change them.
 
-Kinds and when they fire (every limit is inclusive unless said otherwise, compared at
-``PRECISION`` decimal places so a value exactly at a limit fires whatever the float noise):
-
-- ``threshold``: the metric at or above (``above``) / at or below (``below``) ``threshold``.
-- ``target_deviation``: the relative deviation from the target, (observed − target) / target,
-  at or beyond ``threshold`` (a fraction: 0.1 = 10 %) in the rule's direction.
-- ``change``: the relative change vs the comparison bucket (``prior`` or ``yoy``), at or beyond
-  ``threshold`` in the rule's direction.
-- ``margin_below``: margin % strictly below the margin threshold (the ``margin_pct`` target for
-  the bucket, or the rule's own ``threshold`` when set); a margin exactly at it is acceptable.
-- ``band``: outside the learned expected band (``analytics.anomaly.band``; params ``k``).
-- ``shesd``: flagged by Seasonal Hybrid ESD (``analytics.anomaly.shesd``; params ``max_anoms``,
-  ``alpha``).
+When a rule fires is up to its kind: one file per kind in ``analytics.alerts.kinds``
+(threshold, target deviation, change, margin below threshold, and the automatic expected band
+and seasonal hybrid ESD).
 
 Every change is a command that validates, applies and writes its audit entry in one transaction.
 """
@@ -29,31 +19,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-import db.alert_tables  # noqa: F401  (registers the alert tables on Base until db.schema does)
+from analytics.alerts.kinds import RULE_KINDS
+from analytics.alerts.kinds.base import choice
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
+from analytics.targets import SCOPE_TYPES
 from db import audit
 from db.alert_tables import AlertRule
 from db.engine import session_scope
 from db.schema import ChannelCategory, Location, Region, Touchpoint
 
-KINDS = ("threshold", "target_deviation", "change", "margin_below", "band", "shesd")
-AUTOMATIC_KINDS = ("band", "shesd")
+KINDS = tuple(RULE_KINDS)
+KIND_LABELS = {name: kind.label for name, kind in RULE_KINDS.items()}
 SEVERITIES = ("info", "warning", "critical")
 RULE_GRAINS = ("day", "week", "month")
-SCOPE_TYPES = ("total", "category", "touchpoint")
 DIRECTIONS = ("above", "below", "both")
-COMPARISONS = ("prior", "yoy")
-PRECISION = 9
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-KIND_LABELS = {
-    "threshold": "Absolute threshold",
-    "target_deviation": "% deviation from target",
-    "change": "% change vs comparison",
-    "margin_below": "Margin below threshold",
-    "band": "Automatic: expected band",
-    "shesd": "Automatic: seasonal hybrid ESD",
-}
 EDITABLE = (
     "name",
     "metric",
@@ -186,18 +167,24 @@ def _check_contacts(field: str, value: Any) -> dict:
     return {"emails": list(emails), "webhook": webhook}
 
 
-def _choice(field: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise AnalyticsError(f"{field} must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
-
 def _known_code(session, table, field: str, code: str | None) -> str | None:
     if not code:
         return None
     if session.scalar(select(table.id).where(table.code == code)) is None:
         raise AnalyticsError(f"unknown {field} {code!r}")
     return code
+
+
+def _threshold(value: Any) -> Decimal | None:
+    if value in ("", None):
+        return None
+    try:
+        threshold = Decimal(str(value))
+    except ArithmeticError:
+        raise AnalyticsError(f"threshold {value!r} is not a number") from None
+    if not threshold.is_finite():
+        raise AnalyticsError("threshold must be a finite number")
+    return threshold
 
 
 def validated(session, values: dict[str, Any]) -> dict[str, Any]:
@@ -210,14 +197,12 @@ def validated(session, values: dict[str, Any]) -> dict[str, Any]:
     if not 2 <= len(name) <= 120:
         raise AnalyticsError("name must have 2–120 characters")
     out["name"] = name
-    out["kind"] = _choice("kind", values.get("kind"), KINDS)
-    metric = values.get("metric") or ("margin_pct" if out["kind"] == "margin_below" else None)
-    out["metric"] = _choice("metric", metric, tuple(METRICS))
-    if out["kind"] == "margin_below" and out["metric"] != "margin_pct":
-        raise AnalyticsError("a margin_below rule watches the margin_pct metric")
-    out["severity"] = _choice("severity", values.get("severity") or "warning", SEVERITIES)
-    out["grain"] = _choice("grain", values.get("grain") or "day", RULE_GRAINS)
-    out["scope_type"] = _choice("scope", values.get("scope_type") or "total", SCOPE_TYPES)
+    kind = RULE_KINDS[choice("kind", values.get("kind"), KINDS)]
+    out["kind"] = kind.name
+    out["metric"] = choice("metric", values.get("metric") or kind.default_metric, tuple(METRICS))
+    out["severity"] = choice("severity", values.get("severity") or "warning", SEVERITIES)
+    out["grain"] = choice("grain", values.get("grain") or "day", RULE_GRAINS)
+    out["scope_type"] = choice("scope", values.get("scope_type") or "total", SCOPE_TYPES)
     scope_code = str(values.get("scope_code") or "").strip()
     if out["scope_type"] == "total":
         scope_code = ""
@@ -229,40 +214,11 @@ def validated(session, values: dict[str, Any]) -> dict[str, Any]:
     out["scope_code"] = scope_code
     out["region_code"] = _known_code(session, Region, "region", values.get("region_code"))
     out["location_code"] = _known_code(session, Location, "store", values.get("location_code"))
-    default_direction = "below" if out["kind"] == "margin_below" else "both"
-    direction = values.get("direction") or default_direction
-    out["direction"] = _choice("direction", direction, DIRECTIONS)
-    if out["kind"] == "margin_below":
-        out["direction"] = "below"
-    if out["kind"] == "threshold" and out["direction"] == "both":
-        raise AnalyticsError("a threshold rule fires either above or below its value")
-    threshold = values.get("threshold")
-    if threshold in ("", None):
-        threshold = None
-    else:
-        try:
-            threshold = Decimal(str(threshold))
-        except ArithmeticError:
-            raise AnalyticsError(f"threshold {values.get('threshold')!r} is not a number") from None
-        if not threshold.is_finite():
-            raise AnalyticsError("threshold must be a finite number")
-    needs_threshold = out["kind"] in ("threshold", "target_deviation", "change")
-    if needs_threshold and threshold is None:
-        raise AnalyticsError(f"a {out['kind']} rule needs a threshold")
-    if out["kind"] in ("target_deviation", "change") and threshold is not None and threshold <= 0:
-        raise AnalyticsError("the threshold of a % rule is a positive fraction (0.1 = 10 %)")
-    out["threshold"] = None if out["kind"] in AUTOMATIC_KINDS else threshold
-    placed = out["region_code"] or out["location_code"]
-    if out["kind"] == "target_deviation" and placed and not METRICS[out["metric"]].is_ratio:
-        raise AnalyticsError(
-            "targets are set per channel, not per region or store: a target_deviation rule on "
-            "a region or store needs a ratio metric (conversion rate, AOV, margin …)"
-        )
-    comparison = values.get("comparison") or None
-    if out["kind"] == "change":
-        out["comparison"] = _choice("comparison", comparison or "prior", COMPARISONS)
-    else:
-        out["comparison"] = None
+    direction = values.get("direction") or kind.default_direction
+    out["direction"] = choice("direction", direction, DIRECTIONS)
+    out["threshold"] = _threshold(values.get("threshold"))
+    out["comparison"] = values.get("comparison") or None
+    kind.validate(out)
     params = values.get("params") or {}
     if not isinstance(params, dict):
         raise AnalyticsError("params must be an object")

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 
-import db.quality_tables  # noqa: F401  (registers the dq tables on Base.metadata)
 from analytics.quality.frames import day_lines, day_orders
 from analytics.quality.results import CheckResult, worst
 from analytics.quality.schemas import FRAME_CHECKS

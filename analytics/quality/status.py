@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import func, select
 
-import db.quality_tables  # noqa: F401  (registers the dq tables on Base.metadata)
 from analytics.periods import Period
 from db.engine import get_engine
 from db.quality_tables import DqResult, DqRun

@@ -10,19 +10,9 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from analytics.reports import tables
 from analytics.reports.chart import revenue_chart_png
 from analytics.reports.summary import WeeklySummary
-from analytics.reports.tables import (
-    ALERT_HEADER,
-    DECISION_HEADER,
-    KPI_HEADER,
-    MOVER_HEADER,
-    alert_rows,
-    decision_reasons,
-    decision_rows,
-    kpi_rows,
-    mover_rows,
-)
 
 TABLE_STYLE = TableStyle(
     [
@@ -67,30 +57,30 @@ def render_pdf(summary: WeeklySummary, chart_png: bytes | None = None) -> bytes:
         ),
         Spacer(1, 0.4 * cm),
         Paragraph("KPIs vs target", styles["Heading2"]),
-        _table(KPI_HEADER, kpi_rows(summary)),
+        _table(tables.KPI_HEADER, tables.kpi_rows(summary)),
         Paragraph("Top movers", styles["Heading2"]),
     ]
-    movers = mover_rows(summary)
+    movers = tables.mover_rows(summary)
     story.append(
-        _table(MOVER_HEADER, movers)
+        _table(tables.MOVER_HEADER, movers)
         if movers
         else Paragraph("No channel changed revenue this week.", styles["Normal"])
     )
     png = chart_png if chart_png is not None else revenue_chart_png(summary)
     story += [Spacer(1, 0.4 * cm), Image(io.BytesIO(png), width=17 * cm, height=7.7 * cm)]
     story.append(Paragraph("Recommended actions", styles["Heading2"]))
-    decisions = decision_rows(summary)
+    decisions = tables.decision_rows(summary)
     if decisions:
         cell = styles["BodyText"].clone("cell", fontSize=8.5, leading=10)
         rows = [(Paragraph(action, cell), *rest) for action, *rest in decisions]
-        story.append(_table(DECISION_HEADER, rows, DECISION_WIDTHS))
+        story.append(_table(tables.DECISION_HEADER, rows, DECISION_WIDTHS))
     else:
         story.append(
             Paragraph(
                 "No action is recommended this week: the data supports none.", styles["Normal"]
             )
         )
-    reasons = decision_reasons(summary)
+    reasons = tables.decision_reasons(summary)
     if reasons:
         story.append(Paragraph("Not recommended: " + "; ".join(reasons) + ".", styles["Italic"]))
     story.append(Paragraph("Open and overdue alerts", styles["Heading2"]))
@@ -106,7 +96,7 @@ def render_pdf(summary: WeeklySummary, chart_png: bytes | None = None) -> bytes:
             )
         )
         if alerts.rows:
-            story.append(_table(ALERT_HEADER, alert_rows(summary)))
+            story.append(_table(tables.ALERT_HEADER, tables.alert_rows(summary)))
     story.append(Spacer(1, 0.4 * cm))
     story.append(
         Paragraph(

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-import db.quality_tables  # noqa: F401  (registers the report tables on Base.metadata)
 from analytics.errors import AnalyticsError
 from analytics.mail import SmtpSettings, send_mail
 from analytics.periods import Period

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.decisions import DecisionList, build_decisions
-from analytics.overview import Kpi, build_overview
 from analytics.periods import Period
 from analytics.reports.alerts_section import AlertsSection, alerts_section
 from analytics.rollup import rollup_sums
+from analytics.views.overview import Kpi, build_overview
 from db.settings import get_settings
 
 REPORT = "weekly_executive"

@@ -6,19 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.charts import empty_figure, style, unit_label
 
-UNIT_AXIS = {"currency": "{currency}", "percent": "%", "count": "count", "ratio": "×"}
-
-
-def _layout(figure: go.Figure, title: str, height: int = 380) -> None:
-    figure.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        font=CHART_FONT,
-        height=height,
-        margin={"l": 70, "r": 20, "t": 80, "b": 50},
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
-    )
+# Above the plot, right-aligned: the band's legend entries would hide the latest buckets.
+LEGEND_ABOVE = {
+    "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+    "margin": {"l": 70, "r": 20, "t": 80, "b": 50},
+}
 
 
 def metric_history_figure(
@@ -88,9 +82,8 @@ def metric_history_figure(
             name="Alert",
             marker={"color": "#dc3545", "size": 14, "symbol": "x"},
         )
-    _layout(figure, title)
-    axis = UNIT_AXIS.get(unit, unit).format(currency=currency)
-    figure.update_yaxes(title_text=f"{metric_label} ({axis})")
+    style(figure, title, 380, **LEGEND_ABOVE)
+    figure.update_yaxes(title_text=f"{metric_label} ({unit_label(unit, currency)})")
     figure.update_xaxes(title_text=grain.capitalize())
     return figure
 
@@ -118,7 +111,7 @@ def effects_figure(totals: dict[str, float], currency: str) -> go.Figure:
             textposition="outside",
         )
     )
-    _layout(figure, title, height=340)
+    style(figure, title, 340, **LEGEND_ABOVE)
     figure.update_yaxes(title_text=f"Effect on revenue ({currency})")
     figure.update_xaxes(title_text="Driver")
     return figure

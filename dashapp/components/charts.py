@@ -9,6 +9,7 @@ plotly JSON encoder serialises them.
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 
 # go.Figure (other pages) takes the house template by default: naming it per figure makes
@@ -38,9 +39,49 @@ def figure(title: str, traces: list[dict], height: int = 400, **layout) -> dict:
     }
 
 
+def style(figure: go.Figure, title: str, height: int = 400, **layout) -> go.Figure:
+    """A graph-objects figure (pages that build ``go.Figure``) in the house style."""
+    figure.update_layout(house_style(title, height) | layout)
+    return figure
+
+
+UNIT_LABELS = {"percent": "%", "count": "count", "ratio": "×"}
+
+
+def unit_label(unit: str, currency: str) -> str:
+    """What an axis title says a metric unit is: the currency code, %, count or ×."""
+    return currency if unit == "currency" else UNIT_LABELS.get(unit, unit)
+
+
 def axis(title: str, **options) -> dict:
     """An axis with its title (say the unit) and plotly axis options such as tickformat."""
     return {"title": {"text": title}, **options}
+
+
+def bar_series(
+    frame: pd.DataFrame,
+    x: str,
+    series: list[tuple[str, str, str]],
+    value_format: str,
+    unit: str,
+    drillable: bool = False,
+) -> list[dict]:
+    """One bar trace per ``(column, name, color)`` of ``series`` over ``frame[x]``; hovering
+    shows the value as ``value_format`` in ``unit``. Drillable bars carry each row's channel
+    code and name."""
+    custom = {"customdata": frame[["channel", "channel_name"]].to_numpy()} if drillable else {}
+    return [
+        {
+            "type": "bar",
+            "x": frame[x],
+            "y": frame[column],
+            "name": name,
+            "marker": {"color": color},
+            "hovertemplate": f"%{{x}}<br>%{{y:{value_format}}} {unit}<extra>{name}</extra>",
+            **custom,
+        }
+        for column, name, color in series
+    ]
 
 
 def reference_line(y: float, **line) -> dict:
@@ -75,21 +116,12 @@ def revenue_by_channel(frame: pd.DataFrame, currency: str, period_labels: dict[s
     title = "Revenue by channel"
     if frame.empty:
         return empty_figure(title)
-    bars = [
-        {
-            "type": "bar",
-            "x": frame["channel_name"],
-            "y": frame[column],
-            "name": name,
-            "marker": {"color": color},
-            "hovertemplate": "%{x}<br>%{y:,.0f} " + currency + "<extra>" + name + "</extra>",
-        }
-        for column, name, color in (
-            ("revenue", period_labels["now"], "#0d6efd"),
-            ("revenue_prior", period_labels["prior"], "#adb5bd"),
-            ("revenue_ly", period_labels["ly"], "#6f42c1"),
-        )
+    periods = [
+        ("revenue", period_labels["now"], "#0d6efd"),
+        ("revenue_prior", period_labels["prior"], "#adb5bd"),
+        ("revenue_ly", period_labels["ly"], "#6f42c1"),
     ]
+    bars = bar_series(frame, "channel_name", periods, ",.0f", currency)
     return figure(
         title,
         bars,
@@ -100,25 +132,35 @@ def revenue_by_channel(frame: pd.DataFrame, currency: str, period_labels: dict[s
     )
 
 
-def share_of_total(frame: pd.DataFrame) -> dict:
-    """100 % stacked bars: each channel's share of monthly revenue."""
-    title = "Share of total revenue by month"
+def share_of_total(
+    frame: pd.DataFrame,
+    title: str = "Share of total revenue by month",
+    bucket: str = "month",
+    height: int = 380,
+) -> dict:
+    """100 % stacked bars: each channel's share of revenue per month. The bars of a frame with
+    channel codes (``channel``) carry code and name, so a click can drill into the channel."""
     if frame.empty:
         return empty_figure(title)
-    bars = [
-        {
+    drillable = "channel" in frame.columns
+    keys = ["channel", "channel_name"] if drillable else ["channel_name"]
+    bars = []
+    for _key, part in frame.groupby(keys, sort=drillable):
+        name = str(part["channel_name"].iloc[0])
+        bar = {
             "type": "bar",
-            "x": part["month"],
+            "x": part[bucket],
             "y": part["share"],
-            "name": str(channel),
-            "hovertemplate": "%{x|%b %Y}<br>%{y:.1%}<extra>" + str(channel) + "</extra>",
+            "name": name,
+            "hovertemplate": "%{x|%b %Y}<br>%{y:.1%} of revenue<extra>" + name + "</extra>",
         }
-        for channel, part in frame.groupby("channel_name", sort=False)
-    ]
+        if drillable:
+            bar["customdata"] = [[part["channel"].iloc[0], name]] * len(part)
+        bars.append(bar)
     return figure(
         title,
         bars,
-        height=380,
+        height=height,
         barmode="stack",
         xaxis=axis("Month", tickformat="%b %Y", dtick="M1"),
         yaxis=axis("Share of revenue (%)", tickformat=".0%", range=[0, 1]),

@@ -12,22 +12,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
+from analytics.channels import CHANNEL_LEVELS, FILTER_FIELDS, LEVEL_PLURALS, level_labels
 from analytics.rollup import Filters
 from dashapp.components.filters import split_channel_values
 
-LEVELS = ("category", "touchpoint", "region", "location")
-LEVEL_LABELS = {
-    "category": "Channel category",
-    "touchpoint": "Touchpoint",
-    "region": "Region",
-    "location": "Store",
-}
-LEVEL_PLURALS = {
-    "category": "channel categories",
-    "touchpoint": "touchpoints",
-    "region": "regions",
-    "location": "stores",
-}
 ROOT_LABEL = "All channels"
 
 
@@ -39,13 +27,21 @@ def crumb_type(prefix: str) -> str:
     return f"{prefix}-crumb"
 
 
+def steps(codes: list[str]) -> list[dict]:
+    """The drill path of a URL's codes (category first), each step with its display name."""
+    return [
+        {"code": code, "name": level_labels(level, [code])[code]}
+        for level, code in zip(CHANNEL_LEVELS, codes, strict=False)
+    ]
+
+
 def level_of(path: list[dict] | None) -> str:
     """The level the view breaks down by: the one below the deepest step (stores stay stores)."""
-    return LEVELS[min(len(path or []), len(LEVELS) - 1)]
+    return CHANNEL_LEVELS[min(len(path or []), len(CHANNEL_LEVELS) - 1)]
 
 
 def can_drill(path: list[dict] | None) -> bool:
-    return len(path or []) < len(LEVELS) - 1
+    return len(path or []) < len(CHANNEL_LEVELS) - 1
 
 
 def drill_filters(path: list[dict] | None, channel_values: list[str] | None = None) -> Filters:
@@ -57,14 +53,8 @@ def drill_filters(path: list[dict] | None, channel_values: list[str] | None = No
         "regions": (),
         "locations": (),
     }
-    for level, step in zip(LEVELS, path or [], strict=False):
-        key = {
-            "category": "categories",
-            "touchpoint": "touchpoints",
-            "region": "regions",
-            "location": "locations",
-        }[level]
-        values[key] = (step["code"],)
+    for level, step in zip(CHANNEL_LEVELS, path or [], strict=False):
+        values[FILTER_FIELDS[level]] = (step["code"],)
     return Filters(**values)
 
 
@@ -103,7 +93,7 @@ def breadcrumb(prefix: str, path: list[dict] | None) -> html.Nav:
         else:
             items.append(html.Span(name, className="fw-semibold"))
     hint = (
-        f"Click a bar or point to drill into its {LEVEL_PLURALS[LEVELS[len(path) + 1]]}."
+        f"Click a bar or point to drill into its {LEVEL_PLURALS[CHANNEL_LEVELS[len(path) + 1]]}."
         if can_drill(path)
         else "Deepest level: stores."
     )

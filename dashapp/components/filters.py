@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc
 
+from analytics.errors import AnalyticsError
 from analytics.periods import Period, fiscal_quarter
 from analytics.rollup import channel_options
 
@@ -34,6 +35,23 @@ def preset_period(preset: str, last_day: dt.date, fiscal_start_month: int = 1) -
         start_year = last_day.year if last_day.month >= fiscal_start_month else last_day.year - 1
         return Period(dt.date(start_year, fiscal_start_month, 1), last_day)
     return Period(quarter.start, last_day)
+
+
+def picked_date(text: str | None) -> dt.date | None:
+    """A date picker's value (YYYY-MM-DD, maybe with a time) as a date; None when empty or not
+    a date."""
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def picked_period(start: str | None, end: str | None) -> Period:
+    """The period a date range picker holds; AnalyticsError saying what is missing or wrong."""
+    first, last = picked_date(start), picked_date(end)
+    if first is None or last is None:
+        raise AnalyticsError("choose a start and an end date")
+    return Period(first, last)
 
 
 def channel_filter_options(channels: pd.DataFrame) -> list[dict]:

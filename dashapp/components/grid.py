@@ -37,6 +37,11 @@ WRAPPED = {
 }
 
 
+def highlighted(condition: str, style: dict) -> dict:
+    """A grid's ``getRowStyle``: rows for which the JavaScript ``condition`` holds get ``style``."""
+    return {"styleConditions": [{"condition": condition, "style": style}]}
+
+
 def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
     """A column definition; ``kind`` picks a number format (see ``_FORMATS``) and right-aligns."""
     definition = {"field": field, "headerName": header, **extra}

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
 from analytics.periods import Period
-from dashapp.components.filters import PRESETS, period_controls, preset_period
+from dashapp.components.filters import PRESETS, period_controls, picked_date, preset_period
 from db.settings import get_settings
 
 
@@ -27,13 +26,6 @@ class ViewState:
     channels: list[str] = field(default_factory=list)
     drill: list[str] = field(default_factory=list)  # codes, category first
     options: dict[str, str] = field(default_factory=dict)
-
-
-def _date(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text[:10]) if text else None
-    except ValueError:
-        return None
 
 
 def _split(text: str | None) -> list[str]:
@@ -53,7 +45,7 @@ def read_view(
     """
     fiscal = get_settings().fiscal_year_start_month
     preset = query.get("preset") if query.get("preset") in PRESETS else default_preset
-    start, end = _date(query.get("start")), _date(query.get("end"))
+    start, end = picked_date(query.get("start")), picked_date(query.get("end"))
     if start and end and first_day <= start <= end <= last_day:
         period = Period(start, end)
         preset = preset if preset_period(preset, last_day, fiscal) == period else "custom"
@@ -67,21 +59,6 @@ def read_view(
     return ViewState(
         preset, period, _split(query.get("channels")), _split(query.get("drill")), chosen
     )
-
-
-def view_query(view: ViewState) -> str:
-    """The query string of a view (what the browser writes; for links and tests)."""
-    params = {
-        "preset": view.preset,
-        "start": view.period.start.isoformat(),
-        "end": view.period.end.isoformat(),
-    }
-    if view.channels:
-        params["channels"] = ",".join(view.channels)
-    if view.drill:
-        params["drill"] = ",".join(view.drill)
-    params |= view.options
-    return "?" + urlencode(params, safe=",:")
 
 
 def controls(prefix: str, first_day: dt.date, last_day: dt.date, view: ViewState):
@@ -121,7 +98,7 @@ def register_period_sync(prefix: str) -> None:
                 return no_update, no_update, no_update
             period = preset_period(
                 preset,
-                dt.date.fromisoformat(bounds["last"]),
+                picked_date(bounds["last"]),
                 get_settings().fiscal_year_start_month,
             )
             return no_update, period.start.isoformat(), period.end.isoformat()

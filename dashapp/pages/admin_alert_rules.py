@@ -11,7 +11,6 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from analytics.alerts.rules import (
-    COMPARISONS,
     DIRECTIONS,
     KIND_LABELS,
     RULE_GRAINS,
@@ -25,18 +24,14 @@ from analytics.alerts.rules import (
 )
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
+from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_username
+from dashapp.pages import ADMIN
 
 PREFIX = "admin-alert-rules"
 register_page(
-    __name__,
-    path="/admin/alert-rules",
-    title="Alert rules",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=92,
-    section="Admin",
+    __name__, path="/admin/alert-rules", title="Alert rules", prefix=PREFIX, order=92, **ADMIN
 )
 
 GRID = f"{PREFIX}-grid"

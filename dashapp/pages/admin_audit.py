@@ -10,20 +10,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashapp.access import register_page
+from dashapp.components.filters import picked_date
 from dashapp.components.grid import WRAPPED
+from dashapp.pages import ADMIN
 from db import audit
-from db.engine import get_engine
 
 PREFIX = "admin-audit"
-register_page(
-    __name__,
-    path="/admin/audit",
-    title="Audit",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=92,
-    section="Admin",
-)
+register_page(__name__, path="/admin/audit", title="Audit", prefix=PREFIX, order=92, **ADMIN)
 
 ACTOR = f"{PREFIX}-actor"
 ACTION = f"{PREFIX}-action"
@@ -37,9 +30,7 @@ LIMIT = 5000
 
 
 def _chain_status() -> dbc.Alert:
-    with get_engine().connect() as conn:
-        problems = audit.verify(conn)
-        newest = audit.head(conn)
+    problems, newest = audit.chain_state()
     if problems:
         listed = "; ".join(f"entry {p.entry_id}: {p.reason}" for p in problems[:5])
         return dbc.Alert(
@@ -53,16 +44,14 @@ def _chain_status() -> dbc.Alert:
 
 
 def _rows(actor, action, entity, start, end) -> list[dict]:
-    with get_engine().connect() as conn:
-        rows = audit.entries(
-            conn,
-            actor=actor,
-            action=action,
-            entity_type=entity,
-            start=dt.date.fromisoformat(start[:10]) if start else None,
-            end=dt.date.fromisoformat(end[:10]) if end else None,
-            limit=LIMIT,
-        )
+    rows = audit.find_entries(
+        actor=actor,
+        action=action,
+        entity_type=entity,
+        start=picked_date(start),
+        end=picked_date(end),
+        limit=LIMIT,
+    )
     return [
         {
             "id": row["id"],
@@ -72,8 +61,8 @@ def _rows(actor, action, entity, start, end) -> list[dict]:
             "entity_type": row["entity_type"],
             "entity_id": row["entity_id"],
             "change": audit.change_summary(row["before"], row["after"]),
-            "before": audit._canonical(row["before"]) if row["before"] is not None else "",
-            "after": audit._canonical(row["after"]) if row["after"] is not None else "",
+            "before": audit.value_text(row["before"]),
+            "after": audit.value_text(row["after"]),
             "hash": row["hash"],
         }
         for row in rows
@@ -95,8 +84,7 @@ def _dropdown(component_id: str, label: str, values: list[str]) -> dbc.Col:
 
 
 def layout(**_query) -> html.Div:
-    with get_engine().connect() as conn:
-        options = audit.filter_options(conn)
+    options = audit.entry_filter_options()
     return html.Div(
         [
             html.H2("Audit trail", className="h4"),

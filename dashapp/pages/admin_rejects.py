@@ -8,20 +8,13 @@ from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_username
+from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
 from ingestion.quarantine import discard, get_reject, list_rejects, replay
 
 PREFIX = "admin-rejects"
-register_page(
-    __name__,
-    path="/admin/rejects",
-    title="Quarantine",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=96,
-    section="Admin",
-)
+register_page(__name__, path="/admin/rejects", title="Quarantine", prefix=PREFIX, order=96, **ADMIN)
 
 GRID = f"{PREFIX}-grid"
 STATUS = f"{PREFIX}-status"

@@ -16,18 +16,11 @@ from analytics.reports.summary import build_weekly_summary, last_complete_week, 
 from analytics.rollup import data_range
 from dashapp.access import register_page
 from dashapp.auth import current_username
+from dashapp.pages import ADMIN
 from db.settings import get_settings
 
 PREFIX = "admin-reports"
-register_page(
-    __name__,
-    path="/admin/reports",
-    title="Reports",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=93,
-    section="Admin",
-)
+register_page(__name__, path="/admin/reports", title="Reports", prefix=PREFIX, order=93, **ADMIN)
 
 WEEKDAY = f"{PREFIX}-weekday"
 HOUR = f"{PREFIX}-hour"

@@ -8,6 +8,7 @@ from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_username
+from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.mapping import OPERATORS
 from ingestion.remap import remap
@@ -21,13 +22,7 @@ from ingestion.rules import (
 
 PREFIX = "admin-rules"
 register_page(
-    __name__,
-    path="/admin/rules",
-    title="Channel rules",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=94,
-    section="Admin",
+    __name__, path="/admin/rules", title="Channel rules", prefix=PREFIX, order=94, **ADMIN
 )
 
 GRID = f"{PREFIX}-grid"

@@ -9,20 +9,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashapp.access import register_page
+from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.jobs import enqueue
 from ingestion.sync_status import SourceStatus, data_as_of, source_status
 
 PREFIX = "admin-sources"
-register_page(
-    __name__,
-    path="/admin/sources",
-    title="Sources",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=95,
-    section="Admin",
-)
+register_page(__name__, path="/admin/sources", title="Sources", prefix=PREFIX, order=95, **ADMIN)
 
 GRID = f"{PREFIX}-grid"
 AS_OF = f"{PREFIX}-as-of"

@@ -15,29 +15,24 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, currency_symbol
 from analytics.rollup import channel_options
-from analytics.targets import TARGET_COLUMNS, delete_targets
-from analytics.variance import (
-    VARIANCE_METRICS,
+from analytics.targets import (
+    TARGET_COLUMNS,
+    TARGET_METRICS,
     TargetInput,
+    delete_targets,
     import_target_csv,
     list_targets,
     set_target,
 )
 from dashapp.access import register_page
 from dashapp.auth import current_role, current_username
+from dashapp.components.filters import channel_filter_options
 from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.pages import ADMIN
 from db.settings import get_settings
 
 PREFIX = "admin-targets"
-register_page(
-    __name__,
-    path="/admin/targets",
-    title="Targets",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=91,
-    section="Admin",
-)
+register_page(__name__, path="/admin/targets", title="Targets", prefix=PREFIX, order=91, **ADMIN)
 
 SCOPE = f"{PREFIX}-scope"
 METRIC = f"{PREFIX}-metric"
@@ -51,22 +46,15 @@ DELETE = f"{PREFIX}-delete"
 
 CSV_HELP = (
     f"CSV header: {','.join(TARGET_COLUMNS)}. scope_type is total, category or touchpoint; "
-    f"metric is one of {', '.join(VARIANCE_METRICS)} (conversion_rate and margin_pct as "
+    f"metric is one of {', '.join(TARGET_METRICS)} (conversion_rate and margin_pct as "
     "fractions, e.g. 0.031; margin_pct is the threshold not to fall below); dates YYYY-MM-DD. "
     "The whole file is checked first: if any row is wrong nothing is written."
 )
 
 
 def _scope_options() -> list[dict]:
-    options = [{"label": "All channels (total)", "value": "total:total"}]
-    channels = channel_options()
-    for (code, name), group in channels.groupby(["category", "category_name"], sort=False):
-        options.append({"label": name, "value": f"category:{code}"})
-        for row in group.itertuples():
-            options.append(
-                {"label": f"   {row.touchpoint_name}", "value": f"touchpoint:{row.touchpoint}"}
-            )
-    return options
+    total = {"label": "All channels (total)", "value": "total:total"}
+    return [total, *channel_filter_options(channel_options())]
 
 
 def _grid_rows() -> list[dict]:
@@ -117,7 +105,7 @@ def layout(**_query) -> html.Div:
                                         id=METRIC,
                                         options=[
                                             {"label": METRICS[m].label, "value": m}
-                                            for m in VARIANCE_METRICS
+                                            for m in TARGET_METRICS
                                         ],
                                         value="revenue",
                                         clearable=False,

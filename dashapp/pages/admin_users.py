@@ -8,19 +8,12 @@ from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
 from dashapp.auth import current_username
+from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.users import add_user, list_users, set_active, set_role
 
 PREFIX = "admin-users"
-register_page(
-    __name__,
-    path="/admin/users",
-    title="Users",
-    prefix=PREFIX,
-    roles={"admin"},
-    order=90,
-    section="Admin",
-)
+register_page(__name__, path="/admin/users", title="Users", prefix=PREFIX, order=90, **ADMIN)
 
 GRID = f"{PREFIX}-grid"
 USERNAME = f"{PREFIX}-username"

@@ -12,20 +12,15 @@ import datetime as dt
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from analytics.alerts.breakdown import CONTRIBUTOR_DIMENSIONS, breakdown, effect_totals
-from analytics.alerts.evaluation import metric_history
-from analytics.alerts.notifications import range_text
-from analytics.alerts.rules import SEVERITIES, RuleInfo
+from analytics.alerts.rules import SEVERITIES
 from analytics.alerts.workflow import (
     CAUSE_CATEGORIES,
     PLANNERS_UP,
     STATE_LABELS,
     AlertFilters,
     acknowledge,
-    get_alert,
     is_overdue,
     list_alerts,
     resolve,
@@ -34,11 +29,11 @@ from analytics.alerts.workflow import (
 )
 from analytics.errors import AnalyticsError
 from analytics.metrics import format_value, get_metric
-from analytics.periods import Period
 from analytics.rollup import channel_options
+from analytics.views.alerts import build_alert
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role, current_username
-from dashapp.components.alert_charts import effects_figure, metric_history_figure
+from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
 from db.settings import get_settings
 
@@ -53,8 +48,6 @@ CURRENT = f"{PREFIX}-current"
 CHANGED = f"{PREFIX}-changed"
 TICK = f"{PREFIX}-tick"
 DETAIL = f"{PREFIX}-detail"
-CHART = f"{PREFIX}-chart"
-EFFECTS = f"{PREFIX}-effects"
 MESSAGE = f"{PREFIX}-message"
 WORKFLOW = f"{PREFIX}-workflow"
 ACK_SECTION = f"{PREFIX}-ack-section"
@@ -70,22 +63,12 @@ RESOLVE_NOTE = f"{PREFIX}-resolve-note"
 RESOLVE = f"{PREFIX}-resolve"
 ROLE_NOTE = f"{PREFIX}-role-note"
 OPEN_STATES = ["open", "acknowledged", "root_cause_submitted"]
-SEVERITY_COLORS = {"info": "info", "warning": "warning", "critical": "danger"}
 HIDDEN = {"display": "none"}
 SHOWN = {"display": "block"}
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _local(stamp: dt.datetime) -> str:
-    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
-    return stamp.astimezone(get_settings().tz).strftime("%d %b %Y %H:%M %Z")
-
-
-def _period_text(start: dt.date, end: dt.date) -> str:
-    return f"{start:%d %b %Y}" if start == end else f"{start:%d %b %Y} – {end:%d %b %Y}"
 
 
 def _rows(states, severities, channels) -> list[dict]:
@@ -110,22 +93,18 @@ def _rows(states, severities, channels) -> list[dict]:
                 "scope": "All channels"
                 if row["scope_type"] == "total"
                 else channel_names.get(row["scope_code"], row["scope_code"]),
-                "period": _period_text(row["period_start"], row["period_end"]),
-                "observed": format_value(_float(row["observed"]), unit, currency),
-                "expected": format_value(_float(row["expected"]), unit, currency),
+                "period": period_text(row["period_start"], row["period_end"]),
+                "observed": format_value(as_float(row["observed"]), unit, currency),
+                "expected": format_value(as_float(row["expected"]), unit, currency),
                 "state": STATE_LABELS[row["state"]],
                 "due": "OVERDUE · " + time_left(row["state"], row["due_at"], now)
                 if overdue
                 else time_left(row["state"], row["due_at"], now),
                 "overdue": overdue,
-                "fired": _local(row["fired_at"]),
+                "fired": local_time(row["fired_at"]),
             }
         )
     return rows
-
-
-def _float(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 COLUMNS = [
@@ -168,61 +147,56 @@ def _channel_options() -> list[dict]:
     return out
 
 
+def _section(title: str, section_id: str, *controls) -> html.Div:
+    """One step of the workflow, hidden until the alert's state and the user's role allow it."""
+    return html.Div(
+        [html.H3(title, className="h6"), *controls], id=section_id, style=HIDDEN, className="mb-3"
+    )
+
+
 def _workflow_panel() -> html.Div:
     return html.Div(
         [
             html.Div(id=ROLE_NOTE, className="small text-secondary mb-2"),
-            html.Div(
-                [
-                    html.H3("Acknowledge", className="h6"),
-                    dbc.Input(id=ACK_NOTE, placeholder="Note (optional)", className="mb-2"),
-                    dbc.Button("Acknowledge", id=ACK, color="primary"),
-                ],
-                id=ACK_SECTION,
-                style=HIDDEN,
-                className="mb-3",
+            _section(
+                "Acknowledge",
+                ACK_SECTION,
+                dbc.Input(id=ACK_NOTE, placeholder="Note (optional)", className="mb-2"),
+                dbc.Button("Acknowledge", id=ACK, color="primary"),
             ),
-            html.Div(
-                [
-                    html.H3("Root cause", className="h6"),
-                    dbc.Label("Cause category", html_for=CATEGORY, className="small mb-0"),
-                    dcc.Dropdown(
-                        id=CATEGORY,
-                        options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
-                        placeholder="Choose a category",
-                        className="mb-2",
-                    ),
-                    dbc.Label("What happened", html_for=CAUSE_TEXT, className="small mb-0"),
-                    dbc.Textarea(
-                        id=CAUSE_TEXT,
-                        placeholder="The root cause, with evidence",
-                        className="mb-2",
-                        rows=3,
-                    ),
-                    dbc.Label("Corrective action", html_for=ACTION_TEXT, className="small mb-0"),
-                    dbc.Textarea(
-                        id=ACTION_TEXT,
-                        className="mb-2",
-                        rows=2,
-                        placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
-                    ),
-                    dbc.Button("Submit root cause", id=SUBMIT, color="primary"),
-                ],
-                id=RCA_SECTION,
-                style=HIDDEN,
-                className="mb-3",
+            _section(
+                "Root cause",
+                RCA_SECTION,
+                dbc.Label("Cause category", html_for=CATEGORY, className="small mb-0"),
+                dcc.Dropdown(
+                    id=CATEGORY,
+                    options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
+                    placeholder="Choose a category",
+                    className="mb-2",
+                ),
+                dbc.Label("What happened", html_for=CAUSE_TEXT, className="small mb-0"),
+                dbc.Textarea(
+                    id=CAUSE_TEXT,
+                    placeholder="The root cause, with evidence",
+                    className="mb-2",
+                    rows=3,
+                ),
+                dbc.Label("Corrective action", html_for=ACTION_TEXT, className="small mb-0"),
+                dbc.Textarea(
+                    id=ACTION_TEXT,
+                    className="mb-2",
+                    rows=2,
+                    placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
+                ),
+                dbc.Button("Submit root cause", id=SUBMIT, color="primary"),
             ),
-            html.Div(
-                [
-                    html.H3("Resolve", className="h6"),
-                    dbc.Input(
-                        id=RESOLVE_NOTE, placeholder="Resolution note (optional)", className="mb-2"
-                    ),
-                    dbc.Button("Resolve", id=RESOLVE, color="success"),
-                ],
-                id=RESOLVE_SECTION,
-                style=HIDDEN,
-                className="mb-3",
+            _section(
+                "Resolve",
+                RESOLVE_SECTION,
+                dbc.Input(
+                    id=RESOLVE_NOTE, placeholder="Resolution note (optional)", className="mb-2"
+                ),
+                dbc.Button("Resolve", id=RESOLVE, color="success"),
             ),
         ],
         id=WORKFLOW,
@@ -333,171 +307,6 @@ def choose_alert(selected):
     return selected[0]["id"] if selected else no_update
 
 
-def _badge(text: str, color: str, id_: str | None = None) -> dbc.Badge:
-    props = {"id": id_} if id_ else {}
-    return dbc.Badge(text, color=color, className="me-2", **props)
-
-
-# Contributor grid columns: (field, header, frame column).
-CONTRIBUTOR_AMOUNTS = (
-    ("before", "Before", "revenue_base"),
-    ("now", "During alert", "revenue"),
-    ("change", "Change", "change"),
-)
-
-
-def _contributors_grid(name: str, frame: pd.DataFrame, currency: str) -> html.Div:
-    """Raw amounts, so the columns sort as numbers, shown as text in the base currency."""
-    rows = []
-    for record in frame.to_dict("records"):
-        row = {"name": record["name"]}
-        for field, _, source in CONTRIBUTOR_AMOUNTS:
-            row[field] = record[source]
-            row[f"{field}_text"] = format_value(record[source], "currency", currency)
-        rows.append(row)
-    amounts = [
-        {
-            "field": field,
-            "headerName": header,
-            "type": "rightAligned",
-            "valueFormatter": {"function": f"params.data.{field}_text"},
-        }
-        for field, header, _ in CONTRIBUTOR_AMOUNTS
-    ]
-    return html.Div(
-        [
-            html.H4(f"Revenue change by {name.lower()}", className="h6 mt-3"),
-            dag.AgGrid(
-                id=f"{PREFIX}-contributors-{name.lower()}",
-                rowData=rows,
-                columnDefs=[{"field": "name", "headerName": name, "minWidth": 140}, *amounts],
-                defaultColDef={
-                    "flex": 1,
-                    "sortable": True,
-                    **WRAPPED_HEADERS,
-                },
-                dashGridOptions={"domLayout": "autoHeight"},
-            ),
-        ]
-    )
-
-
-def _detail(alert_id: int, now: dt.datetime) -> html.Div:
-    item = get_alert(alert_id, current_role())
-    rule = RuleInfo(**item["rule_snapshot"])
-    metric = get_metric(rule.metric)
-    currency = get_settings().base_currency
-
-    def fmt(value) -> str:
-        return format_value(_float(value), metric.unit, currency)
-
-    overdue = is_overdue(item["state"], item["due_at"], now)
-    left = time_left(item["state"], item["due_at"], now)
-    badges = [
-        _badge(rule.severity.capitalize(), SEVERITY_COLORS[rule.severity]),
-        _badge(STATE_LABELS[item["state"]], "secondary", f"{PREFIX}-state-badge"),
-    ]
-    if left:
-        badges.append(
-            _badge(
-                ("OVERDUE · " if overdue else "") + left,
-                "danger" if overdue else "success",
-                f"{PREFIX}-due-badge",
-            )
-        )
-    if item["escalated_at"]:
-        badges.append(_badge(f"Escalated {_local(item['escalated_at'])}", "danger"))
-    band = range_text(item["lower"], item["upper"], metric.unit, currency)
-    period = Period(item["period_start"], item["period_end"])
-    history = metric_history(rule, item["period_end"])
-    chart = metric_history_figure(
-        history,
-        (pd.Timestamp(item["period_start"]), _float(item["observed"])),
-        metric.label,
-        metric.unit,
-        currency,
-        rule.grain,
-    )
-    comparison = (
-        Period(item["comparison_start"], item["comparison_end"])
-        if item["comparison_start"]
-        else None
-    )
-    parts = breakdown(rule, period, comparison)
-    events = [
-        html.Li(
-            f"{_local(e['at'])} · {e['actor']} · {e['action'].replace('_', ' ')}"
-            + (f" → {STATE_LABELS[e['to_state']]}" if e["to_state"] else "")
-            + (f" — {e['note']}" if e["note"] else "")
-        )
-        for e in item["events"]
-    ]
-    root = item["root_cause"]
-    root_block = (
-        dbc.Alert(
-            [
-                html.Strong(f"Root cause ({CAUSE_CATEGORIES[root['category']]}): "),
-                root["text"],
-                html.Br(),
-                html.Strong("Corrective action: "),
-                root["corrective_action"],
-                html.Br(),
-                html.Small(f"by {root['submitted_by']} at {_local(root['submitted_at'])}"),
-            ],
-            color="light",
-            id=f"{PREFIX}-root-cause",
-        )
-        if root
-        else None
-    )
-    return html.Div(
-        [
-            html.H3(f"#{item['id']} · {rule.name}", className="h5", id=f"{PREFIX}-detail-title"),
-            html.Div(badges, className="mb-2"),
-            html.P(item["message"], className="mb-1"),
-            html.P(
-                [
-                    html.Strong("Observed "),
-                    fmt(item["observed"]),
-                    html.Strong(" · expected "),
-                    fmt(item["expected"]),
-                    html.Strong(" · normal range "),
-                    band,
-                    f" · {metric.label} for {rule.scope_label}, {rule.grain} "
-                    f"{_period_text(period.start, period.end)}; fired {_local(item['fired_at'])}, "
-                    f"root cause due {_local(item['due_at'])}",
-                ],
-                className="small",
-            ),
-            root_block,
-            dcc.Graph(id=CHART, figure=chart, config={"displaylogo": False}),
-            html.H4(
-                f"Breakdown: {_period_text(parts.period.start, parts.period.end)} vs "
-                f"{_period_text(parts.comparison.start, parts.comparison.end)}",
-                className="h6 mt-3",
-            ),
-            html.P(parts.effects_note, className="small text-secondary")
-            if parts.effects_note
-            else None,
-            dcc.Graph(
-                id=EFFECTS,
-                figure=effects_figure(effect_totals(parts), currency),
-                config={"displaylogo": False},
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(_contributors_grid(label, parts.contributors[dim], currency), md=6)
-                    for dim, label in CONTRIBUTOR_DIMENSIONS.items()
-                ]
-                + [dbc.Col(_contributors_grid("Product", parts.products, currency), md=6)],
-                className="g-3",
-            ),
-            html.H4("History", className="h6 mt-3"),
-            html.Ul(events, className="small", id=f"{PREFIX}-events"),
-        ]
-    )
-
-
 @callback(
     Output(DETAIL, "children"),
     Output(ACK_SECTION, "style"),
@@ -516,8 +325,8 @@ def show_alert(alert_id, _changed, _tick):
         )
         return hint, HIDDEN, HIDDEN, HIDDEN, "No alert chosen."
     try:
-        detail = _detail(int(alert_id), _now())
-        state = get_alert(int(alert_id), current_role())["state"]
+        view = build_alert(int(alert_id), current_role())
+        detail, state = alert_detail(PREFIX, view, _now()), view.alert["state"]
     except AnalyticsError as exc:
         return dbc.Alert(str(exc), color="warning"), HIDDEN, HIDDEN, HIDDEN, ""
     planner = current_role() in PLANNERS_UP

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from analytics.quality.status import history, latest_run, run_results
 from dashapp.access import at_least, register_page
-from dashapp.components.charts import empty_figure
 from dashapp.components.grid import WRAPPED, data_grid, register_csv_export
+from dashapp.components.quality_charts import validation_history_figure
 from db.settings import get_settings
 
 PREFIX = "data-quality"
+ROLES = at_least("data_scientist")
 register_page(
-    __name__,
-    path="/data-quality",
-    title="Data quality",
-    prefix=PREFIX,
-    roles=at_least("data_scientist"),
-    order=70,
+    __name__, path="/data-quality", title="Data quality", prefix=PREFIX, roles=ROLES, order=70
 )
 
 SUMMARY = f"{PREFIX}-summary"
@@ -78,32 +73,6 @@ def _summary(run: dict) -> dbc.Row:
     )
 
 
-def _history_figure():
-    frame = history(90)
-    title = "Validation history: check results per validated day"
-    if frame.empty:
-        return empty_figure(title, "No validation runs yet")
-    figure = go.Figure()
-    for column, name in (("passed", "pass"), ("warned", "warn"), ("failed", "fail")):
-        figure.add_bar(
-            x=frame["day"],
-            y=frame[column],
-            name=name,
-            marker_color=STATUS_COLORS[name],
-            hovertemplate="%{x|%d %b %Y}<br>%{y} results<extra>" + name + "</extra>",
-        )
-    figure.update_layout(
-        title={"text": title, "x": 0.01},
-        barmode="stack",
-        height=340,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    figure.update_yaxes(title_text="Check results (count)")
-    figure.update_xaxes(title_text="Validated day")
-    return figure
-
-
 def _rows(run_id: int, choice: str) -> list[dict]:
     results = run_results(run_id)
     if choice == "problems":
@@ -160,7 +129,11 @@ def layout(**_query) -> html.Div:
                 row_data=_rows(run["id"], "all"),
                 getRowStyle=ROW_STYLES,
             ),
-            dcc.Graph(id=HISTORY, figure=_history_figure(), config={"displaylogo": False}),
+            dcc.Graph(
+                id=HISTORY,
+                figure=validation_history_figure(history(90), STATUS_COLORS),
+                config={"displaylogo": False},
+            ),
         ]
     )
 

@@ -10,19 +10,13 @@ from dash import Input, Output, callback, dcc, html
 
 from dashapp.access import at_least, register_page
 from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.forecast_charts import saturation_figure
 from dashapp.components.grid import column, data_grid, register_csv_export
 from db.settings import get_settings
-from forecasting.data import (
-    SeriesId,
-    channel_names,
-    channel_series,
-    demand_shifts,
-    spend_and_revenue,
-)
-from forecasting.errors import ForecastingError
+from forecasting.data import SeriesId, channel_names, channel_series, demand_shifts
 from forecasting.jobs import CAPPED_SUFFIX, series_label
-from forecasting.saturation import fit_saturation
 from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
+from forecasting.spend_response import touchpoint_responses
 from forecasting.store import read_forecasts
 
 PREFIX = "forecasts"
@@ -144,7 +138,7 @@ def layout(**_query) -> html.Div:
             html.H3("Channel saturation", className="h5 mt-4"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id=SATURATION_CHART, figure=_saturation_figure()), lg=7),
+                    dbc.Col(dcc.Graph(id=SATURATION_CHART, figure=_saturation_chart()), lg=7),
                     dbc.Col(
                         dcc.Graph(id=PLATEAU_CHART, figure=_plateau_figure(stored, names)), lg=5
                     ),
@@ -155,6 +149,10 @@ def layout(**_query) -> html.Div:
 
 
 register_csv_export(SHIFT_GRID)
+
+
+def _saturation_chart() -> go.Figure:
+    return saturation_figure(touchpoint_responses(), get_settings().base_currency)
 
 
 @callback(Output(FORECAST_CHART, "figure"), Input(SERIES, "value"))
@@ -209,39 +207,6 @@ def show_shifts(dimension, threshold):
         }
         for row in shifts.to_dict("records")
     ]
-
-
-def _saturation_figure() -> go.Figure:
-    title = "Spend response per touchpoint (daily revenue vs daily spend)"
-    currency = get_settings().base_currency
-    pairs = spend_and_revenue()
-    if pairs.empty:
-        return empty_figure(title, "No marketing spend recorded")
-    figure = go.Figure()
-    for i, (_code, part) in enumerate(pairs.groupby("touchpoint", sort=True)):
-        name = part["touchpoint_name"].iloc[0]
-        try:
-            curve = fit_saturation(part["spend"], part["revenue"])
-        except ForecastingError:
-            continue
-        stop = curve.spend_at_marginal(1.0)
-        points = curve.points(60, max(1.5 * curve.max_observed_spend, 1.2 * stop))
-        color = f"hsl({(i * 77) % 360},60%,45%)"
-        figure.add_scatter(
-            x=points["spend"], y=points["response"], name=name, line={"color": color}
-        )
-        figure.add_scatter(
-            x=[stop],
-            y=curve.response([stop]),
-            mode="markers",
-            showlegend=False,
-            marker={"symbol": "x", "size": 11, "color": color},
-            hovertemplate=f"{name}: extra spend stops paying above %{{x:,.0f}} {currency}"
-            "<extra></extra>",
-        )
-    figure.update_xaxes(title_text=f"Daily spend ({currency}) — ✕ marks marginal return < 1")
-    figure.update_yaxes(title_text=f"Daily revenue ({currency})", tickformat="~s")
-    return _layout_figure(figure, title)
 
 
 def _plateau_figure(stored: pd.DataFrame, names: dict[str, str]) -> go.Figure:

@@ -19,14 +19,8 @@ from dashapp.components.grid import column, data_grid, records, register_csv_exp
 from forecasting.data import stock_positions
 
 PREFIX = "inventory"
-register_page(
-    __name__,
-    path="/inventory",
-    title="Inventory",
-    prefix=PREFIX,
-    roles=at_least("planner"),
-    order=21,
-)
+ROLES = at_least("planner")
+register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, roles=ROLES, order=21)
 
 POSITIONS_GRID = f"{PREFIX}-positions"
 PLAN_GRID = f"{PREFIX}-plan"

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, callback, dcc, html, no_update
 
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, format_change, format_value, may_read
-from analytics.overview import Overview, build_overview
-from analytics.periods import Period
 from analytics.rollup import Filters, data_range
+from analytics.views.overview import OverviewView, build_overview
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
+from dashapp.components import url_state
+from dashapp.components.analysis_frame import no_data
 from dashapp.components.charts import revenue_by_channel, share_of_total
 from dashapp.components.filters import (
     channel_filter,
     period_controls,
+    picked_period,
     preset_period,
     split_channel_values,
 )
@@ -28,10 +28,8 @@ from db.settings import get_settings
 PREFIX = "overview"
 register_page(__name__, path="/", title="Overview", prefix=PREFIX, roles=ROLE_ORDER, order=0)
 
-PRESET = f"{PREFIX}-preset"
 DATES = f"{PREFIX}-dates"
 CHANNELS = f"{PREFIX}-channels"
-BOUNDS = f"{PREFIX}-bounds"
 REFRESH = f"{PREFIX}-refresh"
 KPIS = f"{PREFIX}-kpis"
 REVENUE_CHART = f"{PREFIX}-revenue-chart"
@@ -43,23 +41,10 @@ HEADING = f"{PREFIX}-heading"
 REFRESH_MS = 60_000
 
 
-def _no_data() -> html.Div:
-    return dbc.Alert(
-        [
-            html.H4("No data yet", className="alert-heading"),
-            html.P(
-                "Load orders first, for example with `channelperf demo-data` or a connector sync."
-            ),
-        ],
-        color="info",
-        id=f"{PREFIX}-empty",
-    )
-
-
 def layout(**_query) -> html.Div:
     bounds = data_range()
     if bounds is None:
-        return _no_data()
+        return no_data(PREFIX)
     first, last = bounds
     fiscal = get_settings().fiscal_year_start_month
     period = preset_period("quarter", last, fiscal)
@@ -72,7 +57,7 @@ def layout(**_query) -> html.Div:
                 ],
                 className="d-flex align-items-center mb-2",
             ),
-            dcc.Store(id=BOUNDS, data={"first": first.isoformat(), "last": last.isoformat()}),
+            url_state.bounds_store(PREFIX, first, last),
             dcc.Interval(id=REFRESH, interval=REFRESH_MS),
             dbc.Row(
                 [
@@ -98,26 +83,7 @@ def layout(**_query) -> html.Div:
     )
 
 
-@callback(
-    Output(PRESET, "value"),
-    Output(DATES, "start_date"),
-    Output(DATES, "end_date"),
-    Input(PRESET, "value"),
-    Input(DATES, "start_date"),
-    Input(DATES, "end_date"),
-    State(BOUNDS, "data"),
-    prevent_initial_call=True,
-)
-def sync_period(preset, start, end, bounds):
-    """Choosing a preset sets the dates; editing the dates switches the preset to custom."""
-    if ctx.triggered_id == PRESET:
-        if preset == "custom":
-            return no_update, no_update, no_update
-        period = preset_period(
-            preset, dt.date.fromisoformat(bounds["last"]), get_settings().fiscal_year_start_month
-        )
-        return no_update, period.start.isoformat(), period.end.isoformat()
-    return "custom", no_update, no_update
+url_state.register_period_sync(PREFIX)
 
 
 def _acquisition_card(kpis: dict, currency: str, role: str | None) -> dbc.Card:
@@ -143,7 +109,7 @@ def _acquisition_card(kpis: dict, currency: str, role: str | None) -> dbc.Card:
     )
 
 
-def _kpi_cards(view: Overview, currency: str, role: str | None) -> dbc.Row:
+def _kpi_cards(view: OverviewView, currency: str, role: str | None) -> dbc.Row:
     label = view.period.label(get_settings().fiscal_year_start_month)
     short = label if label.startswith("Q") else f"{view.period.days} days"
     kpis = view.kpis
@@ -222,7 +188,7 @@ def _kpi_cards(view: Overview, currency: str, role: str | None) -> dbc.Row:
     return dbc.Row([dbc.Col(card, md=6, xl=4, xxl=2) for card in cards], className="g-3")
 
 
-def _as_of(view: Overview) -> str:
+def _as_of(view: OverviewView) -> str:
     stamp = view.data_as_of
     when = (
         "never"
@@ -250,10 +216,8 @@ def _as_of(view: Overview) -> str:
 )
 def update_overview(start, end, channels, _tick):
     try:
-        if not start or not end:
-            raise AnalyticsError("choose a start and an end date")
-        period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]))
-    except ValueError as exc:  # AnalyticsError is a ValueError too
+        period = picked_period(start, end)
+    except AnalyticsError as exc:
         message = dbc.Alert(f"Cannot show this period: {exc}.", color="warning", dismissable=True)
         return no_update, no_update, no_update, no_update, no_update, message
     view = build_overview(period, Filters(**split_channel_values(channels)))

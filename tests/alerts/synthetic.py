@@ -12,8 +12,8 @@ from sqlalchemy import insert
 
 from analytics.cache import invalidate_days
 from db.engine import get_engine
+from db.rollup_tables import DailyRollup
 from db.rollups import refresh_channel_rollups
-from db.schema import DailyRollup
 from ingestion.demo import INJECTED_ANOMALIES, TRENDS
 from ingestion.demo.profiles import WEEKLY
 

@@ -12,7 +12,8 @@ from sqlalchemy import insert
 from analytics.alerts.breakdown import breakdown, effect_totals
 from analytics.periods import Period
 from db.engine import get_engine
-from db.schema import DailyProductRollup, Product
+from db.rollup_tables import DailyProductRollup
+from db.schema import Product
 from tests.alerts.conftest import make_rule
 from tests.alerts.synthetic import write_rollup
 

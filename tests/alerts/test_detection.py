@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from analytics.alerts.evaluation import RollupFrame, history_start, judge, latest_complete_bucket
+from analytics.alerts.buckets import latest_complete_bucket
+from analytics.alerts.evaluation import RollupFrame, history_start, judge
 from analytics.periods import Period
 from ingestion.demo import injected_anomalies
 from tests.alerts.conftest import make_rule

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from analytics.alerts.evaluation import latest_complete_bucket
+from analytics.alerts.buckets import latest_complete_bucket
 from analytics.alerts.jobs import evaluate_after_batch, evaluate_rules, rules_touched
 from analytics.alerts.rules import create_rule, list_rules
 from db.alert_tables import Alert, AlertEvent, AlertNotification

@@ -15,8 +15,8 @@ from analytics.alerts.rules import (
     set_rule_active,
     update_rule,
 )
-from analytics.alerts_cli import app
 from analytics.errors import AnalyticsError
+from cli.alerts import app
 from db.engine import get_engine
 from db.migrate import downgrade, upgrade
 from db.schema import AuditLog, Region, Touchpoint

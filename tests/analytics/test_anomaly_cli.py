@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analytics.anomaly.band import expected_band
-from analytics.cli import app
+from cli.main import app
 
 REPO = Path(__file__).resolve().parents[2]
 RAW_DATA = Path(__file__).parent / "data" / "twitter_raw_data.csv.gz"
@@ -40,25 +40,25 @@ def daily() -> pd.DataFrame:
     return pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "net_sales": sales.round(2)})
 
 
+# The twitter/AnomalyDetection raw data as its own S-H-ESD tests read it.
+TWITTER_SHESD = [
+    "--time-col",
+    "timestamp",
+    "--value-col",
+    "count",
+    "--method",
+    "shesd",
+    "--max-anoms",
+    "0.02",
+]
+
+
 def invoke(*args: str):
     return runner.invoke(app, ["anomalies", *args])
 
 
 def test_shesd_csv_reproduces_the_reference_count(raw_csv: Path) -> None:
-    result = invoke(
-        "--data",
-        str(raw_csv),
-        "--time-col",
-        "timestamp",
-        "--value-col",
-        "count",
-        "--method",
-        "shesd",
-        "--max-anoms",
-        "0.02",
-        "--format",
-        "csv",
-    )
+    result = invoke("--data", str(raw_csv), *TWITTER_SHESD, "--format", "csv")
     assert result.exit_code == 0, result.stderr
     out = pd.read_csv(io.StringIO(result.stdout), parse_dates=["timestamp"])
     assert list(out.columns) == ["timestamp", "observed", "expected", "lower", "upper", "direction"]
@@ -69,20 +69,7 @@ def test_shesd_csv_reproduces_the_reference_count(raw_csv: Path) -> None:
 
 def test_direction_filter(raw_csv: Path) -> None:
     result = invoke(
-        "--data",
-        str(raw_csv),
-        "--time-col",
-        "timestamp",
-        "--value-col",
-        "count",
-        "--method",
-        "shesd",
-        "--max-anoms",
-        "0.02",
-        "--direction",
-        "pos",
-        "--format",
-        "json",
+        "--data", str(raw_csv), *TWITTER_SHESD, "--direction", "pos", "--format", "json"
     )
     assert result.exit_code == 0, result.stderr
     records = json.loads(result.stdout)
@@ -177,58 +164,27 @@ def test_too_few_points_for_shesd(tmp_path: Path) -> None:
     assert "two periods" in result.stderr
 
 
-def test_runs_as_a_program(raw_csv: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from analytics.cli import app; app()",
-            "anomalies",
-            "--data",
-            str(raw_csv),
-            "--time-col",
-            "timestamp",
-            "--value-col",
-            "count",
-            "--method",
-            "shesd",
-            "--max-anoms",
-            "0.02",
-            "--format",
-            "json",
-        ],
+def run_program(*args: str) -> subprocess.CompletedProcess:
+    """``channelperf anomalies`` in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-c", "from cli.main import app; app()", "anomalies", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         timeout=120,
         check=False,
     )
+
+
+def test_runs_as_a_program(raw_csv: Path) -> None:
+    completed = run_program("--data", str(raw_csv), *TWITTER_SHESD, "--format", "json")
     assert completed.returncode == 0, completed.stderr
     assert len(json.loads(completed.stdout)) == 131
 
-    missing = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from analytics.cli import app; app()",
-            "anomalies",
-            "--data",
-            str(raw_csv.with_name("absent.csv")),
-            "--time-col",
-            "t",
-            "--value-col",
-            "v",
-            "--method",
-            "band",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=120,
-        check=False,
+    absent = str(raw_csv.with_name("absent.csv"))
+    missing = run_program(
+        "--data", absent, "--time-col", "t", "--value-col", "v", "--method", "band"
     )
     assert missing.returncode == 2
     assert "no such file" in missing.stderr

@@ -6,12 +6,14 @@ import pytest
 from scipy.stats import kendalltau, norm
 
 from analytics.errors import AnalyticsError
-from analytics.trends import (
+from analytics.metrics import BASE_MEASURES, with_derived
+from analytics.periods import Period
+from analytics.trends import seasonal_period, seasonally_adjust, trend_test
+from analytics.views.trends import (
     TREND_COLUMNS,
-    seasonal_period,
-    seasonally_adjust,
+    WEEKLY_COLUMNS,
+    last_complete_month,
     trend_table,
-    trend_test,
 )
 
 WEEKLY_PATTERN = np.array([0.0, 5.0, 3.0, 2.0, 8.0, 20.0, 15.0])
@@ -129,55 +131,86 @@ def test_unknown_test_method_is_refused():
         trend_test(daily_series(30, 0, seed=1), method="magic")
 
 
-def long_frame() -> pd.DataFrame:
-    """Two channels of daily sales ending mid-month; ``shop`` starts later and rises."""
-    web = daily_series(500, -0.05, seed=21, start="2023-01-01")
-    shop = daily_series(400, 0.2, seed=22, start="2023-04-11")
-    frames = [
-        pd.DataFrame({"unique_id": name, "ds": series.index, "y": series.to_numpy()})
-        for name, series in (("web", web), ("shop", shop))
-    ]
-    return pd.concat(frames, ignore_index=True)
+PERIOD = Period(pd.Timestamp("2023-01-01").date(), pd.Timestamp("2024-05-14").date())
 
 
-def test_trend_table_month_changes_match_pandas_resampling():
-    frame = long_frame()
-    table = trend_table(frame).set_index("unique_id")
-    as_of = frame["ds"].max()
-    assert as_of == pd.Timestamp("2024-05-14")  # so April 2024 is the last complete month
-    for name, rows in frame.groupby("unique_id"):
-        monthly = rows.set_index("ds")["y"].resample("MS").sum()
+def channel_sales() -> dict[str, pd.Series]:
+    """Daily sales of two channels up to mid-May 2024; ``shop`` opens in May 2023 and rises."""
+    return {
+        "web": daily_series(500, -0.05, seed=21, start="2023-01-01"),
+        "shop": daily_series(379, 0.2, seed=22, start="2023-05-02"),
+    }
+
+
+def daily_sums_of(sales: dict[str, pd.Series]) -> pd.DataFrame:
+    """``daily_sums`` by touchpoint of the period for these sales: a full grid of days with
+    zeros before a channel opens, the sales as gross revenue."""
+    days = pd.date_range(PERIOD.start, PERIOD.end, freq="D")
+    frames = []
+    for channel, series in sales.items():
+        frame = pd.DataFrame(0.0, index=range(len(days)), columns=list(BASE_MEASURES))
+        frame["gross_revenue"] = series.reindex(days, fill_value=0.0).to_numpy()
+        frame.insert(0, "day", days.date)
+        frame.insert(1, "touchpoint", channel)
+        frames.append(frame)
+    sums = with_derived(pd.concat(frames, ignore_index=True))
+    sums["touchpoint_name"] = sums["touchpoint"].str.title()
+    return sums
+
+
+def month_totals(sums: pd.DataFrame, month: Period) -> dict[str, pd.DataFrame]:
+    """What ``build_trends`` reads for ``month_changes``: the sums per channel of the month,
+    the month before and the same month a year earlier."""
+    before = (pd.Timestamp(month.start) - pd.DateOffset(months=1)).date()
+    year_before = (pd.Timestamp(month.start) - pd.DateOffset(years=1)).date()
+    totals = {}
+    for name, first in (("now", month.start), ("prior", before), ("yoy", year_before)):
+        last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+        inside = sums[(sums["day"] >= first) & (sums["day"] <= last)]
+        summed = inside.groupby("touchpoint", as_index=False)[list(BASE_MEASURES)].sum()
+        totals[name] = with_derived(summed)
+    return totals
+
+
+def revenue_table() -> pd.DataFrame:
+    sums = daily_sums_of(channel_sales())
+    month = last_complete_month(PERIOD)
+    table, _weekly = trend_table(sums, "touchpoint", month_totals(sums, month), ("revenue",))
+    return table
+
+
+def test_month_changes_match_pandas_resampling():
+    month = last_complete_month(PERIOD)
+    assert month == Period(pd.Timestamp("2024-04-01").date(), pd.Timestamp("2024-04-30").date())
+    table = revenue_table().set_index("channel")
+    for name, series in channel_sales().items():
+        monthly = series.resample("MS").sum()
         april = monthly[pd.Timestamp("2024-04-01")]
         expected_mom = (april / monthly[pd.Timestamp("2024-03-01")] - 1) * 100
         assert table.loc[name, "mom"] == pytest.approx(expected_mom)
-        if rows["ds"].min() <= pd.Timestamp("2023-04-01"):
+        if series.index[0] <= pd.Timestamp("2023-04-01"):
             expected_yoy = (april / monthly[pd.Timestamp("2023-04-01")] - 1) * 100
             assert table.loc[name, "yoy"] == pytest.approx(expected_yoy)
         else:
-            assert math.isnan(table.loc[name, "yoy"])  # April 2023 only partly covered
+            assert math.isnan(table.loc[name, "yoy"])  # no sales in April 2023
 
 
-def test_trend_table_sparkline_is_the_last_complete_iso_weeks():
-    frame = long_frame()
-    table = trend_table(frame).set_index("unique_id")
-    rows = frame[frame["unique_id"] == "web"].set_index("ds")["y"]
-    weekly = rows.resample("W-SUN").sum()  # weeks labelled by their Sunday
+def test_sparkline_is_the_last_complete_iso_weeks():
+    table = revenue_table().set_index("channel")
+    weekly = channel_sales()["web"].resample("W-SUN").sum()  # weeks labelled by their Sunday
     complete = weekly[weekly.index <= pd.Timestamp("2024-05-12")]
     assert table.loc["web", "sparkline"] == pytest.approx(complete.iloc[-26:].tolist())
 
 
 def test_trend_table_is_sorted_by_strength_with_all_columns():
-    table = trend_table(long_frame())
+    sums = daily_sums_of(channel_sales())
+    month = last_complete_month(PERIOD)
+    table, weekly = trend_table(sums, "touchpoint", month_totals(sums, month), ("revenue",))
     assert list(table.columns) == TREND_COLUMNS
-    assert table["unique_id"].tolist() == ["shop", "web"]
+    assert list(weekly.columns) == WEEKLY_COLUMNS
+    assert table["channel"].tolist() == ["shop", "web"]
+    assert table["channel_name"].tolist() == ["Shop", "Web"]
     assert table["direction"].tolist() == ["rising", "declining"]
     assert table["strength"].is_monotonic_decreasing
-
-
-def test_trend_table_refuses_bad_frames():
-    frame = long_frame()
-    with pytest.raises(AnalyticsError, match="several rows for web on 2023-01-01"):
-        trend_table(pd.concat([frame.iloc[:1], frame]))
-    with pytest.raises(AnalyticsError, match="lacks column"):
-        trend_table(frame.drop(columns="y"))
-    assert list(trend_table(frame.iloc[:0]).columns) == TREND_COLUMNS
+    revenue = {name: series.sum() for name, series in channel_sales().items()}
+    assert table.set_index("channel")["value"].to_dict() == pytest.approx(revenue)

@@ -14,10 +14,11 @@ import redis
 from sqlalchemy import event
 
 from analytics.cache import invalidate_days, namespace, stamp_keys
-from analytics.compare import metric_table
+from analytics.metric_table import metric_table
 from analytics.periods import Period
 from analytics.rollup import rollup_sums
-from analytics.variance import TargetInput, set_target, variance_table
+from analytics.targets import TargetInput, set_target
+from analytics.views.targets import variance_table
 from db.engine import get_engine
 from db.events import BATCH_HOOKS
 from db.migrate import upgrade

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analytics.compare import metric_table
-from analytics.metrics_cli import app
+from analytics.metric_table import metric_table
 from analytics.periods import Period
 from analytics.rollup import Filters
-from tests.api import reference
+from cli.main import app
+from tests import reference
 from tests.api.test_api import assert_agrees
 
 pytestmark = pytest.mark.postgres
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def facts(demo_db):
-    return reference.facts(demo_db, "UTC")
+    return reference.daily_facts(demo_db, "UTC")
 
 
 def run(*args: str):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from dashapp.cli import app
+from cli.main import app
 
 runner = CliRunner()
 PATHS = "path;total_conversions;total_conversion_value;total_null\nA > B;3;30;2\nB;1;5;4\nA;0;0;3\n"

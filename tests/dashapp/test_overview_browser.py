@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from analytics.metrics import format_value
-from analytics.overview import build_overview
+from analytics.views.overview import build_overview
 from dashapp.components.filters import preset_period
 from db.users import ensure_demo_users
 from tests.browser import browser_page, screenshot, served_app, sign_in

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from dashapp.cli import app
+from cli.main import app
 from db import audit
 from db.engine import get_engine
 from db.schema import AuditLog

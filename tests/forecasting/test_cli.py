@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecasting.cli import app
+from cli.main import app
 
 runner = CliRunner()
 

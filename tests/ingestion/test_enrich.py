@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from cli.main import app
 from db.engine import get_engine
 from db.schema import ExchangeRate, IngestRun, OrderLine, Region, SalesOrder
-from ingestion.ingest_cli import app
 from ingestion.reference import upsert_reference
 from ingestion.reference_files import load_rates_file, load_region_file, read_rates
 from ingestion.sync import Incoming, Origin, load_page

@@ -11,18 +11,15 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.engine import get_engine
-from db.rollups import rebuild_all
-from db.schema import (
+from db.rollup_tables import (
     DailyBasketRollup,
     DailyChannelBasketRollup,
     DailyChannelRollup,
     DailyProductRollup,
     DailyRollup,
-    IngestRun,
-    OrderLine,
-    Refund,
-    SalesOrder,
 )
+from db.rollups import rebuild_all
+from db.schema import IngestRun, OrderLine, Refund, SalesOrder
 from ingestion.batch import ORDER_KEY, OrderBatch
 from ingestion.canonical import CanonicalOrder, decode_payload, parse, to_order_batch
 from ingestion.demo import generate, reference_data

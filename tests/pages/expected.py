@@ -7,13 +7,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ingestion.demo.reference import CATEGORY_OF_TOUCHPOINT, reference_data
+from ingestion.demo.reference import reference_data
+from tests.reference import category_of
 
 KEY = ["source_system", "source_instance", "source_order_id"]
-
-
-def category_of(touchpoints: pd.Series) -> pd.Series:
-    return touchpoints.map(CATEGORY_OF_TOUCHPOINT).fillna("unassigned")
 
 
 def orders(demo) -> pd.DataFrame:

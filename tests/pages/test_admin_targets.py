@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from analytics.errors import AnalyticsError
-from analytics.targets import delete_targets
-from analytics.variance import import_target_csv, list_targets
+from analytics.targets import delete_targets, import_target_csv, list_targets
 from dashapp.app import create_app
 from db.engine import get_engine
-from db.schema import AuditLog, Target
+from db.schema import AuditLog
+from db.target_tables import Target
 from db.users import ensure_demo_users
 from tests.browser import browser_page, screenshot, served_app, sign_in
 from tests.signin import post_callback, sign_in_client

@@ -9,18 +9,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from analytics.aov_view import basket_lines, build_aov_view, order_values
 from analytics.contribution import (
     channel_index,
     revenue_waterfall,
     share_over_time,
     underperformers,
 )
-from analytics.overview import build_overview
+from analytics.order_values import basket_lines, order_values
 from analytics.periods import Period
-from analytics.rollup import Filters
-from analytics.trends_view import build_trends, daily_sums
-from analytics.variance import revenue_variance_effects, variance_table
+from analytics.rollup import Filters, daily_sums
+from analytics.views.contribution import build_aov
+from analytics.views.overview import build_overview
+from analytics.views.targets import revenue_variance_effects, variance_table
+from analytics.views.trends import build_trends
 from db.engine import get_engine
 from tests.pages import expected
 
@@ -309,12 +310,12 @@ def test_basket_lines_and_aov_flags(demo):
     _close(
         lines.groupby("channel")["orders"].sum(), orders.reindex(lines["channel"].unique()), 1e-6
     )
-    view = build_aov_view(Q2, "category", compare="yoy")
+    view = build_aov(Q2, "category", compare="yoy")
     flags = view.flags.set_index("channel")
     assert view.baseline == Q2.last_year()
     _close(flags["orders_current"], orders.reindex(flags.index).fillna(0), 0)
     # Tested on a sample of about 30 orders a channel, shown for every order.
-    sampled = build_aov_view(Q2, "category", compare="yoy", limit=30).flags.set_index("channel")
+    sampled = build_aov(Q2, "category", compare="yoy", limit=30).flags.set_index("channel")
     live = expected.orders(demo)
     live = live[
         (live["status"] != "cancelled") & (live["day"] >= Q2.start) & (live["day"] <= Q2.end)

@@ -10,7 +10,7 @@ import pytest
 
 from analytics.metrics import BASE_MEASURES, with_derived
 from analytics.periods import Period
-from analytics.trends_view import build_trends, trend_calls
+from analytics.views.trends import build_trends, trend_calls
 from ingestion.demo import TRENDS
 
 WEEKLY = np.array([0.9, 1.0, 1.0, 1.0, 1.1, 1.3, 0.7])

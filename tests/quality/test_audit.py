@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from analytics.quality_cli import app
+from cli.main import app
 from db import audit
 from db.engine import get_engine, session_scope
 from db.schema import AuditLog

@@ -12,7 +12,8 @@ import pytest
 from scipy import stats
 
 from db.engine import get_engine
-from db.schema import NO_PLACE, DailyProductRollup, Inventory, Location, Product, Region
+from db.rollup_tables import DailyProductRollup
+from db.schema import NO_PLACE, Inventory, Location, Product, Region
 from forecasting.data import fulfilment_warehouses, stock_positions
 
 pytestmark = pytest.mark.postgres

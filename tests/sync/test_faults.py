@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SYNC_COMMAND = [
     sys.executable,
     "-c",
-    "from ingestion.ingest_cli import app; app()",
+    "from cli.main import app; app()",
     "ingest",
     "source",
     SOURCE,

@@ -10,12 +10,12 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 import ingestion.sync
+from cli.main import app
 from db.engine import get_engine
 from db.errors import CommandError
 from db.schema import AuditLog
 from ingestion.connectors.files import MAPPINGS_DIR
 from ingestion.file_sync import ingest_file
-from ingestion.ingest_cli import app
 from ingestion.quarantine import discard, get_reject, list_rejects, replay
 from ingestion.reference import upsert_reference
 from ingestion.sync import Incoming, Origin, load_page

@@ -14,20 +14,38 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+MONEY = sa.Numeric(precision=18, scale=2)
+
+
+def required(type_, *names: str) -> list[sa.Column]:
+    """NOT NULL columns of one type, in order."""
+    return [sa.Column(name, type_, nullable=False) for name in names]
+
+
+def created(name: str) -> sa.Column:
+    return sa.Column(
+        name,
+        sa.DateTime(timezone=True),
+        server_default=sa.text("(CURRENT_TIMESTAMP)"),
+        nullable=False,
+    )
+
+
+def refers(column: str, target: str, **options) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint([column], [target], **options)
+
 
 def upgrade() -> None:
     op.create_table(
         "audit_log",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=80), nullable=False),
-        sa.Column("action", sa.String(length=80), nullable=False),
-        sa.Column("entity_type", sa.String(length=80), nullable=False),
+        *required(sa.String(length=80), "actor", "action", "entity_type"),
         sa.Column("entity_id", sa.String(length=120), nullable=False),
         sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=True),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
+        *required(sa.String(length=64), "prev_hash", "hash"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("hash"),
     )
@@ -43,32 +61,33 @@ def upgrade() -> None:
     op.create_table(
         "daily_product_rollup",
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
-        sa.Column("region_id", sa.Integer(), nullable=False),
-        sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("product_id", sa.Integer(), nullable=False),
-        sa.Column("lines", sa.Integer(), nullable=False),
-        sa.Column("units", sa.Integer(), nullable=False),
-        sa.Column("revenue", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("cost", sa.Numeric(precision=18, scale=2), nullable=False),
+        *required(
+            sa.Integer(),
+            "touchpoint_id",
+            "region_id",
+            "location_id",
+            "product_id",
+            "lines",
+            "units",
+        ),
+        *required(MONEY, "revenue", "cost"),
         sa.PrimaryKeyConstraint("day", "touchpoint_id", "region_id", "location_id", "product_id"),
     )
     op.create_table(
         "daily_rollup",
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
-        sa.Column("region_id", sa.Integer(), nullable=False),
-        sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("gross_revenue", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("refunds", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("cost", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("orders", sa.Integer(), nullable=False),
-        sa.Column("cancelled_orders", sa.Integer(), nullable=False),
-        sa.Column("units", sa.Integer(), nullable=False),
-        sa.Column("new_customers", sa.Integer(), nullable=False),
-        sa.Column("visits", sa.Integer(), nullable=False),
-        sa.Column("conversions", sa.Integer(), nullable=False),
-        sa.Column("spend", sa.Numeric(precision=18, scale=2), nullable=False),
+        *required(sa.Integer(), "touchpoint_id", "region_id", "location_id"),
+        *required(MONEY, "gross_revenue", "refunds", "cost"),
+        *required(
+            sa.Integer(),
+            "orders",
+            "cancelled_orders",
+            "units",
+            "new_customers",
+            "visits",
+            "conversions",
+        ),
+        sa.Column("spend", MONEY, nullable=False),
         sa.PrimaryKeyConstraint("day", "touchpoint_id", "region_id", "location_id"),
     )
     op.create_table(
@@ -79,18 +98,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "ingest_run",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("source_system", sa.String(length=40), nullable=False),
         sa.Column("source_instance", sa.String(length=80), nullable=False),
         sa.Column("stream", sa.String(length=40), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("read", sa.Integer(), nullable=False),
-        sa.Column("inserted", sa.Integer(), nullable=False),
-        sa.Column("updated", sa.Integer(), nullable=False),
-        sa.Column("unchanged", sa.Integer(), nullable=False),
-        sa.Column("rejected", sa.Integer(), nullable=False),
+        *required(sa.Integer(), "read", "inserted", "updated", "unchanged", "rejected"),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -100,8 +115,7 @@ def upgrade() -> None:
         sa.Column("sku", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("category", sa.String(length=80), nullable=False),
-        sa.Column("list_price", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("unit_cost", sa.Numeric(precision=18, scale=2), nullable=False),
+        *required(MONEY, "list_price", "unit_cost"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("sku"),
     )
@@ -127,15 +141,9 @@ def upgrade() -> None:
         sa.Column("scope_type", sa.String(length=20), nullable=False),
         sa.Column("scope_id", sa.Integer(), nullable=False),
         sa.Column("metric", sa.String(length=40), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
+        *required(sa.Date(), "period_start", "period_end"),
         sa.Column("value", sa.Numeric(precision=18, scale=6), nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        created("updated_at"),
         sa.Column("updated_by", sa.String(length=80), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
@@ -149,18 +157,10 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=40), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        created("created_at"),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("api_token_hash", sa.String(length=128), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["role"],
-            ["role.code"],
-        ),
+        refers("role", "role.code"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("api_token_hash"),
         sa.UniqueConstraint("username"),
@@ -172,10 +172,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("region_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["region_id"],
-            ["region.id"],
-        ),
+        refers("region_id", "region.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code"),
     )
@@ -187,113 +184,74 @@ def upgrade() -> None:
         sa.Column("category_id", sa.Integer(), nullable=False),
         sa.Column("conversion_basis", sa.String(length=20), nullable=False),
         sa.Column("sort_order", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["category_id"],
-            ["channel_category.id"],
-        ),
+        refers("category_id", "channel_category.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code"),
     )
     op.create_table(
         "channel_rule",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("priority", sa.Integer(), nullable=False),
+        *required(sa.Integer(), "id", "version", "priority"),
         sa.Column("source_system", sa.String(length=40), nullable=True),
         sa.Column("field", sa.String(length=80), nullable=False),
         sa.Column("operator", sa.String(length=20), nullable=False),
         sa.Column("value", sa.String(length=200), nullable=False),
         sa.Column("touchpoint_id", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        created("created_at"),
         sa.Column("created_by", sa.String(length=80), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["touchpoint_id"],
-            ["touchpoint.id"],
-        ),
+        refers("touchpoint_id", "touchpoint.id"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
         "customer",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("customer_key", sa.String(length=64), nullable=False),
         sa.Column("first_order_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("first_touchpoint_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["first_touchpoint_id"],
-            ["touchpoint.id"],
-        ),
+        refers("first_touchpoint_id", "touchpoint.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("customer_key"),
     )
     op.create_table(
         "inventory",
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("product_id", sa.Integer(), nullable=False),
-        sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("on_hand", sa.Integer(), nullable=False),
-        sa.Column("on_order", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["location.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"],
-            ["product.id"],
-        ),
+        *required(sa.Integer(), "product_id", "location_id", "on_hand", "on_order"),
+        refers("location_id", "location.id"),
+        refers("product_id", "product.id"),
         sa.PrimaryKeyConstraint("day", "product_id", "location_id"),
     )
     op.create_table(
         "marketing_spend",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("touchpoint_id", sa.Integer(), nullable=False),
         sa.Column("campaign", sa.String(length=120), nullable=False),
         sa.Column("source_system", sa.String(length=40), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("spend", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("spend_base", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("impressions", sa.BigInteger(), nullable=False),
-        sa.Column("clicks", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["touchpoint_id"],
-            ["touchpoint.id"],
-        ),
+        *required(MONEY, "spend", "spend_base"),
+        *required(sa.BigInteger(), "impressions", "clicks"),
+        refers("touchpoint_id", "touchpoint.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("day", "touchpoint_id", "campaign", "source_system", name="uq_spend"),
     )
     op.create_table(
         "sales_order",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("source_system", sa.String(length=40), nullable=False),
-        sa.Column("source_instance", sa.String(length=80), nullable=False),
-        sa.Column("source_order_id", sa.String(length=80), nullable=False),
+        *required(sa.String(length=80), "source_instance", "source_order_id"),
         sa.Column("source_version", sa.BigInteger(), nullable=False),
         sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("touchpoint_raw", sa.String(length=200), nullable=False),
-        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
-        sa.Column("mapping_version", sa.Integer(), nullable=False),
+        *required(sa.Integer(), "touchpoint_id", "mapping_version"),
         sa.Column("location_id", sa.Integer(), nullable=True),
         sa.Column("region_id", sa.Integer(), nullable=True),
         sa.Column("customer_key", sa.String(length=64), nullable=True),
         sa.Column("is_new_customer", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("subtotal", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("discount", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("tax", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("shipping", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("total", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("refund_total", sa.Numeric(precision=18, scale=2), nullable=False),
+        *required(MONEY, "subtotal", "discount", "tax", "shipping", "total", "refund_total"),
         sa.Column("fx_rate", sa.Numeric(precision=18, scale=8), nullable=False),
-        sa.Column("total_base", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("revenue_base", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("cost_of_goods_base", sa.Numeric(precision=18, scale=2), nullable=False),
+        *required(MONEY, "total_base", "revenue_base", "cost_of_goods_base"),
         sa.Column("units", sa.Integer(), nullable=False),
         sa.Column("ordered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("order_day", sa.Date(), nullable=False),
@@ -303,25 +261,11 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("payload_sha256", sa.String(length=64), nullable=False),
-        sa.Column(
-            "ingest_run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.ForeignKeyConstraint(
-            ["ingest_run_id"],
-            ["ingest_run.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["location_id"],
-            ["location.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["region_id"],
-            ["region.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["touchpoint_id"],
-            ["touchpoint.id"],
-        ),
+        sa.Column("ingest_run_id", ID, nullable=True),
+        refers("ingest_run_id", "ingest_run.id"),
+        refers("location_id", "location.id"),
+        refers("region_id", "region.id"),
+        refers("touchpoint_id", "touchpoint.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "source_system", "source_instance", "source_order_id", name="uq_order_nk"
@@ -333,7 +277,7 @@ def upgrade() -> None:
 
     op.create_table(
         "touch",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("customer_key", sa.String(length=64), nullable=False),
         sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("touchpoint_id", sa.Integer(), nullable=False),
@@ -341,29 +285,18 @@ def upgrade() -> None:
         sa.Column("campaign", sa.String(length=120), nullable=False),
         sa.Column("source_order_id", sa.String(length=80), nullable=True),
         sa.Column("source_system", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["touchpoint_id"],
-            ["touchpoint.id"],
-        ),
+        refers("touchpoint_id", "touchpoint.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("customer_key", "touched_at", "touchpoint_id", name="uq_touch"),
     )
     op.create_table(
         "traffic",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("touchpoint_id", sa.Integer(), nullable=False),
-        sa.Column("region_id", sa.Integer(), nullable=False),
-        sa.Column("location_id", sa.Integer(), nullable=False),
+        *required(sa.Integer(), "touchpoint_id", "region_id", "location_id"),
         sa.Column("source_system", sa.String(length=40), nullable=False),
-        sa.Column("sessions", sa.Integer(), nullable=False),
-        sa.Column("footfall", sa.Integer(), nullable=False),
-        sa.Column("opportunities", sa.Integer(), nullable=False),
-        sa.Column("opportunities_won", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["touchpoint_id"],
-            ["touchpoint.id"],
-        ),
+        *required(sa.Integer(), "sessions", "footfall", "opportunities", "opportunities_won"),
+        refers("touchpoint_id", "touchpoint.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "day", "touchpoint_id", "region_id", "location_id", "source_system", name="uq_traffic"
@@ -371,34 +304,25 @@ def upgrade() -> None:
     )
     op.create_table(
         "order_line",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        *required(ID, "id", "order_id"),
         sa.Column("line_no", sa.Integer(), nullable=False),
         sa.Column("sku", sa.String(length=64), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("qty", sa.Integer(), nullable=False),
-        sa.Column("unit_price", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("discount", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("line_total", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("unit_cost", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.ForeignKeyConstraint(["order_id"], ["sales_order.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(
-            ["product_id"],
-            ["product.id"],
-        ),
+        *required(MONEY, "unit_price", "discount", "line_total", "unit_cost"),
+        refers("order_id", "sales_order.id", ondelete="CASCADE"),
+        refers("product_id", "product.id"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("order_id", "line_no", name="uq_order_line"),
     )
     op.create_table(
         "refund",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        *required(ID, "id", "order_id"),
         sa.Column("source_refund_id", sa.String(length=80), nullable=False),
         sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refund_day", sa.Date(), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("amount_base", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.ForeignKeyConstraint(["order_id"], ["sales_order.id"], ondelete="CASCADE"),
+        *required(MONEY, "amount", "amount_base"),
+        refers("order_id", "sales_order.id", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("order_id", "source_refund_id", name="uq_refund"),
     )

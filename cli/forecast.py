@@ -25,7 +25,7 @@ from forecasting.training import AUTO, AUTO_CANDIDATES, train
 
 SINGLE_SERIES_ID = "series"
 
-app = typer.Typer(help="Channel Performance forecasting.", no_args_is_help=True)
+app = typer.Typer()
 
 
 class ModelChoice(StrEnum):
@@ -39,11 +39,6 @@ class ModelChoice(StrEnum):
 class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
-
-
-@app.callback()
-def main() -> None:
-    """Channel Performance forecasting."""
 
 
 def read_series(path: Path, time_col: str, value_col: str, id_col: str | None) -> pd.DataFrame:

@@ -1,34 +1,21 @@
 """``channelperf metrics``: the metrics API's answer from the shell, as JSON or CSV.
 
-Bad input is reported on stderr (naming the parameter) and ends with exit code 2.
+Bad input is reported on stderr naming the parameter.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from analytics.compare import BY_CHOICES, ParameterError, as_payload, parse_request, table_for
+from cli.common import OutputFormat, fail
 from db.settings import get_settings
 
-app = typer.Typer(help="Metrics by channel, place or time, with comparisons.")
-stderr = Console(stderr=True)
-
-
-@app.callback()
-def main() -> None:
-    """Channel Performance metrics commands."""
-
-
-class OutputFormat(StrEnum):
-    json = "json"
-    csv = "csv"
+app = typer.Typer()
 
 
 @app.command("metrics")
@@ -66,10 +53,7 @@ def metrics_command(
             filters={name: values for name, values in given.items() if values},
         )
     except ParameterError as error:
-        stderr.print(
-            f"[bold red]error:[/] --{error.parameter}: {escape(str(error))}", highlight=False
-        )
-        raise typer.Exit(2) from error
+        raise fail(f"--{error.parameter}: {error}") from error
     table = table_for(request, settings.fiscal_year_start_month)
     if output_format is OutputFormat.csv:
         table.to_csv(sys.stdout, index=False)

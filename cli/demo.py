@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analytics.rollup import data_range
 from analytics.targets import import_targets
+from cli.common import console, date_option
 from db.engine import get_engine
 from db.settings import get_settings
 from ingestion.demo import generate_targets
@@ -17,7 +17,6 @@ from ingestion.demo.load import load_demo_native
 from ingestion.demo.plan import period_start
 
 app = typer.Typer()
-console = Console()
 
 
 @app.command("demo-data")
@@ -30,14 +29,7 @@ def demo_data(
 ) -> None:
     """Generate the demo data set as each source's native payloads and load it through the
     connectors (idempotent: running it again changes nothing)."""
-    tz = get_settings().tz
-    try:
-        last = (
-            dt.date.fromisoformat(end) if end else dt.datetime.now(tz).date() - dt.timedelta(days=1)
-        )
-    except ValueError:
-        console.print(f"[red]error:[/red] --end must be a date like 2026-06-30, got {end!r}")
-        raise typer.Exit(2) from None
+    last = date_option("end", end) or dt.datetime.now(get_settings().tz).date() - dt.timedelta(1)
     engine = get_engine()
     if if_empty and data_range() is not None:
         console.print("Data already loaded; skipping the demo data (--if-empty).")

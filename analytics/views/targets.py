@@ -10,28 +10,21 @@ and AOV effects with ``decompose_target_variance`` (LMDI: the effects add up to 
 from __future__ import annotations
 
 import functools
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from analytics.cache import TARGETS_STAMP, memoise
-from analytics.contribution import LEVEL_TABLES, scope_ids
 from analytics.decomposition import EFFECTS, decompose_target_variance
-from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.periods import Period
+from analytics.prorated_targets import load_targets, prorated_targets
 from analytics.rollup import Filters, prefetch_rollups, rollup_sums
-from analytics.targets import TARGET_COLUMNS, import_targets, load_targets, prorate
-from db.engine import get_engine
-from db.schema import Target
+from analytics.targets import TARGET_LEVELS, TARGET_METRICS, scope_ids
 
-VARIANCE_METRICS = ("revenue", "conversion_rate", "aov", "margin_pct")
 # The targets the revenue variance is decomposed against (traffic × conversion × AOV).
 EFFECT_TARGETS = ("revenue", "conversion_rate", "aov")
-TARGET_LEVELS = ("category", "touchpoint")
 AMBER_BAND = 0.05
 MARGIN_AMBER_PP = 0.01
 TOTAL = "total"
@@ -90,7 +83,7 @@ def variance_table(
     period: Period,
     level: str = "category",
     filters: Filters | None = None,
-    metrics=VARIANCE_METRICS,
+    metrics=TARGET_METRICS,
     url: str | None = None,
 ) -> pd.DataFrame:
     """Actual vs target per channel × metric (``VARIANCE_COLUMNS``), plus a ``total`` row.
@@ -112,7 +105,7 @@ def variance_table(
         ],
     )
     sums = rollup_sums(period, (level,), filters, url)
-    ids = scope_ids(level, url) if level in TARGET_LEVELS else {}
+    ids = scope_ids(level, url)
     by_scope, total_targets = prorated_targets(tuple(metrics), period, level, url)
     rows = []
     for metric in metrics:
@@ -142,28 +135,6 @@ def variance_table(
             )
         )
     return pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
-
-
-def prorated_targets(
-    metrics: tuple[str, ...], period: Period, level: str, url: str | None = None
-) -> tuple[dict[str, dict[int, float]], dict[str, float | None]]:
-    """Targets of several metrics for the period from one query.
-
-    Returns ``({metric: {scope id at level: target}}, {metric: total target})``: the
-    per-scope values ``targets_by_scope`` gives and the totals ``target_for`` gives.
-    """
-    rows = load_targets(metrics, period, url)
-    by_scope: dict[str, dict[int, float]] = {metric: {} for metric in metrics}
-    totals: dict[str, float | None] = {}
-    if rows.empty:
-        return by_scope, totals
-    for (metric, scope_type, scope), group in rows.groupby(["metric", "scope_type", "scope_id"]):
-        value = prorate(group, metric, period)
-        if scope_type == level and value is not None:
-            by_scope[metric][int(scope)] = value
-        elif scope_type == "total" and scope == 0:
-            totals[metric] = value
-    return by_scope, totals
 
 
 @memoise(periods=lambda arguments: [arguments["period"]], stamps=(TARGETS_STAMP,))
@@ -211,107 +182,28 @@ def revenue_variance_effects(
     return table[columns + ["status"]]
 
 
-# --- managing targets -----------------------------------------------------------------------
-
-TARGET_LIST_COLUMNS = [
-    "id",
-    "scope_type",
-    "scope_code",
-    "scope_name",
-    "metric",
-    "period_start",
-    "period_end",
-    "value",
-    "updated_by",
-    "updated_at",
-]
-
-
-def list_targets(url: str | None = None) -> pd.DataFrame:
-    """Every target row with its scope's code and name, newest period first."""
-    target = Target.__table__
-    with get_engine(url).connect() as conn:
-        frame = pd.DataFrame(conn.execute(select(target)).mappings().all())
-    if frame.empty:
-        return pd.DataFrame(columns=TARGET_LIST_COLUMNS)
-    codes, names = {("total", 0): "total"}, {("total", 0): "All channels"}
-    for level in TARGET_LEVELS:
-        table = LEVEL_TABLES[level]
-        with get_engine(url).connect() as conn:
-            for row in conn.execute(select(table.c.id, table.c.code, table.c.name)):
-                codes[(level, row.id)] = row.code
-                names[(level, row.id)] = row.name
-    keys = list(zip(frame["scope_type"], frame["scope_id"], strict=True))
-    frame["scope_code"] = [codes.get(k, str(k[1])) for k in keys]
-    frame["scope_name"] = [names.get(k, str(k[1])) for k in keys]
-    frame["value"] = frame["value"].astype(float)
-    return frame[TARGET_LIST_COLUMNS].sort_values(
-        ["period_start", "scope_type", "scope_code", "metric"],
-        ascending=[False, True, True, True],
-        ignore_index=True,
-    )
-
-
 @dataclass(frozen=True)
-class TargetInput:
-    scope_type: str
-    scope_code: str
-    metric: str
-    period_start: str
-    period_end: str
-    value: str
+class TargetsView:
+    period: Period
+    level: str
+    variance: pd.DataFrame  # variance_table: actual vs target per channel × metric, and total
+    effects: pd.DataFrame  # revenue_variance_effects: why revenue missed, per channel
+
+    @property
+    def revenue(self) -> float:
+        """The revenue of everything in view (the total row's actual)."""
+        table = self.variance
+        total = table.loc[(table["metric"] == "revenue") & (table["channel"] == TOTAL), "actual"]
+        return float(total.iloc[0]) if len(total) else 0.0
 
 
-def set_target(item: TargetInput, actor: str, url: str | None = None) -> int:
-    """Set one target (validated and audited like an import)."""
-    if item.metric not in VARIANCE_METRICS:
-        raise AnalyticsError(f"metric must be one of {', '.join(VARIANCE_METRICS)}")
-    values = {c: getattr(item, c) for c in TARGET_COLUMNS}
-    if any(v in (None, "") for v in values.values()):
-        missing = [c for c, v in values.items() if v in (None, "")]
-        raise AnalyticsError(f"fill in {', '.join(missing)}")
-    return import_targets(pd.DataFrame([values]), actor, url)
-
-
-def read_target_csv(content: bytes) -> pd.DataFrame:
-    """A target CSV (``TARGET_COLUMNS`` header) as a frame; a clear error if it cannot be read."""
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(content), dtype=str, keep_default_na=False, skipinitialspace=True
-        )
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise AnalyticsError(f"the file is not a readable CSV: {exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in TARGET_COLUMNS if c not in frame.columns]
-    if missing:
-        raise AnalyticsError(
-            f"the file lacks column(s) {', '.join(missing)}; "
-            f"expected the header {','.join(TARGET_COLUMNS)}"
-        )
-    if frame.empty:
-        raise AnalyticsError("the file has no target rows")
-    for number, row in enumerate(frame.itertuples(index=False), start=2):
-        if row.metric not in VARIANCE_METRICS:
-            raise AnalyticsError(
-                f"row {number}: metric {row.metric!r} is not one of {', '.join(VARIANCE_METRICS)}"
-            )
-        for column in ("period_start", "period_end"):
-            text = getattr(row, column)
-            try:
-                valid = not pd.isna(pd.Timestamp(text))
-            except (ValueError, TypeError):
-                valid = False
-            if not valid:
-                raise AnalyticsError(
-                    f"row {number}: {column} {text!r} is not a date (use YYYY-MM-DD)"
-                )
-        try:
-            float(row.value)
-        except ValueError:
-            raise AnalyticsError(f"row {number}: value {row.value!r} is not a number") from None
-    return frame[list(TARGET_COLUMNS)]
-
-
-def import_target_csv(content: bytes, actor: str, url: str | None = None) -> int:
-    """Validate a whole target CSV, then write all of it in one audited transaction (or nothing)."""
-    return import_targets(read_target_csv(content), actor, url)
+def build_targets(
+    period: Period, level: str = "category", filters: Filters | None = None, url: str | None = None
+) -> TargetsView:
+    """Actual vs target with RAG status, and the revenue variance split into its effects."""
+    return TargetsView(
+        period,
+        level,
+        variance_table(period, level, filters, TARGET_METRICS, url),
+        revenue_variance_effects(period, level, filters, url),
+    )

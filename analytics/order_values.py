@@ -1,4 +1,4 @@
-"""AOV deviations for the Contribution page: which channels' order values moved, and why.
+"""What the AOV deviation tests and basket drivers read: order-value samples and basket lines.
 
 The deviation test (``aov_deviation_flags``) needs order-value distributions, so
 this module reads a bounded, deterministic sample of orders per channel from
@@ -13,8 +13,6 @@ adjustments) split into units per order, product mix and price within category
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,10 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from analytics.aov import aov_deviation_flags, basket_drivers
-from analytics.cache import memoise, with_comparisons
-from analytics.errors import AnalyticsError
-from analytics.periods import Period, compare_periods
+from analytics.channels import check_level, touchpoint
+from analytics.periods import Period
 from analytics.rollup import (
     DIMENSIONS,
     Filters,
@@ -45,18 +41,11 @@ from analytics.rollup import (
     base_query,
     rollup_sums,
     summed_over_period,
-    touchpoint,
 )
-from analytics.trends_view import CHANNEL_LEVELS
 from db.engine import get_engine
 from db.frames import read_frame
-from db.schema import (
-    SAMPLE_SLOTS,
-    VALUE_BINS,
-    DailyBasketRollup,
-    DailyChannelBasketRollup,
-    SalesOrder,
-)
+from db.rollup_tables import DailyBasketRollup, DailyChannelBasketRollup
+from db.schema import SAMPLE_SLOTS, VALUE_BINS, SalesOrder
 
 # Orders per channel and period for the deviation test: on order values as spread as the
 # demo's (CV ≈ 0.9), binned as stored, a 5 % shift in AOV (the smallest flagged) is found at
@@ -87,11 +76,11 @@ def order_values(
     the period's order count. Each bin (``VALUE_BINS``, 0.5 % wide) comes with its order
     count and exact revenue.
     """
-    sums = _channel_sums(period, level, filters, url)
-    return _sample_sized_by(sums, period, level, filters, limit, url, with_revenue)
+    sums = channel_sums(period, level, filters, url)
+    return sized_sample(sums, period, level, filters, limit, url, with_revenue)
 
 
-def _sample_sized_by(
+def sized_sample(
     sums: pd.DataFrame,
     period: Period,
     level: str,
@@ -239,12 +228,12 @@ def basket_lines(
     attributed to its product categories in proportion to their units, so they sum
     to the channel's orders as ``basket_drivers`` expects.
     """
-    return _attributed_orders(
-        _basket_sums(period, level, filters, url), _channel_sums(period, level, filters, url), level
+    return attributed_orders(
+        basket_sums(period, level, filters, url), channel_sums(period, level, filters, url), level
     )
 
 
-def _basket_sums(
+def basket_sums(
     period: Period, level: str, filters: Filters | None, url: str | None
 ) -> pd.DataFrame:
     """``channel, product_category, units, revenue`` summed over the period."""
@@ -270,7 +259,7 @@ def _basket_sums(
     return frame
 
 
-def _attributed_orders(frame: pd.DataFrame, sums: pd.DataFrame, level: str) -> pd.DataFrame:
+def attributed_orders(frame: pd.DataFrame, sums: pd.DataFrame, level: str) -> pd.DataFrame:
     """``frame`` (basket sums) with each channel's orders from ``sums`` spread over its
     product categories by units."""
     orders = sums.groupby(level)["orders"].sum()
@@ -282,83 +271,9 @@ def _attributed_orders(frame: pd.DataFrame, sums: pd.DataFrame, level: str) -> p
     return frame[frame["channel"].isin(orders.index)].reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class AovView:
-    period: Period
-    baseline: Period
-    flags: pd.DataFrame  # aov_deviation_flags columns (key "channel") + channel_name
-    drivers: pd.DataFrame  # basket_drivers columns (key "channel") + channel_name
-
-
-@memoise(periods=with_comparisons)
-def build_aov_view(
-    period: Period,
-    level: str = "category",
-    filters: Filters | None = None,
-    compare: str = "yoy",
-    alpha: float = 0.01,
-    min_effect: float = 0.05,
-    limit: int = SAMPLE_LIMIT,
-    url: str | None = None,
-) -> AovView:
-    """AOV deviation flags (vs the channel's own baseline and vs its peers) and basket drivers.
-
-    The baseline is the same period last year (``compare="yoy"``, free of seasonality)
-    or the prior period (``"prior"``).
-    """
-    baseline = compare_periods(period, [compare])[compare]
-
-    spans = (period, baseline)
-
-    # Four reads, mostly database time, side by side. Each basket read needs nothing first;
-    # each sample needs its period's rollup sums (to size it), which it reads and memoises.
-    # The AOVs come from the rollup (``totals``): the sample only feeds the rank tests.
-    def sums_and_sample(span: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
-        sums = _channel_sums(span, level, filters, url)
-        return sums, _sample_sized_by(sums, span, level, filters, limit, url, with_revenue=False)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        baskets = [pool.submit(_basket_sums, span, level, filters, url) for span in spans]
-        samples = [pool.submit(sums_and_sample, span) for span in spans]
-        (current_sums, current_values), (baseline_sums, baseline_values) = (
-            sample.result() for sample in samples
-        )
-        basket_sums = [basket.result() for basket in baskets]
-    sums = [current_sums, baseline_sums]
-    current_lines, baseline_lines = (
-        _attributed_orders(frame, span_sums, level)
-        for frame, span_sums in zip(basket_sums, sums, strict=True)
-    )
-    totals = tuple(
-        frame.groupby(level)[["orders", "gross_revenue"]]
-        .sum()
-        .rename(columns={"gross_revenue": "revenue"})
-        for frame in sums
-    )
-    flags = aov_deviation_flags(
-        current_values,
-        baseline_values,
-        alpha=alpha,
-        min_effect=min_effect,
-        key="channel",
-        totals=totals,
-    )
-    if current_lines.empty and baseline_lines.empty:
-        drivers = pd.DataFrame(columns=["channel", "aov_base", "aov_current", "aov_change"])
-    else:
-        drivers = basket_drivers(current_lines, baseline_lines, key="channel")
-    names = {}
-    for frame in reversed(sums):
-        names.update(zip(frame[level], frame[f"{level}_name"], strict=True))
-    flags.insert(1, "channel_name", flags["channel"].map(names))
-    drivers.insert(1, "channel_name", drivers["channel"].map(names))
-    return AovView(period, baseline, flags, drivers)
-
-
-def _channel_sums(
+def channel_sums(
     period: Period, level: str, filters: Filters | None, url: str | None
 ) -> pd.DataFrame:
     """The rollup per channel and touchpoint: every read of this module shares it (memoised)."""
-    if level not in CHANNEL_LEVELS:
-        raise AnalyticsError(f"unknown channel level {level!r}")
+    check_level(level)
     return rollup_sums(period, tuple(dict.fromkeys((level, "touchpoint"))), filters, url)

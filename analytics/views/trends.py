@@ -18,14 +18,14 @@ import pandas as pd
 
 from analytics.cache import memoise, with_comparisons
 from analytics.errors import AnalyticsError
-from analytics.metrics import ADDITIVE_MEASURES, BASE_MEASURES, METRICS, with_derived
+from analytics.metrics import ADDITIVE_MEASURES, BASE_MEASURES, METRICS
 from analytics.periods import Period, bucket_start
-from analytics.rollup import Filters, prefetch_rollups, rollup_sums
-from analytics.trends import SPARKLINE_WEEKS, TrendResult, trend_tests
+from analytics.rollup import Filters, daily_sums, prefetch_rollups, rollup_sums
+from analytics.trends import TrendResult, trend_tests
 
 TREND_METRICS = ("revenue", "orders", "conversion_rate", "aov", "margin_pct")
 MIN_ACTIVE_SHARE = 0.5
-CHANNEL_LEVELS = ("category", "touchpoint", "region", "location")
+SPARKLINE_WEEKS = 26
 WEEKLY_COLUMNS = ["channel", "channel_name", "metric", "week", "value"]
 TREND_COLUMNS = [
     "channel",
@@ -46,32 +46,12 @@ TREND_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class TrendView:
+class TrendsView:
     period: Period
     level: str
     month: Period | None  # the last complete month MoM and YoY compare
     table: pd.DataFrame  # TREND_COLUMNS, sorted by strength (strongest rise first)
     weekly: pd.DataFrame  # channel, channel_name, metric, week, value (complete ISO weeks)
-
-
-def _check_level(level: str) -> None:
-    if level not in CHANNEL_LEVELS:
-        raise AnalyticsError(f"unknown channel level {level!r}; use one of {CHANNEL_LEVELS}")
-
-
-def daily_sums(
-    period: Period, level: str, filters: Filters | None = None, url: str | None = None
-) -> pd.DataFrame:
-    """Summed measures per day × channel on a full grid: days without activity are zeros."""
-    _check_level(level)
-    frame = rollup_sums(period, ("day", level), filters, url)
-    names = frame.drop_duplicates(level).set_index(level)[f"{level}_name"]
-    days = pd.date_range(period.start, period.end, freq="D").date
-    grid = pd.MultiIndex.from_product([days, names.index], names=["day", level])
-    sums = frame.set_index(["day", level])[list(BASE_MEASURES)].reindex(grid, fill_value=0.0)
-    sums = with_derived(sums.reset_index())
-    sums[f"{level}_name"] = sums[level].map(names)
-    return sums
 
 
 def last_complete_month(period: Period) -> Period | None:
@@ -89,26 +69,21 @@ def _month_before(month: Period) -> Period:
     return Period(end.replace(day=1), end)
 
 
-def _month_changes(
-    month: Period | None,
-    level: str,
-    filters: Filters | None,
-    metrics,
-    url: str | None,
-) -> pd.DataFrame:
+def month_changes(totals: dict[str, pd.DataFrame], level: str, metrics) -> pd.DataFrame:
     """mom / yoy in percent, indexed by (channel, metric), sum over sum per month.
 
-    Rows for the channels active in ``month``; a change is NaN where either month has
-    no value or the earlier one is zero.
+    ``totals`` holds the summed measures per channel (``rollup_sums`` by ``level``) of the
+    month (``"now"``), the month before (``"prior"``) and the same month a year earlier
+    (``"yoy"``); empty when there is no complete month. Rows for the channels active in the
+    month; a change is NaN where either month has no value or the earlier one is zero.
     """
-    if month is None:
+    if not totals:
         keys = pd.MultiIndex.from_tuples([], names=["channel", "metric"])
         return pd.DataFrame({"mom": [], "yoy": []}, index=keys)
-    now, prior, last_year = _compared(month)
-    channels, values = _month_values(now, level, filters, metrics, url)
+    channels, values = _month_values(totals["now"], level, metrics)
 
-    def change(span: Period) -> np.ndarray:
-        found, before = _month_values(span, level, filters, metrics, url)
+    def change(earlier: pd.DataFrame) -> np.ndarray:
+        found, before = _month_values(earlier, level, metrics)
         position = {channel: row for row, channel in enumerate(found)}
         rows = np.array([position.get(channel, -1) for channel in channels], dtype="int64")
         aligned = np.full_like(values, np.nan)
@@ -118,7 +93,7 @@ def _month_changes(
 
     keys = pd.MultiIndex.from_product([channels, list(metrics)], names=["channel", "metric"])
     return pd.DataFrame(
-        {"mom": change(prior).ravel(), "yoy": change(last_year).ravel()}, index=keys
+        {"mom": change(totals["prior"]).ravel(), "yoy": change(totals["yoy"]).ravel()}, index=keys
     )
 
 
@@ -128,12 +103,9 @@ def _compared(month: Period) -> tuple[Period, Period, Period]:
     return month, _month_before(month), Period(year_before.start, _month_end(year_before.start))
 
 
-def _month_values(
-    month: Period, level: str, filters: Filters | None, metrics, url
-) -> tuple[np.ndarray, np.ndarray]:
-    """The channels active in ``month`` and their metric values (channels × metrics), sum
-    over sum."""
-    totals = rollup_sums(month, (level,), filters, url)
+def _month_values(totals: pd.DataFrame, level: str, metrics) -> tuple[np.ndarray, np.ndarray]:
+    """The channels active in a month's ``totals`` and their metric values (channels ×
+    metrics), sum over sum."""
     active = (totals[list(BASE_MEASURES)].to_numpy() != 0).any(axis=1)
     values = np.column_stack(
         [METRICS[name].value(totals).to_numpy(dtype="float64") for name in metrics]
@@ -248,7 +220,7 @@ def build_trends(
     metrics=TREND_METRICS,
     alpha: float = 0.05,
     url: str | None = None,
-) -> TrendView:
+) -> TrendsView:
     """Trend table of every channel at ``level`` and every metric, strongest rise first."""
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
@@ -258,18 +230,35 @@ def build_trends(
     prefetch_rollups([(period, ("day", level)), *((m, (level,)) for m in compared)], filters, url)
     sums = daily_sums(period, level, filters, url)
     if sums.empty:
-        return TrendView(
+        return TrendsView(
             period,
             level,
             month,
             pd.DataFrame(columns=TREND_COLUMNS),
             pd.DataFrame(columns=WEEKLY_COLUMNS),
         )
+    totals = {
+        name: rollup_sums(span, (level,), filters, url)
+        for name, span in zip(("now", "prior", "yoy"), compared, strict=False)
+    }
+    table, weekly = trend_table(sums, level, totals, metrics, alpha)
+    return TrendsView(period, level, month, table, weekly)
+
+
+def trend_table(
+    sums: pd.DataFrame,
+    level: str,
+    month_totals: dict[str, pd.DataFrame],
+    metrics=TREND_METRICS,
+    alpha: float = 0.05,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The trend table (``TREND_COLUMNS``, strongest rise first) and the weekly values
+    (``WEEKLY_COLUMNS``) of ``daily_sums`` and the ``month_totals`` ``month_changes`` reads."""
     names = sums.drop_duplicates(level).set_index(level)[f"{level}_name"]
     weekly = weekly_rows(sums, level, metrics)
     totals = sums.groupby(level)[list(ADDITIVE_MEASURES)].sum()
     values = pd.DataFrame({name: METRICS[name].value(totals) for name in metrics}).stack()
-    changes = _month_changes(month, level, filters, list(metrics), url)
+    changes = month_changes(month_totals, level, list(metrics))
     table = trend_calls(sums, level, metrics, alpha, weekly)
     # Looked up by (channel, metric) rather than merged: merges on string keys cost more
     # than every other step of the table.
@@ -289,15 +278,8 @@ def build_trends(
     table = table.sort_values(
         ["strength", "channel_name", "metric"], ascending=[False, True, True], kind="stable"
     )
-    return TrendView(
-        period,
-        level,
-        month,
-        table[TREND_COLUMNS].reset_index(drop=True),
-        weekly_values(weekly).assign(channel_name=lambda f: f["channel"].map(names))[
-            WEEKLY_COLUMNS
-        ],
-    )
+    long = weekly_values(weekly).assign(channel_name=lambda f: f["channel"].map(names))
+    return table[TREND_COLUMNS].reset_index(drop=True), long[WEEKLY_COLUMNS]
 
 
 def weekly_values(weekly: pd.DataFrame) -> pd.DataFrame:

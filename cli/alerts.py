@@ -1,19 +1,15 @@
 """``channelperf alerts``: manage alert rules, evaluate them, escalate overdue alerts, deliver
-notifications. Bad input is reported on stderr with exit code 2.
-"""
+notifications."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from analytics.alerts import jobs, notifications
 from analytics.alerts.rules import (
-    COMPARISONS,
     DIRECTIONS,
     KINDS,
     RULE_GRAINS,
@@ -25,24 +21,23 @@ from analytics.alerts.rules import (
 )
 from analytics.alerts.workflow import escalate_overdue
 from analytics.errors import AnalyticsError
-from db.cli import fail
+from analytics.periods import COMPARISONS
+from cli.common import ACTOR, console, date_option, fail, failing_on
 
 app = typer.Typer(
-    help="Alert rules, evaluation, escalation and notifications.", no_args_is_help=True
+    name="alerts",
+    help="Alert rules, evaluation, escalation and notifications.",
+    no_args_is_help=True,
 )
-rules_app = typer.Typer(help="List, add, disable and enable alert rules.", no_args_is_help=True)
-app.add_typer(rules_app, name="rules")
-console = Console()
-ACTOR = "cli"
-
-
-def _fail(message: str) -> None:
-    raise fail(message)
+rules_app = typer.Typer(
+    name="rules", help="List, add, disable and enable alert rules.", no_args_is_help=True
+)
+app.add_typer(rules_app)
 
 
 def _one_of(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
-        _fail(f"--{name} must be one of {', '.join(allowed)}, not {value!r}")
+        raise fail(f"--{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
 @rules_app.command("list")
@@ -115,18 +110,14 @@ def rules_add(
         "recipients": {"emails": email or [], "webhook": webhook},
         "escalation": {"emails": escalate_email or [], "webhook": escalate_webhook},
     }
-    try:
+    with failing_on(AnalyticsError):
         rule = create_rule(values, actor=ACTOR)
-    except AnalyticsError as exc:
-        _fail(str(exc))
     console.print(f"Added rule {rule.id}: {rule.name}")
 
 
 def _set_active(rule_id: int, active: bool) -> None:
-    try:
+    with failing_on(AnalyticsError):
         rule = set_rule_active(rule_id, active, actor=ACTOR)
-    except AnalyticsError as exc:
-        _fail(str(exc))
     console.print(f"Rule {rule.id} ({rule.name}) is {'enabled' if active else 'disabled'}.")
 
 
@@ -149,15 +140,12 @@ def evaluate(
     ] = None,
 ) -> None:
     """Evaluate every active rule on its latest complete bucket and send what fired."""
-    try:
-        as_of = dt.date.fromisoformat(at) if at else None
-    except ValueError:
-        _fail(f"--at {at!r} is not a date in the format YYYY-MM-DD")
+    as_of = date_option("at", at)
     with console.status("Evaluating alert rules…"):
         result = jobs.evaluate_all(as_of, deliver=False)
         delivered = notifications.deliver_pending()
     if result.as_of is None:
-        _fail("no data loaded yet")
+        raise fail("no data loaded yet")
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())) or "none"
     console.print(
         f"As of {result.as_of}: {result.evaluated} rules in {result.seconds:.2f} s "

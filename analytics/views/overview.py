@@ -10,8 +10,9 @@ import pandas as pd
 
 from analytics.metrics import ADDITIVE_MEASURES, METRICS, relative_change
 from analytics.periods import Period
+from analytics.prorated_targets import load_targets, targets_for
 from analytics.rollup import Filters, data_as_of, prefetch_rollups, rollup_sums
-from analytics.targets import load_targets, scope_id, targets_for
+from analytics.targets import scope_id
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "new_customers", "margin_pct")
 
@@ -38,7 +39,7 @@ class Kpi:
 
 
 @dataclass(frozen=True)
-class Overview:
+class OverviewView:
     period: Period
     prior: Period
     last_year: Period
@@ -76,7 +77,7 @@ def _metric_values(sums: pd.DataFrame) -> dict[str, float | None]:
 
 def build_overview(
     period: Period, filters: Filters | None = None, url: str | None = None
-) -> Overview:
+) -> OverviewView:
     filters = filters or Filters()
     prior, last_year = period.prior(), period.last_year()
     level = _channel_level(filters)
@@ -128,7 +129,7 @@ def build_overview(
         )
         month_total = share.groupby("month")["revenue"].transform("sum")
         share["share"] = share["revenue"] / month_total.where(month_total != 0)
-    return Overview(
+    return OverviewView(
         period=period,
         prior=prior,
         last_year=last_year,

@@ -1,0 +1,61 @@
+"""`channelperf validate`: the daily data-integrity checks."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from analytics.quality.runner import CHECK_NAMES, run_validation
+from cli.common import console, date_option
+
+app = typer.Typer()
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+@app.command("validate")
+def validate(
+    day: str = typer.Option(None, help="Day to validate (YYYY-MM-DD); default: yesterday"),
+) -> None:
+    """Run the daily data-integrity checks for one day and store each result.
+
+    Exit code 1 when a check failed.
+    """
+    chosen = date_option("day", day)
+    with Progress(
+        TextColumn("[bold]Validating[/bold] {task.fields[check]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("checks", total=len(CHECK_NAMES), check="")
+        run = run_validation(
+            chosen,
+            on_check=lambda name: progress.update(task, advance=1, check=name),
+        )
+    table = Table(
+        "check",
+        "scope",
+        "status",
+        "observed",
+        "expected",
+        "message",
+        title=f"Validation of {run.day} (run {run.id})",
+    )
+    for result in run.results:
+        style = STATUS_STYLE[result.status]
+        table.add_row(
+            result.check,
+            result.scope,
+            f"[{style}]{result.status}[/{style}]",
+            result.observed,
+            result.expected,
+            result.message,
+        )
+    console.print(table)
+    console.print(
+        f"{run.count('pass')} passed, {run.count('warn')} warned, {run.count('fail')} failed."
+    )
+    if run.status == "fail":
+        raise typer.Exit(1)

@@ -1,0 +1,46 @@
+"""`channelperf reference …`: reference data the sources do not carry (exchange rates, regions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import console, failing_on
+from ingestion.errors import IngestionError
+from ingestion.reference_files import load_rates_file, load_region_file
+
+app = typer.Typer(
+    name="reference",
+    help="Reference data the sources do not carry: exchange rates, region mappings.",
+    no_args_is_help=True,
+)
+
+
+@app.command("load-fx")
+def reference_load_fx(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of rates")],
+    inverse: bool = typer.Option(
+        False, "--inverse", help="Rates are units of the currency per unit of the base currency"
+    ),
+) -> None:
+    """Load exchange rates: CSV day,currency,rate (base currency per unit of the currency),
+    or ECB-style Date,USD,JPY,… columns. Orders take the latest rate on or before their day."""
+    with failing_on(IngestionError):
+        rates = load_rates_file(path, inverse)
+    console.print(
+        f"{len(rates):,} rates for {', '.join(sorted(rates['currency'].unique()))} "
+        f"from {min(rates['day'])} to {max(rates['day'])}."
+    )
+
+
+@app.command("load-regions")
+def reference_load_regions(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of mappings")],
+) -> None:
+    """Load region mappings: CSV source_system,kind,value,region (source_system empty or "*"
+    for every source), e.g. sap,sales_org,1010,de or *,country,DE,de."""
+    with failing_on(IngestionError):
+        mappings = load_region_file(path)
+    console.print(f"{len(mappings):,} region mappings loaded.")

@@ -1,0 +1,97 @@
+"""``channelperf train | schedule | mlflow-ui``: the forecasting service commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+
+from cli.common import ACTOR, fail, redis_url
+from db.jobs import redis_connection
+from db.settings import get_settings
+from forecasting.jobs import (
+    GROUPS,
+    NIGHTLY_CRON,
+    QUEUE,
+    enqueue_training,
+    register_nightly,
+    wait_for,
+)
+from forecasting.mlflow_ui import serve_ui
+
+app = typer.Typer()
+
+
+@app.command("train")
+def train_command(
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help=f"Series group(s): {', '.join(GROUPS)}.")
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for queued jobs to finish.")] = False,
+) -> None:
+    """Retrain the forecasting models (queued on Redis, or now in-process without it)."""
+    unknown = [g for g in group or [] if g not in GROUPS]
+    if unknown:
+        raise fail(f"unknown group(s) {unknown}; groups: {', '.join(GROUPS)}")
+    ids = enqueue_training(group or None, requested_by=ACTOR)
+    if get_settings().redis_url and not wait:
+        typer.echo(f"queued training jobs {ids} on {QUEUE!r}")
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[message]}"))
+    with Progress(*columns) as progress:
+        tasks = {i: progress.add_task(f"job {i}", total=1.0, message="") for i in ids}
+
+        def show(rows) -> None:
+            for row in rows.itertuples(index=False):
+                label = f"job {row.id} {row.series_group}"
+                progress.update(
+                    tasks[row.id], completed=row.progress, description=label, message=row.message
+                )
+
+        rows = wait_for(ids, on_update=show)
+    failed = rows[rows["status"] != "succeeded"]
+    for row in failed.itertuples(index=False):
+        typer.echo(f"job {row.id} ({row.series_group}) {row.status}: {row.error}", err=True)
+    if not failed.empty:
+        raise typer.Exit(1)
+
+
+@app.command("schedule")
+def schedule_command(
+    cron: Annotated[str, typer.Option("--cron", help="When to retrain (cron syntax, UTC).")] = (
+        NIGHTLY_CRON
+    ),
+) -> None:
+    """Run RQ's cron scheduler with the nightly retraining of every series group."""
+    from croniter import croniter
+    from rq.cron import CronScheduler
+
+    if not croniter.is_valid(cron):
+        raise fail(f"{cron!r} is not a valid cron expression")
+    scheduler = CronScheduler(connection=redis_connection(redis_url()))
+    register_nightly(scheduler, cron=cron)
+    typer.echo(f"nightly retraining scheduled ({cron}) on queue {QUEUE!r}")
+    scheduler.start()
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command("mlflow-ui")
+def mlflow_ui_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 5000,
+) -> None:
+    """Serve the MLflow UI over the tracking store, light: one worker, no job runner.
+
+    It has no sign-in of its own, so it listens on this machine only; production runs
+    MLflow behind its basic-auth app (docker-compose.yml).
+    """
+    if host not in LOOPBACK:
+        raise fail(f"the local MLflow UI has no sign-in and listens on 127.0.0.1 only, not {host}")
+    try:
+        code = serve_ui(host, port)
+    except OSError as exc:
+        raise fail(f"cannot start mlflow: {exc}") from exc
+    raise typer.Exit(code)

@@ -1,0 +1,85 @@
+"""`channelperf users …`: users, roles and API tokens."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from cli.common import console, failing_on
+from db.errors import CommandError
+from db.roles import ROLES
+from db.users import (
+    add_user,
+    ensure_demo_users,
+    issue_api_token,
+    list_users,
+    set_active,
+    set_role,
+)
+
+app = typer.Typer(name="users", help="Users, roles and API tokens.", no_args_is_help=True)
+
+
+@app.command("add")
+def users_add(
+    username: str,
+    role: str = typer.Option(..., help=f"One of {', '.join(ROLES)}"),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters"
+    ),
+) -> None:
+    """Create a user."""
+    with failing_on(CommandError):
+        user = add_user(username, password, role)
+    console.print(f"Added [bold]{user.username}[/bold] ({user.role}).")
+
+
+@app.command("list")
+def users_list() -> None:
+    """List users with role, status and last sign-in."""
+    table = Table("username", "role", "status", "last sign-in")
+    for user in list_users():
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+        table.add_row(user.username, user.role, "active" if user.active else "disabled", last)
+    console.print(table)
+
+
+@app.command("set-role")
+def users_set_role(username: str, role: str) -> None:
+    """Change a user's role."""
+    with failing_on(CommandError):
+        user = set_role(username, role)
+    console.print(f"{user.username} is now {user.role}.")
+
+
+@app.command("disable")
+def users_disable(username: str) -> None:
+    """Stop a user from signing in (sessions and tokens stop working too)."""
+    with failing_on(CommandError):
+        set_active(username, False)
+    console.print(f"{username} is disabled.")
+
+
+@app.command("enable")
+def users_enable(username: str) -> None:
+    """Allow a disabled user to sign in again."""
+    with failing_on(CommandError):
+        set_active(username, True)
+    console.print(f"{username} is enabled.")
+
+
+@app.command("token")
+def users_token(username: str) -> None:
+    """Issue a new API token for the user (shown once; it carries the user's role)."""
+    with failing_on(CommandError):
+        token = issue_api_token(username)
+    console.print(token)
+
+
+@app.command("demo")
+def users_demo() -> None:
+    """Create one demo user per role (once) and print their sign-ins."""
+    table = Table("username", "password", "role", title="Demo sign-ins")
+    for username, password, role in ensure_demo_users():
+        table.add_row(username, password, role)
+    console.print(table)

@@ -1,0 +1,51 @@
+"""`channelperf worker …`: the long-running workers (ingest polling and webhooks; RQ jobs)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from cli.common import console, fail, redis_url
+from db.jobs import QUEUES, redis_connection
+from forecasting.jobs import QUEUE
+from ingestion.worker import INGEST_QUEUE, run_worker
+
+app = typer.Typer(name="worker", help="Long-running workers.", no_args_is_help=True)
+
+
+@app.command("ingest")
+def worker_ingest(
+    queue: str = typer.Option(INGEST_QUEUE, help="RQ queue of webhook pushes"),
+    tick: float = typer.Option(1.0, help="Seconds between polling rounds"),
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only this source (repeat): a shard")
+    ] = None,
+) -> None:
+    """Poll every enabled source on its interval and run queued pushes, until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    console.print(f"Ingest worker: polling sources, queue {queue!r}. Ctrl-C stops.")
+    run_worker(queue=queue, tick=tick, sources=source or None)
+
+
+@app.command("jobs")
+def worker_command(
+    queues: Annotated[str, typer.Option("--queues", help="Comma-separated queues.")] = ",".join(
+        (QUEUE, "ingest", "alerts", "default")
+    ),
+    with_scheduler: Annotated[
+        bool, typer.Option("--with-scheduler", help="Also run scheduled (enqueue_at) jobs.")
+    ] = False,
+    burst: Annotated[bool, typer.Option("--burst", help="Stop when the queues are empty.")] = False,
+) -> None:
+    """Run an RQ worker (it forks a work horse per job, before any model is fitted)."""
+    from rq import Queue, Worker
+
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = [q for q in names if q not in QUEUES]
+    if not names or unknown:
+        raise fail(f"unknown queue(s) {unknown}; queues: {', '.join(QUEUES)}")
+    connection = redis_connection(redis_url())
+    worker = Worker([Queue(n, connection=connection) for n in names], connection=connection)
+    worker.work(with_scheduler=with_scheduler, burst=burst)

@@ -1,0 +1,181 @@
+"""The frame the analysis pages share: the controls row (period, channels, one page option), the
+drill-down with its breadcrumb, the stores, the empty state and the selection a callback reads.
+
+A page makes one ``AnalysisFrame`` with its id prefix, builds its layout with
+``frame.layout(query, heading, *content)``, registers the frame's callbacks once with
+``frame.register(charts, grids)``, and reads the controls in its data callback through
+``*frame.inputs`` and ``frame.selection(...)``. The view is kept in the URL (``url_state``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from analytics.channels import LEVEL_LABELS
+from analytics.errors import AnalyticsError
+from analytics.periods import Period
+from analytics.rollup import Filters, data_range
+from dashapp.components import drilldown, url_state
+from dashapp.components.filters import channel_filter, picked_period
+from dashapp.components.grid import register_csv_export
+
+
+@dataclass(frozen=True)
+class PageOption:
+    """One more control of the row, kept in the URL as ``name``: its choices (value → label),
+    the first one the default."""
+
+    name: str
+    label: str
+    choices: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the controls select; ``period`` is None, with ``problem`` saying why, until a
+    period is chosen."""
+
+    period: Period | None
+    level: str
+    level_label: str
+    filters: Filters
+    crumbs: html.Nav
+    problem: dbc.Alert | None = None
+
+
+def flagged(message: str, names, color: str, **props) -> dbc.Alert | None:
+    """A banner naming the channels a page flags (``message: A, B``); None when there are none."""
+    names = [str(name) for name in names]
+    if not names:
+        return None
+    return dbc.Alert(f"{message}: {', '.join(names)}", color=color, className="py-2 mb-2", **props)
+
+
+def no_data(prefix: str) -> dbc.Alert:
+    """What an analysis page shows before any order is loaded."""
+    return dbc.Alert(
+        [
+            html.H4("No data yet", className="alert-heading"),
+            html.P(
+                "Load orders first, for example with `channelperf demo-data` or a connector sync."
+            ),
+        ],
+        color="info",
+        id=f"{prefix}-empty",
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisFrame:
+    prefix: str
+    default_preset: str = "quarter"
+    option: PageOption | None = None
+    # Large-screen column widths of the period controls, the channel filter and the option.
+    widths: tuple[int, ...] = (6, 4, 2)
+    ids: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = ("channels", "dates", "preset", "breadcrumb")
+        ids = {name: f"{self.prefix}-{name}" for name in names}
+        ids |= {"drill": drilldown.store_id(self.prefix), "url": url_state.sink_id(self.prefix)}
+        if self.option:
+            ids["option"] = f"{self.prefix}-{self.option.name}"
+        object.__setattr__(self, "ids", ids)
+
+    @property
+    def inputs(self) -> list[Input]:
+        """The controls a data callback reads: start, end, channels, drill path (and option)."""
+        ids = self.ids
+        inputs = [
+            Input(ids["dates"], "start_date"),
+            Input(ids["dates"], "end_date"),
+            Input(ids["channels"], "value"),
+            Input(ids["drill"], "data"),
+        ]
+        return inputs + ([Input(ids["option"], "value")] if self.option else [])
+
+    @property
+    def breadcrumb(self) -> Output:
+        return Output(self.ids["breadcrumb"], "children")
+
+    def layout(self, query: dict, heading, *content) -> html.Div | dbc.Alert:
+        """The page: its heading, the controls row as the URL's query sets them, the breadcrumb,
+        then ``content``; the empty state while there is no data."""
+        bounds = data_range()
+        if bounds is None:
+            return no_data(self.prefix)
+        first, last = bounds
+        options = {self.option.name: tuple(self.option.choices)} if self.option else None
+        view = url_state.read_view(query, first, last, self.default_preset, options)
+        controls = [
+            url_state.controls(self.prefix, first, last, view),
+            channel_filter(self.ids["channels"], view.channels),
+        ]
+        if self.option:
+            controls.append(self._option_control(view.options[self.option.name]))
+        return html.Div(
+            [
+                *(heading if isinstance(heading, list) else [heading]),
+                url_state.bounds_store(self.prefix, first, last),
+                dcc.Store(id=self.ids["drill"], data=drilldown.steps(view.drill)),
+                dcc.Store(id=self.ids["url"]),
+                dbc.Row(
+                    [dbc.Col(c, lg=w) for c, w in zip(controls, self.widths, strict=False)],
+                    className="mb-2 g-3 align-items-end",
+                ),
+                html.Div(id=self.ids["breadcrumb"]),
+                *content,
+            ]
+        )
+
+    def _option_control(self, value: str) -> list:
+        option = self.option
+        return [
+            dbc.Label(
+                option.label, html_for=self.ids["option"], className="small text-secondary mb-0"
+            ),
+            dcc.Dropdown(
+                id=self.ids["option"],
+                options=[{"label": label, "value": key} for key, label in option.choices.items()],
+                value=value,
+                clearable=False,
+            ),
+        ]
+
+    def register(self, charts: list[str], grids: list[str]) -> None:
+        """The frame's callbacks: presets ↔ dates, chart clicks drill down, grids export CSV,
+        the controls write the URL."""
+        ids = self.ids
+        url_state.register_period_sync(self.prefix)
+        drilldown.register_drilldown(self.prefix, charts)
+        for grid in grids:
+            register_csv_export(grid)
+        params = [
+            (ids["preset"], "value", "preset"),
+            (ids["dates"], "start_date", "start"),
+            (ids["dates"], "end_date", "end"),
+            (ids["channels"], "value", "channels"),
+            (ids["drill"], "data", "drill"),
+        ]
+        if self.option:
+            params.append((ids["option"], "value", self.option.name))
+        url_state.register_url_sync(self.prefix, params)
+
+    def selection(self, start, end, channels, path) -> Selection:
+        """The period, the level the view breaks down by and the filters the controls select."""
+        level = drilldown.level_of(path)
+        try:
+            period, problem = picked_period(start, end), None
+        except AnalyticsError as exc:
+            period, problem = None, dbc.Alert(f"{str(exc).capitalize()}.", color="warning")
+        return Selection(
+            period,
+            level,
+            LEVEL_LABELS[level],
+            drilldown.drill_filters(path, channels),
+            drilldown.breadcrumb(self.prefix, path),
+            problem,
+        )
