@@ -16,6 +16,7 @@ import redis
 
 from db.engine import get_engine
 from db.migrate import upgrade
+from db.roles import system
 from db.settings import get_settings
 
 PG_ADMIN_URL = os.environ.get("CHANNELPERF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -130,7 +131,7 @@ def load_demo(url: str, n_orders: int = DEMO_ORDERS, seed: int = DEMO_SEED, year
     for chunk in chunks:
         load_chunk(engine, chunk, "demo", f"seed-{seed}")
     targets = generate_targets(n_orders, seed, end, years=years)
-    import_targets(targets, actor="tests", url=url)
+    import_targets(targets, actor=system("tests"), url=url)
     return DemoData(url, chunks, targets)
 
 
@@ -178,3 +179,4 @@ def demo_copy() -> Iterator:
 def demo(demo_db, use_database) -> DemoData:
     use_database(demo_db.url)
     return demo_db
+
