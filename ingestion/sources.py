@@ -19,6 +19,7 @@ from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
 from db.ingestion_tables import Source
+from db.jobs import JobRef, enqueue
 from db.roles import Actor
 from ingestion.connectors.registry import KINDS
 from ingestion.errors import SourceError
@@ -173,3 +174,11 @@ def set_source_enabled(name: str, enabled: bool, actor: Actor) -> SourceInfo:
             {"enabled": enabled},
         )
         return SourceInfo.of(row)
+
+
+def request_sync(name: str, actor: Actor) -> JobRef:
+    """Sync a source now (admins only): queued for the ingest worker, or run here without Redis."""
+    actor.require("admin", "sync sources")
+    from ingestion.worker import INGEST_QUEUE  # the worker imports this module
+
+    return enqueue("ingestion.worker.pull", find_source(name).name, queue=INGEST_QUEUE)
