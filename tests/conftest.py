@@ -180,3 +180,18 @@ def demo(demo_db, use_database) -> DemoData:
     use_database(demo_db.url)
     return demo_db
 
+
+@pytest.fixture(scope="module")
+def command_world_db(tmp_path_factory):
+    """A database with one of everything a command acts on (``tests.command_world``)."""
+    from tests.command_world import seeded_world
+
+    yield from seeded_world(tmp_path_factory)
+
+
+@pytest.fixture
+def command_world(command_world_db, use_database, monkeypatch):
+    """``command_world_db`` made the configured database, with no Redis (jobs run in-process)."""
+    use_database(command_world_db.url)
+    monkeypatch.delenv("CHANNELPERF_REDIS_URL", raising=False)
+    return command_world_db
