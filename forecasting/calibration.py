@@ -1,27 +1,34 @@
-"""Split-conformal calibration of prediction intervals from backtest forecasts.
+"""Prediction intervals by split-conformal prediction on the rolling-origin backtest, per
+horizon, and the non-negativity of measures that cannot go below zero.
 
 A model's own interval is often too narrow (it ignores parameter and level uncertainty) or too
-wide. Per series and model, each side's half-width is stretched by the factor that makes the
-backtest's out-of-sample errors fall outside it at the interval's tail rate (10 % per side for
-an 80 % interval): the scaled-residual form of split-conformal prediction, which keeps the
-model's shape (wider further ahead, narrow on closed days) and fixes the overall width.
+wide, and a combination or Croston has none worth the name. So every published interval is
+``[yhat - below, yhat + above]`` where, per series, model and horizon bucket (consecutive
+steps ahead, ``bucket_size`` of them so each bucket holds about ``BUCKET_SCORES`` backtest
+errors), ``below`` and ``above`` are the split-conformal quantiles of the backtest's
+over- and under-forecasts at the interval's tail share (10 % each side for 80 %). Errors grow
+with the horizon; the buckets let the interval grow with them.
+
+``held_out_coverage`` tells how well that works on data the offsets did not see: each fold's
+interval is calibrated on the other folds only.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-from forecasting.backtest import MODEL
+from forecasting.backtest import CUTOFF, MODEL
 from forecasting.models.base import interval_quantiles
-from forecasting.series import ID, LOWER, UPPER, YHAT, Y
+from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
 
-LOWER_SCALE, UPPER_SCALE = "lower_scale", "upper_scale"
-MIN_WIDTH_SHARE = 0.1
-"""A half-width is at least this share of the series' mean absolute backtest error, so a
-zero-width side (a day the model is sure of) can still be scaled."""
+STEP, BUCKET = "step", "bucket"
+BELOW, ABOVE = "below", "above"
+BUCKET_SCORES = 20
+"""Backtest errors wanted per horizon bucket: enough for a 90 % quantile to mean something."""
 
 
 def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
@@ -32,53 +39,84 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
     return float(ordered[rank - 1])
 
 
-def _half_widths(frame: pd.DataFrame, floor: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    minimum = frame[ID].map(floor).to_numpy()
-    below = np.maximum((frame[YHAT] - frame[LOWER]).to_numpy(), minimum)
-    above = np.maximum((frame[UPPER] - frame[YHAT]).to_numpy(), minimum)
-    return below, above
+def bucket_size(folds: int) -> int:
+    """Steps ahead per bucket so that ``folds`` folds give about ``BUCKET_SCORES`` errors."""
+    return max(1, math.ceil(BUCKET_SCORES / max(folds, 1)))
 
 
-def width_floor(backtest: pd.DataFrame) -> pd.Series:
-    """The smallest half-width per series (``MIN_WIDTH_SHARE`` of its mean absolute error)."""
-    error = (backtest[Y] - backtest[YHAT]).abs()
-    floor = MIN_WIDTH_SHARE * error.groupby(backtest[ID]).mean()
-    return floor.where(floor > 0, 1e-9)
+def with_steps(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame`` with ``step``: 1 for each group's first date, 2 for the next …"""
+    out = frame.sort_values([*by, DS], kind="stable").reset_index(drop=True)
+    out[STEP] = out.groupby(by, sort=False).cumcount() + 1
+    return out
 
 
-def interval_scales(backtest: pd.DataFrame, level: int) -> pd.DataFrame:
-    """``unique_id, model, lower_scale, upper_scale`` from backtest forecasts (``unique_id, ds,
-    model, y, yhat, yhat_lower, yhat_upper``): the factors on each half-width that leave
-    the interval's tail share of backtest actuals below it and above it."""
-    tail, _ = interval_quantiles(level)
-    scored = backtest.dropna(subset=[Y, YHAT, LOWER, UPPER]).reset_index(drop=True)
-    floor = width_floor(scored)
-    below, above = _half_widths(scored, floor)
-    scored["below"] = (scored[YHAT] - scored[Y]).to_numpy() / below
-    scored["above"] = (scored[Y] - scored[YHAT]).to_numpy() / above
+def conformal_offsets(backtest: pd.DataFrame, level: int, size: int) -> pd.DataFrame:
+    """``unique_id, model, bucket, below, above`` from backtest forecasts (``unique_id, ds,
+    cutoff, model, y, yhat``). Offsets are at least zero, so the interval holds ``yhat``."""
+    _, coverage = interval_quantiles(level)
+    scored = with_steps(backtest.dropna(subset=[Y, YHAT]), [ID, MODEL, CUTOFF])
+    scored[BUCKET] = (scored[STEP] - 1) // size
+    error = (scored[Y] - scored[YHAT]).to_numpy()
+    scored["under"], scored["over"] = error, -error
     rows = [
         {
             ID: uid,
             MODEL: model,
-            LOWER_SCALE: max(conformal_quantile(group["below"].to_numpy(), 1 - tail), 0.0),
-            UPPER_SCALE: max(conformal_quantile(group["above"].to_numpy(), 1 - tail), 0.0),
+            BUCKET: bucket,
+            BELOW: max(conformal_quantile(group["over"].to_numpy(), coverage), 0.0),
+            ABOVE: max(conformal_quantile(group["under"].to_numpy(), coverage), 0.0),
         }
-        for (uid, model), group in scored.groupby([ID, MODEL], sort=True)
+        for (uid, model, bucket), group in scored.groupby([ID, MODEL, BUCKET], sort=True)
     ]
-    scales = pd.DataFrame(rows, columns=[ID, MODEL, LOWER_SCALE, UPPER_SCALE])
-    return scales.merge(floor.rename("min_width").reset_index(), on=ID)
+    return pd.DataFrame(rows, columns=[ID, MODEL, BUCKET, BELOW, ABOVE])
 
 
-def calibrate(forecasts: pd.DataFrame, scales: pd.DataFrame) -> pd.DataFrame:
-    """``forecasts`` (with ``model``) with each interval side scaled by its series and model's
-    factor; rows without a factor keep their interval."""
-    out = forecasts.merge(scales, on=[ID, MODEL], how="left")
-    known = out[LOWER_SCALE].notna().to_numpy()
-    floor = out["min_width"].fillna(0.0).to_numpy()
-    below = np.maximum((out[YHAT] - out[LOWER]).to_numpy(), floor)
-    above = np.maximum((out[UPPER] - out[YHAT]).to_numpy(), floor)
-    lower = out[YHAT].to_numpy() - out[LOWER_SCALE].to_numpy() * below
-    upper = out[YHAT].to_numpy() + out[UPPER_SCALE].to_numpy() * above
-    out[LOWER] = np.where(known, lower, out[LOWER])
-    out[UPPER] = np.where(known, upper, out[UPPER])
-    return out.drop(columns=[LOWER_SCALE, UPPER_SCALE, "min_width"])[forecasts.columns]
+def calibrate(forecasts: pd.DataFrame, offsets: pd.DataFrame, size: int) -> pd.DataFrame:
+    """``forecasts`` (with ``model``) with each interval set from its series and model's offsets
+    for its step ahead (steps past the backtest's horizon take its last bucket); rows without
+    offsets keep their interval."""
+    if offsets.empty:
+        return forecasts
+    last = offsets.groupby([ID, MODEL])[BUCKET].max().rename("last").reset_index()
+    out = with_steps(forecasts, [ID, MODEL]).merge(last, on=[ID, MODEL], how="left")
+    out[BUCKET] = np.minimum((out[STEP] - 1) // size, out["last"].fillna(0)).astype(int)
+    out = out.merge(offsets, on=[ID, MODEL, BUCKET], how="left")
+    known = out[BELOW].notna().to_numpy()
+    out[LOWER] = np.where(known, out[YHAT] - out[BELOW], out[LOWER])
+    out[UPPER] = np.where(known, out[YHAT] + out[ABOVE], out[UPPER])
+    return out[forecasts.columns]
+
+
+def clip_nonnegative(forecasts: pd.DataFrame, ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Forecasts of measures that cannot be negative (orders, revenue) truncated at zero: the
+    point and both bounds, the upper bound kept at or above the point forecast. Truncating the
+    lower bound at zero changes no coverage (no actual is below zero). ``ids`` limits it to
+    those series (default: all)."""
+    out = forecasts.copy()
+    rows = out[ID].isin(list(ids)) if ids is not None else pd.Series(True, index=out.index)
+    for column in (YHAT, LOWER, UPPER):
+        if column in out.columns:
+            out.loc[rows, column] = out.loc[rows, column].clip(lower=0.0)
+    if UPPER in out.columns:
+        out.loc[rows, UPPER] = np.maximum(out.loc[rows, UPPER], out.loc[rows, YHAT])
+    return out
+
+
+def held_out_coverage(
+    backtest: pd.DataFrame, level: int, size: int, nonnegative: Iterable[str] = ()
+) -> pd.DataFrame:
+    """``unique_id, model, coverage``: the share of each fold's actuals inside an interval
+    calibrated on the other folds only (none with a single fold); ``nonnegative`` series are
+    truncated at zero as published."""
+    folds = sorted(backtest[CUTOFF].unique())
+    if len(folds) < 2:
+        return pd.DataFrame(columns=[ID, MODEL, "coverage"])
+    parts = []
+    for cutoff in folds:
+        offsets = conformal_offsets(backtest[backtest[CUTOFF] != cutoff], level, size)
+        fold = backtest[backtest[CUTOFF] == cutoff]
+        parts.append(clip_nonnegative(calibrate(fold, offsets, size), nonnegative))
+    scored = pd.concat(parts, ignore_index=True)
+    inside = (scored[Y] >= scored[LOWER]) & (scored[Y] <= scored[UPPER])
+    return inside.groupby([scored[ID], scored[MODEL]]).mean().rename("coverage").reset_index()
