@@ -87,7 +87,9 @@ def backtest_forecasts(
             tasks.append((factory, train, horizon, tests[cutoff][[ID, DS, *exog]]))
             labels.append((cutoff, name))
     parts = []
-    for (cutoff, name), predicted in zip(labels, run_all(fit_and_predict, tasks, workers)):
+    for (cutoff, name), predicted in zip(
+        labels, run_all(fit_and_predict, tasks, workers), strict=True
+    ):
         scored = tests[cutoff][[ID, DS, Y]].merge(predicted, on=[ID, DS], how="left")
         parts.append(scored.assign(**{CUTOFF: cutoff, MODEL: name}))
     columns = [ID, DS, CUTOFF, MODEL, Y, YHAT, LOWER, UPPER]
@@ -171,3 +173,23 @@ def choose_champion(scores: pd.DataFrame) -> pd.Series:
     summary["not_baseline"] = summary[MODEL] != BASELINE
     ranked = summary.sort_values([ID, "mase", "not_baseline"], na_position="last", kind="stable")
     return ranked.groupby(ID, sort=True)[MODEL].first().rename("champion")
+
+
+def relative_skill(scores: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+    """Per series: the ``chosen`` model's mean backtest MASE beside seasonal naive's and the
+    best classical method's (ETS, Theta, ARIMA), and the two ratios (below 1: better)."""
+    from forecasting.models import CLASSICAL
+
+    summary = summarise(scores).pivot(index=ID, columns=MODEL, values="mase")
+    classical = summary[[c for c in CLASSICAL if c in summary.columns]].dropna(how="all")
+    mine = [
+        summary.at[uid, model] if model in summary.columns else np.nan
+        for uid, model in chosen.items()
+    ]
+    out = pd.DataFrame({"champion": chosen, "mase": mine}, index=chosen.index)
+    out["snaive_mase"] = summary.get(BASELINE)
+    out["classical"] = classical.idxmin(axis=1) if not classical.empty else None
+    out["classical_mase"] = classical.min(axis=1) if not classical.empty else None
+    out["mase_vs_snaive"] = out["mase"] / out["snaive_mase"]
+    out["mase_vs_classical"] = out["mase"] / out["classical_mase"]
+    return out.rename_axis(ID).reset_index()

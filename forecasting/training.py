@@ -22,8 +22,8 @@ from forecasting.backtest import (
     MODEL,
     backtest_forecasts,
     choose_champion,
+    relative_skill,
     score_forecasts,
-    summarise,
 )
 from forecasting.calibration import (
     bucket_size,
@@ -59,6 +59,7 @@ from forecasting.series import (
 )
 
 AUTO = "auto"
+PUBLISHED = "published"
 AUTO_CANDIDATES = ("naive", *CLASSICAL, *DAILY_ONLY)
 INTERMITTENT_SHARE = 0.3
 """Series with at least this share of zero values are intermittent: Croston, SBA and TSB
@@ -184,8 +185,12 @@ def train(
     results = run_all(
         _fit_final, [(candidates[n], frame, horizon, future_exog) for n in names], workers
     )
-    fitted: dict[str, ForecastModel] = {n: model for n, (model, _) in zip(names, results)}
-    parts = [predicted.assign(**{MODEL: n}) for n, (_, predicted) in zip(names, results)]
+    fitted: dict[str, ForecastModel] = {
+        n: model for n, (model, _) in zip(names, results, strict=True)
+    }
+    parts = [
+        predicted.assign(**{MODEL: n}) for n, (_, predicted) in zip(names, results, strict=True)
+    ]
     for name in HOW:
         mine = {uid: members[uid] for uid, champion in champions.items() if champion == name}
         if mine:
@@ -262,28 +267,16 @@ def _publish(
 def skill_table(result: TrainingResult, frame: pd.DataFrame, season: int) -> pd.DataFrame:
     """Per series: the published forecast's mean backtest MASE beside seasonal naive's and the
     best classical method's, their ratios, and the held-out interval coverage."""
-    published = result.published_backtest.assign(**{MODEL: "published"})
-    horizon = [result.horizon]
-    mine = summarise(score_forecasts(published, frame, horizons=horizon, season=season))
-    summary = summarise(result.scores).pivot(index=ID, columns=MODEL, values="mase")
-    classical = summary[[c for c in CLASSICAL if c in summary.columns]].dropna(how="all")
-    coverage = (
-        held_out_coverage(
+    published = result.published_backtest.assign(**{MODEL: PUBLISHED})
+    mine = score_forecasts(published, frame, horizons=[result.horizon], season=season)
+    out = relative_skill(
+        pd.concat([result.scores, mine]), pd.Series(PUBLISHED, result.champions.index)
+    )
+    out["champion"] = out[ID].map(result.champions)
+    coverage = pd.Series(np.nan, index=out[ID])
+    if result.published_backtest[CUTOFF].nunique() > 1:
+        held_out = held_out_coverage(
             result.published_backtest, result.level, result.bucket, result.nonnegative
-        ).set_index(ID)["coverage"]
-        if result.published_backtest[CUTOFF].nunique() > 1
-        else None
-    )
-    out = pd.DataFrame(
-        {
-            "champion": result.champions,
-            "mase": mine.set_index(ID)["mase"],
-            "snaive_mase": summary.get(BASELINE),
-            "classical": classical.idxmin(axis=1) if not classical.empty else None,
-            "classical_mase": classical.min(axis=1) if not classical.empty else None,
-        }
-    )
-    out["mase_vs_snaive"] = out["mase"] / out["snaive_mase"]
-    out["mase_vs_classical"] = out["mase"] / out["classical_mase"]
-    out["coverage"] = coverage.reindex(out.index) if coverage is not None else np.nan
-    return out.rename_axis(ID).reset_index()
+        )
+        coverage = held_out.set_index(ID)["coverage"].reindex(out[ID])
+    return out.assign(coverage=coverage.to_numpy())
