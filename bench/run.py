@@ -62,6 +62,12 @@ ON_LARGE_DATABASE = [
 ]
 
 
+# Benchmarks without a database of their own: (module, render).
+STANDALONE = [
+    ("bench.bench_accuracy", lambda m: m.markdown(m.run())),
+]
+
+
 def _section_of(text: str, names: list[str]) -> str | None:
     """The benchmark (of ``names``) whose file a section's title names."""
     title = text.splitlines()[0] if text else ""
@@ -108,6 +114,12 @@ def main(only: list[str]) -> int:
             f"{module_name} {kwargs}",
             lambda n=module_name, k=kwargs: importlib.import_module(n).run(**k).markdown(),
         )
+    for module_name, render in STANDALONE:
+        record(
+            module_name,
+            module_name,
+            lambda n=module_name, r=render: r(importlib.import_module(n)),
+        )
     from bench.bench_overview import NAME
     from bench.common import database_url, reference_loop_ms
 
@@ -136,7 +148,7 @@ def main(only: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    known = [m.removeprefix("bench.") for m, _ in [*BENCHMARKS, *ON_LARGE_DATABASE]]
+    known = [m.removeprefix("bench.") for m, _ in [*BENCHMARKS, *STANDALONE, *ON_LARGE_DATABASE]]
     chosen = sys.argv[1:]
     unknown = sorted(set(chosen) - set(known))
     if unknown:
