@@ -169,7 +169,10 @@ def run() -> dict:
     started = time.perf_counter()
     rows, reconciliation = [], Counter()
     for dataset in datasets():
-        print(f"  {dataset.name}: {dataset.frame[ID].nunique()} series, {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"  {dataset.name}: {dataset.frame[ID].nunique()} series, {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         found, methods = evaluate(dataset)
         rows += found
         if dataset.hierarchy is not None:

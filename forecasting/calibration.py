@@ -51,6 +51,18 @@ def with_steps(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out
 
 
+def grouped_conformal_quantile(
+    frame: pd.DataFrame, keys: list[str], column: str, coverage: float
+) -> pd.Series:
+    """``conformal_quantile`` of ``column`` within each group of ``keys`` (vectorised)."""
+    ordered = frame.sort_values([*keys, column], kind="stable")
+    group = ordered.groupby(keys, sort=False)[column]
+    size = group.transform("size").to_numpy()
+    rank = np.minimum(np.ceil((size + 1) * coverage), size)
+    chosen = ordered[(group.cumcount() + 1).to_numpy() == rank]
+    return chosen.set_index(keys)[column]
+
+
 def conformal_offsets(backtest: pd.DataFrame, level: int, size: int) -> pd.DataFrame:
     """``unique_id, model, bucket, below, above`` from backtest forecasts (``unique_id, ds,
     cutoff, model, y, yhat``). Offsets are at least zero, so the interval holds ``yhat``."""
@@ -58,18 +70,17 @@ def conformal_offsets(backtest: pd.DataFrame, level: int, size: int) -> pd.DataF
     scored = with_steps(backtest.dropna(subset=[Y, YHAT]), [ID, MODEL, CUTOFF])
     scored[BUCKET] = (scored[STEP] - 1) // size
     error = (scored[Y] - scored[YHAT]).to_numpy()
-    scored["under"], scored["over"] = error, -error
-    rows = [
-        {
-            ID: uid,
-            MODEL: model,
-            BUCKET: bucket,
-            BELOW: max(conformal_quantile(group["over"].to_numpy(), coverage), 0.0),
-            ABOVE: max(conformal_quantile(group["under"].to_numpy(), coverage), 0.0),
-        }
-        for (uid, model, bucket), group in scored.groupby([ID, MODEL, BUCKET], sort=True)
-    ]
-    return pd.DataFrame(rows, columns=[ID, MODEL, BUCKET, BELOW, ABOVE])
+    scored[ABOVE], scored[BELOW] = error, -error
+    keys = [ID, MODEL, BUCKET]
+    offsets = pd.concat(
+        [grouped_conformal_quantile(scored, keys, side, coverage) for side in (BELOW, ABOVE)],
+        axis=1,
+    ).clip(lower=0.0)
+    return (
+        offsets.reset_index()[[ID, MODEL, BUCKET, BELOW, ABOVE]]
+        .sort_values(keys)
+        .reset_index(drop=True)
+    )
 
 
 def calibrate(forecasts: pd.DataFrame, offsets: pd.DataFrame, size: int) -> pd.DataFrame:

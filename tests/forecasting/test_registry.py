@@ -63,9 +63,9 @@ def test_register_promote_rollback_and_reload_the_champion(tmp_path):
     run = client.get_run(web.run_id)
     assert run.data.params["horizon"] == "14" and run.data.params["source"] == "test"
     assert {"snaive_mase", "lightgbm_wape", "lightgbm_coverage"} <= set(run.data.metrics)
-    scales = first.interval_scales.set_index(["unique_id", "model"]).loc[("Web", web.model)]
-    assert run.data.metrics["interval_upper_scale"] == pytest.approx(scales.upper_scale)
-    assert run.data.metrics["interval_lower_scale"] == pytest.approx(scales.lower_scale)
+    skill = first.skill.set_index("unique_id").loc["Web"]
+    assert run.data.metrics["published_mase"] == pytest.approx(skill.mase)
+    assert run.data.metrics["mase_vs_snaive"] == pytest.approx(skill.mase_vs_snaive)
     artifacts = {a.path for a in client.list_artifacts(web.run_id)}
     assert {"forecast.png", "forecast.csv"} <= artifacts
     assert (tmp_path / "artifacts").is_dir()
