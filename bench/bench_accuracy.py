@@ -169,9 +169,9 @@ def run() -> dict:
     started = time.perf_counter()
     rows, reconciliation = [], Counter()
     for dataset in datasets():
+        elapsed = time.perf_counter() - started
         print(
-            f"  {dataset.name}: {dataset.frame[ID].nunique()} series, {time.perf_counter() - started:.0f} s",
-            flush=True,
+            f"  {dataset.name}: {dataset.frame[ID].nunique()} series, {elapsed:.0f} s", flush=True
         )
         found, methods = evaluate(dataset)
         rows += found
