@@ -94,6 +94,7 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
         bucket: int = 1,
         adjustment: pd.DataFrame | None = None,
         nonnegative: bool = False,
+        source_id: str | None = None,
     ) -> None:
         self.unique_id = unique_id
         self.model_name = model_name
@@ -106,6 +107,8 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
         self.bucket = bucket
         self.adjustment = adjustment
         self.nonnegative = nonnegative
+        self.source_id = source_id or unique_id
+        """The series the fitted model knows this one by (itself, unless it was a duplicate)."""
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         if isinstance(model_input, pd.DataFrame) and DS in model_input.columns:
@@ -115,7 +118,9 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
 
     def reforecast(self) -> pd.DataFrame:
         predicted = self.fitted.predict(self.horizon, self.future_exog)
-        mine = predicted[predicted[ID] == self.unique_id].assign(**{MODEL: self.model_name})
+        mine = predicted[predicted[ID] == self.source_id].assign(
+            **{ID: self.unique_id, MODEL: self.model_name}
+        )
         if self.nonnegative:
             mine = clip_nonnegative(mine)
         if self.adjustment is not None:
@@ -219,6 +224,7 @@ def log_training(
                         result.bucket,
                         _mine(result.adjustments, str(uid)).drop(columns=ID),
                         str(uid) in result.nonnegative,
+                        result.aliases.get(str(uid)),
                     ),
                     pip_requirements=_requirements(),
                 )

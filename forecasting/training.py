@@ -94,6 +94,9 @@ class TrainingResult:
     """Per series: ``champion, mase, snaive_mase, classical, classical_mase, mase_vs_snaive,
     mase_vs_classical, coverage`` of the published forecast on the backtest."""
     nonnegative: tuple[str, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Series identical to another (a category with one touchpoint): trained once, under the
+    other's id (``duplicated_series``)."""
     future_exog: pd.DataFrame | None = field(default=None, repr=False)
 
     def champion_forecast(self) -> pd.DataFrame:
@@ -119,6 +122,26 @@ def candidate_models(
 def intermittent_series(frame: pd.DataFrame) -> list[str]:
     share = frame.groupby(ID)[Y].apply(lambda y: zero_share(y.to_numpy()))
     return sorted(share[share >= INTERMITTENT_SHARE].index)
+
+
+def duplicated_series(frame: pd.DataFrame) -> dict[str, str]:
+    """Series whose values (and regressors) equal an earlier series' (by id), mapped to it: a
+    category with a single touchpoint is that touchpoint's series again."""
+    first: dict[bytes, str] = {}
+    aliases = {}
+    for uid, group in frame.groupby(ID, sort=True):
+        key = pd.util.hash_pandas_object(group.drop(columns=ID), index=False).to_numpy().tobytes()
+        if key in first:
+            aliases[str(uid)] = first[key]
+        else:
+            first[key] = str(uid)
+    return aliases
+
+
+def with_aliases(frame: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
+    """``frame`` plus a copy of each aliased series' rows under the alias's id."""
+    copies = [frame[frame[ID] == source].assign(**{ID: alias}) for alias, source in aliases.items()]
+    return pd.concat([frame, *copies], ignore_index=True) if copies else frame
 
 
 def _nonnegative_ids(frame: pd.DataFrame, nonnegative: bool | Iterable[str] | None) -> list[str]:
@@ -166,10 +189,12 @@ def train(
             f"folds of {horizon}"
         )
     keep_positive = _nonnegative_ids(frame, nonnegative)
-    backtest = clip_nonnegative(
-        backtest_forecasts(frame, candidates, horizon, folds, workers=workers), keep_positive
+    aliases = duplicated_series(frame)
+    work = frame[~frame[ID].isin(aliases)]
+    backtest = with_aliases(
+        backtest_forecasts(work, candidates, horizon, folds, workers=workers), aliases
     )
-    backtest = _drop_ineligible(backtest, frame)
+    backtest = _drop_ineligible(clip_nonnegative(backtest, keep_positive), frame)
     horizons = sorted({7, 28, horizon} & set(range(1, horizon + 1)))
     scores = score_forecasts(backtest, frame, horizons=horizons)
     if combinations and len(candidates) > 2:
@@ -183,7 +208,7 @@ def train(
     }
     names = [name for name in candidates if name in needed]
     results = run_all(
-        _fit_final, [(candidates[n], frame, horizon, future_exog) for n in names], workers
+        _fit_final, [(candidates[n], work, horizon, future_exog) for n in names], workers
     )
     fitted: dict[str, ForecastModel] = {
         n: model for n, (model, _) in zip(names, results, strict=True)
@@ -192,11 +217,16 @@ def train(
         predicted.assign(**{MODEL: n}) for n, (_, predicted) in zip(names, results, strict=True)
     ]
     for name in HOW:
-        mine = {uid: members[uid] for uid, champion in champions.items() if champion == name}
+        mine = {
+            uid: members[uid]
+            for uid, champion in champions.items()
+            if champion == name and uid not in aliases
+        }
         if mine:
             fitted[name] = Combination(name, mine, fitted)
             parts.append(fitted[name].predict(horizon, future_exog).assign(**{MODEL: name}))
-    raw = clip_nonnegative(pd.concat(parts, ignore_index=True), keep_positive)
+    raw = with_aliases(pd.concat(parts, ignore_index=True), aliases)
+    raw = clip_nonnegative(raw, keep_positive)
     level = next(iter(fitted.values())).level
     size = bucket_size(folds)
     forecasts = clip_nonnegative(
@@ -212,6 +242,7 @@ def train(
         fitted=fitted,
         bucket=size,
         nonnegative=tuple(keep_positive),
+        aliases=aliases,
         future_exog=future_exog,
     )
     _publish(result, frame, raw, hierarchy, season)

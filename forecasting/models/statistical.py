@@ -47,7 +47,7 @@ class ETS(LocalModel):
 
     name = "ets"
     min_history = 10
-    max_seasons = 104
+    max_seasons = 52
 
     def fit_one(self, y: np.ndarray, season: int):
         seasonal = _season_fits(y, season)
@@ -86,7 +86,7 @@ class Theta(LocalModel):
 
     name = "theta"
     min_history = 8
-    max_seasons = 104
+    max_seasons = 52
 
     def fit_one(self, y: np.ndarray, season: int):
         seasonal = _season_fits(y, season)

@@ -8,7 +8,7 @@ from forecasting.reconcile import (
     reconcile_matrix,
     shrunk_covariance,
 )
-from forecasting.training import train
+from forecasting.training import duplicated_series, train
 
 # total = web + app + store; online = web + app (store is its own category)
 HIERARCHY = Hierarchy(
@@ -121,3 +121,15 @@ def test_the_method_with_the_lowest_backtest_mase_is_chosen():
     method, scores, chosen = choose_method(HIERARCHY, backtest, frame, 7, nonnegative=True)
     assert scores[method] == min(scores.values())
     assert len(chosen) == len(backtest)
+
+
+def test_a_category_with_one_touchpoint_is_trained_once():
+    frame = hierarchy_frame(days=120)
+    frame = pd.concat([frame, frame[frame.unique_id == "store"].assign(unique_id="stores")])
+    assert duplicated_series(frame) == {"stores": "store"}
+    result = train(frame, ["naive"], horizon=7, folds=2)
+    assert result.aliases == {"stores": "store"}
+    published = result.champion_forecast().set_index(["unique_id", "ds"])
+    values = ["yhat", "yhat_lower", "yhat_upper"]
+    np.testing.assert_allclose(published.loc["stores"][values], published.loc["store"][values])
+    assert set(result.scores.unique_id) == set(frame.unique_id)
