@@ -85,7 +85,7 @@ def _version_rows() -> list[dict]:
     return version_rows(channel_names())
 
 
-SCORE_COLUMN = {"minWidth": 85, "type": "rightAligned"}
+SCORE_COLUMN = {"minWidth": 100, "type": "rightAligned"}
 
 
 def _version_columns() -> list[dict]:
@@ -99,7 +99,7 @@ def _version_columns() -> list[dict]:
         },
         {"field": "version", "headerName": "Version", "minWidth": 110, "maxWidth": 120},
         {"field": "alias", "headerName": "Role", "minWidth": 120},
-        {"field": "model", "headerName": "Model"},
+        {"field": "model", "headerName": "Model", "minWidth": 130},
     ]
     columns.append(
         {
