@@ -221,7 +221,8 @@ def markdown(result: dict) -> str:
         f"**{len(worse)}** (goal 0)" + (": " + ", ".join(worse[ID]) if len(worse) else "") + ".",
         f"- 80 % interval coverage over every forecast point: **{100 * coverage:.1f} %** "
         "(goal 75–85 %).",
-        f"- Tourism hierarchy (20 regions → 7 states → Australia), reconciliation chosen per "
+        f"- Tourism hierarchy (20 regions → 6 states and territories → Australia), "
+        f"reconciliation chosen per "
         f"origin: {result['reconciliation']}.",
         "",
         "Mean MASE over the 4 origins per series (champion = what training publishes; chosen = "
