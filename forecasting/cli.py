@@ -145,7 +145,12 @@ def forecast_command(
         ModelChoice, typer.Option("--model", help="auto picks per series by backtest MASE.")
     ] = ModelChoice.auto,
     backtest: Annotated[
-        bool, typer.Option("--backtest", help="Also score each model on the last horizon.")
+        bool,
+        typer.Option(
+            "--backtest",
+            help="Also print backtest scores and each series' MASE against seasonal naive "
+            "and the best classical method.",
+        ),
     ] = False,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.csv,
 ) -> None:
