@@ -162,14 +162,19 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     return scores[longest].groupby([ID, MODEL], as_index=False)[SCORE_COLUMNS].mean()
 
 
-def choose_champion(scores: pd.DataFrame) -> pd.Series:
-    """The model with the lowest mean backtest MASE per series (index ``unique_id``).
+def choose_champion(
+    scores: pd.DataFrame, favoured: Sequence[str] = (), margin: float = 0.0
+) -> pd.Series:
+    """The model with the lowest mean backtest MASE per series (index ``unique_id``); a model
+    in ``favoured`` competes with its MASE lowered by ``margin`` (a share), so another must
+    beat it by more than that.
 
     Ties and series where no model has a finite MASE go to the seasonal-naive baseline
     when it was scored.
     """
     summary = summarise(scores)
     summary["mase"] = summary["mase"].where(summary["mase"].abs() != float("inf"))
+    summary["mase"] *= np.where(summary[MODEL].isin(list(favoured)), 1 - margin, 1.0)
     summary["not_baseline"] = summary[MODEL] != BASELINE
     ranked = summary.sort_values([ID, "mase", "not_baseline"], na_position="last", kind="stable")
     return ranked.groupby(ID, sort=True)[MODEL].first().rename("champion")

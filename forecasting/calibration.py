@@ -7,7 +7,10 @@ wide, and a combination or Croston has none worth the name. So every published i
 steps ahead, ``bucket_size`` of them so each bucket holds about ``BUCKET_SCORES`` backtest
 errors), ``below`` and ``above`` are the split-conformal quantiles of the backtest's
 over- and under-forecasts at the interval's tail share (10 % each side for 80 %). Errors grow
-with the horizon; the buckets let the interval grow with them.
+with the horizon; the buckets let the interval grow with them. Errors are measured relative
+to the series' level at each fold's origin (``origin_scales``) and put back at today's level
+(``rescale``): a series that has doubled since the first fold has errors about twice as
+large.
 
 ``held_out_coverage`` tells how well that works on data the offsets did not see: each fold's
 interval is calibrated on the other folds only.
@@ -25,7 +28,7 @@ from forecasting.backtest import CUTOFF, MODEL
 from forecasting.models.base import interval_quantiles
 from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
 
-STEP, BUCKET = "step", "bucket"
+STEP, BUCKET, SCALE = "step", "bucket", "scale"
 BELOW, ABOVE = "below", "above"
 BUCKET_SCORES = 20
 """Backtest errors wanted per horizon bucket: enough for a 90 % quantile to mean something."""
@@ -63,13 +66,42 @@ def grouped_conformal_quantile(
     return chosen.set_index(keys)[column]
 
 
-def conformal_offsets(backtest: pd.DataFrame, level: int, size: int) -> pd.DataFrame:
+def origin_scales(frame: pd.DataFrame, origins: Iterable, season: int) -> pd.DataFrame:
+    """``unique_id, cutoff, scale``: each series' level at each origin, the mean absolute value
+    of its last four weeks (daily) or last season up to it; the series' own mean absolute value
+    where that is zero, and 1 where both are."""
+    window = 28 if season == 7 else max(season, 4)
+    rows = []
+    for uid, group in frame.groupby(ID, sort=True):
+        values, days = group[Y].abs(), group[DS]
+        overall = float(values.mean())
+        for origin in origins:
+            recent = float(values[days <= origin].tail(window).mean())
+            scale = recent if recent > 0 else overall if overall > 0 else 1.0
+            rows.append({ID: uid, CUTOFF: pd.Timestamp(origin), SCALE: scale})
+    return pd.DataFrame(rows, columns=[ID, CUTOFF, SCALE])
+
+
+def rescale(offsets: pd.DataFrame, scales: pd.DataFrame) -> pd.DataFrame:
+    """Offsets in units of the level (``conformal_offsets`` with scales) at the level of one
+    origin (``scales``: ``unique_id, scale``)."""
+    out = offsets.merge(scales[[ID, SCALE]], on=ID, how="left")
+    factor = out.pop(SCALE).fillna(1.0).to_numpy()
+    return out.assign(**{BELOW: out[BELOW] * factor, ABOVE: out[ABOVE] * factor})
+
+
+def conformal_offsets(
+    backtest: pd.DataFrame, level: int, size: int, scales: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``unique_id, model, bucket, below, above`` from backtest forecasts (``unique_id, ds,
-    cutoff, model, y, yhat``). Offsets are at least zero, so the interval holds ``yhat``."""
+    cutoff, model, y, yhat``), in units of each fold's origin level when ``scales`` are given
+    (``origin_scales``). Offsets are at least zero, so the interval holds ``yhat``."""
     _, coverage = interval_quantiles(level)
     scored = with_steps(backtest.dropna(subset=[Y, YHAT]), [ID, MODEL, CUTOFF])
     scored[BUCKET] = (scored[STEP] - 1) // size
     error = (scored[Y] - scored[YHAT]).to_numpy()
+    if scales is not None:
+        error = error / scored[[ID, CUTOFF]].merge(scales, how="left")[SCALE].fillna(1.0).to_numpy()
     scored[ABOVE], scored[BELOW] = error, -error
     keys = [ID, MODEL, BUCKET]
     offsets = pd.concat(
@@ -115,7 +147,11 @@ def clip_nonnegative(forecasts: pd.DataFrame, ids: Iterable[str] | None = None) 
 
 
 def held_out_coverage(
-    backtest: pd.DataFrame, level: int, size: int, nonnegative: Iterable[str] = ()
+    backtest: pd.DataFrame,
+    level: int,
+    size: int,
+    nonnegative: Iterable[str] = (),
+    scales: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``unique_id, model, coverage``: the share of each fold's actuals inside an interval
     calibrated on the other folds only (none with a single fold); ``nonnegative`` series are
@@ -125,7 +161,9 @@ def held_out_coverage(
         return pd.DataFrame(columns=[ID, MODEL, "coverage"])
     parts = []
     for cutoff in folds:
-        offsets = conformal_offsets(backtest[backtest[CUTOFF] != cutoff], level, size)
+        offsets = conformal_offsets(backtest[backtest[CUTOFF] != cutoff], level, size, scales)
+        if scales is not None:
+            offsets = rescale(offsets, scales[scales[CUTOFF] == cutoff])
         fold = backtest[backtest[CUTOFF] == cutoff]
         parts.append(clip_nonnegative(calibrate(fold, offsets, size), nonnegative))
     scored = pd.concat(parts, ignore_index=True)

@@ -31,6 +31,8 @@ from forecasting.calibration import (
     clip_nonnegative,
     conformal_offsets,
     held_out_coverage,
+    origin_scales,
+    rescale,
 )
 from forecasting.combination import HOW, Combination, best_members, combination_backtest
 from forecasting.errors import ForecastingError
@@ -61,6 +63,9 @@ from forecasting.series import (
 AUTO = "auto"
 PUBLISHED = "published"
 AUTO_CANDIDATES = ("naive", *CLASSICAL, *DAILY_ONLY)
+COMBINATION_MARGIN = 0.05
+"""A single model must beat the best combination's backtest MASE by more than 5 % to be chosen
+over it: a few folds pick a single model noisily, a combination is the safer default."""
 INTERMITTENT_SHARE = 0.3
 """Series with at least this share of zero values are intermittent: Croston, SBA and TSB
 join the candidates, for them only."""
@@ -86,6 +91,8 @@ class TrainingResult:
     offsets: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     """Conformal offsets of the published forecasts (``calibration``)."""
     bucket: int = 1
+    scales: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    """Each series' level at each backtest origin and today (``calibration.origin_scales``)."""
     adjustments: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     """``unique_id, ds, adjustment``: reconciled minus the champion's own point forecast."""
     reconciliation: str | None = None
@@ -201,7 +208,7 @@ def train(
         combined = combination_backtest(backtest, scores)
         backtest = pd.concat([backtest, combined], ignore_index=True)
         scores = pd.concat([scores, score_forecasts(combined, frame, horizons=horizons)])
-    champions = choose_champion(scores)
+    champions = choose_champion(scores, favoured=list(HOW), margin=COMBINATION_MARGIN)
     members = best_members(scores)
     needed = {BASELINE} | {
         m for uid, name in champions.items() for m in (members[uid] if name in HOW else [name])
@@ -229,9 +236,10 @@ def train(
     raw = clip_nonnegative(raw, keep_positive)
     level = next(iter(fitted.values())).level
     size = bucket_size(folds)
-    forecasts = clip_nonnegative(
-        calibrate(raw, conformal_offsets(backtest, level, size), size), keep_positive
-    )
+    origins = [*sorted(backtest[CUTOFF].unique()), frame[DS].max()]
+    scales = origin_scales(frame, origins, season)
+    offsets = rescale(conformal_offsets(backtest, level, size, scales), _today(scales, frame))
+    forecasts = clip_nonnegative(calibrate(raw, offsets, size), keep_positive)
     result = TrainingResult(
         horizon=horizon,
         level=level,
@@ -241,12 +249,17 @@ def train(
         forecasts=forecasts[[*FORECAST_COLUMNS, MODEL]],
         fitted=fitted,
         bucket=size,
+        scales=scales,
         nonnegative=tuple(keep_positive),
         aliases=aliases,
         future_exog=future_exog,
     )
     _publish(result, frame, raw, hierarchy, season)
     return result
+
+
+def _today(scales: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    return scales[scales[CUTOFF] == frame[DS].max()]
 
 
 def _drop_ineligible(backtest: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
@@ -288,7 +301,8 @@ def _publish(
         reconciled = base
     adjustment = reconciled[YHAT].to_numpy() - base[YHAT].to_numpy()
     result.adjustments = base[[ID, DS]].assign(adjustment=adjustment)
-    result.offsets = conformal_offsets(backtest, result.level, result.bucket)
+    offsets = conformal_offsets(backtest, result.level, result.bucket, result.scales)
+    result.offsets = rescale(offsets, _today(result.scales, frame))
     published = calibrate(reconciled, result.offsets, result.bucket)
     result.published = clip_nonnegative(published, positive)[[*FORECAST_COLUMNS, MODEL]]
     result.published_backtest = backtest
@@ -307,7 +321,11 @@ def skill_table(result: TrainingResult, frame: pd.DataFrame, season: int) -> pd.
     coverage = pd.Series(np.nan, index=out[ID])
     if result.published_backtest[CUTOFF].nunique() > 1:
         held_out = held_out_coverage(
-            result.published_backtest, result.level, result.bucket, result.nonnegative
+            result.published_backtest,
+            result.level,
+            result.bucket,
+            result.nonnegative,
+            result.scales,
         )
         coverage = held_out.set_index(ID)["coverage"].reindex(out[ID])
     return out.assign(coverage=coverage.to_numpy())

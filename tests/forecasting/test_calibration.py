@@ -9,6 +9,8 @@ from forecasting.calibration import (
     conformal_offsets,
     conformal_quantile,
     held_out_coverage,
+    origin_scales,
+    rescale,
 )
 from forecasting.metrics import coverage
 from forecasting.training import train
@@ -126,3 +128,28 @@ def test_trained_forecasts_cover_about_80_percent_of_a_hold_out():
     got = coverage(calibrated.y, calibrated.yhat_lower, calibrated.yhat_upper)
     assert 0.7 <= got <= 0.9
     assert result.skill["coverage"].between(0.6, 1.0).all()
+
+
+def test_errors_count_relative_to_the_level_at_each_origin():
+    """A series that doubled between the folds: the same relative error, at today's level."""
+    days = pd.date_range("2024-01-01", periods=120)
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": days, "y": np.r_[np.full(60, 10.0), np.full(60, 20.0)]}
+    )
+    scales = origin_scales(frame, [days[59], days[119]], season=7)
+    assert scales["scale"].tolist() == [10.0, 20.0]
+    backtest = pd.DataFrame(
+        {
+            "unique_id": "s",
+            "ds": [days[60], days[61], days[62], days[63]],
+            "cutoff": days[59],
+            "model": "m",
+            "y": [11.0, 11.0, 11.0, 11.0],
+            "yhat": 10.0,
+        }
+    )
+    # one origin at level 10: errors of 10 %
+    offsets = conformal_offsets(backtest, 80, 5, scales)
+    assert offsets["above"].iloc[0] == pytest.approx(0.1)
+    today = rescale(offsets, scales[scales["cutoff"] == days[119]])
+    assert today["above"].iloc[0] == pytest.approx(2.0)
