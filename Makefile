@@ -30,8 +30,10 @@ demo: setup
 	@echo "Open http://$(HOST):$(PORT) and sign in with one of the logins above (MLflow UI, this machine only: http://127.0.0.1:5000)."
 	$(CP) mlflow-ui --host 127.0.0.1 --port 5000 & trap "kill $$!" EXIT; $(CP) serve --host $(HOST) --port $(PORT)
 
+# Both cores (one test file per worker at a time), then the tests that restart services, alone.
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: PYTEST_ARGS chose none of them
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"

@@ -59,7 +59,14 @@ ON_LARGE_DATABASE = [
             "## Metrics API (bench/bench_api.py)\n\n" + m.as_markdown(m.run(url, seconds=15)) + "\n"
         ),
     ),
-    ("bench.bench_forecast", lambda m, url: m.markdown(m.run(url)) + "\n"),
+]
+
+
+# Benchmarks without a database of their own: (module, render).
+STANDALONE = [
+    ("bench.bench_accuracy", lambda m: m.markdown(m.run())),
+    # Builds (once) and reads its own demo database, make demo's size.
+    ("bench.bench_forecast", lambda m: m.markdown(m.run(_orders(300_000)))),
 ]
 
 
@@ -109,6 +116,12 @@ def main(only: list[str]) -> int:
             f"{module_name} {kwargs}",
             lambda n=module_name, k=kwargs: importlib.import_module(n).run(**k).markdown(),
         )
+    for module_name, render in STANDALONE:
+        record(
+            module_name,
+            module_name,
+            lambda n=module_name, r=render: r(importlib.import_module(n)),
+        )
     from bench.bench_overview import NAME
     from bench.common import database_url, reference_loop_ms
 
@@ -137,7 +150,7 @@ def main(only: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    known = [m.removeprefix("bench.") for m, _ in [*BENCHMARKS, *ON_LARGE_DATABASE]]
+    known = [m.removeprefix("bench.") for m, _ in [*BENCHMARKS, *STANDALONE, *ON_LARGE_DATABASE]]
     chosen = sys.argv[1:]
     unknown = sorted(set(chosen) - set(known))
     if unknown:

@@ -1,8 +1,10 @@
 """Series for forecasting, read from the daily rollups (SQLAlchemy Core).
 
 * channel series: daily net revenue (gross less refunds) or orders per channel category or
-  touchpoint, with that channel's marketing spend as an exogenous column, as complete daily
-  frames (a day without rows is a zero) with ids ``<dimension>:<code>:<measure>``;
+  touchpoint, or of all channels (``total:all``), with that channel's marketing spend as an
+  exogenous column, as complete daily frames (a day without rows is a zero) with ids
+  ``<dimension>:<code>:<measure>``; ``hierarchy_series`` reads all three levels at once with
+  the hierarchy they form (touchpoints ⊂ categories ⊂ total);
 * spend vs revenue per touchpoint, for saturation curves;
 * unit demand per product × stock location and the latest stock on hand.
 
@@ -17,12 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from db.engine import get_engine
 from db.rollup_tables import DailyProductRollup, DailyRollup
 from db.schema import NO_PLACE, ChannelCategory, Inventory, Location, Product, Touchpoint
 from forecasting.errors import ForecastingError
+from forecasting.reconcile import Hierarchy
 from forecasting.series import DS, ID, Y
 
 rollup = DailyRollup.__table__
@@ -34,6 +37,8 @@ location = Location.__table__
 product = Product.__table__
 
 DIMENSIONS = {"category": category, "touchpoint": touchpoint}
+TOTAL, ALL = "total", "all"
+"""The top of the hierarchy: ``total:all:<measure>``, every channel together."""
 MEASURES = ("revenue", "orders")
 SPEND = "spend"
 
@@ -72,9 +77,17 @@ def complete_daily(frame: pd.DataFrame, columns: list[str], first, last) -> pd.D
     return out.astype({c: float for c in columns})
 
 
+def _check_dimension(dimension: str) -> None:
+    if dimension not in (*DIMENSIONS, TOTAL):
+        raise ForecastingError(
+            f"unknown dimension {dimension!r}; choose one of {[*DIMENSIONS, TOTAL]}"
+        )
+
+
 def _daily_sums(dimension: str, measure: str):
     """``ds, code, y, spend`` per day and channel of ``dimension`` from the daily rollup."""
-    code = DIMENSIONS[dimension].c.code
+    total = dimension == TOTAL
+    code = literal(ALL) if total else DIMENSIONS[dimension].c.code
     return (
         select(
             rollup.c.day.label(DS),
@@ -85,7 +98,7 @@ def _daily_sums(dimension: str, measure: str):
         .select_from(rollup)
         .join(touchpoint, touchpoint.c.id == rollup.c.touchpoint_id)
         .join(category, category.c.id == touchpoint.c.category_id)
-        .group_by(rollup.c.day, code)
+        .group_by(*([rollup.c.day] if total else [rollup.c.day, code]))
     )
 
 
@@ -97,8 +110,7 @@ def channel_series(
 ) -> pd.DataFrame:
     """``unique_id, ds, y, spend`` per channel of ``dimension`` up to ``end`` (default: the last
     day with orders), from the first day with orders. Channels with no activity are left out."""
-    if dimension not in DIMENSIONS:
-        raise ForecastingError(f"unknown dimension {dimension!r}; choose one of {list(DIMENSIONS)}")
+    _check_dimension(dimension)
     query = _daily_sums(dimension, measure)
     bounds = select(func.min(rollup.c.day), func.max(rollup.c.day)).where(rollup.c.orders > 0)
     with get_engine(url).connect() as conn:
@@ -124,8 +136,7 @@ def planned_spend(
 
     The forecast takes it as the plan; days without booked spend fall back to the last
     week's spend (``complete_future_exog``)."""
-    if dimension not in DIMENSIONS:
-        raise ForecastingError(f"unknown dimension {dimension!r}; choose one of {list(DIMENSIONS)}")
+    _check_dimension(dimension)
     last = after + dt.timedelta(days=horizon)
     query = _daily_sums(dimension, measure).where(rollup.c.day > after, rollup.c.day <= last)
     with get_engine(url).connect() as conn:
@@ -140,22 +151,36 @@ def planned_spend(
     ).reset_index(drop=True)
 
 
-def active_series(frame: pd.DataFrame, min_active_share: float = 0.5) -> list[str]:
-    """Series with a value on at least ``min_active_share`` of their days (not intermittent):
-    the ones a daily model is fitted to."""
-    share = frame.groupby(ID)[Y].apply(lambda y: float((y != 0).mean()))
-    return sorted(share[share >= min_active_share].index)
+def hierarchy_series(
+    measure: str, end: dt.date | None = None, url: str | None = None
+) -> tuple[pd.DataFrame, Hierarchy]:
+    """The total, category and touchpoint series of ``measure`` (as ``channel_series``) and the
+    hierarchy they form: each category sums its touchpoints, the total all of them."""
+    frames = [channel_series(d, measure, end, url) for d in (TOTAL, "category", "touchpoint")]
+    query = select(touchpoint.c.code, category.c.code).join(
+        category, category.c.id == touchpoint.c.category_id
+    )
+    with get_engine(url).connect() as conn:
+        parent = dict(conn.execute(query).all())
+    bottom = sorted(frames[2][ID].unique())
+    aggregates: dict[str, list[str]] = {str(SeriesId(TOTAL, ALL, measure)): bottom}
+    for uid in bottom:
+        code = SeriesId.parse(uid).code
+        aggregates.setdefault(str(SeriesId("category", parent[code], measure)), []).append(uid)
+    hierarchy = Hierarchy(tuple(bottom), {k: tuple(v) for k, v in aggregates.items()})
+    return pd.concat(frames, ignore_index=True), hierarchy
 
 
 def channel_names(url: str | None = None) -> dict[str, str]:
-    """Display name of every category and touchpoint series prefix, e.g. ``category:web``."""
+    """Display name of every category and touchpoint series prefix, e.g. ``category:web``,
+    and ``total:all`` (all channels)."""
     with get_engine(url).connect() as conn:
         rows = [
             (f"{dimension}:{code}", name)
             for dimension, table in DIMENSIONS.items()
             for code, name in conn.execute(select(table.c.code, table.c.name))
         ]
-    return dict(rows)
+    return {f"{TOTAL}:{ALL}": "All channels", **dict(rows)}
 
 
 def spend_and_revenue(url: str | None = None) -> pd.DataFrame:

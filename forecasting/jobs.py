@@ -1,7 +1,10 @@
 """Training as background jobs: one RQ job per series group on the ``forecasting`` queue.
 
-Each job trains its group's channel series (backtests, champion per series), logs every
-series to MLflow without promoting, then in its last step writes the forecasts, marks the
+A group is one measure's hierarchy: all channels, channel categories and touchpoints of net
+revenue or of orders, trained together so their forecasts can be reconciled (touchpoints add
+up to their category, categories to the total). Each job trains its group's series
+(backtests, champion per series, reconciliation), logs every series to MLflow without
+promoting, then in its last step writes the forecasts, marks the
 ``training_job`` row succeeded and promotes the new champions, all before one commit. A job
 that fails, or whose worker dies, is marked failed (by the job itself, or by RQ's failure
 callback when RQ finds the abandoned job) and never replaces a champion.
@@ -24,9 +27,11 @@ from db.jobs import enqueue, get_queue, redis_connection
 from db.roles import Actor
 from db.settings import get_settings
 from forecasting import registry, store
-from forecasting.data import SeriesId, active_series, channel_series, planned_spend
+from forecasting.data import TOTAL, SeriesId, hierarchy_series, planned_spend
 from forecasting.errors import ForecastingError
 from forecasting.models import ProphetModel
+from forecasting.parallel import default_workers
+from forecasting.reconcile import Hierarchy
 from forecasting.series import DS, ID
 from forecasting.training import AUTO, train
 
@@ -44,15 +49,10 @@ NIGHTLY_CRON = "0 2 * * *"
 
 @dataclass(frozen=True)
 class SeriesGroup:
-    dimension: str
     measure: str
 
 
-GROUPS = {
-    f"{dimension}-{measure}": SeriesGroup(dimension, measure)
-    for dimension in ("category", "touchpoint")
-    for measure in ("revenue", "orders")
-}
+GROUPS = {measure: SeriesGroup(measure) for measure in ("revenue", "orders")}
 
 
 def _group(name: str) -> SeriesGroup:
@@ -62,10 +62,23 @@ def _group(name: str) -> SeriesGroup:
 
 
 def group_frame(name: str, end: dt.date | None = None, url: str | None = None) -> pd.DataFrame:
-    """The group's channel series with enough activity for a daily model."""
-    group = _group(name)
-    frame = channel_series(group.dimension, group.measure, end=end, url=url)
-    return frame[frame[ID].isin(active_series(frame))].reset_index(drop=True)
+    """The group's series: total, categories and touchpoints with any activity."""
+    return group_hierarchy(name, end, url)[0]
+
+
+def group_hierarchy(
+    name: str, end: dt.date | None = None, url: str | None = None
+) -> tuple[pd.DataFrame, Hierarchy]:
+    return hierarchy_series(_group(name).measure, end=end, url=url)
+
+
+def group_plan(name: str, after: dt.date, horizon: int, url: str | None = None) -> pd.DataFrame:
+    """Marketing spend already booked after ``after``, for every level of the group."""
+    measure = _group(name).measure
+    parts = [
+        planned_spend(d, measure, after, horizon, url) for d in (TOTAL, "category", "touchpoint")
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def capped_growth_forecast(frame: pd.DataFrame, horizon: int = PLATEAU_HORIZON) -> pd.DataFrame:
@@ -97,13 +110,22 @@ def train_group(
     store.mark_running(job_id, _current_rq_job_id())
     try:
         spec = _group(group)
-        frame = group_frame(group, dt.date.fromisoformat(end) if end else None)
+        frame, hierarchy = group_hierarchy(group, dt.date.fromisoformat(end) if end else None)
         if frame.empty:
             raise ForecastingError(f"no series with enough history in group {group!r}")
         n = frame[ID].nunique()
         store.set_progress(job_id, 0.1, f"backtesting {n} series")
-        plan = planned_spend(spec.dimension, spec.measure, frame[DS].max().date(), horizon)
-        result = train(frame, models, horizon, folds, future_exog=plan)
+        plan = group_plan(group, frame[DS].max().date(), horizon)
+        result = train(
+            frame,
+            models,
+            horizon,
+            folds,
+            future_exog=plan,
+            hierarchy=hierarchy,
+            nonnegative=True,
+            workers=default_workers(),
+        )
         store.set_progress(job_id, 0.6, "logging runs to MLflow")
         params = {
             "series_group": group,
@@ -116,7 +138,7 @@ def train_group(
         capped = None
         if spec.measure == "revenue":
             store.set_progress(job_id, 0.8, "fitting capped-growth curves")
-            capped = capped_growth_forecast(frame)
+            capped = capped_growth_forecast(frame[frame[ID].str.startswith("category:")])
         store.set_progress(job_id, 0.9, "publishing forecasts and champions")
         return _publish(job_id, result, registered, capped, tracking_uri)
     except Exception as exc:
@@ -132,7 +154,8 @@ def _publish(job_id, result, registered, capped, tracking_uri) -> dict:
         "series": {
             uid: {"model": champion.model, "version": champion.version, "run_id": champion.run_id}
             for uid, champion in registered.items()
-        }
+        },
+        "reconciliation": result.reconciliation,
     }
     with get_engine().begin() as conn:
         store.write_forecasts(
@@ -259,7 +282,8 @@ def series_label(unique_id: str, names: dict[str, str]) -> str:
 
 def model_versions(uri: str | None = None) -> pd.DataFrame:
     """Every registered version of every series: ``unique_id, version, model, alias, run_id,
-    created`` and the run's mean backtest MASE / WAPE per candidate (``<model>_mase`` …)."""
+    created``, the run's mean backtest MASE / WAPE per candidate (``<model>_mase`` …) and the
+    published forecast's skill (``registry.SKILL_METRICS``, ``best_classical``)."""
     from mlflow import MlflowClient
 
     resolved = registry.tracking_uri(uri)
@@ -268,7 +292,8 @@ def model_versions(uri: str | None = None) -> pd.DataFrame:
     for model in client.search_registered_models(f"name LIKE '{registry.MODEL_PREFIX}%'"):
         aliases = {str(v): a for a, v in (model.aliases or {}).items()}
         for version in client.search_model_versions(f"name = '{model.name}'"):
-            metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+            run = client.get_run(version.run_id).data if version.run_id else None
+            metrics = run.metrics if run else {}
             rows.append(
                 {
                     ID: version.tags.get("unique_id", model.name),
@@ -277,7 +302,12 @@ def model_versions(uri: str | None = None) -> pd.DataFrame:
                     "alias": aliases.get(str(version.version), ""),
                     "run_id": version.run_id,
                     "created": pd.Timestamp(version.creation_timestamp, unit="ms", tz="UTC"),
-                    **{k: v for k, v in metrics.items() if k.endswith(("_mase", "_wape"))},
+                    "best_classical": run.params.get("best_classical", "") if run else "",
+                    **{
+                        k: v
+                        for k, v in metrics.items()
+                        if k.endswith(("_mase", "_wape")) or k in registry.SKILL_METRICS
+                    },
                 }
             )
     frame = pd.DataFrame(rows)

@@ -22,17 +22,20 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from forecasting.backtest import MODEL, SCORE_COLUMNS, summarise
-from forecasting.calibration import LOWER_SCALE, UPPER_SCALE, calibrate
+from forecasting.calibration import calibrate, clip_nonnegative
 from forecasting.errors import ForecastingError
 from forecasting.models import ForecastModel
 from forecasting.plots import forecast_figure
-from forecasting.series import DS, FORECAST_COLUMNS, ID
+from forecasting.series import DS, FORECAST_COLUMNS, ID, YHAT
 from forecasting.training import TrainingResult
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENT = "channelperf-forecasting"
 CHAMPION, PREVIOUS = "champion", "previous"
 MODEL_PREFIX = "channelperf-"
+SKILL_METRICS = ("published_mase", "mase_vs_snaive", "mase_vs_classical", "published_coverage")
+"""Logged per run: the published forecast's backtest MASE, its ratios to seasonal naive's and
+to the best classical method's, and its interval's coverage on held-out folds."""
 
 
 def tracking_uri(uri: str | None = None) -> str:
@@ -70,12 +73,13 @@ def _tracking(uri: str | None) -> Iterator[MlflowClient]:
 
 
 class ChampionForecast(mlflow.pyfunc.PythonModel):
-    """A fitted model and the forecast it made for one series.
+    """A fitted model and the forecast published for one series (reconciled, calibrated).
 
     ``predict`` (the pyfunc entry point) returns the stored forecast, limited to the ``ds``
     values of the input when it has a ``ds`` column. ``reforecast`` runs the fitted model
-    again and calibrates its interval with the same ``interval_scales``, so it returns the
-    same numbers: every model here is deterministic.
+    again, adds the reconciliation's ``adjustment`` per date, sets the interval from the same
+    conformal ``offsets`` and truncates at zero when the measure is non-negative, so it
+    returns the same numbers: every model here is deterministic.
     """
 
     def __init__(
@@ -86,7 +90,11 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
         forecast: pd.DataFrame,
         horizon: int,
         future_exog: pd.DataFrame | None = None,
-        interval_scales: pd.DataFrame | None = None,
+        offsets: pd.DataFrame | None = None,
+        bucket: int = 1,
+        adjustment: pd.DataFrame | None = None,
+        nonnegative: bool = False,
+        source_id: str | None = None,
     ) -> None:
         self.unique_id = unique_id
         self.model_name = model_name
@@ -95,7 +103,12 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
         self.horizon = horizon
         self.level = fitted.level
         self.future_exog = future_exog
-        self.interval_scales = interval_scales
+        self.offsets = offsets
+        self.bucket = bucket
+        self.adjustment = adjustment
+        self.nonnegative = nonnegative
+        self.source_id = source_id or unique_id
+        """The series the fitted model knows this one by (itself, unless it was a duplicate)."""
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         if isinstance(model_input, pd.DataFrame) and DS in model_input.columns:
@@ -105,9 +118,18 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
 
     def reforecast(self) -> pd.DataFrame:
         predicted = self.fitted.predict(self.horizon, self.future_exog)
-        mine = predicted[predicted[ID] == self.unique_id].assign(**{MODEL: self.model_name})
-        if self.interval_scales is not None:
-            mine = calibrate(mine, self.interval_scales)
+        mine = predicted[predicted[ID] == self.source_id].assign(
+            **{ID: self.unique_id, MODEL: self.model_name}
+        )
+        if self.nonnegative:
+            mine = clip_nonnegative(mine)
+        if self.adjustment is not None:
+            shift = mine[[DS]].merge(self.adjustment, on=DS, how="left")["adjustment"]
+            mine = mine.assign(**{YHAT: mine[YHAT].to_numpy() + shift.fillna(0.0).to_numpy()})
+        if self.offsets is not None:
+            mine = calibrate(mine, self.offsets, self.bucket)
+        if self.nonnegative:
+            mine = clip_nonnegative(mine)
         return mine[FORECAST_COLUMNS].reset_index(drop=True)
 
 
@@ -135,8 +157,9 @@ def log_training(
     promote_new: bool = True,
 ) -> dict[str, RegisteredChampion]:
     """One MLflow run per series: parameters, mean backtest scores of every model, the
-    champion's interval calibration factors, the plot and the champion as a pyfunc model,
-    registered as a new version of the series' model. With ``promote_new`` the new version
+    published forecast's skill (``SKILL_METRICS``), the plot and the champion as a pyfunc
+    model holding the published (reconciled, calibrated) forecast, registered as a new version
+    of the series' model. With ``promote_new`` the new version
     becomes ``champion`` (the old one ``previous``)."""
     resolved = tracking_uri(uri)
     summary = summarise(result.scores)
@@ -146,7 +169,7 @@ def log_training(
         experiment_id = _experiment_id(client, resolved)
         for uid, champion in result.champions.items():
             forecast = champion_forecast[champion_forecast[ID] == uid]
-            scales = _series_scales(result.interval_scales, str(uid), champion)
+            skill = _series_skill(result, str(uid))
             with mlflow.start_run(experiment_id=experiment_id, run_name=str(uid)) as run:
                 mlflow.set_tags({"unique_id": uid, "champion_model": champion})
                 mlflow.log_params(
@@ -157,6 +180,8 @@ def log_training(
                         "folds": result.scores["cutoff"].nunique(),
                         "candidates": ",".join(sorted(summary[MODEL].unique())),
                         "champion": champion,
+                        "best_classical": skill.get("classical") or "",
+                        "reconciliation": result.reconciliation or "none",
                     }
                 )
                 for row in summary[summary[ID] == uid].itertuples(index=False):
@@ -167,13 +192,17 @@ def log_training(
                             if pd.notna(getattr(row, score))
                         }
                     )
-                if scales is not None and not scales.empty:
-                    mlflow.log_metrics(
-                        {
-                            f"interval_{column}": float(scales[column].iloc[0])
-                            for column in (LOWER_SCALE, UPPER_SCALE)
-                        }
-                    )
+                mlflow.log_metrics(
+                    {
+                        name: float(skill[column])
+                        for name, column in zip(
+                            SKILL_METRICS,
+                            ("mase", "mase_vs_snaive", "mase_vs_classical", "coverage"),
+                            strict=True,
+                        )
+                        if pd.notna(skill.get(column))
+                    }
+                )
                 figure = forecast_figure(
                     history[history[ID] == uid],
                     result.backtest_forecasts[result.backtest_forecasts[ID] == uid],
@@ -191,7 +220,11 @@ def log_training(
                         forecast,
                         result.horizon,
                         result.future_exog,
-                        scales,
+                        _mine(result.offsets, str(uid)),
+                        result.bucket,
+                        _mine(result.adjustments, str(uid)).drop(columns=ID),
+                        str(uid) in result.nonnegative,
+                        result.aliases.get(str(uid)),
                     ),
                     pip_requirements=_requirements(),
                 )
@@ -210,16 +243,27 @@ def log_training(
     return registered
 
 
-def _series_scales(scales: pd.DataFrame, unique_id: str, model: str) -> pd.DataFrame | None:
-    if scales.empty:
-        return None
-    mine = scales[(scales[ID] == unique_id) & (scales[MODEL] == model)]
-    return mine.reset_index(drop=True)
+def _mine(frame: pd.DataFrame, unique_id: str) -> pd.DataFrame:
+    return frame[frame[ID] == unique_id].reset_index(drop=True)
+
+
+def _series_skill(result: TrainingResult, unique_id: str) -> dict:
+    rows = result.skill[result.skill[ID] == unique_id] if not result.skill.empty else None
+    return rows.iloc[0].to_dict() if rows is not None and len(rows) else {}
 
 
 def _requirements() -> list[str]:
     """Pinned from the running environment so MLflow does not infer them (slow)."""
-    packages = ("mlflow", "pandas", "numpy", "prophet", "lightgbm", "holidays", "scipy")
+    packages = (
+        "mlflow",
+        "pandas",
+        "numpy",
+        "prophet",
+        "lightgbm",
+        "holidays",
+        "scipy",
+        "statsmodels",
+    )
     return [f"{package}=={version(package)}" for package in packages]
 
 

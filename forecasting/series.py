@@ -1,12 +1,16 @@
 """The long series format shared by every forecasting module: ``unique_id, ds, y`` (+ exog).
 
-Series are daily and complete: one row per ``unique_id`` and calendar day, no gaps. Every
-other numeric column is an exogenous regressor (spend, promotions, price ...).
+Series are regular and complete: one row per ``unique_id`` and period, no gaps. The service's
+channel series are daily; other frequencies (monthly, quarterly ...) are read from the dates,
+and their season length follows (``season_length``). Every other numeric column is an
+exogenous regressor (spend, promotions, price ...).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from forecasting.errors import ForecastingError
 
@@ -18,8 +22,33 @@ DEFAULT_LEVEL = 80
 10 % and 90 % quantiles."""
 
 
+SEASONS = {"D": 7, "B": 5, "W": 52, "M": 12, "Q": 4, "Y": 1, "A": 1, "H": 24, "h": 24}
+"""Season length per frequency family: a week of days, a year of weeks, months, quarters."""
+
+
+def frequency(frame: pd.DataFrame) -> str:
+    """The pandas frequency of the frame's dates, read from its longest series (``D`` when a
+    series is too short to tell)."""
+    sizes = frame.groupby(ID, sort=False).size()
+    days = frame.loc[frame[ID] == sizes.idxmax(), DS]
+    if len(days) < 3:
+        return "D"
+    found = pd.infer_freq(pd.DatetimeIndex(days))
+    if found is None:
+        first = days.iloc[0]
+        raise ForecastingError(f"series dates are not regular (gap or uneven steps after {first})")
+    return found
+
+
+def season_length(freq: str) -> int:
+    """Observations per season: 7 for daily, 12 for monthly, 4 for quarterly data."""
+    name = to_offset(freq).name
+    family = name.split("-")[0].rstrip("SE") or name[0]
+    return SEASONS.get(family, SEASONS.get(name[0], 1))
+
+
 def validate_series(frame: pd.DataFrame, *, require_y: bool = True) -> pd.DataFrame:
-    """Check and normalise a long frame: sorted by id and day, ``ds`` daily datetimes.
+    """Check and normalise a long frame: sorted by id and date, ``ds`` regular datetimes.
 
     Raises ForecastingError for missing columns, non-numeric or missing ``y``, duplicated
     days or gaps in a series.
@@ -51,10 +80,18 @@ def validate_series(frame: pd.DataFrame, *, require_y: bool = True) -> pd.DataFr
         raise ForecastingError(f"duplicated days in series, e.g. {bad}")
     out = out.sort_values([ID, DS], kind="stable").reset_index(drop=True)
     steps = out.groupby(ID, sort=False)[DS].diff().dropna()
-    if not (steps == pd.Timedelta(days=1)).all():
-        gap = out.loc[steps[steps != pd.Timedelta(days=1)].index[0], [ID, DS]].to_dict()
-        raise ForecastingError(f"series must be daily without gaps; gap before {gap}")
-    return out
+    if (steps == pd.Timedelta(days=1)).all():
+        return out
+    freq = frequency(out)
+    if freq != "D":
+        expected = out.groupby(ID, sort=False)[DS].transform(
+            lambda days: pd.date_range(days.iloc[0], periods=len(days), freq=freq)
+        )
+        if (expected == out[DS]).all():
+            return out
+        steps = steps.where(expected.loc[steps.index] == out.loc[steps.index, DS], pd.NaT)
+    gap = out.loc[steps[steps != pd.Timedelta(days=1)].index[0], [ID, DS]].to_dict()
+    raise ForecastingError(f"series must be regular without gaps; gap before {gap}")
 
 
 def exog_columns(frame: pd.DataFrame) -> list[str]:
@@ -69,17 +106,19 @@ def min_length(frame: pd.DataFrame) -> int:
 
 
 def future_frame(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """The ``unique_id, ds`` rows of the ``horizon`` days after each series' last day."""
+    """The ``unique_id, ds`` rows of the ``horizon`` periods after each series' last date."""
     if horizon < 1:
-        raise ForecastingError(f"horizon must be at least 1 day, got {horizon}")
+        raise ForecastingError(f"horizon must be at least 1 period, got {horizon}")
     last = train.groupby(ID, sort=True)[DS].max()
-    steps = pd.to_timedelta(range(1, horizon + 1), unit="D")
-    return pd.DataFrame(
-        {
-            ID: last.index.repeat(horizon),
-            DS: (last.values[:, None] + steps.values[None, :]).ravel(),
-        }
-    )
+    freq = frequency(train)
+    if freq == "D":
+        steps = pd.to_timedelta(range(1, horizon + 1), unit="D").values
+        days = (last.values[:, None] + steps[None, :]).ravel()
+    else:
+        days = np.concatenate(
+            [pd.date_range(day, periods=horizon + 1, freq=freq)[1:].values for day in last]
+        )
+    return pd.DataFrame({ID: last.index.repeat(horizon), DS: days})
 
 
 def complete_future_exog(

@@ -171,3 +171,16 @@ def list_jobs(limit: int = 50, active_only: bool = False, url: str | None = None
         query = query.where(job_table.c.status.in_(ACTIVE))
     with get_engine(url).connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=job_table.c.keys())
+
+
+def latest_reconciliation(url: str | None = None) -> dict[str, str]:
+    """The reconciliation method of each series group's latest succeeded training job."""
+    query = (
+        select(job_table.c.series_group, job_table.c.result)
+        .where(job_table.c.status == "succeeded")
+        .order_by(job_table.c.id)
+    )
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(query).all()
+    latest = {group: (result or {}).get("reconciliation") for group, result in rows}
+    return {group: method for group, method in latest.items() if method}

@@ -19,6 +19,10 @@ from db.migrate import upgrade
 from db.roles import system
 from db.settings import get_settings
 
+# Command output (rich tables) is read by the tests: one width whether or not pytest runs
+# on a terminal or in xdist workers (which set COLUMNS=80 before any command module loads).
+os.environ["COLUMNS"] = "200"
+
 PG_ADMIN_URL = os.environ.get("CHANNELPERF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("CHANNELPERF_TEST_REDIS", "redis://127.0.0.1:6379/0")
 

@@ -18,6 +18,7 @@ from forecasting.jobs import CAPPED_SUFFIX, series_label
 from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
 from forecasting.spend_response import touchpoint_responses
 from forecasting.store import read_forecasts
+from forecasting.views import coherence_note
 
 PREFIX = "forecasts"
 register_page(
@@ -83,6 +84,7 @@ def layout(**_query) -> html.Div:
                 ],
                 className="mb-2",
             ),
+            html.P(coherence_note(), id=f"{PREFIX}-coherence", className="small text-muted"),
             dcc.Graph(id=FORECAST_CHART, config={"displaylogo": False}),
             html.H3("Predicted demand shifts", className="h5 mt-4"),
             dbc.Row(

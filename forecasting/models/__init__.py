@@ -6,20 +6,39 @@ from collections.abc import Callable
 
 from forecasting.errors import ForecastingError
 from forecasting.models.base import ForecastModel
+from forecasting.models.intermittent import SBA, TSB, Croston
 from forecasting.models.lightgbm_model import LightGBMModel
+from forecasting.models.local import Naive
 from forecasting.models.profile_model import ProfileModel
 from forecasting.models.prophet_model import ProphetModel
 from forecasting.models.seasonal_naive import SeasonalNaive
+from forecasting.models.statistical import ETS, AutoARIMA, Theta
 
 ModelFactory = Callable[[], ForecastModel]
 
 MODEL_FACTORIES: dict[str, ModelFactory] = {
-    SeasonalNaive.name: SeasonalNaive,
-    ProphetModel.name: ProphetModel,
-    LightGBMModel.name: LightGBMModel,
-    ProfileModel.name: ProfileModel,
+    model.name: model
+    for model in (
+        SeasonalNaive,
+        Naive,
+        ETS,
+        Theta,
+        AutoARIMA,
+        ProphetModel,
+        LightGBMModel,
+        ProfileModel,
+        Croston,
+        SBA,
+        TSB,
+    )
 }
 BASELINE = SeasonalNaive.name
+CLASSICAL = (ETS.name, Theta.name, AutoARIMA.name)
+"""The statistical peers a data scientist would otherwise pick: the champion is judged
+against the best of them."""
+INTERMITTENT = (Croston.name, SBA.name, TSB.name)
+DAILY_ONLY = (ProphetModel.name, LightGBMModel.name, ProfileModel.name)
+"""Models built on the calendar of days (weekdays, holidays, day of year)."""
 
 
 def factories(names: list[str] | tuple[str, ...]) -> dict[str, ModelFactory]:
@@ -32,12 +51,22 @@ def factories(names: list[str] | tuple[str, ...]) -> dict[str, ModelFactory]:
 
 __all__ = [
     "BASELINE",
+    "CLASSICAL",
+    "DAILY_ONLY",
+    "ETS",
+    "INTERMITTENT",
     "MODEL_FACTORIES",
+    "SBA",
+    "TSB",
+    "AutoARIMA",
+    "Croston",
     "ForecastModel",
     "LightGBMModel",
     "ModelFactory",
+    "Naive",
     "ProfileModel",
     "ProphetModel",
     "SeasonalNaive",
+    "Theta",
     "factories",
 ]

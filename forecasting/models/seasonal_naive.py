@@ -18,13 +18,16 @@ from forecasting.series import (
     UPPER,
     YHAT,
     Y,
+    frequency,
     future_frame,
+    season_length,
     validate_series,
 )
 
 
 class SeasonalNaive:
-    """``yhat(T+h)`` is the value on the same weekday of the last observed week.
+    """``yhat(T+h)`` is the value at the same point of the last observed season: the same
+    weekday of the last week for daily series (``season`` defaults to the frequency's).
 
     The interval at ``k = ceil(h / season)`` seasons ahead adds the empirical quantiles of
     the in-sample k-season-ahead errors ``y_t - y_{t-k*season}``, so it widens with the
@@ -34,13 +37,14 @@ class SeasonalNaive:
     name = "snaive"
     min_history = 14
 
-    def __init__(self, season: int = 7, level: int = DEFAULT_LEVEL) -> None:
+    def __init__(self, season: int | None = None, level: int = DEFAULT_LEVEL) -> None:
         self.season = season
         self.level = level
         self._train: pd.DataFrame | None = None
 
     def fit(self, train: pd.DataFrame) -> Self:
         train = validate_series(train)
+        self.season = self.season or season_length(frequency(train))
         short = train.groupby(ID).size()
         if (short < 2 * self.season).any():
             raise ForecastingError(

@@ -109,8 +109,9 @@ def test_champion_beats_seasonal_naive_by_a_quarter_on_an_eight_week_holdout():
         champion_mase = np.abs(mine.yhat - mine.y).mean() / scale
         naive_mase = np.abs(naive.yhat - naive.y).mean() / scale
         assert champion_mase <= 0.75 * naive_mase, (uid, champion_mase, naive_mase)
-    assert set(result.champions) <= {"prophet", "lightgbm", "profile", "snaive"}
-    assert set(result.scores.model) == {"snaive", "prophet", "lightgbm", "profile"}
+    singles = {"snaive", "naive", "ets", "theta", "arima", "prophet", "lightgbm", "profile"}
+    assert set(result.champions) <= singles | {"combo_mean", "combo_median"}
+    assert set(result.scores.model) == singles | {"combo_mean", "combo_median"}
 
 
 def test_training_refits_only_winners_and_the_baseline():
@@ -120,3 +121,21 @@ def test_training_refits_only_winners_and_the_baseline():
     forecast = result.champion_forecast()
     assert len(forecast) == 14 and forecast.model.iloc[0] == result.champions["a"]
     assert sorted(factories(["lightgbm"])) == ["lightgbm", "snaive"]
+
+
+def test_a_favoured_combination_needs_beating_by_the_margin():
+    scores = pd.DataFrame(
+        {
+            "unique_id": ["x", "x", "y", "y"],
+            "model": ["combo_mean", "ets"] * 2,
+            "cutoff": 1,
+            "horizon": 14,
+            "mase": [1.0, 0.96, 1.0, 0.9],
+            "wape": 0.1,
+            "bias": 0.0,
+            "coverage": 0.8,
+        }
+    )
+    assert choose_champion(scores).to_dict() == {"x": "ets", "y": "ets"}
+    chosen = choose_champion(scores, favoured=["combo_mean"], margin=0.05)
+    assert chosen.to_dict() == {"x": "combo_mean", "y": "ets"}

@@ -1,9 +1,17 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
-from forecasting.calibration import calibrate, conformal_quantile, interval_scales
+from forecasting.calibration import (
+    bucket_size,
+    calibrate,
+    clip_nonnegative,
+    conformal_offsets,
+    conformal_quantile,
+    held_out_coverage,
+    origin_scales,
+    rescale,
+)
 from forecasting.metrics import coverage
 from forecasting.training import train
 
@@ -15,44 +23,90 @@ def test_conformal_quantile_is_the_ceil_n_plus_one_rank():
     assert conformal_quantile(scores, 0.95) == 9.0  # rank 10 > n: the largest
 
 
-def noise_backtest(n, half_width, seed, uid="s"):
-    """Forecasts of N(100, 10²) noise with ``yhat = 100`` and a fixed, too narrow interval."""
-    y = 100 + np.random.default_rng(seed).normal(0, 10, n)
-    return pd.DataFrame(
+def simulated(folds, horizon, seed, n_series=10, draws=1):
+    """Forecasts ``yhat = 100`` of actuals whose error grows with the step ahead: N(0, σ_h²),
+    σ_h = 2 + h / 2 (skewed upwards by a gamma part), ``draws`` actuals per fold and step."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for uid in range(n_series):
+        for fold in range(folds * draws):
+            for h in range(1, horizon + 1):
+                error = rng.normal(0, 2 + h / 2) + rng.gamma(2, 1 + h / 10)
+                rows.append(
+                    {
+                        "unique_id": f"s{uid}",
+                        "ds": pd.Timestamp("2025-01-01") + pd.Timedelta(days=h),
+                        "cutoff": pd.Timestamp("2024-01-01") + pd.Timedelta(days=fold),
+                        "model": "m",
+                        "y": 100 + error,
+                        "yhat": 100.0,
+                        "yhat_lower": 99.0,
+                        "yhat_upper": 101.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_conformal_intervals_per_horizon_cover_their_level_on_new_data():
+    folds, horizon = 4, 28
+    size = bucket_size(folds)
+    assert size == 5  # 4 folds × 5 steps: 20 errors per bucket
+    offsets = conformal_offsets(simulated(folds, horizon, seed=0), 80, size)
+    # the interval widens with the horizon, as the errors do
+    widths = (offsets["below"] + offsets["above"]).groupby(offsets["bucket"]).mean()
+    assert widths.is_monotonic_increasing
+    fresh = simulated(folds, horizon, seed=1, draws=25)
+    calibrated = pd.concat(
+        [calibrate(one.drop(columns="y"), offsets, size) for _, one in fresh.groupby("cutoff")]
+    ).merge(fresh[["unique_id", "cutoff", "ds", "y"]], on=["unique_id", "cutoff", "ds"])
+    assert len(calibrated) == len(fresh)
+    got = coverage(calibrated["y"], calibrated["yhat_lower"], calibrated["yhat_upper"])
+    assert 0.75 <= got <= 0.85
+    # asymmetric errors: more room above the forecast than below it
+    assert (offsets["above"] > offsets["below"]).mean() > 0.9
+
+
+def test_steps_past_the_backtest_horizon_take_its_last_bucket():
+    offsets = conformal_offsets(simulated(4, 10, seed=2, n_series=1), 80, bucket_size(4))
+    future = pd.DataFrame(
         {
-            "unique_id": uid,
-            "ds": pd.date_range("2025-01-01", periods=n),
+            "unique_id": "s0",
+            "ds": pd.date_range("2026-01-01", periods=14),
             "model": "m",
-            "y": y,
-            "yhat": 100.0,
-            "yhat_lower": 100.0 - half_width,
-            "yhat_upper": 100.0 + half_width,
+            "yhat": 50.0,
+            "yhat_lower": 0.0,
+            "yhat_upper": 0.0,
         }
     )
+    got = calibrate(future, offsets, bucket_size(4))
+    last = offsets.iloc[-1]
+    assert got["yhat_upper"].iloc[-1] == pytest.approx(50 + last["above"])
+    assert got["yhat_lower"].iloc[0] == pytest.approx(50 - offsets.iloc[0]["below"])
+    other = future.assign(unique_id="unknown")
+    pd.testing.assert_frame_equal(calibrate(other, offsets, 5), other)
 
 
-def test_scales_stretch_a_narrow_interval_to_its_level_on_new_data():
-    backtest = noise_backtest(600, half_width=2.0, seed=0)
-    assert coverage(backtest.y, backtest.yhat_lower, backtest.yhat_upper) < 0.3
-    scales = interval_scales(backtest, level=80).iloc[0]
-    # each side's half-width should become the normal's 90 % quantile: 1.2816 × 10
-    expected = stats.norm.ppf(0.9) * 10 / 2.0
-    assert scales.lower_scale == pytest.approx(expected, rel=0.1)
-    assert scales.upper_scale == pytest.approx(expected, rel=0.1)
-    held_out = noise_backtest(2000, half_width=2.0, seed=1)
-    calibrated = calibrate(held_out.drop(columns="y"), interval_scales(backtest, 80))
-    assert list(calibrated.columns) == [c for c in held_out.columns if c != "y"]
-    got = coverage(held_out.y, calibrated.yhat_lower, calibrated.yhat_upper)
-    assert 0.77 <= got <= 0.83
+def test_non_negative_measures_are_truncated_at_zero_with_a_consistent_interval():
+    forecasts = pd.DataFrame(
+        {
+            "unique_id": ["a", "a", "b"],
+            "yhat": [-2.0, 1.0, -2.0],
+            "yhat_lower": [-5.0, -1.0, -5.0],
+            "yhat_upper": [-1.0, 3.0, -1.0],
+        }
+    )
+    got = clip_nonnegative(forecasts, ["a"])
+    assert got.loc[0].tolist()[1:] == [0.0, 0.0, 0.0]
+    assert got.loc[1].tolist()[1:] == [1.0, 0.0, 3.0]
+    assert got.loc[2].tolist()[1:] == [-2.0, -5.0, -1.0]  # not a non-negative series
 
 
-def test_calibration_is_per_series_and_leaves_unscaled_rows_alone():
-    wide = noise_backtest(400, half_width=50.0, seed=2, uid="wide")
-    narrow = noise_backtest(400, half_width=1.0, seed=3, uid="narrow")
-    scales = interval_scales(pd.concat([wide, narrow]), level=80).set_index("unique_id")
-    assert scales.loc["wide", "upper_scale"] < 0.5 < 5 < scales.loc["narrow", "upper_scale"]
-    other = noise_backtest(7, half_width=3.0, seed=4, uid="unknown").drop(columns="y")
-    pd.testing.assert_frame_equal(calibrate(other, scales.reset_index()), other)
+def test_held_out_coverage_calibrates_each_fold_on_the_others():
+    backtest = simulated(4, 10, seed=3, n_series=3)
+    got = held_out_coverage(backtest, 80, bucket_size(4)).set_index("unique_id")["coverage"]
+    assert len(got) == 3 and got.between(0.5, 1.0).all()
+    one_fold = backtest[backtest["cutoff"] == backtest["cutoff"].min()]
+    assert held_out_coverage(one_fold, 80, 5).empty
 
 
 def test_trained_forecasts_cover_about_80_percent_of_a_hold_out():
@@ -70,5 +124,32 @@ def test_trained_forecasts_cover_about_80_percent_of_a_hold_out():
     result = train(history, ["profile"], horizon=28, folds=4)
     calibrated = result.champion_forecast().merge(future, on=["unique_id", "ds"])
     assert len(calibrated) == 6 * 28
+    assert (calibrated[["yhat", "yhat_lower"]] >= 0).all().all()
     got = coverage(calibrated.y, calibrated.yhat_lower, calibrated.yhat_upper)
     assert 0.7 <= got <= 0.9
+    assert result.skill["coverage"].between(0.6, 1.0).all()
+
+
+def test_errors_count_relative_to_the_level_at_each_origin():
+    """A series that doubled between the folds: the same relative error, at today's level."""
+    days = pd.date_range("2024-01-01", periods=120)
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": days, "y": np.r_[np.full(60, 10.0), np.full(60, 20.0)]}
+    )
+    scales = origin_scales(frame, [days[59], days[119]], season=7)
+    assert scales["scale"].tolist() == [10.0, 20.0]
+    backtest = pd.DataFrame(
+        {
+            "unique_id": "s",
+            "ds": [days[60], days[61], days[62], days[63]],
+            "cutoff": days[59],
+            "model": "m",
+            "y": [11.0, 11.0, 11.0, 11.0],
+            "yhat": 10.0,
+        }
+    )
+    # one origin at level 10: errors of 10 %
+    offsets = conformal_offsets(backtest, 80, 5, scales)
+    assert offsets["above"].iloc[0] == pytest.approx(0.1)
+    today = rescale(offsets, scales[scales["cutoff"] == days[119]])
+    assert today["above"].iloc[0] == pytest.approx(2.0)

@@ -88,17 +88,46 @@ def test_auto_with_backtest_as_json(sales_csv):
     payload = json.loads(result.stdout)
     assert payload["level"] == 80
     assert len(payload["forecast"]) == 2 * 14
-    candidates = {"snaive", "prophet", "lightgbm", "profile"}
+    singles = {"snaive", "naive", "ets", "theta", "arima", "prophet", "lightgbm", "profile"}
+    candidates = singles | {"combo_mean", "combo_median"}
     assert {row["model"] for row in payload["forecast"]} <= candidates
+    assert min(row["yhat_lower"] for row in payload["forecast"]) >= 0
     scores = pd.DataFrame(payload["backtest"])
     assert set(scores.model) == candidates
-    # the snaive backtest score, recomputed by hand on the last 14 days
+    # the snaive backtest score over the rolling origins (3 folds of 14 days: 140 days of
+    # data leave 98 before the first cutoff), recomputed by hand
     y = frame[frame.channel == "store"].revenue.to_numpy()
-    train_y, actual = y[:-14], y[-14:]
-    forecast = np.r_[train_y[-7:], train_y[-7:]]
-    wape = np.abs(forecast - actual).sum() / actual.sum()
+    wapes = []
+    for cut in (98, 112, 126):
+        train_y, actual = y[:cut], y[cut : cut + 14]
+        forecast = np.r_[train_y[-7:], train_y[-7:]]
+        wapes.append(np.abs(forecast - actual).sum() / actual.sum())
     got = scores[(scores.unique_id == "store") & (scores.model == "snaive")].wape.iloc[0]
-    assert got == pytest.approx(wape)
+    assert got == pytest.approx(np.mean(wapes))
+    skill = pd.DataFrame(payload["skill"]).set_index("unique_id")
+    assert set(skill.index) == {"web", "store"}
+    store = skill.loc["store"]
+    assert store.classical in {"ets", "theta", "arima"}
+    classical = scores[(scores.unique_id == "store") & scores.model.isin(["ets", "theta", "arima"])]
+    assert store.classical_mase == pytest.approx(classical.mase.min())
+    assert store.mase_vs_snaive == pytest.approx(store.mase / store.snaive_mase)
+    assert store.mase_vs_classical == pytest.approx(store.mase / store.classical_mase)
+
+
+def test_one_model_backtest_reports_skill_against_seasonal_naive_and_classical(sales_csv):
+    path, _ = sales_csv
+    result = invoke_on_sales(path, 14, "--model", "naive", "--backtest")
+    assert result.exit_code == 0, result.output
+    forecast, scores, skill = (
+        pd.read_csv(io.StringIO(part)) for part in result.stdout.split("\n\n")
+    )
+    assert set(forecast.model) == {"naive"}
+    assert set(scores.model) == {"snaive", "naive", "ets", "theta", "arima"}
+    web = skill.set_index("unique_id").loc["web"]
+    mase = scores.set_index(["unique_id", "model"]).mase
+    assert web.mase_vs_snaive == pytest.approx(mase["web", "naive"] / mase["web", "snaive"])
+    best = min(mase["web", m] for m in ("ets", "theta", "arima"))
+    assert web.mase_vs_classical == pytest.approx(mase["web", "naive"] / best)
 
 
 def test_single_series_json_lines_without_id(tmp_path):

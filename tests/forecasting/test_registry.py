@@ -6,7 +6,10 @@ from mlflow import MlflowClient
 from forecasting import registry
 from forecasting.errors import ForecastingError
 from forecasting.models import LightGBMModel
+from forecasting.reconcile import Hierarchy
 from forecasting.training import train
+
+SHOPS = Hierarchy(("Physical Store", "Web"), {"All": ("Physical Store", "Web")})
 
 
 def channel_frame(days, seed):
@@ -17,11 +20,13 @@ def channel_frame(days, seed):
         weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.dayofweek]
         y = (100 + 80 * i) * weekly * (1 + 0.003 * np.arange(days)) + rng.normal(0, 3, days)
         parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
+    parts.append(parts[0].assign(unique_id="All", y=parts[0].y + parts[1].y))
     return pd.concat(parts, ignore_index=True)
 
 
 def quick_training(frame):
-    return train(frame, {"lightgbm": lambda: LightGBMModel(n_estimators=50)}, horizon=14, folds=1)
+    models = {"lightgbm": lambda: LightGBMModel(n_estimators=50)}
+    return train(frame, models, horizon=14, folds=2, hierarchy=SHOPS, nonnegative=True)
 
 
 @pytest.mark.slow
@@ -41,6 +46,11 @@ def test_register_promote_rollback_and_reload_the_champion(tmp_path):
     )
     pd.testing.assert_frame_equal(loaded.reforecast(), loaded.forecast)
     assert loaded.model_name == first.champions["Web"]
+    # the total's stored forecast is the reconciled one, and reforecasting reproduces it
+    total = registry.load_champion("All", uri=uri)
+    parts = first.champion_forecast().pivot(index="ds", columns="unique_id", values="yhat")
+    np.testing.assert_allclose(total.forecast.yhat, parts["Web"] + parts["Physical Store"])
+    pd.testing.assert_frame_equal(total.reforecast(), total.forecast)
 
     second_frame = channel_frame(160, seed=2)
     second = quick_training(second_frame)
@@ -63,9 +73,9 @@ def test_register_promote_rollback_and_reload_the_champion(tmp_path):
     run = client.get_run(web.run_id)
     assert run.data.params["horizon"] == "14" and run.data.params["source"] == "test"
     assert {"snaive_mase", "lightgbm_wape", "lightgbm_coverage"} <= set(run.data.metrics)
-    scales = first.interval_scales.set_index(["unique_id", "model"]).loc[("Web", web.model)]
-    assert run.data.metrics["interval_upper_scale"] == pytest.approx(scales.upper_scale)
-    assert run.data.metrics["interval_lower_scale"] == pytest.approx(scales.lower_scale)
+    skill = first.skill.set_index("unique_id").loc["Web"]
+    assert run.data.metrics["published_mase"] == pytest.approx(skill.mase)
+    assert run.data.metrics["mase_vs_snaive"] == pytest.approx(skill.mase_vs_snaive)
     artifacts = {a.path for a in client.list_artifacts(web.run_id)}
     assert {"forecast.png", "forecast.csv"} <= artifacts
     assert (tmp_path / "artifacts").is_dir()

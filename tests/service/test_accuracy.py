@@ -1,5 +1,8 @@
 """On the demo data, with the last 8 weeks held out and training on the days before only,
-every channel category's champion beats seasonal naive by at least 25 % in MASE."""
+every channel category's champion beats seasonal naive by at least 25 % in MASE. The
+candidates are the daily models (Prophet, LightGBM, the profile model) with their
+combinations: the classical ones are judged on real data by bench/bench_accuracy.py, and
+training every candidate here would take minutes of the suite's time."""
 
 from __future__ import annotations
 
@@ -13,17 +16,21 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ACTIVE_SHARE = 0.75  # days with sales: below it a series is intermittent, not "enough history"
 
 
+def categories(frame):
+    return frame[frame["unique_id"].str.startswith("category:")].reset_index(drop=True)
+
+
 def seasonal_naive_mae(y, season=7):
     y = y.to_numpy()
     return abs(y[season:] - y[:-season]).mean()
 
 
 def test_champion_beats_seasonal_naive_on_every_category(demo):
-    full = group_frame("category-revenue", url=demo.url)
+    full = categories(group_frame("revenue", url=demo.url))
     cutoff = full["ds"].max() - pd.Timedelta(days=HORIZON)
-    history = group_frame("category-revenue", end=cutoff.date(), url=demo.url)
+    history = categories(group_frame("revenue", end=cutoff.date(), url=demo.url))
     assert history["ds"].max() == cutoff
-    result = train(history, "auto", HORIZON, FOLDS)
+    result = train(history, ["prophet", "lightgbm", "profile"], HORIZON, FOLDS)
     held_out = full[full["ds"] > cutoff]
     scored = result.forecasts.merge(held_out[["unique_id", "ds", "y"]], on=["unique_id", "ds"])
     active = history.groupby("unique_id")["y"].apply(lambda y: (y != 0).mean() >= ACTIVE_SHARE)

@@ -34,10 +34,10 @@ def test_rollback_and_promote_are_audited_and_republish(pg_url, tmp_path, monkey
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.delenv("CHANNELPERF_REDIS_URL", raising=False)
     load_demo(pg_url, n_orders=4000, seed=7)
-    (first,) = enqueue_training(["category-orders"], **QUICK)
+    (first,) = enqueue_training(["orders"], **QUICK)
     first_start = read_forecasts()["ds"].min()
     assert first_start.date().isoformat() > "2026-06-30"
-    (second,) = enqueue_training(["category-orders"], **{**QUICK, "end": "2026-05-31"})
+    (second,) = enqueue_training(["orders"], **{**QUICK, "end": "2026-05-31"})
     assert get_job(first)["status"] == get_job(second)["status"] == "succeeded"
     uid = sorted(get_job(second)["result"]["series"])[0]
     assert read_forecasts([uid])["ds"].min().date().isoformat() == "2026-06-01"
@@ -48,7 +48,9 @@ def test_rollback_and_promote_are_audited_and_republish(pg_url, tmp_path, monkey
     assert stored["ds"].min() == first_start
     versions = model_versions(uri).query("unique_id == @uid").set_index("version")
     assert versions.loc["1", "alias"] == "champion" and versions.loc["2", "alias"] == "previous"
-    assert {"snaive_mase", "lightgbm_mase"} <= set(versions.columns)
+    assert {"snaive_mase", "lightgbm_mase", "mase_vs_snaive", "published_mase"} <= set(
+        versions.columns
+    )
 
     assert promote_version(uid, "2", actor=Actor("scientist", "data_scientist")) == "2"
     assert registry.champion_version(uid, uri=uri) == "2"

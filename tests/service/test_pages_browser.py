@@ -24,9 +24,7 @@ def _train(environment: dict[str, str]) -> None:
     """Train in a fresh process: MLflow keeps per-process state that an earlier test's
     store in this process can leak into."""
     os.environ.update(environment)
-    enqueue_training(
-        ["category-revenue", "touchpoint-revenue"], horizon=28, folds=1, models=["lightgbm"]
-    )
+    enqueue_training(["revenue"], horizon=28, folds=2, models=["lightgbm", "naive"])
 
 
 def test_forecasting_pages(pg_url, tmp_path, monkeypatch):
@@ -53,6 +51,7 @@ def test_forecasting_pages(pg_url, tmp_path, monkeypatch):
         page.wait_for_selector("#forecasts-chart .main-svg", timeout=60_000)
         page.wait_for_selector("#forecasts-shift-grid .ag-row", timeout=30_000)
         assert "daily actuals and forecast" in page.inner_text("#forecasts-chart")
+        assert "touchpoints add up to their category" in page.inner_text("#forecasts-coherence")
         assert page.locator("#forecasts-shift-grid .ag-row").count() >= 2
         page.wait_for_timeout(1500)
         screenshot(page, "service-forecasts")
@@ -69,7 +68,10 @@ def test_forecasting_pages(pg_url, tmp_path, monkeypatch):
         sign_in(page, base, "scientist", "scientist-demo")
         page.goto(f"{base}/models")
         page.wait_for_selector("#models-versions .ag-row", timeout=60_000)
-        assert "champion" in page.inner_text("#models-versions")
+        grid = page.inner_text("#models-versions")
+        assert "champion" in grid
+        for header in ("÷ seasonal naive", "÷ best classical", "80 % interval coverage"):
+            assert header in grid
         assert page.get_attribute("#models-mlflow-link", "href") == "http://127.0.0.1:5000"
         page.wait_for_timeout(1000)
         screenshot(page, "service-models")

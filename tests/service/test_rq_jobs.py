@@ -72,16 +72,21 @@ def run_burst(service) -> None:
 
 
 def test_training_job_runs_on_a_real_worker_and_publishes_champions(service):
-    (job_id,) = enqueue_training(["category-orders"], queue=service["queue"], **QUICK)
+    (job_id,) = enqueue_training(["orders"], queue=service["queue"], **QUICK)
     assert get_job(job_id)["status"] == "queued" and get_job(job_id)["rq_job_id"]
     run_burst(service)
     job = get_job(job_id)
     assert job["status"] == "succeeded", job["error"]
     assert job["progress"] == 1.0 and job["finished_at"] >= job["started_at"]
     series = sorted(job["result"]["series"])
-    assert series and all(s.startswith("category:") and s.endswith(":orders") for s in series)
+    assert series and all(s.endswith(":orders") for s in series)
+    assert {s.split(":")[0] for s in series} == {"total", "category", "touchpoint"}
+    assert job["result"]["reconciliation"] in {"bottom_up", "top_down", "mint_shrink"}
     stored = read_forecasts(series)
     assert stored.groupby("unique_id").size().eq(14).all()
+    wide = stored.pivot(index="ds", columns="unique_id", values="yhat")
+    touchpoints = [s for s in series if s.startswith("touchpoint:")]
+    assert (wide["total:all:orders"] - wide[touchpoints].sum(axis=1)).abs().max() < 1e-3
     for uid in series:
         champion = registry.load_champion(uid, uri=service["tracking"])
         assert registry.champion_version(uid, uri=service["tracking"]) == "1"
@@ -93,14 +98,14 @@ def test_training_job_runs_on_a_real_worker_and_publishes_champions(service):
 
 
 def test_a_killed_worker_leaves_the_champion_and_marks_the_job_failed(service):
-    (first,) = enqueue_training(["category-orders"], queue=service["queue"], **QUICK)
+    (first,) = enqueue_training(["orders"], queue=service["queue"], **QUICK)
     run_burst(service)
     assert get_job(first)["status"] == "succeeded"
     series = sorted(get_job(first)["result"]["series"])
     before = read_forecasts(series)
 
     slow = {"horizon": 56, "folds": 3, "models": ["prophet", "lightgbm"]}
-    (second,) = enqueue_training(["category-orders"], queue=service["queue"], **slow)
+    (second,) = enqueue_training(["orders"], queue=service["queue"], **slow)
     process = worker(service, burst=False)
     try:
         deadline = time.monotonic() + 120

@@ -20,7 +20,8 @@ from ingestion.worker import pull
 from tests.sync.conftest import SOURCE
 from tests.sync.shop import TOKEN, TOKEN_ENV, database_totals, expected_totals, make_order
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+# It restarts PostgreSQL: run alone, after the parallel pass (make test).
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.serial]
 ROOT = Path(__file__).resolve().parents[2]
 SYNC_COMMAND = [
     sys.executable,

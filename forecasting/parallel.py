@@ -1,0 +1,54 @@
+"""Fitting models side by side in worker processes: a spawn-started pool (a fork after a
+Prophet or LightGBM fit can hang), kept for the life of the process once started.
+
+``CHANNELPERF_FORECAST_WORKERS`` sets the default size (1: everything runs in this process).
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+
+
+def default_workers() -> int:
+    return max(1, int(os.environ.get("CHANNELPERF_FORECAST_WORKERS", "1")))
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    if workers not in _pools:
+        context = multiprocessing.get_context("spawn")
+        _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return _pools[workers]
+
+
+def shutdown() -> None:
+    for pool in _pools.values():
+        pool.shutdown(cancel_futures=True)
+    _pools.clear()
+
+
+atexit.register(shutdown)
+
+
+def _picklable(value) -> bool:
+    try:
+        pickle.dumps(value)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def run_all(function: Callable, tasks: Iterable[tuple], workers: int | None = None) -> list:
+    """``[function(*task) for task in tasks]``, on ``workers`` processes when there are more
+    than one and the tasks can be sent to them (a lambda factory cannot: then in-process)."""
+    tasks = list(tasks)
+    workers = default_workers() if workers is None else workers
+    if workers <= 1 or len(tasks) <= 1 or not _picklable((function, tasks[0])):
+        return [function(*task) for task in tasks]
+    return list(_pool(workers).map(function, *zip(*tasks, strict=True)))

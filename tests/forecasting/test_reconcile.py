@@ -1,0 +1,135 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.reconcile import (
+    Hierarchy,
+    choose_method,
+    reconcile_matrix,
+    shrunk_covariance,
+)
+from forecasting.training import duplicated_series, train
+
+# total = web + app + store; online = web + app (store is its own category)
+HIERARCHY = Hierarchy(
+    bottom=("web", "app", "store"),
+    aggregates={"total": ("web", "app", "store"), "online": ("web", "app")},
+)
+
+
+def test_summing_matrix_rows_follow_the_ids():
+    assert HIERARCHY.ids == ["total", "online", "web", "app", "store"]
+    assert HIERARCHY.top == "total"
+    np.testing.assert_array_equal(
+        HIERARCHY.summing_matrix(),
+        [[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]],
+    )
+
+
+BASE = np.array([[100.0, 90.0], [70.0, 60.0], [40.0, 35.0], [25.0, 30.0], [28.0, 26.0]])
+"""Incoherent base forecasts (rows as ``HIERARCHY.ids``, two steps)."""
+
+
+@pytest.mark.parametrize("method", ["bottom_up", "top_down", "mint_shrink"])
+def test_every_method_adds_up_exactly(method):
+    errors = np.random.default_rng(0).normal(0, 1, (60, 5))
+    got = reconcile_matrix(
+        HIERARCHY, method, BASE, False, shares=np.array([0.4, 0.3, 0.3]), errors=errors
+    )
+    np.testing.assert_allclose(got[0], got[2] + got[3] + got[4], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got[1], got[2] + got[3], rtol=0, atol=1e-9)
+
+
+def test_bottom_up_and_top_down_by_hand():
+    up = reconcile_matrix(HIERARCHY, "bottom_up", BASE, False)
+    np.testing.assert_allclose(up[:, 0], [93, 65, 40, 25, 28])
+    down = reconcile_matrix(HIERARCHY, "top_down", BASE, False, shares=np.array([0.5, 0.3, 0.2]))
+    np.testing.assert_allclose(down[:, 1], [90, 72, 45, 27, 18])
+
+
+def test_mint_with_equal_uncorrelated_errors_is_the_ols_projection():
+    """With W = σ² I, MinT is S (S'S)⁻¹ S' ŷ: computed here independently."""
+    errors = np.random.default_rng(1).normal(0, 1, (5000, 5))
+    got = reconcile_matrix(HIERARCHY, "mint_shrink", BASE, False, errors=errors)
+    s = HIERARCHY.summing_matrix()
+    expected = s @ np.linalg.solve(s.T @ s, s.T @ BASE)
+    np.testing.assert_allclose(got, expected, rtol=0.02)
+
+
+def test_shrinkage_goes_to_the_diagonal_for_noise_and_keeps_real_correlation():
+    rng = np.random.default_rng(2)
+    noise = rng.normal(0, 1, (40, 4))
+    shrunk = shrunk_covariance(noise)
+    off = ~np.eye(4, dtype=bool)
+    assert np.abs(shrunk[off]).max() < np.abs(np.cov(noise.T)[off]).max()
+    common = rng.normal(0, 1, (400, 1))
+    correlated = common + 0.1 * rng.normal(0, 1, (400, 4))
+    together = shrunk_covariance(correlated)
+    assert together[0, 1] / np.sqrt(together[0, 0] * together[1, 1]) > 0.9
+
+
+def test_negative_bottom_forecasts_are_zeroed_before_summing():
+    base = BASE.copy()
+    base[3] = [-5.0, -2.0]
+    got = reconcile_matrix(HIERARCHY, "bottom_up", base, True)
+    assert (got >= 0).all() and got[3].tolist() == [0.0, 0.0]
+    np.testing.assert_allclose(got[0], got[2] + got[3] + got[4])
+
+
+def hierarchy_frame(days=200, seed=0):
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=days)
+    week = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.dayofweek]
+    bottom = {
+        "web": rng.poisson(40 * week),
+        "app": rng.poisson(20 * week),
+        "store": rng.poisson(2 * week),
+    }
+    series = {
+        **bottom,
+        "online": bottom["web"] + bottom["app"],
+        "total": bottom["web"] + bottom["app"] + bottom["store"],
+    }
+    return pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": ds, "y": v.astype(float)}) for k, v in series.items()]
+    )
+
+
+def test_training_publishes_forecasts_that_sum_exactly_and_never_go_below_zero():
+    frame = hierarchy_frame()
+    result = train(
+        frame, ["naive", "theta"], horizon=14, folds=3, hierarchy=HIERARCHY, nonnegative=True
+    )
+    assert result.reconciliation in {"bottom_up", "top_down", "mint_shrink"}
+    assert set(result.reconciliation_scores) == {"bottom_up", "top_down", "mint_shrink"}
+    wide = result.champion_forecast().pivot(index="ds", columns="unique_id", values="yhat")
+    np.testing.assert_allclose(wide["total"], wide[["web", "app", "store"]].sum(axis=1))
+    np.testing.assert_allclose(wide["online"], wide["web"] + wide["app"])
+    published = result.champion_forecast()
+    assert (published[["yhat", "yhat_lower", "yhat_upper"]] >= 0).all().all()
+    # the adjustment stored for MLflow takes each champion's own forecast to the published one
+    own = result.forecasts.merge(result.champions.rename("model").reset_index())
+    moved = own.merge(result.adjustments, on=["unique_id", "ds"])
+    check = moved.merge(published, on=["unique_id", "ds"], suffixes=("", "_published"))
+    np.testing.assert_allclose(check["yhat"] + check["adjustment"], check["yhat_published"])
+
+
+def test_the_method_with_the_lowest_backtest_mase_is_chosen():
+    frame = hierarchy_frame(seed=3)
+    result = train(frame, ["naive"], horizon=14, folds=3)
+    backtest = result.backtest_forecasts.merge(result.champions.rename("model").reset_index())
+    method, scores, chosen = choose_method(HIERARCHY, backtest, frame, 7, nonnegative=True)
+    assert scores[method] == min(scores.values())
+    assert len(chosen) == len(backtest)
+
+
+def test_a_category_with_one_touchpoint_is_trained_once():
+    frame = hierarchy_frame(days=120)
+    frame = pd.concat([frame, frame[frame.unique_id == "store"].assign(unique_id="stores")])
+    assert duplicated_series(frame) == {"stores": "store"}
+    result = train(frame, ["naive"], horizon=7, folds=2)
+    assert result.aliases == {"stores": "store"}
+    published = result.champion_forecast().set_index(["unique_id", "ds"])
+    values = ["yhat", "yhat_lower", "yhat_upper"]
+    np.testing.assert_allclose(published.loc["stores"][values], published.loc["store"][values])
+    assert set(result.scores.unique_id) == set(frame.unique_id)
