@@ -76,9 +76,9 @@ CASES = [
     ("inventory", "apply", "APPLY", "executive", lambda w: {"stored": STORED_POSITIONS}),
     ("models", "change_models", "RETRAIN", "planner", lambda w: {}),
     ("models", "change_models", "PROMOTE", "planner", lambda w: {
-        "series": "category:online:orders", "version": 2}),
+        "series": "category:ecommerce:orders", "version": 2}),
     ("models", "change_models", "ROLLBACK", "planner", lambda w: {
-        "series": "category:online:orders"}),
+        "series": "category:ecommerce:orders"}),
     ("alerts", "change_alert", "SUBMIT", "executive", lambda w: {
         "alert_id": w.alert_id, "category": "stock_out",
         "cause": "The store ran out of the best seller", "action": "Reorder earlier"}),

@@ -232,11 +232,11 @@ ARGUMENTS: dict[str, Callable[[World], dict]] = {
     "analytics.allocation.apply_plan": lambda w: {"plan": _plan()},
     "analytics.budget.plans.apply_budget_plan": lambda w: {"allocation": _allocation()},
     "forecasting.jobs.promote_version": lambda w: {
-        "unique_id": "category:online:orders",
+        "unique_id": "category:ecommerce:orders",
         "version": "2",
     },
-    "forecasting.jobs.rollback_champion": lambda w: {"unique_id": "category:online:orders"},
-    "forecasting.retraining.start_training": lambda w: {"groups": ["category-orders"]},
+    "forecasting.jobs.rollback_champion": lambda w: {"unique_id": "category:ecommerce:orders"},
+    "forecasting.retraining.start_training": lambda w: {"groups": ["orders"]},
 }
 
 
