@@ -22,6 +22,7 @@ from analytics.errors import AnalyticsError
 from db import audit
 from db.engine import get_engine
 from db.forecast_tables import AllocationPlan
+from db.roles import Actor
 from db.schema import Inventory
 
 POSITION_COLUMNS = ["product_id", "sku", "location_id", "location", "on_hand", "mean_h", "sd_h"]
@@ -136,9 +137,11 @@ def plan_reallocation(
     return Plan(as_of, horizon_days, pd.DataFrame(moves, columns=MOVE_COLUMNS), frame)
 
 
-def apply_plan(plan: Plan, actor: str, url: str | None = None) -> int:
+def apply_plan(plan: Plan, actor: Actor, url: str | None = None) -> int:
     """Record the plan (moves and expected effect) and its audit entry in one transaction;
-    refuses a plan that moves more than a location holds now. Returns the plan id."""
+    planners and above only. Refuses a plan that moves more than a location holds now.
+    Returns the plan id."""
+    actor.require("planner", "apply stock re-allocation plans")
     if plan.moves.empty:
         raise AnalyticsError("the plan has no moves to apply")
     if (plan.moves["units"] <= 0).any():
@@ -169,7 +172,7 @@ def apply_plan(plan: Plan, actor: str, url: str | None = None) -> int:
         plan_id = conn.execute(
             AllocationPlan.__table__.insert()
             .values(
-                created_by=actor,
+                created_by=actor.name,
                 as_of=plan.as_of,
                 horizon_days=plan.horizon_days,
                 status="applied",
@@ -181,7 +184,7 @@ def apply_plan(plan: Plan, actor: str, url: str | None = None) -> int:
         ).scalar_one()
         audit.record(
             conn,
-            actor,
+            actor.name,
             "allocation.apply",
             "allocation_plan",
             plan_id,

@@ -22,6 +22,7 @@ from analytics.errors import AnalyticsError
 from analytics.metrics import get_metric
 from db import audit
 from db.engine import get_engine
+from db.roles import Actor
 from db.target_tables import Target
 from db.upsert import upsert
 
@@ -47,12 +48,14 @@ def scope_id(scope_type: str, code: str | None, url: str | None = None) -> int:
     return found
 
 
-def import_targets(frame: pd.DataFrame, actor: str, url: str | None = None) -> int:
-    """Set many targets at once (from the app, a CSV or the demo); audited in one transaction.
+def import_targets(frame: pd.DataFrame, actor: Actor, url: str | None = None) -> int:
+    """Set many targets at once (from the app, a CSV or the demo); admins only, audited in
+    one transaction.
 
     Rows are validated first and nothing is written if any row is bad; the
     error names the row and the problem.
     """
+    actor.require("admin", "set targets")
     missing = [c for c in TARGET_COLUMNS if c not in frame.columns]
     if missing:
         raise AnalyticsError(f"target file lacks columns {missing}")
@@ -88,7 +91,7 @@ def import_targets(frame: pd.DataFrame, actor: str, url: str | None = None) -> i
                 "period_start": start,
                 "period_end": end,
                 "value": value,
-                "updated_by": actor,
+                "updated_by": actor.name,
                 "updated_at": dt.datetime.now(dt.UTC),
             }
         )
@@ -100,14 +103,21 @@ def import_targets(frame: pd.DataFrame, actor: str, url: str | None = None) -> i
             key=["scope_type", "scope_id", "metric", "period_start", "period_end"],
         )
         audit.record(
-            conn, actor, "target.import", "target", f"{len(rows)} rows", None, {"rows": len(rows)}
+            conn,
+            actor.name,
+            "target.import",
+            "target",
+            f"{len(rows)} rows",
+            None,
+            {"rows": len(rows)},
         )
     renew_stamps([TARGETS_STAMP], url)
     return len(rows)
 
 
-def delete_targets(ids: list[int], actor: str, url: str | None = None) -> int:
+def delete_targets(ids: list[int], actor: Actor, url: str | None = None) -> int:
     """Remove targets by id in one audited transaction (the audit entry keeps their values)."""
+    actor.require("admin", "delete targets")
     if not ids:
         raise AnalyticsError("select the targets to delete")
     engine = get_engine(url)
@@ -129,7 +139,9 @@ def delete_targets(ids: list[int], actor: str, url: str | None = None) -> int:
         if len(before) != len(set(ids)):
             # Someone else removed some first: raising rolls back, so none is deleted.
             raise AnalyticsError("some of these targets no longer exist; reload the page")
-        audit.record(conn, actor, "target.delete", "target", f"{len(before)} rows", before, None)
+        audit.record(
+            conn, actor.name, "target.delete", "target", f"{len(before)} rows", before, None
+        )
     renew_stamps([TARGETS_STAMP], url)
     return len(before)
 
@@ -181,8 +193,9 @@ class TargetInput:
     value: str
 
 
-def set_target(item: TargetInput, actor: str, url: str | None = None) -> int:
+def set_target(item: TargetInput, actor: Actor, url: str | None = None) -> int:
     """Set one target (validated and audited like an import)."""
+    actor.require("admin", "set targets")
     if item.metric not in TARGET_METRICS:
         raise AnalyticsError(f"metric must be one of {', '.join(TARGET_METRICS)}")
     values = {c: getattr(item, c) for c in TARGET_COLUMNS}
@@ -231,6 +244,7 @@ def read_target_csv(content: bytes) -> pd.DataFrame:
     return frame[list(TARGET_COLUMNS)]
 
 
-def import_target_csv(content: bytes, actor: str, url: str | None = None) -> int:
+def import_target_csv(content: bytes, actor: Actor, url: str | None = None) -> int:
     """Validate a whole target CSV, then write all of it in one audited transaction (or nothing)."""
+    actor.require("admin", "import targets")
     return import_targets(read_target_csv(content), actor, url)

@@ -40,6 +40,7 @@ def ensure_standard_rules(url: str) -> int:
     from analytics.alerts.rules import create_rule, list_rules
     from analytics.periods import Period
     from analytics.rollup import data_range, rollup_sums
+    from db.roles import system
 
     existing = {rule.name for rule in list_rules(url=url)}
     first, last = data_range(url)
@@ -59,7 +60,7 @@ def ensure_standard_rules(url: str) -> int:
     created = 0
     for values in wanted:
         if values["name"] not in existing:
-            create_rule(values, actor="bench")
+            create_rule(values, system("bench"))
             created += 1
     return created
 

@@ -93,11 +93,12 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
 
 
 def _token(url: str) -> str:
+    from db.roles import system
     from db.users import add_user, issue_api_token, list_users
 
     if BENCH_USER not in {u.username for u in list_users()}:
-        add_user(BENCH_USER, "bench-password-not-used", "planner", actor="bench")
-    return issue_api_token(BENCH_USER, actor="bench")
+        add_user(BENCH_USER, "bench-password-not-used", "planner", system("bench"))
+    return issue_api_token(BENCH_USER, system("bench"))
 
 
 def _use(url: str) -> None:

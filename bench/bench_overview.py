@@ -54,8 +54,9 @@ def build(n_orders: int, seed: int = 33) -> float:
     for chunk in generate(n_orders, seed, END, years=3, chunk_days=28):
         load_chunk(engine, chunk, "bench", "overview")
     from analytics.targets import import_targets
+    from db.roles import system
 
-    import_targets(generate_targets(n_orders, seed, END, years=3), "bench", url=url)
+    import_targets(generate_targets(n_orders, seed, END, years=3), system("bench"), url=url)
     # As autovacuum would have by the time anyone reads: statistics, and a visibility map
     # that lets index-only scans skip the heap.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

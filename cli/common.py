@@ -16,11 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from analytics.errors import AnalyticsError
+from db.roles import system
 from db.settings import get_settings
 
 console = Console()
 errors = Console(stderr=True)
-ACTOR = "cli"
+# Whoever runs the shell holds the database credentials: commands act as the admin "cli".
+ACTOR = system("cli")
 
 
 class OutputFormat(StrEnum):

@@ -11,6 +11,7 @@ from analytics.rollup import data_range
 from analytics.targets import import_targets
 from cli.common import console, date_option
 from db.engine import get_engine
+from db.roles import system
 from db.settings import get_settings
 from ingestion.demo import generate_targets
 from ingestion.demo.load import load_demo_native
@@ -55,7 +56,7 @@ def demo_data(
             ),
         )
     targets = generate_targets(orders, seed, last, years=years)
-    import_targets(targets, actor="demo-data")
+    import_targets(targets, system("demo-data"))
     console.print(
         f"Read {total.read:,} orders: {total.inserted:,} new, {total.updated:,} updated, "
         f"{total.unchanged:,} unchanged, {total.rejected:,} quarantined; "

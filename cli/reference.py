@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import console, failing_on
+from cli.common import ACTOR, console, failing_on
 from ingestion.errors import IngestionError
 from ingestion.reference_files import load_rates_file, load_region_file
 
@@ -28,7 +28,7 @@ def reference_load_fx(
     """Load exchange rates: CSV day,currency,rate (base currency per unit of the currency),
     or ECB-style Date,USD,JPY,… columns. Orders take the latest rate on or before their day."""
     with failing_on(IngestionError):
-        rates = load_rates_file(path, inverse)
+        rates = load_rates_file(path, ACTOR, inverse)
     console.print(
         f"{len(rates):,} rates for {', '.join(sorted(rates['currency'].unique()))} "
         f"from {min(rates['day'])} to {max(rates['day'])}."
@@ -42,5 +42,5 @@ def reference_load_regions(
     """Load region mappings: CSV source_system,kind,value,region (source_system empty or "*"
     for every source), e.g. sap,sales_org,1010,de or *,country,DE,de."""
     with failing_on(IngestionError):
-        mappings = load_region_file(path)
+        mappings = load_region_file(path, ACTOR)
     console.print(f"{len(mappings):,} region mappings loaded.")

@@ -14,11 +14,11 @@ from forecasting.jobs import (
     GROUPS,
     NIGHTLY_CRON,
     QUEUE,
-    enqueue_training,
     register_nightly,
     wait_for,
 )
 from forecasting.mlflow_ui import serve_ui
+from forecasting.retraining import start_training
 
 app = typer.Typer()
 
@@ -34,7 +34,7 @@ def train_command(
     unknown = [g for g in group or [] if g not in GROUPS]
     if unknown:
         raise fail(f"unknown group(s) {unknown}; groups: {', '.join(GROUPS)}")
-    ids = enqueue_training(group or None, requested_by=ACTOR)
+    ids = start_training(ACTOR, group or None)
     if get_settings().redis_url and not wait:
         typer.echo(f"queued training jobs {ids} on {QUEUE!r}")
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cli.common import console, failing_on
+from cli.common import ACTOR, console, failing_on
 from db.errors import CommandError
 from db.roles import ROLES
 from db.users import (
@@ -30,7 +30,7 @@ def users_add(
 ) -> None:
     """Create a user."""
     with failing_on(CommandError):
-        user = add_user(username, password, role)
+        user = add_user(username, password, role, ACTOR)
     console.print(f"Added [bold]{user.username}[/bold] ({user.role}).")
 
 
@@ -48,7 +48,7 @@ def users_list() -> None:
 def users_set_role(username: str, role: str) -> None:
     """Change a user's role."""
     with failing_on(CommandError):
-        user = set_role(username, role)
+        user = set_role(username, role, ACTOR)
     console.print(f"{user.username} is now {user.role}.")
 
 
@@ -56,7 +56,7 @@ def users_set_role(username: str, role: str) -> None:
 def users_disable(username: str) -> None:
     """Stop a user from signing in (sessions and tokens stop working too)."""
     with failing_on(CommandError):
-        set_active(username, False)
+        set_active(username, False, ACTOR)
     console.print(f"{username} is disabled.")
 
 
@@ -64,7 +64,7 @@ def users_disable(username: str) -> None:
 def users_enable(username: str) -> None:
     """Allow a disabled user to sign in again."""
     with failing_on(CommandError):
-        set_active(username, True)
+        set_active(username, True, ACTOR)
     console.print(f"{username} is enabled.")
 
 
@@ -72,7 +72,7 @@ def users_enable(username: str) -> None:
 def users_token(username: str) -> None:
     """Issue a new API token for the user (shown once; it carries the user's role)."""
     with failing_on(CommandError):
-        token = issue_api_token(username)
+        token = issue_api_token(username, ACTOR)
     console.print(token)
 
 

@@ -10,6 +10,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from db.login_throttle import is_locked, record_failure
+from db.roles import Actor, PermissionDenied
 from db.sessions import end_session, resolve_session, start_session
 from db.settings import get_settings
 from db.users import UserInfo, authenticate
@@ -35,8 +36,11 @@ def current_role() -> str | None:
     return current_user.role if current_user.is_authenticated else None
 
 
-def current_username() -> str:
-    return current_user.username if current_user.is_authenticated else "anonymous"
+def current_actor() -> Actor:
+    """The signed-in user as the actor every command checks (no one signed in: refused)."""
+    if not current_user.is_authenticated:
+        raise PermissionDenied("sign in to make changes")
+    return Actor(current_user.username, current_user.role)
 
 
 PAGE = """<!doctype html>

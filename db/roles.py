@@ -36,7 +36,15 @@ class Actor:
     name: str
     role: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"an actor needs a name, got {self.name!r}")
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; roles are {', '.join(ROLES)}")
+
     def require(self, minimum: str, what: str) -> None:
+        """Refuse (``PermissionDenied``) unless the actor's role is ``minimum`` or above;
+        the first thing a command does, before it reads or writes anything."""
         if self.role not in at_least(minimum):
             raise PermissionDenied(f"the {self.role} role may not {what}")
 

@@ -1,4 +1,5 @@
-"""User commands: add, list, set role, disable, authenticate. Each change is audited.
+"""User commands: add, list, set role, disable, authenticate. Each change is an admin's and
+is audited.
 
 Passwords are hashed with argon2 (argon2-cffi); API tokens are stored as their
 sha256 only.
@@ -19,7 +20,7 @@ from sqlalchemy import func, select, update
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
-from db.roles import ROLES
+from db.roles import ROLES, Actor, system
 from db.schema import AppUser, UserSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -55,7 +56,8 @@ def _get(session, username: str) -> AppUser:
     return user
 
 
-def add_user(username: str, password: str, role: str, actor: str = "cli") -> UserInfo:
+def add_user(username: str, password: str, role: str, actor: Actor) -> UserInfo:
+    actor.require("admin", "add users")
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise CommandError(
@@ -70,7 +72,7 @@ def add_user(username: str, password: str, role: str, actor: str = "cli") -> Use
         user = AppUser(username=username, password_hash=_hasher.hash(password), role=role)
         session.add(user)
         session.flush()
-        audit.record(session, actor, "user.add", "user", username, None, {"role": role})
+        audit.record(session, actor.name, "user.add", "user", username, None, {"role": role})
         return UserInfo.of(user)
 
 
@@ -102,7 +104,8 @@ def end_user_sessions(session, user_id: int, reason: str) -> None:
     )
 
 
-def set_role(username: str, role: str, actor: str = "cli") -> UserInfo:
+def set_role(username: str, role: str, actor: Actor) -> UserInfo:
+    actor.require("admin", "change users' roles")
     _check_role(role)
     with session_scope() as session:
         user = _get(session, username)
@@ -113,12 +116,13 @@ def set_role(username: str, role: str, actor: str = "cli") -> UserInfo:
         if role != before:
             end_user_sessions(session, user.id, "role_changed")
         audit.record(
-            session, actor, "user.set_role", "user", username, {"role": before}, {"role": role}
+            session, actor.name, "user.set_role", "user", username, {"role": before}, {"role": role}
         )
         return UserInfo.of(user)
 
 
-def set_active(username: str, active: bool, actor: str = "cli") -> UserInfo:
+def set_active(username: str, active: bool, actor: Actor) -> UserInfo:
+    actor.require("admin", "enable or disable users")
     with session_scope() as session:
         user = _get(session, username)
         if not active:
@@ -129,7 +133,7 @@ def set_active(username: str, active: bool, actor: str = "cli") -> UserInfo:
             end_user_sessions(session, user.id, "disabled")
         action = "user.enable" if active else "user.disable"
         audit.record(
-            session, actor, action, "user", username, {"active": before}, {"active": active}
+            session, actor.name, action, "user", username, {"active": before}, {"active": active}
         )
         return UserInfo.of(user)
 
@@ -161,13 +165,14 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_api_token(username: str, actor: str = "cli") -> str:
+def issue_api_token(username: str, actor: Actor) -> str:
     """A new API token for the user (replacing any earlier one); shown once, stored hashed."""
+    actor.require("admin", "issue API tokens")
     token = secrets.token_urlsafe(32)
     with session_scope() as session:
         user = _get(session, username)
         user.api_token_hash = _token_digest(token)
-        audit.record(session, actor, "user.issue_token", "user", username)
+        audit.record(session, actor.name, "user.issue_token", "user", username)
     return token
 
 
@@ -195,5 +200,5 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
     existing = {u.username for u in list_users()}
     for username, role in DEMO_USERS:
         if username not in existing:
-            add_user(username, demo_password(username), role, actor="demo")
+            add_user(username, demo_password(username), role, system("demo"))
     return [(u, demo_password(u), r) for u, r in DEMO_USERS]

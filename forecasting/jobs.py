@@ -24,6 +24,7 @@ import pandas as pd
 
 from db.engine import get_engine
 from db.jobs import enqueue, get_queue, redis_connection
+from db.roles import Actor
 from db.settings import get_settings
 from forecasting import registry, store
 from forecasting.data import TOTAL, SeriesId, hierarchy_series, planned_spend
@@ -324,15 +325,17 @@ def _publish_champion(conn, unique_id: str, uri: str | None) -> str:
     return version
 
 
-def promote_version(unique_id: str, version: str, actor: str, uri: str | None = None) -> str:
-    """Make ``version`` the series' champion and publish its forecast; audited."""
+def promote_version(unique_id: str, version: str, actor: Actor, uri: str | None = None) -> str:
+    """Make ``version`` the series' champion and publish its forecast; data scientists and
+    up, audited."""
+    actor.require("data_scientist", "promote models")
     from db import audit
 
     before = registry.champion_version(unique_id, uri=uri)
     with get_engine().begin() as conn:
         audit.record(
             conn,
-            actor,
+            actor.name,
             "model.promote",
             "model",
             unique_id,
@@ -344,8 +347,10 @@ def promote_version(unique_id: str, version: str, actor: str, uri: str | None = 
     return str(version)
 
 
-def rollback_champion(unique_id: str, actor: str, uri: str | None = None) -> str:
-    """Bring back the previous champion and publish its forecast; audited."""
+def rollback_champion(unique_id: str, actor: Actor, uri: str | None = None) -> str:
+    """Bring back the previous champion and publish its forecast; data scientists and up,
+    audited."""
+    actor.require("data_scientist", "roll back models")
     from db import audit
 
     before = registry.champion_version(unique_id, uri=uri)
@@ -353,7 +358,7 @@ def rollback_champion(unique_id: str, actor: str, uri: str | None = None) -> str
         now = registry.rollback(unique_id, uri=uri)
         audit.record(
             conn,
-            actor,
+            actor.name,
             "model.rollback",
             "model",
             unique_id,

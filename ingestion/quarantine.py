@@ -1,4 +1,4 @@
-"""The quarantine: list, inspect, replay and discard rejected payloads (audited commands).
+"""The quarantine: list, inspect, replay and discard rejected payloads (audited admin commands).
 
 A replay maps the stored bytes again with the current code and channel rules and
 loads what now passes as one ingest run; those rejects become ``replayed`` with the
@@ -18,6 +18,7 @@ from db.engine import get_engine
 from db.errors import CommandError
 from db.events import batch_committed
 from db.ingestion_tables import REJECT_STATUSES, Reject
+from db.roles import Actor
 from ingestion.connectors.registry import ORDER_MAPPERS
 from ingestion.runs import finish_run, start_run, utcnow
 from ingestion.sync import Incoming, SyncResult, load_canonical, map_orders
@@ -132,8 +133,9 @@ def _still_failing(passed: list, failed: list, refused: list) -> tuple[list, lis
     return [p for p in passed if p[0].id not in failing_ids], [*failed, *now_failing]
 
 
-def replay(ids: list[int], actor: str = "cli") -> SyncResult:
+def replay(ids: list[int], actor: Actor) -> SyncResult:
     """Map the stored payloads again and load those that pass, as one run per source."""
+    actor.require("admin", "replay quarantined records")
     engine = get_engine()
     table = Reject.__table__
     total = SyncResult()
@@ -178,7 +180,7 @@ def replay(ids: list[int], actor: str = "cli") -> SyncResult:
             total.add(result, len(failed))
             audit.record(
                 conn,
-                actor,
+                actor.name,
                 "reject.replay",
                 "reject",
                 ",".join(str(row.id) for row in group),
@@ -193,8 +195,9 @@ def replay(ids: list[int], actor: str = "cli") -> SyncResult:
     return total
 
 
-def discard(ids: list[int], reason: str, actor: str = "cli") -> int:
+def discard(ids: list[int], reason: str, actor: Actor) -> int:
     """Mark rejects as discarded (kept, never deleted); the reason goes to the audit log."""
+    actor.require("admin", "discard quarantined records")
     if not reason.strip():
         raise CommandError("say why the rejects are discarded")
     table = Reject.__table__
@@ -205,7 +208,7 @@ def discard(ids: list[int], reason: str, actor: str = "cli") -> int:
         )
         audit.record(
             conn,
-            actor,
+            actor.name,
             "reject.discard",
             "reject",
             ",".join(str(r.id) for r in rows),

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from db import audit
 from db.engine import get_engine
+from db.roles import Actor
 from db.settings import get_settings
 from ingestion.canonical import ISO_4217_CODES
 from ingestion.enrich import ANY_SOURCE
@@ -182,15 +183,16 @@ def _raise(path: Path, errors: list[str]) -> None:
 
 
 def load_rates_file(
-    path: str | Path, inverse: bool = False, actor: str = "cli", engine: Engine | None = None
+    path: str | Path, actor: Actor, inverse: bool = False, engine: Engine | None = None
 ) -> pd.DataFrame:
-    """Read and store an exchange-rate file (audited); returns the rates written."""
+    """Read and store an exchange-rate file (admins only, audited); returns the rates written."""
+    actor.require("admin", "load exchange rates")
     rates = read_rates(path, inverse)
     with (engine or get_engine()).begin() as conn:
         upsert_rates(conn, rates, source=Path(path).name[:80])
         audit.record(
             conn,
-            actor,
+            actor.name,
             "reference.load_fx",
             "exchange_rate",
             Path(path).name,
@@ -205,10 +207,10 @@ def load_rates_file(
     return rates
 
 
-def load_region_file(
-    path: str | Path, actor: str = "cli", engine: Engine | None = None
-) -> pd.DataFrame:
-    """Read and store a region-mapping file (audited); returns the mappings written."""
+def load_region_file(path: str | Path, actor: Actor, engine: Engine | None = None) -> pd.DataFrame:
+    """Read and store a region-mapping file (admins only, audited); returns the mappings
+    written."""
+    actor.require("admin", "load region mappings")
     mappings = read_region_mappings(path)
     with (engine or get_engine()).begin() as conn:
         try:
@@ -217,7 +219,7 @@ def load_region_file(
             raise IngestionError(f"{Path(path).name}: {exc}") from None
         audit.record(
             conn,
-            actor,
+            actor.name,
             "reference.load_regions",
             "region_mapping",
             Path(path).name,

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from db import audit
 from db.engine import get_engine
 from db.events import batch_committed
+from db.roles import Actor
 from db.rollups import refresh_rollups
 from db.schema import Refund, SalesOrder, Touchpoint
 from ingestion.rules import load_rules
@@ -45,7 +46,9 @@ def parse_touchpoint_raw(raw: str) -> dict[str, str]:
     return fields
 
 
-def remap(actor: str = "cli") -> RemapResult:
+def remap(actor: Actor) -> RemapResult:
+    """Re-derive every order's touchpoint with the current rules (admins only; see above)."""
+    actor.require("admin", "remap orders to channels")
     order = SalesOrder.__table__
     refund = Refund.__table__
     engine = get_engine()
@@ -90,7 +93,7 @@ def remap(actor: str = "cli") -> RemapResult:
             touch_data_stamp(conn)
         audit.record(
             conn,
-            actor,
+            actor.name,
             "orders.remap",
             "channel_rule_set",
             rules.version,

@@ -1,4 +1,5 @@
-"""The channel rule table as a ``ChannelRules`` set, and the audited commands that edit it.
+"""The channel rule table as a ``ChannelRules`` set, and the audited commands (admins only)
+that edit it.
 
 The rule set's version is the highest ``version`` of any row, active or not; every
 change (add, edit, disable, enable) stamps the changed row with that maximum + 1,
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
+from db.roles import Actor
 from db.schema import ChannelRule as RuleRow
 from db.schema import Touchpoint
 from ingestion.mapping import OPERATORS, ChannelRule, ChannelRules
@@ -148,23 +150,24 @@ def add_rule(
     operator: str,
     value: str,
     touchpoint: str,
-    actor: str = "cli",
+    actor: Actor,
 ) -> RuleInfo:
+    actor.require("admin", "add channel rules")
     with session_scope() as session:
         values = _validated(session, priority, source_system, field, operator, value, touchpoint)
-        rule = RuleRow(**values, version=_next_version(session), active=True, created_by=actor)
+        rule = RuleRow(**values, version=_next_version(session), active=True, created_by=actor.name)
         session.add(rule)
         session.flush()
         info = _info(rule, _codes(session))
         audit.record(
-            session, actor, "channel_rule.add", "channel_rule", rule.id, None, asdict(info)
+            session, actor.name, "channel_rule.add", "channel_rule", rule.id, None, asdict(info)
         )
         return info
 
 
 def edit_rule(
     rule_id: int,
-    actor: str = "cli",
+    actor: Actor,
     *,
     priority: int | None = None,
     source_system: str | None = None,
@@ -174,6 +177,7 @@ def edit_rule(
     touchpoint: str | None = None,
 ) -> RuleInfo:
     """Change the given attributes of one rule (None keeps one; source_system "" means any)."""
+    actor.require("admin", "change channel rules")
     with session_scope() as session:
         rule = _get(session, rule_id)
         codes = _codes(session)
@@ -194,7 +198,7 @@ def edit_rule(
         after = _info(rule, codes)
         audit.record(
             session,
-            actor,
+            actor.name,
             "channel_rule.edit",
             "channel_rule",
             rule.id,
@@ -204,7 +208,8 @@ def edit_rule(
         return after
 
 
-def set_rule_active(rule_id: int, active: bool, actor: str = "cli") -> RuleInfo:
+def set_rule_active(rule_id: int, active: bool, actor: Actor) -> RuleInfo:
+    actor.require("admin", "enable or disable channel rules")
     with session_scope() as session:
         rule = _get(session, rule_id)
         if rule.active == active:
@@ -215,6 +220,12 @@ def set_rule_active(rule_id: int, active: bool, actor: str = "cli") -> RuleInfo:
         info = _info(rule, _codes(session))
         action = "channel_rule.enable" if active else "channel_rule.disable"
         audit.record(
-            session, actor, action, "channel_rule", rule.id, {"active": not active}, asdict(info)
+            session,
+            actor.name,
+            action,
+            "channel_rule",
+            rule.id,
+            {"active": not active},
+            asdict(info),
         )
         return info

@@ -1,4 +1,5 @@
-"""Configured sources: the audited commands that add and change them, and their connectors.
+"""Configured sources: the audited commands (admins only) that add and change them, and their
+connectors.
 
 A source names the environment variables holding its credentials; the secrets
 are read from the environment when a connector is built or a push is verified.
@@ -18,6 +19,8 @@ from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
 from db.ingestion_tables import Source
+from db.jobs import JobRef, enqueue
+from db.roles import Actor
 from ingestion.connectors.registry import KINDS
 from ingestion.errors import SourceError
 
@@ -120,8 +123,9 @@ def add_source(
     poll_interval_seconds: int = 300,
     enabled: bool = True,
     options: dict[str, Any] | None = None,
-    actor: str = "cli",
+    actor: Actor,
 ) -> SourceInfo:
+    actor.require("admin", "add sources")
     name = name.strip().lower()
     if not NAME.match(name):
         raise CommandError("a source name is 1–80 lower-case letters, digits, '.', '_' or '-'")
@@ -148,11 +152,12 @@ def add_source(
         session.add(row)
         session.flush()
         info = SourceInfo.of(row)
-        audit.record(session, actor, "source.add", "source", name, None, asdict(info))
+        audit.record(session, actor.name, "source.add", "source", name, None, asdict(info))
         return info
 
 
-def set_source_enabled(name: str, enabled: bool, actor: str = "cli") -> SourceInfo:
+def set_source_enabled(name: str, enabled: bool, actor: Actor) -> SourceInfo:
+    actor.require("admin", "enable or disable sources")
     with session_scope() as session:
         row = session.scalar(select(Source).where(Source.name == name))
         if row is None:
@@ -161,7 +166,7 @@ def set_source_enabled(name: str, enabled: bool, actor: str = "cli") -> SourceIn
         row.enabled = enabled
         audit.record(
             session,
-            actor,
+            actor.name,
             "source.enable" if enabled else "source.disable",
             "source",
             name,
@@ -169,3 +174,11 @@ def set_source_enabled(name: str, enabled: bool, actor: str = "cli") -> SourceIn
             {"enabled": enabled},
         )
         return SourceInfo.of(row)
+
+
+def request_sync(name: str, actor: Actor) -> JobRef:
+    """Sync a source now (admins only): queued for the ingest worker, or run here without Redis."""
+    actor.require("admin", "sync sources")
+    from ingestion.worker import INGEST_QUEUE  # the worker imports this module
+
+    return enqueue("ingestion.worker.pull", find_source(name).name, queue=INGEST_QUEUE)

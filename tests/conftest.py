@@ -16,6 +16,7 @@ import redis
 
 from db.engine import get_engine
 from db.migrate import upgrade
+from db.roles import system
 from db.settings import get_settings
 
 # Command output (rich tables) is read by the tests: one width whether or not pytest runs
@@ -134,7 +135,7 @@ def load_demo(url: str, n_orders: int = DEMO_ORDERS, seed: int = DEMO_SEED, year
     for chunk in chunks:
         load_chunk(engine, chunk, "demo", f"seed-{seed}")
     targets = generate_targets(n_orders, seed, end, years=years)
-    import_targets(targets, actor="tests", url=url)
+    import_targets(targets, actor=system("tests"), url=url)
     return DemoData(url, chunks, targets)
 
 
@@ -182,3 +183,19 @@ def demo_copy() -> Iterator:
 def demo(demo_db, use_database) -> DemoData:
     use_database(demo_db.url)
     return demo_db
+
+
+@pytest.fixture(scope="module")
+def command_world_db(tmp_path_factory):
+    """A database with one of everything a command acts on (``tests.command_world``)."""
+    from tests.command_world import seeded_world
+
+    yield from seeded_world(tmp_path_factory)
+
+
+@pytest.fixture
+def command_world(command_world_db, use_database, monkeypatch):
+    """``command_world_db`` made the configured database, with no Redis (jobs run in-process)."""
+    use_database(command_world_db.url)
+    monkeypatch.delenv("CHANNELPERF_REDIS_URL", raising=False)
+    return command_world_db

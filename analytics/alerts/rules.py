@@ -4,7 +4,8 @@ When a rule fires is up to its kind: one file per kind in ``analytics.alerts.kin
 (threshold, target deviation, change, margin below threshold, and the automatic expected band
 and seasonal hybrid ESD).
 
-Every change is a command that validates, applies and writes its audit entry in one transaction.
+Every change is a command (admins only) that checks its actor, validates, applies and writes its
+audit entry in one transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from analytics.targets import SCOPE_TYPES
 from db import audit
 from db.alert_tables import AlertRule
 from db.engine import session_scope
+from db.roles import Actor
 from db.schema import ChannelCategory, Location, Region, Touchpoint
 
 KINDS = tuple(RULE_KINDS)
@@ -240,7 +242,8 @@ def _audit_view(rule: AlertRule) -> dict[str, Any]:
     return view
 
 
-def create_rule(values: dict[str, Any], actor: str) -> RuleInfo:
+def create_rule(values: dict[str, Any], actor: Actor) -> RuleInfo:
+    actor.require("admin", "create alert rules")
     with session_scope() as session:
         columns = validated(session, values)
         if session.scalar(select(AlertRule.id).where(AlertRule.name == columns["name"])):
@@ -249,15 +252,15 @@ def create_rule(values: dict[str, Any], actor: str) -> RuleInfo:
         rule = AlertRule(
             **columns,
             active=True,
-            created_by=actor,
-            updated_by=actor,
+            created_by=actor.name,
+            updated_by=actor.name,
             created_at=now,
             updated_at=now,
         )
         session.add(rule)
         session.flush()
         audit.record(
-            session, actor, "alert_rule.create", "alert_rule", rule.id, None, _audit_view(rule)
+            session, actor.name, "alert_rule.create", "alert_rule", rule.id, None, _audit_view(rule)
         )
         return RuleInfo.of(rule)
 
@@ -269,8 +272,9 @@ def _get(session, rule_id: int) -> AlertRule:
     return rule
 
 
-def update_rule(rule_id: int, values: dict[str, Any], actor: str) -> RuleInfo:
+def update_rule(rule_id: int, values: dict[str, Any], actor: Actor) -> RuleInfo:
     """Change a rule; fields not given keep their value."""
+    actor.require("admin", "change alert rules")
     with session_scope() as session:
         rule = _get(session, rule_id)
         before = _audit_view(rule)
@@ -283,25 +287,38 @@ def update_rule(rule_id: int, values: dict[str, Any], actor: str) -> RuleInfo:
             raise AnalyticsError(f"a rule named {columns['name']!r} already exists")
         for key, value in columns.items():
             setattr(rule, key, value)
-        rule.updated_by = actor
+        rule.updated_by = actor.name
         rule.updated_at = dt.datetime.now(dt.UTC)
         session.flush()
         audit.record(
-            session, actor, "alert_rule.update", "alert_rule", rule_id, before, _audit_view(rule)
+            session,
+            actor.name,
+            "alert_rule.update",
+            "alert_rule",
+            rule_id,
+            before,
+            _audit_view(rule),
         )
         return RuleInfo.of(rule)
 
 
-def set_rule_active(rule_id: int, active: bool, actor: str) -> RuleInfo:
+def set_rule_active(rule_id: int, active: bool, actor: Actor) -> RuleInfo:
+    actor.require("admin", "enable or disable alert rules")
     with session_scope() as session:
         rule = _get(session, rule_id)
         before = rule.active
         rule.active = active
-        rule.updated_by = actor
+        rule.updated_by = actor.name
         rule.updated_at = dt.datetime.now(dt.UTC)
         action = "alert_rule.enable" if active else "alert_rule.disable"
         audit.record(
-            session, actor, action, "alert_rule", rule_id, {"active": before}, {"active": active}
+            session,
+            actor.name,
+            action,
+            "alert_rule",
+            rule_id,
+            {"active": before},
+            {"active": active},
         )
         return RuleInfo.of(rule)
 

@@ -1,7 +1,8 @@
 """The root-cause workflow: open → acknowledged → root_cause_submitted → resolved.
 
-Each step is a command by a named user: it checks the role and the current state, moves the
-alert, writes an ``alert_event`` and an audit entry in one transaction. Who may do what:
+Each step is a command by an actor: it checks the actor's role first, then the current state,
+moves the alert, writes an ``alert_event`` and an audit entry in one transaction. Who may do
+what:
 
 - acknowledge: every role (executives read and acknowledge);
 - submit the root cause and resolve: planners and above (the people who act on channels,
@@ -27,7 +28,7 @@ from analytics.metrics import METRICS, may_read, readable
 from db import audit
 from db.alert_tables import Alert, AlertEvent, AlertRule, RcaNote
 from db.engine import get_engine
-from db.roles import at_least
+from db.roles import Actor, at_least
 
 STATES = ("open", "acknowledged", "root_cause_submitted", "resolved")
 STATE_LABELS = {
@@ -49,7 +50,6 @@ CAUSE_CATEGORIES = {
     "external": "Weather or external event",
     "other": "Other",
 }
-ALL_ROLES = at_least("executive")
 PLANNERS_UP = at_least("planner")
 DONE = {
     "acknowledge": "acknowledged",
@@ -73,15 +73,9 @@ def _utc(stamp: dt.datetime) -> dt.datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
-def _check_role(role: str, allowed: frozenset[str], what: str) -> None:
-    if role not in allowed:
-        raise AnalyticsError(f"the {role} role may not {what}")
-
-
 def _transition(
     alert_id: int,
-    actor: str,
-    role: str,
+    actor: Actor,
     action: str,
     from_states: tuple[str, ...],
     to_state: str,
@@ -98,7 +92,7 @@ def _transition(
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(of=alert)
         found = conn.execute(query).first()
-        if found is None or not may_read(found.metric, role):
+        if found is None or not may_read(found.metric, actor.role):
             raise AnalyticsError(f"no alert with id {alert_id}")
         current = found.state
         if current not in from_states:
@@ -116,7 +110,7 @@ def _transition(
             event.insert().values(
                 alert_id=alert_id,
                 at=now,
-                actor=actor,
+                actor=actor.name,
                 action=action,
                 from_state=current,
                 to_state=to_state,
@@ -126,17 +120,18 @@ def _transition(
         after = {"state": to_state, "at": now.isoformat()}
         if note:
             after["note"] = note
-        audit.record(conn, actor, f"alert.{action}", "alert", alert_id, {"state": current}, after)
+        audit.record(
+            conn, actor.name, f"alert.{action}", "alert", alert_id, {"state": current}, after
+        )
 
 
 def acknowledge(
-    alert_id: int, actor: str, role: str, note: str | None = None, now: dt.datetime | None = None
+    alert_id: int, actor: Actor, note: str | None = None, now: dt.datetime | None = None
 ) -> None:
-    _check_role(role, ALL_ROLES, "acknowledge alerts")
+    actor.require("executive", "acknowledge alerts")
     _transition(
         alert_id,
         actor,
-        role,
         "acknowledge",
         ("open",),
         "acknowledged",
@@ -147,14 +142,13 @@ def acknowledge(
 
 def submit_root_cause(
     alert_id: int,
-    actor: str,
-    role: str,
+    actor: Actor,
     category: str,
     text: str,
     corrective_action: str,
     now: dt.datetime | None = None,
 ) -> None:
-    _check_role(role, PLANNERS_UP, "submit root causes (planners and above)")
+    actor.require("planner", "submit root causes (planners and above)")
     if category not in CAUSE_CATEGORIES:
         raise AnalyticsError("choose a cause category")
     text, corrective_action = (text or "").strip(), (corrective_action or "").strip()
@@ -174,7 +168,7 @@ def submit_root_cause(
                 category=category,
                 text=text,
                 corrective_action=corrective_action,
-                submitted_by=actor,
+                submitted_by=actor.name,
                 submitted_at=stamp,
             )
         )
@@ -183,7 +177,6 @@ def submit_root_cause(
     _transition(
         alert_id,
         actor,
-        role,
         "submit_root_cause",
         AWAITING_ROOT_CAUSE,
         "root_cause_submitted",
@@ -194,13 +187,12 @@ def submit_root_cause(
 
 
 def resolve(
-    alert_id: int, actor: str, role: str, note: str | None = None, now: dt.datetime | None = None
+    alert_id: int, actor: Actor, note: str | None = None, now: dt.datetime | None = None
 ) -> None:
-    _check_role(role, PLANNERS_UP, "resolve alerts (planners and above)")
+    actor.require("planner", "resolve alerts (planners and above)")
     _transition(
         alert_id,
         actor,
-        role,
         "resolve",
         ("root_cause_submitted",),
         "resolved",

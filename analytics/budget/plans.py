@@ -21,7 +21,6 @@ import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from analytics.alerts.workflow import PLANNERS_UP
 from analytics.budget.curves import ResponseCurve, fit_response
 from analytics.budget.optimise import CENT, OBJECTIVES, Allocation, optimise_budget
 from analytics.errors import AnalyticsError
@@ -30,6 +29,7 @@ from analytics.rollup import rollup_sums
 from db import audit
 from db.budget_tables import BudgetPlan, BudgetPlanLine
 from db.engine import get_engine
+from db.roles import Actor
 from db.schema import Touchpoint
 from forecasting.data import spend_and_revenue
 
@@ -126,11 +126,10 @@ def _check_allocation(allocation: Allocation) -> None:
         raise AnalyticsError("a channel appears twice in the plan")
 
 
-def apply_budget_plan(allocation: Allocation, actor: str, role: str, url: str | None = None) -> int:
+def apply_budget_plan(allocation: Allocation, actor: Actor, url: str | None = None) -> int:
     """Write the plan as the next version (the active one) with its audit entry; returns the
     version. Planners and above only."""
-    if role not in PLANNERS_UP:
-        raise AnalyticsError(f"the {role} role may not apply budget plans (planners and above)")
+    actor.require("planner", "apply budget plans (planners and above)")
     _check_allocation(allocation)
     total = Decimal(str(allocation.total)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     amounts = to_cents(allocation.proposed, float(total))
@@ -161,7 +160,7 @@ def apply_budget_plan(allocation: Allocation, actor: str, role: str, url: str | 
                     version=version,
                     status="active",
                     created_at=dt.datetime.now(dt.UTC),
-                    created_by=actor,
+                    created_by=actor.name,
                     objective=allocation.objective,
                     horizon_days=allocation.horizon_days,
                     total=total,
@@ -192,7 +191,7 @@ def apply_budget_plan(allocation: Allocation, actor: str, role: str, url: str | 
             )
             audit.record(
                 conn,
-                actor,
+                actor.name,
                 "budget.apply",
                 "budget_plan",
                 version,

@@ -30,6 +30,7 @@ from analytics.reports.summary import (
 from db import audit
 from db.engine import get_engine
 from db.quality_tables import ReportRun, ReportSchedule
+from db.roles import Actor
 from db.settings import get_settings
 
 schedule_table = ReportSchedule.__table__
@@ -89,10 +90,12 @@ def set_schedule(
     hour: int,
     recipients: str | list[str] | tuple[str, ...],
     enabled: bool = True,
-    actor: str = "cli",
+    *,
+    actor: Actor,
     url: str | None = None,
 ) -> Schedule:
-    """Validate, store and audit the weekly report's schedule, in one transaction."""
+    """Validate, store and audit the weekly report's schedule, in one transaction (admins only)."""
+    actor.require("admin", "change the report schedule")
     if weekday not in range(7):
         raise AnalyticsError(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday}")
     if hour not in range(24):
@@ -107,7 +110,7 @@ def set_schedule(
         "recipients": list(addresses),
         "enabled": enabled,
         "updated_at": dt.datetime.now(dt.UTC),
-        "updated_by": actor,
+        "updated_by": actor.name,
     }
     with get_engine(url).begin() as conn:
         exists = conn.execute(
@@ -121,7 +124,7 @@ def set_schedule(
             conn.execute(insert(schedule_table).values(report=REPORT, **values))
         audit.record(
             conn,
-            actor,
+            actor.name,
             "report.schedule",
             "report",
             REPORT,

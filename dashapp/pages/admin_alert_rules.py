@@ -26,8 +26,9 @@ from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
-from dashapp.auth import current_username
+from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
+from db.roles import PermissionDenied
 
 PREFIX = "admin-alert-rules"
 register_page(
@@ -268,7 +269,6 @@ def change_rules(
     esc_emails,
     esc_webhook,
 ):
-    actor = current_username()
     values = {
         "name": name,
         "kind": kind,
@@ -286,6 +286,7 @@ def change_rules(
         "escalation": {"emails": _emails(esc_emails), "webhook": esc_webhook},
     }
     try:
+        actor = current_actor()
         if ctx.triggered_id == CREATE:
             rule = create_rule(values, actor)
             done = f"Created rule {rule.id}: {rule.name}."
@@ -298,6 +299,6 @@ def change_rules(
             active = ctx.triggered_id == ENABLE
             rule = set_rule_active(int(chosen), active, actor)
             done = f"Rule {rule.id} is {'enabled' if active else 'disabled'}."
-    except AnalyticsError as exc:
+    except (AnalyticsError, PermissionDenied) as exc:
         return dbc.Alert(str(exc).capitalize(), color="danger", dismissable=True), _rows()
     return dbc.Alert(done, color="success", dismissable=True), _rows()

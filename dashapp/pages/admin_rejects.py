@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import register_page
-from dashapp.auth import current_username
+from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
@@ -145,8 +145,8 @@ def act(status, _replay, _discard, selected, reason):
     message = None
     if ctx.triggered_id in (REPLAY, DISCARD):
         ids = [int(row["id"]) for row in selected or []]
-        actor = current_username()
         try:
+            actor = current_actor()
             if ctx.triggered_id == REPLAY:
                 result = replay(ids, actor=actor)
                 done = (

@@ -15,8 +15,9 @@ from analytics.reports.schedule import WEEKDAYS, get_schedule, recent_runs, set_
 from analytics.reports.summary import build_weekly_summary, last_complete_week, week_ending
 from analytics.rollup import data_range
 from dashapp.access import register_page
-from dashapp.auth import current_username
+from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
+from db.roles import PermissionDenied
 from db.settings import get_settings
 
 PREFIX = "admin-reports"
@@ -185,9 +186,9 @@ def layout(**_query) -> html.Div:
 def save_schedule(_clicks, weekday, hour, recipients, enabled):
     try:
         schedule = set_schedule(
-            int(weekday), int(hour), recipients or "", bool(enabled), actor=current_username()
+            int(weekday), int(hour), recipients or "", bool(enabled), actor=current_actor()
         )
-    except AnalyticsError as exc:
+    except (AnalyticsError, PermissionDenied) as exc:
         return dbc.Alert(str(exc), color="danger", dismissable=True)
     return dbc.Alert(
         f"Saved: {schedule.describe()} to {len(schedule.recipients)} recipient(s).",

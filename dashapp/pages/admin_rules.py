@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import register_page
-from dashapp.auth import current_username
+from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.mapping import OPERATORS
@@ -185,7 +185,7 @@ def layout(**_query) -> html.Div:
 
 
 def _change(trigger, priority, source, field, operator, value, touchpoint, target) -> str:
-    actor = current_username()
+    actor = current_actor()
     if trigger == ADD:
         operator = operator or "equals"
         rule = add_rule(priority, source, field, operator, value, touchpoint, actor=actor)

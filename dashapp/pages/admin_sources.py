@@ -9,9 +9,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashapp.access import register_page
+from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
 from db.errors import CommandError
-from db.jobs import enqueue
+from ingestion.sources import request_sync
 from ingestion.sync_status import SourceStatus, data_as_of, source_status
 
 PREFIX = "admin-sources"
@@ -24,7 +25,6 @@ TARGET = f"{PREFIX}-target"
 SYNC = f"{PREFIX}-sync"
 MESSAGE = f"{PREFIX}-message"
 REFRESH_MS = 15_000
-SYNC_JOB = "ingestion.worker.pull"
 
 COLUMNS = [
     {"field": "name", "headerName": "Source"},
@@ -127,7 +127,7 @@ def refresh(_ticks, _clicks, target):
         try:
             if not target:
                 raise CommandError("choose a source first")
-            job = enqueue(SYNC_JOB, target, queue="ingest")
+            job = request_sync(target, current_actor())
         except CommandError as exc:
             message = dbc.Alert(str(exc), color="danger", dismissable=True)
         except Exception as exc:  # noqa: BLE001 — a failed sync is shown, not raised

@@ -25,10 +25,11 @@ from analytics.targets import (
     set_target,
 )
 from dashapp.access import register_page
-from dashapp.auth import current_role, current_username
+from dashapp.auth import current_actor
 from dashapp.components.filters import channel_filter_options
 from dashapp.components.grid import column, data_grid, records, register_csv_export
 from dashapp.pages import ADMIN
+from db.roles import PermissionDenied
 from db.settings import get_settings
 
 PREFIX = "admin-targets"
@@ -220,10 +221,8 @@ def _alert(text: str, color: str) -> dbc.Alert:
     prevent_initial_call=True,
 )
 def change_targets(_save, contents, _delete, filename, scope, metric, start, end, value, selected):
-    if current_role() != "admin":
-        return _alert("Only admins may change targets.", "danger"), no_update
-    actor = current_username()
     try:
+        actor = current_actor()
         if ctx.triggered_id == UPLOAD:
             if not contents:
                 return no_update, no_update
@@ -250,7 +249,7 @@ def change_targets(_save, contents, _delete, filename, scope, metric, start, end
                 f"Saved the {METRICS[metric].label.lower()} target for {code} "
                 f"({start[:10]} – {end[:10]})."
             )
-    except AnalyticsError as exc:
+    except (AnalyticsError, PermissionDenied) as exc:
         where = f"{filename}: " if ctx.triggered_id == UPLOAD and filename else ""
         nothing = "Nothing was deleted." if ctx.triggered_id == DELETE else "Nothing was saved."
         return _alert(f"{nothing} {where}{exc}", "danger"), no_update

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
-from dashapp.auth import current_username
+from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.users import add_user, list_users, set_active, set_role
@@ -156,8 +156,8 @@ def layout(**_query) -> html.Div:
     prevent_initial_call=True,
 )
 def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):
-    actor = current_username()
     try:
+        actor = current_actor()
         if ctx.triggered_id == ADD:
             user = add_user(username or "", password or "", role, actor=actor)
             done = f"Added {user.username} as {ROLE_LABELS[user.role]}."

@@ -32,9 +32,10 @@ from analytics.metrics import format_value, get_metric
 from analytics.rollup import channel_options
 from analytics.views.alerts import build_alert
 from dashapp.access import ROLE_ORDER, register_page
-from dashapp.auth import current_role, current_username
+from dashapp.auth import current_actor, current_role
 from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
+from db.roles import PermissionDenied
 from db.settings import get_settings
 
 PREFIX = "alerts"
@@ -360,20 +361,20 @@ def show_alert(alert_id, _changed, _tick):
 def change_alert(
     _ack, _submit, _resolve, alert_id, ack_note, category, cause, action, resolve_note, changed
 ):
-    actor, role = current_username(), current_role()
     try:
+        actor = current_actor()
         if not alert_id:
             raise AnalyticsError("choose an alert first")
         if ctx.triggered_id == ACK:
-            acknowledge(int(alert_id), actor, role, ack_note)
-            done = f"Alert #{alert_id} acknowledged by {actor}."
+            acknowledge(int(alert_id), actor, ack_note)
+            done = f"Alert #{alert_id} acknowledged by {actor.name}."
         elif ctx.triggered_id == SUBMIT:
-            submit_root_cause(int(alert_id), actor, role, category, cause, action)
-            done = f"Root cause of alert #{alert_id} submitted by {actor}."
+            submit_root_cause(int(alert_id), actor, category, cause, action)
+            done = f"Root cause of alert #{alert_id} submitted by {actor.name}."
         else:
-            resolve(int(alert_id), actor, role, resolve_note)
-            done = f"Alert #{alert_id} resolved by {actor}."
-    except AnalyticsError as exc:
+            resolve(int(alert_id), actor, resolve_note)
+            done = f"Alert #{alert_id} resolved by {actor.name}."
+    except (AnalyticsError, PermissionDenied) as exc:
         return dbc.Alert(
             str(exc).capitalize(), color="danger", dismissable=True, id=f"{PREFIX}-error"
         ), no_update

@@ -14,8 +14,9 @@ from dash import Input, Output, State, callback, dcc, html
 from analytics.allocation import Plan, apply_plan, plan_reallocation
 from analytics.errors import AnalyticsError
 from dashapp.access import at_least, register_page
-from dashapp.auth import current_username
+from dashapp.auth import current_actor
 from dashapp.components.grid import column, data_grid, records, register_csv_export
+from db.roles import PermissionDenied
 from forecasting.data import stock_positions
 
 PREFIX = "inventory"
@@ -158,10 +159,11 @@ register_csv_export(PLAN_GRID)
     prevent_initial_call=True,
 )
 def apply(_clicks, stored):
-    plan = _plan(pd.DataFrame(stored["rows"]), dt.date.fromisoformat(stored["as_of"]))
     try:
-        plan_id = apply_plan(plan, current_username())
-    except AnalyticsError as exc:
+        actor = current_actor()
+        plan = _plan(pd.DataFrame(stored["rows"]), dt.date.fromisoformat(stored["as_of"]))
+        plan_id = apply_plan(plan, actor)
+    except (AnalyticsError, PermissionDenied) as exc:
         return dbc.Alert(str(exc), color="danger", dismissable=True), False
     return (
         dbc.Alert(

@@ -11,11 +11,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import at_least, register_page
-from dashapp.auth import current_username
+from dashapp.auth import current_actor
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
+from db.roles import PermissionDenied
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
-from forecasting.jobs import enqueue_training, promote_version, reconcile, rollback_champion
+from forecasting.jobs import promote_version, reconcile, rollback_champion
+from forecasting.retraining import start_training
 from forecasting.store import list_jobs
 from forecasting.views import VERSION_MODELS, version_rows
 
@@ -252,10 +254,10 @@ def refresh_jobs(_tick):
     prevent_initial_call=True,
 )
 def change_models(_retrain, _promote, _rollback, series, version):
-    actor = current_username()
     try:
+        actor = current_actor()
         if ctx.triggered_id == RETRAIN:
-            ids = enqueue_training(requested_by=actor)
+            ids = start_training(actor)
             done = f"Training jobs {', '.join(map(str, ids))} started."
         elif not series:
             raise ForecastingError("choose a series first")
@@ -267,6 +269,6 @@ def change_models(_retrain, _promote, _rollback, series, version):
         else:
             now = rollback_champion(series, actor)
             done = f"Rolled back {series}: version {now} is the champion again."
-    except ForecastingError as exc:
+    except (ForecastingError, PermissionDenied) as exc:
         return dbc.Alert(str(exc), color="danger", dismissable=True), no_update
     return dbc.Alert(done, color="success", dismissable=True), _version_rows()

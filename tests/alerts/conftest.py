@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from analytics.alerts.rules import RuleInfo
+from analytics.alerts.jobs import evaluate_rules
+from analytics.alerts.rules import RuleInfo, create_rule, list_rules
 from analytics.cache import TARGETS_STAMP, renew_stamps
 from db.engine import get_engine
 from db.migrate import upgrade
+from db.roles import system
 from tests.alerts.synthetic import daily_frame, write_rollup
 from tests.conftest import create_database, drop_database
 
@@ -126,3 +129,38 @@ def smtp_server(monkeypatch) -> Iterator[Mailbox]:
 
 
 T0 = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
+DAY = dt.date(2026, 6, 30)
+
+
+def fire_alert(url, escalation=None, metric: str = "revenue") -> int:
+    """One open alert: a store threshold rule breached on ``DAY``, evaluated at ``T0``."""
+    write_rollup(
+        url,
+        pd.DataFrame(
+            [
+                {
+                    "day": DAY,
+                    "touchpoint_id": 4,
+                    "orders": 2,
+                    "visits": 90,
+                    "gross_revenue": 150.0,
+                    "cost": 0.0,
+                }
+            ]
+        ),
+    )
+    create_rule(
+        {
+            "name": f"store {metric} floor",
+            "metric": metric,
+            "kind": "threshold",
+            "scope_type": "touchpoint",
+            "scope_code": "physical_store",
+            "direction": "below",
+            "threshold": 1000,
+            "escalation": escalation,
+        },
+        actor=system("tests"),
+    )
+    (alert_id,) = evaluate_rules(list_rules(), DAY, now=T0).fired
+    return alert_id

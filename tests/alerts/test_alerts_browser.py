@@ -11,6 +11,7 @@ from analytics.alerts.rules import create_rule, list_rules
 from analytics.alerts.workflow import get_alert
 from analytics.rollup import channel_options
 from db.engine import get_engine
+from db.roles import system
 from db.schema import AuditLog
 from db.users import ensure_demo_users
 from ingestion.demo import injected_anomalies
@@ -39,7 +40,7 @@ def test_lifecycle_in_browser(pg_url):
             "scope_code": outage["touchpoint_code"],
             "severity": "critical",
         },
-        actor="admin",
+        actor=system("admin"),
     )
     (alert_id,) = evaluate_rules(list_rules(), outage["day"]).fired
     with served_app(pg_url) as base, browser_page() as page:

@@ -14,6 +14,7 @@ from analytics.alerts.jobs import evaluate_after_batch, evaluate_rules, rules_to
 from analytics.alerts.rules import create_rule, list_rules
 from db.alert_tables import Alert, AlertEvent, AlertNotification
 from db.engine import get_engine
+from db.roles import system
 from db.schema import AuditLog
 from tests.alerts.synthetic import write_rollup
 
@@ -58,7 +59,7 @@ def test_episode_alerts_once_and_rearms(scratch_url):
             "threshold": 500,
             "recipients": {"emails": ["ops@example.com"]},
         },
-        actor="tests",
+        actor=system("tests"),
     )
     rules = list_rules(active_only=True)
     outcomes = []
@@ -108,7 +109,7 @@ def test_first_alert_carries_values(scratch_url):
             "direction": "below",
             "threshold": 500,
         },
-        actor="tests",
+        actor=system("tests"),
     )
     rules = list_rules()
     evaluate_rules(rules, START + dt.timedelta(days=1))
@@ -133,7 +134,7 @@ def test_after_batch_evaluates_only_touched_buckets(scratch_url):
                 "threshold": {"day": 500, "week": 4000, "month": 500}[grain],
                 "grain": grain,
             },
-            actor="tests",
+            actor=system("tests"),
         )
     rules = list_rules()
     as_of = START + dt.timedelta(days=len(SERIES) - 1)  # Sunday 8 March 2026

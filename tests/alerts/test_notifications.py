@@ -17,6 +17,7 @@ from analytics.alerts.notifications import backoff, deliver_pending, notificatio
 from analytics.alerts.rules import create_rule, list_rules
 from db.alert_tables import AlertNotification
 from db.engine import get_engine
+from db.roles import system
 from tests.alerts.conftest import T0
 from tests.alerts.synthetic import write_rollup
 
@@ -52,7 +53,7 @@ def _fire(url, recipients) -> int:
             "severity": "critical",
             "recipients": recipients,
         },
-        actor="tests",
+        actor=system("tests"),
     )
     result = evaluate_rules(list_rules(), DAY, now=T0)
     assert len(result.fired) == 1

@@ -19,6 +19,7 @@ from analytics.errors import AnalyticsError
 from cli.alerts import app
 from db.engine import get_engine
 from db.migrate import downgrade, upgrade
+from db.roles import Actor, system
 from db.schema import AuditLog, Region, Touchpoint
 
 BASE = {
@@ -47,20 +48,23 @@ BASE = {
 )
 def test_invalid_rules_are_refused(sqlite_url, change, message):
     with pytest.raises(AnalyticsError, match=message):
-        create_rule(BASE | change, actor="tests")
+        create_rule(BASE | change, actor=system("tests"))
     assert list_rules() == []
 
 
 def test_create_update_disable_are_audited(sqlite_url):
     rule = create_rule(
-        BASE | {"recipients": {"emails": "a@example.com, b@example.com"}}, actor="alice"
+        BASE | {"recipients": {"emails": "a@example.com, b@example.com"}},
+        actor=Actor("alice", "admin"),
     )
     assert rule.recipients == {"emails": ["a@example.com", "b@example.com"], "webhook": None}
     with pytest.raises(AnalyticsError, match="already exists"):
-        create_rule(BASE, actor="alice")
-    updated = update_rule(rule.id, {"severity": "critical", "params": {"k": 4}}, actor="bob")
+        create_rule(BASE, actor=Actor("alice", "admin"))
+    updated = update_rule(
+        rule.id, {"severity": "critical", "params": {"k": 4}}, actor=Actor("bob", "admin")
+    )
     assert (updated.severity, updated.params, updated.kind) == ("critical", {"k": 4}, "band")
-    set_rule_active(rule.id, False, actor="carol")
+    set_rule_active(rule.id, False, actor=Actor("carol", "admin"))
     assert list_rules(active_only=True) == [] and not get_rule(rule.id).active
     table = AuditLog.__table__
     with get_engine().connect() as conn:
@@ -166,17 +170,21 @@ def test_evaluation_and_workflow_on_sqlite(sqlite_url):
             "direction": "below",
             "threshold": 500,
         },
-        actor="tests",
+        actor=system("tests"),
     )
     first = evaluate_rules(list_rules(), day - dt.timedelta(days=1))
     second = evaluate_rules(list_rules(), day)
     assert len(first.fired) == 1 and second.outcomes == {"continuing": 1}
     (alert_id,) = first.fired
-    acknowledge(alert_id, "executive", "executive")
+    acknowledge(alert_id, Actor("executive", "executive"))
     submit_root_cause(
-        alert_id, "planner", "planner", "pricing", "Price test went wrong", "Revert the price test"
+        alert_id,
+        Actor("planner", "planner"),
+        "pricing",
+        "Price test went wrong",
+        "Revert the price test",
     )
-    resolve(alert_id, "planner", "planner")
+    resolve(alert_id, Actor("planner", "planner"))
     assert get_alert(alert_id)["state"] == "resolved"
 
 
@@ -185,12 +193,12 @@ def test_rules_name_their_scope(sqlite_url):
     with get_engine().begin() as conn:
         conn.execute(insert(Region.__table__).values(id=7, code=region_code, name=region_name))
         web = conn.execute(select(Touchpoint.name).where(Touchpoint.code == "web")).scalar_one()
-    rule = create_rule(BASE | {"region_code": region_code}, actor="tests")
+    rule = create_rule(BASE | {"region_code": region_code}, actor=system("tests"))
     assert web != "web"
     assert rule.scope_label == f"{web} · {region_name}"
     assert get_rule(rule.id).scope_label == list_rules()[0].scope_label == rule.scope_label
     everything = create_rule(
-        {"name": "all revenue", "metric": "revenue", "kind": "band"}, actor="tests"
+        {"name": "all revenue", "metric": "revenue", "kind": "band"}, actor=system("tests")
     )
     assert everything.scope_label == "All channels"
     # An alert's rule snapshot from before scopes were named shows the codes.

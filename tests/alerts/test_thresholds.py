@@ -11,6 +11,7 @@ import pytest
 from analytics.alerts.evaluation import RollupFrame, judge, rule_target
 from analytics.periods import Period
 from analytics.targets import import_targets
+from db.roles import system
 from tests.alerts.conftest import make_rule
 from tests.alerts.synthetic import write_rollup
 
@@ -113,7 +114,7 @@ def test_target_deviation_boundary(scratch_url, value, direction, fires):
             }
         ]
     )
-    import_targets(month, actor="tests", url=scratch_url)
+    import_targets(month, actor=system("tests"), url=scratch_url)
     rule = make_rule(kind="target_deviation", metric="revenue", direction=direction, threshold=0.1)
     verdict = _judge(scratch_url, rule, DAY)
     assert verdict.expected == pytest.approx(1000.0)
@@ -160,7 +161,7 @@ def test_margin_below_is_strict(scratch_url, cost, fires):
             }
         ]
     )
-    import_targets(target, actor="tests", url=scratch_url)
+    import_targets(target, actor=system("tests"), url=scratch_url)
     rule = make_rule(kind="margin_below", metric="margin_pct", direction="below")
     verdict = _judge(scratch_url, rule, DAY)
     assert verdict.expected == pytest.approx(0.3)

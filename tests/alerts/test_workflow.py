@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from analytics.alerts.jobs import evaluate_rules
 from analytics.alerts.notifications import deliver_pending
-from analytics.alerts.rules import create_rule, list_rules
 from analytics.alerts.workflow import (
     AlertFilters,
     acknowledge,
@@ -25,45 +22,11 @@ from analytics.alerts.workflow import (
 )
 from analytics.errors import AnalyticsError
 from db.engine import get_engine
+from db.roles import Actor, PermissionDenied
 from db.schema import AuditLog
-from tests.alerts.conftest import T0
-from tests.alerts.synthetic import write_rollup
+from tests.alerts.conftest import T0, fire_alert
 
 pytestmark = pytest.mark.postgres
-DAY = dt.date(2026, 6, 30)
-
-
-def fire_alert(url, escalation=None, metric: str = "revenue") -> int:
-    write_rollup(
-        url,
-        pd.DataFrame(
-            [
-                {
-                    "day": DAY,
-                    "touchpoint_id": 4,
-                    "orders": 2,
-                    "visits": 90,
-                    "gross_revenue": 150.0,
-                    "cost": 0.0,
-                }
-            ]
-        ),
-    )
-    create_rule(
-        {
-            "name": f"store {metric} floor",
-            "metric": metric,
-            "kind": "threshold",
-            "scope_type": "touchpoint",
-            "scope_code": "physical_store",
-            "direction": "below",
-            "threshold": 1000,
-            "escalation": escalation,
-        },
-        actor="tests",
-    )
-    (alert_id,) = evaluate_rules(list_rules(), DAY, now=T0).fired
-    return alert_id
 
 
 def _audit(url, since_id: int) -> list[dict]:
@@ -92,9 +55,9 @@ def test_an_alert_on_spend_is_hidden_from_executives_and_closed_to_their_command
     with pytest.raises(AnalyticsError, match=f"no alert with id {alert_id}"):
         get_alert(alert_id, "executive")
     with pytest.raises(AnalyticsError, match=f"no alert with id {alert_id}"):
-        acknowledge(alert_id, "executive", "executive")
+        acknowledge(alert_id, Actor("executive", "executive"))
     assert get_alert(alert_id)["state"] == "open"
-    acknowledge(alert_id, "planner", "planner")
+    acknowledge(alert_id, Actor("planner", "planner"))
     assert get_alert(alert_id, "planner")["state"] == "acknowledged"
 
 
@@ -102,28 +65,31 @@ def test_lifecycle_with_roles_events_and_audit(scratch_url):
     alert_id = fire_alert(scratch_url)
     start = _last_audit_id(scratch_url)
     with pytest.raises(AnalyticsError, match="only when root cause submitted"):
-        resolve(alert_id, "planner", "planner")
-    acknowledge(alert_id, "executive", "executive", "looking", now=T0 + dt.timedelta(hours=1))
+        resolve(alert_id, Actor("planner", "planner"))
+    acknowledge(
+        alert_id, Actor("executive", "executive"), "looking", now=T0 + dt.timedelta(hours=1)
+    )
     with pytest.raises(AnalyticsError, match="acknowledged only when open"):
-        acknowledge(alert_id, "executive", "executive")
-    with pytest.raises(AnalyticsError, match="executive role may not submit"):
-        submit_root_cause(alert_id, "executive", "executive", "stock_out", "x" * 20, "reorder")
+        acknowledge(alert_id, Actor("executive", "executive"))
+    with pytest.raises(PermissionDenied, match="executive role may not submit"):
+        submit_root_cause(
+            alert_id, Actor("executive", "executive"), "stock_out", "x" * 20, "reorder"
+        )
     with pytest.raises(AnalyticsError, match="choose a cause category"):
-        submit_root_cause(alert_id, "planner", "planner", "", "x" * 20, "reorder")
+        submit_root_cause(alert_id, Actor("planner", "planner"), "", "x" * 20, "reorder")
     with pytest.raises(AnalyticsError, match="at least 10 characters"):
-        submit_root_cause(alert_id, "planner", "planner", "stock_out", "short", "reorder")
+        submit_root_cause(alert_id, Actor("planner", "planner"), "stock_out", "short", "reorder")
     with pytest.raises(AnalyticsError, match="corrective action"):
-        submit_root_cause(alert_id, "planner", "planner", "stock_out", "x" * 20, "")
+        submit_root_cause(alert_id, Actor("planner", "planner"), "stock_out", "x" * 20, "")
     submit_root_cause(
         alert_id,
-        "planner",
-        "planner",
+        Actor("planner", "planner"),
         "staff_process",
         "Store staff could not use the new POS tool",
         "Retrain staff on the POS tool",
         now=T0 + dt.timedelta(hours=5),
     )
-    resolve(alert_id, "admin", "admin", "training done", now=T0 + dt.timedelta(hours=30))
+    resolve(alert_id, Actor("admin", "admin"), "training done", now=T0 + dt.timedelta(hours=30))
     item = get_alert(alert_id)
     assert item["state"] == "resolved"
     assert item["root_cause"]["category"] == "staff_process"
@@ -172,8 +138,7 @@ def test_overdue_alert_escalates_once(scratch_url, smtp_server):
     # a submitted root cause stops the clock
     submit_root_cause(
         alert_id,
-        "planner",
-        "planner",
+        Actor("planner", "planner"),
         "data_issue",
         "Store feed was delayed by the POS vendor",
         "Reload the feed",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from db.migrate import upgrade
+from db.roles import system
 from db.settings import get_settings
 from tests.conftest import DemoData, create_database, drop_database, load_demo
 
@@ -49,9 +50,9 @@ def api_db() -> Iterator[ApiData]:
         demo = load_demo(url, n_orders=API_ORDERS, seed=API_SEED)
         tokens = {}
         for username, role in USERS.items():
-            add_user(username, f"{username}-password", role, actor="tests")
-            tokens[username] = issue_api_token(username, actor="tests")
-        set_active("gone-api", False, actor="tests")
+            add_user(username, f"{username}-password", role, actor=system("tests"))
+            tokens[username] = issue_api_token(username, actor=system("tests"))
+        set_active("gone-api", False, actor=system("tests"))
     get_settings.cache_clear()
     yield ApiData(demo, tokens)
     drop_database(url)

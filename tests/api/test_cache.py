@@ -22,6 +22,7 @@ from analytics.views.targets import variance_table
 from db.engine import get_engine
 from db.events import BATCH_HOOKS
 from db.migrate import upgrade
+from db.roles import system
 from db.settings import get_settings
 from ingestion.demo import generate, reference_data
 from ingestion.pipeline import load_chunk
@@ -136,12 +137,12 @@ def test_a_target_edit_reaches_a_cached_variance_table_without_order_changes(loa
         row = table[(table["channel"] == "total") & (table["metric"] == "revenue")]
         return float(row["target"].iloc[0])
 
-    set_target(_quarter_target(quarter, 123_456), actor="tests")
+    set_target(_quarter_target(quarter, 123_456), actor=system("tests"))
     assert revenue_target() == pytest.approx(123_456)
     with counted(url) as statements:
         assert revenue_target() == pytest.approx(123_456)
     assert not [s for s in statements if "FROM target" in s], "targets come from the cache"
-    set_target(_quarter_target(quarter, 654_321), actor="tests")
+    set_target(_quarter_target(quarter, 654_321), actor=system("tests"))
     assert revenue_target() == pytest.approx(654_321)
 
 

@@ -13,6 +13,7 @@ from analytics.budget.plans import active_plan, apply_budget_plan, propose_budge
 from analytics.errors import AnalyticsError
 from db.budget_tables import BudgetPlan
 from db.engine import get_engine
+from db.roles import Actor, PermissionDenied
 from db.schema import AuditLog
 
 
@@ -41,8 +42,8 @@ def test_the_proposal_splits_the_total_over_channels_with_spend(proposal, demo_d
 def test_applying_writes_a_new_version_and_its_audit_entry(proposal, database, request):
     url = request.getfixturevalue(database)
     allocation = proposal.allocation
-    assert apply_budget_plan(allocation, "pat", "planner", url) == 1
-    assert apply_budget_plan(allocation, "ann", "admin", url) == 2
+    assert apply_budget_plan(allocation, Actor("pat", "planner"), url) == 1
+    assert apply_budget_plan(allocation, Actor("ann", "admin"), url) == 2
     lines = active_plan(url)
     assert set(lines["version"]) == {2}
     assert sum(lines["amount"]) == pytest.approx(100_000.0, abs=0.001)
@@ -84,8 +85,8 @@ def negative_first(proposed: np.ndarray) -> np.ndarray:
 def test_a_refused_plan_writes_nothing(proposal, sqlite_url, change, role, message):
     bad = dataclasses.replace(proposal.allocation, **change(proposal.allocation))
     before = counts(sqlite_url)
-    with pytest.raises(AnalyticsError, match=message):
-        apply_budget_plan(bad, "someone", role, sqlite_url)
+    with pytest.raises((AnalyticsError, PermissionDenied), match=message):
+        apply_budget_plan(bad, Actor("someone", role), sqlite_url)
     assert counts(sqlite_url) == before
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from dashapp.access import ROLE_ORDER
 from dashapp.app import create_app
+from db.roles import system
 from db.users import add_user
 from tests.signin import sign_in_client
 
@@ -20,7 +21,7 @@ def username_of(role: str) -> str:
 def app(pg_url, use_database):
     use_database(pg_url, login_rate_limit="3 per minute")
     for role in ROLE_ORDER:
-        add_user(username_of(role), PASSWORD, role)
+        add_user(username_of(role), PASSWORD, role, system())
     application = create_app()
     application.server.config["TESTING"] = True
     application.server.test_client().get("/login")  # first request: Dash registers its router

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from dashapp.access import ROLE_ORDER
 from dashapp.auth import SessionUser
 from db.engine import session_scope
+from db.roles import system
 from db.schema import AuditLog, UserSession
 from db.users import UserInfo, set_active, set_role
 from tests.dashapp.conftest import PASSWORD, username_of
@@ -153,10 +154,10 @@ def test_sign_out_is_a_post_with_a_token(app, client_for):
 def test_a_disabled_user_and_a_role_change_take_effect_at_once(app, client_for):
     planner, executive = client_for("planner"), client_for("executive")
     assert planner.get("/forecasts").status_code == 200
-    set_active(username_of("planner"), False)
+    set_active(username_of("planner"), False, system())
     assert planner.get("/").status_code == 302
     assert executive.get("/").status_code == 200
-    set_role(username_of("executive"), "planner")
+    set_role(username_of("executive"), "planner", system())
     assert executive.get("/").status_code == 302  # signed out: the new role needs a new sign-in
     again = client_for("executive")  # signs in as user-executive, now a planner
     assert again.get("/forecasts").status_code == 200

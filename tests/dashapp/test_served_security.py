@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
+from db.roles import system
 from db.users import add_user
 from tests.browser import served_app
 
@@ -63,8 +64,8 @@ def test_failed_sign_ins_are_counted_across_workers_and_addresses(
     if counter == "redis":
         env["redis_url"] = request.getfixturevalue("redis_url")
     use_database(pg_url)
-    add_user("pat", PASSWORD, "planner")
-    add_user("eve", PASSWORD, "executive")
+    add_user("pat", PASSWORD, "planner", system())
+    add_user("eve", PASSWORD, "executive", system())
     with served_app(pg_url, workers=2, **env) as base:
         # One username guessed from two addresses, each request on a new connection (so
         # spread over both workers): the limit holds for the username as a whole.

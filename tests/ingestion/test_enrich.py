@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from db.engine import get_engine
+from db.roles import system
 from db.schema import ExchangeRate, IngestRun, OrderLine, Region, SalesOrder
 from ingestion.reference import upsert_reference
 from ingestion.reference_files import load_rates_file, load_region_file, read_rates
@@ -81,8 +82,8 @@ def database(request, tmp_path) -> str:
         upsert_reference(conn, regions, locations, products)
     (tmp_path / "rates.csv").write_text(RATES)
     (tmp_path / "regions.csv").write_text(REGIONS)
-    load_rates_file(tmp_path / "rates.csv")
-    load_region_file(tmp_path / "regions.csv")
+    load_rates_file(tmp_path / "rates.csv", system())
+    load_region_file(tmp_path / "regions.csv", system())
     return url
 
 

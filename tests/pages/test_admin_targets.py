@@ -10,6 +10,7 @@ from analytics.errors import AnalyticsError
 from analytics.targets import delete_targets, import_target_csv, list_targets
 from dashapp.app import create_app
 from db.engine import get_engine
+from db.roles import system
 from db.schema import AuditLog
 from db.target_tables import Target
 from db.users import ensure_demo_users
@@ -39,24 +40,24 @@ def _count(table) -> int:
 def test_csv_import_is_all_or_nothing_with_the_row_named(pg_url):
     before = _count(Target)
     with pytest.raises(AnalyticsError, match=r"row 3: unknown category 'nowhere'"):
-        import_target_csv(BAD.encode(), actor="tests")
+        import_target_csv(BAD.encode(), actor=system("tests"))
     with pytest.raises(AnalyticsError, match=r"row 2: value 'lots' is not a number"):
-        import_target_csv(GOOD.replace("150000", "lots").encode(), actor="tests")
+        import_target_csv(GOOD.replace("150000", "lots").encode(), actor=system("tests"))
     with pytest.raises(AnalyticsError, match="lacks column"):
-        import_target_csv(b"scope,metric\nx,y\n", actor="tests")
+        import_target_csv(b"scope,metric\nx,y\n", actor=system("tests"))
     assert _count(Target) == before
-    assert import_target_csv(GOOD.encode(), actor="tests") == 3
+    assert import_target_csv(GOOD.encode(), actor=system("tests")) == 3
     targets = list_targets()
     row = targets[(targets["scope_code"] == "ecommerce") & (targets["metric"] == "revenue")]
     assert row["value"].tolist() == [150000.0]
 
 
 def test_deleting_targets_removes_only_them_and_audits_their_values(pg_url):
-    import_target_csv(GOOD.encode(), actor="tests")
+    import_target_csv(GOOD.encode(), actor=system("tests"))
     targets = list_targets()
     chosen = targets[targets["metric"] != "revenue"]
     audits = _count(AuditLog)
-    assert delete_targets(chosen["id"].tolist(), actor="tests") == 2
+    assert delete_targets(chosen["id"].tolist(), actor=system("tests")) == 2
     left = list_targets()
     assert left[["scope_code", "metric", "value"]].values.tolist() == [
         ["ecommerce", "revenue", 150000.0]
@@ -72,9 +73,9 @@ def test_deleting_targets_removes_only_them_and_audits_their_values(pg_url):
     # Ids already gone (another admin was first) or none at all: nothing changes.
     remaining = int(left["id"].iloc[0])
     with pytest.raises(AnalyticsError, match="no longer exist"):
-        delete_targets([remaining, *chosen["id"].tolist()], actor="tests")
+        delete_targets([remaining, *chosen["id"].tolist()], actor=system("tests"))
     with pytest.raises(AnalyticsError, match="select the targets"):
-        delete_targets([], actor="tests")
+        delete_targets([], actor=system("tests"))
     assert _count(Target) == 1 and _count(AuditLog) == audits + 1
 
 

@@ -28,9 +28,11 @@ from analytics.reports.schedule import (
 from analytics.reports.summary import build_weekly_summary, week_ending
 from db.engine import get_engine
 from db.quality_tables import ReportRun
+from db.roles import Actor
 from db.schema import AuditLog
 from tests.browser import free_port
 
+ADMIN = Actor("admin", "admin")
 WEEK = week_ending(dt.date(2026, 6, 24))  # Mon 22 – Sun 28 June 2026
 
 pytestmark = pytest.mark.postgres
@@ -139,10 +141,10 @@ def test_top_movers_are_the_largest_revenue_changes(quality_db):
 
 def test_schedule_is_validated_and_audited(quality_db):
     with pytest.raises(AnalyticsError, match="not an email address"):
-        set_schedule(0, 7, "ceo@example.com, nonsense", actor="admin")
+        set_schedule(0, 7, "ceo@example.com, nonsense", actor=ADMIN)
     with pytest.raises(AnalyticsError, match="hour"):
-        set_schedule(0, 24, "ceo@example.com", actor="admin")
-    schedule = set_schedule(2, 9, "CEO@example.com\ncfo@example.com", actor="admin")
+        set_schedule(0, 24, "ceo@example.com", actor=ADMIN)
+    schedule = set_schedule(2, 9, "CEO@example.com\ncfo@example.com", actor=ADMIN)
     assert (schedule.weekday, schedule.hour) == (2, 9)
     assert schedule.recipients == ("ceo@example.com", "cfo@example.com")
     with get_engine(quality_db.url).connect() as conn:
@@ -158,7 +160,7 @@ def test_schedule_is_validated_and_audited(quality_db):
 
 
 def test_due_report_is_sent_once_per_week(quality_db, smtp):
-    set_schedule(0, 7, "ceo@example.com", actor="admin")  # Mondays 07:00 UTC
+    set_schedule(0, 7, "ceo@example.com", actor=ADMIN)  # Mondays 07:00 UTC
     monday = dt.datetime(2026, 6, 29, 6, 59, tzinfo=dt.UTC)
     assert (
         send_due_reports(
@@ -194,7 +196,7 @@ def test_without_an_smtp_server_the_week_is_marked_failed_then_sent_once_one_is_
     quality_db, monkeypatch
 ):
     monkeypatch.delenv("CHANNELPERF_SMTP_HOST", raising=False)
-    set_schedule(0, 7, "ceo@example.com", actor="admin")
+    set_schedule(0, 7, "ceo@example.com", actor=ADMIN)
     monday = dt.datetime(2026, 6, 22, 8, 0, tzinfo=dt.UTC)  # the week to 21 June
     with pytest.raises(RuntimeError, match="no SMTP server configured"):
         send_due_reports(monday)

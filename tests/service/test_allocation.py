@@ -16,6 +16,7 @@ from analytics.errors import AnalyticsError
 from db import audit
 from db.engine import get_engine
 from db.forecast_tables import AllocationPlan
+from db.roles import Actor
 from db.schema import AuditLog, Inventory, Location, Product, Region
 
 AS_OF = dt.date(2026, 6, 30)
@@ -94,7 +95,7 @@ def test_apply_plan_records_the_plan_and_an_audit_entry(pg_url):
             ],
         )
     plan = plan_reallocation(positions().query("product_id == 1"), 28, AS_OF)
-    plan_id = apply_plan(plan, actor="planner")
+    plan_id = apply_plan(plan, actor=Actor("planner", "planner"))
     with engine.connect() as conn:
         row = conn.execute(select(AllocationPlan.__table__)).mappings().one()
         entry = conn.execute(select(AuditLog.__table__)).mappings().one()
@@ -107,4 +108,4 @@ def test_apply_plan_records_the_plan_and_an_audit_entry(pg_url):
     with engine.begin() as conn:
         conn.execute(Inventory.__table__.update().values(on_hand=1))
     with pytest.raises(AnalyticsError, match="holds 1"):
-        apply_plan(plan, actor="planner")
+        apply_plan(plan, actor=Actor("planner", "planner"))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from db import audit
 from db.engine import get_engine
 from db.jobs import redis_connection
+from db.roles import Actor
 from db.schema import AuditLog
 from forecasting import registry
 from forecasting.jobs import (
@@ -41,7 +42,7 @@ def test_rollback_and_promote_are_audited_and_republish(pg_url, tmp_path, monkey
     uid = sorted(get_job(second)["result"]["series"])[0]
     assert read_forecasts([uid])["ds"].min().date().isoformat() == "2026-06-01"
 
-    assert rollback_champion(uid, actor="scientist") == "1"
+    assert rollback_champion(uid, actor=Actor("scientist", "data_scientist")) == "1"
     stored = read_forecasts([uid])
     assert set(stored["version"]) == {"1"}
     assert stored["ds"].min() == first_start
@@ -51,7 +52,7 @@ def test_rollback_and_promote_are_audited_and_republish(pg_url, tmp_path, monkey
         versions.columns
     )
 
-    assert promote_version(uid, "2", actor="scientist") == "2"
+    assert promote_version(uid, "2", actor=Actor("scientist", "data_scientist")) == "2"
     assert registry.champion_version(uid, uri=uri) == "2"
     assert set(read_forecasts([uid])["version"]) == {"2"}
     with get_engine(pg_url).connect() as conn:

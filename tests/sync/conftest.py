@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from db.roles import system
 from ingestion.sources import add_source
 from tests.sync.shop import TOKEN, TOKEN_ENV, FakeShop
 
@@ -26,6 +27,7 @@ def shop_source(pg_url, httpserver, monkeypatch):
         webhook_secret_env=HOOK_SECRET_ENV,
         poll_interval_seconds=5,
         options={"lookback_minutes": 60},
+        actor=system(),
     )
 
     def serve(orders: list[dict], **options) -> FakeShop:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from dashapp.app import create_app
 from db.engine import get_engine
 from db.jobs import get_queue
+from db.roles import system
 from ingestion.signatures import SHOPIFY_HEADER, SQUARE_HEADER, shopify_signature, square_signature
 from ingestion.sources import add_source
 from ingestion.worker import drain_queue, source_queue
@@ -88,6 +89,7 @@ def test_square_push_is_verified_over_url_and_body(hook_client, monkeypatch):
         "http://127.0.0.1:9/",
         secret_env="CP_SYNC_TEST_SQUARE_KEY",
         webhook_secret_env="CP_SYNC_TEST_SQUARE_KEY",
+        actor=system(),
     )
     body = json.dumps({"type": "order.updated", "data": {"id": "ORDER-1"}}).encode()
     url = "http://localhost/hooks/pos"
@@ -104,7 +106,14 @@ def test_square_push_is_verified_over_url_and_body(hook_client, monkeypatch):
 def test_unknown_pull_only_and_push_sources_answer_an_unsigned_request_alike(hook_client):
     """An unsigned request cannot tell which sources exist or which take pushes."""
     client, queue = hook_client
-    add_source("erp", "sap", "S4H-100", "http://127.0.0.1:9/", webhook_secret_env="X_SECRET")
+    add_source(
+        "erp",
+        "sap",
+        "S4H-100",
+        "http://127.0.0.1:9/",
+        webhook_secret_env="X_SECRET",
+        actor=system(),
+    )
     answers = {
         name: client.post(f"/hooks/{name}", data=b"{}") for name in ("nobody", "erp", SOURCE)
     }

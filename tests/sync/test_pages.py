@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from dashapp.app import create_app
 from db.engine import get_engine
 from db.ingestion_tables import Reject
+from db.roles import system
 from db.schema import AuditLog
 from db.users import add_user
 from ingestion.quarantine import get_reject, list_rejects
@@ -29,12 +30,24 @@ PAGES = ("/admin/rules", "/admin/rejects", "/admin/sources")
 @pytest.fixture
 def ingest_db(pg_url, monkeypatch):
     monkeypatch.setenv("CP_PAGES_SHOP_TOKEN", "x")
-    add_user("ada", PASSWORD, "admin")
-    add_user("pat", PASSWORD, "planner")
+    add_user("ada", PASSWORD, "admin", system())
+    add_user("pat", PASSWORD, "planner", system())
     add_source(
-        "shop", "shopify", "main-store", "https://shop.example.com/", secret_env="SHOP_TOKEN"
+        "shop",
+        "shopify",
+        "main-store",
+        "https://shop.example.com/",
+        secret_env="SHOP_TOKEN",
+        actor=system(),
     )
-    add_source("pos", "square", "retail", "https://connect.squareup.com/", poll_interval_seconds=60)
+    add_source(
+        "pos",
+        "square",
+        "retail",
+        "https://connect.squareup.com/",
+        poll_interval_seconds=60,
+        actor=system(),
+    )
     engine = get_engine()
     broken = make_order(3)
     broken["currency"] = "ZZZ"

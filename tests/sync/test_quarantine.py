@@ -13,6 +13,7 @@ import ingestion.sync
 from cli.main import app
 from db.engine import get_engine
 from db.errors import CommandError
+from db.roles import Actor, system
 from db.schema import AuditLog
 from ingestion.connectors.files import MAPPINGS_DIR
 from ingestion.file_sync import ingest_file
@@ -46,7 +47,7 @@ def test_replay_after_a_fix_loads_what_passes_and_keeps_the_rest(pg_url, monkeyp
     ids = sorted(r.id for r in waiting)
     assert "larger than" in get_reject(ids[0]).info.error
 
-    result = replay(ids, actor="bob")
+    result = replay(ids, actor=Actor("bob", "admin"))
     assert (result.read, result.inserted, result.rejected) == (2, 1, 1)
     assert result.read == result.inserted + result.updated + result.unchanged + result.rejected
     replayed, still = get_reject(ids[0]).info, get_reject(ids[1]).info
@@ -59,10 +60,15 @@ def test_replay_after_a_fix_loads_what_passes_and_keeps_the_rest(pg_url, monkeyp
     assert after["replayed"] == [ids[0]] and list(after["still_failing"]) == [str(ids[1])]
 
     with pytest.raises(CommandError, match="not quarantined any more"):
-        replay([ids[0]])
+        replay([ids[0]], system())
     with pytest.raises(CommandError, match="say why"):
-        discard([ids[1]], " ")
-    assert discard([ids[1]], "the shop sent a truncated body; re-sent since", actor="bob") == 1
+        discard([ids[1]], " ", system())
+    assert (
+        discard(
+            [ids[1]], "the shop sent a truncated body; re-sent since", actor=Actor("bob", "admin")
+        )
+        == 1
+    )
     assert get_reject(ids[1]).info.status == "discarded"
     with engine.connect() as conn:
         action, after = _audit(conn)[-1]
@@ -115,7 +121,7 @@ def test_file_rows_that_fail_are_quarantined_with_their_line(pg_url, tmp_path):
     assert json.loads(bytes(rows[2].payload))["footfall"] == 40
     assert bytes(rows[0].payload).decode() == f"{lines[0]}\n{lines[3]}"
     with pytest.raises(CommandError, match="cannot be replayed"):
-        replay([r.id for r in list_rejects()])
+        replay([r.id for r in list_rejects()], system())
 
 
 def test_commands_print_rejects_and_refuse_bad_input(pg_url, tmp_path):

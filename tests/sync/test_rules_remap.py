@@ -11,11 +11,14 @@ from sqlalchemy import select, text
 from db import audit
 from db.engine import get_engine
 from db.errors import CommandError
+from db.roles import Actor, system
 from db.schema import AuditLog
 from ingestion.remap import parse_touchpoint_raw, remap
 from ingestion.rules import add_rule, edit_rule, list_rules, load_rules, set_rule_active
 from ingestion.sync import Incoming, Origin, load_page
 from tests.sync.shop import make_order
+
+ALICE = Actor("alice", "admin")
 
 pytestmark = pytest.mark.postgres
 ORIGIN = Origin("shopify", "main-store", "webhook", "shop")
@@ -60,17 +63,17 @@ def test_rule_change_and_remap_move_revenue_between_touchpoints(pg_url):
         assert _revenue_by_touchpoint(conn) == _expected(orders, before)
         assert load_rules(conn).version == 1
 
-    add_rule(5, "shopify", "source_name", "equals", "pos", "physical_store", actor="alice")
+    add_rule(5, "shopify", "source_name", "equals", "pos", "physical_store", actor=ALICE)
     marketplace = _find("source_name", "in", "amazon,ebay")
-    edit_rule(marketplace.id, "alice", value="amazon")
+    edit_rule(marketplace.id, ALICE, value="amazon")
     android = _find("source_name", "in", "iphone,android,mobile_app")
-    set_rule_active(android.id, False, actor="alice")
+    set_rule_active(android.id, False, actor=ALICE)
     with engine.connect() as conn:
         rules = load_rules(conn)
     assert rules.version == 4
     assert rules.match("shopify", {"source_name": "ebay"}) == "unassigned"
 
-    result = remap(actor="alice")
+    result = remap(actor=ALICE)
     after = {**before, "pos": "physical_store"}
     del after["ebay"], after["iphone"], after["android"]
     with engine.connect() as conn:
@@ -95,20 +98,20 @@ def test_rule_change_and_remap_move_revenue_between_touchpoints(pg_url):
     assert entries[-1].after["moved"]["unassigned->physical_store"] == moved_pos
 
     # New loads use the database rules, and a second remap moves nothing.
-    assert remap(actor="alice").orders_moved == 0
+    assert remap(actor=ALICE).orders_moved == 0
 
 
 def test_rule_commands_refuse_bad_input(pg_url):
     with pytest.raises(CommandError, match="operator 'like'"):
-        add_rule(1, "shopify", "source_name", "like", "x", "web")
+        add_rule(1, "shopify", "source_name", "like", "x", "web", system())
     with pytest.raises(CommandError, match="bad regex"):
-        add_rule(1, "shopify", "source_name", "regex", "([", "web")
+        add_rule(1, "shopify", "source_name", "regex", "([", "web", system())
     with pytest.raises(CommandError, match="unknown touchpoint"):
-        add_rule(1, "shopify", "source_name", "equals", "x", "carrier_pigeon")
+        add_rule(1, "shopify", "source_name", "equals", "x", "carrier_pigeon", system())
     with pytest.raises(CommandError, match="needs a value"):
-        add_rule(1, "shopify", "source_name", "equals", "", "web")
+        add_rule(1, "shopify", "source_name", "equals", "", "web", system())
     with pytest.raises(CommandError, match="no channel rule"):
-        edit_rule(999, "cli", value="x")
+        edit_rule(999, system(), value="x")
 
 
 def test_touchpoint_raw_round_trips():

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from db.engine import get_engine
+from db.roles import system
 from ingestion.sources import add_source, set_source_enabled
 from ingestion.worker import Poller, run_worker
 from tests.sync.conftest import SOURCE
@@ -26,8 +27,23 @@ class Clock:
 def test_poller_syncs_due_sources_and_records_failures(shop_source):
     orders = [make_order(n) for n in range(120)]
     shop = shop_source(orders, page_size=50)
-    add_source("broken", "square", "retail", "http://127.0.0.1:9/", secret_env="CP_UNSET_TOKEN")
-    add_source("off", "shopify", "other", "http://127.0.0.1:9/", secret_env="X", enabled=False)
+    add_source(
+        "broken",
+        "square",
+        "retail",
+        "http://127.0.0.1:9/",
+        secret_env="CP_UNSET_TOKEN",
+        actor=system(),
+    )
+    add_source(
+        "off",
+        "shopify",
+        "other",
+        "http://127.0.0.1:9/",
+        secret_env="X",
+        enabled=False,
+        actor=system(),
+    )
     clock = Clock()
     poller = Poller(clock)
 
@@ -41,7 +57,7 @@ def test_poller_syncs_due_sources_and_records_failures(shop_source):
     assert poller.due() == []
     clock.now += 1
     assert set(poller.due()) == {SOURCE}  # "broken" keeps the default 300 s
-    set_source_enabled(SOURCE, False)
+    set_source_enabled(SOURCE, False, system())
     assert poller.due() == []
 
     with get_engine().connect() as conn:
@@ -64,7 +80,14 @@ def test_run_worker_cycles_poll_then_stop(shop_source):
 
 def test_a_worker_sharded_by_source_polls_only_its_sources(shop_source):
     shop_source([make_order(n) for n in range(10)])
-    add_source("other-shop", "shopify", "other", "http://127.0.0.1:9/", secret_env="CP_UNSET")
+    add_source(
+        "other-shop",
+        "shopify",
+        "other",
+        "http://127.0.0.1:9/",
+        secret_env="CP_UNSET",
+        actor=system(),
+    )
     clock = Clock()
     assert set(Poller(clock).due()) == {SOURCE, "other-shop"}
     assert Poller(clock, sources=["other-shop"]).due() == ["other-shop"]
