@@ -137,6 +137,11 @@ def plan_reallocation(
     return Plan(as_of, horizon_days, pd.DataFrame(moves, columns=MOVE_COLUMNS), frame)
 
 
+def require_to_apply(actor: Actor) -> None:
+    """``apply_plan``'s own rule, for a page to check before it reads the stock to plan."""
+    actor.require("planner", "apply stock re-allocation plans")
+
+
 def apply_plan(plan: Plan, actor: Actor, url: str | None = None) -> int:
     """Record the plan (moves and expected effect) and its audit entry in one transaction;
     planners and above only. Refuses a plan that moves more than a location holds now.

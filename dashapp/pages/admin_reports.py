@@ -174,6 +174,13 @@ def layout(**_query) -> html.Div:
     )
 
 
+def _whole_number(value, what: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AnalyticsError(f"choose {what}") from None
+
+
 @callback(
     Output(MESSAGE, "children"),
     Input(SAVE, "n_clicks"),
@@ -185,9 +192,8 @@ def layout(**_query) -> html.Div:
 )
 def save_schedule(_clicks, weekday, hour, recipients, enabled):
     try:
-        schedule = set_schedule(
-            int(weekday), int(hour), recipients or "", bool(enabled), actor=current_actor()
-        )
+        day, at = _whole_number(weekday, "a weekday"), _whole_number(hour, "an hour (0–23)")
+        schedule = set_schedule(day, at, recipients or "", bool(enabled), actor=current_actor())
     except (AnalyticsError, PermissionDenied) as exc:
         return dbc.Alert(str(exc), color="danger", dismissable=True)
     return dbc.Alert(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from analytics.allocation import Plan, apply_plan, plan_reallocation
+from analytics.allocation import Plan, apply_plan, plan_reallocation, require_to_apply
 from analytics.errors import AnalyticsError
 from dashapp.access import at_least, register_page
 from dashapp.auth import current_actor
@@ -108,13 +108,7 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2(f"Inventory — stock as of {as_of:%d %b %Y}", className="h4"),
-            dcc.Store(
-                id=POSITIONS_STORE,
-                data={
-                    "as_of": as_of.isoformat(),
-                    "rows": positions[PLAN_COLUMNS].to_dict("records"),
-                },
-            ),
+            dcc.Store(id=POSITIONS_STORE, data={"as_of": as_of.isoformat()}),
             html.P(
                 f"{len(positions)} product × location positions; {at_risk} likely to run out "
                 f"within {HORIZON} days; {int(positions['overstock'].sum())} overstocked "
@@ -159,10 +153,21 @@ register_csv_export(PLAN_GRID)
     prevent_initial_call=True,
 )
 def apply(_clicks, stored):
+    """Applies the plan the server computes from today's stock, never rows the browser sends;
+    refused when the stock changed since the page showed its plan."""
     try:
         actor = current_actor()
-        plan = _plan(pd.DataFrame(stored["rows"]), dt.date.fromisoformat(stored["as_of"]))
-        plan_id = apply_plan(plan, actor)
+        require_to_apply(actor)  # before reading stock: a refused role learns nothing more
+        positions = stock_positions(HORIZON)
+        if positions.empty:
+            raise AnalyticsError("there is no stock to re-allocate")
+        as_of = pd.Timestamp(positions["day"].iloc[0]).date()
+        shown = stored.get("as_of") if isinstance(stored, dict) else None
+        if shown != as_of.isoformat():
+            raise AnalyticsError(
+                "the stock changed since this page showed its plan: reload it to see the new one"
+            )
+        plan_id = apply_plan(_plan(positions, as_of), actor)
     except (AnalyticsError, PermissionDenied) as exc:
         return dbc.Alert(str(exc), color="danger", dismissable=True), False
     return (
