@@ -233,3 +233,24 @@ def active_plan(url: str | None = None) -> pd.DataFrame:
     )
     with get_engine(url).connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def plan_versions(url: str | None = None) -> pd.DataFrame:
+    """Every applied plan, newest first: ``version, status, created_at, created_by, objective,
+    horizon_days, total, expected_uplift, uplift_low, uplift_high``."""
+    plan = BudgetPlan.__table__
+    columns = [
+        plan.c.version,
+        plan.c.status,
+        plan.c.created_at,
+        plan.c.created_by,
+        plan.c.objective,
+        plan.c.horizon_days,
+        plan.c.total,
+        plan.c.expected_uplift,
+        plan.c.uplift_low,
+        plan.c.uplift_high,
+    ]
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(select(*columns).order_by(plan.c.version.desc())).mappings().all()
+    return pd.DataFrame(rows, columns=[c.name for c in columns])
