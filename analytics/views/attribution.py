@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS, load_journeys
-from analytics.attribution.models import MODELS, compare_models
+from analytics.attribution.models import COMPARISON_COLUMNS, MODELS, compare_models
 from analytics.attribution.paths import SEPARATOR, top_paths
 from analytics.attribution.shapley import MAX_CHANNELS
 from analytics.errors import AnalyticsError
@@ -82,14 +82,7 @@ def build_attribution(
     )
 
 
-SUMMED = [
-    "conversions",
-    "value",
-    "last_touch_conversions",
-    "last_touch_value",
-    "conversions_difference",
-    "value_difference",
-]
+SUMMED = COMPARISON_COLUMNS[2:]  # every number of the comparison adds up over channels
 
 
 @dataclass(frozen=True)
