@@ -57,6 +57,13 @@ def flagged(message: str, names, color: str, **props) -> dbc.Alert | None:
     return dbc.Alert(f"{message}: {', '.join(names)}", color=color, className="py-2 mb-2", **props)
 
 
+def refusal(reason: Exception | str, color: str = "warning", **props) -> dbc.Alert:
+    """A dismissible alert saying why the page cannot show what was asked (bad input, no data):
+    the reason as a sentence."""
+    text = str(reason)
+    return dbc.Alert(f"{text[:1].upper()}{text[1:]}.", color=color, dismissable=True, **props)
+
+
 def no_data(prefix: str) -> dbc.Alert:
     """What an analysis page shows before any order is loaded."""
     return dbc.Alert(
