@@ -216,12 +216,14 @@ def apply_budget_plan(allocation: Allocation, actor: str, role: str, url: str | 
 
 
 def active_plan(url: str | None = None) -> pd.DataFrame:
-    """The active plan's lines: ``version, channel, amount, current_amount, expected_revenue``."""
+    """The active plan's lines: ``version, channel, channel_name, amount, current_amount,
+    expected_revenue``."""
     plan, line, touchpoint = BudgetPlan.__table__, BudgetPlanLine.__table__, Touchpoint.__table__
     query = (
         select(
             plan.c.version,
             touchpoint.c.code.label("channel"),
+            touchpoint.c.name.label("channel_name"),
             line.c.amount,
             line.c.current_amount,
             line.c.expected_revenue,

@@ -13,6 +13,7 @@ from analytics.budget.optimise import Allocation
 from analytics.errors import AnalyticsError
 from analytics.metrics import format_value
 from analytics.views.budget import WhatIfView
+from dashapp.components.filters import number_input
 
 
 def money(value: float, currency: str) -> str:
@@ -78,23 +79,16 @@ def bounds_table(
 ) -> html.Div:
     """One row per channel with a curve: its recent spend, and a minimum and maximum input."""
 
-    def limit(kind: str, channel: str, label: str) -> dbc.Input:
-        return dbc.Input(
-            id={"type": kind, "channel": channel},
-            type="number",
-            min=0,
-            size="sm",
-            placeholder=label,
-            debounce=True,
-        )
+    def limit(kind: str, channel: str) -> list:
+        return number_input({"type": kind, "channel": channel}, size="sm", placeholder="none")
 
     rows = [
         html.Tr(
             [
                 html.Td(row.channel_name),
                 html.Td(f"{row.current:,.0f}", className="text-end"),
-                html.Td(limit(minimum_type, row.channel, "none")),
-                html.Td(limit(maximum_type, row.channel, "none")),
+                html.Td(limit(minimum_type, row.channel)),
+                html.Td(limit(maximum_type, row.channel)),
             ]
         )
         for row in split.itertuples(index=False)

@@ -45,7 +45,9 @@ def _item(rank: int, decision: Decision, role, currency: str, horizon: int, pref
             html.Div(
                 [
                     html.Span(f"{rank}. ", className="fw-semibold"),
-                    html.Span(decision.title, className="fw-semibold", id=f"{item_id}-title"),
+                    html.Span(
+                        decision.title_for(role), className="fw-semibold", id=f"{item_id}-title"
+                    ),
                     dbc.Badge(
                         KIND_LABELS.get(decision.kind, decision.kind),
                         color="light",

@@ -5,6 +5,7 @@ slider per channel, and "Apply plan" (an audited, versioned budget plan) with th
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from analytics.budget.plans import DEFAULT_HORIZON, apply_budget_plan
@@ -25,6 +26,7 @@ from dashapp.components.budget_parts import (
     whatif_sliders,
 )
 from dashapp.components.charts import empty_figure
+from dashapp.components.filters import number_input
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
 from db.settings import get_settings
 
@@ -79,7 +81,7 @@ WHATIF_COLUMNS = [
 VERSION_COLUMNS = [
     column("version", "Version", "number", maxWidth=110),
     column("status", "Status", maxWidth=130),
-    column("created_at", "Applied at", minWidth=170),
+    column("created_at", "Applied at", minWidth=210),
     column("created_by", "By"),
     column("objective", "Objective"),
     column("horizon_days", "Days", "number", maxWidth=100),
@@ -89,7 +91,7 @@ VERSION_COLUMNS = [
     column("uplift_high", "Uplift 90 % high", "currency"),
 ]
 ACTIVE_COLUMNS = [
-    column("channel", "Channel"),
+    column("channel_name", "Channel"),
     column("amount", "Planned", "currency"),
     column("current_amount", "Split before", "currency"),
     column("expected_revenue", "Expected revenue", "currency"),
@@ -152,7 +154,7 @@ def layout(**_query) -> html.Div:
                 VERSION_COLUMNS,
                 "budget-plans.csv",
                 title="Versions, newest first",
-                row_data=records(view.versions),
+                row_data=_version_rows(view.versions),
             ),
             data_grid(
                 ACTIVE_GRID,
@@ -170,19 +172,11 @@ def _controls(default_total: float) -> dbc.Row:
     return dbc.Row(
         [
             dbc.Col(
-                [
-                    dbc.Label(
-                        f"Total budget over {DEFAULT_HORIZON} days ({currency})",
-                        html_for=TOTAL,
-                        className="small text-secondary mb-0",
-                    ),
-                    dbc.Input(
-                        id=TOTAL,
-                        type="number",
-                        min=0,
-                        placeholder=f"{default_total:,.0f} (the last {DEFAULT_HORIZON} days)",
-                    ),
-                ],
+                number_input(
+                    TOTAL,
+                    f"Total budget over {DEFAULT_HORIZON} days ({currency})",
+                    placeholder=f"{default_total:,.0f} (the last {DEFAULT_HORIZON} days)",
+                ),
                 lg=3,
             ),
             dbc.Col(
@@ -206,6 +200,12 @@ def _controls(default_total: float) -> dbc.Row:
         ],
         className="g-3 mb-3 align-items-end",
     )
+
+
+def _version_rows(versions: pd.DataFrame) -> list[dict]:
+    """The versions with when each was applied, to the minute in the reporting time zone."""
+    applied = pd.to_datetime(versions["created_at"], utc=True).dt.tz_convert(get_settings().tz)
+    return records(versions.assign(created_at=applied.dt.strftime("%d %b %Y %H:%M %Z")))
 
 
 def _no_curve(view: BudgetView) -> dict[str, str]:
@@ -253,7 +253,7 @@ def optimise(_clicks, objective, total, minimum, maximum, ids):
     a = view.proposal.allocation
     currency = get_settings().base_currency
     proposed = dict(zip(a.channels, a.proposed, strict=True))
-    ceiling = [float(question["maximum"].get(c, a.total)) for c in channels]
+    ceiling = [round(float(question["maximum"].get(c, a.total)), 2) for c in channels]
     return (
         None,
         uplift_text(a, currency),
@@ -325,4 +325,4 @@ def apply(_clicks, values, ids, question):
         dismissable=True,
         id=f"{PREFIX}-applied",
     )
-    return message, records(view.versions), records(view.active_plan)
+    return message, _version_rows(view.versions), records(view.active_plan)

@@ -14,6 +14,7 @@ from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
 from dashapp.access import at_least, register_page
 from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
 from dashapp.components.charts import empty_figure
+from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
 
@@ -82,22 +83,11 @@ def layout(**query) -> html.Div:
     ]
     floor = dbc.Row(
         dbc.Col(
-            [
-                dbc.Label(
-                    "Volume floor: share of today's units to keep (%)",
-                    html_for=FLOOR,
-                    className="small text-secondary mb-0",
-                ),
-                dbc.Input(
-                    id=FLOOR,
-                    type="number",
-                    min=1,
-                    max=100,
-                    step=1,
-                    value=round(DEFAULT_VOLUME_FLOOR * 100),
-                    debounce=True,
-                ),
-            ],
+            number_input(
+                FLOOR,
+                "Volume floor: share of today's units to keep (%)",
+                value=round(DEFAULT_VOLUME_FLOOR * 100),
+            ),
             lg=3,
         ),
         className="mb-2",
