@@ -149,13 +149,10 @@ def _summary(view: AttributionView, shown: float, total: float) -> html.Div:
 
 def _slice(chosen, lookback, half_life, order) -> tuple[AttributionView, AttributionSlice]:
     """The view for the controls; AnalyticsError for a bad option or nothing to attribute."""
-    try:
-        options = {"lookback_days": int(lookback), "half_life": float(half_life)}
-        options["order"] = int(order)
-    except (TypeError, ValueError):
-        raise AnalyticsError(
-            "the model options must be numbers: choose them from the lists"
-        ) from None
+    for option, value in ((LOOKBACK, lookback), (HALF_LIFE, half_life), (ORDER, order)):
+        if not isinstance(value, str) or value not in option.choices:
+            raise AnalyticsError(f"choose the {option.label.lower()} from its list")
+    options = {"lookback_days": int(lookback), "half_life": float(half_life), "order": int(order)}
     view = build_attribution(chosen.period, **options)
     if view.message:
         raise AnalyticsError(f"nothing to attribute: {view.message}")
@@ -187,7 +184,7 @@ def update_attribution(start, end, channels, path, measure, lookback, half_life,
         for m, why in view.left_out.items()
     ]
     currency = get_settings().base_currency
-    measure = measure if measure in MEASURE.choices else "conversions"
+    measure = "value" if measure == "value" else "conversions"
     comparison = narrowed.comparison
     drillable = chosen.level == "category"
     shown = comparison.loc[comparison["model"] == "last", "conversions"].sum()

@@ -8,7 +8,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from analytics.budget.plans import DEFAULT_HORIZON, apply_budget_plan
+from analytics.budget.optimise import OBJECTIVES
+from analytics.budget.plans import (
+    DEFAULT_HORIZON,
+    active_plan,
+    apply_budget_plan,
+    plan_versions,
+)
 from analytics.channels import level_labels
 from analytics.errors import AnalyticsError
 from analytics.views.budget import BudgetView, WhatIfView, build_budget, build_whatif
@@ -46,7 +52,6 @@ UPLIFT = f"{PREFIX}-uplift"
 CURVES_CHART = f"{PREFIX}-curves-chart"
 SPLIT_CHART = f"{PREFIX}-split-chart"
 SPLIT_GRID = f"{PREFIX}-split-grid"
-QUESTION = f"{PREFIX}-question"  # the total, objective and limits the split answers
 WHATIF_MESSAGE = f"{PREFIX}-whatif-message"
 WHATIF_SUMMARY = f"{PREFIX}-whatif-summary"
 WHATIF_GRID = f"{PREFIX}-whatif-grid"
@@ -118,7 +123,6 @@ def layout(**_query) -> html.Div:
                 f"{DEFAULT_HORIZON} days spent.",
                 className="text-secondary small",
             ),
-            dcc.Store(id=QUESTION),
             _controls(a.current.sum()),
             bounds_table(MINIMUM, MAXIMUM, view.split, _no_curve(view)),
             html.Div(id=MESSAGE),
@@ -217,53 +221,80 @@ for grid in (SPLIT_GRID, WHATIF_GRID, VERSIONS_GRID, ACTIVE_GRID):
     register_csv_export(grid)
 
 
+# The controls a split answers to; every callback reads them from the page, never from a copy
+# the browser keeps (a request could put anything there).
+QUESTION = [
+    State(TOTAL, "value"),
+    State({"type": MINIMUM, "channel": ALL}, "value"),
+    State({"type": MAXIMUM, "channel": ALL}, "value"),
+    State({"type": MINIMUM, "channel": ALL}, "id"),
+]
+
+
+def _question(objective, total, minimum, maximum, ids) -> dict:
+    """The total, objective and limits as ``build_budget`` takes them; AnalyticsError saying
+    what is wrong with any of them."""
+    if objective not in OBJECTIVES:
+        raise AnalyticsError(f"unknown objective {objective!r}; choose revenue or margin")
+    channels = [str(i["channel"]) for i in ids]
+    names = level_labels("touchpoint", channels)
+    return {
+        "total": total_of(total),
+        "objective": objective,
+        "minimum": bounds_of(channels, minimum, "minimum", names),
+        "maximum": bounds_of(channels, maximum, "maximum", names),
+    }
+
+
 @callback(
     Output(MESSAGE, "children"),
     Output(UPLIFT, "children"),
     Output(CURVES_CHART, "figure"),
     Output(SPLIT_CHART, "figure"),
     Output(SPLIT_GRID, "rowData"),
-    Output(QUESTION, "data"),
     Output({"type": SLIDER, "channel": ALL}, "value"),
     Output({"type": SLIDER, "channel": ALL}, "max"),
     Input(OPTIMISE, "n_clicks"),
     Input(OBJECTIVE, "value"),
-    State(TOTAL, "value"),
-    State({"type": MINIMUM, "channel": ALL}, "value"),
-    State({"type": MAXIMUM, "channel": ALL}, "value"),
-    State({"type": MINIMUM, "channel": ALL}, "id"),
+    *QUESTION,
 )
 def optimise(_clicks, objective, total, minimum, maximum, ids):
-    channels = [i["channel"] for i in ids]
-    names = level_labels("touchpoint", channels)
     try:
-        question = {
-            "total": total_of(total),
-            "objective": objective,
-            "minimum": bounds_of(channels, minimum, "minimum", names),
-            "maximum": bounds_of(channels, maximum, "maximum", names),
-        }
+        question = _question(objective, total, minimum, maximum, ids)
         view = build_budget(**question)
         if view.proposal is None:
             raise AnalyticsError(view.message)
     except AnalyticsError as exc:
         empty = empty_figure("Budget", "Correct the inputs above")
-        unchanged = [no_update] * len(channels)
-        return refusal(exc), None, empty, empty, [], None, unchanged, unchanged
+        unchanged = [no_update] * len(ids)
+        return refusal(exc), None, empty, empty, [], unchanged, unchanged
     a = view.proposal.allocation
     currency = get_settings().base_currency
     proposed = dict(zip(a.channels, a.proposed, strict=True))
-    ceiling = [round(float(question["maximum"].get(c, a.total)), 2) for c in channels]
+    channels = [str(i["channel"]) for i in ids]
     return (
         None,
         uplift_text(a, currency),
         curves_figure(view.curves, view.split, currency, a.horizon_days),
         split_figure(view.split, currency),
         records(view.split),
-        question,
         [round(proposed.get(c, 0.0), 2) for c in channels],
-        ceiling,
+        [round(float(question["maximum"].get(c, a.total)), 2) for c in channels],
     )
+
+
+WHATIF = [
+    State({"type": SLIDER, "channel": ALL}, "id"),
+    State(OBJECTIVE, "value"),
+    *QUESTION,
+]
+
+
+def _whatif(values, slider_ids, objective, total, minimum, maximum, ids) -> WhatIfView:
+    question = _question(objective, total, minimum, maximum, ids)
+    channels = [str(i["channel"]) for i in slider_ids]
+    amounts = amounts_of(channels, values, level_labels("touchpoint", channels))
+    return build_whatif(amounts, **question)
 
 
 @callback(
@@ -271,27 +302,17 @@ def optimise(_clicks, objective, total, minimum, maximum, ids):
     Output(WHATIF_SUMMARY, "children"),
     Output(WHATIF_GRID, "rowData"),
     Input({"type": SLIDER, "channel": ALL}, "value"),
-    State({"type": SLIDER, "channel": ALL}, "id"),
-    State(QUESTION, "data"),
+    *WHATIF,
 )
-def what_if(values, ids, question):
-    if not question:
-        return None, None, []
+def what_if(values, *controls):
     try:
-        whatif = _whatif(values, ids, question)
+        whatif = _whatif(values, *controls)
     except AnalyticsError as exc:
         return refusal(exc), None, []
     return (
         None,
         projection_summary(whatif, get_settings().base_currency, PREFIX),
         records(whatif.projection),
-    )
-
-
-def _whatif(values, ids, question: dict) -> WhatIfView:
-    channels = [i["channel"] for i in ids]
-    return build_whatif(
-        amounts_of(channels, values, level_labels("touchpoint", channels)), **question
     )
 
 
@@ -306,23 +327,19 @@ def record_plan(allocation) -> int:
     Output(ACTIVE_GRID, "rowData"),
     Input(APPLY, "n_clicks"),
     State({"type": SLIDER, "channel": ALL}, "value"),
-    State({"type": SLIDER, "channel": ALL}, "id"),
-    State(QUESTION, "data"),
+    *WHATIF,
     prevent_initial_call=True,
 )
-def apply(_clicks, values, ids, question):
-    if not question:
-        message = "Optimise a split first: the plan is the split the what-if shows."
-        return refusal(message), no_update, no_update
+def apply(_clicks, values, *controls):
+    """Writes the split the what-if shows, as the next plan version."""
     try:
-        version = record_plan(_whatif(values, ids, question).allocation)
+        version = record_plan(_whatif(values, *controls).allocation)
     except AnalyticsError as exc:
         return refusal(f"not applied: {exc}", "danger"), no_update, no_update
-    view = build_budget(**question)
     message = dbc.Alert(
         f"Budget plan version {version} applied and recorded in the audit log.",
         color="success",
         dismissable=True,
         id=f"{PREFIX}-applied",
     )
-    return message, _version_rows(view.versions), records(view.active_plan)
+    return message, _version_rows(plan_versions()), records(active_plan())
