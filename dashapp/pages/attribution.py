@@ -30,6 +30,7 @@ register_page(
     prefix=PREFIX,
     roles=at_least("planner"),
     order=22,
+    section="Planning",
 )
 
 MEASURE = PageOption("measure", "Chart", {"conversions": "Conversions", "value": "Value"})

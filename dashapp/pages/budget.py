@@ -38,7 +38,13 @@ from db.settings import get_settings
 
 PREFIX = "budget"
 register_page(
-    __name__, path="/budget", title="Budget", prefix=PREFIX, roles=at_least("planner"), order=24
+    __name__,
+    path="/budget",
+    title="Budget",
+    prefix=PREFIX,
+    roles=at_least("planner"),
+    order=24,
+    section="Planning",
 )
 
 TOTAL = f"{PREFIX}-total"

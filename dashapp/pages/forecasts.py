@@ -27,6 +27,7 @@ register_page(
     prefix=PREFIX,
     roles=at_least("planner"),
     order=20,
+    section="Planning",
 )
 
 SERIES = f"{PREFIX}-series"

@@ -20,7 +20,15 @@ from forecasting.data import stock_positions
 
 PREFIX = "inventory"
 ROLES = at_least("planner")
-register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, roles=ROLES, order=21)
+register_page(
+    __name__,
+    path="/inventory",
+    title="Inventory",
+    prefix=PREFIX,
+    roles=ROLES,
+    order=21,
+    section="Planning",
+)
 
 POSITIONS_GRID = f"{PREFIX}-positions"
 PLAN_GRID = f"{PREFIX}-plan"

@@ -20,7 +20,13 @@ from dashapp.components.pricing_charts import elasticity_figure, price_move_figu
 
 PREFIX = "pricing"
 register_page(
-    __name__, path="/pricing", title="Pricing", prefix=PREFIX, roles=at_least("planner"), order=23
+    __name__,
+    path="/pricing",
+    title="Pricing",
+    prefix=PREFIX,
+    roles=at_least("planner"),
+    order=23,
+    section="Planning",
 )
 
 FRAME = AnalysisFrame(PREFIX, default_preset="last_365", widths=(6, 6), levels=("touchpoint",))
