@@ -15,22 +15,17 @@ from analytics.views.attribution import (
     attribution_slice,
     build_attribution,
 )
-from dashapp.access import at_least, register_page
+from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
 from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.pages import PLANNING
 from db.settings import get_settings
 
 PREFIX = "attribution"
 register_page(
-    __name__,
-    path="/attribution",
-    title="Attribution",
-    prefix=PREFIX,
-    roles=at_least("planner"),
-    order=22,
-    section="Planning",
+    __name__, path="/attribution", title="Attribution", prefix=PREFIX, order=22, **PLANNING
 )
 
 MEASURE = PageOption("measure", "Chart", {"conversions": "Conversions", "value": "Value"})

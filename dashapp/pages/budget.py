@@ -18,7 +18,7 @@ from analytics.budget.plans import (
 from analytics.channels import level_labels
 from analytics.errors import AnalyticsError
 from analytics.views.budget import BudgetView, WhatIfView, build_budget, build_whatif
-from dashapp.access import at_least, register_page
+from dashapp.access import register_page
 from dashapp.auth import current_role, current_username
 from dashapp.components.analysis_frame import refusal
 from dashapp.components.budget_charts import curves_figure, split_figure
@@ -34,18 +34,11 @@ from dashapp.components.budget_parts import (
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
+from dashapp.pages import PLANNING
 from db.settings import get_settings
 
 PREFIX = "budget"
-register_page(
-    __name__,
-    path="/budget",
-    title="Budget",
-    prefix=PREFIX,
-    roles=at_least("planner"),
-    order=24,
-    section="Planning",
-)
+register_page(__name__, path="/budget", title="Budget", prefix=PREFIX, order=24, **PLANNING)
 
 TOTAL = f"{PREFIX}-total"
 OBJECTIVE = f"{PREFIX}-objective"

@@ -11,23 +11,16 @@ from dash import Input, Output, callback, dcc, html
 from analytics.errors import AnalyticsError
 from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
 from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
-from dashapp.access import at_least, register_page
+from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
+from dashapp.pages import PLANNING
 
 PREFIX = "pricing"
-register_page(
-    __name__,
-    path="/pricing",
-    title="Pricing",
-    prefix=PREFIX,
-    roles=at_least("planner"),
-    order=23,
-    section="Planning",
-)
+register_page(__name__, path="/pricing", title="Pricing", prefix=PREFIX, order=23, **PLANNING)
 
 FRAME = AnalysisFrame(PREFIX, default_preset="last_365", widths=(6, 6), levels=("touchpoint",))
 FLOOR = f"{PREFIX}-floor"
