@@ -30,11 +30,12 @@ from analytics.alerts.workflow import AWAITING_ROOT_CAUSE
 from analytics.allocation import POSITION_COLUMNS, plan_reallocation
 from analytics.budget.plans import DEFAULT_HORIZON, propose_budget
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS
+from analytics.metrics import METRICS, RESTRICTED_MEASURES
 from analytics.periods import Period
 from analytics.views.pricing import build_pricing
 from db.alert_tables import Alert, AlertRule
 from db.engine import get_engine
+from db.roles import at_least
 from db.schema import Product
 from forecasting.data import stock_positions
 
@@ -50,6 +51,13 @@ class Decision:
     confidence: str  # high | medium
     page: str  # the page that explains it
     detail: str
+    # The title without amounts of spend, for roles that may not read spend (executives).
+    spend_free_title: str | None = None
+
+    def title_for(self, role: str | None) -> str:
+        if self.spend_free_title is None or role in at_least(RESTRICTED_MEASURES["spend"]):
+            return self.title
+        return self.spend_free_title
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ def budget_decision(horizon: int, url: str | None, why_not: dict[str, str]) -> l
             effect=a.uplift,
             confidence="high" if a.uplift_low > 0.5 * a.uplift else "medium",
             page="/budget",
+            spend_free_title=f"Move marketing budget from {names[source]} to {names[target]}",
             detail=f"the optimal split of the last {horizon} days' spend raises margin by "
             f"{_money(a.uplift)} (90 % interval {_money(a.uplift_low)}–{_money(a.uplift_high)})",
         )

@@ -239,3 +239,16 @@ def channel_options(url: str | None = None) -> pd.DataFrame:
     )
     with get_engine(url).connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def channels_within(filters: Filters, url: str | None = None) -> pd.DataFrame:
+    """The touchpoints (``channel_options`` rows) a filter's categories and touchpoints keep;
+    every one when it names none. Data kept per touchpoint (journeys, prices) is narrowed so."""
+    channels = channel_options(url)
+    if channels.empty:
+        return channels
+    if filters.categories:
+        channels = channels[channels["category"].isin(filters.categories)]
+    if filters.touchpoints:
+        channels = channels[channels["touchpoint"].isin(filters.touchpoints)]
+    return channels.reset_index(drop=True)

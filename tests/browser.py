@@ -111,3 +111,19 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def settle(page, timeout: int = 60_000) -> None:
+    """Wait until no Dash callback is loading (and the page has drawn what it returned)."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout
+    )
+    page.wait_for_timeout(300)
+
+
+def choose(page, dropdown_id: str, text: str) -> None:
+    """Pick an option of a dcc.Dropdown by its label."""
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("option", name=text, exact=True).first.click()
+    page.keyboard.press("Escape")

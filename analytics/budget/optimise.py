@@ -118,9 +118,7 @@ def optimise_budget(
     channels = [c.channel for c in curves]
     low, high = bounds_for(channels, total, minimum or {}, maximum or {})
     weights = _weights(curves, objective)
-    current = np.asarray(current, dtype=float)
-    share = current / current.sum() if current.sum() > 0 else np.full(len(curves), 1 / len(curves))
-    now = share * total
+    now = _scaled(current, total)
     scale = max(total, 1.0)
 
     def loss(y):
@@ -160,6 +158,39 @@ def optimise_budget(
         if value > best_value:
             best, best_value = candidate, value
     return _allocation(curves, channels, total, horizon_days, objective, now, best, weights)
+
+
+def _scaled(current: np.ndarray, total: float) -> np.ndarray:
+    """The current split's shares applied to ``total`` (even shares when nothing was spent)."""
+    current = np.asarray(current, dtype=float)
+    if current.sum() <= 0:
+        return np.full(len(current), total / len(current))
+    return current / current.sum() * total
+
+
+def evaluate_split(
+    curves: list[ResponseCurve],
+    current: np.ndarray,
+    proposed: np.ndarray,
+    horizon_days: int,
+    objective: str = "revenue",
+) -> Allocation:
+    """A split chosen by hand (the planner's what-if) as an allocation beside the current split
+    scaled to its total, with the uplift and its interval as ``optimise_budget`` reports them."""
+    if objective not in OBJECTIVES:
+        raise AnalyticsError(f"unknown objective {objective!r}; choose revenue or margin")
+    proposed = np.asarray(proposed, dtype=float)
+    if len(proposed) != len(curves):
+        raise AnalyticsError("the split must give one amount per channel")
+    if not np.isfinite(proposed).all() or (proposed < 0).any():
+        raise AnalyticsError("every channel's amount must be a non-negative number")
+    total = float(proposed.sum())
+    if total <= 0:
+        raise AnalyticsError("the split spends nothing: give at least one channel a budget")
+    channels = [c.channel for c in curves]
+    weights = _weights(curves, objective)
+    now = _scaled(current, total)
+    return _allocation(curves, channels, total, horizon_days, objective, now, proposed, weights)
 
 
 def _allocation(curves, channels, total, horizon, objective, now, best, weights) -> Allocation:

@@ -215,12 +215,14 @@ def apply_budget_plan(allocation: Allocation, actor: Actor, url: str | None = No
 
 
 def active_plan(url: str | None = None) -> pd.DataFrame:
-    """The active plan's lines: ``version, channel, amount, current_amount, expected_revenue``."""
+    """The active plan's lines: ``version, channel, channel_name, amount, current_amount,
+    expected_revenue``."""
     plan, line, touchpoint = BudgetPlan.__table__, BudgetPlanLine.__table__, Touchpoint.__table__
     query = (
         select(
             plan.c.version,
             touchpoint.c.code.label("channel"),
+            touchpoint.c.name.label("channel_name"),
             line.c.amount,
             line.c.current_amount,
             line.c.expected_revenue,
@@ -232,3 +234,24 @@ def active_plan(url: str | None = None) -> pd.DataFrame:
     )
     with get_engine(url).connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def plan_versions(url: str | None = None) -> pd.DataFrame:
+    """Every applied plan, newest first: ``version, status, created_at, created_by, objective,
+    horizon_days, total, expected_uplift, uplift_low, uplift_high``."""
+    plan = BudgetPlan.__table__
+    columns = [
+        plan.c.version,
+        plan.c.status,
+        plan.c.created_at,
+        plan.c.created_by,
+        plan.c.objective,
+        plan.c.horizon_days,
+        plan.c.total,
+        plan.c.expected_uplift,
+        plan.c.uplift_low,
+        plan.c.uplift_high,
+    ]
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(select(*columns).order_by(plan.c.version.desc())).mappings().all()
+    return pd.DataFrame(rows, columns=[c.name for c in columns])

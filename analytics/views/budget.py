@@ -1,5 +1,11 @@
 """The Budget page's data: each channel's spend-response curve with its band, the optimal
-split of the budget beside the current one, the what-if starting point and the active plan."""
+split of the budget beside the current one, the what-if projection of a split the planner
+chooses, the active plan and every applied version.
+
+Fitting the curves takes seconds, and the page asks for the same proposal again on every
+what-if move and on "Apply plan": proposals are cached by their arguments and the time data
+last changed (an ingest run), so a new batch makes them stale.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.budget.plans import DEFAULT_HORIZON, BudgetProposal, active_plan, propose_budget
+from analytics.budget.optimise import Allocation, evaluate_split
+from analytics.budget.plans import (
+    DEFAULT_HORIZON,
+    BudgetProposal,
+    active_plan,
+    plan_versions,
+    propose_budget,
+)
 from analytics.budget.whatif import project_split
+from analytics.cache import memoise
 from analytics.errors import AnalyticsError
+from analytics.rollup import data_as_of
 
 CURVE_POINTS = 40
+Bounds = dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,7 @@ class BudgetView:
     curves: pd.DataFrame  # channel, spend, revenue, revenue_low, revenue_high (over horizon)
     active_plan: pd.DataFrame
     message: str = ""
+    versions: pd.DataFrame | None = None  # analytics.budget.plans.plan_versions
 
     @property
     def uplift(self) -> tuple[float, float, float] | None:
@@ -29,6 +46,24 @@ class BudgetView:
             return None
         a = self.proposal.allocation
         return a.uplift, a.uplift_low, a.uplift_high
+
+
+@memoise(periods=lambda _arguments: ())
+def _cached_proposal(as_of, total, objective, minimum, maximum, horizon_days, url=None):
+    return propose_budget(total, objective, dict(minimum), dict(maximum), horizon_days, url)
+
+
+def proposal_for(
+    total: float | None,
+    objective: str = "revenue",
+    minimum: Bounds | None = None,
+    maximum: Bounds | None = None,
+    horizon_days: int = DEFAULT_HORIZON,
+    url: str | None = None,
+) -> BudgetProposal:
+    """``propose_budget``, cached until the data next changes."""
+    bounds = tuple(sorted((minimum or {}).items())), tuple(sorted((maximum or {}).items()))
+    return _cached_proposal(data_as_of(url), total, objective, *bounds, horizon_days, url)
 
 
 def _curve_points(proposal: BudgetProposal) -> pd.DataFrame:
@@ -55,16 +90,18 @@ def _curve_points(proposal: BudgetProposal) -> pd.DataFrame:
 def build_budget(
     total: float | None = None,
     objective: str = "revenue",
-    minimum: dict[str, float] | None = None,
-    maximum: dict[str, float] | None = None,
+    minimum: Bounds | None = None,
+    maximum: Bounds | None = None,
     horizon_days: int = DEFAULT_HORIZON,
     url: str | None = None,
 ) -> BudgetView:
     """``total`` defaults to what was spent over the last ``horizon_days``."""
     try:
-        proposal = propose_budget(total, objective, minimum, maximum, horizon_days, url)
+        proposal = proposal_for(total, objective, minimum, maximum, horizon_days, url)
     except AnalyticsError as exc:
-        return BudgetView(None, pd.DataFrame(), pd.DataFrame(), active_plan(url), str(exc))
+        return BudgetView(
+            None, pd.DataFrame(), pd.DataFrame(), active_plan(url), str(exc), plan_versions(url)
+        )
     a = proposal.allocation
     now = project_split(
         proposal.curves, dict(zip(a.channels, a.current, strict=True)), horizon_days
@@ -89,4 +126,62 @@ def build_budget(
             "roas_proposed": new["roas"].to_numpy(),
         }
     )
-    return BudgetView(proposal, split, _curve_points(proposal), active_plan(url))
+    return BudgetView(
+        proposal, split, _curve_points(proposal), active_plan(url), versions=plan_versions(url)
+    )
+
+
+@dataclass(frozen=True)
+class WhatIfView:
+    allocation: Allocation  # the chosen split beside the current one scaled to its total
+    projection: pd.DataFrame  # analytics.budget.whatif.PROJECTION_COLUMNS + channel_name
+    totals: dict[str, float]  # spend, revenue, margin, roas of the chosen split
+    current: dict[str, float]  # the same for the current split scaled to its total
+
+
+def _totals(projection: pd.DataFrame) -> dict[str, float]:
+    spend, revenue = float(projection["spend"].sum()), float(projection["revenue"].sum())
+    return {
+        "spend": spend,
+        "revenue": revenue,
+        "margin": float(projection["margin"].sum()),
+        "roas": revenue / spend if spend > 0 else float("nan"),
+    }
+
+
+def build_whatif(
+    amounts: Bounds,
+    total: float | None = None,
+    objective: str = "revenue",
+    minimum: Bounds | None = None,
+    maximum: Bounds | None = None,
+    horizon_days: int = DEFAULT_HORIZON,
+    url: str | None = None,
+) -> WhatIfView:
+    """What the planner's split (``amounts`` per channel with a curve) buys over the horizon,
+    on the curves of the proposal for ``total``, ``objective`` and the bounds; a split outside
+    a channel's bounds or missing a channel is refused."""
+    proposal = proposal_for(total, objective, minimum, maximum, horizon_days, url)
+    channels = proposal.allocation.channels
+    names = proposal.names
+    missing = [c for c in channels if c not in amounts]
+    if missing:
+        raise AnalyticsError(f"the split gives no amount for {names.get(missing[0], missing[0])}")
+    projection = project_split(proposal.curves, amounts, horizon_days)
+    for channel, spend in zip(projection["channel"], projection["spend"], strict=True):
+        low, high = (minimum or {}).get(channel, 0.0), (maximum or {}).get(channel)
+        if spend < low - 0.005 or (high is not None and spend > high + 0.005):
+            bound = f"minimum {low:,.2f}" if spend < low else f"maximum {high:,.2f}"
+            raise AnalyticsError(f"{names.get(channel, channel)}: {spend:,.2f} breaks its {bound}")
+    allocation = evaluate_split(
+        list(proposal.curves),
+        proposal.allocation.current,
+        projection["spend"].to_numpy(),
+        horizon_days,
+        objective,
+    )
+    current = project_split(
+        proposal.curves, dict(zip(channels, allocation.current, strict=True)), horizon_days
+    )
+    projection.insert(1, "channel_name", [names.get(c, c) for c in projection["channel"]])
+    return WhatIfView(allocation, projection, _totals(projection), _totals(current))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.cache import memoise
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from analytics.pricing.data import category_elasticities, channel_elasticities, price_panel
@@ -17,6 +18,7 @@ from analytics.pricing.recommend import (
     DEFAULT_VOLUME_FLOOR,
     recommend_price,
 )
+from analytics.rollup import Filters, channels_within
 
 DEFAULT_HORIZON = 28
 RECOMMENDATION_COLUMNS = [
@@ -83,19 +85,34 @@ def _recommendations(
     return pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
 
 
+@memoise(periods=lambda arguments: [arguments["period"]])
+def elasticities(period: Period, url: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The period's elasticities per channel and per category (empty frames without order
+    lines): the slow part, cached, so a new volume floor only redoes the recommendations."""
+    panel = price_panel(period, url)
+    if panel.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    return channel_elasticities(panel), category_elasticities(panel)
+
+
 def build_pricing(
     period: Period,
     volume_floor: float = DEFAULT_VOLUME_FLOOR,
     horizon_days: int = DEFAULT_HORIZON,
     url: str | None = None,
+    filters: Filters | None = None,
 ) -> PricingView:
+    """``filters`` narrows the channels (touchpoints); categories pool every channel."""
     if not 0 < volume_floor <= 1:
         raise AnalyticsError(f"the volume floor must be a share in (0, 1], got {volume_floor}")
-    panel = price_panel(period, url)
-    if panel.empty:
+    estimates, categories = elasticities(period, url)
+    if estimates.empty:
         return PricingView(
             period, volume_floor, horizon_days, pd.DataFrame(), pd.DataFrame(),
             f"no order lines between {period.start} and {period.end}",
         )  # fmt: skip
-    channels = _recommendations(channel_elasticities(panel), period, volume_floor, horizon_days)
-    return PricingView(period, volume_floor, horizon_days, channels, category_elasticities(panel))
+    if filters is not None:
+        kept = channels_within(filters, url)["touchpoint"]
+        estimates = estimates[estimates["channel"].isin(kept)]
+    channels = _recommendations(estimates, period, volume_floor, horizon_days)
+    return PricingView(period, volume_floor, horizon_days, channels, categories)

@@ -5,6 +5,9 @@ A page makes one ``AnalysisFrame`` with its id prefix, builds its layout with
 ``frame.layout(query, heading, *content)``, registers the frame's callbacks once with
 ``frame.register(charts, grids)``, and reads the controls in its data callback through
 ``*frame.inputs`` and ``frame.selection(...)``. The view is kept in the URL (``url_state``).
+A page with more than one option passes them all in ``options``; a page whose data stops at a
+channel level passes the ``levels`` it breaks down by (a leading part of ``CHANNEL_LEVELS``, or
+one level: no drill-down).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
-from analytics.channels import LEVEL_LABELS
+from analytics.channels import CHANNEL_LEVELS, LEVEL_LABELS
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from analytics.rollup import Filters, data_range
@@ -54,6 +57,13 @@ def flagged(message: str, names, color: str, **props) -> dbc.Alert | None:
     return dbc.Alert(f"{message}: {', '.join(names)}", color=color, className="py-2 mb-2", **props)
 
 
+def refusal(reason: Exception | str, color: str = "warning", **props) -> dbc.Alert:
+    """A dismissible alert saying why the page cannot show what was asked (bad input, no data):
+    the reason as a sentence."""
+    text = str(reason)
+    return dbc.Alert(f"{text[:1].upper()}{text[1:]}.", color=color, dismissable=True, **props)
+
+
 def no_data(prefix: str) -> dbc.Alert:
     """What an analysis page shows before any order is loaded."""
     return dbc.Alert(
@@ -73,8 +83,11 @@ class AnalysisFrame:
     prefix: str
     default_preset: str = "quarter"
     option: PageOption | None = None
-    # Large-screen column widths of the period controls, the channel filter and the option.
+    # Large-screen column widths of the period controls, the channel filter and the options
+    # (a row wraps past 12).
     widths: tuple[int, ...] = (6, 4, 2)
+    options: tuple[PageOption, ...] = ()
+    levels: tuple[str, ...] = CHANNEL_LEVELS
     ids: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,11 +96,19 @@ class AnalysisFrame:
         ids |= {"drill": drilldown.store_id(self.prefix), "url": url_state.sink_id(self.prefix)}
         if self.option:
             ids["option"] = f"{self.prefix}-{self.option.name}"
+        ids |= {o.name: f"{self.prefix}-{o.name}" for o in self.options}
         object.__setattr__(self, "ids", ids)
 
     @property
+    def all_options(self) -> tuple[PageOption, ...]:
+        return ((self.option,) if self.option else ()) + self.options
+
+    def option_id(self, option: PageOption) -> str:
+        return self.ids["option" if option is self.option else option.name]
+
+    @property
     def inputs(self) -> list[Input]:
-        """The controls a data callback reads: start, end, channels, drill path (and option)."""
+        """The controls a data callback reads: start, end, channels, drill path (and options)."""
         ids = self.ids
         inputs = [
             Input(ids["dates"], "start_date"),
@@ -95,7 +116,7 @@ class AnalysisFrame:
             Input(ids["channels"], "value"),
             Input(ids["drill"], "data"),
         ]
-        return inputs + ([Input(ids["option"], "value")] if self.option else [])
+        return inputs + [Input(self.option_id(o), "value") for o in self.all_options]
 
     @property
     def breadcrumb(self) -> Output:
@@ -108,22 +129,24 @@ class AnalysisFrame:
         if bounds is None:
             return no_data(self.prefix)
         first, last = bounds
-        options = {self.option.name: tuple(self.option.choices)} if self.option else None
+        options = {o.name: tuple(o.choices) for o in self.all_options}
         view = url_state.read_view(query, first, last, self.default_preset, options)
         controls = [
             url_state.controls(self.prefix, first, last, view),
             channel_filter(self.ids["channels"], view.channels),
+            *(self._option_control(o, view.options[o.name]) for o in self.all_options),
         ]
-        if self.option:
-            controls.append(self._option_control(view.options[self.option.name]))
         return html.Div(
             [
                 *(heading if isinstance(heading, list) else [heading]),
                 url_state.bounds_store(self.prefix, first, last),
-                dcc.Store(id=self.ids["drill"], data=drilldown.steps(view.drill)),
+                dcc.Store(id=self.ids["drill"], data=drilldown.steps(view.drill, self.levels)),
                 dcc.Store(id=self.ids["url"]),
                 dbc.Row(
-                    [dbc.Col(c, lg=w) for c, w in zip(controls, self.widths, strict=False)],
+                    [
+                        dbc.Col(c, lg=self.widths[i] if i < len(self.widths) else 2)
+                        for i, c in enumerate(controls)
+                    ],
                     className="mb-2 g-3 align-items-end",
                 ),
                 html.Div(id=self.ids["breadcrumb"]),
@@ -131,14 +154,12 @@ class AnalysisFrame:
             ]
         )
 
-    def _option_control(self, value: str) -> list:
-        option = self.option
+    def _option_control(self, option: PageOption, value: str) -> list:
+        control_id = self.option_id(option)
         return [
-            dbc.Label(
-                option.label, html_for=self.ids["option"], className="small text-secondary mb-0"
-            ),
+            dbc.Label(option.label, html_for=control_id, className="small text-secondary mb-0"),
             dcc.Dropdown(
-                id=self.ids["option"],
+                id=control_id,
                 options=[{"label": label, "value": key} for key, label in option.choices.items()],
                 value=value,
                 clearable=False,
@@ -150,7 +171,7 @@ class AnalysisFrame:
         the controls write the URL."""
         ids = self.ids
         url_state.register_period_sync(self.prefix)
-        drilldown.register_drilldown(self.prefix, charts)
+        drilldown.register_drilldown(self.prefix, charts, self.levels)
         for grid in grids:
             register_csv_export(grid)
         params = [
@@ -160,13 +181,12 @@ class AnalysisFrame:
             (ids["channels"], "value", "channels"),
             (ids["drill"], "data", "drill"),
         ]
-        if self.option:
-            params.append((ids["option"], "value", self.option.name))
+        params += [(self.option_id(o), "value", o.name) for o in self.all_options]
         url_state.register_url_sync(self.prefix, params)
 
     def selection(self, start, end, channels, path) -> Selection:
         """The period, the level the view breaks down by and the filters the controls select."""
-        level = drilldown.level_of(path)
+        level = drilldown.level_of(path, self.levels)
         try:
             period, problem = picked_period(start, end), None
         except AnalyticsError as exc:
@@ -176,6 +196,6 @@ class AnalysisFrame:
             level,
             LEVEL_LABELS[level],
             drilldown.drill_filters(path, channels),
-            drilldown.breadcrumb(self.prefix, path),
+            drilldown.breadcrumb(self.prefix, path, self.levels),
             problem,
         )

@@ -4,7 +4,8 @@ The drill path is a list of ``{"code", "name"}`` steps kept in a ``dcc.Store``
 (``<prefix>-drill``). Charts that drill put each member's code and name in the
 points' ``customdata``; a click appends a step, a breadcrumb button cuts the
 path back. The path plus the channel filter give the ``Filters`` of the view and
-the level its charts break down by.
+the level its charts break down by. A page whose data stops at a level (attribution reads
+touchpoints, not stores) passes the ``levels`` it breaks down by, in drill-down order.
 """
 
 from __future__ import annotations
@@ -27,21 +28,22 @@ def crumb_type(prefix: str) -> str:
     return f"{prefix}-crumb"
 
 
-def steps(codes: list[str]) -> list[dict]:
-    """The drill path of a URL's codes (category first), each step with its display name."""
+def steps(codes: list[str], levels: tuple[str, ...] = CHANNEL_LEVELS) -> list[dict]:
+    """The drill path of a URL's codes (category first), each step with its display name;
+    codes past the page's deepest level are dropped."""
     return [
         {"code": code, "name": level_labels(level, [code])[code]}
-        for level, code in zip(CHANNEL_LEVELS, codes, strict=False)
+        for level, code in zip(levels[:-1], codes, strict=False)
     ]
 
 
-def level_of(path: list[dict] | None) -> str:
+def level_of(path: list[dict] | None, levels: tuple[str, ...] = CHANNEL_LEVELS) -> str:
     """The level the view breaks down by: the one below the deepest step (stores stay stores)."""
-    return CHANNEL_LEVELS[min(len(path or []), len(CHANNEL_LEVELS) - 1)]
+    return levels[min(len(path or []), len(levels) - 1)]
 
 
-def can_drill(path: list[dict] | None) -> bool:
-    return len(path or []) < len(CHANNEL_LEVELS) - 1
+def can_drill(path: list[dict] | None, levels: tuple[str, ...] = CHANNEL_LEVELS) -> bool:
+    return len(path or []) < len(levels) - 1
 
 
 def drill_filters(path: list[dict] | None, channel_values: list[str] | None = None) -> Filters:
@@ -72,7 +74,9 @@ def step_from_click(click_data: dict | None) -> dict | None:
     return None if code in (None, "") else {"code": str(code), "name": str(name)}
 
 
-def breadcrumb(prefix: str, path: list[dict] | None) -> html.Nav:
+def breadcrumb(
+    prefix: str, path: list[dict] | None, levels: tuple[str, ...] = CHANNEL_LEVELS
+) -> html.Nav:
     """``All channels › E-commerce › Web``: each earlier step is a button that goes back to it."""
     path = path or []
     items = [html.Span("Drill-down: ", className="text-secondary me-1")]
@@ -92,22 +96,23 @@ def breadcrumb(prefix: str, path: list[dict] | None) -> html.Nav:
             )
         else:
             items.append(html.Span(name, className="fw-semibold"))
-    hint = (
-        f"Click a bar or point to drill into its {LEVEL_PLURALS[CHANNEL_LEVELS[len(path) + 1]]}."
-        if can_drill(path)
-        else "Deepest level: stores."
-    )
-    level = level_of(path)
+    if can_drill(path, levels):
+        hint = f" · Click a bar or point to drill into its {LEVEL_PLURALS[levels[len(path) + 1]]}."
+    else:
+        hint = f" · Deepest level: {LEVEL_PLURALS[levels[-1]]}." if len(levels) > 1 else ""
+    level = level_of(path, levels)
     items.append(
         html.Span(
-            f" · showing {LEVEL_PLURALS[level]} · {hint}",
+            f" · showing {LEVEL_PLURALS[level]}{hint}",
             className="text-secondary small ms-2",
         )
     )
     return html.Nav(items, id=f"{prefix}-breadcrumb-nav", className="small mb-2")
 
 
-def register_drilldown(prefix: str, graph_ids: list[str]) -> None:
+def register_drilldown(
+    prefix: str, graph_ids: list[str], levels: tuple[str, ...] = CHANNEL_LEVELS
+) -> None:
     """Chart clicks append a step to ``<prefix>-drill``; breadcrumb buttons cut it back."""
 
     @callback(
@@ -126,6 +131,6 @@ def register_drilldown(prefix: str, graph_ids: list[str]) -> None:
             return path[: trigger["index"]]
         clicks = dict(zip(graph_ids, values[: len(graph_ids)], strict=True))
         step = step_from_click(clicks.get(trigger))
-        if step is None or not can_drill(path):
+        if step is None or not can_drill(path, levels):
             return no_update
         return [*path, step]

@@ -125,3 +125,12 @@ def period_controls(prefix: str, first_day: dt.date, last_day: dt.date, period: 
         ],
         className="g-3 align-items-end",
     )
+
+
+def number_input(component_id: str | dict, label: str | None = None, **props) -> list:
+    """A labelled number box. No min, max or step: a browser sends a number outside them as
+    empty, so the page could not say what is wrong with it; the callback checks the range."""
+    box = dbc.Input(id=component_id, type="number", step="any", debounce=True, **props)
+    if label is None:
+        return [box]
+    return [dbc.Label(label, html_for=component_id, className="small text-secondary mb-0"), box]

@@ -30,8 +30,23 @@ def sign_out_form() -> html.Form:
     )
 
 
+def _menu(section: str, pages: list[dict]) -> dbc.DropdownMenu:
+    return dbc.DropdownMenu(
+        [
+            dbc.DropdownMenuItem(p["name"], href=p["relative_path"], id=f"nav-{p['id_prefix']}")
+            for p in pages
+        ],
+        label=section,
+        nav=True,
+        in_navbar=True,
+        align_end=True,
+        id=f"nav-{section.lower()}",
+    )
+
+
 def navbar(username: str, role: str) -> dbc.Navbar:
-    """Analytics pages as links; admin pages under one "Admin" menu so the bar never overflows."""
+    """Analytics pages as links; every other section's pages under one menu named after it
+    ("Planning", then "Admin" last) so the bar never overflows."""
     pages = pages_for(role)
     links = [
         dbc.NavItem(
@@ -43,25 +58,11 @@ def navbar(username: str, role: str) -> dbc.Navbar:
             )
         )
         for page in pages
-        if page["section"] != "Admin"
+        if page["section"] == "Analytics"
     ]
-    admin = [p for p in pages if p["section"] == "Admin"]
-    if admin:
-        links.append(
-            dbc.DropdownMenu(
-                [
-                    dbc.DropdownMenuItem(
-                        p["name"], href=p["relative_path"], id=f"nav-{p['id_prefix']}"
-                    )
-                    for p in admin
-                ],
-                label="Admin",
-                nav=True,
-                in_navbar=True,
-                align_end=True,
-                id="nav-admin",
-            )
-        )
+    sections = list(dict.fromkeys(p["section"] for p in pages if p["section"] != "Analytics"))
+    for section in sorted(sections, key=lambda name: name == "Admin"):
+        links.append(_menu(section, [p for p in pages if p["section"] == section]))
     return dbc.Navbar(
         dbc.Container(
             [

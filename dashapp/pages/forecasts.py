@@ -8,10 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from dashapp.access import at_least, register_page
+from dashapp.access import register_page
 from dashapp.components.charts import CHART_FONT, empty_figure
 from dashapp.components.forecast_charts import saturation_figure
 from dashapp.components.grid import column, data_grid, register_csv_export
+from dashapp.pages import PLANNING
 from db.settings import get_settings
 from forecasting.data import SeriesId, channel_names, channel_series, demand_shifts
 from forecasting.jobs import CAPPED_SUFFIX, series_label
@@ -21,14 +22,7 @@ from forecasting.store import read_forecasts
 from forecasting.views import coherence_note
 
 PREFIX = "forecasts"
-register_page(
-    __name__,
-    path="/forecasts",
-    title="Forecasts",
-    prefix=PREFIX,
-    roles=at_least("planner"),
-    order=20,
-)
+register_page(__name__, path="/forecasts", title="Forecasts", prefix=PREFIX, order=20, **PLANNING)
 
 SERIES = f"{PREFIX}-series"
 FORECAST_CHART = f"{PREFIX}-chart"

@@ -13,15 +13,15 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics.allocation import Plan, apply_plan, plan_reallocation, require_to_apply
 from analytics.errors import AnalyticsError
-from dashapp.access import at_least, register_page
+from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
 from forecasting.data import stock_positions
 
 PREFIX = "inventory"
-ROLES = at_least("planner")
-register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, roles=ROLES, order=21)
+register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, order=21, **PLANNING)
 
 POSITIONS_GRID = f"{PREFIX}-positions"
 PLAN_GRID = f"{PREFIX}-plan"

@@ -1,10 +1,12 @@
-"""Overview (all roles): KPIs for a period vs the prior period, last year and target, by channel."""
+"""Overview (all roles): KPIs for a period vs the prior period, last year and target, by channel,
+and the recommended actions (linked to the pages the viewer's role may open)."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html, no_update
 
+from analytics.decisions import build_decisions
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, format_change, format_value, may_read
 from analytics.rollup import Filters, data_range
@@ -12,8 +14,9 @@ from analytics.views.overview import OverviewView, build_overview
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components import url_state
-from dashapp.components.analysis_frame import no_data
+from dashapp.components.analysis_frame import no_data, refusal
 from dashapp.components.charts import revenue_by_channel, share_of_total
+from dashapp.components.decision_list import decision_list
 from dashapp.components.filters import (
     channel_filter,
     period_controls,
@@ -38,6 +41,8 @@ AS_OF = f"{PREFIX}-as-of"
 VALIDATION = f"{PREFIX}-validation"
 ERROR = f"{PREFIX}-error"
 HEADING = f"{PREFIX}-heading"
+DECISIONS = f"{PREFIX}-decisions"
+DECISIONS_ASKED = f"{PREFIX}-decisions-asked"
 REFRESH_MS = 60_000
 
 
@@ -71,6 +76,8 @@ def layout(**_query) -> html.Div:
             ),
             html.Div(id=ERROR),
             dcc.Loading(html.Div(id=KPIS), type="dot"),
+            dcc.Store(id=DECISIONS_ASKED, data=True),
+            dcc.Loading(html.Div(id=DECISIONS, className="mt-3"), type="dot"),
             dbc.Row(
                 [
                     dbc.Col(dcc.Graph(id=REVENUE_CHART, config={"displaylogo": False}), lg=6),
@@ -236,3 +243,18 @@ def update_overview(start, end, channels, _tick):
         validation_badge(PREFIX, period, current_role()),
         None,
     )
+
+
+@callback(Output(DECISIONS, "children"), Input(DECISIONS_ASKED, "data"))
+def update_decisions(_asked):
+    """The actions from the latest data, whatever period the KPIs show; computed once per visit
+    (not on the refresh tick) because they take seconds."""
+    bounds = data_range()
+    if bounds is None:
+        return None
+    try:
+        decisions = build_decisions(bounds[1])
+    except AnalyticsError as exc:
+        return refusal(f"no recommended actions: {exc}", "info")
+    currency = get_settings().base_currency
+    return decision_list(decisions, bounds[1], current_role(), currency, PREFIX)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from analytics.budget.curves import ResponseCurve, adstock, fit_response
-from analytics.budget.optimise import optimise_budget
+from analytics.budget.optimise import evaluate_split, optimise_budget
 from analytics.errors import AnalyticsError
 from forecasting.saturation import SaturationCurve
 
@@ -126,3 +126,25 @@ def test_fit_recovers_the_adstock_decay_and_gives_an_uplift_interval():
     other = exponential("social", 1500, 800)
     plan = optimise_budget([curve, other], np.array([300.0, 300.0]), 600.0 * HORIZON, HORIZON)
     assert plan.uplift_low <= plan.uplift <= plan.uplift_high
+
+
+def test_a_split_chosen_by_hand_is_weighed_against_the_current_split_at_its_total():
+    current = np.array([1_000.0, 3_000.0, 6_000.0])
+    chosen = np.array([4_000.0, 2_000.0, 6_000.0])  # 12,000: the current shares scale to it
+    allocation = evaluate_split(CURVES, current, chosen, HORIZON, "margin")
+    assert allocation.total == pytest.approx(12_000.0)
+    assert allocation.current == pytest.approx(current * 1.2)
+
+    def worth(split):
+        return sum(float(c.revenue(x, HORIZON)) for c, x in zip(CURVES, split, strict=True))
+
+    assert allocation.uplift == pytest.approx(worth(chosen) - worth(current * 1.2))
+    same = evaluate_split(CURVES, current, current, HORIZON)
+    assert same.uplift == pytest.approx(0.0, abs=1e-9)
+    for bad, message in (
+        (np.array([1.0, -1.0, 1.0]), "non-negative"),
+        (np.zeros(3), "spends nothing"),
+        (np.ones(2), "one amount per channel"),
+    ):
+        with pytest.raises(AnalyticsError, match=message):
+            evaluate_split(CURVES, current, bad, HORIZON)

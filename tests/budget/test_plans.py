@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from analytics.budget.plans import active_plan, apply_budget_plan, propose_budget, to_cents
+from analytics.budget.plans import (
+    active_plan,
+    apply_budget_plan,
+    plan_versions,
+    propose_budget,
+    to_cents,
+)
 from analytics.errors import AnalyticsError
 from db.budget_tables import BudgetPlan
 from db.engine import get_engine
@@ -57,6 +63,13 @@ def test_applying_writes_a_new_version_and_its_audit_entry(proposal, database, r
     assert statuses == {1: "superseded", 2: "active"}
     assert entry.actor == "ann" and entry.action == "budget.apply"
     assert entry.before["version"] == 1 and entry.after["version"] == 2
+    versions = plan_versions(url)
+    assert list(versions["version"]) == [2, 1] and list(versions["status"]) == [
+        "active",
+        "superseded",
+    ]
+    assert list(versions["created_by"]) == ["ann", "pat"]
+    assert float(versions["total"].iloc[0]) == pytest.approx(100_000.0)
 
 
 def negative_first(proposed: np.ndarray) -> np.ndarray:

@@ -12,8 +12,7 @@ import io
 
 import pytest
 
-from db.users import ensure_demo_users
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.browser import browser_page, choose, screenshot, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -24,20 +23,6 @@ PAGES = [
     ("/contribution", "contribution", "share-chart", "grid", "Revenue", None),
     ("/targets", "targets", "variance-chart", "grid", "Actual (raw)", ("Metric", "Revenue")),
 ]
-
-
-def settle(page, timeout: int = 60_000) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout
-    )
-    page.wait_for_timeout(300)
-
-
-def choose(page, dropdown_id: str, text: str) -> None:
-    page.click(f"#{dropdown_id}")
-    page.get_by_role("option", name=text, exact=True).first.click()
-    page.keyboard.press("Escape")
 
 
 def page_total(page, prefix: str) -> float:
@@ -55,32 +40,11 @@ def csv_total(text: str, value_column: str, selector) -> tuple[float, list[dict]
     return sum(float(r[value_column] or 0) for r in picked), rows
 
 
-@pytest.fixture(scope="module")
-def executive_site(demo_db):
-    import os
-
-    from db.settings import get_settings
-
-    previous = os.environ.get("CHANNELPERF_DATABASE_URL")
-    os.environ["CHANNELPERF_DATABASE_URL"] = demo_db.url
-    get_settings.cache_clear()
-    try:
-        logins = {u: p for u, p, _ in ensure_demo_users()}
-    finally:
-        if previous is None:
-            os.environ.pop("CHANNELPERF_DATABASE_URL", None)
-        else:
-            os.environ["CHANNELPERF_DATABASE_URL"] = previous
-        get_settings.cache_clear()
-    with served_app(demo_db.url) as base:
-        yield base, logins
-
-
 @pytest.mark.parametrize(("path", "prefix", "chart", "grid", "column", "selector"), PAGES)
 def test_executive_filters_drills_exports_and_shares(
-    executive_site, path, prefix, chart, grid, column, selector
+    demo_site, path, prefix, chart, grid, column, selector
 ):
-    base, logins = executive_site
+    base, logins = demo_site
     with browser_page() as page:
         sign_in(page, base, "executive", logins["executive"])
         page.goto(base + path)

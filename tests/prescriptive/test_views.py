@@ -15,8 +15,9 @@ from analytics.budget.whatif import project_split
 from analytics.decisions import MAX_DECISIONS, alert_decisions, build_decisions
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.views.attribution import build_attribution
-from analytics.views.budget import CURVE_POINTS, build_budget
+from analytics.rollup import Filters, channel_options
+from analytics.views.attribution import attribution_slice, build_attribution
+from analytics.views.budget import CURVE_POINTS, build_budget, build_whatif
 from analytics.views.pricing import build_pricing
 from db.alert_tables import Alert, AlertRule
 from db.engine import get_engine
@@ -60,6 +61,36 @@ def test_attribution_view_compares_every_model_with_last_touch(views, demo_db):
     assert not view.message
 
 
+def test_attribution_slices_sum_touchpoints_into_categories_and_keep_filtered_channels(
+    views, demo_db
+):
+    view = views["attribution"]
+    taxonomy = channel_options(demo_db.url).set_index("touchpoint_name")
+    by_category = (
+        view.comparison.assign(category=view.comparison["channel"].map(taxonomy["category"]))
+        .groupby(["model", "category"])[["conversions", "value", "value_difference"]]
+        .sum()
+    )
+    top = attribution_slice(view, "category", Filters(), demo_db.url)
+    assert top.total_conversions == pytest.approx(view.comparison.query("model == 'last'")[
+        "conversions"].sum())  # fmt: skip
+    for row in top.comparison.itertuples():
+        expected = by_category.loc[(row.model, row.channel)]
+        assert (row.conversions, row.value, row.value_difference) == pytest.approx(tuple(expected))
+        assert row.model_label == view.model_labels[row.model]
+
+    narrowed = attribution_slice(
+        view, "touchpoint", Filters(categories=("ecommerce",)), demo_db.url
+    )
+    names = set(taxonomy.index[taxonomy["category"] == "ecommerce"])
+    assert set(narrowed.comparison["channel_name"]) <= names
+    kept = view.comparison[view.comparison["channel"].isin(names)]
+    assert narrowed.comparison["conversions"].sum() == pytest.approx(kept["conversions"].sum())
+    assert len(narrowed.paths) and all(names & set(p.split(" > ")) for p in narrowed.paths["path"])
+    with pytest.raises(AnalyticsError, match="category or touchpoint"):
+        attribution_slice(view, "region", Filters(), demo_db.url)
+
+
 def test_attribution_view_without_touches_says_why(demo_db):
     view = build_attribution(Period(dt.date(2020, 1, 1), dt.date(2020, 1, 31)), url=demo_db.url)
     assert "no touches" in view.message and view.comparison.empty
@@ -80,6 +111,14 @@ def test_pricing_view_effects_follow_the_constant_elasticity_demand(views):
     assert (channels.loc[~channels["actionable"], "warning"].str.len() > 0).all()
 
 
+def test_pricing_view_narrows_channels_but_not_categories(views, demo_db):
+    web = build_pricing(YEAR, url=demo_db.url, filters=Filters(touchpoints=("web",)))
+    assert list(web.channels["channel"]) == ["web"]
+    every = views["pricing"].channels.set_index("channel")
+    assert web.channels.iloc[0]["margin_change"] == pytest.approx(every.at["web", "margin_change"])
+    assert web.categories.equals(views["pricing"].categories)
+
+
 def test_pricing_view_refuses_a_bad_volume_floor(demo_db):
     with pytest.raises(AnalyticsError, match="volume floor"):
         build_pricing(YEAR, volume_floor=1.5, url=demo_db.url)
@@ -98,6 +137,23 @@ def test_budget_view_splits_the_current_spend_and_projects_it(views):
     )
     assert (view.curves.groupby("channel").size() == CURVE_POINTS).all()
     assert (view.curves["revenue_low"] <= view.curves["revenue_high"]).all()
+
+
+def test_what_if_projects_the_planners_split_and_refuses_one_outside_the_bounds(views, demo_db):
+    allocation = views["budget"].proposal.allocation
+    split = dict(zip(allocation.channels, allocation.proposed, strict=True))
+    whatif = build_whatif(split, url=demo_db.url)
+    assert whatif.allocation.uplift == pytest.approx(allocation.uplift)
+    assert whatif.totals["revenue"] == pytest.approx(allocation.revenue_proposed.sum())
+    assert whatif.current["revenue"] == pytest.approx(allocation.revenue_current.sum())
+    assert whatif.totals["roas"] == pytest.approx(
+        allocation.revenue_proposed.sum() / allocation.proposed.sum()
+    )
+    first = max(split, key=split.get)  # a channel the plan gives money
+    with pytest.raises(AnalyticsError, match="breaks its maximum"):
+        build_whatif(split, maximum={first: split[first] / 2}, url=demo_db.url)
+    with pytest.raises(AnalyticsError, match="gives no amount"):
+        build_whatif({first: 1.0}, url=demo_db.url)
 
 
 def test_what_if_refuses_unknown_channels_and_negative_amounts(views):

@@ -1,0 +1,196 @@
+"""Attribution (planners and up): every attribution model's credit per channel beside last
+touch, with the difference, and the path explorer; the shared period, channel and drill-down
+controls plus the models' options, all kept in the URL."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Output, callback, dcc, html
+
+from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS
+from analytics.errors import AnalyticsError
+from analytics.views.attribution import (
+    AttributionSlice,
+    AttributionView,
+    attribution_slice,
+    build_attribution,
+)
+from dashapp.access import register_page
+from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
+from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
+from dashapp.components.charts import empty_figure
+from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.pages import PLANNING
+from db.settings import get_settings
+
+PREFIX = "attribution"
+register_page(
+    __name__, path="/attribution", title="Attribution", prefix=PREFIX, order=22, **PLANNING
+)
+
+MEASURE = PageOption("measure", "Chart", {"conversions": "Conversions", "value": "Value"})
+LOOKBACK = PageOption(
+    "lookback",
+    "Lookback window",
+    {str(d): f"{d} days" for d in (DEFAULT_LOOKBACK_DAYS, 7, 14, 60, 90)},
+)
+HALF_LIFE = PageOption(
+    "half_life",
+    "Time-decay half-life",
+    {str(d): f"{d} day{'s' if d > 1 else ''}" for d in (7, 1, 3, 14, 30)},
+)
+ORDER = PageOption("order", "Markov order", {"1": "1st order", "2": "2nd order", "3": "3rd order"})
+FRAME = AnalysisFrame(
+    PREFIX,
+    options=(MEASURE, LOOKBACK, HALF_LIFE, ORDER),
+    widths=(6, 6, 3, 3, 3, 3),
+    levels=("category", "touchpoint"),
+)
+MESSAGE = f"{PREFIX}-message"
+SUMMARY = f"{PREFIX}-summary"
+CREDIT_CHART = f"{PREFIX}-credit-chart"
+DIFFERENCE_CHART = f"{PREFIX}-difference-chart"
+GRID = f"{PREFIX}-grid"
+PATHS_CHART = f"{PREFIX}-paths-chart"
+PATHS_GRID = f"{PREFIX}-paths-grid"
+
+COMPARISON_COLUMNS = [
+    column("model_label", "Model", pinned="left", minWidth=170),
+    column("channel_name", "Channel", minWidth=140),
+    column("conversions", "Conversions", "decimal"),
+    column("last_touch_conversions", "Last touch conversions", "decimal"),
+    column("conversions_difference", "Δ conversions vs last touch", "signed"),
+    column("value", "Value", "currency"),
+    column("last_touch_value", "Last touch value", "currency"),
+    column("value_difference", "Δ value vs last touch", "currency"),
+]
+PATH_COLUMNS = [
+    column("path", "Path (first touch → last)", minWidth=260, wrapText=True, autoHeight=True),
+    column("length", "Touches", "number", maxWidth=120),
+    column("journeys", "Journeys", "number"),
+    column("conversions", "Conversions", "number"),
+    column("conversion_rate", "Conversion rate", "percent"),
+    column("value", "Value", "currency"),
+]
+
+
+def layout(**query) -> html.Div:
+    heading = [
+        html.H2("Attribution", className="h4"),
+        html.P(
+            "Which channels earn the conversions: each order's journey (the customer's touches "
+            "across devices within the lookback window) credited by seven models, side by side "
+            "with last touch. Markov credits by removal effect (solved exactly), Shapley by "
+            "each channel's average marginal contribution over the observed paths.",
+            className="text-secondary small",
+        ),
+    ]
+    return FRAME.layout(
+        query,
+        heading,
+        html.Div(id=MESSAGE),
+        html.Div(id=SUMMARY, className="small mb-2"),
+        dcc.Loading(
+            dbc.Row(
+                [
+                    dbc.Col(dcc.Graph(id=CREDIT_CHART, config=png_config("attribution")), lg=6),
+                    dbc.Col(
+                        dcc.Graph(id=DIFFERENCE_CHART, config=png_config("attribution-vs-last")),
+                        lg=6,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            type="dot",
+        ),
+        data_grid(
+            GRID,
+            COMPARISON_COLUMNS,
+            "attribution.csv",
+            title="Credit per model and channel, beside last touch",
+        ),
+        html.H3("Path explorer", className="h5 mt-4"),
+        dcc.Loading(dcc.Graph(id=PATHS_CHART, config=png_config("paths")), type="dot"),
+        data_grid(
+            PATHS_GRID,
+            PATH_COLUMNS,
+            "attribution-paths.csv",
+            title="Most frequent paths through the channels in view",
+        ),
+    )
+
+
+FRAME.register([CREDIT_CHART, DIFFERENCE_CHART], [GRID, PATHS_GRID])
+
+
+def _summary(view: AttributionView, shown: float, total: float) -> html.Div:
+    coverage = f"{view.coverage:.0%}" if view.coverage is not None else "—"
+    return html.Div(
+        [
+            html.Span(
+                f"{view.converted:,} of {view.orders:,} orders of known customers ({coverage}) "
+                f"have touches in the {view.lookback_days} days before them; "
+                f"{view.null_journeys:,} journeys did not convert. ",
+            ),
+            html.Span(
+                f"Last touch credits {shown:,.0f} of the {total:,.0f} conversions to the "
+                "channels in view.",
+                id=f"{PREFIX}-shown",
+                **{"data-value": f"{shown:.6f}", "data-total": f"{total:.6f}"},
+            ),
+        ],
+        className="text-secondary",
+    )
+
+
+def _slice(chosen, lookback, half_life, order) -> tuple[AttributionView, AttributionSlice]:
+    """The view for the controls; AnalyticsError for a bad option or nothing to attribute."""
+    for option, value in ((LOOKBACK, lookback), (HALF_LIFE, half_life), (ORDER, order)):
+        if not isinstance(value, str) or value not in option.choices:
+            raise AnalyticsError(f"choose the {option.label.lower()} from its list")
+    options = {"lookback_days": int(lookback), "half_life": float(half_life), "order": int(order)}
+    view = build_attribution(chosen.period, **options)
+    if view.message:
+        raise AnalyticsError(f"nothing to attribute: {view.message}")
+    return view, attribution_slice(view, chosen.level, chosen.filters)
+
+
+@callback(
+    FRAME.breadcrumb,
+    Output(MESSAGE, "children"),
+    Output(SUMMARY, "children"),
+    Output(CREDIT_CHART, "figure"),
+    Output(DIFFERENCE_CHART, "figure"),
+    Output(GRID, "rowData"),
+    Output(PATHS_CHART, "figure"),
+    Output(PATHS_GRID, "rowData"),
+    *FRAME.inputs,
+)
+def update_attribution(start, end, channels, path, measure, lookback, half_life, order):
+    chosen = FRAME.selection(start, end, channels, path)
+    try:
+        if chosen.problem:
+            raise AnalyticsError("choose a start and an end date")
+        view, narrowed = _slice(chosen, lookback, half_life, order)
+    except AnalyticsError as exc:
+        empty = empty_figure("Attribution", "Choose a period and the model options")
+        return chosen.crumbs, refusal(exc), None, empty, empty, [], empty, []
+    notes = [
+        refusal(f"{view.model_labels[m]} is not shown: {why}", "info")
+        for m, why in view.left_out.items()
+    ]
+    currency = get_settings().base_currency
+    measure = "value" if measure == "value" else "conversions"
+    comparison = narrowed.comparison
+    drillable = chosen.level == "category"
+    shown = comparison.loc[comparison["model"] == "last", "conversions"].sum()
+    return (
+        chosen.crumbs,
+        notes,
+        _summary(view, shown, narrowed.total_conversions),
+        credit_figure(comparison, measure, chosen.level_label, currency, drillable),
+        difference_figure(comparison, measure, chosen.level_label, currency, drillable),
+        records(comparison.drop(columns=["model"])),
+        paths_figure(narrowed.paths),
+        records(narrowed.paths),
+    )

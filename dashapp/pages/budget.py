@@ -1,0 +1,345 @@
+"""Budget (planners and up): spend-response curves with their bands, the optimal split of a
+total budget for revenue or margin under per-channel limits with its uplift, a what-if with a
+slider per channel, and "Apply plan" (an audited, versioned budget plan) with the versions."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+
+from analytics.budget.optimise import OBJECTIVES
+from analytics.budget.plans import (
+    DEFAULT_HORIZON,
+    active_plan,
+    apply_budget_plan,
+    plan_versions,
+)
+from analytics.channels import level_labels
+from analytics.errors import AnalyticsError
+from analytics.views.budget import BudgetView, WhatIfView, build_budget, build_whatif
+from dashapp.access import register_page
+from dashapp.auth import current_actor
+from dashapp.components.analysis_frame import refusal
+from dashapp.components.budget_charts import curves_figure, split_figure
+from dashapp.components.budget_parts import (
+    amounts_of,
+    bounds_of,
+    bounds_table,
+    projection_summary,
+    total_of,
+    uplift_text,
+    whatif_sliders,
+)
+from dashapp.components.charts import empty_figure
+from dashapp.components.filters import number_input
+from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
+from dashapp.pages import PLANNING
+from db.roles import PermissionDenied
+from db.settings import get_settings
+
+PREFIX = "budget"
+register_page(__name__, path="/budget", title="Budget", prefix=PREFIX, order=24, **PLANNING)
+
+TOTAL = f"{PREFIX}-total"
+OBJECTIVE = f"{PREFIX}-objective"
+MINIMUM = f"{PREFIX}-min"  # pattern-matching: {"type": MINIMUM, "channel": code}
+MAXIMUM = f"{PREFIX}-max"
+SLIDER = f"{PREFIX}-whatif"
+OPTIMISE = f"{PREFIX}-optimise"
+MESSAGE = f"{PREFIX}-message"
+UPLIFT = f"{PREFIX}-uplift"
+CURVES_CHART = f"{PREFIX}-curves-chart"
+SPLIT_CHART = f"{PREFIX}-split-chart"
+SPLIT_GRID = f"{PREFIX}-split-grid"
+WHATIF_MESSAGE = f"{PREFIX}-whatif-message"
+WHATIF_SUMMARY = f"{PREFIX}-whatif-summary"
+WHATIF_GRID = f"{PREFIX}-whatif-grid"
+APPLY = f"{PREFIX}-apply"
+APPLY_MESSAGE = f"{PREFIX}-apply-message"
+VERSIONS_GRID = f"{PREFIX}-versions-grid"
+ACTIVE_GRID = f"{PREFIX}-active-grid"
+
+SPLIT_COLUMNS = [
+    column("channel_name", "Channel", pinned="left", minWidth=130),
+    column("current", "Current split", "currency"),
+    column("proposed", "Proposed", "currency"),
+    column("change", "Change", "currency"),
+    column("revenue_current", "Revenue now", "currency"),
+    column("revenue_proposed", "Revenue proposed", "currency"),
+    column("revenue_proposed_low", "Revenue 90 % low", "currency"),
+    column("revenue_proposed_high", "Revenue 90 % high", "currency"),
+    column("margin_current", "Margin now", "currency"),
+    column("margin_proposed", "Margin proposed", "currency"),
+    column("roas_current", "ROAS now", "decimal"),
+    column("roas_proposed", "ROAS proposed", "decimal"),
+]
+WHATIF_COLUMNS = [
+    column("channel_name", "Channel", pinned="left", minWidth=130),
+    column("spend", "Budget", "currency"),
+    column("revenue", "Revenue", "currency"),
+    column("revenue_low", "Revenue 90 % low", "currency"),
+    column("revenue_high", "Revenue 90 % high", "currency"),
+    column("margin", "Margin after spend", "currency"),
+    column("roas", "ROAS", "decimal"),
+]
+VERSION_COLUMNS = [
+    column("version", "Version", "number", maxWidth=110),
+    column("status", "Status", maxWidth=130),
+    column("created_at", "Applied at", minWidth=210),
+    column("created_by", "By"),
+    column("objective", "Objective"),
+    column("horizon_days", "Days", "number", maxWidth=100),
+    column("total", "Total", "currency"),
+    column("expected_uplift", "Expected uplift", "currency"),
+    column("uplift_low", "Uplift 90 % low", "currency"),
+    column("uplift_high", "Uplift 90 % high", "currency"),
+]
+ACTIVE_COLUMNS = [
+    column("channel_name", "Channel"),
+    column("amount", "Planned", "currency"),
+    column("current_amount", "Split before", "currency"),
+    column("expected_revenue", "Expected revenue", "currency"),
+]
+
+
+def layout(**_query) -> html.Div:
+    view = build_budget()
+    heading = html.H2("Budget", className="h4")
+    if view.proposal is None:
+        return html.Div(
+            [heading, dbc.Alert(f"No budget to split: {view.message}.", color="info", id=MESSAGE)]
+        )
+    a = view.proposal.allocation
+    names = view.proposal.names
+    return html.Div(
+        [
+            heading,
+            html.P(
+                f"Each channel's revenue as a function of its marketing budget (adstock and "
+                f"saturation fitted to a year of daily spend and revenue; the band is the 90 % "
+                f"range of bootstrap refits), and the split of a total over the next "
+                f"{DEFAULT_HORIZON} days that earns most. The default total is what the last "
+                f"{DEFAULT_HORIZON} days spent.",
+                className="text-secondary small",
+            ),
+            _controls(a.current.sum()),
+            bounds_table(MINIMUM, MAXIMUM, view.split, _no_curve(view)),
+            html.Div(id=MESSAGE),
+            html.Div(id=UPLIFT, className="mb-2"),
+            dcc.Loading(
+                dbc.Row(
+                    [
+                        dbc.Col(dcc.Graph(id=SPLIT_CHART, config=png_config("budget-split")), lg=5),
+                        dbc.Col(
+                            dcc.Graph(id=CURVES_CHART, config=png_config("spend-response")), lg=7
+                        ),
+                    ],
+                    className="g-3 mb-3",
+                ),
+                type="dot",
+            ),
+            data_grid(SPLIT_GRID, SPLIT_COLUMNS, "budget-split.csv", title="Proposed split"),
+            html.H3("What if", className="h5 mt-4"),
+            html.P(
+                "Move budget between channels (drag or type an amount); the projection uses the "
+                "same curves. Apply plan records this split as the next budget plan version.",
+                className="text-secondary small",
+            ),
+            whatif_sliders(SLIDER, a.channels, names, a.proposed, a.total),
+            html.Div(id=WHATIF_MESSAGE),
+            dcc.Loading(html.Div(id=WHATIF_SUMMARY, className="mb-2"), type="dot"),
+            data_grid(WHATIF_GRID, WHATIF_COLUMNS, "budget-whatif.csv", title="What-if projection"),
+            dbc.Button("Apply plan", id=APPLY, color="primary", className="mb-2"),
+            html.Div(id=APPLY_MESSAGE),
+            html.H3("Applied budget plans", className="h5 mt-4"),
+            data_grid(
+                VERSIONS_GRID,
+                VERSION_COLUMNS,
+                "budget-plans.csv",
+                title="Versions, newest first",
+                row_data=_version_rows(view.versions),
+            ),
+            data_grid(
+                ACTIVE_GRID,
+                ACTIVE_COLUMNS,
+                "budget-active-plan.csv",
+                title="The active plan by channel",
+                row_data=records(view.active_plan),
+            ),
+        ]
+    )
+
+
+def _controls(default_total: float) -> dbc.Row:
+    currency = get_settings().base_currency
+    return dbc.Row(
+        [
+            dbc.Col(
+                number_input(
+                    TOTAL,
+                    f"Total budget over {DEFAULT_HORIZON} days ({currency})",
+                    placeholder=f"{default_total:,.0f} (the last {DEFAULT_HORIZON} days)",
+                ),
+                lg=3,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label(
+                        "Maximise", html_for=OBJECTIVE, className="small text-secondary mb-0"
+                    ),
+                    dbc.RadioItems(
+                        id=OBJECTIVE,
+                        options=[
+                            {"label": "Revenue", "value": "revenue"},
+                            {"label": "Margin (after spend)", "value": "margin"},
+                        ],
+                        value="revenue",
+                        inline=True,
+                    ),
+                ],
+                lg=4,
+            ),
+            dbc.Col(dbc.Button("Optimise split", id=OPTIMISE, color="primary"), lg="auto"),
+        ],
+        className="g-3 mb-3 align-items-end",
+    )
+
+
+def _version_rows(versions: pd.DataFrame) -> list[dict]:
+    """The versions with when each was applied, to the minute in the reporting time zone."""
+    applied = pd.to_datetime(versions["created_at"], utc=True).dt.tz_convert(get_settings().tz)
+    return records(versions.assign(created_at=applied.dt.strftime("%d %b %Y %H:%M %Z")))
+
+
+def _no_curve(view: BudgetView) -> dict[str, str]:
+    names = view.proposal.names
+    return {names.get(c, c): why for c, why in view.proposal.no_curve.items()}
+
+
+for grid in (SPLIT_GRID, WHATIF_GRID, VERSIONS_GRID, ACTIVE_GRID):
+    register_csv_export(grid)
+
+
+# The controls a split answers to; every callback reads them from the page, never from a copy
+# the browser keeps (a request could put anything there).
+QUESTION = [
+    State(TOTAL, "value"),
+    State({"type": MINIMUM, "channel": ALL}, "value"),
+    State({"type": MAXIMUM, "channel": ALL}, "value"),
+    State({"type": MINIMUM, "channel": ALL}, "id"),
+]
+
+
+def _question(objective, total, minimum, maximum, ids) -> dict:
+    """The total, objective and limits as ``build_budget`` takes them; AnalyticsError saying
+    what is wrong with any of them."""
+    if objective not in OBJECTIVES:
+        raise AnalyticsError(f"unknown objective {objective!r}; choose revenue or margin")
+    channels = [str(i["channel"]) for i in ids]
+    names = level_labels("touchpoint", channels)
+    return {
+        "total": total_of(total),
+        "objective": objective,
+        "minimum": bounds_of(channels, minimum, "minimum", names),
+        "maximum": bounds_of(channels, maximum, "maximum", names),
+    }
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(UPLIFT, "children"),
+    Output(CURVES_CHART, "figure"),
+    Output(SPLIT_CHART, "figure"),
+    Output(SPLIT_GRID, "rowData"),
+    Output({"type": SLIDER, "channel": ALL}, "value"),
+    Output({"type": SLIDER, "channel": ALL}, "max"),
+    Input(OPTIMISE, "n_clicks"),
+    Input(OBJECTIVE, "value"),
+    *QUESTION,
+)
+def optimise(_clicks, objective, total, minimum, maximum, ids):
+    try:
+        question = _question(objective, total, minimum, maximum, ids)
+        view = build_budget(**question)
+        if view.proposal is None:
+            raise AnalyticsError(view.message)
+    except AnalyticsError as exc:
+        empty = empty_figure("Budget", "Correct the inputs above")
+        unchanged = [no_update] * len(ids)
+        return refusal(exc), None, empty, empty, [], unchanged, unchanged
+    a = view.proposal.allocation
+    currency = get_settings().base_currency
+    proposed = dict(zip(a.channels, a.proposed, strict=True))
+    channels = [str(i["channel"]) for i in ids]
+    return (
+        None,
+        uplift_text(a, currency),
+        curves_figure(view.curves, view.split, currency, a.horizon_days),
+        split_figure(view.split, currency),
+        records(view.split),
+        [round(proposed.get(c, 0.0), 2) for c in channels],
+        [round(float(question["maximum"].get(c, a.total)), 2) for c in channels],
+    )
+
+
+WHATIF = [
+    State({"type": SLIDER, "channel": ALL}, "id"),
+    State(OBJECTIVE, "value"),
+    *QUESTION,
+]
+
+
+def _whatif(values, slider_ids, objective, total, minimum, maximum, ids) -> WhatIfView:
+    question = _question(objective, total, minimum, maximum, ids)
+    channels = [str(i["channel"]) for i in slider_ids]
+    amounts = amounts_of(channels, values, level_labels("touchpoint", channels))
+    return build_whatif(amounts, **question)
+
+
+@callback(
+    Output(WHATIF_MESSAGE, "children"),
+    Output(WHATIF_SUMMARY, "children"),
+    Output(WHATIF_GRID, "rowData"),
+    Input({"type": SLIDER, "channel": ALL}, "value"),
+    *WHATIF,
+)
+def what_if(values, *controls):
+    try:
+        whatif = _whatif(values, *controls)
+    except AnalyticsError as exc:
+        return refusal(exc), None, []
+    return (
+        None,
+        projection_summary(whatif, get_settings().base_currency, PREFIX),
+        records(whatif.projection),
+    )
+
+
+def record_plan(allocation) -> int:
+    """The one place the page writes a plan: the audited, versioned command as the user."""
+    return apply_budget_plan(allocation, current_actor())
+
+
+@callback(
+    Output(APPLY_MESSAGE, "children"),
+    Output(VERSIONS_GRID, "rowData"),
+    Output(ACTIVE_GRID, "rowData"),
+    Input(APPLY, "n_clicks"),
+    State({"type": SLIDER, "channel": ALL}, "value"),
+    *WHATIF,
+    prevent_initial_call=True,
+)
+def apply(_clicks, values, *controls):
+    """Writes the split the what-if shows, as the next plan version."""
+    try:
+        version = record_plan(_whatif(values, *controls).allocation)
+    except (AnalyticsError, PermissionDenied) as exc:
+        return refusal(f"not applied: {exc}", "danger"), no_update, no_update
+    message = dbc.Alert(
+        f"Budget plan version {version} applied and recorded in the audit log.",
+        color="success",
+        dismissable=True,
+        id=f"{PREFIX}-applied",
+    )
+    return message, _version_rows(plan_versions()), records(active_plan())

@@ -1,0 +1,213 @@
+"""Pricing (planners and up): own-price elasticity per channel and per product category with
+95 % intervals, and per channel the margin-maximising price range under the planner's volume
+floor with its expected effect, flagged where the estimate is too uncertain to act on."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+
+from analytics.errors import AnalyticsError
+from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
+from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
+from dashapp.access import register_page
+from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
+from dashapp.components.charts import empty_figure
+from dashapp.components.filters import number_input
+from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
+from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
+from dashapp.pages import PLANNING
+
+PREFIX = "pricing"
+register_page(__name__, path="/pricing", title="Pricing", prefix=PREFIX, order=23, **PLANNING)
+
+FRAME = AnalysisFrame(PREFIX, default_preset="last_365", widths=(6, 6), levels=("touchpoint",))
+FLOOR = f"{PREFIX}-floor"
+MESSAGE = f"{PREFIX}-message"
+WARNINGS = f"{PREFIX}-warnings"
+CHANNEL_CHART = f"{PREFIX}-channel-chart"
+CATEGORY_CHART = f"{PREFIX}-category-chart"
+MOVE_CHART = f"{PREFIX}-move-chart"
+GRID = f"{PREFIX}-grid"
+CATEGORY_GRID = f"{PREFIX}-category-grid"
+
+ESTIMATE_COLUMNS = [
+    column("elasticity", "Elasticity", "decimal", minWidth=100),
+    column("interval", "95 % interval", sortable=False, minWidth=120),
+    column("ci_low", "95 % low", "decimal", hide=True),
+    column("ci_high", "95 % high", "decimal", hide=True),
+    column("fit", "Method · n", minWidth=120),
+    column("method", "Method", hide=True),
+    column("n", "n (observations)", "number", hide=True),
+]
+CHANNEL_COLUMNS = [
+    column("channel_name", "Channel", pinned="left", minWidth=120),
+    *ESTIMATE_COLUMNS,
+    column("price", "Price now", "currency_cents", minWidth=100),
+    column("unit_cost", "Unit cost", "currency_cents", hide=True),
+    column("price_change", "Price change", "percent", minWidth=100),
+    column("range", "Price range", sortable=False, minWidth=130),
+    column("change_low", "Range low", "percent", hide=True),
+    column("change_high", "Range high", "percent", hide=True),
+    column("units_change", "Δ units", "signed", minWidth=100),
+    column("revenue_change", "Δ revenue", "currency", minWidth=100),
+    column("margin_change", "Δ margin", "currency", minWidth=100),
+    column("actionable", "Recommended", hide=True),
+    column("warning", "Why not", minWidth=180, **WRAPPED),
+]
+TEXT_ONLY = ("interval", "range", "fit")  # shown as text; the CSV has their raw numbers
+CHANNEL_EXPORT = [c["field"] for c in CHANNEL_COLUMNS if c["field"] not in TEXT_ONLY]
+CATEGORY_COLUMNS = [
+    column("category", "Product category", pinned="left", minWidth=150),
+    *ESTIMATE_COLUMNS,
+    column("std_error", "Std. error", "decimal"),
+    column("warning", "Warning", minWidth=220, **WRAPPED),
+]
+CATEGORY_EXPORT = [c["field"] for c in CATEGORY_COLUMNS if c["field"] not in TEXT_ONLY]
+
+
+def layout(**query) -> html.Div:
+    heading = [
+        html.H2("Pricing", className="h4"),
+        html.P(
+            "How units respond to price: log-log demand models of daily units on the price index "
+            "with weekday, season, holiday and promotion controls (OLS; two-stage least squares "
+            "where a price instrument is given). For each channel, the price move that "
+            "maximises margin while keeping the volume floor, within "
+            f"±{DEFAULT_MAX_CHANGE:.0%} of today's price, with its effect over the next "
+            f"{DEFAULT_HORIZON} days.",
+            className="text-secondary small",
+        ),
+    ]
+    floor = dbc.Row(
+        dbc.Col(
+            number_input(
+                FLOOR,
+                "Volume floor: share of today's units to keep (%)",
+                value=round(DEFAULT_VOLUME_FLOOR * 100),
+            ),
+            lg=3,
+        ),
+        className="mb-2",
+    )
+    return FRAME.layout(
+        query,
+        heading,
+        floor,
+        html.Div(id=MESSAGE),
+        html.Div(id=WARNINGS),
+        dcc.Loading(
+            [
+                dbc.Row(
+                    [
+                        dbc.Col(dcc.Graph(id=CHANNEL_CHART, config=png_config("elasticity")), lg=6),
+                        dbc.Col(dcc.Graph(id=MOVE_CHART, config=png_config("price-moves")), lg=6),
+                    ],
+                    className="g-3 mb-3",
+                ),
+                data_grid(
+                    GRID,
+                    CHANNEL_COLUMNS,
+                    "pricing.csv",
+                    export_columns=CHANNEL_EXPORT,
+                    title=f"Per channel: elasticity and the recommended price "
+                    f"(effects over {DEFAULT_HORIZON} days)",
+                    getRowStyle=highlighted("!params.data.actionable", {"color": "#6c757d"}),
+                ),
+                dbc.Row(
+                    dbc.Col(
+                        dcc.Graph(id=CATEGORY_CHART, config=png_config("category-elasticity")),
+                        lg=8,
+                    ),
+                    className="g-3 mb-3",
+                ),
+                data_grid(
+                    CATEGORY_GRID,
+                    CATEGORY_COLUMNS,
+                    "pricing-categories.csv",
+                    export_columns=CATEGORY_EXPORT,
+                    title="Per product category (all channels pooled)",
+                ),
+            ],
+            type="dot",
+        ),
+    )
+
+
+FRAME.register([], [GRID, CATEGORY_GRID])
+
+
+def floor_share(value) -> float:
+    """The volume floor input (percent) as a share; AnalyticsError saying what is wrong."""
+    try:
+        percent = float(value)
+    except (TypeError, ValueError):
+        raise AnalyticsError("enter a volume floor between 1 and 100 %") from None
+    if not 1 <= percent <= 100:
+        raise AnalyticsError(f"the volume floor must be between 1 and 100 %, not {percent:g} %")
+    return percent / 100
+
+
+def _interval(low, high, fmt: str) -> str | None:
+    return None if pd.isna(low) or pd.isna(high) else f"{low:{fmt}} to {high:{fmt}}"
+
+
+def _estimate_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The estimates with their interval and fit as text (the raw numbers stay for the CSV)."""
+    intervals = [
+        _interval(lo, hi, ".2f") for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+    fits = [f"{m.upper()} · {int(n):,}" for m, n in zip(table["method"], table["n"], strict=True)]
+    return table.assign(interval=intervals, fit=fits)
+
+
+def _channel_rows(view: PricingView) -> list[dict]:
+    channels = view.channels
+    ranges = [
+        _interval(lo, hi, "+.0%")
+        for lo, hi in zip(channels["change_low"], channels["change_high"], strict=True)
+    ]
+    return records(_estimate_rows(channels).assign(range=ranges))
+
+
+def _warnings(view: PricingView):
+    uncertain = view.channels[view.channels["warning"].fillna("") != ""]
+    names = [f"{r.channel_name} ({r.warning})" for r in uncertain.itertuples()]
+    return flagged("Too uncertain to act on", names, "warning", id=f"{PREFIX}-uncertain")
+
+
+@callback(
+    FRAME.breadcrumb,
+    Output(MESSAGE, "children"),
+    Output(WARNINGS, "children"),
+    Output(CHANNEL_CHART, "figure"),
+    Output(MOVE_CHART, "figure"),
+    Output(GRID, "rowData"),
+    Output(CATEGORY_CHART, "figure"),
+    Output(CATEGORY_GRID, "rowData"),
+    *FRAME.inputs,
+    Input(FLOOR, "value"),
+)
+def update_pricing(start, end, channels, path, floor):
+    chosen = FRAME.selection(start, end, channels, path)
+    try:
+        if chosen.problem:
+            raise AnalyticsError("choose a start and an end date")
+        share = floor_share(floor)
+        view = build_pricing(chosen.period, share, filters=chosen.filters)
+        if view.message:
+            raise AnalyticsError(f"nothing to estimate: {view.message}")
+    except AnalyticsError as exc:
+        empty = empty_figure("Pricing", "Choose a period and a volume floor")
+        return chosen.crumbs, refusal(exc), None, empty, empty, [], empty, []
+    return (
+        chosen.crumbs,
+        None,
+        _warnings(view),
+        elasticity_figure(view.channels, "channel_name", "Own-price elasticity per channel"),
+        price_move_figure(view.channels, share),
+        _channel_rows(view),
+        elasticity_figure(view.categories, "category", "Own-price elasticity per product category"),
+        records(_estimate_rows(view.categories)),
+    )
