@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analytics.alerts.notifications import LinkSettings
 from analytics.metrics import METRICS, format_change, format_value
+from analytics.reports.alerts_section import READER
 from analytics.reports.summary import WeeklySummary
 
 KPI_HEADER = ("KPI", "This week", "Target", "vs target", "vs prior week")
@@ -58,12 +59,13 @@ def alert_rows(summary: WeeklySummary) -> list[tuple[str, ...]]:
 
 
 def decision_rows(summary: WeeklySummary) -> list[tuple[str, ...]]:
-    """The recommended actions; the page is a link when the app's public address is set."""
+    """The recommended actions, worded for the report's readers (executives: no amounts of
+    spend); the page is a link when the app's public address is set."""
     public = (LinkSettings().public_url or "").rstrip("/")
     horizon = summary.decisions.horizon_days
     return [
         (
-            f"{d.title} — {d.detail}",
+            f"{d.title_for(READER)} — {d.detail}",
             f"+{format_value(d.effect, 'currency', summary.currency)} in {horizon} days",
             d.confidence,
             f"{public}{d.page}",
