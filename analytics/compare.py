@@ -129,11 +129,15 @@ def parse_request(
         _choice("grain", grain, TIME_GRAINS)
         if by in TIME_GRAINS and grain != by:
             raise ParameterError("grain", f"by {by!r} already is a time grain; leave grain out")
-    given = {k: [v for v in values if v != ""] for k, values in (filters or {}).items()}
+    given = {k: list(values) for k, values in (filters or {}).items()}
     for parameter, values in given.items():
         if parameter not in FILTER_PARAMETERS:
             raise ParameterError(parameter, f"unknown filter {parameter!r}")
         for value in values:
+            if value == "":
+                raise ParameterError(
+                    parameter, f"{parameter} is empty; give a code or leave {parameter} out"
+                )
             if not CODE.fullmatch(value):
                 raise ParameterError(parameter, f"{parameter} {value!r} is not a code")
     if any(given.values()):

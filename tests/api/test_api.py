@@ -244,6 +244,7 @@ BAD = [
     ({"metric": "revenue' OR 1=1 --"}, "metric", "unknown metric"),
     ({"start": "2025-01-01'; DELETE FROM app_user; --"}, "start", "is not a date"),
     ({"channel": "nowhere"}, "channel", "unknown channel 'nowhere'"),
+    ({"channel": ""}, "channel", "channel is empty"),
 ]
 
 
