@@ -1,64 +1,70 @@
-"""The `channelperf` command: every command module mounted on one typer app, one line each."""
+"""The `channelperf` command: one line per command module, each imported only when one of its
+commands runs, so `channelperf db upgrade` does not wait for Prophet, MLflow and LightGBM."""
 
 from __future__ import annotations
 
+import importlib
+
+import click
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
-from cli import (
-    alerts,
-    anomalies,
-    attribution,
-    audit,
-    budget,
-    channel_rules,
-    db,
-    demo,
-    forecast,
-    ingest,
-    metrics,
-    pricing,
-    quality,
-    reference,
-    rejects,
-    remap,
-    reports,
-    serve,
-    sources,
-    training,
-    users,
-    worker,
-)
 from cli.common import errors
 from db.settings import ConfigurationError, get_settings
 
+# Command (or command group) → the module of cli/ that defines it, in the order help lists them.
+COMMANDS = {
+    "db": "db",
+    "users": "users",
+    "demo-data": "demo",
+    "ingest": "ingest",
+    "rejects": "rejects",
+    "rules": "channel_rules",
+    "remap": "remap",
+    "sources": "sources",
+    "reference": "reference",
+    "worker": "worker",
+    "metrics": "metrics",
+    "validate": "quality",
+    "audit": "audit",
+    "reports": "reports",
+    "alerts": "alerts",
+    "train": "training",
+    "schedule": "training",
+    "mlflow-ui": "training",
+    "anomalies": "anomalies",
+    "forecast": "forecast",
+    "serve": "serve",
+    "attribution": "attribution",
+    "elasticity": "pricing",
+    "budget": "budget",
+}
+
+
+def module_commands(module: str) -> dict[str, click.Command]:
+    """The click commands a cli module defines: its group, or its top-level commands."""
+    group = typer.main.get_group(importlib.import_module(f"cli.{module}").app)
+    return {group.name: group} if group.name else dict(group.commands)
+
+
+class LazyCommands(TyperGroup):
+    """Lists every command from ``COMMANDS`` and imports a module only to run or describe one."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        return module_commands(module).get(cmd_name) if module else None
+
+
 app = typer.Typer(
+    cls=LazyCommands,
     help="Channel Performance: channel KPIs, targets, alerts and forecasts.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(db.app)
-app.add_typer(users.app)
-app.add_typer(demo.app)
-app.add_typer(ingest.app)
-app.add_typer(rejects.app)
-app.add_typer(channel_rules.app)
-app.add_typer(remap.app)
-app.add_typer(sources.app)
-app.add_typer(reference.app)
-app.add_typer(worker.app)
-app.add_typer(metrics.app)
-app.add_typer(quality.app)
-app.add_typer(audit.app)
-app.add_typer(reports.app)
-app.add_typer(alerts.app)
-app.add_typer(training.app)
-app.add_typer(anomalies.app)
-app.add_typer(forecast.app)
-app.add_typer(serve.app)
-app.add_typer(attribution.app)
-app.add_typer(pricing.app)
-app.add_typer(budget.app)
 
 
 @app.callback()
