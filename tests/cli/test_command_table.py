@@ -1,4 +1,4 @@
-"""`channelperf` lists every command of every cli module, and runs one without importing the rest."""
+"""`channelperf` lists every command of every cli module and runs one without the others."""
 
 from __future__ import annotations
 
