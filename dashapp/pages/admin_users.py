@@ -8,6 +8,7 @@ from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
 from dashapp.auth import current_actor
+from dashapp.components.ids import page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.users import add_user, list_users, set_active, set_role
@@ -15,17 +16,10 @@ from db.users import add_user, list_users, set_active, set_role
 PREFIX = "admin-users"
 register_page(__name__, path="/admin/users", title="Users", prefix=PREFIX, order=90, **ADMIN)
 
-GRID = f"{PREFIX}-grid"
-USERNAME = f"{PREFIX}-username"
-PASSWORD = f"{PREFIX}-password"
-ROLE = f"{PREFIX}-role"
-ADD = f"{PREFIX}-add"
-TARGET_USER = f"{PREFIX}-target-user"
-NEW_ROLE = f"{PREFIX}-new-role"
-SET_ROLE = f"{PREFIX}-set-role"
-DISABLE = f"{PREFIX}-disable"
-ENABLE = f"{PREFIX}-enable"
-MESSAGE = f"{PREFIX}-message"
+IDS = page_ids(
+    PREFIX,
+    "grid username password role add target_user new_role set_role disable enable message",
+)
 
 ROLE_OPTIONS = [{"label": ROLE_LABELS[r], "value": r} for r in ROLE_ORDER]
 
@@ -56,9 +50,9 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2("Users", className="h4"),
-            html.Div(id=MESSAGE),
+            html.Div(id=IDS.message),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=_rows(),
                 columnDefs=[
                     {"field": "username", "headerName": "Username"},
@@ -77,25 +71,25 @@ def layout(**_query) -> html.Div:
                             dbc.CardBody(
                                 [
                                     html.H3("Add a user", className="h6"),
-                                    _label("Username", USERNAME),
+                                    _label("Username", IDS.username),
                                     dbc.Input(
-                                        id=USERNAME, placeholder="username", className="mb-2"
+                                        id=IDS.username, placeholder="username", className="mb-2"
                                     ),
-                                    _label("Password", PASSWORD),
+                                    _label("Password", IDS.password),
                                     dbc.Input(
-                                        id=PASSWORD,
+                                        id=IDS.password,
                                         type="password",
                                         placeholder="password (8+ characters)",
                                         className="mb-2",
                                     ),
-                                    _label("Role", ROLE),
+                                    _label("Role", IDS.role),
                                     dbc.Select(
-                                        id=ROLE,
+                                        id=IDS.role,
                                         options=ROLE_OPTIONS,
                                         value="executive",
                                         className="mb-2",
                                     ),
-                                    dbc.Button("Add user", id=ADD, color="primary"),
+                                    dbc.Button("Add user", id=IDS.add, color="primary"),
                                 ]
                             )
                         ),
@@ -106,25 +100,35 @@ def layout(**_query) -> html.Div:
                             dbc.CardBody(
                                 [
                                     html.H3("Change a user", className="h6"),
-                                    _label("User", TARGET_USER),
+                                    _label("User", IDS.target_user),
                                     dbc.Select(
-                                        id=TARGET_USER, options=_user_options(), className="mb-2"
+                                        id=IDS.target_user,
+                                        options=_user_options(),
+                                        className="mb-2",
                                     ),
-                                    _label("New role", NEW_ROLE),
+                                    _label("New role", IDS.new_role),
                                     dbc.Select(
-                                        id=NEW_ROLE,
+                                        id=IDS.new_role,
                                         options=ROLE_OPTIONS,
                                         value="executive",
                                         className="mb-2",
                                     ),
                                     dbc.ButtonGroup(
                                         [
-                                            dbc.Button("Set role", id=SET_ROLE, color="primary"),
                                             dbc.Button(
-                                                "Disable", id=DISABLE, color="danger", outline=True
+                                                "Set role", id=IDS.set_role, color="primary"
                                             ),
                                             dbc.Button(
-                                                "Enable", id=ENABLE, color="success", outline=True
+                                                "Disable",
+                                                id=IDS.disable,
+                                                color="danger",
+                                                outline=True,
+                                            ),
+                                            dbc.Button(
+                                                "Enable",
+                                                id=IDS.enable,
+                                                color="success",
+                                                outline=True,
                                             ),
                                         ]
                                     ),
@@ -141,33 +145,33 @@ def layout(**_query) -> html.Div:
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(GRID, "rowData"),
-    Output(TARGET_USER, "options"),
-    Input(ADD, "n_clicks"),
-    Input(SET_ROLE, "n_clicks"),
-    Input(DISABLE, "n_clicks"),
-    Input(ENABLE, "n_clicks"),
-    State(USERNAME, "value"),
-    State(PASSWORD, "value"),
-    State(ROLE, "value"),
-    State(TARGET_USER, "value"),
-    State(NEW_ROLE, "value"),
+    Output(IDS.message, "children"),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.target_user, "options"),
+    Input(IDS.add, "n_clicks"),
+    Input(IDS.set_role, "n_clicks"),
+    Input(IDS.disable, "n_clicks"),
+    Input(IDS.enable, "n_clicks"),
+    State(IDS.username, "value"),
+    State(IDS.password, "value"),
+    State(IDS.role, "value"),
+    State(IDS.target_user, "value"),
+    State(IDS.new_role, "value"),
     prevent_initial_call=True,
 )
 def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):
     try:
         actor = current_actor()
-        if ctx.triggered_id == ADD:
+        if ctx.triggered_id == IDS.add:
             user = add_user(username or "", password or "", role, actor=actor)
             done = f"Added {user.username} as {ROLE_LABELS[user.role]}."
         elif not target:
             raise CommandError("choose a user first")
-        elif ctx.triggered_id == SET_ROLE:
+        elif ctx.triggered_id == IDS.set_role:
             user = set_role(target, new_role, actor=actor)
             done = f"{user.username} is now {ROLE_LABELS[user.role]}."
         else:
-            active = ctx.triggered_id == ENABLE
+            active = ctx.triggered_id == IDS.enable
             user = set_active(target, active, actor=actor)
             done = f"{user.username} is {'enabled' if active else 'disabled'}."
     except CommandError as exc:

@@ -35,34 +35,19 @@ from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_actor, current_role
 from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
+from dashapp.components.ids import page_ids
 from db.roles import PermissionDenied
 from db.settings import get_settings
 
 PREFIX = "alerts"
 register_page(__name__, path="/alerts", title="Alerts", prefix=PREFIX, roles=ROLE_ORDER, order=40)
 
-STATE_FILTER = f"{PREFIX}-state"
-SEVERITY_FILTER = f"{PREFIX}-severity"
-CHANNEL_FILTER = f"{PREFIX}-channel"
-GRID = f"{PREFIX}-grid"
-CURRENT = f"{PREFIX}-current"
-CHANGED = f"{PREFIX}-changed"
-TICK = f"{PREFIX}-tick"
-DETAIL = f"{PREFIX}-detail"
-MESSAGE = f"{PREFIX}-message"
-WORKFLOW = f"{PREFIX}-workflow"
-ACK_SECTION = f"{PREFIX}-ack-section"
-ACK_NOTE = f"{PREFIX}-ack-note"
-ACK = f"{PREFIX}-acknowledge"
-RCA_SECTION = f"{PREFIX}-rca-section"
-CATEGORY = f"{PREFIX}-cause-category"
-CAUSE_TEXT = f"{PREFIX}-cause-text"
-ACTION_TEXT = f"{PREFIX}-corrective-action"
-SUBMIT = f"{PREFIX}-submit-root-cause"
-RESOLVE_SECTION = f"{PREFIX}-resolve-section"
-RESOLVE_NOTE = f"{PREFIX}-resolve-note"
-RESOLVE = f"{PREFIX}-resolve"
-ROLE_NOTE = f"{PREFIX}-role-note"
+IDS = page_ids(
+    PREFIX,
+    "state severity channel grid current changed tick detail message workflow ack_section"
+    " ack_note acknowledge rca_section cause_category cause_text corrective_action"
+    " submit_root_cause resolve_section resolve_note resolve role_note",
+)
 OPEN_STATES = ["open", "acknowledged", "root_cause_submitted"]
 HIDDEN = {"display": "none"}
 SHOWN = {"display": "block"}
@@ -158,49 +143,51 @@ def _section(title: str, section_id: str, *controls) -> html.Div:
 def _workflow_panel() -> html.Div:
     return html.Div(
         [
-            html.Div(id=ROLE_NOTE, className="small text-secondary mb-2"),
+            html.Div(id=IDS.role_note, className="small text-secondary mb-2"),
             _section(
                 "Acknowledge",
-                ACK_SECTION,
-                dbc.Input(id=ACK_NOTE, placeholder="Note (optional)", className="mb-2"),
-                dbc.Button("Acknowledge", id=ACK, color="primary"),
+                IDS.ack_section,
+                dbc.Input(id=IDS.ack_note, placeholder="Note (optional)", className="mb-2"),
+                dbc.Button("Acknowledge", id=IDS.acknowledge, color="primary"),
             ),
             _section(
                 "Root cause",
-                RCA_SECTION,
-                dbc.Label("Cause category", html_for=CATEGORY, className="small mb-0"),
+                IDS.rca_section,
+                dbc.Label("Cause category", html_for=IDS.cause_category, className="small mb-0"),
                 dcc.Dropdown(
-                    id=CATEGORY,
+                    id=IDS.cause_category,
                     options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
                     placeholder="Choose a category",
                     className="mb-2",
                 ),
-                dbc.Label("What happened", html_for=CAUSE_TEXT, className="small mb-0"),
+                dbc.Label("What happened", html_for=IDS.cause_text, className="small mb-0"),
                 dbc.Textarea(
-                    id=CAUSE_TEXT,
+                    id=IDS.cause_text,
                     placeholder="The root cause, with evidence",
                     className="mb-2",
                     rows=3,
                 ),
-                dbc.Label("Corrective action", html_for=ACTION_TEXT, className="small mb-0"),
+                dbc.Label(
+                    "Corrective action", html_for=IDS.corrective_action, className="small mb-0"
+                ),
                 dbc.Textarea(
-                    id=ACTION_TEXT,
+                    id=IDS.corrective_action,
                     className="mb-2",
                     rows=2,
                     placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
                 ),
-                dbc.Button("Submit root cause", id=SUBMIT, color="primary"),
+                dbc.Button("Submit root cause", id=IDS.submit_root_cause, color="primary"),
             ),
             _section(
                 "Resolve",
-                RESOLVE_SECTION,
+                IDS.resolve_section,
                 dbc.Input(
-                    id=RESOLVE_NOTE, placeholder="Resolution note (optional)", className="mb-2"
+                    id=IDS.resolve_note, placeholder="Resolution note (optional)", className="mb-2"
                 ),
-                dbc.Button("Resolve", id=RESOLVE, color="success"),
+                dbc.Button("Resolve", id=IDS.resolve, color="success"),
             ),
         ],
-        id=WORKFLOW,
+        id=IDS.workflow,
     )
 
 
@@ -209,16 +196,16 @@ def layout(alert: str | None = None, **_query) -> html.Div:
     return html.Div(
         [
             html.H2("Alerts", className="h4"),
-            dcc.Store(id=CURRENT, data=selected),
-            dcc.Store(id=CHANGED, data=0),
-            dcc.Interval(id=TICK, interval=60_000),
+            dcc.Store(id=IDS.current, data=selected),
+            dcc.Store(id=IDS.changed, data=0),
+            dcc.Interval(id=IDS.tick, interval=60_000),
             dbc.Row(
                 [
                     dbc.Col(
                         [
-                            dbc.Label("State", html_for=STATE_FILTER, className="small mb-0"),
+                            dbc.Label("State", html_for=IDS.state, className="small mb-0"),
                             dcc.Dropdown(
-                                id=STATE_FILTER,
+                                id=IDS.state,
                                 multi=True,
                                 value=OPEN_STATES,
                                 options=[{"label": v, "value": k} for k, v in STATE_LABELS.items()],
@@ -229,9 +216,9 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Severity", html_for=SEVERITY_FILTER, className="small mb-0"),
+                            dbc.Label("Severity", html_for=IDS.severity, className="small mb-0"),
                             dcc.Dropdown(
-                                id=SEVERITY_FILTER,
+                                id=IDS.severity,
                                 multi=True,
                                 placeholder="All severities",
                                 options=[{"label": s.capitalize(), "value": s} for s in SEVERITIES],
@@ -241,9 +228,9 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Channel", html_for=CHANNEL_FILTER, className="small mb-0"),
+                            dbc.Label("Channel", html_for=IDS.channel, className="small mb-0"),
                             dcc.Dropdown(
-                                id=CHANNEL_FILTER,
+                                id=IDS.channel,
                                 multi=True,
                                 placeholder="All channels",
                                 options=_channel_options(),
@@ -255,7 +242,7 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                 className="mb-3 g-3",
             ),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 columnDefs=COLUMNS,
                 rowData=[],
                 defaultColDef={
@@ -275,10 +262,10 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                 getRowId="params.data.id",
                 csvExportParams={"fileName": "alerts.csv"},
             ),
-            html.Div(id=MESSAGE, className="mt-3"),
+            html.Div(id=IDS.message, className="mt-3"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Loading(html.Div(id=DETAIL), type="dot"), lg=8),
+                    dbc.Col(dcc.Loading(html.Div(id=IDS.detail), type="dot"), lg=8),
                     dbc.Col(dbc.Card(dbc.CardBody(_workflow_panel())), lg=4),
                 ],
                 className="mt-3 g-3",
@@ -288,20 +275,20 @@ def layout(alert: str | None = None, **_query) -> html.Div:
 
 
 @callback(
-    Output(GRID, "rowData"),
-    Input(STATE_FILTER, "value"),
-    Input(SEVERITY_FILTER, "value"),
-    Input(CHANNEL_FILTER, "value"),
-    Input(CHANGED, "data"),
-    Input(TICK, "n_intervals"),
+    Output(IDS.grid, "rowData"),
+    Input(IDS.state, "value"),
+    Input(IDS.severity, "value"),
+    Input(IDS.channel, "value"),
+    Input(IDS.changed, "data"),
+    Input(IDS.tick, "n_intervals"),
 )
 def update_list(states, severities, channels, _changed, _tick):
     return _rows(states, severities, channels)
 
 
 @callback(
-    Output(CURRENT, "data"),
-    Input(GRID, "selectedRows"),
+    Output(IDS.current, "data"),
+    Input(IDS.grid, "selectedRows"),
     prevent_initial_call=True,
 )
 def choose_alert(selected):
@@ -309,14 +296,14 @@ def choose_alert(selected):
 
 
 @callback(
-    Output(DETAIL, "children"),
-    Output(ACK_SECTION, "style"),
-    Output(RCA_SECTION, "style"),
-    Output(RESOLVE_SECTION, "style"),
-    Output(ROLE_NOTE, "children"),
-    Input(CURRENT, "data"),
-    Input(CHANGED, "data"),
-    Input(TICK, "n_intervals"),
+    Output(IDS.detail, "children"),
+    Output(IDS.ack_section, "style"),
+    Output(IDS.rca_section, "style"),
+    Output(IDS.resolve_section, "style"),
+    Output(IDS.role_note, "children"),
+    Input(IDS.current, "data"),
+    Input(IDS.changed, "data"),
+    Input(IDS.tick, "n_intervals"),
 )
 def show_alert(alert_id, _changed, _tick):
     if not alert_id:
@@ -344,18 +331,18 @@ def show_alert(alert_id, _changed, _tick):
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(CHANGED, "data"),
-    Input(ACK, "n_clicks"),
-    Input(SUBMIT, "n_clicks"),
-    Input(RESOLVE, "n_clicks"),
-    State(CURRENT, "data"),
-    State(ACK_NOTE, "value"),
-    State(CATEGORY, "value"),
-    State(CAUSE_TEXT, "value"),
-    State(ACTION_TEXT, "value"),
-    State(RESOLVE_NOTE, "value"),
-    State(CHANGED, "data"),
+    Output(IDS.message, "children"),
+    Output(IDS.changed, "data"),
+    Input(IDS.acknowledge, "n_clicks"),
+    Input(IDS.submit_root_cause, "n_clicks"),
+    Input(IDS.resolve, "n_clicks"),
+    State(IDS.current, "data"),
+    State(IDS.ack_note, "value"),
+    State(IDS.cause_category, "value"),
+    State(IDS.cause_text, "value"),
+    State(IDS.corrective_action, "value"),
+    State(IDS.resolve_note, "value"),
+    State(IDS.changed, "data"),
     prevent_initial_call=True,
 )
 def change_alert(
@@ -365,10 +352,10 @@ def change_alert(
         actor = current_actor()
         if not alert_id:
             raise AnalyticsError("choose an alert first")
-        if ctx.triggered_id == ACK:
+        if ctx.triggered_id == IDS.acknowledge:
             acknowledge(int(alert_id), actor, ack_note)
             done = f"Alert #{alert_id} acknowledged by {actor.name}."
-        elif ctx.triggered_id == SUBMIT:
+        elif ctx.triggered_id == IDS.submit_root_cause:
             submit_root_cause(int(alert_id), actor, category, cause, action)
             done = f"Root cause of alert #{alert_id} submitted by {actor.name}."
         else:

@@ -16,6 +16,7 @@ from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, flagged
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.components.ids import page_ids
 from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
 from db.settings import get_settings
 
@@ -30,12 +31,7 @@ register_page(
 )
 
 FRAME = AnalysisFrame(PREFIX, default_preset="last_quarter", widths=(7, 5))
-VARIANCE_CHART = f"{PREFIX}-variance-chart"
-EFFECTS_CHART = f"{PREFIX}-effects-chart"
-GRID = f"{PREFIX}-grid"
-EFFECTS_GRID = f"{PREFIX}-effects-grid"
-FLAGS = f"{PREFIX}-flags"
-TOTAL = f"{PREFIX}-total"
+IDS = page_ids(PREFIX, "variance_chart effects_chart grid effects_grid flags total")
 
 RAG_LABELS = {
     "green": "● on target",
@@ -61,16 +57,18 @@ def layout(**query) -> html.Div:
             [html.H2("Targets & variance", className="h4 mb-0"), admin_link],
             className="d-flex justify-content-between align-items-baseline mb-2",
         ),
-        html.Div(id=FLAGS, className="mb-2"),
+        html.Div(id=IDS.flags, className="mb-2"),
         dcc.Loading(
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Graph(id=VARIANCE_CHART, config=png_config("revenue-vs-target")),
+                        dcc.Graph(id=IDS.variance_chart, config=png_config("revenue-vs-target")),
                         lg=6,
                     ),
                     dbc.Col(
-                        dcc.Graph(id=EFFECTS_CHART, config=png_config("revenue-variance-drivers")),
+                        dcc.Graph(
+                            id=IDS.effects_chart, config=png_config("revenue-variance-drivers")
+                        ),
                         lg=6,
                     ),
                 ],
@@ -79,7 +77,7 @@ def layout(**query) -> html.Div:
             type="dot",
         ),
         data_grid(
-            GRID,
+            IDS.grid,
             [
                 column("channel_name", "Channel", pinned="left", minWidth=150),
                 column("metric_label", "Metric", minWidth=180),
@@ -112,7 +110,7 @@ def layout(**query) -> html.Div:
             "red: more; margin: red below its threshold)",
         ),
         data_grid(
-            EFFECTS_GRID,
+            IDS.effects_grid,
             [
                 column("channel_name", "Channel", pinned="left", minWidth=150),
                 column("revenue_target", "Revenue target", "currency"),
@@ -126,11 +124,11 @@ def layout(**query) -> html.Div:
             title="Revenue variance split into traffic, conversion and AOV effects "
             "(LMDI: they add up to the variance)",
         ),
-        html.Div(id=TOTAL, className="small text-secondary"),
+        html.Div(id=IDS.total, className="small text-secondary"),
     )
 
 
-FRAME.register([VARIANCE_CHART, EFFECTS_CHART], [GRID, EFFECTS_GRID])
+FRAME.register([IDS.variance_chart, IDS.effects_chart], [IDS.grid, IDS.effects_grid])
 
 
 def _variance_text(value: float, unit: str, currency: str) -> str:
@@ -173,12 +171,12 @@ def _flags(table: pd.DataFrame) -> html.Div:
 
 @callback(
     FRAME.breadcrumb,
-    Output(FLAGS, "children"),
-    Output(VARIANCE_CHART, "figure"),
-    Output(EFFECTS_CHART, "figure"),
-    Output(GRID, "rowData"),
-    Output(EFFECTS_GRID, "rowData"),
-    Output(TOTAL, "children"),
+    Output(IDS.flags, "children"),
+    Output(IDS.variance_chart, "figure"),
+    Output(IDS.effects_chart, "figure"),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.effects_grid, "rowData"),
+    Output(IDS.total, "children"),
     *FRAME.inputs,
 )
 def update_targets(start, end, channels, path):
