@@ -19,7 +19,7 @@ from dashapp.components.grid import column, data_grid, records, register_csv_exp
 from dashapp.components.ids import page_ids
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
-from forecasting.data import stock_positions
+from forecasting.stock_data import stock_positions
 
 PREFIX = "inventory"
 register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, order=21, **PLANNING)
