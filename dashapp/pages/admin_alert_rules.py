@@ -27,7 +27,7 @@ from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import clicks, page_ids
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 
@@ -228,10 +228,7 @@ def load_rule(selected):
 @callback(
     Output(IDS.message, "children"),
     Output(IDS.grid, "rowData"),
-    Input(IDS.create, "n_clicks"),
-    Input(IDS.update, "n_clicks"),
-    Input(IDS.disable, "n_clicks"),
-    Input(IDS.enable, "n_clicks"),
+    *clicks(IDS.create, IDS.update, IDS.disable, IDS.enable),
     State(IDS.chosen, "data"),
     *[State(f, "value") for f in FORM_FIELDS],
     prevent_initial_call=True,

@@ -12,7 +12,7 @@ from dash import Input, Output, callback, dcc, html
 from dashapp.access import register_page
 from dashapp.components.filters import picked_date
 from dashapp.components.grid import WRAPPED
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import page_ids, values
 from dashapp.pages import ADMIN
 from db import audit
 
@@ -137,9 +137,7 @@ def layout(**_query) -> html.Div:
 @callback(
     Output(IDS.grid, "rowData"),
     Output(IDS.count, "children"),
-    Input(IDS.actor, "value"),
-    Input(IDS.action, "value"),
-    Input(IDS.entity, "value"),
+    *values(IDS.actor, IDS.action, IDS.entity),
     Input(IDS.dates, "start_date"),
     Input(IDS.dates, "end_date"),
 )

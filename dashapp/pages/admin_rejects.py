@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import clicks, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
@@ -131,8 +131,7 @@ def layout(**_query) -> html.Div:
     Output(IDS.message, "children"),
     Output(IDS.grid, "rowData"),
     Input(IDS.status, "value"),
-    Input(IDS.replay, "n_clicks"),
-    Input(IDS.discard, "n_clicks"),
+    *clicks(IDS.replay, IDS.discard),
     State(IDS.grid, "selectedRows"),
     State(IDS.reason, "value"),
     prevent_initial_call=True,

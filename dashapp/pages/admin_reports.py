@@ -16,7 +16,7 @@ from analytics.reports.summary import build_weekly_summary, last_complete_week, 
 from analytics.rollup import data_range
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import fields, page_ids
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -179,10 +179,7 @@ def _whole_number(value, what: str) -> int:
 @callback(
     Output(IDS.message, "children"),
     Input(IDS.save, "n_clicks"),
-    State(IDS.weekday, "value"),
-    State(IDS.hour, "value"),
-    State(IDS.recipients, "value"),
-    State(IDS.enabled, "value"),
+    *fields(IDS.weekday, IDS.hour, IDS.recipients, IDS.enabled),
     prevent_initial_call=True,
 )
 def save_schedule(_clicks, weekday, hour, recipients, enabled):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html
+from dash import Output, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import clicks, fields, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.mapping import OPERATORS
@@ -224,18 +224,10 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
     Output(IDS.grid, "rowData"),
     Output(IDS.target, "options"),
     Output(IDS.version, "children"),
-    Input(IDS.add, "n_clicks"),
-    Input(IDS.save, "n_clicks"),
-    Input(IDS.disable, "n_clicks"),
-    Input(IDS.enable, "n_clicks"),
-    Input(IDS.remap, "n_clicks"),
-    State(IDS.priority, "value"),
-    State(IDS.source, "value"),
-    State(IDS.field, "value"),
-    State(IDS.operator, "value"),
-    State(IDS.value, "value"),
-    State(IDS.touchpoint, "value"),
-    State(IDS.target, "value"),
+    *clicks(IDS.add, IDS.save, IDS.disable, IDS.enable, IDS.remap),
+    *fields(
+        IDS.priority, IDS.source, IDS.field, IDS.operator, IDS.value, IDS.touchpoint, IDS.target
+    ),
     prevent_initial_call=True,
 )
 def change_rules(_a, _s, _d, _e, _r, priority, source, field, operator, value, touchpoint, target):

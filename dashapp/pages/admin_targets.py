@@ -28,7 +28,7 @@ from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.filters import channel_filter_options
 from dashapp.components.grid import column, data_grid, records, register_csv_export
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import fields, page_ids
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -216,8 +216,7 @@ def _alert(text: str, color: str) -> dbc.Alert:
     Input(IDS.upload, "contents"),
     Input(IDS.delete, "n_clicks"),
     State(IDS.upload, "filename"),
-    State(IDS.scope, "value"),
-    State(IDS.metric, "value"),
+    *fields(IDS.scope, IDS.metric),
     State(IDS.dates, "start_date"),
     State(IDS.dates, "end_date"),
     State(IDS.value, "value"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html
+from dash import Output, callback, ctx, html
 
 from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import clicks, fields, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.users import add_user, list_users, set_active, set_role
@@ -148,15 +148,8 @@ def layout(**_query) -> html.Div:
     Output(IDS.message, "children"),
     Output(IDS.grid, "rowData"),
     Output(IDS.target_user, "options"),
-    Input(IDS.add, "n_clicks"),
-    Input(IDS.set_role, "n_clicks"),
-    Input(IDS.disable, "n_clicks"),
-    Input(IDS.enable, "n_clicks"),
-    State(IDS.username, "value"),
-    State(IDS.password, "value"),
-    State(IDS.role, "value"),
-    State(IDS.target_user, "value"),
-    State(IDS.new_role, "value"),
+    *clicks(IDS.add, IDS.set_role, IDS.disable, IDS.enable),
+    *fields(IDS.username, IDS.password, IDS.role, IDS.target_user, IDS.new_role),
     prevent_initial_call=True,
 )
 def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):

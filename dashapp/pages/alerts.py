@@ -35,7 +35,7 @@ from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_actor, current_role
 from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import clicks, fields, page_ids, values
 from db.roles import PermissionDenied
 from db.settings import get_settings
 
@@ -276,9 +276,7 @@ def layout(alert: str | None = None, **_query) -> html.Div:
 
 @callback(
     Output(IDS.grid, "rowData"),
-    Input(IDS.state, "value"),
-    Input(IDS.severity, "value"),
-    Input(IDS.channel, "value"),
+    *values(IDS.state, IDS.severity, IDS.channel),
     Input(IDS.changed, "data"),
     Input(IDS.tick, "n_intervals"),
 )
@@ -333,15 +331,11 @@ def show_alert(alert_id, _changed, _tick):
 @callback(
     Output(IDS.message, "children"),
     Output(IDS.changed, "data"),
-    Input(IDS.acknowledge, "n_clicks"),
-    Input(IDS.submit_root_cause, "n_clicks"),
-    Input(IDS.resolve, "n_clicks"),
+    *clicks(IDS.acknowledge, IDS.submit_root_cause, IDS.resolve),
     State(IDS.current, "data"),
-    State(IDS.ack_note, "value"),
-    State(IDS.cause_category, "value"),
-    State(IDS.cause_text, "value"),
-    State(IDS.corrective_action, "value"),
-    State(IDS.resolve_note, "value"),
+    *fields(
+        IDS.ack_note, IDS.cause_category, IDS.cause_text, IDS.corrective_action, IDS.resolve_note
+    ),
     State(IDS.changed, "data"),
     prevent_initial_call=True,
 )

@@ -20,7 +20,7 @@ from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
 from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import contents, figures, page_ids
 from dashapp.pages import PLANNING
 from db.settings import get_settings
 
@@ -154,10 +154,8 @@ def _slice(chosen, lookback, half_life, order) -> tuple[AttributionView, Attribu
 
 @callback(
     FRAME.breadcrumb,
-    Output(IDS.message, "children"),
-    Output(IDS.summary, "children"),
-    Output(IDS.credit_chart, "figure"),
-    Output(IDS.difference_chart, "figure"),
+    *contents(IDS.message, IDS.summary),
+    *figures(IDS.credit_chart, IDS.difference_chart),
     Output(IDS.grid, "rowData"),
     Output(IDS.paths_chart, "figure"),
     Output(IDS.paths_grid, "rowData"),

@@ -34,7 +34,7 @@ from dashapp.components.budget_parts import (
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -244,10 +244,8 @@ def _question(objective, total, minimum, maximum, ids) -> dict:
 
 
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.uplift, "children"),
-    Output(IDS.curves_chart, "figure"),
-    Output(IDS.split_chart, "figure"),
+    *contents(IDS.message, IDS.uplift),
+    *figures(IDS.curves_chart, IDS.split_chart),
     Output(IDS.split_grid, "rowData"),
     Output({"type": IDS.whatif, "channel": ALL}, "value"),
     Output({"type": IDS.whatif, "channel": ALL}, "max"),
@@ -295,8 +293,7 @@ def _whatif(values, slider_ids, objective, total, minimum, maximum, ids) -> What
 
 
 @callback(
-    Output(IDS.whatif_message, "children"),
-    Output(IDS.whatif_summary, "children"),
+    *contents(IDS.whatif_message, IDS.whatif_summary),
     Output(IDS.whatif_grid, "rowData"),
     Input({"type": IDS.whatif, "channel": ALL}, "value"),
     *WHATIF,
@@ -320,8 +317,7 @@ def record_plan(allocation) -> int:
 
 @callback(
     Output(IDS.apply_message, "children"),
-    Output(IDS.versions_grid, "rowData"),
-    Output(IDS.active_grid, "rowData"),
+    *rows(IDS.versions_grid, IDS.active_grid),
     Input(IDS.apply, "n_clicks"),
     State({"type": IDS.whatif, "channel": ALL}, "value"),
     *WHATIF,

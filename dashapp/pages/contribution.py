@@ -16,7 +16,7 @@ from dashapp.components.analysis_frame import AnalysisFrame, PageOption, flagged
 from dashapp.components.charts import empty_figure, share_of_total
 from dashapp.components.contribution_charts import aov_figure, index_figure, waterfall_figure
 from dashapp.components.grid import column, data_grid, highlighted, png_config, records
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import figures, page_ids
 from db.settings import get_settings
 
 PREFIX = "contribution"
@@ -131,9 +131,7 @@ def _underperformers_banner(table: pd.DataFrame) -> dbc.Alert:
 @callback(
     FRAME.breadcrumb,
     Output(IDS.flags, "children"),
-    Output(IDS.share_chart, "figure"),
-    Output(IDS.waterfall_chart, "figure"),
-    Output(IDS.index_chart, "figure"),
+    *figures(IDS.share_chart, IDS.waterfall_chart, IDS.index_chart),
     Output(IDS.grid, "rowData"),
     Output(IDS.total, "children"),
     *FRAME.inputs,

@@ -12,7 +12,7 @@ from dashapp.access import register_page
 from dashapp.components.charts import CHART_FONT, empty_figure
 from dashapp.components.forecast_charts import saturation_figure
 from dashapp.components.grid import column, data_grid, register_csv_export
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import page_ids, values
 from dashapp.pages import PLANNING
 from db.settings import get_settings
 from forecasting.data import SeriesId, channel_names, channel_series, demand_shifts
@@ -184,8 +184,7 @@ def show_forecast(unique_id):
 
 @callback(
     Output(IDS.shift_grid, "rowData"),
-    Input(IDS.shift_dimension, "value"),
-    Input(IDS.shift_threshold, "value"),
+    *values(IDS.shift_dimension, IDS.shift_threshold),
 )
 def show_shifts(dimension, threshold):
     forecasts = read_forecasts(prefix=f"{dimension}:")

@@ -8,12 +8,12 @@ import os
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, callback, ctx, dcc, html, no_update
 
 from dashapp.access import at_least, register_page
 from dashapp.auth import current_actor
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import clicks, fields, page_ids
 from db.roles import PermissionDenied
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
@@ -244,11 +244,8 @@ def refresh_jobs(_tick):
 @callback(
     Output(IDS.message, "children"),
     Output(IDS.versions, "rowData"),
-    Input(IDS.retrain, "n_clicks"),
-    Input(IDS.promote, "n_clicks"),
-    Input(IDS.rollback, "n_clicks"),
-    State(IDS.series, "value"),
-    State(IDS.version, "value"),
+    *clicks(IDS.retrain, IDS.promote, IDS.rollback),
+    *fields(IDS.series, IDS.version),
     prevent_initial_call=True,
 )
 def change_models(_retrain, _promote, _rollback, series, version):

@@ -24,7 +24,7 @@ from dashapp.components.filters import (
     preset_period,
     split_channel_values,
 )
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import contents, figures, page_ids
 from dashapp.components.kpi import kpi_card
 from dashapp.components.validation_badge import validation_badge
 from db.settings import get_settings
@@ -205,11 +205,8 @@ def _as_of(view: OverviewView) -> str:
 
 @callback(
     Output(IDS.kpis, "children"),
-    Output(IDS.revenue_chart, "figure"),
-    Output(IDS.share_chart, "figure"),
-    Output(IDS.as_of, "children"),
-    Output(IDS.validation, "children"),
-    Output(IDS.error, "children"),
+    *figures(IDS.revenue_chart, IDS.share_chart),
+    *contents(IDS.as_of, IDS.validation, IDS.error),
     Input(IDS.dates, "start_date"),
     Input(IDS.dates, "end_date"),
     Input(IDS.channels, "value"),

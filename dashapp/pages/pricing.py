@@ -16,7 +16,7 @@ from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import contents, figures, page_ids
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
 from dashapp.pages import PLANNING
 
@@ -180,10 +180,8 @@ def _warnings(view: PricingView):
 
 @callback(
     FRAME.breadcrumb,
-    Output(IDS.message, "children"),
-    Output(IDS.warnings, "children"),
-    Output(IDS.channel_chart, "figure"),
-    Output(IDS.move_chart, "figure"),
+    *contents(IDS.message, IDS.warnings),
+    *figures(IDS.channel_chart, IDS.move_chart),
     Output(IDS.grid, "rowData"),
     Output(IDS.category_chart, "figure"),
     Output(IDS.category_grid, "rowData"),

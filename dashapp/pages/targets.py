@@ -16,7 +16,7 @@ from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, flagged
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import figures, page_ids, rows
 from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
 from db.settings import get_settings
 
@@ -172,10 +172,8 @@ def _flags(table: pd.DataFrame) -> html.Div:
 @callback(
     FRAME.breadcrumb,
     Output(IDS.flags, "children"),
-    Output(IDS.variance_chart, "figure"),
-    Output(IDS.effects_chart, "figure"),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.effects_grid, "rowData"),
+    *figures(IDS.variance_chart, IDS.effects_chart),
+    *rows(IDS.grid, IDS.effects_grid),
     Output(IDS.total, "children"),
     *FRAME.inputs,
 )

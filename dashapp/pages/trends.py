@@ -11,7 +11,7 @@ from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records, sparkline_svg
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import figures, page_ids
 from dashapp.components.trend_charts import strength_figure, weekly_figure
 from db.settings import get_settings
 
@@ -143,8 +143,7 @@ def _summary(view: TrendsView) -> html.Div:
 @callback(
     FRAME.breadcrumb,
     Output(IDS.summary, "children"),
-    Output(IDS.strength_chart, "figure"),
-    Output(IDS.weekly_chart, "figure"),
+    *figures(IDS.strength_chart, IDS.weekly_chart),
     Output(IDS.grid, "rowData"),
     Output(IDS.total, "children"),
     *FRAME.inputs,
