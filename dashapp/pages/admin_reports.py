@@ -16,6 +16,7 @@ from analytics.reports.summary import build_weekly_summary, last_complete_week, 
 from analytics.rollup import data_range
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.forms import form_card, labelled
 from dashapp.components.ids import fields, page_ids
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
@@ -65,87 +66,76 @@ def layout(**_query) -> html.Div:
             html.Div(id=IDS.message),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Schedule and recipients", className="h6"),
-                                    dbc.Label("Day", html_for=IDS.weekday, className="small mb-0"),
-                                    dbc.Select(
-                                        id=IDS.weekday,
-                                        options=[
-                                            {"label": d, "value": str(i)}
-                                            for i, d in enumerate(WEEKDAYS)
-                                        ],
-                                        value=str(schedule.weekday),
-                                        className="mb-2",
-                                    ),
-                                    dbc.Label(
-                                        f"Hour ({get_settings().reporting_tz})",
-                                        html_for=IDS.hour,
-                                        className="small mb-0",
-                                    ),
-                                    dbc.Select(
-                                        id=IDS.hour,
-                                        options=[
-                                            {"label": f"{h:02d}:00", "value": str(h)}
-                                            for h in range(24)
-                                        ],
-                                        value=str(schedule.hour),
-                                        className="mb-2",
-                                    ),
-                                    dbc.Label(
-                                        "Recipients (one per line or comma-separated)",
-                                        html_for=IDS.recipients,
-                                        className="small mb-0",
-                                    ),
-                                    dbc.Textarea(
-                                        id=IDS.recipients,
-                                        value="\n".join(schedule.recipients),
-                                        rows=4,
-                                        className="mb-2",
-                                    ),
-                                    dbc.Switch(
-                                        id=IDS.enabled,
-                                        label="Send every week",
-                                        value=schedule.enabled,
-                                        className="mb-2",
-                                    ),
-                                    dbc.Button("Save schedule", id=IDS.save, color="primary"),
-                                    html.Div(updated, className="small text-secondary mt-2"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Schedule and recipients",
+                        [
+                            *labelled(
+                                "Day",
+                                dbc.Select(
+                                    id=IDS.weekday,
+                                    options=[
+                                        {"label": d, "value": str(i)}
+                                        for i, d in enumerate(WEEKDAYS)
+                                    ],
+                                    value=str(schedule.weekday),
+                                    className="mb-2",
+                                ),
+                            ),
+                            *labelled(
+                                f"Hour ({get_settings().reporting_tz})",
+                                dbc.Select(
+                                    id=IDS.hour,
+                                    options=[
+                                        {"label": f"{h:02d}:00", "value": str(h)} for h in range(24)
+                                    ],
+                                    value=str(schedule.hour),
+                                    className="mb-2",
+                                ),
+                            ),
+                            *labelled(
+                                "Recipients (one per line or comma-separated)",
+                                dbc.Textarea(
+                                    id=IDS.recipients,
+                                    value="\n".join(schedule.recipients),
+                                    rows=4,
+                                    className="mb-2",
+                                ),
+                            ),
+                            dbc.Switch(
+                                id=IDS.enabled,
+                                label="Send every week",
+                                value=schedule.enabled,
+                                className="mb-2",
+                            ),
+                            dbc.Button("Save schedule", id=IDS.save, color="primary"),
+                            html.Div(updated, className="small text-secondary mt-2"),
+                        ],
                         md=6,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Download the report", className="h6"),
-                                    html.P(
-                                        "KPIs vs target, top movers and open alerts for the "
-                                        "Monday–Sunday week containing the chosen day.",
-                                        className="small text-secondary",
-                                    ),
-                                    dcc.DatePickerSingle(
-                                        id=IDS.week,
-                                        date=_default_week_day().isoformat(),
-                                        display_format="YYYY-MM-DD",
-                                        first_day_of_week=1,
-                                    ),
-                                    html.Div(
-                                        dbc.Button(
-                                            "Download PDF",
-                                            id=IDS.download_button,
-                                            color="secondary",
-                                        ),
-                                        className="mt-2",
-                                    ),
-                                    dcc.Download(id=IDS.download),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Download the report",
+                        [
+                            html.P(
+                                "KPIs vs target, top movers and open alerts for the "
+                                "Monday–Sunday week containing the chosen day.",
+                                className="small text-secondary",
+                            ),
+                            dcc.DatePickerSingle(
+                                id=IDS.week,
+                                date=_default_week_day().isoformat(),
+                                display_format="YYYY-MM-DD",
+                                first_day_of_week=1,
+                            ),
+                            html.Div(
+                                dbc.Button(
+                                    "Download PDF",
+                                    id=IDS.download_button,
+                                    color="secondary",
+                                ),
+                                className="mt-2",
+                            ),
+                            dcc.Download(id=IDS.download),
+                        ],
                         md=6,
                     ),
                 ],

@@ -8,6 +8,7 @@ from dash import Output, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.forms import form_card, switch_buttons
 from dashapp.components.ids import clicks, fields, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
@@ -104,81 +105,53 @@ def layout(**_query) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Rule", className="h6"),
-                                    _form_row(
-                                        "Priority", dbc.Input(id=IDS.priority, type="number")
-                                    ),
-                                    _form_row(
-                                        "Source system",
-                                        dbc.Input(
-                                            id=IDS.source, placeholder="e.g. shopify (empty: any)"
-                                        ),
-                                    ),
-                                    _form_row(
-                                        "Field",
-                                        dbc.Input(id=IDS.field, placeholder="e.g. source_name"),
-                                    ),
-                                    _form_row(
-                                        "Operator",
-                                        dbc.Select(
-                                            id=IDS.operator, options=operators, placeholder="equals"
-                                        ),
-                                    ),
-                                    _form_row(
-                                        "Value", dbc.Input(id=IDS.value, placeholder="e.g. pos")
-                                    ),
-                                    _form_row(
-                                        "Touchpoint",
-                                        dbc.Select(id=IDS.touchpoint, options=touchpoints),
-                                    ),
-                                    dbc.Button("Add rule", id=IDS.add, color="primary"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Rule",
+                        [
+                            _form_row("Priority", dbc.Input(id=IDS.priority, type="number")),
+                            _form_row(
+                                "Source system",
+                                dbc.Input(id=IDS.source, placeholder="e.g. shopify (empty: any)"),
+                            ),
+                            _form_row(
+                                "Field",
+                                dbc.Input(id=IDS.field, placeholder="e.g. source_name"),
+                            ),
+                            _form_row(
+                                "Operator",
+                                dbc.Select(
+                                    id=IDS.operator, options=operators, placeholder="equals"
+                                ),
+                            ),
+                            _form_row("Value", dbc.Input(id=IDS.value, placeholder="e.g. pos")),
+                            _form_row(
+                                "Touchpoint",
+                                dbc.Select(id=IDS.touchpoint, options=touchpoints),
+                            ),
+                            dbc.Button("Add rule", id=IDS.add, color="primary"),
+                        ],
                         md=6,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Change a rule", className="h6"),
-                                    html.P(
-                                        "Save applies the filled-in fields of the form on "
-                                        "the left to the chosen rule.",
-                                        className="small text-secondary",
-                                    ),
-                                    dbc.Select(
-                                        id=IDS.target, options=_rule_options(rows), className="mb-2"
-                                    ),
-                                    dbc.ButtonGroup(
-                                        [
-                                            dbc.Button(
-                                                "Save changes", id=IDS.save, color="primary"
-                                            ),
-                                            dbc.Button(
-                                                "Disable",
-                                                id=IDS.disable,
-                                                color="danger",
-                                                outline=True,
-                                            ),
-                                            dbc.Button(
-                                                "Enable",
-                                                id=IDS.enable,
-                                                color="success",
-                                                outline=True,
-                                            ),
-                                        ]
-                                    ),
-                                    html.Hr(),
-                                    html.H3("Apply to history", className="h6"),
-                                    dbc.Button("Remap past orders", id=IDS.remap, color="warning"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Change a rule",
+                        [
+                            html.P(
+                                "Save applies the filled-in fields of the form on "
+                                "the left to the chosen rule.",
+                                className="small text-secondary",
+                            ),
+                            dbc.Select(
+                                id=IDS.target, options=_rule_options(rows), className="mb-2"
+                            ),
+                            switch_buttons(
+                                dbc.Button("Save changes", id=IDS.save, color="primary"),
+                                IDS.disable,
+                                IDS.enable,
+                            ),
+                            html.Hr(),
+                            html.H3("Apply to history", className="h6"),
+                            dbc.Button("Remap past orders", id=IDS.remap, color="warning"),
+                        ],
                         md=6,
                     ),
                 ],

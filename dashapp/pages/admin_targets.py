@@ -27,6 +27,7 @@ from analytics.targets import (
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.filters import channel_filter_options
+from dashapp.components.forms import form_card, labelled
 from dashapp.components.grid import column, data_grid, records, register_csv_export
 from dashapp.components.ids import fields, page_ids
 from dashapp.pages import ADMIN
@@ -80,83 +81,73 @@ def layout(**_query) -> html.Div:
             html.Div(id=IDS.message),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Set a target", className="h6"),
-                                    dbc.Label(
-                                        "Channel", html_for=IDS.scope, className="small mb-0"
-                                    ),
-                                    dcc.Dropdown(
-                                        id=IDS.scope,
-                                        options=_scope_options(),
-                                        value="total:total",
-                                        clearable=False,
-                                    ),
-                                    dbc.Label(
-                                        "Metric", html_for=IDS.metric, className="small mb-0 mt-2"
-                                    ),
-                                    dcc.Dropdown(
-                                        id=IDS.metric,
-                                        options=[
-                                            {"label": METRICS[m].label, "value": m}
-                                            for m in TARGET_METRICS
-                                        ],
-                                        value="revenue",
-                                        clearable=False,
-                                    ),
-                                    dbc.Label(
-                                        "Period",
-                                        html_for=IDS.dates,
-                                        className="small mb-0 mt-2 d-block",
-                                    ),
-                                    dcc.DatePickerRange(
-                                        id=IDS.dates,
-                                        display_format="YYYY-MM-DD",
-                                        first_day_of_week=1,
-                                    ),
-                                    dbc.Label(
-                                        "Value",
-                                        html_for=IDS.value,
-                                        className="small mb-0 mt-2 d-block",
-                                    ),
-                                    dbc.Input(
-                                        id=IDS.value,
-                                        type="text",
-                                        placeholder="e.g. 125000 or 0.031",
-                                    ),
-                                    dbc.Button(
-                                        "Save target",
-                                        id=IDS.save,
-                                        color="primary",
-                                        className="mt-3",
-                                    ),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Set a target",
+                        [
+                            *labelled(
+                                "Channel",
+                                dcc.Dropdown(
+                                    id=IDS.scope,
+                                    options=_scope_options(),
+                                    value="total:total",
+                                    clearable=False,
+                                ),
+                            ),
+                            *labelled(
+                                "Metric",
+                                dcc.Dropdown(
+                                    id=IDS.metric,
+                                    options=[
+                                        {"label": METRICS[m].label, "value": m}
+                                        for m in TARGET_METRICS
+                                    ],
+                                    value="revenue",
+                                    clearable=False,
+                                ),
+                                "mt-2",
+                            ),
+                            *labelled(
+                                "Period",
+                                dcc.DatePickerRange(
+                                    id=IDS.dates,
+                                    display_format="YYYY-MM-DD",
+                                    first_day_of_week=1,
+                                ),
+                                "mt-2 d-block",
+                            ),
+                            *labelled(
+                                "Value",
+                                dbc.Input(
+                                    id=IDS.value,
+                                    type="text",
+                                    placeholder="e.g. 125000 or 0.031",
+                                ),
+                                "mt-2 d-block",
+                            ),
+                            dbc.Button(
+                                "Save target",
+                                id=IDS.save,
+                                color="primary",
+                                className="mt-3",
+                            ),
+                        ],
                         lg=5,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Import targets from CSV", className="h6"),
-                                    dcc.Upload(
-                                        id=IDS.upload,
-                                        children=html.Div(
-                                            ["Drop a CSV file here or ", html.A("choose one")]
-                                        ),
-                                        accept=".csv,text/csv",
-                                        multiple=False,
-                                        className="border border-2 rounded p-4 text-center "
-                                        "text-secondary",
-                                        style={"borderStyle": "dashed"},
-                                    ),
-                                    html.P(CSV_HELP, className="small text-secondary mt-2 mb-0"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Import targets from CSV",
+                        [
+                            dcc.Upload(
+                                id=IDS.upload,
+                                children=html.Div(
+                                    ["Drop a CSV file here or ", html.A("choose one")]
+                                ),
+                                accept=".csv,text/csv",
+                                multiple=False,
+                                className="border border-2 rounded p-4 text-center text-secondary",
+                                style={"borderStyle": "dashed"},
+                            ),
+                            html.P(CSV_HELP, className="small text-secondary mt-2 mb-0"),
+                        ],
                         lg=7,
                     ),
                 ],

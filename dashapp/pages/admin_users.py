@@ -8,6 +8,7 @@ from dash import Output, callback, ctx, html
 
 from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
 from dashapp.auth import current_actor
+from dashapp.components.forms import form_card, labelled, switch_buttons
 from dashapp.components.ids import clicks, fields, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
@@ -42,10 +43,6 @@ def _user_options() -> list[dict]:
     return [{"label": u.username, "value": u.username} for u in list_users()]
 
 
-def _label(text: str, target: str) -> dbc.Label:
-    return dbc.Label(text, html_for=target, className="small mb-0")
-
-
 def layout(**_query) -> html.Div:
     return html.Div(
         [
@@ -66,75 +63,45 @@ def layout(**_query) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Add a user", className="h6"),
-                                    _label("Username", IDS.username),
-                                    dbc.Input(
-                                        id=IDS.username, placeholder="username", className="mb-2"
-                                    ),
-                                    _label("Password", IDS.password),
-                                    dbc.Input(
-                                        id=IDS.password,
-                                        type="password",
-                                        placeholder="password (8+ characters)",
-                                        className="mb-2",
-                                    ),
-                                    _label("Role", IDS.role),
-                                    dbc.Select(
-                                        id=IDS.role,
-                                        options=ROLE_OPTIONS,
-                                        value="executive",
-                                        className="mb-2",
-                                    ),
-                                    dbc.Button("Add user", id=IDS.add, color="primary"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Add a user",
+                        [
+                            *labelled(
+                                "Username",
+                                dbc.Input(
+                                    id=IDS.username, placeholder="username", className="mb-2"
+                                ),
+                            ),
+                            *labelled(
+                                "Password",
+                                dbc.Input(
+                                    id=IDS.password,
+                                    type="password",
+                                    placeholder="password (8+ characters)",
+                                    className="mb-2",
+                                ),
+                            ),
+                            *labelled("Role", _role_select(IDS.role)),
+                            dbc.Button("Add user", id=IDS.add, color="primary"),
+                        ],
                         md=6,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Change a user", className="h6"),
-                                    _label("User", IDS.target_user),
-                                    dbc.Select(
-                                        id=IDS.target_user,
-                                        options=_user_options(),
-                                        className="mb-2",
-                                    ),
-                                    _label("New role", IDS.new_role),
-                                    dbc.Select(
-                                        id=IDS.new_role,
-                                        options=ROLE_OPTIONS,
-                                        value="executive",
-                                        className="mb-2",
-                                    ),
-                                    dbc.ButtonGroup(
-                                        [
-                                            dbc.Button(
-                                                "Set role", id=IDS.set_role, color="primary"
-                                            ),
-                                            dbc.Button(
-                                                "Disable",
-                                                id=IDS.disable,
-                                                color="danger",
-                                                outline=True,
-                                            ),
-                                            dbc.Button(
-                                                "Enable",
-                                                id=IDS.enable,
-                                                color="success",
-                                                outline=True,
-                                            ),
-                                        ]
-                                    ),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Change a user",
+                        [
+                            *labelled(
+                                "User",
+                                dbc.Select(
+                                    id=IDS.target_user, options=_user_options(), className="mb-2"
+                                ),
+                            ),
+                            *labelled("New role", _role_select(IDS.new_role)),
+                            switch_buttons(
+                                dbc.Button("Set role", id=IDS.set_role, color="primary"),
+                                IDS.disable,
+                                IDS.enable,
+                            ),
+                        ],
                         md=6,
                     ),
                 ],
@@ -142,6 +109,10 @@ def layout(**_query) -> html.Div:
             ),
         ]
     )
+
+
+def _role_select(component_id: str) -> dbc.Select:
+    return dbc.Select(id=component_id, options=ROLE_OPTIONS, value="executive", className="mb-2")
 
 
 @callback(

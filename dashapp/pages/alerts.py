@@ -34,6 +34,7 @@ from analytics.views.alerts import build_alert
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_actor, current_role
 from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
+from dashapp.components.forms import labelled
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
 from dashapp.components.ids import clicks, fields, page_ids, values
 from db.roles import PermissionDenied
@@ -153,28 +154,32 @@ def _workflow_panel() -> html.Div:
             _section(
                 "Root cause",
                 IDS.rca_section,
-                dbc.Label("Cause category", html_for=IDS.cause_category, className="small mb-0"),
-                dcc.Dropdown(
-                    id=IDS.cause_category,
-                    options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
-                    placeholder="Choose a category",
-                    className="mb-2",
+                *labelled(
+                    "Cause category",
+                    dcc.Dropdown(
+                        id=IDS.cause_category,
+                        options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
+                        placeholder="Choose a category",
+                        className="mb-2",
+                    ),
                 ),
-                dbc.Label("What happened", html_for=IDS.cause_text, className="small mb-0"),
-                dbc.Textarea(
-                    id=IDS.cause_text,
-                    placeholder="The root cause, with evidence",
-                    className="mb-2",
-                    rows=3,
+                *labelled(
+                    "What happened",
+                    dbc.Textarea(
+                        id=IDS.cause_text,
+                        placeholder="The root cause, with evidence",
+                        className="mb-2",
+                        rows=3,
+                    ),
                 ),
-                dbc.Label(
-                    "Corrective action", html_for=IDS.corrective_action, className="small mb-0"
-                ),
-                dbc.Textarea(
-                    id=IDS.corrective_action,
-                    className="mb-2",
-                    rows=2,
-                    placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
+                *labelled(
+                    "Corrective action",
+                    dbc.Textarea(
+                        id=IDS.corrective_action,
+                        className="mb-2",
+                        rows=2,
+                        placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
+                    ),
                 ),
                 dbc.Button("Submit root cause", id=IDS.submit_root_cause, color="primary"),
             ),
@@ -203,37 +208,47 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            dbc.Label("State", html_for=IDS.state, className="small mb-0"),
-                            dcc.Dropdown(
-                                id=IDS.state,
-                                multi=True,
-                                value=OPEN_STATES,
-                                options=[{"label": v, "value": k} for k, v in STATE_LABELS.items()],
-                                placeholder="All states",
+                            *labelled(
+                                "State",
+                                dcc.Dropdown(
+                                    id=IDS.state,
+                                    multi=True,
+                                    value=OPEN_STATES,
+                                    options=[
+                                        {"label": v, "value": k} for k, v in STATE_LABELS.items()
+                                    ],
+                                    placeholder="All states",
+                                ),
                             ),
                         ],
                         md=4,
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Severity", html_for=IDS.severity, className="small mb-0"),
-                            dcc.Dropdown(
-                                id=IDS.severity,
-                                multi=True,
-                                placeholder="All severities",
-                                options=[{"label": s.capitalize(), "value": s} for s in SEVERITIES],
+                            *labelled(
+                                "Severity",
+                                dcc.Dropdown(
+                                    id=IDS.severity,
+                                    multi=True,
+                                    placeholder="All severities",
+                                    options=[
+                                        {"label": s.capitalize(), "value": s} for s in SEVERITIES
+                                    ],
+                                ),
                             ),
                         ],
                         md=3,
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Channel", html_for=IDS.channel, className="small mb-0"),
-                            dcc.Dropdown(
-                                id=IDS.channel,
-                                multi=True,
-                                placeholder="All channels",
-                                options=_channel_options(),
+                            *labelled(
+                                "Channel",
+                                dcc.Dropdown(
+                                    id=IDS.channel,
+                                    multi=True,
+                                    placeholder="All channels",
+                                    options=_channel_options(),
+                                ),
                             ),
                         ],
                         md=5,

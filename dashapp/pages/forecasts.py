@@ -11,6 +11,7 @@ from dash import Input, Output, callback, dcc, html
 from dashapp.access import register_page
 from dashapp.components.charts import CHART_FONT, empty_figure
 from dashapp.components.forecast_charts import saturation_figure
+from dashapp.components.forms import labelled
 from dashapp.components.grid import column, data_grid, register_csv_export
 from dashapp.components.ids import page_ids, values
 from dashapp.pages import PLANNING
@@ -68,9 +69,11 @@ def layout(**_query) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            dbc.Label("Series", html_for=IDS.series, className="small mb-0"),
-                            dcc.Dropdown(
-                                id=IDS.series, options=options, value=ids[0], clearable=False
+                            *labelled(
+                                "Series",
+                                dcc.Dropdown(
+                                    id=IDS.series, options=options, value=ids[0], clearable=False
+                                ),
                             ),
                         ],
                         md=5,
