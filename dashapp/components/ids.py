@@ -19,31 +19,19 @@ def page_ids(prefix: str, names: str) -> SimpleNamespace:
     return SimpleNamespace(**{name: f"{prefix}-{name.replace('_', '-')}" for name in names.split()})
 
 
-def clicks(*ids: str) -> list[Input]:
-    """The buttons that fire a callback: an ``n_clicks`` input of each id."""
-    return [Input(i, "n_clicks") for i in ids]
+def _each(dependency: type, prop: str, doc: str):
+    """A helper giving one ``dependency(id, prop)`` per id, in order."""
+
+    def each(*ids: str) -> list:
+        return [dependency(i, prop) for i in ids]
+
+    each.__doc__ = doc
+    return each
 
 
-def values(*ids: str) -> list[Input]:
-    """The controls whose change re-runs a callback: a ``value`` input of each id."""
-    return [Input(i, "value") for i in ids]
-
-
-def fields(*ids: str) -> list[State]:
-    """The form fields a callback reads when it fires: a ``value`` state of each id."""
-    return [State(i, "value") for i in ids]
-
-
-def figures(*ids: str) -> list[Output]:
-    """The charts a callback draws: a ``figure`` output of each id."""
-    return [Output(i, "figure") for i in ids]
-
-
-def contents(*ids: str) -> list[Output]:
-    """The messages and panels a callback fills: a ``children`` output of each id."""
-    return [Output(i, "children") for i in ids]
-
-
-def rows(*ids: str) -> list[Output]:
-    """The grids a callback fills: a ``rowData`` output of each id."""
-    return [Output(i, "rowData") for i in ids]
+clicks = _each(Input, "n_clicks", "The buttons that fire a callback: their ``n_clicks``.")
+values = _each(Input, "value", "The controls whose change re-runs a callback: their ``value``.")
+fields = _each(State, "value", "The form fields a callback reads when it fires: their ``value``.")
+figures = _each(Output, "figure", "The charts a callback draws: their ``figure``.")
+contents = _each(Output, "children", "The messages and panels a callback fills: ``children``.")
+rows = _each(Output, "rowData", "The grids a callback fills: their ``rowData``.")

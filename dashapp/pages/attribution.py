@@ -4,7 +4,6 @@ controls plus the models' options, all kept in the URL."""
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 from dash import Output, callback, dcc, html
 
 from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS
@@ -18,6 +17,7 @@ from analytics.views.attribution import (
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
 from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
 from dashapp.components.ids import contents, figures, page_ids
@@ -86,17 +86,9 @@ def layout(**query) -> html.Div:
         html.Div(id=IDS.message),
         html.Div(id=IDS.summary, className="small mb-2"),
         dcc.Loading(
-            dbc.Row(
-                [
-                    dbc.Col(dcc.Graph(id=IDS.credit_chart, config=png_config("attribution")), lg=6),
-                    dbc.Col(
-                        dcc.Graph(
-                            id=IDS.difference_chart, config=png_config("attribution-vs-last")
-                        ),
-                        lg=6,
-                    ),
-                ],
-                className="g-3 mb-3",
+            chart_row(
+                (IDS.credit_chart, "attribution", 6),
+                (IDS.difference_chart, "attribution-vs-last", 6),
             ),
             type="dot",
         ),

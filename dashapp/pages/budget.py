@@ -31,9 +31,10 @@ from dashapp.components.budget_parts import (
     uplift_text,
     whatif_sliders,
 )
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
-from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
+from dashapp.components.grid import column, data_grid, records, register_csv_export
 from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
@@ -120,17 +121,8 @@ def layout(**_query) -> html.Div:
             html.Div(id=IDS.message),
             html.Div(id=IDS.uplift, className="mb-2"),
             dcc.Loading(
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            dcc.Graph(id=IDS.split_chart, config=png_config("budget-split")), lg=5
-                        ),
-                        dbc.Col(
-                            dcc.Graph(id=IDS.curves_chart, config=png_config("spend-response")),
-                            lg=7,
-                        ),
-                    ],
-                    className="g-3 mb-3",
+                chart_row(
+                    (IDS.split_chart, "budget-split", 5), (IDS.curves_chart, "spend-response", 7)
                 ),
                 type="dot",
             ),

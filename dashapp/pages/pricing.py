@@ -13,6 +13,7 @@ from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
 from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
@@ -96,17 +97,7 @@ def layout(**query) -> html.Div:
         html.Div(id=IDS.warnings),
         dcc.Loading(
             [
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            dcc.Graph(id=IDS.channel_chart, config=png_config("elasticity")), lg=6
-                        ),
-                        dbc.Col(
-                            dcc.Graph(id=IDS.move_chart, config=png_config("price-moves")), lg=6
-                        ),
-                    ],
-                    className="g-3 mb-3",
-                ),
+                chart_row((IDS.channel_chart, "elasticity", 6), (IDS.move_chart, "price-moves", 6)),
                 data_grid(
                     IDS.grid,
                     CHANNEL_COLUMNS,

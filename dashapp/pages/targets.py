@@ -5,7 +5,6 @@ Setting targets is on Admin › Targets (admins only).
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Output, callback, dcc, html
 
@@ -14,8 +13,9 @@ from analytics.views.targets import VARIANCE_COLUMNS, build_targets
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, flagged
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.components.grid import column, data_grid, records
 from dashapp.components.ids import figures, page_ids, rows
 from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
 from db.settings import get_settings
@@ -59,20 +59,9 @@ def layout(**query) -> html.Div:
         ),
         html.Div(id=IDS.flags, className="mb-2"),
         dcc.Loading(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dcc.Graph(id=IDS.variance_chart, config=png_config("revenue-vs-target")),
-                        lg=6,
-                    ),
-                    dbc.Col(
-                        dcc.Graph(
-                            id=IDS.effects_chart, config=png_config("revenue-variance-drivers")
-                        ),
-                        lg=6,
-                    ),
-                ],
-                className="g-3 mb-3",
+            chart_row(
+                (IDS.variance_chart, "revenue-vs-target", 6),
+                (IDS.effects_chart, "revenue-variance-drivers", 6),
             ),
             type="dot",
         ),

@@ -9,8 +9,9 @@ from analytics.metrics import METRICS, format_value
 from analytics.views.trends import TREND_METRICS, TrendsView, build_trends
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, png_config, records, sparkline_svg
+from dashapp.components.grid import column, data_grid, records, sparkline_svg
 from dashapp.components.ids import figures, page_ids
 from dashapp.components.trend_charts import strength_figure, weekly_figure
 from db.settings import get_settings
@@ -48,16 +49,10 @@ def layout(**query) -> html.Div:
         heading,
         html.Div(id=IDS.summary, className="mb-2"),
         dcc.Loading(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dcc.Graph(id=IDS.strength_chart, config=png_config("trend-strength")), lg=5
-                    ),
-                    dbc.Col(
-                        dcc.Graph(id=IDS.weekly_chart, config=png_config("weekly-trend")), lg=7
-                    ),
-                ],
-                className="g-3",
+            chart_row(
+                (IDS.strength_chart, "trend-strength", 5),
+                (IDS.weekly_chart, "weekly-trend", 7),
+                class_name="g-3",
             ),
             type="dot",
         ),
