@@ -20,6 +20,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from cli.common import OutputFormat
 from forecasting.errors import ForecastingError
 from forecasting.file_forecast import read_series, run_forecast
 from forecasting.models import MODEL_FACTORIES
@@ -30,11 +31,6 @@ app = typer.Typer()
 
 
 ModelChoice = StrEnum("ModelChoice", {AUTO: AUTO, **{name: name for name in MODEL_FACTORIES}})
-
-
-class OutputFormat(StrEnum):
-    csv = "csv"
-    json = "json"
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
