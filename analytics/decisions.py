@@ -37,7 +37,7 @@ from db.alert_tables import Alert, AlertRule
 from db.engine import get_engine
 from db.roles import at_least
 from db.schema import Product
-from forecasting.data import stock_positions
+from forecasting.stock_data import stock_positions
 
 MAX_DECISIONS = 5
 PRICING_HISTORY_DAYS = 365

@@ -20,104 +20,17 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from forecasting.backtest import MODEL, holdout_evaluate, relative_skill, summarise
+from cli.common import OutputFormat
 from forecasting.errors import ForecastingError
-from forecasting.models import CLASSICAL, MODEL_FACTORIES, factories
-from forecasting.series import DEFAULT_LEVEL, DS, FORECAST_COLUMNS, ID, Y, validate_series
-from forecasting.training import AUTO, candidate_models, train
-
-SINGLE_SERIES_ID = "series"
+from forecasting.file_forecast import read_series, run_forecast
+from forecasting.models import MODEL_FACTORIES
+from forecasting.series import DEFAULT_LEVEL, DS
+from forecasting.training import AUTO
 
 app = typer.Typer()
 
 
 ModelChoice = StrEnum("ModelChoice", {AUTO: AUTO, **{name: name for name in MODEL_FACTORIES}})
-
-
-class OutputFormat(StrEnum):
-    csv = "csv"
-    json = "json"
-
-
-def read_series(path: Path, time_col: str, value_col: str, id_col: str | None) -> pd.DataFrame:
-    """A CSV, JSON (records) or JSON-lines file as a validated long frame."""
-    if not path.is_file():
-        raise ForecastingError(f"data file {str(path)!r} does not exist")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".jsonl", ".ndjson"):
-            raw = pd.read_json(path, lines=True)
-        elif suffix == ".json":
-            raw = pd.read_json(path)
-        else:
-            raw = pd.read_csv(path)
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ForecastingError(f"cannot read {path.name}: {exc}") from exc
-    wanted = [time_col, value_col, *([id_col] if id_col else [])]
-    missing = [c for c in wanted if c not in raw.columns]
-    if missing:
-        raise ForecastingError(
-            f"{path.name} has no column(s) {missing}; it has {list(raw.columns)}"
-        )
-    frame = pd.DataFrame(
-        {
-            ID: raw[id_col].astype(str) if id_col else SINGLE_SERIES_ID,
-            DS: raw[time_col],
-            Y: raw[value_col],
-        }
-    )
-    return validate_series(frame)
-
-
-def _candidates(frame: pd.DataFrame, shortest_train: int) -> list[str]:
-    """``auto`` offers the models whose minimum history the shortest training part meets."""
-    names = candidate_models(AUTO, frame)
-    return [n for n in names if MODEL_FACTORIES[n].min_history <= shortest_train]
-
-
-SCORES = [ID, MODEL, "mase", "wape"]
-
-
-def run_forecast(
-    frame: pd.DataFrame, horizon: int, model: ModelChoice, with_backtest: bool
-) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
-    """The forecast and, with ``with_backtest``, the candidates' scores and each series' skill."""
-    shortest = int(frame.groupby(ID).size().min())
-    if horizon < 1:
-        raise ForecastingError(f"--horizon must be at least 1, got {horizon}")
-    if shortest < 14:
-        raise ForecastingError(f"every series needs at least 14 days; the shortest has {shortest}")
-    if with_backtest and shortest - horizon < 14:
-        raise ForecastingError(
-            f"--backtest holds out {horizon} days and needs 14 more; the shortest series "
-            f"has {shortest}"
-        )
-    if model == ModelChoice.auto:
-        folds = min(3, (shortest - 1) // horizon - 1)
-        names = _candidates(frame, shortest - folds * horizon) if folds >= 1 else []
-        if names:
-            result = train(frame, names, horizon, folds)
-            scores = summarise(result.scores)[SCORES] if with_backtest else None
-            skill = result.skill if with_backtest else None
-            return result.champion_forecast(), scores, skill
-        model = ModelChoice.snaive
-    if shortest < MODEL_FACTORIES[model.value].min_history:
-        raise ForecastingError(
-            f"{model.value} needs at least {MODEL_FACTORIES[model.value].min_history} days "
-            f"per series; the shortest has {shortest}"
-        )
-    forecast = _fit_one(model.value, frame, horizon)
-    if not with_backtest:
-        return forecast, None, None
-    peers = [n for n in CLASSICAL if MODEL_FACTORIES[n].min_history <= shortest - horizon]
-    held_out = holdout_evaluate(frame, factories([model.value, *peers]), holdout_days=horizon)
-    chosen = pd.Series(model.value, index=sorted(frame[ID].unique()))
-    return forecast, held_out[SCORES], relative_skill(held_out, chosen)
-
-
-def _fit_one(name: str, frame: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    fitted = MODEL_FACTORIES[name]().fit(frame)
-    return fitted.predict(horizon)[FORECAST_COLUMNS].assign(**{MODEL: name})
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -152,7 +65,7 @@ def forecast_command(
     """Forecast every series in a file and write the forecast to stdout."""
     try:
         frame = read_series(data, time_col, value_col, id_col)
-        forecast, scores, skill = run_forecast(frame, horizon, model, backtest)
+        forecast, scores, skill = run_forecast(frame, horizon, model.value, backtest)
     except ForecastingError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc

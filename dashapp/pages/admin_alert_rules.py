@@ -27,6 +27,7 @@ from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.ids import clicks, page_ids
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 
@@ -35,46 +36,29 @@ register_page(
     __name__, path="/admin/alert-rules", title="Alert rules", prefix=PREFIX, order=92, **ADMIN
 )
 
-GRID = f"{PREFIX}-grid"
-MESSAGE = f"{PREFIX}-message"
-CHOSEN = f"{PREFIX}-chosen"
-NAME = f"{PREFIX}-name"
-KIND = f"{PREFIX}-kind"
-METRIC = f"{PREFIX}-metric"
-SCOPE = f"{PREFIX}-scope"
-SCOPE_CODE = f"{PREFIX}-scope-code"
-REGION = f"{PREFIX}-region"
-STORE = f"{PREFIX}-store"
-SEVERITY = f"{PREFIX}-severity"
-GRAIN = f"{PREFIX}-grain"
-DIRECTION = f"{PREFIX}-direction"
-THRESHOLD = f"{PREFIX}-threshold"
-COMPARISON = f"{PREFIX}-comparison"
-EMAILS = f"{PREFIX}-emails"
-WEBHOOK = f"{PREFIX}-webhook"
-ESC_EMAILS = f"{PREFIX}-escalation-emails"
-ESC_WEBHOOK = f"{PREFIX}-escalation-webhook"
-CREATE = f"{PREFIX}-create"
-UPDATE = f"{PREFIX}-update"
-DISABLE = f"{PREFIX}-disable"
-ENABLE = f"{PREFIX}-enable"
+IDS = page_ids(
+    PREFIX,
+    "grid message chosen name kind metric scope scope_code region store severity grain"
+    " direction threshold comparison emails webhook escalation_emails escalation_webhook"
+    " create update disable enable",
+)
 FORM_FIELDS = (
-    NAME,
-    KIND,
-    METRIC,
-    SCOPE,
-    SCOPE_CODE,
-    REGION,
-    STORE,
-    SEVERITY,
-    GRAIN,
-    DIRECTION,
-    THRESHOLD,
-    COMPARISON,
-    EMAILS,
-    WEBHOOK,
-    ESC_EMAILS,
-    ESC_WEBHOOK,
+    IDS.name,
+    IDS.kind,
+    IDS.metric,
+    IDS.scope,
+    IDS.scope_code,
+    IDS.region,
+    IDS.store,
+    IDS.severity,
+    IDS.grain,
+    IDS.direction,
+    IDS.threshold,
+    IDS.comparison,
+    IDS.emails,
+    IDS.webhook,
+    IDS.escalation_emails,
+    IDS.escalation_webhook,
 )
 
 
@@ -112,55 +96,61 @@ def _field(label: str, component, width: int = 6) -> dbc.Col:
 def layout(**_query) -> html.Div:
     form = dbc.Row(
         [
-            _field("Name", dbc.Input(id=NAME, placeholder="e.g. Web orders drop")),
+            _field("Name", dbc.Input(id=IDS.name, placeholder="e.g. Web orders drop")),
             _field(
                 "Kind",
-                dbc.Select(id=KIND, options=_options(KIND_LABELS, KIND_LABELS), value="band"),
+                dbc.Select(id=IDS.kind, options=_options(KIND_LABELS, KIND_LABELS), value="band"),
             ),
             _field(
                 "Metric",
                 dbc.Select(
-                    id=METRIC,
+                    id=IDS.metric,
                     value="revenue",
                     options=[{"label": m.label, "value": m.name} for m in METRICS.values()],
                 ),
             ),
-            _field("Scope", dbc.Select(id=SCOPE, options=_options(SCOPE_TYPES), value="total"), 3),
-            _field("Channel code", dbc.Input(id=SCOPE_CODE, placeholder="e.g. web"), 3),
-            _field("Region code (optional)", dbc.Input(id=REGION), 3),
-            _field("Store code (optional)", dbc.Input(id=STORE), 3),
+            _field(
+                "Scope", dbc.Select(id=IDS.scope, options=_options(SCOPE_TYPES), value="total"), 3
+            ),
+            _field("Channel code", dbc.Input(id=IDS.scope_code, placeholder="e.g. web"), 3),
+            _field("Region code (optional)", dbc.Input(id=IDS.region), 3),
+            _field("Store code (optional)", dbc.Input(id=IDS.store), 3),
             _field(
                 "Severity",
-                dbc.Select(id=SEVERITY, options=_options(SEVERITIES), value="warning"),
+                dbc.Select(id=IDS.severity, options=_options(SEVERITIES), value="warning"),
                 3,
             ),
-            _field("Grain", dbc.Select(id=GRAIN, options=_options(RULE_GRAINS), value="day"), 3),
             _field(
-                "Direction", dbc.Select(id=DIRECTION, options=_options(DIRECTIONS), value="both"), 3
+                "Grain", dbc.Select(id=IDS.grain, options=_options(RULE_GRAINS), value="day"), 3
+            ),
+            _field(
+                "Direction",
+                dbc.Select(id=IDS.direction, options=_options(DIRECTIONS), value="both"),
+                3,
             ),
             _field(
                 "Comparison (change rules)",
-                dbc.Select(id=COMPARISON, options=_options(COMPARISONS), value="prior"),
+                dbc.Select(id=IDS.comparison, options=_options(COMPARISONS), value="prior"),
                 3,
             ),
             _field(
                 "Threshold (value, or fraction for %: 0.1 = 10 %)",
-                dbc.Input(id=THRESHOLD, type="number"),
+                dbc.Input(id=IDS.threshold, type="number"),
             ),
-            _field("Recipients (emails, comma-separated)", dbc.Input(id=EMAILS)),
-            _field("Webhook URL (Slack-compatible)", dbc.Input(id=WEBHOOK)),
-            _field("Escalation emails", dbc.Input(id=ESC_EMAILS)),
-            _field("Escalation webhook URL", dbc.Input(id=ESC_WEBHOOK)),
+            _field("Recipients (emails, comma-separated)", dbc.Input(id=IDS.emails)),
+            _field("Webhook URL (Slack-compatible)", dbc.Input(id=IDS.webhook)),
+            _field("Escalation emails", dbc.Input(id=IDS.escalation_emails)),
+            _field("Escalation webhook URL", dbc.Input(id=IDS.escalation_webhook)),
         ],
         className="g-2",
     )
     return html.Div(
         [
             html.H2("Alert rules", className="h4"),
-            dcc.Store(id=CHOSEN),
-            html.Div(id=MESSAGE),
+            dcc.Store(id=IDS.chosen),
+            html.Div(id=IDS.message),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=_rows(),
                 columnDefs=[
                     {"field": "id", "headerName": "#", "maxWidth": 70},
@@ -185,10 +175,10 @@ def layout(**_query) -> html.Div:
                         form,
                         dbc.ButtonGroup(
                             [
-                                dbc.Button("Save as new rule", id=CREATE, color="primary"),
-                                dbc.Button("Update chosen rule", id=UPDATE, color="secondary"),
-                                dbc.Button("Disable", id=DISABLE, color="danger", outline=True),
-                                dbc.Button("Enable", id=ENABLE, color="success", outline=True),
+                                dbc.Button("Save as new rule", id=IDS.create, color="primary"),
+                                dbc.Button("Update chosen rule", id=IDS.update, color="secondary"),
+                                dbc.Button("Disable", id=IDS.disable, color="danger", outline=True),
+                                dbc.Button("Enable", id=IDS.enable, color="success", outline=True),
                             ],
                             className="mt-3",
                         ),
@@ -205,9 +195,9 @@ def _emails(text: str | None) -> list[str]:
 
 
 @callback(
-    Output(CHOSEN, "data"),
+    Output(IDS.chosen, "data"),
     *[Output(f, "value") for f in FORM_FIELDS],
-    Input(GRID, "selectedRows"),
+    Input(IDS.grid, "selectedRows"),
     prevent_initial_call=True,
 )
 def load_rule(selected):
@@ -236,13 +226,10 @@ def load_rule(selected):
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(GRID, "rowData"),
-    Input(CREATE, "n_clicks"),
-    Input(UPDATE, "n_clicks"),
-    Input(DISABLE, "n_clicks"),
-    Input(ENABLE, "n_clicks"),
-    State(CHOSEN, "data"),
+    Output(IDS.message, "children"),
+    Output(IDS.grid, "rowData"),
+    *clicks(IDS.create, IDS.update, IDS.disable, IDS.enable),
+    State(IDS.chosen, "data"),
     *[State(f, "value") for f in FORM_FIELDS],
     prevent_initial_call=True,
 )
@@ -287,16 +274,16 @@ def change_rules(
     }
     try:
         actor = current_actor()
-        if ctx.triggered_id == CREATE:
+        if ctx.triggered_id == IDS.create:
             rule = create_rule(values, actor)
             done = f"Created rule {rule.id}: {rule.name}."
         elif not chosen:
             raise AnalyticsError("choose a rule in the list first")
-        elif ctx.triggered_id == UPDATE:
+        elif ctx.triggered_id == IDS.update:
             rule = update_rule(int(chosen), values, actor)
             done = f"Updated rule {rule.id}: {rule.name}."
         else:
-            active = ctx.triggered_id == ENABLE
+            active = ctx.triggered_id == IDS.enable
             rule = set_rule_active(int(chosen), active, actor)
             done = f"Rule {rule.id} is {'enabled' if active else 'disabled'}."
     except (AnalyticsError, PermissionDenied) as exc:

@@ -12,20 +12,14 @@ from dash import Input, Output, callback, dcc, html
 from dashapp.access import register_page
 from dashapp.components.filters import picked_date
 from dashapp.components.grid import WRAPPED
+from dashapp.components.ids import page_ids, values
 from dashapp.pages import ADMIN
 from db import audit
 
 PREFIX = "admin-audit"
 register_page(__name__, path="/admin/audit", title="Audit", prefix=PREFIX, order=92, **ADMIN)
 
-ACTOR = f"{PREFIX}-actor"
-ACTION = f"{PREFIX}-action"
-ENTITY = f"{PREFIX}-entity"
-DATES = f"{PREFIX}-dates"
-GRID = f"{PREFIX}-grid"
-EXPORT = f"{PREFIX}-export"
-CHAIN = f"{PREFIX}-chain"
-COUNT = f"{PREFIX}-count"
+IDS = page_ids(PREFIX, "actor action entity dates grid export chain count")
 LIMIT = 5000
 
 
@@ -88,17 +82,17 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2("Audit trail", className="h4"),
-            html.Div(_chain_status(), id=CHAIN),
+            html.Div(_chain_status(), id=IDS.chain),
             dbc.Row(
                 [
-                    _dropdown(ACTOR, "Actor", options["actor"]),
-                    _dropdown(ACTION, "Action", options["action"]),
-                    _dropdown(ENTITY, "Entity", options["entity_type"]),
+                    _dropdown(IDS.actor, "Actor", options["actor"]),
+                    _dropdown(IDS.action, "Action", options["action"]),
+                    _dropdown(IDS.entity, "Entity", options["entity_type"]),
                     dbc.Col(
                         [
                             dbc.Label("Dates (UTC)", className="small text-secondary mb-0"),
                             dcc.DatePickerRange(
-                                id=DATES, display_format="YYYY-MM-DD", clearable=True
+                                id=IDS.dates, display_format="YYYY-MM-DD", clearable=True
                             ),
                         ],
                         md=3,
@@ -108,16 +102,16 @@ def layout(**_query) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(html.Div(id=COUNT, className="small text-secondary")),
+                    dbc.Col(html.Div(id=IDS.count, className="small text-secondary")),
                     dbc.Col(
-                        dbc.Button("Export CSV", id=EXPORT, color="secondary", outline=True),
+                        dbc.Button("Export CSV", id=IDS.export, color="secondary", outline=True),
                         width="auto",
                     ),
                 ],
                 className="mb-2 align-items-center",
             ),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=[],
                 columnDefs=[
                     {"field": "id", "headerName": "#", "maxWidth": 80},
@@ -141,13 +135,11 @@ def layout(**_query) -> html.Div:
 
 
 @callback(
-    Output(GRID, "rowData"),
-    Output(COUNT, "children"),
-    Input(ACTOR, "value"),
-    Input(ACTION, "value"),
-    Input(ENTITY, "value"),
-    Input(DATES, "start_date"),
-    Input(DATES, "end_date"),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.count, "children"),
+    *values(IDS.actor, IDS.action, IDS.entity),
+    Input(IDS.dates, "start_date"),
+    Input(IDS.dates, "end_date"),
 )
 def filter_entries(actor, action, entity, start, end):
     rows = _rows(actor, action, entity, start, end)
@@ -157,6 +149,8 @@ def filter_entries(actor, action, entity, start, end):
     return rows, note
 
 
-@callback(Output(GRID, "exportDataAsCsv"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
+@callback(
+    Output(IDS.grid, "exportDataAsCsv"), Input(IDS.export, "n_clicks"), prevent_initial_call=True
+)
 def export_csv(_clicks):
     return True

@@ -8,6 +8,7 @@ from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.ids import clicks, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
@@ -16,13 +17,7 @@ from ingestion.quarantine import discard, get_reject, list_rejects, replay
 PREFIX = "admin-rejects"
 register_page(__name__, path="/admin/rejects", title="Quarantine", prefix=PREFIX, order=96, **ADMIN)
 
-GRID = f"{PREFIX}-grid"
-STATUS = f"{PREFIX}-status"
-DETAIL = f"{PREFIX}-detail"
-REASON = f"{PREFIX}-reason"
-REPLAY = f"{PREFIX}-replay"
-DISCARD = f"{PREFIX}-discard"
-MESSAGE = f"{PREFIX}-message"
+IDS = page_ids(PREFIX, "grid status detail reason replay discard message")
 ALL = "all"
 
 COLUMNS = [
@@ -86,26 +81,27 @@ def layout(**_query) -> html.Div:
                 "them again with the current code and channel rules; nothing is deleted.",
                 className="text-secondary small",
             ),
-            html.Div(id=MESSAGE),
+            html.Div(id=IDS.message),
             dbc.Row(
                 [
                     dbc.Col(
                         dbc.Select(
-                            id=STATUS,
+                            id=IDS.status,
                             options=[*options, {"label": "All", "value": ALL}],
                             value="quarantined",
                         ),
                         md=3,
                     ),
                     dbc.Col(
-                        dbc.Input(id=REASON, placeholder="Why discard (for the audit log)"), md=5
+                        dbc.Input(id=IDS.reason, placeholder="Why discard (for the audit log)"),
+                        md=5,
                     ),
                     dbc.Col(
                         dbc.ButtonGroup(
                             [
-                                dbc.Button("Replay selected", id=REPLAY, color="primary"),
+                                dbc.Button("Replay selected", id=IDS.replay, color="primary"),
                                 dbc.Button(
-                                    "Discard selected", id=DISCARD, color="danger", outline=True
+                                    "Discard selected", id=IDS.discard, color="danger", outline=True
                                 ),
                             ]
                         ),
@@ -115,7 +111,7 @@ def layout(**_query) -> html.Div:
                 className="mb-3 g-2",
             ),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=_rows("quarantined"),
                 columnDefs=COLUMNS,
                 defaultColDef={"sortable": True, "filter": True, "flex": 1},
@@ -126,28 +122,27 @@ def layout(**_query) -> html.Div:
                 },
                 getRowId="params.data.id",
             ),
-            html.Div(_detail(None), id=DETAIL, className="mt-3"),
+            html.Div(_detail(None), id=IDS.detail, className="mt-3"),
         ]
     )
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(GRID, "rowData"),
-    Input(STATUS, "value"),
-    Input(REPLAY, "n_clicks"),
-    Input(DISCARD, "n_clicks"),
-    State(GRID, "selectedRows"),
-    State(REASON, "value"),
+    Output(IDS.message, "children"),
+    Output(IDS.grid, "rowData"),
+    Input(IDS.status, "value"),
+    *clicks(IDS.replay, IDS.discard),
+    State(IDS.grid, "selectedRows"),
+    State(IDS.reason, "value"),
     prevent_initial_call=True,
 )
 def act(status, _replay, _discard, selected, reason):
     message = None
-    if ctx.triggered_id in (REPLAY, DISCARD):
+    if ctx.triggered_id in (IDS.replay, IDS.discard):
         ids = [int(row["id"]) for row in selected or []]
         try:
             actor = current_actor()
-            if ctx.triggered_id == REPLAY:
+            if ctx.triggered_id == IDS.replay:
                 result = replay(ids, actor=actor)
                 done = (
                     f"Replayed {result.read:,}: {result.inserted:,} new, {result.updated:,} "
@@ -162,6 +157,8 @@ def act(status, _replay, _discard, selected, reason):
     return message, _rows(status)
 
 
-@callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), prevent_initial_call=True)
+@callback(
+    Output(IDS.detail, "children"), Input(IDS.grid, "selectedRows"), prevent_initial_call=True
+)
 def show(selected):
     return _detail(selected)

@@ -16,6 +16,8 @@ from analytics.reports.summary import build_weekly_summary, last_complete_week, 
 from analytics.rollup import data_range
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.forms import form_card, labelled
+from dashapp.components.ids import fields, page_ids
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -23,16 +25,10 @@ from db.settings import get_settings
 PREFIX = "admin-reports"
 register_page(__name__, path="/admin/reports", title="Reports", prefix=PREFIX, order=93, **ADMIN)
 
-WEEKDAY = f"{PREFIX}-weekday"
-HOUR = f"{PREFIX}-hour"
-RECIPIENTS = f"{PREFIX}-recipients"
-ENABLED = f"{PREFIX}-enabled"
-SAVE = f"{PREFIX}-save"
-MESSAGE = f"{PREFIX}-message"
-WEEK = f"{PREFIX}-week"
-DOWNLOAD_BUTTON = f"{PREFIX}-download-button"
-DOWNLOAD = f"{PREFIX}-download"
-RUNS = f"{PREFIX}-runs"
+IDS = page_ids(
+    PREFIX,
+    "weekday hour recipients enabled save message week download_button download runs",
+)
 
 
 def _default_week_day() -> dt.date:
@@ -67,90 +63,79 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2("Weekly executive summary", className="h4"),
-            html.Div(id=MESSAGE),
+            html.Div(id=IDS.message),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Schedule and recipients", className="h6"),
-                                    dbc.Label("Day", html_for=WEEKDAY, className="small mb-0"),
-                                    dbc.Select(
-                                        id=WEEKDAY,
-                                        options=[
-                                            {"label": d, "value": str(i)}
-                                            for i, d in enumerate(WEEKDAYS)
-                                        ],
-                                        value=str(schedule.weekday),
-                                        className="mb-2",
-                                    ),
-                                    dbc.Label(
-                                        f"Hour ({get_settings().reporting_tz})",
-                                        html_for=HOUR,
-                                        className="small mb-0",
-                                    ),
-                                    dbc.Select(
-                                        id=HOUR,
-                                        options=[
-                                            {"label": f"{h:02d}:00", "value": str(h)}
-                                            for h in range(24)
-                                        ],
-                                        value=str(schedule.hour),
-                                        className="mb-2",
-                                    ),
-                                    dbc.Label(
-                                        "Recipients (one per line or comma-separated)",
-                                        html_for=RECIPIENTS,
-                                        className="small mb-0",
-                                    ),
-                                    dbc.Textarea(
-                                        id=RECIPIENTS,
-                                        value="\n".join(schedule.recipients),
-                                        rows=4,
-                                        className="mb-2",
-                                    ),
-                                    dbc.Switch(
-                                        id=ENABLED,
-                                        label="Send every week",
-                                        value=schedule.enabled,
-                                        className="mb-2",
-                                    ),
-                                    dbc.Button("Save schedule", id=SAVE, color="primary"),
-                                    html.Div(updated, className="small text-secondary mt-2"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Schedule and recipients",
+                        [
+                            *labelled(
+                                "Day",
+                                dbc.Select(
+                                    id=IDS.weekday,
+                                    options=[
+                                        {"label": d, "value": str(i)}
+                                        for i, d in enumerate(WEEKDAYS)
+                                    ],
+                                    value=str(schedule.weekday),
+                                    className="mb-2",
+                                ),
+                            ),
+                            *labelled(
+                                f"Hour ({get_settings().reporting_tz})",
+                                dbc.Select(
+                                    id=IDS.hour,
+                                    options=[
+                                        {"label": f"{h:02d}:00", "value": str(h)} for h in range(24)
+                                    ],
+                                    value=str(schedule.hour),
+                                    className="mb-2",
+                                ),
+                            ),
+                            *labelled(
+                                "Recipients (one per line or comma-separated)",
+                                dbc.Textarea(
+                                    id=IDS.recipients,
+                                    value="\n".join(schedule.recipients),
+                                    rows=4,
+                                    className="mb-2",
+                                ),
+                            ),
+                            dbc.Switch(
+                                id=IDS.enabled,
+                                label="Send every week",
+                                value=schedule.enabled,
+                                className="mb-2",
+                            ),
+                            dbc.Button("Save schedule", id=IDS.save, color="primary"),
+                            html.Div(updated, className="small text-secondary mt-2"),
+                        ],
                         md=6,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Download the report", className="h6"),
-                                    html.P(
-                                        "KPIs vs target, top movers and open alerts for the "
-                                        "Monday–Sunday week containing the chosen day.",
-                                        className="small text-secondary",
-                                    ),
-                                    dcc.DatePickerSingle(
-                                        id=WEEK,
-                                        date=_default_week_day().isoformat(),
-                                        display_format="YYYY-MM-DD",
-                                        first_day_of_week=1,
-                                    ),
-                                    html.Div(
-                                        dbc.Button(
-                                            "Download PDF",
-                                            id=DOWNLOAD_BUTTON,
-                                            color="secondary",
-                                        ),
-                                        className="mt-2",
-                                    ),
-                                    dcc.Download(id=DOWNLOAD),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Download the report",
+                        [
+                            html.P(
+                                "KPIs vs target, top movers and open alerts for the "
+                                "Monday–Sunday week containing the chosen day.",
+                                className="small text-secondary",
+                            ),
+                            dcc.DatePickerSingle(
+                                id=IDS.week,
+                                date=_default_week_day().isoformat(),
+                                display_format="YYYY-MM-DD",
+                                first_day_of_week=1,
+                            ),
+                            html.Div(
+                                dbc.Button(
+                                    "Download PDF",
+                                    id=IDS.download_button,
+                                    color="secondary",
+                                ),
+                                className="mt-2",
+                            ),
+                            dcc.Download(id=IDS.download),
+                        ],
                         md=6,
                     ),
                 ],
@@ -158,7 +143,7 @@ def layout(**_query) -> html.Div:
             ),
             html.H3("Sent reports", className="h6 mt-4"),
             dag.AgGrid(
-                id=RUNS,
+                id=IDS.runs,
                 rowData=_runs(),
                 columnDefs=[
                     {"field": "week", "headerName": "Week"},
@@ -182,12 +167,9 @@ def _whole_number(value, what: str) -> int:
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Input(SAVE, "n_clicks"),
-    State(WEEKDAY, "value"),
-    State(HOUR, "value"),
-    State(RECIPIENTS, "value"),
-    State(ENABLED, "value"),
+    Output(IDS.message, "children"),
+    Input(IDS.save, "n_clicks"),
+    *fields(IDS.weekday, IDS.hour, IDS.recipients, IDS.enabled),
     prevent_initial_call=True,
 )
 def save_schedule(_clicks, weekday, hour, recipients, enabled):
@@ -204,9 +186,9 @@ def save_schedule(_clicks, weekday, hour, recipients, enabled):
 
 
 @callback(
-    Output(DOWNLOAD, "data"),
-    Input(DOWNLOAD_BUTTON, "n_clicks"),
-    State(WEEK, "date"),
+    Output(IDS.download, "data"),
+    Input(IDS.download_button, "n_clicks"),
+    State(IDS.week, "date"),
     prevent_initial_call=True,
 )
 def download_pdf(_clicks, day):

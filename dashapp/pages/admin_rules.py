@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html
+from dash import Output, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.forms import form_card, switch_buttons
+from dashapp.components.ids import clicks, fields, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.mapping import OPERATORS
@@ -25,21 +27,11 @@ register_page(
     __name__, path="/admin/rules", title="Channel rules", prefix=PREFIX, order=94, **ADMIN
 )
 
-GRID = f"{PREFIX}-grid"
-VERSION = f"{PREFIX}-version"
-MESSAGE = f"{PREFIX}-message"
-PRIORITY = f"{PREFIX}-priority"
-SOURCE = f"{PREFIX}-source"
-FIELD = f"{PREFIX}-field"
-OPERATOR = f"{PREFIX}-operator"
-VALUE = f"{PREFIX}-value"
-TOUCHPOINT = f"{PREFIX}-touchpoint"
-ADD = f"{PREFIX}-add"
-TARGET = f"{PREFIX}-target"
-SAVE = f"{PREFIX}-save"
-DISABLE = f"{PREFIX}-disable"
-ENABLE = f"{PREFIX}-enable"
-REMAP = f"{PREFIX}-remap"
+IDS = page_ids(
+    PREFIX,
+    "grid version message priority source field operator value touchpoint add target save"
+    " disable enable remap",
+)
 
 COLUMNS = [
     {"field": "id", "headerName": "Id", "maxWidth": 80},
@@ -102,10 +94,10 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2("Channel rules", className="h4"),
-            html.P(_version(rows), id=VERSION, className="text-secondary small"),
-            html.Div(id=MESSAGE),
+            html.P(_version(rows), id=IDS.version, className="text-secondary small"),
+            html.Div(id=IDS.message),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=rows,
                 columnDefs=COLUMNS,
                 defaultColDef={"sortable": True, "filter": True, "flex": 1},
@@ -113,68 +105,53 @@ def layout(**_query) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Rule", className="h6"),
-                                    _form_row("Priority", dbc.Input(id=PRIORITY, type="number")),
-                                    _form_row(
-                                        "Source system",
-                                        dbc.Input(
-                                            id=SOURCE, placeholder="e.g. shopify (empty: any)"
-                                        ),
-                                    ),
-                                    _form_row(
-                                        "Field", dbc.Input(id=FIELD, placeholder="e.g. source_name")
-                                    ),
-                                    _form_row(
-                                        "Operator",
-                                        dbc.Select(
-                                            id=OPERATOR, options=operators, placeholder="equals"
-                                        ),
-                                    ),
-                                    _form_row("Value", dbc.Input(id=VALUE, placeholder="e.g. pos")),
-                                    _form_row(
-                                        "Touchpoint",
-                                        dbc.Select(id=TOUCHPOINT, options=touchpoints),
-                                    ),
-                                    dbc.Button("Add rule", id=ADD, color="primary"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Rule",
+                        [
+                            _form_row("Priority", dbc.Input(id=IDS.priority, type="number")),
+                            _form_row(
+                                "Source system",
+                                dbc.Input(id=IDS.source, placeholder="e.g. shopify (empty: any)"),
+                            ),
+                            _form_row(
+                                "Field",
+                                dbc.Input(id=IDS.field, placeholder="e.g. source_name"),
+                            ),
+                            _form_row(
+                                "Operator",
+                                dbc.Select(
+                                    id=IDS.operator, options=operators, placeholder="equals"
+                                ),
+                            ),
+                            _form_row("Value", dbc.Input(id=IDS.value, placeholder="e.g. pos")),
+                            _form_row(
+                                "Touchpoint",
+                                dbc.Select(id=IDS.touchpoint, options=touchpoints),
+                            ),
+                            dbc.Button("Add rule", id=IDS.add, color="primary"),
+                        ],
                         md=6,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Change a rule", className="h6"),
-                                    html.P(
-                                        "Save applies the filled-in fields of the form on "
-                                        "the left to the chosen rule.",
-                                        className="small text-secondary",
-                                    ),
-                                    dbc.Select(
-                                        id=TARGET, options=_rule_options(rows), className="mb-2"
-                                    ),
-                                    dbc.ButtonGroup(
-                                        [
-                                            dbc.Button("Save changes", id=SAVE, color="primary"),
-                                            dbc.Button(
-                                                "Disable", id=DISABLE, color="danger", outline=True
-                                            ),
-                                            dbc.Button(
-                                                "Enable", id=ENABLE, color="success", outline=True
-                                            ),
-                                        ]
-                                    ),
-                                    html.Hr(),
-                                    html.H3("Apply to history", className="h6"),
-                                    dbc.Button("Remap past orders", id=REMAP, color="warning"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Change a rule",
+                        [
+                            html.P(
+                                "Save applies the filled-in fields of the form on "
+                                "the left to the chosen rule.",
+                                className="small text-secondary",
+                            ),
+                            dbc.Select(
+                                id=IDS.target, options=_rule_options(rows), className="mb-2"
+                            ),
+                            switch_buttons(
+                                dbc.Button("Save changes", id=IDS.save, color="primary"),
+                                IDS.disable,
+                                IDS.enable,
+                            ),
+                            html.Hr(),
+                            html.H3("Apply to history", className="h6"),
+                            dbc.Button("Remap past orders", id=IDS.remap, color="warning"),
+                        ],
                         md=6,
                     ),
                 ],
@@ -186,11 +163,11 @@ def layout(**_query) -> html.Div:
 
 def _change(trigger, priority, source, field, operator, value, touchpoint, target) -> str:
     actor = current_actor()
-    if trigger == ADD:
+    if trigger == IDS.add:
         operator = operator or "equals"
         rule = add_rule(priority, source, field, operator, value, touchpoint, actor=actor)
         return f"Added rule #{rule.id}; rule set version {rule.version}."
-    if trigger == REMAP:
+    if trigger == IDS.remap:
         result = remap(actor=actor)
         return (
             f"Remapped with rule set version {result.version}: {result.orders_moved:,} orders "
@@ -198,7 +175,7 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
         )
     if not target:
         raise CommandError("choose a rule first")
-    if trigger == SAVE:
+    if trigger == IDS.save:
         rule = edit_rule(
             int(target),
             actor,
@@ -210,28 +187,20 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
             touchpoint=touchpoint or None,
         )
         return f"Rule #{rule.id} saved; rule set version {rule.version}."
-    rule = set_rule_active(int(target), trigger == ENABLE, actor=actor)
+    rule = set_rule_active(int(target), trigger == IDS.enable, actor=actor)
     state = "enabled" if rule.active else "disabled"
     return f"Rule #{rule.id} {state}; rule set version {rule.version}."
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(GRID, "rowData"),
-    Output(TARGET, "options"),
-    Output(VERSION, "children"),
-    Input(ADD, "n_clicks"),
-    Input(SAVE, "n_clicks"),
-    Input(DISABLE, "n_clicks"),
-    Input(ENABLE, "n_clicks"),
-    Input(REMAP, "n_clicks"),
-    State(PRIORITY, "value"),
-    State(SOURCE, "value"),
-    State(FIELD, "value"),
-    State(OPERATOR, "value"),
-    State(VALUE, "value"),
-    State(TOUCHPOINT, "value"),
-    State(TARGET, "value"),
+    Output(IDS.message, "children"),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.target, "options"),
+    Output(IDS.version, "children"),
+    *clicks(IDS.add, IDS.save, IDS.disable, IDS.enable, IDS.remap),
+    *fields(
+        IDS.priority, IDS.source, IDS.field, IDS.operator, IDS.value, IDS.touchpoint, IDS.target
+    ),
     prevent_initial_call=True,
 )
 def change_rules(_a, _s, _d, _e, _r, priority, source, field, operator, value, touchpoint, target):

@@ -27,7 +27,9 @@ from analytics.targets import (
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.filters import channel_filter_options
+from dashapp.components.forms import form_card, labelled
 from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.components.ids import fields, page_ids
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -35,15 +37,7 @@ from db.settings import get_settings
 PREFIX = "admin-targets"
 register_page(__name__, path="/admin/targets", title="Targets", prefix=PREFIX, order=91, **ADMIN)
 
-SCOPE = f"{PREFIX}-scope"
-METRIC = f"{PREFIX}-metric"
-DATES = f"{PREFIX}-dates"
-VALUE = f"{PREFIX}-value"
-SAVE = f"{PREFIX}-save"
-UPLOAD = f"{PREFIX}-upload"
-MESSAGE = f"{PREFIX}-message"
-GRID = f"{PREFIX}-grid"
-DELETE = f"{PREFIX}-delete"
+IDS = page_ids(PREFIX, "scope metric dates value save upload message grid delete")
 
 CSV_HELP = (
     f"CSV header: {','.join(TARGET_COLUMNS)}. scope_type is total, category or touchpoint; "
@@ -84,82 +78,83 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2("Targets", className="h4"),
-            html.Div(id=MESSAGE),
+            html.Div(id=IDS.message),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Set a target", className="h6"),
-                                    dbc.Label("Channel", html_for=SCOPE, className="small mb-0"),
-                                    dcc.Dropdown(
-                                        id=SCOPE,
-                                        options=_scope_options(),
-                                        value="total:total",
-                                        clearable=False,
-                                    ),
-                                    dbc.Label(
-                                        "Metric", html_for=METRIC, className="small mb-0 mt-2"
-                                    ),
-                                    dcc.Dropdown(
-                                        id=METRIC,
-                                        options=[
-                                            {"label": METRICS[m].label, "value": m}
-                                            for m in TARGET_METRICS
-                                        ],
-                                        value="revenue",
-                                        clearable=False,
-                                    ),
-                                    dbc.Label(
-                                        "Period",
-                                        html_for=DATES,
-                                        className="small mb-0 mt-2 d-block",
-                                    ),
-                                    dcc.DatePickerRange(
-                                        id=DATES, display_format="YYYY-MM-DD", first_day_of_week=1
-                                    ),
-                                    dbc.Label(
-                                        "Value", html_for=VALUE, className="small mb-0 mt-2 d-block"
-                                    ),
-                                    dbc.Input(
-                                        id=VALUE, type="text", placeholder="e.g. 125000 or 0.031"
-                                    ),
-                                    dbc.Button(
-                                        "Save target", id=SAVE, color="primary", className="mt-3"
-                                    ),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Set a target",
+                        [
+                            *labelled(
+                                "Channel",
+                                dcc.Dropdown(
+                                    id=IDS.scope,
+                                    options=_scope_options(),
+                                    value="total:total",
+                                    clearable=False,
+                                ),
+                            ),
+                            *labelled(
+                                "Metric",
+                                dcc.Dropdown(
+                                    id=IDS.metric,
+                                    options=[
+                                        {"label": METRICS[m].label, "value": m}
+                                        for m in TARGET_METRICS
+                                    ],
+                                    value="revenue",
+                                    clearable=False,
+                                ),
+                                "mt-2",
+                            ),
+                            *labelled(
+                                "Period",
+                                dcc.DatePickerRange(
+                                    id=IDS.dates,
+                                    display_format="YYYY-MM-DD",
+                                    first_day_of_week=1,
+                                ),
+                                "mt-2 d-block",
+                            ),
+                            *labelled(
+                                "Value",
+                                dbc.Input(
+                                    id=IDS.value,
+                                    type="text",
+                                    placeholder="e.g. 125000 or 0.031",
+                                ),
+                                "mt-2 d-block",
+                            ),
+                            dbc.Button(
+                                "Save target",
+                                id=IDS.save,
+                                color="primary",
+                                className="mt-3",
+                            ),
+                        ],
                         lg=5,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Import targets from CSV", className="h6"),
-                                    dcc.Upload(
-                                        id=UPLOAD,
-                                        children=html.Div(
-                                            ["Drop a CSV file here or ", html.A("choose one")]
-                                        ),
-                                        accept=".csv,text/csv",
-                                        multiple=False,
-                                        className="border border-2 rounded p-4 text-center "
-                                        "text-secondary",
-                                        style={"borderStyle": "dashed"},
-                                    ),
-                                    html.P(CSV_HELP, className="small text-secondary mt-2 mb-0"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Import targets from CSV",
+                        [
+                            dcc.Upload(
+                                id=IDS.upload,
+                                children=html.Div(
+                                    ["Drop a CSV file here or ", html.A("choose one")]
+                                ),
+                                accept=".csv,text/csv",
+                                multiple=False,
+                                className="border border-2 rounded p-4 text-center text-secondary",
+                                style={"borderStyle": "dashed"},
+                            ),
+                            html.P(CSV_HELP, className="small text-secondary mt-2 mb-0"),
+                        ],
                         lg=7,
                     ),
                 ],
                 className="g-3 mb-3",
             ),
             data_grid(
-                GRID,
+                IDS.grid,
                 [
                     column("scope_type", "Scope"),
                     column("scope_name", "Channel"),
@@ -192,13 +187,13 @@ def layout(**_query) -> html.Div:
                 },
             ),
             dbc.Button(
-                "Delete selected targets", id=DELETE, color="danger", outline=True, size="sm"
+                "Delete selected targets", id=IDS.delete, color="danger", outline=True, size="sm"
             ),
         ]
     )
 
 
-register_csv_export(GRID)
+register_csv_export(IDS.grid)
 
 
 def _alert(text: str, color: str) -> dbc.Alert:
@@ -206,30 +201,29 @@ def _alert(text: str, color: str) -> dbc.Alert:
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(GRID, "rowData"),
-    Input(SAVE, "n_clicks"),
-    Input(UPLOAD, "contents"),
-    Input(DELETE, "n_clicks"),
-    State(UPLOAD, "filename"),
-    State(SCOPE, "value"),
-    State(METRIC, "value"),
-    State(DATES, "start_date"),
-    State(DATES, "end_date"),
-    State(VALUE, "value"),
-    State(GRID, "selectedRows"),
+    Output(IDS.message, "children"),
+    Output(IDS.grid, "rowData"),
+    Input(IDS.save, "n_clicks"),
+    Input(IDS.upload, "contents"),
+    Input(IDS.delete, "n_clicks"),
+    State(IDS.upload, "filename"),
+    *fields(IDS.scope, IDS.metric),
+    State(IDS.dates, "start_date"),
+    State(IDS.dates, "end_date"),
+    State(IDS.value, "value"),
+    State(IDS.grid, "selectedRows"),
     prevent_initial_call=True,
 )
 def change_targets(_save, contents, _delete, filename, scope, metric, start, end, value, selected):
     try:
         actor = current_actor()
-        if ctx.triggered_id == UPLOAD:
+        if ctx.triggered_id == IDS.upload:
             if not contents:
                 return no_update, no_update
             _kind, _, payload = contents.partition(",")
             count = import_target_csv(base64.b64decode(payload), actor)
             done = f"Imported {count} target{'s' if count != 1 else ''} from {filename}."
-        elif ctx.triggered_id == DELETE:
+        elif ctx.triggered_id == IDS.delete:
             count = delete_targets([row["id"] for row in selected or []], actor)
             done = f"Deleted {count} target{'s' if count != 1 else ''}."
         else:
@@ -250,7 +244,7 @@ def change_targets(_save, contents, _delete, filename, scope, metric, start, end
                 f"({start[:10]} – {end[:10]})."
             )
     except (AnalyticsError, PermissionDenied) as exc:
-        where = f"{filename}: " if ctx.triggered_id == UPLOAD and filename else ""
-        nothing = "Nothing was deleted." if ctx.triggered_id == DELETE else "Nothing was saved."
+        where = f"{filename}: " if ctx.triggered_id == IDS.upload and filename else ""
+        nothing = "Nothing was deleted." if ctx.triggered_id == IDS.delete else "Nothing was saved."
         return _alert(f"{nothing} {where}{exc}", "danger"), no_update
     return _alert(done, "success"), _grid_rows()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html
+from dash import Output, callback, ctx, html
 
 from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
 from dashapp.auth import current_actor
+from dashapp.components.forms import form_card, labelled, switch_buttons
+from dashapp.components.ids import clicks, fields, page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.users import add_user, list_users, set_active, set_role
@@ -15,17 +17,10 @@ from db.users import add_user, list_users, set_active, set_role
 PREFIX = "admin-users"
 register_page(__name__, path="/admin/users", title="Users", prefix=PREFIX, order=90, **ADMIN)
 
-GRID = f"{PREFIX}-grid"
-USERNAME = f"{PREFIX}-username"
-PASSWORD = f"{PREFIX}-password"
-ROLE = f"{PREFIX}-role"
-ADD = f"{PREFIX}-add"
-TARGET_USER = f"{PREFIX}-target-user"
-NEW_ROLE = f"{PREFIX}-new-role"
-SET_ROLE = f"{PREFIX}-set-role"
-DISABLE = f"{PREFIX}-disable"
-ENABLE = f"{PREFIX}-enable"
-MESSAGE = f"{PREFIX}-message"
+IDS = page_ids(
+    PREFIX,
+    "grid username password role add target_user new_role set_role disable enable message",
+)
 
 ROLE_OPTIONS = [{"label": ROLE_LABELS[r], "value": r} for r in ROLE_ORDER]
 
@@ -48,17 +43,13 @@ def _user_options() -> list[dict]:
     return [{"label": u.username, "value": u.username} for u in list_users()]
 
 
-def _label(text: str, target: str) -> dbc.Label:
-    return dbc.Label(text, html_for=target, className="small mb-0")
-
-
 def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2("Users", className="h4"),
-            html.Div(id=MESSAGE),
+            html.Div(id=IDS.message),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=_rows(),
                 columnDefs=[
                     {"field": "username", "headerName": "Username"},
@@ -72,65 +63,45 @@ def layout(**_query) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Add a user", className="h6"),
-                                    _label("Username", USERNAME),
-                                    dbc.Input(
-                                        id=USERNAME, placeholder="username", className="mb-2"
-                                    ),
-                                    _label("Password", PASSWORD),
-                                    dbc.Input(
-                                        id=PASSWORD,
-                                        type="password",
-                                        placeholder="password (8+ characters)",
-                                        className="mb-2",
-                                    ),
-                                    _label("Role", ROLE),
-                                    dbc.Select(
-                                        id=ROLE,
-                                        options=ROLE_OPTIONS,
-                                        value="executive",
-                                        className="mb-2",
-                                    ),
-                                    dbc.Button("Add user", id=ADD, color="primary"),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Add a user",
+                        [
+                            *labelled(
+                                "Username",
+                                dbc.Input(
+                                    id=IDS.username, placeholder="username", className="mb-2"
+                                ),
+                            ),
+                            *labelled(
+                                "Password",
+                                dbc.Input(
+                                    id=IDS.password,
+                                    type="password",
+                                    placeholder="password (8+ characters)",
+                                    className="mb-2",
+                                ),
+                            ),
+                            *labelled("Role", _role_select(IDS.role)),
+                            dbc.Button("Add user", id=IDS.add, color="primary"),
+                        ],
                         md=6,
                     ),
-                    dbc.Col(
-                        dbc.Card(
-                            dbc.CardBody(
-                                [
-                                    html.H3("Change a user", className="h6"),
-                                    _label("User", TARGET_USER),
-                                    dbc.Select(
-                                        id=TARGET_USER, options=_user_options(), className="mb-2"
-                                    ),
-                                    _label("New role", NEW_ROLE),
-                                    dbc.Select(
-                                        id=NEW_ROLE,
-                                        options=ROLE_OPTIONS,
-                                        value="executive",
-                                        className="mb-2",
-                                    ),
-                                    dbc.ButtonGroup(
-                                        [
-                                            dbc.Button("Set role", id=SET_ROLE, color="primary"),
-                                            dbc.Button(
-                                                "Disable", id=DISABLE, color="danger", outline=True
-                                            ),
-                                            dbc.Button(
-                                                "Enable", id=ENABLE, color="success", outline=True
-                                            ),
-                                        ]
-                                    ),
-                                ]
-                            )
-                        ),
+                    form_card(
+                        "Change a user",
+                        [
+                            *labelled(
+                                "User",
+                                dbc.Select(
+                                    id=IDS.target_user, options=_user_options(), className="mb-2"
+                                ),
+                            ),
+                            *labelled("New role", _role_select(IDS.new_role)),
+                            switch_buttons(
+                                dbc.Button("Set role", id=IDS.set_role, color="primary"),
+                                IDS.disable,
+                                IDS.enable,
+                            ),
+                        ],
                         md=6,
                     ),
                 ],
@@ -140,34 +111,31 @@ def layout(**_query) -> html.Div:
     )
 
 
+def _role_select(component_id: str) -> dbc.Select:
+    return dbc.Select(id=component_id, options=ROLE_OPTIONS, value="executive", className="mb-2")
+
+
 @callback(
-    Output(MESSAGE, "children"),
-    Output(GRID, "rowData"),
-    Output(TARGET_USER, "options"),
-    Input(ADD, "n_clicks"),
-    Input(SET_ROLE, "n_clicks"),
-    Input(DISABLE, "n_clicks"),
-    Input(ENABLE, "n_clicks"),
-    State(USERNAME, "value"),
-    State(PASSWORD, "value"),
-    State(ROLE, "value"),
-    State(TARGET_USER, "value"),
-    State(NEW_ROLE, "value"),
+    Output(IDS.message, "children"),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.target_user, "options"),
+    *clicks(IDS.add, IDS.set_role, IDS.disable, IDS.enable),
+    *fields(IDS.username, IDS.password, IDS.role, IDS.target_user, IDS.new_role),
     prevent_initial_call=True,
 )
 def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):
     try:
         actor = current_actor()
-        if ctx.triggered_id == ADD:
+        if ctx.triggered_id == IDS.add:
             user = add_user(username or "", password or "", role, actor=actor)
             done = f"Added {user.username} as {ROLE_LABELS[user.role]}."
         elif not target:
             raise CommandError("choose a user first")
-        elif ctx.triggered_id == SET_ROLE:
+        elif ctx.triggered_id == IDS.set_role:
             user = set_role(target, new_role, actor=actor)
             done = f"{user.username} is now {ROLE_LABELS[user.role]}."
         else:
-            active = ctx.triggered_id == ENABLE
+            active = ctx.triggered_id == IDS.enable
             user = set_active(target, active, actor=actor)
             done = f"{user.username} is {'enabled' if active else 'disabled'}."
     except CommandError as exc:

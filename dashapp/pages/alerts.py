@@ -34,35 +34,21 @@ from analytics.views.alerts import build_alert
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_actor, current_role
 from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
+from dashapp.components.forms import labelled
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
+from dashapp.components.ids import clicks, fields, page_ids, values
 from db.roles import PermissionDenied
 from db.settings import get_settings
 
 PREFIX = "alerts"
 register_page(__name__, path="/alerts", title="Alerts", prefix=PREFIX, roles=ROLE_ORDER, order=40)
 
-STATE_FILTER = f"{PREFIX}-state"
-SEVERITY_FILTER = f"{PREFIX}-severity"
-CHANNEL_FILTER = f"{PREFIX}-channel"
-GRID = f"{PREFIX}-grid"
-CURRENT = f"{PREFIX}-current"
-CHANGED = f"{PREFIX}-changed"
-TICK = f"{PREFIX}-tick"
-DETAIL = f"{PREFIX}-detail"
-MESSAGE = f"{PREFIX}-message"
-WORKFLOW = f"{PREFIX}-workflow"
-ACK_SECTION = f"{PREFIX}-ack-section"
-ACK_NOTE = f"{PREFIX}-ack-note"
-ACK = f"{PREFIX}-acknowledge"
-RCA_SECTION = f"{PREFIX}-rca-section"
-CATEGORY = f"{PREFIX}-cause-category"
-CAUSE_TEXT = f"{PREFIX}-cause-text"
-ACTION_TEXT = f"{PREFIX}-corrective-action"
-SUBMIT = f"{PREFIX}-submit-root-cause"
-RESOLVE_SECTION = f"{PREFIX}-resolve-section"
-RESOLVE_NOTE = f"{PREFIX}-resolve-note"
-RESOLVE = f"{PREFIX}-resolve"
-ROLE_NOTE = f"{PREFIX}-role-note"
+IDS = page_ids(
+    PREFIX,
+    "state severity channel grid current changed tick detail message workflow ack_section"
+    " ack_note acknowledge rca_section cause_category cause_text corrective_action"
+    " submit_root_cause resolve_section resolve_note resolve role_note",
+)
 OPEN_STATES = ["open", "acknowledged", "root_cause_submitted"]
 HIDDEN = {"display": "none"}
 SHOWN = {"display": "block"}
@@ -158,49 +144,55 @@ def _section(title: str, section_id: str, *controls) -> html.Div:
 def _workflow_panel() -> html.Div:
     return html.Div(
         [
-            html.Div(id=ROLE_NOTE, className="small text-secondary mb-2"),
+            html.Div(id=IDS.role_note, className="small text-secondary mb-2"),
             _section(
                 "Acknowledge",
-                ACK_SECTION,
-                dbc.Input(id=ACK_NOTE, placeholder="Note (optional)", className="mb-2"),
-                dbc.Button("Acknowledge", id=ACK, color="primary"),
+                IDS.ack_section,
+                dbc.Input(id=IDS.ack_note, placeholder="Note (optional)", className="mb-2"),
+                dbc.Button("Acknowledge", id=IDS.acknowledge, color="primary"),
             ),
             _section(
                 "Root cause",
-                RCA_SECTION,
-                dbc.Label("Cause category", html_for=CATEGORY, className="small mb-0"),
-                dcc.Dropdown(
-                    id=CATEGORY,
-                    options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
-                    placeholder="Choose a category",
-                    className="mb-2",
+                IDS.rca_section,
+                *labelled(
+                    "Cause category",
+                    dcc.Dropdown(
+                        id=IDS.cause_category,
+                        options=[{"label": v, "value": k} for k, v in CAUSE_CATEGORIES.items()],
+                        placeholder="Choose a category",
+                        className="mb-2",
+                    ),
                 ),
-                dbc.Label("What happened", html_for=CAUSE_TEXT, className="small mb-0"),
-                dbc.Textarea(
-                    id=CAUSE_TEXT,
-                    placeholder="The root cause, with evidence",
-                    className="mb-2",
-                    rows=3,
+                *labelled(
+                    "What happened",
+                    dbc.Textarea(
+                        id=IDS.cause_text,
+                        placeholder="The root cause, with evidence",
+                        className="mb-2",
+                        rows=3,
+                    ),
                 ),
-                dbc.Label("Corrective action", html_for=ACTION_TEXT, className="small mb-0"),
-                dbc.Textarea(
-                    id=ACTION_TEXT,
-                    className="mb-2",
-                    rows=2,
-                    placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
+                *labelled(
+                    "Corrective action",
+                    dbc.Textarea(
+                        id=IDS.corrective_action,
+                        className="mb-2",
+                        rows=2,
+                        placeholder="e.g. retrain store staff on the POS tool; reallocate stock",
+                    ),
                 ),
-                dbc.Button("Submit root cause", id=SUBMIT, color="primary"),
+                dbc.Button("Submit root cause", id=IDS.submit_root_cause, color="primary"),
             ),
             _section(
                 "Resolve",
-                RESOLVE_SECTION,
+                IDS.resolve_section,
                 dbc.Input(
-                    id=RESOLVE_NOTE, placeholder="Resolution note (optional)", className="mb-2"
+                    id=IDS.resolve_note, placeholder="Resolution note (optional)", className="mb-2"
                 ),
-                dbc.Button("Resolve", id=RESOLVE, color="success"),
+                dbc.Button("Resolve", id=IDS.resolve, color="success"),
             ),
         ],
-        id=WORKFLOW,
+        id=IDS.workflow,
     )
 
 
@@ -209,44 +201,54 @@ def layout(alert: str | None = None, **_query) -> html.Div:
     return html.Div(
         [
             html.H2("Alerts", className="h4"),
-            dcc.Store(id=CURRENT, data=selected),
-            dcc.Store(id=CHANGED, data=0),
-            dcc.Interval(id=TICK, interval=60_000),
+            dcc.Store(id=IDS.current, data=selected),
+            dcc.Store(id=IDS.changed, data=0),
+            dcc.Interval(id=IDS.tick, interval=60_000),
             dbc.Row(
                 [
                     dbc.Col(
                         [
-                            dbc.Label("State", html_for=STATE_FILTER, className="small mb-0"),
-                            dcc.Dropdown(
-                                id=STATE_FILTER,
-                                multi=True,
-                                value=OPEN_STATES,
-                                options=[{"label": v, "value": k} for k, v in STATE_LABELS.items()],
-                                placeholder="All states",
+                            *labelled(
+                                "State",
+                                dcc.Dropdown(
+                                    id=IDS.state,
+                                    multi=True,
+                                    value=OPEN_STATES,
+                                    options=[
+                                        {"label": v, "value": k} for k, v in STATE_LABELS.items()
+                                    ],
+                                    placeholder="All states",
+                                ),
                             ),
                         ],
                         md=4,
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Severity", html_for=SEVERITY_FILTER, className="small mb-0"),
-                            dcc.Dropdown(
-                                id=SEVERITY_FILTER,
-                                multi=True,
-                                placeholder="All severities",
-                                options=[{"label": s.capitalize(), "value": s} for s in SEVERITIES],
+                            *labelled(
+                                "Severity",
+                                dcc.Dropdown(
+                                    id=IDS.severity,
+                                    multi=True,
+                                    placeholder="All severities",
+                                    options=[
+                                        {"label": s.capitalize(), "value": s} for s in SEVERITIES
+                                    ],
+                                ),
                             ),
                         ],
                         md=3,
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Channel", html_for=CHANNEL_FILTER, className="small mb-0"),
-                            dcc.Dropdown(
-                                id=CHANNEL_FILTER,
-                                multi=True,
-                                placeholder="All channels",
-                                options=_channel_options(),
+                            *labelled(
+                                "Channel",
+                                dcc.Dropdown(
+                                    id=IDS.channel,
+                                    multi=True,
+                                    placeholder="All channels",
+                                    options=_channel_options(),
+                                ),
                             ),
                         ],
                         md=5,
@@ -255,7 +257,7 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                 className="mb-3 g-3",
             ),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 columnDefs=COLUMNS,
                 rowData=[],
                 defaultColDef={
@@ -275,10 +277,10 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                 getRowId="params.data.id",
                 csvExportParams={"fileName": "alerts.csv"},
             ),
-            html.Div(id=MESSAGE, className="mt-3"),
+            html.Div(id=IDS.message, className="mt-3"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Loading(html.Div(id=DETAIL), type="dot"), lg=8),
+                    dbc.Col(dcc.Loading(html.Div(id=IDS.detail), type="dot"), lg=8),
                     dbc.Col(dbc.Card(dbc.CardBody(_workflow_panel())), lg=4),
                 ],
                 className="mt-3 g-3",
@@ -288,20 +290,18 @@ def layout(alert: str | None = None, **_query) -> html.Div:
 
 
 @callback(
-    Output(GRID, "rowData"),
-    Input(STATE_FILTER, "value"),
-    Input(SEVERITY_FILTER, "value"),
-    Input(CHANNEL_FILTER, "value"),
-    Input(CHANGED, "data"),
-    Input(TICK, "n_intervals"),
+    Output(IDS.grid, "rowData"),
+    *values(IDS.state, IDS.severity, IDS.channel),
+    Input(IDS.changed, "data"),
+    Input(IDS.tick, "n_intervals"),
 )
 def update_list(states, severities, channels, _changed, _tick):
     return _rows(states, severities, channels)
 
 
 @callback(
-    Output(CURRENT, "data"),
-    Input(GRID, "selectedRows"),
+    Output(IDS.current, "data"),
+    Input(IDS.grid, "selectedRows"),
     prevent_initial_call=True,
 )
 def choose_alert(selected):
@@ -309,14 +309,14 @@ def choose_alert(selected):
 
 
 @callback(
-    Output(DETAIL, "children"),
-    Output(ACK_SECTION, "style"),
-    Output(RCA_SECTION, "style"),
-    Output(RESOLVE_SECTION, "style"),
-    Output(ROLE_NOTE, "children"),
-    Input(CURRENT, "data"),
-    Input(CHANGED, "data"),
-    Input(TICK, "n_intervals"),
+    Output(IDS.detail, "children"),
+    Output(IDS.ack_section, "style"),
+    Output(IDS.rca_section, "style"),
+    Output(IDS.resolve_section, "style"),
+    Output(IDS.role_note, "children"),
+    Input(IDS.current, "data"),
+    Input(IDS.changed, "data"),
+    Input(IDS.tick, "n_intervals"),
 )
 def show_alert(alert_id, _changed, _tick):
     if not alert_id:
@@ -344,18 +344,14 @@ def show_alert(alert_id, _changed, _tick):
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(CHANGED, "data"),
-    Input(ACK, "n_clicks"),
-    Input(SUBMIT, "n_clicks"),
-    Input(RESOLVE, "n_clicks"),
-    State(CURRENT, "data"),
-    State(ACK_NOTE, "value"),
-    State(CATEGORY, "value"),
-    State(CAUSE_TEXT, "value"),
-    State(ACTION_TEXT, "value"),
-    State(RESOLVE_NOTE, "value"),
-    State(CHANGED, "data"),
+    Output(IDS.message, "children"),
+    Output(IDS.changed, "data"),
+    *clicks(IDS.acknowledge, IDS.submit_root_cause, IDS.resolve),
+    State(IDS.current, "data"),
+    *fields(
+        IDS.ack_note, IDS.cause_category, IDS.cause_text, IDS.corrective_action, IDS.resolve_note
+    ),
+    State(IDS.changed, "data"),
     prevent_initial_call=True,
 )
 def change_alert(
@@ -365,10 +361,10 @@ def change_alert(
         actor = current_actor()
         if not alert_id:
             raise AnalyticsError("choose an alert first")
-        if ctx.triggered_id == ACK:
+        if ctx.triggered_id == IDS.acknowledge:
             acknowledge(int(alert_id), actor, ack_note)
             done = f"Alert #{alert_id} acknowledged by {actor.name}."
-        elif ctx.triggered_id == SUBMIT:
+        elif ctx.triggered_id == IDS.submit_root_cause:
             submit_root_cause(int(alert_id), actor, category, cause, action)
             done = f"Root cause of alert #{alert_id} submitted by {actor.name}."
         else:

@@ -4,7 +4,6 @@ controls plus the models' options, all kept in the URL."""
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 from dash import Output, callback, dcc, html
 
 from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS
@@ -18,8 +17,10 @@ from analytics.views.attribution import (
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
 from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.components.ids import contents, figures, page_ids
 from dashapp.pages import PLANNING
 from db.settings import get_settings
 
@@ -46,13 +47,7 @@ FRAME = AnalysisFrame(
     widths=(6, 6, 3, 3, 3, 3),
     levels=("category", "touchpoint"),
 )
-MESSAGE = f"{PREFIX}-message"
-SUMMARY = f"{PREFIX}-summary"
-CREDIT_CHART = f"{PREFIX}-credit-chart"
-DIFFERENCE_CHART = f"{PREFIX}-difference-chart"
-GRID = f"{PREFIX}-grid"
-PATHS_CHART = f"{PREFIX}-paths-chart"
-PATHS_GRID = f"{PREFIX}-paths-grid"
+IDS = page_ids(PREFIX, "message summary credit_chart difference_chart grid paths_chart paths_grid")
 
 COMPARISON_COLUMNS = [
     column("model_label", "Model", pinned="left", minWidth=170),
@@ -88,31 +83,25 @@ def layout(**query) -> html.Div:
     return FRAME.layout(
         query,
         heading,
-        html.Div(id=MESSAGE),
-        html.Div(id=SUMMARY, className="small mb-2"),
+        html.Div(id=IDS.message),
+        html.Div(id=IDS.summary, className="small mb-2"),
         dcc.Loading(
-            dbc.Row(
-                [
-                    dbc.Col(dcc.Graph(id=CREDIT_CHART, config=png_config("attribution")), lg=6),
-                    dbc.Col(
-                        dcc.Graph(id=DIFFERENCE_CHART, config=png_config("attribution-vs-last")),
-                        lg=6,
-                    ),
-                ],
-                className="g-3 mb-3",
+            chart_row(
+                (IDS.credit_chart, "attribution", 6),
+                (IDS.difference_chart, "attribution-vs-last", 6),
             ),
             type="dot",
         ),
         data_grid(
-            GRID,
+            IDS.grid,
             COMPARISON_COLUMNS,
             "attribution.csv",
             title="Credit per model and channel, beside last touch",
         ),
         html.H3("Path explorer", className="h5 mt-4"),
-        dcc.Loading(dcc.Graph(id=PATHS_CHART, config=png_config("paths")), type="dot"),
+        dcc.Loading(dcc.Graph(id=IDS.paths_chart, config=png_config("paths")), type="dot"),
         data_grid(
-            PATHS_GRID,
+            IDS.paths_grid,
             PATH_COLUMNS,
             "attribution-paths.csv",
             title="Most frequent paths through the channels in view",
@@ -120,7 +109,7 @@ def layout(**query) -> html.Div:
     )
 
 
-FRAME.register([CREDIT_CHART, DIFFERENCE_CHART], [GRID, PATHS_GRID])
+FRAME.register([IDS.credit_chart, IDS.difference_chart], [IDS.grid, IDS.paths_grid])
 
 
 def _summary(view: AttributionView, shown: float, total: float) -> html.Div:
@@ -157,13 +146,11 @@ def _slice(chosen, lookback, half_life, order) -> tuple[AttributionView, Attribu
 
 @callback(
     FRAME.breadcrumb,
-    Output(MESSAGE, "children"),
-    Output(SUMMARY, "children"),
-    Output(CREDIT_CHART, "figure"),
-    Output(DIFFERENCE_CHART, "figure"),
-    Output(GRID, "rowData"),
-    Output(PATHS_CHART, "figure"),
-    Output(PATHS_GRID, "rowData"),
+    *contents(IDS.message, IDS.summary),
+    *figures(IDS.credit_chart, IDS.difference_chart),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.paths_chart, "figure"),
+    Output(IDS.paths_grid, "rowData"),
     *FRAME.inputs,
 )
 def update_attribution(start, end, channels, path, measure, lookback, half_life, order):

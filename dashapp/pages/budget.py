@@ -31,9 +31,11 @@ from dashapp.components.budget_parts import (
     uplift_text,
     whatif_sliders,
 )
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
-from dashapp.components.grid import column, data_grid, png_config, records, register_csv_export
+from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -41,24 +43,12 @@ from db.settings import get_settings
 PREFIX = "budget"
 register_page(__name__, path="/budget", title="Budget", prefix=PREFIX, order=24, **PLANNING)
 
-TOTAL = f"{PREFIX}-total"
-OBJECTIVE = f"{PREFIX}-objective"
-MINIMUM = f"{PREFIX}-min"  # pattern-matching: {"type": MINIMUM, "channel": code}
-MAXIMUM = f"{PREFIX}-max"
-SLIDER = f"{PREFIX}-whatif"
-OPTIMISE = f"{PREFIX}-optimise"
-MESSAGE = f"{PREFIX}-message"
-UPLIFT = f"{PREFIX}-uplift"
-CURVES_CHART = f"{PREFIX}-curves-chart"
-SPLIT_CHART = f"{PREFIX}-split-chart"
-SPLIT_GRID = f"{PREFIX}-split-grid"
-WHATIF_MESSAGE = f"{PREFIX}-whatif-message"
-WHATIF_SUMMARY = f"{PREFIX}-whatif-summary"
-WHATIF_GRID = f"{PREFIX}-whatif-grid"
-APPLY = f"{PREFIX}-apply"
-APPLY_MESSAGE = f"{PREFIX}-apply-message"
-VERSIONS_GRID = f"{PREFIX}-versions-grid"
-ACTIVE_GRID = f"{PREFIX}-active-grid"
+IDS = page_ids(
+    PREFIX,
+    "total objective min max whatif optimise message uplift curves_chart split_chart"
+    " split_grid whatif_message whatif_summary whatif_grid apply apply_message"
+    " versions_grid active_grid",
+)
 
 SPLIT_COLUMNS = [
     column("channel_name", "Channel", pinned="left", minWidth=130),
@@ -108,7 +98,10 @@ def layout(**_query) -> html.Div:
     heading = html.H2("Budget", className="h4")
     if view.proposal is None:
         return html.Div(
-            [heading, dbc.Alert(f"No budget to split: {view.message}.", color="info", id=MESSAGE)]
+            [
+                heading,
+                dbc.Alert(f"No budget to split: {view.message}.", color="info", id=IDS.message),
+            ]
         )
     a = view.proposal.allocation
     names = view.proposal.names
@@ -124,44 +117,40 @@ def layout(**_query) -> html.Div:
                 className="text-secondary small",
             ),
             _controls(a.current.sum()),
-            bounds_table(MINIMUM, MAXIMUM, view.split, _no_curve(view)),
-            html.Div(id=MESSAGE),
-            html.Div(id=UPLIFT, className="mb-2"),
+            bounds_table(IDS.min, IDS.max, view.split, _no_curve(view)),
+            html.Div(id=IDS.message),
+            html.Div(id=IDS.uplift, className="mb-2"),
             dcc.Loading(
-                dbc.Row(
-                    [
-                        dbc.Col(dcc.Graph(id=SPLIT_CHART, config=png_config("budget-split")), lg=5),
-                        dbc.Col(
-                            dcc.Graph(id=CURVES_CHART, config=png_config("spend-response")), lg=7
-                        ),
-                    ],
-                    className="g-3 mb-3",
+                chart_row(
+                    (IDS.split_chart, "budget-split", 5), (IDS.curves_chart, "spend-response", 7)
                 ),
                 type="dot",
             ),
-            data_grid(SPLIT_GRID, SPLIT_COLUMNS, "budget-split.csv", title="Proposed split"),
+            data_grid(IDS.split_grid, SPLIT_COLUMNS, "budget-split.csv", title="Proposed split"),
             html.H3("What if", className="h5 mt-4"),
             html.P(
                 "Move budget between channels (drag or type an amount); the projection uses the "
                 "same curves. Apply plan records this split as the next budget plan version.",
                 className="text-secondary small",
             ),
-            whatif_sliders(SLIDER, a.channels, names, a.proposed, a.total),
-            html.Div(id=WHATIF_MESSAGE),
-            dcc.Loading(html.Div(id=WHATIF_SUMMARY, className="mb-2"), type="dot"),
-            data_grid(WHATIF_GRID, WHATIF_COLUMNS, "budget-whatif.csv", title="What-if projection"),
-            dbc.Button("Apply plan", id=APPLY, color="primary", className="mb-2"),
-            html.Div(id=APPLY_MESSAGE),
+            whatif_sliders(IDS.whatif, a.channels, names, a.proposed, a.total),
+            html.Div(id=IDS.whatif_message),
+            dcc.Loading(html.Div(id=IDS.whatif_summary, className="mb-2"), type="dot"),
+            data_grid(
+                IDS.whatif_grid, WHATIF_COLUMNS, "budget-whatif.csv", title="What-if projection"
+            ),
+            dbc.Button("Apply plan", id=IDS.apply, color="primary", className="mb-2"),
+            html.Div(id=IDS.apply_message),
             html.H3("Applied budget plans", className="h5 mt-4"),
             data_grid(
-                VERSIONS_GRID,
+                IDS.versions_grid,
                 VERSION_COLUMNS,
                 "budget-plans.csv",
                 title="Versions, newest first",
                 row_data=_version_rows(view.versions),
             ),
             data_grid(
-                ACTIVE_GRID,
+                IDS.active_grid,
                 ACTIVE_COLUMNS,
                 "budget-active-plan.csv",
                 title="The active plan by channel",
@@ -177,7 +166,7 @@ def _controls(default_total: float) -> dbc.Row:
         [
             dbc.Col(
                 number_input(
-                    TOTAL,
+                    IDS.total,
                     f"Total budget over {DEFAULT_HORIZON} days ({currency})",
                     placeholder=f"{default_total:,.0f} (the last {DEFAULT_HORIZON} days)",
                 ),
@@ -186,10 +175,10 @@ def _controls(default_total: float) -> dbc.Row:
             dbc.Col(
                 [
                     dbc.Label(
-                        "Maximise", html_for=OBJECTIVE, className="small text-secondary mb-0"
+                        "Maximise", html_for=IDS.objective, className="small text-secondary mb-0"
                     ),
                     dbc.RadioItems(
-                        id=OBJECTIVE,
+                        id=IDS.objective,
                         options=[
                             {"label": "Revenue", "value": "revenue"},
                             {"label": "Margin (after spend)", "value": "margin"},
@@ -200,7 +189,7 @@ def _controls(default_total: float) -> dbc.Row:
                 ],
                 lg=4,
             ),
-            dbc.Col(dbc.Button("Optimise split", id=OPTIMISE, color="primary"), lg="auto"),
+            dbc.Col(dbc.Button("Optimise split", id=IDS.optimise, color="primary"), lg="auto"),
         ],
         className="g-3 mb-3 align-items-end",
     )
@@ -217,17 +206,17 @@ def _no_curve(view: BudgetView) -> dict[str, str]:
     return {names.get(c, c): why for c, why in view.proposal.no_curve.items()}
 
 
-for grid in (SPLIT_GRID, WHATIF_GRID, VERSIONS_GRID, ACTIVE_GRID):
+for grid in (IDS.split_grid, IDS.whatif_grid, IDS.versions_grid, IDS.active_grid):
     register_csv_export(grid)
 
 
 # The controls a split answers to; every callback reads them from the page, never from a copy
 # the browser keeps (a request could put anything there).
 QUESTION = [
-    State(TOTAL, "value"),
-    State({"type": MINIMUM, "channel": ALL}, "value"),
-    State({"type": MAXIMUM, "channel": ALL}, "value"),
-    State({"type": MINIMUM, "channel": ALL}, "id"),
+    State(IDS.total, "value"),
+    State({"type": IDS.min, "channel": ALL}, "value"),
+    State({"type": IDS.max, "channel": ALL}, "value"),
+    State({"type": IDS.min, "channel": ALL}, "id"),
 ]
 
 
@@ -247,15 +236,13 @@ def _question(objective, total, minimum, maximum, ids) -> dict:
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(UPLIFT, "children"),
-    Output(CURVES_CHART, "figure"),
-    Output(SPLIT_CHART, "figure"),
-    Output(SPLIT_GRID, "rowData"),
-    Output({"type": SLIDER, "channel": ALL}, "value"),
-    Output({"type": SLIDER, "channel": ALL}, "max"),
-    Input(OPTIMISE, "n_clicks"),
-    Input(OBJECTIVE, "value"),
+    *contents(IDS.message, IDS.uplift),
+    *figures(IDS.curves_chart, IDS.split_chart),
+    Output(IDS.split_grid, "rowData"),
+    Output({"type": IDS.whatif, "channel": ALL}, "value"),
+    Output({"type": IDS.whatif, "channel": ALL}, "max"),
+    Input(IDS.optimise, "n_clicks"),
+    Input(IDS.objective, "value"),
     *QUESTION,
 )
 def optimise(_clicks, objective, total, minimum, maximum, ids):
@@ -284,8 +271,8 @@ def optimise(_clicks, objective, total, minimum, maximum, ids):
 
 
 WHATIF = [
-    State({"type": SLIDER, "channel": ALL}, "id"),
-    State(OBJECTIVE, "value"),
+    State({"type": IDS.whatif, "channel": ALL}, "id"),
+    State(IDS.objective, "value"),
     *QUESTION,
 ]
 
@@ -298,10 +285,9 @@ def _whatif(values, slider_ids, objective, total, minimum, maximum, ids) -> What
 
 
 @callback(
-    Output(WHATIF_MESSAGE, "children"),
-    Output(WHATIF_SUMMARY, "children"),
-    Output(WHATIF_GRID, "rowData"),
-    Input({"type": SLIDER, "channel": ALL}, "value"),
+    *contents(IDS.whatif_message, IDS.whatif_summary),
+    Output(IDS.whatif_grid, "rowData"),
+    Input({"type": IDS.whatif, "channel": ALL}, "value"),
     *WHATIF,
 )
 def what_if(values, *controls):
@@ -322,11 +308,10 @@ def record_plan(allocation) -> int:
 
 
 @callback(
-    Output(APPLY_MESSAGE, "children"),
-    Output(VERSIONS_GRID, "rowData"),
-    Output(ACTIVE_GRID, "rowData"),
-    Input(APPLY, "n_clicks"),
-    State({"type": SLIDER, "channel": ALL}, "value"),
+    Output(IDS.apply_message, "children"),
+    *rows(IDS.versions_grid, IDS.active_grid),
+    Input(IDS.apply, "n_clicks"),
+    State({"type": IDS.whatif, "channel": ALL}, "value"),
     *WHATIF,
     prevent_initial_call=True,
 )

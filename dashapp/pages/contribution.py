@@ -16,6 +16,7 @@ from dashapp.components.analysis_frame import AnalysisFrame, PageOption, flagged
 from dashapp.components.charts import empty_figure, share_of_total
 from dashapp.components.contribution_charts import aov_figure, index_figure, waterfall_figure
 from dashapp.components.grid import column, data_grid, highlighted, png_config, records
+from dashapp.components.ids import figures, page_ids
 from db.settings import get_settings
 
 PREFIX = "contribution"
@@ -27,15 +28,10 @@ COMPARE_LABELS = {"prior": "Prior period", "yoy": "Same period last year"}
 FRAME = AnalysisFrame(
     PREFIX, option=PageOption("compare", "Compare with", COMPARE_LABELS), widths=(6, 3, 3)
 )
-SHARE_CHART = f"{PREFIX}-share-chart"
-INDEX_CHART = f"{PREFIX}-index-chart"
-WATERFALL_CHART = f"{PREFIX}-waterfall-chart"
-AOV_CHART = f"{PREFIX}-aov-chart"
-GRID = f"{PREFIX}-grid"
-AOV_GRID = f"{PREFIX}-aov-grid"
-FLAGS = f"{PREFIX}-flags"
-AOV_FLAGS = f"{PREFIX}-aov-flags"
-TOTAL = f"{PREFIX}-total"
+IDS = page_ids(
+    PREFIX,
+    "share_chart index_chart waterfall_chart aov_chart grid aov_grid flags aov_flags total",
+)
 
 
 def _chart(graph_id: str, png_name: str) -> dbc.Col:
@@ -48,19 +44,19 @@ def layout(**query) -> html.Div:
     return FRAME.layout(
         query,
         html.H2("Contribution", className="h4"),
-        html.Div(id=FLAGS, className="mb-2"),
-        html.Div(id=AOV_FLAGS, className="mb-2"),
+        html.Div(id=IDS.flags, className="mb-2"),
+        html.Div(id=IDS.aov_flags, className="mb-2"),
         dbc.Row(
             [
-                _chart(SHARE_CHART, "revenue-share"),
-                _chart(WATERFALL_CHART, "revenue-change-waterfall"),
-                _chart(INDEX_CHART, "channel-index"),
-                _chart(AOV_CHART, "aov-drivers"),
+                _chart(IDS.share_chart, "revenue-share"),
+                _chart(IDS.waterfall_chart, "revenue-change-waterfall"),
+                _chart(IDS.index_chart, "channel-index"),
+                _chart(IDS.aov_chart, "aov-drivers"),
             ],
             className="g-3",
         ),
         data_grid(
-            GRID,
+            IDS.grid,
             [
                 column("channel_name", "Channel", pinned="left", minWidth=150),
                 column("revenue", "Revenue", "currency"),
@@ -77,9 +73,9 @@ def layout(**query) -> html.Div:
             title="Channels: revenue, share and underperformance",
             getRowStyle=highlighted("params.data.underperforming", {"backgroundColor": "#f8d7da"}),
         ),
-        html.Div(id=TOTAL, className="small text-secondary mb-3"),
+        html.Div(id=IDS.total, className="small text-secondary mb-3"),
         data_grid(
-            AOV_GRID,
+            IDS.aov_grid,
             [
                 column("channel_name", "Channel", pinned="left", minWidth=150),
                 column("aov_current", "AOV", "currency_cents"),
@@ -102,7 +98,9 @@ def layout(**query) -> html.Div:
     )
 
 
-FRAME.register([SHARE_CHART, WATERFALL_CHART, INDEX_CHART, AOV_CHART], [GRID, AOV_GRID])
+FRAME.register(
+    [IDS.share_chart, IDS.waterfall_chart, IDS.index_chart, IDS.aov_chart], [IDS.grid, IDS.aov_grid]
+)
 
 
 def _flag_text(flag: bool, direction: str) -> str:
@@ -132,12 +130,10 @@ def _underperformers_banner(table: pd.DataFrame) -> dbc.Alert:
 
 @callback(
     FRAME.breadcrumb,
-    Output(FLAGS, "children"),
-    Output(SHARE_CHART, "figure"),
-    Output(WATERFALL_CHART, "figure"),
-    Output(INDEX_CHART, "figure"),
-    Output(GRID, "rowData"),
-    Output(TOTAL, "children"),
+    Output(IDS.flags, "children"),
+    *figures(IDS.share_chart, IDS.waterfall_chart, IDS.index_chart),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.total, "children"),
     *FRAME.inputs,
 )
 def update_contribution(start, end, channels, path, compare):
@@ -179,9 +175,9 @@ def update_contribution(start, end, channels, path, compare):
 
 
 @callback(
-    Output(AOV_FLAGS, "children"),
-    Output(AOV_CHART, "figure"),
-    Output(AOV_GRID, "rowData"),
+    Output(IDS.aov_flags, "children"),
+    Output(IDS.aov_chart, "figure"),
+    Output(IDS.aov_grid, "rowData"),
     *FRAME.inputs,
 )
 def update_aov(start, end, channels, path, compare):

@@ -8,6 +8,7 @@ from dash import Input, Output, callback, dcc, html
 from analytics.quality.status import history, latest_run, run_results
 from dashapp.access import at_least, register_page
 from dashapp.components.grid import WRAPPED, data_grid, register_csv_export
+from dashapp.components.ids import page_ids
 from dashapp.components.quality_charts import validation_history_figure
 from db.settings import get_settings
 
@@ -17,11 +18,7 @@ register_page(
     __name__, path="/data-quality", title="Data quality", prefix=PREFIX, roles=ROLES, order=70
 )
 
-SUMMARY = f"{PREFIX}-summary"
-GRID = f"{PREFIX}-grid"
-HISTORY = f"{PREFIX}-history"
-STATUS_FILTER = f"{PREFIX}-status-filter"
-RUN_ID = f"{PREFIX}-run-id"
+IDS = page_ids(PREFIX, "summary grid history status_filter run_id")
 STATUS_COLORS = {"pass": "#198754", "warn": "#ffc107", "fail": "#dc3545"}
 ROW_STYLES = {
     "styleConditions": [
@@ -90,17 +87,17 @@ def layout(**_query) -> html.Div:
                 dbc.Alert(
                     "No validation has run yet: run `channelperf validate` (scheduled daily).",
                     color="info",
-                    id=SUMMARY,
+                    id=IDS.summary,
                 ),
             ]
         )
     return html.Div(
         [
             html.H2("Data quality", className="h4"),
-            dcc.Store(id=RUN_ID, data=run["id"]),
-            html.Div(_summary(run), id=SUMMARY),
+            dcc.Store(id=IDS.run_id, data=run["id"]),
+            html.Div(_summary(run), id=IDS.summary),
             dbc.RadioItems(
-                id=STATUS_FILTER,
+                id=IDS.status_filter,
                 options=[
                     {"label": "All checks", "value": "all"},
                     {"label": "Problems only", "value": "problems"},
@@ -110,7 +107,7 @@ def layout(**_query) -> html.Div:
                 className="mb-2",
             ),
             data_grid(
-                GRID,
+                IDS.grid,
                 [
                     {"field": "check_name", "headerName": "Check", "maxWidth": 170},
                     {"field": "scope", "headerName": "Scope", "maxWidth": 230},
@@ -130,7 +127,7 @@ def layout(**_query) -> html.Div:
                 getRowStyle=ROW_STYLES,
             ),
             dcc.Graph(
-                id=HISTORY,
+                id=IDS.history,
                 figure=validation_history_figure(history(90), STATUS_COLORS),
                 config={"displaylogo": False},
             ),
@@ -138,13 +135,13 @@ def layout(**_query) -> html.Div:
     )
 
 
-register_csv_export(GRID)
+register_csv_export(IDS.grid)
 
 
 @callback(
-    Output(GRID, "rowData"),
-    Input(STATUS_FILTER, "value"),
-    Input(RUN_ID, "data"),
+    Output(IDS.grid, "rowData"),
+    Input(IDS.status_filter, "value"),
+    Input(IDS.run_id, "data"),
     prevent_initial_call=True,
 )
 def filter_status(choice, run_id):

@@ -11,7 +11,9 @@ from dash import Input, Output, callback, dcc, html
 from dashapp.access import register_page
 from dashapp.components.charts import CHART_FONT, empty_figure
 from dashapp.components.forecast_charts import saturation_figure
+from dashapp.components.forms import labelled
 from dashapp.components.grid import column, data_grid, register_csv_export
+from dashapp.components.ids import page_ids, values
 from dashapp.pages import PLANNING
 from db.settings import get_settings
 from forecasting.data import SeriesId, channel_names, channel_series, demand_shifts
@@ -24,14 +26,11 @@ from forecasting.views import coherence_note
 PREFIX = "forecasts"
 register_page(__name__, path="/forecasts", title="Forecasts", prefix=PREFIX, order=20, **PLANNING)
 
-SERIES = f"{PREFIX}-series"
-FORECAST_CHART = f"{PREFIX}-chart"
-SHIFT_DIMENSION = f"{PREFIX}-shift-dimension"
-SHIFT_THRESHOLD = f"{PREFIX}-shift-threshold"
-SHIFT_GRID = f"{PREFIX}-shift-grid"
-SATURATION_CHART = f"{PREFIX}-saturation-chart"
-SATURATION_TABLE = f"{PREFIX}-saturation-table"
-PLATEAU_CHART = f"{PREFIX}-plateau-chart"
+IDS = page_ids(
+    PREFIX,
+    "series chart shift_dimension shift_threshold shift_grid saturation_chart"
+    " saturation_table plateau_chart",
+)
 HISTORY_DAYS = 180
 
 
@@ -70,8 +69,12 @@ def layout(**_query) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            dbc.Label("Series", html_for=SERIES, className="small mb-0"),
-                            dcc.Dropdown(id=SERIES, options=options, value=ids[0], clearable=False),
+                            *labelled(
+                                "Series",
+                                dcc.Dropdown(
+                                    id=IDS.series, options=options, value=ids[0], clearable=False
+                                ),
+                            ),
                         ],
                         md=5,
                     )
@@ -79,13 +82,13 @@ def layout(**_query) -> html.Div:
                 className="mb-2",
             ),
             html.P(coherence_note(), id=f"{PREFIX}-coherence", className="small text-muted"),
-            dcc.Graph(id=FORECAST_CHART, config={"displaylogo": False}),
+            dcc.Graph(id=IDS.chart, config={"displaylogo": False}),
             html.H3("Predicted demand shifts", className="h5 mt-4"),
             dbc.Row(
                 [
                     dbc.Col(
                         dbc.RadioItems(
-                            id=SHIFT_DIMENSION,
+                            id=IDS.shift_dimension,
                             options=[
                                 {"label": "Channel categories", "value": "category"},
                                 {"label": "Touchpoints", "value": "touchpoint"},
@@ -102,7 +105,7 @@ def layout(**_query) -> html.Div:
                                 className="small mb-0",
                             ),
                             dcc.Slider(
-                                id=SHIFT_THRESHOLD,
+                                id=IDS.shift_threshold,
                                 min=0.5,
                                 max=10,
                                 step=0.5,
@@ -115,7 +118,7 @@ def layout(**_query) -> html.Div:
                 ]
             ),
             data_grid(
-                SHIFT_GRID,
+                IDS.shift_grid,
                 [
                     column("channel", "Channel", minWidth=200),
                     column("recent_share", "Recent share (last 8 weeks)", "percent"),
@@ -134,9 +137,9 @@ def layout(**_query) -> html.Div:
             html.H3("Channel saturation", className="h5 mt-4"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id=SATURATION_CHART, figure=_saturation_chart()), lg=7),
+                    dbc.Col(dcc.Graph(id=IDS.saturation_chart, figure=_saturation_chart()), lg=7),
                     dbc.Col(
-                        dcc.Graph(id=PLATEAU_CHART, figure=_plateau_figure(stored, names)), lg=5
+                        dcc.Graph(id=IDS.plateau_chart, figure=_plateau_figure(stored, names)), lg=5
                     ),
                 ]
             ),
@@ -144,14 +147,14 @@ def layout(**_query) -> html.Div:
     )
 
 
-register_csv_export(SHIFT_GRID)
+register_csv_export(IDS.shift_grid)
 
 
 def _saturation_chart() -> go.Figure:
     return saturation_figure(touchpoint_responses(), get_settings().base_currency)
 
 
-@callback(Output(FORECAST_CHART, "figure"), Input(SERIES, "value"))
+@callback(Output(IDS.chart, "figure"), Input(IDS.series, "value"))
 def show_forecast(unique_id):
     if not unique_id:
         return empty_figure("Forecast")
@@ -183,7 +186,8 @@ def show_forecast(unique_id):
 
 
 @callback(
-    Output(SHIFT_GRID, "rowData"), Input(SHIFT_DIMENSION, "value"), Input(SHIFT_THRESHOLD, "value")
+    Output(IDS.shift_grid, "rowData"),
+    *values(IDS.shift_dimension, IDS.shift_threshold),
 )
 def show_shifts(dimension, threshold):
     forecasts = read_forecasts(prefix=f"{dimension}:")

@@ -16,19 +16,15 @@ from analytics.errors import AnalyticsError
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.components.ids import page_ids
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
-from forecasting.data import stock_positions
+from forecasting.stock_data import stock_positions
 
 PREFIX = "inventory"
 register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, order=21, **PLANNING)
 
-POSITIONS_GRID = f"{PREFIX}-positions"
-PLAN_GRID = f"{PREFIX}-plan"
-EFFECT = f"{PREFIX}-effect"
-APPLY = f"{PREFIX}-apply"
-MESSAGE = f"{PREFIX}-message"
-POSITIONS_STORE = f"{PREFIX}-positions-store"
+IDS = page_ids(PREFIX, "positions plan effect apply message positions_store")
 HORIZON = 28
 PLAN_COLUMNS = ["product_id", "sku", "location_id", "location", "on_hand", "mean_h", "sd_h"]
 PAGED = {"dashGridOptions": {"pagination": True, "paginationPageSize": 20}}
@@ -108,7 +104,7 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2(f"Inventory — stock as of {as_of:%d %b %Y}", className="h4"),
-            dcc.Store(id=POSITIONS_STORE, data={"as_of": as_of.isoformat()}),
+            dcc.Store(id=IDS.positions_store, data={"as_of": as_of.isoformat()}),
             html.P(
                 f"{len(positions)} product × location positions; {at_risk} likely to run out "
                 f"within {HORIZON} days; {int(positions['overstock'].sum())} overstocked "
@@ -116,7 +112,7 @@ def layout(**_query) -> html.Div:
                 className="text-secondary",
             ),
             data_grid(
-                POSITIONS_GRID,
+                IDS.positions,
                 POSITION_COLUMNS,
                 "stock-positions.csv",
                 title="Stock positions, likeliest stock-outs first",
@@ -124,13 +120,17 @@ def layout(**_query) -> html.Div:
                 **PAGED,
             ),
             html.H3("Recommended re-allocation", className="h5 mt-4"),
-            dbc.Alert(_effect_text(plan), color="light", id=EFFECT),
-            html.Div(id=MESSAGE),
+            dbc.Alert(_effect_text(plan), color="light", id=IDS.effect),
+            html.Div(id=IDS.message),
             dbc.Button(
-                "Apply plan", id=APPLY, color="primary", disabled=plan.moves.empty, className="mb-2"
+                "Apply plan",
+                id=IDS.apply,
+                color="primary",
+                disabled=plan.moves.empty,
+                className="mb-2",
             ),
             data_grid(
-                PLAN_GRID,
+                IDS.plan,
                 MOVE_COLUMNS,
                 "reallocation-plan.csv",
                 title="Transfers",
@@ -141,15 +141,15 @@ def layout(**_query) -> html.Div:
     )
 
 
-register_csv_export(POSITIONS_GRID)
-register_csv_export(PLAN_GRID)
+register_csv_export(IDS.positions)
+register_csv_export(IDS.plan)
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(APPLY, "disabled"),
-    Input(APPLY, "n_clicks"),
-    State(POSITIONS_STORE, "data"),
+    Output(IDS.message, "children"),
+    Output(IDS.apply, "disabled"),
+    Input(IDS.apply, "n_clicks"),
+    State(IDS.positions_store, "data"),
     prevent_initial_call=True,
 )
 def apply(_clicks, stored):

@@ -8,11 +8,12 @@ import os
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, callback, ctx, dcc, html, no_update
 
 from dashapp.access import at_least, register_page
 from dashapp.auth import current_actor
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
+from dashapp.components.ids import clicks, fields, page_ids
 from db.roles import PermissionDenied
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
@@ -31,16 +32,10 @@ register_page(
     order=40,
 )
 
-JOBS_GRID = f"{PREFIX}-jobs"
-VERSIONS_GRID = f"{PREFIX}-versions"
-RETRAIN = f"{PREFIX}-retrain"
-SERIES = f"{PREFIX}-series"
-VERSION = f"{PREFIX}-version"
-PROMOTE = f"{PREFIX}-promote"
-ROLLBACK = f"{PREFIX}-rollback"
-MESSAGE = f"{PREFIX}-message"
-REFRESH = f"{PREFIX}-refresh"
-MLFLOW_LINK = f"{PREFIX}-mlflow-link"
+IDS = page_ids(
+    PREFIX,
+    "jobs versions retrain series version promote rollback message refresh mlflow_link",
+)
 DEFAULT_MLFLOW_UI = "http://127.0.0.1:5000"
 
 JOB_COLUMNS = [
@@ -139,13 +134,13 @@ def layout(**_query) -> html.Div:
                     dbc.Col(
                         [
                             dbc.Button(
-                                "Retrain now", id=RETRAIN, color="primary", className="me-2"
+                                "Retrain now", id=IDS.retrain, color="primary", className="me-2"
                             ),
                             html.A(
                                 "Open the MLflow UI ↗",
                                 href=mlflow_ui_url(),
                                 target="_blank",
-                                id=MLFLOW_LINK,
+                                id=IDS.mlflow_link,
                                 className="btn btn-outline-secondary",
                             ),
                         ],
@@ -154,11 +149,11 @@ def layout(**_query) -> html.Div:
                 ],
                 className="align-items-center mb-2",
             ),
-            html.Div(id=MESSAGE),
-            dcc.Interval(id=REFRESH, interval=5_000),
+            html.Div(id=IDS.message),
+            dcc.Interval(id=IDS.refresh, interval=5_000),
             html.H3("Training jobs", className="h5"),
             dag.AgGrid(
-                id=JOBS_GRID,
+                id=IDS.jobs,
                 rowData=_job_rows(),
                 columnDefs=JOB_COLUMNS,
                 defaultColDef={"flex": 1, "sortable": True, "resizable": True},
@@ -177,7 +172,7 @@ def layout(**_query) -> html.Div:
                 className="small text-muted",
             ),
             dag.AgGrid(
-                id=VERSIONS_GRID,
+                id=IDS.versions,
                 rowData=versions,
                 columnDefs=_version_columns(),
                 defaultColDef={
@@ -206,23 +201,26 @@ def layout(**_query) -> html.Div:
                     dbc.Row(
                         [
                             dbc.Col(
-                                dcc.Dropdown(id=SERIES, options=series, placeholder="Series"), md=5
+                                dcc.Dropdown(id=IDS.series, options=series, placeholder="Series"),
+                                md=5,
                             ),
                             dbc.Col(
-                                dbc.Input(id=VERSION, placeholder="Version", type="number", min=1),
+                                dbc.Input(
+                                    id=IDS.version, placeholder="Version", type="number", min=1
+                                ),
                                 md=2,
                             ),
                             dbc.Col(
                                 [
                                     dbc.Button(
                                         "Promote version",
-                                        id=PROMOTE,
+                                        id=IDS.promote,
                                         color="primary",
                                         className="me-2",
                                     ),
                                     dbc.Button(
                                         "Roll back to previous",
-                                        id=ROLLBACK,
+                                        id=IDS.rollback,
                                         color="warning",
                                         outline=True,
                                     ),
@@ -238,30 +236,27 @@ def layout(**_query) -> html.Div:
     )
 
 
-@callback(Output(JOBS_GRID, "rowData"), Input(REFRESH, "n_intervals"), prevent_initial_call=True)
+@callback(Output(IDS.jobs, "rowData"), Input(IDS.refresh, "n_intervals"), prevent_initial_call=True)
 def refresh_jobs(_tick):
     return _job_rows()
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(VERSIONS_GRID, "rowData"),
-    Input(RETRAIN, "n_clicks"),
-    Input(PROMOTE, "n_clicks"),
-    Input(ROLLBACK, "n_clicks"),
-    State(SERIES, "value"),
-    State(VERSION, "value"),
+    Output(IDS.message, "children"),
+    Output(IDS.versions, "rowData"),
+    *clicks(IDS.retrain, IDS.promote, IDS.rollback),
+    *fields(IDS.series, IDS.version),
     prevent_initial_call=True,
 )
 def change_models(_retrain, _promote, _rollback, series, version):
     try:
         actor = current_actor()
-        if ctx.triggered_id == RETRAIN:
+        if ctx.triggered_id == IDS.retrain:
             ids = start_training(actor)
             done = f"Training jobs {', '.join(map(str, ids))} started."
         elif not series:
             raise ForecastingError("choose a series first")
-        elif ctx.triggered_id == PROMOTE:
+        elif ctx.triggered_id == IDS.promote:
             if not version:
                 raise ForecastingError("enter the version to promote")
             promote_version(series, str(int(version)), actor)

@@ -24,6 +24,7 @@ from dashapp.components.filters import (
     preset_period,
     split_channel_values,
 )
+from dashapp.components.ids import contents, figures, page_ids
 from dashapp.components.kpi import kpi_card
 from dashapp.components.validation_badge import validation_badge
 from db.settings import get_settings
@@ -31,18 +32,11 @@ from db.settings import get_settings
 PREFIX = "overview"
 register_page(__name__, path="/", title="Overview", prefix=PREFIX, roles=ROLE_ORDER, order=0)
 
-DATES = f"{PREFIX}-dates"
-CHANNELS = f"{PREFIX}-channels"
-REFRESH = f"{PREFIX}-refresh"
-KPIS = f"{PREFIX}-kpis"
-REVENUE_CHART = f"{PREFIX}-revenue-chart"
-SHARE_CHART = f"{PREFIX}-share-chart"
-AS_OF = f"{PREFIX}-as-of"
-VALIDATION = f"{PREFIX}-validation"
-ERROR = f"{PREFIX}-error"
-HEADING = f"{PREFIX}-heading"
-DECISIONS = f"{PREFIX}-decisions"
-DECISIONS_ASKED = f"{PREFIX}-decisions-asked"
+IDS = page_ids(
+    PREFIX,
+    "dates channels refresh kpis revenue_chart share_chart as_of validation error heading"
+    " decisions decisions_asked",
+)
 REFRESH_MS = 60_000
 
 
@@ -57,35 +51,35 @@ def layout(**_query) -> html.Div:
         [
             html.Div(
                 [
-                    html.H2("Overview", className="h4 mb-0 me-3", id=HEADING),
-                    html.Div(id=VALIDATION),
+                    html.H2("Overview", className="h4 mb-0 me-3", id=IDS.heading),
+                    html.Div(id=IDS.validation),
                 ],
                 className="d-flex align-items-center mb-2",
             ),
             url_state.bounds_store(PREFIX, first, last),
-            dcc.Interval(id=REFRESH, interval=REFRESH_MS),
+            dcc.Interval(id=IDS.refresh, interval=REFRESH_MS),
             dbc.Row(
                 [
                     dbc.Col(period_controls(PREFIX, first, last, period), md=7),
                     dbc.Col(
-                        channel_filter(CHANNELS),
+                        channel_filter(IDS.channels),
                         md=5,
                     ),
                 ],
                 className="mb-3 g-3 align-items-end",
             ),
-            html.Div(id=ERROR),
-            dcc.Loading(html.Div(id=KPIS), type="dot"),
-            dcc.Store(id=DECISIONS_ASKED, data=True),
-            dcc.Loading(html.Div(id=DECISIONS, className="mt-3"), type="dot"),
+            html.Div(id=IDS.error),
+            dcc.Loading(html.Div(id=IDS.kpis), type="dot"),
+            dcc.Store(id=IDS.decisions_asked, data=True),
+            dcc.Loading(html.Div(id=IDS.decisions, className="mt-3"), type="dot"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id=REVENUE_CHART, config={"displaylogo": False}), lg=6),
-                    dbc.Col(dcc.Graph(id=SHARE_CHART, config={"displaylogo": False}), lg=6),
+                    dbc.Col(dcc.Graph(id=IDS.revenue_chart, config={"displaylogo": False}), lg=6),
+                    dbc.Col(dcc.Graph(id=IDS.share_chart, config={"displaylogo": False}), lg=6),
                 ],
                 className="mt-3 g-3",
             ),
-            html.Div(id=AS_OF, className="small text-secondary mt-2"),
+            html.Div(id=IDS.as_of, className="small text-secondary mt-2"),
         ]
     )
 
@@ -210,16 +204,13 @@ def _as_of(view: OverviewView) -> str:
 
 
 @callback(
-    Output(KPIS, "children"),
-    Output(REVENUE_CHART, "figure"),
-    Output(SHARE_CHART, "figure"),
-    Output(AS_OF, "children"),
-    Output(VALIDATION, "children"),
-    Output(ERROR, "children"),
-    Input(DATES, "start_date"),
-    Input(DATES, "end_date"),
-    Input(CHANNELS, "value"),
-    Input(REFRESH, "n_intervals"),
+    Output(IDS.kpis, "children"),
+    *figures(IDS.revenue_chart, IDS.share_chart),
+    *contents(IDS.as_of, IDS.validation, IDS.error),
+    Input(IDS.dates, "start_date"),
+    Input(IDS.dates, "end_date"),
+    Input(IDS.channels, "value"),
+    Input(IDS.refresh, "n_intervals"),
 )
 def update_overview(start, end, channels, _tick):
     try:
@@ -245,7 +236,7 @@ def update_overview(start, end, channels, _tick):
     )
 
 
-@callback(Output(DECISIONS, "children"), Input(DECISIONS_ASKED, "data"))
+@callback(Output(IDS.decisions, "children"), Input(IDS.decisions_asked, "data"))
 def update_decisions(_asked):
     """The actions from the latest data, whatever period the KPIs show; computed once per visit
     (not on the refresh tick) because they take seconds."""

@@ -13,9 +13,11 @@ from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
 from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
+from dashapp.components.ids import contents, figures, page_ids
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
 from dashapp.pages import PLANNING
 
@@ -23,14 +25,10 @@ PREFIX = "pricing"
 register_page(__name__, path="/pricing", title="Pricing", prefix=PREFIX, order=23, **PLANNING)
 
 FRAME = AnalysisFrame(PREFIX, default_preset="last_365", widths=(6, 6), levels=("touchpoint",))
-FLOOR = f"{PREFIX}-floor"
-MESSAGE = f"{PREFIX}-message"
-WARNINGS = f"{PREFIX}-warnings"
-CHANNEL_CHART = f"{PREFIX}-channel-chart"
-CATEGORY_CHART = f"{PREFIX}-category-chart"
-MOVE_CHART = f"{PREFIX}-move-chart"
-GRID = f"{PREFIX}-grid"
-CATEGORY_GRID = f"{PREFIX}-category-grid"
+IDS = page_ids(
+    PREFIX,
+    "floor message warnings channel_chart category_chart move_chart grid category_grid",
+)
 
 ESTIMATE_COLUMNS = [
     column("elasticity", "Elasticity", "decimal", minWidth=100),
@@ -83,7 +81,7 @@ def layout(**query) -> html.Div:
     floor = dbc.Row(
         dbc.Col(
             number_input(
-                FLOOR,
+                IDS.floor,
                 "Volume floor: share of today's units to keep (%)",
                 value=round(DEFAULT_VOLUME_FLOOR * 100),
             ),
@@ -95,19 +93,13 @@ def layout(**query) -> html.Div:
         query,
         heading,
         floor,
-        html.Div(id=MESSAGE),
-        html.Div(id=WARNINGS),
+        html.Div(id=IDS.message),
+        html.Div(id=IDS.warnings),
         dcc.Loading(
             [
-                dbc.Row(
-                    [
-                        dbc.Col(dcc.Graph(id=CHANNEL_CHART, config=png_config("elasticity")), lg=6),
-                        dbc.Col(dcc.Graph(id=MOVE_CHART, config=png_config("price-moves")), lg=6),
-                    ],
-                    className="g-3 mb-3",
-                ),
+                chart_row((IDS.channel_chart, "elasticity", 6), (IDS.move_chart, "price-moves", 6)),
                 data_grid(
-                    GRID,
+                    IDS.grid,
                     CHANNEL_COLUMNS,
                     "pricing.csv",
                     export_columns=CHANNEL_EXPORT,
@@ -117,13 +109,13 @@ def layout(**query) -> html.Div:
                 ),
                 dbc.Row(
                     dbc.Col(
-                        dcc.Graph(id=CATEGORY_CHART, config=png_config("category-elasticity")),
+                        dcc.Graph(id=IDS.category_chart, config=png_config("category-elasticity")),
                         lg=8,
                     ),
                     className="g-3 mb-3",
                 ),
                 data_grid(
-                    CATEGORY_GRID,
+                    IDS.category_grid,
                     CATEGORY_COLUMNS,
                     "pricing-categories.csv",
                     export_columns=CATEGORY_EXPORT,
@@ -135,7 +127,7 @@ def layout(**query) -> html.Div:
     )
 
 
-FRAME.register([], [GRID, CATEGORY_GRID])
+FRAME.register([], [IDS.grid, IDS.category_grid])
 
 
 def floor_share(value) -> float:
@@ -179,15 +171,13 @@ def _warnings(view: PricingView):
 
 @callback(
     FRAME.breadcrumb,
-    Output(MESSAGE, "children"),
-    Output(WARNINGS, "children"),
-    Output(CHANNEL_CHART, "figure"),
-    Output(MOVE_CHART, "figure"),
-    Output(GRID, "rowData"),
-    Output(CATEGORY_CHART, "figure"),
-    Output(CATEGORY_GRID, "rowData"),
+    *contents(IDS.message, IDS.warnings),
+    *figures(IDS.channel_chart, IDS.move_chart),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.category_chart, "figure"),
+    Output(IDS.category_grid, "rowData"),
     *FRAME.inputs,
-    Input(FLOOR, "value"),
+    Input(IDS.floor, "value"),
 )
 def update_pricing(start, end, channels, path, floor):
     chosen = FRAME.selection(start, end, channels, path)

@@ -5,7 +5,6 @@ Setting targets is on Admin › Targets (admins only).
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Output, callback, dcc, html
 
@@ -14,8 +13,10 @@ from analytics.views.targets import VARIANCE_COLUMNS, build_targets
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, flagged
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.components.grid import column, data_grid, records
+from dashapp.components.ids import figures, page_ids, rows
 from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
 from db.settings import get_settings
 
@@ -30,12 +31,7 @@ register_page(
 )
 
 FRAME = AnalysisFrame(PREFIX, default_preset="last_quarter", widths=(7, 5))
-VARIANCE_CHART = f"{PREFIX}-variance-chart"
-EFFECTS_CHART = f"{PREFIX}-effects-chart"
-GRID = f"{PREFIX}-grid"
-EFFECTS_GRID = f"{PREFIX}-effects-grid"
-FLAGS = f"{PREFIX}-flags"
-TOTAL = f"{PREFIX}-total"
+IDS = page_ids(PREFIX, "variance_chart effects_chart grid effects_grid flags total")
 
 RAG_LABELS = {
     "green": "● on target",
@@ -61,25 +57,16 @@ def layout(**query) -> html.Div:
             [html.H2("Targets & variance", className="h4 mb-0"), admin_link],
             className="d-flex justify-content-between align-items-baseline mb-2",
         ),
-        html.Div(id=FLAGS, className="mb-2"),
+        html.Div(id=IDS.flags, className="mb-2"),
         dcc.Loading(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dcc.Graph(id=VARIANCE_CHART, config=png_config("revenue-vs-target")),
-                        lg=6,
-                    ),
-                    dbc.Col(
-                        dcc.Graph(id=EFFECTS_CHART, config=png_config("revenue-variance-drivers")),
-                        lg=6,
-                    ),
-                ],
-                className="g-3 mb-3",
+            chart_row(
+                (IDS.variance_chart, "revenue-vs-target", 6),
+                (IDS.effects_chart, "revenue-variance-drivers", 6),
             ),
             type="dot",
         ),
         data_grid(
-            GRID,
+            IDS.grid,
             [
                 column("channel_name", "Channel", pinned="left", minWidth=150),
                 column("metric_label", "Metric", minWidth=180),
@@ -112,7 +99,7 @@ def layout(**query) -> html.Div:
             "red: more; margin: red below its threshold)",
         ),
         data_grid(
-            EFFECTS_GRID,
+            IDS.effects_grid,
             [
                 column("channel_name", "Channel", pinned="left", minWidth=150),
                 column("revenue_target", "Revenue target", "currency"),
@@ -126,11 +113,11 @@ def layout(**query) -> html.Div:
             title="Revenue variance split into traffic, conversion and AOV effects "
             "(LMDI: they add up to the variance)",
         ),
-        html.Div(id=TOTAL, className="small text-secondary"),
+        html.Div(id=IDS.total, className="small text-secondary"),
     )
 
 
-FRAME.register([VARIANCE_CHART, EFFECTS_CHART], [GRID, EFFECTS_GRID])
+FRAME.register([IDS.variance_chart, IDS.effects_chart], [IDS.grid, IDS.effects_grid])
 
 
 def _variance_text(value: float, unit: str, currency: str) -> str:
@@ -173,12 +160,10 @@ def _flags(table: pd.DataFrame) -> html.Div:
 
 @callback(
     FRAME.breadcrumb,
-    Output(FLAGS, "children"),
-    Output(VARIANCE_CHART, "figure"),
-    Output(EFFECTS_CHART, "figure"),
-    Output(GRID, "rowData"),
-    Output(EFFECTS_GRID, "rowData"),
-    Output(TOTAL, "children"),
+    Output(IDS.flags, "children"),
+    *figures(IDS.variance_chart, IDS.effects_chart),
+    *rows(IDS.grid, IDS.effects_grid),
+    Output(IDS.total, "children"),
     *FRAME.inputs,
 )
 def update_targets(start, end, channels, path):

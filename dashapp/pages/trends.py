@@ -9,8 +9,10 @@ from analytics.metrics import METRICS, format_value
 from analytics.views.trends import TREND_METRICS, TrendsView, build_trends
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, png_config, records, sparkline_svg
+from dashapp.components.grid import column, data_grid, records, sparkline_svg
+from dashapp.components.ids import figures, page_ids
 from dashapp.components.trend_charts import strength_figure, weekly_figure
 from db.settings import get_settings
 
@@ -22,11 +24,7 @@ FRAME = AnalysisFrame(
     default_preset="last_365",
     option=PageOption("metric", "Chart metric", {m: METRICS[m].label for m in TREND_METRICS}),
 )
-STRENGTH_CHART = f"{PREFIX}-strength-chart"
-WEEKLY_CHART = f"{PREFIX}-weekly-chart"
-GRID = f"{PREFIX}-grid"
-SUMMARY = f"{PREFIX}-summary"
-TOTAL = f"{PREFIX}-total"
+IDS = page_ids(PREFIX, "strength_chart weekly_chart grid summary total")
 
 DIRECTION_LABELS = {
     "rising": "▲ rising",
@@ -49,21 +47,17 @@ def layout(**query) -> html.Div:
     return FRAME.layout(
         query,
         heading,
-        html.Div(id=SUMMARY, className="mb-2"),
+        html.Div(id=IDS.summary, className="mb-2"),
         dcc.Loading(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dcc.Graph(id=STRENGTH_CHART, config=png_config("trend-strength")), lg=5
-                    ),
-                    dbc.Col(dcc.Graph(id=WEEKLY_CHART, config=png_config("weekly-trend")), lg=7),
-                ],
-                className="g-3",
+            chart_row(
+                (IDS.strength_chart, "trend-strength", 5),
+                (IDS.weekly_chart, "weekly-trend", 7),
+                class_name="g-3",
             ),
             type="dot",
         ),
         data_grid(
-            GRID,
+            IDS.grid,
             [
                 column("channel_name", "Channel", pinned="left", minWidth=150),
                 column("metric_label", "Metric", minWidth=180),
@@ -101,11 +95,11 @@ def layout(**query) -> html.Div:
             title="Trend calls, strongest rise first",
             dangerously_allow_code=True,
         ),
-        html.Div(id=TOTAL, className="small text-secondary"),
+        html.Div(id=IDS.total, className="small text-secondary"),
     )
 
 
-FRAME.register([STRENGTH_CHART, WEEKLY_CHART], [GRID])
+FRAME.register([IDS.strength_chart, IDS.weekly_chart], [IDS.grid])
 
 
 def table_rows(view: TrendsView) -> list[dict]:
@@ -143,11 +137,10 @@ def _summary(view: TrendsView) -> html.Div:
 
 @callback(
     FRAME.breadcrumb,
-    Output(SUMMARY, "children"),
-    Output(STRENGTH_CHART, "figure"),
-    Output(WEEKLY_CHART, "figure"),
-    Output(GRID, "rowData"),
-    Output(TOTAL, "children"),
+    Output(IDS.summary, "children"),
+    *figures(IDS.strength_chart, IDS.weekly_chart),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.total, "children"),
     *FRAME.inputs,
 )
 def update_trends(start, end, channels, path, metric):

@@ -31,3 +31,10 @@ def interval_quantiles(level: int) -> tuple[float, float]:
         raise ForecastingError(f"interval level must be between 0 and 100, got {level}")
     tail = (1 - level / 100) / 2
     return tail, 1 - tail
+
+
+def trained(train: pd.DataFrame | None) -> pd.DataFrame:
+    """The training frame a model kept when it was fitted; refused if it never was."""
+    if train is None:
+        raise ForecastingError("fit the model before predicting")
+    return train

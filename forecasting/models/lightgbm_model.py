@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecasting.errors import ForecastingError
 from forecasting.features import LEVEL, TARGET, calendar_features, lag_features
-from forecasting.models.base import interval_quantiles
+from forecasting.models.base import interval_quantiles, trained
 from forecasting.series import (
     DEFAULT_LEVEL,
     DS,
@@ -128,9 +128,7 @@ class LightGBMModel:
         return self
 
     def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
-        if self._train is None:
-            raise ForecastingError("fit the model before predicting")
-        future = complete_future_exog(self._train, future_exog, horizon, self._exog)
+        future = complete_future_exog(trained(self._train), future_exog, horizon, self._exog)
         future[Y] = np.nan
         frame = pd.concat([self._train[[ID, DS, Y, *self._exog]], future], ignore_index=True)
         frame = frame.sort_values([ID, DS], kind="stable").reset_index(drop=True)

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from forecasting.errors import ForecastingError
-from forecasting.models.base import interval_quantiles
+from forecasting.models.base import interval_quantiles, trained
 from forecasting.series import (
     DEFAULT_LEVEL,
     DS,
@@ -67,9 +67,7 @@ class LocalModel:
         return self
 
     def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
-        if self._train is None:
-            raise ForecastingError("fit the model before predicting")
-        future = future_frame(self._train, horizon)
+        future = future_frame(trained(self._train), horizon)
         z = stats.norm.ppf(interval_quantiles(self.level)[1])
         parts = []
         for uid in sorted(self._states):

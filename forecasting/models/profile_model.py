@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecasting.errors import ForecastingError
 from forecasting.features import holiday_flag
-from forecasting.models.base import interval_quantiles
+from forecasting.models.base import interval_quantiles, trained
 from forecasting.series import (
     DEFAULT_LEVEL,
     DS,
@@ -161,10 +161,8 @@ class ProfileModel:
         return (sums / weights.where(weights > 0)).to_numpy()
 
     def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
-        if self._train is None:
-            raise ForecastingError("fit the model before predicting")
+        future = future_frame(trained(self._train), horizon)
         q_low, q_high = interval_quantiles(self.level)
-        future = future_frame(self._train, horizon)
         parts = []
         for uid, rows in future.groupby(ID, sort=True):
             state = self._states[str(uid)]

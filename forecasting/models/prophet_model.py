@@ -11,6 +11,7 @@ from cmdstanpy.utils import get_logger as cmdstanpy_logger
 from prophet import Prophet
 
 from forecasting.errors import ForecastingError
+from forecasting.models.base import trained
 from forecasting.series import (
     DEFAULT_LEVEL,
     DS,
@@ -108,9 +109,7 @@ class ProphetModel:
         return self
 
     def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
-        if self._train is None:
-            raise ForecastingError("fit the model before predicting")
-        future = complete_future_exog(self._train, future_exog, horizon, self._exog)
+        future = complete_future_exog(trained(self._train), future_exog, horizon, self._exog)
         state = np.random.get_state()
         np.random.seed(self.seed)
         try:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ForecastingError
-from forecasting.models.base import interval_quantiles
+from forecasting.models.base import interval_quantiles, trained
 from forecasting.series import (
     DEFAULT_LEVEL,
     DS,
@@ -55,10 +55,8 @@ class SeasonalNaive:
         return self
 
     def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
-        if self._train is None:
-            raise ForecastingError("fit the model before predicting")
+        future = future_frame(trained(self._train), horizon)
         q_low, q_high = interval_quantiles(self.level)
-        future = future_frame(self._train, horizon)
         parts = []
         for uid, group in self._train.groupby(ID, sort=True):
             y = group[Y].to_numpy()

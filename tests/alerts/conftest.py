@@ -17,6 +17,7 @@ from db.migrate import upgrade
 from db.roles import system
 from tests.alerts.synthetic import daily_frame, write_rollup
 from tests.conftest import create_database, drop_database
+from tests.smtp import local_smtp
 
 
 def make_rule(**values) -> RuleInfo:
@@ -113,19 +114,8 @@ class Mailbox:
 @pytest.fixture
 def smtp_server(monkeypatch) -> Iterator[Mailbox]:
     """A local SMTP server (aiosmtpd) configured through the CHANNELPERF_SMTP_* variables."""
-    from aiosmtpd.controller import Controller
-
-    from tests.browser import free_port
-
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CHANNELPERF_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CHANNELPERF_SMTP_PORT", str(port))
-    monkeypatch.setenv("CHANNELPERF_SMTP_FROM", "alerts@example.com")
-    yield mailbox
-    controller.stop()
+    with local_smtp(monkeypatch, Mailbox(), "alerts@example.com") as mailbox:
+        yield mailbox
 
 
 T0 = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import inspect
 import sys
+from operator import attrgetter
 
 import dash
 import dash_bootstrap_components as dbc
@@ -38,51 +39,52 @@ STORED_POSITIONS = {
 }
 CSV_UPLOAD = "data:text/csv;base64," + base64.b64encode(TARGET_CSV.encode()).decode()
 
-# page module, callback, the input that fired (a constant of the page), the highest role
-# below the command's, and the callback's arguments by name (the others are None).
+# page module, callback, the input that fired (its name in the page, e.g. IDS.save), the
+# highest role below the command's, and the callback's arguments by name (the others are None).
 CASES = [
-    ("admin_users", "change_users", "ADD", "data_scientist", lambda w: {
+    ("admin_users", "change_users", "IDS.add", "data_scientist", lambda w: {
         "username": "newbie", "password": "long-enough", "role": "executive"}),
-    ("admin_users", "change_users", "SET_ROLE", "data_scientist", lambda w: {
+    ("admin_users", "change_users", "IDS.set_role", "data_scientist", lambda w: {
         "target": "victim", "new_role": "admin"}),
-    ("admin_users", "change_users", "DISABLE", "data_scientist", lambda w: {"target": "victim"}),
-    ("admin_targets", "change_targets", "SAVE", "data_scientist", lambda w: {
+    ("admin_users", "change_users", "IDS.disable", "data_scientist", lambda w: {
+        "target": "victim"}),
+    ("admin_targets", "change_targets", "IDS.save", "data_scientist", lambda w: {
         "scope": "total:total", "metric": "revenue", "start": "2026-09-01",
         "end": "2026-09-30", "value": "5000"}),
-    ("admin_targets", "change_targets", "UPLOAD", "data_scientist", lambda w: {
+    ("admin_targets", "change_targets", "IDS.upload", "data_scientist", lambda w: {
         "contents": CSV_UPLOAD, "filename": "targets.csv"}),
-    ("admin_targets", "change_targets", "DELETE", "data_scientist", lambda w: {
+    ("admin_targets", "change_targets", "IDS.delete", "data_scientist", lambda w: {
         "selected": [{"id": w.target_id}]}),
-    ("admin_alert_rules", "change_rules", "CREATE", "data_scientist", lambda w: {
+    ("admin_alert_rules", "change_rules", "IDS.create", "data_scientist", lambda w: {
         "name": "web revenue floor", "kind": "threshold", "metric": "revenue",
         "scope": "touchpoint", "scope_code": "web", "direction": "below", "threshold": 1000}),
-    ("admin_alert_rules", "change_rules", "DISABLE", "data_scientist", lambda w: {
+    ("admin_alert_rules", "change_rules", "IDS.disable", "data_scientist", lambda w: {
         "chosen": w.alert_rule_id}),
-    ("admin_rules", "change_rules", "ADD", "data_scientist", lambda w: {
+    ("admin_rules", "change_rules", "IDS.add", "data_scientist", lambda w: {
         "priority": 5, "source": "shopify", "field": "source_name", "operator": "equals",
         "value": "pos", "touchpoint": "physical_store"}),
-    ("admin_rules", "change_rules", "SAVE", "data_scientist", lambda w: {
+    ("admin_rules", "change_rules", "IDS.save", "data_scientist", lambda w: {
         "priority": 99, "target": w.channel_rule_id}),
-    ("admin_rules", "change_rules", "DISABLE", "data_scientist", lambda w: {
+    ("admin_rules", "change_rules", "IDS.disable", "data_scientist", lambda w: {
         "target": w.channel_rule_id}),
-    ("admin_rules", "change_rules", "REMAP", "data_scientist", lambda w: {}),
-    ("admin_rejects", "act", "REPLAY", "data_scientist", lambda w: {
+    ("admin_rules", "change_rules", "IDS.remap", "data_scientist", lambda w: {}),
+    ("admin_rejects", "act", "IDS.replay", "data_scientist", lambda w: {
         "selected": [{"id": w.reject_id}]}),
-    ("admin_rejects", "act", "DISCARD", "data_scientist", lambda w: {
+    ("admin_rejects", "act", "IDS.discard", "data_scientist", lambda w: {
         "selected": [{"id": w.reject_id}], "reason": "sent again"}),
     ("admin_sources", "refresh", "SYNC", "data_scientist", lambda w: {"target": "shop"}),
-    ("admin_reports", "save_schedule", "SAVE", "data_scientist", lambda w: {
+    ("admin_reports", "save_schedule", "IDS.save", "data_scientist", lambda w: {
         "weekday": 0, "hour": 7, "recipients": "ceo@example.com", "enabled": True}),
-    ("inventory", "apply", "APPLY", "executive", lambda w: {"stored": STORED_POSITIONS}),
-    ("models", "change_models", "RETRAIN", "planner", lambda w: {}),
-    ("models", "change_models", "PROMOTE", "planner", lambda w: {
+    ("inventory", "apply", "IDS.apply", "executive", lambda w: {"stored": STORED_POSITIONS}),
+    ("models", "change_models", "IDS.retrain", "planner", lambda w: {}),
+    ("models", "change_models", "IDS.promote", "planner", lambda w: {
         "series": "category:ecommerce:orders", "version": 2}),
-    ("models", "change_models", "ROLLBACK", "planner", lambda w: {
+    ("models", "change_models", "IDS.rollback", "planner", lambda w: {
         "series": "category:ecommerce:orders"}),
-    ("alerts", "change_alert", "SUBMIT", "executive", lambda w: {
+    ("alerts", "change_alert", "IDS.submit_root_cause", "executive", lambda w: {
         "alert_id": w.alert_id, "category": "stock_out",
         "cause": "The store ran out of the best seller", "action": "Reorder earlier"}),
-    ("alerts", "change_alert", "RESOLVE", "executive", lambda w: {"alert_id": w.alert_id}),
+    ("alerts", "change_alert", "IDS.resolve", "executive", lambda w: {"alert_id": w.alert_id}),
 ]  # fmt: skip
 
 
@@ -111,7 +113,7 @@ def _alert_in(answer):
 def _call_as(app, role: str, module, function: str, trigger: str, given: dict):
     callback = getattr(module, function)
     parameters = list(inspect.signature(callback).parameters)
-    fired = getattr(module, trigger)
+    fired = attrgetter(trigger)(module)
     # The n_clicks inputs (named _…) clicked, the rest as given or empty.
     values = {p: 1 if p.startswith("_") else None for p in parameters} | given
     with app.server.test_request_context("/_dash-update-component", method="POST"):
@@ -128,7 +130,10 @@ def _call_as(app, role: str, module, function: str, trigger: str, given: dict):
 @pytest.mark.parametrize(
     ("page", "function", "trigger", "role", "given"),
     CASES,
-    ids=[f"{page}-{trigger.lower()}-as-{role}" for page, _, trigger, role, _ in CASES],
+    ids=[
+        f"{page}-{trigger.removeprefix('IDS.').lower()}-as-{role}"
+        for page, _, trigger, role, _ in CASES
+    ],
 )
 def test_a_change_past_a_broken_guard_is_refused_by_its_command_and_shown(
     app, command_world, page, function, trigger, role, given

@@ -1,10 +1,11 @@
 """Admin › Targets: admins import a CSV (a bad one is refused, row named) and delete targets
-(audited with their values); others cannot."""
+(audited with their values); others cannot. The page in a browser:
+``tests/browser/test_admin_targets.py``."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from analytics.errors import AnalyticsError
 from analytics.targets import delete_targets, import_target_csv, list_targets
@@ -14,38 +15,21 @@ from db.roles import system
 from db.schema import AuditLog
 from db.target_tables import Target
 from db.users import ensure_demo_users
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.pages.target_csvs import BAD, GOOD, row_count
 from tests.signin import post_callback, sign_in_client
 
 pytestmark = pytest.mark.postgres
 
-GOOD = (
-    "scope_type,scope_code,metric,period_start,period_end,value\n"
-    "category,ecommerce,revenue,2026-07-01,2026-09-30,150000\n"
-    "category,wholesale,conversion_rate,2026-07-01,2026-09-30,0.25\n"
-    "total,total,margin_pct,2026-07-01,2026-09-30,0.4\n"
-)
-BAD = (
-    "scope_type,scope_code,metric,period_start,period_end,value\n"
-    "category,ecommerce,revenue,2026-10-01,2026-12-31,160000\n"
-    "category,nowhere,revenue,2026-10-01,2026-12-31,1000\n"
-)
-
-
-def _count(table) -> int:
-    with get_engine().connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar()
-
 
 def test_csv_import_is_all_or_nothing_with_the_row_named(pg_url):
-    before = _count(Target)
+    before = row_count(Target)
     with pytest.raises(AnalyticsError, match=r"row 3: unknown category 'nowhere'"):
         import_target_csv(BAD.encode(), actor=system("tests"))
     with pytest.raises(AnalyticsError, match=r"row 2: value 'lots' is not a number"):
         import_target_csv(GOOD.replace("150000", "lots").encode(), actor=system("tests"))
     with pytest.raises(AnalyticsError, match="lacks column"):
         import_target_csv(b"scope,metric\nx,y\n", actor=system("tests"))
-    assert _count(Target) == before
+    assert row_count(Target) == before
     assert import_target_csv(GOOD.encode(), actor=system("tests")) == 3
     targets = list_targets()
     row = targets[(targets["scope_code"] == "ecommerce") & (targets["metric"] == "revenue")]
@@ -56,7 +40,7 @@ def test_deleting_targets_removes_only_them_and_audits_their_values(pg_url):
     import_target_csv(GOOD.encode(), actor=system("tests"))
     targets = list_targets()
     chosen = targets[targets["metric"] != "revenue"]
-    audits = _count(AuditLog)
+    audits = row_count(AuditLog)
     assert delete_targets(chosen["id"].tolist(), actor=system("tests")) == 2
     left = list_targets()
     assert left[["scope_code", "metric", "value"]].values.tolist() == [
@@ -69,14 +53,14 @@ def test_deleting_targets_removes_only_them_and_audits_their_values(pg_url):
         ("conversion_rate", 0.25),
         ("margin_pct", 0.4),
     ]
-    assert _count(AuditLog) == audits + 1
+    assert row_count(AuditLog) == audits + 1
     # Ids already gone (another admin was first) or none at all: nothing changes.
     remaining = int(left["id"].iloc[0])
     with pytest.raises(AnalyticsError, match="no longer exist"):
         delete_targets([remaining, *chosen["id"].tolist()], actor=system("tests"))
     with pytest.raises(AnalyticsError, match="select the targets"):
         delete_targets([], actor=system("tests"))
-    assert _count(Target) == 1 and _count(AuditLog) == audits + 1
+    assert row_count(Target) == 1 and row_count(AuditLog) == audits + 1
 
 
 def _callback_payload() -> dict:
@@ -111,45 +95,10 @@ def test_an_executive_cannot_change_targets(pg_url):
     assert client.get("/admin/targets").status_code == 403
     response = post_callback(client, _callback_payload())
     assert response.status_code == 403
-    assert _count(Target) == 0
+    assert row_count(Target) == 0
     admin = create_app().server.test_client()
     sign_in_client(admin, "admin", logins["admin"])
     response = post_callback(admin, _callback_payload())
     assert response.status_code == 200
     assert "Saved the revenue target" in response.get_data(as_text=True)
-    assert _count(Target) == 1
-
-
-@pytest.mark.browser
-def test_admin_imports_a_target_csv_and_sees_a_bad_one_refused(pg_url, tmp_path):
-    logins = {u: p for u, p, _ in ensure_demo_users()}
-    good, bad = tmp_path / "targets.csv", tmp_path / "bad-targets.csv"
-    good.write_text(GOOD)
-    bad.write_text(BAD)
-    audits = _count(AuditLog)
-    with served_app(pg_url) as base, browser_page() as page:
-        sign_in(page, base, "admin", logins["admin"])
-        page.goto(f"{base}/admin/targets")
-        page.set_input_files("#admin-targets-upload input[type=file]", str(good))
-        page.wait_for_selector("#admin-targets-alert.alert-success", timeout=30_000)
-        assert "Imported 3 targets from targets.csv" in page.inner_text("#admin-targets-alert")
-        page.wait_for_selector("#admin-targets-grid >> text=$150,000", timeout=30_000)
-        page.wait_for_selector("#admin-targets-grid >> text=25%", timeout=30_000)
-        screenshot(page, "admin-targets-imported")
-        page.set_input_files("#admin-targets-upload input[type=file]", str(bad))
-        page.wait_for_selector("#admin-targets-alert.alert-danger", timeout=30_000)
-        message = page.inner_text("#admin-targets-alert")
-        assert "Nothing was saved" in message and "row 3" in message and "nowhere" in message
-        screenshot(page, "admin-targets-bad-csv")
-        rows = "#admin-targets-grid .ag-center-cols-container .ag-row"
-        row = page.locator(rows, has_text="Margin")
-        row.locator(".ag-selection-checkbox input").check()
-        page.click("#admin-targets-delete")
-        page.wait_for_selector("#admin-targets-alert >> text=Deleted 1 target.", timeout=30_000)
-        page.wait_for_function(
-            f"() => document.querySelectorAll({rows!r}).length === 2", timeout=30_000
-        )
-        screenshot(page, "admin-targets-deleted")
-    assert _count(Target) == 2
-    assert _count(AuditLog) == audits + 2
-    assert "margin_pct" not in set(list_targets()["metric"])
+    assert row_count(Target) == 1

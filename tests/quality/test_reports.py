@@ -11,7 +11,6 @@ import zlib
 from decimal import Decimal
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
 from analytics.errors import AnalyticsError
@@ -30,7 +29,7 @@ from db.engine import get_engine
 from db.quality_tables import ReportRun
 from db.roles import Actor
 from db.schema import AuditLog
-from tests.browser import free_port
+from tests.smtp import local_smtp
 
 ADMIN = Actor("admin", "admin")
 WEEK = week_ending(dt.date(2026, 6, 24))  # Mon 22 – Sun 28 June 2026
@@ -49,15 +48,8 @@ class Inbox:
 
 @pytest.fixture
 def smtp(monkeypatch):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CHANNELPERF_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CHANNELPERF_SMTP_PORT", str(port))
-    monkeypatch.setenv("CHANNELPERF_SMTP_FROM", "reports@example.com")
-    yield inbox
-    controller.stop()
+    with local_smtp(monkeypatch, Inbox(), "reports@example.com") as inbox:
+        yield inbox
 
 
 def pdf_text(data: bytes) -> str:
@@ -212,14 +204,6 @@ def test_without_an_smtp_server_the_week_is_marked_failed_then_sent_once_one_is_
         )
     assert run["status"] == "failed" and "CHANNELPERF_SMTP_HOST" in run["error"]
 
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setenv("CHANNELPERF_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("CHANNELPERF_SMTP_PORT", str(port))
+    with local_smtp(monkeypatch, Inbox()) as inbox:
         assert send_due_reports(monday + dt.timedelta(hours=1))["sent"] is True
-    finally:
-        controller.stop()
     assert len(inbox.messages) == 1

@@ -14,7 +14,7 @@ from scipy import stats
 from db.engine import get_engine
 from db.rollup_tables import DailyProductRollup
 from db.schema import NO_PLACE, Inventory, Location, Product, Region
-from forecasting.data import fulfilment_warehouses, stock_positions
+from forecasting.stock_data import fulfilment_warehouses, stock_positions
 
 pytestmark = pytest.mark.postgres
 AS_OF = dt.date(2026, 6, 30)

@@ -1,4 +1,6 @@
-"""Browser-test helpers: serve the app in a subprocess, drive headless Chromium (Playwright)."""
+"""The browser tests (one module per page or flow) and their helpers: serve the app in a
+subprocess, drive headless Chromium (Playwright). Other tests import ``served_app`` and
+``free_port`` from here too."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 import requests
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -60,7 +62,7 @@ def served_app(database_url: str, workers: int = 1, **env: str):
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,0 +1,16 @@
+"""Charts side by side in one row of the analysis pages, each downloadable as a PNG."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc
+
+from dashapp.components.grid import png_config
+
+
+def chart_row(*charts: tuple[str, str, int], class_name: str = "g-3 mb-3") -> dbc.Row:
+    """A row of ``(graph id, PNG file name, width of 12 on large screens)`` charts."""
+    return dbc.Row(
+        [dbc.Col(dcc.Graph(id=i, config=png_config(name)), lg=width) for i, name, width in charts],
+        className=class_name,
+    )

@@ -1,0 +1,37 @@
+"""A page's component ids, declared in one line from its prefix, and the callback
+dependencies most callbacks take on them in runs (buttons' clicks, controls' and fields' values).
+
+``IDS = page_ids("budget", "total objective download_button")`` gives ``IDS.total ==
+"budget-total"`` and ``IDS.download_button == "budget-download-button"`` (an underscore in a
+name is a dash in the id). Every id starts with the page's prefix, which is what the callback
+guard (``dashapp/callback_guard.py``) matches a callback to its page by.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from dash import Input, Output, State
+
+
+def page_ids(prefix: str, names: str) -> SimpleNamespace:
+    """The ids ``<prefix>-<name>`` for the space-separated ``names``, as attributes."""
+    return SimpleNamespace(**{name: f"{prefix}-{name.replace('_', '-')}" for name in names.split()})
+
+
+def _each(dependency: type, prop: str, doc: str):
+    """A helper giving one ``dependency(id, prop)`` per id, in order."""
+
+    def each(*ids: str) -> list:
+        return [dependency(i, prop) for i in ids]
+
+    each.__doc__ = doc
+    return each
+
+
+clicks = _each(Input, "n_clicks", "The buttons that fire a callback: their ``n_clicks``.")
+values = _each(Input, "value", "The controls whose change re-runs a callback: their ``value``.")
+fields = _each(State, "value", "The form fields a callback reads when it fires: their ``value``.")
+figures = _each(Output, "figure", "The charts a callback draws: their ``figure``.")
+contents = _each(Output, "children", "The messages and panels a callback fills: ``children``.")
+rows = _each(Output, "rowData", "The grids a callback fills: their ``rowData``.")

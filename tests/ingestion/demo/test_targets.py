@@ -1,0 +1,62 @@
+"""The demo targets: every quarter and scope covered, near what the generated orders reach."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ingestion.demo import generate_targets
+from tests.ingestion.demo.frames import END, N_ORDERS, SEED
+
+
+def test_targets_cover_every_quarter_and_scope(demo):
+    targets = generate_targets(N_ORDERS, SEED, END)
+    assert list(targets.columns) == [
+        "scope_type",
+        "scope_code",
+        "metric",
+        "period_start",
+        "period_end",
+        "value",
+    ]
+    scopes = set(zip(targets["scope_type"], targets["scope_code"], strict=True))
+    assert scopes == {
+        ("category", c) for c in ("ecommerce", "physical_retail", "wholesale", "direct_sales")
+    } | {("total", "total")}
+    assert set(targets["metric"]) == {"revenue", "conversion_rate", "aov", "margin_pct"}
+    assert targets["period_start"].min() == dt.date(2022, 7, 1)
+    assert targets["period_end"].max() == dt.date(2025, 9, 30)  # the quarter after END's
+    assert not targets.duplicated(["scope_type", "scope_code", "metric", "period_start"]).any()
+
+    orders = demo["orders"]
+    live = orders[orders["status"] != "cancelled"].copy()
+    live["quarter_start"] = (
+        pd.to_datetime(live["local_day"]).dt.to_period("Q").dt.start_time.dt.date
+    )
+    category = {
+        "web": "ecommerce",
+        "mobile_app": "ecommerce",
+        "marketplace": "ecommerce",
+        "physical_store": "physical_retail",
+        "b2b_portal": "wholesale",
+        "sales_rep": "direct_sales",
+        "call_center": "direct_sales",
+    }
+    live["category"] = live["touchpoint_code"].map(category)
+    actual = live.groupby(["category", "quarter_start"])["revenue_usd"].sum()
+    revenue = targets[(targets["metric"] == "revenue") & (targets["scope_type"] == "category")]
+    ratios = {}
+    for row in revenue.itertuples():
+        if row.period_end <= END:
+            ratio = float(row.value) / actual[(row.scope_code, row.period_start)]
+            # Wholesale baskets are heavy-tailed: one quarter of a small demo is noisy.
+            assert 0.5 < ratio < 2.0, (row.scope_code, row.period_start, ratio)
+            ratios.setdefault(row.scope_code, []).append(ratio)
+    mean_ratio = {code: np.mean(r) for code, r in ratios.items()}
+    assert all(0.85 < r < 1.15 for r in mean_ratio.values()), mean_ratio
+    assert min(mean_ratio.values()) < 0.98 and max(mean_ratio.values()) > 1.02
+    margins = targets[targets["metric"] == "margin_pct"]["value"].astype(float)
+    conversions = targets[targets["metric"] == "conversion_rate"]["value"].astype(float)
+    assert margins.between(0.05, 0.8).all() and conversions.between(0.005, 0.5).all()
