@@ -12,6 +12,7 @@ from cli import (
     audit,
     budget,
     channel_rules,
+    channels,
     db,
     demo,
     forecast,
@@ -43,6 +44,7 @@ app.add_typer(demo.app)
 app.add_typer(ingest.app)
 app.add_typer(rejects.app)
 app.add_typer(channel_rules.app)
+app.add_typer(channels.app)
 app.add_typer(remap.app)
 app.add_typer(sources.app)
 app.add_typer(reference.app)
