@@ -47,7 +47,7 @@ class ChannelInfo:
     retired: bool
 
 
-def _info(session: Session, row: ChannelCategory | Touchpoint) -> ChannelInfo:
+def channel_info(session: Session, row: ChannelCategory | Touchpoint) -> ChannelInfo:
     if isinstance(row, ChannelCategory):
         return ChannelInfo("category", row.code, row.name, None, None, row.retired_at is not None)
     category = session.get(ChannelCategory, row.category_id)
@@ -72,8 +72,8 @@ def list_channels(include_retired: bool = True, url: str | None = None) -> list[
         ).all()
         out = []
         for category in categories:
-            out.append(_info(session, category))
-            out += [_info(session, t) for t in touchpoints if t.category_id == category.id]
+            out.append(channel_info(session, category))
+            out += [channel_info(session, t) for t in touchpoints if t.category_id == category.id]
     return [c for c in out if include_retired or not c.retired]
 
 
@@ -123,7 +123,7 @@ def find(session: Session, code: str, kind: str | None = None) -> ChannelCategor
     if not found:
         raise AnalyticsError(f"no {kind or 'channel'} with code {code!r}")
     if len(found) > 1:
-        raise AnalyticsError(f"{code!r} is both a category and a touchpoint; say which (kind)")
+        raise AnalyticsError(f"{code!r} is both a category and a touchpoint; say which kind (category or touchpoint)")
     return found[0]
 
 
@@ -143,11 +143,11 @@ def _next_sort(session: Session, table: type) -> int:
     return (last or 0) + 1
 
 
-def _changed(session: Session, actor: Actor, action: str, before, row) -> ChannelInfo:
+def audited(session: Session, actor: Actor, action: str, before, row) -> ChannelInfo:
     """Audit a change from ``before`` (a ChannelInfo, None for an addition) to ``row``'s state
     (None for a deletion); returns the state after (or before a deletion)."""
     session.flush()
-    after = _info(session, row) if row is not None else None
+    after = channel_info(session, row) if row is not None else None
     subject = after or before
     audit.record(
         session,
@@ -173,7 +173,7 @@ def add_category(code: str, name: str, actor: Actor, url: str | None = None) -> 
             sort_order=_next_sort(session, ChannelCategory),
         )
         session.add(row)
-        return _changed(session, actor, "add_category", None, row)
+        return audited(session, actor, "add_category", None, row)
 
 
 def add_touchpoint(
@@ -202,7 +202,7 @@ def add_touchpoint(
             sort_order=_next_sort(session, Touchpoint),
         )
         session.add(row)
-        return _changed(session, actor, "add_touchpoint", None, row)
+        return audited(session, actor, "add_touchpoint", None, row)
 
 
 def _touchpoint_ids(session: Session, row) -> list[int]:
@@ -218,19 +218,19 @@ def rename_channel(
     actor.require("admin", "rename channels")
     with session_scope(url) as session:
         row = find(session, code, kind)
-        before = _info(session, row)
+        before = channel_info(session, row)
         new = _checked_name(session, type(row), name, row.code)
         if new == row.name:
             raise AnalyticsError(f"{code!r} is already named {new!r}")
         row.name = new
-        info = _changed(session, actor, "rename", before, row)
+        info = audited(session, actor, "rename", before, row)
         days = days_of(session.connection(), _touchpoint_ids(session, row))
     # Cached results carry channel names: those of the channel's days are recomputed.
     invalidate_days(days, url)
     return info
 
 
-def _refuse_fallback(row, what: str) -> None:
+def refuse_fallback(row, what: str) -> None:
     if row.code == FALLBACK:
         raise AnalyticsError(f"{FALLBACK!r} takes the orders no rule matches; it cannot be {what}")
 
@@ -242,7 +242,7 @@ def retire_channel(
     actor.require("admin", "retire channels")
     with session_scope(url) as session:
         row = find(session, code, kind)
-        _refuse_fallback(row, "retired")
+        refuse_fallback(row, "retired")
         if row.retired_at is not None:
             raise AnalyticsError(f"{row.code!r} is already retired")
         if isinstance(row, Touchpoint):
@@ -268,9 +268,9 @@ def retire_channel(
                     f"category {row.code!r} still holds touchpoint(s) {', '.join(active)}; "
                     "retire or move them first"
                 )
-        before = _info(session, row)
+        before = channel_info(session, row)
         row.retired_at = dt.datetime.now(dt.UTC)
-        return _changed(session, actor, "retire", before, row)
+        return audited(session, actor, "retire", before, row)
 
 
 def restore_channel(
@@ -284,9 +284,9 @@ def restore_channel(
             raise AnalyticsError(f"{row.code!r} is not retired")
         if isinstance(row, Touchpoint):
             category_row(session, session.get(ChannelCategory, row.category_id).code)
-        before = _info(session, row)
+        before = channel_info(session, row)
         row.retired_at = None
-        return _changed(session, actor, "restore", before, row)
+        return audited(session, actor, "restore", before, row)
 
 
 def delete_channel(
@@ -296,13 +296,13 @@ def delete_channel(
     actor.require("admin", "delete channels")
     with session_scope(url) as session:
         row = find(session, code, kind)
-        _refuse_fallback(row, "deleted")
+        refuse_fallback(row, "deleted")
         used = usage(session.connection(), row)
         if used:
             counts = ", ".join(f"{n:,} {what}" for what, n in used.items())
             raise AnalyticsError(
                 f"{row.code!r} is in use ({counts}); it cannot be deleted — retire it instead"
             )
-        before = _info(session, row)
+        before = channel_info(session, row)
         session.delete(row)
-        return _changed(session, actor, "delete", before, None)
+        return audited(session, actor, "delete", before, None)
