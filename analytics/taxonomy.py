@@ -123,7 +123,9 @@ def find(session: Session, code: str, kind: str | None = None) -> ChannelCategor
     if not found:
         raise AnalyticsError(f"no {kind or 'channel'} with code {code!r}")
     if len(found) > 1:
-        raise AnalyticsError(f"{code!r} is both a category and a touchpoint; say which kind (category or touchpoint)")
+        raise AnalyticsError(
+            f"{code!r} is both a category and a touchpoint; say which kind (category or touchpoint)"
+        )
     return found[0]
 
 
