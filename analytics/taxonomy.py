@@ -96,11 +96,13 @@ def _checked_name(session: Session, table: type, name: str | None, code: str) ->
     name = " ".join((name or "").split())
     if not name or len(name) > MAX_NAME:
         raise AnalyticsError(f"a channel's name must have 1–{MAX_NAME} characters")
-    same = session.scalar(
-        select(table.code).where(func.lower(table.name) == name.lower(), table.code != code)
-    )
+    same = session.execute(
+        select(table.code, table.name).where(
+            func.lower(table.name) == name.lower(), table.code != code
+        )
+    ).first()
     if same is not None:
-        raise AnalyticsError(f"{same!r} is already named {name!r}; choose another name")
+        raise AnalyticsError(f"{same.code!r} is already named {same.name!r}; choose another name")
     return name
 
 

@@ -72,7 +72,7 @@ def channel_filter(component_id: str, value: list[str] | None = None) -> list:
         dbc.Label("Channels", html_for=component_id, className="small text-secondary mb-0"),
         dcc.Dropdown(
             id=component_id,
-            options=channel_filter_options(channel_options()),
+            options=channel_filter_options(channel_options(active_only=True)),
             value=value,
             multi=True,
             placeholder="All channels",
