@@ -147,7 +147,7 @@ def _next_sort(session: Session, table: type) -> int:
     return (last or 0) + 1
 
 
-def audited(session: Session, actor: Actor, action: str, before, row) -> ChannelInfo:
+def audited(session: Session, by: str, action: str, before, row) -> ChannelInfo:
     """Audit a change from ``before`` (a ChannelInfo, None for an addition) to ``row``'s state
     (None for a deletion); returns the state after (or before a deletion)."""
     session.flush()
@@ -155,7 +155,7 @@ def audited(session: Session, actor: Actor, action: str, before, row) -> Channel
     subject = after or before
     audit.record(
         session,
-        actor.name,
+        by,
         f"channel.{action}",
         "channel_category" if subject.kind == "category" else "touchpoint",
         subject.code,
@@ -177,7 +177,7 @@ def add_category(code: str, name: str, actor: Actor, url: str | None = None) -> 
             sort_order=_next_sort(session, ChannelCategory),
         )
         session.add(row)
-        return audited(session, actor, "add_category", None, row)
+        return audited(session, actor.name, "add_category", None, row)
 
 
 def add_touchpoint(
@@ -206,7 +206,7 @@ def add_touchpoint(
             sort_order=_next_sort(session, Touchpoint),
         )
         session.add(row)
-        return audited(session, actor, "add_touchpoint", None, row)
+        return audited(session, actor.name, "add_touchpoint", None, row)
 
 
 def _touchpoint_ids(session: Session, row) -> list[int]:
@@ -227,7 +227,7 @@ def rename_channel(
         if new == row.name:
             raise AnalyticsError(f"{code!r} is already named {new!r}")
         row.name = new
-        info = audited(session, actor, "rename", before, row)
+        info = audited(session, actor.name, "rename", before, row)
         days = days_of(session.connection(), _touchpoint_ids(session, row))
     # Cached results carry channel names: those of the channel's days are recomputed.
     invalidate_days(days, url)
@@ -274,7 +274,7 @@ def retire_channel(
                 )
         before = channel_info(session, row)
         row.retired_at = dt.datetime.now(dt.UTC)
-        return audited(session, actor, "retire", before, row)
+        return audited(session, actor.name, "retire", before, row)
 
 
 def restore_channel(
@@ -290,7 +290,7 @@ def restore_channel(
             category_row(session, session.get(ChannelCategory, row.category_id).code)
         before = channel_info(session, row)
         row.retired_at = None
-        return audited(session, actor, "restore", before, row)
+        return audited(session, actor.name, "restore", before, row)
 
 
 def delete_channel(
@@ -309,4 +309,4 @@ def delete_channel(
             )
         before = channel_info(session, row)
         session.delete(row)
-        return audited(session, actor, "delete", before, None)
+        return audited(session, actor.name, "delete", before, None)
