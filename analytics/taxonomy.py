@@ -239,42 +239,59 @@ def refuse_fallback(row, what: str) -> None:
         raise AnalyticsError(f"{FALLBACK!r} takes the orders no rule matches; it cannot be {what}")
 
 
+def _in_use_by_live_rows(session: Session, row) -> str | None:
+    """Why ``row`` cannot retire yet: rules still sending it orders, or live touchpoints."""
+    if isinstance(row, Touchpoint):
+        rules = session.scalars(
+            select(ChannelRule.id).where(
+                ChannelRule.touchpoint_id == row.id, ChannelRule.active.is_(True)
+            )
+        ).all()
+        if not rules:
+            return None
+        listed = ", ".join(str(r) for r in rules)
+        return (
+            f"active channel rule(s) {listed} still send orders to {row.code!r}; "
+            "disable or repoint them first"
+        )
+    live = session.scalars(
+        select(Touchpoint.code).where(
+            Touchpoint.category_id == row.id, Touchpoint.retired_at.is_(None)
+        )
+    ).all()
+    if not live:
+        return None
+    return (
+        f"category {row.code!r} still holds touchpoint(s) {', '.join(live)}; "
+        "retire or move them first"
+    )
+
+
+def _set_retired(
+    code: str, kind: str | None, url: str | None, by: str, retire: bool
+) -> ChannelInfo:
+    with session_scope(url) as session:
+        row = find(session, code, kind)
+        if (row.retired_at is not None) == retire:
+            raise AnalyticsError(f"{row.code!r} is {'already' if retire else 'not'} retired")
+        if retire:
+            refuse_fallback(row, "retired")
+            blocker = _in_use_by_live_rows(session, row)
+            if blocker:
+                raise AnalyticsError(blocker)
+        elif isinstance(row, Touchpoint):
+            category_row(session, session.get(ChannelCategory, row.category_id).code)
+        before = channel_info(session, row)
+        row.retired_at = dt.datetime.now(dt.UTC) if retire else None
+        return audited(session, by, "retire" if retire else "restore", before, row)
+
+
 def retire_channel(
     code: str, actor: Actor, kind: str | None = None, url: str | None = None
 ) -> ChannelInfo:
     """Hide a channel from pickers and new rules, keeping its history."""
     actor.require("admin", "retire channels")
-    with session_scope(url) as session:
-        row = find(session, code, kind)
-        refuse_fallback(row, "retired")
-        if row.retired_at is not None:
-            raise AnalyticsError(f"{row.code!r} is already retired")
-        if isinstance(row, Touchpoint):
-            rules = session.scalars(
-                select(ChannelRule.id).where(
-                    ChannelRule.touchpoint_id == row.id, ChannelRule.active.is_(True)
-                )
-            ).all()
-            if rules:
-                listed = ", ".join(str(r) for r in rules)
-                raise AnalyticsError(
-                    f"active channel rule(s) {listed} still send orders to {row.code!r}; "
-                    "disable or repoint them first"
-                )
-        else:
-            active = session.scalars(
-                select(Touchpoint.code).where(
-                    Touchpoint.category_id == row.id, Touchpoint.retired_at.is_(None)
-                )
-            ).all()
-            if active:
-                raise AnalyticsError(
-                    f"category {row.code!r} still holds touchpoint(s) {', '.join(active)}; "
-                    "retire or move them first"
-                )
-        before = channel_info(session, row)
-        row.retired_at = dt.datetime.now(dt.UTC)
-        return audited(session, actor.name, "retire", before, row)
+    return _set_retired(code, kind, url, actor.name, retire=True)
 
 
 def restore_channel(
@@ -282,15 +299,7 @@ def restore_channel(
 ) -> ChannelInfo:
     """Bring a retired channel back into pickers and rules."""
     actor.require("admin", "restore channels")
-    with session_scope(url) as session:
-        row = find(session, code, kind)
-        if row.retired_at is None:
-            raise AnalyticsError(f"{row.code!r} is not retired")
-        if isinstance(row, Touchpoint):
-            category_row(session, session.get(ChannelCategory, row.category_id).code)
-        before = channel_info(session, row)
-        row.retired_at = None
-        return audited(session, actor.name, "restore", before, row)
+    return _set_retired(code, kind, url, actor.name, retire=False)
 
 
 def delete_channel(
