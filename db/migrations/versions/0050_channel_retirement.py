@@ -32,5 +32,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("retired_at")
+        op.drop_column(table, "retired_at")
