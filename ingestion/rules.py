@@ -220,6 +220,12 @@ def set_rule_active(rule_id: int, active: bool, actor: Actor) -> RuleInfo:
         rule = _get(session, rule_id)
         if rule.active == active:
             raise CommandError(f"rule {rule_id} is already {'active' if active else 'disabled'}")
+        touchpoint = session.get(Touchpoint, rule.touchpoint_id)
+        if active and touchpoint.retired_at is not None:
+            raise CommandError(
+                f"rule {rule_id} sends orders to the retired touchpoint {touchpoint.code!r}; "
+                "restore it or point the rule elsewhere first"
+            )
         rule.active = active
         rule.version = _next_version(session)
         session.flush()

@@ -175,6 +175,9 @@ def test_retired_leaves_pickers_and_rules_but_its_history_counts(demo, pg_url):
         )
     with pytest.raises(CommandError, match="'marketplace' is retired"):
         add_rule(5, "shopify", "source_name", "equals", "etsy", "marketplace", ADMIN)
+    disabled = next(r for r in list_rules() if r.touchpoint == "marketplace")
+    with pytest.raises(CommandError, match="the retired touchpoint 'marketplace'"):
+        set_rule_active(disabled.id, True, ADMIN)
 
     facts = daily_facts(demo)
     inside = facts[(facts["day"] >= QUARTER.start) & (facts["day"] <= QUARTER.end)]
