@@ -196,6 +196,8 @@ def test_retired_leaves_pickers_and_rules_but_its_history_counts(demo, pg_url):
 
 
 def test_rename_add_and_delete_are_audited_and_a_used_channel_is_never_deleted(demo, pg_url):
+    names = rollup_sums(QUARTER, ("touchpoint",)).set_index("touchpoint")["touchpoint_name"]
+    assert names["marketplace"] == "Marketplace"  # and cached, until the rename renews it
     rename_channel("marketplace", "Marketplaces", ADMIN)
     entry = last_audit(pg_url)
     assert (entry["action"], entry["before"]["name"], entry["after"]["name"]) == (
