@@ -139,12 +139,10 @@ def _kpi_cards(view: OverviewView, currency: str, role: str | None) -> dbc.Row:
     else:
         conversion_value = format_value(conversion.value, "percent")
         conversion_note = "No conversion target for this selection"
-    share = (
-        view.top_channel_revenue / view.by_channel["revenue"].sum() if view.top_channel else None
-    )
+    share = view.by_channel["share"].iloc[0] if view.top_channel else None
     top_note = (
         f"{format_value(view.top_channel_revenue, 'currency', currency)} revenue · "
-        f"{format_value(share, 'percent')} of total"
+        f"{format_value(share, 'percent')} of gross sales"
         if view.top_channel
         else None
     )
