@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from analytics.alerts.rules import create_rule
+from analytics.budget.plans import channel_curves
 from analytics.channel_move import STEPS, move_touchpoint
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
@@ -178,6 +179,11 @@ def test_retired_leaves_pickers_and_rules_but_its_history_counts(demo, pg_url):
     disabled = next(r for r in list_rules() if r.touchpoint == "marketplace")
     with pytest.raises(CommandError, match="the retired touchpoint 'marketplace'"):
         set_rule_active(disabled.id, True, ADMIN)
+
+    curves, _frame, no_curve = channel_curves()  # the budget split skips it, too
+    assert "marketplace" in set(demo.spend["touchpoint_code"])
+    assert "marketplace" not in {c.channel for c in curves} and "web" in {c.channel for c in curves}
+    assert no_curve["marketplace"].startswith("retired")
 
     facts = daily_facts(demo)
     inside = facts[(facts["day"] >= QUARTER.start) & (facts["day"] <= QUARTER.end)]
