@@ -21,6 +21,7 @@ COMMANDS = {
     "ingest": "ingest",
     "rejects": "rejects",
     "rules": "channel_rules",
+    "channels": "channels",
     "remap": "remap",
     "sources": "sources",
     "reference": "reference",

@@ -25,7 +25,7 @@ from analytics.budget.curves import ResponseCurve, fit_response
 from analytics.budget.optimise import CENT, OBJECTIVES, Allocation, optimise_budget
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.rollup import rollup_sums
+from analytics.rollup import channel_options, rollup_sums
 from db import audit
 from db.budget_tables import BudgetPlan, BudgetPlanLine
 from db.engine import get_engine
@@ -58,7 +58,11 @@ def channel_curves(
     sums = rollup_sums(period, ("touchpoint",), url=url).set_index("touchpoint")
     rate = (sums["gross_profit"] / sums["revenue"].where(sums["revenue"] > 0)).fillna(0.0)
     curves, no_curve = [], {}
+    live = set(channel_options(url, active_only=True)["touchpoint"])
     for channel, part in frame.groupby("touchpoint", sort=True):
+        if channel not in live:
+            no_curve[channel] = "retired: no budget goes to a retired channel"
+            continue
         try:
             curves.append(
                 fit_response(

@@ -19,6 +19,7 @@ from dashapp.components.charts import revenue_by_channel, share_of_total
 from dashapp.components.decision_list import decision_list
 from dashapp.components.filters import (
     channel_filter,
+    opening_preset,
     period_controls,
     picked_period,
     preset_period,
@@ -46,7 +47,8 @@ def layout(**_query) -> html.Div:
         return no_data(PREFIX)
     first, last = bounds
     fiscal = get_settings().fiscal_year_start_month
-    period = preset_period("quarter", last, fiscal)
+    preset, note = opening_preset("quarter", last, fiscal)
+    period = preset_period(preset, last, fiscal)
     return html.Div(
         [
             html.Div(
@@ -60,7 +62,7 @@ def layout(**_query) -> html.Div:
             dcc.Interval(id=IDS.refresh, interval=REFRESH_MS),
             dbc.Row(
                 [
-                    dbc.Col(period_controls(PREFIX, first, last, period), md=7),
+                    dbc.Col(period_controls(PREFIX, first, last, period, preset, note), md=7),
                     dbc.Col(
                         channel_filter(IDS.channels),
                         md=5,
@@ -131,12 +133,10 @@ def _kpi_cards(view: OverviewView, currency: str, role: str | None) -> dbc.Row:
     else:
         conversion_value = format_value(conversion.value, "percent")
         conversion_note = "No conversion target for this selection"
-    share = (
-        view.top_channel_revenue / view.by_channel["revenue"].sum() if view.top_channel else None
-    )
+    share = view.by_channel["share"].iloc[0] if view.top_channel else None
     top_note = (
         f"{format_value(view.top_channel_revenue, 'currency', currency)} revenue · "
-        f"{format_value(share, 'percent')} of total"
+        f"{format_value(share, 'percent')} of gross sales"
         if view.top_channel
         else None
     )
