@@ -9,6 +9,7 @@ June refunded in full on 1 July, loaded through the loader."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import pytest
 
@@ -142,9 +143,9 @@ def app():
 
 @pytest.mark.parametrize("page", ["overview", "contribution", "trends"])
 def test_each_page_opens_on_its_period_with_the_note_beside_the_picker(edge, app, page):
-    import importlib
-
-    layout = importlib.import_module(f"dashapp.pages.{page}").layout()
+    # Dash imports the pages as ``pages.<name>``: importing them again under another name
+    # would register each a second time, without its layout.
+    layout = sys.modules[f"pages.{page}"].layout()
     dates = _component(layout, f"{page}-dates")
     note = _component(layout, f"{page}-period-note")
     if page in ("overview", "contribution"):  # "this quarter to date" by default
