@@ -31,7 +31,12 @@ from db.schema import OrderLine, Refund, SalesOrder
 from db.settings import get_settings
 from db.upsert import insert_for
 from ingestion.batch import ORDER_KEY, OrderBatch
-from ingestion.customers import first_orders_of_new_customers, refresh_first_orders
+from ingestion.customers import (
+    customers_to_recheck,
+    first_orders_of_new_customers,
+    record_new_customers,
+    refresh_first_orders,
+)
 from ingestion.frames import stage_frame
 from ingestion.reference import Lookups
 from ingestion.staging import (
@@ -42,6 +47,7 @@ from ingestion.staging import (
     prepare,
     staging_tables,
 )
+from ingestion.unsettled import remember_customers, remember_days
 
 
 @dataclass
@@ -80,6 +86,7 @@ def load_orders(
     refresh: bool = True,
     recomputed: Set[dt.date] = frozenset(),
     lookups: Lookups | None = None,
+    defer: bool = False,
 ) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
@@ -88,6 +95,8 @@ def load_orders(
     the caller refreshes ``result.stale_days`` itself (together with other tables' days);
     ``recomputed`` names days the caller recomputes whole anyway, so new orders on them
     are not added to the rollups first. ``lookups``: the reference ids, if the caller has them.
+    With ``defer`` (a page of a sync) the stale days and the customers whose flags may change
+    are recorded for ``ingestion.unsettled.settle`` at the sync's end instead.
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
@@ -105,7 +114,7 @@ def load_orders(
     stage_frame(conn, stg_payload, staged, PAYLOAD_STAGE_COLUMNS)
     stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
     stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)
-    _merge(conn, staging, result, recomputed)
+    _merge(conn, staging, result, recomputed, defer)
     if refresh:
         refresh_rollups(conn, result.stale_days)
     # Not in a ``finally``: after a failure the connection may be lost or its transaction
@@ -121,6 +130,7 @@ def _merge(
     staging: tuple[Table, Table, Table, Table],
     result: LoadResult,
     recomputed: Set[dt.date],
+    defer: bool,
 ) -> None:
     stg_order, stg_payload, stg_line, stg_refund = staging
     order = SalesOrder.__table__
@@ -249,11 +259,20 @@ def _merge(
     inserted = select(stg_order.c.order_id).where(
         stg_order.c.action == "insert", stg_order.c.order_id.is_not(None)
     )
-    new_ids = set(conn.execute(inserted).scalars())
-    flipped = refresh_first_orders(conn, stg_order)
-    stale |= {day for order_id, day in flipped if order_id not in new_ids}
+    if defer:
+        remember_customers(conn, customers_to_recheck(stg_order))
+        record_new_customers(conn, stg_order)
+    else:
+        new_ids = set(conn.execute(inserted).scalars())
+        flipped = refresh_first_orders(conn, stg_order)
+        stale |= {day for order_id, day in flipped if order_id not in new_ids}
 
-    # 5. New orders go into the rollups as they are; stale days are recomputed whole.
+    # 5. New orders go into the rollups as they are; stale days are recomputed whole (now or,
+    #    deferred, when the sync settles: their hooks run then).
     add_new_orders(conn, inserted.subquery("new_orders"), stale | recomputed)
+    if defer:
+        remember_days(conn, stale)
+        result.days |= new_days["insert"] - stale
+        return
     result.days |= stale | new_days["insert"]
     result.stale_days |= stale
