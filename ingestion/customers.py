@@ -96,7 +96,10 @@ def record_new_customers(conn: Connection, stg_order: Table) -> None:
     statement = insert_for(conn, customer).from_select(
         ["customer_key", "first_order_at"],
         select(stg_order.c.customer_key, stg_order.c.ordered_at)
-        .join(order, order.c.id == stg_order.c.order_id)
+        .join(
+            order,
+            (order.c.id == stg_order.c.order_id) & (order.c.order_day == stg_order.c.order_day),
+        )
         .where(stg_order.c.action == "insert", order.c.is_new_customer, ~_stored_first(stg_order)),
     )
     conn.execute(

@@ -17,20 +17,18 @@ from sqlalchemy import (
     JSON,
     Connection,
     Table,
-    and_,
-    case,
     cast,
     delete,
     func,
     select,
-    update,
+    tuple_,
 )
 
+from db.partitions import ensure_months
 from db.rollups import add_new_orders, refresh_rollups
 from db.schema import OrderLine, Refund, SalesOrder
 from db.settings import get_settings
-from db.upsert import insert_for
-from ingestion.batch import ORDER_KEY, OrderBatch
+from ingestion.batch import OrderBatch
 from ingestion.customers import (
     customers_to_recheck,
     first_orders_of_new_customers,
@@ -38,6 +36,7 @@ from ingestion.customers import (
     refresh_first_orders,
 )
 from ingestion.frames import stage_frame
+from ingestion.order_keys import classify, move_keys
 from ingestion.reference import Lookups
 from ingestion.staging import (
     LINE_STAGE_COLUMNS,
@@ -69,10 +68,6 @@ class LoadResult:
         self.unchanged += other.unchanged
         self.days |= other.days
         self.stale_days |= other.stale_days
-
-
-def _key_join(left: Table, right: Table):
-    return and_(*(left.c[c] == right.c[c] for c in ORDER_KEY))
 
 
 def _stage_join(left: Table, right: Table):
@@ -137,17 +132,9 @@ def _merge(
     line = OrderLine.__table__
     refund = Refund.__table__
 
-    # 1. Classify each staged order against what is stored: staged as an insert, an order
-    #    already stored becomes an update if this version is newer, else nothing.
-    newer = and_(
-        stg_order.c.source_version > order.c.source_version,
-        stg_order.c.payload_sha256 != order.c.payload_sha256,
-    )
-    conn.execute(
-        update(stg_order)
-        .where(_key_join(order, stg_order))
-        .values(existing_id=order.c.id, action=case((newer, "update"), else_=None))
-    )
+    # 1. Classify each staged order against what is stored (``ingestion.order_keys``): an
+    #    insert, an update if this version is newer, else nothing.
+    classify(conn, stg_order)
     counts = dict(
         conn.execute(select(stg_order.c.action, func.count()).group_by(stg_order.c.action)).all()
     )
@@ -159,10 +146,8 @@ def _merge(
     replaced = stg_order.c.action == "update"
     # Days whose rollups must be recomputed: the old and new days of replaced orders and
     # their refunds. New orders are added to the rollups (their days need no recompute).
-    old_ids = select(stg_order.c.existing_id).where(replaced)
-    stale = set(
-        conn.execute(select(order.c.order_day).where(order.c.id.in_(old_ids)).distinct()).scalars()
-    )
+    old_ids = select(stg_order.c.order_id).where(replaced)
+    stale = set(conn.execute(select(stg_order.c.existing_day).where(replaced).distinct()).scalars())
     stale |= set(
         conn.execute(
             select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
@@ -175,6 +160,7 @@ def _merge(
                 select(stg_order.c.order_day).where(stg_order.c.action == action).distinct()
             ).scalars()
         )
+        ensure_months(conn, days)
         days |= set(
             conn.execute(
                 select(stg_refund.c.refund_day)
@@ -190,75 +176,73 @@ def _merge(
         result.stale_days |= stale
         return
 
-    # 2. Upsert the orders; the WHERE keeps a concurrent newer write from being overwritten.
+    # 2. A replaced order's stored version goes, with its lines and refunds: the new one may
+    #    be in another month's partition.
+    conn.execute(delete(line).where(line.c.order_id.in_(old_ids)))
+    conn.execute(delete(refund).where(refund.c.order_id.in_(old_ids)))
+    conn.execute(
+        delete(order).where(
+            tuple_(order.c.id, order.c.order_day).in_(
+                select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
+            )
+        )
+    )
+    move_keys(conn, stg_order)
+
+    # 3. Write the orders under their claimed ids. New customers' first orders are flagged as
+    #    they are written; a replaced order keeps its stored flag (its customer's flags are
+    #    rechecked below).
     payload = (
         cast(stg_payload.c.raw_payload, JSON)
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )
-    #    New customers' first orders are flagged as they are written; ids follow staging
-    #    order, which broke ties between a customer's simultaneous orders.
     first_orders = first_orders_of_new_customers(stg_order)
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
-    statement = insert_for(conn, order).from_select(
-        [*order_columns, "is_new_customer", "raw_payload"],
-        select(
-            *(stg_order.c[c] for c in order_columns),
-            first_orders.c.stage_id.is_not(None),
-            payload,
-        )
-        .join(stg_payload, _stage_join(stg_order, stg_payload))
-        .join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
-        .where(changed)
-        .order_by(stg_order.c.stage_id),
-    )
-    # A replaced order keeps its stored flag: its customer's flags are rechecked below.
-    statement = statement.on_conflict_do_update(
-        index_elements=ORDER_KEY,
-        set_={c: statement.excluded[c] for c in order_columns if c not in ORDER_KEY},
-        where=statement.excluded.source_version > order.c.source_version,
-    )
-    conn.execute(statement)
-
-    # 3. Replace lines and refunds of every order this batch wrote (a concurrent newer
-    #    write of the same order keeps its own lines: its hash differs from the staged one).
-    #    A join, not a subquery per staged order.
     conn.execute(
-        update(stg_order)
-        .where(
-            changed,
-            _key_join(order, stg_order),
-            order.c.payload_sha256 == stg_order.c.payload_sha256,
+        order.insert().from_select(
+            ["id", *order_columns, "is_new_customer", "raw_payload"],
+            select(
+                stg_order.c.order_id,
+                *(stg_order.c[c] for c in order_columns),
+                func.coalesce(stg_order.c.was_new, first_orders.c.stage_id.is_not(None)),
+                payload,
+            )
+            .join(stg_payload, _stage_join(stg_order, stg_payload))
+            .join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
+            .where(changed),
         )
-        .values(order_id=order.c.id)
     )
-    written = select(stg_order.c.order_id).where(stg_order.c.order_id.is_not(None))
-    conn.execute(delete(line).where(line.c.order_id.in_(written)))
-    conn.execute(delete(refund).where(refund.c.order_id.in_(written)))
     line_columns = [c for c in LINE_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         line.insert().from_select(
-            ["order_id", *line_columns],
-            select(stg_order.c.order_id, *(stg_line.c[c] for c in line_columns))
+            ["order_id", "order_day", *line_columns],
+            select(
+                stg_order.c.order_id,
+                stg_order.c.order_day,
+                *(stg_line.c[c] for c in line_columns),
+            )
             .join(stg_order, _stage_join(stg_order, stg_line))
-            .where(stg_order.c.order_id.is_not(None)),
+            .where(changed),
         )
     )
     refund_columns = [c for c in REFUND_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         refund.insert().from_select(
-            ["order_id", *refund_columns],
-            select(stg_order.c.order_id, *(stg_refund.c[c] for c in refund_columns))
+            ["order_id", "order_day", *refund_columns],
+            select(
+                stg_order.c.order_id,
+                stg_order.c.order_day,
+                *(stg_refund.c[c] for c in refund_columns),
+            )
             .join(stg_order, _stage_join(stg_order, stg_refund))
-            .where(stg_order.c.order_id.is_not(None)),
+            .where(changed),
         )
     )
 
     # 4. Customers and new-customer flags where the batch can change a customer's first order;
     #    a flag that flips on an order stored before makes its day stale.
-    inserted = select(stg_order.c.order_id).where(
-        stg_order.c.action == "insert", stg_order.c.order_id.is_not(None)
-    )
+    inserted = select(stg_order.c.order_id).where(stg_order.c.action == "insert")
     if defer:
         remember_customers(conn, customers_to_recheck(stg_order))
         record_new_customers(conn, stg_order)
