@@ -1,10 +1,11 @@
 """Batch loading: stage through COPY, merge on the natural key, refresh rollups.
 
 One call is one transaction: the orders, their lines and refunds, the new-customer
-flags and the rollups of every day the batch touched change together, so a
-crash or a replay never loses or doubles an order. A strictly newer
-``source_version`` with a different payload hash replaces an order and all its
-lines and refunds; anything else is counted unchanged and not written.
+flags and the rollups of every day the batch touched change together (or, for a page of a
+sync, the keys left to settle at its end are recorded with them), so a crash or a replay
+never loses or doubles an order. A strictly newer ``source_version`` with a different
+payload hash replaces an order and all its lines and refunds, in whatever month either
+version falls (``ingestion.order_keys``); anything else is counted unchanged and not written.
 """
 
 from __future__ import annotations
