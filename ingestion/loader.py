@@ -133,6 +133,11 @@ def _merge(
     line = OrderLine.__table__
     refund = Refund.__table__
 
+    # 0. The months the batch writes get their partitions first, before any order row is read
+    #    or claimed: making one locks the order tables, and a writer then holding a key row
+    #    another waits for could deadlock with it.
+    ensure_months(conn, conn.execute(select(stg_order.c.order_day).distinct()).scalars())
+
     # 1. Classify each staged order against what is stored (``ingestion.order_keys``): an
     #    insert, an update if this version is newer, else nothing.
     classify(conn, stg_order)
@@ -161,7 +166,6 @@ def _merge(
                 select(stg_order.c.order_day).where(stg_order.c.action == action).distinct()
             ).scalars()
         )
-        ensure_months(conn, days)
         days |= set(
             conn.execute(
                 select(stg_refund.c.refund_day)
