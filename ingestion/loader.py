@@ -247,7 +247,9 @@ def _merge(
 
     # 4. Customers and new-customer flags where the batch can change a customer's first order;
     #    a flag that flips on an order stored before makes its day stale.
-    inserted = select(stg_order.c.order_id).where(stg_order.c.action == "insert")
+    inserted = select(stg_order.c.order_id, stg_order.c.order_day).where(
+        stg_order.c.action == "insert"
+    )
     if defer:
         remember_customers(conn, customers_to_recheck(stg_order))
         record_new_customers(conn, stg_order)
