@@ -183,15 +183,10 @@ def _merge(
 
     # 2. A replaced order's stored version goes, with its lines and refunds: the new one may
     #    be in another month's partition.
-    conn.execute(delete(line).where(line.c.order_id.in_(old_ids)))
-    conn.execute(delete(refund).where(refund.c.order_id.in_(old_ids)))
-    conn.execute(
-        delete(order).where(
-            tuple_(order.c.id, order.c.order_day).in_(
-                select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
-            )
-        )
-    )
+    stored = select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
+    for table, day in ((line, line.c.order_day), (refund, refund.c.order_day)):
+        conn.execute(delete(table).where(tuple_(table.c.order_id, day).in_(stored)))
+    conn.execute(delete(order).where(tuple_(order.c.id, order.c.order_day).in_(stored)))
     move_keys(conn, stg_order)
 
     # 3. Write the orders under their claimed ids. New customers' first orders are flagged as

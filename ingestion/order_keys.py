@@ -38,8 +38,9 @@ def _new_ids(conn: Connection, ranked):
 
 
 def classify(conn: Connection, stg_order: Table) -> None:
-    """Set each staged order's ``action`` (insert, update or none), its ``order_id`` and, for a
-    stored order, ``existing_day`` and ``was_new``; claims the key rows of the written ones."""
+    """Set each staged order's ``action`` (insert, update or none) and, for those written, its
+    ``order_id`` and, for a stored one, ``existing_day`` and ``was_new``; claims the key rows
+    of the written ones."""
     order = SalesOrder.__table__
     keys = OrderKey.__table__
     stored = and_(
@@ -84,7 +85,6 @@ def classify(conn: Connection, stg_order: Table) -> None:
             order.c.order_day == stg_order.c.existing_day,
         )
         .values(
-            existing_id=order.c.id,
             was_new=order.c.is_new_customer,
             action=case((_newer(stg_order), "update"), else_=None),
         )

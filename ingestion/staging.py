@@ -117,7 +117,6 @@ def staging_tables() -> tuple[Table, Table, Table, Table]:
         Column("order_day", Date),
         Column("payload_sha256", String(64)),
         Column("ingest_run_id", BigInteger),
-        Column("existing_id", BigInteger),
         Column("existing_day", Date),
         Column("was_new", Boolean),
         Column("action", String(10), server_default="insert"),
