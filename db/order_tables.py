@@ -120,7 +120,8 @@ class OrderLine(Base):
 
 
 class Refund(Base):
-    """A refund counts against revenue on the day it is made, not the order day."""
+    """A refund counts against revenue on the day it is made, not the order day; it carries its
+    order's day to reference the order's partition. Primary key on PostgreSQL (order_id, id)."""
 
     __tablename__ = "refund"
     __table_args__ = (

@@ -115,6 +115,8 @@ class Product(Base):
 
 
 class Customer(Base):
+    """Primary key on PostgreSQL: ``customer_key``, its distribution column (migration 0043)."""
+
     __tablename__ = "customer"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_key: Mapped[str] = mapped_column(String(64), unique=True)  # pseudonymous hash
@@ -221,7 +223,8 @@ class Inventory(Base):
 
 
 class Touch(Base):
-    """One step of a customer journey, for multi-touch attribution."""
+    """One step of a customer journey, for multi-touch attribution; primary key on PostgreSQL
+    (customer_key, id), its distribution column first (migration 0043)."""
 
     __tablename__ = "touch"
     __table_args__ = (
