@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from db.engine import get_engine
+from db.migrate import downgrade, upgrade
 from db.partitions import ensure_months, existing_months
 from ingestion.sync import Incoming, Origin, load_page
 from tests.sync.shop import make_order
@@ -97,3 +98,51 @@ def test_loads_make_the_partitions_of_new_months_and_an_order_moves_between_them
         ).one()
     assert tuple(key) == (first_id, stored.order_day)
     assert stored.order_day.month == 7
+
+
+def _stored(conn) -> dict[str, list]:
+    return {
+        "orders": conn.execute(
+            text("SELECT id, source_order_id, order_day, total, is_new_customer FROM sales_order")
+        ).all(),
+        "lines": conn.execute(text("SELECT order_id, line_no, qty FROM order_line")).all(),
+        "partitioned": conn.execute(
+            text("SELECT relname FROM pg_class WHERE relkind = 'p' ORDER BY relname")
+        ).all(),
+    }
+
+
+def test_the_migration_keeps_every_order_down_and_up(pg_url):
+    _load(
+        _at(make_order(1), "2026-08-15T10:00:00Z", "2026-08-15T10:01:00Z"),
+        _at(make_order(2), "2026-09-15T10:00:00Z", "2026-09-15T10:01:00Z"),
+        make_order(3),
+    )
+    engine = get_engine()
+    with engine.connect() as conn:
+        before = _stored(conn)
+    assert [name for (name,) in before["partitioned"]] == ["order_line", "sales_order"]
+
+    downgrade(pg_url, "0040")
+    engine.dispose()
+    with engine.connect() as conn:
+        plain = _stored(conn)
+        natural_key = conn.execute(
+            text("SELECT count(*) FROM pg_constraint WHERE conname = 'uq_order_nk'")
+        ).scalar()
+    assert sorted(plain["orders"]) == sorted(before["orders"])
+    assert sorted(plain["lines"]) == sorted(before["lines"])
+    assert (plain["partitioned"], natural_key) == ([], 1)
+
+    upgrade(pg_url)
+    engine.dispose()
+    with engine.connect() as conn:
+        after = _stored(conn)
+        keys = conn.execute(text("SELECT order_id, order_day FROM order_key")).all()
+    assert sorted(after["orders"]) == sorted(before["orders"])
+    assert sorted(after["lines"]) == sorted(before["lines"])
+    assert after["partitioned"] == before["partitioned"]
+    assert sorted(keys) == sorted((o.id, o.order_day) for o in before["orders"])
+    # Loads go on where the migrated orders are: a newer version replaces its order.
+    newer = _at(make_order(1, version=1), "2026-08-15T10:00:00Z", "2026-08-20T10:00:00Z")
+    assert (_load(newer).updated, len(before["orders"])) == (1, 3)
