@@ -136,6 +136,7 @@ def reflag_customers(conn: Connection, keys) -> set[tuple[int, dt.date]]:
     ranked = (
         select(
             order.c.id,
+            order.c.order_day,
             (
                 func.row_number().over(
                     partition_by=order.c.customer_key, order_by=(order.c.ordered_at, order.c.id)
@@ -149,7 +150,11 @@ def reflag_customers(conn: Connection, keys) -> set[tuple[int, dt.date]]:
     flipped = set(
         conn.execute(
             update(order)
-            .where(order.c.id == ranked.c.id, order.c.is_new_customer != ranked.c.is_first)
+            .where(
+                order.c.id == ranked.c.id,
+                order.c.order_day == ranked.c.order_day,
+                order.c.is_new_customer != ranked.c.is_first,
+            )
             .values(is_new_customer=ranked.c.is_first)
             .returning(order.c.id, order.c.order_day)
         ).tuples()
