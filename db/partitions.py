@@ -2,9 +2,11 @@
 
 ``sales_order`` and ``order_line`` are partitioned by range of ``order_day``, a partition a
 calendar month, so a load maintains the indexes of the months it writes, not of the whole
-history. There is no default partition: a row for a month without one would fail, so the
-loader makes the months a batch needs first, under a lock that keeps two loaders from
-making the same one. SQLite keeps plain tables.
+history. The loader makes the months a batch needs first, under a lock that keeps two
+loaders from making the same one. A row written some other way for a month without a
+partition (a manual fix, a test's seeded order) lands in the default partition, and that
+month then stays there: a partition cannot be made over rows the default holds. SQLite keeps
+plain tables.
 """
 
 from __future__ import annotations
@@ -33,14 +35,18 @@ def partition_name(table: str, month: dt.date) -> str:
     return f"{table}_{month:%Y_%m}"
 
 
+def default_partition(table: str) -> str:
+    return f"{table}_default"
+
+
 def existing_months(conn: Connection, table: str) -> set[dt.date]:
     """The months ``table`` has a partition for, read from the partitions' names."""
     names = conn.execute(
         text(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = CAST(:table AS regclass)"
+            "WHERE i.inhparent = CAST(:table AS regclass) AND c.relname <> :default"
         ),
-        {"table": table},
+        {"table": table, "default": default_partition(table)},
     ).scalars()
     prefix = len(table) + 1
     return {dt.datetime.strptime(name[prefix:], "%Y_%m").date() for name in names}
@@ -62,9 +68,30 @@ def create_month(conn: Connection, month: dt.date) -> None:
     )
 
 
+def create_defaults(conn: Connection) -> None:
+    """The default partitions, for rows of months without their own."""
+    for table in MONTHLY_TABLES:
+        options = ORDER_PARTITION_OPTIONS if table == "sales_order" else ""
+        conn.exec_driver_sql(
+            f"CREATE TABLE {default_partition(table)} PARTITION OF {table} DEFAULT {options}"
+        )
+
+
+def _in_default(conn: Connection, month: dt.date) -> bool:
+    """Whether the default partition holds orders of ``month``."""
+    return conn.execute(
+        text(
+            f"SELECT EXISTS (SELECT FROM {default_partition('sales_order')} "
+            "WHERE order_day >= :start AND order_day < :end)"
+        ),
+        {"start": month, "end": next_month(month)},
+    ).scalar()
+
+
 def ensure_months(conn: Connection, days: Iterable[dt.date]) -> set[dt.date]:
-    """Make the monthly partitions ``days`` need and do not have yet (caller's transaction);
-    returns the months made. Nothing on SQLite."""
+    """Make the monthly partitions ``days`` need and do not have yet, unless the default
+    partition holds that month's orders (caller's transaction); returns the months made.
+    Nothing on SQLite."""
     if conn.dialect.name != "postgresql":
         return set()
     needed = {month_start(day) for day in days}
@@ -73,6 +100,7 @@ def ensure_months(conn: Connection, days: Iterable[dt.date]) -> set[dt.date]:
         return set()
     conn.execute(select(func.pg_advisory_xact_lock(PARTITION_LOCK)))
     missing -= existing_months(conn, "sales_order")
+    missing = {month for month in missing if not _in_default(conn, month)}
     for month in sorted(missing):
         create_month(conn, month)
     return missing

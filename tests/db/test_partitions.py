@@ -146,3 +146,38 @@ def test_the_migration_keeps_every_order_down_and_up(pg_url):
     # Loads go on where the migrated orders are: a newer version replaces its order.
     newer = _at(make_order(1, version=1), "2026-08-15T10:00:00Z", "2026-08-20T10:00:00Z")
     assert (_load(newer).updated, len(before["orders"])) == (1, 3)
+
+
+def test_a_month_seeded_outside_the_loader_stays_in_the_default_partition(pg_url):
+    _load(_at(make_order(1), "2026-09-15T10:00:00Z", "2026-09-15T10:01:00Z"))
+    with get_engine().begin() as conn:
+        # An order written directly (a manual fix, a seeded test order) for May, which has no
+        # partition: it lands in the default partition.
+        conn.execute(
+            text(
+                "INSERT INTO sales_order (id, source_system, source_instance, source_order_id, "
+                "source_version, source_updated_at, touchpoint_raw, touchpoint_id, "
+                "mapping_version, is_new_customer, status, currency, subtotal, discount, tax, "
+                "shipping, total, refund_total, fx_rate, total_base, revenue_base, "
+                "cost_of_goods_base, units, ordered_at, order_day, payload_sha256) "
+                "SELECT id + 1000, source_system, source_instance, 'seeded', source_version, "
+                "source_updated_at, touchpoint_raw, touchpoint_id, mapping_version, false, "
+                "status, currency, subtotal, discount, tax, shipping, total, refund_total, "
+                "fx_rate, total_base, revenue_base, cost_of_goods_base, units, ordered_at, "
+                "DATE '2026-05-10', payload_sha256 FROM sales_order"
+            )
+        )
+        assert ensure_months(conn, [dt.date(2026, 5, 20)]) == set()
+    # The loader writes May there too, rather than fail to make its partition.
+    may = _at(make_order(2), "2026-05-20T10:00:00Z", "2026-05-20T10:01:00Z")
+    assert _load(may).inserted == 1
+    with get_engine().connect() as conn:
+        assert _placed(conn, "sales_order") == [
+            ("sales_order_2026_09", 1),
+            ("sales_order_default", 2),
+        ]
+        assert [p for p, _ in _placed(conn, "order_line")] == [
+            "order_line_2026_09",
+            "order_line_default",
+        ]
+        assert existing_months(conn, "sales_order") == {dt.date(2026, 9, 1)}

@@ -2,10 +2,11 @@
 of the fact tables includes the column Citus would distribute them by
 
 PostgreSQL: both tables are rebuilt as range-partitioned on ``order_day``, a partition a month
-(``db.partitions`` makes new months as the loader needs them), so index maintenance does not
-grow with history. A partitioned table's unique keys must include its partition column, so
-the natural key moves to ``order_key`` (natural key -> order id and day), and lines and
-refunds carry their order's day to reference ``sales_order (id, order_day)``. Primary keys
+(``db.partitions`` makes new months as the loader needs them; rows of a month without its own
+go to a default partition), so index maintenance does not grow with history. A partitioned
+table's unique keys must include its partition column, so the natural key moves to
+``order_key`` (natural key -> order id and day), and lines and refunds carry their order's
+day to reference ``sales_order (id, order_day)``. Primary keys
 gain the distribution column: ``refund (order_id, id)``, ``touch (customer_key, id)``,
 ``customer (customer_key)``. Rewrites both tables once (minutes at ten million orders).
 SQLite gets ``order_key`` and the day columns and keeps plain tables.
@@ -17,7 +18,7 @@ Revises: 0040
 import sqlalchemy as sa
 from alembic import op
 
-from db.partitions import create_month
+from db.partitions import create_defaults, create_month
 
 revision = "0043"
 down_revision = "0040"
@@ -110,6 +111,7 @@ def upgrade() -> None:
     )
     for month in months.scalars():
         create_month(op.get_bind(), month)
+    create_defaults(op.get_bind())
     _copy_and_drop("order_line")
     _copy_and_drop("sales_order")
     op.execute(
