@@ -99,3 +99,20 @@ class DailyChannelBasketRollup(BasketMeasures, Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     touchpoint_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_category: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class UnsettledDay(Base):
+    """A day whose rollups a sync's pages left to recompute at its end (``ingestion.settle``);
+    written in each page's transaction, so a sync killed before its end leaves the day here for
+    the next sync to settle."""
+
+    __tablename__ = "unsettled_day"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+class UnsettledCustomer(Base):
+    """A customer whose first order a sync's pages may have moved: their new-customer flags are
+    rechecked once, at the sync's end (``ingestion.settle``)."""
+
+    __tablename__ = "unsettled_customer"
+    customer_key: Mapped[str] = mapped_column(String(64), primary_key=True)

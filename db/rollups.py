@@ -77,13 +77,17 @@ def _order_facts(*where, ids=None):
         _zero("won"),
         _zero("spend"),
     ).where(*where)
-    return _from_ids(facts, ids, order.c.id)
+    return _from_ids(facts, ids, order.c.id, order.c.order_day)
 
 
-def _from_ids(statement, ids, column):
+def _from_ids(statement, ids, column, day):
+    """``statement`` over the orders ``ids`` names (``order_id`` and ``order_day``: the day
+    picks the month's partition of each order probed)."""
     if ids is None:
         return statement
-    return statement.select_from(ids).join(column.table, column == ids.c.order_id)
+    return statement.select_from(ids).join(
+        column.table, (column == ids.c.order_id) & (day == ids.c.order_day)
+    )
 
 
 def _refund_facts(*where, ids=None):
@@ -98,8 +102,10 @@ def _refund_facts(*where, ids=None):
         refund.c.amount_base.label("refunds"),
         *(_zero(m) for m in MEASURES[2:]),
     ).where(order.c.status != "cancelled", *where)
-    facts = _from_ids(facts, ids, refund.c.order_id)
-    return facts.join(order, order.c.id == refund.c.order_id)
+    facts = _from_ids(facts, ids, refund.c.order_id, refund.c.order_day)
+    return facts.join(
+        order, (order.c.id == refund.c.order_id) & (order.c.order_day == refund.c.order_day)
+    )
 
 
 def _facts(days: list[dt.date]):
@@ -174,7 +180,9 @@ def _product_select(*where, ids=None):
         func.sum(func.round(line.c.line_total * order.c.fx_rate, 2)),
         func.sum(func.round(line.c.qty * line.c.unit_cost * order.c.fx_rate, 2)),
     )
-    facts = _from_ids(facts, ids, order.c.id).join(line, line.c.order_id == order.c.id)
+    facts = _from_ids(facts, ids, order.c.id, order.c.order_day).join(
+        line, (line.c.order_id == order.c.id) & (line.c.order_day == order.c.order_day)
+    )
     return facts.where(
         order.c.status != "cancelled", line.c.product_id.is_not(None), *where
     ).group_by(
@@ -309,8 +317,9 @@ def _add_to(conn: Connection, table, columns: list[str], rows, returning=()) -> 
 
 
 def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -> None:
-    """Add orders new to the table (``order_ids``: a subquery of ``order_id``) and their
-    refunds to the rollups, leaving out ``stale_days``, which the caller recomputes whole.
+    """Add orders new to the table (``order_ids``: a subquery of ``order_id`` and
+    ``order_day``) and their refunds to the rollups, leaving out ``stale_days``, which the
+    caller recomputes whole.
 
     Far cheaper than recomputing every day a batch touched: only the new rows are read.
     """

@@ -16,19 +16,15 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Computed,
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
-    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -122,6 +118,8 @@ class Product(Base):
 
 
 class Customer(Base):
+    """Primary key on PostgreSQL: ``customer_key``, its distribution column (migration 0043)."""
+
     __tablename__ = "customer"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_key: Mapped[str] = mapped_column(String(64), unique=True)  # pseudonymous hash
@@ -177,106 +175,6 @@ class IngestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-SAMPLE_SLOTS = 1024
-SAMPLE_SLOT_SQL = "((id * 40503) % 65536) / 64"
-# Order values on a log scale for rank tests: bin = round(ln(revenue_base) × VALUE_BINS), 0.5 %
-# wide; orders of value 0 or less share ZERO_BIN, below every other.
-VALUE_BINS = 200
-ZERO_BIN = -32768
-VALUE_BIN_SQL = (
-    f"CASE WHEN revenue_base > 0 THEN CAST(round(ln(CAST(revenue_base AS double precision)) * "
-    f"{VALUE_BINS}) AS smallint) ELSE {ZERO_BIN} END"
-)
-
-
-class SalesOrder(Base):
-    __tablename__ = "sales_order"
-    __table_args__ = (
-        UniqueConstraint("source_system", "source_instance", "source_order_id", name="uq_order_nk"),
-        Index("ix_sales_order_day", "order_day"),
-        Index("ix_sales_order_customer", "customer_key"),
-        Index(
-            "ix_sales_order_sample",
-            "touchpoint_id",
-            "sample_slot",
-            "order_day",
-            postgresql_include=["revenue_base", "value_bin", "region_id", "location_id"],
-            postgresql_where=text("status <> 'cancelled'"),
-            sqlite_where=text("status <> 'cancelled'"),
-        ),
-    )
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    source_system: Mapped[str] = mapped_column(String(40))
-    source_instance: Mapped[str] = mapped_column(String(80))
-    source_order_id: Mapped[str] = mapped_column(String(80))
-    source_version: Mapped[int] = mapped_column(BigInteger, default=0)
-    source_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
-    touchpoint_raw: Mapped[str] = mapped_column(String(200), default="")
-    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"))
-    mapping_version: Mapped[int] = mapped_column(Integer, default=1)
-    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
-    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
-    customer_key: Mapped[str | None] = mapped_column(String(64))
-    is_new_customer: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20))  # open|completed|cancelled|refunded
-    currency: Mapped[str] = mapped_column(String(3))
-    subtotal: Mapped[Decimal] = mapped_column(Money)
-    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    tax: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    shipping: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    total: Mapped[Decimal] = mapped_column(Money)
-    refund_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    fx_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal(1))
-    total_base: Mapped[Decimal] = mapped_column(Money)
-    # Revenue before refunds, in base currency: total less tax.
-    revenue_base: Mapped[Decimal] = mapped_column(Money)
-    cost_of_goods_base: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    ordered_at: Mapped[dt.datetime] = mapped_column(Timestamp)
-    order_day: Mapped[dt.date] = mapped_column(Date)
-    # json, not jsonb: stored as received, lz4-compressed out of line (migration 0040).
-    raw_payload: Mapped[dict | None] = mapped_column(JSON)
-    payload_sha256: Mapped[str] = mapped_column(String(64))
-    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
-    # A fixed pseudo-random slot in 0..SAMPLE_SLOTS-1 (multiplicative hash of the id): the
-    # orders in the slots below k are a deterministic, evenly spread sample of k/SAMPLE_SLOTS.
-    sample_slot: Mapped[int] = mapped_column(SmallInteger, Computed(SAMPLE_SLOT_SQL))
-    # Stored so the order-value sample is read without converting NUMERIC per row.
-    value_bin: Mapped[int] = mapped_column(SmallInteger, Computed(VALUE_BIN_SQL))
-
-
-class OrderLine(Base):
-    __tablename__ = "order_line"
-    __table_args__ = (UniqueConstraint("order_id", "line_no", name="uq_order_line"),)
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
-    line_no: Mapped[int] = mapped_column(Integer)
-    sku: Mapped[str] = mapped_column(String(64))
-    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
-    qty: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[Decimal] = mapped_column(Money)
-    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    line_total: Mapped[Decimal] = mapped_column(Money)
-    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-
-
-class Refund(Base):
-    """A refund counts against revenue on the day it is made, not the order day."""
-
-    __tablename__ = "refund"
-    __table_args__ = (
-        UniqueConstraint("order_id", "source_refund_id", name="uq_refund"),
-        Index("ix_refund_day", "refund_day"),
-    )
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
-    source_refund_id: Mapped[str] = mapped_column(String(80))
-    refunded_at: Mapped[dt.datetime] = mapped_column(Timestamp)
-    refund_day: Mapped[dt.date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Money)
-    amount_base: Mapped[Decimal] = mapped_column(Money)
-
-
 # --- traffic, spend, stock, journeys ------------------------------------------------------
 
 
@@ -328,7 +226,8 @@ class Inventory(Base):
 
 
 class Touch(Base):
-    """One step of a customer journey, for multi-touch attribution."""
+    """One step of a customer journey, for multi-touch attribution; primary key on PostgreSQL
+    (customer_key, id), its distribution column first (migration 0043)."""
 
     __tablename__ = "touch"
     __table_args__ = (
@@ -425,3 +324,16 @@ import db.ingestion_tables  # noqa: E402,F401
 import db.quality_tables  # noqa: E402,F401
 import db.rollup_tables  # noqa: E402,F401
 import db.target_tables  # noqa: E402,F401
+
+# The order fact tables, re-exported: most readers import them from here.
+from db.order_tables import (  # noqa: E402,F401
+    SAMPLE_SLOT_SQL,
+    SAMPLE_SLOTS,
+    VALUE_BIN_SQL,
+    VALUE_BINS,
+    ZERO_BIN,
+    OrderKey,
+    OrderLine,
+    Refund,
+    SalesOrder,
+)

@@ -57,8 +57,8 @@ def refresh_first_orders(conn: Connection, stg_order: Table) -> set[tuple[int, d
     (new customers' orders were written flagged, see ``first_orders_of_new_customers``); returns
     (order id, day) of every stored order whose flag changed."""
     # Known customers first: the second step adds the new ones to the customer table.
-    flipped = _reflag(conn, _customers_to_recheck(stg_order))
-    _record_new_customers(conn, stg_order)
+    flipped = reflag_customers(conn, customers_to_recheck(stg_order))
+    record_new_customers(conn, stg_order)
     return flipped
 
 
@@ -70,7 +70,7 @@ def _stored_first(stg_order: Table):
     )
 
 
-def _customers_to_recheck(stg_order: Table):
+def customers_to_recheck(stg_order: Table):
     """Keys of known customers whose first order this batch may change: an order of theirs
     was replaced, or a new one is not later than their stored first order."""
     customer = Customer.__table__
@@ -89,14 +89,17 @@ def _customers_to_recheck(stg_order: Table):
     )
 
 
-def _record_new_customers(conn: Connection, stg_order: Table) -> None:
+def record_new_customers(conn: Connection, stg_order: Table) -> None:
     """The first-order time of every new customer, from their order written flagged."""
     customer = Customer.__table__
     order = SalesOrder.__table__
     statement = insert_for(conn, customer).from_select(
         ["customer_key", "first_order_at"],
         select(stg_order.c.customer_key, stg_order.c.ordered_at)
-        .join(order, order.c.id == stg_order.c.order_id)
+        .join(
+            order,
+            (order.c.id == stg_order.c.order_id) & (order.c.order_day == stg_order.c.order_day),
+        )
         .where(stg_order.c.action == "insert", order.c.is_new_customer, ~_stored_first(stg_order)),
     )
     conn.execute(
@@ -107,9 +110,9 @@ def _record_new_customers(conn: Connection, stg_order: Table) -> None:
     )
 
 
-def _reflag(conn: Connection, keys) -> set[tuple[int, dt.date]]:
-    """Flag each touched customer's earliest live order as new; return (order id, day) of
-    every order whose flag changed."""
+def reflag_customers(conn: Connection, keys) -> set[tuple[int, dt.date]]:
+    """Flag each customer's (``keys``: a SELECT of customer keys) earliest live order as new;
+    return (order id, day) of every order whose flag changed."""
     order = SalesOrder.__table__
     customer = Customer.__table__
     live = order.c.status != "cancelled"
@@ -133,6 +136,7 @@ def _reflag(conn: Connection, keys) -> set[tuple[int, dt.date]]:
     ranked = (
         select(
             order.c.id,
+            order.c.order_day,
             (
                 func.row_number().over(
                     partition_by=order.c.customer_key, order_by=(order.c.ordered_at, order.c.id)
@@ -146,7 +150,11 @@ def _reflag(conn: Connection, keys) -> set[tuple[int, dt.date]]:
     flipped = set(
         conn.execute(
             update(order)
-            .where(order.c.id == ranked.c.id, order.c.is_new_customer != ranked.c.is_first)
+            .where(
+                order.c.id == ranked.c.id,
+                order.c.order_day == ranked.c.order_day,
+                order.c.is_new_customer != ranked.c.is_first,
+            )
             .values(is_new_customer=ranked.c.is_first)
             .returning(order.c.id, order.c.order_day)
         ).tuples()

@@ -1,10 +1,11 @@
 """Batch loading: stage through COPY, merge on the natural key, refresh rollups.
 
 One call is one transaction: the orders, their lines and refunds, the new-customer
-flags and the rollups of every day the batch touched change together, so a
-crash or a replay never loses or doubles an order. A strictly newer
-``source_version`` with a different payload hash replaces an order and all its
-lines and refunds; anything else is counted unchanged and not written.
+flags and the rollups of every day the batch touched change together (or, for a page of a
+sync, the keys left to settle at its end are recorded with them), so a crash or a replay
+never loses or doubles an order. A strictly newer ``source_version`` with a different
+payload hash replaces an order and all its lines and refunds, in whatever month either
+version falls (``ingestion.order_keys``); anything else is counted unchanged and not written.
 """
 
 from __future__ import annotations
@@ -17,22 +18,26 @@ from sqlalchemy import (
     JSON,
     Connection,
     Table,
-    and_,
-    case,
     cast,
     delete,
     func,
     select,
-    update,
+    tuple_,
 )
 
+from db.partitions import ensure_months
 from db.rollups import add_new_orders, refresh_rollups
 from db.schema import OrderLine, Refund, SalesOrder
 from db.settings import get_settings
-from db.upsert import insert_for
-from ingestion.batch import ORDER_KEY, OrderBatch
-from ingestion.customers import first_orders_of_new_customers, refresh_first_orders
+from ingestion.batch import OrderBatch
+from ingestion.customers import (
+    customers_to_recheck,
+    first_orders_of_new_customers,
+    record_new_customers,
+    refresh_first_orders,
+)
 from ingestion.frames import stage_frame
+from ingestion.order_keys import classify, move_keys
 from ingestion.reference import Lookups
 from ingestion.staging import (
     LINE_STAGE_COLUMNS,
@@ -42,6 +47,7 @@ from ingestion.staging import (
     prepare,
     staging_tables,
 )
+from ingestion.unsettled import remember_customers, remember_days
 
 
 @dataclass
@@ -65,10 +71,6 @@ class LoadResult:
         self.stale_days |= other.stale_days
 
 
-def _key_join(left: Table, right: Table):
-    return and_(*(left.c[c] == right.c[c] for c in ORDER_KEY))
-
-
 def _stage_join(left: Table, right: Table):
     return left.c.stage_id == right.c.stage_id
 
@@ -80,6 +82,7 @@ def load_orders(
     refresh: bool = True,
     recomputed: Set[dt.date] = frozenset(),
     lookups: Lookups | None = None,
+    defer: bool = False,
 ) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
@@ -88,6 +91,8 @@ def load_orders(
     the caller refreshes ``result.stale_days`` itself (together with other tables' days);
     ``recomputed`` names days the caller recomputes whole anyway, so new orders on them
     are not added to the rollups first. ``lookups``: the reference ids, if the caller has them.
+    With ``defer`` (a page of a sync) the stale days and the customers whose flags may change
+    are recorded for ``ingestion.unsettled.settle`` at the sync's end instead.
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
@@ -105,7 +110,7 @@ def load_orders(
     stage_frame(conn, stg_payload, staged, PAYLOAD_STAGE_COLUMNS)
     stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
     stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)
-    _merge(conn, staging, result, recomputed)
+    _merge(conn, staging, result, recomputed, defer)
     if refresh:
         refresh_rollups(conn, result.stale_days)
     # Not in a ``finally``: after a failure the connection may be lost or its transaction
@@ -121,23 +126,21 @@ def _merge(
     staging: tuple[Table, Table, Table, Table],
     result: LoadResult,
     recomputed: Set[dt.date],
+    defer: bool,
 ) -> None:
     stg_order, stg_payload, stg_line, stg_refund = staging
     order = SalesOrder.__table__
     line = OrderLine.__table__
     refund = Refund.__table__
 
-    # 1. Classify each staged order against what is stored: staged as an insert, an order
-    #    already stored becomes an update if this version is newer, else nothing.
-    newer = and_(
-        stg_order.c.source_version > order.c.source_version,
-        stg_order.c.payload_sha256 != order.c.payload_sha256,
-    )
-    conn.execute(
-        update(stg_order)
-        .where(_key_join(order, stg_order))
-        .values(existing_id=order.c.id, action=case((newer, "update"), else_=None))
-    )
+    # 0. The months the batch writes get their partitions first, before any order row is read
+    #    or claimed: making one locks the order tables, and a writer then holding a key row
+    #    another waits for could deadlock with it.
+    ensure_months(conn, conn.execute(select(stg_order.c.order_day).distinct()).scalars())
+
+    # 1. Classify each staged order against what is stored (``ingestion.order_keys``): an
+    #    insert, an update if this version is newer, else nothing.
+    classify(conn, stg_order)
     counts = dict(
         conn.execute(select(stg_order.c.action, func.count()).group_by(stg_order.c.action)).all()
     )
@@ -149,10 +152,8 @@ def _merge(
     replaced = stg_order.c.action == "update"
     # Days whose rollups must be recomputed: the old and new days of replaced orders and
     # their refunds. New orders are added to the rollups (their days need no recompute).
-    old_ids = select(stg_order.c.existing_id).where(replaced)
-    stale = set(
-        conn.execute(select(order.c.order_day).where(order.c.id.in_(old_ids)).distinct()).scalars()
-    )
+    old_ids = select(stg_order.c.order_id).where(replaced)
+    stale = set(conn.execute(select(stg_order.c.existing_day).where(replaced).distinct()).scalars())
     stale |= set(
         conn.execute(
             select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
@@ -180,80 +181,84 @@ def _merge(
         result.stale_days |= stale
         return
 
-    # 2. Upsert the orders; the WHERE keeps a concurrent newer write from being overwritten.
+    # 2. A replaced order's stored version goes, with its lines and refunds: the new one may
+    #    be in another month's partition.
+    stored = select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
+    for table, day in ((line, line.c.order_day), (refund, refund.c.order_day)):
+        conn.execute(delete(table).where(tuple_(table.c.order_id, day).in_(stored)))
+    conn.execute(delete(order).where(tuple_(order.c.id, order.c.order_day).in_(stored)))
+    move_keys(conn, stg_order)
+
+    # 3. Write the orders under their claimed ids. New customers' first orders are flagged as
+    #    they are written; a replaced order keeps its stored flag (its customer's flags are
+    #    rechecked below).
     payload = (
         cast(stg_payload.c.raw_payload, JSON)
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )
-    #    New customers' first orders are flagged as they are written; ids follow staging
-    #    order, which broke ties between a customer's simultaneous orders.
     first_orders = first_orders_of_new_customers(stg_order)
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
-    statement = insert_for(conn, order).from_select(
-        [*order_columns, "is_new_customer", "raw_payload"],
-        select(
-            *(stg_order.c[c] for c in order_columns),
-            first_orders.c.stage_id.is_not(None),
-            payload,
-        )
-        .join(stg_payload, _stage_join(stg_order, stg_payload))
-        .join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
-        .where(changed)
-        .order_by(stg_order.c.stage_id),
-    )
-    # A replaced order keeps its stored flag: its customer's flags are rechecked below.
-    statement = statement.on_conflict_do_update(
-        index_elements=ORDER_KEY,
-        set_={c: statement.excluded[c] for c in order_columns if c not in ORDER_KEY},
-        where=statement.excluded.source_version > order.c.source_version,
-    )
-    conn.execute(statement)
-
-    # 3. Replace lines and refunds of every order this batch wrote (a concurrent newer
-    #    write of the same order keeps its own lines: its hash differs from the staged one).
-    #    A join, not a subquery per staged order.
     conn.execute(
-        update(stg_order)
-        .where(
-            changed,
-            _key_join(order, stg_order),
-            order.c.payload_sha256 == stg_order.c.payload_sha256,
+        order.insert().from_select(
+            ["id", *order_columns, "is_new_customer", "raw_payload"],
+            select(
+                stg_order.c.order_id,
+                *(stg_order.c[c] for c in order_columns),
+                func.coalesce(stg_order.c.was_new, first_orders.c.stage_id.is_not(None)),
+                payload,
+            )
+            .join(stg_payload, _stage_join(stg_order, stg_payload))
+            .join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
+            .where(changed),
         )
-        .values(order_id=order.c.id)
     )
-    written = select(stg_order.c.order_id).where(stg_order.c.order_id.is_not(None))
-    conn.execute(delete(line).where(line.c.order_id.in_(written)))
-    conn.execute(delete(refund).where(refund.c.order_id.in_(written)))
     line_columns = [c for c in LINE_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         line.insert().from_select(
-            ["order_id", *line_columns],
-            select(stg_order.c.order_id, *(stg_line.c[c] for c in line_columns))
+            ["order_id", "order_day", *line_columns],
+            select(
+                stg_order.c.order_id,
+                stg_order.c.order_day,
+                *(stg_line.c[c] for c in line_columns),
+            )
             .join(stg_order, _stage_join(stg_order, stg_line))
-            .where(stg_order.c.order_id.is_not(None)),
+            .where(changed),
         )
     )
     refund_columns = [c for c in REFUND_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         refund.insert().from_select(
-            ["order_id", *refund_columns],
-            select(stg_order.c.order_id, *(stg_refund.c[c] for c in refund_columns))
+            ["order_id", "order_day", *refund_columns],
+            select(
+                stg_order.c.order_id,
+                stg_order.c.order_day,
+                *(stg_refund.c[c] for c in refund_columns),
+            )
             .join(stg_order, _stage_join(stg_order, stg_refund))
-            .where(stg_order.c.order_id.is_not(None)),
+            .where(changed),
         )
     )
 
     # 4. Customers and new-customer flags where the batch can change a customer's first order;
     #    a flag that flips on an order stored before makes its day stale.
-    inserted = select(stg_order.c.order_id).where(
-        stg_order.c.action == "insert", stg_order.c.order_id.is_not(None)
+    inserted = select(stg_order.c.order_id, stg_order.c.order_day).where(
+        stg_order.c.action == "insert"
     )
-    new_ids = set(conn.execute(inserted).scalars())
-    flipped = refresh_first_orders(conn, stg_order)
-    stale |= {day for order_id, day in flipped if order_id not in new_ids}
+    if defer:
+        remember_customers(conn, customers_to_recheck(stg_order))
+        record_new_customers(conn, stg_order)
+    else:
+        new_ids = set(conn.execute(inserted).scalars())
+        flipped = refresh_first_orders(conn, stg_order)
+        stale |= {day for order_id, day in flipped if order_id not in new_ids}
 
-    # 5. New orders go into the rollups as they are; stale days are recomputed whole.
+    # 5. New orders go into the rollups as they are; stale days are recomputed whole (now or,
+    #    deferred, when the sync settles: their hooks run then).
     add_new_orders(conn, inserted.subquery("new_orders"), stale | recomputed)
+    if defer:
+        remember_days(conn, stale)
+        result.days |= new_days["insert"] - stale
+        return
     result.days |= stale | new_days["insert"]
     result.stale_days |= stale

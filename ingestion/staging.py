@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -116,7 +117,8 @@ def staging_tables() -> tuple[Table, Table, Table, Table]:
         Column("order_day", Date),
         Column("payload_sha256", String(64)),
         Column("ingest_run_id", BigInteger),
-        Column("existing_id", BigInteger),
+        Column("existing_day", Date),
+        Column("was_new", Boolean),
         Column("action", String(10), server_default="insert"),
         Column("order_id", BigInteger),
         prefixes=["TEMPORARY"],

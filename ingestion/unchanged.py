@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ARRAY, Connection, String, any_, bindparam, select
 
-from db.schema import SalesOrder
+from db.schema import OrderKey, SalesOrder
 from ingestion.canonical import payload_sha256
 
 ID_SLICE = 5_000  # ids per IN list where there are no array parameters (SQLite)
@@ -23,9 +23,13 @@ def stored_hashes(
     """order id → stored payload hash, for those of ``ids`` already loaded."""
     if not ids:
         return {}
-    table = SalesOrder.__table__
+    # Found through the key directory (indexed on the natural key), each order in its month.
+    table = OrderKey.__table__
+    order = SalesOrder.__table__
     where = [table.c.source_system == source_system, table.c.source_instance == source_instance]
-    columns = select(table.c.source_order_id, table.c.payload_sha256)
+    columns = select(table.c.source_order_id, order.c.payload_sha256).join(
+        order, (order.c.id == table.c.order_id) & (order.c.order_day == table.c.order_day)
+    )
     if conn.dialect.name == "postgresql":
         # One array parameter: a long IN list costs more to plan than to run.
         ids_param = bindparam("ids", list(ids), type_=ARRAY(String))

@@ -40,6 +40,7 @@ from ingestion.sync.mapping import (
     map_page,
 )
 from ingestion.sync.workers import mapped_in_processes
+from ingestion.unsettled import settle
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +129,18 @@ def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
 
 
 def _load_batch(
-    conn: Connection, batch: OrderBatch, mapped: int, run_id: int, refresh: bool = True
+    conn: Connection,
+    batch: OrderBatch,
+    mapped: int,
+    run_id: int,
+    refresh: bool = True,
+    defer: bool = False,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
     """Enrich and load a batch of ``mapped`` canonical orders: the result (in-batch duplicates
     count as unchanged) and the orders refused for want of reference data, not loaded."""
     lookups = Lookups.load(conn)
     enriched, refused = enrich_orders(conn, batch, lookups)
-    result = load_orders(conn, enriched, run_id, refresh=refresh, lookups=lookups)
+    result = load_orders(conn, enriched, run_id, refresh=refresh, lookups=lookups, defer=defer)
     collapsed = mapped - len(batch)
     result.read += collapsed
     result.unchanged += collapsed
@@ -150,12 +156,13 @@ def load_canonical(
 
 
 def load_mapped(
-    engine: Engine, origin: Origin, page: MappedPage
+    engine: Engine, origin: Origin, page: MappedPage, defer: bool = False
 ) -> tuple[LoadResult, list[RejectedPayload]]:
-    """Load a mapped page as one transaction with its rejects, run and (if given) cursor."""
+    """Load a mapped page as one transaction with its rejects, run and (if given) cursor;
+    ``defer``: leave stale days and customer flags to ``ingestion.unsettled.settle``."""
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result, refused = _load_batch(conn, page.batch, page.mapped, run_id)
+        result, refused = _load_batch(conn, page.batch, page.mapped, run_id, defer=defer)
         result.read += page.unchanged
         result.unchanged += page.unchanged
         rejects = [*page.rejects, *refused]
@@ -211,7 +218,9 @@ def load_pages(
     """Load ``(items, cursor)`` pages in order, one transaction each, mapping the next pages
     while the current one loads: in a background thread, or in ``workers`` processes
     (default: the ``ingest_workers`` setting). Unchanged payloads are skipped; touchpoints
-    follow the channel rules as they were when the call began."""
+    follow the channel rules as they were when the call began. New orders reach the rollups
+    page by page; replaced orders' days and customers' flags are settled once, at the end
+    (with whatever an earlier, killed call left unsettled)."""
     total = SyncResult()
     rules = _rules(engine)
     workers = get_settings().ingest_workers if workers is None else workers
@@ -233,10 +242,11 @@ def load_pages(
             for items, cursor in pages
         )
     for page in mapped:
-        result, rejects = load_mapped(engine, origin, page)
+        result, rejects = load_mapped(engine, origin, page, defer=True)
         total.add(result, len(rejects))
         if on_page is not None:
             on_page(total)
+    settle(engine)
     return total
 
 

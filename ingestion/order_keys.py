@@ -1,0 +1,105 @@
+"""Which staged orders a load writes, and under which ids: the ``order_key`` directory.
+
+``sales_order`` is partitioned by month, so it cannot hold its natural key unique; each
+order's key row in ``order_key`` does, with the order's id and the day its stored version is
+on. A staged version is written only if it is strictly newer than the stored one (and its
+payload differs). Its key row is claimed first (made, for a new order, with an id from the
+order sequence), and the claim holds the row until commit: two loads of the same order, in
+whatever month either version falls, are settled one after the other, never both stored.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Table, and_, case, func, select, update
+
+from db.schema import OrderKey, SalesOrder
+from db.upsert import insert_for
+from ingestion.batch import ORDER_KEY
+
+
+def key_join(left: Table, right: Table):
+    return and_(*(left.c[c] == right.c[c] for c in ORDER_KEY))
+
+
+def _newer(stg_order: Table):
+    order = SalesOrder.__table__
+    return and_(
+        stg_order.c.source_version > order.c.source_version,
+        stg_order.c.payload_sha256 != order.c.payload_sha256,
+    )
+
+
+def _new_ids(conn: Connection, ranked):
+    """Ids for new orders, in staging order (ties between a customer's orders break by id)."""
+    if conn.dialect.name == "postgresql":
+        return func.nextval("sales_order_id_seq")
+    keys = OrderKey.__table__
+    return select(func.coalesce(func.max(keys.c.order_id), 0)).scalar_subquery() + ranked.c.rank
+
+
+def classify(conn: Connection, stg_order: Table) -> None:
+    """Set each staged order's ``action`` (insert, update or none) and, for those written, its
+    ``order_id`` and, for a stored one, ``existing_day`` and ``was_new``; claims the key rows
+    of the written ones."""
+    order = SalesOrder.__table__
+    keys = OrderKey.__table__
+    stored = and_(
+        key_join(keys, stg_order),
+        order.c.id == keys.c.order_id,
+        order.c.order_day == keys.c.order_day,
+    )
+    # 1. Versions no newer than the stored ones are not written (nothing is claimed for them).
+    conn.execute(update(stg_order).where(stored, ~_newer(stg_order)).values(action=None))
+    # 2. Claim the key rows of the rest, making those of new orders.
+    changed = stg_order.c.action.is_not(None)
+    ranked = (
+        select(
+            *(stg_order.c[c] for c in ORDER_KEY),
+            stg_order.c.order_day,
+            func.row_number().over(order_by=stg_order.c.stage_id).label("rank"),
+        )
+        .where(changed)
+        .subquery("ranked")
+    )
+    claim = insert_for(conn, keys).from_select(
+        [*ORDER_KEY, "order_id", "order_day"],
+        select(*(ranked.c[c] for c in ORDER_KEY), _new_ids(conn, ranked), ranked.c.order_day)
+        .where(ranked.c.rank > 0)
+        .order_by(ranked.c.rank),
+    )
+    conn.execute(
+        claim.on_conflict_do_update(index_elements=ORDER_KEY, set_={"order_id": keys.c.order_id})
+    )
+    # 3. With the rows held, read what is stored now: a load of the same order that committed
+    #    meanwhile is seen, and a staged version no longer newer is dropped.
+    conn.execute(
+        update(stg_order)
+        .where(changed, key_join(keys, stg_order))
+        .values(order_id=keys.c.order_id, existing_day=keys.c.order_day)
+    )
+    conn.execute(
+        update(stg_order)
+        .where(
+            changed,
+            order.c.id == stg_order.c.order_id,
+            order.c.order_day == stg_order.c.existing_day,
+        )
+        .values(
+            was_new=order.c.is_new_customer,
+            action=case((_newer(stg_order), "update"), else_=None),
+        )
+    )
+
+
+def move_keys(conn: Connection, stg_order: Table) -> None:
+    """Replaced orders whose day changed: their key rows point at the new day."""
+    keys = OrderKey.__table__
+    conn.execute(
+        update(keys)
+        .where(
+            key_join(keys, stg_order),
+            stg_order.c.action == "update",
+            keys.c.order_day != stg_order.c.order_day,
+        )
+        .values(order_day=stg_order.c.order_day)
+    )
