@@ -16,6 +16,7 @@ from cli import (
     demo,
     forecast,
     ingest,
+    mapping,
     metrics,
     pricing,
     quality,
@@ -41,6 +42,7 @@ app.add_typer(db.app)
 app.add_typer(users.app)
 app.add_typer(demo.app)
 app.add_typer(ingest.app)
+app.add_typer(mapping.app)
 app.add_typer(rejects.app)
 app.add_typer(channel_rules.app)
 app.add_typer(remap.app)
