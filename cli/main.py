@@ -12,6 +12,7 @@ from cli import (
     audit,
     budget,
     channel_rules,
+    channels,
     db,
     demo,
     forecast,
@@ -45,6 +46,7 @@ app.add_typer(ingest.app)
 app.add_typer(mapping.app)
 app.add_typer(rejects.app)
 app.add_typer(channel_rules.app)
+app.add_typer(channels.app)
 app.add_typer(remap.app)
 app.add_typer(sources.app)
 app.add_typer(reference.app)

@@ -57,6 +57,8 @@ class ChannelCategory(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Retired channels keep their history but leave pickers and new rules (analytics.taxonomy).
+    retired_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class Touchpoint(Base):
@@ -69,6 +71,7 @@ class Touchpoint(Base):
     # or opportunities (B2B and direct sales, where won deals are the numerator).
     conversion_basis: Mapped[str] = mapped_column(String(20), default="sessions")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class ChannelRule(Base):
