@@ -9,7 +9,7 @@ import binascii
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
@@ -162,7 +162,7 @@ def pick_mapping(name):
 
 
 @callback(
-    Output(MESSAGE, "children", allow_duplicate=True),
+    Output(MESSAGE, "children"),
     Output(SAVED, "options"),
     Input(SAVE, "n_clicks"),
     State(SAVE_AS, "value"),
@@ -218,17 +218,21 @@ def _counts(result: dict) -> str:
     Output(JOB, "data"),
     Output(POLL, "disabled"),
     Input(LOAD, "n_clicks"),
+    Input(POLL, "n_intervals"),
     State(UPLOAD, "contents"),
     State(UPLOAD, "filename"),
     State(YAML, "value"),
     State(SOURCE, "value"),
+    State(JOB, "data"),
     prevent_initial_call=True,
 )
-def load(_clicks, contents, name, text, source):
+def load(_clicks, _ticks, contents, name, text, source, job_id):
+    """Load starts the job (or, without Redis, runs it); each tick then shows where it is."""
+    if ctx.triggered_id == POLL:
+        return _progress(job_id)
     try:
-        job = request_upload(
-            _decoded(contents), text or "", source or "", name or "upload", current_actor()
-        )
+        data = _decoded(contents)
+        job = request_upload(data, text or "", source or "", name or "upload", current_actor())
     except CommandError as exc:
         return _alert(str(exc)), None, True
     if not job.queued:
@@ -236,23 +240,15 @@ def load(_clicks, contents, name, text, source):
     return dbc.Alert("Queued: waiting for a worker…", color="info"), job.id, False
 
 
-@callback(
-    Output(STATUS, "children", allow_duplicate=True),
-    Output(POLL, "disabled", allow_duplicate=True),
-    Input(POLL, "n_intervals"),
-    State(JOB, "data"),
-    prevent_initial_call=True,
-)
-def poll(_ticks, job_id):
+def _progress(job_id: str | None):
     current_actor().require("admin", "load files")
     if not job_id:
-        return no_update, True
+        return no_update, None, True
     status = job_status(job_id, UPLOAD_QUEUE)
     if status.state == "finished":
-        return _alert(_counts(status.result), "success"), True
+        return _alert(_counts(status.result), "success"), None, True
     if status.state in ("failed", "stopped", "canceled", "unknown"):
-        return _alert(f"The load failed: {status.error or status.state}"), True
+        return _alert(f"The load failed: {status.error or status.state}"), None, True
     stage = status.stage or ("waiting for a worker" if status.state == "queued" else "starting")
-    return dbc.Alert(
-        [dbc.Spinner(size="sm", spinner_class_name="me-2"), f"Loading: {stage}…"], color="info"
-    ), False
+    spinner = dbc.Spinner(size="sm", spinner_class_name="me-2")
+    return dbc.Alert([spinner, f"Loading: {stage}…"], color="info"), job_id, False
