@@ -11,12 +11,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from analytics.line_coverage import lines_note
 from analytics.metric_table import metric_table
 from analytics.periods import Period
 from db.engine import get_engine
 from db.schema import OrderLine, SalesOrder
 from ingestion.connectors.files import FileMapping, RowError, iter_file
 from ingestion.file_sync import ingest_file
+from ingestion.reference import upsert_reference
 
 pytestmark = pytest.mark.postgres
 PERIOD = Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
@@ -96,6 +98,32 @@ def test_orders_without_lines_carry_their_totals_and_units(pg_url, tmp_path):
     ]
     assert monthly("units") == {"2024-01": 2, "2024-02": 0, "2024-03": 0}
     assert monthly("revenue")["2024-01"] == pytest.approx(200.50)
+    # Pages that need lines say which channels have none instead of answering silently.
+    assert lines_note(PERIOD, "the basket analysis") == (
+        "No order lines loaded for Unassigned in this period (none, or none of a known "
+        "product): the basket analysis leaves their orders out."
+    )
+
+
+def test_orders_with_lines_of_known_products_need_no_note(pg_url, tmp_path):
+    products = pd.DataFrame(
+        {
+            "sku": ["MUG", "CAP", "TEE"],
+            "name": ["Mug", "Cap", "T-shirt"],
+            "category": ["Home", "Apparel", "Apparel"],
+            "list_price_minor": [1250, 1999, 1500],
+            "unit_cost_minor": [400, 700, 600],
+        }
+    )
+    empty = pd.DataFrame(columns=["code", "name", "currency", "kind", "region_code"])
+    with get_engine().begin() as conn:
+        upsert_reference(conn, empty, empty, products)
+    export = tmp_path / "items.csv"
+    export.write_text(line_level_file())
+    mapping = tmp_path / "items.yml"
+    mapping.write_text(LINE_LEVEL)
+    ingest_file(export, mapping)
+    assert lines_note(PERIOD, "the basket analysis") is None
 
 
 def test_units_with_lines_are_refused_in_the_mapping():
