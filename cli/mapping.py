@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,7 @@ def suggest(
     with failing_on(IngestionError):
         text = suggest_mapping(path.read_bytes(), kind, source.strip() or path.stem.lower())
     if output is None:
-        console.print(text, markup=False, highlight=False, end="")
+        sys.stdout.write(text)  # as is: a terminal's width must not wrap the YAML
         return
     output.write_text(text, encoding="utf-8")
     console.print(f"Wrote {output}: edit it, then `channelperf ingest file --dry-run`.")
