@@ -189,8 +189,8 @@ def save(_clicks, name, text):
     prevent_initial_call=True,
 )
 def dry_run(_clicks, contents, text, source):
-    current_actor().require("admin", "load files")
     try:
+        current_actor().require("admin", "load files")
         mapping = with_source(checked_mapping(text or ""), (source or "").strip().lower() or "file")
         preview = preview_data(_decoded(contents), mapping)
     except CommandError as exc:
@@ -241,7 +241,10 @@ def load(_clicks, _ticks, contents, name, text, source, job_id):
 
 
 def _progress(job_id: str | None):
-    current_actor().require("admin", "load files")
+    try:
+        current_actor().require("admin", "load files")
+    except CommandError as exc:
+        return _alert(str(exc)), None, True
     if not job_id:
         return no_update, None, True
     status = job_status(job_id, UPLOAD_QUEUE)
