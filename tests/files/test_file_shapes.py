@@ -16,9 +16,13 @@ from analytics.metric_table import metric_table
 from analytics.periods import Period
 from db.engine import get_engine
 from db.schema import OrderLine, SalesOrder
+from ingestion.canonical import to_order_batch
+from ingestion.columnar import map_page_columnar
 from ingestion.connectors.files import FileMapping, RowError, iter_file
 from ingestion.file_sync import ingest_file
+from ingestion.mapping import DEFAULT_RULES
 from ingestion.reference import upsert_reference
+from ingestion.sync.mapping import WIDTHS
 
 pytestmark = pytest.mark.postgres
 PERIOD = Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
@@ -186,3 +190,18 @@ def test_a_line_level_file_derives_order_totals_units_and_aov(pg_url, tmp_path):
     assert {m: Decimal(str(round(v, 2))) for m, v in monthly("aov").items()} == aov
     assert monthly("units") == {m: int(g["units"].sum()) for m, g in per_month}
     assert monthly("orders") == {m: len(g) for m, g in per_month}
+
+
+def test_the_columnar_mapper_keeps_an_order_s_own_units_as_the_per_record_path():
+    """Orders without lines carry ``units``: the columnar batch equals ``to_order_batch``."""
+    data = (
+        b"booking,booked,channel,amount,guests\n"
+        b"B1,2024-01-05,agents,120.50,2\nB2,2024-01-20,direct,80.00,\n"
+    )
+    orders = list(iter_file(data, FileMapping.from_text(NO_LINES)))
+    unvalidated = [(i, order.model_dump()) for i, order in enumerate(orders)]
+    batch, count = map_page_columnar(unvalidated, lambda i: orders[i], DEFAULT_RULES, widths=WIDTHS)
+    expected = to_order_batch(orders, DEFAULT_RULES)
+    assert count == 2 and list(batch.orders["units"]) == [2, None]
+    for name in ("orders", "lines", "refunds"):
+        pd.testing.assert_frame_equal(getattr(batch, name), getattr(expected, name))
