@@ -128,12 +128,12 @@ def layout(**_query) -> html.Div:
             ),
             html.Div(id=MESSAGE),
             _form(),
+            html.Div(id=STATUS, className="mt-3"),
             html.Div(id=SUMMARY, className="mt-3"),
             html.H3("First mapped rows", className="h6 mt-3"),
             _grid(ROWS, []),
             html.H3("Rejected rows", className="h6 mt-3"),
             _grid(REJECTS, REJECT_COLUMNS),
-            html.Div(id=STATUS, className="mt-3"),
             dcc.Store(id=JOB),
             dcc.Interval(id=POLL, interval=1000, disabled=True),
         ]
