@@ -205,3 +205,36 @@ def test_the_columnar_mapper_keeps_an_order_s_own_units_as_the_per_record_path()
     assert count == 2 and list(batch.orders["units"]) == [2, None]
     for name in ("orders", "lines", "refunds"):
         pd.testing.assert_frame_equal(getattr(batch, name), getattr(expected, name))
+
+
+def test_optional_line_fields_stay_optional():
+    """Lines with a SKU and an amount only: one item each, the unit price from the amount."""
+    mapping = FileMapping.from_dict(
+        {
+            "kind": "orders",
+            "fields": {
+                "source_system": {"value": "till"},
+                "source_instance": {"value": "s1"},
+                "source_order_id": "receipt",
+                "ordered_at": {"column": "at", "type": "datetime", "timezone": "UTC"},
+                "currency": {"value": "EUR"},
+                "status": {"value": "completed"},
+            },
+            "line_fields": {
+                "sku": "item",
+                "line_total": {"column": "amount", "type": "decimal"},
+                "unit_cost": {"column": "cost", "type": "decimal"},
+            },
+        }
+    )
+    data = (
+        b"receipt,at,item,amount,cost\n"
+        b"R1,2024-05-02T10:00:00,MUG,12.50,\n"
+        b"R1,2024-05-02T10:00:00,CAP,7.00,3.10\n"
+    )
+    (order,) = iter_file(data, mapping)
+    assert [(ln.sku, ln.qty, ln.unit_price, ln.unit_cost) for ln in order.lines] == [
+        ("MUG", 1, Decimal("12.50"), Decimal(0)),
+        ("CAP", 1, Decimal("7.00"), Decimal("3.10")),
+    ]
+    assert (order.subtotal, order.total) == (Decimal("19.50"), Decimal("19.50"))
