@@ -16,6 +16,7 @@ from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.jobs import job_status
+from ingestion.errors import IngestionError
 from ingestion.file_preview import preview_data
 from ingestion.saved_mappings import checked_mapping, get_mapping, list_mappings, save_mapping
 from ingestion.uploads import UPLOAD_QUEUE, request_upload, with_source
@@ -158,7 +159,10 @@ def show_file(name):
 def pick_mapping(name):
     if not name:
         return no_update
-    return get_mapping(name, current_actor()).yaml_text
+    try:
+        return get_mapping(name, current_actor()).yaml_text
+    except CommandError:  # deleted since the page listed it
+        return no_update
 
 
 @callback(
@@ -193,7 +197,7 @@ def dry_run(_clicks, contents, text, source):
         current_actor().require("admin", "load files")
         mapping = with_source(checked_mapping(text or ""), (source or "").strip().lower() or "file")
         preview = preview_data(_decoded(contents), mapping)
-    except CommandError as exc:
+    except (CommandError, IngestionError) as exc:
         return _alert(str(exc)), [], [], []
     summary = dbc.Alert(
         f"Dry run: {preview.mapped:,} {preview.kind} record(s) mapped, "
