@@ -76,7 +76,7 @@ def move_touchpoint(
         old = session.get(ChannelCategory, row.category_id).code
         before = channel_info(session, row)
         row.category_id = target.id
-        info = audited(session, actor, "move", before, row)
+        info = audited(session, actor.name, "move", before, row)
         told(1, STEPS[1])
         conn = session.connection()
         regrouped = regroup_categories(conn, [old, target.code])

@@ -1,7 +1,9 @@
 """Contribution: who earns what share of revenue, how channels compare, who drove the change.
 
-- ``share_over_time``: each channel's share of total revenue per bucket (percent of
-  total: the shares of a bucket add up to 1).
+- ``share_over_time``: each channel's share of gross sales per bucket (the shares of a
+  bucket add up to 1). Shares are of sales before refunds (``sales_shares``): a share of net
+  revenue breaks where refunds outweigh a channel's sales (a period of a few days, a channel
+  winding down), going below 0 % and pushing the others above 100 %.
 - ``channel_index``: channels side by side on ratio metrics, as an index (channel
   value ÷ all-channel value × 100) and as a z-score across the channels.
 - ``revenue_waterfall``: the revenue change between two periods, split by channel.
@@ -27,6 +29,14 @@ from analytics.trends import trend_tests
 INDEX_METRICS = ("aov", "conversion_rate", "margin_pct", "roas")
 
 
+def sales_shares(sales: pd.Series, groups: pd.Series | None = None) -> pd.Series:
+    """Each row's share of the gross ``sales`` of its group (of all rows without ``groups``):
+    between 0 and 1 whatever the refunds; NaN where the group sold nothing."""
+    key = groups if groups is not None else pd.Series(0, index=sales.index)
+    total = sales.groupby(key).transform("sum")
+    return sales / total.where(total != 0)
+
+
 def _names(frame: pd.DataFrame, level: str) -> pd.Series:
     return frame.drop_duplicates(level).set_index(level)[f"{level}_name"]
 
@@ -38,25 +48,26 @@ def share_over_time(
     grain: str = "month",
     url: str | None = None,
 ) -> pd.DataFrame:
-    """``bucket, channel, channel_name, revenue, share`` with shares of each bucket summing to 1.
+    """``bucket, channel, channel_name, revenue, sales, share``: net revenue, gross sales and the
+    share of the bucket's gross sales (summing to 1 per bucket).
 
     The bucket is the first day of the grain's bucket (clipped to the period start);
-    a bucket with no net revenue has NaN shares.
+    a bucket with no sales has NaN shares.
     """
     check_level(level)
     daily = rollup_sums(period, ("day", level), filters, url)
-    columns = ["bucket", "channel", "channel_name", "revenue", "share"]
+    columns = ["bucket", "channel", "channel_name", "revenue", "sales", "share"]
     if daily.empty:
         return pd.DataFrame(columns=columns)
     starts = bucket_start(pd.Series(pd.to_datetime(daily["day"])), grain)
     daily["bucket"] = starts.clip(lower=pd.Timestamp(period.start))
     shares = (
-        daily.groupby(["bucket", level, f"{level}_name"], as_index=False)["revenue"]
+        daily.rename(columns={"gross_revenue": "sales"})
+        .groupby(["bucket", level, f"{level}_name"], as_index=False)[["revenue", "sales"]]
         .sum()
         .rename(columns={level: "channel", f"{level}_name": "channel_name"})
     )
-    total = shares.groupby("bucket")["revenue"].transform("sum")
-    shares["share"] = shares["revenue"] / total.where(total != 0)
+    shares["share"] = sales_shares(shares["sales"], shares["bucket"])
     return shares[columns].sort_values(["bucket", "channel"], ignore_index=True)
 
 
@@ -161,8 +172,8 @@ def underperformers(
 ) -> pd.DataFrame:
     """Per channel: revenue, share, target share, revenue trend, and whether it underperforms.
 
-    Columns: ``channel, channel_name, revenue, share`` (of all revenue in view),
-    ``share_of_targeted`` (of the revenue of the channels with a revenue target),
+    Columns: ``channel, channel_name, revenue, share`` (of all gross sales in view),
+    ``share_of_targeted`` (of the gross sales of the channels with a revenue target),
     ``target_share`` (of their targets), ``share_gap`` (share_of_targeted − target
     share: like with like, fractions), ``trend`` (rising/declining/flat), ``trend_p``,
     ``below_target_share``, ``declining``, ``underperforming`` and ``reason``.
@@ -187,13 +198,13 @@ def underperformers(
         return pd.DataFrame(columns=columns)
     names = _names(daily, level)
     revenue = daily.groupby(level)["revenue"].sum()
-    total = revenue.sum()
+    sales = daily.groupby(level)["gross_revenue"].sum()
     table = pd.DataFrame({"revenue": revenue})
-    table["share"] = revenue / total if total else np.nan
+    table["share"] = sales_shares(sales)
     shares = target_shares(period, level, list(revenue.index), url)
     table["target_share"] = pd.Series(shares, dtype="float64").reindex(table.index)
-    targeted = revenue[table["target_share"].notna()].sum()
-    table["share_of_targeted"] = (revenue / targeted).where(table["target_share"].notna())
+    targeted = table["target_share"].notna()
+    table["share_of_targeted"] = sales_shares(sales[targeted]).reindex(table.index)
     table["share_gap"] = table["share_of_targeted"] - table["target_share"]
     series = daily.pivot(index=level, columns="day", values="revenue").reindex(table.index)
     calls = trend_tests(series.to_numpy(dtype="float64"), period=7, alpha=alpha)

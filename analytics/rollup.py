@@ -225,8 +225,9 @@ def data_range(url: str | None = None) -> tuple[dt.date, dt.date] | None:
     return pd.Timestamp(first).date(), pd.Timestamp(last).date()
 
 
-def channel_options(url: str | None = None) -> pd.DataFrame:
-    """Categories and their touchpoints (codes and names), for filters and labels."""
+def channel_options(url: str | None = None, active_only: bool = False) -> pd.DataFrame:
+    """Categories and their touchpoints (codes and names), for filters and labels; pickers ask
+    for the ``active_only`` ones (retired channels keep their history but are not offered)."""
     query = (
         select(
             category.c.code.label("category"),
@@ -237,6 +238,8 @@ def channel_options(url: str | None = None) -> pd.DataFrame:
         .join(touchpoint, touchpoint.c.category_id == category.c.id)
         .order_by(category.c.sort_order, touchpoint.c.sort_order)
     )
+    if active_only:
+        query = query.where(touchpoint.c.retired_at.is_(None), category.c.retired_at.is_(None))
     with get_engine(url).connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
 

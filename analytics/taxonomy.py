@@ -96,11 +96,13 @@ def _checked_name(session: Session, table: type, name: str | None, code: str) ->
     name = " ".join((name or "").split())
     if not name or len(name) > MAX_NAME:
         raise AnalyticsError(f"a channel's name must have 1–{MAX_NAME} characters")
-    same = session.scalar(
-        select(table.code).where(func.lower(table.name) == name.lower(), table.code != code)
-    )
+    same = session.execute(
+        select(table.code, table.name).where(
+            func.lower(table.name) == name.lower(), table.code != code
+        )
+    ).first()
     if same is not None:
-        raise AnalyticsError(f"{same!r} is already named {name!r}; choose another name")
+        raise AnalyticsError(f"{same.code!r} is already named {same.name!r}; choose another name")
     return name
 
 
@@ -145,7 +147,7 @@ def _next_sort(session: Session, table: type) -> int:
     return (last or 0) + 1
 
 
-def audited(session: Session, actor: Actor, action: str, before, row) -> ChannelInfo:
+def audited(session: Session, by: str, action: str, before, row) -> ChannelInfo:
     """Audit a change from ``before`` (a ChannelInfo, None for an addition) to ``row``'s state
     (None for a deletion); returns the state after (or before a deletion)."""
     session.flush()
@@ -153,7 +155,7 @@ def audited(session: Session, actor: Actor, action: str, before, row) -> Channel
     subject = after or before
     audit.record(
         session,
-        actor.name,
+        by,
         f"channel.{action}",
         "channel_category" if subject.kind == "category" else "touchpoint",
         subject.code,
@@ -175,7 +177,7 @@ def add_category(code: str, name: str, actor: Actor, url: str | None = None) -> 
             sort_order=_next_sort(session, ChannelCategory),
         )
         session.add(row)
-        return audited(session, actor, "add_category", None, row)
+        return audited(session, actor.name, "add_category", None, row)
 
 
 def add_touchpoint(
@@ -204,7 +206,7 @@ def add_touchpoint(
             sort_order=_next_sort(session, Touchpoint),
         )
         session.add(row)
-        return audited(session, actor, "add_touchpoint", None, row)
+        return audited(session, actor.name, "add_touchpoint", None, row)
 
 
 def _touchpoint_ids(session: Session, row) -> list[int]:
@@ -225,7 +227,7 @@ def rename_channel(
         if new == row.name:
             raise AnalyticsError(f"{code!r} is already named {new!r}")
         row.name = new
-        info = audited(session, actor, "rename", before, row)
+        info = audited(session, actor.name, "rename", before, row)
         days = days_of(session.connection(), _touchpoint_ids(session, row))
     # Cached results carry channel names: those of the channel's days are recomputed.
     invalidate_days(days, url)
@@ -237,42 +239,59 @@ def refuse_fallback(row, what: str) -> None:
         raise AnalyticsError(f"{FALLBACK!r} takes the orders no rule matches; it cannot be {what}")
 
 
+def _in_use_by_live_rows(session: Session, row) -> str | None:
+    """Why ``row`` cannot retire yet: rules still sending it orders, or live touchpoints."""
+    if isinstance(row, Touchpoint):
+        rules = session.scalars(
+            select(ChannelRule.id).where(
+                ChannelRule.touchpoint_id == row.id, ChannelRule.active.is_(True)
+            )
+        ).all()
+        if not rules:
+            return None
+        listed = ", ".join(str(r) for r in rules)
+        return (
+            f"active channel rule(s) {listed} still send orders to {row.code!r}; "
+            "disable or repoint them first"
+        )
+    live = session.scalars(
+        select(Touchpoint.code).where(
+            Touchpoint.category_id == row.id, Touchpoint.retired_at.is_(None)
+        )
+    ).all()
+    if not live:
+        return None
+    return (
+        f"category {row.code!r} still holds touchpoint(s) {', '.join(live)}; "
+        "retire or move them first"
+    )
+
+
+def _set_retired(
+    code: str, kind: str | None, url: str | None, by: str, retire: bool
+) -> ChannelInfo:
+    with session_scope(url) as session:
+        row = find(session, code, kind)
+        if (row.retired_at is not None) == retire:
+            raise AnalyticsError(f"{row.code!r} is {'already' if retire else 'not'} retired")
+        if retire:
+            refuse_fallback(row, "retired")
+            blocker = _in_use_by_live_rows(session, row)
+            if blocker:
+                raise AnalyticsError(blocker)
+        elif isinstance(row, Touchpoint):
+            category_row(session, session.get(ChannelCategory, row.category_id).code)
+        before = channel_info(session, row)
+        row.retired_at = dt.datetime.now(dt.UTC) if retire else None
+        return audited(session, by, "retire" if retire else "restore", before, row)
+
+
 def retire_channel(
     code: str, actor: Actor, kind: str | None = None, url: str | None = None
 ) -> ChannelInfo:
     """Hide a channel from pickers and new rules, keeping its history."""
     actor.require("admin", "retire channels")
-    with session_scope(url) as session:
-        row = find(session, code, kind)
-        refuse_fallback(row, "retired")
-        if row.retired_at is not None:
-            raise AnalyticsError(f"{row.code!r} is already retired")
-        if isinstance(row, Touchpoint):
-            rules = session.scalars(
-                select(ChannelRule.id).where(
-                    ChannelRule.touchpoint_id == row.id, ChannelRule.active.is_(True)
-                )
-            ).all()
-            if rules:
-                listed = ", ".join(str(r) for r in rules)
-                raise AnalyticsError(
-                    f"active channel rule(s) {listed} still send orders to {row.code!r}; "
-                    "disable or repoint them first"
-                )
-        else:
-            active = session.scalars(
-                select(Touchpoint.code).where(
-                    Touchpoint.category_id == row.id, Touchpoint.retired_at.is_(None)
-                )
-            ).all()
-            if active:
-                raise AnalyticsError(
-                    f"category {row.code!r} still holds touchpoint(s) {', '.join(active)}; "
-                    "retire or move them first"
-                )
-        before = channel_info(session, row)
-        row.retired_at = dt.datetime.now(dt.UTC)
-        return audited(session, actor, "retire", before, row)
+    return _set_retired(code, kind, url, actor.name, retire=True)
 
 
 def restore_channel(
@@ -280,15 +299,7 @@ def restore_channel(
 ) -> ChannelInfo:
     """Bring a retired channel back into pickers and rules."""
     actor.require("admin", "restore channels")
-    with session_scope(url) as session:
-        row = find(session, code, kind)
-        if row.retired_at is None:
-            raise AnalyticsError(f"{row.code!r} is not retired")
-        if isinstance(row, Touchpoint):
-            category_row(session, session.get(ChannelCategory, row.category_id).code)
-        before = channel_info(session, row)
-        row.retired_at = None
-        return audited(session, actor, "restore", before, row)
+    return _set_retired(code, kind, url, actor.name, retire=False)
 
 
 def delete_channel(
@@ -307,4 +318,4 @@ def delete_channel(
             )
         before = channel_info(session, row)
         session.delete(row)
-        return audited(session, actor, "delete", before, None)
+        return audited(session, actor.name, "delete", before, None)

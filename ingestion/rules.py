@@ -87,7 +87,8 @@ def list_rules() -> list[RuleInfo]:
 
 def touchpoint_codes() -> list[str]:
     with session_scope() as session:
-        return list(session.scalars(select(Touchpoint.code).order_by(Touchpoint.sort_order)))
+        query = select(Touchpoint.code).where(Touchpoint.retired_at.is_(None))
+        return list(session.scalars(query.order_by(Touchpoint.sort_order)))
 
 
 def _validated(
@@ -119,9 +120,14 @@ def _validated(
         ChannelRule(priority, source_system, field, operator, value, touchpoint)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    touchpoint_id = session.scalar(select(Touchpoint.id).where(Touchpoint.code == touchpoint))
-    if touchpoint_id is None:
+    found = session.execute(
+        select(Touchpoint.id, Touchpoint.retired_at).where(Touchpoint.code == touchpoint)
+    ).first()
+    if found is None:
         raise CommandError(f"unknown touchpoint {touchpoint!r}")
+    if found.retired_at is not None:
+        raise CommandError(f"touchpoint {touchpoint!r} is retired; restore it first")
+    touchpoint_id = found.id
     return {
         "priority": priority,
         "source_system": source_system,

@@ -118,7 +118,10 @@ class DemoData:
         self.chunks = chunks
 
 
-def load_demo(url: str, n_orders: int = DEMO_ORDERS, seed: int = DEMO_SEED, years: int = 3):
+def load_demo(
+    url: str, n_orders: int = DEMO_ORDERS, seed: int = DEMO_SEED, years: int = 3, end=None
+):
+    """The demo data set (ending on ``end``, by default ``DEMO_END``) loaded into ``url``."""
     import datetime as dt
 
     from analytics.targets import import_targets
@@ -126,7 +129,7 @@ def load_demo(url: str, n_orders: int = DEMO_ORDERS, seed: int = DEMO_SEED, year
     from ingestion.pipeline import load_chunk
     from ingestion.reference import upsert_reference
 
-    end = dt.date.fromisoformat(DEMO_END)
+    end = end or dt.date.fromisoformat(DEMO_END)
     reference = reference_data()
     engine = get_engine(url)
     with engine.begin() as conn:

@@ -170,10 +170,14 @@ def _check_contacts(field: str, value: Any) -> dict:
 
 
 def _known_code(session, table, field: str, code: str | None) -> str | None:
+    """``code`` if ``table`` has it (a retired channel is refused: rules watch live ones)."""
     if not code:
         return None
-    if session.scalar(select(table.id).where(table.code == code)) is None:
+    found = session.scalar(select(table).where(table.code == code))
+    if found is None:
         raise AnalyticsError(f"unknown {field} {code!r}")
+    if getattr(found, "retired_at", None) is not None:
+        raise AnalyticsError(f"{field} {code!r} is retired; restore it first")
     return code
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.contribution import sales_shares
 from analytics.metrics import ADDITIVE_MEASURES, METRICS, relative_change
 from analytics.periods import Period
 from analytics.prorated_targets import load_targets, targets_for
@@ -45,8 +46,9 @@ class OverviewView:
     last_year: Period
     channel_level: str  # "category" or "touchpoint"
     kpis: dict[str, Kpi]
-    by_channel: pd.DataFrame  # channel, channel_name, revenue, revenue_prior, revenue_ly, share
-    share_over_time: pd.DataFrame  # month, channel_name, revenue, share
+    # channel, channel_name, revenue, revenue_prior, revenue_ly, share (of gross sales)
+    by_channel: pd.DataFrame
+    share_over_time: pd.DataFrame  # month, channel_name, revenue, share (of gross sales)
     top_channel: str | None
     top_channel_revenue: float | None
     data_as_of: dt.datetime | None
@@ -110,10 +112,10 @@ def build_overview(
             "revenue": now["revenue"].to_numpy(),
             "revenue_prior": frames["prior"]["revenue"].reindex(now.index).fillna(0).to_numpy(),
             "revenue_ly": frames["ly"]["revenue"].reindex(now.index).fillna(0).to_numpy(),
+            "share": sales_shares(now["gross_revenue"]).fillna(0.0).to_numpy(),
         }
     )
     total = by_channel["revenue"].sum()
-    by_channel["share"] = by_channel["revenue"] / total if total else 0.0
     by_channel = by_channel.sort_values("revenue", ascending=False, ignore_index=True)
     top = by_channel.iloc[0] if len(by_channel) and total > 0 else None
 
@@ -123,12 +125,11 @@ def build_overview(
     else:
         daily["month"] = pd.to_datetime(daily["day"]).dt.to_period("M").dt.start_time
         share = (
-            daily.groupby(["month", f"{level}_name"], as_index=False)["revenue"]
+            daily.groupby(["month", f"{level}_name"], as_index=False)[["revenue", "gross_revenue"]]
             .sum()
             .rename(columns={f"{level}_name": "channel_name"})
         )
-        month_total = share.groupby("month")["revenue"].transform("sum")
-        share["share"] = share["revenue"] / month_total.where(month_total != 0)
+        share["share"] = sales_shares(share.pop("gross_revenue"), share["month"])
     return OverviewView(
         period=period,
         prior=prior,

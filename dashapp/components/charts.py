@@ -134,12 +134,14 @@ def revenue_by_channel(frame: pd.DataFrame, currency: str, period_labels: dict[s
 
 def share_of_total(
     frame: pd.DataFrame,
-    title: str = "Share of total revenue by month",
+    title: str = "Share of gross sales by month",
     bucket: str = "month",
     height: int = 380,
 ) -> dict:
-    """100 % stacked bars: each channel's share of revenue per month. The bars of a frame with
-    channel codes (``channel``) carry code and name, so a click can drill into the channel."""
+    """100 % stacked bars: each channel's share of gross sales per month (before refunds, so
+    every share lies in 0–100 % even where refunds outweigh a channel's sales). The bars of a
+    frame with channel codes (``channel``) carry code and name, so a click can drill into the
+    channel."""
     if frame.empty:
         return empty_figure(title)
     drillable = "channel" in frame.columns
@@ -152,7 +154,7 @@ def share_of_total(
             "x": part[bucket],
             "y": part["share"],
             "name": name,
-            "hovertemplate": "%{x|%b %Y}<br>%{y:.1%} of revenue<extra>" + name + "</extra>",
+            "hovertemplate": "%{x|%b %Y}<br>%{y:.1%} of gross sales<extra>" + name + "</extra>",
         }
         if drillable:
             bar["customdata"] = [[part["channel"].iloc[0], name]] * len(part)
@@ -163,5 +165,5 @@ def share_of_total(
         height=height,
         barmode="stack",
         xaxis=axis("Month", tickformat="%b %Y", dtick="M1"),
-        yaxis=axis("Share of revenue (%)", tickformat=".0%", range=[0, 1]),
+        yaxis=axis("Share of gross sales (%)", tickformat=".0%", range=[0, 1]),
     )

@@ -6,7 +6,7 @@ import datetime as dt
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc
+from dash import dcc, html
 
 from analytics.errors import AnalyticsError
 from analytics.periods import Period, fiscal_quarter
@@ -35,6 +35,28 @@ def preset_period(preset: str, last_day: dt.date, fiscal_start_month: int = 1) -
         start_year = last_day.year if last_day.month >= fiscal_start_month else last_day.year - 1
         return Period(dt.date(start_year, fiscal_start_month, 1), last_day)
     return Period(quarter.start, last_day)
+
+
+# A current period ("to date") with fewer days of data than this opens on the last complete one.
+MIN_CURRENT_DAYS = 14
+COMPLETE_PRESET = {"quarter": "last_quarter"}
+
+
+def opening_preset(
+    preset: str, last_day: dt.date, fiscal_start_month: int = 1
+) -> tuple[str, str | None]:
+    """The preset a page opens with for its default ``preset``, and the note saying why when
+    it is another: data ending a few days into a quarter would open on those few days (where a
+    refund can outweigh the sales), so it opens on the last complete quarter instead."""
+    complete = COMPLETE_PRESET.get(preset)
+    current = preset_period(preset, last_day, fiscal_start_month)
+    if complete is None or current.days >= MIN_CURRENT_DAYS:
+        return preset, None
+    days = f"{current.days} day{'s' if current.days > 1 else ''}"
+    return complete, (
+        f"Showing {PRESETS[complete].lower()}: {PRESETS[preset].lower().split(' (')[0]} "
+        f"has only {days} of data so far."
+    )
 
 
 def picked_date(text: str | None) -> dt.date | None:
@@ -72,7 +94,7 @@ def channel_filter(component_id: str, value: list[str] | None = None) -> list:
         dbc.Label("Channels", html_for=component_id, className="small text-secondary mb-0"),
         dcc.Dropdown(
             id=component_id,
-            options=channel_filter_options(channel_options()),
+            options=channel_filter_options(channel_options(active_only=True)),
             value=value,
             multi=True,
             placeholder="All channels",
@@ -88,7 +110,15 @@ def split_channel_values(values: list[str] | None) -> dict[str, tuple[str, ...]]
     }
 
 
-def period_controls(prefix: str, first_day: dt.date, last_day: dt.date, period: Period) -> dbc.Row:
+def period_controls(
+    prefix: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    period: Period,
+    preset: str = "quarter",
+    note: str | None = None,
+) -> dbc.Row:
+    """The preset picker and the date range, with ``note`` (why this period) beside them."""
     return dbc.Row(
         [
             dbc.Col(
@@ -99,7 +129,7 @@ def period_controls(prefix: str, first_day: dt.date, last_day: dt.date, period: 
                     dcc.Dropdown(
                         id=f"{prefix}-preset",
                         options=[{"label": v, "value": k} for k, v in PRESETS.items()],
-                        value="quarter",
+                        value=preset,
                         clearable=False,
                     ),
                 ],
@@ -121,6 +151,11 @@ def period_controls(prefix: str, first_day: dt.date, last_day: dt.date, period: 
                     ),
                 ],
                 md="auto",
+            ),
+            *(
+                [dbc.Col(html.Small(note, id=f"{prefix}-period-note", className="text-info"))]
+                if note
+                else []
             ),
         ],
         className="g-3 align-items-end",

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
 
 from analytics.periods import Period
-from dashapp.components.filters import PRESETS, period_controls, picked_date, preset_period
+from dashapp.components.filters import (
+    PRESETS,
+    opening_preset,
+    period_controls,
+    picked_date,
+    preset_period,
+)
 from db.settings import get_settings
 
 
@@ -26,6 +32,7 @@ class ViewState:
     channels: list[str] = field(default_factory=list)
     drill: list[str] = field(default_factory=list)  # codes, category first
     options: dict[str, str] = field(default_factory=dict)
+    note: str | None = None  # why the period is not the page's default one
 
 
 def _split(text: str | None) -> list[str]:
@@ -39,11 +46,13 @@ def read_view(
     default_preset: str = "quarter",
     options: dict[str, tuple[str, ...]] | None = None,
 ) -> ViewState:
-    """The view a query string asks for; anything missing or invalid falls back to defaults.
+    """The view a query string asks for; anything missing or invalid falls back to defaults
+    (the default preset as ``opening_preset`` adjusts it to the data's last day).
 
     ``options`` maps extra parameter names to their allowed values (first = default).
     """
     fiscal = get_settings().fiscal_year_start_month
+    default_preset, note = opening_preset(default_preset, last_day, fiscal)
     preset = query.get("preset") if query.get("preset") in PRESETS else default_preset
     start, end = picked_date(query.get("start")), picked_date(query.get("end"))
     if start and end and first_day <= start <= end <= last_day:
@@ -57,26 +66,18 @@ def read_view(
         value = query.get(name)
         chosen[name] = value if value in allowed else allowed[0]
     return ViewState(
-        preset, period, _split(query.get("channels")), _split(query.get("drill")), chosen
+        preset,
+        period,
+        _split(query.get("channels")),
+        _split(query.get("drill")),
+        chosen,
+        note if preset == default_preset else None,
     )
 
 
 def controls(prefix: str, first_day: dt.date, last_day: dt.date, view: ViewState):
-    """The shared period controls with the view's preset selected."""
-    row = period_controls(prefix, first_day, last_day, view.period)
-    _set_prop(row, f"{prefix}-preset", "value", view.preset)
-    return row
-
-
-def _set_prop(component, component_id: str, prop: str, value) -> bool:
-    if getattr(component, "id", None) == component_id:
-        setattr(component, prop, value)
-        return True
-    children = getattr(component, "children", None)
-    children = children if isinstance(children, list | tuple) else [children]
-    return any(
-        _set_prop(child, component_id, prop, value) for child in children if child is not None
-    )
+    """The shared period controls with the view's preset selected (and why, if not the default)."""
+    return period_controls(prefix, first_day, last_day, view.period, view.preset, view.note)
 
 
 def register_period_sync(prefix: str) -> None:

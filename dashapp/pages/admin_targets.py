@@ -55,7 +55,7 @@ CSV_HELP = (
 
 def _scope_options() -> list[dict]:
     total = {"label": "All channels (total)", "value": "total:total"}
-    return [total, *channel_filter_options(channel_options())]
+    return [total, *channel_filter_options(channel_options(active_only=True))]
 
 
 def _grid_rows() -> list[dict]:

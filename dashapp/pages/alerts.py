@@ -135,7 +135,7 @@ COLUMNS = [
 
 
 def _channel_options() -> list[dict]:
-    options = channel_options()
+    options = channel_options(active_only=True)
     seen, out = set(), []
     for row in options.to_dict("records"):
         for code, name in (

@@ -68,8 +68,8 @@ def layout(**query) -> html.Div:
                 column("revenue", "Revenue", "currency"),
                 column("revenue_base", "Comparison revenue", "currency"),
                 column("change", "Change", "currency"),
-                column("share", "Share", "percent"),
-                column("share_of_targeted", "Share among targeted", "percent"),
+                column("share", "Share of sales", "percent"),
+                column("share_of_targeted", "Sales share among targeted", "percent"),
                 column("target_share", "Target share", "percent"),
                 column("trend", "Revenue trend"),
                 column("status", "Status"),
@@ -165,7 +165,7 @@ def update_contribution(start, end, channels, path, compare):
         chosen.crumbs,
         _underperformers_banner(table),
         share_of_total(
-            view.shares, f"Share of total revenue by {level} (100 % stacked)", "bucket", 400
+            view.shares, f"Share of gross sales by {level} (100 % stacked)", "bucket", 400
         ),
         waterfall_figure(view.waterfall, labels, currency),
         index_figure(view.index, chosen.level_label),

@@ -19,6 +19,7 @@ from dashapp.components.charts import revenue_by_channel, share_of_total
 from dashapp.components.decision_list import decision_list
 from dashapp.components.filters import (
     channel_filter,
+    opening_preset,
     period_controls,
     picked_period,
     preset_period,
@@ -52,7 +53,8 @@ def layout(**_query) -> html.Div:
         return no_data(PREFIX)
     first, last = bounds
     fiscal = get_settings().fiscal_year_start_month
-    period = preset_period("quarter", last, fiscal)
+    preset, note = opening_preset("quarter", last, fiscal)
+    period = preset_period(preset, last, fiscal)
     return html.Div(
         [
             html.Div(
@@ -66,7 +68,7 @@ def layout(**_query) -> html.Div:
             dcc.Interval(id=REFRESH, interval=REFRESH_MS),
             dbc.Row(
                 [
-                    dbc.Col(period_controls(PREFIX, first, last, period), md=7),
+                    dbc.Col(period_controls(PREFIX, first, last, period, preset, note), md=7),
                     dbc.Col(
                         channel_filter(CHANNELS),
                         md=5,

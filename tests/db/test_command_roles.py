@@ -72,6 +72,13 @@ MINIMUM = {
     "forecasting.jobs.promote_version": "data_scientist",
     "forecasting.jobs.rollback_champion": "data_scientist",
     "forecasting.retraining.start_training": "data_scientist",
+    "analytics.taxonomy.add_category": "admin",
+    "analytics.taxonomy.add_touchpoint": "admin",
+    "analytics.taxonomy.rename_channel": "admin",
+    "analytics.taxonomy.retire_channel": "admin",
+    "analytics.taxonomy.restore_channel": "admin",
+    "analytics.taxonomy.delete_channel": "admin",
+    "analytics.channel_move.move_touchpoint": "admin",
 }
 
 
@@ -258,6 +265,20 @@ ARGUMENTS: dict[str, Callable[[World], dict]] = {
     },
     "forecasting.jobs.rollback_champion": lambda w: {"unique_id": "category:ecommerce:orders"},
     "forecasting.retraining.start_training": lambda w: {"groups": ["orders"]},
+    "analytics.taxonomy.add_category": lambda w: {"code": "agents", "name": "Travel agents"},
+    "analytics.taxonomy.add_touchpoint": lambda w: {
+        "code": "agent_desk",
+        "name": "Agent desk",
+        "category": "wholesale",
+    },
+    "analytics.taxonomy.rename_channel": lambda w: {"code": "web", "name": "Website"},
+    "analytics.taxonomy.retire_channel": lambda w: {"code": "direct_sales", "kind": "category"},
+    "analytics.taxonomy.restore_channel": lambda w: {"code": "web"},
+    "analytics.taxonomy.delete_channel": lambda w: {"code": "call_center"},
+    "analytics.channel_move.move_touchpoint": lambda w: {
+        "code": "marketplace",
+        "category": "wholesale",
+    },
 }
 
 
@@ -312,6 +333,8 @@ POSITIVE = {
     "ingestion.uploads.request_upload": "file.upload",
     "analytics.reports.schedule.set_schedule": "report.schedule",
     "analytics.budget.plans.apply_budget_plan": "budget.apply",
+    "analytics.taxonomy.add_category": "channel.add_category",
+    "analytics.channel_move.move_touchpoint": "channel.move",
 }
 
 

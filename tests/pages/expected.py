@@ -26,6 +26,13 @@ def orders(demo) -> pd.DataFrame:
     return frame
 
 
+def sales(demo, start: dt.date, end: dt.date, by: str) -> pd.Series:
+    """Gross sales (before refunds) in dollars per ``by`` for a date range."""
+    live = orders(demo)
+    live = live[(live["status"] != "cancelled") & (live["day"] >= start) & (live["day"] <= end)]
+    return live.groupby(by)["cents"].sum() / 100
+
+
 def revenue(demo, start: dt.date, end: dt.date, by: str) -> pd.Series:
     """Net revenue in dollars per ``by`` (touchpoint_code or category) for a date range."""
     live = orders(demo)
