@@ -6,11 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
 
 from cli.common import console, failing_on
 from db.errors import CommandError
+from ingestion.connectors.file_mapping import FileMapping
 from ingestion.errors import IngestionError
+from ingestion.file_preview import FilePreview, preview_data
 from ingestion.file_sync import ingest_file
 from ingestion.sync import SyncResult
 from ingestion.worker import pull
@@ -31,8 +35,18 @@ def ingest_files(
     mapping: Annotated[
         Path, typer.Option("--mapping", exists=True, dir_okay=False, help="YAML column mapping")
     ],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Map and validate only; write nothing"),
+    ] = False,
 ) -> None:
     """Load CSV / JSON-lines files through a column mapping; bad rows go to the quarantine."""
+    if dry_run:
+        with failing_on(IngestionError):
+            parsed = FileMapping.from_yaml(mapping)
+            for path in paths:
+                show_preview(path.name, preview_data(path.read_bytes(), parsed))
+        return
     total = SyncResult()
     with (
         failing_on(IngestionError, CommandError),
@@ -45,6 +59,28 @@ def ingest_files(
             total.merge(ingest_file(path, mapping))
             progress.advance(task)
     console.print(f"{len(paths)} file(s): {counts(total)}.")
+
+
+def show_preview(name: str, preview: FilePreview) -> None:
+    """The dry run of one file: the first mapped rows, then every reject with its reason."""
+    console.print(
+        f"[bold]{escape(name)}[/bold]: {preview.mapped:,} {preview.kind} record(s) mapped, "
+        f"{len(preview.rejects):,} row(s) rejected; nothing was written."
+    )
+    if preview.rows:
+        table = Table(title=f"First {len(preview.rows)} mapped record(s)")
+        for column in preview.rows[0]:
+            table.add_column(column, overflow="fold")
+        for row in preview.rows:
+            table.add_row(*(escape("" if v is None else str(v)) for v in row.values()))
+        console.print(table)
+    if preview.rejects:
+        table = Table(title="Rejected rows")
+        table.add_column("Line", justify="right")
+        table.add_column("Reason", overflow="fold")
+        for reject in preview.rejects:
+            table.add_row(str(reject.row), escape(reject.reason))
+        console.print(table)
 
 
 @app.command("source")

@@ -19,6 +19,7 @@ COMMANDS = {
     "users": "users",
     "demo-data": "demo",
     "ingest": "ingest",
+    "mapping": "mapping",
     "rejects": "rejects",
     "rules": "channel_rules",
     "channels": "channels",

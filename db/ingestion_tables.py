@@ -85,3 +85,15 @@ class LoadedPage(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     orders: Mapped[int] = mapped_column(Integer)
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+
+
+class SavedFileMapping(Base):
+    """A file mapping saved by name for uploads (its YAML text as written, audited)."""
+
+    __tablename__ = "file_mapping"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    updated_by: Mapped[str] = mapped_column(String(80))

@@ -52,3 +52,39 @@ def enqueue(path: str, *args, queue: str = "default", job_timeout: int = 3600, *
         return JobRef(None, False, resolve(path)(*args, **kwargs))
     job = get_queue(queue).enqueue(path, *args, job_timeout=job_timeout, **kwargs)
     return JobRef(job.id, True)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    state: str  # queued | started | finished | failed | … (RQ's), or "unknown"
+    stage: str | None  # what the job says it is doing (its meta "stage")
+    result: Any = None
+    error: str | None = None
+
+
+def job_status(job_id: str, queue: str = "default") -> JobStatus:
+    """Where a queued job is: its RQ state, the stage it reported, its result or last error line."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=get_queue(queue).connection)
+    except NoSuchJobError:
+        return JobStatus("unknown", None)
+    state = job.get_status(refresh=True)
+    state = getattr(state, "value", state) or "unknown"
+    error = None
+    if state == "failed":
+        trace = (job.latest_result().exc_string if job.latest_result() else "") or ""
+        error = trace.strip().splitlines()[-1] if trace.strip() else "the job failed"
+    return JobStatus(state, job.meta.get("stage"), job.return_value(), error)
+
+
+def report_stage(stage: str) -> None:
+    """Tell whoever polls the running RQ job what it is doing (nothing outside a job)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        job.meta["stage"] = stage
+        job.save_meta()

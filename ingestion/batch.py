@@ -37,8 +37,9 @@ ORDER_COLUMNS = [
     "payload_sha256",  # str
 ]
 # Columns an orders frame may leave out (they are added with this value), after the others:
-# region_key (str or None) is the source's own place, "kind=value", for the region mapping.
-OPTIONAL_ORDER_COLUMNS = {"region_key": None}
+# region_key (str or None) is the source's own place, "kind=value", for the region mapping;
+# units (int or None) the items of an order without lines (with lines: the sum of their qty).
+OPTIONAL_ORDER_COLUMNS = {"region_key": None, "units": None}
 BATCH_ORDER_COLUMNS = [*ORDER_COLUMNS, *OPTIONAL_ORDER_COLUMNS]
 
 LINE_COLUMNS = [

@@ -149,6 +149,8 @@ class CanonicalOrder(_Model):
     # The source's own place, "kind=value" (country=DE, sales_org=1010, store=L1): resolved
     # through the region_mapping table when ``region_code`` names no known region.
     region_key: str | None = None
+    # Items sold, for an order without lines (with lines: their quantities, never both).
+    units: Count | None = None
     lines: list[CanonicalLine] = []
     refunds: list[CanonicalRefund] = []
     payload: dict[str, Any] | None = None
@@ -177,6 +179,8 @@ class CanonicalOrder(_Model):
                 )
         unit = _MINOR_UNIT[self.currency]
         if self.lines:
+            if self.units is not None:
+                raise ValueError("units are given for an order with lines: they are its lines' qty")
             numbers = {line.line_no for line in self.lines}
             if len(numbers) != len(self.lines):
                 raise ValueError(

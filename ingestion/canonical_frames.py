@@ -120,6 +120,7 @@ def _order_batch(orders: Sequence[CanonicalOrder], rules: ChannelRules) -> Order
                 order.payload,
                 order.payload_sha256,
                 order.region_key,
+                order.units,
             )
         )
         for line in order.lines:

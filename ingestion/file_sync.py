@@ -99,18 +99,40 @@ def ingest_file(
     future_tolerance: dt.timedelta | None = None,
 ) -> SyncResult:
     """One file as one transaction: records, rejects, run (and a file source's cursor)."""
-    engine = engine or get_engine()
     path, mapping_path = Path(path), Path(mapping_path)
-    mapping = FileMapping.from_yaml(mapping_path)
-    data = path.read_bytes()
+    return ingest_data(
+        path.read_bytes(),
+        FileMapping.from_yaml(mapping_path),
+        file_name=path.name,
+        instance=mapping_path.stem,
+        engine=engine,
+        source_name=source_name,
+        cursor=cursor,
+        future_tolerance=future_tolerance,
+    )
+
+
+def ingest_data(
+    data: bytes,
+    mapping: FileMapping,
+    *,
+    file_name: str,
+    instance: str,
+    engine: Engine | None = None,
+    source_name: str | None = None,
+    cursor: str | None = None,
+    future_tolerance: dt.timedelta | None = None,
+) -> SyncResult:
+    """A file's bytes as one transaction; its run is recorded as the ``instance`` of ``file``."""
+    engine = engine or get_engine()
     lines = data.splitlines()
-    origin = Origin(FILE_SYSTEM, mapping_path.stem, f"file:{mapping.kind}", source_name)
+    origin = Origin(FILE_SYSTEM, instance, f"file:{mapping.kind}", source_name)
     records, rejects = [], []
     for item in iter_file(data, mapping, future_tolerance=future_tolerance):
         if isinstance(item, RowError):
             rejects.append(
                 RejectedPayload(
-                    f"{path.name}:{item.row}",
+                    f"{file_name}:{item.row}",
                     f"line {item.row}: {item.reason}",
                     _row_payload(lines, mapping, item.row),
                 )
@@ -119,7 +141,7 @@ def ingest_file(
             records.append(item)
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result, refused = _load(conn, mapping, records, run_id, path.name)
+        result, refused = _load(conn, mapping, records, run_id, file_name)
         rejects += refused
         refresh_rollups(conn, result.stale_days)
         write_rejects(conn, origin, rejects, run_id)

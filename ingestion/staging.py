@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     BigInteger,
@@ -177,7 +178,11 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
     refund_minor = refunds.groupby(ORDER_KEY)["amount_minor"].sum()
     index = pd.MultiIndex.from_frame(orders[ORDER_KEY])
     cost_minor = line_cost.reindex(index, fill_value=0).to_numpy()
-    units = line_units.reindex(index, fill_value=0).to_numpy()
+    has_lines = index.isin(line_units.index)
+    own_units = pd.to_numeric(orders["units"], errors="coerce").fillna(0).astype("int64")
+    units = np.where(
+        has_lines, line_units.reindex(index, fill_value=0).to_numpy(), own_units.to_numpy()
+    )
     refunded = refund_minor.reindex(index, fill_value=0).to_numpy()
 
     fx = orders["fx_rate"].astype("float64")

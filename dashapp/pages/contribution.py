@@ -7,6 +7,7 @@ import pandas as pd
 from dash import Output, callback, dcc, html
 
 from analytics.contribution import INDEX_METRICS
+from analytics.line_coverage import lines_note
 from analytics.metrics import format_value, readable
 from analytics.periods import compare_periods
 from analytics.views.contribution import build_aov, build_contribution
@@ -17,6 +18,7 @@ from dashapp.components.charts import empty_figure, share_of_total
 from dashapp.components.contribution_charts import aov_figure, index_figure, waterfall_figure
 from dashapp.components.grid import column, data_grid, highlighted, png_config, records
 from dashapp.components.ids import figures, page_ids
+from dashapp.components.line_note import lines_alert
 from db.settings import get_settings
 
 PREFIX = "contribution"
@@ -188,10 +190,14 @@ def update_aov(start, end, channels, path, compare):
         return None, empty_figure("Choose a period"), []
     aov = build_aov(chosen.period, chosen.level, chosen.filters, compare=compare)
     table = aov.table
+    note = lines_note(chosen.period, "the basket drivers of AOV", chosen.filters)
     return (
-        flagged(
-            "AOV deviates significantly", table.loc[table["flagged"], "channel_name"], "warning"
-        ),
+        [
+            flagged(
+                "AOV deviates significantly", table.loc[table["flagged"], "channel_name"], "warning"
+            ),
+            lines_alert(note, PREFIX),
+        ],
         aov_figure(aov.drivers, get_settings().base_currency, COMPARE_LABELS[compare]),
         aov_rows(table),
     )

@@ -13,10 +13,13 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics.allocation import Plan, apply_plan, plan_reallocation, require_to_apply
 from analytics.errors import AnalyticsError
+from analytics.line_coverage import lines_note
+from analytics.periods import Period
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.grid import column, data_grid, records, register_csv_export
 from dashapp.components.ids import page_ids
+from dashapp.components.line_note import lines_alert
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
 from forecasting.stock_data import stock_positions
@@ -105,6 +108,10 @@ def layout(**_query) -> html.Div:
         [
             html.H2(f"Inventory — stock as of {as_of:%d %b %Y}", className="h4"),
             dcc.Store(id=IDS.positions_store, data={"as_of": as_of.isoformat()}),
+            lines_alert(
+                lines_note(Period(as_of - dt.timedelta(days=89), as_of), "sales velocity"),
+                PREFIX,
+            ),
             html.P(
                 f"{len(positions)} product × location positions; {at_risk} likely to run out "
                 f"within {HORIZON} days; {int(positions['overstock'].sum())} overstocked "

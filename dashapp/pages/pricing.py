@@ -9,6 +9,7 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from analytics.errors import AnalyticsError
+from analytics.line_coverage import lines_note
 from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
 from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
 from dashapp.access import register_page
@@ -18,6 +19,7 @@ from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
 from dashapp.components.ids import contents, figures, page_ids
+from dashapp.components.line_note import lines_alert
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
 from dashapp.pages import PLANNING
 
@@ -181,20 +183,22 @@ def _warnings(view: PricingView):
 )
 def update_pricing(start, end, channels, path, floor):
     chosen = FRAME.selection(start, end, channels, path)
+    note = None
     try:
         if chosen.problem:
             raise AnalyticsError("choose a start and an end date")
+        note = lines_alert(lines_note(chosen.period, "pricing", chosen.filters), PREFIX)
         share = floor_share(floor)
         view = build_pricing(chosen.period, share, filters=chosen.filters)
         if view.message:
             raise AnalyticsError(f"nothing to estimate: {view.message}")
     except AnalyticsError as exc:
         empty = empty_figure("Pricing", "Choose a period and a volume floor")
-        return chosen.crumbs, refusal(exc), None, empty, empty, [], empty, []
+        return chosen.crumbs, refusal(exc), note, empty, empty, [], empty, []
     return (
         chosen.crumbs,
         None,
-        _warnings(view),
+        [_warnings(view), note],
         elasticity_figure(view.channels, "channel_name", "Own-price elasticity per channel"),
         price_move_figure(view.channels, share),
         _channel_rows(view),

@@ -56,6 +56,7 @@ def build_batch(
             "payload": _series(pick(orders["payload"]), object),
             "payload_sha256": _series(pick(orders["payload_sha256"]), object),
             "region_key": _series(pick(orders["region_key"]), object),
+            "units": _series(pick(orders["units"]), object),
         }
     )[BATCH_ORDER_COLUMNS]
     rank = np.full(len(columns), -1, dtype=np.int64)

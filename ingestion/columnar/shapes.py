@@ -28,6 +28,7 @@ ORDER_FIELDS = frozenset(
         "taxes_included",
         "fx_rate",
         "region_key",
+        "units",
         "lines",
         "refunds",
         "payload",
@@ -59,6 +60,15 @@ def _optional_text(value: Any) -> str | None:
 
 def _count(value: Any) -> int:
     if type(value) is not int or not -(2**62) < value < 2**62:
+        raise Unusual
+    return value
+
+
+def _optional_count(value: Any, lines: list) -> int | None:
+    """An order's own units: None, or a count of an order without lines."""
+    if value is None:
+        return None
+    if lines or type(value) is not int or not 0 <= value < 2**31:
         raise Unusual
     return value
 
@@ -138,6 +148,7 @@ def checked(order: dict[str, Any]) -> tuple[dict[str, Any], list[dict], list[dic
         **{name: _money(order.get(name, ZERO)) for name in ORDER_MONEY},
         "taxes_included": order.get("taxes_included", False),
         "fx_rate": None,
+        "units": _optional_count(order.get("units"), lines),
         "payload": order["payload"],
         "payload_sha256": order["payload_sha256"],
     }

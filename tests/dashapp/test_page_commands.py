@@ -38,6 +38,11 @@ STORED_POSITIONS = {
     ],
 }
 CSV_UPLOAD = "data:text/csv;base64," + base64.b64encode(TARGET_CSV.encode()).decode()
+VISITS_UPLOAD = "data:text/csv;base64," + base64.b64encode(b"day,visits\n2026-06-01,9\n").decode()
+VISITS_MAPPING = (
+    "kind: traffic\nfields:\n  day: {column: day, type: date}\n"
+    "  touchpoint_code: {value: web}\n  sessions: {column: visits, type: int}\n"
+)
 
 # page module, callback, the input that fired (its name in the page, e.g. IDS.save), the
 # highest role below the command's, and the callback's arguments by name (the others are None).
@@ -73,6 +78,13 @@ CASES = [
     ("admin_rejects", "act", "IDS.discard", "data_scientist", lambda w: {
         "selected": [{"id": w.reject_id}], "reason": "sent again"}),
     ("admin_sources", "refresh", "SYNC", "data_scientist", lambda w: {"target": "shop"}),
+    ("admin_upload", "save", "SAVE", "data_scientist", lambda w: {
+        "name": "visits", "text": VISITS_MAPPING}),
+    ("admin_upload", "dry_run", "DRY_RUN", "data_scientist", lambda w: {
+        "contents": VISITS_UPLOAD, "text": VISITS_MAPPING, "source": "counter"}),
+    ("admin_upload", "load", "LOAD", "data_scientist", lambda w: {
+        "contents": VISITS_UPLOAD, "name": "visits.csv", "text": VISITS_MAPPING,
+        "source": "counter"}),
     ("admin_reports", "save_schedule", "IDS.save", "data_scientist", lambda w: {
         "weekday": 0, "hour": 7, "recipients": "ceo@example.com", "enabled": True}),
     ("inventory", "apply", "IDS.apply", "executive", lambda w: {"stored": STORED_POSITIONS}),

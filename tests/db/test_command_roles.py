@@ -58,6 +58,11 @@ MINIMUM = {
     "ingestion.sources.set_source_enabled": "admin",
     "ingestion.sources.request_sync": "admin",
     "ingestion.quarantine.replay": "admin",
+    "ingestion.saved_mappings.save_mapping": "admin",
+    "ingestion.saved_mappings.delete_mapping": "admin",
+    "ingestion.saved_mappings.list_mappings": "admin",
+    "ingestion.saved_mappings.get_mapping": "admin",
+    "ingestion.uploads.request_upload": "admin",
     "ingestion.quarantine.discard": "admin",
     "ingestion.reference_files.load_rates_file": "admin",
     "ingestion.reference_files.load_region_file": "admin",
@@ -174,6 +179,13 @@ RULE = {
     "direction": "below",
     "threshold": 1000,
 }
+MAPPING = """\
+kind: traffic
+fields:
+  day: {column: day, type: date}
+  touchpoint_code: {value: web}
+  sessions: {column: visits, type: int}
+"""
 
 # Arguments (all but the actor) that the command would carry out for an actor allowed to.
 ARGUMENTS: dict[str, Callable[[World], dict]] = {
@@ -228,6 +240,15 @@ ARGUMENTS: dict[str, Callable[[World], dict]] = {
     "ingestion.sources.set_source_enabled": lambda w: {"name": "shop", "enabled": False},
     "ingestion.sources.request_sync": lambda w: {"name": "shop"},
     "ingestion.quarantine.replay": lambda w: {"ids": [w.reject_id]},
+    "ingestion.saved_mappings.save_mapping": lambda w: {"name": "visits", "yaml_text": MAPPING},
+    "ingestion.saved_mappings.delete_mapping": lambda w: {"name": "visits"},
+    "ingestion.saved_mappings.get_mapping": lambda w: {"name": "visits"},
+    "ingestion.uploads.request_upload": lambda w: {
+        "data": b"day,visits\n2026-06-01,120\n",
+        "yaml_text": MAPPING,
+        "source": "counter",
+        "file_name": "visits.csv",
+    },
     "ingestion.quarantine.discard": lambda w: {"ids": [w.reject_id], "reason": "sent again"},
     "ingestion.reference_files.load_rates_file": lambda w: {"path": w.files / "rates.csv"},
     "ingestion.reference_files.load_region_file": lambda w: {"path": w.files / "regions.csv"},
@@ -308,6 +329,8 @@ POSITIVE = {
     "db.users.add_user": "user.add",
     "analytics.alerts.workflow.acknowledge": "alert.acknowledge",
     "ingestion.rules.add_rule": "channel_rule.add",
+    "ingestion.saved_mappings.save_mapping": "file_mapping.save",
+    "ingestion.uploads.request_upload": "file.upload",
     "analytics.reports.schedule.set_schedule": "report.schedule",
     "analytics.budget.plans.apply_budget_plan": "budget.apply",
     "analytics.taxonomy.add_category": "channel.add_category",

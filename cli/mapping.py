@@ -1,0 +1,69 @@
+"""`channelperf mapping …`: draft a file mapping from an export, and keep mappings by name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cli.common import ACTOR, console, failing_on
+from db.errors import CommandError
+from ingestion.errors import IngestionError
+from ingestion.mapping_suggest import KINDS, suggest_mapping
+from ingestion.saved_mappings import delete_mapping, list_mappings, save_mapping
+
+app = typer.Typer(name="mapping", help="Draft and keep file mappings.", no_args_is_help=True)
+
+FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The export")]
+
+
+@app.command("suggest")
+def suggest(
+    path: FileArgument,
+    kind: Annotated[str, typer.Option("--kind", help=f"One of {', '.join(KINDS)}")],
+    source: Annotated[str, typer.Option(help="The source system the records come from")] = "",
+    output: Annotated[
+        Path | None, typer.Option("--output", dir_okay=False, help="Write the YAML here")
+    ] = None,
+) -> None:
+    """Draft a mapping YAML from the file's header and values, for you to edit."""
+    with failing_on(IngestionError):
+        text = suggest_mapping(path.read_bytes(), kind, source.strip() or path.stem.lower())
+    if output is None:
+        sys.stdout.write(text)  # as is: a terminal's width must not wrap the YAML
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {output}: edit it, then `channelperf ingest file --dry-run`.")
+
+
+@app.command("save")
+def save(
+    name: Annotated[str, typer.Argument(help="Name to keep it under")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The mapping YAML")],
+) -> None:
+    """Save (or replace) a mapping by name, for uploads in the app."""
+    with failing_on(CommandError):
+        info = save_mapping(name, path.read_text(encoding="utf-8"), ACTOR)
+    console.print(f"Saved {info.kind} mapping {info.name!r}.")
+
+
+@app.command("list")
+def list_saved() -> None:
+    """The saved mappings."""
+    table = Table("Name", "Kind", "Updated (UTC)", "By")
+    for info in list_mappings(ACTOR):
+        stamp = info.updated_at.strftime("%Y-%m-%d %H:%M")
+        table.add_row(escape(info.name), info.kind, stamp, escape(info.updated_by))
+    console.print(table)
+
+
+@app.command("delete")
+def delete(name: Annotated[str, typer.Argument(help="The saved mapping")]) -> None:
+    """Delete a saved mapping."""
+    with failing_on(CommandError):
+        delete_mapping(name, ACTOR)
+    console.print(f"Deleted mapping {name!r}.")

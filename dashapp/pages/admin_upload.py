@@ -1,0 +1,261 @@
+"""Admin › Upload data (admins only): a file with a saved or pasted mapping, its dry run
+(the first mapped rows and every reject with its reason), then the load as a job whose
+progress the page polls."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashapp.access import register_page
+from dashapp.auth import current_actor
+from dashapp.pages import ADMIN
+from db.errors import CommandError
+from db.jobs import job_status
+from ingestion.errors import IngestionError
+from ingestion.file_preview import preview_data
+from ingestion.saved_mappings import checked_mapping, get_mapping, list_mappings, save_mapping
+from ingestion.uploads import UPLOAD_QUEUE, request_upload, with_source
+
+PREFIX = "admin-upload"
+register_page(
+    __name__, path="/admin/sources/upload", title="Upload data", prefix=PREFIX, order=96, **ADMIN
+)
+
+UPLOAD = f"{PREFIX}-file"
+FILE_NAME = f"{PREFIX}-file-name"
+SAVED = f"{PREFIX}-saved"
+YAML = f"{PREFIX}-yaml"
+SAVE_AS = f"{PREFIX}-save-as"
+SAVE = f"{PREFIX}-save"
+SOURCE = f"{PREFIX}-source"
+DRY_RUN = f"{PREFIX}-dry-run"
+LOAD = f"{PREFIX}-load"
+MESSAGE = f"{PREFIX}-message"
+SUMMARY = f"{PREFIX}-summary"
+ROWS = f"{PREFIX}-rows"
+REJECTS = f"{PREFIX}-rejects"
+STATUS = f"{PREFIX}-status"
+POLL = f"{PREFIX}-poll"
+JOB = f"{PREFIX}-job"
+# Dash sends the file base64-encoded (4/3 of its size) inside the callback's JSON, and the
+# app refuses requests over 64 MB (MAX_CONTENT_LENGTH): files up to 45 MB fit.
+MAX_FILE_BYTES = 45 * 2**20
+REJECT_COLUMNS = [
+    {"field": "line", "headerName": "Line", "maxWidth": 100},
+    {"field": "reason", "headerName": "Reason", "flex": 4, "wrapText": True, "autoHeight": True},
+]
+
+
+def _alert(text: str, color: str = "danger") -> dbc.Alert:
+    return dbc.Alert(text, color=color, dismissable=True)
+
+
+def _options() -> list[dict]:
+    return [
+        {"label": f"{m.name} ({m.kind})", "value": m.name} for m in list_mappings(current_actor())
+    ]
+
+
+def _field(label: str, control, hint: str | None = None) -> dbc.Row:
+    body = [control] + ([html.Div(hint, className="form-text")] if hint else [])
+    return dbc.Row([dbc.Label(label, width=3), dbc.Col(body, width=9)], className="mb-2")
+
+
+def _grid(grid_id: str, columns: list[dict]) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=[],
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
+        dashGridOptions={"domLayout": "autoHeight"},
+    )
+
+
+def _form() -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dcc.Upload(
+                    id=UPLOAD,
+                    children=html.Div(
+                        ["Drop a CSV or JSON-lines file here, or ", html.A("choose")]
+                    ),
+                    max_size=MAX_FILE_BYTES,
+                    className="border border-2 rounded p-4 text-center mb-2",
+                    style={"borderStyle": "dashed"},
+                ),
+                html.P("No file chosen (45 MB at most).", id=FILE_NAME, className="small"),
+                _field("Saved mapping", dbc.Select(id=SAVED, options=_options(), placeholder="—")),
+                _field(
+                    "Mapping (YAML)",
+                    dbc.Textarea(id=YAML, rows=14, className="font-monospace small"),
+                    "Draft one with `channelperf mapping suggest FILE --kind orders`.",
+                ),
+                _field(
+                    "Save mapping as",
+                    dbc.InputGroup(
+                        [
+                            dbc.Input(id=SAVE_AS, placeholder="e.g. bookings"),
+                            dbc.Button("Save mapping", id=SAVE, color="secondary"),
+                        ]
+                    ),
+                ),
+                _field(
+                    "Source name",
+                    dbc.Input(id=SOURCE, placeholder="e.g. hotel-bookings"),
+                    "Names the load (and the records' source system where the mapping "
+                    "names none): channel rules can match on it.",
+                ),
+                dbc.Button("Dry run", id=DRY_RUN, color="primary", className="me-2"),
+                dbc.Button("Load", id=LOAD, color="success"),
+            ]
+        )
+    )
+
+
+def layout(**_query) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Upload data", className="h4"),
+            html.P(
+                "Load an export through a mapping: check the dry run's rows and rejects, then "
+                "load it. Rejected rows go to the quarantine with their reason.",
+                className="text-secondary small",
+            ),
+            html.Div(id=MESSAGE),
+            _form(),
+            html.Div(id=STATUS, className="mt-3"),
+            html.Div(id=SUMMARY, className="mt-3"),
+            html.H3("First mapped rows", className="h6 mt-3"),
+            _grid(ROWS, []),
+            html.H3("Rejected rows", className="h6 mt-3"),
+            _grid(REJECTS, REJECT_COLUMNS),
+            dcc.Store(id=JOB),
+            dcc.Interval(id=POLL, interval=1000, disabled=True),
+        ]
+    )
+
+
+def _decoded(contents: str | None) -> bytes:
+    if not contents:
+        raise CommandError("choose a file first")
+    try:
+        return base64.b64decode(contents.partition(",")[2], validate=True)
+    except (binascii.Error, ValueError):
+        raise CommandError("the file did not arrive whole: choose it again") from None
+
+
+@callback(Output(FILE_NAME, "children"), Input(UPLOAD, "filename"), prevent_initial_call=True)
+def show_file(name):
+    return f"File: {name}" if name else "No file chosen."
+
+
+@callback(Output(YAML, "value"), Input(SAVED, "value"), prevent_initial_call=True)
+def pick_mapping(name):
+    if not name:
+        return no_update
+    try:
+        return get_mapping(name, current_actor()).yaml_text
+    except CommandError:  # deleted since the page listed it
+        return no_update
+
+
+@callback(
+    Output(MESSAGE, "children"),
+    Output(SAVED, "options"),
+    Input(SAVE, "n_clicks"),
+    State(SAVE_AS, "value"),
+    State(YAML, "value"),
+    prevent_initial_call=True,
+)
+def save(_clicks, name, text):
+    try:
+        info = save_mapping(name or "", text or "", current_actor())
+    except CommandError as exc:
+        return _alert(str(exc)), no_update
+    return _alert(f"Saved {info.kind} mapping “{info.name}”.", "success"), _options()
+
+
+@callback(
+    Output(SUMMARY, "children"),
+    Output(ROWS, "rowData"),
+    Output(ROWS, "columnDefs"),
+    Output(REJECTS, "rowData"),
+    Input(DRY_RUN, "n_clicks"),
+    State(UPLOAD, "contents"),
+    State(YAML, "value"),
+    State(SOURCE, "value"),
+    prevent_initial_call=True,
+)
+def dry_run(_clicks, contents, text, source):
+    try:
+        current_actor().require("admin", "load files")
+        mapping = with_source(checked_mapping(text or ""), (source or "").strip().lower() or "file")
+        preview = preview_data(_decoded(contents), mapping)
+    except (CommandError, IngestionError) as exc:
+        return _alert(str(exc)), [], [], []
+    summary = dbc.Alert(
+        f"Dry run: {preview.mapped:,} {preview.kind} record(s) mapped, "
+        f"{len(preview.rejects):,} row(s) rejected. Nothing was written.",
+        color="warning" if preview.rejects else "info",
+        id=f"{PREFIX}-dry-run-result",
+    )
+    columns = [{"field": name, "headerName": name} for name in (preview.rows or [{}])[0]]
+    rejects = [{"line": r.row, "reason": r.reason} for r in preview.rejects]
+    return summary, preview.rows, columns, rejects
+
+
+def _counts(result: dict) -> str:
+    return (
+        f"Loaded: read {result['read']:,}, {result['inserted']:,} new, {result['updated']:,} "
+        f"updated, {result['unchanged']:,} unchanged, {result['rejected']:,} rejected."
+    )
+
+
+@callback(
+    Output(STATUS, "children"),
+    Output(JOB, "data"),
+    Output(POLL, "disabled"),
+    Input(LOAD, "n_clicks"),
+    Input(POLL, "n_intervals"),
+    State(UPLOAD, "contents"),
+    State(UPLOAD, "filename"),
+    State(YAML, "value"),
+    State(SOURCE, "value"),
+    State(JOB, "data"),
+    prevent_initial_call=True,
+)
+def load(_clicks, _ticks, contents, name, text, source, job_id):
+    """Load starts the job (or, without Redis, runs it); each tick then shows where it is."""
+    if ctx.triggered_id == POLL:
+        return _progress(job_id)
+    try:
+        data = _decoded(contents)
+        job = request_upload(data, text or "", source or "", name or "upload", current_actor())
+    except CommandError as exc:
+        return _alert(str(exc)), None, True
+    if not job.queued:
+        return _alert(_counts(job.result), "success"), None, True
+    return dbc.Alert("Queued: waiting for a worker…", color="info"), job.id, False
+
+
+def _progress(job_id: str | None):
+    try:
+        current_actor().require("admin", "load files")
+    except CommandError as exc:
+        return _alert(str(exc)), None, True
+    if not job_id:
+        return no_update, None, True
+    status = job_status(job_id, UPLOAD_QUEUE)
+    if status.state == "finished":
+        return _alert(_counts(status.result), "success"), None, True
+    if status.state in ("failed", "stopped", "canceled", "unknown"):
+        return _alert(f"The load failed: {status.error or status.state}"), None, True
+    stage = status.stage or ("waiting for a worker" if status.state == "queued" else "starting")
+    spinner = dbc.Spinner(size="sm", spinner_class_name="me-2")
+    return dbc.Alert([spinner, f"Loading: {stage}…"], color="info"), job_id, False
