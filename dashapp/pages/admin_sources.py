@@ -58,7 +58,7 @@ REFRESH_MS = 15_000
 DEFAULT_INTERVAL = 300
 
 COLUMNS = [
-    {"field": "name", "headerName": "Source"},
+    {"field": "name", "headerName": "Source", "minWidth": 190},
     {"field": "kind", "headerName": "Kind", "maxWidth": 120},
     {"field": "instance", "headerName": "Instance"},
     {"field": "every", "headerName": "Every", "maxWidth": 100},
