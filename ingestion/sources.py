@@ -167,9 +167,9 @@ def validated(values: dict[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "instance": instance,
         "base_url": _check_base_url(kind, values["base_url"]),
-        "secret_env": _check_env(values["secret_env"], "the secret reference"),
+        "secret_env": _check_env(values["secret_env"], "the credential variable"),
         "webhook_secret_env": _check_env(
-            values["webhook_secret_env"], "the webhook secret reference"
+            values["webhook_secret_env"], "the webhook secret variable"
         ),
         "poll_interval_seconds": _check_interval(values["poll_interval_seconds"]),
         "enabled": bool(values["enabled"]),

@@ -354,3 +354,24 @@ def test_admin_ingestion_pages_in_a_browser(ingest_db):
         assert "HTTP 401" in text and "main-store" in text
         assert page.inner_text("#admin-sources-as-of").startswith("Data as of")
         screenshot(page, "admin-sources")
+
+        page.click("#admin-sources-new")
+        page.wait_for_selector("#admin-sources-form-name", state="visible")
+        page.fill("#admin-sources-form-name", "erp")
+        page.select_option("#admin-sources-form-kind", "sap")
+        page.fill("#admin-sources-form-instance", "S4H-200")
+        page.fill("#admin-sources-form-base-url", "https://s4h.example.com/")
+        page.fill("#admin-sources-form-secret-env", "sap-password")
+        page.click("#admin-sources-form-save")
+        page.wait_for_selector("#admin-sources-form-message .alert")
+        assert "NAME of an environment variable" in page.inner_text("#admin-sources-form-message")
+        screenshot(page, "admin-sources-form")
+        page.fill("#admin-sources-form-secret-env", "SAP_TOKEN")
+        page.click("#admin-sources-form-save")
+        page.wait_for_selector("#admin-sources-form-name", state="hidden")
+        page.wait_for_selector("#admin-sources-message .alert")
+        assert "Added source erp" in page.inner_text("#admin-sources-message")
+        page.wait_for_function(
+            "() => document.querySelector('#admin-sources-grid').innerText.includes('S4H-200')"
+        )
+        assert find_source("erp").secret_env == "SAP_TOKEN"
