@@ -25,6 +25,7 @@ demo: setup
 	$(CP) demo-data --orders $(DEMO_ORDERS) --if-empty
 	$(CP) users demo
 	-$(CP) validate  # shows any failed check; the demo goes on
+	$(CP) alerts defaults  # the default rules, judged on the loaded history
 	$(CP) alerts evaluate
 	$(CP) train
 	@echo "Open http://$(HOST):$(PORT) and sign in with one of the logins above (MLflow UI, this machine only: http://127.0.0.1:5000)."

@@ -3,12 +3,14 @@ notifications."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from analytics.alerts import jobs, notifications
+from analytics.alerts.defaults import ensure_default_rules
 from analytics.alerts.rules import (
     DIRECTIONS,
     KINDS,
@@ -22,6 +24,7 @@ from analytics.alerts.rules import (
 from analytics.alerts.workflow import escalate_overdue
 from analytics.errors import AnalyticsError
 from analytics.periods import COMPARISONS
+from analytics.rollup import data_range
 from cli.common import ACTOR, console, date_option, fail, failing_on
 
 app = typer.Typer(
@@ -152,6 +155,33 @@ def evaluate(
         f"({outcomes}); fired alerts {result.fired or 'none'}; "
         f"notifications sent {delivered.sent}, retrying {delivered.retrying}, "
         f"failed {delivered.failed}."
+    )
+
+
+@app.command("defaults")
+def defaults(
+    backfill_days: Annotated[
+        int,
+        typer.Option(min=0, max=730, help="Judge the new rules on this many past days of data"),
+    ] = 120,
+) -> None:
+    """Add the default rules (revenue and orders bands, conversion vs target, per channel
+    category) that are missing, and judge the new ones on the loaded history. Idempotent."""
+    with failing_on(AnalyticsError):
+        added = ensure_default_rules(actor=ACTOR)
+    console.print(
+        f"Default alert rules: {len(added.created)} added, {added.present} already present."
+    )
+    bounds = data_range()
+    if not added.created or not backfill_days or bounds is None:
+        return
+    last = bounds[1]
+    days = [last - dt.timedelta(days=n) for n in range(backfill_days)]
+    with console.status(f"Judging the new rules on the last {backfill_days} days…"):
+        result = jobs.evaluate_days(added.created, [d for d in days if d >= bounds[0]])
+    console.print(
+        f"Judged {result.evaluated} new rules on the {backfill_days} days to {last}: "
+        f"{len(result.fired)} alerts fired."
     )
 
 

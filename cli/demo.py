@@ -16,6 +16,7 @@ from db.settings import get_settings
 from ingestion.demo import generate_targets
 from ingestion.demo.load import load_demo_native
 from ingestion.demo.plan import period_start
+from ingestion.demo.sources import register_demo_sources
 
 app = typer.Typer()
 
@@ -29,13 +30,14 @@ def demo_data(
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if orders are loaded"),
 ) -> None:
     """Generate the demo data set as each source's native payloads and load it through the
-    connectors (idempotent: running it again changes nothing)."""
+    connectors, registering the demo's sources (idempotent: running it again changes nothing)."""
     last = date_option("end", end) or dt.datetime.now(get_settings().tz).date() - dt.timedelta(1)
     engine = get_engine()
     if if_empty and data_range() is not None:
         console.print("Data already loaded; skipping the demo data (--if-empty).")
         return
     start = period_start(last, years)
+    register_demo_sources(system("demo-data"))
     with Progress(
         TextColumn("[bold]Loading demo data through the connectors[/bold]"),
         BarColumn(),

@@ -10,7 +10,7 @@ from rich.table import Table
 from cli.common import ACTOR, console, fail, failing_on
 from db.errors import CommandError
 from ingestion.connectors.registry import KINDS
-from ingestion.sources import add_source, set_source_enabled
+from ingestion.sources import add_source, edit_source, set_source_enabled
 from ingestion.sync_status import source_status
 
 app = typer.Typer(
@@ -76,6 +76,49 @@ def sources_add(
         raise fail(str(exc)) from None
     every = source.poll_interval_seconds
     console.print(f"Added source {source.name} ({source.kind}, every {every}s).")
+
+
+@app.command("edit")
+def sources_edit(
+    name: str,
+    kind: str = typer.Option(None, help=" | ".join(KINDS)),
+    instance: str = typer.Option(None, help="Source instance, e.g. main-store"),
+    base_url: str = typer.Option(None, help="API base URL (file: the drop directory)"),
+    secret_env: str = typer.Option(
+        None, help='NAME of the env variable with the API credential ("" clears it)'
+    ),
+    webhook_secret_env: str = typer.Option(
+        None, help='NAME of the env variable with the webhook secret ("" clears it)'
+    ),
+    interval: int = typer.Option(None, help="Poll interval in seconds"),
+    options: str = typer.Option(None, help="Kind options as JSON (replaces them)"),
+) -> None:
+    """Change a source's settings; only the options given change."""
+    changes = {
+        key: value
+        for key, value in (
+            ("kind", kind),
+            ("instance", instance),
+            ("base_url", base_url),
+            ("secret_env", secret_env),
+            ("webhook_secret_env", webhook_secret_env),
+            ("poll_interval_seconds", interval),
+        )
+        if value is not None
+    }
+    if options is not None:
+        try:
+            changes["options"] = json.loads(options)
+        except json.JSONDecodeError as exc:
+            raise fail(f"--options is not JSON: {exc}") from None
+    if not changes:
+        raise fail("nothing to change: give at least one option (see --help)")
+    with failing_on(CommandError):
+        source = edit_source(name, changes, actor=ACTOR)
+    console.print(
+        f"Source {source.name}: {source.kind} {source.instance}, every "
+        f"{source.poll_interval_seconds}s, base URL {source.base_url or '—'}."
+    )
 
 
 @app.command("enable")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Annotated
 
 import typer
@@ -23,6 +25,13 @@ from forecasting.retraining import start_training
 app = typer.Typer()
 
 
+def _quiet_mlflow() -> None:
+    """Keep MLflow's warnings and errors but not its per-model chatter (an INFO line and an
+    artifact progress bar for each model logged), which would bury the training progress."""
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+
+
 @app.command("train")
 def train_command(
     group: Annotated[
@@ -34,6 +43,7 @@ def train_command(
     unknown = [g for g in group or [] if g not in GROUPS]
     if unknown:
         raise fail(f"unknown group(s) {unknown}; groups: {', '.join(GROUPS)}")
+    _quiet_mlflow()
     ids = start_training(ACTOR, group or None)
     if get_settings().redis_url and not wait:
         typer.echo(f"queued training jobs {ids} on {QUEUE!r}")

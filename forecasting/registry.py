@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,11 +23,10 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from forecasting.backtest import MODEL, SCORE_COLUMNS, summarise
-from forecasting.calibration import calibrate, clip_nonnegative
+from forecasting.champion import MODEL_CODE, STATE_ARTIFACT, ChampionForecast
 from forecasting.errors import ForecastingError
-from forecasting.models import ForecastModel
 from forecasting.plots import forecast_figure
-from forecasting.series import DS, FORECAST_COLUMNS, ID, YHAT
+from forecasting.series import ID
 from forecasting.training import TrainingResult
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,67 +70,6 @@ def _tracking(uri: str | None) -> Iterator[MlflowClient]:
         yield MlflowClient(tracking_uri=resolved, registry_uri=resolved)
     finally:
         mlflow.set_tracking_uri(previous)
-
-
-class ChampionForecast(mlflow.pyfunc.PythonModel):
-    """A fitted model and the forecast published for one series (reconciled, calibrated).
-
-    ``predict`` (the pyfunc entry point) returns the stored forecast, limited to the ``ds``
-    values of the input when it has a ``ds`` column. ``reforecast`` runs the fitted model
-    again, adds the reconciliation's ``adjustment`` per date, sets the interval from the same
-    conformal ``offsets`` and truncates at zero when the measure is non-negative, so it
-    returns the same numbers: every model here is deterministic.
-    """
-
-    def __init__(
-        self,
-        unique_id: str,
-        model_name: str,
-        fitted: ForecastModel,
-        forecast: pd.DataFrame,
-        horizon: int,
-        future_exog: pd.DataFrame | None = None,
-        offsets: pd.DataFrame | None = None,
-        bucket: int = 1,
-        adjustment: pd.DataFrame | None = None,
-        nonnegative: bool = False,
-        source_id: str | None = None,
-    ) -> None:
-        self.unique_id = unique_id
-        self.model_name = model_name
-        self.fitted = fitted
-        self.forecast = forecast[FORECAST_COLUMNS].reset_index(drop=True)
-        self.horizon = horizon
-        self.level = fitted.level
-        self.future_exog = future_exog
-        self.offsets = offsets
-        self.bucket = bucket
-        self.adjustment = adjustment
-        self.nonnegative = nonnegative
-        self.source_id = source_id or unique_id
-        """The series the fitted model knows this one by (itself, unless it was a duplicate)."""
-
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        if isinstance(model_input, pd.DataFrame) and DS in model_input.columns:
-            wanted = pd.to_datetime(model_input[DS])
-            return self.forecast[self.forecast[DS].isin(wanted)].reset_index(drop=True)
-        return self.forecast.copy()
-
-    def reforecast(self) -> pd.DataFrame:
-        predicted = self.fitted.predict(self.horizon, self.future_exog)
-        mine = predicted[predicted[ID] == self.source_id].assign(
-            **{ID: self.unique_id, MODEL: self.model_name}
-        )
-        if self.nonnegative:
-            mine = clip_nonnegative(mine)
-        if self.adjustment is not None:
-            shift = mine[[DS]].merge(self.adjustment, on=DS, how="left")["adjustment"]
-            mine = mine.assign(**{YHAT: mine[YHAT].to_numpy() + shift.fillna(0.0).to_numpy()})
-        if self.offsets is not None:
-            mine = calibrate(mine, self.offsets, self.bucket)
-        if self.nonnegative:
-            mine = clip_nonnegative(mine)
-        return mine[FORECAST_COLUMNS].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -211,23 +150,28 @@ def log_training(
                 )
                 mlflow.log_figure(figure, "forecast.png")
                 mlflow.log_text(forecast.to_csv(index=False), "forecast.csv")
-                info = mlflow.pyfunc.log_model(
-                    name="model",
-                    python_model=ChampionForecast(
-                        str(uid),
-                        champion,
-                        result.fitted[champion],
-                        forecast,
-                        result.horizon,
-                        result.future_exog,
-                        _mine(result.offsets, str(uid)),
-                        result.bucket,
-                        _mine(result.adjustments, str(uid)).drop(columns=ID),
-                        str(uid) in result.nonnegative,
-                        result.aliases.get(str(uid)),
-                    ),
-                    pip_requirements=_requirements(),
+                model = ChampionForecast(
+                    str(uid),
+                    champion,
+                    result.fitted[champion],
+                    forecast,
+                    result.horizon,
+                    result.future_exog,
+                    _mine(result.offsets, str(uid)),
+                    result.bucket,
+                    _mine(result.adjustments, str(uid)).drop(columns=ID),
+                    str(uid) in result.nonnegative,
+                    result.aliases.get(str(uid)),
                 )
+                with tempfile.TemporaryDirectory() as scratch:
+                    info = mlflow.pyfunc.log_model(
+                        name="model",
+                        python_model=str(MODEL_CODE),
+                        artifacts={STATE_ARTIFACT: str(model.save_state(Path(scratch) / "state"))},
+                        signature=model.signature(),
+                        input_example=model.input_example(),
+                        pip_requirements=_requirements(),
+                    )
                 version = client.create_model_version(
                     _ensure_registered_model(client, str(uid)),
                     source=info.model_uri,

@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
 
@@ -27,7 +28,20 @@ from ingestion.errors import SourceError
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 MIN_INTERVAL = 5
+MAX_INTERVAL = 7 * 86_400
+MAX_URL = 500
 DEFAULT_LOOKBACK_MINUTES = 60
+# What ``edit_source`` may change (the name is the source's identity: sync state and hooks use it).
+EDITABLE = (
+    "kind",
+    "instance",
+    "base_url",
+    "secret_env",
+    "webhook_secret_env",
+    "poll_interval_seconds",
+    "enabled",
+    "options",
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,57 @@ def _check_env(value: str | None, what: str) -> str | None:
     return value
 
 
+def _check_base_url(kind: str, value: str | None) -> str:
+    """An HTTP kind's base URL is http(s)://host/…; a file source's is its drop directory."""
+    value = (value or "").strip()
+    if len(value) > MAX_URL:
+        raise CommandError(f"the base URL is longer than {MAX_URL} characters")
+    if value and KINDS[kind].pager is not None:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CommandError(f"base URL {value!r} is not an http:// or https:// address")
+    return value
+
+
+def _check_interval(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CommandError("the poll interval must be a whole number of seconds")
+    if not MIN_INTERVAL <= value <= MAX_INTERVAL:
+        raise CommandError(
+            f"the poll interval must be between {MIN_INTERVAL} and {MAX_INTERVAL} seconds "
+            f"(7 days), not {value}"
+        )
+    return value
+
+
+def validated(values: dict[str, Any]) -> dict[str, Any]:
+    """A source's settings checked and normalised (every ``EDITABLE`` field), or a CommandError
+    naming the first bad one."""
+    kind = values["kind"]
+    if kind not in KINDS:
+        raise CommandError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    instance = (values["instance"] or "").strip()
+    if not instance:
+        raise CommandError("a source needs its instance name (e.g. main-store)")
+    if len(instance) > 80:
+        raise CommandError("the instance name is longer than 80 characters")
+    options = values["options"]
+    if not isinstance(options, dict):
+        raise CommandError("a source's options must be a JSON object")
+    return {
+        "kind": kind,
+        "instance": instance,
+        "base_url": _check_base_url(kind, values["base_url"]),
+        "secret_env": _check_env(values["secret_env"], "the credential variable"),
+        "webhook_secret_env": _check_env(
+            values["webhook_secret_env"], "the webhook secret variable"
+        ),
+        "poll_interval_seconds": _check_interval(values["poll_interval_seconds"]),
+        "enabled": bool(values["enabled"]),
+        "options": dict(options),
+    }
+
+
 def add_source(
     name: str,
     kind: str,
@@ -129,31 +194,58 @@ def add_source(
     name = name.strip().lower()
     if not NAME.match(name):
         raise CommandError("a source name is 1–80 lower-case letters, digits, '.', '_' or '-'")
-    if kind not in KINDS:
-        raise CommandError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-    if not instance.strip():
-        raise CommandError("a source needs its instance name (e.g. main-store)")
-    if poll_interval_seconds < MIN_INTERVAL:
-        raise CommandError(f"the poll interval must be at least {MIN_INTERVAL} seconds")
-    row = Source(
-        name=name,
-        kind=kind,
-        instance=instance.strip(),
-        base_url=base_url.strip(),
-        secret_env=_check_env(secret_env, "the secret reference"),
-        webhook_secret_env=_check_env(webhook_secret_env, "the webhook secret reference"),
-        poll_interval_seconds=poll_interval_seconds,
-        enabled=enabled,
-        options=dict(options or {}),
+    values = validated(
+        {
+            "kind": kind,
+            "instance": instance,
+            "base_url": base_url,
+            "secret_env": secret_env,
+            "webhook_secret_env": webhook_secret_env,
+            "poll_interval_seconds": poll_interval_seconds,
+            "enabled": enabled,
+            "options": options or {},
+        }
     )
     with session_scope() as session:
         if session.scalar(select(Source.id).where(Source.name == name)):
             raise CommandError(f"source {name!r} already exists")
+        row = Source(name=name, **values)
         session.add(row)
         session.flush()
         info = SourceInfo.of(row)
         audit.record(session, actor.name, "source.add", "source", name, None, asdict(info))
         return info
+
+
+def edit_source(name: str, changes: dict[str, Any], actor: Actor) -> SourceInfo:
+    """Change a source's settings (any of ``EDITABLE``; the rest stay): all checked before
+    anything is written, and audited with the values before and after."""
+    actor.require("admin", "edit sources")
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise CommandError(f"a source has no editable setting {', '.join(unknown)}")
+    with session_scope() as session:
+        row = session.scalar(select(Source).where(Source.name == name))
+        if row is None:
+            raise CommandError(f"no source named {name!r}")
+        before = SourceInfo.of(row)
+        values = validated({key: changes.get(key, getattr(row, key)) for key in EDITABLE})
+        changed = {key: value for key, value in values.items() if getattr(before, key) != value}
+        if not changed:
+            return before
+        for key, value in changed.items():
+            setattr(row, key, value)
+        session.flush()
+        audit.record(
+            session,
+            actor.name,
+            "source.edit",
+            "source",
+            name,
+            {key: getattr(before, key) for key in changed},
+            changed,
+        )
+        return SourceInfo.of(row)
 
 
 def set_source_enabled(name: str, enabled: bool, actor: Actor) -> SourceInfo:

@@ -49,19 +49,37 @@ def evaluate_rules(
     url: str | None = None,
 ) -> EvaluationResult:
     """Judge each rule on its latest complete bucket as of ``as_of`` and apply the verdicts."""
+    return evaluate_days(rules, [as_of], now, url)
+
+
+def evaluate_days(
+    rules: list[RuleInfo],
+    days: list[dt.date],
+    now: dt.datetime | None = None,
+    url: str | None = None,
+) -> EvaluationResult:
+    """Judge each rule on its latest complete bucket as of each day, oldest day first, from one
+    read of the rollup, and apply the verdicts in that order: a rule added to loaded history
+    (the demo's default rules) finds the breaches of those days as if it had watched them."""
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
-    result = EvaluationResult(as_of)
-    if not rules:
+    days = sorted(set(days))
+    result = EvaluationResult(days[-1] if days else None)
+    if not rules or not days:
         return result
-    buckets = {rule.id: latest_complete_bucket(as_of, rule.grain) for rule in rules}
-    first = min(history_start(rule, buckets[rule.id]) for rule in rules)
-    data = RollupFrame(rules, Period(first, as_of), url)
+    judged, seen = [], set()  # (rule, bucket) in the order they are applied, each pair once
+    for day in days:
+        for rule in rules:
+            bucket = latest_complete_bucket(day, rule.grain)
+            if (rule.id, bucket) not in seen:
+                seen.add((rule.id, bucket))
+                judged.append((rule, bucket))
+    first = min(history_start(rule, bucket) for rule, bucket in judged)
+    data = RollupFrame(rules, Period(first, days[-1]), url)
     lap = time.perf_counter()
     result.timings["read"] = lap - started
     verdicts = []
-    for rule in rules:
-        bucket = buckets[rule.id]
+    for rule, bucket in judged:
         series = data.series(rule, bucket.end, history_start(rule, bucket))
         verdicts.append((rule, bucket, judge(rule, series, bucket, rule_target(rule, bucket, url))))
         now_lap = time.perf_counter()

@@ -246,27 +246,32 @@ def _audit_view(rule: AlertRule) -> dict[str, Any]:
     return view
 
 
+def insert_rule(session, values: dict[str, Any], actor_name: str) -> RuleInfo:
+    """Validate, add and audit one rule in the caller's session (its command checked the role)."""
+    columns = validated(session, values)
+    if session.scalar(select(AlertRule.id).where(AlertRule.name == columns["name"])):
+        raise AnalyticsError(f"a rule named {columns['name']!r} already exists")
+    now = dt.datetime.now(dt.UTC)
+    rule = AlertRule(
+        **columns,
+        active=True,
+        created_by=actor_name,
+        updated_by=actor_name,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(rule)
+    session.flush()
+    audit.record(
+        session, actor_name, "alert_rule.create", "alert_rule", rule.id, None, _audit_view(rule)
+    )
+    return RuleInfo.of(rule)
+
+
 def create_rule(values: dict[str, Any], actor: Actor) -> RuleInfo:
     actor.require("admin", "create alert rules")
     with session_scope() as session:
-        columns = validated(session, values)
-        if session.scalar(select(AlertRule.id).where(AlertRule.name == columns["name"])):
-            raise AnalyticsError(f"a rule named {columns['name']!r} already exists")
-        now = dt.datetime.now(dt.UTC)
-        rule = AlertRule(
-            **columns,
-            active=True,
-            created_by=actor.name,
-            updated_by=actor.name,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(rule)
-        session.flush()
-        audit.record(
-            session, actor.name, "alert_rule.create", "alert_rule", rule.id, None, _audit_view(rule)
-        )
-        return RuleInfo.of(rule)
+        return insert_rule(session, values, actor.name)
 
 
 def _get(session, rule_id: int) -> AlertRule:

@@ -1,4 +1,5 @@
-"""Admin › Sources (admins only): configured sources and their sync status, refreshed live."""
+"""Admin › Sources (admins only): configured sources and their sync status, refreshed live; add,
+edit, enable, disable and sync a source; a link to the file upload."""
 
 from __future__ import annotations
 
@@ -6,28 +7,58 @@ import datetime as dt
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashapp.access import register_page
+from dashapp.access import page_for_path, register_page
 from dashapp.auth import current_actor
 from dashapp.pages import ADMIN
 from db.errors import CommandError
-from ingestion.sources import request_sync
+from ingestion.connectors.registry import KINDS
+from ingestion.sources import (
+    add_source,
+    edit_source,
+    find_source,
+    request_sync,
+    set_source_enabled,
+)
 from ingestion.sync_status import SourceStatus, data_as_of, source_status
 
 PREFIX = "admin-sources"
 register_page(__name__, path="/admin/sources", title="Sources", prefix=PREFIX, order=95, **ADMIN)
+UPLOAD_PATH = "/admin/sources/upload"
 
 GRID = f"{PREFIX}-grid"
 AS_OF = f"{PREFIX}-as-of"
 REFRESH = f"{PREFIX}-refresh"
 TARGET = f"{PREFIX}-target"
 SYNC = f"{PREFIX}-sync"
+ENABLE = f"{PREFIX}-enable"
+DISABLE = f"{PREFIX}-disable"
+NEW = f"{PREFIX}-new"
+EDIT = f"{PREFIX}-edit"
 MESSAGE = f"{PREFIX}-message"
+CHANGED = f"{PREFIX}-changed"  # {"text", "ok"}: what the form did, for the page's message
+# The add / edit form (a modal).
+MODAL = f"{PREFIX}-form"
+MODE = f"{PREFIX}-form-mode"  # {"edit": name}, or {"edit": None} when adding
+TITLE = f"{PREFIX}-form-title"
+NAME = f"{PREFIX}-form-name"
+KIND = f"{PREFIX}-form-kind"
+INSTANCE = f"{PREFIX}-form-instance"
+BASE_URL = f"{PREFIX}-form-base-url"
+SECRET_ENV = f"{PREFIX}-form-secret-env"
+WEBHOOK_ENV = f"{PREFIX}-form-webhook-env"
+INTERVAL = f"{PREFIX}-form-interval"
+ENABLED = f"{PREFIX}-form-enabled"
+FORM_MESSAGE = f"{PREFIX}-form-message"
+SAVE = f"{PREFIX}-form-save"
+CANCEL = f"{PREFIX}-form-cancel"
+FORM_FIELDS = (NAME, KIND, INSTANCE, BASE_URL, SECRET_ENV, WEBHOOK_ENV, INTERVAL, ENABLED)
 REFRESH_MS = 15_000
+DEFAULT_INTERVAL = 300
 
 COLUMNS = [
-    {"field": "name", "headerName": "Source"},
+    {"field": "name", "headerName": "Source", "minWidth": 190},
     {"field": "kind", "headerName": "Kind", "maxWidth": 120},
     {"field": "instance", "headerName": "Instance"},
     {"field": "every", "headerName": "Every", "maxWidth": 100},
@@ -79,6 +110,83 @@ def _view() -> tuple[list[dict], str, list[dict]]:
     return [_row(s) for s in statuses], _as_of(), options
 
 
+# --- layout -------------------------------------------------------------------------------
+
+
+def _form_row(label: str, control, hint: str | None = None) -> dbc.Row:
+    body = [control, dbc.FormText(hint)] if hint else [control]
+    return dbc.Row([dbc.Label(label, width=4), dbc.Col(body, width=8)], className="mb-2")
+
+
+def _form_modal() -> html.Div:
+    kinds = [{"label": k, "value": k} for k in KINDS]
+    fields = [
+        _form_row("Name", dbc.Input(id=NAME, placeholder="e.g. shop-eu"), "Fixed once added."),
+        _form_row("Kind", dbc.Select(id=KIND, options=kinds)),
+        _form_row("Instance", dbc.Input(id=INSTANCE, placeholder="e.g. main-store")),
+        _form_row(
+            "Base URL",
+            dbc.Input(id=BASE_URL, placeholder="https://… (file sources: the drop directory)"),
+        ),
+        _form_row(
+            "Credential variable",
+            dbc.Input(id=SECRET_ENV, placeholder="e.g. SHOPIFY_TOKEN"),
+            "The NAME of the environment variable holding the credential, never the secret.",
+        ),
+        _form_row(
+            "Webhook secret variable",
+            dbc.Input(id=WEBHOOK_ENV, placeholder="e.g. SHOPIFY_WEBHOOK_SECRET"),
+        ),
+        _form_row("Poll every (seconds)", dbc.Input(id=INTERVAL, type="number", min=5, step=1)),
+        _form_row("Polling", dbc.Switch(id=ENABLED, label="enabled", value=True)),
+        html.Div(id=FORM_MESSAGE),
+    ]
+    footer = [
+        dbc.Button("Cancel", id=CANCEL, color="secondary", outline=True),
+        dbc.Button("Save", id=SAVE, color="primary"),
+    ]
+    return html.Div(
+        [
+            dcc.Store(id=MODE, data={"edit": None}),
+            dbc.Modal(
+                [
+                    dbc.ModalHeader(dbc.ModalTitle(id=TITLE)),
+                    dbc.ModalBody(fields),
+                    dbc.ModalFooter(footer),
+                ],
+                id=MODAL,
+                is_open=False,
+                size="lg",
+            ),
+        ]
+    )
+
+
+def _actions(options: list[dict]) -> dbc.Row:
+    upload = []
+    if page_for_path(UPLOAD_PATH) is not None:  # the upload page, where it is installed
+        upload = [dbc.Col(dbc.Button("Upload a file", href=UPLOAD_PATH, outline=True), md="auto")]
+    return dbc.Row(
+        [
+            dbc.Col(dbc.Select(id=TARGET, options=options, placeholder="Source"), md=3),
+            dbc.Col(
+                dbc.ButtonGroup(
+                    [
+                        dbc.Button("Sync now", id=SYNC, color="primary"),
+                        dbc.Button("Edit", id=EDIT, color="secondary", outline=True),
+                        dbc.Button("Enable", id=ENABLE, color="success", outline=True),
+                        dbc.Button("Disable", id=DISABLE, color="danger", outline=True),
+                    ]
+                ),
+                md="auto",
+            ),
+            dbc.Col(dbc.Button("Add a source", id=NEW, color="primary", outline=True), md="auto"),
+            *upload,
+        ],
+        className="mt-3 g-2",
+    )
+
+
 def layout(**_query) -> html.Div:
     rows, as_of, options = _view()
     return html.Div(
@@ -86,6 +194,7 @@ def layout(**_query) -> html.Div:
             html.H2("Sources", className="h4"),
             html.P(as_of, id=AS_OF, className="text-secondary small"),
             dcc.Interval(id=REFRESH, interval=REFRESH_MS),
+            dcc.Store(id=CHANGED),
             html.Div(id=MESSAGE),
             dag.AgGrid(
                 id=GRID,
@@ -94,21 +203,35 @@ def layout(**_query) -> html.Div:
                 defaultColDef={"sortable": True, "filter": True, "flex": 1},
                 dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
             ),
-            dbc.Row(
-                [
-                    dbc.Col(dbc.Select(id=TARGET, options=options, placeholder="Source"), md=3),
-                    dbc.Col(dbc.Button("Sync now", id=SYNC, color="primary"), md="auto"),
-                ],
-                className="mt-3 g-2",
-            ),
+            _actions(options),
+            _form_modal(),
             html.P(
-                "Sources are added with `channelperf sources add`; the ingest worker "
-                "(`channelperf worker ingest`) polls each on its interval and runs webhook "
-                "pushes. Credentials stay in environment variables.",
+                "The ingest worker (`channelperf worker ingest`) polls each enabled source on its "
+                "interval and runs webhook pushes. Credentials stay in environment variables: a "
+                "source stores only their names.",
                 className="small text-secondary mt-3",
             ),
         ]
     )
+
+
+# --- callbacks ----------------------------------------------------------------------------
+
+
+def _alert(text: str, ok: bool = True) -> dbc.Alert:
+    return dbc.Alert(text, color="success" if ok else "danger", dismissable=True)
+
+
+def _act(trigger: str, target: str | None) -> str:
+    """Sync, enable or disable the chosen source; the message to show."""
+    if not target:
+        raise CommandError("choose a source first")
+    actor = current_actor()
+    if trigger == SYNC:
+        job = request_sync(target, actor)
+        return f"Sync of {target} {'queued' if job.queued else 'done'}."
+    source = set_source_enabled(target, trigger == ENABLE, actor=actor)
+    return f"{source.name} {'enabled' if source.enabled else 'disabled'}."
 
 
 @callback(
@@ -118,22 +241,98 @@ def layout(**_query) -> html.Div:
     Output(MESSAGE, "children"),
     Input(REFRESH, "n_intervals"),
     Input(SYNC, "n_clicks"),
+    Input(ENABLE, "n_clicks"),
+    Input(DISABLE, "n_clicks"),
+    Input(CHANGED, "data"),
     State(TARGET, "value"),
     prevent_initial_call=True,
 )
-def refresh(_ticks, _clicks, target):
+def refresh(_ticks, _sync, _enable, _disable, changed, target):
     message = None
-    if ctx.triggered_id == SYNC:
+    trigger = ctx.triggered_id
+    if trigger == CHANGED and changed:
+        message = _alert(changed["text"], changed["ok"])
+    elif trigger in (SYNC, ENABLE, DISABLE):
         try:
-            if not target:
-                raise CommandError("choose a source first")
-            job = request_sync(target, current_actor())
+            message = _alert(_act(trigger, target))
         except CommandError as exc:
-            message = dbc.Alert(str(exc), color="danger", dismissable=True)
+            message = _alert(str(exc), ok=False)
         except Exception as exc:  # noqa: BLE001 — a failed sync is shown, not raised
-            message = dbc.Alert(f"Sync of {target} failed: {exc}", color="danger", dismissable=True)
-        else:
-            done = "queued" if job.queued else "done"
-            message = dbc.Alert(f"Sync of {target} {done}.", color="success", dismissable=True)
+            message = _alert(f"Sync of {target} failed: {exc}", ok=False)
     rows, as_of, options = _view()
     return rows, as_of, options, message
+
+
+def _opened(target: str | None) -> tuple:
+    """The form on opening it: title, mode, whether the name is fixed, and the field values
+    (empty to add, the chosen source's settings to edit)."""
+    if target is None:
+        values = (None, None, None, None, None, None, DEFAULT_INTERVAL, True)
+        return "Add a source", {"edit": None}, False, *values
+    s = find_source(target)
+    values = (s.name, s.kind, s.instance, s.base_url, s.secret_env, s.webhook_secret_env)
+    return f"Edit {s.name}", {"edit": s.name}, True, *values, s.poll_interval_seconds, s.enabled
+
+
+def _interval(value) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise CommandError("give the poll interval as a whole number of seconds") from None
+    if not number.is_integer():
+        raise CommandError("the poll interval must be a whole number of seconds")
+    return int(number)
+
+
+def _save(mode: dict, values: tuple) -> str:
+    name, kind, instance, base_url, secret_env, webhook_env, interval, enabled = values
+    settings = {
+        "kind": kind,
+        "instance": instance or "",
+        "base_url": base_url or "",
+        "secret_env": secret_env,
+        "webhook_secret_env": webhook_env,
+        "poll_interval_seconds": _interval(interval),
+        "enabled": bool(enabled),
+    }
+    if not kind:
+        raise CommandError("choose the source's kind")
+    actor = current_actor()
+    if mode and mode.get("edit"):
+        source = edit_source(mode["edit"], settings, actor=actor)
+        return f"Saved {source.name}."
+    source = add_source(name or "", actor=actor, **settings)
+    return f"Added source {source.name} ({source.kind}, every {source.poll_interval_seconds} s)."
+
+
+@callback(
+    Output(MODAL, "is_open"),
+    Output(TITLE, "children"),
+    Output(MODE, "data"),
+    Output(NAME, "disabled"),
+    *(Output(field, "value") for field in FORM_FIELDS),
+    Output(FORM_MESSAGE, "children"),
+    Output(CHANGED, "data"),
+    Input(NEW, "n_clicks"),
+    Input(EDIT, "n_clicks"),
+    Input(SAVE, "n_clicks"),
+    Input(CANCEL, "n_clicks"),
+    State(TARGET, "value"),
+    State(MODE, "data"),
+    *(State(field, "value") for field in FORM_FIELDS),
+    prevent_initial_call=True,
+)
+def source_form(_new, _edit, _save_clicks, _cancel, target, mode, *values):
+    trigger = ctx.triggered_id
+    unchanged = (no_update,) * (3 + len(FORM_FIELDS))
+    if trigger == CANCEL:
+        return False, *unchanged, None, no_update
+    if trigger == EDIT and not target:
+        return False, *unchanged, None, {"text": "Choose a source to edit first.", "ok": False}
+    if trigger in (NEW, EDIT):
+        return True, *_opened(target if trigger == EDIT else None), None, no_update
+    try:
+        done = _save(mode, values)
+    except CommandError as exc:
+        return True, *unchanged, _alert(str(exc), ok=False), no_update
+    return False, *unchanged, None, {"text": done, "ok": True}

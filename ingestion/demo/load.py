@@ -6,7 +6,8 @@ connectors map them back (``ingestion.sync.map_orders``, which quarantines what 
 the channel rules of the database assign touchpoints, the reference tables (seeded from
 the demo's own, ``ingestion.demo.reference_tables``) fill in region, exchange rate and
 unit cost as for any sync (``ingestion.enrich``), and the loader merges everything of one
-chunk in one transaction with its ingest run and rejects.
+chunk in one transaction with its rejects and one ingest run per source (the demo's
+configured sources, ``ingestion.demo.sources``), as if each system had been synced.
 
 A payload whose hash equals the stored order's is not mapped again (``skip_unchanged``),
 so loading the same demo twice changes nothing and the second time is quick.
@@ -41,11 +42,12 @@ from ingestion.demo.generator import DemoChunk, generate
 from ingestion.demo.native import NativeOrders, native_orders
 from ingestion.demo.native_files import FILES, NativeSideData, native_side_data
 from ingestion.demo.plan import period_start
-from ingestion.demo.reference import SOURCE_OF_TOUCHPOINT, reference_data
+from ingestion.demo.reference import reference_data
 from ingestion.demo.reference_tables import seed_reference_tables
+from ingestion.demo.sources import FILES_INSTANCE, GA4_INSTANCE, INSTANCE_OF_SYSTEM
 from ingestion.enrich import enrich_orders, enrich_spend
 from ingestion.errors import IngestionError
-from ingestion.loader import load_orders
+from ingestion.loader import LoadResult, load_orders
 from ingestion.mapping import ChannelRules
 from ingestion.reference import Lookups, upsert_reference
 from ingestion.rules import load_rules
@@ -62,10 +64,9 @@ from ingestion.sync import (
 )
 from ingestion.unchanged import changed_indexes
 
-INSTANCE_OF_SYSTEM = dict(SOURCE_OF_TOUCHPOINT)
 # The field holding each source's own order id.
 ID_FIELD = {"shopify": "id", "square": "id", "sap": "SalesOrder", "salesforce": "Id"}
-RUN_SYSTEM, STREAM = "demo", "native"
+STREAM = "orders"
 
 
 @cache
@@ -95,20 +96,20 @@ def map_native_orders(
     native: NativeOrders,
     rules: ChannelRules,
     conn: Connection | None = None,
-) -> tuple[OrderBatch, dict[str, list[RejectedPayload]], int]:
-    """The chunk's orders mapped by the connectors: batch, rejects per source, unchanged count.
+) -> tuple[OrderBatch, dict[str, list[RejectedPayload]], dict[str, int]]:
+    """The chunk's orders mapped by the connectors: batch, rejects and unchanged count per
+    source system.
 
     With ``conn``, payloads identical to the stored orders are skipped (and counted).
     """
     orders: list[CanonicalOrder] = []
     rejects: dict[str, list[RejectedPayload]] = {}
-    unchanged = 0
+    unchanged = dict.fromkeys(ID_FIELD, 0)
     for system in ID_FIELD:
         instance = INSTANCE_OF_SYSTEM[system]
         payloads = as_received(getattr(native, system))
         if conn is not None:
-            payloads, skipped = skip_unchanged(conn, system, instance, payloads)
-            unchanged += skipped
+            payloads, unchanged[system] = skip_unchanged(conn, system, instance, payloads)
         mapped, failed = map_orders(
             system, instance, [Incoming(record_id(system, p), p) for p in payloads]
         )
@@ -127,28 +128,56 @@ def _file_records(name: str, data: bytes) -> list:
     return records
 
 
-def map_side_data(side: NativeSideData) -> dict[str, pd.DataFrame]:
-    """Traffic, spend, inventory and touches frames from the GA4 rows and export files."""
-    traffic = ga4.to_traffic(side.ga4_rows)
+def read_side_data(side: NativeSideData) -> tuple[list, dict[str, list]]:
+    """The GA4 report's traffic records and each export file's records."""
+    files = {name: _file_records(name, data) for name, data in side.files.items()}
+    return ga4.to_traffic(side.ga4_rows), files
+
+
+def side_frames(ga4_traffic: list, files: dict[str, list]) -> dict[str, pd.DataFrame]:
+    """Traffic, spend, inventory and touches frames from the GA4 traffic and the files' records."""
+    traffic = ga4_traffic.copy()
     for name in ("marketplace_sessions.csv", "footfall.csv", "opportunities.csv"):
-        traffic += _file_records(name, side.files[name])
+        traffic += files[name]
     return {
         "traffic": traffic_frame(traffic),
-        "spend": spend_frame(_file_records("ad_spend.csv", side.files["ad_spend.csv"])),
-        "inventory": inventory_frame(
-            _file_records("stock_levels.csv", side.files["stock_levels.csv"])
-        ),
-        "touches": touch_frame(_file_records("journeys.jsonl", side.files["journeys.jsonl"])),
+        "spend": spend_frame(files["ad_spend.csv"]),
+        "inventory": inventory_frame(files["stock_levels.csv"]),
+        "touches": touch_frame(files["journeys.jsonl"]),
     }
 
 
-def load_native_chunk(engine: Engine, chunk: DemoChunk, source_instance: str) -> SyncResult:
-    """One chunk through the connectors and the loader, as one transaction and one run."""
+def map_side_data(side: NativeSideData) -> dict[str, pd.DataFrame]:
+    """Traffic, spend, inventory and touches frames from the GA4 rows and export files."""
+    return side_frames(*read_side_data(side))
+
+
+def _of_system(batch: OrderBatch, system: str) -> OrderBatch:
+    return OrderBatch(
+        *(
+            frame[frame["source_system"] == system]
+            for frame in (batch.orders, batch.lines, batch.refunds)
+        )
+    )
+
+
+def _load_side_run(conn: Connection, system: str, instance: str, stream: str, rows: int) -> None:
+    """The run of a side source (GA4, the export files): its rows are upserted per day, so
+    the run counts them read and written (it cannot tell new rows from rewritten ones)."""
+    run_id = start_run(conn, system, instance, stream)
+    finish_run(conn, run_id, LoadResult(read=rows, updated=rows))
+
+
+def load_native_chunk(engine: Engine, chunk: DemoChunk) -> SyncResult:
+    """One chunk through the connectors and the loader, as one transaction with one run per
+    source."""
     native = native_orders(chunk.orders)
-    side = map_side_data(native_side_data(chunk))
+    side_data = native_side_data(chunk)
+    ga4_traffic, files = read_side_data(side_data)
+    side = side_frames(ga4_traffic, files)
     total = SyncResult()
     with engine.begin() as conn:
-        run_id = start_run(conn, RUN_SYSTEM, source_instance, STREAM)
+        runs = {s: start_run(conn, s, INSTANCE_OF_SYSTEM[s], STREAM) for s in ID_FIELD}
         batch, rejects, unchanged = map_native_orders(native, load_rules(conn), conn)
         lookups = Lookups.load(conn)
         batch, refused = enrich_orders(conn, batch, lookups)
@@ -159,24 +188,32 @@ def load_native_chunk(engine: Engine, chunk: DemoChunk, source_instance: str) ->
             raise IngestionError(f"demo ad spend: {no_rate.iloc[0]}")
         side_days = load_traffic(conn, side["traffic"], lookups)
         side_days |= load_spend(conn, spend, lookups)
-        result = load_orders(
-            conn, batch, run_id, refresh=False, recomputed=side_days, lookups=lookups
-        )
-        result.read += unchanged
-        result.unchanged += unchanged
-        for system, failed in rejects.items():
-            origin = Origin(system, INSTANCE_OF_SYSTEM[system], STREAM)
-            write_rejects(conn, origin, failed, run_id)
         unknown_stock = load_inventory(conn, side["inventory"], lookups)
         if len(unknown_stock):
             raise IngestionError(f"{len(unknown_stock)} stock rows name an unknown SKU or location")
         load_touches(conn, side["touches"], lookups)
-        refresh_rollups(conn, result.stale_days | side_days)
-        result.days |= side_days
-        rejected = sum(len(r) for r in rejects.values())
-        finish_run(conn, run_id, result, rejected=rejected)
-    batch_committed(result.days)
-    total.add(result, rejected)
+        days, stale = set(side_days), set()
+        for system, run_id in runs.items():
+            result = load_orders(
+                conn,
+                _of_system(batch, system),
+                run_id,
+                refresh=False,
+                recomputed=side_days,
+                lookups=lookups,
+            )
+            result.read += unchanged[system]
+            result.unchanged += unchanged[system]
+            failed = rejects.get(system, [])
+            write_rejects(conn, Origin(system, INSTANCE_OF_SYSTEM[system], STREAM), failed, run_id)
+            finish_run(conn, run_id, result, rejected=len(failed))
+            total.add(result, len(failed))
+            days |= result.days
+            stale |= result.stale_days
+        _load_side_run(conn, "ga4", GA4_INSTANCE, "traffic", len(side_data.ga4_rows))
+        _load_side_run(conn, "file", FILES_INSTANCE, "exports", sum(len(r) for r in files.values()))
+        refresh_rollups(conn, stale | side_days)
+    batch_committed(days)
     return total
 
 
@@ -201,7 +238,7 @@ def load_demo_native(
         seed_reference_tables(conn, period_start(end, years), end)
     total = SyncResult()
     for chunk in generate(n_orders, seed, end, years=years, chunk_days=chunk_days):
-        total.merge(load_native_chunk(engine, chunk, f"seed-{seed}"))
+        total.merge(load_native_chunk(engine, chunk))
         if progress is not None:
             progress(chunk, total)
     return total

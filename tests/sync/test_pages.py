@@ -16,7 +16,7 @@ from db.schema import AuditLog
 from db.users import add_user
 from ingestion.quarantine import get_reject, list_rejects
 from ingestion.rules import list_rules
-from ingestion.sources import add_source
+from ingestion.sources import add_source, find_source, list_sources
 from ingestion.sync import Incoming, Origin, load_page, record_failure
 from tests.browser import browser_page, screenshot, served_app, sign_in
 from tests.signin import post_callback, sign_in_client
@@ -175,19 +175,153 @@ def test_rejects_page_discards_the_selected_reject(app):
     assert quarantined == 1
 
 
+def _sources_action(client, app, trigger: str, target: str | None, changed=None) -> dict:
+    """The Sources page's refresh callback, as the browser sends it when ``trigger`` fires."""
+    clicks = {"sync": None, "enable": None, "disable": None, trigger: 1}
+    inputs = [{"id": "admin-sources-refresh", "property": "n_intervals", "value": 1}]
+    inputs += [
+        {"id": f"admin-sources-{b}", "property": "n_clicks", "value": clicks[b]}
+        for b in ("sync", "enable", "disable")
+    ]
+    inputs.append({"id": "admin-sources-changed", "property": "data", "value": changed})
+    changed_prop = "admin-sources-changed.data" if trigger == "changed" else None
+    changed_prop = changed_prop or (
+        "admin-sources-refresh.n_intervals"
+        if trigger == "refresh"
+        else f"admin-sources-{trigger}.n_clicks"
+    )
+    state = [{"id": "admin-sources-target", "property": "value", "value": target}]
+    return _post(client, app, "admin-sources-grid.rowData", inputs, state, changed_prop)
+
+
+FORM_FIELDS = (
+    "name",
+    "kind",
+    "instance",
+    "base-url",
+    "secret-env",
+    "webhook-env",
+    "interval",
+    "enabled",
+)
+
+
+def _sources_form(client, app, trigger: str, target: str | None, mode=None, **values) -> dict:
+    """The Sources page's add / edit form callback, with the form's fields as given."""
+    inputs = [
+        {"id": f"admin-sources-{b}", "property": "n_clicks", "value": 1 if b == trigger else None}
+        for b in ("new", "edit", "form-save", "form-cancel")
+    ]
+    state = [
+        {"id": "admin-sources-target", "property": "value", "value": target},
+        {"id": "admin-sources-form-mode", "property": "data", "value": mode},
+    ]
+    state += [
+        {
+            "id": f"admin-sources-form-{f}",
+            "property": "value",
+            "value": values.get(f.replace("-", "_")),
+        }
+        for f in FORM_FIELDS
+    ]
+    changed = f"admin-sources-{trigger}.n_clicks"
+    return _post(client, app, "admin-sources-form.is_open", inputs, state, changed)
+
+
+def _last_audit() -> tuple:
+    with get_engine().connect() as conn:
+        return conn.execute(
+            select(AuditLog.actor, AuditLog.action, AuditLog.after)
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        ).one()
+
+
+def test_sources_page_adds_a_source_through_its_form(app):
+    client = _client(app, "ada")
+    opened = _sources_form(client, app, "new", None)
+    assert opened["admin-sources-form"]["is_open"] is True
+    assert opened["admin-sources-form-mode"]["data"] == {"edit": None}
+    assert opened["admin-sources-form-interval"]["value"] == 300
+    settings = {
+        "name": "erp",
+        "kind": "sap",
+        "instance": "S4H-200",
+        "base_url": "https://s4h.example.com/",
+        "secret_env": "SAP_TOKEN",
+        "interval": 600,
+        "enabled": True,
+    }
+    bad = _sources_form(
+        client, app, "form-save", None, {"edit": None}, **{**settings, "secret_env": "hunter2"}
+    )
+    assert bad["admin-sources-form"]["is_open"] is True
+    assert "NAME of an environment variable" in json.dumps(bad["admin-sources-form-message"])
+    assert "erp" not in {s.name for s in list_sources()}
+    saved = _sources_form(client, app, "form-save", None, {"edit": None}, **settings)
+    assert saved["admin-sources-form"]["is_open"] is False
+    assert saved["admin-sources-changed"]["data"]["ok"] is True
+    erp = find_source("erp")
+    assert (erp.kind, erp.instance, erp.secret_env, erp.poll_interval_seconds) == (
+        "sap",
+        "S4H-200",
+        "SAP_TOKEN",
+        600,
+    )
+    assert _last_audit()[:2] == ("ada", "source.add")
+    shown = _sources_action(client, app, "changed", None, saved["admin-sources-changed"]["data"])
+    assert "Added source erp" in json.dumps(shown["admin-sources-message"])
+    assert "erp" in {row["name"] for row in shown["admin-sources-grid"]["rowData"]}
+
+
+def test_sources_page_edits_the_chosen_source(app):
+    client = _client(app, "ada")
+    refused = _sources_form(client, app, "edit", None)
+    assert refused["admin-sources-changed"]["data"]["ok"] is False
+    opened = _sources_form(client, app, "edit", "shop")
+    assert opened["admin-sources-form-mode"]["data"] == {"edit": "shop"}
+    assert opened["admin-sources-form-name"]["disabled"] is True
+    assert opened["admin-sources-form-secret-env"]["value"] == "SHOP_TOKEN"
+    values = {
+        "name": "shop",
+        "kind": "shopify",
+        "instance": "main-store",
+        "base_url": "https://eu.shop.example.com/",
+        "secret_env": "SHOP_TOKEN",
+        "interval": 120,
+        "enabled": True,
+    }
+    too_fast = _sources_form(
+        client, app, "form-save", "shop", {"edit": "shop"}, **{**values, "interval": 2}
+    )
+    assert "between 5 and" in json.dumps(too_fast["admin-sources-form-message"])
+    assert find_source("shop").poll_interval_seconds == 300
+    saved = _sources_form(client, app, "form-save", "shop", {"edit": "shop"}, **values)
+    assert saved["admin-sources-form"]["is_open"] is False
+    shop = find_source("shop")
+    assert (shop.base_url, shop.poll_interval_seconds) == ("https://eu.shop.example.com/", 120)
+    actor, action, after = _last_audit()
+    assert (actor, action) == ("ada", "source.edit")
+    assert after == {"base_url": "https://eu.shop.example.com/", "poll_interval_seconds": 120}
+
+
+def test_sources_page_disables_and_enables_the_chosen_source(app):
+    client = _client(app, "ada")
+    answer = _sources_action(client, app, "disable", "pos")
+    assert "pos disabled" in json.dumps(answer["admin-sources-message"])
+    assert not find_source("pos").enabled
+    names = {row["name"] for row in answer["admin-sources-grid"]["rowData"]}
+    assert "pos (disabled)" in names
+    assert _last_audit()[:2] == ("ada", "source.disable")
+    answer = _sources_action(client, app, "enable", "pos")
+    assert find_source("pos").enabled and _last_audit()[:2] == ("ada", "source.enable")
+    answer = _sources_action(client, app, "enable", None)
+    assert "choose a source first" in json.dumps(answer["admin-sources-message"])
+
+
 def test_sources_page_shows_status_per_source(app):
     client = _client(app, "ada")
-    answer = _post(
-        client,
-        app,
-        "admin-sources-grid.rowData",
-        [
-            {"id": "admin-sources-refresh", "property": "n_intervals", "value": 1},
-            {"id": "admin-sources-sync", "property": "n_clicks", "value": None},
-        ],
-        [{"id": "admin-sources-target", "property": "value", "value": None}],
-        "admin-sources-refresh.n_intervals",
-    )
+    answer = _sources_action(client, app, "refresh", None)
     rows = {row["kind"]: row for row in answer["admin-sources-grid"]["rowData"]}
     assert rows["shopify"]["rows"] == 5 and rows["shopify"]["rejects"] == 2
     assert rows["shopify"]["last_success"] != "never" and rows["shopify"]["error"] == ""
@@ -220,3 +354,24 @@ def test_admin_ingestion_pages_in_a_browser(ingest_db):
         assert "HTTP 401" in text and "main-store" in text
         assert page.inner_text("#admin-sources-as-of").startswith("Data as of")
         screenshot(page, "admin-sources")
+
+        page.click("#admin-sources-new")
+        page.wait_for_selector("#admin-sources-form-name", state="visible")
+        page.fill("#admin-sources-form-name", "erp")
+        page.select_option("#admin-sources-form-kind", "sap")
+        page.fill("#admin-sources-form-instance", "S4H-200")
+        page.fill("#admin-sources-form-base-url", "https://s4h.example.com/")
+        page.fill("#admin-sources-form-secret-env", "sap-password")
+        page.click("#admin-sources-form-save")
+        page.wait_for_selector("#admin-sources-form-message .alert")
+        assert "NAME of an environment variable" in page.inner_text("#admin-sources-form-message")
+        screenshot(page, "admin-sources-form")
+        page.fill("#admin-sources-form-secret-env", "SAP_TOKEN")
+        page.click("#admin-sources-form-save")
+        page.wait_for_selector("#admin-sources-form-name", state="hidden")
+        page.wait_for_selector("#admin-sources-message .alert")
+        assert "Added source erp" in page.inner_text("#admin-sources-message")
+        page.wait_for_function(
+            "() => document.querySelector('#admin-sources-grid').innerText.includes('S4H-200')"
+        )
+        assert find_source("erp").secret_env == "SAP_TOKEN"
