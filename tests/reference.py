@@ -60,7 +60,11 @@ def daily_facts(demo, tz: str = "UTC") -> pd.DataFrame:
     per_order = (
         lines.groupby(key).agg(units=("qty", "sum"), cost_minor=("cost", "sum")).reset_index()
     )
-    live = live.merge(per_order, on=key, how="left").fillna({"units": 0, "cost_minor": 0})
+    # An order's units are its lines' quantities; an order loaded without lines carries its own.
+    own_units = live.pop("units").to_numpy() if "units" in live else np.zeros(len(live))
+    live = live.merge(per_order, on=key, how="left")  # keeps the orders' row order
+    live["units"] = live["units"].fillna(pd.Series(own_units, index=live.index)).fillna(0)
+    live["cost_minor"] = live["cost_minor"].fillna(0)
     live["gross_revenue"] = _cents(live["total_minor"] - live["tax_minor"], live["fx_rate"])
     live["cost"] = _cents(live["cost_minor"], live["fx_rate"])
     first = live.sort_values("ordered_at").drop_duplicates("customer_key")
