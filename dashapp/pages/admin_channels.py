@@ -20,36 +20,33 @@ from analytics.taxonomy import (
 from analytics.views.admin_channels import ChannelsView, build_admin_channels
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.ids import page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 
 PREFIX = "admin-channels"
 register_page(__name__, path="/admin/channels", title="Channels", prefix=PREFIX, order=97, **ADMIN)
 
-GRID = f"{PREFIX}-grid"
-MESSAGE = f"{PREFIX}-message"
-CATEGORY_CODE = f"{PREFIX}-category-code"
-CATEGORY_NAME = f"{PREFIX}-category-name"
-ADD_CATEGORY = f"{PREFIX}-add-category"
-TOUCHPOINT_CODE = f"{PREFIX}-touchpoint-code"
-TOUCHPOINT_NAME = f"{PREFIX}-touchpoint-name"
-TOUCHPOINT_CATEGORY = f"{PREFIX}-touchpoint-category"
-BASIS = f"{PREFIX}-basis"
-ADD_TOUCHPOINT = f"{PREFIX}-add-touchpoint"
-CHANNEL = f"{PREFIX}-channel"
-NEW_NAME = f"{PREFIX}-new-name"
-RENAME = f"{PREFIX}-rename"
-MOVE_TO = f"{PREFIX}-move-to"
-MOVE = f"{PREFIX}-move"
-RETIRE = f"{PREFIX}-retire"
-RESTORE = f"{PREFIX}-restore"
-DELETE = f"{PREFIX}-delete"
+IDS = page_ids(
+    PREFIX,
+    "grid message category_code category_name add_category touchpoint_code touchpoint_name "
+    "touchpoint_category basis add_touchpoint channel new_name rename move_to move retire "
+    "restore delete",
+)
 STATE_CHANGES = {
-    RETIRE: (retire_channel, "retired"),
-    RESTORE: (restore_channel, "restored"),
-    DELETE: (delete_channel, "deleted"),
+    IDS.retire: (retire_channel, "retired"),
+    IDS.restore: (restore_channel, "restored"),
+    IDS.delete: (delete_channel, "deleted"),
 }
-BUTTONS = (ADD_CATEGORY, ADD_TOUCHPOINT, RENAME, MOVE, RETIRE, RESTORE, DELETE)
+BUTTONS = (
+    IDS.add_category,
+    IDS.add_touchpoint,
+    IDS.rename,
+    IDS.move,
+    IDS.retire,
+    IDS.restore,
+    IDS.delete,
+)
 
 COLUMNS = [
     {"field": "category", "headerName": "Category", "maxWidth": 200},
@@ -83,27 +80,28 @@ def _forms(view: ChannelsView) -> dbc.Row:
         [
             _card(
                 "Add a category",
-                _row("Code", dbc.Input(id=CATEGORY_CODE, placeholder="e.g. travel_agents")),
-                _row("Name", dbc.Input(id=CATEGORY_NAME, placeholder="e.g. Travel agents")),
-                dbc.Button("Add category", id=ADD_CATEGORY, color="primary"),
+                _row("Code", dbc.Input(id=IDS.category_code, placeholder="e.g. travel_agents")),
+                _row("Name", dbc.Input(id=IDS.category_name, placeholder="e.g. Travel agents")),
+                dbc.Button("Add category", id=IDS.add_category, color="primary"),
             ),
             _card(
                 "Add a touchpoint",
-                _row("Code", dbc.Input(id=TOUCHPOINT_CODE, placeholder="e.g. agent_portal")),
-                _row("Name", dbc.Input(id=TOUCHPOINT_NAME, placeholder="e.g. Agent portal")),
-                _row("Category", dbc.Select(id=TOUCHPOINT_CATEGORY, options=view.categories)),
+                _row("Code", dbc.Input(id=IDS.touchpoint_code, placeholder="e.g. agent_portal")),
+                _row("Name", dbc.Input(id=IDS.touchpoint_name, placeholder="e.g. Agent portal")),
+                _row("Category", dbc.Select(id=IDS.touchpoint_category, options=view.categories)),
                 _row(
-                    "Conversion basis", dbc.Select(id=BASIS, options=view.bases, value="sessions")
+                    "Conversion basis",
+                    dbc.Select(id=IDS.basis, options=view.bases, value="sessions"),
                 ),
-                dbc.Button("Add touchpoint", id=ADD_TOUCHPOINT, color="primary"),
+                dbc.Button("Add touchpoint", id=IDS.add_touchpoint, color="primary"),
             ),
             _card(
                 "Change a channel",
-                _row("Channel", dbc.Select(id=CHANNEL, options=view.channels)),
-                _row("New name", dbc.Input(id=NEW_NAME)),
-                dbc.Button("Rename", id=RENAME, color="primary", className="mb-2"),
-                _row("Move to", dbc.Select(id=MOVE_TO, options=view.categories)),
-                dbc.Button("Move touchpoint", id=MOVE, color="primary", className="mb-3"),
+                _row("Channel", dbc.Select(id=IDS.channel, options=view.channels)),
+                _row("New name", dbc.Input(id=IDS.new_name)),
+                dbc.Button("Rename", id=IDS.rename, color="primary", className="mb-2"),
+                _row("Move to", dbc.Select(id=IDS.move_to, options=view.categories)),
+                dbc.Button("Move touchpoint", id=IDS.move, color="primary", className="mb-3"),
                 html.P(
                     "Retiring hides a channel from pickers and new rules; its history still "
                     "counts. Only a channel nothing refers to can be deleted.",
@@ -111,9 +109,9 @@ def _forms(view: ChannelsView) -> dbc.Row:
                 ),
                 dbc.ButtonGroup(
                     [
-                        dbc.Button("Retire", id=RETIRE, color="warning", outline=True),
-                        dbc.Button("Restore", id=RESTORE, color="success", outline=True),
-                        dbc.Button("Delete", id=DELETE, color="danger", outline=True),
+                        dbc.Button("Retire", id=IDS.retire, color="warning", outline=True),
+                        dbc.Button("Restore", id=IDS.restore, color="success", outline=True),
+                        dbc.Button("Delete", id=IDS.delete, color="danger", outline=True),
                     ]
                 ),
             ),
@@ -133,9 +131,9 @@ def layout(**_query) -> html.Div:
                 "it counts, on every page and for all its history.",
                 className="text-secondary small",
             ),
-            dcc.Loading(html.Div(id=MESSAGE), type="default"),
+            dcc.Loading(html.Div(id=IDS.message), type="default"),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=view.rows,
                 columnDefs=COLUMNS,
                 defaultColDef={"sortable": True, "filter": True, "flex": 1},
@@ -159,10 +157,10 @@ def _chosen(channel: str | None) -> tuple[str, str]:
 def _change(trigger: str, values: dict) -> str:
     """Carry out the button's command as the signed-in user; the message says what was done."""
     actor = current_actor()
-    if trigger == ADD_CATEGORY:
+    if trigger == IDS.add_category:
         info = add_category(values["category_code"], values["category_name"], actor)
         return f"Category {info.name} ({info.code}) added."
-    if trigger == ADD_TOUCHPOINT:
+    if trigger == IDS.add_touchpoint:
         info = add_touchpoint(
             values["touchpoint_code"],
             values["touchpoint_name"],
@@ -172,12 +170,12 @@ def _change(trigger: str, values: dict) -> str:
         )
         return f"Touchpoint {info.name} ({info.code}) added to {info.category}."
     kind, code = _chosen(values["channel"])
-    if trigger == MOVE:
+    if trigger == IDS.move:
         if kind != "touchpoint":
             raise AnalyticsError("only a touchpoint moves; choose one")
         result = move_touchpoint(code, values["move_to"], actor)
         return f"{result.summary} Done: {'; '.join(STEPS)}."
-    if trigger == RENAME:
+    if trigger == IDS.rename:
         info = rename_channel(code, values["new_name"], actor, kind=kind)
         return f"{info.code} renamed {info.name}."
     command, done = STATE_CHANGES[trigger]
@@ -186,21 +184,21 @@ def _change(trigger: str, values: dict) -> str:
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(GRID, "rowData"),
-    Output(CHANNEL, "options"),
-    Output(TOUCHPOINT_CATEGORY, "options"),
-    Output(MOVE_TO, "options"),
+    Output(IDS.message, "children"),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.channel, "options"),
+    Output(IDS.touchpoint_category, "options"),
+    Output(IDS.move_to, "options"),
     *(Input(button, "n_clicks") for button in BUTTONS),
-    State(CATEGORY_CODE, "value"),
-    State(CATEGORY_NAME, "value"),
-    State(TOUCHPOINT_CODE, "value"),
-    State(TOUCHPOINT_NAME, "value"),
-    State(TOUCHPOINT_CATEGORY, "value"),
-    State(BASIS, "value"),
-    State(CHANNEL, "value"),
-    State(NEW_NAME, "value"),
-    State(MOVE_TO, "value"),
+    State(IDS.category_code, "value"),
+    State(IDS.category_name, "value"),
+    State(IDS.touchpoint_code, "value"),
+    State(IDS.touchpoint_name, "value"),
+    State(IDS.touchpoint_category, "value"),
+    State(IDS.basis, "value"),
+    State(IDS.channel, "value"),
+    State(IDS.new_name, "value"),
+    State(IDS.move_to, "value"),
     prevent_initial_call=True,
 )
 def change_channels(*arguments):

@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import page_for_path, register_page
 from dashapp.auth import current_actor
+from dashapp.components.ids import page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.connectors.registry import KINDS
@@ -27,33 +28,25 @@ PREFIX = "admin-sources"
 register_page(__name__, path="/admin/sources", title="Sources", prefix=PREFIX, order=95, **ADMIN)
 UPLOAD_PATH = "/admin/sources/upload"
 
-GRID = f"{PREFIX}-grid"
-AS_OF = f"{PREFIX}-as-of"
-REFRESH = f"{PREFIX}-refresh"
-TARGET = f"{PREFIX}-target"
-SYNC = f"{PREFIX}-sync"
-ENABLE = f"{PREFIX}-enable"
-DISABLE = f"{PREFIX}-disable"
-NEW = f"{PREFIX}-new"
-EDIT = f"{PREFIX}-edit"
-MESSAGE = f"{PREFIX}-message"
-CHANGED = f"{PREFIX}-changed"  # {"text", "ok"}: what the form did, for the page's message
+# IDS.changed: {"text", "ok"}: what the form did, for the page's message
+# IDS.form_mode: {"edit": name}, or {"edit": None} when adding
+IDS = page_ids(
+    PREFIX,
+    "grid as_of refresh target sync enable disable new edit message changed form form_mode "
+    "form_title form_name form_kind form_instance form_base_url form_secret_env "
+    "form_webhook_env form_interval form_enabled form_message form_save form_cancel",
+)
 # The add / edit form (a modal).
-MODAL = f"{PREFIX}-form"
-MODE = f"{PREFIX}-form-mode"  # {"edit": name}, or {"edit": None} when adding
-TITLE = f"{PREFIX}-form-title"
-NAME = f"{PREFIX}-form-name"
-KIND = f"{PREFIX}-form-kind"
-INSTANCE = f"{PREFIX}-form-instance"
-BASE_URL = f"{PREFIX}-form-base-url"
-SECRET_ENV = f"{PREFIX}-form-secret-env"
-WEBHOOK_ENV = f"{PREFIX}-form-webhook-env"
-INTERVAL = f"{PREFIX}-form-interval"
-ENABLED = f"{PREFIX}-form-enabled"
-FORM_MESSAGE = f"{PREFIX}-form-message"
-SAVE = f"{PREFIX}-form-save"
-CANCEL = f"{PREFIX}-form-cancel"
-FORM_FIELDS = (NAME, KIND, INSTANCE, BASE_URL, SECRET_ENV, WEBHOOK_ENV, INTERVAL, ENABLED)
+FORM_FIELDS = (
+    IDS.form_name,
+    IDS.form_kind,
+    IDS.form_instance,
+    IDS.form_base_url,
+    IDS.form_secret_env,
+    IDS.form_webhook_env,
+    IDS.form_interval,
+    IDS.form_enabled,
+)
 REFRESH_MS = 15_000
 DEFAULT_INTERVAL = 300
 
@@ -121,40 +114,46 @@ def _form_row(label: str, control, hint: str | None = None) -> dbc.Row:
 def _form_modal() -> html.Div:
     kinds = [{"label": k, "value": k} for k in KINDS]
     fields = [
-        _form_row("Name", dbc.Input(id=NAME, placeholder="e.g. shop-eu"), "Fixed once added."),
-        _form_row("Kind", dbc.Select(id=KIND, options=kinds)),
-        _form_row("Instance", dbc.Input(id=INSTANCE, placeholder="e.g. main-store")),
+        _form_row(
+            "Name", dbc.Input(id=IDS.form_name, placeholder="e.g. shop-eu"), "Fixed once added."
+        ),
+        _form_row("Kind", dbc.Select(id=IDS.form_kind, options=kinds)),
+        _form_row("Instance", dbc.Input(id=IDS.form_instance, placeholder="e.g. main-store")),
         _form_row(
             "Base URL",
-            dbc.Input(id=BASE_URL, placeholder="https://… (file sources: the drop directory)"),
+            dbc.Input(
+                id=IDS.form_base_url, placeholder="https://… (file sources: the drop directory)"
+            ),
         ),
         _form_row(
             "Credential variable",
-            dbc.Input(id=SECRET_ENV, placeholder="e.g. SHOPIFY_TOKEN"),
+            dbc.Input(id=IDS.form_secret_env, placeholder="e.g. SHOPIFY_TOKEN"),
             "The NAME of the environment variable holding the credential, never the secret.",
         ),
         _form_row(
             "Webhook secret variable",
-            dbc.Input(id=WEBHOOK_ENV, placeholder="e.g. SHOPIFY_WEBHOOK_SECRET"),
+            dbc.Input(id=IDS.form_webhook_env, placeholder="e.g. SHOPIFY_WEBHOOK_SECRET"),
         ),
-        _form_row("Poll every (seconds)", dbc.Input(id=INTERVAL, type="number", min=5, step=1)),
-        _form_row("Polling", dbc.Switch(id=ENABLED, label="enabled", value=True)),
-        html.Div(id=FORM_MESSAGE),
+        _form_row(
+            "Poll every (seconds)", dbc.Input(id=IDS.form_interval, type="number", min=5, step=1)
+        ),
+        _form_row("Polling", dbc.Switch(id=IDS.form_enabled, label="enabled", value=True)),
+        html.Div(id=IDS.form_message),
     ]
     footer = [
-        dbc.Button("Cancel", id=CANCEL, color="secondary", outline=True),
-        dbc.Button("Save", id=SAVE, color="primary"),
+        dbc.Button("Cancel", id=IDS.form_cancel, color="secondary", outline=True),
+        dbc.Button("Save", id=IDS.form_save, color="primary"),
     ]
     return html.Div(
         [
-            dcc.Store(id=MODE, data={"edit": None}),
+            dcc.Store(id=IDS.form_mode, data={"edit": None}),
             dbc.Modal(
                 [
-                    dbc.ModalHeader(dbc.ModalTitle(id=TITLE)),
+                    dbc.ModalHeader(dbc.ModalTitle(id=IDS.form_title)),
                     dbc.ModalBody(fields),
                     dbc.ModalFooter(footer),
                 ],
-                id=MODAL,
+                id=IDS.form,
                 is_open=False,
                 size="lg",
             ),
@@ -168,19 +167,21 @@ def _actions(options: list[dict]) -> dbc.Row:
         upload = [dbc.Col(dbc.Button("Upload a file", href=UPLOAD_PATH, outline=True), md="auto")]
     return dbc.Row(
         [
-            dbc.Col(dbc.Select(id=TARGET, options=options, placeholder="Source"), md=3),
+            dbc.Col(dbc.Select(id=IDS.target, options=options, placeholder="Source"), md=3),
             dbc.Col(
                 dbc.ButtonGroup(
                     [
-                        dbc.Button("Sync now", id=SYNC, color="primary"),
-                        dbc.Button("Edit", id=EDIT, color="secondary", outline=True),
-                        dbc.Button("Enable", id=ENABLE, color="success", outline=True),
-                        dbc.Button("Disable", id=DISABLE, color="danger", outline=True),
+                        dbc.Button("Sync now", id=IDS.sync, color="primary"),
+                        dbc.Button("Edit", id=IDS.edit, color="secondary", outline=True),
+                        dbc.Button("Enable", id=IDS.enable, color="success", outline=True),
+                        dbc.Button("Disable", id=IDS.disable, color="danger", outline=True),
                     ]
                 ),
                 md="auto",
             ),
-            dbc.Col(dbc.Button("Add a source", id=NEW, color="primary", outline=True), md="auto"),
+            dbc.Col(
+                dbc.Button("Add a source", id=IDS.new, color="primary", outline=True), md="auto"
+            ),
             *upload,
         ],
         className="mt-3 g-2",
@@ -192,12 +193,12 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             html.H2("Sources", className="h4"),
-            html.P(as_of, id=AS_OF, className="text-secondary small"),
-            dcc.Interval(id=REFRESH, interval=REFRESH_MS),
-            dcc.Store(id=CHANGED),
-            html.Div(id=MESSAGE),
+            html.P(as_of, id=IDS.as_of, className="text-secondary small"),
+            dcc.Interval(id=IDS.refresh, interval=REFRESH_MS),
+            dcc.Store(id=IDS.changed),
+            html.Div(id=IDS.message),
             dag.AgGrid(
-                id=GRID,
+                id=IDS.grid,
                 rowData=rows,
                 columnDefs=COLUMNS,
                 defaultColDef={"sortable": True, "filter": True, "flex": 1},
@@ -227,32 +228,32 @@ def _act(trigger: str, target: str | None) -> str:
     if not target:
         raise CommandError("choose a source first")
     actor = current_actor()
-    if trigger == SYNC:
+    if trigger == IDS.sync:
         job = request_sync(target, actor)
         return f"Sync of {target} {'queued' if job.queued else 'done'}."
-    source = set_source_enabled(target, trigger == ENABLE, actor=actor)
+    source = set_source_enabled(target, trigger == IDS.enable, actor=actor)
     return f"{source.name} {'enabled' if source.enabled else 'disabled'}."
 
 
 @callback(
-    Output(GRID, "rowData"),
-    Output(AS_OF, "children"),
-    Output(TARGET, "options"),
-    Output(MESSAGE, "children"),
-    Input(REFRESH, "n_intervals"),
-    Input(SYNC, "n_clicks"),
-    Input(ENABLE, "n_clicks"),
-    Input(DISABLE, "n_clicks"),
-    Input(CHANGED, "data"),
-    State(TARGET, "value"),
+    Output(IDS.grid, "rowData"),
+    Output(IDS.as_of, "children"),
+    Output(IDS.target, "options"),
+    Output(IDS.message, "children"),
+    Input(IDS.refresh, "n_intervals"),
+    Input(IDS.sync, "n_clicks"),
+    Input(IDS.enable, "n_clicks"),
+    Input(IDS.disable, "n_clicks"),
+    Input(IDS.changed, "data"),
+    State(IDS.target, "value"),
     prevent_initial_call=True,
 )
 def refresh(_ticks, _sync, _enable, _disable, changed, target):
     message = None
     trigger = ctx.triggered_id
-    if trigger == CHANGED and changed:
+    if trigger == IDS.changed and changed:
         message = _alert(changed["text"], changed["ok"])
-    elif trigger in (SYNC, ENABLE, DISABLE):
+    elif trigger in (IDS.sync, IDS.enable, IDS.disable):
         try:
             message = _alert(_act(trigger, target))
         except CommandError as exc:
@@ -306,31 +307,31 @@ def _save(mode: dict, values: tuple) -> str:
 
 
 @callback(
-    Output(MODAL, "is_open"),
-    Output(TITLE, "children"),
-    Output(MODE, "data"),
-    Output(NAME, "disabled"),
+    Output(IDS.form, "is_open"),
+    Output(IDS.form_title, "children"),
+    Output(IDS.form_mode, "data"),
+    Output(IDS.form_name, "disabled"),
     *(Output(field, "value") for field in FORM_FIELDS),
-    Output(FORM_MESSAGE, "children"),
-    Output(CHANGED, "data"),
-    Input(NEW, "n_clicks"),
-    Input(EDIT, "n_clicks"),
-    Input(SAVE, "n_clicks"),
-    Input(CANCEL, "n_clicks"),
-    State(TARGET, "value"),
-    State(MODE, "data"),
+    Output(IDS.form_message, "children"),
+    Output(IDS.changed, "data"),
+    Input(IDS.new, "n_clicks"),
+    Input(IDS.edit, "n_clicks"),
+    Input(IDS.form_save, "n_clicks"),
+    Input(IDS.form_cancel, "n_clicks"),
+    State(IDS.target, "value"),
+    State(IDS.form_mode, "data"),
     *(State(field, "value") for field in FORM_FIELDS),
     prevent_initial_call=True,
 )
 def source_form(_new, _edit, _save_clicks, _cancel, target, mode, *values):
     trigger = ctx.triggered_id
     unchanged = (no_update,) * (3 + len(FORM_FIELDS))
-    if trigger == CANCEL:
+    if trigger == IDS.form_cancel:
         return False, *unchanged, None, no_update
-    if trigger == EDIT and not target:
+    if trigger == IDS.edit and not target:
         return False, *unchanged, None, {"text": "Choose a source to edit first.", "ok": False}
-    if trigger in (NEW, EDIT):
-        return True, *_opened(target if trigger == EDIT else None), None, no_update
+    if trigger in (IDS.new, IDS.edit):
+        return True, *_opened(target if trigger == IDS.edit else None), None, no_update
     try:
         done = _save(mode, values)
     except CommandError as exc:

@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.ids import page_ids
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.jobs import job_status
@@ -26,22 +27,11 @@ register_page(
     __name__, path="/admin/sources/upload", title="Upload data", prefix=PREFIX, order=96, **ADMIN
 )
 
-UPLOAD = f"{PREFIX}-file"
-FILE_NAME = f"{PREFIX}-file-name"
-SAVED = f"{PREFIX}-saved"
-YAML = f"{PREFIX}-yaml"
-SAVE_AS = f"{PREFIX}-save-as"
-SAVE = f"{PREFIX}-save"
-SOURCE = f"{PREFIX}-source"
-DRY_RUN = f"{PREFIX}-dry-run"
-LOAD = f"{PREFIX}-load"
-MESSAGE = f"{PREFIX}-message"
-SUMMARY = f"{PREFIX}-summary"
-ROWS = f"{PREFIX}-rows"
-REJECTS = f"{PREFIX}-rejects"
-STATUS = f"{PREFIX}-status"
-POLL = f"{PREFIX}-poll"
-JOB = f"{PREFIX}-job"
+IDS = page_ids(
+    PREFIX,
+    "file file_name saved yaml save_as save source dry_run load message summary rows rejects "
+    "status poll job",
+)
 # Dash sends the file base64-encoded (4/3 of its size) inside the callback's JSON, and the
 # app refuses requests over 64 MB (MAX_CONTENT_LENGTH): files up to 45 MB fit.
 MAX_FILE_BYTES = 45 * 2**20
@@ -81,7 +71,7 @@ def _form() -> dbc.Card:
         dbc.CardBody(
             [
                 dcc.Upload(
-                    id=UPLOAD,
+                    id=IDS.file,
                     children=html.Div(
                         ["Drop a CSV or JSON-lines file here, or ", html.A("choose")]
                     ),
@@ -89,30 +79,32 @@ def _form() -> dbc.Card:
                     className="border border-2 rounded p-4 text-center mb-2",
                     style={"borderStyle": "dashed"},
                 ),
-                html.P("No file chosen (45 MB at most).", id=FILE_NAME, className="small"),
-                _field("Saved mapping", dbc.Select(id=SAVED, options=_options(), placeholder="—")),
+                html.P("No file chosen (45 MB at most).", id=IDS.file_name, className="small"),
+                _field(
+                    "Saved mapping", dbc.Select(id=IDS.saved, options=_options(), placeholder="—")
+                ),
                 _field(
                     "Mapping (YAML)",
-                    dbc.Textarea(id=YAML, rows=14, className="font-monospace small"),
+                    dbc.Textarea(id=IDS.yaml, rows=14, className="font-monospace small"),
                     "Draft one with `channelperf mapping suggest FILE --kind orders`.",
                 ),
                 _field(
                     "Save mapping as",
                     dbc.InputGroup(
                         [
-                            dbc.Input(id=SAVE_AS, placeholder="e.g. bookings"),
-                            dbc.Button("Save mapping", id=SAVE, color="secondary"),
+                            dbc.Input(id=IDS.save_as, placeholder="e.g. bookings"),
+                            dbc.Button("Save mapping", id=IDS.save, color="secondary"),
                         ]
                     ),
                 ),
                 _field(
                     "Source name",
-                    dbc.Input(id=SOURCE, placeholder="e.g. hotel-bookings"),
+                    dbc.Input(id=IDS.source, placeholder="e.g. hotel-bookings"),
                     "Names the load (and the records' source system where the mapping "
                     "names none): channel rules can match on it.",
                 ),
-                dbc.Button("Dry run", id=DRY_RUN, color="primary", className="me-2"),
-                dbc.Button("Load", id=LOAD, color="success"),
+                dbc.Button("Dry run", id=IDS.dry_run, color="primary", className="me-2"),
+                dbc.Button("Load", id=IDS.load, color="success"),
             ]
         )
     )
@@ -127,16 +119,16 @@ def layout(**_query) -> html.Div:
                 "load it. Rejected rows go to the quarantine with their reason.",
                 className="text-secondary small",
             ),
-            html.Div(id=MESSAGE),
+            html.Div(id=IDS.message),
             _form(),
-            html.Div(id=STATUS, className="mt-3"),
-            html.Div(id=SUMMARY, className="mt-3"),
+            html.Div(id=IDS.status, className="mt-3"),
+            html.Div(id=IDS.summary, className="mt-3"),
             html.H3("First mapped rows", className="h6 mt-3"),
-            _grid(ROWS, []),
+            _grid(IDS.rows, []),
             html.H3("Rejected rows", className="h6 mt-3"),
-            _grid(REJECTS, REJECT_COLUMNS),
-            dcc.Store(id=JOB),
-            dcc.Interval(id=POLL, interval=1000, disabled=True),
+            _grid(IDS.rejects, REJECT_COLUMNS),
+            dcc.Store(id=IDS.job),
+            dcc.Interval(id=IDS.poll, interval=1000, disabled=True),
         ]
     )
 
@@ -150,12 +142,12 @@ def _decoded(contents: str | None) -> bytes:
         raise CommandError("the file did not arrive whole: choose it again") from None
 
 
-@callback(Output(FILE_NAME, "children"), Input(UPLOAD, "filename"), prevent_initial_call=True)
+@callback(Output(IDS.file_name, "children"), Input(IDS.file, "filename"), prevent_initial_call=True)
 def show_file(name):
     return f"File: {name}" if name else "No file chosen."
 
 
-@callback(Output(YAML, "value"), Input(SAVED, "value"), prevent_initial_call=True)
+@callback(Output(IDS.yaml, "value"), Input(IDS.saved, "value"), prevent_initial_call=True)
 def pick_mapping(name):
     if not name:
         return no_update
@@ -166,11 +158,11 @@ def pick_mapping(name):
 
 
 @callback(
-    Output(MESSAGE, "children"),
-    Output(SAVED, "options"),
-    Input(SAVE, "n_clicks"),
-    State(SAVE_AS, "value"),
-    State(YAML, "value"),
+    Output(IDS.message, "children"),
+    Output(IDS.saved, "options"),
+    Input(IDS.save, "n_clicks"),
+    State(IDS.save_as, "value"),
+    State(IDS.yaml, "value"),
     prevent_initial_call=True,
 )
 def save(_clicks, name, text):
@@ -182,14 +174,14 @@ def save(_clicks, name, text):
 
 
 @callback(
-    Output(SUMMARY, "children"),
-    Output(ROWS, "rowData"),
-    Output(ROWS, "columnDefs"),
-    Output(REJECTS, "rowData"),
-    Input(DRY_RUN, "n_clicks"),
-    State(UPLOAD, "contents"),
-    State(YAML, "value"),
-    State(SOURCE, "value"),
+    Output(IDS.summary, "children"),
+    Output(IDS.rows, "rowData"),
+    Output(IDS.rows, "columnDefs"),
+    Output(IDS.rejects, "rowData"),
+    Input(IDS.dry_run, "n_clicks"),
+    State(IDS.file, "contents"),
+    State(IDS.yaml, "value"),
+    State(IDS.source, "value"),
     prevent_initial_call=True,
 )
 def dry_run(_clicks, contents, text, source):
@@ -218,21 +210,21 @@ def _counts(result: dict) -> str:
 
 
 @callback(
-    Output(STATUS, "children"),
-    Output(JOB, "data"),
-    Output(POLL, "disabled"),
-    Input(LOAD, "n_clicks"),
-    Input(POLL, "n_intervals"),
-    State(UPLOAD, "contents"),
-    State(UPLOAD, "filename"),
-    State(YAML, "value"),
-    State(SOURCE, "value"),
-    State(JOB, "data"),
+    Output(IDS.status, "children"),
+    Output(IDS.job, "data"),
+    Output(IDS.poll, "disabled"),
+    Input(IDS.load, "n_clicks"),
+    Input(IDS.poll, "n_intervals"),
+    State(IDS.file, "contents"),
+    State(IDS.file, "filename"),
+    State(IDS.yaml, "value"),
+    State(IDS.source, "value"),
+    State(IDS.job, "data"),
     prevent_initial_call=True,
 )
 def load(_clicks, _ticks, contents, name, text, source, job_id):
     """Load starts the job (or, without Redis, runs it); each tick then shows where it is."""
-    if ctx.triggered_id == POLL:
+    if ctx.triggered_id == IDS.poll:
         return _progress(job_id)
     try:
         data = _decoded(contents)

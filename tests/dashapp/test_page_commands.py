@@ -77,12 +77,12 @@ CASES = [
         "selected": [{"id": w.reject_id}]}),
     ("admin_rejects", "act", "IDS.discard", "data_scientist", lambda w: {
         "selected": [{"id": w.reject_id}], "reason": "sent again"}),
-    ("admin_sources", "refresh", "SYNC", "data_scientist", lambda w: {"target": "shop"}),
-    ("admin_upload", "save", "SAVE", "data_scientist", lambda w: {
+    ("admin_sources", "refresh", "IDS.sync", "data_scientist", lambda w: {"target": "shop"}),
+    ("admin_upload", "save", "IDS.save", "data_scientist", lambda w: {
         "name": "visits", "text": VISITS_MAPPING}),
-    ("admin_upload", "dry_run", "DRY_RUN", "data_scientist", lambda w: {
+    ("admin_upload", "dry_run", "IDS.dry_run", "data_scientist", lambda w: {
         "contents": VISITS_UPLOAD, "text": VISITS_MAPPING, "source": "counter"}),
-    ("admin_upload", "load", "LOAD", "data_scientist", lambda w: {
+    ("admin_upload", "load", "IDS.load", "data_scientist", lambda w: {
         "contents": VISITS_UPLOAD, "name": "visits.csv", "text": VISITS_MAPPING,
         "source": "counter"}),
     ("admin_reports", "save_schedule", "IDS.save", "data_scientist", lambda w: {
