@@ -9,7 +9,7 @@ import requests
 from dashapp.access import pages_for
 from dashapp.app import create_app
 from db.users import ensure_demo_users
-from tests.browser import browser_page, served_app, sign_in
+from tests.browser import browser_page, served_app, settle, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -38,7 +38,7 @@ def test_every_admin_page_renders_under_the_policy_without_console_errors(demo):
         sign_in(page, base, "admin", logins["admin"])
         for path in paths:
             page.goto(f"{base}{path}")
-            page.wait_for_load_state("networkidle")
-            page.wait_for_selector("#_pages_content > *", timeout=30_000)
+            page.wait_for_selector("#_pages_content > *", timeout=60_000)
+            settle(page)
             assert not errors, (path, errors)
         assert len(paths) >= 15
