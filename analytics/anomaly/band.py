@@ -79,23 +79,32 @@ def _resolve(
     return period, block, min_history
 
 
+def _median(values: np.ndarray, axis: int | None = None) -> np.ndarray | float:
+    """``np.median`` by one sort: the same numbers, faster on the small arrays the band takes
+    thousands of medians of (np.median's own overhead dominates there)."""
+    ordered = np.sort(values, axis=axis)
+    n = ordered.shape[-1]
+    middle = (ordered[..., (n - 1) // 2] + ordered[..., n // 2]) / 2
+    return np.where(np.isnan(ordered[..., -1]), np.nan, middle)  # NaN sorts last
+
+
 def _one_step_expected(history: np.ndarray, block: int, period: int) -> tuple[float, bool]:
     """(expected next value, whether its cycle position has been one constant all along)."""
     blocks = history.reshape(-1, block)
     same_phase = blocks[:, ::period]
     # np.nanmedian costs about twice np.median; only pay for it when there are gaps.
-    median = np.nanmedian if np.isnan(history).any() else np.median
+    median = np.nanmedian if np.isnan(history).any() else _median
     if np.nanmin(same_phase) == np.nanmax(same_phase):
         return float(np.nanmin(same_phase)), True
     level = median(blocks, axis=1)
-    slope = float(np.median(np.diff(level))) / block if len(level) > 1 else 0.0
+    slope = float(_median(np.diff(level))) / block if len(level) > 1 else 0.0
     offset = median(same_phase - level[:, None])
     return float(level[-1] + slope * (block + 1) / 2 + offset), False
 
 
 def _robust_scale(errors: deque[float]) -> float:
     absolute = np.abs(np.fromiter(errors, dtype=float))
-    scale = _MAD_TO_SD * float(np.median(absolute))
+    scale = _MAD_TO_SD * float(_median(absolute))
     if scale == 0:
         scale = math.sqrt(math.pi / 2) * float(np.mean(absolute))
     return scale

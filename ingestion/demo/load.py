@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -67,6 +68,9 @@ from ingestion.unchanged import changed_indexes
 # The field holding each source's own order id.
 ID_FIELD = {"shopify": "id", "square": "id", "sap": "SalesOrder", "salesforce": "Id"}
 STREAM = "orders"
+# A chunk is one transaction per source; its statements' fixed cost is paid once a chunk.
+ORDERS_PER_CHUNK = 5_000
+MIN_CHUNK_DAYS, MAX_CHUNK_DAYS = 14, 120
 
 
 @cache
@@ -217,6 +221,13 @@ def load_native_chunk(engine: Engine, chunk: DemoChunk) -> SyncResult:
     return total
 
 
+def chunk_days_for(n_orders: int, years: int) -> int:
+    """Days per chunk for about ``ORDERS_PER_CHUNK`` orders: a chunk's statements cost the same
+    whatever its size, so a small data set loads in a few chunks, not one per fortnight."""
+    per_day = n_orders / (365 * years)
+    return min(MAX_CHUNK_DAYS, max(MIN_CHUNK_DAYS, math.ceil(ORDERS_PER_CHUNK / per_day)))
+
+
 def load_demo_native(
     engine: Engine,
     n_orders: int,
@@ -224,10 +235,11 @@ def load_demo_native(
     end: dt.date,
     years: int = 3,
     progress: Callable[[DemoChunk, SyncResult], None] | None = None,
-    chunk_days: int = 14,
+    chunk_days: int | None = None,
 ) -> SyncResult:
     """Generate the demo data set and load it through the connectors, one chunk (one
-    transaction) of ``chunk_days`` days at a time.
+    transaction) of ``chunk_days`` days at a time (by default, days enough for about
+    ``ORDERS_PER_CHUNK`` orders).
 
     Idempotent: a second run finds every payload unchanged. ``progress`` is called after
     each chunk with the chunk and the running totals.
@@ -237,7 +249,8 @@ def load_demo_native(
         upsert_reference(conn, reference.regions, reference.locations, reference.products)
         seed_reference_tables(conn, period_start(end, years), end)
     total = SyncResult()
-    for chunk in generate(n_orders, seed, end, years=years, chunk_days=chunk_days):
+    days = chunk_days or chunk_days_for(n_orders, years)
+    for chunk in generate(n_orders, seed, end, years=years, chunk_days=days):
         total.merge(load_native_chunk(engine, chunk))
         if progress is not None:
             progress(chunk, total)

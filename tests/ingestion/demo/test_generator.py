@@ -27,6 +27,7 @@ from ingestion.batch import (
     TRAFFIC_COLUMNS,
 )
 from ingestion.demo import generate, reference_data
+from ingestion.demo.load import chunk_days_for
 from tests.ingestion.demo.frames import END, N_ORDERS, SEED, START, collect
 
 # The default channel rules of the taxonomy: (source_system, field, operator, value, touchpoint).
@@ -61,6 +62,14 @@ def test_output_is_identical_whatever_the_chunk_size(demo):
     for name in ("orders", "lines", "refunds", "traffic", "spend", "inventory", "touches"):
         expected = demo[name].drop(columns=["local_day", "revenue_usd"], errors="ignore")
         pd.testing.assert_frame_equal(again[name], expected, check_dtype=True)
+
+
+@pytest.mark.parametrize(
+    ("n_orders", "years", "days"),
+    [(4_000, 1, 120), (300_000, 3, 19), (10_000_000, 3, 14), (50_000, 1, 37)],
+)
+def test_demo_chunks_hold_about_five_thousand_orders(n_orders, years, days):
+    assert chunk_days_for(n_orders, years) == days
 
 
 def test_another_seed_gives_other_data(demo):
