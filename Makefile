@@ -32,8 +32,10 @@ demo: setup
 	$(CP) mlflow-ui --host 127.0.0.1 --port 5000 & trap "kill $$!" EXIT; $(CP) serve --host $(HOST) --port $(PORT)
 
 # Both cores (one test file per worker at a time), then the tests that restart services, alone.
+# One BLAS/OpenMP thread per worker: two workers already fill both cores, and BLAS threads woken
+# beside a busy process make small matrix products several times slower.
 test: setup
-	$(BIN)/pytest -n 2 --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: PYTEST_ARGS chose none of them
 
 bench: setup
