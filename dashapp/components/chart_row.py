@@ -14,3 +14,8 @@ def chart_row(*charts: tuple[str, str, int], class_name: str = "g-3 mb-3") -> db
         [dbc.Col(dcc.Graph(id=i, config=png_config(name)), lg=width) for i, name, width in charts],
         className=class_name,
     )
+
+
+def loading_chart_row(*charts: tuple[str, str, int], class_name: str = "g-3 mb-3") -> dcc.Loading:
+    """``chart_row`` with the dots that show while its charts are being drawn."""
+    return dcc.Loading(chart_row(*charts, class_name=class_name), type="dot")

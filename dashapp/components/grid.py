@@ -128,6 +128,28 @@ def data_grid(
     return html.Div([header, grid], className="mb-3")
 
 
+PLAIN_COLUMNS = {"sortable": True, "filter": True, "flex": 1}
+
+
+def plain_grid(
+    grid_id: str,
+    row_data: list[dict],
+    column_defs: list[dict],
+    default_column: dict | None = None,
+    **grid_options,
+) -> dag.AgGrid:
+    """A bare grid as tall as its rows (no title, no export button): sortable, filterable
+    columns sharing the width unless ``default_column`` says otherwise."""
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=row_data,
+        columnDefs=column_defs,
+        defaultColDef=PLAIN_COLUMNS if default_column is None else default_column,
+        dashGridOptions={"domLayout": "autoHeight"} | grid_options.pop("dashGridOptions", {}),
+        **grid_options,
+    )
+
+
 def register_csv_export(grid_id: str) -> None:
     """The export button downloads the grid's rows (as sorted and filtered) as CSV."""
     clientside_callback(

@@ -35,3 +35,4 @@ fields = _each(State, "value", "The form fields a callback reads when it fires: 
 figures = _each(Output, "figure", "The charts a callback draws: their ``figure``.")
 contents = _each(Output, "children", "The messages and panels a callback fills: ``children``.")
 rows = _each(Output, "rowData", "The grids a callback fills: their ``rowData``.")
+choices = _each(Output, "options", "The selects and dropdowns a callback refills: ``options``.")

@@ -17,9 +17,10 @@ from analytics.views.attribution import (
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
 from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.components.heading import page_heading
 from dashapp.components.ids import contents, figures, page_ids
 from dashapp.pages import PLANNING
 from db.settings import get_settings
@@ -70,27 +71,21 @@ PATH_COLUMNS = [
 
 
 def layout(**query) -> html.Div:
-    heading = [
-        html.H2("Attribution", className="h4"),
-        html.P(
-            "Which channels earn the conversions: each order's journey (the customer's touches "
-            "across devices within the lookback window) credited by seven models, side by side "
-            "with last touch. Markov credits by removal effect (solved exactly), Shapley by "
-            "each channel's average marginal contribution over the observed paths.",
-            className="text-secondary small",
-        ),
-    ]
+    heading = page_heading(
+        "Attribution",
+        "Which channels earn the conversions: each order's journey (the customer's touches "
+        "across devices within the lookback window) credited by seven models, side by side "
+        "with last touch. Markov credits by removal effect (solved exactly), Shapley by "
+        "each channel's average marginal contribution over the observed paths.",
+    )
     return FRAME.layout(
         query,
         heading,
         html.Div(id=IDS.message),
         html.Div(id=IDS.summary, className="small mb-2"),
-        dcc.Loading(
-            chart_row(
-                (IDS.credit_chart, "attribution", 6),
-                (IDS.difference_chart, "attribution-vs-last", 6),
-            ),
-            type="dot",
+        loading_chart_row(
+            (IDS.credit_chart, "attribution", 6),
+            (IDS.difference_chart, "attribution-vs-last", 6),
         ),
         data_grid(
             IDS.grid,

@@ -31,9 +31,10 @@ from dashapp.components.budget_parts import (
     uplift_text,
     whatif_sliders,
 )
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
+from dashapp.components.forms import inline_choice
 from dashapp.components.grid import column, data_grid, records, register_csv_export
 from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.pages import PLANNING
@@ -120,11 +121,8 @@ def layout(**_query) -> html.Div:
             bounds_table(IDS.min, IDS.max, view.split, _no_curve(view)),
             html.Div(id=IDS.message),
             html.Div(id=IDS.uplift, className="mb-2"),
-            dcc.Loading(
-                chart_row(
-                    (IDS.split_chart, "budget-split", 5), (IDS.curves_chart, "spend-response", 7)
-                ),
-                type="dot",
+            loading_chart_row(
+                (IDS.split_chart, "budget-split", 5), (IDS.curves_chart, "spend-response", 7)
             ),
             data_grid(IDS.split_grid, SPLIT_COLUMNS, "budget-split.csv", title="Proposed split"),
             html.H3("What if", className="h5 mt-4"),
@@ -177,14 +175,8 @@ def _controls(default_total: float) -> dbc.Row:
                     dbc.Label(
                         "Maximise", html_for=IDS.objective, className="small text-secondary mb-0"
                     ),
-                    dbc.RadioItems(
-                        id=IDS.objective,
-                        options=[
-                            {"label": "Revenue", "value": "revenue"},
-                            {"label": "Margin (after spend)", "value": "margin"},
-                        ],
-                        value="revenue",
-                        inline=True,
+                    inline_choice(
+                        IDS.objective, {"revenue": "Revenue", "margin": "Margin (after spend)"}
                     ),
                 ],
                 lg=4,

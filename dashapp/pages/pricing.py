@@ -18,6 +18,7 @@ from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
+from dashapp.components.heading import page_heading
 from dashapp.components.ids import contents, figures, page_ids
 from dashapp.components.line_note import lines_alert
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
@@ -68,18 +69,15 @@ CATEGORY_EXPORT = [c["field"] for c in CATEGORY_COLUMNS if c["field"] not in TEX
 
 
 def layout(**query) -> html.Div:
-    heading = [
-        html.H2("Pricing", className="h4"),
-        html.P(
-            "How units respond to price: log-log demand models of daily units on the price index "
-            "with weekday, season, holiday and promotion controls (OLS; two-stage least squares "
-            "where a price instrument is given). For each channel, the price move that "
-            "maximises margin while keeping the volume floor, within "
-            f"±{DEFAULT_MAX_CHANGE:.0%} of today's price, with its effect over the next "
-            f"{DEFAULT_HORIZON} days.",
-            className="text-secondary small",
-        ),
-    ]
+    heading = page_heading(
+        "Pricing",
+        "How units respond to price: log-log demand models of daily units on the price index "
+        "with weekday, season, holiday and promotion controls (OLS; two-stage least squares "
+        "where a price instrument is given). For each channel, the price move that "
+        "maximises margin while keeping the volume floor, within "
+        f"±{DEFAULT_MAX_CHANGE:.0%} of today's price, with its effect over the next "
+        f"{DEFAULT_HORIZON} days.",
+    )
     floor = dbc.Row(
         dbc.Col(
             number_input(

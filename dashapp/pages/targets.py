@@ -13,7 +13,7 @@ from analytics.views.targets import VARIANCE_COLUMNS, build_targets
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, flagged
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, records
 from dashapp.components.ids import figures, page_ids, rows
@@ -58,12 +58,9 @@ def layout(**query) -> html.Div:
             className="d-flex justify-content-between align-items-baseline mb-2",
         ),
         html.Div(id=IDS.flags, className="mb-2"),
-        dcc.Loading(
-            chart_row(
-                (IDS.variance_chart, "revenue-vs-target", 6),
-                (IDS.effects_chart, "revenue-variance-drivers", 6),
-            ),
-            type="dot",
+        loading_chart_row(
+            (IDS.variance_chart, "revenue-vs-target", 6),
+            (IDS.effects_chart, "revenue-variance-drivers", 6),
         ),
         data_grid(
             IDS.grid,
