@@ -4,7 +4,7 @@ controls plus the models' options, all kept in the URL."""
 
 from __future__ import annotations
 
-from dash import Output, callback, dcc, html
+from dash import dcc, html
 
 from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS
 from analytics.errors import AnalyticsError
@@ -21,7 +21,7 @@ from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, png_config, records
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import contents, figures, page_ids
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.pages import PLANNING
 from db.settings import get_settings
 
@@ -139,24 +139,21 @@ def _slice(chosen, lookback, half_life, order) -> tuple[AttributionView, Attribu
     return view, attribution_slice(view, chosen.level, chosen.filters)
 
 
-@callback(
-    FRAME.breadcrumb,
+@FRAME.callback(
     *contents(IDS.message, IDS.summary),
     *figures(IDS.credit_chart, IDS.difference_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.paths_chart, "figure"),
-    Output(IDS.paths_grid, "rowData"),
-    *FRAME.inputs,
+    *rows(IDS.grid),
+    *figures(IDS.paths_chart),
+    *rows(IDS.paths_grid),
 )
-def update_attribution(start, end, channels, path, measure, lookback, half_life, order):
-    chosen = FRAME.selection(start, end, channels, path)
+def update_attribution(chosen, measure, lookback, half_life, order):
     try:
         if chosen.problem:
             raise AnalyticsError("choose a start and an end date")
         view, narrowed = _slice(chosen, lookback, half_life, order)
     except AnalyticsError as exc:
         empty = empty_figure("Attribution", "Choose a period and the model options")
-        return chosen.crumbs, refusal(exc), None, empty, empty, [], empty, []
+        return refusal(exc), None, empty, empty, [], empty, []
     notes = [
         refusal(f"{view.model_labels[m]} is not shown: {why}", "info")
         for m, why in view.left_out.items()
@@ -167,7 +164,6 @@ def update_attribution(start, end, channels, path, measure, lookback, half_life,
     drillable = chosen.level == "category"
     shown = comparison.loc[comparison["model"] == "last", "conversions"].sum()
     return (
-        chosen.crumbs,
         notes,
         _summary(view, shown, narrowed.total_conversions),
         credit_figure(comparison, measure, chosen.level_label, currency, drillable),

@@ -17,7 +17,7 @@ from dashapp.components.analysis_frame import AnalysisFrame, PageOption, flagged
 from dashapp.components.charts import empty_figure, share_of_total
 from dashapp.components.contribution_charts import aov_figure, index_figure, waterfall_figure
 from dashapp.components.grid import column, data_grid, highlighted, png_config, records
-from dashapp.components.ids import figures, page_ids
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.line_note import lines_alert
 from db.settings import get_settings
 
@@ -130,19 +130,14 @@ def _underperformers_banner(table: pd.DataFrame) -> dbc.Alert:
     )
 
 
-@callback(
-    FRAME.breadcrumb,
-    Output(IDS.flags, "children"),
+@FRAME.callback(
+    *contents(IDS.flags),
     *figures(IDS.share_chart, IDS.waterfall_chart, IDS.index_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.total, "children"),
-    *FRAME.inputs,
+    *rows(IDS.grid),
+    *contents(IDS.total),
+    blank=(*(empty_figure("Choose a period"),) * 3, [], ""),
 )
-def update_contribution(start, end, channels, path, compare):
-    chosen = FRAME.selection(start, end, channels, path)
-    if chosen.problem:
-        empty = empty_figure("Choose a period")
-        return chosen.crumbs, chosen.problem, empty, empty, empty, [], ""
+def update_contribution(chosen, compare):
     period = chosen.period
     base = compare_periods(period, [compare])[compare]
     currency = get_settings().base_currency
@@ -158,7 +153,6 @@ def update_contribution(start, end, channels, path, compare):
     labels = ("Selected period", COMPARE_LABELS[compare])
     level = chosen.level_label.lower()
     return (
-        chosen.crumbs,
         _underperformers_banner(table),
         share_of_total(
             view.shares, f"Share of gross sales by {level} (100 % stacked)", "bucket", 400

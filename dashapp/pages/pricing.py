@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, dcc, html
 
 from analytics.errors import AnalyticsError
 from analytics.line_coverage import lines_note
@@ -19,7 +19,7 @@ from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import contents, figures, page_ids
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.line_note import lines_alert
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
 from dashapp.pages import PLANNING
@@ -169,18 +169,15 @@ def _warnings(view: PricingView):
     return flagged("Too uncertain to act on", names, "warning", id=f"{PREFIX}-uncertain")
 
 
-@callback(
-    FRAME.breadcrumb,
+@FRAME.callback(
     *contents(IDS.message, IDS.warnings),
     *figures(IDS.channel_chart, IDS.move_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.category_chart, "figure"),
-    Output(IDS.category_grid, "rowData"),
-    *FRAME.inputs,
-    Input(IDS.floor, "value"),
+    *rows(IDS.grid),
+    *figures(IDS.category_chart),
+    *rows(IDS.category_grid),
+    more=(Input(IDS.floor, "value"),),
 )
-def update_pricing(start, end, channels, path, floor):
-    chosen = FRAME.selection(start, end, channels, path)
+def update_pricing(chosen, floor):
     note = None
     try:
         if chosen.problem:
@@ -192,9 +189,8 @@ def update_pricing(start, end, channels, path, floor):
             raise AnalyticsError(f"nothing to estimate: {view.message}")
     except AnalyticsError as exc:
         empty = empty_figure("Pricing", "Choose a period and a volume floor")
-        return chosen.crumbs, refusal(exc), note, empty, empty, [], empty, []
+        return refusal(exc), note, empty, empty, [], empty, []
     return (
-        chosen.crumbs,
         None,
         [_warnings(view), note],
         elasticity_figure(view.channels, "channel_name", "Own-price elasticity per channel"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Output, callback, html
+from dash import html
 
 from analytics.metrics import METRICS, format_value
 from analytics.views.trends import TREND_METRICS, TrendsView, build_trends
@@ -13,7 +13,7 @@ from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.grid import column, data_grid, records, sparkline_svg
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import figures, page_ids
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.trend_charts import strength_figure, weekly_figure
 from db.settings import get_settings
 
@@ -130,24 +130,19 @@ def _summary(view: TrendsView) -> html.Div:
     )
 
 
-@callback(
-    FRAME.breadcrumb,
-    Output(IDS.summary, "children"),
+@FRAME.callback(
+    *contents(IDS.summary),
     *figures(IDS.strength_chart, IDS.weekly_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.total, "children"),
-    *FRAME.inputs,
+    *rows(IDS.grid),
+    *contents(IDS.total),
+    blank=(empty_figure("Trend"), empty_figure("Weekly"), [], ""),
 )
-def update_trends(start, end, channels, path, metric):
-    chosen = FRAME.selection(start, end, channels, path)
-    if chosen.problem:
-        return chosen.crumbs, chosen.problem, empty_figure("Trend"), empty_figure("Weekly"), [], ""
+def update_trends(chosen, metric):
     view = build_trends(chosen.period, chosen.level, chosen.filters)
     currency = get_settings().base_currency
     revenue = view.table.loc[view.table["metric"] == "revenue", "value"].sum()
     total = f"Revenue in view over the period: {format_value(revenue, 'currency', currency)}"
     return (
-        chosen.crumbs,
         _summary(view),
         strength_figure(view, metric, chosen.level_label),
         weekly_figure(view, metric, chosen.level_label, currency),
