@@ -76,17 +76,22 @@ COLUMNS = [
 ]
 
 
+def _code_and_name(code_id: str, name_id: str, code: str, name: str) -> list[dbc.Row]:
+    """The fields of a new channel: its code and its name (``code`` and ``name`` examples)."""
+    return [
+        form_row("Code", dbc.Input(id=code_id, placeholder=f"e.g. {code}")),
+        form_row("Name", dbc.Input(id=name_id, placeholder=f"e.g. {name}")),
+    ]
+
+
 def _forms(view: ChannelsView) -> dbc.Row:
     return dbc.Row(
         [
             form_card(
                 "Add a category",
                 [
-                    form_row(
-                        "Code", dbc.Input(id=IDS.category_code, placeholder="e.g. travel_agents")
-                    ),
-                    form_row(
-                        "Name", dbc.Input(id=IDS.category_name, placeholder="e.g. Travel agents")
+                    *_code_and_name(
+                        IDS.category_code, IDS.category_name, "travel_agents", "Travel agents"
                     ),
                     dbc.Button("Add category", id=IDS.add_category, color="primary"),
                 ],
@@ -95,11 +100,8 @@ def _forms(view: ChannelsView) -> dbc.Row:
             form_card(
                 "Add a touchpoint",
                 [
-                    form_row(
-                        "Code", dbc.Input(id=IDS.touchpoint_code, placeholder="e.g. agent_portal")
-                    ),
-                    form_row(
-                        "Name", dbc.Input(id=IDS.touchpoint_name, placeholder="e.g. Agent portal")
+                    *_code_and_name(
+                        IDS.touchpoint_code, IDS.touchpoint_name, "agent_portal", "Agent portal"
                     ),
                     form_row(
                         "Category", dbc.Select(id=IDS.touchpoint_category, options=view.categories)

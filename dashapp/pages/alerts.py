@@ -196,6 +196,14 @@ def _workflow_panel() -> html.Div:
     )
 
 
+def _filter(label: str, control_id: str, everything: str, options, width: int, **value):
+    """A column holding a labelled multiple choice; choosing none means ``everything``."""
+    choice = dcc.Dropdown(
+        id=control_id, multi=True, options=options, placeholder=everything, **value
+    )
+    return dbc.Col(labelled(label, choice), md=width)
+
+
 def layout(alert: str | None = None, **_query) -> html.Div:
     selected = int(alert) if alert and alert.isdigit() else None
     return html.Div(
@@ -206,53 +214,22 @@ def layout(alert: str | None = None, **_query) -> html.Div:
             dcc.Interval(id=IDS.tick, interval=60_000),
             dbc.Row(
                 [
-                    dbc.Col(
-                        [
-                            *labelled(
-                                "State",
-                                dcc.Dropdown(
-                                    id=IDS.state,
-                                    multi=True,
-                                    value=OPEN_STATES,
-                                    options=[
-                                        {"label": v, "value": k} for k, v in STATE_LABELS.items()
-                                    ],
-                                    placeholder="All states",
-                                ),
-                            ),
-                        ],
-                        md=4,
+                    _filter(
+                        "State",
+                        IDS.state,
+                        "All states",
+                        [{"label": v, "value": k} for k, v in STATE_LABELS.items()],
+                        4,
+                        value=OPEN_STATES,
                     ),
-                    dbc.Col(
-                        [
-                            *labelled(
-                                "Severity",
-                                dcc.Dropdown(
-                                    id=IDS.severity,
-                                    multi=True,
-                                    placeholder="All severities",
-                                    options=[
-                                        {"label": s.capitalize(), "value": s} for s in SEVERITIES
-                                    ],
-                                ),
-                            ),
-                        ],
-                        md=3,
+                    _filter(
+                        "Severity",
+                        IDS.severity,
+                        "All severities",
+                        [{"label": s.capitalize(), "value": s} for s in SEVERITIES],
+                        3,
                     ),
-                    dbc.Col(
-                        [
-                            *labelled(
-                                "Channel",
-                                dcc.Dropdown(
-                                    id=IDS.channel,
-                                    multi=True,
-                                    placeholder="All channels",
-                                    options=_channel_options(),
-                                ),
-                            ),
-                        ],
-                        md=5,
-                    ),
+                    _filter("Channel", IDS.channel, "All channels", _channel_options(), 5),
                 ],
                 className="mb-3 g-3",
             ),
