@@ -26,6 +26,7 @@ from analytics.rollup import Filters, data_range
 from dashapp.components import drilldown, url_state
 from dashapp.components.filters import channel_filter, picked_period
 from dashapp.components.grid import register_csv_export
+from dashapp.components.ids import date_range
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,7 @@ class AnalysisFrame:
         """The controls a data callback reads: start, end, channels, drill path (and options)."""
         ids = self.ids
         inputs = [
-            Input(ids["dates"], "start_date"),
-            Input(ids["dates"], "end_date"),
+            *date_range(ids["dates"]),
             Input(ids["channels"], "value"),
             Input(ids["drill"], "data"),
         ]

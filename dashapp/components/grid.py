@@ -59,6 +59,11 @@ def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
     return definition
 
 
+def channel_column(min_width: int = 150) -> dict:
+    """The channel's name, pinned at the left of an analysis grid."""
+    return column("channel_name", "Channel", pinned="left", minWidth=min_width)
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """Rows for the grid: NaN becomes null, timestamps ISO dates."""
     rows = []

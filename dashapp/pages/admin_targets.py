@@ -30,7 +30,7 @@ from dashapp.components.filters import channel_filter_options
 from dashapp.components.forms import form_card, labelled
 from dashapp.components.grid import column, data_grid, records, register_csv_export
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import contents, fields, page_ids, rows
+from dashapp.components.ids import contents, date_range, fields, page_ids, rows
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
@@ -210,8 +210,7 @@ def _alert(text: str, ok: bool) -> dbc.Alert:
     Input(IDS.delete, "n_clicks"),
     State(IDS.upload, "filename"),
     *fields(IDS.scope, IDS.metric),
-    State(IDS.dates, "start_date"),
-    State(IDS.dates, "end_date"),
+    *date_range(IDS.dates, State),
     State(IDS.value, "value"),
     State(IDS.grid, "selectedRows"),
     prevent_initial_call=True,

@@ -16,7 +16,7 @@ from dashapp.auth import current_actor
 from dashapp.components.forms import form_row
 from dashapp.components.grid import column, plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import page_ids
+from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
@@ -43,6 +43,8 @@ REJECT_COLUMNS = [
     column("line", "Line", maxWidth=100),
     column("reason", "Reason", flex=4, wrapText=True, autoHeight=True),
 ]
+# What a dry run and a load read: the file, its mapping and the source's name.
+UPLOAD = (State(IDS.file, "contents"), *fields(IDS.yaml, IDS.source))
 GRID_COLUMNS = {"sortable": True, "resizable": True, "flex": 1, "minWidth": 110}
 
 
@@ -151,11 +153,10 @@ def pick_mapping(name):
 
 
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.saved, "options"),
-    Input(IDS.save, "n_clicks"),
-    State(IDS.save_as, "value"),
-    State(IDS.yaml, "value"),
+    *contents(IDS.message),
+    *choices(IDS.saved),
+    *clicks(IDS.save),
+    *fields(IDS.save_as, IDS.yaml),
     prevent_initial_call=True,
 )
 def save(_clicks, name, text):
@@ -167,14 +168,12 @@ def save(_clicks, name, text):
 
 
 @callback(
-    Output(IDS.summary, "children"),
-    Output(IDS.rows, "rowData"),
+    *contents(IDS.summary),
+    *rows(IDS.rows),
     Output(IDS.rows, "columnDefs"),
-    Output(IDS.rejects, "rowData"),
-    Input(IDS.dry_run, "n_clicks"),
-    State(IDS.file, "contents"),
-    State(IDS.yaml, "value"),
-    State(IDS.source, "value"),
+    *rows(IDS.rejects),
+    *clicks(IDS.dry_run),
+    *UPLOAD,
     prevent_initial_call=True,
 )
 def dry_run(_clicks, contents, text, source):
@@ -203,19 +202,17 @@ def _counts(result: dict) -> str:
 
 
 @callback(
-    Output(IDS.status, "children"),
+    *contents(IDS.status),
     Output(IDS.job, "data"),
     Output(IDS.poll, "disabled"),
-    Input(IDS.load, "n_clicks"),
+    *clicks(IDS.load),
     Input(IDS.poll, "n_intervals"),
-    State(IDS.file, "contents"),
+    *UPLOAD,
     State(IDS.file, "filename"),
-    State(IDS.yaml, "value"),
-    State(IDS.source, "value"),
     State(IDS.job, "data"),
     prevent_initial_call=True,
 )
-def load(_clicks, _ticks, contents, name, text, source, job_id):
+def load(_clicks, _ticks, contents, text, source, name, job_id):
     """Load starts the job (or, without Redis, runs it); each tick then shows where it is."""
     if ctx.triggered_id == IDS.poll:
         return _progress(job_id)

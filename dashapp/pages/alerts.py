@@ -36,7 +36,7 @@ from dashapp.auth import current_actor, current_role
 from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
 from dashapp.components.forms import labelled
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
-from dashapp.components.ids import clicks, fields, page_ids, values
+from dashapp.components.ids import clicks, contents, fields, page_ids, shown, values
 from db.roles import PermissionDenied
 from db.settings import get_settings
 
@@ -286,11 +286,9 @@ def choose_alert(selected):
 
 
 @callback(
-    Output(IDS.detail, "children"),
-    Output(IDS.ack_section, "style"),
-    Output(IDS.rca_section, "style"),
-    Output(IDS.resolve_section, "style"),
-    Output(IDS.role_note, "children"),
+    *contents(IDS.detail),
+    *shown(IDS.ack_section, IDS.rca_section, IDS.resolve_section),
+    *contents(IDS.role_note),
     Input(IDS.current, "data"),
     Input(IDS.changed, "data"),
     Input(IDS.tick, "n_intervals"),

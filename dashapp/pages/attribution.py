@@ -17,9 +17,9 @@ from analytics.views.attribution import (
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
 from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
-from dashapp.components.chart_row import loading_chart_row
+from dashapp.components.chart_row import chart, loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, png_config, records
+from dashapp.components.grid import column, data_grid, records
 from dashapp.components.heading import page_heading
 from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.pages import PLANNING
@@ -94,7 +94,7 @@ def layout(**query) -> html.Div:
             title="Credit per model and channel, beside last touch",
         ),
         html.H3("Path explorer", className="h5 mt-4"),
-        dcc.Loading(dcc.Graph(id=IDS.paths_chart, config=png_config("paths")), type="dot"),
+        dcc.Loading(chart(IDS.paths_chart, "paths"), type="dot"),
         data_grid(
             IDS.paths_grid,
             PATH_COLUMNS,

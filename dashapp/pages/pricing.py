@@ -14,10 +14,10 @@ from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
 from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import chart, chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
-from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
+from dashapp.components.grid import WRAPPED, channel_column, column, data_grid, highlighted, records
 from dashapp.components.heading import page_heading
 from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.line_note import lines_alert
@@ -43,7 +43,7 @@ ESTIMATE_COLUMNS = [
     column("n", "n (observations)", "number", hide=True),
 ]
 CHANNEL_COLUMNS = [
-    column("channel_name", "Channel", pinned="left", minWidth=120),
+    channel_column(120),
     *ESTIMATE_COLUMNS,
     column("price", "Price now", "currency_cents", minWidth=100),
     column("unit_cost", "Unit cost", "currency_cents", hide=True),
@@ -109,7 +109,7 @@ def layout(**query) -> html.Div:
                 ),
                 dbc.Row(
                     dbc.Col(
-                        dcc.Graph(id=IDS.category_chart, config=png_config("category-elasticity")),
+                        chart(IDS.category_chart, "category-elasticity"),
                         lg=8,
                     ),
                     className="g-3 mb-3",

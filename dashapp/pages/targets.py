@@ -15,7 +15,7 @@ from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, flagged
 from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, records
+from dashapp.components.grid import channel_column, column, data_grid, records
 from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
 from db.settings import get_settings
@@ -65,7 +65,7 @@ def layout(**query) -> html.Div:
         data_grid(
             IDS.grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("metric_label", "Metric", minWidth=180),
                 column("actual_text", "Actual", sortable=False, type="rightAligned"),
                 column("target_text", "Target", sortable=False, type="rightAligned"),
@@ -98,7 +98,7 @@ def layout(**query) -> html.Div:
         data_grid(
             IDS.effects_grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("revenue_target", "Revenue target", "currency"),
                 column("revenue_actual", "Revenue actual", "currency"),
                 column("variance", "Variance", "currency"),

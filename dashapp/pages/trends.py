@@ -11,7 +11,7 @@ from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption
 from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, records, sparkline_svg
+from dashapp.components.grid import channel_column, column, data_grid, records, sparkline_svg
 from dashapp.components.heading import page_heading
 from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.trend_charts import strength_figure, weekly_figure
@@ -54,7 +54,7 @@ def layout(**query) -> html.Div:
         data_grid(
             IDS.grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("metric_label", "Metric", minWidth=180),
                 column("value_text", "Period value", sortable=False, type="rightAligned"),
                 column("value", "Period value (raw)", "decimal", hide=True),
