@@ -37,6 +37,7 @@ from dashapp.components.alert_detail import alert_detail, as_float, local_time, 
 from dashapp.components.forms import labelled
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
 from dashapp.components.ids import clicks, contents, fields, page_ids, shown, values
+from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
 from db.settings import get_settings
 
@@ -346,9 +347,5 @@ def change_alert(
             resolve(int(alert_id), actor, resolve_note)
             done = f"Alert #{alert_id} resolved by {actor.name}."
     except (AnalyticsError, PermissionDenied) as exc:
-        return dbc.Alert(
-            str(exc).capitalize(), color="danger", dismissable=True, id=f"{PREFIX}-error"
-        ), no_update
-    return dbc.Alert(done, color="success", dismissable=True, id=f"{PREFIX}-done"), (
-        changed or 0
-    ) + 1
+        return status_alert(str(exc).capitalize(), ok=False, id=f"{PREFIX}-error"), no_update
+    return status_alert(done, id=f"{PREFIX}-done"), (changed or 0) + 1

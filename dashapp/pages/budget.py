@@ -37,6 +37,7 @@ from dashapp.components.filters import number_input
 from dashapp.components.forms import inline_choice
 from dashapp.components.grid import channel_column, column, data_grid, records, register_csv_export
 from dashapp.components.ids import contents, figures, page_ids, rows
+from dashapp.components.status import status_alert
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -321,10 +322,8 @@ def apply(_clicks, values, *controls):
         version = record_plan(_whatif(values, *controls).allocation)
     except (AnalyticsError, PermissionDenied) as exc:
         return refusal(f"not applied: {exc}", "danger"), no_update, no_update
-    message = dbc.Alert(
+    message = status_alert(
         f"Budget plan version {version} applied and recorded in the audit log.",
-        color="success",
-        dismissable=True,
         id=f"{PREFIX}-applied",
     )
     return message, _version_rows(plan_versions()), records(active_plan())
