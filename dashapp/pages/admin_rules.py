@@ -65,8 +65,8 @@ def _rows() -> list[dict]:
     ]
 
 
-def _version(rows: list[dict]) -> str:
-    version = max((r["version"] for r in rows), default=0)
+def _version(rules: list[dict]) -> str:
+    version = max((r["version"] for r in rules), default=0)
     return (
         f"Rule set version {version}. The first active rule by priority that matches an "
         "order's raw touchpoint fields assigns its touchpoint; no match is Unassigned. "
@@ -74,14 +74,14 @@ def _version(rows: list[dict]) -> str:
     )
 
 
-def _rule_options(rows: list[dict]) -> list[dict]:
+def _rule_options(rules: list[dict]) -> list[dict]:
     return [
         {
             "label": f"#{r['id']} · {r['priority']} · {r['source']} {r['field']} "
             f"{r['operator']} {r['value']} → {r['touchpoint']}",
             "value": r["id"],
         }
-        for r in rows
+        for r in rules
     ]
 
 

@@ -111,7 +111,7 @@ def _view() -> tuple[list[dict], str, list[dict]]:
 
 def _form_modal() -> html.Div:
     kinds = [{"label": k, "value": k} for k in KINDS]
-    fields = [
+    form_rows = [
         form_row(
             "Name", dbc.Input(id=IDS.form_name, placeholder="e.g. shop-eu"), "Fixed once added."
         ),
@@ -148,7 +148,7 @@ def _form_modal() -> html.Div:
             dbc.Modal(
                 [
                     dbc.ModalHeader(dbc.ModalTitle(id=IDS.form_title)),
-                    dbc.ModalBody(fields),
+                    dbc.ModalBody(form_rows),
                     dbc.ModalFooter(footer),
                 ],
                 id=IDS.form,
