@@ -3,8 +3,10 @@ drill-down with its breadcrumb, the stores, the empty state and the selection a 
 
 A page makes one ``AnalysisFrame`` with its id prefix, builds its layout with
 ``frame.layout(query, heading, *content)``, registers the frame's callbacks once with
-``frame.register(charts, grids)``, and reads the controls in its data callback through
-``*frame.inputs`` and ``frame.selection(...)``. The view is kept in the URL (``url_state``).
+``frame.register(charts, grids)``, and registers its data callback with
+``@frame.callback(outputs)``, which reads the controls' selection and answers the breadcrumb
+(a callback of its own reads them through ``*frame.inputs`` and ``frame.selection(...)``).
+The view is kept in the URL (``url_state``).
 A page with more than one option passes them all in ``options``; a page whose data stops at a
 channel level passes the ``levels`` it breaks down by (a leading part of ``CHANNEL_LEVELS``, or
 one level: no drill-down).
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from analytics.channels import CHANNEL_LEVELS, LEVEL_LABELS
 from analytics.errors import AnalyticsError
@@ -24,6 +26,7 @@ from analytics.rollup import Filters, data_range
 from dashapp.components import drilldown, url_state
 from dashapp.components.filters import channel_filter, picked_period
 from dashapp.components.grid import register_csv_export
+from dashapp.components.ids import date_range
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,7 @@ class AnalysisFrame:
         """The controls a data callback reads: start, end, channels, drill path (and options)."""
         ids = self.ids
         inputs = [
-            Input(ids["dates"], "start_date"),
-            Input(ids["dates"], "end_date"),
+            *date_range(ids["dates"]),
             Input(ids["channels"], "value"),
             Input(ids["drill"], "data"),
         ]
@@ -183,6 +185,24 @@ class AnalysisFrame:
         ]
         params += [(self.option_id(o), "value", o.name) for o in self.all_options]
         url_state.register_url_sync(self.prefix, params)
+
+    def callback(self, *outputs, blank: tuple | None = None, more: tuple = ()):
+        """Register the page's data callback ``update(selection, *options, *more values)``: it
+        answers ``outputs``, after the breadcrumb the frame answers. With ``blank``, a
+        selection with a problem (no period yet) answers the problem in the first output and
+        ``blank`` in the others, without calling ``update``."""
+
+        def register(update):
+            def answer(start, end, channels, path, *rest):
+                chosen = self.selection(start, end, channels, path)
+                if blank is not None and chosen.problem:
+                    return chosen.crumbs, chosen.problem, *blank
+                return chosen.crumbs, *update(chosen, *rest)
+
+            callback(self.breadcrumb, *outputs, *self.inputs, *more)(answer)
+            return update
+
+        return register
 
     def selection(self, start, end, channels, path) -> Selection:
         """The period, the level the view breaks down by and the filters the controls select."""

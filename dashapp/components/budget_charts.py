@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashapp.components.charts import axis, bar_series, empty_figure, figure, style
+from dashapp.components.charts import channel_bars, empty_figure, style
 
 PALETTE = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6c757d", "#ffc107")
 
@@ -87,18 +87,5 @@ def split_figure(split: pd.DataFrame, currency: str) -> dict:
     title = "Budget per channel: current split vs proposed"
     if split.empty:
         return empty_figure(title, "No split to show")
-    bars = bar_series(
-        split,
-        "channel_name",
-        [("current", "Current split", "#adb5bd"), ("proposed", "Proposed", "#0d6efd")],
-        ",.0f",
-        currency,
-    )
-    return figure(
-        title,
-        bars,
-        height=440,
-        barmode="group",
-        xaxis=axis("Channel"),
-        yaxis=axis(f"Budget ({currency})", tickformat="~s"),
-    )
+    series = [("current", "Current split", "#adb5bd"), ("proposed", "Proposed", "#0d6efd")]
+    return channel_bars(title, split, series, f"Budget ({currency})", currency, height=440)

@@ -84,6 +84,12 @@ def bar_series(
     ]
 
 
+def status_bars(x, y, statuses, palette: dict[str, str], **trace) -> dict:
+    """A bar trace coloured bar by bar: each by its status (``palette``: status → colour)."""
+    colors = [palette[s] for s in statuses]
+    return {"type": "bar", "x": x, "y": y, "marker": {"color": colors}, **trace}
+
+
 def reference_line(y: float, **line) -> dict:
     """A horizontal line across the plot at ``y`` (a layout shape, as plotly's add_hline)."""
     return {
@@ -121,14 +127,27 @@ def revenue_by_channel(frame: pd.DataFrame, currency: str, period_labels: dict[s
         ("revenue_prior", period_labels["prior"], "#adb5bd"),
         ("revenue_ly", period_labels["ly"], "#6f42c1"),
     ]
-    bars = bar_series(frame, "channel_name", periods, ",.0f", currency)
+    return channel_bars(title, frame, periods, f"Revenue ({currency})", currency, height=380)
+
+
+def channel_bars(
+    title: str,
+    frame: pd.DataFrame,
+    series: list[tuple[str, str, str]],
+    amount: str,
+    currency: str,
+    height: int = 400,
+) -> dict:
+    """Grouped bars of an amount per channel (``channel_name``), one bar per
+    ``(column, legend name, colour)`` of ``series``; ``amount`` titles the y axis."""
+    bars = bar_series(frame, "channel_name", series, ",.0f", currency)
     return figure(
         title,
         bars,
-        height=380,
+        height=height,
         barmode="group",
         xaxis=axis("Channel"),
-        yaxis=axis(f"Revenue ({currency})", tickformat="~s"),
+        yaxis=axis(amount, tickformat="~s"),
     )
 
 

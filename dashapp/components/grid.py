@@ -59,6 +59,11 @@ def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
     return definition
 
 
+def channel_column(min_width: int = 150) -> dict:
+    """The channel's name, pinned at the left of an analysis grid."""
+    return column("channel_name", "Channel", pinned="left", minWidth=min_width)
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """Rows for the grid: NaN becomes null, timestamps ISO dates."""
     rows = []
@@ -126,6 +131,28 @@ def data_grid(
         **grid_options,
     )
     return html.Div([header, grid], className="mb-3")
+
+
+PLAIN_COLUMNS = {"sortable": True, "filter": True, "flex": 1}
+
+
+def plain_grid(
+    grid_id: str,
+    row_data: list[dict],
+    column_defs: list[dict],
+    default_column: dict | None = None,
+    **grid_options,
+) -> dag.AgGrid:
+    """A bare grid as tall as its rows (no title, no export button): sortable, filterable
+    columns sharing the width unless ``default_column`` says otherwise."""
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=row_data,
+        columnDefs=column_defs,
+        defaultColDef=PLAIN_COLUMNS if default_column is None else default_column,
+        dashGridOptions={"domLayout": "autoHeight"} | grid_options.pop("dashGridOptions", {}),
+        **grid_options,
+    )
 
 
 def register_csv_export(grid_id: str) -> None:

@@ -35,3 +35,10 @@ fields = _each(State, "value", "The form fields a callback reads when it fires: 
 figures = _each(Output, "figure", "The charts a callback draws: their ``figure``.")
 contents = _each(Output, "children", "The messages and panels a callback fills: ``children``.")
 rows = _each(Output, "rowData", "The grids a callback fills: their ``rowData``.")
+shown = _each(Output, "style", "The sections a callback shows or hides: their ``style``.")
+choices = _each(Output, "options", "The selects and dropdowns a callback refills: ``options``.")
+
+
+def date_range(picker_id: str, dependency: type = Input) -> list:
+    """A date range picker's start and end dates: inputs, or ``State`` when only read."""
+    return [dependency(picker_id, "start_date"), dependency(picker_id, "end_date")]

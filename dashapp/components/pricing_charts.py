@@ -36,9 +36,11 @@ def _error_x(part: pd.DataFrame, value: str, low: str, high: str, color: str) ->
     }
 
 
-def _split(frame: pd.DataFrame, ok, names: tuple[str, str]) -> list[tuple]:
-    """The rows one can act on and the rest, each with its legend name and colour."""
-    return [(frame[ok], names[0], USABLE), (frame[~ok], names[1], UNCERTAIN)]
+def _split(frame: pd.DataFrame, ok, names: tuple[str, str], trace) -> list[dict]:
+    """One ``trace(rows, legend name, colour)`` for the rows one can act on and one for the
+    rest, each left out when it has no rows."""
+    parts = [(frame[ok], names[0], USABLE), (frame[~ok], names[1], UNCERTAIN)]
+    return [trace(part, name, color) for part, name, color in parts if not part.empty]
 
 
 def elasticity_figure(frame: pd.DataFrame, name_column: str, title: str) -> dict:
@@ -48,26 +50,24 @@ def elasticity_figure(frame: pd.DataFrame, name_column: str, title: str) -> dict
     if rows.empty:
         return empty_figure(title, "No elasticity could be estimated for this selection")
     rows = rows.sort_values("elasticity", ascending=False)
-    traces = []
+
+    def points(part: pd.DataFrame, name: str, color: str) -> dict:
+        return {
+            "type": "scatter",
+            "mode": "markers",
+            "x": part["elasticity"],
+            "y": part[name_column],
+            "name": name,
+            "marker": {"color": color, "size": 10},
+            "error_x": _error_x(part, "elasticity", "ci_low", "ci_high", color),
+            "customdata": part[["ci_low", "ci_high", "method", "n"]].to_numpy(),
+            "hovertemplate": "%{y}: elasticity %{x:.2f}<br>95 % interval %{customdata[0]:.2f}"
+            " to %{customdata[1]:.2f}<br>%{customdata[2]}, n = %{customdata[3]}"
+            "<extra></extra>",
+        }
+
     usable = rows["warning"].fillna("") == ""
-    for part, name, color in _split(rows, usable, ("Usable estimate", "Too uncertain to act on")):
-        if part.empty:
-            continue
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "x": part["elasticity"],
-                "y": part[name_column],
-                "name": name,
-                "marker": {"color": color, "size": 10},
-                "error_x": _error_x(part, "elasticity", "ci_low", "ci_high", color),
-                "customdata": part[["ci_low", "ci_high", "method", "n"]].to_numpy(),
-                "hovertemplate": "%{y}: elasticity %{x:.2f}<br>95 % interval %{customdata[0]:.2f}"
-                " to %{customdata[1]:.2f}<br>%{customdata[2]}, n = %{customdata[3]}"
-                "<extra></extra>",
-            }
-        )
+    traces = _split(rows, usable, ("Usable estimate", "Too uncertain to act on"), points)
     return figure(
         title,
         traces,
@@ -86,25 +86,23 @@ def price_move_figure(channels: pd.DataFrame, floor: float) -> dict:
     rows = channels.dropna(subset=["price_change"]) if not channels.empty else channels
     if rows.empty:
         return empty_figure(title, "No price move can be computed for this selection")
-    traces = []
+
+    def bars(part: pd.DataFrame, name: str, color: str) -> dict:
+        return {
+            "type": "bar",
+            "orientation": "h",
+            "x": part["price_change"],
+            "y": part["channel_name"],
+            "name": name,
+            "marker": {"color": color},
+            "error_x": _error_x(part, "price_change", "change_low", "change_high", "#495057"),
+            "customdata": part[["margin_change", "units_change"]].to_numpy(),
+            "hovertemplate": "%{y}: %{x:+.1%}<br>margin %{customdata[0]:+,.0f}, "
+            "units %{customdata[1]:+,.0f}<extra></extra>",
+        }
+
     actionable = rows["actionable"].astype(bool)
-    for part, name, color in _split(rows, actionable, ("Recommended", "Not recommended")):
-        if part.empty:
-            continue
-        traces.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "x": part["price_change"],
-                "y": part["channel_name"],
-                "name": name,
-                "marker": {"color": color},
-                "error_x": _error_x(part, "price_change", "change_low", "change_high", "#495057"),
-                "customdata": part[["margin_change", "units_change"]].to_numpy(),
-                "hovertemplate": "%{y}: %{x:+.1%}<br>margin %{customdata[0]:+,.0f}, "
-                "units %{customdata[1]:+,.0f}<extra></extra>",
-            }
-        )
+    traces = _split(rows, actionable, ("Recommended", "Not recommended"), bars)
     return figure(
         title,
         traces,

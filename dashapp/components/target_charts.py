@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.decomposition import EFFECTS
-from dashapp.components.charts import axis, bar_series, empty_figure, figure, reference_line
+from dashapp.components.charts import (
+    axis,
+    bar_series,
+    empty_figure,
+    figure,
+    reference_line,
+    status_bars,
+)
 
 RAG_COLORS = {"green": "#198754", "amber": "#ffc107", "red": "#dc3545", "none": "#adb5bd"}
 EFFECT_LABELS = {
@@ -21,15 +28,15 @@ def variance_figure(table: pd.DataFrame, level_label: str, currency: str) -> dic
     if rows.empty:
         return empty_figure(title)
     custom = rows[["channel", "channel_name"]].to_numpy()
-    actual = {
-        "type": "bar",
-        "x": rows["channel_name"],
-        "y": rows["actual"],
-        "name": "Actual",
-        "marker": {"color": [RAG_COLORS[s] for s in rows["status"]]},
-        "customdata": custom,
-        "hovertemplate": "%{x}<br>actual %{y:,.0f} " + currency + "<extra></extra>",
-    }
+    actual = status_bars(
+        rows["channel_name"],
+        rows["actual"],
+        rows["status"],
+        RAG_COLORS,
+        name="Actual",
+        customdata=custom,
+        hovertemplate="%{x}<br>actual %{y:,.0f} " + currency + "<extra></extra>",
+    )
     target = {
         "type": "scatter",
         "x": rows["channel_name"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analytics.metrics import METRICS
 from analytics.views.trends import TrendsView
-from dashapp.components.charts import axis, empty_figure, figure, unit_label
+from dashapp.components.charts import axis, empty_figure, figure, status_bars, unit_label
 
 DIRECTION_COLORS = {
     "rising": "#198754",
@@ -20,16 +20,16 @@ def strength_figure(view: TrendsView, metric: str, level_label: str) -> dict:
     rows = view.table[view.table["metric"] == metric].sort_values("relative_slope")
     if rows.empty:
         return empty_figure(title)
-    bar = {
-        "type": "bar",
-        "x": rows["relative_slope"],
-        "y": rows["channel_name"],
-        "orientation": "h",
-        "marker": {"color": [DIRECTION_COLORS[d] for d in rows["direction"]]},
-        "customdata": rows[["channel", "channel_name", "direction", "p_value"]].to_numpy(),
-        "hovertemplate": "%{y}<br>%{x:+.1f}% of the mean level over the period"
+    bar = status_bars(
+        rows["relative_slope"],
+        rows["channel_name"],
+        rows["direction"],
+        DIRECTION_COLORS,
+        orientation="h",
+        customdata=rows[["channel", "channel_name", "direction", "p_value"]].to_numpy(),
+        hovertemplate="%{y}<br>%{x:+.1f}% of the mean level over the period"
         "<br>%{customdata[2]} (p = %{customdata[3]:.3g})<extra></extra>",
-    }
+    )
     legend_note = {
         "text": "green: rising · red: declining · grey: no significant trend",
         "xref": "paper",

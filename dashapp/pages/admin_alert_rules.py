@@ -6,7 +6,6 @@ rule" changes the chosen one. Every change is an audited command (``analytics.al
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
@@ -27,7 +26,11 @@ from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import clicks, page_ids
+from dashapp.components.forms import labelled, switch_buttons
+from dashapp.components.grid import PLAIN_COLUMNS, column, plain_grid
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import clicks, contents, fields, page_ids, rows
+from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 
@@ -60,6 +63,18 @@ FORM_FIELDS = (
     IDS.escalation_emails,
     IDS.escalation_webhook,
 )
+COLUMNS = [
+    column("id", "#", maxWidth=70),
+    column("name", "Name"),
+    column("kind", "Kind"),
+    column("metric", "Metric"),
+    column("scope", "Scope"),
+    column("grain", "Grain", maxWidth=100),
+    column("severity", "Severity", maxWidth=110),
+    column("limit", "Limit"),
+    column("recipients", "Recipients"),
+    column("active", "Status", maxWidth=110),
+]
 
 
 def _options(values, labels=None) -> list[dict]:
@@ -88,9 +103,7 @@ def _rows() -> list[dict]:
 
 
 def _field(label: str, component, width: int = 6) -> dbc.Col:
-    return dbc.Col(
-        [dbc.Label(label, html_for=component.id, className="small mb-0"), component], md=width
-    )
+    return dbc.Col(labelled(label, component), md=width)
 
 
 def layout(**_query) -> html.Div:
@@ -146,26 +159,15 @@ def layout(**_query) -> html.Div:
     )
     return html.Div(
         [
-            html.H2("Alert rules", className="h4"),
+            *page_heading("Alert rules"),
             dcc.Store(id=IDS.chosen),
             html.Div(id=IDS.message),
-            dag.AgGrid(
-                id=IDS.grid,
-                rowData=_rows(),
-                columnDefs=[
-                    {"field": "id", "headerName": "#", "maxWidth": 70},
-                    {"field": "name", "headerName": "Name"},
-                    {"field": "kind", "headerName": "Kind"},
-                    {"field": "metric", "headerName": "Metric"},
-                    {"field": "scope", "headerName": "Scope"},
-                    {"field": "grain", "headerName": "Grain", "maxWidth": 100},
-                    {"field": "severity", "headerName": "Severity", "maxWidth": 110},
-                    {"field": "limit", "headerName": "Limit"},
-                    {"field": "recipients", "headerName": "Recipients"},
-                    {"field": "active", "headerName": "Status", "maxWidth": 110},
-                ],
-                defaultColDef={"sortable": True, "filter": True, "flex": 1, "resizable": True},
-                dashGridOptions={"rowSelection": {"mode": "singleRow"}, "domLayout": "autoHeight"},
+            plain_grid(
+                IDS.grid,
+                _rows(),
+                COLUMNS,
+                PLAIN_COLUMNS | {"resizable": True},
+                dashGridOptions={"rowSelection": {"mode": "singleRow"}},
                 getRowId="params.data.id",
             ),
             dbc.Card(
@@ -173,13 +175,13 @@ def layout(**_query) -> html.Div:
                     [
                         html.H3("Rule", className="h6"),
                         form,
-                        dbc.ButtonGroup(
+                        switch_buttons(
                             [
                                 dbc.Button("Save as new rule", id=IDS.create, color="primary"),
                                 dbc.Button("Update chosen rule", id=IDS.update, color="secondary"),
-                                dbc.Button("Disable", id=IDS.disable, color="danger", outline=True),
-                                dbc.Button("Enable", id=IDS.enable, color="success", outline=True),
                             ],
+                            IDS.disable,
+                            IDS.enable,
                             className="mt-3",
                         ),
                     ]
@@ -225,12 +227,28 @@ def load_rule(selected):
     )
 
 
+def _change(trigger: str, chosen, values: dict) -> str:
+    """Create, update, disable or enable as the signed-in user; the message says what was done."""
+    actor = current_actor()
+    if trigger == IDS.create:
+        rule = create_rule(values, actor)
+        return f"Created rule {rule.id}: {rule.name}."
+    if not chosen:
+        raise AnalyticsError("choose a rule in the list first")
+    if trigger == IDS.update:
+        rule = update_rule(int(chosen), values, actor)
+        return f"Updated rule {rule.id}: {rule.name}."
+    active = trigger == IDS.enable
+    rule = set_rule_active(int(chosen), active, actor)
+    return f"Rule {rule.id} is {'enabled' if active else 'disabled'}."
+
+
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.grid, "rowData"),
+    *contents(IDS.message),
+    *rows(IDS.grid),
     *clicks(IDS.create, IDS.update, IDS.disable, IDS.enable),
     State(IDS.chosen, "data"),
-    *[State(f, "value") for f in FORM_FIELDS],
+    *fields(*FORM_FIELDS),
     prevent_initial_call=True,
 )
 def change_rules(
@@ -272,20 +290,9 @@ def change_rules(
         "recipients": {"emails": _emails(emails), "webhook": webhook},
         "escalation": {"emails": _emails(esc_emails), "webhook": esc_webhook},
     }
-    try:
-        actor = current_actor()
-        if ctx.triggered_id == IDS.create:
-            rule = create_rule(values, actor)
-            done = f"Created rule {rule.id}: {rule.name}."
-        elif not chosen:
-            raise AnalyticsError("choose a rule in the list first")
-        elif ctx.triggered_id == IDS.update:
-            rule = update_rule(int(chosen), values, actor)
-            done = f"Updated rule {rule.id}: {rule.name}."
-        else:
-            active = ctx.triggered_id == IDS.enable
-            rule = set_rule_active(int(chosen), active, actor)
-            done = f"Rule {rule.id} is {'enabled' if active else 'disabled'}."
-    except (AnalyticsError, PermissionDenied) as exc:
-        return dbc.Alert(str(exc).capitalize(), color="danger", dismissable=True), _rows()
-    return dbc.Alert(done, color="success", dismissable=True), _rows()
+    message = outcome(
+        lambda: _change(ctx.triggered_id, chosen, values),
+        (AnalyticsError, PermissionDenied),
+        lambda exc: str(exc).capitalize(),
+    )
+    return message, _rows()

@@ -12,7 +12,7 @@ from dash import Input, Output, callback, dcc, html
 from dashapp.access import register_page
 from dashapp.components.filters import picked_date
 from dashapp.components.grid import WRAPPED
-from dashapp.components.ids import page_ids, values
+from dashapp.components.ids import date_range, page_ids, values
 from dashapp.pages import ADMIN
 from db import audit
 
@@ -138,8 +138,7 @@ def layout(**_query) -> html.Div:
     Output(IDS.grid, "rowData"),
     Output(IDS.count, "children"),
     *values(IDS.actor, IDS.action, IDS.entity),
-    Input(IDS.dates, "start_date"),
-    Input(IDS.dates, "end_date"),
+    *date_range(IDS.dates),
 )
 def filter_entries(actor, action, entity, start, end):
     rows = _rows(actor, action, entity, start, end)

@@ -3,9 +3,8 @@ send orders to each, and forms to add, rename, move, retire, restore and delete 
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import callback, ctx, dcc, html
 
 from analytics.channel_move import STEPS, move_touchpoint
 from analytics.errors import AnalyticsError
@@ -20,7 +19,11 @@ from analytics.taxonomy import (
 from analytics.views.admin_channels import ChannelsView, build_admin_channels
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.forms import form_card, form_row
+from dashapp.components.grid import column, plain_grid
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 
@@ -48,72 +51,91 @@ BUTTONS = (
     IDS.delete,
 )
 
+# The form fields the callback reads, in order (names in IDS).
+FIELDS = (
+    "category_code",
+    "category_name",
+    "touchpoint_code",
+    "touchpoint_name",
+    "touchpoint_category",
+    "basis",
+    "channel",
+    "new_name",
+    "move_to",
+)
+
 COLUMNS = [
-    {"field": "category", "headerName": "Category", "maxWidth": 200},
-    {"field": "touchpoint", "headerName": "Touchpoint", "maxWidth": 200},
-    {"field": "code", "headerName": "Code", "maxWidth": 180},
-    {"field": "basis", "headerName": "Conversion basis", "maxWidth": 170},
-    {"field": "status", "headerName": "Status", "maxWidth": 120},
-    {
-        "field": "rules",
-        "headerName": "Channel rules sending orders here",
-        "wrapText": True,
-        "autoHeight": True,
-        "minWidth": 320,
-    },
+    column("category", "Category", maxWidth=200),
+    column("touchpoint", "Touchpoint", maxWidth=200),
+    column("code", "Code", maxWidth=180),
+    column("basis", "Conversion basis", maxWidth=170),
+    column("status", "Status", maxWidth=120),
+    column(
+        "rules", "Channel rules sending orders here", wrapText=True, autoHeight=True, minWidth=320
+    ),
 ]
 
 
-def _row(label: str, control) -> dbc.Row:
-    return dbc.Row(
-        [dbc.Label(label, html_for=control.id, width=4), dbc.Col(control, width=8)],
-        className="mb-2",
-    )
-
-
-def _card(title: str, *children) -> dbc.Col:
-    return dbc.Col(dbc.Card(dbc.CardBody([html.H3(title, className="h6"), *children])), md=4)
+def _code_and_name(code_id: str, name_id: str, code: str, name: str) -> list[dbc.Row]:
+    """The fields of a new channel: its code and its name (``code`` and ``name`` examples)."""
+    return [
+        form_row("Code", dbc.Input(id=code_id, placeholder=f"e.g. {code}")),
+        form_row("Name", dbc.Input(id=name_id, placeholder=f"e.g. {name}")),
+    ]
 
 
 def _forms(view: ChannelsView) -> dbc.Row:
     return dbc.Row(
         [
-            _card(
+            form_card(
                 "Add a category",
-                _row("Code", dbc.Input(id=IDS.category_code, placeholder="e.g. travel_agents")),
-                _row("Name", dbc.Input(id=IDS.category_name, placeholder="e.g. Travel agents")),
-                dbc.Button("Add category", id=IDS.add_category, color="primary"),
+                [
+                    *_code_and_name(
+                        IDS.category_code, IDS.category_name, "travel_agents", "Travel agents"
+                    ),
+                    dbc.Button("Add category", id=IDS.add_category, color="primary"),
+                ],
+                md=4,
             ),
-            _card(
+            form_card(
                 "Add a touchpoint",
-                _row("Code", dbc.Input(id=IDS.touchpoint_code, placeholder="e.g. agent_portal")),
-                _row("Name", dbc.Input(id=IDS.touchpoint_name, placeholder="e.g. Agent portal")),
-                _row("Category", dbc.Select(id=IDS.touchpoint_category, options=view.categories)),
-                _row(
-                    "Conversion basis",
-                    dbc.Select(id=IDS.basis, options=view.bases, value="sessions"),
-                ),
-                dbc.Button("Add touchpoint", id=IDS.add_touchpoint, color="primary"),
+                [
+                    *_code_and_name(
+                        IDS.touchpoint_code, IDS.touchpoint_name, "agent_portal", "Agent portal"
+                    ),
+                    form_row(
+                        "Category", dbc.Select(id=IDS.touchpoint_category, options=view.categories)
+                    ),
+                    form_row(
+                        "Conversion basis",
+                        dbc.Select(id=IDS.basis, options=view.bases, value="sessions"),
+                    ),
+                    dbc.Button("Add touchpoint", id=IDS.add_touchpoint, color="primary"),
+                ],
+                md=4,
             ),
-            _card(
+            form_card(
                 "Change a channel",
-                _row("Channel", dbc.Select(id=IDS.channel, options=view.channels)),
-                _row("New name", dbc.Input(id=IDS.new_name)),
-                dbc.Button("Rename", id=IDS.rename, color="primary", className="mb-2"),
-                _row("Move to", dbc.Select(id=IDS.move_to, options=view.categories)),
-                dbc.Button("Move touchpoint", id=IDS.move, color="primary", className="mb-3"),
-                html.P(
-                    "Retiring hides a channel from pickers and new rules; its history still "
-                    "counts. Only a channel nothing refers to can be deleted.",
-                    className="small text-secondary",
-                ),
-                dbc.ButtonGroup(
-                    [
-                        dbc.Button("Retire", id=IDS.retire, color="warning", outline=True),
-                        dbc.Button("Restore", id=IDS.restore, color="success", outline=True),
-                        dbc.Button("Delete", id=IDS.delete, color="danger", outline=True),
-                    ]
-                ),
+                [
+                    form_row("Channel", dbc.Select(id=IDS.channel, options=view.channels)),
+                    form_row("New name", dbc.Input(id=IDS.new_name)),
+                    dbc.Button("Rename", id=IDS.rename, color="primary", className="mb-2"),
+                    form_row("Move to", dbc.Select(id=IDS.move_to, options=view.categories)),
+                    dbc.Button("Move touchpoint", id=IDS.move, color="primary", className="mb-3"),
+                    html.P(
+                        "Retiring hides a channel from pickers and new rules; its history still "
+                        "counts. Only a channel nothing refers to can be deleted.",
+                        className="small text-secondary",
+                    ),
+                    dbc.ButtonGroup(
+                        [
+                            dbc.Button("Retire", id=IDS.retire, color="warning", outline=True),
+                            dbc.Button("Restore", id=IDS.restore, color="success", outline=True),
+                            dbc.Button("Delete", id=IDS.delete, color="danger", outline=True),
+                        ]
+                    ),
+                ],
+                md=4,
             ),
         ],
         className="mt-3 g-3",
@@ -124,23 +146,18 @@ def layout(**_query) -> html.Div:
     view = build_admin_channels()
     return html.Div(
         [
-            html.H2("Channels", className="h4"),
-            html.P(
+            *page_heading(
+                "Channels",
                 "Channel categories and their touchpoints. Channel rules (Admin › Channel "
                 "rules) send each order to a touchpoint; a touchpoint's category decides where "
                 "it counts, on every page and for all its history.",
-                className="text-secondary small",
             ),
             dcc.Loading(html.Div(id=IDS.message), type="default"),
-            dag.AgGrid(
-                id=IDS.grid,
-                rowData=view.rows,
-                columnDefs=COLUMNS,
-                defaultColDef={"sortable": True, "filter": True, "flex": 1},
-                dashGridOptions={
-                    "domLayout": "autoHeight",
-                    "rowClassRules": {"fw-bold": "params.data.kind === 'category'"},
-                },
+            plain_grid(
+                IDS.grid,
+                view.rows,
+                COLUMNS,
+                dashGridOptions={"rowClassRules": {"fw-bold": "params.data.kind === 'category'"}},
             ),
             _forms(view),
         ]
@@ -184,41 +201,15 @@ def _change(trigger: str, values: dict) -> str:
 
 
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.channel, "options"),
-    Output(IDS.touchpoint_category, "options"),
-    Output(IDS.move_to, "options"),
-    *(Input(button, "n_clicks") for button in BUTTONS),
-    State(IDS.category_code, "value"),
-    State(IDS.category_name, "value"),
-    State(IDS.touchpoint_code, "value"),
-    State(IDS.touchpoint_name, "value"),
-    State(IDS.touchpoint_category, "value"),
-    State(IDS.basis, "value"),
-    State(IDS.channel, "value"),
-    State(IDS.new_name, "value"),
-    State(IDS.move_to, "value"),
+    *contents(IDS.message),
+    *rows(IDS.grid),
+    *choices(IDS.channel, IDS.touchpoint_category, IDS.move_to),
+    *clicks(*BUTTONS),
+    *fields(*(getattr(IDS, name) for name in FIELDS)),
     prevent_initial_call=True,
 )
 def change_channels(*arguments):
-    names = (
-        "category_code",
-        "category_name",
-        "touchpoint_code",
-        "touchpoint_name",
-        "touchpoint_category",
-        "basis",
-        "channel",
-        "new_name",
-        "move_to",
-    )
-    values = dict(zip(names, arguments[len(BUTTONS) :], strict=True))
-    try:
-        done = _change(ctx.triggered_id, values)
-    except (AnalyticsError, CommandError) as exc:
-        message = dbc.Alert(str(exc), color="danger", dismissable=True)
-    else:
-        message = dbc.Alert(done, color="success", dismissable=True)
+    values = dict(zip(FIELDS, arguments[len(BUTTONS) :], strict=True))
+    message = outcome(lambda: _change(ctx.triggered_id, values), (AnalyticsError, CommandError))
     view = build_admin_channels()
     return message, view.rows, view.channels, view.categories, view.categories

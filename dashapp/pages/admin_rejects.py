@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import clicks, page_ids
+from dashapp.components.grid import column, plain_grid
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import clicks, contents, page_ids, rows, values
+from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
@@ -21,13 +23,13 @@ IDS = page_ids(PREFIX, "grid status detail reason replay discard message")
 ALL = "all"
 
 COLUMNS = [
-    {"field": "id", "headerName": "Id", "maxWidth": 90, "checkboxSelection": True},
-    {"field": "received", "headerName": "Received (UTC)", "maxWidth": 170},
-    {"field": "source", "headerName": "Source"},
-    {"field": "record", "headerName": "Record"},
-    {"field": "error", "headerName": "Reason", "flex": 3, "tooltipField": "error"},
-    {"field": "size", "headerName": "Bytes", "maxWidth": 120},
-    {"field": "status", "headerName": "Status", "maxWidth": 130},
+    column("id", "Id", maxWidth=90, checkboxSelection=True),
+    column("received", "Received (UTC)", maxWidth=170),
+    column("source", "Source"),
+    column("record", "Record"),
+    column("error", "Reason", flex=3, tooltipField="error"),
+    column("size", "Bytes", maxWidth=120),
+    column("status", "Status", maxWidth=130),
 ]
 
 
@@ -75,11 +77,10 @@ def layout(**_query) -> html.Div:
     options = [{"label": s.capitalize(), "value": s} for s in REJECT_STATUSES]
     return html.Div(
         [
-            html.H2("Quarantine", className="h4"),
-            html.P(
+            *page_heading(
+                "Quarantine",
                 "Payloads that could not be mapped or validated, with the reason. Replay maps "
                 "them again with the current code and channel rules; nothing is deleted.",
-                className="text-secondary small",
             ),
             html.Div(id=IDS.message),
             dbc.Row(
@@ -110,16 +111,11 @@ def layout(**_query) -> html.Div:
                 ],
                 className="mb-3 g-2",
             ),
-            dag.AgGrid(
-                id=IDS.grid,
-                rowData=_rows("quarantined"),
-                columnDefs=COLUMNS,
-                defaultColDef={"sortable": True, "filter": True, "flex": 1},
-                dashGridOptions={
-                    "domLayout": "autoHeight",
-                    "rowSelection": "multiple",
-                    "tooltipShowDelay": 300,
-                },
+            plain_grid(
+                IDS.grid,
+                _rows("quarantined"),
+                COLUMNS,
+                dashGridOptions={"rowSelection": "multiple", "tooltipShowDelay": 300},
                 getRowId="params.data.id",
             ),
             html.Div(_detail(None), id=IDS.detail, className="mt-3"),
@@ -127,10 +123,22 @@ def layout(**_query) -> html.Div:
     )
 
 
+def _act(trigger: str, ids: list[int], reason: str | None) -> str:
+    """Replay or discard the chosen rejects as the signed-in user; what was done."""
+    actor = current_actor()
+    if trigger == IDS.replay:
+        result = replay(ids, actor=actor)
+        return (
+            f"Replayed {result.read:,}: {result.inserted:,} new, {result.updated:,} "
+            f"updated, {result.unchanged:,} unchanged, {result.rejected:,} still failing."
+        )
+    return f"Discarded {discard(ids, reason or '', actor=actor)} reject(s)."
+
+
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.grid, "rowData"),
-    Input(IDS.status, "value"),
+    *contents(IDS.message),
+    *rows(IDS.grid),
+    *values(IDS.status),
     *clicks(IDS.replay, IDS.discard),
     State(IDS.grid, "selectedRows"),
     State(IDS.reason, "value"),
@@ -140,20 +148,7 @@ def act(status, _replay, _discard, selected, reason):
     message = None
     if ctx.triggered_id in (IDS.replay, IDS.discard):
         ids = [int(row["id"]) for row in selected or []]
-        try:
-            actor = current_actor()
-            if ctx.triggered_id == IDS.replay:
-                result = replay(ids, actor=actor)
-                done = (
-                    f"Replayed {result.read:,}: {result.inserted:,} new, {result.updated:,} "
-                    f"updated, {result.unchanged:,} unchanged, {result.rejected:,} still failing."
-                )
-            else:
-                done = f"Discarded {discard(ids, reason or '', actor=actor)} reject(s)."
-        except CommandError as exc:
-            message = dbc.Alert(str(exc), color="danger", dismissable=True)
-        else:
-            message = dbc.Alert(done, color="success", dismissable=True)
+        message = outcome(lambda: _act(ctx.triggered_id, ids, reason), (CommandError,))
     return message, _rows(status)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
@@ -17,7 +16,10 @@ from analytics.rollup import data_range
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.forms import form_card, labelled
+from dashapp.components.grid import column, plain_grid
+from dashapp.components.heading import page_heading
 from dashapp.components.ids import fields, page_ids
+from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -62,7 +64,7 @@ def layout(**_query) -> html.Div:
     )
     return html.Div(
         [
-            html.H2("Weekly executive summary", className="h4"),
+            *page_heading("Weekly executive summary"),
             html.Div(id=IDS.message),
             dbc.Row(
                 [
@@ -142,18 +144,17 @@ def layout(**_query) -> html.Div:
                 className="g-3",
             ),
             html.H3("Sent reports", className="h6 mt-4"),
-            dag.AgGrid(
-                id=IDS.runs,
-                rowData=_runs(),
-                columnDefs=[
-                    {"field": "week", "headerName": "Week"},
-                    {"field": "status", "headerName": "Status", "maxWidth": 120},
-                    {"field": "sent_at", "headerName": "Sent"},
-                    {"field": "recipients", "headerName": "Recipients"},
-                    {"field": "error", "headerName": "Error"},
+            plain_grid(
+                IDS.runs,
+                _runs(),
+                [
+                    column("week", "Week"),
+                    column("status", "Status", maxWidth=120),
+                    column("sent_at", "Sent"),
+                    column("recipients", "Recipients"),
+                    column("error", "Error"),
                 ],
-                defaultColDef={"flex": 1, "resizable": True},
-                dashGridOptions={"domLayout": "autoHeight"},
+                {"flex": 1, "resizable": True},
             ),
         ]
     )
@@ -173,16 +174,15 @@ def _whole_number(value, what: str) -> int:
     prevent_initial_call=True,
 )
 def save_schedule(_clicks, weekday, hour, recipients, enabled):
-    try:
-        day, at = _whole_number(weekday, "a weekday"), _whole_number(hour, "an hour (0–23)")
-        schedule = set_schedule(day, at, recipients or "", bool(enabled), actor=current_actor())
-    except (AnalyticsError, PermissionDenied) as exc:
-        return dbc.Alert(str(exc), color="danger", dismissable=True)
-    return dbc.Alert(
-        f"Saved: {schedule.describe()} to {len(schedule.recipients)} recipient(s).",
-        color="success",
-        dismissable=True,
+    return outcome(
+        lambda: _save(weekday, hour, recipients, enabled), (AnalyticsError, PermissionDenied)
     )
+
+
+def _save(weekday, hour, recipients, enabled) -> str:
+    day, at = _whole_number(weekday, "a weekday"), _whole_number(hour, "an hour (0–23)")
+    schedule = set_schedule(day, at, recipients or "", bool(enabled), actor=current_actor())
+    return f"Saved: {schedule.describe()} to {len(schedule.recipients)} recipient(s)."
 
 
 @callback(

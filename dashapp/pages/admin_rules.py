@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Output, callback, ctx, html
+from dash import callback, ctx, html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.forms import form_card, switch_buttons
-from dashapp.components.ids import clicks, fields, page_ids
+from dashapp.components.forms import form_card, form_row, switch_buttons
+from dashapp.components.grid import column, plain_grid
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.mapping import OPERATORS
@@ -34,15 +36,15 @@ IDS = page_ids(
 )
 
 COLUMNS = [
-    {"field": "id", "headerName": "Id", "maxWidth": 80},
-    {"field": "priority", "headerName": "Priority", "maxWidth": 110},
-    {"field": "source", "headerName": "Source system"},
-    {"field": "field", "headerName": "Field"},
-    {"field": "operator", "headerName": "Operator"},
-    {"field": "value", "headerName": "Value"},
-    {"field": "touchpoint", "headerName": "Touchpoint"},
-    {"field": "status", "headerName": "Status"},
-    {"field": "version", "headerName": "Version", "maxWidth": 110},
+    column("id", "Id", maxWidth=80),
+    column("priority", "Priority", maxWidth=110),
+    column("source", "Source system"),
+    column("field", "Field"),
+    column("operator", "Operator"),
+    column("value", "Value"),
+    column("touchpoint", "Touchpoint"),
+    column("status", "Status"),
+    column("version", "Version", maxWidth=110),
 ]
 
 
@@ -63,8 +65,8 @@ def _rows() -> list[dict]:
     ]
 
 
-def _version(rows: list[dict]) -> str:
-    version = max((r["version"] for r in rows), default=0)
+def _version(rules: list[dict]) -> str:
+    version = max((r["version"] for r in rules), default=0)
     return (
         f"Rule set version {version}. The first active rule by priority that matches an "
         "order's raw touchpoint fields assigns its touchpoint; no match is Unassigned. "
@@ -72,59 +74,48 @@ def _version(rows: list[dict]) -> str:
     )
 
 
-def _rule_options(rows: list[dict]) -> list[dict]:
+def _rule_options(rules: list[dict]) -> list[dict]:
     return [
         {
             "label": f"#{r['id']} · {r['priority']} · {r['source']} {r['field']} "
             f"{r['operator']} {r['value']} → {r['touchpoint']}",
             "value": r["id"],
         }
-        for r in rows
+        for r in rules
     ]
 
 
-def _form_row(label: str, control) -> dbc.Row:
-    return dbc.Row([dbc.Label(label, width=4), dbc.Col(control, width=8)], className="mb-2")
-
-
 def layout(**_query) -> html.Div:
-    rows = _rows()
+    rules = _rows()
     touchpoints = [{"label": c, "value": c} for c in touchpoint_codes()]
     operators = [{"label": o, "value": o} for o in sorted(OPERATORS)]
     return html.Div(
         [
-            html.H2("Channel rules", className="h4"),
-            html.P(_version(rows), id=IDS.version, className="text-secondary small"),
+            *page_heading("Channel rules", _version(rules), id=IDS.version),
             html.Div(id=IDS.message),
-            dag.AgGrid(
-                id=IDS.grid,
-                rowData=rows,
-                columnDefs=COLUMNS,
-                defaultColDef={"sortable": True, "filter": True, "flex": 1},
-                dashGridOptions={"domLayout": "autoHeight"},
-            ),
+            plain_grid(IDS.grid, rules, COLUMNS),
             dbc.Row(
                 [
                     form_card(
                         "Rule",
                         [
-                            _form_row("Priority", dbc.Input(id=IDS.priority, type="number")),
-                            _form_row(
+                            form_row("Priority", dbc.Input(id=IDS.priority, type="number")),
+                            form_row(
                                 "Source system",
                                 dbc.Input(id=IDS.source, placeholder="e.g. shopify (empty: any)"),
                             ),
-                            _form_row(
+                            form_row(
                                 "Field",
                                 dbc.Input(id=IDS.field, placeholder="e.g. source_name"),
                             ),
-                            _form_row(
+                            form_row(
                                 "Operator",
                                 dbc.Select(
                                     id=IDS.operator, options=operators, placeholder="equals"
                                 ),
                             ),
-                            _form_row("Value", dbc.Input(id=IDS.value, placeholder="e.g. pos")),
-                            _form_row(
+                            form_row("Value", dbc.Input(id=IDS.value, placeholder="e.g. pos")),
+                            form_row(
                                 "Touchpoint",
                                 dbc.Select(id=IDS.touchpoint, options=touchpoints),
                             ),
@@ -141,7 +132,7 @@ def layout(**_query) -> html.Div:
                                 className="small text-secondary",
                             ),
                             dbc.Select(
-                                id=IDS.target, options=_rule_options(rows), className="mb-2"
+                                id=IDS.target, options=_rule_options(rules), className="mb-2"
                             ),
                             switch_buttons(
                                 dbc.Button("Save changes", id=IDS.save, color="primary"),
@@ -193,10 +184,10 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
 
 
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.target, "options"),
-    Output(IDS.version, "children"),
+    *contents(IDS.message),
+    *rows(IDS.grid),
+    *choices(IDS.target),
+    *contents(IDS.version),
     *clicks(IDS.add, IDS.save, IDS.disable, IDS.enable, IDS.remap),
     *fields(
         IDS.priority, IDS.source, IDS.field, IDS.operator, IDS.value, IDS.touchpoint, IDS.target
@@ -204,13 +195,7 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
     prevent_initial_call=True,
 )
 def change_rules(_a, _s, _d, _e, _r, priority, source, field, operator, value, touchpoint, target):
-    try:
-        done = _change(
-            ctx.triggered_id, priority, source, field, operator, value, touchpoint, target
-        )
-    except CommandError as exc:
-        message = dbc.Alert(str(exc), color="danger", dismissable=True)
-    else:
-        message = dbc.Alert(done, color="success", dismissable=True)
-    rows = _rows()
-    return message, rows, _rule_options(rows), _version(rows)
+    form = (priority, source, field, operator, value, touchpoint, target)
+    message = outcome(lambda: _change(ctx.triggered_id, *form), (CommandError,))
+    rules = _rows()
+    return message, rules, _rule_options(rules), _version(rules)

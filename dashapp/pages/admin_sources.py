@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import page_for_path, register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.forms import form_row
+from dashapp.components.grid import column, plain_grid
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.connectors.registry import KINDS
@@ -51,15 +54,15 @@ REFRESH_MS = 15_000
 DEFAULT_INTERVAL = 300
 
 COLUMNS = [
-    {"field": "name", "headerName": "Source", "minWidth": 190},
-    {"field": "kind", "headerName": "Kind", "maxWidth": 120},
-    {"field": "instance", "headerName": "Instance"},
-    {"field": "every", "headerName": "Every", "maxWidth": 100},
-    {"field": "last_success", "headerName": "Last success (UTC)", "minWidth": 190},
-    {"field": "lag", "headerName": "Lag"},
-    {"field": "rows", "headerName": "Rows 24 h", "maxWidth": 130},
-    {"field": "rejects", "headerName": "Quarantined", "maxWidth": 140},
-    {"field": "error", "headerName": "Last error", "flex": 2, "tooltipField": "error"},
+    column("name", "Source", minWidth=190),
+    column("kind", "Kind", maxWidth=120),
+    column("instance", "Instance"),
+    column("every", "Every", maxWidth=100),
+    column("last_success", "Last success (UTC)", minWidth=190),
+    column("lag", "Lag"),
+    column("rows", "Rows 24 h", maxWidth=130),
+    column("rejects", "Quarantined", maxWidth=140),
+    column("error", "Last error", flex=2, tooltipField="error"),
 ]
 
 
@@ -106,38 +109,33 @@ def _view() -> tuple[list[dict], str, list[dict]]:
 # --- layout -------------------------------------------------------------------------------
 
 
-def _form_row(label: str, control, hint: str | None = None) -> dbc.Row:
-    body = [control, dbc.FormText(hint)] if hint else [control]
-    return dbc.Row([dbc.Label(label, width=4), dbc.Col(body, width=8)], className="mb-2")
-
-
 def _form_modal() -> html.Div:
     kinds = [{"label": k, "value": k} for k in KINDS]
-    fields = [
-        _form_row(
+    form_rows = [
+        form_row(
             "Name", dbc.Input(id=IDS.form_name, placeholder="e.g. shop-eu"), "Fixed once added."
         ),
-        _form_row("Kind", dbc.Select(id=IDS.form_kind, options=kinds)),
-        _form_row("Instance", dbc.Input(id=IDS.form_instance, placeholder="e.g. main-store")),
-        _form_row(
+        form_row("Kind", dbc.Select(id=IDS.form_kind, options=kinds)),
+        form_row("Instance", dbc.Input(id=IDS.form_instance, placeholder="e.g. main-store")),
+        form_row(
             "Base URL",
             dbc.Input(
                 id=IDS.form_base_url, placeholder="https://… (file sources: the drop directory)"
             ),
         ),
-        _form_row(
+        form_row(
             "Credential variable",
             dbc.Input(id=IDS.form_secret_env, placeholder="e.g. SHOPIFY_TOKEN"),
             "The NAME of the environment variable holding the credential, never the secret.",
         ),
-        _form_row(
+        form_row(
             "Webhook secret variable",
             dbc.Input(id=IDS.form_webhook_env, placeholder="e.g. SHOPIFY_WEBHOOK_SECRET"),
         ),
-        _form_row(
+        form_row(
             "Poll every (seconds)", dbc.Input(id=IDS.form_interval, type="number", min=5, step=1)
         ),
-        _form_row("Polling", dbc.Switch(id=IDS.form_enabled, label="enabled", value=True)),
+        form_row("Polling", dbc.Switch(id=IDS.form_enabled, label="enabled", value=True)),
         html.Div(id=IDS.form_message),
     ]
     footer = [
@@ -150,7 +148,7 @@ def _form_modal() -> html.Div:
             dbc.Modal(
                 [
                     dbc.ModalHeader(dbc.ModalTitle(id=IDS.form_title)),
-                    dbc.ModalBody(fields),
+                    dbc.ModalBody(form_rows),
                     dbc.ModalFooter(footer),
                 ],
                 id=IDS.form,
@@ -189,21 +187,14 @@ def _actions(options: list[dict]) -> dbc.Row:
 
 
 def layout(**_query) -> html.Div:
-    rows, as_of, options = _view()
+    statuses, as_of, options = _view()
     return html.Div(
         [
-            html.H2("Sources", className="h4"),
-            html.P(as_of, id=IDS.as_of, className="text-secondary small"),
+            *page_heading("Sources", as_of, id=IDS.as_of),
             dcc.Interval(id=IDS.refresh, interval=REFRESH_MS),
             dcc.Store(id=IDS.changed),
             html.Div(id=IDS.message),
-            dag.AgGrid(
-                id=IDS.grid,
-                rowData=rows,
-                columnDefs=COLUMNS,
-                defaultColDef={"sortable": True, "filter": True, "flex": 1},
-                dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
-            ),
+            plain_grid(IDS.grid, statuses, COLUMNS, dashGridOptions={"tooltipShowDelay": 300}),
             _actions(options),
             _form_modal(),
             html.P(
@@ -219,10 +210,6 @@ def layout(**_query) -> html.Div:
 # --- callbacks ----------------------------------------------------------------------------
 
 
-def _alert(text: str, ok: bool = True) -> dbc.Alert:
-    return dbc.Alert(text, color="success" if ok else "danger", dismissable=True)
-
-
 def _act(trigger: str, target: str | None) -> str:
     """Sync, enable or disable the chosen source; the message to show."""
     if not target:
@@ -236,32 +223,30 @@ def _act(trigger: str, target: str | None) -> str:
 
 
 @callback(
-    Output(IDS.grid, "rowData"),
-    Output(IDS.as_of, "children"),
-    Output(IDS.target, "options"),
-    Output(IDS.message, "children"),
+    *rows(IDS.grid),
+    *contents(IDS.as_of),
+    *choices(IDS.target),
+    *contents(IDS.message),
     Input(IDS.refresh, "n_intervals"),
-    Input(IDS.sync, "n_clicks"),
-    Input(IDS.enable, "n_clicks"),
-    Input(IDS.disable, "n_clicks"),
+    *clicks(IDS.sync, IDS.enable, IDS.disable),
     Input(IDS.changed, "data"),
-    State(IDS.target, "value"),
+    *fields(IDS.target),
     prevent_initial_call=True,
 )
 def refresh(_ticks, _sync, _enable, _disable, changed, target):
     message = None
     trigger = ctx.triggered_id
     if trigger == IDS.changed and changed:
-        message = _alert(changed["text"], changed["ok"])
+        message = status_alert(changed["text"], changed["ok"])
     elif trigger in (IDS.sync, IDS.enable, IDS.disable):
         try:
-            message = _alert(_act(trigger, target))
+            message = status_alert(_act(trigger, target))
         except CommandError as exc:
-            message = _alert(str(exc), ok=False)
+            message = status_alert(str(exc), ok=False)
         except Exception as exc:  # noqa: BLE001 — a failed sync is shown, not raised
-            message = _alert(f"Sync of {target} failed: {exc}", ok=False)
-    rows, as_of, options = _view()
-    return rows, as_of, options, message
+            message = status_alert(f"Sync of {target} failed: {exc}", ok=False)
+    statuses, as_of, options = _view()
+    return statuses, as_of, options, message
 
 
 def _opened(target: str | None) -> tuple:
@@ -314,13 +299,10 @@ def _save(mode: dict, values: tuple) -> str:
     *(Output(field, "value") for field in FORM_FIELDS),
     Output(IDS.form_message, "children"),
     Output(IDS.changed, "data"),
-    Input(IDS.new, "n_clicks"),
-    Input(IDS.edit, "n_clicks"),
-    Input(IDS.form_save, "n_clicks"),
-    Input(IDS.form_cancel, "n_clicks"),
-    State(IDS.target, "value"),
+    *clicks(IDS.new, IDS.edit, IDS.form_save, IDS.form_cancel),
+    *fields(IDS.target),
     State(IDS.form_mode, "data"),
-    *(State(field, "value") for field in FORM_FIELDS),
+    *fields(*FORM_FIELDS),
     prevent_initial_call=True,
 )
 def source_form(_new, _edit, _save_clicks, _cancel, target, mode, *values):
@@ -335,5 +317,5 @@ def source_form(_new, _edit, _save_clicks, _cancel, target, mode, *values):
     try:
         done = _save(mode, values)
     except CommandError as exc:
-        return True, *unchanged, _alert(str(exc), ok=False), no_update
+        return True, *unchanged, status_alert(str(exc), ok=False), no_update
     return False, *unchanged, None, {"text": done, "ok": True}

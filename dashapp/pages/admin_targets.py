@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, State, callback, ctx, dcc, html, no_update
 
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, currency_symbol
@@ -29,7 +29,9 @@ from dashapp.auth import current_actor
 from dashapp.components.filters import channel_filter_options
 from dashapp.components.forms import form_card, labelled
 from dashapp.components.grid import column, data_grid, records, register_csv_export
-from dashapp.components.ids import fields, page_ids
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import contents, date_range, fields, page_ids, rows
+from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -77,7 +79,7 @@ def _exact(value: float, unit: str, currency: str) -> str:
 def layout(**_query) -> html.Div:
     return html.Div(
         [
-            html.H2("Targets", className="h4"),
+            *page_heading("Targets"),
             html.Div(id=IDS.message),
             dbc.Row(
                 [
@@ -196,20 +198,19 @@ def layout(**_query) -> html.Div:
 register_csv_export(IDS.grid)
 
 
-def _alert(text: str, color: str) -> dbc.Alert:
-    return dbc.Alert(text, color=color, dismissable=True, id=f"{PREFIX}-alert")
+def _alert(text: str, ok: bool) -> dbc.Alert:
+    return status_alert(text, ok, id=f"{PREFIX}-alert")
 
 
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.grid, "rowData"),
+    *contents(IDS.message),
+    *rows(IDS.grid),
     Input(IDS.save, "n_clicks"),
     Input(IDS.upload, "contents"),
     Input(IDS.delete, "n_clicks"),
     State(IDS.upload, "filename"),
     *fields(IDS.scope, IDS.metric),
-    State(IDS.dates, "start_date"),
-    State(IDS.dates, "end_date"),
+    *date_range(IDS.dates, State),
     State(IDS.value, "value"),
     State(IDS.grid, "selectedRows"),
     prevent_initial_call=True,
@@ -246,5 +247,5 @@ def change_targets(_save, contents, _delete, filename, scope, metric, start, end
     except (AnalyticsError, PermissionDenied) as exc:
         where = f"{filename}: " if ctx.triggered_id == IDS.upload and filename else ""
         nothing = "Nothing was deleted." if ctx.triggered_id == IDS.delete else "Nothing was saved."
-        return _alert(f"{nothing} {where}{exc}", "danger"), no_update
-    return _alert(done, "success"), _grid_rows()
+        return _alert(f"{nothing} {where}{exc}", ok=False), no_update
+    return _alert(done, ok=True), _grid_rows()

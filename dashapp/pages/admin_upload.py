@@ -13,7 +13,11 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.ids import page_ids
+from dashapp.components.forms import form_row
+from dashapp.components.grid import column, plain_grid
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.jobs import job_status
@@ -36,13 +40,12 @@ IDS = page_ids(
 # app refuses requests over 64 MB (MAX_CONTENT_LENGTH): files up to 45 MB fit.
 MAX_FILE_BYTES = 45 * 2**20
 REJECT_COLUMNS = [
-    {"field": "line", "headerName": "Line", "maxWidth": 100},
-    {"field": "reason", "headerName": "Reason", "flex": 4, "wrapText": True, "autoHeight": True},
+    column("line", "Line", maxWidth=100),
+    column("reason", "Reason", flex=4, wrapText=True, autoHeight=True),
 ]
-
-
-def _alert(text: str, color: str = "danger") -> dbc.Alert:
-    return dbc.Alert(text, color=color, dismissable=True)
+# What a dry run and a load read: the file, its mapping and the source's name.
+UPLOAD = (State(IDS.file, "contents"), *fields(IDS.yaml, IDS.source))
+GRID_COLUMNS = {"sortable": True, "resizable": True, "flex": 1, "minWidth": 110}
 
 
 def _options() -> list[dict]:
@@ -52,18 +55,11 @@ def _options() -> list[dict]:
 
 
 def _field(label: str, control, hint: str | None = None) -> dbc.Row:
-    body = [control] + ([html.Div(hint, className="form-text")] if hint else [])
-    return dbc.Row([dbc.Label(label, width=3), dbc.Col(body, width=9)], className="mb-2")
+    return form_row(label, control, hint, widths=(3, 9))
 
 
 def _grid(grid_id: str, columns: list[dict]) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=[],
-        columnDefs=columns,
-        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
-        dashGridOptions={"domLayout": "autoHeight"},
-    )
+    return plain_grid(grid_id, [], columns, GRID_COLUMNS)
 
 
 def _form() -> dbc.Card:
@@ -113,11 +109,10 @@ def _form() -> dbc.Card:
 def layout(**_query) -> html.Div:
     return html.Div(
         [
-            html.H2("Upload data", className="h4"),
-            html.P(
+            *page_heading(
+                "Upload data",
                 "Load an export through a mapping: check the dry run's rows and rejects, then "
                 "load it. Rejected rows go to the quarantine with their reason.",
-                className="text-secondary small",
             ),
             html.Div(id=IDS.message),
             _form(),
@@ -158,30 +153,27 @@ def pick_mapping(name):
 
 
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.saved, "options"),
-    Input(IDS.save, "n_clicks"),
-    State(IDS.save_as, "value"),
-    State(IDS.yaml, "value"),
+    *contents(IDS.message),
+    *choices(IDS.saved),
+    *clicks(IDS.save),
+    *fields(IDS.save_as, IDS.yaml),
     prevent_initial_call=True,
 )
 def save(_clicks, name, text):
     try:
         info = save_mapping(name or "", text or "", current_actor())
     except CommandError as exc:
-        return _alert(str(exc)), no_update
-    return _alert(f"Saved {info.kind} mapping “{info.name}”.", "success"), _options()
+        return status_alert(str(exc), ok=False), no_update
+    return status_alert(f"Saved {info.kind} mapping “{info.name}”."), _options()
 
 
 @callback(
-    Output(IDS.summary, "children"),
-    Output(IDS.rows, "rowData"),
+    *contents(IDS.summary),
+    *rows(IDS.rows),
     Output(IDS.rows, "columnDefs"),
-    Output(IDS.rejects, "rowData"),
-    Input(IDS.dry_run, "n_clicks"),
-    State(IDS.file, "contents"),
-    State(IDS.yaml, "value"),
-    State(IDS.source, "value"),
+    *rows(IDS.rejects),
+    *clicks(IDS.dry_run),
+    *UPLOAD,
     prevent_initial_call=True,
 )
 def dry_run(_clicks, contents, text, source):
@@ -190,7 +182,7 @@ def dry_run(_clicks, contents, text, source):
         mapping = with_source(checked_mapping(text or ""), (source or "").strip().lower() or "file")
         preview = preview_data(_decoded(contents), mapping)
     except (CommandError, IngestionError) as exc:
-        return _alert(str(exc)), [], [], []
+        return status_alert(str(exc), ok=False), [], [], []
     summary = dbc.Alert(
         f"Dry run: {preview.mapped:,} {preview.kind} record(s) mapped, "
         f"{len(preview.rejects):,} row(s) rejected. Nothing was written.",
@@ -210,19 +202,17 @@ def _counts(result: dict) -> str:
 
 
 @callback(
-    Output(IDS.status, "children"),
+    *contents(IDS.status),
     Output(IDS.job, "data"),
     Output(IDS.poll, "disabled"),
-    Input(IDS.load, "n_clicks"),
+    *clicks(IDS.load),
     Input(IDS.poll, "n_intervals"),
-    State(IDS.file, "contents"),
+    *UPLOAD,
     State(IDS.file, "filename"),
-    State(IDS.yaml, "value"),
-    State(IDS.source, "value"),
     State(IDS.job, "data"),
     prevent_initial_call=True,
 )
-def load(_clicks, _ticks, contents, name, text, source, job_id):
+def load(_clicks, _ticks, contents, text, source, name, job_id):
     """Load starts the job (or, without Redis, runs it); each tick then shows where it is."""
     if ctx.triggered_id == IDS.poll:
         return _progress(job_id)
@@ -230,9 +220,9 @@ def load(_clicks, _ticks, contents, name, text, source, job_id):
         data = _decoded(contents)
         job = request_upload(data, text or "", source or "", name or "upload", current_actor())
     except CommandError as exc:
-        return _alert(str(exc)), None, True
+        return status_alert(str(exc), ok=False), None, True
     if not job.queued:
-        return _alert(_counts(job.result), "success"), None, True
+        return status_alert(_counts(job.result)), None, True
     return dbc.Alert("Queued: waiting for a worker…", color="info"), job.id, False
 
 
@@ -240,14 +230,18 @@ def _progress(job_id: str | None):
     try:
         current_actor().require("admin", "load files")
     except CommandError as exc:
-        return _alert(str(exc)), None, True
+        return status_alert(str(exc), ok=False), None, True
     if not job_id:
         return no_update, None, True
     status = job_status(job_id, UPLOAD_QUEUE)
     if status.state == "finished":
-        return _alert(_counts(status.result), "success"), None, True
+        return status_alert(_counts(status.result)), None, True
     if status.state in ("failed", "stopped", "canceled", "unknown"):
-        return _alert(f"The load failed: {status.error or status.state}"), None, True
+        return (
+            status_alert(f"The load failed: {status.error or status.state}", ok=False),
+            None,
+            True,
+        )
     stage = status.stage or ("waiting for a worker" if status.state == "queued" else "starting")
     spinner = dbc.Spinner(size="sm", spinner_class_name="me-2")
     return dbc.Alert([spinner, f"Loading: {stage}…"], color="info"), job_id, False

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Output, callback, ctx, html
+from dash import callback, ctx, html
 
 from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
 from dashapp.auth import current_actor
 from dashapp.components.forms import form_card, labelled, switch_buttons
-from dashapp.components.ids import clicks, fields, page_ids
+from dashapp.components.grid import column, plain_grid
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.users import add_user, list_users, set_active, set_role
@@ -46,19 +48,17 @@ def _user_options() -> list[dict]:
 def layout(**_query) -> html.Div:
     return html.Div(
         [
-            html.H2("Users", className="h4"),
+            *page_heading("Users"),
             html.Div(id=IDS.message),
-            dag.AgGrid(
-                id=IDS.grid,
-                rowData=_rows(),
-                columnDefs=[
-                    {"field": "username", "headerName": "Username"},
-                    {"field": "role", "headerName": "Role"},
-                    {"field": "status", "headerName": "Status"},
-                    {"field": "last_login", "headerName": "Last sign-in"},
+            plain_grid(
+                IDS.grid,
+                _rows(),
+                [
+                    column("username", "Username"),
+                    column("role", "Role"),
+                    column("status", "Status"),
+                    column("last_login", "Last sign-in"),
                 ],
-                defaultColDef={"sortable": True, "filter": True, "flex": 1},
-                dashGridOptions={"domLayout": "autoHeight"},
                 csvExportParams={"fileName": "users.csv"},
             ),
             dbc.Row(
@@ -115,31 +115,31 @@ def _role_select(component_id: str) -> dbc.Select:
     return dbc.Select(id=component_id, options=ROLE_OPTIONS, value="executive", className="mb-2")
 
 
+def _change(trigger: str, username, password, role, target, new_role) -> str:
+    """Add a user, set a role, disable or enable as the signed-in user; what was done."""
+    actor = current_actor()
+    if trigger == IDS.add:
+        user = add_user(username or "", password or "", role, actor=actor)
+        return f"Added {user.username} as {ROLE_LABELS[user.role]}."
+    if not target:
+        raise CommandError("choose a user first")
+    if trigger == IDS.set_role:
+        user = set_role(target, new_role, actor=actor)
+        return f"{user.username} is now {ROLE_LABELS[user.role]}."
+    active = trigger == IDS.enable
+    user = set_active(target, active, actor=actor)
+    return f"{user.username} is {'enabled' if active else 'disabled'}."
+
+
 @callback(
-    Output(IDS.message, "children"),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.target_user, "options"),
+    *contents(IDS.message),
+    *rows(IDS.grid),
+    *choices(IDS.target_user),
     *clicks(IDS.add, IDS.set_role, IDS.disable, IDS.enable),
     *fields(IDS.username, IDS.password, IDS.role, IDS.target_user, IDS.new_role),
     prevent_initial_call=True,
 )
 def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):
-    try:
-        actor = current_actor()
-        if ctx.triggered_id == IDS.add:
-            user = add_user(username or "", password or "", role, actor=actor)
-            done = f"Added {user.username} as {ROLE_LABELS[user.role]}."
-        elif not target:
-            raise CommandError("choose a user first")
-        elif ctx.triggered_id == IDS.set_role:
-            user = set_role(target, new_role, actor=actor)
-            done = f"{user.username} is now {ROLE_LABELS[user.role]}."
-        else:
-            active = ctx.triggered_id == IDS.enable
-            user = set_active(target, active, actor=actor)
-            done = f"{user.username} is {'enabled' if active else 'disabled'}."
-    except CommandError as exc:
-        message = dbc.Alert(str(exc), color="danger", dismissable=True)
-    else:
-        message = dbc.Alert(done, color="success", dismissable=True)
+    form = (username, password, role, target, new_role)
+    message = outcome(lambda: _change(ctx.triggered_id, *form), (CommandError,))
     return message, _rows(), _user_options()

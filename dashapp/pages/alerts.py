@@ -36,7 +36,8 @@ from dashapp.auth import current_actor, current_role
 from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
 from dashapp.components.forms import labelled
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
-from dashapp.components.ids import clicks, fields, page_ids, values
+from dashapp.components.ids import clicks, contents, fields, page_ids, shown, values
+from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
 from db.settings import get_settings
 
@@ -196,6 +197,14 @@ def _workflow_panel() -> html.Div:
     )
 
 
+def _filter(label: str, control_id: str, everything: str, options, width: int, **value):
+    """A column holding a labelled multiple choice; choosing none means ``everything``."""
+    choice = dcc.Dropdown(
+        id=control_id, multi=True, options=options, placeholder=everything, **value
+    )
+    return dbc.Col(labelled(label, choice), md=width)
+
+
 def layout(alert: str | None = None, **_query) -> html.Div:
     selected = int(alert) if alert and alert.isdigit() else None
     return html.Div(
@@ -206,53 +215,22 @@ def layout(alert: str | None = None, **_query) -> html.Div:
             dcc.Interval(id=IDS.tick, interval=60_000),
             dbc.Row(
                 [
-                    dbc.Col(
-                        [
-                            *labelled(
-                                "State",
-                                dcc.Dropdown(
-                                    id=IDS.state,
-                                    multi=True,
-                                    value=OPEN_STATES,
-                                    options=[
-                                        {"label": v, "value": k} for k, v in STATE_LABELS.items()
-                                    ],
-                                    placeholder="All states",
-                                ),
-                            ),
-                        ],
-                        md=4,
+                    _filter(
+                        "State",
+                        IDS.state,
+                        "All states",
+                        [{"label": v, "value": k} for k, v in STATE_LABELS.items()],
+                        4,
+                        value=OPEN_STATES,
                     ),
-                    dbc.Col(
-                        [
-                            *labelled(
-                                "Severity",
-                                dcc.Dropdown(
-                                    id=IDS.severity,
-                                    multi=True,
-                                    placeholder="All severities",
-                                    options=[
-                                        {"label": s.capitalize(), "value": s} for s in SEVERITIES
-                                    ],
-                                ),
-                            ),
-                        ],
-                        md=3,
+                    _filter(
+                        "Severity",
+                        IDS.severity,
+                        "All severities",
+                        [{"label": s.capitalize(), "value": s} for s in SEVERITIES],
+                        3,
                     ),
-                    dbc.Col(
-                        [
-                            *labelled(
-                                "Channel",
-                                dcc.Dropdown(
-                                    id=IDS.channel,
-                                    multi=True,
-                                    placeholder="All channels",
-                                    options=_channel_options(),
-                                ),
-                            ),
-                        ],
-                        md=5,
-                    ),
+                    _filter("Channel", IDS.channel, "All channels", _channel_options(), 5),
                 ],
                 className="mb-3 g-3",
             ),
@@ -309,11 +287,9 @@ def choose_alert(selected):
 
 
 @callback(
-    Output(IDS.detail, "children"),
-    Output(IDS.ack_section, "style"),
-    Output(IDS.rca_section, "style"),
-    Output(IDS.resolve_section, "style"),
-    Output(IDS.role_note, "children"),
+    *contents(IDS.detail),
+    *shown(IDS.ack_section, IDS.rca_section, IDS.resolve_section),
+    *contents(IDS.role_note),
     Input(IDS.current, "data"),
     Input(IDS.changed, "data"),
     Input(IDS.tick, "n_intervals"),
@@ -371,9 +347,5 @@ def change_alert(
             resolve(int(alert_id), actor, resolve_note)
             done = f"Alert #{alert_id} resolved by {actor.name}."
     except (AnalyticsError, PermissionDenied) as exc:
-        return dbc.Alert(
-            str(exc).capitalize(), color="danger", dismissable=True, id=f"{PREFIX}-error"
-        ), no_update
-    return dbc.Alert(done, color="success", dismissable=True, id=f"{PREFIX}-done"), (
-        changed or 0
-    ) + 1
+        return status_alert(str(exc).capitalize(), ok=False, id=f"{PREFIX}-error"), no_update
+    return status_alert(done, id=f"{PREFIX}-done"), (changed or 0) + 1

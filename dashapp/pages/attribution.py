@@ -4,7 +4,7 @@ controls plus the models' options, all kept in the URL."""
 
 from __future__ import annotations
 
-from dash import Output, callback, dcc, html
+from dash import dcc, html
 
 from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS
 from analytics.errors import AnalyticsError
@@ -17,10 +17,11 @@ from analytics.views.attribution import (
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
 from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import chart, loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, png_config, records
-from dashapp.components.ids import contents, figures, page_ids
+from dashapp.components.grid import column, data_grid, records
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.pages import PLANNING
 from db.settings import get_settings
 
@@ -70,27 +71,21 @@ PATH_COLUMNS = [
 
 
 def layout(**query) -> html.Div:
-    heading = [
-        html.H2("Attribution", className="h4"),
-        html.P(
-            "Which channels earn the conversions: each order's journey (the customer's touches "
-            "across devices within the lookback window) credited by seven models, side by side "
-            "with last touch. Markov credits by removal effect (solved exactly), Shapley by "
-            "each channel's average marginal contribution over the observed paths.",
-            className="text-secondary small",
-        ),
-    ]
+    heading = page_heading(
+        "Attribution",
+        "Which channels earn the conversions: each order's journey (the customer's touches "
+        "across devices within the lookback window) credited by seven models, side by side "
+        "with last touch. Markov credits by removal effect (solved exactly), Shapley by "
+        "each channel's average marginal contribution over the observed paths.",
+    )
     return FRAME.layout(
         query,
         heading,
         html.Div(id=IDS.message),
         html.Div(id=IDS.summary, className="small mb-2"),
-        dcc.Loading(
-            chart_row(
-                (IDS.credit_chart, "attribution", 6),
-                (IDS.difference_chart, "attribution-vs-last", 6),
-            ),
-            type="dot",
+        loading_chart_row(
+            (IDS.credit_chart, "attribution", 6),
+            (IDS.difference_chart, "attribution-vs-last", 6),
         ),
         data_grid(
             IDS.grid,
@@ -99,7 +94,7 @@ def layout(**query) -> html.Div:
             title="Credit per model and channel, beside last touch",
         ),
         html.H3("Path explorer", className="h5 mt-4"),
-        dcc.Loading(dcc.Graph(id=IDS.paths_chart, config=png_config("paths")), type="dot"),
+        dcc.Loading(chart(IDS.paths_chart, "paths"), type="dot"),
         data_grid(
             IDS.paths_grid,
             PATH_COLUMNS,
@@ -144,24 +139,21 @@ def _slice(chosen, lookback, half_life, order) -> tuple[AttributionView, Attribu
     return view, attribution_slice(view, chosen.level, chosen.filters)
 
 
-@callback(
-    FRAME.breadcrumb,
+@FRAME.callback(
     *contents(IDS.message, IDS.summary),
     *figures(IDS.credit_chart, IDS.difference_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.paths_chart, "figure"),
-    Output(IDS.paths_grid, "rowData"),
-    *FRAME.inputs,
+    *rows(IDS.grid),
+    *figures(IDS.paths_chart),
+    *rows(IDS.paths_grid),
 )
-def update_attribution(start, end, channels, path, measure, lookback, half_life, order):
-    chosen = FRAME.selection(start, end, channels, path)
+def update_attribution(chosen, measure, lookback, half_life, order):
     try:
         if chosen.problem:
             raise AnalyticsError("choose a start and an end date")
         view, narrowed = _slice(chosen, lookback, half_life, order)
     except AnalyticsError as exc:
         empty = empty_figure("Attribution", "Choose a period and the model options")
-        return chosen.crumbs, refusal(exc), None, empty, empty, [], empty, []
+        return refusal(exc), None, empty, empty, [], empty, []
     notes = [
         refusal(f"{view.model_labels[m]} is not shown: {why}", "info")
         for m, why in view.left_out.items()
@@ -172,7 +164,6 @@ def update_attribution(start, end, channels, path, measure, lookback, half_life,
     drillable = chosen.level == "category"
     shown = comparison.loc[comparison["model"] == "last", "conversions"].sum()
     return (
-        chosen.crumbs,
         notes,
         _summary(view, shown, narrowed.total_conversions),
         credit_figure(comparison, measure, chosen.level_label, currency, drillable),

@@ -31,11 +31,13 @@ from dashapp.components.budget_parts import (
     uplift_text,
     whatif_sliders,
 )
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
-from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.components.forms import inline_choice
+from dashapp.components.grid import channel_column, column, data_grid, records, register_csv_export
 from dashapp.components.ids import contents, figures, page_ids, rows
+from dashapp.components.status import status_alert
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -50,26 +52,35 @@ IDS = page_ids(
     " versions_grid active_grid",
 )
 
+
+def _band(field: str, header: str) -> list[dict]:
+    """The 90 % range of an amount: ``<field>_low`` and ``<field>_high``."""
+    return [column(f"{field}_{end}", f"{header} 90 % {end}", "currency") for end in ("low", "high")]
+
+
+def _now_and_proposed(field: str, header: str, kind: str = "currency") -> list[dict]:
+    """An amount under today's split (``<field>_current``) and under the proposed one."""
+    return [
+        column(f"{field}_current", f"{header} now", kind),
+        column(f"{field}_proposed", f"{header} proposed", kind),
+    ]
+
+
 SPLIT_COLUMNS = [
-    column("channel_name", "Channel", pinned="left", minWidth=130),
+    channel_column(130),
     column("current", "Current split", "currency"),
     column("proposed", "Proposed", "currency"),
     column("change", "Change", "currency"),
-    column("revenue_current", "Revenue now", "currency"),
-    column("revenue_proposed", "Revenue proposed", "currency"),
-    column("revenue_proposed_low", "Revenue 90 % low", "currency"),
-    column("revenue_proposed_high", "Revenue 90 % high", "currency"),
-    column("margin_current", "Margin now", "currency"),
-    column("margin_proposed", "Margin proposed", "currency"),
-    column("roas_current", "ROAS now", "decimal"),
-    column("roas_proposed", "ROAS proposed", "decimal"),
+    *_now_and_proposed("revenue", "Revenue"),
+    *_band("revenue_proposed", "Revenue"),
+    *_now_and_proposed("margin", "Margin"),
+    *_now_and_proposed("roas", "ROAS", "decimal"),
 ]
 WHATIF_COLUMNS = [
-    column("channel_name", "Channel", pinned="left", minWidth=130),
+    channel_column(130),
     column("spend", "Budget", "currency"),
     column("revenue", "Revenue", "currency"),
-    column("revenue_low", "Revenue 90 % low", "currency"),
-    column("revenue_high", "Revenue 90 % high", "currency"),
+    *_band("revenue", "Revenue"),
     column("margin", "Margin after spend", "currency"),
     column("roas", "ROAS", "decimal"),
 ]
@@ -82,8 +93,7 @@ VERSION_COLUMNS = [
     column("horizon_days", "Days", "number", maxWidth=100),
     column("total", "Total", "currency"),
     column("expected_uplift", "Expected uplift", "currency"),
-    column("uplift_low", "Uplift 90 % low", "currency"),
-    column("uplift_high", "Uplift 90 % high", "currency"),
+    *_band("uplift", "Uplift"),
 ]
 ACTIVE_COLUMNS = [
     column("channel_name", "Channel"),
@@ -120,11 +130,8 @@ def layout(**_query) -> html.Div:
             bounds_table(IDS.min, IDS.max, view.split, _no_curve(view)),
             html.Div(id=IDS.message),
             html.Div(id=IDS.uplift, className="mb-2"),
-            dcc.Loading(
-                chart_row(
-                    (IDS.split_chart, "budget-split", 5), (IDS.curves_chart, "spend-response", 7)
-                ),
-                type="dot",
+            loading_chart_row(
+                (IDS.split_chart, "budget-split", 5), (IDS.curves_chart, "spend-response", 7)
             ),
             data_grid(IDS.split_grid, SPLIT_COLUMNS, "budget-split.csv", title="Proposed split"),
             html.H3("What if", className="h5 mt-4"),
@@ -177,14 +184,8 @@ def _controls(default_total: float) -> dbc.Row:
                     dbc.Label(
                         "Maximise", html_for=IDS.objective, className="small text-secondary mb-0"
                     ),
-                    dbc.RadioItems(
-                        id=IDS.objective,
-                        options=[
-                            {"label": "Revenue", "value": "revenue"},
-                            {"label": "Margin (after spend)", "value": "margin"},
-                        ],
-                        value="revenue",
-                        inline=True,
+                    inline_choice(
+                        IDS.objective, {"revenue": "Revenue", "margin": "Margin (after spend)"}
                     ),
                 ],
                 lg=4,
@@ -321,10 +322,8 @@ def apply(_clicks, values, *controls):
         version = record_plan(_whatif(values, *controls).allocation)
     except (AnalyticsError, PermissionDenied) as exc:
         return refusal(f"not applied: {exc}", "danger"), no_update, no_update
-    message = dbc.Alert(
+    message = status_alert(
         f"Budget plan version {version} applied and recorded in the audit log.",
-        color="success",
-        dismissable=True,
         id=f"{PREFIX}-applied",
     )
     return message, _version_rows(plan_versions()), records(active_plan())

@@ -14,10 +14,11 @@ from analytics.views.contribution import build_aov, build_contribution
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption, flagged
+from dashapp.components.chart_row import chart
 from dashapp.components.charts import empty_figure, share_of_total
 from dashapp.components.contribution_charts import aov_figure, index_figure, waterfall_figure
-from dashapp.components.grid import column, data_grid, highlighted, png_config, records
-from dashapp.components.ids import figures, page_ids
+from dashapp.components.grid import channel_column, column, data_grid, highlighted, records
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.line_note import lines_alert
 from db.settings import get_settings
 
@@ -38,8 +39,7 @@ IDS = page_ids(
 
 def _chart(graph_id: str, png_name: str) -> dbc.Col:
     """A chart with its own loading spinner: the AOV chart comes from a slower callback."""
-    graph = dcc.Graph(id=graph_id, config=png_config(png_name), className="mb-3")
-    return dbc.Col(dcc.Loading(graph, type="dot"), lg=6)
+    return dbc.Col(dcc.Loading(chart(graph_id, png_name, className="mb-3"), type="dot"), lg=6)
 
 
 def layout(**query) -> html.Div:
@@ -60,7 +60,7 @@ def layout(**query) -> html.Div:
         data_grid(
             IDS.grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("revenue", "Revenue", "currency"),
                 column("revenue_base", "Comparison revenue", "currency"),
                 column("change", "Change", "currency"),
@@ -79,7 +79,7 @@ def layout(**query) -> html.Div:
         data_grid(
             IDS.aov_grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("aov_current", "AOV", "currency_cents"),
                 column("aov_baseline", "AOV baseline", "currency_cents"),
                 column("change_pct", "Change (%)", "pct_points"),
@@ -130,19 +130,14 @@ def _underperformers_banner(table: pd.DataFrame) -> dbc.Alert:
     )
 
 
-@callback(
-    FRAME.breadcrumb,
-    Output(IDS.flags, "children"),
+@FRAME.callback(
+    *contents(IDS.flags),
     *figures(IDS.share_chart, IDS.waterfall_chart, IDS.index_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.total, "children"),
-    *FRAME.inputs,
+    *rows(IDS.grid),
+    *contents(IDS.total),
+    blank=(*(empty_figure("Choose a period"),) * 3, [], ""),
 )
-def update_contribution(start, end, channels, path, compare):
-    chosen = FRAME.selection(start, end, channels, path)
-    if chosen.problem:
-        empty = empty_figure("Choose a period")
-        return chosen.crumbs, chosen.problem, empty, empty, empty, [], ""
+def update_contribution(chosen, compare):
     period = chosen.period
     base = compare_periods(period, [compare])[compare]
     currency = get_settings().base_currency
@@ -158,7 +153,6 @@ def update_contribution(start, end, channels, path, compare):
     labels = ("Selected period", COMPARE_LABELS[compare])
     level = chosen.level_label.lower()
     return (
-        chosen.crumbs,
         _underperformers_banner(table),
         share_of_total(
             view.shares, f"Share of gross sales by {level} (100 % stacked)", "bucket", 400

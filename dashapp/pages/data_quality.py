@@ -7,6 +7,7 @@ from dash import Input, Output, callback, dcc, html
 
 from analytics.quality.status import history, latest_run, run_results
 from dashapp.access import at_least, register_page
+from dashapp.components.forms import inline_choice
 from dashapp.components.grid import WRAPPED, data_grid, register_csv_export
 from dashapp.components.ids import page_ids
 from dashapp.components.quality_charts import validation_history_figure
@@ -96,14 +97,9 @@ def layout(**_query) -> html.Div:
             html.H2("Data quality", className="h4"),
             dcc.Store(id=IDS.run_id, data=run["id"]),
             html.Div(_summary(run), id=IDS.summary),
-            dbc.RadioItems(
-                id=IDS.status_filter,
-                options=[
-                    {"label": "All checks", "value": "all"},
-                    {"label": "Problems only", "value": "problems"},
-                ],
-                value="all",
-                inline=True,
+            inline_choice(
+                IDS.status_filter,
+                {"all": "All checks", "problems": "Problems only"},
                 className="mb-2",
             ),
             data_grid(

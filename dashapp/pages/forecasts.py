@@ -11,7 +11,7 @@ from dash import Input, Output, callback, dcc, html
 from dashapp.access import register_page
 from dashapp.components.charts import CHART_FONT, empty_figure
 from dashapp.components.forecast_charts import saturation_figure
-from dashapp.components.forms import labelled
+from dashapp.components.forms import inline_choice, labelled
 from dashapp.components.grid import column, data_grid, register_csv_export
 from dashapp.components.ids import page_ids, values
 from dashapp.pages import PLANNING
@@ -87,14 +87,9 @@ def layout(**_query) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        dbc.RadioItems(
-                            id=IDS.shift_dimension,
-                            options=[
-                                {"label": "Channel categories", "value": "category"},
-                                {"label": "Touchpoints", "value": "touchpoint"},
-                            ],
-                            value="category",
-                            inline=True,
+                        inline_choice(
+                            IDS.shift_dimension,
+                            {"category": "Channel categories", "touchpoint": "Touchpoints"},
                         ),
                         md=5,
                     ),

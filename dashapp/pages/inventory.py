@@ -20,6 +20,7 @@ from dashapp.auth import current_actor
 from dashapp.components.grid import column, data_grid, records, register_csv_export
 from dashapp.components.ids import page_ids
 from dashapp.components.line_note import lines_alert
+from dashapp.components.status import status_alert
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
 from forecasting.stock_data import stock_positions
@@ -176,12 +177,8 @@ def apply(_clicks, stored):
             )
         plan_id = apply_plan(_plan(positions, as_of), actor)
     except (AnalyticsError, PermissionDenied) as exc:
-        return dbc.Alert(str(exc), color="danger", dismissable=True), False
+        return status_alert(str(exc), ok=False), False
     return (
-        dbc.Alert(
-            f"Plan {plan_id} applied and recorded in the audit log.",
-            color="success",
-            dismissable=True,
-        ),
+        status_alert(f"Plan {plan_id} applied and recorded in the audit log."),
         True,
     )

@@ -14,6 +14,7 @@ from dashapp.access import at_least, register_page
 from dashapp.auth import current_actor
 from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
 from dashapp.components.ids import clicks, fields, page_ids
+from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
@@ -265,5 +266,5 @@ def change_models(_retrain, _promote, _rollback, series, version):
             now = rollback_champion(series, actor)
             done = f"Rolled back {series}: version {now} is the champion again."
     except (ForecastingError, PermissionDenied) as exc:
-        return dbc.Alert(str(exc), color="danger", dismissable=True), no_update
-    return dbc.Alert(done, color="success", dismissable=True), _version_rows()
+        return status_alert(str(exc), ok=False), no_update
+    return status_alert(done), _version_rows()

@@ -25,7 +25,7 @@ from dashapp.components.filters import (
     preset_period,
     split_channel_values,
 )
-from dashapp.components.ids import contents, figures, page_ids
+from dashapp.components.ids import contents, date_range, figures, page_ids, values
 from dashapp.components.kpi import kpi_card
 from dashapp.components.validation_badge import validation_badge
 from db.settings import get_settings
@@ -207,9 +207,8 @@ def _as_of(view: OverviewView) -> str:
     Output(IDS.kpis, "children"),
     *figures(IDS.revenue_chart, IDS.share_chart),
     *contents(IDS.as_of, IDS.validation, IDS.error),
-    Input(IDS.dates, "start_date"),
-    Input(IDS.dates, "end_date"),
-    Input(IDS.channels, "value"),
+    *date_range(IDS.dates),
+    *values(IDS.channels),
     Input(IDS.refresh, "n_intervals"),
 )
 def update_overview(start, end, channels, _tick):

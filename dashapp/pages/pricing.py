@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, dcc, html
 
 from analytics.errors import AnalyticsError
 from analytics.line_coverage import lines_note
@@ -14,11 +14,12 @@ from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
 from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
 from dashapp.access import register_page
 from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import chart, chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
-from dashapp.components.grid import WRAPPED, column, data_grid, highlighted, png_config, records
-from dashapp.components.ids import contents, figures, page_ids
+from dashapp.components.grid import WRAPPED, channel_column, column, data_grid, highlighted, records
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.line_note import lines_alert
 from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
 from dashapp.pages import PLANNING
@@ -42,7 +43,7 @@ ESTIMATE_COLUMNS = [
     column("n", "n (observations)", "number", hide=True),
 ]
 CHANNEL_COLUMNS = [
-    column("channel_name", "Channel", pinned="left", minWidth=120),
+    channel_column(120),
     *ESTIMATE_COLUMNS,
     column("price", "Price now", "currency_cents", minWidth=100),
     column("unit_cost", "Unit cost", "currency_cents", hide=True),
@@ -68,18 +69,15 @@ CATEGORY_EXPORT = [c["field"] for c in CATEGORY_COLUMNS if c["field"] not in TEX
 
 
 def layout(**query) -> html.Div:
-    heading = [
-        html.H2("Pricing", className="h4"),
-        html.P(
-            "How units respond to price: log-log demand models of daily units on the price index "
-            "with weekday, season, holiday and promotion controls (OLS; two-stage least squares "
-            "where a price instrument is given). For each channel, the price move that "
-            "maximises margin while keeping the volume floor, within "
-            f"±{DEFAULT_MAX_CHANGE:.0%} of today's price, with its effect over the next "
-            f"{DEFAULT_HORIZON} days.",
-            className="text-secondary small",
-        ),
-    ]
+    heading = page_heading(
+        "Pricing",
+        "How units respond to price: log-log demand models of daily units on the price index "
+        "with weekday, season, holiday and promotion controls (OLS; two-stage least squares "
+        "where a price instrument is given). For each channel, the price move that "
+        "maximises margin while keeping the volume floor, within "
+        f"±{DEFAULT_MAX_CHANGE:.0%} of today's price, with its effect over the next "
+        f"{DEFAULT_HORIZON} days.",
+    )
     floor = dbc.Row(
         dbc.Col(
             number_input(
@@ -111,7 +109,7 @@ def layout(**query) -> html.Div:
                 ),
                 dbc.Row(
                     dbc.Col(
-                        dcc.Graph(id=IDS.category_chart, config=png_config("category-elasticity")),
+                        chart(IDS.category_chart, "category-elasticity"),
                         lg=8,
                     ),
                     className="g-3 mb-3",
@@ -171,18 +169,15 @@ def _warnings(view: PricingView):
     return flagged("Too uncertain to act on", names, "warning", id=f"{PREFIX}-uncertain")
 
 
-@callback(
-    FRAME.breadcrumb,
+@FRAME.callback(
     *contents(IDS.message, IDS.warnings),
     *figures(IDS.channel_chart, IDS.move_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.category_chart, "figure"),
-    Output(IDS.category_grid, "rowData"),
-    *FRAME.inputs,
-    Input(IDS.floor, "value"),
+    *rows(IDS.grid),
+    *figures(IDS.category_chart),
+    *rows(IDS.category_grid),
+    more=(Input(IDS.floor, "value"),),
 )
-def update_pricing(start, end, channels, path, floor):
-    chosen = FRAME.selection(start, end, channels, path)
+def update_pricing(chosen, floor):
     note = None
     try:
         if chosen.problem:
@@ -194,9 +189,8 @@ def update_pricing(start, end, channels, path, floor):
             raise AnalyticsError(f"nothing to estimate: {view.message}")
     except AnalyticsError as exc:
         empty = empty_figure("Pricing", "Choose a period and a volume floor")
-        return chosen.crumbs, refusal(exc), note, empty, empty, [], empty, []
+        return refusal(exc), note, empty, empty, [], empty, []
     return (
-        chosen.crumbs,
         None,
         [_warnings(view), note],
         elasticity_figure(view.channels, "channel_name", "Own-price elasticity per channel"),

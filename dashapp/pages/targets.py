@@ -6,17 +6,17 @@ Setting targets is on Admin › Targets (admins only).
 from __future__ import annotations
 
 import pandas as pd
-from dash import Output, callback, dcc, html
+from dash import dcc, html
 
 from analytics.metrics import METRICS, format_value
 from analytics.views.targets import VARIANCE_COLUMNS, build_targets
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.auth import current_role
 from dashapp.components.analysis_frame import AnalysisFrame, flagged
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, records
-from dashapp.components.ids import figures, page_ids, rows
+from dashapp.components.grid import channel_column, column, data_grid, records
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
 from db.settings import get_settings
 
@@ -58,17 +58,14 @@ def layout(**query) -> html.Div:
             className="d-flex justify-content-between align-items-baseline mb-2",
         ),
         html.Div(id=IDS.flags, className="mb-2"),
-        dcc.Loading(
-            chart_row(
-                (IDS.variance_chart, "revenue-vs-target", 6),
-                (IDS.effects_chart, "revenue-variance-drivers", 6),
-            ),
-            type="dot",
+        loading_chart_row(
+            (IDS.variance_chart, "revenue-vs-target", 6),
+            (IDS.effects_chart, "revenue-variance-drivers", 6),
         ),
         data_grid(
             IDS.grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("metric_label", "Metric", minWidth=180),
                 column("actual_text", "Actual", sortable=False, type="rightAligned"),
                 column("target_text", "Target", sortable=False, type="rightAligned"),
@@ -101,7 +98,7 @@ def layout(**query) -> html.Div:
         data_grid(
             IDS.effects_grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("revenue_target", "Revenue target", "currency"),
                 column("revenue_actual", "Revenue actual", "currency"),
                 column("variance", "Variance", "currency"),
@@ -158,24 +155,18 @@ def _flags(table: pd.DataFrame) -> html.Div:
     return html.Div([banner for banner in banners if banner])
 
 
-@callback(
-    FRAME.breadcrumb,
-    Output(IDS.flags, "children"),
+@FRAME.callback(
+    *contents(IDS.flags),
     *figures(IDS.variance_chart, IDS.effects_chart),
     *rows(IDS.grid, IDS.effects_grid),
-    Output(IDS.total, "children"),
-    *FRAME.inputs,
+    *contents(IDS.total),
+    blank=(*(empty_figure("Choose a period"),) * 2, [], [], ""),
 )
-def update_targets(start, end, channels, path):
-    chosen = FRAME.selection(start, end, channels, path)
-    if chosen.problem:
-        empty = empty_figure("Choose a period")
-        return chosen.crumbs, chosen.problem, empty, empty, [], [], ""
+def update_targets(chosen):
     currency = get_settings().base_currency
     view = build_targets(chosen.period, chosen.level, chosen.filters)
     period, total = view.period, view.revenue
     return (
-        chosen.crumbs,
         _flags(view.variance),
         variance_figure(view.variance, chosen.level_label, currency),
         effects_figure(view.effects, currency),

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Output, callback, dcc, html
+from dash import html
 
 from analytics.metrics import METRICS, format_value
 from analytics.views.trends import TREND_METRICS, TrendsView, build_trends
 from dashapp.access import ROLE_ORDER, register_page
 from dashapp.components.analysis_frame import AnalysisFrame, PageOption
-from dashapp.components.chart_row import chart_row
+from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, records, sparkline_svg
-from dashapp.components.ids import figures, page_ids
+from dashapp.components.grid import channel_column, column, data_grid, records, sparkline_svg
+from dashapp.components.heading import page_heading
+from dashapp.components.ids import contents, figures, page_ids, rows
 from dashapp.components.trend_charts import strength_figure, weekly_figure
 from db.settings import get_settings
 
@@ -35,31 +36,25 @@ DIRECTION_LABELS = {
 
 
 def layout(**query) -> html.Div:
-    heading = [
-        html.H2("Trends", className="h4"),
-        html.P(
-            "Rising or declining performance per channel: a Mann–Kendall test on the "
-            "seasonally adjusted daily series (p < 0.05), with the Theil–Sen size of the "
-            "trend, month-on-month and year-on-year changes and the last 26 weeks.",
-            className="text-secondary small",
-        ),
-    ]
+    heading = page_heading(
+        "Trends",
+        "Rising or declining performance per channel: a Mann–Kendall test on the "
+        "seasonally adjusted daily series (p < 0.05), with the Theil–Sen size of the "
+        "trend, month-on-month and year-on-year changes and the last 26 weeks.",
+    )
     return FRAME.layout(
         query,
         heading,
         html.Div(id=IDS.summary, className="mb-2"),
-        dcc.Loading(
-            chart_row(
-                (IDS.strength_chart, "trend-strength", 5),
-                (IDS.weekly_chart, "weekly-trend", 7),
-                class_name="g-3",
-            ),
-            type="dot",
+        loading_chart_row(
+            (IDS.strength_chart, "trend-strength", 5),
+            (IDS.weekly_chart, "weekly-trend", 7),
+            class_name="g-3",
         ),
         data_grid(
             IDS.grid,
             [
-                column("channel_name", "Channel", pinned="left", minWidth=150),
+                channel_column(),
                 column("metric_label", "Metric", minWidth=180),
                 column("value_text", "Period value", sortable=False, type="rightAligned"),
                 column("value", "Period value (raw)", "decimal", hide=True),
@@ -135,24 +130,19 @@ def _summary(view: TrendsView) -> html.Div:
     )
 
 
-@callback(
-    FRAME.breadcrumb,
-    Output(IDS.summary, "children"),
+@FRAME.callback(
+    *contents(IDS.summary),
     *figures(IDS.strength_chart, IDS.weekly_chart),
-    Output(IDS.grid, "rowData"),
-    Output(IDS.total, "children"),
-    *FRAME.inputs,
+    *rows(IDS.grid),
+    *contents(IDS.total),
+    blank=(empty_figure("Trend"), empty_figure("Weekly"), [], ""),
 )
-def update_trends(start, end, channels, path, metric):
-    chosen = FRAME.selection(start, end, channels, path)
-    if chosen.problem:
-        return chosen.crumbs, chosen.problem, empty_figure("Trend"), empty_figure("Weekly"), [], ""
+def update_trends(chosen, metric):
     view = build_trends(chosen.period, chosen.level, chosen.filters)
     currency = get_settings().base_currency
     revenue = view.table.loc[view.table["metric"] == "revenue", "value"].sum()
     total = f"Revenue in view over the period: {format_value(revenue, 'currency', currency)}"
     return (
-        chosen.crumbs,
         _summary(view),
         strength_figure(view, metric, chosen.level_label),
         weekly_figure(view, metric, chosen.level_label, currency),
