@@ -23,6 +23,9 @@ from db.settings import get_settings
 # on a terminal or in xdist workers (which set COLUMNS=80 before any command module loads).
 os.environ["COLUMNS"] = "200"
 
+# Fixtures that tests of more than one folder use (a folder's conftest is seen by it alone).
+pytest_plugins = ("tests.quality.pages_world", "tests.sync.pages_world")
+
 PG_ADMIN_URL = os.environ.get("CHANNELPERF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("CHANNELPERF_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
