@@ -213,32 +213,24 @@ def _merge(
             .where(changed),
         )
     )
-    line_columns = [c for c in LINE_STAGE_COLUMNS if c != "stage_id"]
-    conn.execute(
-        line.insert().from_select(
-            ["order_id", "order_day", *line_columns],
-            select(
-                stg_order.c.order_id,
-                stg_order.c.order_day,
-                *(stg_line.c[c] for c in line_columns),
+    # Lines, then refunds: each under its order's id and day.
+    for target, staged, stage_columns in (
+        (line, stg_line, LINE_STAGE_COLUMNS),
+        (refund, stg_refund, REFUND_STAGE_COLUMNS),
+    ):
+        columns = [c for c in stage_columns if c != "stage_id"]
+        conn.execute(
+            target.insert().from_select(
+                ["order_id", "order_day", *columns],
+                select(
+                    stg_order.c.order_id,
+                    stg_order.c.order_day,
+                    *(staged.c[c] for c in columns),
+                )
+                .join(stg_order, _stage_join(stg_order, staged))
+                .where(changed),
             )
-            .join(stg_order, _stage_join(stg_order, stg_line))
-            .where(changed),
         )
-    )
-    refund_columns = [c for c in REFUND_STAGE_COLUMNS if c != "stage_id"]
-    conn.execute(
-        refund.insert().from_select(
-            ["order_id", "order_day", *refund_columns],
-            select(
-                stg_order.c.order_id,
-                stg_order.c.order_day,
-                *(stg_refund.c[c] for c in refund_columns),
-            )
-            .join(stg_order, _stage_join(stg_order, stg_refund))
-            .where(changed),
-        )
-    )
 
     # 4. Customers and new-customer flags where the batch can change a customer's first order;
     #    a flag that flips on an order stored before makes its day stale.

@@ -22,8 +22,8 @@ from ingestion.canonical import (
 )
 from ingestion.connectors import (
     Page,
+    changed_order,
     decimal_of,
-    epoch_ms,
     get,
     int_of,
     iso_utc,
@@ -152,11 +152,7 @@ def to_canonical(
     return parse(
         CanonicalOrder,
         {
-            "source_system": SOURCE_SYSTEM,
-            "source_instance": source_instance,
-            "source_order_id": str(get(opportunity, "Id")),
-            "source_version": epoch_ms(modstamp),
-            "source_updated_at": modstamp,
+            **changed_order(SOURCE_SYSTEM, source_instance, get(opportunity, "Id"), modstamp),
             "ordered_at": midday_utc(_date(get(opportunity, "CloseDate"), "CloseDate")),
             "touchpoint_fields": _touchpoint_fields(opportunity),
             "customer_key": customer_key(

@@ -17,8 +17,8 @@ from ingestion.canonical import CENT, CanonicalOrder, customer_key, parse, paylo
 from ingestion.connectors import (
     EPOCH,
     Page,
+    changed_order,
     decimal_of,
-    epoch_ms,
     get,
     int_of,
     midday_utc,
@@ -133,11 +133,7 @@ def to_canonical(
     return parse(
         CanonicalOrder,
         {
-            "source_system": SOURCE_SYSTEM,
-            "source_instance": source_instance,
-            "source_order_id": str(get(order, "SalesOrder")),
-            "source_version": epoch_ms(changed),
-            "source_updated_at": changed,
+            **changed_order(SOURCE_SYSTEM, source_instance, get(order, "SalesOrder"), changed),
             # SalesOrderDate is a calendar date (midnight UTC in the payload).
             "ordered_at": midday_utc(ordered.date()),
             "touchpoint_fields": {} if channel is None else {"DistributionChannel": str(channel)},

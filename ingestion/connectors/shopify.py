@@ -9,8 +9,8 @@ from typing import Any
 from ingestion.canonical import CanonicalOrder, customer_key, parse, payload_sha256
 from ingestion.connectors import (
     Page,
+    changed_order,
     decimal_of,
-    epoch_ms,
     get,
     int_of,
     iso_utc,
@@ -146,11 +146,7 @@ def to_canonical(
     return parse(
         CanonicalOrder,
         {
-            "source_system": SOURCE_SYSTEM,
-            "source_instance": source_instance,
-            "source_order_id": str(get(order, "id")),
-            "source_version": epoch_ms(updated_at),
-            "source_updated_at": updated_at,
+            **changed_order(SOURCE_SYSTEM, source_instance, get(order, "id"), updated_at),
             "ordered_at": parse_timestamp(get(order, "created_at"), "created_at"),
             "touchpoint_fields": {} if source_name is None else {"source_name": str(source_name)},
             "location_code": None
