@@ -63,12 +63,19 @@ class LoadResult:
     days were added to the rollups already)."""
 
     def add(self, other: LoadResult) -> None:
-        self.read += other.read
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.unchanged += other.unchanged
+        add_counts(self, other)
         self.days |= other.days
         self.stale_days |= other.stale_days
+
+
+ORDER_COUNTS = ("read", "inserted", "updated", "unchanged")
+"""What a load counts, order by order (a sync's result counts them too)."""
+
+
+def add_counts(total, part, names: tuple[str, ...] = ORDER_COUNTS) -> None:
+    """Add ``part``'s counts of ``names`` to ``total``'s."""
+    for name in names:
+        setattr(total, name, getattr(total, name) + getattr(part, name))
 
 
 def _stage_join(left: Table, right: Table):

@@ -32,28 +32,11 @@ state = AlertRuleState.__table__
 
 
 def record_event(
-    conn: Connection,
-    alert_id: int,
-    at: dt.datetime,
-    actor: str,
-    action: str,
-    *,
-    note: str | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
+    conn: Connection, alert_id: int, at: dt.datetime, actor: str, action: str, **details: str | None
 ) -> None:
-    """One step of an alert's life in its event trail."""
-    conn.execute(
-        event.insert().values(
-            alert_id=alert_id,
-            at=at,
-            actor=actor,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            note=note,
-        )
-    )
+    """One step of an alert's life in its trail; ``details``: note, from_state, to_state."""
+    values = {"alert_id": alert_id, "at": at, "actor": actor, "action": action, **details}
+    conn.execute(event.insert().values(**values))
 
 
 def _stored(value: float | None) -> Decimal | None:

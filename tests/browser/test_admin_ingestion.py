@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ingestion.sources import find_source
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.browser import browser_page, fill_in, screenshot, served_app, sign_in, submit
 from tests.sync.pages_world import PASSWORD
 
 pytestmark = pytest.mark.postgres
@@ -39,14 +39,16 @@ def test_admin_ingestion_pages_in_a_browser(ingest_db):
 
         page.click("#admin-sources-new")
         page.wait_for_selector("#admin-sources-form-name", state="visible")
-        page.fill("#admin-sources-form-name", "erp")
-        page.select_option("#admin-sources-form-kind", "sap")
-        page.fill("#admin-sources-form-instance", "S4H-200")
-        page.fill("#admin-sources-form-base-url", "https://s4h.example.com/")
-        page.fill("#admin-sources-form-secret-env", "sap-password")
-        page.click("#admin-sources-form-save")
-        page.wait_for_selector("#admin-sources-form-message .alert")
-        assert "NAME of an environment variable" in page.inner_text("#admin-sources-form-message")
+        erp = {
+            "#admin-sources-form-name": "erp",
+            "#admin-sources-form-kind": "sap",
+            "#admin-sources-form-instance": "S4H-200",
+            "#admin-sources-form-base-url": "https://s4h.example.com/",
+            "#admin-sources-form-secret-env": "sap-password",
+        }
+        fill_in(page, erp)
+        refused = submit(page, "#admin-sources-form-save", "#admin-sources-form-message")
+        assert "NAME of an environment variable" in refused
         screenshot(page, "admin-sources-form")
         page.fill("#admin-sources-form-secret-env", "SAP_TOKEN")
         page.click("#admin-sources-form-save")

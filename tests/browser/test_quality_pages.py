@@ -9,7 +9,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from db import audit
 from db.engine import get_engine
 from db.users import demo_password
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.browser import browser_page, fill_in, screenshot, served_app, sign_in, submit
 
 
 @pytest.mark.slow
@@ -26,12 +26,14 @@ def test_pages_in_a_browser(pages_db):
 
         page.goto(f"{base}/admin/reports")
         page.wait_for_selector("#admin-reports-save")
-        page.fill("#admin-reports-recipients", "ceo@example.com\ncoo@example.com")
-        page.select_option("#admin-reports-weekday", "4")
-        page.select_option("#admin-reports-hour", "8")
-        page.click("#admin-reports-save")
-        page.wait_for_selector("#admin-reports-message .alert-success")
-        assert "Fridays at 08:00" in page.inner_text("#admin-reports-message")
+        schedule = {
+            "#admin-reports-recipients": "ceo@example.com\ncoo@example.com",
+            "#admin-reports-weekday": "4",
+            "#admin-reports-hour": "8",
+        }
+        fill_in(page, schedule)
+        saved = submit(page, "#admin-reports-save", "#admin-reports-message", ".alert-success")
+        assert "Fridays at 08:00" in saved
         with page.expect_download(timeout=60_000) as download_info:
             page.click("#admin-reports-download-button")
         download = download_info.value
