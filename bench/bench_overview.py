@@ -15,7 +15,7 @@ from bench.common import (
     existing_orders,
     fresh_database,
     median,
-    p95,
+    median_and_p95,
     timings,
     use_database,
 )
@@ -116,10 +116,8 @@ def run(n_orders: int = 10_000_000, repeat: int = 30) -> Section:
         section.table.append(
             [
                 f"{start} – {end} {','.join(channels or ['all'])}",
-                f"{median(callback_ms):.1f}",
-                f"{p95(callback_ms):.1f}",
-                f"{median(raw_ms):.0f}",
-                f"{p95(raw_ms):.0f}",
+                *median_and_p95(callback_ms, 1),
+                *median_and_p95(raw_ms, 0),
                 f"{median(raw_ms) / median(callback_ms):.0f}×",
             ]
         )

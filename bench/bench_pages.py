@@ -18,8 +18,7 @@ from bench.common import (
     compared_ranges,
     database_url,
     existing_orders,
-    median,
-    p95,
+    median_and_p95,
     timings,
     use_database,
 )
@@ -180,12 +179,9 @@ def run(n_orders: int = 10_000_000, cold_repeat: int = 20, warm_repeat: int = 20
                 [
                     page,
                     f"{start} – {end} {','.join(channels or ['all'])}",
-                    f"{median(cold_ms):.0f}",
-                    f"{p95(cold_ms):.0f}",
-                    f"{median(warm_ms):.1f}",
-                    f"{p95(warm_ms):.1f}",
-                    f"{median(raw_ms):.0f}",
-                    f"{p95(raw_ms):.0f}",
+                    *median_and_p95(cold_ms, 0),
+                    *median_and_p95(warm_ms, 1),
+                    *median_and_p95(raw_ms, 0),
                 ]
             )
     return section

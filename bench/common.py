@@ -98,6 +98,11 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
+def median_and_p95(samples: list[float], decimals: int) -> list[str]:
+    """A table's two cells for a timing: its median and its 95th percentile."""
+    return [f"{median(samples):.{decimals}f}", f"{p95(samples):.{decimals}f}"]
+
+
 @dataclass
 class Section:
     """One benchmark's figures, printed and written to bench/RESULTS.md."""

@@ -8,12 +8,7 @@ from dataclasses import dataclass
 from db.errors import CommandError
 
 ROLES = ("executive", "planner", "data_scientist", "admin")
-ROLE_LABELS = {
-    "executive": "Executive",
-    "planner": "Planner",
-    "data_scientist": "Data scientist",
-    "admin": "Admin",
-}
+ROLE_LABELS = {role: role.replace("_", " ").capitalize() for role in ROLES}
 
 
 def at_least(role: str) -> frozenset[str]:

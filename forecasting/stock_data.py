@@ -46,6 +46,11 @@ def latest_inventory(url: str | None = None) -> pd.DataFrame:
         .where(inventory.c.day == latest)
         .order_by(product.c.sku, location.c.code)
     )
+    return _frame(query, url)
+
+
+def _frame(query, url: str | None) -> pd.DataFrame:
+    """The query's rows by column name (no columns at all when there are none)."""
     with get_engine(url).connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all())
 
@@ -59,8 +64,7 @@ def inventory_history(url: str | None = None) -> pd.DataFrame:
         inventory.c.on_hand,
         inventory.c.on_order,
     )
-    with get_engine(url).connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all())
+    frame = _frame(query, url)
     if not frame.empty:
         frame["day"] = pd.to_datetime(frame["day"])
     return frame
@@ -147,27 +151,16 @@ def product_demand(
         return pd.DataFrame(columns=["product_id", "location_id", DS, "units"])
     end = end or pd.Timestamp(stocked["day"].iloc[0]).date()
     first = end - dt.timedelta(days=days - 1)
+    keys = [product_rollup.c[c] for c in ("day", "product_id", "region_id", "location_id")]
     query = (
-        select(
-            product_rollup.c.day,
-            product_rollup.c.product_id,
-            product_rollup.c.region_id,
-            product_rollup.c.location_id,
-            func.sum(product_rollup.c.units).label("units"),
-        )
+        select(*keys, func.sum(product_rollup.c.units).label("units"))
         .where(
             product_rollup.c.day.between(first, end),
             product_rollup.c.product_id.in_(stocked["product_id"].unique().tolist()),
         )
-        .group_by(
-            product_rollup.c.day,
-            product_rollup.c.product_id,
-            product_rollup.c.region_id,
-            product_rollup.c.location_id,
-        )
+        .group_by(*keys)
     )
-    with get_engine(url).connect() as conn:
-        sales = pd.DataFrame(conn.execute(query).mappings().all())
+    sales = _frame(query, url)
     if sales.empty:
         sales = pd.DataFrame(columns=["day", "product_id", "region_id", "location_id", "units"])
     warehouse = fulfilment_warehouses(url)

@@ -63,12 +63,19 @@ class LoadResult:
     days were added to the rollups already)."""
 
     def add(self, other: LoadResult) -> None:
-        self.read += other.read
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.unchanged += other.unchanged
+        add_counts(self, other)
         self.days |= other.days
         self.stale_days |= other.stale_days
+
+
+ORDER_COUNTS = ("read", "inserted", "updated", "unchanged")
+"""What a load counts, order by order (a sync's result counts them too)."""
+
+
+def add_counts(total, part, names: tuple[str, ...] = ORDER_COUNTS) -> None:
+    """Add ``part``'s counts of ``names`` to ``total``'s."""
+    for name in names:
+        setattr(total, name, getattr(total, name) + getattr(part, name))
 
 
 def _stage_join(left: Table, right: Table):
@@ -213,32 +220,24 @@ def _merge(
             .where(changed),
         )
     )
-    line_columns = [c for c in LINE_STAGE_COLUMNS if c != "stage_id"]
-    conn.execute(
-        line.insert().from_select(
-            ["order_id", "order_day", *line_columns],
-            select(
-                stg_order.c.order_id,
-                stg_order.c.order_day,
-                *(stg_line.c[c] for c in line_columns),
+    # Lines, then refunds: each under its order's id and day.
+    for target, staged, stage_columns in (
+        (line, stg_line, LINE_STAGE_COLUMNS),
+        (refund, stg_refund, REFUND_STAGE_COLUMNS),
+    ):
+        columns = [c for c in stage_columns if c != "stage_id"]
+        conn.execute(
+            target.insert().from_select(
+                ["order_id", "order_day", *columns],
+                select(
+                    stg_order.c.order_id,
+                    stg_order.c.order_day,
+                    *(staged.c[c] for c in columns),
+                )
+                .join(stg_order, _stage_join(stg_order, staged))
+                .where(changed),
             )
-            .join(stg_order, _stage_join(stg_order, stg_line))
-            .where(changed),
         )
-    )
-    refund_columns = [c for c in REFUND_STAGE_COLUMNS if c != "stage_id"]
-    conn.execute(
-        refund.insert().from_select(
-            ["order_id", "order_day", *refund_columns],
-            select(
-                stg_order.c.order_id,
-                stg_order.c.order_day,
-                *(stg_refund.c[c] for c in refund_columns),
-            )
-            .join(stg_order, _stage_join(stg_order, stg_refund))
-            .where(changed),
-        )
-    )
 
     # 4. Customers and new-customer flags where the batch can change a customer's first order;
     #    a flag that flips on an order stored before makes its day stale.

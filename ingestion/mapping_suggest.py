@@ -230,20 +230,8 @@ def _moment(columns: list[Column], taken: set[str], kind: str) -> dict[str, Any]
     dated = [c for c in columns if c.shape == "date" and c.name not in taken]
     times = [c for c in columns if c.shape == "time" and c.name not in taken]
     if kind != "orders":
-        first = (dated or stamped or [None])[0]
-        if first is None:
-            return None
-        taken.add(first.name)
-        return {"column": first.name, "type": "date", "format": first.format}
-    if stamped:
-        taken.add(stamped[0].name)
-        return {
-            "column": stamped[0].name,
-            "type": "datetime",
-            "format": stamped[0].format,
-            "timezone": "UTC",
-        }
-    if dated and times:
+        return _one_column((dated or stamped or [None])[0], taken, "date")
+    if dated and times and not stamped:
         taken.update((dated[0].name, times[0].name))
         return {
             "columns": [dated[0].name, times[0].name],
@@ -251,15 +239,14 @@ def _moment(columns: list[Column], taken: set[str], kind: str) -> dict[str, Any]
             "format": f"{dated[0].format} {times[0].format}",
             "timezone": "UTC",
         }
-    if dated:
-        taken.add(dated[0].name)
-        return {
-            "column": dated[0].name,
-            "type": "datetime",
-            "format": dated[0].format,
-            "timezone": "UTC",
-        }
-    return None
+    return _one_column((stamped or dated or [None])[0], taken, "datetime", timezone="UTC")
+
+
+def _one_column(column: Column | None, taken: set[str], type_: str, **more: str):
+    if column is None:
+        return None
+    taken.add(column.name)
+    return {"column": column.name, "type": type_, "format": column.format, **more}
 
 
 def _place(kind: str, columns: list[Column], taken: set[str]) -> dict[str, Any]:

@@ -68,9 +68,7 @@ def save_mapping(name: str, yaml_text: str, actor: Actor) -> MappingInfo:
 def delete_mapping(name: str, actor: Actor) -> None:
     actor.require("admin", "delete file mappings")
     with session_scope() as session:
-        row = session.scalar(select(SavedFileMapping).where(SavedFileMapping.name == name))
-        if row is None:
-            raise CommandError(f"no saved mapping named {name!r}")
+        row = _named(session, name)
         before = {"kind": row.kind, "yaml": row.yaml_text}
         session.delete(row)
         audit.record(session, actor.name, "file_mapping.delete", "file_mapping", name, before)
@@ -86,7 +84,11 @@ def list_mappings(actor: Actor) -> list[MappingInfo]:
 def get_mapping(name: str, actor: Actor) -> MappingInfo:
     actor.require("admin", "read file mappings")
     with session_scope() as session:
-        row = session.scalar(select(SavedFileMapping).where(SavedFileMapping.name == name))
-        if row is None:
-            raise CommandError(f"no saved mapping named {name!r}")
-        return _info(row)
+        return _info(_named(session, name))
+
+
+def _named(session, name: str) -> SavedFileMapping:
+    row = session.scalar(select(SavedFileMapping).where(SavedFileMapping.name == name))
+    if row is None:
+        raise CommandError(f"no saved mapping named {name!r}")
+    return row

@@ -92,9 +92,16 @@ def staging_tables() -> tuple[Table, Table, Table, Table]:
     meta = MetaData()
     money = Numeric(18, 2)
     key = [Column(c, String(80)) for c in ORDER_KEY]
-    order = Table(
+
+    def temporary(name: str, *columns: Column) -> Table:
+        return Table(name, meta, *columns, prefixes=["TEMPORARY"])
+
+    def of_order() -> Column:
+        """The staged order a line or refund belongs to."""
+        return Column("stage_id", Integer, index=True)
+
+    order = temporary(
         "stg_order",
-        meta,
         Column("stage_id", Integer, primary_key=True),
         *key,
         Column("source_version", BigInteger),
@@ -122,36 +129,27 @@ def staging_tables() -> tuple[Table, Table, Table, Table]:
         Column("was_new", Boolean),
         Column("action", String(10), server_default="insert"),
         Column("order_id", BigInteger),
-        prefixes=["TEMPORARY"],
     )
-    payload = Table(
-        "stg_payload",
-        meta,
-        Column("stage_id", Integer, primary_key=True),
-        Column("raw_payload", Text),
-        prefixes=["TEMPORARY"],
+    payload = temporary(
+        "stg_payload", Column("stage_id", Integer, primary_key=True), Column("raw_payload", Text)
     )
-    line = Table(
+    line = temporary(
         "stg_order_line",
-        meta,
-        Column("stage_id", Integer, index=True),
+        of_order(),
         Column("line_no", Integer),
         Column("sku", String(64)),
         Column("product_id", Integer),
         Column("qty", Integer),
         *(Column(c, money) for c in ("unit_price", "discount", "line_total", "unit_cost")),
-        prefixes=["TEMPORARY"],
     )
-    refund = Table(
+    refund = temporary(
         "stg_refund",
-        meta,
-        Column("stage_id", Integer, index=True),
+        of_order(),
         Column("source_refund_id", String(80)),
         Column("refunded_at", DateTime(timezone=True)),
         Column("refund_day", Date),
         Column("amount", money),
         Column("amount_base", money),
-        prefixes=["TEMPORARY"],
     )
     return order, payload, line, refund
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -22,6 +23,9 @@ from db.settings import get_settings
 # Command output (rich tables) is read by the tests: one width whether or not pytest runs
 # on a terminal or in xdist workers (which set COLUMNS=80 before any command module loads).
 os.environ["COLUMNS"] = "200"
+
+# Fixtures that tests of more than one folder use (a folder's conftest is seen by it alone).
+pytest_plugins = ("tests.quality.pages_world", "tests.sync.pages_world")
 
 PG_ADMIN_URL = os.environ.get("CHANNELPERF_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("CHANNELPERF_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -51,6 +55,18 @@ def drop_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def configured_database(prefix: str) -> Iterator[str]:
+    """A new migrated PostgreSQL database, the configured one while the block runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        url = create_database(prefix)
+        patch.setenv("CHANNELPERF_DATABASE_URL", url)
+        get_settings.cache_clear()
+        upgrade(url)
+        yield url
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -145,13 +161,8 @@ def load_demo(
 @pytest.fixture(scope="session")
 def demo_db() -> Iterator[DemoData]:
     """A PostgreSQL database with the demo data loaded, shared by the tests that only read it."""
-    with pytest.MonkeyPatch.context() as patch:
-        url = create_database("cp_demo")
-        patch.setenv("CHANNELPERF_DATABASE_URL", url)
-        get_settings.cache_clear()
-        upgrade(url)
+    with configured_database("cp_demo") as url:
         data = load_demo(url)
-    get_settings.cache_clear()
     yield data
     drop_database(url)
 

@@ -31,6 +31,14 @@ event = AlertEvent.__table__
 state = AlertRuleState.__table__
 
 
+def record_event(
+    conn: Connection, alert_id: int, at: dt.datetime, actor: str, action: str, **details: str | None
+) -> None:
+    """One step of an alert's life in its trail; ``details``: note, from_state, to_state."""
+    values = {"alert_id": alert_id, "at": at, "actor": actor, "action": action, **details}
+    conn.execute(event.insert().values(**values))
+
+
 def _stored(value: float | None) -> Decimal | None:
     if value is None or math.isnan(value) or math.isinf(value):
         return None
@@ -87,17 +95,7 @@ def _fire(
         "updated_at": now,
     }
     alert_id = conn.execute(alert.insert().values(**values).returning(alert.c.id)).scalar_one()
-    conn.execute(
-        event.insert().values(
-            alert_id=alert_id,
-            at=now,
-            actor=SYSTEM_ACTOR,
-            action="fire",
-            from_state=None,
-            to_state="open",
-            note=values["message"],
-        )
-    )
+    record_event(conn, alert_id, now, SYSTEM_ACTOR, "fire", note=values["message"], to_state="open")
     audit.record(
         conn,
         SYSTEM_ACTOR,
@@ -149,15 +147,8 @@ def record_verdict(
             open_alert = alert_id
     elif open_alert is not None:
         conn.execute(update(alert).where(alert.c.id == open_alert).values(episode_ended_at=now))
-        conn.execute(
-            event.insert().values(
-                alert_id=open_alert,
-                at=now,
-                actor=SYSTEM_ACTOR,
-                action="back_to_normal",
-                note=f"{rule.metric} back within normal for {bucket.start} – {bucket.end}",
-            )
-        )
+        note = f"{rule.metric} back within normal for {bucket.start} – {bucket.end}"
+        record_event(conn, open_alert, now, SYSTEM_ACTOR, "back_to_normal", note=note)
         outcome, alert_id, open_alert = "rearmed", open_alert, None
     else:
         outcome, alert_id = "normal", None

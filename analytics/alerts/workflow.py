@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import select, update
 
 from analytics.alerts import notifications
-from analytics.alerts.episodes import SYSTEM_ACTOR
+from analytics.alerts.episodes import SYSTEM_ACTOR, record_event
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS, may_read, readable
 from db import audit
@@ -31,12 +31,7 @@ from db.engine import get_engine
 from db.roles import Actor, at_least
 
 STATES = ("open", "acknowledged", "root_cause_submitted", "resolved")
-STATE_LABELS = {
-    "open": "Open",
-    "acknowledged": "Acknowledged",
-    "root_cause_submitted": "Root cause submitted",
-    "resolved": "Resolved",
-}
+STATE_LABELS = {state: state.replace("_", " ").capitalize() for state in STATES}
 AWAITING_ROOT_CAUSE = ("open", "acknowledged")
 CAUSE_CATEGORIES = {
     "pricing": "Pricing or promotion",
@@ -106,17 +101,8 @@ def _transition(
         conn.execute(
             update(alert).where(alert.c.id == alert_id).values(state=to_state, updated_at=now)
         )
-        conn.execute(
-            event.insert().values(
-                alert_id=alert_id,
-                at=now,
-                actor=actor.name,
-                action=action,
-                from_state=current,
-                to_state=to_state,
-                note=note,
-            )
-        )
+        moved = {"from_state": current, "to_state": to_state}
+        record_event(conn, alert_id, now, actor.name, action, note=note, **moved)
         after = {"state": to_state, "at": now.isoformat()}
         if note:
             after["note"] = note
@@ -129,15 +115,7 @@ def acknowledge(
     alert_id: int, actor: Actor, note: str | None = None, now: dt.datetime | None = None
 ) -> None:
     actor.require("executive", "acknowledge alerts")
-    _transition(
-        alert_id,
-        actor,
-        "acknowledge",
-        ("open",),
-        "acknowledged",
-        _now(now),
-        (note or "").strip() or None,
-    )
+    _noted_step(alert_id, actor, "acknowledge", note, now)
 
 
 def submit_root_cause(
@@ -190,15 +168,22 @@ def resolve(
     alert_id: int, actor: Actor, note: str | None = None, now: dt.datetime | None = None
 ) -> None:
     actor.require("planner", "resolve alerts (planners and above)")
-    _transition(
-        alert_id,
-        actor,
-        "resolve",
-        ("root_cause_submitted",),
-        "resolved",
-        _now(now),
-        (note or "").strip() or None,
-    )
+    _noted_step(alert_id, actor, "resolve", note, now)
+
+
+# The steps that take only an optional note: the states they leave from, the one they reach.
+NOTED_STEPS = {
+    "acknowledge": (("open",), "acknowledged"),
+    "resolve": (("root_cause_submitted",), "resolved"),
+}
+
+
+def _noted_step(
+    alert_id: int, actor: Actor, action: str, note: str | None, now: dt.datetime | None
+) -> None:
+    from_states, to_state = NOTED_STEPS[action]
+    note = (note or "").strip() or None
+    _transition(alert_id, actor, action, from_states, to_state, _now(now), note)
 
 
 def is_overdue(state: str, due_at: dt.datetime, now: dt.datetime) -> bool:
@@ -235,15 +220,8 @@ def escalate_overdue(now: dt.datetime | None = None) -> list[int]:
             query = query.with_for_update(of=alert, skip_locked=True)
         for alert_id, contacts in conn.execute(query).all():
             conn.execute(update(alert).where(alert.c.id == alert_id).values(escalated_at=stamp))
-            conn.execute(
-                event.insert().values(
-                    alert_id=alert_id,
-                    at=stamp,
-                    actor=SYSTEM_ACTOR,
-                    action="escalate",
-                    note="root cause overdue: escalation recipients notified",
-                )
-            )
+            note = "root cause overdue: escalation recipients notified"
+            record_event(conn, alert_id, stamp, SYSTEM_ACTOR, "escalate", note=note)
             audit.record(
                 conn,
                 SYSTEM_ACTOR,

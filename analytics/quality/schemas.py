@@ -165,25 +165,21 @@ def check_order_keys(day, orders, _lines, tolerances: Tolerances) -> CheckResult
 
 
 def check_order_lines(day, orders, lines, tolerances: Tolerances) -> CheckResult:
-    order_schema, line_schema = order_lines_schemas()
-    return _result(
-        "order_lines",
-        day,
-        "order_line",
-        [(order_schema, orders), (line_schema, lines)],
-        tolerances.examples,
-    )
+    schemas = order_lines_schemas()
+    return _orders_and_lines("order_lines", "order_line", schemas, day, orders, lines, tolerances)
 
 
 def check_valid_values(day, orders, lines, tolerances: Tolerances) -> CheckResult:
-    order_schema, line_schema = valid_value_schemas()
-    return _result(
-        "valid_values",
-        day,
-        "sales_order, order_line",
-        [(order_schema, orders), (line_schema, lines)],
-        tolerances.examples,
-    )
+    schemas = valid_value_schemas()
+    scope = "sales_order, order_line"
+    return _orders_and_lines("valid_values", scope, schemas, day, orders, lines, tolerances)
+
+
+def _orders_and_lines(check, scope, schemas, day, orders, lines, tolerances) -> CheckResult:
+    """A check of one schema on the day's orders and another on their lines."""
+    order_schema, line_schema = schemas
+    frames = [(order_schema, orders), (line_schema, lines)]
+    return _result(check, day, scope, frames, tolerances.examples)
 
 
 def check_reconciliation(day, orders, _lines, tolerances: Tolerances) -> CheckResult:

@@ -160,6 +160,19 @@ def epoch_ms(value: dt.datetime) -> int:
     return (value - EPOCH) // dt.timedelta(milliseconds=1)
 
 
+def changed_order(
+    source_system: str, source_instance: str, order_id: object, changed_at: dt.datetime
+) -> dict[str, Any]:
+    """Which source order a canonical order is, and its version: the change time in ms."""
+    return {
+        "source_system": source_system,
+        "source_instance": source_instance,
+        "source_order_id": str(order_id),
+        "source_version": epoch_ms(changed_at),
+        "source_updated_at": changed_at,
+    }
+
+
 def midday_utc(day: dt.date) -> dt.datetime:
     """A date-only source timestamp as 12:00 UTC, so it keeps its calendar day in any zone ±12 h."""
     return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)

@@ -21,21 +21,20 @@ from ingestion.canonical import (
     payload_sha256,
 )
 from ingestion.connectors import (
-    EPOCH,
     Page,
+    changed_order,
     decimal_of,
-    epoch_ms,
     get,
     int_of,
     iso_utc,
     midday_utc,
     parse_timestamp,
     place,
-    record_pages,
 )
+from ingestion.connectors.changed_since import ChangedSince
 from ingestion.connectors.kind import LoadStrategy, SourceKind
 from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient, Request, paged
+from ingestion.http import Request, paged
 from ingestion.mapping import DEFAULT_RULES, ChannelRules
 
 SOURCE_SYSTEM = "salesforce"
@@ -50,33 +49,20 @@ SELECT = (
 )
 
 
-class SalesforceOpportunities:
+class SalesforceOpportunities(ChangedSince):
     """Opportunities changed since the cursor (``SystemModstamp``), oldest change first."""
 
+    source_system = SOURCE_SYSTEM
     stream = "opportunities"
 
     def __init__(
-        self,
-        instance_url: str,
-        access_token: str,
-        *,
-        source_instance: str = "crm",
-        lookback: dt.timedelta = dt.timedelta(hours=1),
-        initial: dt.datetime = EPOCH,
-        client: HttpClient | None = None,
-        **client_options: Any,
+        self, instance_url: str, access_token: str, *, source_instance: str = "crm", **options: Any
     ) -> None:
-        self.source_instance = source_instance
-        self.lookback = lookback
-        self.initial = initial
-        self.client = client or HttpClient(
-            instance_url, headers={"Authorization": f"Bearer {access_token}"}, **client_options
-        )
+        headers = {"Authorization": f"Bearer {access_token}"}
+        super().__init__(instance_url, headers, source_instance=source_instance, **options)
 
     def fetch(self, cursor: str | None = None) -> Iterator[Page]:
-        since = (
-            self.initial if cursor is None else parse_timestamp(cursor, "cursor") - self.lookback
-        )
+        since = self.since(cursor)
         soql = f"{SELECT} WHERE SystemModstamp > {iso_utc(since)} ORDER BY SystemModstamp ASC"
         yield from self._query(soql, cursor)
 
@@ -91,10 +77,7 @@ class SalesforceOpportunities:
     def _query(self, soql: str, cursor: str | None) -> Iterator[Page]:
         first = Request("GET", f"services/data/{API_VERSION}/query", params={"q": soql})
         answers = paged(self.client, first, _records, _following)
-        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
-        yield from record_pages(
-            answers, origin, cursor, record_id=lambda o: o.get("Id"), changed_at=_modstamp
-        )
+        yield from self.pages(answers, cursor, lambda o: o.get("Id"), _modstamp)
 
 
 def _records(body: Any, response) -> list:
@@ -169,11 +152,7 @@ def to_canonical(
     return parse(
         CanonicalOrder,
         {
-            "source_system": SOURCE_SYSTEM,
-            "source_instance": source_instance,
-            "source_order_id": str(get(opportunity, "Id")),
-            "source_version": epoch_ms(modstamp),
-            "source_updated_at": modstamp,
+            **changed_order(SOURCE_SYSTEM, source_instance, get(opportunity, "Id"), modstamp),
             "ordered_at": midday_utc(_date(get(opportunity, "CloseDate"), "CloseDate")),
             "touchpoint_fields": _touchpoint_fields(opportunity),
             "customer_key": customer_key(

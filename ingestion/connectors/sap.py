@@ -17,18 +17,17 @@ from ingestion.canonical import CENT, CanonicalOrder, customer_key, parse, paylo
 from ingestion.connectors import (
     EPOCH,
     Page,
+    changed_order,
     decimal_of,
-    epoch_ms,
     get,
     int_of,
     midday_utc,
     place,
-    record_pages,
-    window_start,
 )
+from ingestion.connectors.changed_since import ChangedSince
 from ingestion.connectors.kind import LoadStrategy, SourceKind
 from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient, Request, paged
+from ingestion.http import Request, paged
 
 SOURCE_SYSTEM = "sap"
 SERVICE = "sap/opu/odata/sap/API_SALES_ORDER_SRV/"
@@ -47,9 +46,10 @@ def odata_literal(value: dt.datetime) -> str:
     return "datetimeoffset'" + value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
 
 
-class SapSalesOrders:
+class SapSalesOrders(ChangedSince):
     """Sales orders changed since the cursor (``LastChangeDateTime``), oldest change first."""
 
+    source_system = SOURCE_SYSTEM
     stream = "sales_orders"
 
     def __init__(
@@ -59,23 +59,15 @@ class SapSalesOrders:
         api_key: str | None = None,
         basic_auth: tuple[str, str] | None = None,
         source_instance: str = "S4H-100",
-        lookback: dt.timedelta = dt.timedelta(hours=1),
-        initial: dt.datetime = EPOCH,
-        client: HttpClient | None = None,
-        **client_options: Any,
+        **options: Any,
     ) -> None:
-        self.source_instance = source_instance
-        self.lookback = lookback
-        self.initial = initial
-        self.client = client or HttpClient(
-            base_url,
-            headers={"Accept": "application/json", **({"APIKey": api_key} if api_key else {})},
-            auth=basic_auth,
-            **client_options,
+        headers = {"Accept": "application/json", **({"APIKey": api_key} if api_key else {})}
+        super().__init__(
+            base_url, headers, source_instance=source_instance, auth=basic_auth, **options
         )
 
     def fetch(self, cursor: str | None = None) -> Iterator[Page]:
-        since = window_start(cursor, self.lookback, self.initial)
+        since = self.since(cursor)
         params = {
             "$filter": f"LastChangeDateTime gt {odata_literal(since)}",
             "$expand": "to_Item",
@@ -85,10 +77,7 @@ class SapSalesOrders:
         answers = paged(
             self.client, Request("GET", SERVICE + "A_SalesOrder", params=params), _results, _next
         )
-        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
-        yield from record_pages(
-            answers, origin, cursor, record_id=lambda o: o.get("SalesOrder"), changed_at=_changed
-        )
+        yield from self.pages(answers, cursor, lambda o: o.get("SalesOrder"), _changed)
 
 
 def _results(body: Any, response) -> list:
@@ -144,11 +133,7 @@ def to_canonical(
     return parse(
         CanonicalOrder,
         {
-            "source_system": SOURCE_SYSTEM,
-            "source_instance": source_instance,
-            "source_order_id": str(get(order, "SalesOrder")),
-            "source_version": epoch_ms(changed),
-            "source_updated_at": changed,
+            **changed_order(SOURCE_SYSTEM, source_instance, get(order, "SalesOrder"), changed),
             # SalesOrderDate is a calendar date (midnight UTC in the payload).
             "ordered_at": midday_utc(ordered.date()),
             "touchpoint_fields": {} if channel is None else {"DistributionChannel": str(channel)},

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from ingestion.canonical import CanonicalOrder, customer_key, parse, payload_sha256
 from ingestion.connectors import (
-    EPOCH,
     Page,
+    changed_order,
     decimal_of,
-    epoch_ms,
     get,
     int_of,
     iso_utc,
     parse_timestamp,
     place,
-    record_pages,
     updated_at_of,
-    window_start,
 )
+from ingestion.connectors.changed_since import ChangedSince
 from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
 from ingestion.errors import SourceError
-from ingestion.http import HttpClient, Request, paged
+from ingestion.http import Request, paged
 from ingestion.signatures import SHOPIFY_HEADER, shopify_valid
 
 SOURCE_SYSTEM = "shopify"
@@ -32,9 +29,10 @@ API_VERSION = "2024-10"
 PAGE_SIZE = 250
 
 
-class ShopifyOrders:
+class ShopifyOrders(ChangedSince):
     """Orders changed since the cursor, oldest change first, 250 a page."""
 
+    source_system = SOURCE_SYSTEM
     stream = "orders"
 
     def __init__(
@@ -43,20 +41,13 @@ class ShopifyOrders:
         access_token: str,
         *,
         source_instance: str = "main-store",
-        lookback: dt.timedelta = dt.timedelta(hours=1),
-        initial: dt.datetime = EPOCH,
-        client: HttpClient | None = None,
-        **client_options: Any,
+        **options: Any,
     ) -> None:
-        self.source_instance = source_instance
-        self.lookback = lookback
-        self.initial = initial
-        self.client = client or HttpClient(
-            shop_url, headers={"X-Shopify-Access-Token": access_token}, **client_options
-        )
+        headers = {"X-Shopify-Access-Token": access_token}
+        super().__init__(shop_url, headers, source_instance=source_instance, **options)
 
     def fetch(self, cursor: str | None = None) -> Iterator[Page]:
-        since = window_start(cursor, self.lookback, self.initial)
+        since = self.since(cursor)
         first = Request(
             "GET",
             f"admin/api/{API_VERSION}/orders.json",
@@ -68,10 +59,7 @@ class ShopifyOrders:
             },
         )
         answers = paged(self.client, first, _orders, _following)
-        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
-        yield from record_pages(
-            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=updated_at_of
-        )
+        yield from self.pages(answers, cursor, lambda o: o.get("id"), updated_at_of)
 
 
 def _following(_body: Any, response, _request: Request) -> Request | None:
@@ -158,11 +146,7 @@ def to_canonical(
     return parse(
         CanonicalOrder,
         {
-            "source_system": SOURCE_SYSTEM,
-            "source_instance": source_instance,
-            "source_order_id": str(get(order, "id")),
-            "source_version": epoch_ms(updated_at),
-            "source_updated_at": updated_at,
+            **changed_order(SOURCE_SYSTEM, source_instance, get(order, "id"), updated_at),
             "ordered_at": parse_timestamp(get(order, "created_at"), "created_at"),
             "touchpoint_fields": {} if source_name is None else {"source_name": str(source_name)},
             "location_code": None

@@ -7,7 +7,6 @@ is Square's ``total_money`` less ``total_tip_money``; service charges count as s
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -20,20 +19,18 @@ from ingestion.canonical import (
     payload_sha256,
 )
 from ingestion.connectors import (
-    EPOCH,
     Page,
     get,
     int_of,
     iso_utc,
     parse_timestamp,
     place,
-    record_pages,
     updated_at_of,
-    window_start,
 )
+from ingestion.connectors.changed_since import ChangedSince
 from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
 from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient, Request, paged
+from ingestion.http import Request, paged
 from ingestion.signatures import SQUARE_HEADER, square_valid
 
 SOURCE_SYSTEM = "square"
@@ -44,9 +41,10 @@ STATES = {"OPEN": "open", "DRAFT": "open", "COMPLETED": "completed", "CANCELED":
 FAILED_REFUNDS = frozenset({"REJECTED", "FAILED"})
 
 
-class SquareOrders:
+class SquareOrders(ChangedSince):
     """Orders of the given locations updated since the cursor, oldest update first."""
 
+    source_system = SOURCE_SYSTEM
     stream = "orders"
 
     def __init__(
@@ -56,20 +54,11 @@ class SquareOrders:
         location_ids: list[str],
         *,
         source_instance: str = "retail",
-        lookback: dt.timedelta = dt.timedelta(hours=1),
-        initial: dt.datetime = EPOCH,
-        client: HttpClient | None = None,
-        **client_options: Any,
+        **options: Any,
     ) -> None:
         self.location_ids = list(location_ids)
-        self.source_instance = source_instance
-        self.lookback = lookback
-        self.initial = initial
-        self.client = client or HttpClient(
-            base_url,
-            headers={"Authorization": f"Bearer {access_token}", "Square-Version": SQUARE_VERSION},
-            **client_options,
-        )
+        headers = {"Authorization": f"Bearer {access_token}", "Square-Version": SQUARE_VERSION}
+        super().__init__(base_url, headers, source_instance=source_instance, **options)
 
     def fetch(self, cursor: str | None = None) -> Iterator[Page]:
         body: dict[str, Any] = {
@@ -77,20 +66,13 @@ class SquareOrders:
             "limit": PAGE_SIZE,
             "query": {
                 "filter": {
-                    "date_time_filter": {
-                        "updated_at": {
-                            "start_at": iso_utc(window_start(cursor, self.lookback, self.initial))
-                        }
-                    }
+                    "date_time_filter": {"updated_at": {"start_at": iso_utc(self.since(cursor))}}
                 },
                 "sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"},
             },
         }
         answers = paged(self.client, Request("POST", SEARCH, body=body), _orders, _following)
-        origin = (SOURCE_SYSTEM, self.source_instance, self.stream)
-        yield from record_pages(
-            answers, origin, cursor, record_id=lambda o: o.get("id"), changed_at=updated_at_of
-        )
+        yield from self.pages(answers, cursor, lambda o: o.get("id"), updated_at_of)
 
 
 def _orders(answer: Any, response) -> list:

@@ -6,28 +6,10 @@ import hashlib
 
 import numpy as np
 
-_HASHED_ORDER_FIELDS = [
-    "source_system",
-    "source_instance",
-    "source_order_id",
-    "source_version",
-    "source_updated_at",
-    "touchpoint_raw",
-    "touchpoint_code",
-    "mapping_version",
-    "location_code",
-    "region_code",
-    "customer_key",
-    "status",
-    "currency",
-    "subtotal_minor",
-    "discount_minor",
-    "tax_minor",
-    "shipping_minor",
-    "total_minor",
-    "fx_rate",
-    "ordered_at",
-]
+from ingestion.batch import ORDER_COLUMNS
+
+# Every order column before the payload, in the frame's order.
+_HASHED_ORDER_FIELDS = ORDER_COLUMNS[: ORDER_COLUMNS.index("payload")]
 _LINE_RECORD = np.dtype(
     [
         ("line_no", "<i8"),

@@ -25,7 +25,7 @@ from db.upsert import upsert
 from ingestion.batch import OrderBatch
 from ingestion.canonical import CanonicalOrder, to_order_batch
 from ingestion.enrich import enrich_orders
-from ingestion.loader import LoadResult, load_orders
+from ingestion.loader import ORDER_COUNTS, LoadResult, add_counts, load_orders
 from ingestion.mapping import ChannelRules
 from ingestion.prefetch import prefetched
 from ingestion.reference import Lookups
@@ -59,20 +59,14 @@ class SyncResult:
     rejected: int = 0
 
     def add(self, load: LoadResult, rejected: int) -> None:
+        """One run's load and the payloads it rejected (read, but not loaded)."""
+        add_counts(self, load)
         self.runs += 1
-        self.read += load.read + rejected
-        self.inserted += load.inserted
-        self.updated += load.updated
-        self.unchanged += load.unchanged
+        self.read += rejected
         self.rejected += rejected
 
     def merge(self, other: SyncResult) -> None:
-        self.runs += other.runs
-        self.read += other.read
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.rejected += other.rejected
+        add_counts(self, other, ("runs", *ORDER_COUNTS, "rejected"))
 
 
 def write_rejects(

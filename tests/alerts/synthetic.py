@@ -25,6 +25,16 @@ CHANNELS = {
     "marketplace": (3, 120, 2, 0.028, 60.0),
     "physical_store": (4, 300, 3, 0.2, 90.0),
 }
+# A threshold rule on one touchpoint: web revenue below 1000 a day.
+WEB_REVENUE_FLOOR = {
+    "name": "web revenue floor",
+    "metric": "revenue",
+    "kind": "threshold",
+    "scope_type": "touchpoint",
+    "scope_code": "web",
+    "direction": "below",
+    "threshold": 1000,
+}
 
 
 def daily_frame(

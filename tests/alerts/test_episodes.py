@@ -48,8 +48,9 @@ def _count(url, table, *where):
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
 
 
-def test_episode_alerts_once_and_rearms(scratch_url):
-    _load(scratch_url)
+def _low_revenue_rule(url, **extra) -> None:
+    """The series loaded and one rule: revenue below 500 a day."""
+    _load(url)
     create_rule(
         {
             "name": "low revenue",
@@ -57,10 +58,14 @@ def test_episode_alerts_once_and_rearms(scratch_url):
             "kind": "threshold",
             "direction": "below",
             "threshold": 500,
-            "recipients": {"emails": ["ops@example.com"]},
+            **extra,
         },
         actor=system("tests"),
     )
+
+
+def test_episode_alerts_once_and_rearms(scratch_url):
+    _low_revenue_rule(scratch_url, recipients={"emails": ["ops@example.com"]})
     rules = list_rules(active_only=True)
     outcomes = []
     for i in range(len(SERIES)):
@@ -100,17 +105,7 @@ def test_episode_alerts_once_and_rearms(scratch_url):
 
 
 def test_first_alert_carries_values(scratch_url):
-    _load(scratch_url)
-    create_rule(
-        {
-            "name": "low revenue",
-            "metric": "revenue",
-            "kind": "threshold",
-            "direction": "below",
-            "threshold": 500,
-        },
-        actor=system("tests"),
-    )
+    _low_revenue_rule(scratch_url)
     rules = list_rules()
     evaluate_rules(rules, START + dt.timedelta(days=1))
     with get_engine(scratch_url).connect() as conn:

@@ -19,7 +19,7 @@ from db.alert_tables import AlertNotification
 from db.engine import get_engine
 from db.roles import system
 from tests.alerts.conftest import T0
-from tests.alerts.synthetic import write_rollup
+from tests.alerts.synthetic import WEB_REVENUE_FLOOR, write_rollup
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2026, 6, 30)
@@ -42,17 +42,7 @@ def _fire(url, recipients) -> int:
         ),
     )
     create_rule(
-        {
-            "name": "web revenue floor",
-            "metric": "revenue",
-            "kind": "threshold",
-            "scope_type": "touchpoint",
-            "scope_code": "web",
-            "direction": "below",
-            "threshold": 1000,
-            "severity": "critical",
-            "recipients": recipients,
-        },
+        {**WEB_REVENUE_FLOOR, "severity": "critical", "recipients": recipients},
         actor=system("tests"),
     )
     result = evaluate_rules(list_rules(), DAY, now=T0)

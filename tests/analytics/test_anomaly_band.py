@@ -8,18 +8,12 @@ import pytest
 
 from analytics.anomaly.band import evaluate_latest, expected_band
 from analytics.errors import AnalyticsError
-
-NOISE = 20.0
+from tests.analytics.daily import NOISE, seasonal_daily
 
 
 def daily_series(seed: int, days: int = 3 * 365) -> pd.Series:
     """Daily sales-like data: level 1000, trend, weekly pattern, strong yearly wave, noise sd 20."""
-    rng = np.random.default_rng(seed)
-    index = pd.date_range("2022-01-03", periods=days, freq="D")
-    t = np.arange(days)
-    weekly = np.array([40, 30, 20, 10, 50, -60, -90])[index.day_of_week]
-    yearly = 150 * np.sin(2 * np.pi * t / 365.25) + 60 * np.cos(4 * np.pi * t / 365.25)
-    return pd.Series(1000 + 0.2 * t + weekly + yearly + rng.normal(0, NOISE, days), index=index)
+    return seasonal_daily(seed, days, trend=0.2, yearly=(150, 60))
 
 
 # (position, size in noise sds): spikes and drops of several sizes, two on consecutive days

@@ -30,9 +30,9 @@ import pytest
 
 from analytics.anomaly.shesd import generalized_esd, shesd, shesd_flags
 from analytics.errors import AnalyticsError
+from tests.analytics.daily import NOISE, seasonal_daily
 
 DATA = Path(__file__).parent / "data" / "twitter_raw_data.csv.gz"
-NOISE = 20.0
 
 
 @pytest.fixture(scope="module")
@@ -157,12 +157,7 @@ def test_generalized_esd_against_a_direct_computation() -> None:
 
 def daily_series(seed: int, days: int = 3 * 365) -> pd.Series:
     """Daily sales-like data: level 1000, slow trend, weekly pattern, yearly wave, noise sd 20."""
-    rng = np.random.default_rng(seed)
-    index = pd.date_range("2022-01-03", periods=days, freq="D")
-    t = np.arange(days)
-    weekly = np.array([40, 30, 20, 10, 50, -60, -90])[index.day_of_week]
-    yearly = 40 * np.sin(2 * np.pi * t / 365.25) + 16 * np.cos(4 * np.pi * t / 365.25)
-    return pd.Series(1000 + 0.05 * t + weekly + yearly + rng.normal(0, NOISE, days), index=index)
+    return seasonal_daily(seed, days, trend=0.05, yearly=(40, 16))
 
 
 # S-H-ESD subtracts a median, not a trend: on daily data with a yearly wave it needs the

@@ -21,13 +21,11 @@ from analytics.targets import TargetInput, set_target
 from analytics.views.targets import variance_table
 from db.engine import get_engine
 from db.events import BATCH_HOOKS
-from db.migrate import upgrade
 from db.roles import system
-from db.settings import get_settings
 from ingestion.demo import generate, reference_data
 from ingestion.pipeline import load_chunk
 from ingestion.reference import upsert_reference
-from tests.conftest import create_database, drop_database
+from tests.conftest import configured_database, drop_database
 
 pytestmark = pytest.mark.postgres
 
@@ -53,11 +51,7 @@ def counted(url: str):
 @pytest.fixture(scope="module")
 def cache_db():
     """All but the last four weeks of a small demo loaded; yields (url, the remaining chunk)."""
-    with pytest.MonkeyPatch.context() as patch:
-        url = create_database("cp_api_cache")
-        patch.setenv("CHANNELPERF_DATABASE_URL", url)
-        get_settings.cache_clear()
-        upgrade(url)
+    with configured_database("cp_api_cache") as url:
         engine = get_engine(url)
         reference = reference_data()
         with engine.begin() as conn:
@@ -65,7 +59,6 @@ def cache_db():
         chunks = list(generate(600, 5, END, years=1, chunk_days=28))
         for chunk in chunks[:-1]:
             load_chunk(engine, chunk, "demo", "cache")
-    get_settings.cache_clear()
     yield url, chunks[-1]
     drop_database(url)
 

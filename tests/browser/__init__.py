@@ -129,3 +129,19 @@ def choose(page, dropdown_id: str, text: str) -> None:
     page.click(f"#{dropdown_id}")
     page.get_by_role("option", name=text, exact=True).first.click()
     page.keyboard.press("Escape")
+
+
+def fill_in(page, values: dict[str, str]) -> None:
+    """Give each form field its value, in order: a <select> the option, any other field text."""
+    for selector, value in values.items():
+        if page.locator(selector).evaluate("field => field.tagName") == "SELECT":
+            page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+
+
+def submit(page, button: str, message: str, alert: str = ".alert") -> str:
+    """Click ``button``, wait for an ``alert`` in ``message`` and return the message's text."""
+    page.click(button)
+    page.wait_for_selector(f"{message} {alert}")
+    return page.inner_text(message)

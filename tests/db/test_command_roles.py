@@ -30,6 +30,7 @@ from analytics.targets import TargetInput
 from db.engine import get_engine
 from db.roles import ROLES, Actor, PermissionDenied, system
 from db.schema import AuditLog
+from tests.alerts.synthetic import WEB_REVENUE_FLOOR
 from tests.command_world import TARGET_CSV, World, changed_tables, database_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,15 +174,6 @@ def _allocation() -> Allocation:
     )
 
 
-RULE = {
-    "name": "web revenue floor",
-    "metric": "revenue",
-    "kind": "threshold",
-    "scope_type": "touchpoint",
-    "scope_code": "web",
-    "direction": "below",
-    "threshold": 1000,
-}
 MAPPING = """\
 kind: traffic
 fields:
@@ -206,7 +198,7 @@ ARGUMENTS: dict[str, Callable[[World], dict]] = {
     },
     "analytics.targets.import_target_csv": lambda w: {"content": TARGET_CSV.encode()},
     "analytics.targets.delete_targets": lambda w: {"ids": [w.target_id]},
-    "analytics.alerts.rules.create_rule": lambda w: {"values": RULE},
+    "analytics.alerts.rules.create_rule": lambda w: {"values": WEB_REVENUE_FLOOR},
     "analytics.alerts.rules.update_rule": lambda w: {
         "rule_id": w.alert_rule_id,
         "values": {"severity": "critical"},

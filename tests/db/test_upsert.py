@@ -31,20 +31,22 @@ def url(request) -> str:
     return request.getfixturevalue(request.param)
 
 
+def upsert_rates(conn, rows, **options) -> None:
+    """Exchange rate rows upserted by (day, currency)."""
+    bulk_upsert(conn, RATE, COLUMNS, rows, KEY, **options)
+
+
 def test_the_last_row_of_a_key_wins_and_replaces_the_stored_one(url):
     with get_engine(url).begin() as conn:
-        bulk_upsert(conn, RATE, COLUMNS, [(DAY, "EUR", "1.10000000", "first")], KEY)
+        upsert_rates(conn, [(DAY, "EUR", "1.10000000", "first")])
     with get_engine(url).begin() as conn:
-        bulk_upsert(
+        upsert_rates(
             conn,
-            RATE,
-            COLUMNS,
             [
                 (DAY, "EUR", "1.20000000", "second"),
                 (DAY, "GBP", "1.30000000", "only"),
                 (DAY, "EUR", "1.25000000", "third"),
             ],
-            KEY,
         )
     assert stored(url) == {
         (DAY, "EUR"): (Decimal("1.25"), "third"),
@@ -54,17 +56,14 @@ def test_the_last_row_of_a_key_wins_and_replaces_the_stored_one(url):
 
 def test_without_columns_to_update_the_stored_and_first_rows_are_kept(url):
     with get_engine(url).begin() as conn:
-        bulk_upsert(conn, RATE, COLUMNS, [(DAY, "EUR", "1.10000000", "stored")], KEY)
-        bulk_upsert(
+        upsert_rates(conn, [(DAY, "EUR", "1.10000000", "stored")])
+        upsert_rates(
             conn,
-            RATE,
-            COLUMNS,
             [
                 (DAY, "EUR", "9.00000000", "ignored"),
                 (DAY, "GBP", "1.30000000", "first"),
                 (DAY, "GBP", "9.00000000", "ignored"),
             ],
-            KEY,
             update=[],
         )
     assert stored(url) == {
@@ -77,7 +76,7 @@ def test_more_rows_than_one_statement_takes_all_land(url):
     days = [DAY + dt.timedelta(days=n) for n in range(CHUNK * 2 + 7)]
     rows = [(day, "EUR", f"{1 + n / 1e6:.8f}", "bulk") for n, day in enumerate(days)]
     with get_engine(url).begin() as conn:
-        bulk_upsert(conn, RATE, COLUMNS, iter(rows), KEY)
+        upsert_rates(conn, iter(rows))
     assert stored(url) == {
         (day, currency): (Decimal(rate), source) for day, currency, rate, source in rows
     }

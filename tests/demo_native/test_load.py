@@ -11,23 +11,14 @@ from sqlalchemy import text
 
 from db.engine import get_engine
 from db.migrate import upgrade
+from db.rollups import ROLLUP_COLUMNS
 from ingestion.demo.load import load_demo_native
 from tests.conftest import DEMO_CHUNK_DAYS, DEMO_END, create_database, drop_database, load_demo
 
 N_ORDERS, SEED, YEARS = 3_000, 5, 1
 RELOAD_CHUNK_DAYS = 45
-MEASURES = [
-    "gross_revenue",
-    "refunds",
-    "cost",
-    "orders",
-    "cancelled_orders",
-    "units",
-    "new_customers",
-    "visits",
-    "conversions",
-    "spend",
-]
+# Every measure column of daily_rollup (the columns after its key).
+MEASURES = ROLLUP_COLUMNS[ROLLUP_COLUMNS.index("location_id") + 1 :]
 # Touchpoints whose sources say everything the generator knows (b2b_portal has no refunds).
 FULL = ["web", "mobile_app", "marketplace", "physical_store", "unassigned", "b2b_portal"]
 

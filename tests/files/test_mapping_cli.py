@@ -101,12 +101,18 @@ def test_a_traffic_file_and_a_refused_kind(tmp_path):
     assert refused.exit_code == 2 and "kind 'sales' is not one of" in refused.stderr
 
 
-@pytest.mark.postgres
-def test_a_dry_run_shows_rows_and_rejects_and_writes_nothing(pg_url, tmp_path):
+def _export_and_its_mapping(tmp_path):
+    """The semicolon export and, beside it, the mapping suggested for it."""
     export = tmp_path / "buchungen.csv"
     export.write_text(SEMICOLON, encoding="utf-8")
     mapping = tmp_path / "buchungen.yml"
     mapping.write_text(suggest(export), encoding="utf-8")
+    return export, mapping
+
+
+@pytest.mark.postgres
+def test_a_dry_run_shows_rows_and_rejects_and_writes_nothing(pg_url, tmp_path):
+    export, mapping = _export_and_its_mapping(tmp_path)
     export.write_text(SEMICOLON + "B-4;31.02.2025;Direkt;10,00;EUR\n", encoding="utf-8")
     before = database_state(pg_url)
     result = runner.invoke(
@@ -122,10 +128,7 @@ def test_a_dry_run_shows_rows_and_rejects_and_writes_nothing(pg_url, tmp_path):
 
 @pytest.mark.postgres
 def test_saved_mappings_are_audited_and_bad_yaml_is_one_line(pg_url, tmp_path):
-    export = tmp_path / "buchungen.csv"
-    export.write_text(SEMICOLON, encoding="utf-8")
-    mapping = tmp_path / "buchungen.yml"
-    mapping.write_text(suggest(export), encoding="utf-8")
+    export, mapping = _export_and_its_mapping(tmp_path)
     assert runner.invoke(app, ["mapping", "save", "Buchungen", str(mapping)]).exit_code == 0
     listed = runner.invoke(app, ["mapping", "list"])
     assert "buchungen" in listed.stdout and "orders" in listed.stdout

@@ -1,25 +1,18 @@
-"""Data quality, Admin › Audit and Admin › Reports: access by role, the validation badge,
-and each page in a real browser (schedule edit audited, PDF download)."""
+"""Data quality, Admin › Audit and Admin › Reports: access by role and the validation badge
+(the pages in a real browser: tests/browser/test_quality_pages.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from analytics.periods import Period
-from analytics.quality.runner import run_validation
-from analytics.quality.tolerances import Tolerances
 from dashapp.app import create_app
 from dashapp.components.validation_badge import validation_badge
 from db import audit
-from db.engine import get_engine
-from db.users import demo_password, ensure_demo_users
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from db.users import demo_password
 from tests.signin import sign_in_client
-
-FAILED_DAY = dt.date(2026, 6, 27)
 
 
 @pytest.mark.parametrize(
@@ -40,20 +33,6 @@ FAILED_DAY = dt.date(2026, 6, 27)
 )
 def test_audit_change_summary_names_only_what_changed(before, after, summary):
     assert audit.change_summary(before, after) == summary
-
-
-@pytest.fixture
-def pages_db(quality_db):
-    ensure_demo_users()
-    for n in range(10):
-        run_validation(dt.date(2026, 6, 30) - dt.timedelta(days=n))
-    # A failing run: the sources look stale from three days later.
-    run_validation(
-        FAILED_DAY,
-        tolerances=Tolerances(freshness_lag=dt.timedelta(hours=1)),
-        now=dt.datetime.now(dt.UTC) + dt.timedelta(days=3),
-    )
-    return quality_db
 
 
 def signed_in_client(username: str):
@@ -104,67 +83,3 @@ def test_validation_badge_warns_for_failed_days_shown(pages_db):
     )
     assert clean.children.color == "success"
     assert badge_text(clean).startswith("Validated as of ")
-
-
-@pytest.mark.slow
-@pytest.mark.browser
-def test_pages_in_a_browser(pages_db):
-    with served_app(pages_db.url) as base, browser_page() as page:
-        sign_in(page, base, "admin", demo_password("admin"))
-
-        page.goto(f"{base}/data-quality")
-        page.wait_for_selector("#data-quality-grid .ag-row")
-        page.wait_for_selector("#data-quality-history .main-svg")
-        assert "FAIL" in page.inner_text("#data-quality-summary")
-        screenshot(page, "quality-data-quality")
-
-        page.goto(f"{base}/admin/reports")
-        page.wait_for_selector("#admin-reports-save")
-        page.fill("#admin-reports-recipients", "ceo@example.com\ncoo@example.com")
-        page.select_option("#admin-reports-weekday", "4")
-        page.select_option("#admin-reports-hour", "8")
-        page.click("#admin-reports-save")
-        page.wait_for_selector("#admin-reports-message .alert-success")
-        assert "Fridays at 08:00" in page.inner_text("#admin-reports-message")
-        with page.expect_download(timeout=60_000) as download_info:
-            page.click("#admin-reports-download-button")
-        download = download_info.value
-        assert download.suggested_filename == "channel-performance-week-2026-06-28.pdf"
-        with open(download.path(), "rb") as handle:
-            assert handle.read(5) == b"%PDF-"
-        screenshot(page, "quality-admin-reports")
-
-        page.goto(f"{base}/admin/audit")
-        page.wait_for_selector("#admin-audit-grid .ag-row")
-        assert "intact" in page.inner_text("#admin-audit-chain")
-        filtered = (
-            "() => document.querySelector('#admin-audit-count').innerText.startsWith('1 entry')"
-        )
-        for _attempt in range(3):  # the dropdown's code loads asynchronously: the first
-            page.click("#admin-audit-action")  # keystrokes can land before it is ready
-            page.keyboard.type("report.schedule")
-            page.keyboard.press("Enter")
-            try:
-                page.wait_for_function(filtered, timeout=10_000)
-                break
-            except PlaywrightTimeout:
-                page.keyboard.press("Escape")
-        page.wait_for_function(filtered)
-        assert "coo@example.com" in page.inner_text("#admin-audit-grid")
-        screenshot(page, "quality-admin-audit")
-        with page.expect_download() as csv_info:
-            page.click("#admin-audit-export")
-        with open(csv_info.value.path()) as handle:
-            exported = handle.read()
-        assert "report.schedule" in exported and "coo@example.com" in exported
-
-    with get_engine(pages_db.url).connect() as conn:
-        (entry,) = audit.entries(conn, action="report.schedule")
-        assert audit.verify(conn) == []
-    assert entry["actor"] == "admin"
-    assert entry["after"] == {
-        "weekday": 4,
-        "hour": 8,
-        "recipients": ["ceo@example.com", "coo@example.com"],
-        "enabled": True,
-    }

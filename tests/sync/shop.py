@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from werkzeug import Request, Response
 
+from db.roles import system
 from ingestion.connectors.shopify import API_VERSION
+from ingestion.sources import add_source
 
 ORDERS_PATH = f"/admin/api/{API_VERSION}/orders.json"
 SOURCE_NAMES = ["web", "iphone", "android", "amazon", "ebay", "pos"]
@@ -162,3 +164,16 @@ class FakeShop:
         return Response(
             json.dumps({"orders": page}), headers=headers, content_type="application/json"
         )
+
+
+def add_shop_source(**options):
+    """The shop as a configured source named "shop", added by the system."""
+    return add_source(
+        "shop",
+        "shopify",
+        "main-store",
+        "https://shop.example.com/",
+        secret_env="SHOP_TOKEN",
+        actor=system(),
+        **options,
+    )

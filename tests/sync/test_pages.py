@@ -1,5 +1,5 @@
-"""Admin › Channel rules, Quarantine and Sources: role guard, callbacks through the Flask app,
-and one real-browser screenshot each (tests/artifacts/admin-*.png)."""
+"""Admin › Channel rules, Quarantine and Sources: role guard and callbacks through the Flask app
+(the pages in a real browser: tests/browser/test_admin_ingestion.py)."""
 
 from __future__ import annotations
 
@@ -11,59 +11,15 @@ from sqlalchemy import func, select
 from dashapp.app import create_app
 from db.engine import get_engine
 from db.ingestion_tables import Reject
-from db.roles import system
 from db.schema import AuditLog
-from db.users import add_user
 from ingestion.quarantine import get_reject, list_rejects
 from ingestion.rules import list_rules
-from ingestion.sources import add_source, find_source, list_sources
-from ingestion.sync import Incoming, Origin, load_page, record_failure
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from ingestion.sources import find_source, list_sources
 from tests.signin import post_callback, sign_in_client
-from tests.sync.shop import make_order
+from tests.sync.pages_world import PASSWORD
 
 pytestmark = pytest.mark.postgres
-PASSWORD = "correct-horse"
 PAGES = ("/admin/rules", "/admin/rejects", "/admin/sources")
-
-
-@pytest.fixture
-def ingest_db(pg_url, monkeypatch):
-    monkeypatch.setenv("CP_PAGES_SHOP_TOKEN", "x")
-    add_user("ada", PASSWORD, "admin", system())
-    add_user("pat", PASSWORD, "planner", system())
-    add_source(
-        "shop",
-        "shopify",
-        "main-store",
-        "https://shop.example.com/",
-        secret_env="SHOP_TOKEN",
-        actor=system(),
-    )
-    add_source(
-        "pos",
-        "square",
-        "retail",
-        "https://connect.squareup.com/",
-        poll_interval_seconds=60,
-        actor=system(),
-    )
-    engine = get_engine()
-    broken = make_order(3)
-    broken["currency"] = "ZZZ"
-    truncated = json.dumps(make_order(4)).encode()[:300]
-    load_page(
-        engine,
-        Origin("shopify", "main-store", "orders", "shop"),
-        [Incoming(None, make_order(n)) for n in range(3)]
-        + [Incoming("3", broken), Incoming("4", truncated)],
-    )
-    record_failure(
-        engine,
-        Origin("square", "retail", "orders", "pos"),
-        "SourceError: POST https://connect.squareup.com/v2/orders/search failed: HTTP 401",
-    )
-    return pg_url
 
 
 @pytest.fixture
@@ -328,50 +284,3 @@ def test_sources_page_shows_status_per_source(app):
     assert rows["square"]["last_success"] == "never"
     assert "HTTP 401" in rows["square"]["error"]
     assert answer["admin-sources-as-of"]["children"].startswith("Data as of")
-
-
-@pytest.mark.browser
-@pytest.mark.slow
-def test_admin_ingestion_pages_in_a_browser(ingest_db):
-    with served_app(ingest_db) as base, browser_page() as page:
-        sign_in(page, base, "ada", PASSWORD)
-        page.goto(f"{base}/admin/rules")
-        page.wait_for_selector("#admin-rules-grid .ag-row")
-        assert page.locator("#admin-rules-grid .ag-row").count() == 7
-        assert "Rule set version 1" in page.inner_text("#admin-rules-version")
-        screenshot(page, "admin-rules")
-
-        page.goto(f"{base}/admin/rejects")
-        page.wait_for_selector("#admin-rejects-grid .ag-row")
-        page.locator("#admin-rejects-grid .ag-row").first.click()
-        page.wait_for_selector("#admin-rejects-detail pre")
-        assert "Reject" in page.inner_text("#admin-rejects-detail")
-        screenshot(page, "admin-rejects")
-
-        page.goto(f"{base}/admin/sources")
-        page.wait_for_selector("#admin-sources-grid .ag-row")
-        text = page.inner_text("#admin-sources-grid")
-        assert "HTTP 401" in text and "main-store" in text
-        assert page.inner_text("#admin-sources-as-of").startswith("Data as of")
-        screenshot(page, "admin-sources")
-
-        page.click("#admin-sources-new")
-        page.wait_for_selector("#admin-sources-form-name", state="visible")
-        page.fill("#admin-sources-form-name", "erp")
-        page.select_option("#admin-sources-form-kind", "sap")
-        page.fill("#admin-sources-form-instance", "S4H-200")
-        page.fill("#admin-sources-form-base-url", "https://s4h.example.com/")
-        page.fill("#admin-sources-form-secret-env", "sap-password")
-        page.click("#admin-sources-form-save")
-        page.wait_for_selector("#admin-sources-form-message .alert")
-        assert "NAME of an environment variable" in page.inner_text("#admin-sources-form-message")
-        screenshot(page, "admin-sources-form")
-        page.fill("#admin-sources-form-secret-env", "SAP_TOKEN")
-        page.click("#admin-sources-form-save")
-        page.wait_for_selector("#admin-sources-form-name", state="hidden")
-        page.wait_for_selector("#admin-sources-message .alert")
-        assert "Added source erp" in page.inner_text("#admin-sources-message")
-        page.wait_for_function(
-            "() => document.querySelector('#admin-sources-grid').innerText.includes('S4H-200')"
-        )
-        assert find_source("erp").secret_env == "SAP_TOKEN"

@@ -46,6 +46,17 @@ def _first_orders(payloads: list[dict]) -> set[str]:
     return {str(order["id"]) for order in first.values()}
 
 
+def _assert_settled(conn, payloads: list[dict]) -> None:
+    """New customers flagged on their first orders, and rollups a full rebuild leaves alone."""
+    flagged = set(
+        conn.execute(select(SalesOrder.source_order_id).where(SalesOrder.is_new_customer)).scalars()
+    )
+    assert flagged == _first_orders(payloads)
+    settled = _rollups(conn)
+    rebuild_all(conn)
+    assert _rollups(conn) == settled
+
+
 def test_a_sync_killed_before_it_settles_is_settled_by_the_next(pg_url):
     # Later orders first, then earlier ones of the same customers (their first orders move),
     # then edits of stored orders (their days go stale) and a first order cancelled.
@@ -73,15 +84,7 @@ def test_a_sync_killed_before_it_settles_is_settled_by_the_next(pg_url):
         assert conn.execute(select(func.count()).select_from(UnsettledCustomer)).scalar() == 0
         stored = conn.execute(select(func.count()).select_from(SalesOrder)).scalar()
         assert stored == len(newest(payloads))
-        flagged = set(
-            conn.execute(
-                select(SalesOrder.source_order_id).where(SalesOrder.is_new_customer)
-            ).scalars()
-        )
-        assert flagged == _first_orders(payloads)
-        settled = _rollups(conn)
-        rebuild_all(conn)
-        assert _rollups(conn) == settled
+        _assert_settled(conn, payloads)
 
 
 def test_a_whole_sync_settles_at_its_end(pg_url):
@@ -94,12 +97,4 @@ def test_a_whole_sync_settles_at_its_end(pg_url):
         assert conn.execute(select(func.count()).select_from(UnsettledDay)).scalar() == 0
         assert conn.execute(select(func.count()).select_from(UnsettledCustomer)).scalar() == 0
         assert database_totals(conn) == expected_totals(payloads)
-        flagged = set(
-            conn.execute(
-                select(SalesOrder.source_order_id).where(SalesOrder.is_new_customer)
-            ).scalars()
-        )
-        assert flagged == _first_orders(payloads)
-        settled = _rollups(conn)
-        rebuild_all(conn)
-        assert _rollups(conn) == settled
+        _assert_settled(conn, payloads)

@@ -11,9 +11,10 @@ from cli.main import app
 from db.engine import get_engine
 from db.errors import CommandError
 from db.ingestion_tables import Source
-from db.roles import Actor, PermissionDenied, system
+from db.roles import Actor, PermissionDenied
 from db.schema import AuditLog
 from ingestion.sources import add_source, edit_source, find_source, set_source_enabled
+from tests.sync.shop import add_shop_source
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()
@@ -34,15 +35,7 @@ def _audit() -> list[tuple]:
 
 @pytest.fixture
 def shop(pg_url):
-    add_source(
-        "shop",
-        "shopify",
-        "main-store",
-        "https://shop.example.com/",
-        secret_env="SHOP_TOKEN",
-        options={"lookback_minutes": 30},
-        actor=system(),
-    )
+    add_shop_source(options={"lookback_minutes": 30})
     return pg_url
 
 

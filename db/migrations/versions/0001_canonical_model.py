@@ -9,31 +9,18 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from db.migrations.helpers import (
+    ID,
+    MONEY,
+    created,
+    product_measures,
+    refers,
+    required,
+    source_origin,
+)
+
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
-
-ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-MONEY = sa.Numeric(precision=18, scale=2)
-
-
-def required(type_, *names: str) -> list[sa.Column]:
-    """NOT NULL columns of one type, in order."""
-    return [sa.Column(name, type_, nullable=False) for name in names]
-
-
-def created(name: str) -> sa.Column:
-    return sa.Column(
-        name,
-        sa.DateTime(timezone=True),
-        server_default=sa.text("(CURRENT_TIMESTAMP)"),
-        nullable=False,
-    )
-
-
-def refers(column: str, target: str, **options) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column], [target], **options)
 
 
 def upgrade() -> None:
@@ -61,16 +48,8 @@ def upgrade() -> None:
     op.create_table(
         "daily_product_rollup",
         sa.Column("day", sa.Date(), nullable=False),
-        *required(
-            sa.Integer(),
-            "touchpoint_id",
-            "region_id",
-            "location_id",
-            "product_id",
-            "lines",
-            "units",
-        ),
-        *required(MONEY, "revenue", "cost"),
+        *required(sa.Integer(), "touchpoint_id", "region_id", "location_id", "product_id"),
+        *product_measures(),
         sa.PrimaryKeyConstraint("day", "touchpoint_id", "region_id", "location_id", "product_id"),
     )
     op.create_table(
@@ -99,8 +78,7 @@ def upgrade() -> None:
     op.create_table(
         "ingest_run",
         sa.Column("id", ID, nullable=False),
-        sa.Column("source_system", sa.String(length=40), nullable=False),
-        sa.Column("source_instance", sa.String(length=80), nullable=False),
+        *source_origin(),
         sa.Column("stream", sa.String(length=40), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),

@@ -7,13 +7,11 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import ID, TIMESTAMP, source_origin, stamped_now
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = ("ingestion",)
-depends_on = None
-
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Timestamp = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -29,7 +27,7 @@ def upgrade() -> None:
         sa.Column("poll_interval_seconds", sa.Integer(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("options", sa.JSON(), nullable=False),
-        sa.Column("created_at", Timestamp, server_default=sa.func.now(), nullable=False),
+        stamped_now("created_at"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
@@ -38,25 +36,24 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=80), nullable=False),
         sa.Column("stream", sa.String(length=40), nullable=False),
         sa.Column("cursor", sa.Text(), nullable=True),
-        sa.Column("updated_at", Timestamp, nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("source", "stream"),
     )
     op.create_table(
         "reject",
-        sa.Column("id", Id, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("source_name", sa.String(length=80), nullable=True),
-        sa.Column("source_system", sa.String(length=40), nullable=False),
-        sa.Column("source_instance", sa.String(length=80), nullable=False),
+        *source_origin(),
         sa.Column("stream", sa.String(length=200), nullable=False),
         sa.Column("record_id", sa.String(length=200), nullable=True),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("payload_sha256", sa.String(length=64), nullable=False),
-        sa.Column("received_at", Timestamp, nullable=False),
-        sa.Column("ingest_run_id", Id, sa.ForeignKey("ingest_run.id"), nullable=True),
+        sa.Column("received_at", TIMESTAMP, nullable=False),
+        sa.Column("ingest_run_id", ID, sa.ForeignKey("ingest_run.id"), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("replayed_at", Timestamp, nullable=True),
-        sa.Column("replay_run_id", Id, sa.ForeignKey("ingest_run.id"), nullable=True),
+        sa.Column("replayed_at", TIMESTAMP, nullable=True),
+        sa.Column("replay_run_id", ID, sa.ForeignKey("ingest_run.id"), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_reject_status", "reject", ["status", "received_at"])

@@ -8,15 +8,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from db.migrations.helpers import ID, TIMESTAMP, stamped_now
+
 revision = "0004"
 down_revision = "0002"
 branch_labels = ("alerts",)
-depends_on = None
 
-ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 PAYLOAD = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 VALUE = sa.Numeric(24, 8)
-STAMP = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -39,9 +38,9 @@ def upgrade() -> None:
         sa.Column("recipients", PAYLOAD, nullable=True),
         sa.Column("escalation", PAYLOAD, nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", STAMP, server_default=sa.func.now(), nullable=False),
+        stamped_now("created_at"),
         sa.Column("created_by", sa.String(80), nullable=False),
-        sa.Column("updated_at", STAMP, server_default=sa.func.now(), nullable=False),
+        stamped_now("updated_at"),
         sa.Column("updated_by", sa.String(80), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
@@ -51,7 +50,7 @@ def upgrade() -> None:
         sa.Column("rule_id", sa.Integer(), nullable=False),
         sa.Column("last_period_end", sa.Date(), nullable=True),
         sa.Column("open_alert_id", ID, nullable=True),
-        sa.Column("evaluated_at", STAMP, nullable=True),
+        sa.Column("evaluated_at", TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(["rule_id"], ["alert_rule.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("rule_id"),
     )
@@ -72,11 +71,11 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("rule_snapshot", PAYLOAD, nullable=False),
         sa.Column("state", sa.String(30), nullable=False),
-        sa.Column("fired_at", STAMP, nullable=False),
-        sa.Column("due_at", STAMP, nullable=False),
-        sa.Column("escalated_at", STAMP, nullable=True),
-        sa.Column("episode_ended_at", STAMP, nullable=True),
-        sa.Column("updated_at", STAMP, nullable=False),
+        sa.Column("fired_at", TIMESTAMP, nullable=False),
+        sa.Column("due_at", TIMESTAMP, nullable=False),
+        sa.Column("escalated_at", TIMESTAMP, nullable=True),
+        sa.Column("episode_ended_at", TIMESTAMP, nullable=True),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(["rule_id"], ["alert_rule.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("rule_id", "period_start", "period_end", name="uq_alert_rule_period"),
@@ -86,7 +85,7 @@ def upgrade() -> None:
         "alert_event",
         sa.Column("id", ID, nullable=False),
         sa.Column("alert_id", ID, nullable=False),
-        sa.Column("at", STAMP, nullable=False),
+        sa.Column("at", TIMESTAMP, nullable=False),
         sa.Column("actor", sa.String(80), nullable=False),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("from_state", sa.String(30), nullable=True),
@@ -104,7 +103,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("corrective_action", sa.Text(), nullable=False),
         sa.Column("submitted_by", sa.String(80), nullable=False),
-        sa.Column("submitted_at", STAMP, nullable=False),
+        sa.Column("submitted_at", TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(["alert_id"], ["alert.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("alert_id"),
@@ -121,10 +120,10 @@ def upgrade() -> None:
         sa.Column("body", PAYLOAD, nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", STAMP, nullable=False),
+        sa.Column("next_attempt_at", TIMESTAMP, nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", STAMP, nullable=False),
-        sa.Column("sent_at", STAMP, nullable=True),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("sent_at", TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(["alert_id"], ["alert.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("idempotency_key"),

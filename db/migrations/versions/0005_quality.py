@@ -7,22 +7,20 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import ID, TIMESTAMP
+
 revision = "0005"
 down_revision = "0002"
 branch_labels = ("quality",)
-depends_on = None
-
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Timestamp = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
     op.create_table(
         "dq_run",
-        sa.Column("id", Id, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("started_at", Timestamp, nullable=False),
-        sa.Column("finished_at", Timestamp, nullable=True),
+        sa.Column("started_at", TIMESTAMP, nullable=False),
+        sa.Column("finished_at", TIMESTAMP, nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("checks", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
@@ -33,8 +31,8 @@ def upgrade() -> None:
     op.create_index("ix_dq_run_day", "dq_run", ["day"])
     op.create_table(
         "dq_result",
-        sa.Column("id", Id, nullable=False),
-        sa.Column("run_id", Id, nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("run_id", ID, nullable=False),
         sa.Column("check_name", sa.String(length=60), nullable=False),
         sa.Column("scope", sa.String(length=200), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -54,17 +52,17 @@ def upgrade() -> None:
         sa.Column("hour", sa.Integer(), nullable=False),
         sa.Column("recipients", sa.JSON(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", Timestamp, nullable=True),
+        sa.Column("updated_at", TIMESTAMP, nullable=True),
         sa.Column("updated_by", sa.String(length=80), nullable=True),
         sa.PrimaryKeyConstraint("report"),
     )
     op.create_table(
         "report_run",
-        sa.Column("id", Id, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("report", sa.String(length=40), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("sent_at", Timestamp, nullable=False),
+        sa.Column("sent_at", TIMESTAMP, nullable=False),
         sa.Column("recipients", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),

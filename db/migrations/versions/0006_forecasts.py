@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from db.migrations.helpers import ID, required, stamped_now
+
 revision = "0006"
 down_revision = "0002"
 branch_labels = ("forecasting",)
-depends_on = None
 
-ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 PAYLOAD = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
@@ -23,16 +23,12 @@ def upgrade() -> None:
         sa.Column("id", ID, nullable=False),
         sa.Column("unique_id", sa.String(length=160), nullable=False),
         sa.Column("ds", sa.Date(), nullable=False),
-        sa.Column("yhat", sa.Numeric(18, 4), nullable=False),
-        sa.Column("lower", sa.Numeric(18, 4), nullable=False),
-        sa.Column("upper", sa.Numeric(18, 4), nullable=False),
+        *required(sa.Numeric(18, 4), "yhat", "lower", "upper"),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("model", sa.String(length=40), nullable=False),
         sa.Column("version", sa.String(length=20), nullable=False),
         sa.Column("training_job_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
+        stamped_now("created_at"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("unique_id", "ds", name="uq_forecast"),
     )
@@ -58,9 +54,7 @@ def upgrade() -> None:
     op.create_table(
         "allocation_plan",
         sa.Column("id", ID, nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
+        stamped_now("created_at"),
         sa.Column("created_by", sa.String(length=80), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("horizon_days", sa.Integer(), nullable=False),

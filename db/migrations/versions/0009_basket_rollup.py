@@ -7,6 +7,8 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import keyed, product_measures
+
 revision = "0009"
 down_revision = "0002"
 branch_labels = ("basket_rollup",)
@@ -17,14 +19,9 @@ def upgrade() -> None:
     op.create_table(
         "daily_basket_rollup",
         sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("touchpoint_id", sa.Integer(), primary_key=True),
-        sa.Column("region_id", sa.Integer(), primary_key=True),
-        sa.Column("location_id", sa.Integer(), primary_key=True),
+        *keyed(sa.Integer(), "touchpoint_id", "region_id", "location_id"),
         sa.Column("product_category", sa.String(80), primary_key=True),
-        sa.Column("lines", sa.Integer(), nullable=False),
-        sa.Column("units", sa.Integer(), nullable=False),
-        sa.Column("revenue", sa.Numeric(18, 2), nullable=False),
-        sa.Column("cost", sa.Numeric(18, 2), nullable=False),
+        *product_measures(),
     )
     op.execute(
         """

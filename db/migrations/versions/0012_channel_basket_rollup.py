@@ -8,10 +8,10 @@ Revises: 0009
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import product_measures
+
 revision = "0012"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -20,10 +20,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("touchpoint_id", sa.Integer(), primary_key=True),
         sa.Column("product_category", sa.String(80), primary_key=True),
-        sa.Column("lines", sa.Integer(), nullable=False),
-        sa.Column("units", sa.Integer(), nullable=False),
-        sa.Column("revenue", sa.Numeric(18, 2), nullable=False),
-        sa.Column("cost", sa.Numeric(18, 2), nullable=False),
+        *product_measures(),
     )
     op.execute(
         """

@@ -13,8 +13,6 @@ from alembic import op
 
 revision = "0013"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 VALUE_BIN_SQL = (
     "CASE WHEN revenue_base > 0 THEN CAST(round(ln(CAST(revenue_base AS double precision)) * "

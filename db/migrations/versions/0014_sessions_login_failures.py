@@ -7,18 +7,18 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import ID
+
 revision = "0014"
 down_revision = "0002"
 branch_labels = ("sessions",)
 depends_on = "0001"
 
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
     op.create_table(
         "user_session",
-        sa.Column("id", Id, primary_key=True),
+        sa.Column("id", ID, primary_key=True),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("app_user.id"), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -30,7 +30,7 @@ def upgrade() -> None:
     op.create_index("ix_user_session_user_id", "user_session", ["user_id"])
     op.create_table(
         "login_failure",
-        sa.Column("id", Id, primary_key=True),
+        sa.Column("id", ID, primary_key=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
     )

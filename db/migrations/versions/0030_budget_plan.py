@@ -7,28 +7,23 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import ID, MONEY, stamped_now
+
 revision = "0030"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
-
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Money = sa.Numeric(18, 2)
 
 
 def upgrade() -> None:
     op.create_table(
         "budget_plan",
-        sa.Column("id", Id, primary_key=True),
+        sa.Column("id", ID, primary_key=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
+        stamped_now("created_at"),
         sa.Column("created_by", sa.String(80), nullable=False),
         sa.Column("objective", sa.String(20), nullable=False),
         sa.Column("horizon_days", sa.Integer(), nullable=False),
-        sa.Column("total", Money, nullable=False),
+        sa.Column("total", MONEY, nullable=False),
         sa.Column("expected_uplift", sa.Float(), nullable=False),
         sa.Column("uplift_low", sa.Float(), nullable=False),
         sa.Column("uplift_high", sa.Float(), nullable=False),
@@ -36,16 +31,16 @@ def upgrade() -> None:
     )
     op.create_table(
         "budget_plan_line",
-        sa.Column("id", Id, primary_key=True),
+        sa.Column("id", ID, primary_key=True),
         sa.Column(
             "plan_id",
-            Id,
+            ID,
             sa.ForeignKey("budget_plan.id", ondelete="CASCADE"),
             nullable=False,
         ),
         sa.Column("touchpoint_id", sa.Integer(), sa.ForeignKey("touchpoint.id"), nullable=False),
-        sa.Column("amount", Money, nullable=False),
-        sa.Column("current_amount", Money, nullable=False),
+        sa.Column("amount", MONEY, nullable=False),
+        sa.Column("current_amount", MONEY, nullable=False),
         sa.Column("expected_revenue", sa.Float(), nullable=False),
         sa.UniqueConstraint("plan_id", "touchpoint_id", name="uq_budget_plan_line"),
     )

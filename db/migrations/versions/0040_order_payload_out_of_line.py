@@ -14,18 +14,14 @@ Revises: 0013
 
 from alembic import op
 
+from db.migrations.helpers import on_postgres
+
 revision = "0040"
 down_revision = "0013"
-branch_labels = None
-depends_on = None
-
-
-def _postgres() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
 
 
 def upgrade() -> None:
-    if not _postgres():
+    if not on_postgres():
         return
     op.execute("ALTER TABLE sales_order ALTER COLUMN raw_payload TYPE json USING raw_payload::json")
     op.execute("ALTER TABLE sales_order ALTER COLUMN raw_payload SET COMPRESSION lz4")
@@ -33,7 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if not _postgres():
+    if not on_postgres():
         return
     op.execute("ALTER TABLE sales_order RESET (toast_tuple_target)")
     op.execute("ALTER TABLE sales_order ALTER COLUMN raw_payload SET COMPRESSION default")

@@ -7,20 +7,19 @@ Revises: 0001 (it needs only ingest_run; off the ingestion branch, whose step ba
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import ID, source_origin
+
 revision = "0041"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
         "loaded_page",
-        sa.Column("source_system", sa.String(length=40), nullable=False),
-        sa.Column("source_instance", sa.String(length=80), nullable=False),
+        *source_origin(),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("orders", sa.Integer(), nullable=False),
-        sa.Column("ingest_run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite")),
+        sa.Column("ingest_run_id", ID),
         sa.ForeignKeyConstraint(["ingest_run_id"], ["ingest_run.id"]),
         sa.PrimaryKeyConstraint("source_system", "source_instance", "digest"),
     )

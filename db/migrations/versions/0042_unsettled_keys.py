@@ -13,8 +13,6 @@ from alembic import op
 
 revision = "0042"
 down_revision = "0041"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

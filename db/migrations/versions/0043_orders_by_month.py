@@ -18,12 +18,11 @@ Revises: 0040
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrations.helpers import on_postgres, source_origin
 from db.partitions import create_defaults, create_month
 
 revision = "0043"
 down_revision = "0040"
-branch_labels = None
-depends_on = None
 
 SAMPLE_INDEX = (
     "CREATE INDEX ix_sales_order_sample ON sales_order "
@@ -39,10 +38,6 @@ ORDER_REFERENCES = (
     "ADD CONSTRAINT sales_order_ingest_run_id_fkey FOREIGN KEY (ingest_run_id) "
     "REFERENCES ingest_run (id)"
 )
-
-
-def _postgres() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
 
 
 def _stored_columns(table: str) -> str:
@@ -80,8 +75,7 @@ def _copy_and_drop(table: str) -> None:
 def upgrade() -> None:
     op.create_table(
         "order_key",
-        sa.Column("source_system", sa.String(length=40), nullable=False),
-        sa.Column("source_instance", sa.String(length=80), nullable=False),
+        *source_origin(),
         sa.Column("source_order_id", sa.String(length=80), nullable=False),
         sa.Column("order_id", sa.BigInteger(), nullable=False),
         sa.Column("order_day", sa.Date(), nullable=False),
@@ -97,7 +91,7 @@ def upgrade() -> None:
             f"UPDATE {table} SET order_day = "
             f"(SELECT order_day FROM sales_order WHERE sales_order.id = {table}.order_id)"
         )
-    if not _postgres():
+    if not on_postgres():
         return
     op.execute("ALTER TABLE refund ALTER COLUMN order_day SET NOT NULL")
     op.execute("ALTER TABLE refund DROP CONSTRAINT refund_order_id_fkey")
@@ -146,7 +140,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if _postgres():
+    if on_postgres():
         op.execute(
             "ALTER TABLE customer DROP CONSTRAINT customer_pkey, "
             "ADD CONSTRAINT customer_pkey PRIMARY KEY (id), "

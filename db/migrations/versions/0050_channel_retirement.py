@@ -14,8 +14,6 @@ from alembic import op
 
 revision = "0050"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 TABLES = ("channel_category", "touchpoint")
 

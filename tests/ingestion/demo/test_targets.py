@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from db.taxonomy import CATEGORY_OF_TOUCHPOINT
 from ingestion.demo import generate_targets
 from tests.ingestion.demo.frames import END, N_ORDERS, SEED
 
@@ -35,16 +36,7 @@ def test_targets_cover_every_quarter_and_scope(demo):
     live["quarter_start"] = (
         pd.to_datetime(live["local_day"]).dt.to_period("Q").dt.start_time.dt.date
     )
-    category = {
-        "web": "ecommerce",
-        "mobile_app": "ecommerce",
-        "marketplace": "ecommerce",
-        "physical_store": "physical_retail",
-        "b2b_portal": "wholesale",
-        "sales_rep": "direct_sales",
-        "call_center": "direct_sales",
-    }
-    live["category"] = live["touchpoint_code"].map(category)
+    live["category"] = live["touchpoint_code"].map(CATEGORY_OF_TOUCHPOINT)
     actual = live.groupby(["category", "quarter_start"])["revenue_usd"].sum()
     revenue = targets[(targets["metric"] == "revenue") & (targets["scope_type"] == "category")]
     ratios = {}
