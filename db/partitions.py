@@ -3,9 +3,10 @@
 ``sales_order`` and ``order_line`` are partitioned by range of ``order_day``, a partition a
 calendar month, so a load maintains the indexes of the months it writes, not of the whole
 history. Each month's lines reference that month's orders (``reference_orders``), not the
-partitioned ``sales_order``: PostgreSQL checks a line's reference with one index probe of a plain
-table, where a reference to the partitioned table costs a query over every month per line. The loader makes the months a batch needs first, under a lock that keeps two
-loaders from making the same one. A row written some other way for a month without a
+partitioned ``sales_order``: PostgreSQL checks a line's reference with one index probe of a
+plain table, where a reference to the partitioned table costs a query over every month per
+line. The loader makes the months a batch needs first, under a lock that keeps two loaders
+from making the same one. A row written some other way for a month without a
 partition (a manual fix, a test's seeded order) lands in the default partition, and that
 month then stays there: a partition cannot be made over rows the default holds. SQLite keeps
 plain tables.

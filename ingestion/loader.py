@@ -26,7 +26,12 @@ from sqlalchemy import (
 )
 
 from db.partitions import ensure_months
-from db.rollups import add_new_orders, refresh_rollups
+from db.rollups import (
+    LINE_FACT_COLUMNS,
+    ORDER_FACT_COLUMNS,
+    add_new_orders,
+    refresh_rollups,
+)
 from db.schema import OrderLine, Refund, SalesOrder
 from db.settings import get_settings
 from ingestion.batch import OrderBatch
@@ -253,9 +258,20 @@ def _merge(
         flipped = refresh_first_orders(conn, stg_order)
         stale |= {day for order_id, day in flipped if order_id not in new_ids}
 
-    # 5. New orders go into the rollups as they are; stale days are recomputed whole (now or,
-    #    deferred, when the sync settles: their hooks run then).
-    add_new_orders(conn, inserted.subquery("new_orders"), stale | recomputed)
+    # 5. New orders go into the rollups as they are (their lines as staged: the same rows,
+    #    without reading every stored line of their months); stale days are recomputed whole
+    #    (now or, deferred, when the sync settles: their hooks run then).
+    new_lines = (
+        select(
+            *(stg_order.c[c] for c in ORDER_FACT_COLUMNS),
+            *(stg_line.c[c] for c in LINE_FACT_COLUMNS),
+        )
+        .join(stg_order, _stage_join(stg_order, stg_line))
+        .where(stg_order.c.action == "insert")
+    )
+    add_new_orders(
+        conn, inserted.subquery("new_orders"), new_lines.subquery("new_lines"), stale | recomputed
+    )
     if defer:
         remember_days(conn, stale)
         result.days |= new_days["insert"] - stale
