@@ -37,7 +37,7 @@ from db.settings import get_settings
 from ingestion.batch import OrderBatch
 from ingestion.customers import (
     customers_to_recheck,
-    first_orders_of_new_customers,
+    flag_staged_orders,
     record_new_customers,
     refresh_first_orders,
 )
@@ -78,6 +78,23 @@ class LoadResult:
 
 def _stage_join(left: Table, right: Table):
     return left.c.stage_id == right.c.stage_id
+
+
+def _staged_days(conn: Connection, stg_order: Table, stg_refund: Table, action: str) -> set:
+    """The order and refund days of the staged orders with ``action``."""
+    days = set(
+        conn.execute(
+            select(stg_order.c.order_day).where(stg_order.c.action == action).distinct()
+        ).scalars()
+    )
+    return days | set(
+        conn.execute(
+            select(stg_refund.c.refund_day)
+            .join(stg_order, _stage_join(stg_order, stg_refund))
+            .where(stg_order.c.action == action)
+            .distinct()
+        ).scalars()
+    )
 
 
 def load_orders(
@@ -157,29 +174,23 @@ def _merge(
     replaced = stg_order.c.action == "update"
     # Days whose rollups must be recomputed: the old and new days of replaced orders and
     # their refunds. New orders are added to the rollups (their days need no recompute).
-    old_ids = select(stg_order.c.order_id).where(replaced)
-    stale = set(conn.execute(select(stg_order.c.existing_day).where(replaced).distinct()).scalars())
-    stale |= set(
-        conn.execute(
-            select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
-        ).scalars()
-    )
-    new_days = {}
-    for action in ("insert", "update"):
-        days = set(
+    # Statements about replaced orders run only if the page replaces any (a first load
+    # replaces none).
+    stale = set()
+    if result.updated:
+        old_ids = select(stg_order.c.order_id).where(replaced)
+        stale |= set(
+            conn.execute(select(stg_order.c.existing_day).where(replaced).distinct()).scalars()
+        )
+        stale |= set(
             conn.execute(
-                select(stg_order.c.order_day).where(stg_order.c.action == action).distinct()
+                select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
             ).scalars()
         )
-        days |= set(
-            conn.execute(
-                select(stg_refund.c.refund_day)
-                .join(stg_order, _stage_join(stg_order, stg_refund))
-                .where(stg_order.c.action == action)
-                .distinct()
-            ).scalars()
-        )
-        new_days[action] = days
+    new_days = {
+        action: _staged_days(conn, stg_order, stg_refund, action) if counts.get(action) else set()
+        for action in ("insert", "update")
+    }
     stale |= new_days["update"]
     if not (result.inserted or result.updated):
         result.days |= stale
@@ -188,11 +199,12 @@ def _merge(
 
     # 2. A replaced order's stored version goes, with its lines and refunds: the new one may
     #    be in another month's partition.
-    stored = select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
-    for table, day in ((line, line.c.order_day), (refund, refund.c.order_day)):
-        conn.execute(delete(table).where(tuple_(table.c.order_id, day).in_(stored)))
-    conn.execute(delete(order).where(tuple_(order.c.id, order.c.order_day).in_(stored)))
-    move_keys(conn, stg_order)
+    if result.updated:
+        stored = select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
+        for table, day in ((line, line.c.order_day), (refund, refund.c.order_day)):
+            conn.execute(delete(table).where(tuple_(table.c.order_id, day).in_(stored)))
+        conn.execute(delete(order).where(tuple_(order.c.id, order.c.order_day).in_(stored)))
+        move_keys(conn, stg_order)
 
     # 3. Write the orders under their claimed ids. New customers' first orders are flagged as
     #    they are written; a replaced order keeps its stored flag (its customer's flags are
@@ -202,7 +214,7 @@ def _merge(
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )
-    first_orders = first_orders_of_new_customers(stg_order)
+    flag_staged_orders(conn, stg_order)
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         order.insert().from_select(
@@ -210,11 +222,10 @@ def _merge(
             select(
                 stg_order.c.order_id,
                 *(stg_order.c[c] for c in order_columns),
-                func.coalesce(stg_order.c.was_new, first_orders.c.stage_id.is_not(None)),
+                stg_order.c.is_new_customer,
                 payload,
             )
             .join(stg_payload, _stage_join(stg_order, stg_payload))
-            .join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
             .where(changed),
         )
     )
