@@ -52,20 +52,9 @@ def first_orders_of_new_customers(stg_order: Table):
     return select(ranked.c.stage_id).where(ranked.c.rank == 1).subquery("first_orders")
 
 
-def flag_staged_orders(conn: Connection, stg_order: Table) -> None:
-    """Each staged order's ``is_new_customer`` as it is written: a replaced order keeps its
-    stored flag, a new customer's first order in the batch is flagged, no other order."""
-    first = select(first_orders_of_new_customers(stg_order).c.stage_id)
-    conn.execute(
-        update(stg_order)
-        .where(stg_order.c.action.is_not(None))
-        .values(is_new_customer=func.coalesce(stg_order.c.was_new, stg_order.c.stage_id.in_(first)))
-    )
-
-
 def refresh_first_orders(conn: Connection, stg_order: Table) -> set[tuple[int, dt.date]]:
     """After the staged orders are written: flags and first-order times for their customers
-    (new customers' orders were written flagged, see ``flag_staged_orders``); returns
+    (new customers' orders were written flagged, see ``first_orders_of_new_customers``); returns
     (order id, day) of every stored order whose flag changed."""
     # Known customers first: the second step adds the new ones to the customer table.
     flipped = reflag_customers(conn, customers_to_recheck(stg_order))
@@ -103,13 +92,15 @@ def customers_to_recheck(stg_order: Table):
 def record_new_customers(conn: Connection, stg_order: Table) -> None:
     """The first-order time of every new customer, from their order written flagged."""
     customer = Customer.__table__
+    order = SalesOrder.__table__
     statement = insert_for(conn, customer).from_select(
         ["customer_key", "first_order_at"],
-        select(stg_order.c.customer_key, stg_order.c.ordered_at).where(
-            stg_order.c.action == "insert",
-            stg_order.c.is_new_customer,
-            ~_stored_first(stg_order),
-        ),
+        select(stg_order.c.customer_key, stg_order.c.ordered_at)
+        .join(
+            order,
+            (order.c.id == stg_order.c.order_id) & (order.c.order_day == stg_order.c.order_day),
+        )
+        .where(stg_order.c.action == "insert", order.c.is_new_customer, ~_stored_first(stg_order)),
     )
     conn.execute(
         statement.on_conflict_do_update(

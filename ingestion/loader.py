@@ -37,7 +37,7 @@ from db.settings import get_settings
 from ingestion.batch import OrderBatch
 from ingestion.customers import (
     customers_to_recheck,
-    flag_staged_orders,
+    first_orders_of_new_customers,
     record_new_customers,
     refresh_first_orders,
 )
@@ -214,7 +214,7 @@ def _merge(
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )
-    flag_staged_orders(conn, stg_order)
+    first_orders = first_orders_of_new_customers(stg_order)
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         order.insert().from_select(
@@ -222,10 +222,11 @@ def _merge(
             select(
                 stg_order.c.order_id,
                 *(stg_order.c[c] for c in order_columns),
-                stg_order.c.is_new_customer,
+                func.coalesce(stg_order.c.was_new, first_orders.c.stage_id.is_not(None)),
                 payload,
             )
             .join(stg_payload, _stage_join(stg_order, stg_payload))
+            .join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
             .where(changed),
         )
     )

@@ -120,7 +120,6 @@ def staging_tables() -> tuple[Table, Table, Table, Table]:
         Column("ingest_run_id", BigInteger),
         Column("existing_day", Date),
         Column("was_new", Boolean),
-        Column("is_new_customer", Boolean),
         Column("action", String(10), server_default="insert"),
         Column("order_id", BigInteger),
         prefixes=["TEMPORARY"],
