@@ -34,18 +34,19 @@ def _new_ids(conn: Connection, stg_order: Table):
     (ties between a customer's orders break by id)."""
     changed = stg_order.c.action.is_not(None)
     if conn.dialect.name == "postgresql":
-        # The subquery's ORDER BY keeps it a sorted subquery: nextval runs in staging order.
         new_id = func.nextval("sales_order_id_seq")
     else:
         keys = OrderKey.__table__
         new_id = select(func.coalesce(func.max(keys.c.order_id), 0)).scalar_subquery() + (
             func.row_number().over(order_by=stg_order.c.stage_id)
         )
+    # A WITH query: evaluated once, in its ORDER BY (nextval after the sort), whatever join
+    # the statement reading it makes.
     return (
         select(stg_order.c.stage_id, new_id.label("order_id"))
         .where(changed)
         .order_by(stg_order.c.stage_id)
-        .subquery("ids")
+        .cte("ids")
     )
 
 
