@@ -2,8 +2,11 @@
 
 ``sales_order`` and ``order_line`` are partitioned by range of ``order_day``, a partition a
 calendar month, so a load maintains the indexes of the months it writes, not of the whole
-history. The loader makes the months a batch needs first, under a lock that keeps two
-loaders from making the same one. A row written some other way for a month without a
+history. Each month's lines reference that month's orders (``reference_orders``), not the
+partitioned ``sales_order``: PostgreSQL checks a line's reference with one index probe of a
+plain table, where a reference to the partitioned table costs a query over every month per
+line. The loader makes the months a batch needs first, under a lock that keeps two loaders
+from making the same one. A row written some other way for a month without a
 partition (a manual fix, a test's seeded order) lands in the default partition, and that
 month then stays there: a partition cannot be made over rows the default holds. SQLite keeps
 plain tables.
@@ -54,7 +57,8 @@ def existing_months(conn: Connection, table: str) -> set[dt.date]:
 
 def create_month(conn: Connection, month: dt.date) -> None:
     """The partitions of ``month`` of every monthly table (names and bounds are dates, not
-    input, so they are formatted into the DDL)."""
+    input, so they are formatted into the DDL); ``reference_orders`` then ties their lines to
+    their orders."""
     bounds = f"FROM ('{month.isoformat()}') TO ('{next_month(month).isoformat()}')"
     order = partition_name("sales_order", month)
     conn.exec_driver_sql(
@@ -65,6 +69,15 @@ def create_month(conn: Connection, month: dt.date) -> None:
     line = partition_name("order_line", month)
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {line} PARTITION OF order_line FOR VALUES {bounds}"
+    )
+
+
+def reference_orders(conn: Connection, line: str, order: str) -> None:
+    """The lines of partition ``line`` reference the orders of partition ``order`` (same bounds),
+    deleted with them: an order and its lines share their day, so their month."""
+    conn.exec_driver_sql(
+        f"ALTER TABLE {line} ADD CONSTRAINT {line}_order_fkey FOREIGN KEY (order_id, order_day) "
+        f"REFERENCES {order} (id, order_day) ON DELETE CASCADE"
     )
 
 
@@ -103,4 +116,7 @@ def ensure_months(conn: Connection, days: Iterable[dt.date]) -> set[dt.date]:
     missing = {month for month in missing if not _in_default(conn, month)}
     for month in sorted(missing):
         create_month(conn, month)
+        reference_orders(
+            conn, partition_name("order_line", month), partition_name("sales_order", month)
+        )
     return missing

@@ -166,31 +166,46 @@ def _rollup_select(facts):
     )
 
 
-def _product_select(*where, ids=None):
+# The product rollups' source: each line (its columns) with its order's columns.
+ORDER_FACT_COLUMNS = ("order_day", "touchpoint_id", "region_id", "location_id", "status", "fx_rate")
+LINE_FACT_COLUMNS = ("product_id", "qty", "line_total", "unit_cost")
+
+
+def stored_lines():
+    """The stored lines with their orders' columns (``ORDER_FACT_COLUMNS``,
+    ``LINE_FACT_COLUMNS``), as a subquery."""
     order = SalesOrder.__table__
     line = OrderLine.__table__
-    facts = select(
-        order.c.order_day,
-        order.c.touchpoint_id,
-        func.coalesce(order.c.region_id, NO_PLACE),
-        func.coalesce(order.c.location_id, NO_PLACE),
-        line.c.product_id,
-        func.count(),
-        func.sum(line.c.qty),
-        func.sum(func.round(line.c.line_total * order.c.fx_rate, 2)),
-        func.sum(func.round(line.c.qty * line.c.unit_cost * order.c.fx_rate, 2)),
+    return (
+        select(*(order.c[c] for c in ORDER_FACT_COLUMNS), *(line.c[c] for c in LINE_FACT_COLUMNS))
+        .join_from(
+            order, line, (line.c.order_id == order.c.id) & (line.c.order_day == order.c.order_day)
+        )
+        .subquery("lines")
     )
-    facts = _from_ids(facts, ids, order.c.id, order.c.order_day).join(
-        line, (line.c.order_id == order.c.id) & (line.c.order_day == order.c.order_day)
+
+
+def _product_select(lines, *where):
+    """Product facts of ``lines`` (a subquery like ``stored_lines``) per day and product."""
+    facts = select(
+        lines.c.order_day,
+        lines.c.touchpoint_id,
+        func.coalesce(lines.c.region_id, NO_PLACE),
+        func.coalesce(lines.c.location_id, NO_PLACE),
+        lines.c.product_id,
+        func.count(),
+        func.sum(lines.c.qty),
+        func.sum(func.round(lines.c.line_total * lines.c.fx_rate, 2)),
+        func.sum(func.round(lines.c.qty * lines.c.unit_cost * lines.c.fx_rate, 2)),
     )
     return facts.where(
-        order.c.status != "cancelled", line.c.product_id.is_not(None), *where
+        lines.c.status != "cancelled", lines.c.product_id.is_not(None), *where
     ).group_by(
-        order.c.order_day,
-        order.c.touchpoint_id,
-        order.c.region_id,
-        order.c.location_id,
-        line.c.product_id,
+        lines.c.order_day,
+        lines.c.touchpoint_id,
+        lines.c.region_id,
+        lines.c.location_id,
+        lines.c.product_id,
     )
 
 
@@ -281,7 +296,7 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
     rollup = DailyRollup.__table__
     product_rollup = DailyProductRollup.__table__
     basket_rollup = DailyBasketRollup.__table__
-    order_day = SalesOrder.__table__.c.order_day
+    lines = stored_lines()
     for start in range(0, len(ordered), DAY_CHUNK):
         chunk = ordered[start : start + DAY_CHUNK]
         conn.execute(delete(rollup).where(rollup.c.day.in_(chunk)))
@@ -289,13 +304,14 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
         conn.execute(delete(product_rollup).where(product_rollup.c.day.in_(chunk)))
         conn.execute(
             product_rollup.insert().from_select(
-                PRODUCT_ROLLUP_COLUMNS, _product_select(order_day.in_(chunk))
+                PRODUCT_ROLLUP_COLUMNS, _product_select(lines, lines.c.order_day.in_(chunk))
             )
         )
         conn.execute(delete(basket_rollup).where(basket_rollup.c.day.in_(chunk)))
         conn.execute(
             basket_rollup.insert().from_select(
-                BASKET_ROLLUP_COLUMNS, _basket_select(_product_select(order_day.in_(chunk)))
+                BASKET_ROLLUP_COLUMNS,
+                _basket_select(_product_select(lines, lines.c.order_day.in_(chunk))),
             )
         )
         refresh_channel_rollups(conn, chunk)
@@ -316,10 +332,12 @@ def _add_to(conn: Connection, table, columns: list[str], rows, returning=()) -> 
     return []
 
 
-def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -> None:
+def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[dt.date]) -> None:
     """Add orders new to the table (``order_ids``: a subquery of ``order_id`` and
-    ``order_day``) and their refunds to the rollups, leaving out ``stale_days``, which the
-    caller recomputes whole.
+    ``order_day``), their lines (``new_lines``: a subquery like ``stored_lines``, such as the
+    loader's staged lines, read instead of the stored lines of every month they are in)
+    and their refunds to the rollups, leaving out ``stale_days``, which the caller recomputes
+    whole.
 
     Far cheaper than recomputing every day a batch touched: only the new rows are read.
     """
@@ -332,9 +350,9 @@ def add_new_orders(conn: Connection, order_ids, stale_days: Iterable[dt.date]) -
     ).subquery("facts")
     rollup = DailyRollup.__table__
     added = _add_to(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts), [rollup.c.day])
-    new_lines = _product_select(order.c.order_day.not_in(stale), ids=order_ids)
-    _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, new_lines)
-    _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(new_lines))
+    products = _product_select(new_lines, new_lines.c.order_day.not_in(stale))
+    _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, products)
+    _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(products))
     # Every day with a new line also has its order in the daily rollup's days.
     refresh_channel_rollups(conn, {day for (day,) in added})
 

@@ -26,7 +26,12 @@ from sqlalchemy import (
 )
 
 from db.partitions import ensure_months
-from db.rollups import add_new_orders, refresh_rollups
+from db.rollups import (
+    LINE_FACT_COLUMNS,
+    ORDER_FACT_COLUMNS,
+    add_new_orders,
+    refresh_rollups,
+)
 from db.schema import OrderLine, Refund, SalesOrder
 from db.settings import get_settings
 from ingestion.batch import OrderBatch
@@ -80,6 +85,23 @@ def add_counts(total, part, names: tuple[str, ...] = ORDER_COUNTS) -> None:
 
 def _stage_join(left: Table, right: Table):
     return left.c.stage_id == right.c.stage_id
+
+
+def _staged_days(conn: Connection, stg_order: Table, stg_refund: Table, action: str) -> set:
+    """The order and refund days of the staged orders with ``action``."""
+    days = set(
+        conn.execute(
+            select(stg_order.c.order_day).where(stg_order.c.action == action).distinct()
+        ).scalars()
+    )
+    return days | set(
+        conn.execute(
+            select(stg_refund.c.refund_day)
+            .join(stg_order, _stage_join(stg_order, stg_refund))
+            .where(stg_order.c.action == action)
+            .distinct()
+        ).scalars()
+    )
 
 
 def load_orders(
@@ -159,29 +181,23 @@ def _merge(
     replaced = stg_order.c.action == "update"
     # Days whose rollups must be recomputed: the old and new days of replaced orders and
     # their refunds. New orders are added to the rollups (their days need no recompute).
-    old_ids = select(stg_order.c.order_id).where(replaced)
-    stale = set(conn.execute(select(stg_order.c.existing_day).where(replaced).distinct()).scalars())
-    stale |= set(
-        conn.execute(
-            select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
-        ).scalars()
-    )
-    new_days = {}
-    for action in ("insert", "update"):
-        days = set(
+    # Statements about replaced orders run only if the page replaces any (a first load
+    # replaces none).
+    stale = set()
+    if result.updated:
+        old_ids = select(stg_order.c.order_id).where(replaced)
+        stale |= set(
+            conn.execute(select(stg_order.c.existing_day).where(replaced).distinct()).scalars()
+        )
+        stale |= set(
             conn.execute(
-                select(stg_order.c.order_day).where(stg_order.c.action == action).distinct()
+                select(refund.c.refund_day).where(refund.c.order_id.in_(old_ids)).distinct()
             ).scalars()
         )
-        days |= set(
-            conn.execute(
-                select(stg_refund.c.refund_day)
-                .join(stg_order, _stage_join(stg_order, stg_refund))
-                .where(stg_order.c.action == action)
-                .distinct()
-            ).scalars()
-        )
-        new_days[action] = days
+    new_days = {
+        action: _staged_days(conn, stg_order, stg_refund, action) if counts.get(action) else set()
+        for action in ("insert", "update")
+    }
     stale |= new_days["update"]
     if not (result.inserted or result.updated):
         result.days |= stale
@@ -190,11 +206,12 @@ def _merge(
 
     # 2. A replaced order's stored version goes, with its lines and refunds: the new one may
     #    be in another month's partition.
-    stored = select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
-    for table, day in ((line, line.c.order_day), (refund, refund.c.order_day)):
-        conn.execute(delete(table).where(tuple_(table.c.order_id, day).in_(stored)))
-    conn.execute(delete(order).where(tuple_(order.c.id, order.c.order_day).in_(stored)))
-    move_keys(conn, stg_order)
+    if result.updated:
+        stored = select(stg_order.c.order_id, stg_order.c.existing_day).where(replaced)
+        for table, day in ((line, line.c.order_day), (refund, refund.c.order_day)):
+            conn.execute(delete(table).where(tuple_(table.c.order_id, day).in_(stored)))
+        conn.execute(delete(order).where(tuple_(order.c.id, order.c.order_day).in_(stored)))
+        move_keys(conn, stg_order)
 
     # 3. Write the orders under their claimed ids. New customers' first orders are flagged as
     #    they are written; a replaced order keeps its stored flag (its customer's flags are
@@ -252,9 +269,20 @@ def _merge(
         flipped = refresh_first_orders(conn, stg_order)
         stale |= {day for order_id, day in flipped if order_id not in new_ids}
 
-    # 5. New orders go into the rollups as they are; stale days are recomputed whole (now or,
-    #    deferred, when the sync settles: their hooks run then).
-    add_new_orders(conn, inserted.subquery("new_orders"), stale | recomputed)
+    # 5. New orders go into the rollups as they are (their lines as staged: the same rows,
+    #    without reading every stored line of their months); stale days are recomputed whole
+    #    (now or, deferred, when the sync settles: their hooks run then).
+    new_lines = (
+        select(
+            *(stg_order.c[c] for c in ORDER_FACT_COLUMNS),
+            *(stg_line.c[c] for c in LINE_FACT_COLUMNS),
+        )
+        .join(stg_order, _stage_join(stg_order, stg_line))
+        .where(stg_order.c.action == "insert")
+    )
+    add_new_orders(
+        conn, inserted.subquery("new_orders"), new_lines.subquery("new_lines"), stale | recomputed
+    )
     if defer:
         remember_days(conn, stale)
         result.days |= new_days["insert"] - stale

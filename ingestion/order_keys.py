@@ -29,12 +29,25 @@ def _newer(stg_order: Table):
     )
 
 
-def _new_ids(conn: Connection, ranked):
-    """Ids for new orders, in staging order (ties between a customer's orders break by id)."""
+def _new_ids(conn: Connection, stg_order: Table):
+    """``stage_id`` and a new ``order_id`` for each staged order to write, ids in staging order
+    (ties between a customer's orders break by id)."""
+    changed = stg_order.c.action.is_not(None)
     if conn.dialect.name == "postgresql":
-        return func.nextval("sales_order_id_seq")
-    keys = OrderKey.__table__
-    return select(func.coalesce(func.max(keys.c.order_id), 0)).scalar_subquery() + ranked.c.rank
+        new_id = func.nextval("sales_order_id_seq")
+    else:
+        keys = OrderKey.__table__
+        new_id = select(func.coalesce(func.max(keys.c.order_id), 0)).scalar_subquery() + (
+            func.row_number().over(order_by=stg_order.c.stage_id)
+        )
+    # A WITH query: evaluated once, in its ORDER BY (nextval after the sort), whatever join
+    # the statement reading it makes.
+    return (
+        select(stg_order.c.stage_id, new_id.label("order_id"))
+        .where(changed)
+        .order_by(stg_order.c.stage_id)
+        .cte("ids")
+    )
 
 
 def classify(conn: Connection, stg_order: Table) -> None:
@@ -50,37 +63,39 @@ def classify(conn: Connection, stg_order: Table) -> None:
     )
     # 1. Versions no newer than the stored ones are not written (nothing is claimed for them).
     conn.execute(update(stg_order).where(stored, ~_newer(stg_order)).values(action=None))
-    # 2. Claim the key rows of the rest, making those of new orders.
+    # 2. Claim the key rows of the rest under new ids, making those of new orders: a key row
+    #    holding another id than the staged order's was there before (its order is stored).
     changed = stg_order.c.action.is_not(None)
-    ranked = (
-        select(
-            *(stg_order.c[c] for c in ORDER_KEY),
-            stg_order.c.order_day,
-            func.row_number().over(order_by=stg_order.c.stage_id).label("rank"),
-        )
-        .where(changed)
-        .subquery("ranked")
+    ids = _new_ids(conn, stg_order)
+    conn.execute(
+        update(stg_order)
+        .where(stg_order.c.stage_id == ids.c.stage_id)
+        .values(order_id=ids.c.order_id)
     )
     claim = insert_for(conn, keys).from_select(
         [*ORDER_KEY, "order_id", "order_day"],
-        select(*(ranked.c[c] for c in ORDER_KEY), _new_ids(conn, ranked), ranked.c.order_day)
-        .where(ranked.c.rank > 0)
-        .order_by(ranked.c.rank),
+        select(*(stg_order.c[c] for c in ORDER_KEY), stg_order.c.order_id, stg_order.c.order_day)
+        .where(changed)
+        .order_by(stg_order.c.stage_id),
     )
     conn.execute(
         claim.on_conflict_do_update(index_elements=ORDER_KEY, set_={"order_id": keys.c.order_id})
     )
     # 3. With the rows held, read what is stored now: a load of the same order that committed
-    #    meanwhile is seen, and a staged version no longer newer is dropped.
-    conn.execute(
+    #    meanwhile is seen, and a staged version no longer newer is dropped. Only orders whose
+    #    key was there are read (none, on a first load).
+    known = conn.execute(
         update(stg_order)
-        .where(changed, key_join(keys, stg_order))
+        .where(changed, key_join(keys, stg_order), keys.c.order_id != stg_order.c.order_id)
         .values(order_id=keys.c.order_id, existing_day=keys.c.order_day)
-    )
+    ).rowcount
+    if not known:
+        return
     conn.execute(
         update(stg_order)
         .where(
             changed,
+            stg_order.c.existing_day.is_not(None),
             order.c.id == stg_order.c.order_id,
             order.c.order_day == stg_order.c.existing_day,
         )
