@@ -11,7 +11,7 @@ import typer
 
 from analytics.attribution import attribute, read_paths
 from analytics.errors import AnalyticsError
-from cli.common import OutputFormat, errors, failing_on, write_frame
+from cli.common import FormatOption, errors, failing_on, write_frame
 
 
 class ModelChoice(StrEnum):
@@ -31,7 +31,7 @@ app = typer.Typer()
 def attribution_command(
     paths: Annotated[Path, typer.Option("--paths", help="Aggregated paths (CSV, , or ;).")],
     model: Annotated[ModelChoice, typer.Option("--model", help="Attribution model.")],
-    output: Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")],
+    output: FormatOption,
     order: Annotated[int, typer.Option("--order", help="Markov chain order.")] = 1,
     half_life: Annotated[
         float,

@@ -11,7 +11,7 @@ import typer
 
 from analytics.budget.plans import DEFAULT_HORIZON, propose_budget
 from analytics.errors import AnalyticsError
-from cli.common import OutputFormat, errors, failing_on, write_frame
+from cli.common import FormatOption, errors, failing_on, write_frame
 
 
 class Objective(StrEnum):
@@ -40,7 +40,7 @@ app = typer.Typer()
 @app.command("budget")
 def budget_command(
     total: Annotated[float, typer.Option("--total", help="Budget to split over the horizon.")],
-    output: Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")],
+    output: FormatOption,
     objective: Annotated[
         Objective, typer.Option("--objective", help="What the split maximises.")
     ] = Objective.revenue,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -28,6 +29,11 @@ ACTOR = system("cli")
 class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
+
+
+# The options of the commands that read a table file (read_table) and write a frame (write_frame).
+DataOption = Annotated[Path, typer.Option("--data", help="CSV, JSON or JSON-lines file.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")]
 
 
 def fail(message: str) -> typer.Exit:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from cli.common import OutputFormat
+from cli.common import DataOption, OutputFormat
 from forecasting.errors import ForecastingError
 from forecasting.file_forecast import read_series, run_forecast
 from forecasting.models import MODEL_FACTORIES
@@ -42,7 +41,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 @app.command("forecast")
 def forecast_command(
-    data: Annotated[Path, typer.Option("--data", help="CSV, JSON or JSON-lines file.")],
+    data: DataOption,
     time_col: Annotated[str, typer.Option("--time-col", help="Column with the day.")],
     value_col: Annotated[str, typer.Option("--value-col", help="Column with the value.")],
     horizon: Annotated[int, typer.Option("--horizon", help="Days to forecast.")],

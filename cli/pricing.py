@@ -3,24 +3,30 @@ by OLS or, with instruments, two-stage least squares."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from analytics.errors import AnalyticsError
 from analytics.pricing.elasticity import elasticity_table
-from cli.common import OutputFormat, errors, failing_on, read_table, write_frame
+from cli.common import (
+    DataOption,
+    FormatOption,
+    errors,
+    failing_on,
+    read_table,
+    write_frame,
+)
 
 app = typer.Typer()
 
 
 @app.command("elasticity")
 def elasticity_command(
-    data: Annotated[Path, typer.Option("--data", help="CSV, JSON or JSON-lines file.")],
+    data: DataOption,
     price: Annotated[str, typer.Option("--price", help="Column with the price.")],
     quantity: Annotated[str, typer.Option("--quantity", help="Column with the quantity.")],
-    output: Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")],
+    output: FormatOption,
     instrument: Annotated[
         list[str] | None, typer.Option("--instrument", help="Instrument for price (repeatable).")
     ] = None,

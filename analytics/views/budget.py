@@ -87,6 +87,12 @@ def _curve_points(proposal: BudgetProposal) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _projected(proposal: BudgetProposal, amounts, horizon_days: int) -> pd.DataFrame:
+    """``project_split`` of ``amounts`` given in the order of the proposal's channels."""
+    channels = proposal.allocation.channels
+    return project_split(proposal.curves, dict(zip(channels, amounts, strict=True)), horizon_days)
+
+
 def build_budget(
     total: float | None = None,
     objective: str = "revenue",
@@ -103,12 +109,8 @@ def build_budget(
             None, pd.DataFrame(), pd.DataFrame(), active_plan(url), str(exc), plan_versions(url)
         )
     a = proposal.allocation
-    now = project_split(
-        proposal.curves, dict(zip(a.channels, a.current, strict=True)), horizon_days
-    )
-    new = project_split(
-        proposal.curves, dict(zip(a.channels, a.proposed, strict=True)), horizon_days
-    )
+    now = _projected(proposal, a.current, horizon_days)
+    new = _projected(proposal, a.proposed, horizon_days)
     split = pd.DataFrame(
         {
             "channel": a.channels,
@@ -180,8 +182,6 @@ def build_whatif(
         horizon_days,
         objective,
     )
-    current = project_split(
-        proposal.curves, dict(zip(channels, allocation.current, strict=True)), horizon_days
-    )
+    current = _projected(proposal, allocation.current, horizon_days)
     projection.insert(1, "channel_name", [names.get(c, c) for c in projection["channel"]])
     return WhatIfView(allocation, projection, _totals(projection), _totals(current))

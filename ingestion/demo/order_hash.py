@@ -10,7 +10,8 @@ from ingestion.batch import ORDER_COLUMNS
 
 # Every order column before the payload, in the frame's order.
 _HASHED_ORDER_FIELDS = ORDER_COLUMNS[: ORDER_COLUMNS.index("payload")]
-_LINE_RECORD = np.dtype(
+# One line as a fixed-width little-endian record.
+LINE_RECORD = np.dtype(
     [
         ("line_no", "<i8"),
         ("sku", "S32"),
@@ -33,7 +34,7 @@ def payload_sha256(
     """
     n = len(starts)
     text = [["" if v is None else str(v) for v in orders[f].tolist()] for f in _HASHED_ORDER_FIELDS]
-    records = np.empty(len(lines["sku"]), dtype=_LINE_RECORD)
+    records = np.empty(len(lines["sku"]), dtype=LINE_RECORD)
     records["line_no"] = lines["line_no"]
     records["sku"] = [s.encode() for s in lines["sku"]]
     records["qty"] = lines["qty"]
@@ -42,7 +43,7 @@ def payload_sha256(
     records["line_total"] = lines["line_total_minor"]
     records["unit_cost"] = lines["unit_cost_minor"]
     blob = memoryview(records.tobytes())
-    width = _LINE_RECORD.itemsize
+    width = LINE_RECORD.itemsize
     begin = (starts * width).tolist()
     end = ((starts + n_lines) * width).tolist()
     digests = [

@@ -60,31 +60,6 @@ def test_add_category_then_a_touchpoint_in_it(pg_url):
     assert listed.exit_code == 0 and "agent_portal" in listed.stdout
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("add-category", "Travel Agents", "--name", "x"), "must be a lowercase slug"),
-        (("add-category", "ecommerce", "--name", "Shop"), "category with code 'ecommerce' already"),
-        (("add-category", "web", "--name", "Shop"), "touchpoint with code 'web' already exists"),
-        (("add-category", "total", "--name", "Shop"), "is reserved"),
-        (
-            ("add-category", "shops", "--name", "e-commerce"),
-            "'ecommerce' is already named 'E-commerce'",
-        ),
-        (("add", "kiosk", "--name", "Kiosk", "--category", "nope"), "no category with code 'nope'"),
-        (
-            ("add", "kiosk", "--name", "K", "--category", "ecommerce", "--conversion-basis", "?"),
-            "conversion basis must be one of sessions, footfall, opportunities",
-        ),
-        (("add", "kiosk", "--name", " ", "--category", "ecommerce"), "name must have"),
-    ],
-)
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(pg_url, args, message):
-    before, entries = channels(), audit_count(pg_url)
-    assert_refused(run(*args), message)
-    assert channels() == before and audit_count(pg_url) == entries
-
-
 def test_rename_move_retire_restore_and_delete(pg_url):
     assert run("add-category", "agents", "--name", "Agents").exit_code == 0
     assert run("add", "agent_desk", "--name", "Desk", "--category", "agents").exit_code == 0
@@ -107,6 +82,22 @@ def test_rename_move_retire_restore_and_delete(pg_url):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        # Bad input
+        (("add-category", "Travel Agents", "--name", "x"), "must be a lowercase slug"),
+        (("add-category", "ecommerce", "--name", "Shop"), "category with code 'ecommerce' already"),
+        (("add-category", "web", "--name", "Shop"), "touchpoint with code 'web' already exists"),
+        (("add-category", "total", "--name", "Shop"), "is reserved"),
+        (
+            ("add-category", "shops", "--name", "e-commerce"),
+            "'ecommerce' is already named 'E-commerce'",
+        ),
+        (("add", "kiosk", "--name", "Kiosk", "--category", "nope"), "no category with code 'nope'"),
+        (
+            ("add", "kiosk", "--name", "K", "--category", "ecommerce", "--conversion-basis", "?"),
+            "conversion basis must be one of sessions, footfall, opportunities",
+        ),
+        (("add", "kiosk", "--name", " ", "--category", "ecommerce"), "name must have"),
+        # Changes the taxonomy refuses
         (("rename", "unassigned", "--name", "Other"), "both a category and a touchpoint"),
         (("rename", "web", "--name", "Mobile App"), "'mobile_app' is already named 'Mobile App'"),
         (("rename", "nope", "--name", "Nope"), "no channel with code 'nope'"),
@@ -119,7 +110,7 @@ def test_rename_move_retire_restore_and_delete(pg_url):
         (("delete", "ecommerce", "--kind", "shop"), "kind must be one of category, touchpoint"),
     ],
 )
-def test_refused_changes_are_one_line_exit_2_and_write_nothing(pg_url, args, message):
+def test_bad_input_and_refused_changes_are_one_line_exit_2_and_write_nothing(pg_url, args, message):
     before, entries = channels(), audit_count(pg_url)
     assert_refused(run(*args), message)
     assert channels() == before and audit_count(pg_url) == entries

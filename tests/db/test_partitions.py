@@ -32,6 +32,11 @@ def _placed(conn, table: str) -> list[tuple[str, int]]:
     ).all()
 
 
+def _orders_and_lines_placed(conn) -> tuple[list[tuple[str, int]], list[str]]:
+    """(partition, orders) of the orders, and the partitions holding their lines."""
+    return _placed(conn, "sales_order"), [p for p, _ in _placed(conn, "order_line")]
+
+
 def _at(payload: dict, created: str, updated: str) -> dict:
     return {**payload, "created_at": created, "updated_at": updated}
 
@@ -61,14 +66,10 @@ def test_loads_make_the_partitions_of_new_months_and_an_order_moves_between_them
     assert _load(other).inserted == 1
     with get_engine().connect() as conn:
         assert existing_months(conn, "sales_order") == {dt.date(2026, 9, 1), dt.date(2026, 10, 1)}
-        assert _placed(conn, "sales_order") == [
-            ("sales_order_2026_09", 1),
-            ("sales_order_2026_10", 1),
-        ]
-        assert [p for p, _ in _placed(conn, "order_line")] == [
-            "order_line_2026_09",
-            "order_line_2026_10",
-        ]
+        assert _orders_and_lines_placed(conn) == (
+            [("sales_order_2026_09", 1), ("sales_order_2026_10", 1)],
+            ["order_line_2026_09", "order_line_2026_10"],
+        )
         (first_id,) = conn.execute(
             text("SELECT id FROM sales_order WHERE source_order_id = :id"), {"id": str(first["id"])}
         ).one()
@@ -172,12 +173,8 @@ def test_a_month_seeded_outside_the_loader_stays_in_the_default_partition(pg_url
     may = _at(make_order(2), "2026-05-20T10:00:00Z", "2026-05-20T10:01:00Z")
     assert _load(may).inserted == 1
     with get_engine().connect() as conn:
-        assert _placed(conn, "sales_order") == [
-            ("sales_order_2026_09", 1),
-            ("sales_order_default", 2),
-        ]
-        assert [p for p, _ in _placed(conn, "order_line")] == [
-            "order_line_2026_09",
-            "order_line_default",
-        ]
+        assert _orders_and_lines_placed(conn) == (
+            [("sales_order_2026_09", 1), ("sales_order_default", 2)],
+            ["order_line_2026_09", "order_line_default"],
+        )
         assert existing_months(conn, "sales_order") == {dt.date(2026, 9, 1)}

@@ -28,6 +28,7 @@ from ingestion.batch import (
 )
 from ingestion.demo import generate, reference_data
 from ingestion.demo.load import chunk_days_for
+from ingestion.demo.order_hash import LINE_RECORD
 from tests.ingestion.demo.frames import END, N_ORDERS, SEED, START, collect
 
 # The default channel rules of the taxonomy: (source_system, field, operator, value, touchpoint).
@@ -244,17 +245,6 @@ def test_payload_hash_is_reproducible_and_changes_with_the_order(demo):
             if isinstance(value, pd.Timestamp):
                 value = value.value
             fields.append("" if value is None else str(value))
-        record = np.dtype(
-            [
-                ("line_no", "<i8"),
-                ("sku", "S32"),
-                ("qty", "<i8"),
-                ("unit_price", "<i8"),
-                ("discount", "<i8"),
-                ("line_total", "<i8"),
-                ("unit_cost", "<i8"),
-            ]
-        )
         blob = b"".join(
             np.array(
                 [
@@ -268,7 +258,7 @@ def test_payload_hash_is_reproducible_and_changes_with_the_order(demo):
                         r.unit_cost_minor,
                     )
                 ],
-                dtype=record,
+                dtype=LINE_RECORD,
             ).tobytes()
             for r in its_lines.sort_values("line_no").itertuples()
         )

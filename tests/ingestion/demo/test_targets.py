@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from analytics.targets import TARGET_COLUMNS
 from db.taxonomy import CATEGORY_OF_TOUCHPOINT
 from ingestion.demo import generate_targets
 from tests.ingestion.demo.frames import END, N_ORDERS, SEED
@@ -14,14 +15,7 @@ from tests.ingestion.demo.frames import END, N_ORDERS, SEED
 
 def test_targets_cover_every_quarter_and_scope(demo):
     targets = generate_targets(N_ORDERS, SEED, END)
-    assert list(targets.columns) == [
-        "scope_type",
-        "scope_code",
-        "metric",
-        "period_start",
-        "period_end",
-        "value",
-    ]
+    assert list(targets.columns) == list(TARGET_COLUMNS)
     scopes = set(zip(targets["scope_type"], targets["scope_code"], strict=True))
     assert scopes == {
         ("category", c) for c in ("ecommerce", "physical_retail", "wholesale", "direct_sales")
