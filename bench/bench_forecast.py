@@ -43,6 +43,7 @@ def database(n_orders: int, seed: int = 7) -> str:
         return database_url(NAME)
     from analytics.targets import import_targets
     from db.engine import get_engine
+    from db.roles import system
     from ingestion.demo import generate, generate_targets, reference_data
     from ingestion.pipeline import load_chunk
     from ingestion.reference import upsert_reference
@@ -54,7 +55,7 @@ def database(n_orders: int, seed: int = 7) -> str:
         upsert_reference(conn, reference.regions, reference.locations, reference.products)
     for chunk in generate(n_orders, seed, END, years=3, chunk_days=120):
         load_chunk(engine, chunk, "bench", "forecast")
-    import_targets(generate_targets(n_orders, seed, END, years=3), "bench", url=url)
+    import_targets(generate_targets(n_orders, seed, END, years=3), system("bench"), url=url)
     return url
 
 
