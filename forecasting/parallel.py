@@ -6,7 +6,8 @@ Prophet or LightGBM fit can hang), kept for the life of the process once started
 Fits run with one BLAS thread (in the workers and in this process): the statsmodels fits
 multiply small matrices thousands of times, and OpenBLAS's threads cost more to wake than
 they save there; beside a second busy process on 2 cores, ARIMA and ETS fits ran 7–8 times
-slower with them.
+slower with them. A limit reaches only the libraries loaded when it is set, so this module
+loads numpy's and scipy's first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pickle
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 
+import numpy  # noqa: F401  (loads numpy's BLAS before the limit is set)
+import scipy.linalg  # noqa: F401  (and scipy's, which the statsmodels fits call)
 from threadpoolctl import threadpool_limits
 
 _pools: dict[int, ProcessPoolExecutor] = {}
