@@ -69,12 +69,14 @@ from forecasting.series import (
 AUTO = "auto"
 PUBLISHED = "published"
 AUTO_CANDIDATES = ("naive", *CLASSICAL, *DAILY_ONLY)
-CHALLENGER_MARGIN = 0.1
+CHALLENGER_MARGIN = 0.2
 """The classical combination (median of ETS, Theta and ARIMA) is the champion unless another
-candidate beats its backtest MASE in every fold and by more than 10 % on average: picking by a
+candidate beats its backtest MASE in every fold and by more than 20 % on average: picking by a
 few folds is noisy, and on real series (bench_accuracy) every picking rule tried did worse
-than the fixed combination. Where the classical combination is not a candidate, a single model
-must beat the best combination by more than this share."""
+than the fixed combination, the more so the smaller the margin (mean MASE ÷ ETS's, offline
+on the same backtests: 10 %: 0.995, 20 %: 0.989, always the combination: 0.985). Where the
+classical combination is not a candidate, a single model must beat the best combination by
+more than this share."""
 INTERMITTENT_SHARE = 0.3
 """Series with at least this share of zero values are intermittent: Croston, SBA and TSB
 join the candidates, for them only."""
