@@ -15,6 +15,8 @@ horizon after the origin; ETS, Theta, ARIMA, naive and seasonal naive are fitted
 data and forecast the same horizon. Each is scored by MASE (scaled by the in-sample seasonal
 naive error) against the actuals, and the champion's 80 % interval by its coverage.
 
+``python -m bench.bench_accuracy a10 visnights`` runs only the named data sets (to iterate).
+
 Goals (issue #24): mean MASE ≤ 0.95 × the best single classical method's, no series worse
 than seasonal naive by more than 10 %, coverage between 75 % and 85 %.
 """
@@ -168,11 +170,13 @@ def _quiet_evaluate(dataset: Dataset) -> tuple[list[dict], list[str]]:
     return evaluate(dataset)
 
 
-def run() -> dict:
-    """Every data set on ``WORKERS`` spawned processes, the largest first."""
+def run(names: list[str] | None = None) -> dict:
+    """Every data set (or those ``names`` lists) on ``WORKERS`` spawned processes, the
+    largest first."""
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
-    found = sorted(datasets(), key=lambda d: -len(d.frame))
+    chosen = [d for d in datasets() if not names or d.name in names]
+    found = sorted(chosen, key=lambda d: -len(d.frame))
     rows, reconciliation = [], Counter()
     results = run_all(_quiet_evaluate, [(d,) for d in found], WORKERS)
     for dataset, (mine, methods) in zip(found, results, strict=True):
@@ -242,4 +246,4 @@ def markdown(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    print(markdown(run()), file=sys.stdout)
+    print(markdown(run(sys.argv[1:] or None)), file=sys.stdout)

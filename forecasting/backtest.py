@@ -163,11 +163,18 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def choose_champion(
-    scores: pd.DataFrame, favoured: Sequence[str] = (), margin: float = 0.0
+    scores: pd.DataFrame,
+    favoured: Sequence[str] = (),
+    margin: float = 0.0,
+    default: str | None = None,
 ) -> pd.Series:
     """The model with the lowest mean backtest MASE per series (index ``unique_id``); a model
     in ``favoured`` competes with its MASE lowered by ``margin`` (a share), so another must
     beat it by more than that.
+
+    With a ``default`` model, a series scored for it keeps it unless another model has a lower
+    MASE in every fold and a mean MASE lower by more than ``margin``: a challenger must win
+    clearly and consistently, not by the luck of a fold or two.
 
     Ties and series where no model has a finite MASE go to the seasonal-naive baseline
     when it was scored.
@@ -177,7 +184,28 @@ def choose_champion(
     summary["mase"] *= np.where(summary[MODEL].isin(list(favoured)), 1 - margin, 1.0)
     summary["not_baseline"] = summary[MODEL] != BASELINE
     ranked = summary.sort_values([ID, "mase", "not_baseline"], na_position="last", kind="stable")
-    return ranked.groupby(ID, sort=True)[MODEL].first().rename("champion")
+    champions = ranked.groupby(ID, sort=True)[MODEL].first().rename("champion")
+    if default is None:
+        return champions
+    return _keep_default(scores, champions, default, margin)
+
+
+def _keep_default(
+    scores: pd.DataFrame, champions: pd.Series, default: str, margin: float
+) -> pd.Series:
+    longest = scores[HORIZON] == scores.groupby([ID, MODEL])[HORIZON].transform("max")
+    folds = scores[longest].pivot_table(index=[ID, CUTOFF], columns=MODEL, values="mase")
+    out = champions.copy()
+    for uid, fold in folds.groupby(level=ID):
+        if default not in fold or not np.isfinite(fold[default]).all():
+            continue
+        mine = fold[default].to_numpy()
+        others = fold.drop(columns=default)
+        wins = others.columns[(others.to_numpy() < mine[:, None]).all(axis=0)]
+        means = others[wins].mean()
+        clear = means[means < (1 - margin) * mine.mean()]
+        out[uid] = clear.idxmin() if len(clear) else default
+    return out
 
 
 def relative_skill(scores: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:

@@ -30,8 +30,11 @@ from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
 
 STEP, BUCKET, SCALE = "step", "bucket", "scale"
 BELOW, ABOVE = "below", "above"
-BUCKET_SCORES = 20
-"""Backtest errors wanted per horizon bucket: enough for a 90 % quantile to mean something."""
+BUCKET_SCORES = 40
+"""Backtest errors wanted per horizon bucket: enough for a 90 % quantile to mean something.
+A fold's errors move together (one origin, one level), so a bucket holds few independent
+ones; with 20 the intervals covered 73 % of real series' actuals at 80 % (bench_accuracy's
+series, the classical combination), with 40 — neighbouring horizons pooled — 76.5 %."""
 
 
 def conformal_quantile(scores: np.ndarray, coverage: float) -> float:

@@ -1,10 +1,13 @@
-"""Forecast combinations: the mean and the median of each series' best ``k`` candidates.
+"""Forecast combinations: the mean and the median of each series' best ``k`` candidates, and
+the median of the classical methods (ETS, Theta, ARIMA) whatever their backtest.
 
 Combinations usually beat any single model picked per series (the M competitions), because
 picking by a few backtest folds is noisy and averaging cancels part of each model's error.
+A fixed combination of the classical methods needs no picking at all (the M4 'Comb'
+benchmark, Petropoulos & Svetunkov's SCUM): training makes it the default champion.
 A combination is judged like any candidate, on the backtest, without peeking: in each fold
-its members are the ``k`` best on the *other* folds (``combination_backtest``); the final
-members are the ``k`` best over all folds.
+the best-``k`` members are the ``k`` best on the *other* folds (``combination_backtest``);
+the final members are the ``k`` best over all folds.
 """
 
 from __future__ import annotations
@@ -13,12 +16,32 @@ import numpy as np
 import pandas as pd
 
 from forecasting.backtest import CUTOFF, MODEL, summarise
-from forecasting.models import ForecastModel
+from forecasting.models import CLASSICAL, ForecastModel
 from forecasting.series import DS, FORECAST_COLUMNS, ID, LOWER, UPPER, YHAT
 
-HOW = {"combo_mean": np.mean, "combo_median": np.median}
-"""Combination candidates by name: how each combines its members' forecasts."""
+CLASSICAL_COMBINATION = "combo_classical"
+HOW = {"combo_mean": "mean", "combo_median": "median", CLASSICAL_COMBINATION: "median"}
+"""Combination candidates by name: how each combines its members' forecasts (a pandas
+aggregation)."""
 K = 3
+
+
+def classical_members(forecasts: pd.DataFrame) -> dict[str, list[str]]:
+    """Per series forecast by every classical method (``forecasts`` with ``model``), those
+    methods: the members of the classical combination."""
+    found = forecasts.loc[forecasts[MODEL].isin(CLASSICAL), [ID, MODEL]].drop_duplicates()
+    have = found.groupby(ID)[MODEL].nunique()
+    return {str(uid): list(CLASSICAL) for uid in have[have == len(CLASSICAL)].index}
+
+
+def members_of(
+    name: str, forecasts: pd.DataFrame, scores: pd.DataFrame, k: int = K
+) -> dict[str, list[str]]:
+    """The members per series of combination ``name``, from backtest ``scores`` (best ``k``)
+    or, for the classical combination, the models in ``forecasts``."""
+    if name == CLASSICAL_COMBINATION:
+        return classical_members(forecasts)
+    return best_members(scores, k)
 
 
 def best_members(scores: pd.DataFrame, k: int = K, exclude=()) -> dict[str, list[str]]:
@@ -48,9 +71,8 @@ def combination_backtest(forecasts: pd.DataFrame, scores: pd.DataFrame, k: int =
     folds = sorted(forecasts[CUTOFF].unique())
     for cutoff in folds:
         others = scores[scores[CUTOFF] != cutoff] if len(folds) > 1 else scores
-        members = best_members(others, k)
         fold = forecasts[forecasts[CUTOFF] == cutoff]
-        parts += [combine(fold, members, how) for how in HOW]
+        parts += [combine(fold, members_of(how, fold, others, k), how) for how in HOW]
     return pd.concat(parts, ignore_index=True)[forecasts.columns]
 
 
@@ -80,5 +102,10 @@ class Combination:
             ],
             ignore_index=True,
         )
+        return self.combined(forecasts)
+
+    def combined(self, forecasts: pd.DataFrame) -> pd.DataFrame:
+        """This combination of its members' forecasts (``forecasts`` with ``model``), as
+        ``predict`` returns it, without forecasting again."""
         combined = combine(forecasts, self.members, self.name)
         return combined.sort_values([ID, DS]).reset_index(drop=True)[FORECAST_COLUMNS]

@@ -110,8 +110,9 @@ def test_champion_beats_seasonal_naive_by_a_quarter_on_an_eight_week_holdout():
         naive_mase = np.abs(naive.yhat - naive.y).mean() / scale
         assert champion_mase <= 0.75 * naive_mase, (uid, champion_mase, naive_mase)
     singles = {"snaive", "naive", "ets", "theta", "arima", "prophet", "lightgbm", "profile"}
-    assert set(result.champions) <= singles | {"combo_mean", "combo_median"}
-    assert set(result.scores.model) == singles | {"combo_mean", "combo_median"}
+    combinations = {"combo_mean", "combo_median", "combo_classical"}
+    assert set(result.champions) <= singles | combinations
+    assert set(result.scores.model) == singles | combinations
 
 
 def test_training_refits_only_winners_and_the_baseline():
@@ -139,3 +140,32 @@ def test_a_favoured_combination_needs_beating_by_the_margin():
     assert choose_champion(scores).to_dict() == {"x": "ets", "y": "ets"}
     chosen = choose_champion(scores, favoured=["combo_mean"], margin=0.05)
     assert chosen.to_dict() == {"x": "combo_mean", "y": "ets"}
+
+
+def test_the_default_keeps_its_place_unless_beaten_in_every_fold_by_the_margin():
+    folds = {
+        # challenger better on average by 20 % but worse in one fold: the default stays
+        "x": {"combo_classical": [1.0, 1.0, 1.0], "prophet": [0.5, 0.7, 1.2]},
+        # better in every fold but by 5 % on average: the default stays
+        "y": {"combo_classical": [1.0, 1.0, 1.0], "prophet": [0.96, 0.94, 0.95]},
+        # better in every fold and by 30 %: the challenger
+        "z": {"combo_classical": [1.0, 1.0, 1.0], "prophet": [0.7, 0.6, 0.8], "ets": [0.9] * 3},
+        # no default scored: the lowest mean
+        "w": {"ets": [1.0, 1.0, 1.0], "prophet": [0.5, 0.7, 1.2]},
+    }
+    scores = pd.DataFrame(
+        [
+            (uid, model, cutoff, 14, mase, 0.1, 0.0, 0.8)
+            for uid, models in folds.items()
+            for model, values in models.items()
+            for cutoff, mase in enumerate(values)
+        ],
+        columns=["unique_id", "model", "cutoff", "horizon", "mase", "wape", "bias", "coverage"],
+    )
+    chosen = choose_champion(scores, margin=0.1, default="combo_classical")
+    assert chosen.to_dict() == {
+        "w": "prophet",
+        "x": "combo_classical",
+        "y": "combo_classical",
+        "z": "prophet",
+    }

@@ -50,7 +50,7 @@ def simulated(folds, horizon, seed, n_series=10, draws=1):
 def test_conformal_intervals_per_horizon_cover_their_level_on_new_data():
     folds, horizon = 4, 28
     size = bucket_size(folds)
-    assert size == 5  # 4 folds × 5 steps: 20 errors per bucket
+    assert size == 10  # 4 folds × 10 steps: 40 errors per bucket
     offsets = conformal_offsets(simulated(folds, horizon, seed=0), 80, size)
     # the interval widens with the horizon, as the errors do
     widths = (offsets["below"] + offsets["above"]).groupby(offsets["bucket"]).mean()
@@ -67,7 +67,7 @@ def test_conformal_intervals_per_horizon_cover_their_level_on_new_data():
 
 
 def test_steps_past_the_backtest_horizon_take_its_last_bucket():
-    offsets = conformal_offsets(simulated(4, 10, seed=2, n_series=1), 80, bucket_size(4))
+    offsets = conformal_offsets(simulated(4, 10, seed=2, n_series=1), 80, 5)
     future = pd.DataFrame(
         {
             "unique_id": "s0",
@@ -78,7 +78,7 @@ def test_steps_past_the_backtest_horizon_take_its_last_bucket():
             "yhat_upper": 0.0,
         }
     )
-    got = calibrate(future, offsets, bucket_size(4))
+    got = calibrate(future, offsets, 5)
     last = offsets.iloc[-1]
     assert got["yhat_upper"].iloc[-1] == pytest.approx(50 + last["above"])
     assert got["yhat_lower"].iloc[0] == pytest.approx(50 - offsets.iloc[0]["below"])

@@ -89,7 +89,7 @@ def test_auto_with_backtest_as_json(sales_csv):
     assert payload["level"] == 80
     assert len(payload["forecast"]) == 2 * 14
     singles = {"snaive", "naive", "ets", "theta", "arima", "prophet", "lightgbm", "profile"}
-    candidates = singles | {"combo_mean", "combo_median"}
+    candidates = singles | {"combo_mean", "combo_median", "combo_classical"}
     assert {row["model"] for row in payload["forecast"]} <= candidates
     assert min(row["yhat_lower"] for row in payload["forecast"]) >= 0
     scores = pd.DataFrame(payload["backtest"])
