@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from analytics.errors import AnalyticsError
 from db import audit

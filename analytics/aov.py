@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu, norm
+from scipy.stats import mannwhitneyu
+from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
-from analytics.decomposition import lmdi_effects, logmean
+from analytics.decomposition import lmdi_effects
+from analytics.decomposition import logmean
 from analytics.errors import AnalyticsError
 
 MIN_ORDERS = 2

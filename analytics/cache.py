@@ -22,10 +22,15 @@ import functools
 import hashlib
 import inspect
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
+from typing import TypeVar
 
-from cachelib import BaseCache, RedisCache, SimpleCache
+from cachelib import BaseCache
+from cachelib import RedisCache
+from cachelib import SimpleCache
 
 from analytics.errors import AnalyticsError
 from analytics.periods import Period

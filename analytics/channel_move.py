@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from analytics.cache import invalidate_days
 from analytics.channel_usage import days_of
 from analytics.errors import AnalyticsError
-from analytics.taxonomy import (
-    ChannelInfo,
-    audited,
-    category_row,
-    channel_info,
-    find,
-    refuse_fallback,
-)
+from analytics.taxonomy import ChannelInfo
+from analytics.taxonomy import audited
+from analytics.taxonomy import category_row
+from analytics.taxonomy import channel_info
+from analytics.taxonomy import find
+from analytics.taxonomy import refuse_fallback
 from db.engine import session_scope
 from db.events import batch_committed
 from db.roles import Actor

@@ -11,12 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.alert_tables import AlertRule
 from db.forecast_tables import Forecast
 from db.rollup_tables import DailyChannelRollup
-from db.schema import Base, ChannelCategory, Touchpoint
+from db.schema import Base
+from db.schema import ChannelCategory
+from db.schema import Touchpoint
 from db.target_tables import Target
 
 LABELS = {

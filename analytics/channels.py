@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from analytics.errors import AnalyticsError
 from db.engine import get_engine
-from db.schema import ChannelCategory, Location, Region, Touchpoint
+from db.schema import ChannelCategory
+from db.schema import Location
+from db.schema import Region
+from db.schema import Touchpoint
 
 category = ChannelCategory.__table__
 touchpoint = Touchpoint.__table__

@@ -10,24 +10,30 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 
 from analytics.errors import AnalyticsError
-from analytics.metric_table import BY_CHOICES, TIME_GRAINS, metric_table
-from analytics.metrics import METRICS, get_metric
-from analytics.periods import (
-    COMPARISONS,
-    Period,
-    compare_periods,
-)
+from analytics.metric_table import BY_CHOICES
+from analytics.metric_table import TIME_GRAINS
+from analytics.metric_table import metric_table
+from analytics.metrics import METRICS
+from analytics.metrics import get_metric
+from analytics.periods import COMPARISONS
+from analytics.periods import Period
+from analytics.periods import compare_periods
 from analytics.rollup import Filters
 from db.engine import get_engine
-from db.schema import ChannelCategory, Location, Region, Touchpoint
+from db.schema import ChannelCategory
+from db.schema import Location
+from db.schema import Region
+from db.schema import Touchpoint
 
 # Filter parameter -> (Filters field, code table, code of "no such place").
 FILTER_PARAMETERS = {

@@ -17,13 +17,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.cache import memoise, with_comparisons
+from analytics.cache import memoise
+from analytics.cache import with_comparisons
 from analytics.channels import check_level
 from analytics.metrics import METRICS
-from analytics.periods import Period, bucket_start
+from analytics.periods import Period
+from analytics.periods import bucket_start
 from analytics.prorated_targets import targets_by_scope
-from analytics.rollup import Filters, daily_sums, rollup_sums
-from analytics.targets import TARGET_LEVELS, scope_ids
+from analytics.rollup import Filters
+from analytics.rollup import daily_sums
+from analytics.rollup import rollup_sums
+from analytics.targets import TARGET_LEVELS
+from analytics.targets import scope_ids
 from analytics.trends import trend_tests
 
 INDEX_METRICS = ("aov", "conversion_rate", "margin_pct", "roas")

@@ -20,20 +20,25 @@ analysis that fails for lack of data says so there instead of stopping the list.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
 from analytics.alerts.workflow import AWAITING_ROOT_CAUSE
-from analytics.allocation import POSITION_COLUMNS, plan_reallocation
-from analytics.budget.plans import DEFAULT_HORIZON, propose_budget
+from analytics.allocation import POSITION_COLUMNS
+from analytics.allocation import plan_reallocation
+from analytics.budget.plans import DEFAULT_HORIZON
+from analytics.budget.plans import propose_budget
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS, RESTRICTED_MEASURES
+from analytics.metrics import METRICS
+from analytics.metrics import RESTRICTED_MEASURES
 from analytics.periods import Period
 from analytics.views.pricing import build_pricing
-from db.alert_tables import Alert, AlertRule
+from db.alert_tables import Alert
+from db.alert_tables import AlertRule
 from db.engine import get_engine
 from db.roles import at_least
 from db.schema import Product

@@ -5,7 +5,8 @@ Read from the rollups: touchpoints with orders in the period but no line units."
 
 from __future__ import annotations
 
-from analytics.order_values import basket_sums, channel_sums
+from analytics.order_values import basket_sums
+from analytics.order_values import channel_sums
 from analytics.periods import Period
 from analytics.rollup import Filters
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices
+from pydantic import Field
+from pydantic_settings import BaseSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class SmtpSettings(BaseSettings):

@@ -11,7 +11,8 @@ dates last year.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,16 @@ import pandas as pd
 
 from analytics.cache import memoise
 from analytics.errors import AnalyticsError
-from analytics.metrics import BASE_MEASURES, Metric, get_metric, with_derived
-from analytics.periods import Period, buckets, compare_periods, fiscal_quarter_number
-from analytics.rollup import Filters, rollup_sums
+from analytics.metrics import BASE_MEASURES
+from analytics.metrics import Metric
+from analytics.metrics import get_metric
+from analytics.metrics import with_derived
+from analytics.periods import Period
+from analytics.periods import buckets
+from analytics.periods import compare_periods
+from analytics.periods import fiscal_quarter_number
+from analytics.rollup import Filters
+from analytics.rollup import rollup_sums
 
 # ``by`` value -> rollup dimension.
 BY_DIMENSIONS = {

@@ -16,36 +16,36 @@ import math
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    ARRAY,
-    BigInteger,
-    Float,
-    SmallInteger,
-    any_,
-    bindparam,
-    case,
-    cast,
-    func,
-    select,
-    text,
-    union_all,
-)
+from sqlalchemy import ARRAY
+from sqlalchemy import BigInteger
+from sqlalchemy import Float
+from sqlalchemy import SmallInteger
+from sqlalchemy import any_
+from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import cast
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from analytics.channels import check_level, touchpoint
+from analytics.channels import check_level
+from analytics.channels import touchpoint
 from analytics.periods import Period
-from analytics.rollup import (
-    DIMENSIONS,
-    Filters,
-    answering_rollup,
-    base_query,
-    rollup_sums,
-    summed_over_period,
-)
+from analytics.rollup import DIMENSIONS
+from analytics.rollup import Filters
+from analytics.rollup import answering_rollup
+from analytics.rollup import base_query
+from analytics.rollup import rollup_sums
+from analytics.rollup import summed_over_period
 from db.engine import get_engine
 from db.frames import read_frame
-from db.rollup_tables import DailyBasketRollup, DailyChannelBasketRollup
-from db.schema import SAMPLE_SLOTS, VALUE_BINS, SalesOrder
+from db.rollup_tables import DailyBasketRollup
+from db.rollup_tables import DailyChannelBasketRollup
+from db.schema import SAMPLE_SLOTS
+from db.schema import VALUE_BINS
+from db.schema import SalesOrder
 
 # Orders per channel and period for the deviation test: on order values as spread as the
 # demo's (CV ≈ 0.9), binned as stored, a 5 % shift in AOV (the smallest flagged) is found at

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from analytics.cache import TARGETS_STAMP, memoise
+from analytics.cache import TARGETS_STAMP
+from analytics.cache import memoise
 from analytics.metrics import get_metric
 from analytics.periods import Period
 from db.engine import get_engine

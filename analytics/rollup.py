@@ -11,31 +11,38 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Float, Select, cast, func, literal, select
+from sqlalchemy import Float
+from sqlalchemy import Select
+from sqlalchemy import cast
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import select
 
 from analytics.cache import memoise
-from analytics.channels import (
-    NO_STORE,
-    NONE,
-    NOT_REGIONAL,
-    category,
-    check_level,
-    location,
-    region,
-    touchpoint,
-)
+from analytics.channels import NO_STORE
+from analytics.channels import NONE
+from analytics.channels import NOT_REGIONAL
+from analytics.channels import category
+from analytics.channels import check_level
+from analytics.channels import location
+from analytics.channels import region
+from analytics.channels import touchpoint
 from analytics.errors import AnalyticsError
-from analytics.metrics import BASE_MEASURES, with_derived
+from analytics.metrics import BASE_MEASURES
+from analytics.metrics import with_derived
 from analytics.periods import Period
 from db.engine import get_engine
 from db.frames import read_frame
-from db.rollup_tables import DailyChannelRollup, DailyRollup
-from db.schema import NO_PLACE, DataStamp
+from db.rollup_tables import DailyChannelRollup
+from db.rollup_tables import DailyRollup
+from db.schema import NO_PLACE
+from db.schema import DataStamp
 
 rollup = DailyRollup.__table__
 channel_rollup = DailyChannelRollup.__table__

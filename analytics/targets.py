@@ -11,13 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy import select
 
-from analytics.cache import TARGETS_STAMP, renew_stamps
-from analytics.channels import LEVEL_TABLES, member_ids
+from analytics.cache import TARGETS_STAMP
+from analytics.cache import renew_stamps
+from analytics.channels import LEVEL_TABLES
+from analytics.channels import member_ids
 from analytics.errors import AnalyticsError
 from analytics.metrics import get_metric
 from db import audit

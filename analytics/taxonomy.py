@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analytics.cache import invalidate_days
-from analytics.channel_usage import days_of, usage
+from analytics.channel_usage import days_of
+from analytics.channel_usage import usage
 from analytics.errors import AnalyticsError
 from db import audit
 from db.engine import session_scope
 from db.roles import Actor
-from db.schema import ChannelCategory, ChannelRule, Touchpoint
+from db.schema import ChannelCategory
+from db.schema import ChannelRule
+from db.schema import Touchpoint
 
 CODE = re.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$")
 MAX_CODE, MAX_NAME = 40, 80

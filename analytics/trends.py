@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -35,14 +36,12 @@ from scipy.stats import norm
 from statsmodels.tsa.seasonal import seasonal_decompose
 
 from analytics.errors import AnalyticsError
-from analytics.kendall import (
-    left_align,
-    mann_kendall_score,
-    mann_kendall_variance,
-    prewhiten,
-    theil_sen,
-    z_score,
-)
+from analytics.kendall import left_align
+from analytics.kendall import mann_kendall_score
+from analytics.kendall import mann_kendall_variance
+from analytics.kendall import prewhiten
+from analytics.kendall import theil_sen
+from analytics.kendall import z_score
 
 MIN_POINTS = 8
 MIN_ADJUSTED_CYCLES = 10

@@ -33,10 +33,19 @@ import numpy as np
 import pandas as pd
 
 from forecasting import metrics
-from forecasting.models import BASELINE, CLASSICAL, MODEL_FACTORIES
+from forecasting.models import BASELINE
+from forecasting.models import CLASSICAL
+from forecasting.models import MODEL_FACTORIES
 from forecasting.parallel import run_all
 from forecasting.reconcile import Hierarchy
-from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y, frequency, season_length
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import frequency
+from forecasting.series import season_length
 from forecasting.training import train
 
 ORIGINS, FOLDS, WORKERS = 4, 3, 2

@@ -17,7 +17,8 @@ import statistics
 import time
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 STANDARD_TOTAL_RULES = (
     {"metric": "revenue", "kind": "threshold", "direction": "below", "threshold": 1},
@@ -37,9 +38,11 @@ def _use(url: str) -> None:
 
 def ensure_standard_rules(url: str) -> int:
     """Create the "bench · …" rules that are missing; returns how many were created."""
-    from analytics.alerts.rules import create_rule, list_rules
+    from analytics.alerts.rules import create_rule
+    from analytics.alerts.rules import list_rules
     from analytics.periods import Period
-    from analytics.rollup import data_range, rollup_sums
+    from analytics.rollup import data_range
+    from analytics.rollup import rollup_sums
     from db.roles import system
 
     existing = {rule.name for rule in list_rules(url=url)}

@@ -94,7 +94,9 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
 
 def _token(url: str) -> str:
     from db.roles import system
-    from db.users import add_user, issue_api_token, list_users
+    from db.users import add_user
+    from db.users import issue_api_token
+    from db.users import list_users
 
     if BENCH_USER not in {u.username for u in list_users()}:
         add_user(BENCH_USER, "bench-password-not-used", "planner", system("bench"))

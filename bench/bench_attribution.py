@@ -89,7 +89,8 @@ def child(kind: str, path: str) -> dict:
         frame = result if isinstance(result, pd.DataFrame) else result["result"]
         conversions = dict(zip(frame["channel_name"], frame["total_conversions"], strict=True))
     else:
-        from analytics.attribution import attribute, read_paths
+        from analytics.attribution import attribute
+        from analytics.attribution import read_paths
 
         started = time.perf_counter()
         table = read_paths(path)

@@ -24,8 +24,15 @@ import time
 
 import pandas as pd
 
-from bench.common import database_url, existing_orders, fresh_database, reference_loop_ms
-from forecasting.jobs import FOLDS, GROUPS, HORIZON, group_hierarchy, group_plan
+from bench.common import database_url
+from bench.common import existing_orders
+from bench.common import fresh_database
+from bench.common import reference_loop_ms
+from forecasting.jobs import FOLDS
+from forecasting.jobs import GROUPS
+from forecasting.jobs import HORIZON
+from forecasting.jobs import group_hierarchy
+from forecasting.jobs import group_plan
 from forecasting.parallel import shutdown
 from forecasting.training import train
 
@@ -46,7 +53,9 @@ def database(n_orders: int, seed: int = 7) -> str:
     from analytics.targets import import_targets
     from db.engine import get_engine
     from db.roles import system
-    from ingestion.demo import generate, generate_targets, reference_data
+    from ingestion.demo import generate
+    from ingestion.demo import generate_targets
+    from ingestion.demo import reference_data
     from ingestion.pipeline import load_chunk
     from ingestion.reference import upsert_reference
 

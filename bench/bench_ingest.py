@@ -28,11 +28,14 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
+from sqlalchemy import text
 
-from bench.common import Section, fresh_database
+from bench.common import Section
+from bench.common import fresh_database
 from ingestion import json_text
-from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
+from ingestion.batch import LINE_COLUMNS
+from ingestion.batch import ORDER_COLUMNS
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 23
@@ -133,7 +136,10 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
     from db.engine import get_engine
     from ingestion.demo.load import INSTANCE_OF_SYSTEM
     from ingestion.rules import load_rules
-    from ingestion.sync import Origin, SyncResult, load_pages, map_page
+    from ingestion.sync import Origin
+    from ingestion.sync import SyncResult
+    from ingestion.sync import load_pages
+    from ingestion.sync import map_page
 
     engine = get_engine(url)
     total = SyncResult()

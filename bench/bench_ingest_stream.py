@@ -14,16 +14,15 @@ import resource
 import time
 from pathlib import Path
 
-from bench.bench_ingest import (
-    BATCH,
-    WORKERS,
-    in_child,
-    mapping_peak_mb,
-    pages,
-    payload_files,
-    seed_reference,
-)
-from bench.common import Section, fresh_database
+from bench.bench_ingest import BATCH
+from bench.bench_ingest import WORKERS
+from bench.bench_ingest import in_child
+from bench.bench_ingest import mapping_peak_mb
+from bench.bench_ingest import pages
+from bench.bench_ingest import payload_files
+from bench.bench_ingest import seed_reference
+from bench.common import Section
+from bench.common import fresh_database
 
 BASELINE_ORDERS = 1_000_000
 GOAL_MB = 1024
@@ -40,7 +39,9 @@ def _stream(url: str, files: dict[str, str], batch_size: int) -> dict:
     seconds, writer's peak MB, mapping processes' peak MB)."""
     from db.engine import get_engine
     from ingestion.demo.load import INSTANCE_OF_SYSTEM
-    from ingestion.sync import Origin, SyncResult, load_pages
+    from ingestion.sync import Origin
+    from ingestion.sync import SyncResult
+    from ingestion.sync import load_pages
 
     engine = get_engine(url)
     total = SyncResult()

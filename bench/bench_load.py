@@ -7,10 +7,13 @@ import time
 
 from sqlalchemy import text
 
-from bench.common import Section, fresh_database
+from bench.common import Section
+from bench.common import fresh_database
 from db.engine import get_engine
-from ingestion.batch import LINE_COLUMNS, ORDER_COLUMNS
-from ingestion.demo import generate, reference_data
+from ingestion.batch import LINE_COLUMNS
+from ingestion.batch import ORDER_COLUMNS
+from ingestion.demo import generate
+from ingestion.demo import reference_data
 from ingestion.frames import frame_rows
 from ingestion.loader import load_orders
 from ingestion.reference import upsert_reference

@@ -8,19 +8,19 @@ import time
 
 from sqlalchemy import text
 
-from bench.common import (
-    Section,
-    compared_ranges,
-    database_url,
-    existing_orders,
-    fresh_database,
-    median,
-    median_and_p95,
-    timings,
-    use_database,
-)
+from bench.common import Section
+from bench.common import compared_ranges
+from bench.common import database_url
+from bench.common import existing_orders
+from bench.common import fresh_database
+from bench.common import median
+from bench.common import median_and_p95
+from bench.common import timings
+from bench.common import use_database
 from db.engine import get_engine
-from ingestion.demo import generate, generate_targets, reference_data
+from ingestion.demo import generate
+from ingestion.demo import generate_targets
+from ingestion.demo import reference_data
 from ingestion.pipeline import load_chunk
 from ingestion.reference import upsert_reference
 

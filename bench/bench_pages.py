@@ -12,16 +12,16 @@ import sys
 
 from sqlalchemy import text
 
-from bench.bench_overview import NAME, RAW_GROUP_BY, build
-from bench.common import (
-    Section,
-    compared_ranges,
-    database_url,
-    existing_orders,
-    median_and_p95,
-    timings,
-    use_database,
-)
+from bench.bench_overview import NAME
+from bench.bench_overview import RAW_GROUP_BY
+from bench.bench_overview import build
+from bench.common import Section
+from bench.common import compared_ranges
+from bench.common import database_url
+from bench.common import existing_orders
+from bench.common import median_and_p95
+from bench.common import timings
+from bench.common import use_database
 from db.engine import get_engine
 
 PAGES = ("overview", "trends", "contribution", "targets")
@@ -104,7 +104,9 @@ def _callbacks(url: str) -> dict:
 
 def clear_analytics_cache(url: str) -> None:
     """Drop the memoised results of one database (its stamps stay, as after a restart)."""
-    from analytics.cache import PREFIX, backends, namespace
+    from analytics.cache import PREFIX
+    from analytics.cache import backends
+    from analytics.cache import namespace
     from db.settings import get_settings
 
     redis_url = get_settings().redis_url

@@ -123,7 +123,8 @@ def main(only: list[str]) -> int:
             lambda n=module_name, r=render: r(importlib.import_module(n)),
         )
     from bench.bench_overview import NAME
-    from bench.common import database_url, reference_loop_ms
+    from bench.common import database_url
+    from bench.common import reference_loop_ms
 
     for module_name, render in ON_LARGE_DATABASE:
         record(

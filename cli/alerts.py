@@ -9,23 +9,26 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from analytics.alerts import jobs, notifications
+from analytics.alerts import jobs
+from analytics.alerts import notifications
 from analytics.alerts.defaults import ensure_default_rules
-from analytics.alerts.rules import (
-    DIRECTIONS,
-    KINDS,
-    RULE_GRAINS,
-    SCOPE_TYPES,
-    SEVERITIES,
-    create_rule,
-    list_rules,
-    set_rule_active,
-)
+from analytics.alerts.rules import DIRECTIONS
+from analytics.alerts.rules import KINDS
+from analytics.alerts.rules import RULE_GRAINS
+from analytics.alerts.rules import SCOPE_TYPES
+from analytics.alerts.rules import SEVERITIES
+from analytics.alerts.rules import create_rule
+from analytics.alerts.rules import list_rules
+from analytics.alerts.rules import set_rule_active
 from analytics.alerts.workflow import escalate_overdue
 from analytics.errors import AnalyticsError
 from analytics.periods import COMPARISONS
 from analytics.rollup import data_range
-from cli.common import ACTOR, console, date_option, fail, failing_on
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import date_option
+from cli.common import fail
+from cli.common import failing_on
 
 app = typer.Typer(
     name="alerts",

@@ -10,9 +10,12 @@ from typing import Annotated
 
 import typer
 
-from analytics.anomaly.flagged import flagged_points, read_series
+from analytics.anomaly.flagged import flagged_points
+from analytics.anomaly.flagged import read_series
 from analytics.errors import AnalyticsError
-from cli.common import OutputFormat, errors, fail
+from cli.common import OutputFormat
+from cli.common import errors
+from cli.common import fail
 
 app = typer.Typer()
 

@@ -9,9 +9,13 @@ from typing import Annotated
 
 import typer
 
-from analytics.attribution import attribute, read_paths
+from analytics.attribution import attribute
+from analytics.attribution import read_paths
 from analytics.errors import AnalyticsError
-from cli.common import FormatOption, errors, failing_on, write_frame
+from cli.common import FormatOption
+from cli.common import errors
+from cli.common import failing_on
+from cli.common import write_frame
 
 
 class ModelChoice(StrEnum):

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cli.common import console, date_option, errors
+from cli.common import console
+from cli.common import date_option
+from cli.common import errors
 from db import audit
 
 app = typer.Typer(name="audit", help="The append-only audit trail.", no_args_is_help=True)

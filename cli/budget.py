@@ -9,9 +9,13 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from analytics.budget.plans import DEFAULT_HORIZON, propose_budget
+from analytics.budget.plans import DEFAULT_HORIZON
+from analytics.budget.plans import propose_budget
 from analytics.errors import AnalyticsError
-from cli.common import FormatOption, errors, failing_on, write_frame
+from cli.common import FormatOption
+from cli.common import errors
+from cli.common import failing_on
+from cli.common import write_frame
 
 
 class Objective(StrEnum):

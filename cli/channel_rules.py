@@ -6,9 +6,14 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cli.common import ACTOR, console, failing_on
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import failing_on
 from db.errors import CommandError
-from ingestion.rules import add_rule, edit_rule, list_rules, set_rule_active
+from ingestion.rules import add_rule
+from ingestion.rules import edit_rule
+from ingestion.rules import list_rules
+from ingestion.rules import set_rule_active
 
 app = typer.Typer(name="rules", help="Touchpoint → channel rules.", no_args_is_help=True)
 

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
 from rich.table import Table
 
-from analytics.channel_move import STEPS, move_touchpoint
+from analytics.channel_move import STEPS
+from analytics.channel_move import move_touchpoint
 from analytics.errors import AnalyticsError
-from analytics.taxonomy import (
-    ChannelInfo,
-    add_category,
-    add_touchpoint,
-    delete_channel,
-    list_channels,
-    rename_channel,
-    restore_channel,
-    retire_channel,
-)
-from cli.common import ACTOR, console, failing_on
+from analytics.taxonomy import ChannelInfo
+from analytics.taxonomy import add_category
+from analytics.taxonomy import add_touchpoint
+from analytics.taxonomy import delete_channel
+from analytics.taxonomy import list_channels
+from analytics.taxonomy import rename_channel
+from analytics.taxonomy import restore_channel
+from analytics.taxonomy import retire_channel
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import failing_on
 
 app = typer.Typer(name="channels", help="Channel categories and touchpoints.", no_args_is_help=True)
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
+from rich.progress import TimeElapsedColumn
 
 from analytics.rollup import data_range
 from analytics.targets import import_targets
-from cli.common import console, date_option
+from cli.common import console
+from cli.common import date_option
 from db.engine import get_engine
 from db.roles import system
 from db.settings import get_settings

@@ -19,11 +19,14 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from cli.common import DataOption, OutputFormat
+from cli.common import DataOption
+from cli.common import OutputFormat
 from forecasting.errors import ForecastingError
-from forecasting.file_forecast import read_series, run_forecast
+from forecasting.file_forecast import read_series
+from forecasting.file_forecast import run_forecast
 from forecasting.models import MODEL_FACTORIES
-from forecasting.series import DEFAULT_LEVEL, DS
+from forecasting.series import DEFAULT_LEVEL
+from forecasting.series import DS
 from forecasting.training import AUTO
 
 app = typer.Typer()

@@ -7,14 +7,19 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
 from rich.table import Table
 
-from cli.common import console, failing_on
+from cli.common import console
+from cli.common import failing_on
 from db.errors import CommandError
 from ingestion.connectors.file_mapping import FileMapping
 from ingestion.errors import IngestionError
-from ingestion.file_preview import FilePreview, preview_data
+from ingestion.file_preview import FilePreview
+from ingestion.file_preview import preview_data
 from ingestion.file_sync import ingest_file
 from ingestion.sync import SyncResult
 from ingestion.worker import pull

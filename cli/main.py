@@ -11,7 +11,8 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from cli.common import errors
-from db.settings import ConfigurationError, get_settings
+from db.settings import ConfigurationError
+from db.settings import get_settings
 
 # Command (or command group) → the module of cli/ that defines it, in the order help lists them.
 COMMANDS = {

@@ -10,11 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import ACTOR, console, failing_on
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import failing_on
 from db.errors import CommandError
 from ingestion.errors import IngestionError
-from ingestion.mapping_suggest import KINDS, suggest_mapping
-from ingestion.saved_mappings import delete_mapping, list_mappings, save_mapping
+from ingestion.mapping_suggest import KINDS
+from ingestion.mapping_suggest import suggest_mapping
+from ingestion.saved_mappings import delete_mapping
+from ingestion.saved_mappings import list_mappings
+from ingestion.saved_mappings import save_mapping
 
 app = typer.Typer(name="mapping", help="Draft and keep file mappings.", no_args_is_help=True)
 

@@ -11,8 +11,13 @@ from typing import Annotated
 
 import typer
 
-from analytics.compare import BY_CHOICES, ParameterError, as_payload, parse_request, table_for
-from cli.common import OutputFormat, fail
+from analytics.compare import BY_CHOICES
+from analytics.compare import ParameterError
+from analytics.compare import as_payload
+from analytics.compare import parse_request
+from analytics.compare import table_for
+from cli.common import OutputFormat
+from cli.common import fail
 from db.settings import get_settings
 
 app = typer.Typer()

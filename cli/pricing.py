@@ -9,14 +9,12 @@ import typer
 
 from analytics.errors import AnalyticsError
 from analytics.pricing.elasticity import elasticity_table
-from cli.common import (
-    DataOption,
-    FormatOption,
-    errors,
-    failing_on,
-    read_table,
-    write_frame,
-)
+from cli.common import DataOption
+from cli.common import FormatOption
+from cli.common import errors
+from cli.common import failing_on
+from cli.common import read_table
+from cli.common import write_frame
 
 app = typer.Typer()
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn
+from rich.progress import MofNCompleteColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
+from rich.progress import TimeElapsedColumn
 from rich.table import Table
 
-from analytics.quality.runner import CHECK_NAMES, run_validation
-from cli.common import console, date_option
+from analytics.quality.runner import CHECK_NAMES
+from analytics.quality.runner import run_validation
+from cli.common import console
+from cli.common import date_option
 
 app = typer.Typer()
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}

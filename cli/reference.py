@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
-from cli.common import ACTOR, console, failing_on
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import failing_on
 from ingestion.errors import IngestionError
-from ingestion.reference_files import load_rates_file, load_region_file
+from ingestion.reference_files import load_rates_file
+from ingestion.reference_files import load_region_file
 
 app = typer.Typer(
     name="reference",

@@ -7,10 +7,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import ACTOR, console, failing_on
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import failing_on
 from cli.ingest import counts
 from db.errors import CommandError
-from ingestion.quarantine import discard, get_reject, list_rejects, replay
+from ingestion.quarantine import discard
+from ingestion.quarantine import get_reject
+from ingestion.quarantine import list_rejects
+from ingestion.quarantine import replay
 
 app = typer.Typer(
     name="rejects", help="The quarantine of payloads that failed.", no_args_is_help=True

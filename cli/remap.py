@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import ACTOR, console
+from cli.common import ACTOR
+from cli.common import console
 from ingestion.remap import remap
 
 app = typer.Typer()

@@ -9,16 +9,20 @@ import typer
 
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.reports.schedule import (
-    WEEKDAYS,
-    get_schedule,
-    parse_recipients,
-    schedule_reports,
-    send_report,
-    set_schedule,
-)
-from analytics.reports.summary import build_weekly_summary, last_complete_week, week_ending
-from cli.common import ACTOR, console, date_option, errors, fail
+from analytics.reports.schedule import WEEKDAYS
+from analytics.reports.schedule import get_schedule
+from analytics.reports.schedule import parse_recipients
+from analytics.reports.schedule import schedule_reports
+from analytics.reports.schedule import send_report
+from analytics.reports.schedule import set_schedule
+from analytics.reports.summary import build_weekly_summary
+from analytics.reports.summary import last_complete_week
+from analytics.reports.summary import week_ending
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import date_option
+from cli.common import errors
+from cli.common import fail
 from db.settings import get_settings
 
 app = typer.Typer(name="reports", help="The weekly executive summary.", no_args_is_help=True)

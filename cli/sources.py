@@ -7,10 +7,15 @@ import json
 import typer
 from rich.table import Table
 
-from cli.common import ACTOR, console, fail, failing_on
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import fail
+from cli.common import failing_on
 from db.errors import CommandError
 from ingestion.connectors.registry import KINDS
-from ingestion.sources import add_source, edit_source, set_source_enabled
+from ingestion.sources import add_source
+from ingestion.sources import edit_source
+from ingestion.sources import set_source_enabled
 from ingestion.sync_status import source_status
 
 app = typer.Typer(

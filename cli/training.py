@@ -7,18 +7,20 @@ import os
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn
+from rich.progress import Progress
+from rich.progress import TextColumn
 
-from cli.common import ACTOR, fail, redis_url
+from cli.common import ACTOR
+from cli.common import fail
+from cli.common import redis_url
 from db.jobs import redis_connection
 from db.settings import get_settings
-from forecasting.jobs import (
-    GROUPS,
-    NIGHTLY_CRON,
-    QUEUE,
-    register_nightly,
-    wait_for,
-)
+from forecasting.jobs import GROUPS
+from forecasting.jobs import NIGHTLY_CRON
+from forecasting.jobs import QUEUE
+from forecasting.jobs import register_nightly
+from forecasting.jobs import wait_for
 from forecasting.mlflow_ui import serve_ui
 from forecasting.retraining import start_training
 

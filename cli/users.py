@@ -5,17 +5,17 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cli.common import ACTOR, console, failing_on
+from cli.common import ACTOR
+from cli.common import console
+from cli.common import failing_on
 from db.errors import CommandError
 from db.roles import ROLES
-from db.users import (
-    add_user,
-    ensure_demo_users,
-    issue_api_token,
-    list_users,
-    set_active,
-    set_role,
-)
+from db.users import add_user
+from db.users import ensure_demo_users
+from db.users import issue_api_token
+from db.users import list_users
+from db.users import set_active
+from db.users import set_role
 
 app = typer.Typer(name="users", help="Users, roles and API tokens.", no_args_is_help=True)
 

@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 
-from cli.common import console, fail, redis_url
-from db.jobs import QUEUES, redis_connection
+from cli.common import console
+from cli.common import fail
+from cli.common import redis_url
+from db.jobs import QUEUES
+from db.jobs import redis_connection
 from forecasting.jobs import QUEUE
-from ingestion.worker import INGEST_QUEUE, run_worker
+from ingestion.worker import INGEST_QUEUE
+from ingestion.worker import run_worker
 
 app = typer.Typer(name="worker", help="Long-running workers.", no_args_is_help=True)
 
@@ -40,7 +44,8 @@ def worker_command(
     burst: Annotated[bool, typer.Option("--burst", help="Stop when the queues are empty.")] = False,
 ) -> None:
     """Run an RQ worker (it forks a work horse per job, before any model is fitted)."""
-    from rq import Queue, Worker
+    from rq import Queue
+    from rq import Worker
 
     names = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = [q for q in names if q not in QUEUES]

@@ -12,23 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
+from flask import request
 
-from analytics.compare import (
-    BY_CHOICES,
-    FILTER_PARAMETERS,
-    TIME_GRAINS,
-    ParameterError,
-    as_payload,
-    parse_request,
-    table_for,
-)
+from analytics.compare import BY_CHOICES
+from analytics.compare import FILTER_PARAMETERS
+from analytics.compare import TIME_GRAINS
+from analytics.compare import ParameterError
+from analytics.compare import as_payload
+from analytics.compare import parse_request
+from analytics.compare import table_for
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS, may_read
+from analytics.metrics import METRICS
+from analytics.metrics import may_read
 from analytics.periods import COMPARISONS
 from dashapp.access import at_least
 from db.settings import get_settings
-from db.users import UserInfo, token_owner
+from db.users import UserInfo
+from db.users import token_owner
 
 PREFIX = "/api/v1"
 API_ROLES = at_least("executive")

@@ -12,7 +12,9 @@ from flask_login import current_user
 from dashapp.api import api
 from dashapp.auth import init_auth
 from dashapp.components.shell import shell
-from dashapp.guard import forbidden_status, guard_layouts, make_guard
+from dashapp.guard import forbidden_status
+from dashapp.guard import guard_layouts
+from dashapp.guard import make_guard
 from dashapp.hooks import hooks
 from dashapp.security import init_security
 

@@ -5,15 +5,30 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlparse
 
-from flask import Flask, Response, redirect, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask import Flask
+from flask import Response
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import LoginManager
+from flask_login import UserMixin
+from flask_login import current_user
+from flask_login import login_user
+from flask_login import logout_user
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import generate_csrf
 
-from db.login_throttle import is_locked, record_failure
-from db.roles import Actor, PermissionDenied
-from db.sessions import end_session, resolve_session, start_session
+from db.login_throttle import is_locked
+from db.login_throttle import record_failure
+from db.roles import Actor
+from db.roles import PermissionDenied
+from db.sessions import end_session
+from db.sessions import resolve_session
+from db.sessions import start_session
 from db.settings import get_settings
-from db.users import UserInfo, authenticate
+from db.users import UserInfo
+from db.users import authenticate
 
 SESSION_TOKEN = "sid"
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from dash._utils import stringify_id
 
-from dashapp.access import allowed, page_for_component, page_for_path
+from dashapp.access import allowed
+from dashapp.access import page_for_component
+from dashapp.access import page_for_path
 
 ROUTER_OUTPUT = "_pages_content"
 ROUTER_LOCATION = "_pages_location"

@@ -12,11 +12,18 @@ import functools
 
 import dash
 from dash._utils import to_json
-from flask import Response, g, jsonify, redirect, request, url_for
+from flask import Response
+from flask import g
+from flask import jsonify
+from flask import redirect
+from flask import request
+from flask import url_for
 from flask_login import current_user
 
-from dashapp.access import allowed, page_for_path
-from dashapp.callback_guard import Refused, judge
+from dashapp.access import allowed
+from dashapp.access import page_for_path
+from dashapp.callback_guard import Refused
+from dashapp.callback_guard import judge
 from dashapp.components.forbidden import forbidden_page
 
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/healthz", "/favicon.ico")

@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from db.engine import get_engine

@@ -15,7 +15,10 @@ import threading
 from urllib.parse import urlparse
 
 import dash
-from flask import Flask, Response, jsonify, request
+from flask import Flask
+from flask import Response
+from flask import jsonify
+from flask import request
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix

@@ -13,21 +13,23 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    UniqueConstraint,
-    func,
-)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from db.schema import Base, Id, Payload, Timestamp
+from db.schema import Base
+from db.schema import Id
+from db.schema import Payload
+from db.schema import Timestamp
 
 # Metric values (money, counts, ratios) and thresholds.
 MetricValue = Numeric(24, 8)

@@ -14,7 +14,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy import Connection
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from db.engine import get_engine

@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from db.schema import Base, Id, Money, Timestamp
+from db.schema import Base
+from db.schema import Id
+from db.schema import Money
+from db.schema import Timestamp
 
 PLAN_STATUSES = ("active", "superseded")
 

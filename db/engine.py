@@ -7,8 +7,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from db.settings import get_settings
 

@@ -10,10 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Date, Float, Index, Integer, Numeric, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date
+from sqlalchemy import Float
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from db.schema import Base, Id, Payload, Timestamp
+from db.schema import Base
+from db.schema import Id
+from db.schema import Payload
+from db.schema import Timestamp
 
 Estimate = Numeric(18, 4)
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")

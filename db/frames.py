@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection
+from sqlalchemy import Executable
 
 
 def read_frame(conn: Connection, statement: Executable) -> pd.DataFrame:

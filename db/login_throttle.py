@@ -11,10 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem
+from limits import parse
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db import audit
 from db.engine import session_scope

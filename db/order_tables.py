@@ -13,23 +13,26 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Computed,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    UniqueConstraint,
-    text,
-)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Computed
+from sqlalchemy import Date
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import SmallInteger
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from db.schema import Base, Id, Money, Rate, Timestamp
+from db.schema import Base
+from db.schema import Id
+from db.schema import Money
+from db.schema import Rate
+from db.schema import Timestamp
 
 SAMPLE_SLOTS = 1024
 SAMPLE_SLOT_SQL = "((id * 40503) % 65536) / 64"

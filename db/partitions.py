@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
 MONTHLY_TABLES = ("sales_order", "order_line")
 # pg_advisory_xact_lock key while partitions are made.

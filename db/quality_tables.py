@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
-from db.schema import Base, Id, Timestamp
+from db.schema import Base
+from db.schema import Id
+from db.schema import Timestamp
 
 DQ_STATUSES = ("pass", "warn", "fail")
 

@@ -10,25 +10,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, case, delete, func, literal, select, union_all
+from sqlalchemy import Connection
+from sqlalchemy import case
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy import union_all
 
-from db.rollup_tables import (
-    DailyBasketRollup,
-    DailyChannelBasketRollup,
-    DailyChannelRollup,
-    DailyProductRollup,
-    DailyRollup,
-)
-from db.schema import (
-    NO_PLACE,
-    MarketingSpend,
-    OrderLine,
-    Product,
-    Refund,
-    SalesOrder,
-    Touchpoint,
-    Traffic,
-)
+from db.rollup_tables import DailyBasketRollup
+from db.rollup_tables import DailyChannelBasketRollup
+from db.rollup_tables import DailyChannelRollup
+from db.rollup_tables import DailyProductRollup
+from db.rollup_tables import DailyRollup
+from db.schema import NO_PLACE
+from db.schema import MarketingSpend
+from db.schema import OrderLine
+from db.schema import Product
+from db.schema import Refund
+from db.schema import SalesOrder
+from db.schema import Touchpoint
+from db.schema import Traffic
 from db.upsert import insert_for
 
 # Days per statement: keeps IN lists and each transaction step small.

@@ -12,22 +12,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    UniqueConstraint,
-    func,
-)
+from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
 Money = Numeric(18, 2)
 Rate = Numeric(18, 8)
@@ -326,14 +326,12 @@ import db.rollup_tables  # noqa: E402,F401
 import db.target_tables  # noqa: E402,F401
 
 # The order fact tables, re-exported: most readers import them from here.
-from db.order_tables import (  # noqa: E402,F401
-    SAMPLE_SLOT_SQL,
-    SAMPLE_SLOTS,
-    VALUE_BIN_SQL,
-    VALUE_BINS,
-    ZERO_BIN,
-    OrderKey,
-    OrderLine,
-    Refund,
-    SalesOrder,
-)
+from db.order_tables import SAMPLE_SLOT_SQL  # noqa: E402,F401
+from db.order_tables import SAMPLE_SLOTS  # noqa: E402,F401
+from db.order_tables import VALUE_BIN_SQL  # noqa: E402,F401
+from db.order_tables import VALUE_BINS  # noqa: E402,F401
+from db.order_tables import ZERO_BIN  # noqa: E402,F401
+from db.order_tables import OrderKey  # noqa: E402,F401
+from db.order_tables import OrderLine  # noqa: E402,F401
+from db.order_tables import Refund  # noqa: E402,F401
+from db.order_tables import SalesOrder  # noqa: E402,F401

@@ -12,10 +12,12 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 
 from db.engine import session_scope
-from db.schema import AppUser, UserSession
+from db.schema import AppUser
+from db.schema import UserSession
 from db.settings import get_settings
 from db.users import UserInfo
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, MetaData, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BigInteger
+from sqlalchemy import Column
+from sqlalchemy import Connection
+from sqlalchemy import MetaData
+from sqlalchemy import Table
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import Insert
 
 # Rows per INSERT statement where rows go one by one (SQLite).

@@ -14,14 +14,20 @@ import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
-from db.roles import ROLES, Actor, system
-from db.schema import AppUser, UserSession
+from db.roles import ROLES
+from db.roles import Actor
+from db.roles import system
+from db.schema import AppUser
+from db.schema import UserSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8

@@ -9,27 +9,27 @@ never on in-sample fit. Horizons count periods (days for the channel series).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from forecasting import metrics
 from forecasting.errors import ForecastingError
-from forecasting.models import BASELINE, ModelFactory
+from forecasting.models import BASELINE
+from forecasting.models import ModelFactory
 from forecasting.parallel import run_all
-from forecasting.series import (
-    DS,
-    ID,
-    LOWER,
-    UPPER,
-    YHAT,
-    Y,
-    exog_columns,
-    frequency,
-    season_length,
-    validate_series,
-)
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import exog_columns
+from forecasting.series import frequency
+from forecasting.series import season_length
+from forecasting.series import validate_series
 
 CUTOFF, MODEL, HORIZON = "cutoff", "model", "horizon"
 SCORE_COLUMNS = ["mase", "wape", "bias", "coverage"]

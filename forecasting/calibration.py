@@ -24,9 +24,15 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from forecasting.backtest import CUTOFF, MODEL
+from forecasting.backtest import CUTOFF
+from forecasting.backtest import MODEL
 from forecasting.models.base import interval_quantiles
-from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
 
 STEP, BUCKET, SCALE = "step", "bucket", "scale"
 BELOW, ABOVE = "below", "above"

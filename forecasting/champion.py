@@ -12,13 +12,19 @@ from pathlib import Path
 import cloudpickle
 import mlflow
 import pandas as pd
-from mlflow.models import ModelSignature, infer_signature
-from mlflow.types import ColSpec, Schema
+from mlflow.models import ModelSignature
+from mlflow.models import infer_signature
+from mlflow.types import ColSpec
+from mlflow.types import Schema
 
 from forecasting.backtest import MODEL
-from forecasting.calibration import calibrate, clip_nonnegative
+from forecasting.calibration import calibrate
+from forecasting.calibration import clip_nonnegative
 from forecasting.models import ForecastModel
-from forecasting.series import DS, FORECAST_COLUMNS, ID, YHAT
+from forecasting.series import DS
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import ID
+from forecasting.series import YHAT
 
 MODEL_CODE = Path(__file__).with_name("champion_code.py")
 STATE_ARTIFACT = "state"

@@ -15,9 +15,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.backtest import CUTOFF, MODEL, summarise
-from forecasting.models import CLASSICAL, ForecastModel
-from forecasting.series import DS, FORECAST_COLUMNS, ID, LOWER, UPPER, YHAT
+from forecasting.backtest import CUTOFF
+from forecasting.backtest import MODEL
+from forecasting.backtest import summarise
+from forecasting.models import CLASSICAL
+from forecasting.models import ForecastModel
+from forecasting.series import DS
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
 
 CLASSICAL_COMBINATION = "combo_classical"
 HOW = {"combo_mean": "mean", "combo_median": "median", CLASSICAL_COMBINATION: "median"}

@@ -20,14 +20,19 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, literal, select
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import select
 
 from db.engine import get_engine
 from db.rollup_tables import DailyRollup
-from db.schema import ChannelCategory, Touchpoint
+from db.schema import ChannelCategory
+from db.schema import Touchpoint
 from forecasting.errors import ForecastingError
 from forecasting.reconcile import Hierarchy
-from forecasting.series import DS, ID, Y
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import Y
 
 rollup = DailyRollup.__table__
 touchpoint = Touchpoint.__table__

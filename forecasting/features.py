@@ -14,7 +14,8 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from forecasting.series import ID, Y
+from forecasting.series import ID
+from forecasting.series import Y
 
 LEVEL = "level"
 TARGET = "target"

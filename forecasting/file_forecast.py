@@ -11,11 +11,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.backtest import MODEL, holdout_evaluate, relative_skill, summarise
+from forecasting.backtest import MODEL
+from forecasting.backtest import holdout_evaluate
+from forecasting.backtest import relative_skill
+from forecasting.backtest import summarise
 from forecasting.errors import ForecastingError
-from forecasting.models import CLASSICAL, MODEL_FACTORIES, factories
-from forecasting.series import DS, FORECAST_COLUMNS, ID, Y, validate_series
-from forecasting.training import AUTO, candidate_models, train
+from forecasting.models import CLASSICAL
+from forecasting.models import MODEL_FACTORIES
+from forecasting.models import factories
+from forecasting.series import DS
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import ID
+from forecasting.series import Y
+from forecasting.series import validate_series
+from forecasting.training import AUTO
+from forecasting.training import candidate_models
+from forecasting.training import train
 
 SINGLE_SERIES_ID = "series"
 

@@ -17,23 +17,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from db.engine import get_engine
-from db.jobs import enqueue, get_queue, redis_connection
+from db.jobs import enqueue
+from db.jobs import get_queue
+from db.jobs import redis_connection
 from db.roles import Actor
 from db.settings import get_settings
-from forecasting import registry, store
-from forecasting.data import TOTAL, SeriesId, hierarchy_series, planned_spend
+from forecasting import registry
+from forecasting import store
+from forecasting.data import TOTAL
+from forecasting.data import SeriesId
+from forecasting.data import hierarchy_series
+from forecasting.data import planned_spend
 from forecasting.errors import ForecastingError
 from forecasting.models import ProphetModel
 from forecasting.parallel import default_workers
 from forecasting.reconcile import Hierarchy
-from forecasting.series import DS, ID
-from forecasting.training import AUTO, train
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.training import AUTO
+from forecasting.training import train
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +235,8 @@ def reconcile(queue: str = QUEUE, now: float | None = None) -> int:
     if not url:
         return 0
     from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
+    from rq.job import Job
+    from rq.job import JobStatus
     from rq.registry import StartedJobRegistry
 
     connection = redis_connection(url)

@@ -16,7 +16,8 @@ import atexit
 import multiprocessing
 import os
 import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy  # noqa: F401  (loads numpy's BLAS before the limit is set)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecasting.backtest import CUTOFF, MODEL
-from forecasting.series import DS, LOWER, UPPER, YHAT, Y
+from forecasting.backtest import CUTOFF
+from forecasting.backtest import MODEL
+from forecasting.series import DS
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
 
 
 def forecast_figure(

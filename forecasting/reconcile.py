@@ -20,7 +20,8 @@ summing up. Which method publishes is chosen per hierarchy on the backtest
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,10 @@ import pandas as pd
 
 from forecasting import metrics
 from forecasting.backtest import CUTOFF
-from forecasting.series import DS, ID, YHAT, Y
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import YHAT
+from forecasting.series import Y
 
 SHARE_PERIODS = 364
 """Top-down splits the total by each series' share of the last year (of days)."""

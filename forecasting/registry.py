@@ -22,8 +22,12 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from forecasting.backtest import MODEL, SCORE_COLUMNS, summarise
-from forecasting.champion import MODEL_CODE, STATE_ARTIFACT, ChampionForecast
+from forecasting.backtest import MODEL
+from forecasting.backtest import SCORE_COLUMNS
+from forecasting.backtest import summarise
+from forecasting.champion import MODEL_CODE
+from forecasting.champion import STATE_ARTIFACT
+from forecasting.champion import ChampionForecast
 from forecasting.errors import ForecastingError
 from forecasting.plots import forecast_figure
 from forecasting.series import ID

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, func, or_, select
+from sqlalchemy import Connection
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 
 from db.forecast_tables import Forecast
-from db.schema import ChannelCategory, Touchpoint
+from db.schema import ChannelCategory
+from db.schema import Touchpoint
 
 REGROUPED = "regrouped"
 forecast = Forecast.__table__

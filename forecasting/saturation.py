@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq, curve_fit
+from scipy.optimize import brentq
+from scipy.optimize import curve_fit
 
 from forecasting.errors import ForecastingError
 

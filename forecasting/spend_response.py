@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from forecasting.data import spend_and_revenue
 from forecasting.errors import ForecastingError
-from forecasting.saturation import SaturationCurve, fit_saturation
+from forecasting.saturation import SaturationCurve
+from forecasting.saturation import fit_saturation
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,15 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.engine import get_engine
 from db.rollup_tables import DailyProductRollup
-from db.schema import NO_PLACE, Inventory, Location, Product
+from db.schema import NO_PLACE
+from db.schema import Inventory
+from db.schema import Location
+from db.schema import Product
 from forecasting.series import DS
 
 product_rollup = DailyProductRollup.__table__

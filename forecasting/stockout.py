@@ -16,7 +16,10 @@ from scipy import stats
 
 from forecasting.errors import ForecastingError
 from forecasting.models.base import interval_quantiles
-from forecasting.series import DS, LOWER, UPPER, YHAT
+from forecasting.series import DS
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import update
 
 from db.engine import get_engine
-from db.forecast_tables import Forecast, TrainingJob
+from db.forecast_tables import Forecast
+from db.forecast_tables import TrainingJob
 from forecasting.backtest import MODEL
 from forecasting.errors import ForecastingError
-from forecasting.series import DEFAULT_LEVEL, DS, ID, LOWER, UPPER, YHAT
+from forecasting.series import DEFAULT_LEVEL
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
 
 forecast_table = Forecast.__table__
 job_table = TrainingJob.__table__

@@ -11,60 +11,55 @@ the calibration did not see) is the skill of what users see.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 
 import numpy as np
 import pandas as pd
 
-from forecasting.backtest import (
-    CUTOFF,
-    MODEL,
-    backtest_forecasts,
-    choose_champion,
-    relative_skill,
-    score_forecasts,
-)
-from forecasting.calibration import (
-    bucket_size,
-    calibrate,
-    clip_nonnegative,
-    conformal_offsets,
-    held_out_coverage,
-    origin_scales,
-    rescale,
-)
-from forecasting.combination import (
-    CLASSICAL_COMBINATION,
-    HOW,
-    Combination,
-    combination_backtest,
-    members_of,
-)
+from forecasting.backtest import CUTOFF
+from forecasting.backtest import MODEL
+from forecasting.backtest import backtest_forecasts
+from forecasting.backtest import choose_champion
+from forecasting.backtest import relative_skill
+from forecasting.backtest import score_forecasts
+from forecasting.calibration import bucket_size
+from forecasting.calibration import calibrate
+from forecasting.calibration import clip_nonnegative
+from forecasting.calibration import conformal_offsets
+from forecasting.calibration import held_out_coverage
+from forecasting.calibration import origin_scales
+from forecasting.calibration import rescale
+from forecasting.combination import CLASSICAL_COMBINATION
+from forecasting.combination import HOW
+from forecasting.combination import Combination
+from forecasting.combination import combination_backtest
+from forecasting.combination import members_of
 from forecasting.errors import ForecastingError
-from forecasting.models import (
-    BASELINE,
-    CLASSICAL,
-    DAILY_ONLY,
-    INTERMITTENT,
-    MODEL_FACTORIES,
-    ForecastModel,
-    ModelFactory,
-    factories,
-)
+from forecasting.models import BASELINE
+from forecasting.models import CLASSICAL
+from forecasting.models import DAILY_ONLY
+from forecasting.models import INTERMITTENT
+from forecasting.models import MODEL_FACTORIES
+from forecasting.models import ForecastModel
+from forecasting.models import ModelFactory
+from forecasting.models import factories
 from forecasting.models.intermittent import zero_share
 from forecasting.parallel import run_all
-from forecasting.reconcile import Hierarchy, choose_method, error_matrix, reconcile_frame
-from forecasting.series import (
-    DS,
-    FORECAST_COLUMNS,
-    ID,
-    YHAT,
-    Y,
-    frequency,
-    season_length,
-    validate_series,
-)
+from forecasting.reconcile import Hierarchy
+from forecasting.reconcile import choose_method
+from forecasting.reconcile import error_matrix
+from forecasting.reconcile import reconcile_frame
+from forecasting.series import DS
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import ID
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import frequency
+from forecasting.series import season_length
+from forecasting.series import validate_series
 
 AUTO = "auto"
 PUBLISHED = "published"

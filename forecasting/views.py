@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 
 from forecasting import store
-from forecasting.jobs import model_versions, series_label
+from forecasting.jobs import model_versions
+from forecasting.jobs import series_label
 from forecasting.series import ID
 
 VERSION_MODELS = ("snaive", "ets", "theta", "arima", "prophet", "lightgbm", "profile")

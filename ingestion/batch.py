@@ -8,7 +8,8 @@ order once: lines cannot tell two copies of one order apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 import pandas as pd
 

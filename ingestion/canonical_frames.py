@@ -8,34 +8,34 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ingestion.batch import (
-    BATCH_ORDER_COLUMNS,
-    INVENTORY_COLUMNS,
-    LINE_COLUMNS,
-    ORDER_COLUMNS,
-    REFUND_COLUMNS,
-    SPEND_COLUMNS,
-    TOUCH_COLUMNS,
-    TRAFFIC_COLUMNS,
-    OrderBatch,
-)
-from ingestion.mapping import ChannelRules, touchpoint_raw
+from ingestion.batch import BATCH_ORDER_COLUMNS
+from ingestion.batch import INVENTORY_COLUMNS
+from ingestion.batch import LINE_COLUMNS
+from ingestion.batch import ORDER_COLUMNS
+from ingestion.batch import REFUND_COLUMNS
+from ingestion.batch import SPEND_COLUMNS
+from ingestion.batch import TOUCH_COLUMNS
+from ingestion.batch import TRAFFIC_COLUMNS
+from ingestion.batch import OrderBatch
+from ingestion.mapping import ChannelRules
+from ingestion.mapping import touchpoint_raw
 
 if TYPE_CHECKING:
-    from ingestion.canonical import (
-        CanonicalInventory,
-        CanonicalOrder,
-        CanonicalSpend,
-        CanonicalTouch,
-        CanonicalTraffic,
-    )
+    from ingestion.canonical import CanonicalInventory
+    from ingestion.canonical import CanonicalOrder
+    from ingestion.canonical import CanonicalSpend
+    from ingestion.canonical import CanonicalTouch
+    from ingestion.canonical import CanonicalTraffic
 
 HUNDRED = Decimal(100)
 

@@ -13,9 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, Table, exists, func, literal, select, update
+from sqlalchemy import Connection
+from sqlalchemy import Table
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy import update
 
-from db.schema import Customer, SalesOrder
+from db.schema import Customer
+from db.schema import SalesOrder
 from db.upsert import insert_for
 
 

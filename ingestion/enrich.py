@@ -25,11 +25,16 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
+from sqlalchemy import select
 
-from db.schema import ExchangeRate, Product, Region, RegionMapping
+from db.schema import ExchangeRate
+from db.schema import Product
+from db.schema import Region
+from db.schema import RegionMapping
 from db.settings import get_settings
-from ingestion.batch import ORDER_KEY, OrderBatch
+from ingestion.batch import ORDER_KEY
+from ingestion.batch import OrderBatch
 from ingestion.reference import Lookups
 
 MAX_RATE_AGE = dt.timedelta(days=7)

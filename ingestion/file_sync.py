@@ -15,29 +15,31 @@ from sqlalchemy import Engine
 from db.engine import get_engine
 from db.events import batch_committed
 from db.rollups import refresh_rollups
-from ingestion.canonical import (
-    inventory_frame,
-    spend_frame,
-    touch_frame,
-    traffic_frame,
-)
-from ingestion.connectors.files import FileMapping, RowError, iter_file
+from ingestion.canonical import inventory_frame
+from ingestion.canonical import spend_frame
+from ingestion.canonical import touch_frame
+from ingestion.canonical import traffic_frame
+from ingestion.connectors.files import FileMapping
+from ingestion.connectors.files import RowError
+from ingestion.connectors.files import iter_file
 from ingestion.enrich import enrich_spend
 from ingestion.errors import IngestionError
 from ingestion.loader import LoadResult
 from ingestion.reference import Lookups
-from ingestion.runs import finish_run, start_run
-from ingestion.side_tables import load_inventory, load_spend, load_touches, load_traffic
+from ingestion.runs import finish_run
+from ingestion.runs import start_run
+from ingestion.side_tables import load_inventory
+from ingestion.side_tables import load_spend
+from ingestion.side_tables import load_touches
+from ingestion.side_tables import load_traffic
 from ingestion.sources import SourceInfo
-from ingestion.sync import (
-    Origin,
-    RejectedPayload,
-    SyncResult,
-    load_canonical,
-    load_cursor,
-    save_cursor,
-    write_rejects,
-)
+from ingestion.sync import Origin
+from ingestion.sync import RejectedPayload
+from ingestion.sync import SyncResult
+from ingestion.sync import load_canonical
+from ingestion.sync import load_cursor
+from ingestion.sync import save_cursor
+from ingestion.sync import write_rejects
 
 FILE_SYSTEM = "file"
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from collections.abc import Sequence
 
 import pandas as pd
 import pyarrow as pa
 from pyarrow import csv
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
+from sqlalchemy import Table
 
 from db.upsert import bulk_stage
 

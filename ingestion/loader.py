@@ -12,47 +12,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from sqlalchemy import (
-    JSON,
-    Connection,
-    Table,
-    cast,
-    delete,
-    func,
-    select,
-    tuple_,
-)
+from sqlalchemy import JSON
+from sqlalchemy import Connection
+from sqlalchemy import Table
+from sqlalchemy import cast
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import tuple_
 
 from db.partitions import ensure_months
-from db.rollups import (
-    LINE_FACT_COLUMNS,
-    ORDER_FACT_COLUMNS,
-    add_new_orders,
-    refresh_rollups,
-)
-from db.schema import OrderLine, Refund, SalesOrder
+from db.rollups import LINE_FACT_COLUMNS
+from db.rollups import ORDER_FACT_COLUMNS
+from db.rollups import add_new_orders
+from db.rollups import refresh_rollups
+from db.schema import OrderLine
+from db.schema import Refund
+from db.schema import SalesOrder
 from db.settings import get_settings
 from ingestion.batch import OrderBatch
-from ingestion.customers import (
-    customers_to_recheck,
-    first_orders_of_new_customers,
-    record_new_customers,
-    refresh_first_orders,
-)
+from ingestion.customers import customers_to_recheck
+from ingestion.customers import first_orders_of_new_customers
+from ingestion.customers import record_new_customers
+from ingestion.customers import refresh_first_orders
 from ingestion.frames import stage_frame
-from ingestion.order_keys import classify, move_keys
+from ingestion.order_keys import classify
+from ingestion.order_keys import move_keys
 from ingestion.reference import Lookups
-from ingestion.staging import (
-    LINE_STAGE_COLUMNS,
-    ORDER_STAGE_COLUMNS,
-    PAYLOAD_STAGE_COLUMNS,
-    REFUND_STAGE_COLUMNS,
-    prepare,
-    staging_tables,
-)
-from ingestion.unsettled import remember_customers, remember_days
+from ingestion.staging import LINE_STAGE_COLUMNS
+from ingestion.staging import ORDER_STAGE_COLUMNS
+from ingestion.staging import PAYLOAD_STAGE_COLUMNS
+from ingestion.staging import REFUND_STAGE_COLUMNS
+from ingestion.staging import prepare
+from ingestion.staging import staging_tables
+from ingestion.unsettled import remember_customers
+from ingestion.unsettled import remember_days
 
 
 @dataclass

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 
 UNASSIGNED = "unassigned"
 OPERATORS = frozenset({"equals", "in", "prefix", "regex", "any"})

@@ -10,9 +10,16 @@ whatever month either version falls, are settled one after the other, never both
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, and_, case, func, select, update
+from sqlalchemy import Connection
+from sqlalchemy import Table
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 
-from db.schema import OrderKey, SalesOrder
+from db.schema import OrderKey
+from db.schema import SalesOrder
 from db.upsert import insert_for
 from ingestion.batch import ORDER_KEY
 

@@ -6,10 +6,15 @@ from sqlalchemy import Engine
 
 from db.events import batch_committed
 from db.rollups import refresh_rollups
-from ingestion.loader import LoadResult, load_orders
+from ingestion.loader import LoadResult
+from ingestion.loader import load_orders
 from ingestion.reference import Lookups
-from ingestion.runs import finish_run, start_run
-from ingestion.side_tables import load_inventory, load_spend, load_touches, load_traffic
+from ingestion.runs import finish_run
+from ingestion.runs import start_run
+from ingestion.side_tables import load_inventory
+from ingestion.side_tables import load_spend
+from ingestion.side_tables import load_touches
+from ingestion.side_tables import load_traffic
 
 
 def load_chunk(engine: Engine, chunk, source_system: str, source_instance: str) -> LoadResult:

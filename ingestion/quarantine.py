@@ -11,17 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 
 from db import audit
 from db.engine import get_engine
 from db.errors import CommandError
 from db.events import batch_committed
-from db.ingestion_tables import REJECT_STATUSES, Reject
+from db.ingestion_tables import REJECT_STATUSES
+from db.ingestion_tables import Reject
 from db.roles import Actor
 from ingestion.connectors.registry import ORDER_MAPPERS
-from ingestion.runs import finish_run, start_run, utcnow
-from ingestion.sync import Incoming, SyncResult, load_canonical, map_orders
+from ingestion.runs import finish_run
+from ingestion.runs import start_run
+from ingestion.runs import utcnow
+from ingestion.sync import Incoming
+from ingestion.sync import SyncResult
+from ingestion.sync import load_canonical
+from ingestion.sync import map_orders
 
 PREVIEW_BYTES = 20_000
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
+from sqlalchemy import select
 
-from db.schema import ExchangeRate, Location, Product, Region, RegionMapping, Touchpoint
-from db.upsert import bulk_upsert, upsert
+from db.schema import ExchangeRate
+from db.schema import Location
+from db.schema import Product
+from db.schema import Region
+from db.schema import RegionMapping
+from db.schema import Touchpoint
+from db.upsert import bulk_upsert
+from db.upsert import upsert
 from ingestion.money import minor_to_decimal
 
 UNASSIGNED = "unassigned"

@@ -15,7 +15,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,8 @@ from db.settings import get_settings
 from ingestion.canonical import ISO_4217_CODES
 from ingestion.enrich import ANY_SOURCE
 from ingestion.errors import IngestionError
-from ingestion.reference import upsert_rates, upsert_region_mappings
+from ingestion.reference import upsert_rates
+from ingestion.reference import upsert_region_mappings
 
 DAY_COLUMNS = ("day", "date")
 MISSING = {"", "N/A", "NA", "n/a"}

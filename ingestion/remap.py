@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 
 from db import audit
 from db.engine import get_engine
 from db.events import batch_committed
 from db.roles import Actor
 from db.rollups import refresh_rollups
-from db.schema import Refund, SalesOrder, Touchpoint
+from db.schema import Refund
+from db.schema import SalesOrder
+from db.schema import Touchpoint
 from ingestion.rules import load_rules
 from ingestion.runs import touch_data_stamp
 

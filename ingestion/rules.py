@@ -8,9 +8,12 @@ so orders record which rule set assigned their touchpoint.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import audit
@@ -19,7 +22,9 @@ from db.errors import CommandError
 from db.roles import Actor
 from db.schema import ChannelRule as RuleRow
 from db.schema import Touchpoint
-from ingestion.mapping import OPERATORS, ChannelRule, ChannelRules
+from ingestion.mapping import OPERATORS
+from ingestion.mapping import ChannelRule
+from ingestion.mapping import ChannelRules
 
 MAX_VALUE = 200
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection
+from sqlalchemy import insert
+from sqlalchemy import update
 
-from db.schema import DataStamp, IngestRun
+from db.schema import DataStamp
+from db.schema import IngestRun
 from db.upsert import upsert
 from ingestion.loader import LoadResult
 

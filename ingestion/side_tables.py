@@ -7,11 +7,16 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Connection
 
-from db.schema import NO_PLACE, Inventory, MarketingSpend, Touch, Traffic
+from db.schema import NO_PLACE
+from db.schema import Inventory
+from db.schema import MarketingSpend
+from db.schema import Touch
+from db.schema import Traffic
 from db.upsert import bulk_upsert
 from ingestion.enrich import required_rates
 from ingestion.frames import frame_rows
-from ingestion.money import convert_minor, minor_to_text
+from ingestion.money import convert_minor
+from ingestion.money import minor_to_text
 from ingestion.reference import Lookups
 
 

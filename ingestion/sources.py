@@ -10,17 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
+from sqlalchemy import select
 
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
 from db.ingestion_tables import Source
-from db.jobs import JobRef, enqueue
+from db.jobs import JobRef
+from db.jobs import enqueue
 from db.roles import Actor
 from ingestion.connectors.registry import KINDS
 from ingestion.errors import SourceError

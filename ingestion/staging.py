@@ -10,24 +10,25 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Column
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import Numeric
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
 
 from ingestion import json_text
-from ingestion.batch import ORDER_KEY, OrderBatch
-from ingestion.enrich import local_days, required_rates
-from ingestion.money import convert_minor, minor_to_text
+from ingestion.batch import ORDER_KEY
+from ingestion.batch import OrderBatch
+from ingestion.enrich import local_days
+from ingestion.enrich import required_rates
+from ingestion.money import convert_minor
+from ingestion.money import minor_to_text
 from ingestion.reference import Lookups
 
 # Staged lines and refunds point at their order's stage_id: joins on one indexed integer,

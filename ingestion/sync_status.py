@@ -5,12 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.engine import get_engine
-from db.ingestion_tables import Reject, Source, SyncState
-from db.schema import DataStamp, IngestRun
-from ingestion.runs import DATA_STAMP, utcnow
+from db.ingestion_tables import Reject
+from db.ingestion_tables import Source
+from db.ingestion_tables import SyncState
+from db.schema import DataStamp
+from db.schema import IngestRun
+from ingestion.runs import DATA_STAMP
+from ingestion.runs import utcnow
 
 RECENT = dt.timedelta(hours=24)
 

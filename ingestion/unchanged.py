@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ARRAY, Connection, String, any_, bindparam, select
+from sqlalchemy import ARRAY
+from sqlalchemy import Connection
+from sqlalchemy import String
+from sqlalchemy import any_
+from sqlalchemy import bindparam
+from sqlalchemy import select
 
-from db.schema import OrderKey, SalesOrder
+from db.schema import OrderKey
+from db.schema import SalesOrder
 from ingestion.canonical import payload_sha256
 
 ID_SLICE = 5_000  # ids per IN list where there are no array parameters (SQLite)

@@ -14,10 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, delete, func, select
+from sqlalchemy import Column
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.events import batch_committed
-from db.rollup_tables import UnsettledCustomer, UnsettledDay
+from db.rollup_tables import UnsettledCustomer
+from db.rollup_tables import UnsettledDay
 from db.rollups import refresh_rollups
 from db.upsert import insert_for
 from ingestion.customers import reflag_customers

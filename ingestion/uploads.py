@@ -9,9 +9,12 @@ from dataclasses import replace
 from db import audit
 from db.engine import session_scope
 from db.errors import CommandError
-from db.jobs import JobRef, enqueue, report_stage
+from db.jobs import JobRef
+from db.jobs import enqueue
+from db.jobs import report_stage
 from db.roles import Actor
-from ingestion.connectors.file_mapping import FieldSpec, FileMapping
+from ingestion.connectors.file_mapping import FieldSpec
+from ingestion.connectors.file_mapping import FileMapping
 from ingestion.file_sync import ingest_data
 from ingestion.saved_mappings import checked_mapping
 

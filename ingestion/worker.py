@@ -18,15 +18,20 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
+from collections.abc import Collection
 
 from db.jobs import redis_connection
 from db.settings import get_settings
 from ingestion.connectors.kind import LoadStrategy
 from ingestion.connectors.registry import KINDS
 from ingestion.file_sync import sync_directory
-from ingestion.sources import find_source, list_sources
-from ingestion.sync import SyncResult, is_connection_error, retrying, sync_with_retry
+from ingestion.sources import find_source
+from ingestion.sources import list_sources
+from ingestion.sync import SyncResult
+from ingestion.sync import is_connection_error
+from ingestion.sync import retrying
+from ingestion.sync import sync_with_retry
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +57,8 @@ def drain_queue(
 ) -> bool:
     """Run every job waiting on the queue (and the queues ``also`` names) in this process;
     True if any ran."""
-    from rq import Queue, SimpleWorker
+    from rq import Queue
+    from rq import SimpleWorker
 
     url = redis_url or get_settings().redis_url
     if not url:

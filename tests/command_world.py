@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text
 
-from analytics.targets import TargetInput, set_target
+from analytics.targets import TargetInput
+from analytics.targets import set_target
 from db.engine import get_engine
 from db.migrate import upgrade
 from db.roles import system
@@ -19,9 +21,12 @@ from db.settings import get_settings
 from db.users import add_user
 from ingestion.rules import list_rules
 from ingestion.sources import add_source
-from ingestion.sync import Incoming, Origin, load_page
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
 from tests.alerts.conftest import fire_alert
-from tests.conftest import create_database, drop_database
+from tests.conftest import create_database
+from tests.conftest import drop_database
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,9 @@ def load_demo(
     import datetime as dt
 
     from analytics.targets import import_targets
-    from ingestion.demo import generate, generate_targets, reference_data
+    from ingestion.demo import generate
+    from ingestion.demo import generate_targets
+    from ingestion.demo import reference_data
     from ingestion.pipeline import load_chunk
     from ingestion.reference import upsert_reference
 

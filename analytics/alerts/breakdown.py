@@ -9,20 +9,28 @@ to the change in net revenue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from analytics.alerts.evaluation import comparison_bucket
 from analytics.alerts.rules import RuleInfo
-from analytics.decomposition import EFFECTS, decompose_revenue
+from analytics.decomposition import EFFECTS
+from analytics.decomposition import decompose_revenue
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.rollup import Filters, rollup_sums
+from analytics.rollup import Filters
+from analytics.rollup import rollup_sums
 from db.engine import get_engine
 from db.rollup_tables import DailyProductRollup
-from db.schema import ChannelCategory, Location, Product, Region, Touchpoint
+from db.schema import ChannelCategory
+from db.schema import Location
+from db.schema import Product
+from db.schema import Region
+from db.schema import Touchpoint
 
 TOP = 5
 CONTRIBUTOR_DIMENSIONS = {"touchpoint": "Touchpoint", "region": "Region", "location": "Store"}

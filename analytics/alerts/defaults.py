@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from analytics.alerts.rules import RuleInfo, insert_rule
+from analytics.alerts.rules import RuleInfo
+from analytics.alerts.rules import insert_rule
 from analytics.metrics import get_metric
 from analytics.rollup import channel_options
 from db.alert_tables import AlertRule

@@ -13,15 +13,20 @@ import datetime as dt
 import math
 from decimal import Decimal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
+from sqlalchemy import select
+from sqlalchemy import update
 
 from analytics.alerts import notifications
 from analytics.alerts.kinds.base import Verdict
 from analytics.alerts.rules import RuleInfo
-from analytics.metrics import format_value, get_metric
+from analytics.metrics import format_value
+from analytics.metrics import get_metric
 from analytics.periods import Period
 from db import audit
-from db.alert_tables import Alert, AlertEvent, AlertRuleState
+from db.alert_tables import Alert
+from db.alert_tables import AlertEvent
+from db.alert_tables import AlertRuleState
 from db.upsert import insert_for
 
 ROOT_CAUSE_DUE = dt.timedelta(hours=24)

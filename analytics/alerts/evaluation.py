@@ -18,13 +18,18 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analytics.alerts.buckets import bucket_of, buckets_back
+from analytics.alerts.buckets import bucket_of
+from analytics.alerts.buckets import buckets_back
 from analytics.alerts.kinds import RULE_KINDS
 from analytics.alerts.kinds.base import Verdict
 from analytics.alerts.rules import RuleInfo
-from analytics.metrics import BASE_MEASURES, get_metric
-from analytics.periods import Period, bucket_start
-from analytics.rollup import Filters, channel_options, rollup_sums
+from analytics.metrics import BASE_MEASURES
+from analytics.metrics import get_metric
+from analytics.periods import Period
+from analytics.periods import bucket_start
+from analytics.rollup import Filters
+from analytics.rollup import channel_options
+from analytics.rollup import rollup_sums
 
 MEASURES = (*BASE_MEASURES, "revenue", "gross_profit")
 

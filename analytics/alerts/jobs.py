@@ -10,15 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from sqlalchemy import text
 
 from analytics.alerts import notifications
 from analytics.alerts.buckets import latest_complete_bucket
 from analytics.alerts.episodes import record_verdict
-from analytics.alerts.evaluation import RollupFrame, history_start, judge, rule_target
-from analytics.alerts.rules import RuleInfo, list_rules
+from analytics.alerts.evaluation import RollupFrame
+from analytics.alerts.evaluation import history_start
+from analytics.alerts.evaluation import judge
+from analytics.alerts.evaluation import rule_target
+from analytics.alerts.rules import RuleInfo
+from analytics.alerts.rules import list_rules
 from analytics.alerts.workflow import escalate_overdue
 from analytics.periods import Period
 from analytics.rollup import data_range

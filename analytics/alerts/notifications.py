@@ -20,13 +20,18 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 import requests
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import select, update
+from pydantic_settings import BaseSettings
+from pydantic_settings import SettingsConfigDict
+from sqlalchemy import select
+from sqlalchemy import update
 
 from analytics.alerts.rules import RuleInfo
-from analytics.mail import SmtpSettings, send_mail
-from analytics.metrics import format_value, get_metric
-from db.alert_tables import Alert, AlertNotification
+from analytics.mail import SmtpSettings
+from analytics.mail import send_mail
+from analytics.metrics import format_value
+from analytics.metrics import get_metric
+from db.alert_tables import Alert
+from db.alert_tables import AlertNotification
 from db.engine import get_engine
 from db.upsert import insert_for
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,10 @@ from db import audit
 from db.alert_tables import AlertRule
 from db.engine import session_scope
 from db.roles import Actor
-from db.schema import ChannelCategory, Location, Region, Touchpoint
+from db.schema import ChannelCategory
+from db.schema import Location
+from db.schema import Region
+from db.schema import Touchpoint
 
 KINDS = tuple(RULE_KINDS)
 KIND_LABELS = {name: kind.label for name, kind in RULE_KINDS.items()}

@@ -19,16 +19,24 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 
 from analytics.alerts import notifications
-from analytics.alerts.episodes import SYSTEM_ACTOR, record_event
+from analytics.alerts.episodes import SYSTEM_ACTOR
+from analytics.alerts.episodes import record_event
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS, may_read, readable
+from analytics.metrics import METRICS
+from analytics.metrics import may_read
+from analytics.metrics import readable
 from db import audit
-from db.alert_tables import Alert, AlertEvent, AlertRule, RcaNote
+from db.alert_tables import Alert
+from db.alert_tables import AlertEvent
+from db.alert_tables import AlertRule
+from db.alert_tables import RcaNote
 from db.engine import get_engine
-from db.roles import Actor, at_least
+from db.roles import Actor
+from db.roles import at_least
 
 STATES = ("open", "acknowledged", "root_cause_submitted", "resolved")
 STATE_LABELS = {state: state.replace("_", " ").capitalize() for state in STATES}

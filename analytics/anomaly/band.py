@@ -36,7 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.anomaly.series import check_period, checked_series, infer_period
+from analytics.anomaly.series import check_period
+from analytics.anomaly.series import checked_series
+from analytics.anomaly.series import infer_period
 from analytics.errors import AnalyticsError
 
 _MAD_TO_SD = 1.4826

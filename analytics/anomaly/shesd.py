@@ -27,7 +27,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.tsa.seasonal import STL
 
-from analytics.anomaly.series import check_period, checked_series
+from analytics.anomaly.series import check_period
+from analytics.anomaly.series import checked_series
 from analytics.errors import AnalyticsError
 
 DIRECTIONS = ("both", "pos", "neg")

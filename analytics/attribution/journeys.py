@@ -17,12 +17,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from analytics.attribution.paths import PathTable, from_steps
+from analytics.attribution.paths import PathTable
+from analytics.attribution.paths import from_steps
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from db.engine import get_engine
 from db.frames import read_frame
-from db.schema import SalesOrder, Touch, Touchpoint
+from db.schema import SalesOrder
+from db.schema import Touch
+from db.schema import Touchpoint
 
 DEFAULT_LOOKBACK_DAYS = 30
 DAY = pd.Timedelta(days=1)

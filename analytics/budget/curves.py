@@ -20,7 +20,8 @@ from numpy.typing import ArrayLike
 
 from analytics.errors import AnalyticsError
 from forecasting.errors import ForecastingError
-from forecasting.saturation import SaturationCurve, fit_saturation
+from forecasting.saturation import SaturationCurve
+from forecasting.saturation import fit_saturation
 
 DECAYS = (0.0, 0.2, 0.4, 0.6)
 DRAWS = 20

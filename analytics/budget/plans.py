@@ -13,21 +13,31 @@ entry in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from analytics.budget.curves import ResponseCurve, fit_response
-from analytics.budget.optimise import CENT, OBJECTIVES, Allocation, optimise_budget
+from analytics.budget.curves import ResponseCurve
+from analytics.budget.curves import fit_response
+from analytics.budget.optimise import CENT
+from analytics.budget.optimise import OBJECTIVES
+from analytics.budget.optimise import Allocation
+from analytics.budget.optimise import optimise_budget
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.rollup import channel_options, rollup_sums
+from analytics.rollup import channel_options
+from analytics.rollup import rollup_sums
 from db import audit
-from db.budget_tables import BudgetPlan, BudgetPlanLine
+from db.budget_tables import BudgetPlan
+from db.budget_tables import BudgetPlanLine
 from db.engine import get_engine
 from db.roles import Actor
 from db.schema import Touchpoint

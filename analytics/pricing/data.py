@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float
+from sqlalchemy import cast
+from sqlalchemy import func
+from sqlalchemy import select
 
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.pricing.elasticity import RESULT_COLUMNS, estimate_elasticity
+from analytics.pricing.elasticity import RESULT_COLUMNS
+from analytics.pricing.elasticity import estimate_elasticity
 from db.engine import get_engine
 from db.frames import read_frame
-from db.schema import OrderLine, Product, SalesOrder, Touchpoint
+from db.schema import OrderLine
+from db.schema import Product
+from db.schema import SalesOrder
+from db.schema import Touchpoint
 from forecasting.features import holiday_flag
 
 PROMO_SHARE = 0.02

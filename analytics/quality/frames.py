@@ -6,9 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
+from sqlalchemy import func
+from sqlalchemy import select
 
-from db.schema import OrderLine, SalesOrder
+from db.schema import OrderLine
+from db.schema import SalesOrder
 
 orders = SalesOrder.__table__
 lines = OrderLine.__table__

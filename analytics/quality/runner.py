@@ -8,13 +8,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 
-from analytics.quality.frames import day_lines, day_orders
-from analytics.quality.results import CheckResult, worst
+from analytics.quality.frames import day_lines
+from analytics.quality.frames import day_orders
+from analytics.quality.results import CheckResult
+from analytics.quality.results import worst
 from analytics.quality.schemas import FRAME_CHECKS
 from analytics.quality.sources import SQL_CHECKS
 from analytics.quality.tolerances import Tolerances
 from db.engine import get_engine
-from db.quality_tables import DqResult, DqRun
+from db.quality_tables import DqResult
+from db.quality_tables import DqRun
 from db.settings import get_settings
 
 CHECK_NAMES = (*FRAME_CHECKS, *SQL_CHECKS)

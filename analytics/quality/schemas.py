@@ -14,7 +14,8 @@ import pandas as pd
 import pandera.pandas as pa
 import pycountry
 
-from analytics.quality.frames import LINE_AMOUNTS, ORDER_AMOUNTS
+from analytics.quality.frames import LINE_AMOUNTS
+from analytics.quality.frames import ORDER_AMOUNTS
 from analytics.quality.results import CheckResult
 from analytics.quality.tolerances import Tolerances
 

@@ -7,11 +7,18 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 
 from analytics.quality.results import CheckResult
 from analytics.quality.tolerances import Tolerances
-from db.schema import IngestRun, SalesOrder, Touchpoint
+from db.schema import IngestRun
+from db.schema import SalesOrder
+from db.schema import Touchpoint
 from db.settings import get_settings
 
 runs = IngestRun.__table__

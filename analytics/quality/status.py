@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from analytics.periods import Period
 from db.engine import get_engine
-from db.quality_tables import DqResult, DqRun
+from db.quality_tables import DqResult
+from db.quality_tables import DqRun
 
 run_table = DqRun.__table__
 result_table = DqResult.__table__

@@ -7,16 +7,20 @@ built on marketing spend) are left out.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from sqlalchemy import case, select
+from sqlalchemy import case
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from analytics.metrics import METRICS, readable
+from analytics.metrics import METRICS
+from analytics.metrics import readable
 from db.engine import get_engine
 
 try:
-    from db.alert_tables import Alert, AlertRule
+    from db.alert_tables import Alert
+    from db.alert_tables import AlertRule
 except ImportError:  # the alerts package is optional for reports
     Alert = AlertRule = None
 

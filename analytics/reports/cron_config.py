@@ -10,7 +10,8 @@ from rq import cron
 
 from analytics.alerts.jobs import run_schedule
 from analytics.quality.runner import validate_job
-from analytics.reports.schedule import HOURLY, send_due_reports
+from analytics.reports.schedule import HOURLY
+from analytics.reports.schedule import send_due_reports
 
 cron.register(validate_job, "default", cron="30 2 * * *", name="quality:validate")
 cron.register(send_due_reports, "default", cron=HOURLY, name="report:weekly_executive")

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
+from jinja2 import FileSystemLoader
+from jinja2 import select_autoescape
 
 from analytics.reports.summary import WeeklySummary
-from analytics.reports.tables import (
-    ALERT_HEADER,
-    DECISION_HEADER,
-    KPI_HEADER,
-    MOVER_HEADER,
-    alert_rows,
-    decision_reasons,
-    decision_rows,
-    kpi_rows,
-    mover_rows,
-)
+from analytics.reports.tables import ALERT_HEADER
+from analytics.reports.tables import DECISION_HEADER
+from analytics.reports.tables import KPI_HEADER
+from analytics.reports.tables import MOVER_HEADER
+from analytics.reports.tables import alert_rows
+from analytics.reports.tables import decision_reasons
+from analytics.reports.tables import decision_rows
+from analytics.reports.tables import kpi_rows
+from analytics.reports.tables import mover_rows
 
 CHART_CID = "revenue-chart"
 

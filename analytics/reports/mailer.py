@@ -5,7 +5,8 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from analytics.reports.chart import revenue_chart_png
-from analytics.reports.html import CHART_CID, render_html
+from analytics.reports.html import CHART_CID
+from analytics.reports.html import render_html
 from analytics.reports.pdf import render_pdf
 from analytics.reports.summary import WeeklySummary
 

@@ -14,22 +14,24 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from analytics.errors import AnalyticsError
-from analytics.mail import SmtpSettings, send_mail
+from analytics.mail import SmtpSettings
+from analytics.mail import send_mail
 from analytics.periods import Period
 from analytics.reports.mailer import build_message
-from analytics.reports.summary import (
-    REPORT,
-    WeeklySummary,
-    build_weekly_summary,
-    last_complete_week,
-)
+from analytics.reports.summary import REPORT
+from analytics.reports.summary import WeeklySummary
+from analytics.reports.summary import build_weekly_summary
+from analytics.reports.summary import last_complete_week
 from db import audit
 from db.engine import get_engine
-from db.quality_tables import ReportRun, ReportSchedule
+from db.quality_tables import ReportRun
+from db.quality_tables import ReportSchedule
 from db.roles import Actor
 from db.settings import get_settings
 

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.decisions import DecisionList, build_decisions
+from analytics.decisions import DecisionList
+from analytics.decisions import build_decisions
 from analytics.periods import Period
-from analytics.reports.alerts_section import AlertsSection, alerts_section
+from analytics.reports.alerts_section import AlertsSection
+from analytics.reports.alerts_section import alerts_section
 from analytics.rollup import rollup_sums
-from analytics.views.overview import Kpi, build_overview
+from analytics.views.overview import Kpi
+from analytics.views.overview import build_overview
 from db.settings import get_settings
 
 REPORT = "weekly_executive"

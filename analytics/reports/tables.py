@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from analytics.alerts.notifications import LinkSettings
-from analytics.metrics import METRICS, format_change, format_value
+from analytics.metrics import METRICS
+from analytics.metrics import format_change
+from analytics.metrics import format_value
 from analytics.reports.alerts_section import READER
 from analytics.reports.summary import WeeklySummary
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from analytics.taxonomy import CONVERSION_BASES, list_channels
+from analytics.taxonomy import CONVERSION_BASES
+from analytics.taxonomy import list_channels
 from db.engine import get_engine
-from db.schema import ChannelRule, Touchpoint
+from db.schema import ChannelRule
+from db.schema import Touchpoint
 
 
 @dataclass(frozen=True)

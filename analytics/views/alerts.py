@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.alerts.breakdown import Breakdown, breakdown, effect_totals
+from analytics.alerts.breakdown import Breakdown
+from analytics.alerts.breakdown import breakdown
+from analytics.alerts.breakdown import effect_totals
 from analytics.alerts.evaluation import metric_history
 from analytics.alerts.rules import RuleInfo
 from analytics.alerts.workflow import get_alert
-from analytics.metrics import Metric, get_metric
+from analytics.metrics import Metric
+from analytics.metrics import get_metric
 from analytics.periods import Period
 
 

@@ -8,17 +8,24 @@ credit of its touchpoints), with the most frequent paths that touch them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 
 import pandas as pd
 
-from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS, load_journeys
-from analytics.attribution.models import COMPARISON_COLUMNS, MODELS, compare_models
-from analytics.attribution.paths import SEPARATOR, top_paths
+from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS
+from analytics.attribution.journeys import load_journeys
+from analytics.attribution.models import COMPARISON_COLUMNS
+from analytics.attribution.models import MODELS
+from analytics.attribution.models import compare_models
+from analytics.attribution.paths import SEPARATOR
+from analytics.attribution.paths import top_paths
 from analytics.attribution.shapley import MAX_CHANNELS
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.rollup import Filters, channels_within
+from analytics.rollup import Filters
+from analytics.rollup import channels_within
 
 TOP_PATHS = 25
 

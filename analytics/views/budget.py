@@ -14,14 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.budget.optimise import Allocation, evaluate_split
-from analytics.budget.plans import (
-    DEFAULT_HORIZON,
-    BudgetProposal,
-    active_plan,
-    plan_versions,
-    propose_budget,
-)
+from analytics.budget.optimise import Allocation
+from analytics.budget.optimise import evaluate_split
+from analytics.budget.plans import DEFAULT_HORIZON
+from analytics.budget.plans import BudgetProposal
+from analytics.budget.plans import active_plan
+from analytics.budget.plans import plan_versions
+from analytics.budget.plans import propose_budget
 from analytics.budget.whatif import project_split
 from analytics.cache import memoise
 from analytics.errors import AnalyticsError

@@ -9,25 +9,25 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.aov import aov_deviation_flags, basket_drivers
-from analytics.cache import memoise, with_comparisons
-from analytics.contribution import (
-    INDEX_METRICS,
-    channel_index,
-    revenue_waterfall,
-    share_over_time,
-    underperformers,
-)
-from analytics.order_values import (
-    SAMPLE_LIMIT,
-    attributed_orders,
-    basket_sums,
-    channel_sums,
-    sized_sample,
-)
-from analytics.periods import Period, compare_periods
+from analytics.aov import aov_deviation_flags
+from analytics.aov import basket_drivers
+from analytics.cache import memoise
+from analytics.cache import with_comparisons
+from analytics.contribution import INDEX_METRICS
+from analytics.contribution import channel_index
+from analytics.contribution import revenue_waterfall
+from analytics.contribution import share_over_time
+from analytics.contribution import underperformers
+from analytics.order_values import SAMPLE_LIMIT
+from analytics.order_values import attributed_orders
+from analytics.order_values import basket_sums
+from analytics.order_values import channel_sums
+from analytics.order_values import sized_sample
+from analytics.periods import Period
+from analytics.periods import compare_periods
 from analytics.prorated_targets import load_targets
-from analytics.rollup import Filters, prefetch_rollups
+from analytics.rollup import Filters
+from analytics.rollup import prefetch_rollups
 from analytics.targets import TARGET_LEVELS
 
 

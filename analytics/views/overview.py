@@ -9,10 +9,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.contribution import sales_shares
-from analytics.metrics import ADDITIVE_MEASURES, METRICS, relative_change
+from analytics.metrics import ADDITIVE_MEASURES
+from analytics.metrics import METRICS
+from analytics.metrics import relative_change
 from analytics.periods import Period
-from analytics.prorated_targets import load_targets, targets_for
-from analytics.rollup import Filters, data_as_of, prefetch_rollups, rollup_sums
+from analytics.prorated_targets import load_targets
+from analytics.prorated_targets import targets_for
+from analytics.rollup import Filters
+from analytics.rollup import data_as_of
+from analytics.rollup import prefetch_rollups
+from analytics.rollup import rollup_sums
 from analytics.targets import scope_id
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "new_customers", "margin_pct")

@@ -11,14 +11,15 @@ import pandas as pd
 from analytics.cache import memoise
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.pricing.data import category_elasticities, channel_elasticities, price_panel
+from analytics.pricing.data import category_elasticities
+from analytics.pricing.data import channel_elasticities
+from analytics.pricing.data import price_panel
 from analytics.pricing.elasticity import Elasticity
-from analytics.pricing.recommend import (
-    DEFAULT_MAX_CHANGE,
-    DEFAULT_VOLUME_FLOOR,
-    recommend_price,
-)
-from analytics.rollup import Filters, channels_within
+from analytics.pricing.recommend import DEFAULT_MAX_CHANGE
+from analytics.pricing.recommend import DEFAULT_VOLUME_FLOOR
+from analytics.pricing.recommend import recommend_price
+from analytics.rollup import Filters
+from analytics.rollup import channels_within
 
 DEFAULT_HORIZON = 28
 RECOMMENDATION_COLUMNS = [

@@ -15,13 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.cache import TARGETS_STAMP, memoise
-from analytics.decomposition import EFFECTS, decompose_target_variance
+from analytics.cache import TARGETS_STAMP
+from analytics.cache import memoise
+from analytics.decomposition import EFFECTS
+from analytics.decomposition import decompose_target_variance
 from analytics.metrics import METRICS
 from analytics.periods import Period
-from analytics.prorated_targets import load_targets, prorated_targets
-from analytics.rollup import Filters, prefetch_rollups, rollup_sums
-from analytics.targets import TARGET_LEVELS, TARGET_METRICS, scope_ids
+from analytics.prorated_targets import load_targets
+from analytics.prorated_targets import prorated_targets
+from analytics.rollup import Filters
+from analytics.rollup import prefetch_rollups
+from analytics.rollup import rollup_sums
+from analytics.targets import TARGET_LEVELS
+from analytics.targets import TARGET_METRICS
+from analytics.targets import scope_ids
 
 # The targets the revenue variance is decomposed against (traffic × conversion × AOV).
 EFFECT_TARGETS = ("revenue", "conversion_rate", "aov")

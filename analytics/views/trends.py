@@ -11,17 +11,26 @@ complete ISO weeks of the period.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analytics.cache import memoise, with_comparisons
+from analytics.cache import memoise
+from analytics.cache import with_comparisons
 from analytics.errors import AnalyticsError
-from analytics.metrics import ADDITIVE_MEASURES, BASE_MEASURES, METRICS
-from analytics.periods import Period, bucket_start
-from analytics.rollup import Filters, daily_sums, prefetch_rollups, rollup_sums
-from analytics.trends import TrendResult, trend_tests
+from analytics.metrics import ADDITIVE_MEASURES
+from analytics.metrics import BASE_MEASURES
+from analytics.metrics import METRICS
+from analytics.periods import Period
+from analytics.periods import bucket_start
+from analytics.rollup import Filters
+from analytics.rollup import daily_sums
+from analytics.rollup import prefetch_rollups
+from analytics.rollup import rollup_sums
+from analytics.trends import TrendResult
+from analytics.trends import trend_tests
 
 TREND_METRICS = ("revenue", "orders", "conversion_rate", "aov", "margin_pct")
 MIN_ACTIVE_SHARE = 0.5

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashapp.components.charts import empty_figure, style, unit_label
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import style
+from dashapp.components.charts import unit_label
 
 # Above the plot, right-aligned: the band's legend entries would hide the latest buckets.
 LEGEND_ABOVE = {

@@ -8,14 +8,19 @@ import datetime as dt
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import dcc
+from dash import html
 
 from analytics.alerts.breakdown import CONTRIBUTOR_DIMENSIONS
 from analytics.alerts.notifications import range_text
-from analytics.alerts.workflow import CAUSE_CATEGORIES, STATE_LABELS, is_overdue, time_left
+from analytics.alerts.workflow import CAUSE_CATEGORIES
+from analytics.alerts.workflow import STATE_LABELS
+from analytics.alerts.workflow import is_overdue
+from analytics.alerts.workflow import time_left
 from analytics.metrics import format_value
 from analytics.views.alerts import AlertView
-from dashapp.components.alert_charts import effects_figure, metric_history_figure
+from dashapp.components.alert_charts import effects_figure
+from dashapp.components.alert_charts import metric_history_figure
 from dashapp.components.grid import WRAPPED_HEADERS
 from db.settings import get_settings
 

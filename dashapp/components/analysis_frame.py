@@ -14,17 +14,26 @@ one level: no drill-down).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input
+from dash import Output
+from dash import callback
+from dash import dcc
+from dash import html
 
-from analytics.channels import CHANNEL_LEVELS, LEVEL_LABELS
+from analytics.channels import CHANNEL_LEVELS
+from analytics.channels import LEVEL_LABELS
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.rollup import Filters, data_range
-from dashapp.components import drilldown, url_state
-from dashapp.components.filters import channel_filter, picked_period
+from analytics.rollup import Filters
+from analytics.rollup import data_range
+from dashapp.components import drilldown
+from dashapp.components import url_state
+from dashapp.components.filters import channel_filter
+from dashapp.components.filters import picked_period
 from dashapp.components.grid import register_csv_export
 from dashapp.components.ids import date_range
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashapp.components.charts import axis, empty_figure, figure, reference_line
+from dashapp.components.charts import axis
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import figure
+from dashapp.components.charts import reference_line
 
 # Last touch, the baseline, in grey; the other models in distinct hues.
 MODEL_COLORS = {

@@ -9,7 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashapp.components.charts import channel_bars, empty_figure, style
+from dashapp.components.charts import channel_bars
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import style
 
 PALETTE = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6c757d", "#ffc107")
 

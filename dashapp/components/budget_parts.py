@@ -7,7 +7,8 @@ import math
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import dcc
+from dash import html
 
 from analytics.budget.optimise import Allocation
 from analytics.errors import AnalyticsError

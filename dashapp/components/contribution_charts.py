@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashapp.components.charts import axis, bar_series, empty_figure, figure, reference_line
+from dashapp.components.charts import axis
+from dashapp.components.charts import bar_series
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import figure
+from dashapp.components.charts import reference_line
 
 
 def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency: str) -> dict:

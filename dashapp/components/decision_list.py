@@ -10,11 +10,16 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import dcc
+from dash import html
 
-from analytics.decisions import Decision, DecisionList
+from analytics.decisions import Decision
+from analytics.decisions import DecisionList
 from analytics.metrics import format_value
-from dashapp.access import ROLE_LABELS, ROLE_ORDER, allowed, page_for_path
+from dashapp.access import ROLE_LABELS
+from dashapp.access import ROLE_ORDER
+from dashapp.access import allowed
+from dashapp.access import page_for_path
 
 KIND_LABELS = {"budget": "Budget", "price": "Price", "stock": "Stock", "alert": "Alert"}
 CONFIDENCE_COLORS = {"high": "success", "medium": "warning"}

@@ -11,9 +11,19 @@ touchpoints, not stores) passes the ``levels`` it breaks down by, in drill-down 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import ctx
+from dash import html
+from dash import no_update
 
-from analytics.channels import CHANNEL_LEVELS, FILTER_FIELDS, LEVEL_PLURALS, level_labels
+from analytics.channels import CHANNEL_LEVELS
+from analytics.channels import FILTER_FIELDS
+from analytics.channels import LEVEL_PLURALS
+from analytics.channels import level_labels
 from analytics.rollup import Filters
 from dashapp.components.filters import split_channel_values
 

@@ -6,10 +6,12 @@ import datetime as dt
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import dcc
+from dash import html
 
 from analytics.errors import AnalyticsError
-from analytics.periods import Period, fiscal_quarter
+from analytics.periods import Period
+from analytics.periods import fiscal_quarter
 from analytics.rollup import channel_options
 
 PRESETS = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashapp.access import ROLE_LABELS, pages_for
+from dashapp.access import ROLE_LABELS
+from dashapp.access import pages_for
 
 FORBIDDEN_ID = "forbidden-page"
 

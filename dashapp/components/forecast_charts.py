@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashapp.components.charts import empty_figure, style
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import style
 from forecasting.spend_response import TouchpointResponse
 
 

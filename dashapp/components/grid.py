@@ -11,8 +11,10 @@ import math
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import clientside_callback, html
-from dash.dependencies import Input, Output
+from dash import clientside_callback
+from dash import html
+from dash.dependencies import Input
+from dash.dependencies import Output
 
 _FORMATS = {
     "currency": "$,.0f",

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from dash import Input, Output, State
+from dash import Input
+from dash import Output
+from dash import State
 
 
 def page_ids(prefix: str, names: str) -> SimpleNamespace:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashapp.components.charts import axis, empty_figure, figure
+from dashapp.components.charts import axis
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import figure
 
 USABLE = "#0d6efd"
 UNCERTAIN = "#adb5bd"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashapp.components.charts import empty_figure, style
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import style
 
 
 def validation_history_figure(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:

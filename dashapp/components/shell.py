@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import dcc
+from dash import html
 from flask_wtf.csrf import generate_csrf
 
-from dashapp.access import ROLE_LABELS, pages_for
+from dashapp.access import ROLE_LABELS
+from dashapp.access import pages_for
 
 
 def sign_out_form() -> html.Form:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.decomposition import EFFECTS
-from dashapp.components.charts import (
-    axis,
-    bar_series,
-    empty_figure,
-    figure,
-    reference_line,
-    status_bars,
-)
+from dashapp.components.charts import axis
+from dashapp.components.charts import bar_series
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import figure
+from dashapp.components.charts import reference_line
+from dashapp.components.charts import status_bars
 
 RAG_COLORS = {"green": "#198754", "amber": "#ffc107", "red": "#dc3545", "none": "#adb5bd"}
 EFFECT_LABELS = {

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from analytics.metrics import METRICS
 from analytics.views.trends import TrendsView
-from dashapp.components.charts import axis, empty_figure, figure, status_bars, unit_label
+from dashapp.components.charts import axis
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import figure
+from dashapp.components.charts import status_bars
+from dashapp.components.charts import unit_label
 
 DIRECTION_COLORS = {
     "rising": "#198754",

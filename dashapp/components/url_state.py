@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, no_update
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import clientside_callback
+from dash import ctx
+from dash import dcc
+from dash import no_update
 
 from analytics.periods import Period
-from dashapp.components.filters import (
-    PRESETS,
-    opening_preset,
-    period_controls,
-    picked_date,
-    preset_period,
-)
+from dashapp.components.filters import PRESETS
+from dashapp.components.filters import opening_preset
+from dashapp.components.filters import period_controls
+from dashapp.components.filters import picked_date
+from dashapp.components.filters import preset_period
 from db.settings import get_settings
 
 

@@ -7,7 +7,8 @@ from dash import html
 
 from analytics.periods import Period
 from analytics.quality.status import validation_status
-from dashapp.access import allowed, page_for_path
+from dashapp.access import allowed
+from dashapp.access import page_for_path
 from db.settings import get_settings
 
 DATA_QUALITY_PATH = "/data-quality"

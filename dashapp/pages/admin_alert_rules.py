@@ -7,29 +7,41 @@ rule" changes the chosen one. Every change is an audited command (``analytics.al
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import ctx
+from dash import dcc
+from dash import html
+from dash import no_update
 
-from analytics.alerts.rules import (
-    DIRECTIONS,
-    KIND_LABELS,
-    RULE_GRAINS,
-    SCOPE_TYPES,
-    SEVERITIES,
-    create_rule,
-    get_rule,
-    list_rules,
-    set_rule_active,
-    update_rule,
-)
+from analytics.alerts.rules import DIRECTIONS
+from analytics.alerts.rules import KIND_LABELS
+from analytics.alerts.rules import RULE_GRAINS
+from analytics.alerts.rules import SCOPE_TYPES
+from analytics.alerts.rules import SEVERITIES
+from analytics.alerts.rules import create_rule
+from analytics.alerts.rules import get_rule
+from analytics.alerts.rules import list_rules
+from analytics.alerts.rules import set_rule_active
+from analytics.alerts.rules import update_rule
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.forms import labelled, switch_buttons
-from dashapp.components.grid import PLAIN_COLUMNS, column, plain_grid
+from dashapp.components.forms import labelled
+from dashapp.components.forms import switch_buttons
+from dashapp.components.grid import PLAIN_COLUMNS
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import clicks, contents, fields, page_ids, rows
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied

@@ -7,12 +7,18 @@ import datetime as dt
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input
+from dash import Output
+from dash import callback
+from dash import dcc
+from dash import html
 
 from dashapp.access import register_page
 from dashapp.components.filters import picked_date
 from dashapp.components.grid import WRAPPED
-from dashapp.components.ids import date_range, page_ids, values
+from dashapp.components.ids import date_range
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import values
 from dashapp.pages import ADMIN
 from db import audit
 

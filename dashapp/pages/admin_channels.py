@@ -4,25 +4,35 @@ send orders to each, and forms to add, rename, move, retire, restore and delete 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import callback, ctx, dcc, html
+from dash import callback
+from dash import ctx
+from dash import dcc
+from dash import html
 
-from analytics.channel_move import STEPS, move_touchpoint
+from analytics.channel_move import STEPS
+from analytics.channel_move import move_touchpoint
 from analytics.errors import AnalyticsError
-from analytics.taxonomy import (
-    add_category,
-    add_touchpoint,
-    delete_channel,
-    rename_channel,
-    restore_channel,
-    retire_channel,
-)
-from analytics.views.admin_channels import ChannelsView, build_admin_channels
+from analytics.taxonomy import add_category
+from analytics.taxonomy import add_touchpoint
+from analytics.taxonomy import delete_channel
+from analytics.taxonomy import rename_channel
+from analytics.taxonomy import restore_channel
+from analytics.taxonomy import retire_channel
+from analytics.views.admin_channels import ChannelsView
+from analytics.views.admin_channels import build_admin_channels
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.forms import form_card, form_row
-from dashapp.components.grid import column, plain_grid
+from dashapp.components.forms import form_card
+from dashapp.components.forms import form_row
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.ids import choices
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import ctx
+from dash import html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.grid import column, plain_grid
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import clicks, contents, page_ids, rows, values
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
+from dashapp.components.ids import values
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
-from ingestion.quarantine import discard, get_reject, list_rejects, replay
+from ingestion.quarantine import discard
+from ingestion.quarantine import get_reject
+from ingestion.quarantine import list_rejects
+from ingestion.quarantine import replay
 
 PREFIX = "admin-rejects"
 register_page(__name__, path="/admin/rejects", title="Quarantine", prefix=PREFIX, order=96, **ADMIN)

@@ -5,20 +5,33 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import dcc
+from dash import html
 
 from analytics.errors import AnalyticsError
 from analytics.reports.mailer import pdf_filename
 from analytics.reports.pdf import render_pdf
-from analytics.reports.schedule import WEEKDAYS, get_schedule, recent_runs, set_schedule
-from analytics.reports.summary import build_weekly_summary, last_complete_week, week_ending
+from analytics.reports.schedule import WEEKDAYS
+from analytics.reports.schedule import get_schedule
+from analytics.reports.schedule import recent_runs
+from analytics.reports.schedule import set_schedule
+from analytics.reports.summary import build_weekly_summary
+from analytics.reports.summary import last_complete_week
+from analytics.reports.summary import week_ending
 from analytics.rollup import data_range
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.forms import form_card, labelled
-from dashapp.components.grid import column, plain_grid
+from dashapp.components.forms import form_card
+from dashapp.components.forms import labelled
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import fields, page_ids
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import callback, ctx, html
+from dash import callback
+from dash import ctx
+from dash import html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.forms import form_card, form_row, switch_buttons
-from dashapp.components.grid import column, plain_grid
+from dashapp.components.forms import form_card
+from dashapp.components.forms import form_row
+from dashapp.components.forms import switch_buttons
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.ids import choices
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.mapping import OPERATORS
 from ingestion.remap import remap
-from ingestion.rules import (
-    add_rule,
-    edit_rule,
-    list_rules,
-    set_rule_active,
-    touchpoint_codes,
-)
+from ingestion.rules import add_rule
+from ingestion.rules import edit_rule
+from ingestion.rules import list_rules
+from ingestion.rules import set_rule_active
+from ingestion.rules import touchpoint_codes
 
 PREFIX = "admin-rules"
 register_page(

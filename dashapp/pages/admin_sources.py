@@ -6,26 +6,40 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import ctx
+from dash import dcc
+from dash import html
+from dash import no_update
 
-from dashapp.access import page_for_path, register_page
+from dashapp.access import page_for_path
+from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.forms import form_row
-from dashapp.components.grid import column, plain_grid
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.ids import choices
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.connectors.registry import KINDS
-from ingestion.sources import (
-    add_source,
-    edit_source,
-    find_source,
-    request_sync,
-    set_source_enabled,
-)
-from ingestion.sync_status import SourceStatus, data_as_of, source_status
+from ingestion.sources import add_source
+from ingestion.sources import edit_source
+from ingestion.sources import find_source
+from ingestion.sources import request_sync
+from ingestion.sources import set_source_enabled
+from ingestion.sync_status import SourceStatus
+from ingestion.sync_status import data_as_of
+from ingestion.sync_status import source_status
 
 PREFIX = "admin-sources"
 register_page(__name__, path="/admin/sources", title="Sources", prefix=PREFIX, order=95, **ADMIN)

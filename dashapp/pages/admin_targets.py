@@ -10,27 +10,40 @@ from __future__ import annotations
 import base64
 
 import dash_bootstrap_components as dbc
-from dash import Input, State, callback, ctx, dcc, html, no_update
+from dash import Input
+from dash import State
+from dash import callback
+from dash import ctx
+from dash import dcc
+from dash import html
+from dash import no_update
 
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS, currency_symbol
+from analytics.metrics import METRICS
+from analytics.metrics import currency_symbol
 from analytics.rollup import channel_options
-from analytics.targets import (
-    TARGET_COLUMNS,
-    TARGET_METRICS,
-    TargetInput,
-    delete_targets,
-    import_target_csv,
-    list_targets,
-    set_target,
-)
+from analytics.targets import TARGET_COLUMNS
+from analytics.targets import TARGET_METRICS
+from analytics.targets import TargetInput
+from analytics.targets import delete_targets
+from analytics.targets import import_target_csv
+from analytics.targets import list_targets
+from analytics.targets import set_target
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.filters import channel_filter_options
-from dashapp.components.forms import form_card, labelled
-from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.components.forms import form_card
+from dashapp.components.forms import labelled
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import records
+from dashapp.components.grid import register_csv_export
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import contents, date_range, fields, page_ids, rows
+from dashapp.components.ids import contents
+from dashapp.components.ids import date_range
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied

@@ -9,22 +9,40 @@ import binascii
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import ctx
+from dash import dcc
+from dash import html
+from dash import no_update
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.forms import form_row
-from dashapp.components.grid import column, plain_grid
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.ids import choices
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.jobs import job_status
 from ingestion.errors import IngestionError
 from ingestion.file_preview import preview_data
-from ingestion.saved_mappings import checked_mapping, get_mapping, list_mappings, save_mapping
-from ingestion.uploads import UPLOAD_QUEUE, request_upload, with_source
+from ingestion.saved_mappings import checked_mapping
+from ingestion.saved_mappings import get_mapping
+from ingestion.saved_mappings import list_mappings
+from ingestion.saved_mappings import save_mapping
+from ingestion.uploads import UPLOAD_QUEUE
+from ingestion.uploads import request_upload
+from ingestion.uploads import with_source
 
 PREFIX = "admin-upload"
 register_page(

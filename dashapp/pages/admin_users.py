@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import callback, ctx, html
+from dash import callback
+from dash import ctx
+from dash import html
 
-from dashapp.access import ROLE_LABELS, ROLE_ORDER, register_page
+from dashapp.access import ROLE_LABELS
+from dashapp.access import ROLE_ORDER
+from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.forms import form_card, labelled, switch_buttons
-from dashapp.components.grid import column, plain_grid
+from dashapp.components.forms import form_card
+from dashapp.components.forms import labelled
+from dashapp.components.forms import switch_buttons
+from dashapp.components.grid import column
+from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import choices, clicks, contents, fields, page_ids, rows
+from dashapp.components.ids import choices
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
-from db.users import add_user, list_users, set_active, set_role
+from db.users import add_user
+from db.users import list_users
+from db.users import set_active
+from db.users import set_role
 
 PREFIX = "admin-users"
 register_page(__name__, path="/admin/users", title="Users", prefix=PREFIX, order=90, **ADMIN)

@@ -12,31 +12,48 @@ import datetime as dt
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import ctx
+from dash import dcc
+from dash import html
+from dash import no_update
 
 from analytics.alerts.rules import SEVERITIES
-from analytics.alerts.workflow import (
-    CAUSE_CATEGORIES,
-    PLANNERS_UP,
-    STATE_LABELS,
-    AlertFilters,
-    acknowledge,
-    is_overdue,
-    list_alerts,
-    resolve,
-    submit_root_cause,
-    time_left,
-)
+from analytics.alerts.workflow import CAUSE_CATEGORIES
+from analytics.alerts.workflow import PLANNERS_UP
+from analytics.alerts.workflow import STATE_LABELS
+from analytics.alerts.workflow import AlertFilters
+from analytics.alerts.workflow import acknowledge
+from analytics.alerts.workflow import is_overdue
+from analytics.alerts.workflow import list_alerts
+from analytics.alerts.workflow import resolve
+from analytics.alerts.workflow import submit_root_cause
+from analytics.alerts.workflow import time_left
 from analytics.errors import AnalyticsError
-from analytics.metrics import format_value, get_metric
+from analytics.metrics import format_value
+from analytics.metrics import get_metric
 from analytics.rollup import channel_options
 from analytics.views.alerts import build_alert
-from dashapp.access import ROLE_ORDER, register_page
-from dashapp.auth import current_actor, current_role
-from dashapp.components.alert_detail import alert_detail, as_float, local_time, period_text
+from dashapp.access import ROLE_ORDER
+from dashapp.access import register_page
+from dashapp.auth import current_actor
+from dashapp.auth import current_role
+from dashapp.components.alert_detail import alert_detail
+from dashapp.components.alert_detail import as_float
+from dashapp.components.alert_detail import local_time
+from dashapp.components.alert_detail import period_text
 from dashapp.components.forms import labelled
-from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
-from dashapp.components.ids import clicks, contents, fields, page_ids, shown, values
+from dashapp.components.grid import WRAPPED
+from dashapp.components.grid import WRAPPED_HEADERS
+from dashapp.components.ids import clicks
+from dashapp.components.ids import contents
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import shown
+from dashapp.components.ids import values
 from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
 from db.settings import get_settings

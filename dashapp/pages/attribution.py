@@ -4,24 +4,33 @@ controls plus the models' options, all kept in the URL."""
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import dcc
+from dash import html
 
 from analytics.attribution.journeys import DEFAULT_LOOKBACK_DAYS
 from analytics.errors import AnalyticsError
-from analytics.views.attribution import (
-    AttributionSlice,
-    AttributionView,
-    attribution_slice,
-    build_attribution,
-)
+from analytics.views.attribution import AttributionSlice
+from analytics.views.attribution import AttributionView
+from analytics.views.attribution import attribution_slice
+from analytics.views.attribution import build_attribution
 from dashapp.access import register_page
-from dashapp.components.analysis_frame import AnalysisFrame, PageOption, refusal
-from dashapp.components.attribution_charts import credit_figure, difference_figure, paths_figure
-from dashapp.components.chart_row import chart, loading_chart_row
+from dashapp.components.analysis_frame import AnalysisFrame
+from dashapp.components.analysis_frame import PageOption
+from dashapp.components.analysis_frame import refusal
+from dashapp.components.attribution_charts import credit_figure
+from dashapp.components.attribution_charts import difference_figure
+from dashapp.components.attribution_charts import paths_figure
+from dashapp.components.chart_row import chart
+from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import column, data_grid, records
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import records
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import contents, figures, page_ids, rows
+from dashapp.components.ids import contents
+from dashapp.components.ids import figures
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.pages import PLANNING
 from db.settings import get_settings
 

@@ -6,37 +6,51 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash import ALL
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import dcc
+from dash import html
+from dash import no_update
 
 from analytics.budget.optimise import OBJECTIVES
-from analytics.budget.plans import (
-    DEFAULT_HORIZON,
-    active_plan,
-    apply_budget_plan,
-    plan_versions,
-)
+from analytics.budget.plans import DEFAULT_HORIZON
+from analytics.budget.plans import active_plan
+from analytics.budget.plans import apply_budget_plan
+from analytics.budget.plans import plan_versions
 from analytics.channels import level_labels
 from analytics.errors import AnalyticsError
-from analytics.views.budget import BudgetView, WhatIfView, build_budget, build_whatif
+from analytics.views.budget import BudgetView
+from analytics.views.budget import WhatIfView
+from analytics.views.budget import build_budget
+from analytics.views.budget import build_whatif
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.components.analysis_frame import refusal
-from dashapp.components.budget_charts import curves_figure, split_figure
-from dashapp.components.budget_parts import (
-    amounts_of,
-    bounds_of,
-    bounds_table,
-    projection_summary,
-    total_of,
-    uplift_text,
-    whatif_sliders,
-)
+from dashapp.components.budget_charts import curves_figure
+from dashapp.components.budget_charts import split_figure
+from dashapp.components.budget_parts import amounts_of
+from dashapp.components.budget_parts import bounds_of
+from dashapp.components.budget_parts import bounds_table
+from dashapp.components.budget_parts import projection_summary
+from dashapp.components.budget_parts import total_of
+from dashapp.components.budget_parts import uplift_text
+from dashapp.components.budget_parts import whatif_sliders
 from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
 from dashapp.components.forms import inline_choice
-from dashapp.components.grid import channel_column, column, data_grid, records, register_csv_export
-from dashapp.components.ids import contents, figures, page_ids, rows
+from dashapp.components.grid import channel_column
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import records
+from dashapp.components.grid import register_csv_export
+from dashapp.components.ids import contents
+from dashapp.components.ids import figures
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.status import status_alert
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied

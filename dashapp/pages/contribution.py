@@ -4,21 +4,39 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Output, callback, dcc, html
+from dash import Output
+from dash import callback
+from dash import dcc
+from dash import html
 
 from analytics.contribution import INDEX_METRICS
 from analytics.line_coverage import lines_note
-from analytics.metrics import format_value, readable
+from analytics.metrics import format_value
+from analytics.metrics import readable
 from analytics.periods import compare_periods
-from analytics.views.contribution import build_aov, build_contribution
-from dashapp.access import ROLE_ORDER, register_page
+from analytics.views.contribution import build_aov
+from analytics.views.contribution import build_contribution
+from dashapp.access import ROLE_ORDER
+from dashapp.access import register_page
 from dashapp.auth import current_role
-from dashapp.components.analysis_frame import AnalysisFrame, PageOption, flagged
+from dashapp.components.analysis_frame import AnalysisFrame
+from dashapp.components.analysis_frame import PageOption
+from dashapp.components.analysis_frame import flagged
 from dashapp.components.chart_row import chart
-from dashapp.components.charts import empty_figure, share_of_total
-from dashapp.components.contribution_charts import aov_figure, index_figure, waterfall_figure
-from dashapp.components.grid import channel_column, column, data_grid, highlighted, records
-from dashapp.components.ids import contents, figures, page_ids, rows
+from dashapp.components.charts import empty_figure
+from dashapp.components.charts import share_of_total
+from dashapp.components.contribution_charts import aov_figure
+from dashapp.components.contribution_charts import index_figure
+from dashapp.components.contribution_charts import waterfall_figure
+from dashapp.components.grid import channel_column
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import highlighted
+from dashapp.components.grid import records
+from dashapp.components.ids import contents
+from dashapp.components.ids import figures
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.line_note import lines_alert
 from db.settings import get_settings
 

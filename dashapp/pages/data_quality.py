@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input
+from dash import Output
+from dash import callback
+from dash import dcc
+from dash import html
 
-from analytics.quality.status import history, latest_run, run_results
-from dashapp.access import at_least, register_page
+from analytics.quality.status import history
+from analytics.quality.status import latest_run
+from analytics.quality.status import run_results
+from dashapp.access import at_least
+from dashapp.access import register_page
 from dashapp.components.forms import inline_choice
-from dashapp.components.grid import WRAPPED, data_grid, register_csv_export
+from dashapp.components.grid import WRAPPED
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import register_csv_export
 from dashapp.components.ids import page_ids
 from dashapp.components.quality_charts import validation_history_figure
 from db.settings import get_settings

@@ -6,19 +6,37 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input
+from dash import Output
+from dash import callback
+from dash import dcc
+from dash import html
 
 from dashapp.access import register_page
-from dashapp.components.charts import CHART_FONT, empty_figure
+from dashapp.components.charts import CHART_FONT
+from dashapp.components.charts import empty_figure
 from dashapp.components.forecast_charts import saturation_figure
-from dashapp.components.forms import inline_choice, labelled
-from dashapp.components.grid import column, data_grid, register_csv_export
-from dashapp.components.ids import page_ids, values
+from dashapp.components.forms import inline_choice
+from dashapp.components.forms import labelled
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import register_csv_export
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import values
 from dashapp.pages import PLANNING
 from db.settings import get_settings
-from forecasting.data import SeriesId, channel_names, channel_series, demand_shifts
-from forecasting.jobs import CAPPED_SUFFIX, series_label
-from forecasting.series import DS, ID, LOWER, UPPER, YHAT, Y
+from forecasting.data import SeriesId
+from forecasting.data import channel_names
+from forecasting.data import channel_series
+from forecasting.data import demand_shifts
+from forecasting.jobs import CAPPED_SUFFIX
+from forecasting.jobs import series_label
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
 from forecasting.spend_response import touchpoint_responses
 from forecasting.store import read_forecasts
 from forecasting.views import coherence_note

@@ -9,15 +9,26 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input
+from dash import Output
+from dash import State
+from dash import callback
+from dash import dcc
+from dash import html
 
-from analytics.allocation import Plan, apply_plan, plan_reallocation, require_to_apply
+from analytics.allocation import Plan
+from analytics.allocation import apply_plan
+from analytics.allocation import plan_reallocation
+from analytics.allocation import require_to_apply
 from analytics.errors import AnalyticsError
 from analytics.line_coverage import lines_note
 from analytics.periods import Period
 from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.grid import column, data_grid, records, register_csv_export
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import records
+from dashapp.components.grid import register_csv_export
 from dashapp.components.ids import page_ids
 from dashapp.components.line_note import lines_alert
 from dashapp.components.status import status_alert

@@ -8,20 +8,33 @@ import os
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, ctx, dcc, html, no_update
+from dash import Input
+from dash import Output
+from dash import callback
+from dash import ctx
+from dash import dcc
+from dash import html
+from dash import no_update
 
-from dashapp.access import at_least, register_page
+from dashapp.access import at_least
+from dashapp.access import register_page
 from dashapp.auth import current_actor
-from dashapp.components.grid import WRAPPED, WRAPPED_HEADERS
-from dashapp.components.ids import clicks, fields, page_ids
+from dashapp.components.grid import WRAPPED
+from dashapp.components.grid import WRAPPED_HEADERS
+from dashapp.components.ids import clicks
+from dashapp.components.ids import fields
+from dashapp.components.ids import page_ids
 from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
-from forecasting.jobs import promote_version, reconcile, rollback_champion
+from forecasting.jobs import promote_version
+from forecasting.jobs import reconcile
+from forecasting.jobs import rollback_champion
 from forecasting.retraining import start_training
 from forecasting.store import list_jobs
-from forecasting.views import VERSION_MODELS, version_rows
+from forecasting.views import VERSION_MODELS
+from forecasting.views import version_rows
 
 PREFIX = "models"
 register_page(

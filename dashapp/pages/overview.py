@@ -4,28 +4,43 @@ and the recommended actions (linked to the pages the viewer's role may open)."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input
+from dash import Output
+from dash import callback
+from dash import dcc
+from dash import html
+from dash import no_update
 
 from analytics.decisions import build_decisions
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS, format_change, format_value, may_read
-from analytics.rollup import Filters, data_range
-from analytics.views.overview import OverviewView, build_overview
-from dashapp.access import ROLE_ORDER, register_page
+from analytics.metrics import METRICS
+from analytics.metrics import format_change
+from analytics.metrics import format_value
+from analytics.metrics import may_read
+from analytics.rollup import Filters
+from analytics.rollup import data_range
+from analytics.views.overview import OverviewView
+from analytics.views.overview import build_overview
+from dashapp.access import ROLE_ORDER
+from dashapp.access import register_page
 from dashapp.auth import current_role
 from dashapp.components import url_state
-from dashapp.components.analysis_frame import no_data, refusal
-from dashapp.components.charts import revenue_by_channel, share_of_total
+from dashapp.components.analysis_frame import no_data
+from dashapp.components.analysis_frame import refusal
+from dashapp.components.charts import revenue_by_channel
+from dashapp.components.charts import share_of_total
 from dashapp.components.decision_list import decision_list
-from dashapp.components.filters import (
-    channel_filter,
-    opening_preset,
-    period_controls,
-    picked_period,
-    preset_period,
-    split_channel_values,
-)
-from dashapp.components.ids import contents, date_range, figures, page_ids, values
+from dashapp.components.filters import channel_filter
+from dashapp.components.filters import opening_preset
+from dashapp.components.filters import period_controls
+from dashapp.components.filters import picked_period
+from dashapp.components.filters import preset_period
+from dashapp.components.filters import split_channel_values
+from dashapp.components.ids import contents
+from dashapp.components.ids import date_range
+from dashapp.components.ids import figures
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import values
 from dashapp.components.kpi import kpi_card
 from dashapp.components.validation_badge import validation_badge
 from db.settings import get_settings

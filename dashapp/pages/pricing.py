@@ -6,22 +6,39 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, dcc, html
+from dash import Input
+from dash import dcc
+from dash import html
 
 from analytics.errors import AnalyticsError
 from analytics.line_coverage import lines_note
-from analytics.pricing.recommend import DEFAULT_MAX_CHANGE, DEFAULT_VOLUME_FLOOR
-from analytics.views.pricing import DEFAULT_HORIZON, PricingView, build_pricing
+from analytics.pricing.recommend import DEFAULT_MAX_CHANGE
+from analytics.pricing.recommend import DEFAULT_VOLUME_FLOOR
+from analytics.views.pricing import DEFAULT_HORIZON
+from analytics.views.pricing import PricingView
+from analytics.views.pricing import build_pricing
 from dashapp.access import register_page
-from dashapp.components.analysis_frame import AnalysisFrame, flagged, refusal
-from dashapp.components.chart_row import chart, chart_row
+from dashapp.components.analysis_frame import AnalysisFrame
+from dashapp.components.analysis_frame import flagged
+from dashapp.components.analysis_frame import refusal
+from dashapp.components.chart_row import chart
+from dashapp.components.chart_row import chart_row
 from dashapp.components.charts import empty_figure
 from dashapp.components.filters import number_input
-from dashapp.components.grid import WRAPPED, channel_column, column, data_grid, highlighted, records
+from dashapp.components.grid import WRAPPED
+from dashapp.components.grid import channel_column
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import highlighted
+from dashapp.components.grid import records
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import contents, figures, page_ids, rows
+from dashapp.components.ids import contents
+from dashapp.components.ids import figures
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
 from dashapp.components.line_note import lines_alert
-from dashapp.components.pricing_charts import elasticity_figure, price_move_figure
+from dashapp.components.pricing_charts import elasticity_figure
+from dashapp.components.pricing_charts import price_move_figure
 from dashapp.pages import PLANNING
 
 PREFIX = "pricing"

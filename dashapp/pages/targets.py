@@ -6,18 +6,31 @@ Setting targets is on Admin › Targets (admins only).
 from __future__ import annotations
 
 import pandas as pd
-from dash import dcc, html
+from dash import dcc
+from dash import html
 
-from analytics.metrics import METRICS, format_value
-from analytics.views.targets import VARIANCE_COLUMNS, build_targets
-from dashapp.access import ROLE_ORDER, register_page
+from analytics.metrics import METRICS
+from analytics.metrics import format_value
+from analytics.views.targets import VARIANCE_COLUMNS
+from analytics.views.targets import build_targets
+from dashapp.access import ROLE_ORDER
+from dashapp.access import register_page
 from dashapp.auth import current_role
-from dashapp.components.analysis_frame import AnalysisFrame, flagged
+from dashapp.components.analysis_frame import AnalysisFrame
+from dashapp.components.analysis_frame import flagged
 from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import channel_column, column, data_grid, records
-from dashapp.components.ids import contents, figures, page_ids, rows
-from dashapp.components.target_charts import RAG_COLORS, effects_figure, variance_figure
+from dashapp.components.grid import channel_column
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import records
+from dashapp.components.ids import contents
+from dashapp.components.ids import figures
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
+from dashapp.components.target_charts import RAG_COLORS
+from dashapp.components.target_charts import effects_figure
+from dashapp.components.target_charts import variance_figure
 from db.settings import get_settings
 
 PREFIX = "targets"

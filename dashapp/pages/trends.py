@@ -5,16 +5,29 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from analytics.metrics import METRICS, format_value
-from analytics.views.trends import TREND_METRICS, TrendsView, build_trends
-from dashapp.access import ROLE_ORDER, register_page
-from dashapp.components.analysis_frame import AnalysisFrame, PageOption
+from analytics.metrics import METRICS
+from analytics.metrics import format_value
+from analytics.views.trends import TREND_METRICS
+from analytics.views.trends import TrendsView
+from analytics.views.trends import build_trends
+from dashapp.access import ROLE_ORDER
+from dashapp.access import register_page
+from dashapp.components.analysis_frame import AnalysisFrame
+from dashapp.components.analysis_frame import PageOption
 from dashapp.components.chart_row import loading_chart_row
 from dashapp.components.charts import empty_figure
-from dashapp.components.grid import channel_column, column, data_grid, records, sparkline_svg
+from dashapp.components.grid import channel_column
+from dashapp.components.grid import column
+from dashapp.components.grid import data_grid
+from dashapp.components.grid import records
+from dashapp.components.grid import sparkline_svg
 from dashapp.components.heading import page_heading
-from dashapp.components.ids import contents, figures, page_ids, rows
-from dashapp.components.trend_charts import strength_figure, weekly_figure
+from dashapp.components.ids import contents
+from dashapp.components.ids import figures
+from dashapp.components.ids import page_ids
+from dashapp.components.ids import rows
+from dashapp.components.trend_charts import strength_figure
+from dashapp.components.trend_charts import weekly_figure
 from db.settings import get_settings
 
 PREFIX = "trends"

@@ -6,13 +6,17 @@ from collections.abc import Callable
 
 from forecasting.errors import ForecastingError
 from forecasting.models.base import ForecastModel
-from forecasting.models.intermittent import SBA, TSB, Croston
+from forecasting.models.intermittent import SBA
+from forecasting.models.intermittent import TSB
+from forecasting.models.intermittent import Croston
 from forecasting.models.lightgbm_model import LightGBMModel
 from forecasting.models.local import Naive
 from forecasting.models.profile_model import ProfileModel
 from forecasting.models.prophet_model import ProphetModel
 from forecasting.models.seasonal_naive import SeasonalNaive
-from forecasting.models.statistical import ETS, AutoARIMA, Theta
+from forecasting.models.statistical import ETS
+from forecasting.models.statistical import AutoARIMA
+from forecasting.models.statistical import Theta
 
 ModelFactory = Callable[[], ForecastModel]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Self
+from typing import Protocol
+from typing import Self
 
 import pandas as pd
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecasting.models.local import LocalModel, growing_sigma
+from forecasting.models.local import LocalModel
+from forecasting.models.local import growing_sigma
 
 ALPHA = 0.1
 

@@ -9,21 +9,23 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ForecastingError
-from forecasting.features import LEVEL, TARGET, calendar_features, lag_features
-from forecasting.models.base import interval_quantiles, trained
-from forecasting.series import (
-    DEFAULT_LEVEL,
-    DS,
-    FORECAST_COLUMNS,
-    ID,
-    LOWER,
-    UPPER,
-    YHAT,
-    Y,
-    complete_future_exog,
-    exog_columns,
-    validate_series,
-)
+from forecasting.features import LEVEL
+from forecasting.features import TARGET
+from forecasting.features import calendar_features
+from forecasting.features import lag_features
+from forecasting.models.base import interval_quantiles
+from forecasting.models.base import trained
+from forecasting.series import DEFAULT_LEVEL
+from forecasting.series import DS
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import complete_future_exog
+from forecasting.series import exog_columns
+from forecasting.series import validate_series
 
 
 class LightGBMModel:

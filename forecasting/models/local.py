@@ -9,28 +9,28 @@ interval on the backtest anyway (``calibration``), so the model's own is only a 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Self
+from typing import Any
+from typing import Self
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from forecasting.errors import ForecastingError
-from forecasting.models.base import interval_quantiles, trained
-from forecasting.series import (
-    DEFAULT_LEVEL,
-    DS,
-    FORECAST_COLUMNS,
-    ID,
-    LOWER,
-    UPPER,
-    YHAT,
-    Y,
-    frequency,
-    future_frame,
-    season_length,
-    validate_series,
-)
+from forecasting.models.base import interval_quantiles
+from forecasting.models.base import trained
+from forecasting.series import DEFAULT_LEVEL
+from forecasting.series import DS
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import frequency
+from forecasting.series import future_frame
+from forecasting.series import season_length
+from forecasting.series import validate_series
 
 
 class LocalModel:

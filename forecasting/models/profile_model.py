@@ -10,19 +10,18 @@ import pandas as pd
 
 from forecasting.errors import ForecastingError
 from forecasting.features import holiday_flag
-from forecasting.models.base import interval_quantiles, trained
-from forecasting.series import (
-    DEFAULT_LEVEL,
-    DS,
-    FORECAST_COLUMNS,
-    ID,
-    LOWER,
-    UPPER,
-    YHAT,
-    Y,
-    future_frame,
-    validate_series,
-)
+from forecasting.models.base import interval_quantiles
+from forecasting.models.base import trained
+from forecasting.series import DEFAULT_LEVEL
+from forecasting.series import DS
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import future_frame
+from forecasting.series import validate_series
 
 YEAR = 364
 """52 weeks: year-ago windows keep their weekdays."""

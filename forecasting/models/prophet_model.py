@@ -12,18 +12,16 @@ from prophet import Prophet
 
 from forecasting.errors import ForecastingError
 from forecasting.models.base import trained
-from forecasting.series import (
-    DEFAULT_LEVEL,
-    DS,
-    ID,
-    LOWER,
-    UPPER,
-    YHAT,
-    Y,
-    complete_future_exog,
-    exog_columns,
-    validate_series,
-)
+from forecasting.series import DEFAULT_LEVEL
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import complete_future_exog
+from forecasting.series import exog_columns
+from forecasting.series import validate_series
 
 cmdstanpy_logger().setLevel(logging.WARNING)  # configures its handler on first use
 logging.getLogger("prophet").setLevel(logging.WARNING)

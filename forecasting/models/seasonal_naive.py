@@ -9,20 +9,19 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ForecastingError
-from forecasting.models.base import interval_quantiles, trained
-from forecasting.series import (
-    DEFAULT_LEVEL,
-    DS,
-    ID,
-    LOWER,
-    UPPER,
-    YHAT,
-    Y,
-    frequency,
-    future_frame,
-    season_length,
-    validate_series,
-)
+from forecasting.models.base import interval_quantiles
+from forecasting.models.base import trained
+from forecasting.series import DEFAULT_LEVEL
+from forecasting.series import DS
+from forecasting.series import ID
+from forecasting.series import LOWER
+from forecasting.series import UPPER
+from forecasting.series import YHAT
+from forecasting.series import Y
+from forecasting.series import frequency
+from forecasting.series import future_frame
+from forecasting.series import season_length
+from forecasting.series import validate_series
 
 
 class SeasonalNaive:

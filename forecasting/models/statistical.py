@@ -10,7 +10,8 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import kpss
 
-from forecasting.models.local import LocalModel, growing_sigma
+from forecasting.models.local import LocalModel
+from forecasting.models.local import growing_sigma
 
 ETS_FORMS = (
     ("add", None, False, "add"),

@@ -13,17 +13,26 @@ mapped by that path too. The batch equals ``to_order_batch(map_orders(...))`` ro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ingestion.batch import OrderBatch
-from ingestion.canonical import FUTURE_TOLERANCE, gc_paused
-from ingestion.columnar.checks import exact_amounts, rule_breakers, too_wide
-from ingestion.columnar.frame import build_batch, newest_positions
-from ingestion.columnar.shapes import Columns, Unusual, checked, validated
-from ingestion.mapping import ChannelRules, touchpoint_raw
+from ingestion.canonical import FUTURE_TOLERANCE
+from ingestion.canonical import gc_paused
+from ingestion.columnar.checks import exact_amounts
+from ingestion.columnar.checks import rule_breakers
+from ingestion.columnar.checks import too_wide
+from ingestion.columnar.frame import build_batch
+from ingestion.columnar.frame import newest_positions
+from ingestion.columnar.shapes import Columns
+from ingestion.columnar.shapes import Unusual
+from ingestion.columnar.shapes import checked
+from ingestion.columnar.shapes import validated
+from ingestion.mapping import ChannelRules
+from ingestion.mapping import touchpoint_raw
 
 
 def _touchpoints(columns: Columns, rules: ChannelRules) -> list[tuple[str, str]]:

@@ -12,7 +12,10 @@ import pyarrow as pa
 
 from ingestion.canonical import ISO_4217_MINOR_UNITS
 from ingestion.canonical_frames import to_minor
-from ingestion.columnar.shapes import LINE_MONEY, ORDER_MONEY, ZERO, Columns
+from ingestion.columnar.shapes import LINE_MONEY
+from ingestion.columnar.shapes import ORDER_MONEY
+from ingestion.columnar.shapes import ZERO
+from ingestion.columnar.shapes import Columns
 
 MICRO = 6  # amounts are checked as integers of 10⁻⁶: exact for every currency's minor unit
 MAX_MICRO = 10**12 * 10**MICRO  # larger amounts take the per-record path

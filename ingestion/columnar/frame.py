@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ingestion.batch import BATCH_ORDER_COLUMNS, LINE_COLUMNS, REFUND_COLUMNS, OrderBatch
+from ingestion.batch import BATCH_ORDER_COLUMNS
+from ingestion.batch import LINE_COLUMNS
+from ingestion.batch import REFUND_COLUMNS
+from ingestion.batch import OrderBatch
 from ingestion.columnar.checks import utc_ns
-from ingestion.columnar.shapes import LINE_MONEY, ORDER_MONEY, TEXT_KEY, Columns
+from ingestion.columnar.shapes import LINE_MONEY
+from ingestion.columnar.shapes import ORDER_MONEY
+from ingestion.columnar.shapes import TEXT_KEY
+from ingestion.columnar.shapes import Columns
 
 
 def _ints(values: list) -> np.ndarray:

@@ -10,9 +10,13 @@ not missed. The module-level ``to_canonical`` of each connector maps one payload
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 from ingestion.canonical import payload_sha256

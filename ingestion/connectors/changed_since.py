@@ -4,11 +4,18 @@ from ``cursor − lookback`` (or from ``initial``), paged through one ``HttpClie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Any
 
-from ingestion.connectors import EPOCH, Page, record_pages, window_start
-from ingestion.http import Answer, HttpClient
+from ingestion.connectors import EPOCH
+from ingestion.connectors import Page
+from ingestion.connectors import record_pages
+from ingestion.connectors import window_start
+from ingestion.http import Answer
+from ingestion.http import HttpClient
 
 
 class ChangedSince:

@@ -4,20 +4,20 @@ canonical field's value comes from (see ``ingestion.connectors.files`` for the f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 import yaml
 
-from ingestion.canonical import (
-    CanonicalInventory,
-    CanonicalOrder,
-    CanonicalSpend,
-    CanonicalTouch,
-    CanonicalTraffic,
-)
+from ingestion.canonical import CanonicalInventory
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import CanonicalSpend
+from ingestion.canonical import CanonicalTouch
+from ingestion.canonical import CanonicalTraffic
 from ingestion.errors import IngestionError
 
 MODELS = {

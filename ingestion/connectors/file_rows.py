@@ -10,13 +10,17 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingestion.connectors import decimal_of, int_of, parse_timestamp
-from ingestion.connectors.file_mapping import FieldSpec, FileMapping
+from ingestion.connectors import decimal_of
+from ingestion.connectors import int_of
+from ingestion.connectors import parse_timestamp
+from ingestion.connectors.file_mapping import FieldSpec
+from ingestion.connectors.file_mapping import FileMapping
 from ingestion.errors import MappingError
 
 

@@ -40,17 +40,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ingestion.canonical import CanonicalOrder, customer_key, parse, payload_sha256
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import customer_key
+from ingestion.canonical import parse
+from ingestion.canonical import payload_sha256
 from ingestion.connectors import epoch_ms
-from ingestion.connectors.file_mapping import MAPPINGS_DIR, MODELS, FieldSpec, FileMapping
-from ingestion.connectors.file_rows import RowError, convert, read_rows, values
-from ingestion.connectors.kind import LoadStrategy, SourceKind
-from ingestion.errors import IngestionError, MappingError
+from ingestion.connectors.file_mapping import MAPPINGS_DIR
+from ingestion.connectors.file_mapping import MODELS
+from ingestion.connectors.file_mapping import FieldSpec
+from ingestion.connectors.file_mapping import FileMapping
+from ingestion.connectors.file_rows import RowError
+from ingestion.connectors.file_rows import convert
+from ingestion.connectors.file_rows import read_rows
+from ingestion.connectors.file_rows import values
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.kind import SourceKind
+from ingestion.errors import IngestionError
+from ingestion.errors import MappingError
 
 __all__ = [
     "KIND",

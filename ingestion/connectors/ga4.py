@@ -13,16 +13,25 @@ import csv
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ingestion.canonical import CanonicalTraffic
-from ingestion.connectors import Page, SourceRecord, get, int_of
-from ingestion.connectors.kind import LoadStrategy, SourceKind
-from ingestion.errors import MappingError, SourceError
-from ingestion.http import HttpClient, Request, paged
-from ingestion.mapping import ga4_channel_group, ga4_platform_touchpoint
+from ingestion.connectors import Page
+from ingestion.connectors import SourceRecord
+from ingestion.connectors import get
+from ingestion.connectors import int_of
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.kind import SourceKind
+from ingestion.errors import MappingError
+from ingestion.errors import SourceError
+from ingestion.http import HttpClient
+from ingestion.http import Request
+from ingestion.http import paged
+from ingestion.mapping import ga4_channel_group
+from ingestion.mapping import ga4_platform_touchpoint
 
 SOURCE_SYSTEM = "ga4"
 DIMENSIONS = ("date", "platform", "sessionSource", "sessionMedium", "sessionCampaignName")

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingestion.connectors import files, ga4, salesforce, sap, shopify, square
-from ingestion.connectors.kind import LoadStrategy, SourceKind
+from ingestion.connectors import files
+from ingestion.connectors import ga4
+from ingestion.connectors import salesforce
+from ingestion.connectors import sap
+from ingestion.connectors import shopify
+from ingestion.connectors import square
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.kind import SourceKind
 
 KINDS: dict[str, SourceKind] = {
     kind.name: kind

@@ -9,33 +9,34 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from ingestion.canonical import (
-    CanonicalOrder,
-    CanonicalTraffic,
-    customer_key,
-    parse,
-    payload_sha256,
-)
-from ingestion.connectors import (
-    Page,
-    changed_order,
-    decimal_of,
-    get,
-    int_of,
-    iso_utc,
-    midday_utc,
-    parse_timestamp,
-    place,
-)
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import CanonicalTraffic
+from ingestion.canonical import customer_key
+from ingestion.canonical import parse
+from ingestion.canonical import payload_sha256
+from ingestion.connectors import Page
+from ingestion.connectors import changed_order
+from ingestion.connectors import decimal_of
+from ingestion.connectors import get
+from ingestion.connectors import int_of
+from ingestion.connectors import iso_utc
+from ingestion.connectors import midday_utc
+from ingestion.connectors import parse_timestamp
+from ingestion.connectors import place
 from ingestion.connectors.changed_since import ChangedSince
-from ingestion.connectors.kind import LoadStrategy, SourceKind
-from ingestion.errors import MappingError, SourceError
-from ingestion.http import Request, paged
-from ingestion.mapping import DEFAULT_RULES, ChannelRules
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.kind import SourceKind
+from ingestion.errors import MappingError
+from ingestion.errors import SourceError
+from ingestion.http import Request
+from ingestion.http import paged
+from ingestion.mapping import DEFAULT_RULES
+from ingestion.mapping import ChannelRules
 
 SOURCE_SYSTEM = "salesforce"
 API_VERSION = "v61.0"

@@ -13,21 +13,26 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from ingestion.canonical import CENT, CanonicalOrder, customer_key, parse, payload_sha256
-from ingestion.connectors import (
-    EPOCH,
-    Page,
-    changed_order,
-    decimal_of,
-    get,
-    int_of,
-    midday_utc,
-    place,
-)
+from ingestion.canonical import CENT
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import customer_key
+from ingestion.canonical import parse
+from ingestion.canonical import payload_sha256
+from ingestion.connectors import EPOCH
+from ingestion.connectors import Page
+from ingestion.connectors import changed_order
+from ingestion.connectors import decimal_of
+from ingestion.connectors import get
+from ingestion.connectors import int_of
+from ingestion.connectors import midday_utc
+from ingestion.connectors import place
 from ingestion.connectors.changed_since import ChangedSince
-from ingestion.connectors.kind import LoadStrategy, SourceKind
-from ingestion.errors import MappingError, SourceError
-from ingestion.http import Request, paged
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.kind import SourceKind
+from ingestion.errors import MappingError
+from ingestion.errors import SourceError
+from ingestion.http import Request
+from ingestion.http import paged
 
 SOURCE_SYSTEM = "sap"
 SERVICE = "sap/opu/odata/sap/API_SALES_ORDER_SRV/"

@@ -6,23 +6,28 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from ingestion.canonical import CanonicalOrder, customer_key, parse, payload_sha256
-from ingestion.connectors import (
-    Page,
-    changed_order,
-    decimal_of,
-    get,
-    int_of,
-    iso_utc,
-    parse_timestamp,
-    place,
-    updated_at_of,
-)
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import customer_key
+from ingestion.canonical import parse
+from ingestion.canonical import payload_sha256
+from ingestion.connectors import Page
+from ingestion.connectors import changed_order
+from ingestion.connectors import decimal_of
+from ingestion.connectors import get
+from ingestion.connectors import int_of
+from ingestion.connectors import iso_utc
+from ingestion.connectors import parse_timestamp
+from ingestion.connectors import place
+from ingestion.connectors import updated_at_of
 from ingestion.connectors.changed_since import ChangedSince
-from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.kind import Push
+from ingestion.connectors.kind import SourceKind
 from ingestion.errors import SourceError
-from ingestion.http import Request, paged
-from ingestion.signatures import SHOPIFY_HEADER, shopify_valid
+from ingestion.http import Request
+from ingestion.http import paged
+from ingestion.signatures import SHOPIFY_HEADER
+from ingestion.signatures import shopify_valid
 
 SOURCE_SYSTEM = "shopify"
 API_VERSION = "2024-10"

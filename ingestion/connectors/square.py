@@ -11,27 +11,28 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from ingestion.canonical import (
-    ISO_4217_MINOR_UNITS,
-    CanonicalOrder,
-    customer_key,
-    parse,
-    payload_sha256,
-)
-from ingestion.connectors import (
-    Page,
-    get,
-    int_of,
-    iso_utc,
-    parse_timestamp,
-    place,
-    updated_at_of,
-)
+from ingestion.canonical import ISO_4217_MINOR_UNITS
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import customer_key
+from ingestion.canonical import parse
+from ingestion.canonical import payload_sha256
+from ingestion.connectors import Page
+from ingestion.connectors import get
+from ingestion.connectors import int_of
+from ingestion.connectors import iso_utc
+from ingestion.connectors import parse_timestamp
+from ingestion.connectors import place
+from ingestion.connectors import updated_at_of
 from ingestion.connectors.changed_since import ChangedSince
-from ingestion.connectors.kind import LoadStrategy, Push, SourceKind
-from ingestion.errors import MappingError, SourceError
-from ingestion.http import Request, paged
-from ingestion.signatures import SQUARE_HEADER, square_valid
+from ingestion.connectors.kind import LoadStrategy
+from ingestion.connectors.kind import Push
+from ingestion.connectors.kind import SourceKind
+from ingestion.errors import MappingError
+from ingestion.errors import SourceError
+from ingestion.http import Request
+from ingestion.http import paged
+from ingestion.signatures import SQUARE_HEADER
+from ingestion.signatures import square_valid
 
 SOURCE_SYSTEM = "square"
 SQUARE_VERSION = "2024-10-17"

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingestion.demo.reference import B2B, REGIONS, REP, STORE, pseudonymous_key
+from ingestion.demo.reference import B2B
+from ingestion.demo.reference import REGIONS
+from ingestion.demo.reference import REP
+from ingestion.demo.reference import STORE
+from ingestion.demo.reference import pseudonymous_key
 
 RETURNING_SHARE = 0.4  # of consumer orders, once a region has customers
 ANONYMOUS_STORE_SHARE = 0.3  # store sales without a loyalty card

@@ -15,23 +15,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingestion.batch import (
-    INVENTORY_COLUMNS,
-    LINE_COLUMNS,
-    ORDER_COLUMNS,
-    REFUND_COLUMNS,
-    SPEND_COLUMNS,
-    TOUCH_COLUMNS,
-    TRAFFIC_COLUMNS,
-    OrderBatch,
-)
+from ingestion.batch import INVENTORY_COLUMNS
+from ingestion.batch import LINE_COLUMNS
+from ingestion.batch import ORDER_COLUMNS
+from ingestion.batch import REFUND_COLUMNS
+from ingestion.batch import SPEND_COLUMNS
+from ingestion.batch import TOUCH_COLUMNS
+from ingestion.batch import TRAFFIC_COLUMNS
+from ingestion.batch import OrderBatch
 from ingestion.demo.customers import CustomerPool
 from ingestion.demo.inventory import StockTracker
 from ingestion.demo.journeys import touch_rows
 from ingestion.demo.orders import day_orders
-from ingestion.demo.plan import build_plan, period_start
+from ingestion.demo.plan import build_plan
+from ingestion.demo.plan import period_start
 from ingestion.demo.reference import REGIONS
-from ingestion.demo.traffic import spend_rows, traffic_rows
+from ingestion.demo.traffic import spend_rows
+from ingestion.demo.traffic import traffic_rows
 
 TIMESTAMP_COLUMNS = {"source_updated_at", "ordered_at", "refunded_at", "touched_at"}
 FLOAT_COLUMNS = {"fx_rate"}

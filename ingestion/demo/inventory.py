@@ -13,7 +13,9 @@ import datetime as dt
 
 import numpy as np
 
-from ingestion.demo.reference import STORE_CODES, WAREHOUSE_CODES, Catalogue
+from ingestion.demo.reference import STORE_CODES
+from ingestion.demo.reference import WAREHOUSE_CODES
+from ingestion.demo.reference import Catalogue
 
 TRACKED_SKUS = 40
 INVENTORY_DAYS = 120

@@ -6,7 +6,11 @@ import numpy as np
 
 from ingestion.demo.marketing import CAMPAIGNS
 from ingestion.demo.orders import DayOrders
-from ingestion.demo.reference import APP, MARKETPLACE, STORE, TOUCHPOINTS, WEB
+from ingestion.demo.reference import APP
+from ingestion.demo.reference import MARKETPLACE
+from ingestion.demo.reference import STORE
+from ingestion.demo.reference import TOUCHPOINTS
+from ingestion.demo.reference import WEB
 
 JOURNEY_SHARE = 0.2  # of online and store orders with a known customer
 TOUCH_COUNT = np.cumsum([0.3, 0.25, 0.2, 0.15, 0.1])

@@ -18,51 +18,65 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from db.events import batch_committed
 from db.rollups import refresh_rollups
 from ingestion.batch import OrderBatch
-from ingestion.canonical import (
-    CanonicalOrder,
-    inventory_frame,
-    spend_frame,
-    to_order_batch,
-    touch_frame,
-    traffic_frame,
-)
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import inventory_frame
+from ingestion.canonical import spend_frame
+from ingestion.canonical import to_order_batch
+from ingestion.canonical import touch_frame
+from ingestion.canonical import traffic_frame
 from ingestion.connectors import ga4
-from ingestion.connectors.files import FileMapping, RowError, iter_file
-from ingestion.demo.generator import DemoChunk, generate
-from ingestion.demo.native import NativeOrders, native_orders
-from ingestion.demo.native_files import FILES, NativeSideData, native_side_data
+from ingestion.connectors.files import FileMapping
+from ingestion.connectors.files import RowError
+from ingestion.connectors.files import iter_file
+from ingestion.demo.generator import DemoChunk
+from ingestion.demo.generator import generate
+from ingestion.demo.native import NativeOrders
+from ingestion.demo.native import native_orders
+from ingestion.demo.native_files import FILES
+from ingestion.demo.native_files import NativeSideData
+from ingestion.demo.native_files import native_side_data
 from ingestion.demo.plan import period_start
 from ingestion.demo.reference import reference_data
 from ingestion.demo.reference_tables import seed_reference_tables
-from ingestion.demo.sources import FILES_INSTANCE, GA4_INSTANCE, INSTANCE_OF_SYSTEM
-from ingestion.enrich import enrich_orders, enrich_spend
+from ingestion.demo.sources import FILES_INSTANCE
+from ingestion.demo.sources import GA4_INSTANCE
+from ingestion.demo.sources import INSTANCE_OF_SYSTEM
+from ingestion.enrich import enrich_orders
+from ingestion.enrich import enrich_spend
 from ingestion.errors import IngestionError
-from ingestion.loader import LoadResult, load_orders
+from ingestion.loader import LoadResult
+from ingestion.loader import load_orders
 from ingestion.mapping import ChannelRules
-from ingestion.reference import Lookups, upsert_reference
+from ingestion.reference import Lookups
+from ingestion.reference import upsert_reference
 from ingestion.rules import load_rules
-from ingestion.runs import finish_run, start_run
-from ingestion.side_tables import load_inventory, load_spend, load_touches, load_traffic
-from ingestion.sync import (
-    Incoming,
-    Origin,
-    RejectedPayload,
-    SyncResult,
-    map_orders,
-    refused_payloads,
-    write_rejects,
-)
+from ingestion.runs import finish_run
+from ingestion.runs import start_run
+from ingestion.side_tables import load_inventory
+from ingestion.side_tables import load_spend
+from ingestion.side_tables import load_touches
+from ingestion.side_tables import load_traffic
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import RejectedPayload
+from ingestion.sync import SyncResult
+from ingestion.sync import map_orders
+from ingestion.sync import refused_payloads
+from ingestion.sync import write_rejects
 from ingestion.unchanged import changed_indexes
 
 # The field holding each source's own order id.

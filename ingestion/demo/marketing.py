@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingestion.demo.reference import APP, FX_TO_USD, MARKETPLACE, REP, TOUCHPOINTS, WEB
+from ingestion.demo.reference import APP
+from ingestion.demo.reference import FX_TO_USD
+from ingestion.demo.reference import MARKETPLACE
+from ingestion.demo.reference import REP
+from ingestion.demo.reference import TOUCHPOINTS
+from ingestion.demo.reference import WEB
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ingestion.batch import ORDER_KEY, OrderBatch
+from ingestion.batch import ORDER_KEY
+from ingestion.batch import OrderBatch
 from ingestion.demo.reference import REGIONS
 
 NATIVE_LIMITS = __doc__

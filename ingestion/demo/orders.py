@@ -16,26 +16,25 @@ import pandas as pd
 from ingestion.demo import pricing
 from ingestion.demo.customers import CustomerPool
 from ingestion.demo.order_hash import payload_sha256
-from ingestion.demo.plan import NO_STORE, DemandPlan
-from ingestion.demo.reference import (
-    B2B,
-    CALL,
-    FX_TO_USD,
-    RAW_TOUCHPOINTS,
-    REGION_CODES,
-    REGION_TAX,
-    REGION_WAREHOUSE,
-    REGIONS,
-    REP,
-    SHIPPED,
-    SOURCE_OF_TOUCHPOINT,
-    STORE,
-    STORE_CODES,
-    TOUCHPOINTS,
-    UNMAPPED_RAW,
-    UNMAPPED_SHARE,
-    WEB,
-)
+from ingestion.demo.plan import NO_STORE
+from ingestion.demo.plan import DemandPlan
+from ingestion.demo.reference import B2B
+from ingestion.demo.reference import CALL
+from ingestion.demo.reference import FX_TO_USD
+from ingestion.demo.reference import RAW_TOUCHPOINTS
+from ingestion.demo.reference import REGION_CODES
+from ingestion.demo.reference import REGION_TAX
+from ingestion.demo.reference import REGION_WAREHOUSE
+from ingestion.demo.reference import REGIONS
+from ingestion.demo.reference import REP
+from ingestion.demo.reference import SHIPPED
+from ingestion.demo.reference import SOURCE_OF_TOUCHPOINT
+from ingestion.demo.reference import STORE
+from ingestion.demo.reference import STORE_CODES
+from ingestion.demo.reference import TOUCHPOINTS
+from ingestion.demo.reference import UNMAPPED_RAW
+from ingestion.demo.reference import UNMAPPED_SHARE
+from ingestion.demo.reference import WEB
 
 NS_PER_HOUR = 3_600_000_000_000
 NS_PER_DAY = 24 * NS_PER_HOUR

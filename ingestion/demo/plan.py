@@ -13,20 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingestion.demo import marketing, pricing, profiles
-from ingestion.demo.reference import (
-    CATALOGUE_SEED,
-    ONLINE,
-    OPPORTUNITY_BASED,
-    REGIONS,
-    STORE,
-    STORE_REGION,
-    STORE_SIZE,
-    STORES,
-    TOUCHPOINTS,
-    Catalogue,
-    catalogue,
-)
+from ingestion.demo import marketing
+from ingestion.demo import pricing
+from ingestion.demo import profiles
+from ingestion.demo.reference import CATALOGUE_SEED
+from ingestion.demo.reference import ONLINE
+from ingestion.demo.reference import OPPORTUNITY_BASED
+from ingestion.demo.reference import REGIONS
+from ingestion.demo.reference import STORE
+from ingestion.demo.reference import STORE_REGION
+from ingestion.demo.reference import STORE_SIZE
+from ingestion.demo.reference import STORES
+from ingestion.demo.reference import TOUCHPOINTS
+from ingestion.demo.reference import Catalogue
+from ingestion.demo.reference import catalogue
 
 ONLINE_REGION_WEIGHT = np.array([0.45, 0.12, 0.18, 0.15, 0.10])
 ACCOUNT_REGION_WEIGHT = np.array([0.50, 0.10, 0.15, 0.15, 0.10])

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingestion.demo.profiles import prime_day, thanksgiving
-from ingestion.demo.reference import (
-    CATEGORY_CODES,
-    MARKETPLACE,
-    ONLINE,
-    REGION_FX,
-    REGION_PRICE_FACTOR,
-    STORE,
-    TOUCHPOINTS,
-    Catalogue,
-)
+from ingestion.demo.profiles import prime_day
+from ingestion.demo.profiles import thanksgiving
+from ingestion.demo.reference import CATEGORY_CODES
+from ingestion.demo.reference import MARKETPLACE
+from ingestion.demo.reference import ONLINE
+from ingestion.demo.reference import REGION_FX
+from ingestion.demo.reference import REGION_PRICE_FACTOR
+from ingestion.demo.reference import STORE
+from ingestion.demo.reference import TOUCHPOINTS
+from ingestion.demo.reference import Catalogue
 
 # Unit price relative to list price, per touchpoint: marketplace dearer, B2B cheaper per unit.
 PRICE_LEVEL = np.array([0.98, 0.98, 1.08, 1.00, 0.75, 0.90, 1.00])

@@ -12,17 +12,15 @@ import datetime as dt
 import holidays
 import numpy as np
 
-from ingestion.demo.reference import (
-    B2B,
-    MARKETPLACE,
-    ONLINE,
-    OPPORTUNITY_BASED,
-    REGION_CODES,
-    REGIONS,
-    REP,
-    STORE,
-    TOUCHPOINTS,
-)
+from ingestion.demo.reference import B2B
+from ingestion.demo.reference import MARKETPLACE
+from ingestion.demo.reference import ONLINE
+from ingestion.demo.reference import OPPORTUNITY_BASED
+from ingestion.demo.reference import REGION_CODES
+from ingestion.demo.reference import REGIONS
+from ingestion.demo.reference import REP
+from ingestion.demo.reference import STORE
+from ingestion.demo.reference import TOUCHPOINTS
 
 # Average share of orders over the whole period, per touchpoint (TOUCHPOINTS order).
 CHANNEL_SHARE = np.array([0.35, 0.20, 0.08, 0.25, 0.07, 0.03, 0.02])

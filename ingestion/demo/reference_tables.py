@@ -17,10 +17,13 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from db.settings import get_settings
-from ingestion.demo.native import COUNTRY_OF_REGION, SALES_ORG_OF_REGION
+from ingestion.demo.native import COUNTRY_OF_REGION
+from ingestion.demo.native import SALES_ORG_OF_REGION
 from ingestion.demo.reference import FX_TO_USD
-from ingestion.enrich import ANY_SOURCE, MAX_RATE_AGE
-from ingestion.reference import upsert_rates, upsert_region_mappings
+from ingestion.enrich import ANY_SOURCE
+from ingestion.enrich import MAX_RATE_AGE
+from ingestion.reference import upsert_rates
+from ingestion.reference import upsert_region_mappings
 
 RATE_SOURCE = "demo"
 

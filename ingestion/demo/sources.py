@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from db.roles import Actor
 from ingestion.demo.reference import SOURCE_OF_TOUCHPOINT
-from ingestion.sources import SourceInfo, add_source, list_sources
+from ingestion.sources import SourceInfo
+from ingestion.sources import add_source
+from ingestion.sources import list_sources
 
 INSTANCE_OF_SYSTEM = dict(SOURCE_OF_TOUCHPOINT)
 GA4_INSTANCE = "property-1"

@@ -13,17 +13,17 @@ import numpy as np
 import pandas as pd
 
 from ingestion.demo import orders as order_model
-from ingestion.demo.plan import DemandPlan, build_plan, period_start
+from ingestion.demo.plan import DemandPlan
+from ingestion.demo.plan import build_plan
+from ingestion.demo.plan import period_start
 from ingestion.demo.pricing import PRICE_LEVEL
-from ingestion.demo.reference import (
-    B2B,
-    CATEGORY_OF_TOUCHPOINT,
-    CHANNEL_CATEGORIES,
-    REGION_PRICE_FACTOR,
-    REP,
-    SHIPPED,
-    TOUCHPOINTS,
-)
+from ingestion.demo.reference import B2B
+from ingestion.demo.reference import CATEGORY_OF_TOUCHPOINT
+from ingestion.demo.reference import CHANNEL_CATEGORIES
+from ingestion.demo.reference import REGION_PRICE_FACTOR
+from ingestion.demo.reference import REP
+from ingestion.demo.reference import SHIPPED
+from ingestion.demo.reference import TOUCHPOINTS
 
 CATEGORY_FACTORS = [0.92, 0.97, 1.03, 1.08]
 QUARTER_JITTER = 0.02

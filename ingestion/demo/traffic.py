@@ -5,19 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from ingestion.demo.marketing import CAMPAIGNS
-from ingestion.demo.plan import NO_STORE, WIN_RATE, DemandPlan
-from ingestion.demo.reference import (
-    APP,
-    FX_TO_USD,
-    MARKETPLACE,
-    OPPORTUNITY_BASED,
-    REGION_CODES,
-    SOURCE_OF_TOUCHPOINT,
-    STORE,
-    STORE_CODES,
-    TOUCHPOINTS,
-    WEB,
-)
+from ingestion.demo.plan import NO_STORE
+from ingestion.demo.plan import WIN_RATE
+from ingestion.demo.plan import DemandPlan
+from ingestion.demo.reference import APP
+from ingestion.demo.reference import FX_TO_USD
+from ingestion.demo.reference import MARKETPLACE
+from ingestion.demo.reference import OPPORTUNITY_BASED
+from ingestion.demo.reference import REGION_CODES
+from ingestion.demo.reference import SOURCE_OF_TOUCHPOINT
+from ingestion.demo.reference import STORE
+from ingestion.demo.reference import STORE_CODES
+from ingestion.demo.reference import TOUCHPOINTS
+from ingestion.demo.reference import WEB
 
 TRAFFIC_SOURCE = {WEB: "ga4", APP: "ga4", MARKETPLACE: "shopify", STORE: "square"}
 for _tp in OPPORTUNITY_BASED:

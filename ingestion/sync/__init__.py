@@ -6,29 +6,28 @@ its stored cursor by its kind's load strategy, retried while the database is awa
 ``pushes`` (verified webhook pushes, as RQ jobs).
 """
 
-from ingestion.sync.mapping import (
-    Incoming,
-    MappedPage,
-    RejectedPayload,
-    as_bytes,
-    map_orders,
-    map_page,
-)
+from ingestion.sync.mapping import Incoming
+from ingestion.sync.mapping import MappedPage
+from ingestion.sync.mapping import RejectedPayload
+from ingestion.sync.mapping import as_bytes
+from ingestion.sync.mapping import map_orders
+from ingestion.sync.mapping import map_page
 from ingestion.sync.pushes import ingest_push
-from ingestion.sync.syncing import is_connection_error, retrying, sync_source, sync_with_retry
-from ingestion.sync.writing import (
-    Origin,
-    SyncResult,
-    load_canonical,
-    load_cursor,
-    load_mapped,
-    load_page,
-    load_pages,
-    record_failure,
-    refused_payloads,
-    save_cursor,
-    write_rejects,
-)
+from ingestion.sync.syncing import is_connection_error
+from ingestion.sync.syncing import retrying
+from ingestion.sync.syncing import sync_source
+from ingestion.sync.syncing import sync_with_retry
+from ingestion.sync.writing import Origin
+from ingestion.sync.writing import SyncResult
+from ingestion.sync.writing import load_canonical
+from ingestion.sync.writing import load_cursor
+from ingestion.sync.writing import load_mapped
+from ingestion.sync.writing import load_page
+from ingestion.sync.writing import load_pages
+from ingestion.sync.writing import record_failure
+from ingestion.sync.writing import refused_payloads
+from ingestion.sync.writing import save_cursor
+from ingestion.sync.writing import write_rejects
 
 # The largest payload an order may have; mapping reads it here at call time.
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024

@@ -7,20 +7,27 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import select
 
 import ingestion.sync  # MAX_PAYLOAD_BYTES is the package's setting, read at call time
 from db.ingestion_tables import LoadedPage
 from ingestion.batch import OrderBatch
-from ingestion.canonical import CanonicalOrder, decode_payload
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import decode_payload
 from ingestion.columnar import map_page_columnar
 from ingestion.connectors.registry import ORDER_MAPPERS
-from ingestion.errors import IngestionError, MappingError
-from ingestion.mapping import ChannelRules, touchpoint_raw
+from ingestion.errors import IngestionError
+from ingestion.errors import MappingError
+from ingestion.mapping import ChannelRules
+from ingestion.mapping import touchpoint_raw
 from ingestion.unchanged import changed_indexes
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ from ingestion.connectors.registry import KINDS
 from ingestion.sources import get_source
 from ingestion.sync.mapping import Incoming
 from ingestion.sync.syncing import sync_with_retry
-from ingestion.sync.writing import Origin, load_page
+from ingestion.sync.writing import Origin
+from ingestion.sync.writing import load_page
 
 
 def ingest_push(source_name: str, body: bytes) -> dict[str, int]:

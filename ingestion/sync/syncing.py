@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 
 from db.engine import get_engine
 from db.events import batch_committed
@@ -24,19 +26,21 @@ from ingestion.connectors.registry import KINDS
 from ingestion.errors import MappingError
 from ingestion.loader import LoadResult
 from ingestion.reference import Lookups
-from ingestion.runs import finish_run, start_run
+from ingestion.runs import finish_run
+from ingestion.runs import start_run
 from ingestion.side_tables import load_traffic
-from ingestion.sources import connector, get_source
-from ingestion.sync.mapping import Incoming, RejectedPayload, as_bytes
-from ingestion.sync.writing import (
-    Origin,
-    SyncResult,
-    load_cursor,
-    load_pages,
-    record_failure,
-    save_cursor,
-    write_rejects,
-)
+from ingestion.sources import connector
+from ingestion.sources import get_source
+from ingestion.sync.mapping import Incoming
+from ingestion.sync.mapping import RejectedPayload
+from ingestion.sync.mapping import as_bytes
+from ingestion.sync.writing import Origin
+from ingestion.sync.writing import SyncResult
+from ingestion.sync.writing import load_cursor
+from ingestion.sync.writing import load_pages
+from ingestion.sync.writing import record_failure
+from ingestion.sync.writing import save_cursor
+from ingestion.sync.writing import write_rejects
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterable
+from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
 from db.engine import get_engine
 from ingestion.mapping import ChannelRules
-from ingestion.sync.mapping import Incoming, MappedPage, Origin, map_page
+from ingestion.sync.mapping import Incoming
+from ingestion.sync.mapping import MappedPage
+from ingestion.sync.mapping import Origin
+from ingestion.sync.mapping import map_page
 
 
 def _map_in_worker(

@@ -11,34 +11,45 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import insert
+from sqlalchemy import select
 
 from db.events import batch_committed
-from db.ingestion_tables import LoadedPage, Reject, SyncState
+from db.ingestion_tables import LoadedPage
+from db.ingestion_tables import Reject
+from db.ingestion_tables import SyncState
 from db.schema import IngestRun
 from db.settings import get_settings
 from db.upsert import upsert
 from ingestion.batch import OrderBatch
-from ingestion.canonical import CanonicalOrder, to_order_batch
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import to_order_batch
 from ingestion.enrich import enrich_orders
-from ingestion.loader import ORDER_COUNTS, LoadResult, add_counts, load_orders
+from ingestion.loader import ORDER_COUNTS
+from ingestion.loader import LoadResult
+from ingestion.loader import add_counts
+from ingestion.loader import load_orders
 from ingestion.mapping import ChannelRules
 from ingestion.prefetch import prefetched
 from ingestion.reference import Lookups
 from ingestion.rules import load_rules
-from ingestion.runs import finish_run, start_run, utcnow
-from ingestion.sync.mapping import (
-    Incoming,
-    MappedPage,
-    Origin,
-    RejectedPayload,
-    as_bytes,
-    map_page,
-)
+from ingestion.runs import finish_run
+from ingestion.runs import start_run
+from ingestion.runs import utcnow
+from ingestion.sync.mapping import Incoming
+from ingestion.sync.mapping import MappedPage
+from ingestion.sync.mapping import Origin
+from ingestion.sync.mapping import RejectedPayload
+from ingestion.sync.mapping import as_bytes
+from ingestion.sync.mapping import map_page
 from ingestion.sync.workers import mapped_in_processes
 from ingestion.unsettled import settle
 

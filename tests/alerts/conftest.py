@@ -10,13 +10,18 @@ import pytest
 from sqlalchemy import text
 
 from analytics.alerts.jobs import evaluate_rules
-from analytics.alerts.rules import RuleInfo, create_rule, list_rules
-from analytics.cache import TARGETS_STAMP, renew_stamps
+from analytics.alerts.rules import RuleInfo
+from analytics.alerts.rules import create_rule
+from analytics.alerts.rules import list_rules
+from analytics.cache import TARGETS_STAMP
+from analytics.cache import renew_stamps
 from db.engine import get_engine
 from db.migrate import upgrade
 from db.roles import system
-from tests.alerts.synthetic import daily_frame, write_rollup
-from tests.conftest import create_database, drop_database
+from tests.alerts.synthetic import daily_frame
+from tests.alerts.synthetic import write_rollup
+from tests.conftest import create_database
+from tests.conftest import drop_database
 from tests.smtp import local_smtp
 
 

@@ -14,7 +14,8 @@ from analytics.cache import invalidate_days
 from db.engine import get_engine
 from db.rollup_tables import DailyRollup
 from db.rollups import refresh_channel_rollups
-from ingestion.demo import INJECTED_ANOMALIES, TRENDS
+from ingestion.demo import INJECTED_ANOMALIES
+from ingestion.demo import TRENDS
 from ingestion.demo.profiles import WEEKLY
 
 END = dt.date(2026, 6, 30)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from analytics.alerts.breakdown import breakdown, effect_totals
+from analytics.alerts.breakdown import breakdown
+from analytics.alerts.breakdown import effect_totals
 from analytics.periods import Period
 from db.engine import get_engine
 from db.rollup_tables import DailyProductRollup

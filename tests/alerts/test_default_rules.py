@@ -7,14 +7,18 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from analytics.alerts.defaults import DEFAULT_RULES, ensure_default_rules
+from analytics.alerts.defaults import DEFAULT_RULES
+from analytics.alerts.defaults import ensure_default_rules
 from analytics.alerts.jobs import evaluate_days
-from analytics.alerts.rules import list_rules, set_rule_active
+from analytics.alerts.rules import list_rules
+from analytics.alerts.rules import set_rule_active
 from db.alert_tables import Alert
 from db.engine import get_engine
 from db.roles import system
 from ingestion.demo import injected_anomalies
-from tests.alerts.synthetic import END, daily_frame, write_rollup
+from tests.alerts.synthetic import END
+from tests.alerts.synthetic import daily_frame
+from tests.alerts.synthetic import write_rollup
 
 BACKFILL = 120
 

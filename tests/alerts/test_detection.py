@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 
 from analytics.alerts.buckets import latest_complete_bucket
-from analytics.alerts.evaluation import RollupFrame, history_start, judge
+from analytics.alerts.evaluation import RollupFrame
+from analytics.alerts.evaluation import history_start
+from analytics.alerts.evaluation import judge
 from analytics.periods import Period
 from ingestion.demo import injected_anomalies
 from tests.alerts.conftest import make_rule

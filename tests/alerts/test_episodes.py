@@ -7,12 +7,18 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from analytics.alerts.buckets import latest_complete_bucket
-from analytics.alerts.jobs import evaluate_after_batch, evaluate_rules, rules_touched
-from analytics.alerts.rules import create_rule, list_rules
-from db.alert_tables import Alert, AlertEvent, AlertNotification
+from analytics.alerts.jobs import evaluate_after_batch
+from analytics.alerts.jobs import evaluate_rules
+from analytics.alerts.jobs import rules_touched
+from analytics.alerts.rules import create_rule
+from analytics.alerts.rules import list_rules
+from db.alert_tables import Alert
+from db.alert_tables import AlertEvent
+from db.alert_tables import AlertNotification
 from db.engine import get_engine
 from db.roles import system
 from db.schema import AuditLog

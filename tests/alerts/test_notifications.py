@@ -13,13 +13,17 @@ from sqlalchemy import select
 from werkzeug import Response
 
 from analytics.alerts.jobs import evaluate_rules
-from analytics.alerts.notifications import backoff, deliver_pending, notifications_for
-from analytics.alerts.rules import create_rule, list_rules
+from analytics.alerts.notifications import backoff
+from analytics.alerts.notifications import deliver_pending
+from analytics.alerts.notifications import notifications_for
+from analytics.alerts.rules import create_rule
+from analytics.alerts.rules import list_rules
 from db.alert_tables import AlertNotification
 from db.engine import get_engine
 from db.roles import system
 from tests.alerts.conftest import T0
-from tests.alerts.synthetic import WEB_REVENUE_FLOOR, write_rollup
+from tests.alerts.synthetic import WEB_REVENUE_FLOOR
+from tests.alerts.synthetic import write_rollup
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2026, 6, 30)

@@ -4,23 +4,27 @@ upgrades and downgrades on SQLite."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import insert
+from sqlalchemy import inspect
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from analytics.alerts.rules import (
-    RuleInfo,
-    create_rule,
-    get_rule,
-    list_rules,
-    set_rule_active,
-    update_rule,
-)
+from analytics.alerts.rules import RuleInfo
+from analytics.alerts.rules import create_rule
+from analytics.alerts.rules import get_rule
+from analytics.alerts.rules import list_rules
+from analytics.alerts.rules import set_rule_active
+from analytics.alerts.rules import update_rule
 from analytics.errors import AnalyticsError
 from cli.alerts import app
 from db.engine import get_engine
-from db.migrate import downgrade, upgrade
-from db.roles import Actor, system
-from db.schema import AuditLog, Region, Touchpoint
+from db.migrate import downgrade
+from db.migrate import upgrade
+from db.roles import Actor
+from db.roles import system
+from db.schema import AuditLog
+from db.schema import Region
+from db.schema import Touchpoint
 
 BASE = {
     "name": "web orders",
@@ -142,7 +146,10 @@ def test_evaluation_and_workflow_on_sqlite(sqlite_url):
     import pandas as pd
 
     from analytics.alerts.jobs import evaluate_rules
-    from analytics.alerts.workflow import acknowledge, get_alert, resolve, submit_root_cause
+    from analytics.alerts.workflow import acknowledge
+    from analytics.alerts.workflow import get_alert
+    from analytics.alerts.workflow import resolve
+    from analytics.alerts.workflow import submit_root_cause
     from tests.alerts.synthetic import write_rollup
 
     day = dt.date(2026, 6, 30)

@@ -8,7 +8,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from analytics.alerts.evaluation import RollupFrame, judge, rule_target
+from analytics.alerts.evaluation import RollupFrame
+from analytics.alerts.evaluation import judge
+from analytics.alerts.evaluation import rule_target
 from analytics.periods import Period
 from analytics.targets import import_targets
 from db.roles import system

@@ -9,22 +9,22 @@ import pytest
 from sqlalchemy import select
 
 from analytics.alerts.notifications import deliver_pending
-from analytics.alerts.workflow import (
-    AlertFilters,
-    acknowledge,
-    escalate_overdue,
-    get_alert,
-    is_overdue,
-    list_alerts,
-    resolve,
-    submit_root_cause,
-    time_left,
-)
+from analytics.alerts.workflow import AlertFilters
+from analytics.alerts.workflow import acknowledge
+from analytics.alerts.workflow import escalate_overdue
+from analytics.alerts.workflow import get_alert
+from analytics.alerts.workflow import is_overdue
+from analytics.alerts.workflow import list_alerts
+from analytics.alerts.workflow import resolve
+from analytics.alerts.workflow import submit_root_cause
+from analytics.alerts.workflow import time_left
 from analytics.errors import AnalyticsError
 from db.engine import get_engine
-from db.roles import Actor, PermissionDenied
+from db.roles import Actor
+from db.roles import PermissionDenied
 from db.schema import AuditLog
-from tests.alerts.conftest import T0, fire_alert
+from tests.alerts.conftest import T0
+from tests.alerts.conftest import fire_alert
 
 pytestmark = pytest.mark.postgres
 

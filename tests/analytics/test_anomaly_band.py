@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.anomaly.band import evaluate_latest, expected_band
+from analytics.anomaly.band import evaluate_latest
+from analytics.anomaly.band import expected_band
 from analytics.errors import AnalyticsError
-from tests.analytics.daily import NOISE, seasonal_daily
+from tests.analytics.daily import NOISE
+from tests.analytics.daily import seasonal_daily
 
 
 def daily_series(seed: int, days: int = 3 * 365) -> pd.Series:

@@ -28,9 +28,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.anomaly.shesd import generalized_esd, shesd, shesd_flags
+from analytics.anomaly.shesd import generalized_esd
+from analytics.anomaly.shesd import shesd
+from analytics.anomaly.shesd import shesd_flags
 from analytics.errors import AnalyticsError
-from tests.analytics.daily import NOISE, seasonal_daily
+from tests.analytics.daily import NOISE
+from tests.analytics.daily import seasonal_daily
 
 DATA = Path(__file__).parent / "data" / "twitter_raw_data.csv.gz"
 

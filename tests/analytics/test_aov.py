@@ -3,7 +3,9 @@ import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
-from analytics.aov import BASKET_EFFECTS, aov_deviation_flags, basket_drivers
+from analytics.aov import BASKET_EFFECTS
+from analytics.aov import aov_deviation_flags
+from analytics.aov import basket_drivers
 from analytics.errors import AnalyticsError
 
 

@@ -3,16 +3,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from analytics.decomposition import (
-    EFFECTS,
-    decompose_revenue,
-    decompose_target_variance,
-    lmdi_effects,
-    logmean,
-)
+from analytics.decomposition import EFFECTS
+from analytics.decomposition import decompose_revenue
+from analytics.decomposition import decompose_target_variance
+from analytics.decomposition import lmdi_effects
+from analytics.decomposition import logmean
 from analytics.errors import AnalyticsError
 
 

@@ -6,18 +6,18 @@ import numpy as np
 import pandas as pd
 import pymannkendall
 import pytest
-from scipy.stats import norm, theilslopes
+from scipy.stats import norm
+from scipy.stats import theilslopes
 
-from analytics.kendall import (
-    left_align,
-    mann_kendall_score,
-    mann_kendall_variance,
-    order_statistics,
-    prewhiten,
-    theil_sen,
-    z_score,
-)
-from analytics.trends import trend_test, trend_tests
+from analytics.kendall import left_align
+from analytics.kendall import mann_kendall_score
+from analytics.kendall import mann_kendall_variance
+from analytics.kendall import order_statistics
+from analytics.kendall import prewhiten
+from analytics.kendall import theil_sen
+from analytics.kendall import z_score
+from analytics.trends import trend_test
+from analytics.trends import trend_tests
 
 
 def ragged_rows(seed: int = 3) -> np.ndarray:

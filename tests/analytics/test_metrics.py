@@ -9,9 +9,13 @@ import pandas as pd
 import pytest
 
 from analytics.errors import AnalyticsError
-from analytics.metrics import METRICS, format_change, format_value, get_metric
+from analytics.metrics import METRICS
+from analytics.metrics import format_change
+from analytics.metrics import format_value
+from analytics.metrics import get_metric
 from analytics.periods import Period
-from analytics.rollup import Filters, rollup_sums
+from analytics.rollup import Filters
+from analytics.rollup import rollup_sums
 from tests.reference import daily_facts
 
 pytestmark = pytest.mark.postgres

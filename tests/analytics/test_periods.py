@@ -5,18 +5,16 @@ import pandas as pd
 import pytest
 
 from analytics.errors import AnalyticsError
-from analytics.periods import (
-    GRAINS,
-    Period,
-    bucket_start,
-    buckets,
-    compare_periods,
-    current_quarter,
-    fiscal_quarter,
-    fiscal_quarter_number,
-    parse_period,
-    quarter_to_date,
-)
+from analytics.periods import GRAINS
+from analytics.periods import Period
+from analytics.periods import bucket_start
+from analytics.periods import buckets
+from analytics.periods import compare_periods
+from analytics.periods import current_quarter
+from analytics.periods import fiscal_quarter
+from analytics.periods import fiscal_quarter_number
+from analytics.periods import parse_period
+from analytics.periods import quarter_to_date
 
 
 def every_day(start: dt.date, end: dt.date) -> list[dt.date]:

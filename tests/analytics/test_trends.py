@@ -3,18 +3,20 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import kendalltau, norm
+from scipy.stats import kendalltau
+from scipy.stats import norm
 
 from analytics.errors import AnalyticsError
-from analytics.metrics import BASE_MEASURES, with_derived
+from analytics.metrics import BASE_MEASURES
+from analytics.metrics import with_derived
 from analytics.periods import Period
-from analytics.trends import seasonal_period, seasonally_adjust, trend_test
-from analytics.views.trends import (
-    TREND_COLUMNS,
-    WEEKLY_COLUMNS,
-    last_complete_month,
-    trend_table,
-)
+from analytics.trends import seasonal_period
+from analytics.trends import seasonally_adjust
+from analytics.trends import trend_test
+from analytics.views.trends import TREND_COLUMNS
+from analytics.views.trends import WEEKLY_COLUMNS
+from analytics.views.trends import last_complete_month
+from analytics.views.trends import trend_table
 
 WEEKLY_PATTERN = np.array([0.0, 5.0, 3.0, 2.0, 8.0, 20.0, 15.0])
 

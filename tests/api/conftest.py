@@ -14,7 +14,10 @@ import pytest
 from db.migrate import upgrade
 from db.roles import system
 from db.settings import get_settings
-from tests.conftest import DemoData, create_database, drop_database, load_demo
+from tests.conftest import DemoData
+from tests.conftest import create_database
+from tests.conftest import drop_database
+from tests.conftest import load_demo
 
 REPORTING_TZ = "America/New_York"
 API_ORDERS = 3000
@@ -39,7 +42,9 @@ class ApiData:
 
 @pytest.fixture(scope="session")
 def api_db() -> Iterator[ApiData]:
-    from db.users import add_user, issue_api_token, set_active
+    from db.users import add_user
+    from db.users import issue_api_token
+    from db.users import set_active
 
     with pytest.MonkeyPatch.context() as patch:
         url = create_database("cp_api")

@@ -10,14 +10,18 @@ import datetime as dt
 import math
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
 from analytics.metrics import METRICS
 from db.engine import get_engine
 from db.rollup_tables import DailyRollup
-from db.schema import AppUser, SalesOrder
+from db.schema import AppUser
+from db.schema import SalesOrder
 from tests import reference
-from tests.api.conftest import REPORTING_TZ, bearer
+from tests.api.conftest import REPORTING_TZ
+from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.postgres
 

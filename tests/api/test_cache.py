@@ -13,19 +13,24 @@ import pytest
 import redis
 from sqlalchemy import event
 
-from analytics.cache import invalidate_days, namespace, stamp_keys
+from analytics.cache import invalidate_days
+from analytics.cache import namespace
+from analytics.cache import stamp_keys
 from analytics.metric_table import metric_table
 from analytics.periods import Period
 from analytics.rollup import rollup_sums
-from analytics.targets import TargetInput, set_target
+from analytics.targets import TargetInput
+from analytics.targets import set_target
 from analytics.views.targets import variance_table
 from db.engine import get_engine
 from db.events import BATCH_HOOKS
 from db.roles import system
-from ingestion.demo import generate, reference_data
+from ingestion.demo import generate
+from ingestion.demo import reference_data
 from ingestion.pipeline import load_chunk
 from ingestion.reference import upsert_reference
-from tests.conftest import configured_database, drop_database
+from tests.conftest import configured_database
+from tests.conftest import drop_database
 
 pytestmark = pytest.mark.postgres
 

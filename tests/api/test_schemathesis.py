@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import content_type_conformance
+from schemathesis.specs.openapi.checks import negative_data_rejection
+from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import status_code_conformance
 
-from tests.api.conftest import REPORTING_TZ, bearer
+from tests.api.conftest import REPORTING_TZ
+from tests.api.conftest import bearer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -10,8 +10,11 @@ import math
 import numpy as np
 import pytest
 
-from analytics.attribution import MODELS, attribute, path_table
-from analytics.attribution.markov import fit_chain, removal_effects
+from analytics.attribution import MODELS
+from analytics.attribution import attribute
+from analytics.attribution import path_table
+from analytics.attribution.markov import fit_chain
+from analytics.attribution.markov import removal_effects
 from analytics.errors import AnalyticsError
 
 CHANNELS = ["A", "B", "C"]

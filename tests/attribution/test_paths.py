@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.attribution import attribute, read_paths, top_paths
-from analytics.attribution.journeys import load_journeys, stitch
+from analytics.attribution import attribute
+from analytics.attribution import read_paths
+from analytics.attribution import top_paths
+from analytics.attribution.journeys import load_journeys
+from analytics.attribution.journeys import stitch
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
 

@@ -12,7 +12,11 @@ from analytics.taxonomy import list_channels
 from db.engine import get_engine
 from db.schema import AuditLog
 from db.users import ensure_demo_users
-from tests.browser import browser_page, screenshot, served_app, settle, sign_in
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import settle
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 MESSAGE = "#admin-channels-message"

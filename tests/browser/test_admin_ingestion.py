@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from ingestion.sources import find_source
-from tests.browser import browser_page, fill_in, screenshot, served_app, sign_in, submit
+from tests.browser import browser_page
+from tests.browser import fill_in
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import sign_in
+from tests.browser import submit
 from tests.sync.pages_world import PASSWORD
 
 pytestmark = pytest.mark.postgres

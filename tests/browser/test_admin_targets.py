@@ -9,8 +9,13 @@ from analytics.targets import list_targets
 from db.schema import AuditLog
 from db.target_tables import Target
 from db.users import ensure_demo_users
-from tests.browser import browser_page, screenshot, served_app, sign_in
-from tests.pages.target_csvs import BAD, GOOD, row_count
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import sign_in
+from tests.pages.target_csvs import BAD
+from tests.pages.target_csvs import GOOD
+from tests.pages.target_csvs import row_count
 
 pytestmark = pytest.mark.postgres
 

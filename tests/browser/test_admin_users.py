@@ -7,8 +7,12 @@ from sqlalchemy import select
 
 from db.engine import get_engine
 from db.schema import AuditLog
-from db.users import authenticate, ensure_demo_users
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from db.users import authenticate
+from db.users import ensure_demo_users
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

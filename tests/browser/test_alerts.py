@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from analytics.alerts.jobs import evaluate_rules
-from analytics.alerts.rules import create_rule, list_rules
+from analytics.alerts.rules import create_rule
+from analytics.alerts.rules import list_rules
 from analytics.alerts.workflow import get_alert
 from analytics.rollup import channel_options
 from db.engine import get_engine
@@ -15,8 +16,13 @@ from db.roles import system
 from db.schema import AuditLog
 from db.users import ensure_demo_users
 from ingestion.demo import injected_anomalies
-from tests.alerts.synthetic import END, daily_frame, write_rollup
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.alerts.synthetic import END
+from tests.alerts.synthetic import daily_frame
+from tests.alerts.synthetic import write_rollup
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
 

@@ -12,7 +12,11 @@ import io
 
 import pytest
 
-from tests.browser import browser_page, choose, screenshot, settle, sign_in
+from tests.browser import browser_page
+from tests.browser import choose
+from tests.browser import screenshot
+from tests.browser import settle
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

@@ -9,7 +9,10 @@ import requests
 from dashapp.access import pages_for
 from dashapp.app import create_app
 from db.users import ensure_demo_users
-from tests.browser import browser_page, served_app, settle, sign_in
+from tests.browser import browser_page
+from tests.browser import served_app
+from tests.browser import settle
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

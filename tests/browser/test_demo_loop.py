@@ -15,20 +15,29 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from analytics.alerts.defaults import DEFAULT_RULES, ensure_default_rules
+from analytics.alerts.defaults import DEFAULT_RULES
+from analytics.alerts.defaults import ensure_default_rules
 from analytics.alerts.rules import list_rules
 from db.alert_tables import Alert
 from db.engine import get_engine
 from db.roles import system
-from db.schema import AuditLog, IngestRun, SalesOrder
+from db.schema import AuditLog
+from db.schema import IngestRun
+from db.schema import SalesOrder
 from db.settings import get_settings
 from db.users import demo_password
 from ingestion.demo.sources import DEMO_SOURCES
 from ingestion.sync_status import source_status
-from tests.browser import browser_page, screenshot, served_app, settle, sign_in
-from tests.conftest import create_database, drop_database
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import settle
+from tests.browser import sign_in
+from tests.conftest import create_database
+from tests.conftest import drop_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,10 @@ from db.schema import AuditLog
 from db.users import ensure_demo_users
 from forecasting.jobs import enqueue_training
 from forecasting.store import list_jobs
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import sign_in
 from tests.conftest import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow]

@@ -10,7 +10,10 @@ from analytics.metrics import format_value
 from analytics.views.overview import build_overview
 from dashapp.components.filters import preset_period
 from db.users import ensure_demo_users
-from tests.browser import browser_page, screenshot, served_app, sign_in
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import sign_in
 
 EXPECTED_NAV = {
     "executive": {"Overview"},

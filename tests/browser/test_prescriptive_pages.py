@@ -15,16 +15,23 @@ import io
 import pytest
 from sqlalchemy import select
 
-from analytics.budget.plans import active_plan, plan_versions
+from analytics.budget.plans import active_plan
+from analytics.budget.plans import plan_versions
 from analytics.decisions import build_decisions
 from analytics.periods import Period
 from analytics.rollup import Filters
-from analytics.views.attribution import attribution_slice, build_attribution
-from analytics.views.budget import build_budget, build_whatif
+from analytics.views.attribution import attribution_slice
+from analytics.views.attribution import build_attribution
+from analytics.views.budget import build_budget
+from analytics.views.budget import build_whatif
 from analytics.views.pricing import build_pricing
 from db.engine import get_engine
 from db.schema import AuditLog
-from tests.browser import browser_page, choose, screenshot, settle, sign_in
+from tests.browser import browser_page
+from tests.browser import choose
+from tests.browser import screenshot
+from tests.browser import settle
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

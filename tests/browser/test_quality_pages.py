@@ -9,7 +9,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from db import audit
 from db.engine import get_engine
 from db.users import demo_password
-from tests.browser import browser_page, fill_in, screenshot, served_app, sign_in, submit
+from tests.browser import browser_page
+from tests.browser import fill_in
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import sign_in
+from tests.browser import submit
 
 
 @pytest.mark.slow

@@ -11,21 +11,25 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.engine import get_engine
 from db.roles import system
-from db.schema import AuditLog, SalesOrder
+from db.schema import AuditLog
+from db.schema import SalesOrder
 from db.users import add_user
-from tests.browser import browser_page, screenshot, served_app, settle, sign_in
-from tests.files.hotel import (
-    MAPPING,
-    create_taxonomy,
-    expected,
-    hotel_bookings,
-    loaded,
-    raw_with_channels,
-)
+from tests.browser import browser_page
+from tests.browser import screenshot
+from tests.browser import served_app
+from tests.browser import settle
+from tests.browser import sign_in
+from tests.files.hotel import MAPPING
+from tests.files.hotel import create_taxonomy
+from tests.files.hotel import expected
+from tests.files.hotel import hotel_bookings
+from tests.files.hotel import loaded
+from tests.files.hotel import raw_with_channels
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.budget.curves import ResponseCurve, adstock, fit_response
-from analytics.budget.optimise import evaluate_split, optimise_budget
+from analytics.budget.curves import ResponseCurve
+from analytics.budget.curves import adstock
+from analytics.budget.curves import fit_response
+from analytics.budget.optimise import evaluate_split
+from analytics.budget.optimise import optimise_budget
 from analytics.errors import AnalyticsError
 from forecasting.saturation import SaturationCurve
 

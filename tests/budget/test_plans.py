@@ -7,19 +7,19 @@ import dataclasses
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
-from analytics.budget.plans import (
-    active_plan,
-    apply_budget_plan,
-    plan_versions,
-    propose_budget,
-    to_cents,
-)
+from analytics.budget.plans import active_plan
+from analytics.budget.plans import apply_budget_plan
+from analytics.budget.plans import plan_versions
+from analytics.budget.plans import propose_budget
+from analytics.budget.plans import to_cents
 from analytics.errors import AnalyticsError
 from db.budget_tables import BudgetPlan
 from db.engine import get_engine
-from db.roles import Actor, PermissionDenied
+from db.roles import Actor
+from db.roles import PermissionDenied
 from db.schema import AuditLog
 
 

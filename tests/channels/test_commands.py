@@ -13,28 +13,32 @@ from sqlalchemy import select
 
 from analytics.alerts.rules import create_rule
 from analytics.budget.plans import channel_curves
-from analytics.channel_move import STEPS, move_touchpoint
+from analytics.channel_move import STEPS
+from analytics.channel_move import move_touchpoint
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.rollup import channel_options, rollup_sums
-from analytics.taxonomy import (
-    add_category,
-    add_touchpoint,
-    delete_channel,
-    list_channels,
-    rename_channel,
-    restore_channel,
-    retire_channel,
-)
+from analytics.rollup import channel_options
+from analytics.rollup import rollup_sums
+from analytics.taxonomy import add_category
+from analytics.taxonomy import add_touchpoint
+from analytics.taxonomy import delete_channel
+from analytics.taxonomy import list_channels
+from analytics.taxonomy import rename_channel
+from analytics.taxonomy import restore_channel
+from analytics.taxonomy import retire_channel
 from dashapp.components.filters import channel_filter_options
 from db.engine import get_engine
 from db.errors import CommandError
 from db.roles import Actor
 from db.schema import AuditLog
 from forecasting.regroup import REGROUPED
-from forecasting.store import read_forecasts, write_forecasts
-from ingestion.rules import add_rule, list_rules, set_rule_active
-from tests.reference import CATEGORY_OF_TOUCHPOINT, daily_facts
+from forecasting.store import read_forecasts
+from forecasting.store import write_forecasts
+from ingestion.rules import add_rule
+from ingestion.rules import list_rules
+from ingestion.rules import set_rule_active
+from tests.reference import CATEGORY_OF_TOUCHPOINT
+from tests.reference import daily_facts
 
 pytestmark = pytest.mark.postgres
 ADMIN = Actor("ada", "admin")

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import cli
-from cli.main import COMMANDS, module_commands
+from cli.main import COMMANDS
+from cli.main import module_commands
 
 NOT_COMMANDS = {"__init__", "main", "common"}
 HEAVY = ("prophet", "mlflow", "lightgbm", "statsmodels", "dash")

@@ -7,16 +7,25 @@ import datetime as dt
 import dash
 import pytest
 from flask_login import login_user
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update
 
 from dashapp.access import ROLE_ORDER
 from dashapp.auth import SessionUser
 from db.engine import session_scope
 from db.roles import system
-from db.schema import AuditLog, UserSession
-from db.users import UserInfo, set_active, set_role
-from tests.dashapp.conftest import PASSWORD, username_of
-from tests.signin import ORIGIN, form_token, post_callback, sign_in_client, sign_out
+from db.schema import AuditLog
+from db.schema import UserSession
+from db.users import UserInfo
+from db.users import set_active
+from db.users import set_role
+from tests.dashapp.conftest import PASSWORD
+from tests.dashapp.conftest import username_of
+from tests.signin import ORIGIN
+from tests.signin import form_token
+from tests.signin import post_callback
+from tests.signin import sign_in_client
+from tests.signin import sign_out
 
 pytestmark = pytest.mark.postgres
 ROUTER = ".._pages_content.children..._pages_store.data.."

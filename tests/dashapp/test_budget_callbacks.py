@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from analytics.budget.plans import plan_versions
 from analytics.views.budget import build_budget
@@ -14,7 +15,8 @@ from db.budget_tables import BudgetPlan
 from db.engine import get_engine
 from db.schema import AuditLog
 from tests.conftest import load_demo
-from tests.dashapp.test_callback_guard import _server_callbacks, well_formed
+from tests.dashapp.test_callback_guard import _server_callbacks
+from tests.dashapp.test_callback_guard import well_formed
 from tests.signin import post_callback
 
 pytestmark = pytest.mark.postgres

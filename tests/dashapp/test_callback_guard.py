@@ -16,10 +16,15 @@ import dash
 import pytest
 from sqlalchemy import select
 
-from dashapp.access import ROLE_ORDER, allowed, page_for_component
+from dashapp.access import ROLE_ORDER
+from dashapp.access import allowed
+from dashapp.access import page_for_component
 from db.engine import get_engine
-from db.schema import Base, LoginFailure, UserSession
-from tests.signin import ORIGIN, post_callback
+from db.schema import Base
+from db.schema import LoginFailure
+from db.schema import UserSession
+from tests.signin import ORIGIN
+from tests.signin import post_callback
 
 pytestmark = pytest.mark.postgres
 REFUSED = (400, 403)

@@ -23,7 +23,9 @@ from flask_login import login_user
 from dashapp.app import create_app
 from dashapp.auth import SessionUser
 from db.users import UserInfo
-from tests.command_world import TARGET_CSV, changed_tables, database_state
+from tests.command_world import TARGET_CSV
+from tests.command_world import changed_tables
+from tests.command_world import database_state
 
 pytestmark = pytest.mark.postgres
 

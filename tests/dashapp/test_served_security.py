@@ -7,7 +7,8 @@ import contextlib
 import http.client
 import re
 from http.cookies import SimpleCookie
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
+from urllib.parse import urlparse
 
 import pytest
 

@@ -28,10 +28,16 @@ from analytics.allocation import plan_reallocation
 from analytics.budget.optimise import Allocation
 from analytics.targets import TargetInput
 from db.engine import get_engine
-from db.roles import ROLES, Actor, PermissionDenied, system
+from db.roles import ROLES
+from db.roles import Actor
+from db.roles import PermissionDenied
+from db.roles import system
 from db.schema import AuditLog
 from tests.alerts.synthetic import WEB_REVENUE_FLOOR
-from tests.command_world import TARGET_CSV, World, changed_tables, database_state
+from tests.command_world import TARGET_CSV
+from tests.command_world import World
+from tests.command_world import changed_tables
+from tests.command_world import database_state
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("analytics", "db", "forecasting", "ingestion")

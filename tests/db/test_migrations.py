@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db import audit
 from db.engine import get_engine
-from db.migrate import downgrade, upgrade
-from db.schema import Base, ChannelCategory, ChannelRule, Role, Touchpoint
+from db.migrate import downgrade
+from db.migrate import upgrade
+from db.schema import Base
+from db.schema import ChannelCategory
+from db.schema import ChannelRule
+from db.schema import Role
+from db.schema import Touchpoint
 
 CANONICAL_TABLES = {
     "channel_category",

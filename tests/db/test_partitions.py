@@ -10,9 +10,13 @@ import pytest
 from sqlalchemy import text
 
 from db.engine import get_engine
-from db.migrate import downgrade, upgrade
-from db.partitions import ensure_months, existing_months
-from ingestion.sync import Incoming, Origin, load_page
+from db.migrate import downgrade
+from db.migrate import upgrade
+from db.partitions import ensure_months
+from db.partitions import existing_months
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
 from tests.sync.shop import make_order
 
 pytestmark = pytest.mark.postgres

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from db.engine import get_engine
 from db.schema import ExchangeRate
-from db.upsert import CHUNK, bulk_upsert
+from db.upsert import CHUNK
+from db.upsert import bulk_upsert
 
 RATE = ExchangeRate.__table__
 COLUMNS = ["day", "currency", "rate", "source"]

@@ -10,7 +10,8 @@ from cli.main import app
 from db import audit
 from db.engine import get_engine
 from db.schema import AuditLog
-from db.users import authenticate, token_owner
+from db.users import authenticate
+from db.users import token_owner
 
 runner = CliRunner()
 

@@ -13,7 +13,11 @@ from db.engine import get_engine
 from db.migrate import upgrade
 from db.rollups import ROLLUP_COLUMNS
 from ingestion.demo.load import load_demo_native
-from tests.conftest import DEMO_CHUNK_DAYS, DEMO_END, create_database, drop_database, load_demo
+from tests.conftest import DEMO_CHUNK_DAYS
+from tests.conftest import DEMO_END
+from tests.conftest import create_database
+from tests.conftest import drop_database
+from tests.conftest import load_demo
 
 N_ORDERS, SEED, YEARS = 3_000, 5, 1
 RELOAD_CHUNK_DAYS = 45

@@ -17,13 +17,17 @@ import pytest
 from db.engine import get_engine
 from db.migrate import upgrade
 from ingestion.batch import ORDER_KEY
-from ingestion.demo import generate, reference_data
-from ingestion.demo.load import map_native_orders, map_side_data
-from ingestion.demo.native import native_orders, spread
+from ingestion.demo import generate
+from ingestion.demo import reference_data
+from ingestion.demo.load import map_native_orders
+from ingestion.demo.load import map_side_data
+from ingestion.demo.native import native_orders
+from ingestion.demo.native import spread
 from ingestion.demo.native_files import native_side_data
 from ingestion.demo.plan import period_start
 from ingestion.demo.reference_tables import seed_reference_tables
-from ingestion.enrich import enrich_orders, enrich_spend
+from ingestion.enrich import enrich_orders
+from ingestion.enrich import enrich_spend
 from ingestion.mapping import DEFAULT_RULES
 from ingestion.reference import upsert_reference
 

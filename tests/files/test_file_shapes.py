@@ -9,16 +9,20 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from analytics.line_coverage import lines_note
 from analytics.metric_table import metric_table
 from analytics.periods import Period
 from db.engine import get_engine
-from db.schema import OrderLine, SalesOrder
+from db.schema import OrderLine
+from db.schema import SalesOrder
 from ingestion.canonical import to_order_batch
 from ingestion.columnar import map_page_columnar
-from ingestion.connectors.files import FileMapping, RowError, iter_file
+from ingestion.connectors.files import FileMapping
+from ingestion.connectors.files import RowError
+from ingestion.connectors.files import iter_file
 from ingestion.file_sync import ingest_file
 from ingestion.mapping import DEFAULT_RULES
 from ingestion.reference import upsert_reference

@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 from cli.main import app
 from db.engine import get_engine
 from db.schema import AuditLog
-from ingestion.connectors.files import FileMapping, read_file
-from tests.command_world import changed_tables, database_state
+from ingestion.connectors.files import FileMapping
+from ingestion.connectors.files import read_file
+from tests.command_world import changed_tables
+from tests.command_world import database_state
 
 runner = CliRunner()
 

@@ -11,19 +11,18 @@ raw file to the cent. Loading it again changes nothing.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.engine import get_engine
 from db.schema import SalesOrder
-from tests.files.hotel import (
-    MAPPING,
-    cli,
-    create_taxonomy,
-    expected,
-    hotel_bookings,
-    loaded,
-    raw_with_channels,
-)
+from tests.files.hotel import MAPPING
+from tests.files.hotel import cli
+from tests.files.hotel import create_taxonomy
+from tests.files.hotel import expected
+from tests.files.hotel import hotel_bookings
+from tests.files.hotel import loaded
+from tests.files.hotel import raw_with_channels
 
 pytestmark = pytest.mark.postgres
 

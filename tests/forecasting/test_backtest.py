@@ -2,8 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.backtest import backtest, choose_champion, cutoffs, holdout_evaluate, summarise
-from forecasting.models import LightGBMModel, SeasonalNaive, factories
+from forecasting.backtest import backtest
+from forecasting.backtest import choose_champion
+from forecasting.backtest import cutoffs
+from forecasting.backtest import holdout_evaluate
+from forecasting.backtest import summarise
+from forecasting.models import LightGBMModel
+from forecasting.models import SeasonalNaive
+from forecasting.models import factories
 from forecasting.training import train
 
 

@@ -2,16 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.calibration import (
-    bucket_size,
-    calibrate,
-    clip_nonnegative,
-    conformal_offsets,
-    conformal_quantile,
-    held_out_coverage,
-    origin_scales,
-    rescale,
-)
+from forecasting.calibration import bucket_size
+from forecasting.calibration import calibrate
+from forecasting.calibration import clip_nonnegative
+from forecasting.calibration import conformal_offsets
+from forecasting.calibration import conformal_quantile
+from forecasting.calibration import held_out_coverage
+from forecasting.calibration import origin_scales
+from forecasting.calibration import rescale
 from forecasting.metrics import coverage
 from forecasting.training import train
 

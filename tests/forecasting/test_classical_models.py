@@ -4,11 +4,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.models import ETS, SBA, TSB, AutoARIMA, Croston, Naive, Theta
-from forecasting.models.intermittent import croston_state, tsb_state
-from forecasting.models.statistical import integrate, seasonal_strength
-from forecasting.series import FORECAST_COLUMNS, frequency, season_length
-from forecasting.training import candidate_models, intermittent_series
+from forecasting.models import ETS
+from forecasting.models import SBA
+from forecasting.models import TSB
+from forecasting.models import AutoARIMA
+from forecasting.models import Croston
+from forecasting.models import Naive
+from forecasting.models import Theta
+from forecasting.models.intermittent import croston_state
+from forecasting.models.intermittent import tsb_state
+from forecasting.models.statistical import integrate
+from forecasting.models.statistical import seasonal_strength
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import frequency
+from forecasting.series import season_length
+from forecasting.training import candidate_models
+from forecasting.training import intermittent_series
 
 WEEK = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])
 

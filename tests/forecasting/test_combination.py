@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.backtest import score_forecasts
-from forecasting.combination import classical_members, combination_backtest
+from forecasting.combination import classical_members
+from forecasting.combination import combination_backtest
 from forecasting.parallel import run_all
 
 

@@ -17,7 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.jobs import FOLDS, GROUPS, HORIZON, group_frame, group_hierarchy
+from forecasting.jobs import FOLDS
+from forecasting.jobs import GROUPS
+from forecasting.jobs import HORIZON
+from forecasting.jobs import group_frame
+from forecasting.jobs import group_hierarchy
 from forecasting.training import train
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

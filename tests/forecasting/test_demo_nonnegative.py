@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from forecasting.jobs import group_hierarchy
-from forecasting.training import INTERMITTENT_SHARE, train
+from forecasting.training import INTERMITTENT_SHARE
+from forecasting.training import train
 
 pytestmark = [pytest.mark.postgres]
 

@@ -4,8 +4,13 @@ import pytest
 from scipy import stats
 
 from forecasting.errors import ForecastingError
-from forecasting.models import LightGBMModel, ProfileModel, ProphetModel, SeasonalNaive
-from forecasting.series import FORECAST_COLUMNS, complete_future_exog, validate_series
+from forecasting.models import LightGBMModel
+from forecasting.models import ProfileModel
+from forecasting.models import ProphetModel
+from forecasting.models import SeasonalNaive
+from forecasting.series import FORECAST_COLUMNS
+from forecasting.series import complete_future_exog
+from forecasting.series import validate_series
 
 
 def weekly_frame(days=120, ids=("a", "b"), seed=0):

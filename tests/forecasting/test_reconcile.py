@@ -2,13 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.reconcile import (
-    Hierarchy,
-    choose_method,
-    reconcile_matrix,
-    shrunk_covariance,
-)
-from forecasting.training import duplicated_series, train
+from forecasting.reconcile import Hierarchy
+from forecasting.reconcile import choose_method
+from forecasting.reconcile import reconcile_matrix
+from forecasting.reconcile import shrunk_covariance
+from forecasting.training import duplicated_series
+from forecasting.training import train
 
 # total = web + app + store; online = web + app (store is its own category)
 HIERARCHY = Hierarchy(

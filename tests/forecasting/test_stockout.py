@@ -3,12 +3,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from forecasting.stockout import (
-    days_of_cover,
-    risk_from_forecast,
-    sd_from_interval,
-    stockout_risk,
-)
+from forecasting.stockout import days_of_cover
+from forecasting.stockout import risk_from_forecast
+from forecasting.stockout import sd_from_interval
+from forecasting.stockout import stockout_risk
 
 
 def test_poisson_demand_matches_the_poisson_tail():

@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from werkzeug import Request, Response
+from werkzeug import Request
+from werkzeug import Response
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TIMEOUT = 0.3

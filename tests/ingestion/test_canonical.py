@@ -12,32 +12,28 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from ingestion.batch import (
-    BATCH_ORDER_COLUMNS,
-    INVENTORY_COLUMNS,
-    LINE_COLUMNS,
-    REFUND_COLUMNS,
-    SPEND_COLUMNS,
-    TOUCH_COLUMNS,
-    TRAFFIC_COLUMNS,
-)
-from ingestion.canonical import (
-    ISO_4217_MINOR_UNITS,
-    CanonicalInventory,
-    CanonicalOrder,
-    CanonicalSpend,
-    CanonicalTouch,
-    CanonicalTraffic,
-    decode_payload,
-    inventory_frame,
-    parse,
-    payload_sha256,
-    spend_frame,
-    to_order_batch,
-    touch_frame,
-    traffic_frame,
-    validate_orders,
-)
+from ingestion.batch import BATCH_ORDER_COLUMNS
+from ingestion.batch import INVENTORY_COLUMNS
+from ingestion.batch import LINE_COLUMNS
+from ingestion.batch import REFUND_COLUMNS
+from ingestion.batch import SPEND_COLUMNS
+from ingestion.batch import TOUCH_COLUMNS
+from ingestion.batch import TRAFFIC_COLUMNS
+from ingestion.canonical import ISO_4217_MINOR_UNITS
+from ingestion.canonical import CanonicalInventory
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import CanonicalSpend
+from ingestion.canonical import CanonicalTouch
+from ingestion.canonical import CanonicalTraffic
+from ingestion.canonical import decode_payload
+from ingestion.canonical import inventory_frame
+from ingestion.canonical import parse
+from ingestion.canonical import payload_sha256
+from ingestion.canonical import spend_frame
+from ingestion.canonical import to_order_batch
+from ingestion.canonical import touch_frame
+from ingestion.canonical import traffic_frame
+from ingestion.canonical import validate_orders
 from ingestion.errors import MappingError
 from ingestion.mapping import DEFAULT_RULES
 

@@ -23,7 +23,9 @@ from ingestion.columnar.checks import micro_units
 from ingestion.demo import generate
 from ingestion.demo.native import native_orders
 from ingestion.mapping import DEFAULT_RULES
-from ingestion.sync import Incoming, as_bytes, map_orders
+from ingestion.sync import Incoming
+from ingestion.sync import as_bytes
+from ingestion.sync import map_orders
 from ingestion.sync.mapping import map_page_orders
 
 FIXTURES = Path(__file__).parent / "fixtures"

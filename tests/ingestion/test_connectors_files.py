@@ -9,14 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingestion.canonical import CanonicalOrder, spend_frame, to_order_batch, traffic_frame
-from ingestion.connectors.files import (
-    MAPPINGS_DIR,
-    FileMapping,
-    RowError,
-    iter_file,
-    read_file,
-)
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import spend_frame
+from ingestion.canonical import to_order_batch
+from ingestion.canonical import traffic_frame
+from ingestion.connectors.files import MAPPINGS_DIR
+from ingestion.connectors.files import FileMapping
+from ingestion.connectors.files import RowError
+from ingestion.connectors.files import iter_file
+from ingestion.connectors.files import read_file
 from ingestion.errors import IngestionError
 from ingestion.mapping import DEFAULT_RULES
 

@@ -7,10 +7,12 @@ import email.utils
 import time
 
 import pytest
-from werkzeug import Request, Response
+from werkzeug import Request
+from werkzeug import Response
 
 from ingestion.errors import SourceError
-from ingestion.http import HttpClient, retry_after_seconds
+from ingestion.http import HttpClient
+from ingestion.http import retry_after_seconds
 
 
 class Sleeps(list):

@@ -8,19 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from werkzeug import Request, Response
+from werkzeug import Request
+from werkzeug import Response
 
 from ingestion.canonical import to_order_batch
-from ingestion.connectors import shopify, square
+from ingestion.connectors import shopify
+from ingestion.connectors import square
 from ingestion.mapping import DEFAULT_RULES
-from tests.ingestion.flaky_server import (
-    Flaky,
-    Sleeps,
-    client_options,
-    expected_sleeps,
-    fixture,
-    json_response,
-)
+from tests.ingestion.flaky_server import Flaky
+from tests.ingestion.flaky_server import Sleeps
+from tests.ingestion.flaky_server import client_options
+from tests.ingestion.flaky_server import expected_sleeps
+from tests.ingestion.flaky_server import fixture
+from tests.ingestion.flaky_server import json_response
 
 
 def test_shopify_pages_by_link_header_and_maps_orders(httpserver):

@@ -13,20 +13,24 @@ import json
 from decimal import Decimal
 
 import pytest
-from werkzeug import Request, Response
+from werkzeug import Request
+from werkzeug import Response
 
-from ingestion.canonical import to_order_batch, traffic_frame
-from ingestion.connectors import ga4, salesforce, sap, shopify, square
+from ingestion.canonical import to_order_batch
+from ingestion.canonical import traffic_frame
+from ingestion.connectors import ga4
+from ingestion.connectors import salesforce
+from ingestion.connectors import sap
+from ingestion.connectors import shopify
+from ingestion.connectors import square
 from ingestion.errors import MappingError
 from ingestion.mapping import DEFAULT_RULES
-from tests.ingestion.flaky_server import (
-    Flaky,
-    Sleeps,
-    client_options,
-    expected_sleeps,
-    fixture,
-    json_response,
-)
+from tests.ingestion.flaky_server import Flaky
+from tests.ingestion.flaky_server import Sleeps
+from tests.ingestion.flaky_server import client_options
+from tests.ingestion.flaky_server import expected_sleeps
+from tests.ingestion.flaky_server import fixture
+from tests.ingestion.flaky_server import json_response
 
 
 def test_salesforce_follows_next_records_url_and_maps_won_and_traffic(httpserver):

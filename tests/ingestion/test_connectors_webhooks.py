@@ -6,12 +6,10 @@ import base64
 import hashlib
 import hmac
 
-from ingestion.signatures import (
-    shopify_signature,
-    shopify_valid,
-    square_signature,
-    square_valid,
-)
+from ingestion.signatures import shopify_signature
+from ingestion.signatures import shopify_valid
+from ingestion.signatures import square_signature
+from ingestion.signatures import square_valid
 
 BODY = b'{"id":450789469,"total_price":"56.27","note":"caf\xc3\xa9"}'
 

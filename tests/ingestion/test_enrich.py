@@ -9,21 +9,31 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from cli.main import app
 from db.engine import get_engine
 from db.roles import system
-from db.schema import ExchangeRate, IngestRun, OrderLine, Region, SalesOrder
+from db.schema import ExchangeRate
+from db.schema import IngestRun
+from db.schema import OrderLine
+from db.schema import Region
+from db.schema import SalesOrder
 from ingestion.reference import upsert_reference
-from ingestion.reference_files import load_rates_file, load_region_file, read_rates
-from ingestion.sync import Incoming, Origin, load_page
+from ingestion.reference_files import load_rates_file
+from ingestion.reference_files import load_region_file
+from ingestion.reference_files import read_rates
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHOPIFY = Origin("shopify", "main-store", "webhook", "shop")

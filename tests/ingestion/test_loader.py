@@ -8,21 +8,29 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
 from db.engine import get_engine
-from db.rollup_tables import (
-    DailyBasketRollup,
-    DailyChannelBasketRollup,
-    DailyChannelRollup,
-    DailyProductRollup,
-    DailyRollup,
-)
+from db.rollup_tables import DailyBasketRollup
+from db.rollup_tables import DailyChannelBasketRollup
+from db.rollup_tables import DailyChannelRollup
+from db.rollup_tables import DailyProductRollup
+from db.rollup_tables import DailyRollup
 from db.rollups import rebuild_all
-from db.schema import IngestRun, OrderLine, Refund, SalesOrder
-from ingestion.batch import ORDER_KEY, OrderBatch
-from ingestion.canonical import CanonicalOrder, decode_payload, parse, to_order_batch
-from ingestion.demo import generate, reference_data
+from db.schema import IngestRun
+from db.schema import OrderLine
+from db.schema import Refund
+from db.schema import SalesOrder
+from ingestion.batch import ORDER_KEY
+from ingestion.batch import OrderBatch
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import decode_payload
+from ingestion.canonical import parse
+from ingestion.canonical import to_order_batch
+from ingestion.demo import generate
+from ingestion.demo import reference_data
 from ingestion.loader import load_orders
 from ingestion.mapping import DEFAULT_RULES
 from ingestion.pipeline import load_chunk

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.mapping import (
-    DEFAULT_RULES,
-    ChannelRule,
-    ChannelRules,
-    ga4_channel_group,
-    ga4_platform_touchpoint,
-    touchpoint_raw,
-)
+from ingestion.mapping import DEFAULT_RULES
+from ingestion.mapping import ChannelRule
+from ingestion.mapping import ChannelRules
+from ingestion.mapping import ga4_channel_group
+from ingestion.mapping import ga4_platform_touchpoint
+from ingestion.mapping import touchpoint_raw
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.engine import get_engine
 

@@ -8,15 +8,20 @@ import pytest
 from sqlalchemy import select
 
 from analytics.errors import AnalyticsError
-from analytics.targets import delete_targets, import_target_csv, list_targets
+from analytics.targets import delete_targets
+from analytics.targets import import_target_csv
+from analytics.targets import list_targets
 from dashapp.app import create_app
 from db.engine import get_engine
 from db.roles import system
 from db.schema import AuditLog
 from db.target_tables import Target
 from db.users import ensure_demo_users
-from tests.pages.target_csvs import BAD, GOOD, row_count
-from tests.signin import post_callback, sign_in_client
+from tests.pages.target_csvs import BAD
+from tests.pages.target_csvs import GOOD
+from tests.pages.target_csvs import row_count
+from tests.signin import post_callback
+from tests.signin import sign_in_client
 
 pytestmark = pytest.mark.postgres
 

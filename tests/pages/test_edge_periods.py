@@ -13,14 +13,20 @@ import sys
 
 import pytest
 
-from analytics.contribution import share_over_time, underperformers
+from analytics.contribution import share_over_time
+from analytics.contribution import underperformers
 from analytics.periods import Period
-from analytics.rollup import data_range, rollup_sums
+from analytics.rollup import data_range
+from analytics.rollup import rollup_sums
 from analytics.views.overview import build_overview
-from dashapp.components.filters import MIN_CURRENT_DAYS, opening_preset
+from dashapp.components.filters import MIN_CURRENT_DAYS
+from dashapp.components.filters import opening_preset
 from dashapp.components.url_state import read_view
 from db.engine import get_engine
-from ingestion.canonical import CanonicalOrder, parse, payload_sha256, to_order_batch
+from ingestion.canonical import CanonicalOrder
+from ingestion.canonical import parse
+from ingestion.canonical import payload_sha256
+from ingestion.canonical import to_order_batch
 from ingestion.loader import load_orders
 from ingestion.mapping import DEFAULT_RULES
 from tests.conftest import load_demo
@@ -58,7 +64,8 @@ REFUNDED = parse(
 def edge_db(tmp_path_factory):
     from db.migrate import upgrade
     from db.settings import get_settings
-    from tests.conftest import create_database, drop_database
+    from tests.conftest import create_database
+    from tests.conftest import drop_database
 
     url = create_database("cp_edge")
     with pytest.MonkeyPatch.context() as patch:

@@ -9,18 +9,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from analytics.contribution import (
-    channel_index,
-    revenue_waterfall,
-    share_over_time,
-    underperformers,
-)
-from analytics.order_values import basket_lines, order_values
+from analytics.contribution import channel_index
+from analytics.contribution import revenue_waterfall
+from analytics.contribution import share_over_time
+from analytics.contribution import underperformers
+from analytics.order_values import basket_lines
+from analytics.order_values import order_values
 from analytics.periods import Period
-from analytics.rollup import Filters, daily_sums
+from analytics.rollup import Filters
+from analytics.rollup import daily_sums
 from analytics.views.contribution import build_aov
 from analytics.views.overview import build_overview
-from analytics.views.targets import revenue_variance_effects, variance_table
+from analytics.views.targets import revenue_variance_effects
+from analytics.views.targets import variance_table
 from analytics.views.trends import build_trends
 from db.engine import get_engine
 from tests.pages import expected

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.metrics import BASE_MEASURES, with_derived
+from analytics.metrics import BASE_MEASURES
+from analytics.metrics import with_derived
 from analytics.periods import Period
-from analytics.views.trends import build_trends, trend_calls
+from analytics.views.trends import build_trends
+from analytics.views.trends import trend_calls
 from ingestion.demo import TRENDS
 
 WEEKLY = np.array([0.9, 1.0, 1.0, 1.0, 1.1, 1.3, 0.7])

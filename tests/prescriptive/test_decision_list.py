@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from analytics.decisions import Decision, DecisionList
+from analytics.decisions import Decision
+from analytics.decisions import DecisionList
 from dashapp.app import create_app
 from dashapp.components.decision_list import decision_list
 

@@ -12,14 +12,21 @@ from sqlalchemy import insert
 
 from analytics.attribution.journeys import load_journeys
 from analytics.budget.whatif import project_split
-from analytics.decisions import MAX_DECISIONS, alert_decisions, build_decisions
+from analytics.decisions import MAX_DECISIONS
+from analytics.decisions import alert_decisions
+from analytics.decisions import build_decisions
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
-from analytics.rollup import Filters, channel_options
-from analytics.views.attribution import attribution_slice, build_attribution
-from analytics.views.budget import CURVE_POINTS, build_budget, build_whatif
+from analytics.rollup import Filters
+from analytics.rollup import channel_options
+from analytics.views.attribution import attribution_slice
+from analytics.views.attribution import build_attribution
+from analytics.views.budget import CURVE_POINTS
+from analytics.views.budget import build_budget
+from analytics.views.budget import build_whatif
 from analytics.views.pricing import build_pricing
-from db.alert_tables import Alert, AlertRule
+from db.alert_tables import Alert
+from db.alert_tables import AlertRule
 from db.engine import get_engine
 
 END = dt.date(2026, 6, 30)

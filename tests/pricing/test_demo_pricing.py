@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from analytics.periods import Period
-from analytics.pricing.data import category_elasticities, channel_elasticities, price_panel
+from analytics.pricing.data import category_elasticities
+from analytics.pricing.data import channel_elasticities
+from analytics.pricing.data import price_panel
 from db.engine import get_engine
 
 

@@ -12,7 +12,8 @@ from linearmodels.iv import IV2SLS as LinearmodelsIV
 from statsmodels.sandbox.regression.gmm import IV2SLS as StatsmodelsIV
 
 from analytics.errors import AnalyticsError
-from analytics.pricing.elasticity import elasticity_table, estimate_elasticity
+from analytics.pricing.elasticity import elasticity_table
+from analytics.pricing.elasticity import estimate_elasticity
 
 TRUTH = {"web": -1.6, "marketplace": -2.2, "store": -0.9}
 WEEKDAYS = np.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])

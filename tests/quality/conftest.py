@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
+from sqlalchemy import insert
+from sqlalchemy import select
 
 from db.engine import get_engine
 from db.schema import SalesOrder

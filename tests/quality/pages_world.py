@@ -15,7 +15,9 @@ from analytics.quality.runner import run_validation
 from analytics.quality.tolerances import Tolerances
 from db.migrate import upgrade
 from db.users import ensure_demo_users
-from tests.conftest import create_database, drop_database, load_demo
+from tests.conftest import create_database
+from tests.conftest import drop_database
+from tests.conftest import load_demo
 
 QUALITY_ORDERS = 3000
 FAILED_DAY = dt.date(2026, 6, 27)

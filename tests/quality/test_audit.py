@@ -8,13 +8,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from cli.main import app
 from db import audit
-from db.engine import get_engine, session_scope
+from db.engine import get_engine
+from db.engine import session_scope
 from db.schema import AuditLog
 
 ROOT = Path(__file__).resolve().parents[2]

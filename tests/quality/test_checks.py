@@ -8,14 +8,21 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import update
 
-from analytics.quality.frames import day_lines, day_orders
+from analytics.quality.frames import day_lines
+from analytics.quality.frames import day_orders
 from analytics.quality.runner import run_checks
 from analytics.quality.schemas import FRAME_CHECKS
 from analytics.quality.sources import SQL_CHECKS
 from analytics.quality.tolerances import Tolerances
-from db.schema import IngestRun, OrderLine, SalesOrder
+from db.schema import IngestRun
+from db.schema import OrderLine
+from db.schema import SalesOrder
 from tests.quality.conftest import copy_order
 
 ORDERS = SalesOrder.__table__

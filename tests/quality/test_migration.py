@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from db.engine import get_engine
-from db.migrate import downgrade, upgrade
+from db.migrate import downgrade
+from db.migrate import upgrade
 
 TABLES = {"dq_run", "dq_result", "report_schedule", "report_run"}
 

@@ -11,20 +11,20 @@ import zlib
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text
 
 from analytics.errors import AnalyticsError
 from analytics.metrics import format_value
 from analytics.periods import Period
-from analytics.reports.schedule import (
-    HOURLY,
-    get_schedule,
-    schedule_reports,
-    send_due_reports,
-    send_report,
-    set_schedule,
-)
-from analytics.reports.summary import build_weekly_summary, week_ending
+from analytics.reports.schedule import HOURLY
+from analytics.reports.schedule import get_schedule
+from analytics.reports.schedule import schedule_reports
+from analytics.reports.schedule import send_due_reports
+from analytics.reports.schedule import send_report
+from analytics.reports.schedule import set_schedule
+from analytics.reports.summary import build_weekly_summary
+from analytics.reports.summary import week_ending
 from db.engine import get_engine
 from db.quality_tables import ReportRun
 from db.roles import Actor

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from forecasting.jobs import FOLDS, HORIZON, group_frame
+from forecasting.jobs import FOLDS
+from forecasting.jobs import HORIZON
+from forecasting.jobs import group_frame
 from forecasting.training import train
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

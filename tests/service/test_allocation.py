@@ -11,13 +11,18 @@ import pytest
 from scipy import stats
 from sqlalchemy import select
 
-from analytics.allocation import apply_plan, plan_reallocation
+from analytics.allocation import apply_plan
+from analytics.allocation import plan_reallocation
 from analytics.errors import AnalyticsError
 from db import audit
 from db.engine import get_engine
 from db.forecast_tables import AllocationPlan
 from db.roles import Actor
-from db.schema import AuditLog, Inventory, Location, Product, Region
+from db.schema import AuditLog
+from db.schema import Inventory
+from db.schema import Location
+from db.schema import Product
+from db.schema import Region
 
 AS_OF = dt.date(2026, 6, 30)
 

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import inspect
 
 from db.engine import get_engine
-from db.migrate import downgrade, upgrade
-from forecasting.store import read_forecasts, write_forecasts
+from db.migrate import downgrade
+from db.migrate import upgrade
+from forecasting.store import read_forecasts
+from forecasting.store import write_forecasts
 
 TABLES = {"forecast", "training_job", "allocation_plan"}
 

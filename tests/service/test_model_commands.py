@@ -13,15 +13,14 @@ from db.jobs import redis_connection
 from db.roles import Actor
 from db.schema import AuditLog
 from forecasting import registry
-from forecasting.jobs import (
-    NIGHTLY_CRON,
-    enqueue_training,
-    model_versions,
-    promote_version,
-    register_nightly,
-    rollback_champion,
-)
-from forecasting.store import get_job, read_forecasts
+from forecasting.jobs import NIGHTLY_CRON
+from forecasting.jobs import enqueue_training
+from forecasting.jobs import model_versions
+from forecasting.jobs import promote_version
+from forecasting.jobs import register_nightly
+from forecasting.jobs import rollback_champion
+from forecasting.store import get_job
+from forecasting.store import read_forecasts
 from tests.conftest import load_demo
 
 QUICK = {"horizon": 14, "folds": 1, "models": ["lightgbm"]}

@@ -12,10 +12,12 @@ from db.engine import get_engine
 from db.rollups import refresh_rollups
 from forecasting.data import planned_spend
 from forecasting.series import complete_future_exog
-from ingestion.canonical import CanonicalSpend, spend_frame
+from ingestion.canonical import CanonicalSpend
+from ingestion.canonical import spend_frame
 from ingestion.reference import Lookups
 from ingestion.side_tables import load_spend
-from tests.conftest import DEMO_END, load_demo
+from tests.conftest import DEMO_END
+from tests.conftest import load_demo
 
 pytestmark = pytest.mark.postgres
 LAST_DAY = dt.date.fromisoformat(DEMO_END)

@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 
 from forecasting import registry
-from forecasting.jobs import enqueue_training, reconcile
-from forecasting.store import get_job, read_forecasts
+from forecasting.jobs import enqueue_training
+from forecasting.jobs import reconcile
+from forecasting.store import get_job
+from forecasting.store import read_forecasts
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]

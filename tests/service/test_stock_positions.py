@@ -13,8 +13,13 @@ from scipy import stats
 
 from db.engine import get_engine
 from db.rollup_tables import DailyProductRollup
-from db.schema import NO_PLACE, Inventory, Location, Product, Region
-from forecasting.stock_data import fulfilment_warehouses, stock_positions
+from db.schema import NO_PLACE
+from db.schema import Inventory
+from db.schema import Location
+from db.schema import Product
+from db.schema import Region
+from forecasting.stock_data import fulfilment_warehouses
+from forecasting.stock_data import stock_positions
 
 pytestmark = pytest.mark.postgres
 AS_OF = dt.date(2026, 6, 30)

@@ -6,7 +6,9 @@ import pytest
 
 from db.roles import system
 from ingestion.sources import add_source
-from tests.sync.shop import TOKEN, TOKEN_ENV, FakeShop
+from tests.sync.shop import TOKEN
+from tests.sync.shop import TOKEN_ENV
+from tests.sync.shop import FakeShop
 
 SOURCE = "shop"
 HOOK_SECRET_ENV = "CP_SYNC_TEST_SHOP_HOOK_SECRET"

@@ -14,8 +14,12 @@ from db.engine import get_engine
 from db.roles import system
 from db.users import add_user
 from ingestion.sources import add_source
-from ingestion.sync import Incoming, Origin, load_page, record_failure
-from tests.sync.shop import add_shop_source, make_order
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
+from ingestion.sync import record_failure
+from tests.sync.shop import add_shop_source
+from tests.sync.shop import make_order
 
 PASSWORD = "correct-horse"
 

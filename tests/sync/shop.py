@@ -10,7 +10,8 @@ import time
 from collections.abc import Iterable
 from decimal import Decimal
 
-from werkzeug import Request, Response
+from werkzeug import Request
+from werkzeug import Response
 
 from db.roles import system
 from ingestion.connectors.shopify import API_VERSION

@@ -6,13 +6,19 @@ from __future__ import annotations
 import copy
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
 from db.engine import get_engine
-from ingestion.sync import Incoming, Origin, load_page
-from tests.sync.shop import database_totals, expected_totals, make_order
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 ORIGIN = Origin("shopify", "main-store", "webhook", "shop")
 

@@ -15,10 +15,13 @@ from sqlalchemy import text
 from db.engine import get_engine
 from db.partitions import ensure_months
 from ingestion.enrich import enrich_orders
-from ingestion.loader import LoadResult, load_orders
+from ingestion.loader import LoadResult
+from ingestion.loader import load_orders
 from ingestion.reference import Lookups
 from ingestion.rules import load_rules
-from ingestion.sync import Incoming, Origin, map_page
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import map_page
 from tests.sync.shop import make_order
 
 pytestmark = pytest.mark.postgres

@@ -9,9 +9,14 @@ import random
 from sqlalchemy import text
 
 from db.engine import get_engine
-from ingestion.sync import Incoming, Origin, load_page, sync_source
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
+from ingestion.sync import sync_source
 from tests.sync.conftest import SOURCE
-from tests.sync.shop import database_totals, expected_totals, make_order
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 ORIGIN = Origin("shopify", "main-store", "webhook", SOURCE)
 

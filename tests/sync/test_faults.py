@@ -18,7 +18,11 @@ from sqlalchemy import text
 from db.engine import get_engine
 from ingestion.worker import pull
 from tests.sync.conftest import SOURCE
-from tests.sync.shop import TOKEN, TOKEN_ENV, database_totals, expected_totals, make_order
+from tests.sync.shop import TOKEN
+from tests.sync.shop import TOKEN_ENV
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 # It restarts PostgreSQL: run alone, after the parallel pass (make test).
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.serial]

@@ -13,11 +13,18 @@ from dashapp.app import create_app
 from db.engine import get_engine
 from db.jobs import get_queue
 from db.roles import system
-from ingestion.signatures import SHOPIFY_HEADER, SQUARE_HEADER, shopify_signature, square_signature
+from ingestion.signatures import SHOPIFY_HEADER
+from ingestion.signatures import SQUARE_HEADER
+from ingestion.signatures import shopify_signature
+from ingestion.signatures import square_signature
 from ingestion.sources import add_source
-from ingestion.worker import drain_queue, source_queue
-from tests.sync.conftest import HOOK_SECRET, SOURCE
-from tests.sync.shop import database_totals, expected_totals, make_order
+from ingestion.worker import drain_queue
+from ingestion.worker import source_queue
+from tests.sync.conftest import HOOK_SECRET
+from tests.sync.conftest import SOURCE
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

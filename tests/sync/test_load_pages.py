@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 import ingestion.sync.mapping
 from db.engine import get_engine
 from db.ingestion_tables import LoadedPage
-from ingestion.sync import Incoming, Origin, load_pages
-from tests.sync.shop import database_totals, expected_totals, make_order
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_pages
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 ORIGIN = Origin("shopify", "main-store", "orders", None)
 

@@ -6,16 +6,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from dashapp.app import create_app
 from db.engine import get_engine
 from db.ingestion_tables import Reject
 from db.schema import AuditLog
-from ingestion.quarantine import get_reject, list_rejects
+from ingestion.quarantine import get_reject
+from ingestion.quarantine import list_rejects
 from ingestion.rules import list_rules
-from ingestion.sources import find_source, list_sources
-from tests.signin import post_callback, sign_in_client
+from ingestion.sources import find_source
+from ingestion.sources import list_sources
+from tests.signin import post_callback
+from tests.signin import sign_in_client
 from tests.sync.pages_world import PASSWORD
 
 pytestmark = pytest.mark.postgres

@@ -6,21 +6,30 @@ import json
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 import ingestion.sync
 from cli.main import app
 from db.engine import get_engine
 from db.errors import CommandError
-from db.roles import Actor, system
+from db.roles import Actor
+from db.roles import system
 from db.schema import AuditLog
 from ingestion.connectors.files import MAPPINGS_DIR
 from ingestion.file_sync import ingest_file
-from ingestion.quarantine import discard, get_reject, list_rejects, replay
+from ingestion.quarantine import discard
+from ingestion.quarantine import get_reject
+from ingestion.quarantine import list_rejects
+from ingestion.quarantine import replay
 from ingestion.reference import upsert_reference
-from ingestion.sync import Incoming, Origin, load_page
-from tests.sync.shop import database_totals, expected_totals, make_order
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 pytestmark = pytest.mark.postgres
 ORIGIN = Origin("shopify", "main-store", "webhook", "shop")

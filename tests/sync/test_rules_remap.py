@@ -6,16 +6,25 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text
 
 from db import audit
 from db.engine import get_engine
 from db.errors import CommandError
-from db.roles import Actor, system
+from db.roles import Actor
+from db.roles import system
 from db.schema import AuditLog
-from ingestion.remap import parse_touchpoint_raw, remap
-from ingestion.rules import add_rule, edit_rule, list_rules, load_rules, set_rule_active
-from ingestion.sync import Incoming, Origin, load_page
+from ingestion.remap import parse_touchpoint_raw
+from ingestion.remap import remap
+from ingestion.rules import add_rule
+from ingestion.rules import edit_rule
+from ingestion.rules import list_rules
+from ingestion.rules import load_rules
+from ingestion.rules import set_rule_active
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
 from tests.sync.shop import make_order
 
 ALICE = Actor("alice", "admin")

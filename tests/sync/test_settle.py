@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from db.engine import get_engine
-from db.rollup_tables import DailyProductRollup, DailyRollup, UnsettledCustomer, UnsettledDay
+from db.rollup_tables import DailyProductRollup
+from db.rollup_tables import DailyRollup
+from db.rollup_tables import UnsettledCustomer
+from db.rollup_tables import UnsettledDay
 from db.rollups import rebuild_all
 from db.schema import SalesOrder
 from ingestion.rules import load_rules
-from ingestion.sync import Incoming, Origin, load_mapped, load_pages, map_page
-from tests.sync.shop import database_totals, expected_totals, make_order, newest
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_mapped
+from ingestion.sync import load_pages
+from ingestion.sync import map_page
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
+from tests.sync.shop import newest
 
 ORIGIN = Origin("shopify", "main-store", "orders", None)
 

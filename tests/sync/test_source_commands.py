@@ -11,9 +11,13 @@ from cli.main import app
 from db.engine import get_engine
 from db.errors import CommandError
 from db.ingestion_tables import Source
-from db.roles import Actor, PermissionDenied
+from db.roles import Actor
+from db.roles import PermissionDenied
 from db.schema import AuditLog
-from ingestion.sources import add_source, edit_source, find_source, set_source_enabled
+from ingestion.sources import add_source
+from ingestion.sources import edit_source
+from ingestion.sources import find_source
+from ingestion.sources import set_source_enabled
 from tests.sync.shop import add_shop_source
 
 pytestmark = pytest.mark.postgres

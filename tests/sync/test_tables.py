@@ -5,9 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from db.engine import get_engine
-from db.migrate import downgrade, upgrade
-from ingestion.sync import Incoming, Origin, load_page
-from tests.sync.shop import database_totals, expected_totals, make_order
+from db.migrate import downgrade
+from db.migrate import upgrade
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 
 def test_sqlite_migration_and_a_page_with_a_reject(sqlite_url):

@@ -8,10 +8,14 @@ from sqlalchemy import text
 
 from db.engine import get_engine
 from db.roles import system
-from ingestion.sources import add_source, set_source_enabled
-from ingestion.worker import Poller, run_worker
+from ingestion.sources import add_source
+from ingestion.sources import set_source_enabled
+from ingestion.worker import Poller
+from ingestion.worker import run_worker
 from tests.sync.conftest import SOURCE
-from tests.sync.shop import database_totals, expected_totals, make_order
+from tests.sync.shop import database_totals
+from tests.sync.shop import expected_totals
+from tests.sync.shop import make_order
 
 pytestmark = pytest.mark.postgres
 

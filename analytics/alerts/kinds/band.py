@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from analytics.alerts.buckets import buckets_back
-from analytics.alerts.kinds.base import RuleKind, Verdict
-from analytics.anomaly import evaluate_latest, expected_band
+from analytics.alerts.kinds.base import RuleKind
+from analytics.alerts.kinds.base import Verdict
+from analytics.anomaly import evaluate_latest
+from analytics.anomaly import expected_band
 from analytics.errors import AnalyticsError
 from analytics.metrics import get_metric
 

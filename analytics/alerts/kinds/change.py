@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from analytics.alerts.buckets import previous_bucket, shifted
-from analytics.alerts.kinds.base import RelativeKind, choice, value_at
+from analytics.alerts.buckets import previous_bucket
+from analytics.alerts.buckets import shifted
+from analytics.alerts.kinds.base import RelativeKind
+from analytics.alerts.kinds.base import choice
+from analytics.alerts.kinds.base import value_at
 from analytics.periods import COMPARISONS
 
 

@@ -3,7 +3,10 @@ the bucket, or the rule's own ``threshold`` when set); a margin exactly at it is
 
 from __future__ import annotations
 
-from analytics.alerts.kinds.base import ValueKind, Verdict, rounded, scope_target
+from analytics.alerts.kinds.base import ValueKind
+from analytics.alerts.kinds.base import Verdict
+from analytics.alerts.kinds.base import rounded
+from analytics.alerts.kinds.base import scope_target
 from analytics.errors import AnalyticsError
 
 

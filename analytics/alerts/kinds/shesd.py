@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 
 from analytics.alerts.buckets import buckets_back
-from analytics.alerts.kinds.band import DIRECTIONS, WANTED
-from analytics.alerts.kinds.base import RuleKind, Verdict
+from analytics.alerts.kinds.band import DIRECTIONS
+from analytics.alerts.kinds.band import WANTED
+from analytics.alerts.kinds.base import RuleKind
+from analytics.alerts.kinds.base import Verdict
 from analytics.anomaly import shesd_flags
 from analytics.anomaly.shesd import periodic_stl
 from analytics.errors import AnalyticsError

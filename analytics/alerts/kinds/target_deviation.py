@@ -3,7 +3,8 @@ at or beyond ``threshold`` (a fraction: 0.1 = 10 %) in the rule's direction."""
 
 from __future__ import annotations
 
-from analytics.alerts.kinds.base import RelativeKind, scope_target
+from analytics.alerts.kinds.base import RelativeKind
+from analytics.alerts.kinds.base import scope_target
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from analytics.alerts.kinds.base import ValueKind, Verdict, rounded
+from analytics.alerts.kinds.base import ValueKind
+from analytics.alerts.kinds.base import Verdict
+from analytics.alerts.kinds.base import rounded
 from analytics.errors import AnalyticsError
 
 

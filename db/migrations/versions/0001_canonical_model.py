@@ -9,15 +9,13 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from db.migrations.helpers import (
-    ID,
-    MONEY,
-    created,
-    product_measures,
-    refers,
-    required,
-    source_origin,
-)
+from db.migrations.helpers import ID
+from db.migrations.helpers import MONEY
+from db.migrations.helpers import created
+from db.migrations.helpers import product_measures
+from db.migrations.helpers import refers
+from db.migrations.helpers import required
+from db.migrations.helpers import source_origin
 
 revision = "0001"
 down_revision = None

@@ -7,7 +7,10 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.helpers import ID, TIMESTAMP, source_origin, stamped_now
+from db.migrations.helpers import ID
+from db.migrations.helpers import TIMESTAMP
+from db.migrations.helpers import source_origin
+from db.migrations.helpers import stamped_now
 
 revision = "0003"
 down_revision = "0002"

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from db.migrations.helpers import ID, TIMESTAMP, stamped_now
+from db.migrations.helpers import ID
+from db.migrations.helpers import TIMESTAMP
+from db.migrations.helpers import stamped_now
 
 revision = "0004"
 down_revision = "0002"

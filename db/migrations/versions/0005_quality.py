@@ -7,7 +7,8 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.helpers import ID, TIMESTAMP
+from db.migrations.helpers import ID
+from db.migrations.helpers import TIMESTAMP
 
 revision = "0005"
 down_revision = "0002"

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from db.migrations.helpers import ID, required, stamped_now
+from db.migrations.helpers import ID
+from db.migrations.helpers import required
+from db.migrations.helpers import stamped_now
 
 revision = "0006"
 down_revision = "0002"

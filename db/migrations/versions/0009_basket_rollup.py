@@ -7,7 +7,8 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.helpers import keyed, product_measures
+from db.migrations.helpers import keyed
+from db.migrations.helpers import product_measures
 
 revision = "0009"
 down_revision = "0002"

@@ -7,7 +7,9 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.helpers import ID, MONEY, stamped_now
+from db.migrations.helpers import ID
+from db.migrations.helpers import MONEY
+from db.migrations.helpers import stamped_now
 
 revision = "0030"
 down_revision = "0002"

@@ -7,7 +7,8 @@ Revises: 0001 (it needs only ingest_run; off the ingestion branch, whose step ba
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.helpers import ID, source_origin
+from db.migrations.helpers import ID
+from db.migrations.helpers import source_origin
 
 revision = "0041"
 down_revision = "0001"

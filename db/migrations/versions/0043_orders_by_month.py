@@ -18,8 +18,10 @@ Revises: 0040
 import sqlalchemy as sa
 from alembic import op
 
-from db.migrations.helpers import on_postgres, source_origin
-from db.partitions import create_defaults, create_month
+from db.migrations.helpers import on_postgres
+from db.migrations.helpers import source_origin
+from db.partitions import create_defaults
+from db.partitions import create_month
 
 revision = "0043"
 down_revision = "0040"

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from ingestion.demo import generate
-from tests.ingestion.demo.frames import BUSY_ORDERS, END, N_ORDERS, SEED, add_local_day, collect
+from tests.ingestion.demo.frames import BUSY_ORDERS
+from tests.ingestion.demo.frames import END
+from tests.ingestion.demo.frames import N_ORDERS
+from tests.ingestion.demo.frames import SEED
+from tests.ingestion.demo.frames import add_local_day
+from tests.ingestion.demo.frames import collect
 
 
 @pytest.fixture(scope="session")

@@ -16,20 +16,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingestion.batch import (
-    INVENTORY_COLUMNS,
-    LINE_COLUMNS,
-    ORDER_COLUMNS,
-    ORDER_KEY,
-    REFUND_COLUMNS,
-    SPEND_COLUMNS,
-    TOUCH_COLUMNS,
-    TRAFFIC_COLUMNS,
-)
-from ingestion.demo import generate, reference_data
+from ingestion.batch import INVENTORY_COLUMNS
+from ingestion.batch import LINE_COLUMNS
+from ingestion.batch import ORDER_COLUMNS
+from ingestion.batch import ORDER_KEY
+from ingestion.batch import REFUND_COLUMNS
+from ingestion.batch import SPEND_COLUMNS
+from ingestion.batch import TOUCH_COLUMNS
+from ingestion.batch import TRAFFIC_COLUMNS
+from ingestion.demo import generate
+from ingestion.demo import reference_data
 from ingestion.demo.load import chunk_days_for
 from ingestion.demo.order_hash import LINE_RECORD
-from tests.ingestion.demo.frames import END, N_ORDERS, SEED, START, collect
+from tests.ingestion.demo.frames import END
+from tests.ingestion.demo.frames import N_ORDERS
+from tests.ingestion.demo.frames import SEED
+from tests.ingestion.demo.frames import START
+from tests.ingestion.demo.frames import collect
 
 # The default channel rules of the taxonomy: (source_system, field, operator, value, touchpoint).
 DEFAULT_RULES = [

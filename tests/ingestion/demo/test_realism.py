@@ -11,8 +11,12 @@ import numpy as np
 import pandas as pd
 
 from ingestion.batch import ORDER_KEY
-from ingestion.demo import INJECTED_ANOMALIES, TRENDS, reference_data
-from tests.ingestion.demo.frames import END, EXPECTED_SHARE, START
+from ingestion.demo import INJECTED_ANOMALIES
+from ingestion.demo import TRENDS
+from ingestion.demo import reference_data
+from tests.ingestion.demo.frames import END
+from tests.ingestion.demo.frames import EXPECTED_SHARE
+from tests.ingestion.demo.frames import START
 
 
 def test_channel_mix_and_trends(demo):

@@ -10,7 +10,9 @@ import pandas as pd
 from analytics.targets import TARGET_COLUMNS
 from db.taxonomy import CATEGORY_OF_TOUCHPOINT
 from ingestion.demo import generate_targets
-from tests.ingestion.demo.frames import END, N_ORDERS, SEED
+from tests.ingestion.demo.frames import END
+from tests.ingestion.demo.frames import N_ORDERS
+from tests.ingestion.demo.frames import SEED
 
 
 def test_targets_cover_every_quarter_and_scope(demo):
