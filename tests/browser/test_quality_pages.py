@@ -53,12 +53,15 @@ def test_pages_in_a_browser(pages_db):
         filtered = (
             "() => document.querySelector('#admin-audit-count').innerText.startsWith('1 entry')"
         )
-        for _attempt in range(3):  # the dropdown's code loads asynchronously: the first
-            page.click("#admin-audit-action")  # keystrokes can land before it is ready
+        # The dropdown's code loads asynchronously (the first keystrokes can land before it is
+        # ready) and its search filters the options a render later (Enter could pick the first
+        # option of the unfiltered list): search, then click the option itself once it shows.
+        for _attempt in range(3):
+            page.click("#admin-audit-action")
             page.keyboard.type("report.schedule")
-            page.keyboard.press("Enter")
             try:
-                page.wait_for_function(filtered, timeout=10_000)
+                page.get_by_role("option", name="report.schedule", exact=True).click(timeout=10_000)
+                page.wait_for_function(filtered, timeout=20_000)
                 break
             except PlaywrightTimeout:
                 page.keyboard.press("Escape")
