@@ -19,6 +19,15 @@ PROJECTION_COLUMNS = [
     "roas",
 ]
 
+# Below one currency unit of spend a return on it says nothing (a $0.004 spend that the curve
+# credits with $30 of revenue would show a ROAS of 7,500).
+ROAS_MIN_SPEND = 1.0
+
+
+def roas(revenue: float, spend: float) -> float:
+    """Revenue per unit of ad spend; NaN (shown as "—") when the spend is under one unit."""
+    return revenue / spend if spend >= ROAS_MIN_SPEND else float("nan")
+
 
 def project_split(
     curves: list[ResponseCurve] | tuple[ResponseCurve, ...],
@@ -46,7 +55,7 @@ def project_split(
                 "revenue_low": low,
                 "revenue_high": high,
                 "margin": curve.margin_rate * revenue - spend,
-                "roas": revenue / spend if spend > 0 else np.nan,
+                "roas": roas(revenue, spend),
             }
         )
     return pd.DataFrame(rows, columns=PROJECTION_COLUMNS)

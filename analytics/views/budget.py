@@ -22,6 +22,7 @@ from analytics.budget.plans import active_plan
 from analytics.budget.plans import plan_versions
 from analytics.budget.plans import propose_budget
 from analytics.budget.whatif import project_split
+from analytics.budget.whatif import roas
 from analytics.cache import memoise
 from analytics.errors import AnalyticsError
 from analytics.rollup import data_as_of
@@ -146,7 +147,7 @@ def _totals(projection: pd.DataFrame) -> dict[str, float]:
         "spend": spend,
         "revenue": revenue,
         "margin": float(projection["margin"].sum()),
-        "roas": revenue / spend if spend > 0 else float("nan"),
+        "roas": roas(revenue, spend),
     }
 
 

@@ -149,6 +149,13 @@ def whatif_sliders(
     )
 
 
+def _roas_text(proposed: float, current: float) -> tuple[str, str]:
+    """The ROAS and its change; "—" where the spend is too small to have one."""
+    if math.isnan(proposed):
+        return "—", ""
+    return f"{proposed:.2f}×", "" if math.isnan(current) else f"{proposed - current:+.2f}"
+
+
 def projection_summary(whatif: WhatIfView, currency: str, prefix: str) -> html.Div:
     """Budget, revenue, margin and ROAS of the what-if split, each against the current split."""
     now, new = whatif.current, whatif.totals
@@ -158,7 +165,7 @@ def projection_summary(whatif: WhatIfView, currency: str, prefix: str) -> html.D
                     money(new["revenue"] - now["revenue"], currency)),
         "margin": ("Margin after spend", money(new["margin"], currency),
                    money(new["margin"] - now["margin"], currency)),
-        "roas": ("ROAS", f"{new['roas']:.2f}×", f"{new['roas'] - now['roas']:+.2f}"),
+        "roas": ("ROAS", *_roas_text(new["roas"], now["roas"])),
     }  # fmt: skip
     cells = [
         dbc.Col(

@@ -139,8 +139,9 @@ def test_budget_view_splits_the_current_spend_and_projects_it(views):
     curves = list(view.proposal.curves)
     now = project_split(curves, dict(zip(allocation.channels, allocation.current, strict=True)), 28)
     assert now["revenue"].to_numpy() == pytest.approx(view.split["revenue_current"].to_numpy())
+    spent = now["spend"] >= 1.0  # under one currency unit a ROAS is not shown
     assert now["roas"].to_numpy() == pytest.approx(
-        (now["revenue"] / now["spend"]).to_numpy(), nan_ok=True
+        (now["revenue"] / now["spend"]).where(spent).to_numpy(), nan_ok=True
     )
     assert (view.curves.groupby("channel").size() == CURVE_POINTS).all()
     assert (view.curves["revenue_low"] <= view.curves["revenue_high"]).all()
@@ -161,6 +162,14 @@ def test_what_if_projects_the_planners_split_and_refuses_one_outside_the_bounds(
         build_whatif(split, maximum={first: split[first] / 2}, url=demo_db.url)
     with pytest.raises(AnalyticsError, match="gives no amount"):
         build_whatif({first: 1.0}, url=demo_db.url)
+
+
+def test_what_if_shows_no_roas_for_a_spend_under_one_currency_unit(views):
+    curves = list(views["budget"].proposal.curves)
+    cents = project_split(curves, {curves[0].channel: 0.4, curves[1].channel: 1.0}, 28)
+    assert np.isnan(cents["roas"].iloc[0]) and cents["revenue"].iloc[0] > 0
+    assert cents["roas"].iloc[1] == pytest.approx(cents["revenue"].iloc[1] / 1.0)
+    assert np.isnan(cents["roas"].iloc[2:]).all()  # no spend at all
 
 
 def test_what_if_refuses_unknown_channels_and_negative_amounts(views):
