@@ -192,15 +192,12 @@ def shesd_flags(
     return result
 
 
-def shesd(
-    y: pd.Series,
-    period: int,
-    max_anoms: float = 0.1,
-    alpha: float = 0.05,
-    direction: str = "both",
-    longterm_window: int | None = None,
-) -> pd.DataFrame:
-    """The anomalies S-H-ESD finds in ``y``: ``timestamp, observed, expected, direction``."""
-    flags = shesd_flags(y, period, max_anoms, alpha, direction, longterm_window)
+def shesd(y: pd.Series, period: int, **options) -> pd.DataFrame:
+    """The anomalies S-H-ESD finds in ``y``: ``timestamp, observed, expected, direction``.
+
+    ``options`` are :func:`shesd_flags`'s (``max_anoms``, ``alpha``, ``direction``,
+    ``longterm_window``), with its defaults.
+    """
+    flags = shesd_flags(y, period, **options)
     anomalies = flags.loc[flags["is_anomaly"], ["observed", "expected", "direction"]]
     return anomalies.rename_axis("timestamp").reset_index()

@@ -54,7 +54,7 @@ def _cached_proposal(as_of, total, objective, minimum, maximum, horizon_days, ur
 
 
 def proposal_for(
-    total: float | None,
+    total: float | None = None,
     objective: str = "revenue",
     minimum: Bounds | None = None,
     maximum: Bounds | None = None,
@@ -93,24 +93,18 @@ def _projected(proposal: BudgetProposal, amounts, horizon_days: int) -> pd.DataF
     return project_split(proposal.curves, dict(zip(channels, amounts, strict=True)), horizon_days)
 
 
-def build_budget(
-    total: float | None = None,
-    objective: str = "revenue",
-    minimum: Bounds | None = None,
-    maximum: Bounds | None = None,
-    horizon_days: int = DEFAULT_HORIZON,
-    url: str | None = None,
-) -> BudgetView:
-    """``total`` defaults to what was spent over the last ``horizon_days``."""
+def build_budget(url: str | None = None, **question) -> BudgetView:
+    """The page for ``question``, :func:`proposal_for`'s total, objective, bounds and horizon
+    (``total`` defaults to what was spent over the last ``horizon_days``)."""
     try:
-        proposal = proposal_for(total, objective, minimum, maximum, horizon_days, url)
+        proposal = proposal_for(url=url, **question)
     except AnalyticsError as exc:
         return BudgetView(
             None, pd.DataFrame(), pd.DataFrame(), active_plan(url), str(exc), plan_versions(url)
         )
     a = proposal.allocation
-    now = _projected(proposal, a.current, horizon_days)
-    new = _projected(proposal, a.proposed, horizon_days)
+    now = _projected(proposal, a.current, a.horizon_days)
+    new = _projected(proposal, a.proposed, a.horizon_days)
     split = pd.DataFrame(
         {
             "channel": a.channels,
@@ -151,19 +145,12 @@ def _totals(projection: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def build_whatif(
-    amounts: Bounds,
-    total: float | None = None,
-    objective: str = "revenue",
-    minimum: Bounds | None = None,
-    maximum: Bounds | None = None,
-    horizon_days: int = DEFAULT_HORIZON,
-    url: str | None = None,
-) -> WhatIfView:
+def build_whatif(amounts: Bounds, url: str | None = None, **question) -> WhatIfView:
     """What the planner's split (``amounts`` per channel with a curve) buys over the horizon,
-    on the curves of the proposal for ``total``, ``objective`` and the bounds; a split outside
-    a channel's bounds or missing a channel is refused."""
-    proposal = proposal_for(total, objective, minimum, maximum, horizon_days, url)
+    on the curves of the proposal for ``question`` (as :func:`build_budget` takes it); a split
+    outside a channel's bounds or missing a channel is refused."""
+    proposal = proposal_for(url=url, **question)
+    horizon_days = proposal.allocation.horizon_days
     channels = proposal.allocation.channels
     names = proposal.names
     missing = [c for c in channels if c not in amounts]
@@ -171,7 +158,8 @@ def build_whatif(
         raise AnalyticsError(f"the split gives no amount for {names.get(missing[0], missing[0])}")
     projection = project_split(proposal.curves, amounts, horizon_days)
     for channel, spend in zip(projection["channel"], projection["spend"], strict=True):
-        low, high = (minimum or {}).get(channel, 0.0), (maximum or {}).get(channel)
+        low = (question.get("minimum") or {}).get(channel, 0.0)
+        high = (question.get("maximum") or {}).get(channel)
         if spend < low - 0.005 or (high is not None and spend > high + 0.005):
             bound = f"minimum {low:,.2f}" if spend < low else f"maximum {high:,.2f}"
             raise AnalyticsError(f"{names.get(channel, channel)}: {spend:,.2f} breaks its {bound}")
@@ -180,7 +168,7 @@ def build_whatif(
         proposal.allocation.current,
         projection["spend"].to_numpy(),
         horizon_days,
-        objective,
+        proposal.allocation.objective,
     )
     current = _projected(proposal, allocation.current, horizon_days)
     projection.insert(1, "channel_name", [names.get(c, c) for c in projection["channel"]])

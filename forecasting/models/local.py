@@ -9,7 +9,10 @@ interval on the backtest anyway (``calibration``), so the model's own is only a 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
+from typing import ClassVar
 from typing import Self
 
 import numpy as np
@@ -33,21 +36,19 @@ from forecasting.series import season_length
 from forecasting.series import validate_series
 
 
+@dataclass(eq=False)
 class LocalModel:
     name = "local"
     min_history = 8
-    max_seasons: int | None = None
+    max_seasons: ClassVar[int | None] = None
     """Without ``max_history``, fit on at most this many seasons of the latest values."""
 
-    def __init__(
-        self, level: int = DEFAULT_LEVEL, season: int | None = None, max_history: int | None = None
-    ) -> None:
-        self.level = level
-        self.season = season
-        self.max_history = max_history
-        """Fit on at most this many of the latest values (a local model forgets the rest)."""
-        self._states: dict[str, Any] = {}
-        self._train: pd.DataFrame | None = None
+    level: int = DEFAULT_LEVEL
+    season: int | None = None
+    max_history: int | None = None
+    """Fit on at most this many of the latest values (a local model forgets the rest)."""
+    _states: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _train: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     def fit(self, train: pd.DataFrame) -> Self:
         train = validate_series(train)

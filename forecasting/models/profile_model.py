@@ -3,6 +3,8 @@ low-volume channels (B2B, direct sales) where the last week is mostly noise."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Self
 
 import numpy as np
@@ -57,6 +59,7 @@ def yearly_index(days: pd.Series, y: np.ndarray, window: int = 28) -> np.ndarray
     return smoothed / smoothed.mean()
 
 
+@dataclass(eq=False)
 class ProfileModel:
     """``level × weekday profile × yearly index × holiday factor × growth``, per series, moved
     from the mean to the median.
@@ -83,21 +86,13 @@ class ProfileModel:
     name = "profile"
     min_history = 28
 
-    def __init__(
-        self,
-        level: int = DEFAULT_LEVEL,
-        level_days: int = 56,
-        profile_days: int = YEAR,
-        country: str | None = "US",
-        growth_damping: float = 0.5,
-    ) -> None:
-        self.level = level
-        self.level_days = level_days
-        self.profile_days = profile_days
-        self.country = country
-        self.growth_damping = growth_damping
-        self._states: dict[str, dict] = {}
-        self._train: pd.DataFrame | None = None
+    level: int = DEFAULT_LEVEL
+    level_days: int = 56
+    profile_days: int = YEAR
+    country: str | None = "US"
+    growth_damping: float = 0.5
+    _states: dict[str, dict] = field(default_factory=dict, init=False, repr=False)
+    _train: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     def fit(self, train: pd.DataFrame) -> Self:
         train = validate_series(train)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Self
 
 import numpy as np
@@ -27,6 +29,7 @@ cmdstanpy_logger().setLevel(logging.WARNING)  # configures its handler on first 
 logging.getLogger("prophet").setLevel(logging.WARNING)
 
 
+@dataclass(eq=False)
 class ProphetModel:
     """Prophet with weekly and yearly seasonality and the holidays of ``country``.
 
@@ -44,30 +47,20 @@ class ProphetModel:
     name = "prophet"
     min_history = 14
 
-    def __init__(
-        self,
-        level: int = DEFAULT_LEVEL,
-        country: str | None = "US",
-        logistic: bool = False,
-        cap_multiple: float = 1.5,
-        cap_window: int = 90,
-        uncertainty_samples: int = 100,
-        seasonality_mode: str = "multiplicative",
-        changepoint_prior_scale: float = 0.05,
-        seed: int = 0,
-    ) -> None:
-        self.level = level
-        self.country = country
-        self.logistic = logistic
-        self.cap_multiple = cap_multiple
-        self.cap_window = cap_window
-        self.uncertainty_samples = uncertainty_samples
-        self.seasonality_mode = seasonality_mode
-        self.changepoint_prior_scale = changepoint_prior_scale
-        self.seed = seed
-        self._models: dict[str, tuple[Prophet, list[str], float | None]] = {}
-        self._train: pd.DataFrame | None = None
-        self._exog: list[str] = []
+    level: int = DEFAULT_LEVEL
+    country: str | None = "US"
+    logistic: bool = False
+    cap_multiple: float = 1.5
+    cap_window: int = 90
+    uncertainty_samples: int = 100
+    seasonality_mode: str = "multiplicative"
+    changepoint_prior_scale: float = 0.05
+    seed: int = 0
+    _models: dict[str, tuple[Prophet, list[str], float | None]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _train: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    _exog: list[str] = field(default_factory=list, init=False, repr=False)
 
     def fit(self, train: pd.DataFrame) -> Self:
         train = validate_series(train)

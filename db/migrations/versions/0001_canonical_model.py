@@ -1,9 +1,4 @@
-"""canonical model
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-28
-"""
+"""canonical model"""
 
 import sqlalchemy as sa
 from alembic import op

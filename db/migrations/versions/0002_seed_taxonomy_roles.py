@@ -2,9 +2,6 @@
 
 These rows are data, editable by admins afterwards; this migration only
 provides the starting set.
-
-Revision ID: 0002
-Revises: 0001
 """
 
 import sqlalchemy as sa

@@ -1,8 +1,4 @@
-"""ingestion operations: source, sync_state, reject
-
-Revision ID: 0003
-Revises: 0002
-"""
+"""ingestion operations: source, sync_state, reject"""
 
 import sqlalchemy as sa
 from alembic import op

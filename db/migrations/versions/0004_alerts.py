@@ -1,8 +1,4 @@
-"""alert rules, episode state, alerts, workflow events, root causes, notification outbox
-
-Revision ID: 0004
-Revises: 0002
-"""
+"""alert rules, episode state, alerts, workflow events, root causes, notification outbox"""
 
 import sqlalchemy as sa
 from alembic import op

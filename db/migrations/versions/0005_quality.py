@@ -1,8 +1,4 @@
-"""data-integrity results and scheduled reports
-
-Revision ID: 0005
-Revises: 0002
-"""
+"""data-integrity results and scheduled reports"""
 
 import sqlalchemy as sa
 from alembic import op

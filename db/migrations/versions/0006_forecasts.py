@@ -1,8 +1,4 @@
-"""forecast, training_job and allocation_plan tables
-
-Revision ID: 0006
-Revises: 0002
-"""
+"""forecast, training_job and allocation_plan tables"""
 
 import sqlalchemy as sa
 from alembic import op

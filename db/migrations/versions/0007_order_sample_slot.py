@@ -1,8 +1,4 @@
-"""sales_order.sample_slot and its index: a bounded, deterministic order sample per channel
-
-Revision ID: 0007
-Revises: 0002
-"""
+"""sales_order.sample_slot and its index: a bounded, deterministic order sample per channel"""
 
 import sqlalchemy as sa
 from alembic import op

@@ -1,8 +1,4 @@
-"""daily_basket_rollup: the product rollup summed per product category, filled from it
-
-Revision ID: 0009
-Revises: 0002
-"""
+"""daily_basket_rollup: the product rollup summed per product category, filled from it"""
 
 import sqlalchemy as sa
 from alembic import op

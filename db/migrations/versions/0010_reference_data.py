@@ -1,8 +1,4 @@
-"""exchange_rate and region_mapping: reference data the sources' payloads do not carry
-
-Revision ID: 0010
-Revises: 0002
-"""
+"""exchange_rate and region_mapping: reference data the sources' payloads do not carry"""
 
 import sqlalchemy as sa
 from alembic import op

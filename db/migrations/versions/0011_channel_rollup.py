@@ -1,8 +1,4 @@
-"""daily_channel_rollup: the daily rollup summed over regions and locations, filled from it
-
-Revision ID: 0011
-Revises: 0002
-"""
+"""daily_channel_rollup: the daily rollup summed over regions and locations, filled from it"""
 
 import sqlalchemy as sa
 from alembic import op

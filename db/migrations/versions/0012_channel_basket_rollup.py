@@ -1,8 +1,5 @@
 """daily_channel_basket_rollup: the basket rollup summed over regions and locations, filled
 from it
-
-Revision ID: 0012
-Revises: 0009
 """
 
 import sqlalchemy as sa

@@ -3,9 +3,6 @@ without converting NUMERIC per row
 
 On PostgreSQL the stored column rewrites ``sales_order`` once (minutes at ten million
 orders); SQLite can add only a virtual one.
-
-Revision ID: 0013
-Revises: 0007
 """
 
 import sqlalchemy as sa

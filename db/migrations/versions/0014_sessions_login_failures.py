@@ -1,8 +1,4 @@
-"""user_session and login_failure: revocable sign-ins and failure counts shared by every worker
-
-Revision ID: 0014
-Revises: 0002
-"""
+"""user_session and login_failure: revocable sign-ins and failure counts shared by every worker"""
 
 import sqlalchemy as sa
 from alembic import op

@@ -1,8 +1,4 @@
-"""budget_plan and budget_plan_line: versioned, audited marketing budget splits
-
-Revision ID: 0030
-Revises: 0002
-"""
+"""budget_plan and budget_plan_line: versioned, audited marketing budget splits"""
 
 import sqlalchemy as sa
 from alembic import op

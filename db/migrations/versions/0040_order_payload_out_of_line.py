@@ -7,9 +7,6 @@ with ``toast_tuple_target`` at its minimum PostgreSQL moves it, lz4-compressed, 
 table's TOAST relation, so the heap the merge and the readers scan holds narrow rows.
 Rewrites ``sales_order`` once on PostgreSQL (minutes at ten million orders); SQLite keeps
 its JSON text column as it was.
-
-Revision ID: 0040
-Revises: 0013
 """
 
 from alembic import op

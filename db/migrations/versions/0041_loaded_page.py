@@ -1,8 +1,4 @@
-"""loaded_page: digests of raw pages loaded whole, so a replayed page is skipped unparsed
-
-Revision ID: 0041
-Revises: 0001 (it needs only ingest_run; off the ingestion branch, whose step back drops the tables of 0003)
-"""
+"""loaded_page: digests of raw pages loaded whole, so a replayed page is skipped unparsed"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -11,6 +7,7 @@ from db.migrations.helpers import ID
 from db.migrations.helpers import source_origin
 
 revision = "0041"
+# It needs only ingest_run; off the ingestion branch, whose step back drops the tables of 0003.
 down_revision = "0001"
 
 

@@ -3,15 +3,13 @@
 A page of a sync records the days whose rollups it left stale and the customers whose first
 order it may have moved, in its own transaction; the sync recomputes them once when it ends,
 and the next sync settles what a killed one left.
-
-Revision ID: 0042
-Revises: 0041 (it needs nothing of the others)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0042"
+# It needs nothing of the others.
 down_revision = "0041"
 
 

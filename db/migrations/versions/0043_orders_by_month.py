@@ -10,9 +10,6 @@ day to reference ``sales_order (id, order_day)``. Primary keys
 gain the distribution column: ``refund (order_id, id)``, ``touch (customer_key, id)``,
 ``customer (customer_key)``. Rewrites both tables once (minutes at ten million orders).
 SQLite gets ``order_key`` and the day columns and keeps plain tables.
-
-Revision ID: 0043
-Revises: 0040
 """
 
 import sqlalchemy as sa

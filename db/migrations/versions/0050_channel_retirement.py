@@ -4,15 +4,13 @@ past the seeded rows.
 Migration 0002 seeds the taxonomy with explicit ids, which leaves PostgreSQL's id sequences at
 their start: the first category or touchpoint added by an admin would collide with a seeded
 row. The sequences are moved past the highest id.
-
-Revision ID: 0050
-Revises: 0002 (it needs only the seeded taxonomy)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0050"
+# It needs only the seeded taxonomy.
 down_revision = "0002"
 
 TABLES = ("channel_category", "touchpoint")

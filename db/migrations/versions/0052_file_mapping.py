@@ -1,13 +1,10 @@
-"""file_mapping: file mappings saved by name for uploads
-
-Revision ID: 0052
-Revises: 0001 (a table of its own)
-"""
+"""file_mapping: file mappings saved by name for uploads"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0052"
+# A table of its own.
 down_revision = "0001"
 
 

@@ -7,9 +7,6 @@ was the costliest step of a load (about 0.1 ms a line) and grew with the months 
 (``db.partitions.reference_orders``; the loader adds it to every month it makes), which is
 checked by one index probe of a plain table. A line and its order share their day, so the
 rows allowed, and the lines deleted with an order, are the same as before. PostgreSQL only.
-
-Revision ID: 0060
-Revises: 0043
 """
 
 import sqlalchemy as sa
