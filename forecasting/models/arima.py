@@ -152,11 +152,13 @@ class Fit:
 
 def fit_css(w: np.ndarray, order: Order, season: int) -> Fit | None:
     """The conditional-sum-of-squares fit of ``order`` to the differenced ``w``, or None when
-    it cannot be fitted or is not stationary and invertible."""
+    it cannot be fitted or is not stationary and invertible. Its AICc is auto.arima's for a
+    CSS fit: the residual variance over the residuals the model has, the likelihood over all
+    ``len(w)`` values, so models with different lags are scored on one scale."""
     k = order.p + order.q + order.sp + order.sq
     start = order.p + season * order.sp
-    n = len(w) - start
-    if n - k - int(order.constant) - 3 <= 0:
+    used, npar = len(w), k + int(order.constant) + 1
+    if used - start - npar - 2 <= 0:
         return None
     x0 = np.r_[np.zeros(k), np.mean(w)] if order.constant else np.zeros(k)
     if len(x0):
@@ -171,8 +173,8 @@ def fit_css(w: np.ndarray, order: Order, season: int) -> Fit | None:
     ar, ma = polynomials(params, order, season)
     if not (np.isfinite(sse) and sse > 0 and _stable(ar) and _stable(ma)):
         return None
-    npar = len(params) + 1
-    aicc = n * np.log(sse / n) + 2 * npar + 2 * npar * (npar + 1) / (n - npar - 1)
+    variance = sse / len(residuals)
+    aicc = used * np.log(variance) + 2 * npar + 2 * npar * (npar + 1) / (used - npar - 1)
     return Fit(order, params, residuals, float(aicc))
 
 
@@ -273,7 +275,6 @@ def _search(y: np.ndarray, season: int) -> tuple[Fit | None, list[np.ndarray], l
 
 
 def _log_jacobian(y: np.ndarray, logged) -> float:
-    """``sum log y`` over the values a fit on ``log y`` scored: what its likelihood must be
-    corrected by to compare with a fit on ``y`` (the Box-Cox likelihood's Jacobian)."""
-    fit, series, _ = logged
-    return float(np.sum(np.log(y[-len(fit.residuals) :])))
+    """``sum log y`` over the values a fit on ``log y`` is scored on: what its likelihood must
+    be corrected by to compare with a fit on ``y`` (the Box-Cox likelihood's Jacobian)."""
+    return float(np.sum(np.log(y[-len(logged[1][-1]) :])))
