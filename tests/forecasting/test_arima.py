@@ -48,7 +48,9 @@ def test_an_ar1_forecast_decays_to_its_mean():
 
 def test_integrate_undoes_two_first_differences():
     y = np.arange(1.0, 9.0) ** 2  # second differences are all 2
-    np.testing.assert_allclose(integrate(np.full(3, 2.0), y, d=2, big_d=0, season=1), [81, 100, 121])
+    np.testing.assert_allclose(
+        integrate(np.full(3, 2.0), y, d=2, big_d=0, season=1), [81, 100, 121]
+    )
 
 
 def test_the_search_finds_an_ar2_with_its_mean():
