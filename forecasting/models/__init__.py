@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from forecasting.errors import ForecastingError
+from forecasting.models.arima import AutoARIMA
 from forecasting.models.base import ForecastModel
 from forecasting.models.intermittent import SBA
 from forecasting.models.intermittent import TSB
@@ -15,8 +16,7 @@ from forecasting.models.profile_model import ProfileModel
 from forecasting.models.prophet_model import ProphetModel
 from forecasting.models.seasonal_naive import SeasonalNaive
 from forecasting.models.statistical import ETS
-from forecasting.models.statistical import AutoARIMA
-from forecasting.models.statistical import Theta
+from forecasting.models.theta import Theta
 
 ModelFactory = Callable[[], ForecastModel]
 

@@ -109,3 +109,11 @@ class Naive(LocalModel):
     def forecast_one(self, state, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         last, steps = state
         return np.full(horizon, last), growing_sigma(steps, horizon)
+
+
+def fallback(y: np.ndarray, season: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal naive, for the rare series no statistical form can be fitted to."""
+    last = y[-season:] if len(y) >= season else y[-1:]
+    yhat = np.resize(last, horizon)
+    step = season if len(y) > season else 1
+    return yhat, growing_sigma(y[step:] - y[:-step], horizon)

@@ -11,10 +11,10 @@ from forecasting.models import AutoARIMA
 from forecasting.models import Croston
 from forecasting.models import Naive
 from forecasting.models import Theta
+from forecasting.models.arima import integrate
+from forecasting.models.arima import seasonal_strength
 from forecasting.models.intermittent import croston_state
 from forecasting.models.intermittent import tsb_state
-from forecasting.models.statistical import integrate
-from forecasting.models.statistical import seasonal_strength
 from forecasting.series import FORECAST_COLUMNS
 from forecasting.series import frequency
 from forecasting.series import season_length
