@@ -7,6 +7,8 @@ calibration) travels as an artifact this module writes and reads.
 
 from __future__ import annotations
 
+import io
+import pickle
 from pathlib import Path
 
 import cloudpickle
@@ -20,6 +22,7 @@ from mlflow.types import Schema
 from forecasting.backtest import MODEL
 from forecasting.calibration import calibrate
 from forecasting.calibration import clip_nonnegative
+from forecasting.errors import ForecastingError
 from forecasting.models import ForecastModel
 from forecasting.series import DS
 from forecasting.series import FORECAST_COLUMNS
@@ -28,6 +31,28 @@ from forecasting.series import YHAT
 
 MODEL_CODE = Path(__file__).with_name("champion_code.py")
 STATE_ARTIFACT = "state"
+
+
+class RetiredModel:
+    """Stands in, in a stored champion, for a fitted model whose class an earlier release had
+    and this one has not: the stored forecast still publishes (promote, roll back), while
+    refitting it needs the series retrained."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        try:
+            return super().find_class(module, name)
+        except (AttributeError, ImportError):
+            return RetiredModel
+
+
+def load_state(state: bytes) -> dict:
+    """A champion's pickled state, its retired model classes replaced by ``RetiredModel``."""
+    return _StateUnpickler(io.BytesIO(state)).load()
 
 
 class ChampionForecast(mlflow.pyfunc.PythonModel):
@@ -83,7 +108,7 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context) -> None:
         state = Path(context.artifacts[STATE_ARTIFACT]).read_bytes()
-        vars(self).update(cloudpickle.loads(state))
+        vars(self).update(load_state(state))
 
     def signature(self) -> ModelSignature:
         """What ``predict`` takes (optionally the dates wanted) and returns (the forecast)."""
@@ -101,6 +126,11 @@ class ChampionForecast(mlflow.pyfunc.PythonModel):
         return self.forecast.copy()
 
     def reforecast(self) -> pd.DataFrame:
+        if isinstance(self.fitted, RetiredModel):
+            raise ForecastingError(
+                f"the model of series {self.unique_id!r} was fitted by an earlier release;"
+                " retrain the series to forecast with it again"
+            )
         predicted = self.fitted.predict(self.horizon, self.future_exog)
         mine = predicted[predicted[ID] == self.source_id].assign(
             **{ID: self.unique_id, MODEL: self.model_name}
