@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from sqlalchemy import Column
 from sqlalchemy import Connection
+from sqlalchemy import MetaData
+from sqlalchemy import Table
 from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -319,27 +322,44 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
         refresh_channel_rollups(conn, chunk)
 
 
-def _add_to(conn: Connection, table, columns: list[str], rows, returning=()) -> list:
-    """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists;
-    the ``returning`` columns of every row written."""
+def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
+    """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists."""
     keys = [c.name for c in table.primary_key.columns]
     statement = insert_for(conn, table).from_select(columns, rows)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
         set_={c: table.c[c] + statement.excluded[c] for c in columns if c not in keys},
     )
-    if returning:
-        return conn.execute(statement.returning(*returning)).all()
     conn.execute(statement)
-    return []
+
+
+def _add_with_channel(conn: Connection, table: Table, channel: Table, columns: list[str], rows):
+    """Add ``rows`` (a SELECT of ``columns``) to ``table``, and their sums over regions and
+    locations to its channel rollup ``channel``: the change re-summing the days they touch
+    would make, reading only the added rows (kept in a temporary table meanwhile)."""
+    added = Table(
+        f"added_{table.name}",
+        MetaData(),
+        *(Column(c.name, c.type) for c in table.columns),
+        prefixes=["TEMPORARY"],
+    )
+    added.drop(conn, checkfirst=True)
+    added.create(conn)
+    conn.execute(added.insert().from_select(columns, rows))
+    _add_to(conn, table, columns, select(*(added.c[c] for c in columns)).where(literal(True)))
+    keys = [added.c[c.name] for c in channel.primary_key.columns]
+    measures = [c.name for c in channel.columns if not c.primary_key]
+    sums = select(*keys, *(func.sum(added.c[m]) for m in measures)).where(literal(True))
+    _add_to(conn, channel, [k.name for k in keys] + measures, sums.group_by(*keys))
+    added.drop(conn)
 
 
 def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[dt.date]) -> None:
     """Add orders new to the table (``order_ids``: a subquery of ``order_id`` and
     ``order_day``), their lines (``new_lines``: a subquery like ``stored_lines``, such as the
     loader's staged lines, read instead of the stored lines of every month they are in)
-    and their refunds to the rollups, leaving out ``stale_days``, which the caller recomputes
-    whole.
+    and their refunds to the rollups and the channel rollups, leaving out ``stale_days``,
+    which the caller recomputes whole.
 
     Far cheaper than recomputing every day a batch touched: only the new rows are read.
     """
@@ -350,13 +370,12 @@ def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[
         _order_facts(order.c.order_day.not_in(stale), ids=order_ids),
         _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
     ).subquery("facts")
-    rollup = DailyRollup.__table__
-    added = _add_to(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts), [rollup.c.day])
+    (rollup, channel_rollup), (basket_rollup, channel_basket_rollup) = CHANNEL_ROLLUPS
+    _add_with_channel(conn, rollup, channel_rollup, ROLLUP_COLUMNS, _rollup_select(facts))
     products = _product_select(new_lines, new_lines.c.order_day.not_in(stale))
     _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, products)
-    _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(products))
-    # Every day with a new line also has its order in the daily rollup's days.
-    refresh_channel_rollups(conn, {day for (day,) in added})
+    baskets = _basket_select(products)
+    _add_with_channel(conn, basket_rollup, channel_basket_rollup, BASKET_ROLLUP_COLUMNS, baskets)
 
 
 def rebuild_all(conn: Connection) -> int:
