@@ -333,24 +333,24 @@ def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
     conn.execute(statement)
 
 
-def _add_with_channel(conn: Connection, table: Table, channel: Table, columns: list[str], rows):
-    """Add ``rows`` (a SELECT of ``columns``) to ``table``, and their sums over regions and
-    locations to its channel rollup ``channel``: the change re-summing the days they touch
-    would make, reading only the added rows (kept in a temporary table meanwhile)."""
-    added = Table(
-        f"added_{table.name}",
-        MetaData(),
-        *(Column(c.name, c.type) for c in table.columns),
-        prefixes=["TEMPORARY"],
-    )
-    added.drop(conn, checkfirst=True)
+def _added_rows(conn: Connection, table: Table, columns: list[str], rows) -> Table:
+    """``rows`` (a SELECT of ``columns``) in a temporary table shaped like ``table``."""
+    shape = (Column(c.name, c.type) for c in table.columns)
+    added = Table(f"added_{table.name}", MetaData(), *shape, prefixes=["TEMPORARY"])
     added.create(conn)
     conn.execute(added.insert().from_select(columns, rows))
+    return added
+
+
+def _add_rows(conn: Connection, table: Table, added: Table, columns: list[str], channel=None):
+    """Add the ``added`` rows to ``table`` and their sums over places to its ``channel`` rollup
+    (the change re-summing the days they touch would make)."""
     _add_to(conn, table, columns, select(*(added.c[c] for c in columns)).where(literal(True)))
-    keys = [added.c[c.name] for c in channel.primary_key.columns]
-    measures = [c.name for c in channel.columns if not c.primary_key]
-    sums = select(*keys, *(func.sum(added.c[m]) for m in measures)).where(literal(True))
-    _add_to(conn, channel, [k.name for k in keys] + measures, sums.group_by(*keys))
+    if channel is not None:
+        keys = [added.c[c.name] for c in channel.primary_key.columns]
+        measures = [c.name for c in channel.columns if not c.primary_key]
+        sums = select(*keys, *(func.sum(added.c[m]) for m in measures)).where(literal(True))
+        _add_to(conn, channel, [k.name for k in keys] + measures, sums.group_by(*keys))
     added.drop(conn)
 
 
@@ -361,8 +361,8 @@ def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[
     and their refunds to the rollups and the channel rollups, leaving out ``stale_days``,
     which the caller recomputes whole.
 
-    Far cheaper than recomputing every day a batch touched: only the new rows are read.
-    """
+    Far cheaper than recomputing the days a batch touched: only the new rows are read (the
+    lines grouped once, per product, then summed per category)."""
     order = SalesOrder.__table__
     refund = Refund.__table__
     stale = sorted(set(stale_days))
@@ -371,11 +371,15 @@ def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[
         _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
     ).subquery("facts")
     (rollup, channel_rollup), (basket_rollup, channel_basket_rollup) = CHANNEL_ROLLUPS
-    _add_with_channel(conn, rollup, channel_rollup, ROLLUP_COLUMNS, _rollup_select(facts))
+    daily = _added_rows(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts))
+    _add_rows(conn, rollup, daily, ROLLUP_COLUMNS, channel_rollup)
+    product_rollup = DailyProductRollup.__table__
     products = _product_select(new_lines, new_lines.c.order_day.not_in(stale))
-    _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, products)
-    baskets = _basket_select(products)
-    _add_with_channel(conn, basket_rollup, channel_basket_rollup, BASKET_ROLLUP_COLUMNS, baskets)
+    products = _added_rows(conn, product_rollup, PRODUCT_ROLLUP_COLUMNS, products)
+    baskets = _basket_select(select(*(products.c[c] for c in PRODUCT_ROLLUP_COLUMNS)))
+    baskets = _added_rows(conn, basket_rollup, BASKET_ROLLUP_COLUMNS, baskets)
+    _add_rows(conn, product_rollup, products, PRODUCT_ROLLUP_COLUMNS)
+    _add_rows(conn, basket_rollup, baskets, BASKET_ROLLUP_COLUMNS, channel_basket_rollup)
 
 
 def rebuild_all(conn: Connection) -> int:
