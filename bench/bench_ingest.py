@@ -33,9 +33,9 @@ from sqlalchemy import text
 
 from bench.common import Section
 from bench.common import fresh_database
-from ingestion import json_text
 from ingestion.batch import LINE_COLUMNS
 from ingestion.batch import ORDER_COLUMNS
+from ingestion.staging import payload_json
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 23
@@ -96,7 +96,7 @@ def _raw_copy(conn, batch) -> None:
     from ingestion.frames import frame_rows
 
     cursor = conn.connection.driver_connection.cursor()
-    orders = batch.orders.assign(payload=[json_text.compact(p) for p in batch.orders["payload"]])
+    orders = batch.orders.assign(payload=batch.orders["payload"].map(payload_json))
     for table, frame, columns in (
         ("raw_order", orders, ORDER_COLUMNS),
         ("raw_line", batch.lines, LINE_COLUMNS),

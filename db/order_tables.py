@@ -70,6 +70,9 @@ class SalesOrder(Base):
     source_version: Mapped[int] = mapped_column(BigInteger, default=0)
     source_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     touchpoint_raw: Mapped[str] = mapped_column(String(200), default="")
+    # The references to touchpoint, location, region and ingest_run (and order_line's to
+    # product) are foreign keys on SQLite; on PostgreSQL the loader checks them once per page
+    # and triggers refuse deleting a referenced row (migration 0061, ``ingestion.references``).
     touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"))
     mapping_version: Mapped[int] = mapped_column(Integer, default=1)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))

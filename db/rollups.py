@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from sqlalchemy import Column
 from sqlalchemy import Connection
+from sqlalchemy import MetaData
+from sqlalchemy import Table
 from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -319,30 +322,47 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
         refresh_channel_rollups(conn, chunk)
 
 
-def _add_to(conn: Connection, table, columns: list[str], rows, returning=()) -> list:
-    """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists;
-    the ``returning`` columns of every row written."""
+def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
+    """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists."""
     keys = [c.name for c in table.primary_key.columns]
     statement = insert_for(conn, table).from_select(columns, rows)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
         set_={c: table.c[c] + statement.excluded[c] for c in columns if c not in keys},
     )
-    if returning:
-        return conn.execute(statement.returning(*returning)).all()
     conn.execute(statement)
-    return []
+
+
+def _added_rows(conn: Connection, table: Table, columns: list[str], rows) -> Table:
+    """``rows`` (a SELECT of ``columns``) in a temporary table shaped like ``table``."""
+    shape = (Column(c.name, c.type) for c in table.columns)
+    added = Table(f"added_{table.name}", MetaData(), *shape, prefixes=["TEMPORARY"])
+    added.create(conn)
+    conn.execute(added.insert().from_select(columns, rows))
+    return added
+
+
+def _add_rows(conn: Connection, table: Table, added: Table, columns: list[str], channel=None):
+    """Add the ``added`` rows to ``table`` and their sums over places to its ``channel`` rollup
+    (the change re-summing the days they touch would make)."""
+    _add_to(conn, table, columns, select(*(added.c[c] for c in columns)).where(literal(True)))
+    if channel is not None:
+        keys = [added.c[c.name] for c in channel.primary_key.columns]
+        measures = [c.name for c in channel.columns if not c.primary_key]
+        sums = select(*keys, *(func.sum(added.c[m]) for m in measures)).where(literal(True))
+        _add_to(conn, channel, [k.name for k in keys] + measures, sums.group_by(*keys))
+    added.drop(conn)
 
 
 def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[dt.date]) -> None:
     """Add orders new to the table (``order_ids``: a subquery of ``order_id`` and
     ``order_day``), their lines (``new_lines``: a subquery like ``stored_lines``, such as the
     loader's staged lines, read instead of the stored lines of every month they are in)
-    and their refunds to the rollups, leaving out ``stale_days``, which the caller recomputes
-    whole.
+    and their refunds to the rollups and the channel rollups, leaving out ``stale_days``,
+    which the caller recomputes whole.
 
-    Far cheaper than recomputing every day a batch touched: only the new rows are read.
-    """
+    Far cheaper than recomputing the days a batch touched: only the new rows are read (the
+    lines grouped once, per product, then summed per category)."""
     order = SalesOrder.__table__
     refund = Refund.__table__
     stale = sorted(set(stale_days))
@@ -350,13 +370,16 @@ def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[
         _order_facts(order.c.order_day.not_in(stale), ids=order_ids),
         _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
     ).subquery("facts")
-    rollup = DailyRollup.__table__
-    added = _add_to(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts), [rollup.c.day])
+    (rollup, channel_rollup), (basket_rollup, channel_basket_rollup) = CHANNEL_ROLLUPS
+    daily = _added_rows(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts))
+    _add_rows(conn, rollup, daily, ROLLUP_COLUMNS, channel_rollup)
+    product_rollup = DailyProductRollup.__table__
     products = _product_select(new_lines, new_lines.c.order_day.not_in(stale))
-    _add_to(conn, DailyProductRollup.__table__, PRODUCT_ROLLUP_COLUMNS, products)
-    _add_to(conn, DailyBasketRollup.__table__, BASKET_ROLLUP_COLUMNS, _basket_select(products))
-    # Every day with a new line also has its order in the daily rollup's days.
-    refresh_channel_rollups(conn, {day for (day,) in added})
+    products = _added_rows(conn, product_rollup, PRODUCT_ROLLUP_COLUMNS, products)
+    baskets = _basket_select(select(*(products.c[c] for c in PRODUCT_ROLLUP_COLUMNS)))
+    baskets = _added_rows(conn, basket_rollup, BASKET_ROLLUP_COLUMNS, baskets)
+    _add_rows(conn, product_rollup, products, PRODUCT_ROLLUP_COLUMNS)
+    _add_rows(conn, basket_rollup, baskets, BASKET_ROLLUP_COLUMNS, channel_basket_rollup)
 
 
 def rebuild_all(conn: Connection) -> int:

@@ -34,7 +34,7 @@ ORDER_COLUMNS = [
     "total_minor",
     "fx_rate",  # float: base currency per unit of `currency`; NaN = not given by the source
     "ordered_at",  # datetime64[ns, UTC]
-    "payload",  # dict or None: the raw source payload
+    "payload",  # dict, or its stored JSON text (``staging.payload_json``), or None
     "payload_sha256",  # str
 ]
 # Columns an orders frame may leave out (they are added with this value), after the others:

@@ -15,6 +15,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 from dataclasses import field
 
+import pandas as pd
 from sqlalchemy import JSON
 from sqlalchemy import Connection
 from sqlalchemy import Table
@@ -38,10 +39,12 @@ from ingestion.customers import customers_to_recheck
 from ingestion.customers import first_orders_of_new_customers
 from ingestion.customers import record_new_customers
 from ingestion.customers import refresh_first_orders
+from ingestion.errors import IngestionError
 from ingestion.frames import stage_frame
 from ingestion.order_keys import classify
 from ingestion.order_keys import move_keys
 from ingestion.reference import Lookups
+from ingestion.references import refuse_unknown_references
 from ingestion.staging import LINE_STAGE_COLUMNS
 from ingestion.staging import ORDER_STAGE_COLUMNS
 from ingestion.staging import PAYLOAD_STAGE_COLUMNS
@@ -63,6 +66,9 @@ class LoadResult:
     stale_days: set[dt.date] = field(default_factory=set)
     """The days among them whose rollups must be recomputed whole (new orders on the other
     days were added to the rollups already)."""
+    refused: pd.DataFrame = field(default_factory=lambda: _refused_frame([], [], []))
+    """Orders not loaded for a missing reference row (``ingestion.references``), with their
+    ``source_order_id``, ``reason`` and ``payload`` (JSON text): not counted as read."""
 
     def add(self, other: LoadResult) -> None:
         add_counts(self, other)
@@ -78,6 +84,12 @@ def add_counts(total, part, names: tuple[str, ...] = ORDER_COUNTS) -> None:
     """Add ``part``'s counts of ``names`` to ``total``'s."""
     for name in names:
         setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def _refused_frame(order_ids, reasons, payloads) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"source_order_id": order_ids, "reason": reasons, "payload": payloads}, dtype=object
+    )
 
 
 def _stage_join(left: Table, right: Table):
@@ -109,6 +121,7 @@ def load_orders(
     recomputed: Set[dt.date] = frozenset(),
     lookups: Lookups | None = None,
     defer: bool = False,
+    quarantine: bool = False,
 ) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
@@ -118,7 +131,9 @@ def load_orders(
     ``recomputed`` names days the caller recomputes whole anyway, so new orders on them
     are not added to the rollups first. ``lookups``: the reference ids, if the caller has them.
     With ``defer`` (a page of a sync) the stale days and the customers whose flags may change
-    are recorded for ``ingestion.unsettled.settle`` at the sync's end instead.
+    are recorded for ``ingestion.unsettled.settle`` at the sync's end instead. Orders naming
+    a reference row that is gone are left out into ``result.refused`` with ``quarantine``
+    (for the caller to quarantine); without it they fail the load, as a foreign key would.
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
@@ -136,6 +151,19 @@ def load_orders(
     stage_frame(conn, stg_payload, staged, PAYLOAD_STAGE_COLUMNS)
     stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
     stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)
+    refused = refuse_unknown_references(conn, stg_order, stg_line)
+    if refused:
+        if not quarantine:
+            raise IngestionError(
+                f"{len(refused)} orders not loaded: {next(iter(refused.values()))}"
+            )
+        picked = staged.set_index("stage_id").loc[list(refused)]
+        result.refused = _refused_frame(
+            picked["source_order_id"].tolist(),
+            list(refused.values()),
+            picked["raw_payload"].tolist(),
+        )
+        result.read -= len(refused)
     _merge(conn, staging, result, recomputed, defer)
     if refresh:
         refresh_rollups(conn, result.stale_days)

@@ -155,9 +155,12 @@ def staging_tables() -> tuple[Table, Table, Table, Table]:
     return order, payload, line, refund
 
 
-def payload_json(payload: dict | None) -> str | None:
-    """The stored form of a raw payload: compact JSON that PostgreSQL's JSONB accepts."""
-    return None if payload is None else json_text.compact(payload)
+def payload_json(payload: dict | str | None) -> str | None:
+    """The stored form of a raw payload: compact JSON that PostgreSQL's JSONB accepts (text
+    is that form already)."""
+    if payload is None or isinstance(payload, str):
+        return payload
+    return json_text.compact(payload)
 
 
 def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | None):

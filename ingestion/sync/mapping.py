@@ -28,6 +28,7 @@ from ingestion.errors import IngestionError
 from ingestion.errors import MappingError
 from ingestion.mapping import ChannelRules
 from ingestion.mapping import touchpoint_raw
+from ingestion.staging import payload_json
 from ingestion.unchanged import changed_indexes
 
 if TYPE_CHECKING:
@@ -74,9 +75,11 @@ class Origin:
         return cls(source.kind, source.instance, stream, source.name)
 
 
-def as_bytes(payload: dict[str, Any] | bytes) -> bytes:
+def as_bytes(payload: dict[str, Any] | str | bytes) -> bytes:
     if isinstance(payload, bytes):
         return payload
+    if isinstance(payload, str):
+        return payload.encode()
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
@@ -269,6 +272,10 @@ def map_page(
         rules,
         future_tolerance=future_tolerance,
     )
+    # Payloads leave the mapping (often another process) as their stored JSON text: text
+    # pickles as one copy, where unpickling a page of decoded payloads cost the writer
+    # about 0.04 ms an order.
+    batch.orders["payload"] = batch.orders["payload"].map(payload_json)
     return MappedPage(batch, mapped, rejects, unchanged, cursor, digest)
 
 

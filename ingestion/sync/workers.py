@@ -44,16 +44,27 @@ def mapped_in_processes(
     **options: Any,
 ) -> Iterator[MappedPage]:
     """``pages`` mapped by ``workers`` spawned processes, yielded in page order; at most
-    ``workers`` + 1 pages are read ahead of the one being loaded."""
+    ``workers`` + 1 pages are read ahead of the one being loaded. The first page is mapped
+    here, while the processes start: spawning one and importing the mapping takes longer than
+    mapping a page, and a one-page sync starts none."""
     work = partial(_map_in_worker, url, origin, rules, options)
+    pages = iter(pages)
+    first = next(pages, None)
+    if first is None:
+        return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         waiting: deque[Future] = deque()
         for page in pages:
             waiting.append(pool.submit(work, page))
-            if len(waiting) > workers:
+            if first is not None:
+                yield work(first)
+                first = None
+            elif len(waiting) > workers:
                 yield waiting.popleft().result()
+        if first is not None:
+            yield work(first)
         while waiting:
             yield waiting.popleft().result()
     finally:

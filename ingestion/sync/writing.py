@@ -124,7 +124,8 @@ def load_cursor(conn: Connection, source_name: str, stream: str) -> str | None:
 
 
 def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
-    """Orders the enrichment refused (``ingestion.enrich``) as rejects with their payloads."""
+    """Orders the enrichment or the loader refused (``ingestion.enrich``,
+    ``ingestion.references``) as rejects with their payloads."""
     return [
         RejectedPayload(order_id, reason, as_bytes(payload or {}))
         for order_id, reason, payload in zip(
@@ -142,14 +143,17 @@ def _load_batch(
     defer: bool = False,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
     """Enrich and load a batch of ``mapped`` canonical orders: the result (in-batch duplicates
-    count as unchanged) and the orders refused for want of reference data, not loaded."""
+    count as unchanged) and the orders refused for want of reference data (a rate, or a
+    reference row deleted meanwhile), not loaded."""
     lookups = Lookups.load(conn)
     enriched, refused = enrich_orders(conn, batch, lookups)
-    result = load_orders(conn, enriched, run_id, refresh=refresh, lookups=lookups, defer=defer)
+    result = load_orders(
+        conn, enriched, run_id, refresh=refresh, lookups=lookups, defer=defer, quarantine=True
+    )
     collapsed = mapped - len(batch)
     result.read += collapsed
     result.unchanged += collapsed
-    return result, refused_payloads(refused)
+    return result, [*refused_payloads(refused), *refused_payloads(result.refused)]
 
 
 def load_canonical(
