@@ -3,10 +3,11 @@
 On PostgreSQL ``sales_order`` has no foreign keys to ``touchpoint``, ``region``,
 ``location`` and ``ingest_run``, nor ``order_line`` to ``product`` (migration 0061): checked
 row by row they cost the merge about 13 µs an order each. The loader checks each page's
-distinct ids instead, with one index probe apiece, and refuses the orders naming a missing
-one with the reason the constraint gave, so they are quarantined, not loaded. The ids come
-from the same tables read in the page's transaction, so only a row deleted meanwhile is
-ever missing; deleting a referenced row is refused by triggers on those tables (0061).
+distinct ids instead, one index probe apiece, locking them as the constraint did, and refuses
+the orders naming a missing one with the reason the constraint gave, so they are quarantined,
+not loaded. The ids come from the same tables read in the page's transaction, so only a row
+deleted meanwhile is ever missing; deleting a referenced row is refused by triggers on those
+tables (0061).
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy import Table
 from sqlalchemy import delete
-from sqlalchemy import exists
-from sqlalchemy import literal
 from sqlalchemy import select
-from sqlalchemy import union_all
 
 from db.schema import IngestRun
 from db.schema import Location
@@ -41,21 +39,24 @@ def reference_reason(column: str, value: int, table: str) -> str:
 
 
 def _missing(conn: Connection, staged: dict[str, Table]) -> list[tuple[int, int]]:
-    """(reference number, id) of each distinct staged id its table lacks."""
-    probes = []
+    """(reference number, id) of each distinct staged id its table lacks.
+
+    The ids found are locked ``FOR KEY SHARE`` until the page commits, as a foreign key's
+    check locks them: a concurrent delete of one waits, then sees the page's orders and is
+    refused by the table's trigger, instead of leaving them naming a row that is gone."""
+    missing = []
     for number, (side, column, target) in enumerate(REFERENCES):
-        ids = (
-            select(staged[side].c[column].label("id"))
-            .where(staged[side].c[column].is_not(None))
-            .distinct()
-            .subquery(f"ids_{number}")
-        )
-        probes.append(
-            select(literal(number).label("reference"), ids.c.id).where(
-                ~exists().where(target.c.id == ids.c.id)
-            )
-        )
-    return conn.execute(union_all(*probes)).all()
+        named = select(staged[side].c[column]).where(staged[side].c[column].is_not(None))
+        wanted = set(conn.execute(named.distinct()).scalars())
+        if not wanted:
+            continue
+        present = conn.execute(
+            select(target.c.id)
+            .where(target.c.id.in_(named.scalar_subquery()))
+            .with_for_update(read=True, key_share=True)
+        ).scalars()
+        missing += [(number, value) for value in sorted(wanted - set(present))]
+    return missing
 
 
 def refuse_unknown_references(

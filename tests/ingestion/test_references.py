@@ -19,6 +19,7 @@ from sqlalchemy import delete
 from sqlalchemy import exc
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 
 from db.engine import get_engine
@@ -205,3 +206,37 @@ def test_reference_rows_no_order_names_can_still_be_deleted(pg_url):
         conn.execute(update(location).where(location.c.id == first).values(name="renamed"))
         conn.execute(delete(location).where(location.c.id == first))
         assert conn.execute(select(location.c.id).where(location.c.id == first)).first() is None
+
+
+@pytest.mark.postgres
+def test_a_reference_row_a_loading_page_names_cannot_be_deleted_before_it_commits(pg_url):
+    """The page locks the rows it names as a foreign key's check did: a concurrent delete
+    waits for the page instead of leaving its orders naming a row that is gone."""
+    batch = _demo_batch(pg_url)
+    engine = get_engine(pg_url)
+    location = Location.__table__
+    with engine.begin() as conn:  # the months' partitions exist before the page
+        load_orders(conn, batch, start_run(conn, "test", "t", "orders"))
+        region = conn.execute(select(location.c.region_id).limit(1)).scalar()
+        popup = conn.execute(
+            location.insert()
+            .values(code="POPUP", name="Pop-up store", region_id=region)
+            .returning(location.c.id)
+        ).scalar()
+    later = OrderBatch(
+        *(
+            frame.assign(source_order_id=frame["source_order_id"] + "-later")
+            for frame in (batch.orders, batch.lines, batch.refunds)
+        )
+    )
+    later.orders["location_code"] = "POPUP"  # a store only this page's orders name
+    with engine.connect() as loader, engine.connect() as admin:
+        page = loader.begin()
+        load_orders(loader, later, start_run(loader, "test", "t", "orders"))
+        admin.execute(text("SET lock_timeout = '300ms'"))
+        with pytest.raises(exc.OperationalError, match="lock timeout"):
+            admin.execute(delete(location).where(location.c.id == popup))
+        admin.rollback()
+        page.commit()
+    with pytest.raises(exc.IntegrityError, match="still referenced"), engine.begin() as conn:
+        conn.execute(delete(location).where(location.c.id == popup))
