@@ -96,11 +96,9 @@ def touchpoint_codes() -> list[str]:
         return list(session.scalars(query.order_by(Touchpoint.sort_order)))
 
 
-def _validated(session: Session, *wanted) -> dict:
-    """The row's values for ``wanted`` (priority, source_system, field, operator, value and
-    touchpoint, as ``add_rule`` takes them) after checking them; a bad one is a CommandError
-    naming it."""
-    priority, source_system, field, operator, value, touchpoint = wanted
+def _validated(session: Session, priority, source_system, field, operator, value, touchpoint):
+    """The row's values (as ``add_rule`` takes them) after checking them; a bad one is a
+    CommandError naming it."""
     field = (field or "").strip()
     value = (value or "").strip()
     source_system = (source_system or "").strip() or None

@@ -6,13 +6,10 @@ and ``order_line``'s to ``product``, were checked for every row written: about 1
 each, half the cost of writing the orders. The loader now checks each page's distinct ids with
 one index probe apiece and quarantines an order naming a missing row with the reason the
 constraint gave (``ingestion.references``). The other half of a foreign key, refusing to
-delete or re-key a row still referenced, is kept by a statement trigger on each referenced
+delete or re-key a row still referenced, is kept by row triggers on each referenced
 table. The rows allowed and refused are the same as before; ``TRUNCATE ... CASCADE`` of a
 reference table no longer empties the order tables. PostgreSQL only: SQLite keeps its
 constraints.
-
-Revision ID: 0061
-Revises: 0060
 """
 
 from alembic import op
@@ -21,8 +18,6 @@ from db.migrations.helpers import on_postgres
 
 revision = "0061"
 down_revision = "0060"
-branch_labels = None
-depends_on = None
 
 # (referencing table, its foreign key, its column, the referenced table).
 REFERENCES = (
