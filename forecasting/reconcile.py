@@ -8,10 +8,14 @@ per series, a column per bottom series): so the reconciled forecasts add up exac
 * ``bottom_up``: ``b`` is the bottom series' own forecasts;
 * ``top_down``: the total's forecast split by each bottom series' share of the total over
   the recent history (``SHARE_PERIODS``);
-* ``mint_shrink``: the minimum-trace reconciliation of Wickramasuriya, Athanasopoulos &
-  Hyndman (2019), ``b = (S' W⁻¹ S)⁻¹ S' W⁻¹ ŷ``, with ``W`` the covariance of the base
-  forecasts' backtest errors shrunk towards its diagonal (Schäfer & Strimmer's intensity,
-  as R's ``hts`` computes it).
+* the minimum-trace family (Wickramasuriya, Athanasopoulos & Hyndman 2019),
+  ``b = (S' W⁻¹ S)⁻¹ S' W⁻¹ ŷ``, as R's ``hts`` and ``fable`` offer it, by what ``W`` is:
+  ``ols`` the identity (Hyndman et al. 2011), ``wls_struct`` the number of bottom series
+  each series sums (Athanasopoulos et al. 2017), ``wls_var`` the base forecasts' backtest
+  error variances, and ``mint_shrink`` their whole covariance shrunk towards its diagonal
+  (Schäfer & Strimmer's intensity). The first two estimate nothing, which is what a
+  hierarchy with more series than backtest errors may need; the last two weigh each series
+  by how well it has been forecast.
 
 For measures that cannot be negative, negative bottom forecasts are set to zero before
 summing up. Which method publishes is chosen per hierarchy on the backtest
@@ -87,18 +91,41 @@ def top_down(hierarchy: Hierarchy, base: np.ndarray, shares: np.ndarray, **_) ->
     return shares[:, None] * base[hierarchy.ids.index(hierarchy.top)][None, :]
 
 
-def mint_shrink(hierarchy: Hierarchy, base: np.ndarray, errors: np.ndarray, **_) -> np.ndarray:
+def min_trace(hierarchy: Hierarchy, base: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Bottom forecasts ``(S' W⁻¹ S)⁻¹ S' W⁻¹ ŷ`` for the error covariance ``weights`` (W)."""
     summing = hierarchy.summing_matrix()
-    precision = np.linalg.pinv(shrunk_covariance(errors))
-    weights = np.linalg.pinv(summing.T @ precision @ summing) @ summing.T @ precision
-    return weights @ base
+    precision = np.linalg.pinv(weights)
+    return np.linalg.pinv(summing.T @ precision @ summing) @ summing.T @ precision @ base
+
+
+def ols(hierarchy: Hierarchy, base: np.ndarray, **_) -> np.ndarray:
+    return min_trace(hierarchy, base, np.eye(len(hierarchy.ids)))
+
+
+def wls_struct(hierarchy: Hierarchy, base: np.ndarray, **_) -> np.ndarray:
+    return min_trace(hierarchy, base, np.diag(hierarchy.summing_matrix().sum(axis=1)))
+
+
+def wls_var(hierarchy: Hierarchy, base: np.ndarray, errors: np.ndarray, **_) -> np.ndarray:
+    variances = (errors**2).mean(axis=0)
+    floor = 1e-9 * max(float(variances.mean()), 1e-12)
+    return min_trace(hierarchy, base, np.diag(np.maximum(variances, floor)))
+
+
+def mint_shrink(hierarchy: Hierarchy, base: np.ndarray, errors: np.ndarray, **_) -> np.ndarray:
+    return min_trace(hierarchy, base, shrunk_covariance(errors))
 
 
 METHODS: dict[str, Callable[..., np.ndarray]] = {
     "bottom_up": bottom_up,
     "top_down": top_down,
+    "ols": ols,
+    "wls_struct": wls_struct,
+    "wls_var": wls_var,
     "mint_shrink": mint_shrink,
 }
+ERROR_WEIGHTED = ("wls_var", "mint_shrink")
+"""Methods weighing the series by their backtest errors."""
 
 
 def reconcile_matrix(
@@ -137,7 +164,7 @@ def reconcile_frame(
         base.to_numpy(),
         nonnegative,
         shares=shares(hierarchy, history),
-        errors=errors[ids].to_numpy() if method == "mint_shrink" else None,
+        errors=errors[ids].to_numpy() if method in ERROR_WEIGHTED else None,
     )
     reconciled = pd.DataFrame(matrix, index=base.index, columns=base.columns)
     values = reconciled.stack().rename("reconciled").reset_index()

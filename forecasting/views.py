@@ -15,6 +15,9 @@ VERSION_MODELS = ("snaive", "ets", "theta", "arima", "prophet", "lightgbm", "pro
 """Candidates whose mean backtest MASE the Models page lists beside the champion's."""
 METHOD_NAMES = {
     "mint_shrink": "MinT (shrinkage)",
+    "wls_var": "MinT (error variances)",
+    "wls_struct": "MinT (structural weights)",
+    "ols": "MinT (ordinary least squares)",
     "bottom_up": "bottom-up",
     "top_down": "top-down (historical shares)",
 }

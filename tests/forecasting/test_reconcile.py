@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.reconcile import METHODS
 from forecasting.reconcile import Hierarchy
 from forecasting.reconcile import choose_method
 from forecasting.reconcile import reconcile_matrix
@@ -29,7 +30,7 @@ BASE = np.array([[100.0, 90.0], [70.0, 60.0], [40.0, 35.0], [25.0, 30.0], [28.0,
 """Incoherent base forecasts (rows as ``HIERARCHY.ids``, two steps)."""
 
 
-@pytest.mark.parametrize("method", ["bottom_up", "top_down", "mint_shrink"])
+@pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_adds_up_exactly(method):
     errors = np.random.default_rng(0).normal(0, 1, (60, 5))
     got = reconcile_matrix(
@@ -53,6 +54,35 @@ def test_mint_with_equal_uncorrelated_errors_is_the_ols_projection():
     s = HIERARCHY.summing_matrix()
     expected = s @ np.linalg.solve(s.T @ s, s.T @ BASE)
     np.testing.assert_allclose(got, expected, rtol=0.02)
+
+
+def test_ols_is_the_projection_onto_coherent_forecasts():
+    """OLS moves the base forecasts to the nearest coherent ones: unchanged when coherent,
+    and the correction is orthogonal to every coherent direction."""
+    s = HIERARCHY.summing_matrix()
+    got = reconcile_matrix(HIERARCHY, "ols", BASE, False)
+    np.testing.assert_allclose(s.T @ (BASE - got), 0, atol=1e-9)
+    coherent = s @ np.array([[40.0, 35.0], [25.0, 30.0], [28.0, 26.0]])
+    np.testing.assert_allclose(reconcile_matrix(HIERARCHY, "ols", coherent, False), coherent)
+
+
+def test_structural_weights_by_hand():
+    """One aggregate over two series, W = diag(2, 1, 1): each bottom forecast moves by a
+    quarter of the incoherence (total - a - b), the total by minus a half."""
+    pair = Hierarchy(bottom=("a", "b"), aggregates={"t": ("a", "b")})
+    base = np.array([[12.0], [5.0], [3.0]])  # total 12, parts 5 + 3 = 8: 4 short
+    got = reconcile_matrix(pair, "wls_struct", base, False)
+    np.testing.assert_allclose(got[:, 0], [10.0, 6.0, 4.0])
+
+
+def test_error_variances_weigh_the_better_forecast_series_more():
+    """W = diag(σ²): with the total's errors 9 times the parts' variance, the total moves
+    by 9/11 of the incoherence, each part by 1/11 (solved by hand for W = diag(9, 1, 1))."""
+    pair = Hierarchy(bottom=("a", "b"), aggregates={"t": ("a", "b")})
+    errors = np.array([[3.0, 1.0, 1.0], [-3.0, -1.0, -1.0]] * 10)
+    base = np.array([[12.0], [5.0], [3.0]])
+    got = reconcile_matrix(pair, "wls_var", base, False, errors=errors)
+    np.testing.assert_allclose(got[:, 0], [12 - 36 / 11, 5 + 4 / 11, 3 + 4 / 11])
 
 
 def test_shrinkage_goes_to_the_diagonal_for_noise_and_keeps_real_correlation():
@@ -99,8 +129,8 @@ def test_training_publishes_forecasts_that_sum_exactly_and_never_go_below_zero()
     result = train(
         frame, ["naive", "theta"], horizon=14, folds=3, hierarchy=HIERARCHY, nonnegative=True
     )
-    assert result.reconciliation in {"bottom_up", "top_down", "mint_shrink"}
-    assert set(result.reconciliation_scores) == {"bottom_up", "top_down", "mint_shrink"}
+    assert result.reconciliation in METHODS
+    assert set(result.reconciliation_scores) == set(METHODS)
     wide = result.champion_forecast().pivot(index="ds", columns="unique_id", values="yhat")
     np.testing.assert_allclose(wide["total"], wide[["web", "app", "store"]].sum(axis=1))
     np.testing.assert_allclose(wide["online"], wide["web"] + wide["app"])
