@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import select
 
-import ingestion.sync  # MAX_PAYLOAD_BYTES is the package's setting, read at call time
+import ingestion.sync  # MAX_PAYLOAD_BYTES, MAX_PAGE_BYTES: the package's, read at call time
 from db.ingestion_tables import LoadedPage
 from ingestion.batch import OrderBatch
 from ingestion.canonical import CanonicalOrder
@@ -211,6 +212,28 @@ class MappedPage:
     cursor: str | None = None
     digest: str | None = None
     """The sha256 of the page's raw bytes, recorded once it loads without rejects."""
+
+
+def page_parts(
+    items: Sequence[Incoming], cursor: str | None
+) -> Iterator[tuple[Sequence[Incoming], str | None]]:
+    """A page cut into consecutive parts of at most ``MAX_PAGE_BYTES`` of raw payload (a part
+    holds at least one payload), each mapped and loaded as a page of its own.
+
+    What a page costs the mapping process and the writer in memory grows with its payloads'
+    size (many lines an order, long notes), not only with its orders, and is known before
+    anything is decoded. Only the last part carries the page's cursor: the stream's cursor
+    moves once the whole page is in, and after a crash the parts already in are found
+    unchanged. Decoded payloads (small API pages) are not measured."""
+    limit = ingestion.sync.MAX_PAGE_BYTES
+    start, size = 0, 0
+    for end, item in enumerate(items):
+        length = len(item.payload) if type(item.payload) is bytes else 0
+        if end > start and size + length > limit:
+            yield items[start:end], None
+            start, size = end, 0
+        size += length
+    yield items[start:], cursor
 
 
 def page_digest(items: Sequence[Incoming]) -> str | None:
