@@ -32,7 +32,7 @@ from ingestion.sync.writing import write_rejects
 # The largest payload an order may have; mapping reads it here at call time.
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
 # The most payload bytes a page loads in one part (``mapping.page_parts``), read at call time.
-MAX_PAGE_BYTES = 4 * 1024 * 1024
+MAX_PAGE_BYTES = 10 * 1024 * 1024
 
 __all__ = [
     "MAX_PAGE_BYTES",

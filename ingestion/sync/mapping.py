@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -217,21 +218,22 @@ class MappedPage:
 def page_parts(
     items: Sequence[Incoming], cursor: str | None
 ) -> Iterator[tuple[Sequence[Incoming], str | None]]:
-    """A page cut into consecutive parts of at most ``MAX_PAGE_BYTES`` of raw payload (a part
-    holds at least one payload), each mapped and loaded as a page of its own.
+    """A page cut into the fewest consecutive parts of about equal raw payload size that keep
+    each within ``MAX_PAGE_BYTES`` (none more than one payload over it), each mapped and loaded
+    as a page of its own.
 
     What a page costs the mapping process and the writer in memory grows with its payloads'
-    size (many lines an order, long notes), not only with its orders, and is known before
-    anything is decoded. Only the last part carries the page's cursor: the stream's cursor
-    moves once the whole page is in, and after a crash the parts already in are found
-    unchanged. Decoded payloads (small API pages) are not measured."""
-    limit = ingestion.sync.MAX_PAGE_BYTES
-    start, size = 0, 0
-    for end, item in enumerate(items):
-        length = len(item.payload) if type(item.payload) is bytes else 0
-        if end > start and size + length > limit:
+    size (SAP's orders carry three times the lines of a shop's), not only with its orders, and
+    the size is known before anything is decoded. Only the last part carries the page's cursor:
+    the stream's cursor moves once the whole page is in, and after a crash the parts already in
+    are found unchanged. Decoded payloads (small API pages) are not measured."""
+    sizes = [len(item.payload) if type(item.payload) is bytes else 0 for item in items]
+    share = sum(sizes) / max(1, math.ceil(sum(sizes) / ingestion.sync.MAX_PAGE_BYTES))
+    start, size, cut = 0, 0, share
+    for end, length in enumerate(sizes):
+        if end > start and size + length > cut:
             yield items[start:end], None
-            start, size = end, 0
+            start, cut = end, cut + share
         size += length
     yield items[start:], cursor
 

@@ -35,14 +35,21 @@ def _stored_orders() -> int:
         return conn.execute(select(func.count()).select_from(SalesOrder)).scalar()
 
 
-def test_a_page_is_cut_where_its_payloads_pass_the_byte_limit(monkeypatch):
-    monkeypatch.setattr(ingestion.sync, "MAX_PAGE_BYTES", 10)
-    items = [Incoming(str(n), b"x" * size) for n, size in enumerate((4, 4, 4, 20, 1, 9))]
+def _cut(sizes: list[int]) -> list[list[int]]:
+    items = [Incoming(str(n), b"x" * size) for n, size in enumerate(sizes)]
     parts = list(page_parts(items, "next"))
-    # A payload larger than the limit is a part of its own; only the last part has the cursor.
-    assert [[len(i.payload) for i in part] for part, _ in parts] == [[4, 4], [4], [20], [1, 9]]
-    assert [cursor for _, cursor in parts] == [None, None, None, "next"]
-    assert sum(len(part) for part, _ in parts) == len(items)
+    assert [cursor for _, cursor in parts] == [None] * (len(parts) - 1) + ["next"]
+    assert [item for part, _ in parts for item in part] == items
+    return [[len(item.payload) for item in part] for part, _ in parts]
+
+
+def test_a_page_is_cut_into_the_fewest_even_parts_within_the_byte_limit(monkeypatch):
+    monkeypatch.setattr(ingestion.sync, "MAX_PAGE_BYTES", 20)
+    assert _cut([5, 5, 5]) == [[5, 5, 5]]
+    assert _cut([3] * 10) == [[3] * 5, [3] * 5]  # not 6 + 4
+    assert _cut([5] * 10) == [[5] * 3, [5] * 3, [5] * 4]
+    # A payload larger than the limit is a part of its own.
+    assert _cut([5, 50, 5]) == [[5], [50], [5]]
     assert list(page_parts([], "next")) == [([], "next")]
     decoded = [Incoming(None, {"id": 1}), Incoming(None, {"id": 2})]
     assert list(page_parts(decoded, None)) == [(decoded, None)]
