@@ -36,6 +36,7 @@ from bench.common import fresh_database
 from ingestion.batch import LINE_COLUMNS
 from ingestion.batch import ORDER_COLUMNS
 from ingestion.staging import payload_json
+from ingestion.sync import MAX_PAGE_BYTES
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 23
@@ -295,9 +296,10 @@ def run(
     section = Section(f"Ingesting {first['read']:,} native order payloads (bench/bench_ingest.py)")
     section.lines = [
         f"Shopify, Square, SAP and Salesforce JSON payloads ({orders_in(files):,} lines in "
-        f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,}, one writer "
-        f"process and {WORKERS} mapping process(es), one transaction per batch with its ingest "
-        "run. Whole path (as a sync runs it): skip pages and payloads seen before, decode, "
+        f"{len(files)} JSON-lines files), streamed in batches of {batch_size:,} (loaded in parts "
+        f"of at most {MAX_PAGE_BYTES / 2**20:.0f} MB of payload), one writer process and "
+        f"{WORKERS} mapping process(es), one transaction per part with its ingest run. Whole "
+        "path (as a sync runs it): skip pages and payloads seen before, decode, "
         "connector mapping, columnar checks (pydantic only for rule-breakers), channel rules, "
         "columnar batch, mapped pages ahead in the mapping processes; exchange rates, regions "
         "and costs from the reference tables; COPY into staging, merge with lines, refunds, "

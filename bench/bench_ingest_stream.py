@@ -23,6 +23,7 @@ from bench.bench_ingest import payload_files
 from bench.bench_ingest import seed_reference
 from bench.common import Section
 from bench.common import fresh_database
+from ingestion.sync import MAX_PAGE_BYTES
 
 BASELINE_ORDERS = 1_000_000
 GOAL_MB = 1024
@@ -111,7 +112,8 @@ def run(url: str | None = None, n_orders: int = 10_000_000, batch_size: int = BA
     )
     section.lines = [
         f"The payload files of bench_ingest at {loaded['read']:,} orders, through the whole path "
-        f"(``load_pages``) in batches of {batch_size:,}, one writer process and {WORKERS} "
+        f"(``load_pages``) in batches of {batch_size:,} (loaded in parts of at most "
+        f"{MAX_PAGE_BYTES / 2**20:.0f} MB of payload), one writer process and {WORKERS} "
         "mapping process(es), into a fresh database, one source file after the other "
         "(Shopify, Square, SAP, Salesforce). The curve: each step's own rate (orders read in "
         "it ÷ its seconds); peak memory: the writer's maximum RSS and the mapping processes' "

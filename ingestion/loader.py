@@ -43,6 +43,7 @@ from ingestion.errors import IngestionError
 from ingestion.frames import stage_frame
 from ingestion.order_keys import classify
 from ingestion.order_keys import move_keys
+from ingestion.order_keys import new_order_ids
 from ingestion.reference import Lookups
 from ingestion.references import refuse_unknown_references
 from ingestion.staging import LINE_STAGE_COLUMNS
@@ -142,12 +143,13 @@ def load_orders(
     staged, staged_lines, staged_refunds = prepare(
         batch, lookups or Lookups.load(conn), settings.tz, run_id
     )
+    staged["order_id"] = new_order_ids(conn, len(staged))
     staging = staging_tables()
     stg_order, stg_payload, stg_line, stg_refund = staging
     for table in staging:
         table.drop(conn, checkfirst=True)
         table.create(conn)
-    stage_frame(conn, stg_order, staged, ORDER_STAGE_COLUMNS)
+    stage_frame(conn, stg_order, staged, [*ORDER_STAGE_COLUMNS, "order_id"])
     stage_frame(conn, stg_payload, staged, PAYLOAD_STAGE_COLUMNS)
     stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
     stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)

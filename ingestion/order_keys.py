@@ -3,14 +3,16 @@
 ``sales_order`` is partitioned by month, so it cannot hold its natural key unique; each
 order's key row in ``order_key`` does, with the order's id and the day its stored version is
 on. A staged version is written only if it is strictly newer than the stored one (and its
-payload differs). Its key row is claimed first (made, for a new order, with an id from the
-order sequence), and the claim holds the row until commit: two loads of the same order, in
-whatever month either version falls, are settled one after the other, never both stored.
+payload differs). Its key row is claimed first (made, for a new order, with the id from the
+order sequence it was staged with), and the claim holds the row until commit: two loads of
+the same order, in whatever month either version falls, are settled one after the other,
+never both stored.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
+from sqlalchemy import FromClause
 from sqlalchemy import Table
 from sqlalchemy import and_
 from sqlalchemy import case
@@ -24,7 +26,7 @@ from db.upsert import insert_for
 from ingestion.batch import ORDER_KEY
 
 
-def key_join(left: Table, right: Table):
+def key_join(left: FromClause, right: FromClause):
     return and_(*(left.c[c] == right.c[c] for c in ORDER_KEY))
 
 
@@ -36,72 +38,66 @@ def _newer(stg_order: Table):
     )
 
 
-def _new_ids(conn: Connection, stg_order: Table):
-    """``stage_id`` and a new ``order_id`` for each staged order to write, ids in staging order
-    (ties between a customer's orders break by id)."""
-    changed = stg_order.c.action.is_not(None)
+def new_order_ids(conn: Connection, count: int) -> list[int]:
+    """``count`` new order ids, ascending: staged orders take them in staging order (ties
+    between a customer's orders break by id). An order found stored keeps its own."""
+    if not count:
+        return []
     if conn.dialect.name == "postgresql":
-        new_id = func.nextval("sales_order_id_seq")
-    else:
-        keys = OrderKey.__table__
-        new_id = select(func.coalesce(func.max(keys.c.order_id), 0)).scalar_subquery() + (
-            func.row_number().over(order_by=stg_order.c.stage_id)
+        drawn = select(func.nextval("sales_order_id_seq")).select_from(
+            func.generate_series(1, count)
         )
-    # A WITH query: evaluated once, in its ORDER BY (nextval after the sort), whatever join
-    # the statement reading it makes.
-    return (
-        select(stg_order.c.stage_id, new_id.label("order_id"))
-        .where(changed)
-        .order_by(stg_order.c.stage_id)
-        .cte("ids")
+        return sorted(conn.execute(drawn).scalars())
+    keys = OrderKey.__table__
+    last = conn.execute(select(func.coalesce(func.max(keys.c.order_id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + count))
+
+
+def _claim(conn: Connection, stg_order: Table) -> int:
+    """Claim the key row of every staged order, making those of new orders under their staged
+    ids; a key row holding another id was there before (its order is stored), and that id and
+    the stored day are staged instead. Returns how many were there (none, on a first load).
+
+    On PostgreSQL the claim returns the rows it made or locked, so the stored ids come back
+    from it: no second look-up in ``order_key``, whose cost grows with the table."""
+    keys = OrderKey.__table__
+    claim = insert_for(conn, keys).from_select(
+        [*ORDER_KEY, "order_id", "order_day"],
+        select(
+            *(stg_order.c[c] for c in ORDER_KEY), stg_order.c.order_id, stg_order.c.order_day
+        ).order_by(stg_order.c.stage_id),
     )
+    claim = claim.on_conflict_do_update(
+        index_elements=ORDER_KEY, set_={"order_id": keys.c.order_id}
+    )
+    if conn.dialect.name == "postgresql":
+        claimed = claim.returning(*(keys.c[c] for c in (*ORDER_KEY, "order_id", "order_day")))
+        found = claimed.cte("claimed")
+    else:
+        conn.execute(claim)
+        found = keys
+    return conn.execute(
+        update(stg_order)
+        .where(key_join(found, stg_order), found.c.order_id != stg_order.c.order_id)
+        .values(order_id=found.c.order_id, existing_day=found.c.order_day)
+    ).rowcount
 
 
 def classify(conn: Connection, stg_order: Table) -> None:
-    """Set each staged order's ``action`` (insert, update or none) and, for those written, its
-    ``order_id`` and, for a stored one, ``existing_day`` and ``was_new``; claims the key rows
-    of the written ones."""
+    """Set each staged order's ``action`` (insert, update or none) and, for a stored one, its
+    ``order_id``, ``existing_day`` and ``was_new``; claims the key rows of all of them.
+
+    The staged orders come with new ids (``new_order_ids``) and ``action`` insert."""
     order = SalesOrder.__table__
-    keys = OrderKey.__table__
-    stored = and_(
-        key_join(keys, stg_order),
-        order.c.id == keys.c.order_id,
-        order.c.order_day == keys.c.order_day,
-    )
-    # 1. Versions no newer than the stored ones are not written (nothing is claimed for them).
-    conn.execute(update(stg_order).where(stored, ~_newer(stg_order)).values(action=None))
-    # 2. Claim the key rows of the rest under new ids, making those of new orders: a key row
-    #    holding another id than the staged order's was there before (its order is stored).
-    changed = stg_order.c.action.is_not(None)
-    ids = _new_ids(conn, stg_order)
-    conn.execute(
-        update(stg_order)
-        .where(stg_order.c.stage_id == ids.c.stage_id)
-        .values(order_id=ids.c.order_id)
-    )
-    claim = insert_for(conn, keys).from_select(
-        [*ORDER_KEY, "order_id", "order_day"],
-        select(*(stg_order.c[c] for c in ORDER_KEY), stg_order.c.order_id, stg_order.c.order_day)
-        .where(changed)
-        .order_by(stg_order.c.stage_id),
-    )
-    conn.execute(
-        claim.on_conflict_do_update(index_elements=ORDER_KEY, set_={"order_id": keys.c.order_id})
-    )
-    # 3. With the rows held, read what is stored now: a load of the same order that committed
-    #    meanwhile is seen, and a staged version no longer newer is dropped. Only orders whose
-    #    key was there are read (none, on a first load).
-    known = conn.execute(
-        update(stg_order)
-        .where(changed, key_join(keys, stg_order), keys.c.order_id != stg_order.c.order_id)
-        .values(order_id=keys.c.order_id, existing_day=keys.c.order_day)
-    ).rowcount
-    if not known:
+    # 1. Claim every key row. A load of the same order still in flight holds its row: the
+    #    claim waits for it to commit (or roll back) and then finds what it stored.
+    if not _claim(conn, stg_order):
         return
+    # 2. With the rows held, read what is stored now (a statement after the claim sees a load
+    #    that committed meanwhile): a staged version no newer than it is not written.
     conn.execute(
         update(stg_order)
         .where(
-            changed,
             stg_order.c.existing_day.is_not(None),
             order.c.id == stg_order.c.order_id,
             order.c.order_day == stg_order.c.existing_day,

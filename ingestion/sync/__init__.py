@@ -31,8 +31,11 @@ from ingestion.sync.writing import write_rejects
 
 # The largest payload an order may have; mapping reads it here at call time.
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
+# The most payload bytes a page loads in one part (``mapping.page_parts``), read at call time.
+MAX_PAGE_BYTES = 10 * 1024 * 1024
 
 __all__ = [
+    "MAX_PAGE_BYTES",
     "MAX_PAYLOAD_BYTES",
     "Incoming",
     "MappedPage",

@@ -7,7 +7,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import select
 
-import ingestion.sync  # MAX_PAYLOAD_BYTES is the package's setting, read at call time
+import ingestion.sync  # MAX_PAYLOAD_BYTES, MAX_PAGE_BYTES: the package's, read at call time
 from db.ingestion_tables import LoadedPage
 from ingestion.batch import OrderBatch
 from ingestion.canonical import CanonicalOrder
@@ -211,6 +213,29 @@ class MappedPage:
     cursor: str | None = None
     digest: str | None = None
     """The sha256 of the page's raw bytes, recorded once it loads without rejects."""
+
+
+def page_parts(
+    items: Sequence[Incoming], cursor: str | None
+) -> Iterator[tuple[Sequence[Incoming], str | None]]:
+    """A page cut into the fewest consecutive parts of about equal raw payload size that keep
+    each within ``MAX_PAGE_BYTES`` (none more than one payload over it), each mapped and loaded
+    as a page of its own.
+
+    What a page costs the mapping process and the writer in memory grows with its payloads'
+    size (SAP's orders carry three times the lines of a shop's), not only with its orders, and
+    the size is known before anything is decoded. Only the last part carries the page's cursor:
+    the stream's cursor moves once the whole page is in, and after a crash the parts already in
+    are found unchanged. Decoded payloads (small API pages) are not measured."""
+    sizes = [len(item.payload) if type(item.payload) is bytes else 0 for item in items]
+    share = sum(sizes) / max(1, math.ceil(sum(sizes) / ingestion.sync.MAX_PAGE_BYTES))
+    start, size, cut = 0, 0, share
+    for end, length in enumerate(sizes):
+        if end > start and size + length > cut:
+            yield items[start:end], None
+            start, cut = end, cut + share
+        size += length
+    yield items[start:], cursor
 
 
 def page_digest(items: Sequence[Incoming]) -> str | None:

@@ -50,6 +50,7 @@ from ingestion.sync.mapping import Origin
 from ingestion.sync.mapping import RejectedPayload
 from ingestion.sync.mapping import as_bytes
 from ingestion.sync.mapping import map_page
+from ingestion.sync.mapping import page_parts
 from ingestion.sync.workers import mapped_in_processes
 from ingestion.unsettled import settle
 
@@ -226,12 +227,14 @@ def load_pages(
 ) -> SyncResult:
     """Load ``(items, cursor)`` pages in order, one transaction each, mapping the next pages
     while the current one loads: in a background thread, or in ``workers`` processes
-    (default: the ``ingest_workers`` setting). Unchanged payloads are skipped; touchpoints
-    follow the channel rules as they were when the call began. New orders reach the rollups
-    page by page; replaced orders' days and customers' flags are settled once, at the end
-    (with whatever an earlier, killed call left unsettled)."""
+    (default: the ``ingest_workers`` setting). A page of heavy payloads loads in parts
+    (``mapping.page_parts``), its cursor with the last. Unchanged payloads are skipped;
+    touchpoints follow the channel rules as they were when the call began. New orders reach
+    the rollups page by page; replaced orders' days and customers' flags are settled once, at
+    the end (with whatever an earlier, killed call left unsettled)."""
     total = SyncResult()
     rules = _rules(engine)
+    pages = (part for items, cursor in pages for part in page_parts(items, cursor))
     workers = get_settings().ingest_workers if workers is None else workers
     if workers:
         url = engine.url.render_as_string(hide_password=False)

@@ -77,3 +77,60 @@ def test_the_second_writer_waits_and_merges_against_the_first(pg_url, first_newe
     assert stored[0].order_day.month == 10
     assert lines == len(newer["line_items"])
     assert key == [(stored[0].id, stored[0].order_day)]
+
+
+def test_a_writer_of_the_same_version_waits_and_finds_it_unchanged(pg_url):
+    payload = make_order(8)
+    engine = get_engine()
+    with engine.begin() as conn:
+        ensure_months(conn, [dt.date(2026, 9, 1)])  # so the second waits on the key row
+    outcome: dict = {}
+
+    def other_writer() -> None:
+        with engine.begin() as conn:
+            outcome["result"] = _load(conn, payload)
+
+    with engine.connect() as conn:
+        with conn.begin():
+            assert _load(conn, payload).inserted == 1
+            writer = threading.Thread(target=other_writer)
+            writer.start()
+            time.sleep(1.5)
+            assert writer.is_alive(), "the second writer did not wait for the first"
+        writer.join(timeout=60)
+    result = outcome["result"]
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 1)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT id FROM sales_order")).scalars().all()
+        key = conn.execute(text("SELECT order_id FROM order_key")).scalars().all()
+    assert len(stored) == 1 and key == stored
+
+
+def test_a_writer_waiting_on_a_load_that_rolls_back_inserts_the_order(pg_url):
+    payload = make_order(9)
+    engine = get_engine()
+    with engine.begin() as conn:
+        ensure_months(conn, [dt.date(2026, 9, 1)])  # so the second waits on the key row
+    outcome: dict = {}
+
+    def other_writer() -> None:
+        with engine.begin() as conn:
+            outcome["result"] = _load(conn, payload)
+
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        assert _load(conn, payload).inserted == 1
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        time.sleep(1.5)
+        assert writer.is_alive(), "the second writer did not wait for the first"
+        transaction.rollback()
+        writer.join(timeout=60)
+    result = outcome["result"]
+    assert (result.inserted, result.updated, result.unchanged) == (1, 0, 0)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT id, source_version FROM sales_order")).all()
+        key = conn.execute(text("SELECT order_id FROM order_key")).scalars().all()
+        lines = conn.execute(text("SELECT count(*) FROM order_line")).scalar()
+    assert len(stored) == 1 and key == [stored[0].id]
+    assert lines == len(payload["line_items"])
