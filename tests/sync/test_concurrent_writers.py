@@ -41,6 +41,31 @@ def _in_month(payload: dict, created: str) -> dict:
     return {**payload, "created_at": created}
 
 
+def _second_writer_behind_the_first(first: dict, second: dict, commit: bool = True):
+    """Load ``first`` in an open transaction, start a writer of ``second`` and check it waits,
+    then commit (or roll back) the first; returns the second writer's result."""
+    engine = get_engine()
+    outcome: dict = {}
+
+    def other_writer() -> None:
+        with engine.begin() as conn:
+            outcome["result"] = _load(conn, second)
+
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        assert _load(conn, first).inserted == 1
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        time.sleep(1.5)
+        assert writer.is_alive(), "the second writer did not wait for the first"
+        if commit:
+            transaction.commit()
+        else:
+            transaction.rollback()
+        writer.join(timeout=60)
+    return outcome["result"]
+
+
 @pytest.mark.parametrize("first_newer", [True, False], ids=["newer-first", "older-first"])
 def test_the_second_writer_waits_and_merges_against_the_first(pg_url, first_newer):
     older = _in_month(make_order(7), "2026-09-15T10:00:00Z")
@@ -50,21 +75,7 @@ def test_the_second_writer_waits_and_merges_against_the_first(pg_url, first_newe
     # Both months exist: the second writer waits on the order's key row, not on a partition.
     with engine.begin() as conn:
         ensure_months(conn, [dt.date(2026, 9, 1), dt.date(2026, 10, 1)])
-    outcome: dict = {}
-
-    def other_writer() -> None:
-        with engine.begin() as conn:
-            outcome["result"] = _load(conn, second)
-
-    with engine.connect() as conn:
-        with conn.begin():
-            assert _load(conn, first).inserted == 1
-            writer = threading.Thread(target=other_writer)
-            writer.start()
-            time.sleep(1.5)
-            assert writer.is_alive(), "the second writer did not wait for the first"
-        writer.join(timeout=60)
-    result = outcome["result"]
+    result = _second_writer_behind_the_first(first, second)
     if first_newer:
         assert (result.inserted, result.updated, result.unchanged) == (0, 0, 1)
     else:
@@ -84,21 +95,7 @@ def test_a_writer_of_the_same_version_waits_and_finds_it_unchanged(pg_url):
     engine = get_engine()
     with engine.begin() as conn:
         ensure_months(conn, [dt.date(2026, 9, 1)])  # so the second waits on the key row
-    outcome: dict = {}
-
-    def other_writer() -> None:
-        with engine.begin() as conn:
-            outcome["result"] = _load(conn, payload)
-
-    with engine.connect() as conn:
-        with conn.begin():
-            assert _load(conn, payload).inserted == 1
-            writer = threading.Thread(target=other_writer)
-            writer.start()
-            time.sleep(1.5)
-            assert writer.is_alive(), "the second writer did not wait for the first"
-        writer.join(timeout=60)
-    result = outcome["result"]
+    result = _second_writer_behind_the_first(payload, payload)
     assert (result.inserted, result.updated, result.unchanged) == (0, 0, 1)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT id FROM sales_order")).scalars().all()
@@ -111,22 +108,7 @@ def test_a_writer_waiting_on_a_load_that_rolls_back_inserts_the_order(pg_url):
     engine = get_engine()
     with engine.begin() as conn:
         ensure_months(conn, [dt.date(2026, 9, 1)])  # so the second waits on the key row
-    outcome: dict = {}
-
-    def other_writer() -> None:
-        with engine.begin() as conn:
-            outcome["result"] = _load(conn, payload)
-
-    with engine.connect() as conn:
-        transaction = conn.begin()
-        assert _load(conn, payload).inserted == 1
-        writer = threading.Thread(target=other_writer)
-        writer.start()
-        time.sleep(1.5)
-        assert writer.is_alive(), "the second writer did not wait for the first"
-        transaction.rollback()
-        writer.join(timeout=60)
-    result = outcome["result"]
+    result = _second_writer_behind_the_first(payload, payload, commit=False)
     assert (result.inserted, result.updated, result.unchanged) == (1, 0, 0)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT id, source_version FROM sales_order")).all()
