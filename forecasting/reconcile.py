@@ -107,9 +107,9 @@ def wls_struct(hierarchy: Hierarchy, base: np.ndarray, **_) -> np.ndarray:
 
 
 def wls_var(hierarchy: Hierarchy, base: np.ndarray, errors: np.ndarray, **_) -> np.ndarray:
-    variances = (errors**2).mean(axis=0)
-    floor = 1e-9 * max(float(variances.mean()), 1e-12)
-    return min_trace(hierarchy, base, np.diag(np.maximum(variances, floor)))
+    """W: the error variances, which are the diagonal of ``shrunk_covariance`` (shrinking
+    keeps the diagonal, with its floor for a series never wrong)."""
+    return min_trace(hierarchy, base, np.diag(np.diag(shrunk_covariance(errors))))
 
 
 def mint_shrink(hierarchy: Hierarchy, base: np.ndarray, errors: np.ndarray, **_) -> np.ndarray:

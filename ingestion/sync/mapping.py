@@ -228,7 +228,8 @@ def page_parts(
     the stream's cursor moves once the whole page is in, and after a crash the parts already in
     are found unchanged. Decoded payloads (small API pages) are not measured."""
     sizes = [len(item.payload) if type(item.payload) is bytes else 0 for item in items]
-    share = sum(sizes) / max(1, math.ceil(sum(sizes) / ingestion.sync.MAX_PAGE_BYTES))
+    total = sum(sizes)
+    share = total / max(1, math.ceil(total / ingestion.sync.MAX_PAGE_BYTES))
     start, size, cut = 0, 0, share
     for end, length in enumerate(sizes):
         if end > start and size + length > cut:
