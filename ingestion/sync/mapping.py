@@ -262,6 +262,20 @@ def _decoded_items(items: Sequence[Incoming]) -> list[Incoming]:
     return decoded
 
 
+def unless_loaded_before(
+    engine: Engine, origin: Origin, page: tuple[Sequence[Incoming], str | None]
+) -> MappedPage | tuple[Sequence[Incoming], str | None, str | None]:
+    """A page whose raw bytes loaded whole before, counted unchanged without being parsed or
+    sent to a mapping process; any other page as ``(items, cursor, digest)``, to be mapped."""
+    items, cursor = page
+    digest = page_digest(items)
+    if digest is not None:
+        with engine.connect() as conn:
+            if page_loaded(conn, origin, digest):
+                return MappedPage(OrderBatch(), 0, [], len(items), cursor)
+    return items, cursor, digest
+
+
 def map_page(
     origin: Origin,
     items: Sequence[Incoming],
@@ -270,18 +284,15 @@ def map_page(
     cursor: str | None = None,
     future_tolerance: dt.timedelta | None = None,
     skip_unchanged_in: Engine | None = None,
+    digest: str | None = None,
 ) -> MappedPage:
     """Map one page into the loader's batch with ``rules``; with ``skip_unchanged_in``,
-    payloads identical to their stored order in that database are counted, not mapped, and
-    a page whose raw bytes loaded whole before is counted unchanged without being parsed."""
+    payloads identical to their stored order in that database are counted, not mapped.
+    ``digest``: the page's (``page_digest``), remembered once it loads without rejects."""
     unchanged = 0
-    digest = None
     if skip_unchanged_in is not None and items:
-        digest = page_digest(items)
+        items = _decoded_items(items)
         with skip_unchanged_in.connect() as conn:
-            if digest is not None and page_loaded(conn, origin, digest):
-                return MappedPage(OrderBatch(), 0, [], len(items), cursor)
-            items = _decoded_items(items)
             keep = changed_indexes(
                 conn,
                 origin.source_system,

@@ -13,6 +13,7 @@ import multiprocessing
 from collections import deque
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -29,43 +30,59 @@ from ingestion.sync.mapping import map_page
 def _map_in_worker(
     url: str, origin: Origin, rules: ChannelRules, options: dict[str, Any], page
 ) -> MappedPage:
-    items, cursor = page
+    items, cursor, digest = page
     return map_page(
-        origin, items, rules, cursor=cursor, skip_unchanged_in=get_engine(url), **options
+        origin,
+        items,
+        rules,
+        cursor=cursor,
+        digest=digest,
+        skip_unchanged_in=get_engine(url),
+        **options,
     )
+
+
+def _started() -> None:
+    """Run first in a new mapping process: unpickling it imports the mapping."""
+
+
+def _ready(page: MappedPage) -> Future:
+    done: Future = Future()
+    done.set_result(page)
+    return done
 
 
 def mapped_in_processes(
     url: str,
     origin: Origin,
     rules: ChannelRules,
-    pages: Iterable[tuple[list[Incoming], str | None]],
+    pages: Iterable[MappedPage | tuple[Sequence[Incoming], str | None, str | None]],
     workers: int,
     **options: Any,
 ) -> Iterator[MappedPage]:
     """``pages`` mapped by ``workers`` spawned processes, yielded in page order; at most
-    ``workers`` + 1 pages are read ahead of the one being loaded. The first page is mapped
-    here, while the processes start: spawning one and importing the mapping takes longer than
-    mapping a page, and a one-page sync starts none."""
+    ``workers`` + 1 pages are read ahead of the one being loaded. A page given already
+    mapped (found loaded before) passes through in its place, so a replay starts no process.
+    The processes start with the first page to map, which is mapped here meanwhile: spawning
+    one and importing the mapping takes longer than mapping a page."""
     work = partial(_map_in_worker, url, origin, rules, options)
-    pages = iter(pages)
-    first = next(pages, None)
-    if first is None:
-        return
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool: ProcessPoolExecutor | None = None
+    waiting: deque[Future] = deque()
     try:
-        waiting: deque[Future] = deque()
         for page in pages:
-            waiting.append(pool.submit(work, page))
-            if first is not None:
-                yield work(first)
-                first = None
-            elif len(waiting) > workers:
+            if isinstance(page, MappedPage):
+                waiting.append(_ready(page))
+            elif pool is None:
+                context = multiprocessing.get_context("spawn")
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+                pool.submit(_started)
+                waiting.append(_ready(work(page)))
+            else:
+                waiting.append(pool.submit(work, page))
+            if len(waiting) > workers:
                 yield waiting.popleft().result()
-        if first is not None:
-            yield work(first)
         while waiting:
             yield waiting.popleft().result()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -51,6 +51,7 @@ from ingestion.sync.mapping import RejectedPayload
 from ingestion.sync.mapping import as_bytes
 from ingestion.sync.mapping import map_page
 from ingestion.sync.mapping import page_parts
+from ingestion.sync.mapping import unless_loaded_before
 from ingestion.sync.workers import mapped_in_processes
 from ingestion.unsettled import settle
 
@@ -234,24 +235,29 @@ def load_pages(
     the end (with whatever an earlier, killed call left unsettled)."""
     total = SyncResult()
     rules = _rules(engine)
-    pages = (part for items, cursor in pages for part in page_parts(items, cursor))
+    parts = (part for items, cursor in pages for part in page_parts(items, cursor))
+    checked = (unless_loaded_before(engine, origin, part) for part in parts)
     workers = get_settings().ingest_workers if workers is None else workers
     if workers:
         url = engine.url.render_as_string(hide_password=False)
         mapped = mapped_in_processes(
-            url, origin, rules, pages, workers, future_tolerance=future_tolerance
+            url, origin, rules, checked, workers, future_tolerance=future_tolerance
         )
     else:
-        mapped = prefetched(
-            map_page(
+
+        def map_here(items: Sequence[Incoming], cursor: str | None, digest: str | None):
+            return map_page(
                 origin,
                 items,
                 rules,
                 cursor=cursor,
+                digest=digest,
                 future_tolerance=future_tolerance,
                 skip_unchanged_in=engine,
             )
-            for items, cursor in pages
+
+        mapped = prefetched(
+            page if isinstance(page, MappedPage) else map_here(*page) for page in checked
         )
     for page in mapped:
         result, rejects = load_mapped(engine, origin, page, defer=True)

@@ -5,6 +5,7 @@ loaded whole before is counted unchanged without being parsed, one with a reject
 from __future__ import annotations
 
 import json
+import multiprocessing
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -66,5 +67,28 @@ def test_a_page_loaded_whole_is_skipped_unparsed_when_sent_again(pg_url, monkeyp
     assert set(decoded) == {item.payload for item in pages[-1][0]}
     assert (again.read, again.inserted, again.updated) == (31, 0, 0)
     assert (again.unchanged, again.rejected) == (30, 1)
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals(payloads)
+
+
+def test_a_replay_of_pages_loaded_whole_starts_no_mapping_process(pg_url):
+    payloads = [make_order(n) for n in range(60)]
+    first = load_pages(get_engine(), ORIGIN, iter(_pages(payloads, 20)), workers=2)
+    assert first.inserted == 60
+    children = []
+    again = load_pages(
+        get_engine(),
+        ORIGIN,
+        iter(_pages(payloads, 20)),
+        workers=2,
+        on_page=lambda _: children.extend(multiprocessing.active_children()),
+    )
+    assert (again.read, again.unchanged, again.runs) == (60, 60, 3)
+    assert children == []
+    # One changed page among them is mapped (here, the first page to map, while the
+    # processes start) and loaded in its place.
+    payloads[25] = make_order(25, version=1)
+    changed = load_pages(get_engine(), ORIGIN, iter(_pages(payloads, 20)), workers=2)
+    assert (changed.updated, changed.unchanged) == (1, 59)
     with get_engine().connect() as conn:
         assert database_totals(conn) == expected_totals(payloads)
