@@ -44,3 +44,21 @@ def stage_frame(conn: Connection, table: Table, frame: pd.DataFrame, columns: li
     names = ", ".join(f'"{c}"' for c in columns)
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
         copy.write(buffer.getbuffer())
+
+
+def stage_texts(
+    conn: Connection, table: Table, frame: pd.DataFrame, id_column: str, text_column: str
+) -> None:
+    """Write an integer id and a text column of a frame into a (temporary) staging table. On
+    PostgreSQL in binary COPY: each text goes length-prefixed as it is, where CSV would quote
+    it and the server unquote it (for JSON payloads, full of quotes, a third of the cost)."""
+    if conn.dialect.name != "postgresql":
+        stage_frame(conn, table, frame, [id_column, text_column])
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    rows = zip(frame[id_column].tolist(), _column_values(frame[text_column]), strict=True)
+    statement = f'COPY "{table.name}" ("{id_column}", "{text_column}") FROM STDIN (FORMAT binary)'
+    with cursor.copy(statement) as copy:
+        copy.set_types(["int4", "text"])
+        for row in rows:
+            copy.write_row(row)

@@ -41,6 +41,7 @@ from ingestion.customers import record_new_customers
 from ingestion.customers import refresh_first_orders
 from ingestion.errors import IngestionError
 from ingestion.frames import stage_frame
+from ingestion.frames import stage_texts
 from ingestion.order_keys import classify
 from ingestion.order_keys import move_keys
 from ingestion.order_keys import new_order_ids
@@ -150,7 +151,7 @@ def load_orders(
         table.drop(conn, checkfirst=True)
         table.create(conn)
     stage_frame(conn, stg_order, staged, [*ORDER_STAGE_COLUMNS, "order_id"])
-    stage_frame(conn, stg_payload, staged, PAYLOAD_STAGE_COLUMNS)
+    stage_texts(conn, stg_payload, staged, *PAYLOAD_STAGE_COLUMNS)
     stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
     stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)
     refused = refuse_unknown_references(conn, stg_order, stg_line)
