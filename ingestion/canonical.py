@@ -89,7 +89,17 @@ def _not_in_future(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+def _storable(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("contains a NUL character, which the database cannot store")
+    return text
+
+
+# Text the tables can hold: PostgreSQL's text types refuse a NUL character.
+StoredText = Annotated[str, AfterValidator(_storable)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_storable)
+]
 CurrencyCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")
 ]
@@ -131,10 +141,10 @@ class CanonicalOrder(_Model):
     source_version: Count
     source_updated_at: AwareDatetime
     ordered_at: AwareDatetime
-    touchpoint_fields: dict[str, str]
-    location_code: str | None = None
-    region_code: str | None = None
-    customer_key: str | None = None
+    touchpoint_fields: dict[str, StoredText]
+    location_code: StoredText | None = None
+    region_code: StoredText | None = None
+    customer_key: StoredText | None = None
     status: OrderStatus
     currency: CurrencyCode
     subtotal: Money
@@ -148,7 +158,7 @@ class CanonicalOrder(_Model):
     fx_rate: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
     # The source's own place, "kind=value" (country=DE, sales_org=1010, store=L1): resolved
     # through the region_mapping table when ``region_code`` names no known region.
-    region_key: str | None = None
+    region_key: StoredText | None = None
     # Items sold, for an order without lines (with lines: their quantities, never both).
     units: Count | None = None
     lines: list[CanonicalLine] = []
@@ -208,20 +218,20 @@ class CanonicalTraffic(_Model):
     day: dt.date
     touchpoint_code: Text
     source_system: Text
-    region_code: str | None = None
-    location_code: str | None = None
+    region_code: StoredText | None = None
+    location_code: StoredText | None = None
     sessions: Count = 0
     footfall: Count = 0
     opportunities: Count = 0
     opportunities_won: Count = 0
-    channel_group: str | None = None
+    channel_group: StoredText | None = None
     purchases: Count = 0
 
 
 class CanonicalSpend(_Model):
     day: dt.date
     touchpoint_code: Text
-    campaign: str = ""
+    campaign: StoredText = ""
     source_system: Text
     currency: Currency
     spend: Money
@@ -242,9 +252,9 @@ class CanonicalTouch(_Model):
     customer_key: Text
     touched_at: Timestamp
     touchpoint_code: Text
-    device: str = ""
-    campaign: str = ""
-    source_order_id: str | None = None
+    device: StoredText = ""
+    campaign: StoredText = ""
+    source_order_id: StoredText | None = None
     source_system: Text
 
 

@@ -46,14 +46,14 @@ class Unusual(Exception):
 
 
 def _text(value: Any) -> str:
-    """Text pydantic keeps as it is: a non-empty str without surrounding whitespace."""
-    if type(value) is not str or not value or value != value.strip():
+    """Text pydantic keeps as it is: a non-empty str without surrounding whitespace (or NUL)."""
+    if type(value) is not str or not value or value != value.strip() or "\x00" in value:
         raise Unusual
     return value
 
 
 def _optional_text(value: Any) -> str | None:
-    if value is not None and type(value) is not str:
+    if value is not None and (type(value) is not str or "\x00" in value):
         raise Unusual
     return value
 
@@ -125,7 +125,9 @@ def checked(order: dict[str, Any]) -> tuple[dict[str, Any], list[dict], list[dic
     lines = [_line(line) for line in order.get("lines") or ()]
     refunds = [_refund(refund) for refund in order.get("refunds") or ()]
     fields = order["touchpoint_fields"]
-    if type(fields) is not dict or not all(type(v) is str for v in fields.values()):
+    if type(fields) is not dict or not all(
+        type(v) is str and "\x00" not in v for v in fields.values()
+    ):
         raise Unusual
     if order["status"] not in STATUSES or order["currency"] not in ISO_4217_MINOR_UNITS:
         raise Unusual

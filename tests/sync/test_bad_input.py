@@ -67,6 +67,16 @@ BAD = [
         _edit(109, lambda o: o.update(created_at="2099-01-01T00:00:00Z")),
         "ordered_at 2099-01-01T00:00:00+00:00 is later than",
     ),
+    (
+        "NUL in a text field",
+        _edit(113, lambda o: o.update(source_name="web\x00")),
+        "touchpoint_fields.source_name: contains a NUL character",
+    ),
+    (
+        "NUL in a line",
+        _edit(114, lambda o: o["line_items"][0].update(sku="CAP\x00")),
+        "lines.0.sku: contains a NUL character",
+    ),
     ("truncated JSON", _raw(110, lambda b: b[: len(b) // 2]), "payload is not valid JSON"),
     ("invalid UTF-8", _raw(111, lambda b: b.replace(b'"USD"', b'"US\xff"')), "not valid UTF-8"),
     ("not an object", b"[1, 2, 3]", "payload is a JSON list, expected an object"),
@@ -179,3 +189,13 @@ def test_any_corrupted_order_is_loaded_or_quarantined_and_counts_reconcile(pg_ur
     assert read == inserted + updated + unchanged + rejected == 2
     assert rejected == len(rejects)
     assert stored_good == 1
+
+
+def test_an_order_id_with_a_nul_is_quarantined_under_a_storable_record_id(pg_url):
+    bad = _edit(115, lambda o: o.update(id="A\x00115"))
+    result, rejects = load_page(get_engine(), ORIGIN, [Incoming(None, bad)])
+    assert (result.read, len(rejects)) == (0, 1)
+    with get_engine().connect() as conn:
+        record_id, error = conn.execute(text("SELECT record_id, error FROM reject")).one()
+    assert record_id == "A\\x00115"
+    assert error == "source_order_id: contains a NUL character, which the database cannot store"
