@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Column
 from sqlalchemy import Connection
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
 from sqlalchemy import Table
 from sqlalchemy import exists
 from sqlalchemy import func
@@ -24,6 +27,24 @@ from sqlalchemy import update
 from db.schema import Customer
 from db.schema import SalesOrder
 from db.upsert import insert_for
+
+
+def stage_first_orders(conn: Connection, stg_order: Table) -> Table:
+    """A temporary table of the stage ids of new customers' first orders in the batch
+    (``first_orders_of_new_customers``), made once before the orders are written: the order
+    insert flags them and ``record_new_customers`` records their customers from it, without
+    ranking them twice or reading the written orders back."""
+    table = Table(
+        "stg_first_order",
+        MetaData(),
+        Column("stage_id", Integer, primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    first = first_orders_of_new_customers(stg_order)
+    conn.execute(table.insert().from_select(["stage_id"], select(first.c.stage_id)))
+    return table
 
 
 def first_orders_of_new_customers(stg_order: Table):
@@ -59,13 +80,15 @@ def first_orders_of_new_customers(stg_order: Table):
     return select(ranked.c.stage_id).where(ranked.c.rank == 1).subquery("first_orders")
 
 
-def refresh_first_orders(conn: Connection, stg_order: Table) -> set[tuple[int, dt.date]]:
+def refresh_first_orders(
+    conn: Connection, stg_order: Table, first_orders: Table
+) -> set[tuple[int, dt.date]]:
     """After the staged orders are written: flags and first-order times for their customers
-    (new customers' orders were written flagged, see ``first_orders_of_new_customers``); returns
+    (new customers' orders were written flagged, see ``stage_first_orders``); returns
     (order id, day) of every stored order whose flag changed."""
     # Known customers first: the second step adds the new ones to the customer table.
     flipped = reflag_customers(conn, customers_to_recheck(stg_order))
-    record_new_customers(conn, stg_order)
+    record_new_customers(conn, stg_order, first_orders)
     return flipped
 
 
@@ -96,18 +119,15 @@ def customers_to_recheck(stg_order: Table):
     )
 
 
-def record_new_customers(conn: Connection, stg_order: Table) -> None:
-    """The first-order time of every new customer, from their order written flagged."""
+def record_new_customers(conn: Connection, stg_order: Table, first_orders: Table) -> None:
+    """The first-order time of every new customer, from their order written flagged
+    (``first_orders``: from ``stage_first_orders``)."""
     customer = Customer.__table__
-    order = SalesOrder.__table__
     statement = insert_for(conn, customer).from_select(
         ["customer_key", "first_order_at"],
-        select(stg_order.c.customer_key, stg_order.c.ordered_at)
-        .join(
-            order,
-            (order.c.id == stg_order.c.order_id) & (order.c.order_day == stg_order.c.order_day),
-        )
-        .where(stg_order.c.action == "insert", order.c.is_new_customer, ~_stored_first(stg_order)),
+        select(stg_order.c.customer_key, stg_order.c.ordered_at).join(
+            first_orders, first_orders.c.stage_id == stg_order.c.stage_id
+        ),
     )
     conn.execute(
         statement.on_conflict_do_update(

@@ -36,9 +36,9 @@ from db.schema import SalesOrder
 from db.settings import get_settings
 from ingestion.batch import OrderBatch
 from ingestion.customers import customers_to_recheck
-from ingestion.customers import first_orders_of_new_customers
 from ingestion.customers import record_new_customers
 from ingestion.customers import refresh_first_orders
+from ingestion.customers import stage_first_orders
 from ingestion.errors import IngestionError
 from ingestion.frames import stage_frame
 from ingestion.frames import stage_texts
@@ -249,7 +249,7 @@ def _merge(
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )
-    first_orders = first_orders_of_new_customers(stg_order)
+    first_orders = stage_first_orders(conn, stg_order)
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         order.insert().from_select(
@@ -291,11 +291,12 @@ def _merge(
     )
     if defer:
         remember_customers(conn, customers_to_recheck(stg_order))
-        record_new_customers(conn, stg_order)
+        record_new_customers(conn, stg_order, first_orders)
     else:
         new_ids = set(conn.execute(inserted).scalars())
-        flipped = refresh_first_orders(conn, stg_order)
+        flipped = refresh_first_orders(conn, stg_order, first_orders)
         stale |= {day for order_id, day in flipped if order_id not in new_ids}
+    first_orders.drop(conn)
 
     # 5. New orders go into the rollups as they are (their lines as staged: the same rows,
     #    without reading every stored line of their months); stale days are recomputed whole
