@@ -24,18 +24,21 @@ MAX_MICRO = 10**12 * 10**MICRO  # larger amounts take the per-record path
 def micro_units(values: Sequence[Decimal]) -> tuple[np.ndarray, np.ndarray]:
     """Amounts as int64 multiples of 10⁻⁶ (through pyarrow's decimal128), and which are exact.
 
-    An amount with more decimals or too large to check is marked inexact (value 0).
+    An amount with more decimals or too large to check is marked inexact (value 0). pyarrow
+    refuses a column holding any amount it cannot take exactly; only then is each looked at.
     """
     if not len(values):
         return np.zeros(0, dtype=np.int64), np.ones(0, dtype=bool)
-    exact = np.array([v.as_tuple().exponent >= -MICRO for v in values], dtype=bool)
-    kept = (
-        values if exact.all() else [v if ok else ZERO for v, ok in zip(values, exact, strict=True)]
-    )
     try:
-        array = pa.array(kept, type=pa.decimal128(38, MICRO))
+        array = pa.array(values, type=pa.decimal128(38, MICRO))
+        exact = np.ones(len(values), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+        exact = np.array([v.as_tuple().exponent >= -MICRO for v in values], dtype=bool)
+        kept = [v if ok else ZERO for v, ok in zip(values, exact, strict=True)]
+        try:
+            array = pa.array(kept, type=pa.decimal128(38, MICRO))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
     words = np.frombuffer(array.buffers()[1], dtype=np.int64).reshape(-1, 2)
     low, high = words[:, 0], words[:, 1]
     exact &= (high == (low >> 63)) & (np.abs(low) < MAX_MICRO)

@@ -172,6 +172,9 @@ def test_amounts_become_exact_micro_units_or_are_marked_inexact():
     micro, exact = micro_units(values + [Decimal(10) ** 20])
     assert micro[:3].tolist() == [12_340_000, 1, -5_000_000]
     assert exact.tolist() == [True, True, True, False, False]
+    # A column pyarrow takes whole: trailing zeros beyond six decimals lose nothing.
+    micro, exact = micro_units([Decimal("1.10000000"), Decimal("-0.000001")])
+    assert (micro.tolist(), exact.tolist()) == ([1_100_000, -1], [True, True])
 
 
 def test_a_count_beyond_int64_fails_the_page_on_both_paths(demo_payloads):
