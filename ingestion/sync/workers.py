@@ -42,10 +42,6 @@ def _map_in_worker(
     )
 
 
-def _started() -> None:
-    """Run first in a new mapping process: unpickling it imports the mapping."""
-
-
 def _ready(page: MappedPage) -> Future:
     done: Future = Future()
     done.set_result(page)
@@ -61,26 +57,39 @@ def mapped_in_processes(
     **options: Any,
 ) -> Iterator[MappedPage]:
     """``pages`` mapped by ``workers`` spawned processes, yielded in page order; at most
-    ``workers`` + 1 pages are read ahead of the one being loaded. A page given already
-    mapped (found loaded before) passes through in its place, so a replay starts no process.
-    The processes start with the first page to map, which is mapped here meanwhile: spawning
-    one and importing the mapping takes longer than mapping a page."""
+    ``workers`` + 1 pages are read ahead of the one being loaded. A page given already mapped
+    (found loaded before) passes through in its place. A page to map is held while it is the
+    only one: a second starts the processes and the held page is mapped here meanwhile
+    (spawning one and importing the mapping takes longer than mapping a page); a page whose
+    turn comes first is mapped here too, so a one-page sync or a replay starts none."""
     work = partial(_map_in_worker, url, origin, rules, options)
     pool: ProcessPoolExecutor | None = None
     waiting: deque[Future] = deque()
+    held: deque[tuple[Future, Any]] = deque(maxlen=1)
+
+    def map_held() -> None:
+        if held:
+            future, page = held.popleft()
+            future.set_result(work(page))
+
     try:
         for page in pages:
             if isinstance(page, MappedPage):
                 waiting.append(_ready(page))
-            elif pool is None:
-                context = multiprocessing.get_context("spawn")
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-                pool.submit(_started)
-                waiting.append(_ready(work(page)))
+            elif pool is None and not held:
+                held.append((Future(), page))
+                waiting.append(held[0][0])
             else:
+                if pool is None:
+                    context = multiprocessing.get_context("spawn")
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
                 waiting.append(pool.submit(work, page))
+                map_held()
             if len(waiting) > workers:
+                if held and waiting[0] is held[0][0]:
+                    map_held()
                 yield waiting.popleft().result()
+        map_held()
         while waiting:
             yield waiting.popleft().result()
     finally:
