@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from sqlalchemy import ARRAY
 from sqlalchemy import Connection
 from sqlalchemy import String
-from sqlalchemy import any_
 from sqlalchemy import bindparam
+from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import true
 
 from db.schema import OrderKey
 from db.schema import SalesOrder
@@ -33,15 +34,26 @@ def stored_hashes(
     table = OrderKey.__table__
     order = SalesOrder.__table__
     where = [table.c.source_system == source_system, table.c.source_instance == source_instance]
-    columns = select(table.c.source_order_id, order.c.payload_sha256).join(
-        order, (order.c.id == table.c.order_id) & (order.c.order_day == table.c.order_day)
-    )
+    stored = (order.c.id == table.c.order_id) & (order.c.order_day == table.c.order_day)
     if conn.dialect.name == "postgresql":
-        # One array parameter: a long IN list costs more to plan than to run.
-        ids_param = bindparam("ids", list(ids), type_=ARRAY(String))
-        return dict(
-            conn.execute(columns.where(*where, table.c.source_order_id == any_(ids_param))).all()
+        # One key look-up per id, whatever the planner guesses: with the ids as a filter, a
+        # key directory without statistics (a first load) was read whole for every page, so
+        # the check grew with the orders stored (7 ms a page at 10k, 127 ms at 600k).
+        wanted = func.unnest(bindparam("ids", list(ids), type_=ARRAY(String)))
+        wanted = wanted.table_valued("id").render_derived(name="wanted")
+        found = (
+            select(order.c.payload_sha256)
+            .select_from(table.join(order, stored))
+            .where(*where, table.c.source_order_id == wanted.c.id)
+            .limit(1)
+            .lateral("found")
         )
+        return dict(
+            conn.execute(
+                select(wanted.c.id, found.c.payload_sha256).select_from(wanted.join(found, true()))
+            ).all()
+        )
+    columns = select(table.c.source_order_id, order.c.payload_sha256).join(order, stored)
     found: dict[str, str] = {}
     for start in range(0, len(ids), ID_SLICE):
         part = ids[start : start + ID_SLICE]
