@@ -73,41 +73,29 @@ def test_a_page_loaded_whole_is_skipped_unparsed_when_sent_again(pg_url, monkeyp
 
 def test_a_replay_of_pages_loaded_whole_starts_no_mapping_process(pg_url):
     payloads = [make_order(n) for n in range(60)]
-    first = load_pages(get_engine(), ORIGIN, iter(_pages(payloads, 20)), workers=2)
-    assert first.inserted == 60
     children = []
 
-    def record_children(_) -> None:
-        children.extend(multiprocessing.active_children())
+    def load():
+        return load_pages(
+            get_engine(),
+            ORIGIN,
+            iter(_pages(payloads, 20)),
+            workers=2,
+            on_page=lambda _: children.extend(multiprocessing.active_children()),
+        )
 
-    again = load_pages(
-        get_engine(),
-        ORIGIN,
-        iter(_pages(payloads, 20)),
-        workers=2,
-        on_page=record_children,
-    )
+    assert load().inserted == 60
+    children.clear()
+    again = load()
     assert (again.read, again.unchanged, again.runs) == (60, 60, 3)
     assert children == []
     # One changed page among them is mapped here, in its place, still without a process;
     # two start them.
     payloads[25] = make_order(25, version=1)
-    changed = load_pages(
-        get_engine(),
-        ORIGIN,
-        iter(_pages(payloads, 20)),
-        workers=2,
-        on_page=record_children,
-    )
+    changed = load()
     assert (changed.updated, changed.unchanged, children) == (1, 59, [])
     payloads[5], payloads[45] = make_order(5, version=1), make_order(45, version=1)
-    both = load_pages(
-        get_engine(),
-        ORIGIN,
-        iter(_pages(payloads, 20)),
-        workers=2,
-        on_page=record_children,
-    )
+    both = load()
     assert (both.updated, both.unchanged) == (2, 58)
     assert children
     with get_engine().connect() as conn:
