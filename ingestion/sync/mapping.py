@@ -276,6 +276,21 @@ def unless_loaded_before(
     return items, cursor, digest
 
 
+def map_unless_loaded(
+    engine: Engine,
+    origin: Origin,
+    rules: ChannelRules,
+    page: tuple[Sequence[Incoming], str | None, str | None],
+    **options: Any,
+) -> MappedPage:
+    """A page that ``unless_loaded_before`` passed on, mapped with its payloads found unchanged
+    in ``engine`` counted, not mapped."""
+    items, cursor, digest = page
+    return map_page(
+        origin, items, rules, cursor=cursor, digest=digest, skip_unchanged_in=engine, **options
+    )
+
+
 def map_page(
     origin: Origin,
     items: Sequence[Incoming],

@@ -24,22 +24,13 @@ from ingestion.mapping import ChannelRules
 from ingestion.sync.mapping import Incoming
 from ingestion.sync.mapping import MappedPage
 from ingestion.sync.mapping import Origin
-from ingestion.sync.mapping import map_page
+from ingestion.sync.mapping import map_unless_loaded
 
 
 def _map_in_worker(
     url: str, origin: Origin, rules: ChannelRules, options: dict[str, Any], page
 ) -> MappedPage:
-    items, cursor, digest = page
-    return map_page(
-        origin,
-        items,
-        rules,
-        cursor=cursor,
-        digest=digest,
-        skip_unchanged_in=get_engine(url),
-        **options,
-    )
+    return map_unless_loaded(get_engine(url), origin, rules, page, **options)
 
 
 def _ready(page: MappedPage) -> Future:

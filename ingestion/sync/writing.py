@@ -50,6 +50,7 @@ from ingestion.sync.mapping import Origin
 from ingestion.sync.mapping import RejectedPayload
 from ingestion.sync.mapping import as_bytes
 from ingestion.sync.mapping import map_page
+from ingestion.sync.mapping import map_unless_loaded
 from ingestion.sync.mapping import page_parts
 from ingestion.sync.mapping import unless_loaded_before
 from ingestion.sync.workers import mapped_in_processes
@@ -250,20 +251,11 @@ def load_pages(
             url, origin, rules, checked, workers, future_tolerance=future_tolerance
         )
     else:
-
-        def map_here(items: Sequence[Incoming], cursor: str | None, digest: str | None):
-            return map_page(
-                origin,
-                items,
-                rules,
-                cursor=cursor,
-                digest=digest,
-                future_tolerance=future_tolerance,
-                skip_unchanged_in=engine,
-            )
-
         mapped = prefetched(
-            page if isinstance(page, MappedPage) else map_here(*page) for page in checked
+            page
+            if isinstance(page, MappedPage)
+            else map_unless_loaded(engine, origin, rules, page, future_tolerance=future_tolerance)
+            for page in checked
         )
     for page in mapped:
         result, rejects = load_mapped(engine, origin, page, defer=True)
