@@ -83,7 +83,7 @@ class SyncResult:
         add_counts(self, other, ("runs", *ORDER_COUNTS, "rejected"))
 
 
-def _storable(text: str) -> str:
+def _nul_escaped(text: str) -> str:
     """Text the reject table can hold: a NUL character (which PostgreSQL's text refuses, and a
     bad payload may carry into its id or its reason) shown as ``\\x00``."""
     return text.replace("\x00", "\\x00")
@@ -103,8 +103,8 @@ def write_rejects(
                 "source_system": origin.source_system,
                 "source_instance": origin.source_instance,
                 "stream": origin.stream,
-                "record_id": _storable(r.record_id)[:200] if r.record_id else None,
-                "error": _storable(r.error)[:MAX_ERROR],
+                "record_id": _nul_escaped(r.record_id)[:200] if r.record_id else None,
+                "error": _nul_escaped(r.error)[:MAX_ERROR],
                 "payload": r.payload,
                 "payload_sha256": r.sha256,
                 "received_at": now,
