@@ -70,7 +70,8 @@ def changed_indexes(
 ) -> list[int]:
     """Positions of the payloads that are not byte-for-byte (as canonical JSON) the stored
     order of the same id; a payload without an id or not a decoded object always counts."""
-    known = [i for i in ids if i is not None]
+    # An id with a NUL cannot be stored (the mapping quarantines its order): not looked up.
+    known = [i for i in ids if i is not None and "\x00" not in i]
     stored = stored_hashes(conn, source_system, source_instance, known)
     if not stored:
         return list(range(len(payloads)))

@@ -16,6 +16,7 @@ from db.engine import get_engine
 from ingestion.sync import Incoming
 from ingestion.sync import Origin
 from ingestion.sync import load_page
+from ingestion.sync import load_pages
 from tests.sync.shop import database_totals
 from tests.sync.shop import expected_totals
 from tests.sync.shop import make_order
@@ -199,3 +200,12 @@ def test_an_order_id_with_a_nul_is_quarantined_under_a_storable_record_id(pg_url
         record_id, error = conn.execute(text("SELECT record_id, error FROM reject")).one()
     assert record_id == "A\\x00115"
     assert error == "source_order_id: contains a NUL character, which the database cannot store"
+
+
+def test_a_nul_in_an_order_id_is_quarantined_by_a_sync_too(pg_url):
+    # A sync first looks the page's ids up among the stored orders: that look-up must not
+    # send the database a NUL either.
+    bad = _edit(116, lambda o: o.update(id="A\x00116"))
+    pages = [([Incoming(None, json.dumps(bad).encode()), Incoming(None, make_order(117))], None)]
+    result = load_pages(get_engine(), ORIGIN, iter(pages), workers=0)
+    assert (result.inserted, result.rejected) == (1, 1)
