@@ -95,9 +95,11 @@ def _from_ids(statement, ids, column, day):
     )
 
 
-def _refund_facts(*where, ids=None):
+def _refund_facts(*where, refunds=None):
+    """Refund facts; ``refunds``: the rows to read (default: the refund table), any subquery
+    with its ``order_id``, ``order_day``, ``refund_day`` and ``amount_base``."""
     order = SalesOrder.__table__
-    refund = Refund.__table__
+    refund = Refund.__table__ if refunds is None else refunds
     facts = select(
         refund.c.refund_day.label("day"),
         order.c.touchpoint_id,
@@ -107,8 +109,7 @@ def _refund_facts(*where, ids=None):
         refund.c.amount_base.label("refunds"),
         *(_zero(m) for m in MEASURES[2:]),
     ).where(order.c.status != "cancelled", *where)
-    facts = _from_ids(facts, ids, refund.c.order_id, refund.c.order_day)
-    return facts.join(
+    return facts.select_from(refund).join(
         order, (order.c.id == refund.c.order_id) & (order.c.order_day == refund.c.order_day)
     )
 
@@ -354,21 +355,24 @@ def _add_rows(conn: Connection, table: Table, added: Table, columns: list[str], 
     added.drop(conn)
 
 
-def add_new_orders(conn: Connection, order_ids, new_lines, stale_days: Iterable[dt.date]) -> None:
+def add_new_orders(
+    conn: Connection, order_ids, new_lines, new_refunds, stale_days: Iterable[dt.date]
+) -> None:
     """Add orders new to the table (``order_ids``: a subquery of ``order_id`` and
     ``order_day``), their lines (``new_lines``: a subquery like ``stored_lines``, such as the
     loader's staged lines, read instead of the stored lines of every month they are in)
-    and their refunds to the rollups and the channel rollups, leaving out ``stale_days``,
-    which the caller recomputes whole.
+    and their refunds (``new_refunds``: a subquery of their ``order_id``, ``order_day``,
+    ``refund_day`` and ``amount_base``, such as the staged ones, so the refund table is not
+    searched) to the rollups and the channel rollups, leaving out ``stale_days``, which the
+    caller recomputes whole.
 
     Far cheaper than recomputing the days a batch touched: only the new rows are read (the
     lines grouped once, per product, then summed per category)."""
     order = SalesOrder.__table__
-    refund = Refund.__table__
     stale = sorted(set(stale_days))
     facts = union_all(
         _order_facts(order.c.order_day.not_in(stale), ids=order_ids),
-        _refund_facts(refund.c.refund_day.not_in(stale), ids=order_ids),
+        _refund_facts(new_refunds.c.refund_day.not_in(stale), refunds=new_refunds),
     ).subquery("facts")
     (rollup, channel_rollup), (basket_rollup, channel_basket_rollup) = CHANNEL_ROLLUPS
     daily = _added_rows(conn, rollup, ROLLUP_COLUMNS, _rollup_select(facts))

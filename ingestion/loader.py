@@ -298,19 +298,26 @@ def _merge(
         stale |= {day for order_id, day in flipped if order_id not in new_ids}
     first_orders.drop(conn)
 
-    # 5. New orders go into the rollups as they are (their lines as staged: the same rows,
-    #    without reading every stored line of their months); stale days are recomputed whole
-    #    (now or, deferred, when the sync settles: their hooks run then).
-    new_lines = (
-        select(
-            *(stg_order.c[c] for c in ORDER_FACT_COLUMNS),
-            *(stg_line.c[c] for c in LINE_FACT_COLUMNS),
-        )
-        .join(stg_order, _stage_join(stg_order, stg_line))
-        .where(stg_order.c.action == "insert")
-    )
+    # 5. New orders go into the rollups as they are (their lines and refunds as staged: the
+    #    same rows, without searching the stored ones); stale days are recomputed whole (now
+    #    or, deferred, when the sync settles: their hooks run then).
+    new = stg_order.c.action == "insert"
+    new_lines = select(
+        *(stg_order.c[c] for c in ORDER_FACT_COLUMNS),
+        *(stg_line.c[c] for c in LINE_FACT_COLUMNS),
+    ).join(stg_order, _stage_join(stg_order, stg_line))
+    new_refunds = select(
+        stg_order.c.order_id,
+        stg_order.c.order_day,
+        stg_refund.c.refund_day,
+        stg_refund.c.amount_base,
+    ).join(stg_order, _stage_join(stg_order, stg_refund))
     add_new_orders(
-        conn, inserted.subquery("new_orders"), new_lines.subquery("new_lines"), stale | recomputed
+        conn,
+        inserted.subquery("new_orders"),
+        new_lines.where(new).subquery("new_lines"),
+        new_refunds.where(new).subquery("new_refunds"),
+        stale | recomputed,
     )
     if defer:
         remember_days(conn, stale)
