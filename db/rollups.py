@@ -359,12 +359,10 @@ def add_new_orders(
     conn: Connection, order_ids, new_lines, new_refunds, stale_days: Iterable[dt.date]
 ) -> None:
     """Add orders new to the table (``order_ids``: a subquery of ``order_id`` and
-    ``order_day``), their lines (``new_lines``: a subquery like ``stored_lines``, such as the
-    loader's staged lines, read instead of the stored lines of every month they are in)
-    and their refunds (``new_refunds``: a subquery of their ``order_id``, ``order_day``,
-    ``refund_day`` and ``amount_base``, such as the staged ones, so the refund table is not
-    searched) to the rollups and the channel rollups, leaving out ``stale_days``, which the
-    caller recomputes whole.
+    ``order_day``), their lines (``new_lines``: like ``stored_lines``) and refunds
+    (``new_refunds``: ``order_id``, ``order_day``, ``refund_day``, ``amount_base``), such as
+    the loader's staged rows, read instead of searching the stored ones, to the rollups and
+    the channel rollups, leaving out ``stale_days``, which the caller recomputes whole.
 
     Far cheaper than recomputing the days a batch touched: only the new rows are read (the
     lines grouped once, per product, then summed per category)."""
