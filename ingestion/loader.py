@@ -286,9 +286,8 @@ def _merge(
 
     # 4. Customers and new-customer flags where the batch can change a customer's first order;
     #    a flag that flips on an order stored before makes its day stale.
-    inserted = select(stg_order.c.order_id, stg_order.c.order_day).where(
-        stg_order.c.action == "insert"
-    )
+    new = stg_order.c.action == "insert"
+    inserted = select(stg_order.c.order_id, stg_order.c.order_day).where(new)
     if defer:
         remember_customers(conn, customers_to_recheck(stg_order))
         record_new_customers(conn, stg_order, first_orders)
@@ -301,7 +300,6 @@ def _merge(
     # 5. New orders go into the rollups as they are (their lines and refunds as staged: the
     #    same rows, without searching the stored ones); stale days are recomputed whole (now
     #    or, deferred, when the sync settles: their hooks run then).
-    new = stg_order.c.action == "insert"
     new_lines = select(
         *(stg_order.c[c] for c in ORDER_FACT_COLUMNS),
         *(stg_line.c[c] for c in LINE_FACT_COLUMNS),
