@@ -23,6 +23,7 @@ import multiprocessing
 import resource
 import shutil
 import time
+from collections.abc import Iterable
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
@@ -79,12 +80,6 @@ def payload_files(n_orders: int, seed: int = SEED) -> dict[str, Path]:
     return files
 
 
-def _batches(path: Path, size: int) -> Iterator[list[bytes]]:
-    with path.open("rb") as handle:
-        while lines := list(islice(handle, size)):
-            yield lines
-
-
 # --- the whole path (child process) ----------------------------------------------------------
 
 RAW_TABLES = """
@@ -124,11 +119,19 @@ def mapping_peak_mb() -> float:
     return peak
 
 
-def pages(path: Path, size: int):
+def pages(lines: Iterable[bytes], size: int):
+    """``load_pages``' input: pages of ``size`` payloads from JSON lines."""
     from ingestion.sync import Incoming
 
-    for lines in _batches(path, size):
-        yield [Incoming(None, line.rstrip(b"\n")) for line in lines], None
+    lines = iter(lines)
+    while chunk := list(islice(lines, size)):
+        yield [Incoming(None, line.rstrip(b"\n")) for line in chunk], None
+
+
+def file_pages(path: Path, size: int):
+    """The pages of a whole payload file."""
+    with path.open("rb") as handle:
+        yield from pages(handle, size)
 
 
 def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> dict:
@@ -152,7 +155,7 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
     start = time.perf_counter()
     for system, path in files.items():
         origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
-        chunks = pages(Path(path), batch_size)
+        chunks = file_pages(Path(path), batch_size)
         total.merge(load_pages(engine, origin, chunks, on_page=sample, workers=WORKERS))
     seconds = time.perf_counter() - start
     copy_seconds = 0.0
@@ -167,7 +170,7 @@ def _load(url: str, files: dict[str, str], raw_copy: bool, batch_size: int) -> d
                 conn.execute(text(statement))
         for system, path in files.items():
             origin = Origin(system, INSTANCE_OF_SYSTEM[system], "bench")
-            for items, _ in pages(Path(path), batch_size):
+            for items, _ in file_pages(Path(path), batch_size):
                 batch = map_page(origin, items, rules).batch
                 start = time.perf_counter()
                 with engine.begin() as conn:
