@@ -40,6 +40,7 @@ from ingestion.customers import record_new_customers
 from ingestion.customers import refresh_first_orders
 from ingestion.customers import stage_first_orders
 from ingestion.errors import IngestionError
+from ingestion.frames import csv_rows
 from ingestion.frames import stage_frame
 from ingestion.frames import stage_texts
 from ingestion.order_keys import classify
@@ -115,6 +116,33 @@ def _staged_days(conn: Connection, stg_order: Table, stg_refund: Table, action: 
     )
 
 
+@dataclass
+class StagingRows:
+    """A batch's staging rows (``ingestion.staging.prepare``), which may be made before its
+    transaction: the ingest run and the new order ids are set in it. ``rendered``: the lines'
+    and refunds' CSV for COPY, if rendered already (``staging_rows``)."""
+
+    orders: pd.DataFrame
+    lines: pd.DataFrame
+    refunds: pd.DataFrame
+    rendered: dict[str, memoryview] = field(default_factory=dict)
+
+
+def staging_rows(
+    conn: Connection, batch: OrderBatch, lookups: Lookups, render: bool = False
+) -> StagingRows:
+    """The batch's staging rows with the reference ids of ``lookups``; with ``render`` (on
+    PostgreSQL) its lines and refunds rendered for COPY too."""
+    orders, lines, refunds = prepare(batch, lookups, get_settings().tz)
+    rows = StagingRows(orders, lines, refunds)
+    if render and conn.dialect.name == "postgresql":
+        rows.rendered = {
+            "lines": csv_rows(lines, LINE_STAGE_COLUMNS),
+            "refunds": csv_rows(refunds, REFUND_STAGE_COLUMNS),
+        }
+    return rows
+
+
 def load_orders(
     conn: Connection,
     batch: OrderBatch,
@@ -124,6 +152,7 @@ def load_orders(
     lookups: Lookups | None = None,
     defer: bool = False,
     quarantine: bool = False,
+    rows: StagingRows | None = None,
 ) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
@@ -136,14 +165,14 @@ def load_orders(
     are recorded for ``ingestion.unsettled.settle`` at the sync's end instead. Orders naming
     a reference row that is gone are left out into ``result.refused`` with ``quarantine``
     (for the caller to quarantine); without it they fail the load, as a foreign key would.
+    ``rows``: the batch's staging rows, if made before (``staging_rows``).
     """
     result = LoadResult(read=len(batch.orders))
     if not len(batch):
         return result
-    settings = get_settings()
-    staged, staged_lines, staged_refunds = prepare(
-        batch, lookups or Lookups.load(conn), settings.tz, run_id
-    )
+    rows = rows or staging_rows(conn, batch, lookups or Lookups.load(conn))
+    staged = rows.orders
+    staged["ingest_run_id"] = run_id
     staged["order_id"] = new_order_ids(conn, len(staged))
     staging = staging_tables()
     stg_order, stg_payload, stg_line, stg_refund = staging
@@ -152,8 +181,8 @@ def load_orders(
         table.create(conn)
     stage_frame(conn, stg_order, staged, [*ORDER_STAGE_COLUMNS, "order_id"])
     stage_texts(conn, stg_payload, staged, *PAYLOAD_STAGE_COLUMNS)
-    stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
-    stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)
+    stage_frame(conn, stg_line, rows.lines, LINE_STAGE_COLUMNS, rows.rendered.get("lines"))
+    stage_frame(conn, stg_refund, rows.refunds, REFUND_STAGE_COLUMNS, rows.rendered.get("refunds"))
     refused = refuse_unknown_references(conn, stg_order, stg_line)
     if refused:
         if not quarantine:

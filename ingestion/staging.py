@@ -163,8 +163,9 @@ def payload_json(payload: dict | str | None) -> str | None:
     return json_text.compact(payload)
 
 
-def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | None):
-    """The staging frames: derived amounts in base currency, ids resolved, local days fixed."""
+def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo):
+    """The staging frames: derived amounts in base currency, ids resolved, local days fixed
+    (the ingest run and the order ids are the loader's to set, in the batch's transaction)."""
     orders = batch.orders.reset_index(drop=True)
     orders["stage_id"] = orders.index
     lines = batch.lines.merge(orders[ORDER_KEY + ["stage_id"]], on=ORDER_KEY)
@@ -223,7 +224,6 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo, run_id: int | Non
             "order_day": local_days(orders["ordered_at"], tz).dt.date,
             "raw_payload": orders["payload"].map(payload_json),
             "payload_sha256": orders["payload_sha256"],
-            "ingest_run_id": run_id,
         }
     )
     staged_lines = pd.DataFrame(

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy import insert
 from sqlalchemy import select
 
+from db.events import CoalescedHooks
 from db.events import batch_committed
 from db.ingestion_tables import LoadedPage
 from db.ingestion_tables import Reject
@@ -35,8 +37,10 @@ from ingestion.canonical import to_order_batch
 from ingestion.enrich import enrich_orders
 from ingestion.loader import ORDER_COUNTS
 from ingestion.loader import LoadResult
+from ingestion.loader import StagingRows
 from ingestion.loader import add_counts
 from ingestion.loader import load_orders
+from ingestion.loader import staging_rows
 from ingestion.mapping import ChannelRules
 from ingestion.prefetch import prefetched
 from ingestion.reference import Lookups
@@ -143,6 +147,25 @@ def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
     ]
 
 
+@dataclass
+class EnrichedBatch:
+    """A batch enriched with the reference data (``ingestion.enrich``) and made into staging
+    rows: the orders refused for want of reference data (a rate) are out, in ``refused``."""
+
+    batch: OrderBatch
+    refused: pd.DataFrame
+    rows: StagingRows | None  # None: no order left to load
+
+
+def enrich_batch(conn: Connection, batch: OrderBatch, render: bool = False) -> EnrichedBatch:
+    """``batch`` enriched with the reference data as ``conn`` reads it now; ``render``: its
+    lines rendered for COPY too (``ingestion.loader.staging_rows``)."""
+    lookups = Lookups.load(conn)
+    enriched, refused = enrich_orders(conn, batch, lookups)
+    rows = staging_rows(conn, enriched, lookups, render) if len(enriched) else None
+    return EnrichedBatch(enriched, refused, rows)
+
+
 def _load_batch(
     conn: Connection,
     batch: OrderBatch,
@@ -150,19 +173,25 @@ def _load_batch(
     run_id: int,
     refresh: bool = True,
     defer: bool = False,
+    enriched: EnrichedBatch | None = None,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
-    """Enrich and load a batch of ``mapped`` canonical orders: the result (in-batch duplicates
-    count as unchanged) and the orders refused for want of reference data (a rate, or a
-    reference row deleted meanwhile), not loaded."""
-    lookups = Lookups.load(conn)
-    enriched, refused = enrich_orders(conn, batch, lookups)
+    """Enrich (unless ``enriched`` already) and load a batch of ``mapped`` canonical orders:
+    the result (in-batch duplicates count as unchanged) and the orders refused for want of
+    reference data (a rate, or a reference row deleted meanwhile), not loaded."""
+    enriched = enriched or enrich_batch(conn, batch)
     result = load_orders(
-        conn, enriched, run_id, refresh=refresh, lookups=lookups, defer=defer, quarantine=True
+        conn,
+        enriched.batch,
+        run_id,
+        refresh=refresh,
+        defer=defer,
+        quarantine=True,
+        rows=enriched.rows,
     )
     collapsed = mapped - len(batch)
     result.read += collapsed
     result.unchanged += collapsed
-    return result, [*refused_payloads(refused), *refused_payloads(result.refused)]
+    return result, [*refused_payloads(enriched.refused), *refused_payloads(result.refused)]
 
 
 def load_canonical(
@@ -174,13 +203,22 @@ def load_canonical(
 
 
 def load_mapped(
-    engine: Engine, origin: Origin, page: MappedPage, defer: bool = False
+    engine: Engine,
+    origin: Origin,
+    page: MappedPage,
+    defer: bool = False,
+    on_commit: Callable[[set[dt.date]], None] = batch_committed,
+    enriched: EnrichedBatch | None = None,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
     """Load a mapped page as one transaction with its rejects, run and (if given) cursor;
-    ``defer``: leave stale days and customer flags to ``ingestion.unsettled.settle``."""
+    ``defer``: leave stale days and customer flags to ``ingestion.unsettled.settle``;
+    ``on_commit``: handed the days the page touched once it is committed; ``enriched``: the
+    page's batch enriched already (``enrich_batch``)."""
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result, refused = _load_batch(conn, page.batch, page.mapped, run_id, defer=defer)
+        result, refused = _load_batch(
+            conn, page.batch, page.mapped, run_id, defer=defer, enriched=enriched
+        )
         result.read += page.unchanged
         result.unchanged += page.unchanged
         rejects = [*page.rejects, *refused]
@@ -190,7 +228,7 @@ def load_mapped(
         if page.digest is not None and not rejects:
             _remember_page(conn, origin, page, run_id)
         finish_run(conn, run_id, result, rejected=len(rejects))
-    batch_committed(result.days)
+    on_commit(result.days)
     return result, rejects
 
 
@@ -239,7 +277,9 @@ def load_pages(
     (``mapping.page_parts``), its cursor with the last. Unchanged payloads are skipped;
     touchpoints follow the channel rules as they were when the call began. New orders reach
     the rollups page by page; replaced orders' days and customers' flags are settled once, at
-    the end (with whatever an earlier, killed call left unsettled)."""
+    the end (with whatever an earlier, killed call left unsettled). The after-batch hooks run
+    for the pages committed every ``HOOK_INTERVAL_SECONDS`` and at the end, not page by
+    page."""
     total = SyncResult()
     rules = _rules(engine)
     parts = (part for items, cursor in pages for part in page_parts(items, cursor))
@@ -257,13 +297,38 @@ def load_pages(
             else map_unless_loaded(engine, origin, rules, page, future_tolerance=future_tolerance)
             for page in checked
         )
-    for page in mapped:
-        result, rejects = load_mapped(engine, origin, page, defer=True)
-        total.add(result, len(rejects))
-        if on_page is not None:
-            on_page(total)
+    hooks = CoalescedHooks()
+    try:
+        for page, enriched in _enriched_ahead(engine, mapped):
+            result, rejects = load_mapped(
+                engine, origin, page, defer=True, on_commit=hooks.committed, enriched=enriched
+            )
+            total.add(result, len(rejects))
+            if on_page is not None:
+                on_page(total)
+    finally:
+        hooks.flush()
     settle(engine)
     return total
+
+
+def _enriched_ahead(
+    engine: Engine, pages: Iterable[MappedPage]
+) -> Iterator[tuple[MappedPage, EnrichedBatch]]:
+    """Each page with its batch enriched and made into staging rows one page ahead, in a
+    background thread with a connection of its own, while the writer loads the page before
+    (the writer's Python work, otherwise done between its statements). Each page reads the
+    reference data as committed when it is enriched: a row deleted before the page's
+    transaction is caught there (``ingestion.references``)."""
+
+    def enrich_each() -> Iterator[tuple[MappedPage, EnrichedBatch]]:
+        with engine.connect() as conn:
+            for page in pages:
+                with conn.begin():
+                    enriched = enrich_batch(conn, page.batch, render=True)
+                yield page, enriched
+
+    return prefetched(enrich_each())
 
 
 def record_failure(engine: Engine, origin: Origin, error: str) -> None:

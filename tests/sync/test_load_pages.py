@@ -1,21 +1,32 @@
 """Streams of pages (``load_pages``): mapped in spawned worker processes they load as mapped in
 the writer's thread, versions of one order merged in the order read; a page of raw bytes that
-loaded whole before is counted unchanged without being parsed, one with a reject is not."""
+loaded whole before is counted unchanged without being parsed, one with a reject is not; the
+after-batch hooks run for the pages together, not once a page; a page is enriched ahead, and a
+reference row deleted after that is caught in the page's transaction."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
 
+from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 
+import db.events
 import ingestion.sync.mapping
+import ingestion.sync.writing
 from db.engine import get_engine
 from db.ingestion_tables import LoadedPage
+from db.ingestion_tables import Reject
+from db.schema import OrderLine
+from db.schema import Product
+from db.schema import SalesOrder
 from ingestion.sync import Incoming
 from ingestion.sync import Origin
 from ingestion.sync import load_pages
+from tests.db import test_events
 from tests.sync.shop import database_totals
 from tests.sync.shop import expected_totals
 from tests.sync.shop import make_order
@@ -100,3 +111,65 @@ def test_a_replay_of_pages_loaded_whole_starts_no_mapping_process(pg_url):
     assert children
     with get_engine().connect() as conn:
         assert database_totals(conn) == expected_totals(payloads)
+
+
+def test_the_hooks_run_for_the_pages_together_and_miss_no_day(pg_url, monkeypatch):
+    monkeypatch.delenv("CHANNELPERF_REDIS_URL", raising=False)
+    monkeypatch.setattr(db.events, "BATCH_HOOKS", [test_events.HOOK])
+    test_events.CALLS.clear()
+    payloads = [make_order(n) for n in range(600)]  # every 7 minutes: about three days
+    result = load_pages(get_engine(), ORIGIN, iter(_pages(payloads, 100)), workers=0)
+    assert (result.runs, result.inserted) == (6, 600)
+    # The first page's days at once, the other five pages' together at the end.
+    assert len(test_events.CALLS) == 2
+    with get_engine().connect() as conn:
+        stored = conn.execute(select(SalesOrder.order_day).distinct()).scalars()
+        assert {day for call in test_events.CALLS for day in call} == {
+            day.isoformat() for day in stored
+        }
+    test_events.CALLS.clear()
+
+
+def test_a_product_deleted_after_its_page_was_enriched_quarantines_that_pages_orders(
+    pg_url, monkeypatch
+):
+    """Pages are enriched (reference ids read) in a thread ahead of their transaction: a product
+    deleted in between is caught there, as the foreign key would, not written as a dangling id."""
+    with get_engine().begin() as conn:
+        product_id = conn.execute(
+            insert(Product)
+            .values(sku="LIMITED", name="Limited", category="", list_price=9, unit_cost=4)
+            .returning(Product.id)
+        ).scalar_one()
+    payloads = [make_order(n) for n in range(40)]
+    for payload in payloads[25:40:5]:  # three orders of the second page sell it
+        payload["line_items"][0]["sku"] = "LIMITED"
+    enrich = ingestion.sync.writing.enrich_batch
+    enriched = []
+
+    def enrich_then_delete_on_the_second_page(conn, batch, render=False):
+        done = enrich(conn, batch, render)
+        enriched.append(len(batch))
+        if len(enriched) == 2:
+            with get_engine().begin() as other:
+                other.execute(delete(Product).where(Product.id == product_id))
+        return done
+
+    monkeypatch.setattr(
+        ingestion.sync.writing, "enrich_batch", enrich_then_delete_on_the_second_page
+    )
+    result = load_pages(get_engine(), ORIGIN, iter(_pages(payloads, 20)), workers=0)
+    assert enriched == [20, 20]
+    assert (result.inserted, result.rejected) == (37, 3)
+    with get_engine().connect() as conn:
+        reasons = conn.execute(select(Reject.record_id, Reject.error)).all()
+        dangling = conn.execute(
+            select(func.count()).select_from(OrderLine).where(OrderLine.product_id == product_id)
+        ).scalar()
+    assert sorted(record for record, _ in reasons) == sorted(
+        str(payload["id"]) for payload in payloads[25:40:5]
+    )
+    assert {error for _, error in reasons} == {
+        f"product_id {product_id} is not present in table product (foreign key)"
+    }
+    assert dangling == 0

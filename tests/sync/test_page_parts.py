@@ -82,11 +82,11 @@ def test_a_page_failing_part_way_keeps_its_cursor_and_loads_once_when_fetched_ag
     real = ingestion.sync.writing.load_mapped
     cursors: list[str | None] = []
 
-    def failing_on_the_second_page_second_part(engine, origin, page, defer=False):
+    def failing_on_the_second_page_second_part(engine, origin, page, **options):
         cursors.append(page.cursor)
         if len(cursors) == first_parts + 2:
             raise RuntimeError("the writer died")
-        return real(engine, origin, page, defer=defer)
+        return real(engine, origin, page, **options)
 
     monkeypatch.setattr(
         ingestion.sync.writing, "load_mapped", failing_on_the_second_page_second_part
