@@ -26,28 +26,29 @@ class _Failure:
 
 
 def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
-    """``items``, produced by a background thread at most ``depth`` items ahead."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
+    """``items``, produced by a background thread at most ``depth`` items ahead: items made or
+    being made that the caller has not taken yet, so that with the one it works on the
+    caller's process holds at most ``depth`` + 1 (a sync's pages are tens of MB each)."""
+    ready: queue.Queue = queue.Queue()
+    room = threading.Semaphore(depth)
     stop = threading.Event()
 
-    def hand_over(value: object) -> bool:
+    def wait_for_room() -> bool:
         while not stop.is_set():
-            try:
-                ready.put(value, timeout=_POLL_SECONDS)
+            if room.acquire(timeout=_POLL_SECONDS):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def produce() -> None:
+        iterator = iter(items)
         try:
-            for item in items:
-                if not hand_over(item):
+            while wait_for_room():
+                item = next(iterator, _DONE)
+                ready.put(item)
+                if item is _DONE:
                     return
         except BaseException as exc:  # noqa: BLE001 — handed to the consumer, raised there
-            hand_over(_Failure(exc))
-            return
-        hand_over(_DONE)
+            ready.put(_Failure(exc))
 
     producer = threading.Thread(target=produce, name="prefetch", daemon=True)
     producer.start()
@@ -58,6 +59,7 @@ def prefetched(items: Iterable[T], depth: int = 1) -> Iterator[T]:
                 return
             if isinstance(value, _Failure):
                 raise value.error
+            room.release()
             yield value
     finally:
         stop.set()

@@ -55,3 +55,19 @@ def test_closing_early_stops_the_producer():
     count = len(produced)
     assert count <= 3
     assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_producer_keeps_at_most_depth_items_ahead_of_the_caller():
+    produced = []
+
+    def items():
+        for n in range(10):
+            produced.append(n)
+            yield n
+
+    iterator = prefetched(items(), depth=1)
+    for taken, item in enumerate(iterator, start=1):
+        threading.Event().wait(0.05)  # time for the producer to run as far ahead as it may
+        # The caller holds this item; the producer has made (or is making) one more at most.
+        assert len(produced) <= taken + 1, (item, produced)
+    assert produced == list(range(10))
