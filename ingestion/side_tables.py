@@ -16,7 +16,7 @@ from db.upsert import bulk_upsert
 from ingestion.enrich import required_rates
 from ingestion.frames import frame_rows
 from ingestion.money import convert_minor
-from ingestion.money import minor_to_text
+from ingestion.money import minor_to_amount
 from ingestion.reference import Lookups
 
 
@@ -73,8 +73,8 @@ def load_spend(conn: Connection, frame: pd.DataFrame, lookups: Lookups) -> set[d
             "campaign": frame["campaign"].fillna(""),
             "source_system": frame["source_system"],
             "currency": frame["currency"],
-            "spend": minor_to_text(frame["spend_minor"]),
-            "spend_base": minor_to_text(
+            "spend": minor_to_amount(frame["spend_minor"]),
+            "spend_base": minor_to_amount(
                 convert_minor(frame["spend_minor"], required_rates(frame, "spend rows"))
             ),
             "impressions": frame["impressions"].astype("int64"),

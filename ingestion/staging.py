@@ -28,7 +28,8 @@ from ingestion.batch import OrderBatch
 from ingestion.enrich import local_days
 from ingestion.enrich import required_rates
 from ingestion.money import convert_minor
-from ingestion.money import minor_to_text
+from ingestion.money import minor_to_amount
+from ingestion.money import scaled_decimals
 from ingestion.reference import Lookups
 
 # Staged lines and refunds point at their order's stage_id: joins on one indexed integer,
@@ -163,6 +164,13 @@ def payload_json(payload: dict | str | None) -> str | None:
     return json_text.compact(payload)
 
 
+def _sums(stage_ids: np.ndarray, values: pd.Series, count: int) -> np.ndarray:
+    """Per staged order (stage ids 0 to ``count`` - 1), the sum of ``values`` over its rows."""
+    totals = np.zeros(count, dtype=np.int64)
+    np.add.at(totals, stage_ids, values.to_numpy(dtype=np.int64))
+    return totals
+
+
 def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo):
     """The staging frames: derived amounts in base currency, ids resolved, local days fixed
     (the ingest run and the order ids are the loader's to set, in the batch's transaction)."""
@@ -172,21 +180,14 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo):
     orders["fx_rate"] = required_rates(orders, "orders")
     refunds = batch.refunds.merge(orders[ORDER_KEY + ["stage_id", "fx_rate"]], on=ORDER_KEY)
 
-    line_cost = (
-        (lines["qty"].astype("int64") * lines["unit_cost_minor"].astype("int64"))
-        .groupby([lines[c] for c in ORDER_KEY])
-        .sum()
-    )
-    line_units = lines.groupby(ORDER_KEY)["qty"].sum()
-    refund_minor = refunds.groupby(ORDER_KEY)["amount_minor"].sum()
-    index = pd.MultiIndex.from_frame(orders[ORDER_KEY])
-    cost_minor = line_cost.reindex(index, fill_value=0).to_numpy()
-    has_lines = index.isin(line_units.index)
+    count = len(orders)
+    line_stage = lines["stage_id"].to_numpy(dtype=np.int64)
+    quantities = lines["qty"].astype("int64")
+    cost_minor = _sums(line_stage, quantities * lines["unit_cost_minor"].astype("int64"), count)
+    has_lines = np.bincount(line_stage, minlength=count) > 0
     own_units = pd.to_numeric(orders["units"], errors="coerce").fillna(0).astype("int64")
-    units = np.where(
-        has_lines, line_units.reindex(index, fill_value=0).to_numpy(), own_units.to_numpy()
-    )
-    refunded = refund_minor.reindex(index, fill_value=0).to_numpy()
+    units = np.where(has_lines, _sums(line_stage, quantities, count), own_units.to_numpy())
+    refunded = _sums(refunds["stage_id"].to_numpy(dtype=np.int64), refunds["amount_minor"], count)
 
     fx = orders["fx_rate"].astype("float64")
     staged = pd.DataFrame(
@@ -203,20 +204,20 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo):
             "customer_key": orders["customer_key"],
             "status": orders["status"],
             "currency": orders["currency"],
-            "subtotal": minor_to_text(orders["subtotal_minor"]),
-            "discount": minor_to_text(orders["discount_minor"]),
-            "tax": minor_to_text(orders["tax_minor"]),
-            "shipping": minor_to_text(orders["shipping_minor"]),
-            "total": minor_to_text(orders["total_minor"]),
-            "refund_total": minor_to_text(pd.Series(refunded, index=orders.index)),
-            "fx_rate": fx.map(lambda r: f"{r:.8f}"),
-            "total_base": minor_to_text(convert_minor(orders["total_minor"], fx)),
-            "revenue_base": minor_to_text(
+            "subtotal": minor_to_amount(orders["subtotal_minor"]),
+            "discount": minor_to_amount(orders["discount_minor"]),
+            "tax": minor_to_amount(orders["tax_minor"]),
+            "shipping": minor_to_amount(orders["shipping_minor"]),
+            "total": minor_to_amount(orders["total_minor"]),
+            "refund_total": scaled_decimals(refunded, 2, orders.index),
+            "fx_rate": scaled_decimals(np.rint(fx.to_numpy() * 1e8), 8, orders.index),
+            "total_base": minor_to_amount(convert_minor(orders["total_minor"], fx)),
+            "revenue_base": minor_to_amount(
                 convert_minor(
                     orders["total_minor"].astype("int64") - orders["tax_minor"].astype("int64"), fx
                 )
             ),
-            "cost_of_goods_base": minor_to_text(
+            "cost_of_goods_base": minor_to_amount(
                 convert_minor(pd.Series(cost_minor, index=orders.index), fx)
             ),
             "units": units.astype("int64"),
@@ -233,10 +234,10 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo):
             "sku": lines["sku"],
             "product_id": lines["sku"].map(lookups.product).astype("Int64"),
             "qty": lines["qty"].astype("int64"),
-            "unit_price": minor_to_text(lines["unit_price_minor"]),
-            "discount": minor_to_text(lines["discount_minor"]),
-            "line_total": minor_to_text(lines["line_total_minor"]),
-            "unit_cost": minor_to_text(lines["unit_cost_minor"]),
+            "unit_price": minor_to_amount(lines["unit_price_minor"]),
+            "discount": minor_to_amount(lines["discount_minor"]),
+            "line_total": minor_to_amount(lines["line_total_minor"]),
+            "unit_cost": minor_to_amount(lines["unit_cost_minor"]),
         }
     )
     staged_refunds = pd.DataFrame(
@@ -245,8 +246,8 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo):
             "source_refund_id": refunds["source_refund_id"].astype(str),
             "refunded_at": refunds["refunded_at"],
             "refund_day": local_days(refunds["refunded_at"], tz).dt.date,
-            "amount": minor_to_text(refunds["amount_minor"]),
-            "amount_base": minor_to_text(
+            "amount": minor_to_amount(refunds["amount_minor"]),
+            "amount_base": minor_to_amount(
                 convert_minor(refunds["amount_minor"], refunds["fx_rate"].astype("float64"))
             ),
         }
