@@ -57,42 +57,36 @@ def _zero(name: str):
     return literal(0).label(name)
 
 
-def _when_live(value):
-    return case((SalesOrder.__table__.c.status != "cancelled", value), else_=0)
+# The order columns the rollups read: an order fact source (``_order_facts``) has them all.
+ORDER_ROLLUP_COLUMNS = ("order_day", "touchpoint_id", "region_id", "location_id", "status")
+ORDER_ROLLUP_COLUMNS += ("revenue_base", "cost_of_goods_base", "units", "is_new_customer")
 
 
-def _order_facts(*where, ids=None):
-    """Order facts; with ``ids`` (a subquery of ``order_id``), only those orders, found by
-    probing the order table from the ids (a plan that stays cheap however large it grows)."""
-    order = SalesOrder.__table__
+def _order_facts(*where, orders=None):
+    """Order facts; ``orders``: the rows to read (default: the order table), any subquery with
+    the ``ORDER_ROLLUP_COLUMNS``."""
+    order = SalesOrder.__table__ if orders is None else orders
     live = order.c.status != "cancelled"
-    facts = select(
+
+    def when_live(value):
+        return case((live, value), else_=0)
+
+    return select(
         order.c.order_day.label("day"),
         order.c.touchpoint_id,
         func.coalesce(order.c.region_id, NO_PLACE).label("region_id"),
         func.coalesce(order.c.location_id, NO_PLACE).label("location_id"),
-        _when_live(order.c.revenue_base).label("gross_revenue"),
+        when_live(order.c.revenue_base).label("gross_revenue"),
         _zero("refunds"),
-        _when_live(order.c.cost_of_goods_base).label("cost"),
-        _when_live(1).label("orders"),
+        when_live(order.c.cost_of_goods_base).label("cost"),
+        when_live(1).label("orders"),
         case((live, 0), else_=1).label("cancelled_orders"),
-        _when_live(order.c.units).label("units"),
+        when_live(order.c.units).label("units"),
         case((live & order.c.is_new_customer, 1), else_=0).label("new_customers"),
         _zero("visits"),
         _zero("won"),
         _zero("spend"),
     ).where(*where)
-    return _from_ids(facts, ids, order.c.id, order.c.order_day)
-
-
-def _from_ids(statement, ids, column, day):
-    """``statement`` over the orders ``ids`` names (``order_id`` and ``order_day``: the day
-    picks the month's partition of each order probed)."""
-    if ids is None:
-        return statement
-    return statement.select_from(ids).join(
-        column.table, (column == ids.c.order_id) & (day == ids.c.order_day)
-    )
 
 
 def _refund_facts(*where, refunds=None):
@@ -356,20 +350,19 @@ def _add_rows(conn: Connection, table: Table, added: Table, columns: list[str], 
 
 
 def add_new_orders(
-    conn: Connection, order_ids, new_lines, new_refunds, stale_days: Iterable[dt.date]
+    conn: Connection, new_orders, new_lines, new_refunds, stale_days: Iterable[dt.date]
 ) -> None:
-    """Add orders new to the table (``order_ids``: a subquery of ``order_id`` and
-    ``order_day``), their lines (``new_lines``: like ``stored_lines``) and refunds
-    (``new_refunds``: ``order_id``, ``order_day``, ``refund_day``, ``amount_base``), such as
-    the loader's staged rows, read instead of searching the stored ones, to the rollups and
-    the channel rollups, leaving out ``stale_days``, which the caller recomputes whole.
+    """Add orders new to the table (``new_orders``: a subquery of the ``ORDER_ROLLUP_COLUMNS``),
+    their lines (``new_lines``: like ``stored_lines``) and refunds (``new_refunds``:
+    ``order_id``, ``order_day``, ``refund_day``, ``amount_base``), such as the loader's staged
+    rows, read instead of searching the stored ones, to the rollups and the channel rollups,
+    leaving out ``stale_days``, which the caller recomputes whole.
 
     Far cheaper than recomputing the days a batch touched: only the new rows are read (the
     lines grouped once, per product, then summed per category)."""
-    order = SalesOrder.__table__
     stale = sorted(set(stale_days))
     facts = union_all(
-        _order_facts(order.c.order_day.not_in(stale), ids=order_ids),
+        _order_facts(new_orders.c.order_day.not_in(stale), orders=new_orders),
         _refund_facts(new_refunds.c.refund_day.not_in(stale), refunds=new_refunds),
     ).subquery("facts")
     (rollup, channel_rollup), (basket_rollup, channel_basket_rollup) = CHANNEL_ROLLUPS

@@ -28,6 +28,7 @@ from sqlalchemy import tuple_
 from db.partitions import ensure_months
 from db.rollups import LINE_FACT_COLUMNS
 from db.rollups import ORDER_FACT_COLUMNS
+from db.rollups import ORDER_ROLLUP_COLUMNS
 from db.rollups import add_new_orders
 from db.rollups import refresh_rollups
 from db.schema import OrderLine
@@ -314,21 +315,22 @@ def _merge(
         )
 
     # 4. Customers and new-customer flags where the batch can change a customer's first order;
-    #    a flag that flips on an order stored before makes its day stale.
+    #    a flag that flips makes its day stale (a new order's too: the rollups add it as
+    #    staged, with the flag it was written with).
     new = stg_order.c.action == "insert"
-    inserted = select(stg_order.c.order_id, stg_order.c.order_day).where(new)
     if defer:
         remember_customers(conn, customers_to_recheck(stg_order))
         record_new_customers(conn, stg_order, first_orders)
     else:
-        new_ids = set(conn.execute(inserted).scalars())
-        flipped = refresh_first_orders(conn, stg_order, first_orders)
-        stale |= {day for order_id, day in flipped if order_id not in new_ids}
-    first_orders.drop(conn)
+        stale |= {day for _, day in refresh_first_orders(conn, stg_order, first_orders)}
 
-    # 5. New orders go into the rollups as they are (their lines and refunds as staged: the
-    #    same rows, without searching the stored ones); stale days are recomputed whole (now
-    #    or, deferred, when the sync settles: their hooks run then).
+    # 5. New orders go into the rollups as they are (the staged rows, flagged as written, with
+    #    their lines and refunds: no search of the stored ones); stale days are recomputed
+    #    whole (now or, deferred, when the sync settles: their hooks run then).
+    new_orders = select(
+        *(stg_order.c[c] for c in ORDER_ROLLUP_COLUMNS if c != "is_new_customer"),
+        first_orders.c.stage_id.is_not(None).label("is_new_customer"),
+    ).join(first_orders, _stage_join(stg_order, first_orders), isouter=True)
     new_lines = select(
         *(stg_order.c[c] for c in ORDER_FACT_COLUMNS),
         *(stg_line.c[c] for c in LINE_FACT_COLUMNS),
@@ -341,11 +343,12 @@ def _merge(
     ).join(stg_order, _stage_join(stg_order, stg_refund))
     add_new_orders(
         conn,
-        inserted.subquery("new_orders"),
+        new_orders.where(new).subquery("new_orders"),
         new_lines.where(new).subquery("new_lines"),
         new_refunds.where(new).subquery("new_refunds"),
         stale | recomputed,
     )
+    first_orders.drop(conn)
     if defer:
         remember_days(conn, stale)
         result.days |= new_days["insert"] - stale
