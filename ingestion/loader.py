@@ -153,7 +153,6 @@ def load_orders(
     lookups: Lookups | None = None,
     defer: bool = False,
     quarantine: bool = False,
-    rows: StagingRows | None = None,
 ) -> LoadResult:
     """Merge one batch into the order tables and refresh the rollups of the days it touched.
 
@@ -166,12 +165,25 @@ def load_orders(
     are recorded for ``ingestion.unsettled.settle`` at the sync's end instead. Orders naming
     a reference row that is gone are left out into ``result.refused`` with ``quarantine``
     (for the caller to quarantine); without it they fail the load, as a foreign key would.
-    ``rows``: the batch's staging rows, if made before (``staging_rows``).
     """
-    result = LoadResult(read=len(batch.orders))
     if not len(batch):
-        return result
-    rows = rows or staging_rows(conn, batch, lookups or Lookups.load(conn))
+        return LoadResult()
+    rows = staging_rows(conn, batch, lookups or Lookups.load(conn))
+    return load_staged(conn, rows, run_id, refresh, recomputed, defer, quarantine)
+
+
+def load_staged(
+    conn: Connection,
+    rows: StagingRows,
+    run_id: int | None = None,
+    refresh: bool = True,
+    recomputed: Set[dt.date] = frozenset(),
+    defer: bool = False,
+    quarantine: bool = False,
+) -> LoadResult:
+    """``load_orders`` of a batch's staging rows (``staging_rows``), made before the
+    transaction; the batch itself need not be kept."""
+    result = LoadResult(read=len(rows.orders))
     staged = rows.orders
     staged["ingest_run_id"] = run_id
     staged["order_id"] = new_order_ids(conn, len(staged))

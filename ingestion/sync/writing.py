@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -39,7 +40,7 @@ from ingestion.loader import ORDER_COUNTS
 from ingestion.loader import LoadResult
 from ingestion.loader import StagingRows
 from ingestion.loader import add_counts
-from ingestion.loader import load_orders
+from ingestion.loader import load_staged
 from ingestion.loader import staging_rows
 from ingestion.mapping import ChannelRules
 from ingestion.prefetch import prefetched
@@ -149,10 +150,12 @@ def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
 
 @dataclass
 class EnrichedBatch:
-    """A batch enriched with the reference data (``ingestion.enrich``) and made into staging
-    rows: the orders refused for want of reference data (a rate) are out, in ``refused``."""
+    """A batch of ``orders`` enriched with the reference data (``ingestion.enrich``) and made
+    into staging rows: the orders refused for want of reference data (a rate) are out, in
+    ``refused``. Only the rows are kept, not the batch's frames: a sync holds one of these a
+    page ahead of the page loading."""
 
-    batch: OrderBatch
+    orders: int
     refused: pd.DataFrame
     rows: StagingRows | None  # None: no order left to load
 
@@ -163,7 +166,7 @@ def enrich_batch(conn: Connection, batch: OrderBatch, render: bool = False) -> E
     lookups = Lookups.load(conn)
     enriched, refused = enrich_orders(conn, batch, lookups)
     rows = staging_rows(conn, enriched, lookups, render) if len(enriched) else None
-    return EnrichedBatch(enriched, refused, rows)
+    return EnrichedBatch(len(batch), refused, rows)
 
 
 def _load_batch(
@@ -179,16 +182,12 @@ def _load_batch(
     the result (in-batch duplicates count as unchanged) and the orders refused for want of
     reference data (a rate, or a reference row deleted meanwhile), not loaded."""
     enriched = enriched or enrich_batch(conn, batch)
-    result = load_orders(
-        conn,
-        enriched.batch,
-        run_id,
-        refresh=refresh,
-        defer=defer,
-        quarantine=True,
-        rows=enriched.rows,
-    )
-    collapsed = mapped - len(batch)
+    result = LoadResult()
+    if enriched.rows is not None:
+        result = load_staged(
+            conn, enriched.rows, run_id, refresh=refresh, defer=defer, quarantine=True
+        )
+    collapsed = mapped - enriched.orders
     result.read += collapsed
     result.unchanged += collapsed
     return result, [*refused_payloads(enriched.refused), *refused_payloads(result.refused)]
@@ -326,7 +325,8 @@ def _enriched_ahead(
             for page in pages:
                 with conn.begin():
                     enriched = enrich_batch(conn, page.batch, render=True)
-                yield page, enriched
+                # The page's orders are in ``enriched`` now: its own frames can go.
+                yield replace(page, batch=OrderBatch()), enriched
 
     return prefetched(enrich_each())
 
