@@ -15,8 +15,10 @@ import datetime as dt
 
 from sqlalchemy import Column
 from sqlalchemy import Connection
+from sqlalchemy import DateTime
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
+from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import exists
 from sqlalchemy import func
@@ -29,28 +31,63 @@ from db.schema import SalesOrder
 from db.upsert import insert_for
 
 
-def stage_first_orders(conn: Connection, stg_order: Table) -> Table:
+def _temporary(conn: Connection, name: str, *columns: Column) -> Table:
+    table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    return table
+
+
+def stage_stored_firsts(conn: Connection, stg_order: Table) -> Table:
+    """A temporary table of the stored first-order times of the batch's known customers (those
+    with one), read once before the orders are written: the steps that need them read this
+    instead of the customer index, which outgrows the cache as customers accumulate (three
+    look-ups a staged order were a growing share of a long backfill's time)."""
+    table = _temporary(
+        conn,
+        "stg_customer",
+        Column("customer_key", String(64), primary_key=True),
+        Column("first_order_at", DateTime(timezone=True)),
+    )
+    customer = Customer.__table__
+    keys = (
+        select(stg_order.c.customer_key)
+        .where(stg_order.c.customer_key.is_not(None))
+        .distinct()
+        .subquery("keys")
+    )
+    # One index look-up a key, whatever the planner guesses of the unanalysed staging table.
+    stored = (
+        select(customer.c.first_order_at)
+        .where(customer.c.customer_key == keys.c.customer_key)
+        .scalar_subquery()
+    )
+    found = select(keys.c.customer_key, stored.label("first_order_at")).subquery("found")
+    conn.execute(
+        table.insert().from_select(
+            ["customer_key", "first_order_at"],
+            select(found).where(found.c.first_order_at.is_not(None)),
+        )
+    )
+    return table
+
+
+def stage_first_orders(conn: Connection, stg_order: Table, stored: Table) -> Table:
     """A temporary table of the stage ids of new customers' first orders in the batch
     (``first_orders_of_new_customers``), made once before the orders are written: the order
     insert flags them and ``record_new_customers`` records their customers from it, without
     ranking them twice or reading the written orders back."""
-    table = Table(
-        "stg_first_order",
-        MetaData(),
-        Column("stage_id", Integer, primary_key=True),
-        prefixes=["TEMPORARY"],
-    )
-    table.drop(conn, checkfirst=True)
-    table.create(conn)
-    first = first_orders_of_new_customers(stg_order)
+    table = _temporary(conn, "stg_first_order", Column("stage_id", Integer, primary_key=True))
+    first = first_orders_of_new_customers(stg_order, stored)
     conn.execute(table.insert().from_select(["stage_id"], select(first.c.stage_id)))
     return table
 
 
-def first_orders_of_new_customers(stg_order: Table):
+def first_orders_of_new_customers(stg_order: Table, stored: Table):
     """Stage ids of each new customer's first order in the batch, to flag as it is written:
-    customers with no stored first order and only new orders in the batch, whose earliest
-    live staged order is their first (staging order breaks ties, as the written ids will)."""
+    customers with no stored first order (``stored``: ``stage_stored_firsts``) and only new
+    orders in the batch, whose earliest live staged order is their first (staging order
+    breaks ties, as the written ids will)."""
     # NOT IN, not NOT EXISTS: PostgreSQL hashes the subquery's keys once, whereas for an
     # anti join it trusts its guess about the unanalysed staging table, and a guess of one
     # replaced order gave a nested loop that scanned the table once per staged order.
@@ -72,7 +109,7 @@ def first_orders_of_new_customers(stg_order: Table):
             stg_order.c.customer_key.is_not(None),
             stg_order.c.action == "insert",
             stg_order.c.status != "cancelled",
-            ~_stored_first(stg_order),
+            ~exists().where(stored.c.customer_key == stg_order.c.customer_key),
             stg_order.c.customer_key.not_in(replaced_customers),
         )
         .subquery("ranked")
@@ -81,38 +118,30 @@ def first_orders_of_new_customers(stg_order: Table):
 
 
 def refresh_first_orders(
-    conn: Connection, stg_order: Table, first_orders: Table
+    conn: Connection, stg_order: Table, first_orders: Table, stored: Table
 ) -> set[tuple[int, dt.date]]:
     """After the staged orders are written: flags and first-order times for their customers
     (new customers' orders were written flagged, see ``stage_first_orders``); returns
     (order id, day) of every stored order whose flag changed."""
     # Known customers first: the second step adds the new ones to the customer table.
-    flipped = reflag_customers(conn, customers_to_recheck(stg_order))
+    flipped = reflag_customers(conn, customers_to_recheck(stg_order, stored))
     record_new_customers(conn, stg_order, first_orders)
     return flipped
 
 
-def _stored_first(stg_order: Table):
-    customer = Customer.__table__
-    return exists().where(
-        customer.c.customer_key == stg_order.c.customer_key,
-        customer.c.first_order_at.is_not(None),
-    )
-
-
-def customers_to_recheck(stg_order: Table):
-    """Keys of known customers whose first order this batch may change: an order of theirs
-    was replaced, or a new one is not later than their stored first order."""
-    customer = Customer.__table__
+def customers_to_recheck(stg_order: Table, stored: Table):
+    """Keys of customers whose first order this batch may change: an order of theirs was
+    replaced, or a new one is not later than their stored first order (``stored``:
+    ``stage_stored_firsts``)."""
     return (
         select(stg_order.c.customer_key)
-        .join(customer, customer.c.customer_key == stg_order.c.customer_key, isouter=True)
+        .join(stored, stored.c.customer_key == stg_order.c.customer_key, isouter=True)
         .where(
             stg_order.c.customer_key.is_not(None),
             (stg_order.c.action == "update")
             | (
                 (stg_order.c.action == "insert")
-                & (stg_order.c.ordered_at <= customer.c.first_order_at)
+                & (stg_order.c.ordered_at <= stored.c.first_order_at)
             ),
         )
         .distinct()

@@ -40,6 +40,7 @@ from ingestion.customers import customers_to_recheck
 from ingestion.customers import record_new_customers
 from ingestion.customers import refresh_first_orders
 from ingestion.customers import stage_first_orders
+from ingestion.customers import stage_stored_firsts
 from ingestion.errors import IngestionError
 from ingestion.frames import csv_rows
 from ingestion.frames import stage_frame
@@ -291,7 +292,8 @@ def _merge(
         if conn.dialect.name == "postgresql"
         else stg_payload.c.raw_payload
     )
-    first_orders = stage_first_orders(conn, stg_order)
+    stored_firsts = stage_stored_firsts(conn, stg_order)
+    first_orders = stage_first_orders(conn, stg_order, stored_firsts)
     order_columns = [c for c in ORDER_STAGE_COLUMNS if c != "stage_id"]
     conn.execute(
         order.insert().from_select(
@@ -331,10 +333,11 @@ def _merge(
     #    staged, with the flag it was written with).
     new = stg_order.c.action == "insert"
     if defer:
-        remember_customers(conn, customers_to_recheck(stg_order))
+        remember_customers(conn, customers_to_recheck(stg_order, stored_firsts))
         record_new_customers(conn, stg_order, first_orders)
     else:
-        stale |= {day for _, day in refresh_first_orders(conn, stg_order, first_orders)}
+        flipped = refresh_first_orders(conn, stg_order, first_orders, stored_firsts)
+        stale |= {day for _, day in flipped}
 
     # 5. New orders go into the rollups as they are (the staged rows, flagged as written, with
     #    their lines and refunds: no search of the stored ones); stale days are recomputed
@@ -361,6 +364,7 @@ def _merge(
         stale | recomputed,
     )
     first_orders.drop(conn)
+    stored_firsts.drop(conn)
     if defer:
         remember_days(conn, stale)
         result.days |= new_days["insert"] - stale
