@@ -21,6 +21,7 @@ from typing import Any
 
 from db.engine import get_engine
 from ingestion.mapping import ChannelRules
+from ingestion.memory import release_free_memory
 from ingestion.sync.mapping import Incoming
 from ingestion.sync.mapping import MappedPage
 from ingestion.sync.mapping import Origin
@@ -30,7 +31,10 @@ from ingestion.sync.mapping import map_unless_loaded
 def _map_in_worker(
     url: str, origin: Origin, rules: ChannelRules, options: dict[str, Any], page
 ) -> MappedPage:
-    return map_unless_loaded(get_engine(url), origin, rules, page, **options)
+    try:
+        return map_unless_loaded(get_engine(url), origin, rules, page, **options)
+    finally:
+        release_free_memory()
 
 
 def _ready(page: MappedPage) -> Future:

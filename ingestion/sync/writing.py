@@ -43,6 +43,7 @@ from ingestion.loader import add_counts
 from ingestion.loader import load_staged
 from ingestion.loader import staging_rows
 from ingestion.mapping import ChannelRules
+from ingestion.memory import release_free_memory
 from ingestion.prefetch import prefetched
 from ingestion.reference import Lookups
 from ingestion.rules import load_rules
@@ -303,6 +304,7 @@ def load_pages(
                 engine, origin, page, defer=True, on_commit=hooks.committed, enriched=enriched
             )
             total.add(result, len(rejects))
+            release_free_memory()
             if on_page is not None:
                 on_page(total)
     finally:
