@@ -39,19 +39,13 @@ def csv_rows(frame: pd.DataFrame, columns: list[str]) -> memoryview:
     return buffer.getbuffer()
 
 
-def stage_frame(
-    conn: Connection,
-    table: Table,
-    frame: pd.DataFrame,
-    columns: list[str],
-    rendered: memoryview | None = None,
-) -> None:
+def stage_frame(conn: Connection, table: Table, frame: pd.DataFrame, columns: list[str]) -> None:
     """Write a frame into a (temporary) staging table. On PostgreSQL in one COPY of its CSV
-    (``rendered``: that CSV, if made already by ``csv_rows``); elsewhere row by row."""
+    (``csv_rows``); elsewhere row by row."""
     if conn.dialect.name != "postgresql":
         bulk_stage(conn, table, columns, frame_rows(frame, columns))
         return
-    data = csv_rows(frame, columns) if rendered is None else rendered
+    data = csv_rows(frame, columns)
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(f'"{c}"' for c in columns)
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:

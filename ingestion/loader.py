@@ -42,7 +42,6 @@ from ingestion.customers import refresh_first_orders
 from ingestion.customers import stage_first_orders
 from ingestion.customers import stage_stored_firsts
 from ingestion.errors import IngestionError
-from ingestion.frames import csv_rows
 from ingestion.frames import stage_frame
 from ingestion.frames import stage_texts
 from ingestion.order_keys import classify
@@ -118,33 +117,6 @@ def _staged_days(conn: Connection, stg_order: Table, stg_refund: Table, action: 
     )
 
 
-@dataclass
-class StagingRows:
-    """A batch's staging rows (``ingestion.staging.prepare``), which may be made before its
-    transaction: the ingest run and the new order ids are set in it. ``rendered``: the lines'
-    and refunds' CSV for COPY, if rendered already (``staging_rows``)."""
-
-    orders: pd.DataFrame
-    lines: pd.DataFrame
-    refunds: pd.DataFrame
-    rendered: dict[str, memoryview] = field(default_factory=dict)
-
-
-def staging_rows(
-    conn: Connection, batch: OrderBatch, lookups: Lookups, render: bool = False
-) -> StagingRows:
-    """The batch's staging rows with the reference ids of ``lookups``; with ``render`` (on
-    PostgreSQL) its lines and refunds rendered for COPY too."""
-    orders, lines, refunds = prepare(batch, lookups, get_settings().tz)
-    rows = StagingRows(orders, lines, refunds)
-    if render and conn.dialect.name == "postgresql":
-        rows.rendered = {
-            "lines": csv_rows(lines, LINE_STAGE_COLUMNS),
-            "refunds": csv_rows(refunds, REFUND_STAGE_COLUMNS),
-        }
-    return rows
-
-
 def load_orders(
     conn: Connection,
     batch: OrderBatch,
@@ -167,25 +139,12 @@ def load_orders(
     a reference row that is gone are left out into ``result.refused`` with ``quarantine``
     (for the caller to quarantine); without it they fail the load, as a foreign key would.
     """
+    result = LoadResult(read=len(batch.orders))
     if not len(batch):
-        return LoadResult()
-    rows = staging_rows(conn, batch, lookups or Lookups.load(conn))
-    return load_staged(conn, rows, run_id, refresh, recomputed, defer, quarantine)
-
-
-def load_staged(
-    conn: Connection,
-    rows: StagingRows,
-    run_id: int | None = None,
-    refresh: bool = True,
-    recomputed: Set[dt.date] = frozenset(),
-    defer: bool = False,
-    quarantine: bool = False,
-) -> LoadResult:
-    """``load_orders`` of a batch's staging rows (``staging_rows``), made before the
-    transaction; the batch itself need not be kept."""
-    result = LoadResult(read=len(rows.orders))
-    staged = rows.orders
+        return result
+    staged, staged_lines, staged_refunds = prepare(
+        batch, lookups or Lookups.load(conn), get_settings().tz
+    )
     staged["ingest_run_id"] = run_id
     staged["order_id"] = new_order_ids(conn, len(staged))
     staging = staging_tables()
@@ -195,8 +154,8 @@ def load_staged(
         table.create(conn)
     stage_frame(conn, stg_order, staged, [*ORDER_STAGE_COLUMNS, "order_id"])
     stage_texts(conn, stg_payload, staged, *PAYLOAD_STAGE_COLUMNS)
-    stage_frame(conn, stg_line, rows.lines, LINE_STAGE_COLUMNS, rows.rendered.get("lines"))
-    stage_frame(conn, stg_refund, rows.refunds, REFUND_STAGE_COLUMNS, rows.rendered.get("refunds"))
+    stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
+    stage_frame(conn, stg_refund, staged_refunds, REFUND_STAGE_COLUMNS)
     refused = refuse_unknown_references(conn, stg_order, stg_line)
     if refused:
         if not quarantine:

@@ -5,10 +5,9 @@ On PostgreSQL ``sales_order`` has no foreign keys to ``touchpoint``, ``region``,
 row by row they cost the merge about 13 µs an order each. The loader checks each page's
 distinct ids instead, one index probe apiece, locking them as the constraint did, and refuses
 the orders naming a missing one with the reason the constraint gave, so they are quarantined,
-not loaded. The ids come from the same tables, read in the page's transaction or, in a sync,
-just before it (``ingestion.sync.writing`` enriches the next page while one loads), so only a
-row deleted meanwhile is ever missing; deleting a referenced row is refused by triggers on
-those tables (0061).
+not loaded. The ids come from the same tables read in the page's transaction, so only a row
+deleted meanwhile is ever missing; deleting a referenced row is refused by triggers on those
+tables (0061).
 """
 
 from __future__ import annotations

@@ -13,10 +13,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from collections.abc import Iterable
-from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -38,10 +36,8 @@ from ingestion.canonical import to_order_batch
 from ingestion.enrich import enrich_orders
 from ingestion.loader import ORDER_COUNTS
 from ingestion.loader import LoadResult
-from ingestion.loader import StagingRows
 from ingestion.loader import add_counts
-from ingestion.loader import load_staged
-from ingestion.loader import staging_rows
+from ingestion.loader import load_orders
 from ingestion.mapping import ChannelRules
 from ingestion.memory import release_free_memory
 from ingestion.prefetch import prefetched
@@ -149,27 +145,6 @@ def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
     ]
 
 
-@dataclass
-class EnrichedBatch:
-    """A batch of ``orders`` enriched with the reference data (``ingestion.enrich``) and made
-    into staging rows: the orders refused for want of reference data (a rate) are out, in
-    ``refused``. Only the rows are kept, not the batch's frames: a sync holds one of these a
-    page ahead of the page loading."""
-
-    orders: int
-    refused: pd.DataFrame
-    rows: StagingRows | None  # None: no order left to load
-
-
-def enrich_batch(conn: Connection, batch: OrderBatch, render: bool = False) -> EnrichedBatch:
-    """``batch`` enriched with the reference data as ``conn`` reads it now; ``render``: its
-    lines rendered for COPY too (``ingestion.loader.staging_rows``)."""
-    lookups = Lookups.load(conn)
-    enriched, refused = enrich_orders(conn, batch, lookups)
-    rows = staging_rows(conn, enriched, lookups, render) if len(enriched) else None
-    return EnrichedBatch(len(batch), refused, rows)
-
-
 def _load_batch(
     conn: Connection,
     batch: OrderBatch,
@@ -177,21 +152,19 @@ def _load_batch(
     run_id: int,
     refresh: bool = True,
     defer: bool = False,
-    enriched: EnrichedBatch | None = None,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
-    """Enrich (unless ``enriched`` already) and load a batch of ``mapped`` canonical orders:
-    the result (in-batch duplicates count as unchanged) and the orders refused for want of
-    reference data (a rate, or a reference row deleted meanwhile), not loaded."""
-    enriched = enriched or enrich_batch(conn, batch)
-    result = LoadResult()
-    if enriched.rows is not None:
-        result = load_staged(
-            conn, enriched.rows, run_id, refresh=refresh, defer=defer, quarantine=True
-        )
-    collapsed = mapped - enriched.orders
+    """Enrich and load a batch of ``mapped`` canonical orders: the result (in-batch duplicates
+    count as unchanged) and the orders refused for want of reference data (a rate, or a
+    reference row deleted meanwhile), not loaded."""
+    lookups = Lookups.load(conn)
+    enriched, refused = enrich_orders(conn, batch, lookups)
+    result = load_orders(
+        conn, enriched, run_id, refresh=refresh, lookups=lookups, defer=defer, quarantine=True
+    )
+    collapsed = mapped - len(batch)
     result.read += collapsed
     result.unchanged += collapsed
-    return result, [*refused_payloads(enriched.refused), *refused_payloads(result.refused)]
+    return result, [*refused_payloads(refused), *refused_payloads(result.refused)]
 
 
 def load_canonical(
@@ -208,17 +181,13 @@ def load_mapped(
     page: MappedPage,
     defer: bool = False,
     on_commit: Callable[[set[dt.date]], None] = batch_committed,
-    enriched: EnrichedBatch | None = None,
 ) -> tuple[LoadResult, list[RejectedPayload]]:
     """Load a mapped page as one transaction with its rejects, run and (if given) cursor;
     ``defer``: leave stale days and customer flags to ``ingestion.unsettled.settle``;
-    ``on_commit``: handed the days the page touched once it is committed; ``enriched``: the
-    page's batch enriched already (``enrich_batch``)."""
+    ``on_commit``: handed the days the page touched once it is committed."""
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result, refused = _load_batch(
-            conn, page.batch, page.mapped, run_id, defer=defer, enriched=enriched
-        )
+        result, refused = _load_batch(conn, page.batch, page.mapped, run_id, defer=defer)
         result.read += page.unchanged
         result.unchanged += page.unchanged
         rejects = [*page.rejects, *refused]
@@ -299,9 +268,9 @@ def load_pages(
         )
     hooks = CoalescedHooks()
     try:
-        for page, enriched in _enriched_ahead(engine, mapped):
+        for page in mapped:
             result, rejects = load_mapped(
-                engine, origin, page, defer=True, on_commit=hooks.committed, enriched=enriched
+                engine, origin, page, defer=True, on_commit=hooks.committed
             )
             total.add(result, len(rejects))
             release_free_memory()
@@ -311,26 +280,6 @@ def load_pages(
         hooks.flush()
     settle(engine)
     return total
-
-
-def _enriched_ahead(
-    engine: Engine, pages: Iterable[MappedPage]
-) -> Iterator[tuple[MappedPage, EnrichedBatch]]:
-    """Each page with its batch enriched and made into staging rows one page ahead, in a
-    background thread with a connection of its own, while the writer loads the page before
-    (the writer's Python work, otherwise done between its statements). Each page reads the
-    reference data as committed when it is enriched: a row deleted before the page's
-    transaction is caught there (``ingestion.references``)."""
-
-    def enrich_each() -> Iterator[tuple[MappedPage, EnrichedBatch]]:
-        with engine.connect() as conn:
-            for page in pages:
-                with conn.begin():
-                    enriched = enrich_batch(conn, page.batch, render=True)
-                # The page's orders are in ``enriched`` now: its own frames can go.
-                yield replace(page, batch=OrderBatch()), enriched
-
-    return prefetched(enrich_each())
 
 
 def record_failure(engine: Engine, origin: Origin, error: str) -> None:

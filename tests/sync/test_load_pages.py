@@ -1,8 +1,8 @@
 """Streams of pages (``load_pages``): mapped in spawned worker processes they load as mapped in
 the writer's thread, versions of one order merged in the order read; a page of raw bytes that
 loaded whole before is counted unchanged without being parsed, one with a reject is not; the
-after-batch hooks run for the pages together, not once a page; a page is enriched ahead, and a
-reference row deleted after that is caught in the page's transaction."""
+after-batch hooks run for the pages together, not once a page; a reference row deleted after a
+page was enriched is caught before its orders are written."""
 
 from __future__ import annotations
 
@@ -133,8 +133,8 @@ def test_the_hooks_run_for_the_pages_together_and_miss_no_day(pg_url, monkeypatc
 def test_a_product_deleted_after_its_page_was_enriched_quarantines_that_pages_orders(
     pg_url, monkeypatch
 ):
-    """Pages are enriched (reference ids read) in a thread ahead of their transaction: a product
-    deleted in between is caught there, as the foreign key would, not written as a dangling id."""
+    """A product deleted between the enrichment (reference ids read) and the write is caught
+    by the page's reference check, as the foreign key would, not written as a dangling id."""
     with get_engine().begin() as conn:
         product_id = conn.execute(
             insert(Product)
@@ -144,11 +144,11 @@ def test_a_product_deleted_after_its_page_was_enriched_quarantines_that_pages_or
     payloads = [make_order(n) for n in range(40)]
     for payload in payloads[25:40:5]:  # three orders of the second page sell it
         payload["line_items"][0]["sku"] = "LIMITED"
-    enrich = ingestion.sync.writing.enrich_batch
+    enrich = ingestion.sync.writing.enrich_orders
     enriched = []
 
-    def enrich_then_delete_on_the_second_page(conn, batch, render=False):
-        done = enrich(conn, batch, render)
+    def enrich_then_delete_on_the_second_page(conn, batch, lookups=None):
+        done = enrich(conn, batch, lookups)
         enriched.append(len(batch))
         if len(enriched) == 2:
             with get_engine().begin() as other:
@@ -156,7 +156,7 @@ def test_a_product_deleted_after_its_page_was_enriched_quarantines_that_pages_or
         return done
 
     monkeypatch.setattr(
-        ingestion.sync.writing, "enrich_batch", enrich_then_delete_on_the_second_page
+        ingestion.sync.writing, "enrich_orders", enrich_then_delete_on_the_second_page
     )
     result = load_pages(get_engine(), ORIGIN, iter(_pages(payloads, 20)), workers=0)
     assert enriched == [20, 20]
