@@ -1,10 +1,10 @@
 """Giving the C heap's freed memory back to the system between a sync's pages.
 
-A page's frames are tens of MB of C allocations (pandas, Arrow, psycopg's buffers) made by
-the writer and by the thread enriching the next page. glibc keeps what they free for reuse,
-in one arena per thread, and fragmentation left the writer's resident memory creeping up page
-after page of a long backfill though what it held stayed the same. ``malloc_trim`` hands the
-free pages back; elsewhere than glibc it does not exist and nothing is done.
+A page's frames are tens of MB of C allocations (pandas, Arrow, psycopg's buffers). glibc
+keeps what is freed for reuse, and with the long-lived objects in between it could not give
+it back: the writer's resident memory crept up page after page of a long backfill though what
+it held stayed the same. ``malloc_trim`` hands the free pages back; elsewhere than glibc it
+does not exist and nothing is done.
 """
 
 from __future__ import annotations
