@@ -41,15 +41,16 @@ def test_the_next_item_is_produced_while_the_caller_works_on_this_one():
     assert list(iterator) == [2]
 
 
+def _counted(produced: list, count: int):
+    """0 to ``count`` - 1, each appended to ``produced`` as it is made."""
+    for n in range(count):
+        produced.append(n)
+        yield n
+
+
 def test_closing_early_stops_the_producer():
     produced = []
-
-    def items():
-        for n in range(1_000):
-            produced.append(n)
-            yield n
-
-    iterator = prefetched(items(), depth=1)
+    iterator = prefetched(_counted(produced, 1_000), depth=1)
     assert next(iterator) == 0
     iterator.close()
     count = len(produced)
@@ -59,13 +60,7 @@ def test_closing_early_stops_the_producer():
 
 def test_the_producer_keeps_at_most_depth_items_ahead_of_the_caller():
     produced = []
-
-    def items():
-        for n in range(10):
-            produced.append(n)
-            yield n
-
-    iterator = prefetched(items(), depth=1)
+    iterator = prefetched(_counted(produced, 10), depth=1)
     for taken, item in enumerate(iterator, start=1):
         threading.Event().wait(0.05)  # time for the producer to run as far ahead as it may
         # The caller holds this item; the producer has made (or is making) one more at most.
