@@ -31,25 +31,19 @@ def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple]:
     return zip(*(_column_values(frame[c]) for c in columns), strict=True)
 
 
-def csv_rows(frame: pd.DataFrame, columns: list[str]) -> memoryview:
-    """The frame's ``columns`` as CSV for COPY, rendered by pyarrow (no Python work per row)."""
-    buffer = io.BytesIO()
-    arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
-    csv.write_csv(arrow, buffer, csv.WriteOptions(include_header=False, quoting_style="needed"))
-    return buffer.getbuffer()
-
-
 def stage_frame(conn: Connection, table: Table, frame: pd.DataFrame, columns: list[str]) -> None:
-    """Write a frame into a (temporary) staging table. On PostgreSQL in one COPY of its CSV
-    (``csv_rows``); elsewhere row by row."""
+    """Write a frame into a (temporary) staging table. On PostgreSQL the frame is rendered as
+    CSV by pyarrow and sent in one COPY, with no Python work per row; elsewhere row by row."""
     if conn.dialect.name != "postgresql":
         bulk_stage(conn, table, columns, frame_rows(frame, columns))
         return
-    data = csv_rows(frame, columns)
+    buffer = io.BytesIO()
+    arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    csv.write_csv(arrow, buffer, csv.WriteOptions(include_header=False, quoting_style="needed"))
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(f'"{c}"' for c in columns)
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-        copy.write(data)
+        copy.write(buffer.getbuffer())
 
 
 def stage_texts(

@@ -33,9 +33,9 @@ def scaled_decimals(units: pd.Series | np.ndarray, scale: int, index=None) -> pd
     return pd.Series(pd.arrays.ArrowExtensionArray(array), index=index)
 
 
-def minor_to_amount(minor: pd.Series) -> pd.Series:
+def minor_to_amount(minor: pd.Series | np.ndarray, index=None) -> pd.Series:
     """Exact amounts from integer cents (``scaled_decimals``), for COPY into NUMERIC."""
-    return scaled_decimals(minor, 2)
+    return scaled_decimals(minor, 2, index)
 
 
 def convert_minor(minor: pd.Series, fx_rate: pd.Series) -> pd.Series:

@@ -209,7 +209,7 @@ def prepare(batch: OrderBatch, lookups: Lookups, tz: ZoneInfo):
             "tax": minor_to_amount(orders["tax_minor"]),
             "shipping": minor_to_amount(orders["shipping_minor"]),
             "total": minor_to_amount(orders["total_minor"]),
-            "refund_total": scaled_decimals(refunded, 2, orders.index),
+            "refund_total": minor_to_amount(refunded, orders.index),
             "fx_rate": scaled_decimals(np.rint(fx.to_numpy() * 1e8), 8, orders.index),
             "total_base": minor_to_amount(convert_minor(orders["total_minor"], fx)),
             "revenue_base": minor_to_amount(
