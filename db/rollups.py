@@ -21,6 +21,7 @@ from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import union_all
 
+from db.rollup_lock import lock_rollups_for_recompute
 from db.rollup_tables import DailyBasketRollup
 from db.rollup_tables import DailyChannelBasketRollup
 from db.rollup_tables import DailyChannelRollup
@@ -293,6 +294,8 @@ def refresh_channel_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
 def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
     """Recompute the rollups for these days, inside the caller's transaction."""
     ordered = sorted(set(days))
+    if ordered:
+        lock_rollups_for_recompute(conn)
     rollup = DailyRollup.__table__
     product_rollup = DailyProductRollup.__table__
     basket_rollup = DailyBasketRollup.__table__
@@ -320,7 +323,8 @@ def refresh_rollups(conn: Connection, days: Iterable[dt.date]) -> None:
 def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
     """Insert ``rows`` (a SELECT of ``columns``), adding the measures where the key exists."""
     keys = [c.name for c in table.primary_key.columns]
-    statement = insert_for(conn, table).from_select(columns, rows)
+    ordered = rows.order_by(*(rows.selected_columns[k] for k in keys))  # see db.rollup_lock
+    statement = insert_for(conn, table).from_select(columns, ordered)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
         set_={c: table.c[c] + statement.excluded[c] for c in columns if c not in keys},
@@ -379,6 +383,7 @@ def add_new_orders(
 
 def rebuild_all(conn: Connection) -> int:
     """Recompute the rollups for every day that has any fact; returns the number of days."""
+    lock_rollups_for_recompute(conn)
     order = SalesOrder.__table__
     days = set(conn.execute(select(order.c.order_day).distinct()).scalars())
     days |= set(conn.execute(select(Refund.__table__.c.refund_day).distinct()).scalars())

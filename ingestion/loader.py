@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy import tuple_
 
 from db.partitions import ensure_months
+from db.rollup_lock import lock_rollups_for_recompute
 from db.rollups import LINE_FACT_COLUMNS
 from db.rollups import ORDER_FACT_COLUMNS
 from db.rollups import ORDER_ROLLUP_COLUMNS
@@ -229,6 +230,10 @@ def _merge(
         for action in ("insert", "update")
     }
     stale |= new_days["update"]
+    if defer:
+        # A settle takes these rows first too (``ingestion.unsettled``): recorded before the
+        # page locks anything else, they never make a settle and a page wait on each other.
+        remember_days(conn, stale)
     if not (result.inserted or result.updated):
         result.days |= stale
         result.stale_days |= stale
@@ -315,6 +320,9 @@ def _merge(
         stg_refund.c.refund_day,
         stg_refund.c.amount_base,
     ).join(stg_order, _stage_join(stg_order, stg_refund))
+    if not defer:
+        # This transaction may recompute days after adding (``db.rollup_lock``).
+        lock_rollups_for_recompute(conn)
     add_new_orders(
         conn,
         new_orders.where(new).subquery("new_orders"),
@@ -325,7 +333,6 @@ def _merge(
     first_orders.drop(conn)
     stored_firsts.drop(conn)
     if defer:
-        remember_days(conn, stale)
         result.days |= new_days["insert"] - stale
         return
     result.days |= stale | new_days["insert"]

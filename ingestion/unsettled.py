@@ -48,9 +48,10 @@ def remember_days(conn: Connection, days: Iterable[dt.date]) -> None:
 
 def remember_customers(conn: Connection, keys) -> None:
     """Customers (``keys``: a SELECT of customer keys) whose new-customer flags the next settle
-    rechecks (caller's transaction)."""
+    rechecks (caller's transaction), in key order, as a settle locks them."""
     table = UnsettledCustomer.__table__
-    statement = insert_for(conn, table).from_select(["customer_key"], keys)
+    ordered = keys.order_by(keys.selected_columns[0])
+    statement = insert_for(conn, table).from_select(["customer_key"], ordered)
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=["customer_key"], set_={"customer_key": statement.excluded.customer_key}
@@ -70,6 +71,7 @@ def _taken_customers(conn: Connection) -> Table:
     taken.create(conn)
     unsettled = UnsettledCustomer.__table__
     if conn.dialect.name == "postgresql":
+        _lock_in_key_order(conn, unsettled)
         conn.exec_driver_sql(
             "WITH taken AS (DELETE FROM unsettled_customer RETURNING customer_key) "
             "INSERT INTO settling_customer SELECT customer_key FROM taken"
@@ -80,6 +82,15 @@ def _taken_customers(conn: Connection) -> Table:
     return taken
 
 
+def _lock_in_key_order(conn: Connection, table: Table) -> None:
+    """Lock the rows of a table of keys in key order, the order pages record them in (a
+    DELETE would lock them in the table's order: a page recording two of them could then hold
+    one while waiting for the other, and the settle the reverse)."""
+    keys = table.primary_key.columns
+    locked = select(*keys).order_by(*keys).with_for_update().subquery()
+    conn.execute(select(func.count()).select_from(locked))
+
+
 def settle(engine: Engine) -> set[dt.date]:
     """Recheck every unsettled customer's flags and recompute every unsettled day's rollups
     (and the days whose flags flipped) in one transaction; returns the days recomputed."""
@@ -87,6 +98,8 @@ def settle(engine: Engine) -> set[dt.date]:
         if conn.dialect.name == "postgresql":
             conn.execute(select(func.pg_advisory_xact_lock(SETTLE_LOCK)))
         day_table = UnsettledDay.__table__
+        if conn.dialect.name == "postgresql":
+            _lock_in_key_order(conn, day_table)
         days = set(conn.execute(delete(day_table).returning(day_table.c.day)).scalars())
         taken = _taken_customers(conn)
         flipped = reflag_customers(conn, select(taken.c.customer_key))

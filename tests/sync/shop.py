@@ -132,6 +132,33 @@ def database_totals(conn) -> dict:
     }
 
 
+def rollup_rows(conn) -> tuple[list, list]:
+    """The daily and product rollups' rows, in key order."""
+    from sqlalchemy import select
+
+    from db.rollup_tables import DailyProductRollup
+    from db.rollup_tables import DailyRollup
+
+    return (
+        conn.execute(select(DailyRollup).order_by(*DailyRollup.__table__.primary_key)).all(),
+        conn.execute(
+            select(DailyProductRollup).order_by(*DailyProductRollup.__table__.primary_key)
+        ).all(),
+    )
+
+
+def first_orders(payloads: list[dict]) -> set[str]:
+    """Each customer's earliest live order, from the payloads alone."""
+    first: dict[int, dict] = {}
+    for order in newest(payloads).values():
+        if order["cancelled_at"] is not None:
+            continue
+        seen = first.get(order["customer"]["id"])
+        if seen is None or order["created_at"] < seen["created_at"]:
+            first[order["customer"]["id"]] = order
+    return {str(order["id"]) for order in first.values()}
+
+
 class FakeShop:
     """Serves the shop's current orders: filtered by updated_at_min, oldest change first,
     ``page_size`` a page, next pages through the Link header (page_info), like Shopify."""

@@ -9,8 +9,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from db.engine import get_engine
-from db.rollup_tables import DailyProductRollup
-from db.rollup_tables import DailyRollup
 from db.rollup_tables import UnsettledCustomer
 from db.rollup_tables import UnsettledDay
 from db.rollups import rebuild_all
@@ -23,8 +21,10 @@ from ingestion.sync import load_pages
 from ingestion.sync import map_page
 from tests.sync.shop import database_totals
 from tests.sync.shop import expected_totals
+from tests.sync.shop import first_orders
 from tests.sync.shop import make_order
 from tests.sync.shop import newest
+from tests.sync.shop import rollup_rows
 
 ORIGIN = Origin("shopify", "main-store", "orders", None)
 
@@ -36,36 +36,15 @@ def _pages(payloads: list, size: int) -> list[list[Incoming]]:
     ]
 
 
-def _rollups(conn) -> tuple[list, list]:
-    return (
-        conn.execute(select(DailyRollup).order_by(*DailyRollup.__table__.primary_key)).all(),
-        conn.execute(
-            select(DailyProductRollup).order_by(*DailyProductRollup.__table__.primary_key)
-        ).all(),
-    )
-
-
-def _first_orders(payloads: list[dict]) -> set[str]:
-    """Each customer's earliest live order, from the payloads alone."""
-    first: dict[int, dict] = {}
-    for order in newest(payloads).values():
-        if order["cancelled_at"] is not None:
-            continue
-        seen = first.get(order["customer"]["id"])
-        if seen is None or order["created_at"] < seen["created_at"]:
-            first[order["customer"]["id"]] = order
-    return {str(order["id"]) for order in first.values()}
-
-
 def _assert_settled(conn, payloads: list[dict]) -> None:
     """New customers flagged on their first orders, and rollups a full rebuild leaves alone."""
     flagged = set(
         conn.execute(select(SalesOrder.source_order_id).where(SalesOrder.is_new_customer)).scalars()
     )
-    assert flagged == _first_orders(payloads)
-    settled = _rollups(conn)
+    assert flagged == first_orders(payloads)
+    settled = rollup_rows(conn)
     rebuild_all(conn)
-    assert _rollups(conn) == settled
+    assert rollup_rows(conn) == settled
 
 
 def test_a_sync_killed_before_it_settles_is_settled_by_the_next(pg_url):
