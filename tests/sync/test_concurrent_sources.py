@@ -1,9 +1,10 @@
 """Sources loading at once, as ingest workers run them (one queue per source): two syncs and a
 stream of pushes. Their pages write the same days' and products' rollup rows; each sync settles
 at its end while the others are still loading, and each push recomputes the days its edits made
-stale. None waits on another for good (a deadlock aborts a page), and what they leave is what
-loading them one after the other would: every order, new customers flagged on their first
-orders, rollups a full rebuild leaves alone."""
+stale; and a sync and pushes of one source, editing the same orders. None waits on another for
+good (a deadlock aborts a page), and what they leave is what loading them one after the other
+would: every order, new customers flagged on their first orders, rollups a full rebuild leaves
+alone."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ingestion.sync import Incoming
 from ingestion.sync import Origin
 from ingestion.sync import load_page
 from ingestion.sync import load_pages
+from tests.sync.shop import database_totals
 from tests.sync.shop import expected_totals
 from tests.sync.shop import first_orders
 from tests.sync.shop import make_order
@@ -27,13 +29,12 @@ from tests.sync.shop import rollup_rows
 
 pytestmark = pytest.mark.postgres
 
-SYNCED = ("store-a", "store-b")
-PUSHED = "store-c"
-STORES = (*SYNCED, PUSHED)
+SYNC, PUSH = "sync", "push"
+SYNC_ORDERS = 60
 
 
 def _payloads(seed: int) -> list[dict]:
-    """Orders over the same days in both stores (same numbers, so the same minutes), then
+    """Orders over the same days in every store (same numbers, so the same minutes), then
     edits of some (their days go stale and are settled at the sync's end)."""
     payloads = [make_order(n, seed=seed) for n in range(300)]
     return payloads + [make_order(n, version=1, seed=seed) for n in range(0, 300, 7)]
@@ -45,40 +46,38 @@ def _pages(payloads: list[dict], size: int):
         yield [Incoming(None, json.dumps(p).encode()) for p in chunk], None
 
 
-def _sync_together(engine, syncs: dict[str, list[dict]]) -> dict[str, Exception]:
-    """Each store's payloads in its own thread, started together: a sync (``load_pages``) for
-    each of ``SYNCED``, a push a page (``load_page``) for ``PUSHED``."""
-    failures: dict[str, Exception] = {}
-    start = threading.Barrier(len(syncs))
+def _load_together(engine, loads: list[tuple[str, str, list[dict]]]) -> list[Exception]:
+    """Each ``(store, how, payloads)`` in its own thread, started together: syncs
+    (``load_pages``) of ``SYNC_ORDERS`` payloads each, or a push a page (``load_page``)."""
+    failures: list[Exception] = []
+    together = threading.Barrier(len(loads))
 
-    def run(store: str, payloads: list[dict]) -> None:
-        start.wait()
+    def run(store: str, how: str, payloads: list[dict]) -> None:
+        together.wait()
+        origin = Origin("shopify", store, "orders", None)
         try:
-            origin = Origin("shopify", store, "orders", None)
-            if store == PUSHED:
+            if how == PUSH:
                 for items, _ in _pages(payloads, 10):
                     load_page(engine, origin, items)
-            else:
-                load_pages(engine, origin, _pages(payloads, 10), workers=0)
-        except Exception as error:  # noqa: BLE001 - reported by the test below
-            failures[store] = error
+            else:  # several short syncs: each settles at its end while the others load
+                for start in range(0, len(payloads), SYNC_ORDERS):
+                    part = payloads[start : start + SYNC_ORDERS]
+                    load_pages(engine, origin, _pages(part, 10), workers=0)
+        except Exception as error:  # noqa: BLE001 - reported by the test
+            failures.append(error)
 
-    threads = [threading.Thread(target=run, args=item) for item in syncs.items()]
+    threads = [threading.Thread(target=run, args=load) for load in loads]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads), "a sync never finished"
+    assert not any(thread.is_alive() for thread in threads), "a load never finished"
     return failures
 
 
-def test_two_sources_syncing_at_once_leave_what_one_after_the_other_would(pg_url):
-    engine = get_engine()
-    syncs = {store: _payloads(seed) for seed, store in enumerate(STORES)}
-    assert _sync_together(engine, syncs) == {}
-
+def _assert_as_if_one_after_the_other(engine, stores: dict[str, list[dict]]) -> None:
     with engine.connect() as conn:
-        for store, payloads in syncs.items():
+        for store, payloads in stores.items():
             stored = conn.execute(
                 select(SalesOrder.source_order_id, SalesOrder.is_new_customer).where(
                     SalesOrder.source_instance == store
@@ -90,3 +89,22 @@ def test_two_sources_syncing_at_once_leave_what_one_after_the_other_would(pg_url
     with engine.begin() as conn:
         rebuild_all(conn)
         assert rollup_rows(conn) == loaded
+
+
+def test_sources_loading_at_once_leave_what_one_after_the_other_would(pg_url):
+    engine = get_engine()
+    loads = [("store-a", SYNC, _payloads(0)), ("store-b", SYNC, _payloads(1))]
+    loads.append(("store-c", PUSH, _payloads(2)))
+    assert _load_together(engine, loads) == []
+    _assert_as_if_one_after_the_other(engine, {store: payloads for store, _, payloads in loads})
+
+
+def test_a_sync_and_pushes_of_one_source_at_once_keep_the_newest_versions(pg_url):
+    engine = get_engine()
+    synced = _payloads(0)
+    pushed = [make_order(n, version=2) for n in range(0, 300, 3)]
+    pushed += [make_order(n, version=1) for n in range(1, 300, 5)]
+    assert _load_together(engine, [("store-a", SYNC, synced), ("store-a", PUSH, pushed)]) == []
+    _assert_as_if_one_after_the_other(engine, {"store-a": synced + pushed})
+    with engine.connect() as conn:
+        assert database_totals(conn) == expected_totals(synced + pushed)
