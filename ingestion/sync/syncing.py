@@ -111,7 +111,9 @@ def _sync_sessions(
 
 
 def is_connection_error(exc: BaseException) -> bool:
-    """A lost or refused database connection: worth retrying once the server is back."""
+    """A lost or refused database connection, worth retrying once the server is back; also
+    a transaction PostgreSQL rolled back to break a deadlock (an ``OperationalError`` too),
+    worth retrying at once."""
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
@@ -125,7 +127,8 @@ def retrying(
     max_wait: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncResult:
-    """``run()``, retried with exponential backoff while the database is unreachable.
+    """``run()``, retried with exponential backoff while the database is unreachable (or a
+    page lost a deadlock with another writer).
 
     Every committed page moved its cursor, so a retry resumes where the last commit left off.
     """
@@ -137,7 +140,7 @@ def retrying(
             if not is_connection_error(exc) or attempt >= attempts:
                 raise
             wait = min(max_wait, backoff * 2 ** (attempt - 1))
-            log.warning("sync lost the database (%s); retrying in %.1f s", exc, wait)
+            log.warning("sync lost the database or a deadlock (%s); retrying in %.1f s", exc, wait)
             sleep(wait)
             attempt += 1
 

@@ -4,7 +4,7 @@ at its end while the others are still loading, and each push recomputes the days
 stale; and a sync and pushes of one source, editing the same orders. None waits on another for
 good (a deadlock aborts a page), and what they leave is what loading them one after the other
 would: every order, new customers flagged on their first orders, rollups a full rebuild leaves
-alone."""
+alone. A sync whose page does lose a deadlock (PostgreSQL aborts one of the two) is retried."""
 
 from __future__ import annotations
 
@@ -13,14 +13,18 @@ import threading
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from db.engine import get_engine
 from db.rollups import rebuild_all
 from db.schema import SalesOrder
 from ingestion.sync import Incoming
 from ingestion.sync import Origin
+from ingestion.sync import SyncResult
 from ingestion.sync import load_page
 from ingestion.sync import load_pages
+from ingestion.sync import retrying
 from tests.sync.shop import database_totals
 from tests.sync.shop import expected_totals
 from tests.sync.shop import first_orders
@@ -108,3 +112,46 @@ def test_a_sync_and_pushes_of_one_source_at_once_keep_the_newest_versions(pg_url
     _assert_as_if_one_after_the_other(engine, {"store-a": synced + pushed})
     with engine.connect() as conn:
         assert database_totals(conn) == expected_totals(synced + pushed)
+
+
+def _real_deadlock(engine) -> OperationalError:
+    """The error PostgreSQL raises in one of two transactions that each hold a row the other
+    asks for."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE lock_pair (id integer PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO lock_pair VALUES (1), (2)"))
+    both_hold_one = threading.Barrier(2)
+    errors: list[OperationalError] = []
+
+    def lock(first: int, second: int) -> None:
+        lock_row = text("SELECT id FROM lock_pair WHERE id = :id FOR UPDATE")
+        try:
+            with engine.begin() as conn:
+                conn.execute(lock_row, {"id": first})
+                both_hold_one.wait()
+                conn.execute(lock_row, {"id": second})
+        except OperationalError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=lock, args=pair) for pair in ((1, 2), (2, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(errors) == 1, "PostgreSQL lets one of the two go on"
+    return errors[0]
+
+
+def test_a_sync_that_loses_a_deadlock_is_retried(pg_url):
+    deadlock = _real_deadlock(get_engine())
+    assert "deadlock detected" in str(deadlock)
+    attempts = []
+
+    def sync() -> SyncResult:
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            raise deadlock
+        return SyncResult()
+
+    retrying(sync, sleep=lambda _seconds: None)
+    assert attempts == [1, 2]
