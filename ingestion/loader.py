@@ -232,7 +232,8 @@ def _merge(
     stale |= new_days["update"]
     if defer:
         # A settle takes these rows first too (``ingestion.unsettled``): recorded before the
-        # page locks anything else, they never make a settle and a page wait on each other.
+        # page locks anything else a settle takes, so a page waiting for a settle here holds
+        # nothing the settle waits for.
         remember_days(conn, stale)
     if not (result.inserted or result.updated):
         result.days |= stale
