@@ -10,6 +10,9 @@ already adding), before it writes any rollup row itself: a transaction that adde
 then asked for the table lock would wait on another doing the same. Without the lock a recompute
 could also miss a page's rows not yet committed when it deleted the day, and then fail on them
 as duplicates when it inserted the day again.
+
+Before any of that, a page records the days and customers it leaves unsettled, and a settle
+takes them, in the same order (``ingestion.unsettled``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ their refunds) and the customers whose first order it may have moved. It records
 in its own transaction, so they are on disk before the page commits: a sync killed before
 its end leaves them for the next sync, which settles every key it finds, its own and those
 left over. Recording a key locks its row until the page commits, so a settle running at the
-same time waits for the page's orders before it takes the key.
+same time waits for the page's orders before it takes the key. Pages record their days before
+their customers, each in key order, and a settle locks them in that same order (the whole order
+writers lock in, rollups included, is in ``db.rollup_lock``).
 """
 
 from __future__ import annotations
