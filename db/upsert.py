@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import BigInteger
 from sqlalchemy import Column
 from sqlalchemy import Connection
-from sqlalchemy import MetaData
 from sqlalchemy import Table
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import Insert
+
+from db.temporary import temporary_table
 
 # Rows per INSERT statement where rows go one by one (SQLite).
 CHUNK = 5_000
@@ -70,15 +71,12 @@ def bulk_upsert(
                 chunk = []
         upsert(conn, table, chunk, key, update)
         return
-    staged = Table(
+    staged = temporary_table(
+        conn,
         f"stg_{table.name}",
-        MetaData(),
         Column("row_no", BigInteger),
         *(Column(c, table.c[c].type) for c in columns),
-        prefixes=["TEMPORARY"],
     )
-    staged.drop(conn, checkfirst=True)
-    staged.create(conn)
     bulk_stage(conn, staged, ["row_no", *columns], ((n, *row) for n, row in enumerate(rows)))
     updated = update if update is not None else [c for c in columns if c not in key]
     keys = [staged.c[c] for c in key]

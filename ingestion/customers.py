@@ -17,7 +17,6 @@ from sqlalchemy import Column
 from sqlalchemy import Connection
 from sqlalchemy import DateTime
 from sqlalchemy import Integer
-from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import exists
@@ -28,14 +27,8 @@ from sqlalchemy import update
 
 from db.schema import Customer
 from db.schema import SalesOrder
+from db.temporary import temporary_table
 from db.upsert import insert_for
-
-
-def _temporary(conn: Connection, name: str, *columns: Column) -> Table:
-    table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
-    table.drop(conn, checkfirst=True)
-    table.create(conn)
-    return table
 
 
 def stage_stored_firsts(conn: Connection, stg_order: Table) -> Table:
@@ -43,7 +36,7 @@ def stage_stored_firsts(conn: Connection, stg_order: Table) -> Table:
     with one), read once before the orders are written: the steps that need them read this
     instead of the customer index, which outgrows the cache as customers accumulate (three
     look-ups a staged order were a growing share of a long backfill's time)."""
-    table = _temporary(
+    table = temporary_table(
         conn,
         "stg_customer",
         Column("customer_key", String(64), primary_key=True),
@@ -77,7 +70,7 @@ def stage_first_orders(conn: Connection, stg_order: Table, stored: Table) -> Tab
     (``first_orders_of_new_customers``), made once before the orders are written: the order
     insert flags them and ``record_new_customers`` records their customers from it, without
     ranking them twice or reading the written orders back."""
-    table = _temporary(conn, "stg_first_order", Column("stage_id", Integer, primary_key=True))
+    table = temporary_table(conn, "stg_first_order", Column("stage_id", Integer, primary_key=True))
     first = first_orders_of_new_customers(stg_order, stored)
     conn.execute(table.insert().from_select(["stage_id"], select(first.c.stage_id)))
     return table

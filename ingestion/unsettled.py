@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from sqlalchemy import Column
 from sqlalchemy import Connection
 from sqlalchemy import Engine
-from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import delete
@@ -30,6 +29,7 @@ from db.events import batch_committed
 from db.rollup_tables import UnsettledCustomer
 from db.rollup_tables import UnsettledDay
 from db.rollups import refresh_rollups
+from db.temporary import temporary_table
 from db.upsert import insert_for
 from ingestion.customers import reflag_customers
 
@@ -63,14 +63,9 @@ def remember_customers(conn: Connection, keys) -> None:
 
 def _taken_customers(conn: Connection) -> Table:
     """The unsettled customers, moved into a temporary table this transaction settles."""
-    taken = Table(
-        "settling_customer",
-        MetaData(),
-        Column("customer_key", String(64), primary_key=True),
-        prefixes=["TEMPORARY"],
+    taken = temporary_table(
+        conn, "settling_customer", Column("customer_key", String(64), primary_key=True)
     )
-    taken.drop(conn, checkfirst=True)
-    taken.create(conn)
     unsettled = UnsettledCustomer.__table__
     if conn.dialect.name == "postgresql":
         _lock_in_key_order(conn, unsettled)
