@@ -66,7 +66,7 @@ def _recommendations(
             continue
         estimate = Elasticity(
             row.elasticity, row.std_error, row.ci_low, row.ci_high, row.method, int(row.n),
-            None if np.isnan(row.first_stage_f) else row.first_stage_f, row.warning,
+            None if pd.isna(row.first_stage_f) else row.first_stage_f, row.warning,
         )  # fmt: skip
         units = row.units / period.days * horizon
         rec = recommend_price(estimate, row.price, row.unit_cost, units, floor, DEFAULT_MAX_CHANGE)
