@@ -50,11 +50,22 @@ def create_app() -> dash.Dash:
     init_security(app)
     server.before_request(make_guard(app))
     server.after_request(forbidden_status)
+    _run_first_request_hooks(server)
     # The imports (pandas, scipy, plotly, Dash's pages) leave a heap whose full collections
     # took ~230 ms: a request now and then paid that. What exists at startup lives as long
     # as the process, so the collector stops scanning it.
     gc.freeze()
     return app
+
+
+def _run_first_request_hooks(server: Flask) -> None:
+    """Run the before-request hooks once before serving. Dash sets itself up on its first
+    request (the scripts it may serve, the callbacks, the pages' router) and marks that done
+    before doing it: under gunicorn's threads a request arriving meanwhile found no script
+    registered (a 500 for a page's JavaScript) and could fix the CSP's script hashes
+    (``dashapp.security.ScriptHashes``) without the router's."""
+    with server.test_request_context("/"):
+        server.preprocess_request()
 
 
 def wsgi() -> Flask:
