@@ -21,6 +21,7 @@ from analytics.cache import memoise
 from analytics.cache import with_comparisons
 from analytics.channels import check_level
 from analytics.metrics import METRICS
+from analytics.metrics import signed_text
 from analytics.periods import Period
 from analytics.periods import bucket_start
 from analytics.prorated_targets import targets_by_scope
@@ -222,7 +223,7 @@ def underperformers(
         "; ".join(
             part
             for part, on in (
-                (f"share {gap * 100:+.1f} pp vs target share", below),
+                (f"share {signed_text(gap * 100, ' pp')} vs target share", below),
                 (f"revenue declining (p = {p:.3f})", declining),
             )
             if on

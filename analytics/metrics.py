@@ -198,12 +198,19 @@ def format_value(value: float | Decimal | None, unit: str, currency: str = "USD"
     return f"{number:,.0f}"
 
 
+def signed_text(number: float, suffix: str = "", decimals: int = 1) -> str:
+    """``number`` with its sign ("+4.2", "−1.0", "±0.0"), judged on the digits shown: a change
+    that rounds to nothing is not shown as a fall."""
+    shown = round(abs(number), decimals)
+    sign = "±" if shown == 0 else "+" if number > 0 else "−"
+    return f"{sign}{shown:.{decimals}f}{suffix}"
+
+
 def format_change(change: float | None) -> str:
-    """A relative change as a signed percentage ("+4.2%", "−1.0%")."""
+    """A relative change as a signed percentage ("+4.2%", "−1.0%", "±0.0%")."""
     if change is None or math.isnan(change):
         return "—"
-    sign = "+" if change > 0 else "−" if change < 0 else "±"
-    return f"{sign}{abs(change) * 100:.1f}%"
+    return signed_text(change * 100, "%")
 
 
 def relative_change(current: float | None, previous: float | None) -> float | None:

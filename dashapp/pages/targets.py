@@ -11,6 +11,7 @@ from dash import html
 
 from analytics.metrics import METRICS
 from analytics.metrics import format_value
+from analytics.metrics import signed_text
 from analytics.views.targets import VARIANCE_COLUMNS
 from analytics.views.targets import build_targets
 from dashapp.access import ROLE_ORDER
@@ -135,7 +136,7 @@ def _variance_text(value: float, unit: str, currency: str) -> str:
     if pd.isna(value):
         return "—"
     if unit == "percent":
-        return f"{value * 100:+.1f} pp"
+        return signed_text(value * 100, " pp")
     sign = "+" if value >= 0 else ""
     return sign + format_value(value, unit, currency)
 

@@ -13,6 +13,7 @@ from analytics.metrics import METRICS
 from analytics.metrics import format_change
 from analytics.metrics import format_value
 from analytics.metrics import get_metric
+from analytics.metrics import signed_text
 from analytics.periods import Period
 from analytics.rollup import Filters
 from analytics.rollup import rollup_sums
@@ -145,4 +146,8 @@ def test_formats_carry_units():
     assert format_value(float("nan"), "percent") == "—"
     assert format_change(-0.042) == "−4.2%"
     assert format_change(0.1) == "+10.0%"
+    assert format_change(-0.0004) == format_change(0.0) == "±0.0%"
+    assert format_change(-0.00051) == "−0.1%"
+    assert signed_text(-0.04, " pp") == "±0.0 pp"
+    assert signed_text(1.26, " pp") == "+1.3 pp"
     assert np.isnan(get_metric("aov").value(pd.DataFrame({"revenue": [5.0], "orders": [0]}))[0])

@@ -212,8 +212,13 @@ def test_underperformers_flag_channels_below_target_share(demo):
     _close(table["share_of_targeted"].dropna(), share)
     _close(table["target_share"].dropna(), target_share)
     below = (share - target_share) < 0
+    assert below.any()
     assert (table.loc[below.index, "below_target_share"] == below).all()
     assert table.loc[below[below].index, "underperforming"].all()
+    for channel, gap in (share - target_share)[below].items():
+        shown = f"{abs(gap) * 100:.1f}"
+        sign = "±" if float(shown) == 0 else "−"
+        assert table.at[channel, "reason"].startswith(f"share {sign}{shown} pp vs target share")
 
 
 def _stored_orders(url: str) -> pd.DataFrame:
