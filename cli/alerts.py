@@ -142,7 +142,8 @@ def rules_enable(rule_id: int) -> None:
 @app.command("evaluate")
 def evaluate(
     at: Annotated[
-        str | None, typer.Option(help="As-of day YYYY-MM-DD (default: last day with orders)")
+        str | None,
+        typer.Option(help="As-of day YYYY-MM-DD (default: the last day with orders that is over)"),
     ] = None,
 ) -> None:
     """Evaluate every active rule on its latest complete bucket and send what fired."""
@@ -151,7 +152,7 @@ def evaluate(
         result = jobs.evaluate_all(as_of, deliver=False)
         delivered = notifications.deliver_pending()
     if result.as_of is None:
-        raise fail("no data loaded yet")
+        raise fail("no day with orders has ended yet")
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())) or "none"
     console.print(
         f"As of {result.as_of}: {result.evaluated} rules in {result.seconds:.2f} s "
@@ -176,9 +177,9 @@ def defaults(
         f"Default alert rules: {len(added.created)} added, {added.present} already present."
     )
     bounds = data_range()
-    if not added.created or not backfill_days or bounds is None:
+    last = jobs.last_complete_day()
+    if not added.created or not backfill_days or bounds is None or last is None:
         return
-    last = bounds[1]
     days = [last - dt.timedelta(days=n) for n in range(backfill_days)]
     with console.status(f"Judging the new rules on the last {backfill_days} days…"):
         result = jobs.evaluate_days(added.created, [d for d in days if d >= bounds[0]])

@@ -29,6 +29,7 @@ from analytics.periods import Period
 from analytics.rollup import data_range
 from db.engine import get_engine
 from db.jobs import enqueue
+from db.settings import get_settings
 
 log = logging.getLogger(__name__)
 # Serialises evaluators so two workers never open the same episode twice.
@@ -105,9 +106,16 @@ def evaluate_days(
     return result
 
 
-def _last_data_day(url: str | None) -> dt.date | None:
+def last_complete_day(url: str | None = None, now: dt.datetime | None = None) -> dt.date | None:
+    """The last day with orders that is over in the company's time zone (None without one).
+    Today so far is not judged against a whole day's band: at 3 a.m. every channel would be
+    far below its usual day. The scheduled pass judges a day once it has ended."""
     bounds = data_range(url)
-    return bounds[1] if bounds else None
+    if bounds is None:
+        return None
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(get_settings().tz).date()
+    last = min(bounds[1], today - dt.timedelta(days=1))
+    return last if last >= bounds[0] else None
 
 
 def _deliver_if_fired(result: EvaluationResult) -> None:
@@ -118,8 +126,8 @@ def _deliver_if_fired(result: EvaluationResult) -> None:
 def evaluate_all(
     as_of: dt.date | None = None, now: dt.datetime | None = None, deliver: bool = True
 ) -> EvaluationResult:
-    """Judge every active rule as of ``as_of`` (default: the last day with orders)."""
-    as_of = as_of or _last_data_day(None)
+    """Judge every active rule as of ``as_of`` (default: ``last_complete_day``)."""
+    as_of = as_of or last_complete_day(now=now)
     if as_of is None:
         return EvaluationResult(None)
     result = evaluate_rules(list_rules(active_only=True), as_of, now)
@@ -141,7 +149,7 @@ def rules_touched(rules: list[RuleInfo], days: list[str], as_of: dt.date) -> lis
 
 def evaluate_after_batch(days: list[str]) -> EvaluationResult:
     """The after-batch hook: judge the rules whose latest complete bucket the batch touched."""
-    as_of = _last_data_day(None)
+    as_of = last_complete_day()
     if as_of is None or not days:
         return EvaluationResult(as_of)
     rules = rules_touched(list_rules(active_only=True), days, as_of)

@@ -4,6 +4,7 @@ rules are evaluated after a batch only when their latest complete bucket was tou
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from analytics.alerts.buckets import latest_complete_bucket
 from analytics.alerts.jobs import evaluate_after_batch
+from analytics.alerts.jobs import evaluate_all
 from analytics.alerts.jobs import evaluate_rules
 from analytics.alerts.jobs import rules_touched
 from analytics.alerts.rules import create_rule
@@ -149,3 +151,20 @@ def test_after_batch_evaluates_only_touched_buckets(scratch_url):
     assert result.as_of == as_of and result.evaluated == 2
     # the day (600) is normal; the week (3,550) is below its 4,000 floor
     assert result.outcomes == {"fired": 1, "normal": 1}
+
+
+def test_a_day_not_over_in_the_company_time_zone_is_not_judged(scratch_url, use_database):
+    """Today so far against a whole day's band would fire every morning: the default as-of day
+    is the last one over where the company reports."""
+    use_database(scratch_url, reporting_tz="America/New_York")
+    _low_revenue_rule(scratch_url)
+    last = START + dt.timedelta(days=len(SERIES) - 1)
+    new_york = ZoneInfo("America/New_York")
+    late = dt.datetime.combine(last, dt.time(23, 30), new_york)
+    assert late.astimezone(dt.UTC).date() > last  # over in UTC, not in New York
+    result = evaluate_all(now=late, deliver=False)
+    assert result.as_of == last - dt.timedelta(days=1)
+    assert result.outcomes == {"fired": 1}  # 7 March: 200, below 500
+    after_midnight = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0, 5), new_york)
+    result = evaluate_all(now=after_midnight, deliver=False)
+    assert result.as_of == last and result.outcomes == {"rearmed": 1}  # 8 March: 600
