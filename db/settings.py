@@ -8,6 +8,7 @@ The defaults are the embedded set-up (`make demo`): a SQLite file under
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import secrets
 from functools import lru_cache
@@ -93,6 +94,12 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.reporting_tz)
+
+    def last_day_over(self, now: dt.datetime | None = None) -> dt.date:
+        """Yesterday in the reporting time zone: the last day that is over (today's orders so
+        far are not a day's worth, for a band, a check or a model)."""
+        today = (now or dt.datetime.now(dt.UTC)).astimezone(self.tz).date()
+        return today - dt.timedelta(days=1)
 
     @property
     def is_postgres(self) -> bool:

@@ -28,6 +28,7 @@ from db.engine import get_engine
 from db.rollup_tables import DailyRollup
 from db.schema import ChannelCategory
 from db.schema import Touchpoint
+from db.settings import get_settings
 from forecasting.errors import ForecastingError
 from forecasting.reconcile import Hierarchy
 from forecasting.series import DS
@@ -110,8 +111,10 @@ def channel_series(
     end: dt.date | None = None,
     url: str | None = None,
 ) -> pd.DataFrame:
-    """``unique_id, ds, y, spend`` per channel of ``dimension`` up to ``end`` (default: the last
-    day with orders), from the first day with orders. Channels with no activity are left out."""
+    """``unique_id, ds, y, spend`` per channel of ``dimension`` from the first day with orders
+    to ``end`` (default: the last day that is over, ``Settings.last_day_over``: today so far
+    would read as a collapse) or the last day with orders if earlier. Channels with no activity
+    are left out."""
     _check_dimension(dimension)
     query = _daily_sums(dimension, measure)
     bounds = select(func.min(rollup.c.day), func.max(rollup.c.day)).where(rollup.c.orders > 0)
@@ -119,7 +122,10 @@ def channel_series(
         first, last = conn.execute(bounds).one()
         if first is None:
             raise ForecastingError("no orders in the database yet")
-        last = min(pd.Timestamp(last).date(), end) if end else last
+        first = pd.Timestamp(first).date()
+        last = min(pd.Timestamp(last).date(), end or get_settings().last_day_over())
+        if last < first:
+            raise ForecastingError(f"no day with orders up to {last} yet")
         frame = pd.DataFrame(conn.execute(query.where(rollup.c.day <= last)).mappings().all())
     frame[ID] = [str(SeriesId(dimension, c, measure)) for c in frame["code"]]
     frame[DS] = pd.to_datetime(frame[DS])

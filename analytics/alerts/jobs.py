@@ -113,8 +113,7 @@ def last_complete_day(url: str | None = None, now: dt.datetime | None = None) ->
     bounds = data_range(url)
     if bounds is None:
         return None
-    today = (now or dt.datetime.now(dt.UTC)).astimezone(get_settings().tz).date()
-    last = min(bounds[1], today - dt.timedelta(days=1))
+    last = min(bounds[1], get_settings().last_day_over(now))
     return last if last >= bounds[0] else None
 
 

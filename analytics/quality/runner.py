@@ -38,7 +38,7 @@ class ValidationRun:
 
 def default_day() -> dt.date:
     """Yesterday in the reporting time zone: the last complete day."""
-    return dt.datetime.now(get_settings().tz).date() - dt.timedelta(days=1)
+    return get_settings().last_day_over()
 
 
 def run_checks(
