@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from analytics.periods import Period
 from dashapp.app import create_app
+from dashapp.components.quality_charts import validation_history_figure
 from dashapp.components.validation_badge import validation_badge
 from db import audit
 from db.users import demo_password
@@ -83,3 +85,15 @@ def test_validation_badge_warns_for_failed_days_shown(pages_db):
     )
     assert clean.children.color == "success"
     assert badge_text(clean).startswith("Validated as of ")
+
+
+@pytest.mark.parametrize(("days", "daily_ticks"), [(1, True), (14, True), (60, False)])
+def test_validation_history_is_ticked_in_days(days, daily_ticks):
+    """A short history is ticked once a day (Plotly would tick a single day in hours); a long
+    one keeps Plotly's spacing. Either way a tick reads as a date."""
+    day = pd.date_range("2026-12-01", periods=days, freq="D")
+    frame = pd.DataFrame({"day": day, "passed": 20, "warned": 0, "failed": 1})
+    colors = {"pass": "green", "warn": "orange", "fail": "red"}
+    axis = validation_history_figure(frame, colors).layout.xaxis
+    assert axis.tickformat == "%d %b %Y"
+    assert (axis.dtick == 86_400_000) is daily_ticks
