@@ -74,8 +74,8 @@ COLUMNS = [
     column("every", "Every", maxWidth=100),
     column("last_success", "Last success (UTC)", minWidth=190),
     column("lag", "Lag"),
-    column("rows", "Rows 24 h", maxWidth=130),
-    column("rejects", "Quarantined", maxWidth=140),
+    column("rows", "Rows 24 h", "number", maxWidth=130),
+    column("rejects", "Quarantined", "number", maxWidth=140),
     column("error", "Last error", flex=2, tooltipField="error"),
 ]
 
