@@ -179,7 +179,9 @@ def layout(**_query) -> html.Div:
                 _rows(),
                 COLUMNS,
                 PLAIN_COLUMNS | {"resizable": True},
-                dashGridOptions={"rowSelection": {"mode": "singleRow"}},
+                dashGridOptions={
+                    "rowSelection": {"mode": "singleRow", "enableClickSelection": True}
+                },
                 getRowId="params.data.id",
             ),
             dbc.Card(

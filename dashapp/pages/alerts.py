@@ -264,7 +264,7 @@ def layout(alert: str | None = None, **_query) -> html.Div:
                     **WRAPPED_HEADERS,
                 },
                 dashGridOptions={
-                    "rowSelection": {"mode": "singleRow"},
+                    "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
                     "domLayout": "autoHeight",
                     "pagination": True,
                     "paginationPageSize": 20,

@@ -51,6 +51,10 @@ def test_lifecycle_in_browser(pg_url):
     (alert_id,) = evaluate_rules(list_rules(), outage["day"]).fired
     with served_app(pg_url) as base, browser_page() as page:
         sign_in(page, base, "executive", "executive-demo")
+        page.goto(f"{base}/alerts")
+        page.click("#alerts-grid .ag-row [col-id='scope']")  # the row, not its checkbox
+        page.wait_for_selector("#alerts-detail-title", timeout=60_000)
+        assert page.inner_text("#alerts-detail-title").startswith(f"#{alert_id}")
         _open_alert(page, base, alert_id)
         assert page.is_hidden("#alerts-rca-section")  # executives do not submit root causes
         page.wait_for_selector("#alerts-grid .ag-row")
