@@ -157,17 +157,17 @@ def _delimiter(header: str) -> str:
     return max(counts, key=counts.get)
 
 
-def _decimal_comma(rows: list[dict[str, str]], delimiter: str) -> bool:
+def _decimal_comma(cells: list[str], delimiter: str) -> bool:
     """Decimal commas: the file is not comma-separated and some number cell has d,dd."""
     if delimiter == ",":
         return False
-    return any(re.fullmatch(r"-?[\d.]*\d,\d+", (v or "").strip()) for r in rows for v in r.values())
+    return any(re.fullmatch(r"-?[\d.]*\d,\d+", v.strip()) for v in cells)
 
 
-def _thousands(rows: list[dict[str, str]], comma: bool) -> str:
+def _thousands(cells: list[str], comma: bool) -> str:
     """The thousands separator the numbers use ("." with decimal commas, "," with points)."""
     pattern = r"-?\d{1,3}(\.\d{3})+(,\d+)?" if comma else r"-?\d{1,3}(,\d{3})+(\.\d+)?"
-    if any(re.fullmatch(pattern, (v or "").strip()) for r in rows for v in r.values()):
+    if any(re.fullmatch(pattern, v.strip()) for v in cells):
         return "." if comma else ","
     return ""
 
@@ -184,10 +184,13 @@ def read_columns(data: bytes) -> tuple[str, bool, str, list[Column]]:
     rows = [row for _, row in zip(range(SAMPLE_ROWS), reader, strict=False)]
     if not rows:
         raise IngestionError("the file has a header but no rows")
-    comma = _decimal_comma(rows, delimiter)
     names = reader.fieldnames or []
-    shapes = [_shape(n, [r.get(n) or "" for r in rows], comma) for n in names]
-    return delimiter, comma, _thousands(rows, comma), shapes
+    # Only the named columns: a row with more cells than the header has the rest in a list.
+    columns = {n: [r.get(n) or "" for r in rows] for n in names}
+    cells = [v for values in columns.values() for v in values]
+    comma = _decimal_comma(cells, delimiter)
+    shapes = [_shape(n, values, comma) for n, values in columns.items()]
+    return delimiter, comma, _thousands(cells, comma), shapes
 
 
 def _match(field: str, words: tuple[str, ...], columns: list[Column], taken: set[str]):

@@ -149,3 +149,16 @@ def test_saved_mappings_are_audited_and_bad_yaml_is_one_line(pg_url, tmp_path):
         ("file_mapping.save", "buchungen", "cli"),
         ("file_mapping.delete", "buchungen", "cli"),
     ]
+
+
+def test_rows_longer_than_the_header_still_get_a_draft(tmp_path):
+    """Extra cells (a stray delimiter in a row) are left out, not read as a column's values:
+    the draft once failed on them with an AttributeError."""
+    export = tmp_path / "orders.csv"
+    export.write_text(
+        "order_id,ordered,total\nA-1,2026-11-30 10:15,12.50,stray\nA-2,2026-11-30 11:00,8.00\n",
+        encoding="utf-8",
+    )
+    draft = yaml.safe_load(suggest(export))
+    assert draft["fields"]["source_order_id"] == "order_id"
+    assert draft["fields"]["total"]["column"] == "total"
