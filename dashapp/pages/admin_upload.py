@@ -36,6 +36,8 @@ from db.errors import CommandError
 from db.jobs import job_status
 from ingestion.errors import IngestionError
 from ingestion.file_preview import preview_data
+from ingestion.mapping_suggest import KINDS
+from ingestion.mapping_suggest import suggest_mapping
 from ingestion.saved_mappings import checked_mapping
 from ingestion.saved_mappings import get_mapping
 from ingestion.saved_mappings import list_mappings
@@ -51,8 +53,8 @@ register_page(
 
 IDS = page_ids(
     PREFIX,
-    "file file_name saved yaml save_as save source dry_run load message summary rows rejects "
-    "status poll job",
+    "file file_name saved kind draft draft_message yaml save_as save source dry_run load message "
+    "summary rows rejects status poll job",
 )
 # Dash sends the file base64-encoded (4/3 of its size) inside the callback's JSON, and the
 # app refuses requests over 64 MB (MAX_CONTENT_LENGTH): files up to 45 MB fit.
@@ -98,9 +100,24 @@ def _form() -> dbc.Card:
                     "Saved mapping", dbc.Select(id=IDS.saved, options=_options(), placeholder="—")
                 ),
                 _field(
+                    "Draft a mapping",
+                    dbc.InputGroup(
+                        [
+                            dbc.Select(
+                                id=IDS.kind,
+                                options=[{"label": k, "value": k} for k in KINDS],
+                                value="orders",
+                            ),
+                            dbc.Button("Draft from the file", id=IDS.draft, color="secondary"),
+                        ]
+                    ),
+                    "Reads the file's header and values and guesses each field: check the draft "
+                    "(its comments name what it did not find) before the dry run.",
+                ),
+                html.Div(id=IDS.draft_message),
+                _field(
                     "Mapping (YAML)",
                     dbc.Textarea(id=IDS.yaml, rows=14, className="font-monospace small"),
-                    "Draft one with `channelperf mapping suggest FILE --kind orders`.",
                 ),
                 _field(
                     "Save mapping as",
@@ -160,14 +177,30 @@ def show_file(name):
     return f"File: {name}" if name else "No file chosen."
 
 
-@callback(Output(IDS.yaml, "value"), Input(IDS.saved, "value"), prevent_initial_call=True)
-def pick_mapping(name):
+@callback(
+    Output(IDS.yaml, "value"),
+    *contents(IDS.draft_message),
+    Input(IDS.saved, "value"),
+    *clicks(IDS.draft),
+    State(IDS.file, "contents"),
+    *fields(IDS.kind, IDS.source),
+    prevent_initial_call=True,
+)
+def fill_mapping(name, _clicks, contents, kind, source):
+    """The mapping box gets a saved mapping when one is picked, or a draft of the file."""
+    if ctx.triggered_id == IDS.draft:
+        try:
+            current_actor().require("admin", "draft mappings")
+            source = (source or "").strip().lower() or "my-export"
+            return suggest_mapping(_decoded(contents), kind or "", source), None
+        except (CommandError, IngestionError) as exc:
+            return no_update, status_alert(f"No draft: {exc}", ok=False)
     if not name:
-        return no_update
+        return no_update, None
     try:
-        return get_mapping(name, current_actor()).yaml_text
+        return get_mapping(name, current_actor()).yaml_text, None
     except CommandError:  # deleted since the page listed it
-        return no_update
+        return no_update, None
 
 
 @callback(

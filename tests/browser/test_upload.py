@@ -132,3 +132,33 @@ def test_an_admin_uploads_a_booking_export_and_loads_it_as_a_job(
         actions = conn.execute(select(AuditLog.action, AuditLog.actor)).all()
     assert actions.count(("file.upload", "admin")) == 2
     assert ("file_mapping.save", "admin") in actions
+
+
+def test_the_page_drafts_a_mapping_from_the_file(pg_url, use_database, tmp_path):
+    """The draft `mapping suggest` makes from the shell, from the file dropped on the page; a
+    draft asked for before any file says so."""
+    use_database(pg_url, base_currency="EUR")
+    add_user("admin", "admin-password-1", "admin", system("tests"))
+    bookings = hotel_bookings()
+    export = tmp_path / "bookings.csv"
+    bookings.to_csv(export, index=False)
+    with served_app(pg_url, base_currency="EUR") as base, browser_page() as page:
+        sign_in(page, base, "admin", "admin-password-1")
+        page.goto(f"{base}{PAGE}")
+        page.wait_for_selector("#admin-upload-draft", timeout=30_000)
+        page.click("#admin-upload-draft")
+        page.wait_for_selector("#admin-upload-draft-message .alert-danger", timeout=30_000)
+        assert "choose a file first" in page.inner_text("#admin-upload-draft-message")
+
+        upload(page, base, export)
+        page.fill("#admin-upload-source", "resort")
+        page.click("#admin-upload-draft")
+        page.wait_for_function(
+            "() => document.querySelector('#admin-upload-yaml').value.includes('kind: orders')",
+            timeout=30_000,
+        )
+        draft = page.input_value("#admin-upload-yaml")
+        assert "value: resort" in draft
+        assert sum(column in draft for column in bookings.columns) >= 5
+        assert page.inner_text("#admin-upload-draft-message") == ""
+        screenshot(page, "admin-upload-draft")
