@@ -45,6 +45,9 @@ from forecasting.data import spend_and_revenue
 
 HISTORY_DAYS = 365
 DEFAULT_HORIZON = 28
+# A total beyond this multiple of the most the channels ever spent in a horizon is flagged:
+# the curves never saw spend near it, so their shape there is extrapolation.
+BEYOND_HISTORY = 2.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,12 @@ class BudgetProposal:
     curves: tuple[ResponseCurve, ...]
     names: dict[str, str]  # channel code → display name
     no_curve: dict[str, str] = field(default_factory=dict)  # channel → why it has none
+    most_spent: float = 0.0  # the most the channels spent together in any horizon of history
+
+    @property
+    def beyond_history(self) -> bool:
+        """Whether the total is far beyond any spend the curves were fitted on."""
+        return self.allocation.total > BEYOND_HISTORY * self.most_spent
 
 
 def channel_curves(
@@ -107,7 +116,16 @@ def propose_budget(
             raise AnalyticsError(f"nothing was spent in the last {horizon_days} days: give a total")
     allocation = optimise_budget(curves, current, total, horizon_days, objective, minimum, maximum)
     names = frame.drop_duplicates("touchpoint").set_index("touchpoint")["touchpoint_name"]
-    return BudgetProposal(allocation, tuple(curves), names.to_dict(), no_curve)
+    fitted = frame[frame["touchpoint"].isin([c.channel for c in curves])]
+    return BudgetProposal(
+        allocation, tuple(curves), names.to_dict(), no_curve, _most_spent(fitted, horizon_days)
+    )
+
+
+def _most_spent(frame: pd.DataFrame, horizon_days: int) -> float:
+    """The largest spend of all the channels together over any ``horizon_days`` days."""
+    daily = frame.groupby("ds")["spend"].sum().asfreq("D", fill_value=0.0)
+    return float(daily.rolling(horizon_days, min_periods=1).sum().max()) if len(daily) else 0.0
 
 
 def to_cents(amounts: np.ndarray, total: float) -> list[Decimal]:

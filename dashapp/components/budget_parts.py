@@ -11,10 +11,14 @@ from dash import dcc
 from dash import html
 
 from analytics.budget.optimise import Allocation
+from analytics.budget.plans import BudgetProposal
 from analytics.errors import AnalyticsError
 from analytics.metrics import format_value
 from analytics.views.budget import WhatIfView
 from dashapp.components.filters import number_input
+
+# The warning beside the uplift when the total is beyond the spend history.
+BEYOND_HISTORY_ID = "budget-beyond-history"
 
 
 def money(value: float, currency: str) -> str:
@@ -72,6 +76,22 @@ def uplift_text(allocation: Allocation, currency: str, subject: str = "The propo
         f"{money(abs(a.uplift), currency)} over {a.horizon_days} days against the current split "
         f"(90 % interval {money(a.uplift_low, currency)} to {money(a.uplift_high, currency)}).",
         **{"data-uplift": f"{a.uplift:.6f}", "data-total": f"{a.total:.6f}"},
+    )
+
+
+def beyond_history_note(proposal: BudgetProposal, currency: str) -> dbc.Alert | None:
+    """A warning when the total is far beyond any spend the curves were fitted on."""
+    if not proposal.beyond_history:
+        return None
+    a, most = proposal.allocation, proposal.most_spent
+    times = f"{a.total / most:,.0f}× " if most > 0 else ""
+    return dbc.Alert(
+        f"{money(a.total, currency)} is {times}the most these channels have spent in any "
+        f"{a.horizon_days} days ({money(most, currency)}): the curves never saw spend near it, "
+        "so this split and its revenue are extrapolation.",
+        color="warning",
+        className="mt-2 mb-0",
+        id=BEYOND_HISTORY_ID,
     )
 
 

@@ -32,6 +32,7 @@ from dashapp.components.analysis_frame import refusal
 from dashapp.components.budget_charts import curves_figure
 from dashapp.components.budget_charts import split_figure
 from dashapp.components.budget_parts import amounts_of
+from dashapp.components.budget_parts import beyond_history_note
 from dashapp.components.budget_parts import bounds_of
 from dashapp.components.budget_parts import bounds_table
 from dashapp.components.budget_parts import projection_summary
@@ -276,7 +277,7 @@ def optimise(_clicks, objective, total, minimum, maximum, ids):
     channels = [str(i["channel"]) for i in ids]
     return (
         None,
-        uplift_text(a, currency),
+        [uplift_text(a, currency), beyond_history_note(view.proposal, currency)],
         curves_figure(view.curves, view.split, currency, a.horizon_days),
         split_figure(view.split, currency),
         records(view.split),

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 
 from analytics.budget.plans import active_plan
 from analytics.budget.plans import apply_budget_plan
@@ -33,6 +34,35 @@ def counts(url):
 @pytest.fixture(scope="module")
 def proposal(demo_db):
     return propose_budget(100_000.0, "margin", url=demo_db.url)
+
+
+MOST_SPENT_SQL = """
+WITH daily AS (
+    SELECT s.day, sum(s.spend_base) AS spend FROM marketing_spend s
+    JOIN touchpoint t ON t.id = s.touchpoint_id
+    WHERE t.code = ANY(:channels)
+      AND s.day > (SELECT max(day) FROM marketing_spend) - 365
+    GROUP BY s.day
+)
+SELECT max(total) FROM (
+    SELECT sum(spend) OVER (ORDER BY day RANGE BETWEEN INTERVAL '27 days' PRECEDING
+                            AND CURRENT ROW) AS total
+    FROM daily
+) windows
+"""
+
+
+def test_a_total_far_beyond_the_spend_history_is_flagged(proposal, demo_db):
+    """The curves only saw what the channels spent: a total far beyond it (a typo's extra
+    zeros) gets its split with a warning, not a confident answer."""
+    with get_engine(demo_db.url).connect() as conn:
+        most = conn.execute(
+            text(MOST_SPENT_SQL), {"channels": list(proposal.allocation.channels)}
+        ).scalar()
+    assert proposal.most_spent == pytest.approx(float(most), rel=1e-9)
+    assert not propose_budget(None, url=demo_db.url).beyond_history
+    assert not propose_budget(1.5 * float(most), url=demo_db.url).beyond_history
+    assert propose_budget(10 * float(most), url=demo_db.url).beyond_history
 
 
 def test_the_proposal_splits_the_total_over_channels_with_spend(proposal, demo_db):
