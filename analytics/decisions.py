@@ -58,6 +58,9 @@ class Decision:
     detail: str
     # The title without amounts of spend, for roles that may not read spend (executives).
     spend_free_title: str | None = None
+    # What the effect is when it is not a gain expected over the horizon: an alert's gap from
+    # normal on its day ("below normal on 04 Dec 2026"), ranked with the gains by its size.
+    effect_note: str | None = None
 
     def title_for(self, role: str | None) -> str:
         if self.spend_free_title is None or role in at_least(RESTRICTED_MEASURES["spend"]):
@@ -179,7 +182,15 @@ def stock_decision(horizon: int, url: str | None, why_not: dict[str, str]) -> li
 def alert_decisions(url: str | None, why_not: dict[str, str]) -> list[Decision]:
     alert, rule = Alert.__table__, AlertRule.__table__
     query = (
-        select(alert.c.id, alert.c.message, alert.c.observed, alert.c.expected, rule.c.metric)
+        select(
+            alert.c.id,
+            alert.c.message,
+            alert.c.observed,
+            alert.c.expected,
+            alert.c.period_start,
+            alert.c.period_end,
+            rule.c.metric,
+        )
         .join(rule, rule.c.id == alert.c.rule_id)
         .where(alert.c.state.in_(AWAITING_ROOT_CAUSE))
     )
@@ -191,19 +202,25 @@ def alert_decisions(url: str | None, why_not: dict[str, str]) -> list[Decision]:
         if metric is None or metric.unit != "currency" or metric.is_ratio or row.observed is None:
             why_not[f"alert {row.id}"] = "its gap is not an amount of money"
             continue
-        gap = abs(float(row.expected or 0) - float(row.observed))
+        gap = float(row.observed) - float(row.expected or 0)
         decisions.append(
             Decision(
                 kind="alert",
                 title=f"Investigate alert {row.id}: {row.message}",
-                effect=gap,
+                effect=abs(gap),
                 confidence="medium",
                 page="/alerts",
                 detail=f"{metric.label} observed {_money(float(row.observed))} against "
                 f"{_money(float(row.expected or 0))} expected",
+                effect_note=f"{'above' if gap > 0 else 'below'} normal "
+                f"{_period_text(row.period_start, row.period_end)}",
             )
         )
     return decisions
+
+
+def _period_text(start: dt.date, end: dt.date) -> str:
+    return f"on {end:%d %b %Y}" if start == end else f"over {start:%d %b} – {end:%d %b %Y}"
 
 
 def build_decisions(

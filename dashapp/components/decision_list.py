@@ -64,8 +64,11 @@ def _item(rank: int, decision: Decision, role, currency: str, horizon: int, pref
             html.Div(
                 [
                     html.Span(
-                        f"+{effect} expected in {horizon} days",
-                        className="fw-semibold text-success me-2",
+                        f"{effect} {decision.effect_note}"
+                        if decision.effect_note
+                        else f"+{effect} expected in {horizon} days",
+                        className="fw-semibold me-2 "
+                        + ("text-body" if decision.effect_note else "text-success"),
                         id=f"{item_id}-effect",
                         **{"data-value": f"{decision.effect:.6f}"},
                     ),
@@ -121,8 +124,8 @@ def decision_list(
             [
                 html.H3("Recommended actions", className="h6 mb-0"),
                 html.P(
-                    f"Ranked by expected effect in money over the next {horizon} days, from data "
-                    f"up to {as_of:%d %b %Y}.",
+                    f"Ranked by money: the effect expected over the next {horizon} days, or an "
+                    f"alert's gap from normal; from data up to {as_of:%d %b %Y}.",
                     className="small text-secondary mb-1",
                 ),
                 body,

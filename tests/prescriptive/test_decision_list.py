@@ -24,7 +24,15 @@ DECISIONS = DecisionList(
             spend_free_title="Move marketing budget from Web to Email",
         ),
         Decision("price", "Revisit prices on Web: +5%", 500.0, "medium", "/pricing", "e −1.2"),
-        Decision("alert", "Investigate alert 7", 300.0, "medium", "/alerts", "revenue gap"),
+        Decision(
+            "alert",
+            "Investigate alert 7",
+            300.0,
+            "medium",
+            "/alerts",
+            "revenue gap",
+            effect_note="above normal on 29 Jun 2026",
+        ),
     ),  # fmt: skip
     28,
     {"price · Marketplace": "the 95 % interval includes zero"},
@@ -69,6 +77,8 @@ def test_links_and_titles_follow_the_viewers_role(registered_pages, role, linked
             assert link is None and "A planner (or a role above)" in who.children
     effect = by_id(card, "overview-decision-2-effect")
     assert effect.children == "+$500 expected in 28 days"
+    spike = by_id(card, "overview-decision-3-effect")  # a spike is no gain to expect
+    assert spike.children == "$300 above normal on 29 Jun 2026"
     why_not = by_id(card, "overview-why-not")
     assert why_not.children[1].children[0].children == (
         "price · Marketplace: the 95 % interval includes zero"

@@ -229,6 +229,7 @@ def test_alert_decisions_weigh_money_gaps_only(pg_url):
     why_not: dict[str, str] = {}
     (decision,) = alert_decisions(pg_url, why_not)
     assert decision.effect == pytest.approx(3000) and decision.page == "/alerts"
+    assert decision.effect_note == "below normal on 30 Jun 2026"  # a gap, not a gain
     assert "revenue below expected" in decision.title
     assert list(why_not.values()) == ["its gap is not an amount of money"]
     assert np.isfinite(decision.effect)
