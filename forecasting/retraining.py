@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from db.roles import Actor
+from forecasting import store
 from forecasting.jobs import enqueue_training
 
 
@@ -17,3 +18,14 @@ def start_training(actor: Actor, groups: Sequence[str] | None = None, **params) 
     """Queue a retraining of ``groups`` (default: every group); returns the job ids."""
     actor.require("data_scientist", "start model training")
     return enqueue_training(groups, requested_by=actor.name, **params)
+
+
+def started_message(ids: Sequence[int], url: str | None = None) -> str:
+    """What a person who started ``ids`` is told: queued for a worker, or, without a job queue
+    (the jobs then ran before ``start_training`` returned), how each one ended."""
+    jobs = [store.get_job(job_id, url) for job_id in ids]
+    listed = ", ".join(str(job_id) for job_id in ids)
+    if any(job["status"] in store.ACTIVE for job in jobs):
+        return f"Training jobs {listed} queued: their progress shows above."
+    ended = ", ".join(f"{job['id']} {job['status']}" for job in jobs)
+    return f"Training ran here, with no job queue configured: jobs {ended}."

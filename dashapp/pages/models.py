@@ -32,6 +32,7 @@ from forecasting.jobs import promote_version
 from forecasting.jobs import reconcile
 from forecasting.jobs import rollback_champion
 from forecasting.retraining import start_training
+from forecasting.retraining import started_message
 from forecasting.store import list_jobs
 from forecasting.views import VERSION_MODELS
 from forecasting.views import version_rows
@@ -266,8 +267,7 @@ def change_models(_retrain, _promote, _rollback, series, version):
     try:
         actor = current_actor()
         if ctx.triggered_id == IDS.retrain:
-            ids = start_training(actor)
-            done = f"Training jobs {', '.join(map(str, ids))} started."
+            done = started_message(start_training(actor))
         elif not series:
             raise ForecastingError("choose a series first")
         elif ctx.triggered_id == IDS.promote:

@@ -1,0 +1,35 @@
+"""What "Retrain now" tells its user: jobs queued for a worker, or, with no job queue
+configured (the demo), that training ran in the request and how each job ended; it once said
+"started" after two minutes of training had finished."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from db.roles import Actor
+from forecasting import store
+from forecasting.retraining import start_training
+from forecasting.retraining import started_message
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+SCIENTIST = Actor("scientist", "data_scientist")
+
+
+def test_without_a_queue_the_message_says_how_each_job_ended(pg_url, use_database):
+    use_database(pg_url)  # no orders: each group fails at once, in this process
+    ids = start_training(SCIENTIST)
+    assert [store.get_job(i)["status"] for i in ids] == ["failed"] * len(ids)
+    ended = ", ".join(f"{i} failed" for i in ids)
+    assert started_message(ids) == f"Training ran here, with no job queue configured: jobs {ended}."
+
+
+def test_with_a_queue_the_jobs_are_reported_queued(pg_url, use_database, redis_url):
+    own = redis_url.rsplit("/", 1)[0] + "/12"  # no other test's worker takes these jobs
+    use_database(pg_url, redis_url=own)
+    try:
+        ids = start_training(SCIENTIST)
+        listed = ", ".join(map(str, ids))
+        assert started_message(ids) == f"Training jobs {listed} queued: their progress shows above."
+    finally:
+        redis.Redis.from_url(own).flushdb()
