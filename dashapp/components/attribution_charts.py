@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashapp.components.charts import AMOUNT_TICKS
 from dashapp.components.charts import axis
 from dashapp.components.charts import empty_figure
 from dashapp.components.charts import figure
@@ -60,7 +61,7 @@ def credit_figure(
         height=420,
         barmode="group",
         xaxis=axis(level_label),
-        yaxis=axis(label, tickformat="~s" if measure == "value" else ",.0f"),
+        yaxis=axis(label, tickformat=AMOUNT_TICKS if measure == "value" else ",.0f"),
         legend={"orientation": "h", "y": -0.25},
     )
 

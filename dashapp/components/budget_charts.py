@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashapp.components.charts import AMOUNT_TICKS
 from dashapp.components.charts import channel_bars
 from dashapp.components.charts import empty_figure
 from dashapp.components.charts import style
@@ -76,10 +77,10 @@ def curves_figure(
             **at,
         )
         fig.update_xaxes(
-            title_text=f"Budget ({currency})", tickformat="~s", rangemode="tozero", **at
+            title_text=f"Budget ({currency})", tickformat=AMOUNT_TICKS, rangemode="tozero", **at
         )
         fig.update_yaxes(
-            title_text=f"Revenue ({currency})", tickformat="~s", rangemode="tozero", **at
+            title_text=f"Revenue ({currency})", tickformat=AMOUNT_TICKS, rangemode="tozero", **at
         )
     return style(fig, title, height=300 * rows + 90, margin={"l": 70, "r": 20, "t": 80, "b": 50})
 

@@ -53,6 +53,11 @@ def unit_label(unit: str, currency: str) -> str:
     return currency if unit == "currency" else UNIT_LABELS.get(unit, unit)
 
 
+# Amounts on an axis as Plotly abbreviates them by default (500k, 1.5M, 2B): d3's SI format
+# ("~s") wrote billions as "2G" and half a unit as "500m".
+AMOUNT_TICKS = ""
+
+
 def axis(title: str, **options) -> dict:
     """An axis with its title (say the unit) and plotly axis options such as tickformat."""
     return {"title": {"text": title}, **options}
@@ -147,7 +152,7 @@ def channel_bars(
         height=height,
         barmode="group",
         xaxis=axis("Channel"),
-        yaxis=axis(amount, tickformat="~s"),
+        yaxis=axis(amount, tickformat=AMOUNT_TICKS),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashapp.components.charts import AMOUNT_TICKS
 from dashapp.components.charts import axis
 from dashapp.components.charts import bar_series
 from dashapp.components.charts import empty_figure
@@ -44,7 +45,7 @@ def waterfall_figure(waterfall: pd.DataFrame, labels: tuple[str, str], currency:
         xaxis=axis("Channel"),
         yaxis=axis(
             f"Revenue ({currency}, axis not from zero)",
-            tickformat="~s",
+            tickformat=AMOUNT_TICKS,
             range=[low - pad, high + pad],
         ),
         showlegend=False,

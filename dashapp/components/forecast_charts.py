@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from dashapp.components.charts import AMOUNT_TICKS
 from dashapp.components.charts import empty_figure
 from dashapp.components.charts import style
 from forecasting.spend_response import TouchpointResponse
@@ -34,5 +35,5 @@ def saturation_figure(responses: list[TouchpointResponse], currency: str) -> go.
             "<extra></extra>",
         )
     figure.update_xaxes(title_text=f"Daily spend ({currency}) — ✕ marks marginal return < 1")
-    figure.update_yaxes(title_text=f"Daily revenue ({currency})", tickformat="~s")
+    figure.update_yaxes(title_text=f"Daily revenue ({currency})", tickformat=AMOUNT_TICKS)
     return style(figure, title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.decomposition import EFFECTS
+from dashapp.components.charts import AMOUNT_TICKS
 from dashapp.components.charts import axis
 from dashapp.components.charts import bar_series
 from dashapp.components.charts import empty_figure
@@ -54,7 +55,7 @@ def variance_figure(table: pd.DataFrame, level_label: str, currency: str) -> dic
         title,
         [actual, target],
         xaxis=axis(level_label),
-        yaxis=axis(f"Revenue ({currency})", tickformat="~s"),
+        yaxis=axis(f"Revenue ({currency})", tickformat=AMOUNT_TICKS),
     )
 
 
@@ -80,6 +81,6 @@ def effects_figure(effects: pd.DataFrame, currency: str) -> dict:
         [*bars, variance],
         barmode="relative",
         xaxis=axis("Channel"),
-        yaxis=axis(f"Effect on revenue vs target ({currency})", tickformat="~s"),
+        yaxis=axis(f"Effect on revenue vs target ({currency})", tickformat=AMOUNT_TICKS),
         shapes=[reference_line(0, color="#6c757d")],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analytics.metrics import METRICS
 from analytics.views.trends import TrendsView
+from dashapp.components.charts import AMOUNT_TICKS
 from dashapp.components.charts import axis
 from dashapp.components.charts import empty_figure
 from dashapp.components.charts import figure
@@ -71,7 +72,8 @@ def weekly_figure(view: TrendsView, metric: str, level_label: str, currency: str
         }
         for (channel, name), part in weekly.groupby(["channel", "channel_name"], sort=True)
     ]
-    tick = {"percent": ".1%", "currency": "~s", "count": "~s", "ratio": ".2f"}[info.unit]
+    ticks = {"percent": ".1%", "currency": AMOUNT_TICKS, "count": AMOUNT_TICKS, "ratio": ".2f"}
+    tick = ticks[info.unit]
     return figure(
         title,
         lines,

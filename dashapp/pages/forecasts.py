@@ -13,6 +13,7 @@ from dash import dcc
 from dash import html
 
 from dashapp.access import register_page
+from dashapp.components.charts import AMOUNT_TICKS
 from dashapp.components.charts import CHART_FONT
 from dashapp.components.charts import empty_figure
 from dashapp.components.forecast_charts import saturation_figure
@@ -193,7 +194,7 @@ def show_forecast(unique_id):
         name=f"Forecast ({forecast['model'].iloc[0]})",
         line={"color": "#0d6efd"},
     )
-    figure.update_yaxes(title_text=_unit(unique_id), tickformat="~s")
+    figure.update_yaxes(title_text=_unit(unique_id), tickformat=AMOUNT_TICKS)
     figure.update_xaxes(title_text="Day")
     return _layout_figure(figure, f"{label}: daily actuals and forecast")
 
@@ -235,6 +236,6 @@ def _plateau_figure(stored: pd.DataFrame, names: dict[str, str]) -> go.Figure:
         figure.add_scatter(x=weekly.index, y=weekly.values, name=series_label(uid, names))
     figure.update_xaxes(title_text="Week")
     figure.update_yaxes(
-        title_text=f"Weekly revenue ({get_settings().base_currency})", tickformat="~s"
+        title_text=f"Weekly revenue ({get_settings().base_currency})", tickformat=AMOUNT_TICKS
     )
     return _layout_figure(figure, title)
