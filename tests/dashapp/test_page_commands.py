@@ -82,6 +82,8 @@ CASES = [
     ("admin_sources", "refresh", "IDS.sync", "data_scientist", lambda w: {"target": "shop"}),
     ("admin_upload", "save", "IDS.save", "data_scientist", lambda w: {
         "name": "visits", "text": VISITS_MAPPING}),
+    ("admin_upload", "fill_mapping", "IDS.draft", "data_scientist", lambda w: {
+        "contents": VISITS_UPLOAD, "kind": "traffic", "source": "counter"}),
     ("admin_upload", "dry_run", "IDS.dry_run", "data_scientist", lambda w: {
         "contents": VISITS_UPLOAD, "text": VISITS_MAPPING, "source": "counter"}),
     ("admin_upload", "load", "IDS.load", "data_scientist", lambda w: {
