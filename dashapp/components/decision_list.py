@@ -45,6 +45,10 @@ def _explained_on(decision: Decision, role: str | None, item_id: str):
 def _item(rank: int, decision: Decision, role, currency: str, horizon: int, prefix: str):
     item_id = f"{prefix}-decision-{rank}"
     effect = format_value(decision.effect, "currency", currency)
+    if decision.effect_note:
+        effect_text, tone = f"{effect} {decision.effect_note}", "text-body"
+    else:
+        effect_text, tone = f"+{effect} expected in {horizon} days", "text-success"
     return dbc.ListGroupItem(
         [
             html.Div(
@@ -64,11 +68,8 @@ def _item(rank: int, decision: Decision, role, currency: str, horizon: int, pref
             html.Div(
                 [
                     html.Span(
-                        f"{effect} {decision.effect_note}"
-                        if decision.effect_note
-                        else f"+{effect} expected in {horizon} days",
-                        className="fw-semibold me-2 "
-                        + ("text-body" if decision.effect_note else "text-success"),
+                        effect_text,
+                        className=f"fw-semibold {tone} me-2",
                         id=f"{item_id}-effect",
                         **{"data-value": f"{decision.effect:.6f}"},
                     ),
