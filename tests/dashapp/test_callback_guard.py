@@ -57,8 +57,10 @@ def _item(component_id, prop: str, expands: bool, value=True):
 
 
 def _expands(component_id) -> bool:
+    """An ALL / ALLSMALLER id: a Dash wildcard in outputs, its JSON form in inputs and state."""
     return isinstance(component_id, dict) and any(
-        not isinstance(v, str) and str(v) in ("ALL", "ALLSMALLER") for v in component_id.values()
+        str(v) in ("ALL", "ALLSMALLER") or v in (["ALL"], ["ALLSMALLER"])
+        for v in component_id.values()
     )
 
 
