@@ -4,9 +4,10 @@ Dash picks the callback by the body's ``output`` key and hands the function its
 inputs and state *by position*; it never checks the ids the body sends with
 them. So the guard resolves the callback the same way, then refuses a request
 whose outputs, inputs or state differ from what that callback registered (ids,
-properties and order), and judges the role by the pages owning the callback's
-registered ids, never by what the body claims. The routing callback's path is
-read from the position Dash passes to the router.
+properties and order) or carry a value no component sends (``callback_values``), and
+judges the role by the pages owning the callback's registered ids, never by what the
+body claims. The routing callback's path is read from the position Dash passes to the
+router.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dash._utils import stringify_id
 from dashapp.access import allowed
 from dashapp.access import page_for_component
 from dashapp.access import page_for_path
+from dashapp.callback_values import fits
 
 ROUTER_OUTPUT = "_pages_content"
 ROUTER_LOCATION = "_pages_location"
@@ -130,6 +132,13 @@ def _check_list(name: str, registered: tuple[Dependency, ...], sent: Any) -> Non
             raise Refused(403, f"{name} do not match the callback")
 
 
+def _check_values(name: str, registered: tuple[Dependency, ...], sent: list) -> None:
+    for dependency, item in zip(registered, sent, strict=True):
+        for one in item if dependency.expands else [item]:
+            if not fits(dependency.id, dependency.property, one.get("value")):
+                raise Refused(400, f"{name}: no component sends that {dependency.property}")
+
+
 def _prop_ids(items: list) -> set[str]:
     ids = set()
     for item in items:
@@ -168,7 +177,7 @@ def router_path(spec: CallbackSpec, body: dict) -> str | None:
 
 
 def judge(callback_map: dict, body: Any, role: str | None) -> tuple[CallbackSpec, dict | None]:
-    """The callback a request runs, after checking its shape and the role's pages.
+    """The callback a request runs, after checking its shape, the role's pages and its values.
 
     Returns the spec and, for the router, the page its path opens when the role may not
     open it (the caller answers with the in-app "no access" page instead of running it).
@@ -184,6 +193,8 @@ def judge(callback_map: dict, body: Any, role: str | None) -> tuple[CallbackSpec
     for page in spec.pages():
         if not allowed(page, role):
             raise Refused(403, f"the {role} role may not use {page['name']}")
+    _check_values("inputs", spec.inputs, body["inputs"])
+    _check_values("state", spec.state, body.get("state", []))
     if spec.is_router:
         page = page_for_path(router_path(spec, body))
         if not allowed(page, role):

@@ -25,6 +25,7 @@ from analytics.channels import FILTER_FIELDS
 from analytics.channels import LEVEL_PLURALS
 from analytics.channels import level_labels
 from analytics.rollup import Filters
+from dashapp.callback_values import declare_store
 from dashapp.components.filters import split_channel_values
 
 ROOT_LABEL = "All channels"
@@ -45,6 +46,19 @@ def steps(codes: list[str], levels: tuple[str, ...] = CHANNEL_LEVELS) -> list[di
         {"code": code, "name": level_labels(level, [code])[code]}
         for level, code in zip(levels[:-1], codes, strict=False)
     ]
+
+
+def drill_path(value) -> bool:
+    """A drill store's data: None or its steps, each a code and a name."""
+    return value is None or (
+        isinstance(value, list)
+        and all(
+            isinstance(step, dict)
+            and isinstance(step.get("code"), str)
+            and isinstance(step.get("name"), str)
+            for step in value
+        )
+    )
 
 
 def level_of(path: list[dict] | None, levels: tuple[str, ...] = CHANNEL_LEVELS) -> str:
@@ -124,6 +138,7 @@ def register_drilldown(
     prefix: str, graph_ids: list[str], levels: tuple[str, ...] = CHANNEL_LEVELS
 ) -> None:
     """Chart clicks append a step to ``<prefix>-drill``; breadcrumb buttons cut it back."""
+    declare_store(store_id(prefix), drill_path)
 
     @callback(
         Output(store_id(prefix), "data"),
@@ -138,7 +153,8 @@ def register_drilldown(
         if isinstance(trigger, dict):
             if not ctx.triggered or not ctx.triggered[0]["value"]:
                 return no_update
-            return path[: trigger["index"]]
+            depth = trigger["index"]
+            return path[:depth] if type(depth) is int else no_update
         clicks = dict(zip(graph_ids, values[: len(graph_ids)], strict=True))
         step = step_from_click(clicks.get(trigger))
         if step is None or not can_drill(path, levels):

@@ -15,6 +15,9 @@ from dash import Input
 from dash import Output
 from dash import State
 
+from dashapp.callback_values import declare
+from dashapp.callback_values import text
+
 
 def page_ids(prefix: str, names: str) -> SimpleNamespace:
     """The ids ``<prefix>-<name>`` for the space-separated ``names``, as attributes."""
@@ -39,6 +42,14 @@ contents = _each(Output, "children", "The messages and panels a callback fills: 
 rows = _each(Output, "rowData", "The grids a callback fills: their ``rowData``.")
 shown = _each(Output, "style", "The sections a callback shows or hides: their ``style``.")
 choices = _each(Output, "options", "The selects and dropdowns a callback refills: ``options``.")
+
+
+def texts(*ids: str) -> list:
+    """The text fields (and selects of text options) a callback reads when it fires: their
+    ``value``, which the callback guard then refuses to be anything but text."""
+    for component_id in ids:
+        declare(component_id, "value", text)
+    return fields(*ids)
 
 
 def date_range(picker_id: str, dependency: type = Input) -> list:

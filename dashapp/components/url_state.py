@@ -23,6 +23,8 @@ from dash import dcc
 from dash import no_update
 
 from analytics.periods import Period
+from dashapp.callback_values import date_text
+from dashapp.callback_values import declare_store
 from dashapp.components.filters import PRESETS
 from dashapp.components.filters import opening_preset
 from dashapp.components.filters import period_controls
@@ -88,6 +90,7 @@ def controls(prefix: str, first_day: dt.date, last_day: dt.date, view: ViewState
 
 def register_period_sync(prefix: str) -> None:
     """A preset sets the dates; editing the dates switches the preset to "custom"."""
+    declare_store(f"{prefix}-bounds", _bounds)
 
     @callback(
         Output(f"{prefix}-preset", "value"),
@@ -110,6 +113,13 @@ def register_period_sync(prefix: str) -> None:
             )
             return no_update, period.start.isoformat(), period.end.isoformat()
         return "custom", no_update, no_update
+
+
+def _bounds(value) -> bool:
+    """The data range a page wrote into its bounds store (``bounds_store``)."""
+    return isinstance(value, dict) and all(
+        value.get(end) is not None and date_text(value[end]) for end in ("first", "last")
+    )
 
 
 def bounds_store(prefix: str, first_day: dt.date, last_day: dt.date) -> dcc.Store:

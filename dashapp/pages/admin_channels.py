@@ -30,9 +30,9 @@ from dashapp.components.heading import page_heading
 from dashapp.components.ids import choices
 from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
-from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
+from dashapp.components.ids import texts
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
@@ -215,7 +215,7 @@ def _change(trigger: str, values: dict) -> str:
     *rows(IDS.grid),
     *choices(IDS.channel, IDS.touchpoint_category, IDS.move_to),
     *clicks(*BUTTONS),
-    *fields(*(getattr(IDS, name) for name in FIELDS)),
+    *texts(*(getattr(IDS, name) for name in FIELDS)),
     prevent_initial_call=True,
 )
 def change_channels(*arguments):

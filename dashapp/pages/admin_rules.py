@@ -21,6 +21,7 @@ from dashapp.components.ids import contents
 from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
+from dashapp.components.ids import texts
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
@@ -197,9 +198,8 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
     *choices(IDS.target),
     *contents(IDS.version),
     *clicks(IDS.add, IDS.save, IDS.disable, IDS.enable, IDS.remap),
-    *fields(
-        IDS.priority, IDS.source, IDS.field, IDS.operator, IDS.value, IDS.touchpoint, IDS.target
-    ),
+    *fields(IDS.priority),
+    *texts(IDS.source, IDS.field, IDS.operator, IDS.value, IDS.touchpoint, IDS.target),
     prevent_initial_call=True,
 )
 def change_rules(_a, _s, _d, _e, _r, priority, source, field, operator, value, touchpoint, target):

@@ -41,9 +41,9 @@ from dashapp.components.grid import register_csv_export
 from dashapp.components.heading import page_heading
 from dashapp.components.ids import contents
 from dashapp.components.ids import date_range
-from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
+from dashapp.components.ids import texts
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
@@ -215,9 +215,9 @@ def _alert(text: str, ok: bool) -> dbc.Alert:
     Input(IDS.upload, "contents"),
     Input(IDS.delete, "n_clicks"),
     State(IDS.upload, "filename"),
-    *fields(IDS.scope, IDS.metric),
+    *texts(IDS.scope, IDS.metric),
     *date_range(IDS.dates, State),
-    State(IDS.value, "value"),
+    *texts(IDS.value),
     State(IDS.grid, "selectedRows"),
     prevent_initial_call=True,
 )

@@ -27,9 +27,9 @@ from dashapp.components.heading import page_heading
 from dashapp.components.ids import choices
 from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
-from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
+from dashapp.components.ids import texts
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
@@ -64,7 +64,7 @@ REJECT_COLUMNS = [
     column("reason", "Reason", flex=4, wrapText=True, autoHeight=True),
 ]
 # What a dry run and a load read: the file, its mapping and the source's name.
-UPLOAD = (State(IDS.file, "contents"), *fields(IDS.yaml, IDS.source))
+UPLOAD = (State(IDS.file, "contents"), *texts(IDS.yaml, IDS.source))
 GRID_COLUMNS = {"sortable": True, "resizable": True, "flex": 1, "minWidth": 110}
 
 
@@ -183,7 +183,7 @@ def show_file(name):
     Input(IDS.saved, "value"),
     *clicks(IDS.draft),
     State(IDS.file, "contents"),
-    *fields(IDS.kind, IDS.source),
+    *texts(IDS.kind, IDS.source),
     prevent_initial_call=True,
 )
 def fill_mapping(name, _clicks, contents, kind, source):
@@ -207,7 +207,7 @@ def fill_mapping(name, _clicks, contents, kind, source):
     *contents(IDS.message),
     *choices(IDS.saved),
     *clicks(IDS.save),
-    *fields(IDS.save_as, IDS.yaml),
+    *texts(IDS.save_as, IDS.yaml),
     prevent_initial_call=True,
 )
 def save(_clicks, name, text):

@@ -20,9 +20,9 @@ from dashapp.components.heading import page_heading
 from dashapp.components.ids import choices
 from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
-from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
+from dashapp.components.ids import texts
 from dashapp.components.status import outcome
 from dashapp.pages import ADMIN
 from db.errors import CommandError
@@ -151,7 +151,7 @@ def _change(trigger: str, username, password, role, target, new_role) -> str:
     *rows(IDS.grid),
     *choices(IDS.target_user),
     *clicks(IDS.add, IDS.set_role, IDS.disable, IDS.enable),
-    *fields(IDS.username, IDS.password, IDS.role, IDS.target_user, IDS.new_role),
+    *texts(IDS.username, IDS.password, IDS.role, IDS.target_user, IDS.new_role),
     prevent_initial_call=True,
 )
 def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):

@@ -50,9 +50,9 @@ from dashapp.components.grid import WRAPPED
 from dashapp.components.grid import WRAPPED_HEADERS
 from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
-from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import shown
+from dashapp.components.ids import texts
 from dashapp.components.ids import values
 from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
@@ -341,7 +341,7 @@ def show_alert(alert_id, _changed, _tick):
     Output(IDS.changed, "data"),
     *clicks(IDS.acknowledge, IDS.submit_root_cause, IDS.resolve),
     State(IDS.current, "data"),
-    *fields(
+    *texts(
         IDS.ack_note, IDS.cause_category, IDS.cause_text, IDS.corrective_action, IDS.resolve_note
     ),
     State(IDS.changed, "data"),

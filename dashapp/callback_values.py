@@ -1,0 +1,96 @@
+"""The values a callback request may carry, by property: what the page's components send.
+
+The guard refuses (400) a request whose value for a property is of a kind no component
+could send (a dict for a button's click count, a list for a date), so a crafted request
+reaches no callback with it. Values of the right kind but meaningless content (an
+unknown status, a date that does not exist) are each callback's to refuse with a message.
+A store's ``data`` is whatever its page wrote there: a page declares the shape of a store
+its callbacks index into (``declare_store``), and of the fields that only hold text
+(``dashapp.components.ids.texts``), and the guard holds a request to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+SCALARS = (str, int, float, bool)
+
+
+def _count(value: Any) -> bool:
+    return value is None or (type(value) is int and value >= 0)
+
+
+def text(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _choice(value: Any) -> bool:
+    """An input's text or number, a checkbox's state, a single or multiple choice."""
+    if isinstance(value, list):
+        return all(isinstance(v, SCALARS) for v in value)
+    return value is None or isinstance(value, SCALARS)
+
+
+def date_text(value: Any) -> bool:
+    """A date picker's value: YYYY-MM-DD, maybe followed by a time."""
+    if value is None:
+        return True
+    try:
+        dt.date.fromisoformat(value[:10])
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def objects(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(v, dict) for v in value))
+
+
+def _click(value: Any) -> bool:
+    """A chart's click: its points, each a dict."""
+    return value is None or (isinstance(value, dict) and objects(value.get("points")))
+
+
+def _any(_value: Any) -> bool:
+    return True
+
+
+SHAPES = {
+    "n_clicks": _count,
+    "n_intervals": _count,
+    "contents": text,
+    "filename": text,
+    "pathname": text,
+    "search": text,
+    "start_date": date_text,
+    "end_date": date_text,
+    "date": date_text,
+    "value": _choice,
+    "selectedRows": objects,
+    "clickData": _click,
+    "id": _any,
+    "data": _any,
+}
+
+
+_DECLARED: dict[tuple[str, str], Callable[[Any], bool]] = {}
+
+
+def declare(component_id: str, prop: str, shape: Callable[[Any], bool]) -> None:
+    """Hold every request's ``prop`` of ``component_id`` to ``shape`` (a store's data, a
+    text field's value), in place of the property's own shape."""
+    _DECLARED[component_id, prop] = shape
+
+
+def declare_store(store_id: str, shape: Callable[[Any], bool]) -> None:
+    declare(store_id, "data", shape)
+
+
+def fits(component_id: str | dict, prop: str, value: Any) -> bool:
+    """Whether the page could send ``value`` for ``prop`` (an unknown property: never)."""
+    if isinstance(component_id, str) and (component_id, prop) in _DECLARED:
+        return _DECLARED[component_id, prop](value)
+    shape = SHAPES.get(prop)
+    return shape is not None and shape(value)

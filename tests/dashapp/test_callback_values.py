@@ -1,0 +1,110 @@
+"""Values no component sends are refused by the guard (400) before any callback runs.
+
+Generated from the app's callback registry like the guard's role sweep: every input and
+state of every server callback gets values of a kind its property never carries (or that its page declared it
+never holds: a store's shape, a text field), sent by a role that may use the callback, and
+nothing in the database changes.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from dashapp.access import ROLE_ORDER
+from dashapp.callback_values import SHAPES
+from dashapp.callback_values import fits
+from tests.dashapp.test_callback_guard import _server_callbacks
+from tests.dashapp.test_callback_guard import _snapshot
+from tests.dashapp.test_callback_guard import may_run
+from tests.dashapp.test_callback_guard import well_formed
+from tests.signin import post_callback
+
+pytestmark = pytest.mark.postgres
+
+COUNT = ["1", -1, 1.5, {"n": 1}]
+TEXT = [1, ["a"], {"a": 1}]
+DATE = ["next tuesday", "2026-02-30", 20260601, ["2026-06-01"]]
+# Values a property never carries, by property; a store declared by its page gets STORE.
+ODD = {
+    "n_clicks": COUNT,
+    "n_intervals": COUNT,
+    "contents": TEXT,
+    "filename": TEXT,
+    "pathname": TEXT,
+    "search": TEXT,
+    "start_date": DATE,
+    "end_date": DATE,
+    "date": DATE,
+    "value": [{"a": 1}, [["nested"]], [{"a": 1}]],
+    "selectedRows": ["row", [1], {"id": 1}],
+    "clickData": ["click", {"points": "all"}, {"points": [1]}],
+}
+STORE = ["junk", 7, {"first": None}, [{"code": 1}]]
+TEXT_ONLY = [7, 2.5, True, ["a"]]
+
+
+def _targets(body: dict):
+    """(section, position, the item to change) of every input and state, lists by their first."""
+    for section in ("inputs", "state"):
+        for position, item in enumerate(body[section]):
+            yield section, position, item[0] if isinstance(item, list) else item
+
+
+def _odd_values(item: dict) -> list:
+    if item["property"] == "data":
+        return STORE if not fits(item["id"], "data", object()) else []
+    if item["property"] == "value" and not fits(item["id"], "value", 7):
+        return [*ODD["value"], *TEXT_ONLY]  # a text field, declared by ``texts``
+    return ODD.get(item["property"], [])
+
+
+def test_every_property_a_callback_reads_has_a_declared_shape(app):
+    read = {
+        dependency["property"]
+        for spec in _server_callbacks(app).values()
+        for dependency in (*spec["inputs"], *spec["state"])
+    }
+    assert read <= set(SHAPES), read - set(SHAPES)
+    assert not fits("x", "innerHTML", "text")
+
+
+def test_values_no_component_sends_are_refused_before_any_callback_runs(app, client_for):
+    clients = {role: client_for(role) for role in ROLE_ORDER}
+    before = _snapshot()
+    refused, declared = 0, set()
+    for key, spec in _server_callbacks(app).items():
+        body = well_formed(key, spec)
+        client = clients[next(role for role in ROLE_ORDER if may_run(spec, role))]
+        for section, position, item in _targets(body):
+            for value in _odd_values(item):
+                sent = copy.deepcopy(body)
+                target = sent[section][position]
+                (target[0] if isinstance(target, list) else target)["value"] = value
+                response = post_callback(client, sent)
+                assert response.status_code == 400, (key, item["id"], value, response.data[:300])
+                assert b"no component sends" in response.data
+                refused += 1
+                if value in STORE or value in TEXT_ONLY:
+                    declared.add(item["id"])
+    assert _snapshot() == before
+    assert refused > 500
+    assert {
+        "overview-bounds",
+        "trends-drill",
+        "admin-upload-source",
+        "alerts-cause-text",
+    } <= declared
+
+
+def test_a_breadcrumb_naming_no_step_changes_nothing(app, client_for):
+    key, spec = next((k, s) for k, s in _server_callbacks(app).items() if k == "trends-drill.data")
+    body = well_formed(key, spec)
+    crumb = body["inputs"][-1][0]
+    crumb.update(id={**crumb["id"], "index": "first"}, value=1)
+    body["changedPropIds"] = ['{"index":"first","type":"trends-crumb"}.n_clicks']
+    body["state"][0]["value"] = [{"code": "web", "name": "Web"}]
+    response = post_callback(client_for("executive"), body)
+    assert response.status_code in (200, 204), response.data[:300]
+    assert b"trends-drill" not in response.data
