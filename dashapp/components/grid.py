@@ -27,7 +27,7 @@ _FORMATS = {
     "precise": ",.4~f",
     "pvalue": ".3g",
 }
-
+_SIGNED = {"pct_points", "signed"}
 
 # Long headers ("Share among targeted") wrap instead of ending in "…".
 WRAPPED_HEADERS = {"wrapHeaderText": True, "autoHeaderHeight": True}
@@ -48,17 +48,23 @@ def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
     """A column definition; ``kind`` picks a number format (see ``_FORMATS``) and right-aligns."""
     definition = {"field": field, "headerName": header, **extra}
     if kind is not None:
-        spec = _FORMATS[kind]
-        suffix = " + '%'" if kind == "pct_points" else ""
         definition |= {
             "type": "rightAligned",
             "filter": "agNumberColumnFilter",
-            "valueFormatter": {
-                "function": "params.value == null ? '—' : "
-                f"d3.format('{spec}')(params.value){suffix}"
-            },
+            "valueFormatter": {"function": _formatter(kind)},
         }
     return definition
+
+
+def _formatter(kind: str) -> str:
+    """The cell text's JavaScript; a signed number that rounds to zero reads "±0.0", as
+    ``analytics.metrics.signed_text`` writes it on the server (d3 writes "−0.0" / "+0.0")."""
+    text = f"d3.format('{_FORMATS[kind]}')(params.value)"
+    if kind in _SIGNED:
+        text += ".replace(/^[+\u2212-](?=[0.]+$)/, '±')"
+    if kind == "pct_points":
+        text += " + '%'"
+    return f"params.value == null ? '—' : {text}"
 
 
 def channel_column(min_width: int = 150) -> dict:
