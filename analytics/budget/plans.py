@@ -60,8 +60,12 @@ class BudgetProposal:
 
     @property
     def beyond_history(self) -> bool:
-        """Whether the total is far beyond any spend the curves were fitted on."""
-        return self.allocation.total > BEYOND_HISTORY * self.most_spent
+        return beyond_history(self.allocation.total, self.most_spent)
+
+
+def beyond_history(total: float, most_spent: float) -> bool:
+    """Whether ``total`` is far beyond any spend the curves were fitted on."""
+    return total > BEYOND_HISTORY * most_spent
 
 
 def channel_curves(

@@ -19,6 +19,7 @@ from analytics.budget.optimise import evaluate_split
 from analytics.budget.plans import DEFAULT_HORIZON
 from analytics.budget.plans import BudgetProposal
 from analytics.budget.plans import active_plan
+from analytics.budget.plans import beyond_history
 from analytics.budget.plans import plan_versions
 from analytics.budget.plans import propose_budget
 from analytics.budget.whatif import project_split
@@ -133,6 +134,11 @@ class WhatIfView:
     projection: pd.DataFrame  # analytics.budget.whatif.PROJECTION_COLUMNS + channel_name
     totals: dict[str, float]  # spend, revenue, margin, roas of the chosen split
     current: dict[str, float]  # the same for the current split scaled to its total
+    most_spent: float  # the most the channels spent together in any horizon of history
+
+    @property
+    def beyond_history(self) -> bool:
+        return beyond_history(self.allocation.total, self.most_spent)
 
 
 def _totals(projection: pd.DataFrame) -> dict[str, float]:
@@ -172,4 +178,6 @@ def build_whatif(amounts: Bounds, url: str | None = None, **question) -> WhatIfV
     )
     current = _projected(proposal, allocation.current, horizon_days)
     projection.insert(1, "channel_name", [names.get(c, c) for c in projection["channel"]])
-    return WhatIfView(allocation, projection, _totals(projection), _totals(current))
+    return WhatIfView(
+        allocation, projection, _totals(projection), _totals(current), proposal.most_spent
+    )

@@ -17,9 +17,6 @@ from analytics.metrics import format_value
 from analytics.views.budget import WhatIfView
 from dashapp.components.filters import number_input
 
-# The warning beside the uplift when the total is beyond the spend history.
-BEYOND_HISTORY_ID = "budget-beyond-history"
-
 
 def money(value: float, currency: str) -> str:
     return format_value(value, "currency", currency)
@@ -79,11 +76,13 @@ def uplift_text(allocation: Allocation, currency: str, subject: str = "The propo
     )
 
 
-def beyond_history_note(proposal: BudgetProposal, currency: str) -> dbc.Alert | None:
-    """A warning when the total is far beyond any spend the curves were fitted on."""
-    if not proposal.beyond_history:
+def beyond_history_note(
+    plan: BudgetProposal | WhatIfView, currency: str, note_id: str
+) -> dbc.Alert | None:
+    """A warning when the split's total is far beyond any spend the curves were fitted on."""
+    if not plan.beyond_history:
         return None
-    a, most = proposal.allocation, proposal.most_spent
+    a, most = plan.allocation, plan.most_spent
     times = f"{a.total / most:,.0f}× " if most > 0 else ""
     return dbc.Alert(
         f"{money(a.total, currency)} is {times}the most these channels have spent in any "
@@ -91,7 +90,7 @@ def beyond_history_note(proposal: BudgetProposal, currency: str) -> dbc.Alert | 
         "so this split and its revenue are extrapolation.",
         color="warning",
         className="mt-2 mb-0",
-        id=BEYOND_HISTORY_ID,
+        id=note_id,
     )
 
 

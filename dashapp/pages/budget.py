@@ -64,6 +64,7 @@ IDS = page_ids(
     PREFIX,
     "total objective min max whatif optimise message uplift curves_chart split_chart"
     " split_grid whatif_message whatif_summary whatif_grid apply apply_message"
+    " beyond_history whatif_beyond_history"
     " versions_grid active_grid",
 )
 
@@ -277,7 +278,10 @@ def optimise(_clicks, objective, total, minimum, maximum, ids):
     channels = [str(i["channel"]) for i in ids]
     return (
         None,
-        [uplift_text(a, currency), beyond_history_note(view.proposal, currency)],
+        [
+            uplift_text(a, currency),
+            beyond_history_note(view.proposal, currency, IDS.beyond_history),
+        ],
         curves_figure(view.curves, view.split, currency, a.horizon_days),
         split_figure(view.split, currency),
         records(view.split),
@@ -311,9 +315,13 @@ def what_if(values, *controls):
         whatif = _whatif(values, *controls)
     except AnalyticsError as exc:
         return refusal(exc), None, []
+    currency = get_settings().base_currency
     return (
         None,
-        projection_summary(whatif, get_settings().base_currency, PREFIX),
+        [
+            projection_summary(whatif, currency, PREFIX),
+            beyond_history_note(whatif, currency, IDS.whatif_beyond_history),
+        ],
         records(whatif.projection),
     )
 

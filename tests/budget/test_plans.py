@@ -17,6 +17,7 @@ from analytics.budget.plans import plan_versions
 from analytics.budget.plans import propose_budget
 from analytics.budget.plans import to_cents
 from analytics.errors import AnalyticsError
+from analytics.views.budget import build_whatif
 from db.budget_tables import BudgetPlan
 from db.engine import get_engine
 from db.roles import Actor
@@ -63,6 +64,13 @@ def test_a_total_far_beyond_the_spend_history_is_flagged(proposal, demo_db):
     assert not propose_budget(None, url=demo_db.url).beyond_history
     assert not propose_budget(1.5 * float(most), url=demo_db.url).beyond_history
     assert propose_budget(10 * float(most), url=demo_db.url).beyond_history
+    # A planner's what-if split is held to the same history as the optimised one.
+    channels = proposal.allocation.channels
+    within = {c: 1.5 * float(most) / len(channels) for c in channels}
+    assert not build_whatif(within, url=demo_db.url).beyond_history
+    far = build_whatif({c: 10 * float(most) / len(channels) for c in channels}, url=demo_db.url)
+    assert far.beyond_history
+    assert far.most_spent == pytest.approx(float(most), rel=1e-9)
 
 
 def test_the_proposal_splits_the_total_over_channels_with_spend(proposal, demo_db):
