@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -190,17 +191,20 @@ def enqueue_training(
     groups: Sequence[str] | None = None,
     requested_by: str = "system",
     queue: str = QUEUE,
+    in_background: bool = False,
     **params,
 ) -> list[int]:
     """One ``training_job`` row and one job per group (default: every group); returns the row ids.
-    Without Redis each group is trained now, in this process; a failing group is recorded
-    failed and the next one still runs."""
+    Without Redis each group is trained in this process, one after another (a failing group is
+    recorded failed and the next one still runs): before returning, or, ``in_background``, in a
+    thread of its own, so a web request answers at once and the jobs grid shows the progress."""
     from rq import Callback
 
     names = list(groups or GROUPS)
     for name in names:
         _group(name)
     ids = []
+    here = []
     for name in names:
         job_id = store.create_job(name, requested_by)
         ids.append(job_id)
@@ -213,12 +217,23 @@ def enqueue_training(
                 on_failure=Callback(FAILURE_PATH),
             )
             store.attach_rq_job(job_id, job.id)
-            continue
+        else:
+            here.append((job_id, name))
+    if in_background and here:
+        threading.Thread(
+            target=_train_here, args=(here, queue, params), name="training", daemon=True
+        ).start()
+    else:
+        _train_here(here, queue, params)
+    return ids
+
+
+def _train_here(jobs: list[tuple[int, str]], queue: str, params: dict) -> None:
+    for job_id, name in jobs:
         try:
             enqueue(JOB_PATH, job_id, name, queue=queue, **params)
         except Exception:
             log.exception("training group %s failed", name)
-    return ids
 
 
 def retrain_all() -> list[int]:

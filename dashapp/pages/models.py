@@ -267,7 +267,7 @@ def change_models(_retrain, _promote, _rollback, series, version):
     try:
         actor = current_actor()
         if ctx.triggered_id == IDS.retrain:
-            done = started_message(start_training(actor))
+            done = started_message(start_training(actor, in_background=True))
         elif not series:
             raise ForecastingError("choose a series first")
         elif ctx.triggered_id == IDS.promote:
