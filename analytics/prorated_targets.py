@@ -23,6 +23,9 @@ from db.target_tables import Target
 target = Target.__table__
 
 
+TARGET_COLUMNS = ["metric", "scope_type", "scope_id", "period_start", "period_end", "value"]
+
+
 @memoise(periods=lambda arguments: (), stamps=(TARGETS_STAMP,))
 def load_targets(
     metric: str | tuple[str, ...], period: Period, url: str | None = None
@@ -45,9 +48,7 @@ def load_targets(
     with get_engine(url).connect() as conn:
         frame = read_frame(conn, query)
     if frame.empty:
-        return pd.DataFrame(
-            columns=["scope_type", "scope_id", "period_start", "period_end", "value"]
-        )
+        return pd.DataFrame(columns=TARGET_COLUMNS)
     frame["value"] = frame["value"].astype(float)
     for column in ("period_start", "period_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
