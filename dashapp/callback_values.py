@@ -19,7 +19,11 @@ SCALARS = (str, int, float, bool)
 
 
 def _count(value: Any) -> bool:
-    return value is None or (type(value) is int and value >= 0)
+    return value is None or _row_id(value)
+
+
+def _row_id(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 2**63
 
 
 def text(value: Any) -> bool:
@@ -31,6 +35,30 @@ def _choice(value: Any) -> bool:
     if isinstance(value, list):
         return all(isinstance(v, SCALARS) for v in value)
     return value is None or isinstance(value, SCALARS)
+
+
+def texts_list(value: Any) -> bool:
+    """A multiple choice of text options."""
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def optional_id(value: Any) -> bool:
+    """A store holding the id of the row a page shows (None before one is chosen)."""
+    return value is None or _row_id(value)
+
+
+def _row_id(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 2**63
+
+
+def rows_with_ids(value: Any) -> bool:
+    """A grid's selected rows, each carrying its database id."""
+    return objects(value) and all(_row_id(row.get("id")) for row in value or [])
+
+
+def path(value: Any) -> bool:
+    """The address bar's path: absolute, as the browser sends it."""
+    return value is None or (isinstance(value, str) and value.startswith("/"))
 
 
 def date_text(value: Any) -> bool:
@@ -62,7 +90,7 @@ SHAPES = {
     "n_intervals": _count,
     "contents": text,
     "filename": text,
-    "pathname": text,
+    "pathname": path,
     "search": text,
     "start_date": date_text,
     "end_date": date_text,

@@ -36,6 +36,7 @@ from dashapp.components.filters import channel_filter
 from dashapp.components.filters import picked_period
 from dashapp.components.grid import register_csv_export
 from dashapp.components.ids import date_range
+from dashapp.components.ids import text_choices
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class AnalysisFrame:
         ids = self.ids
         inputs = [
             *date_range(ids["dates"]),
-            Input(ids["channels"], "value"),
+            *text_choices(ids["channels"]),
             Input(ids["drill"], "data"),
         ]
         return inputs + [Input(self.option_id(o), "value") for o in self.all_options]

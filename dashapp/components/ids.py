@@ -16,7 +16,9 @@ from dash import Output
 from dash import State
 
 from dashapp.callback_values import declare
+from dashapp.callback_values import rows_with_ids
 from dashapp.callback_values import text
+from dashapp.callback_values import texts_list
 
 
 def page_ids(prefix: str, names: str) -> SimpleNamespace:
@@ -47,9 +49,29 @@ choices = _each(Output, "options", "The selects and dropdowns a callback refills
 def texts(*ids: str) -> list:
     """The text fields (and selects of text options) a callback reads when it fires: their
     ``value``, which the callback guard then refuses to be anything but text."""
+    return [State(i, "value") for i in declared(ids, "value", text)]
+
+
+def text_values(*ids: str) -> list:
+    """Selects of text options whose change re-runs a callback, held to text like ``texts``."""
+    return [Input(i, "value") for i in declared(ids, "value", text)]
+
+
+def text_choices(*ids: str) -> list:
+    """Multiple choices of text options whose change re-runs a callback (a list of text)."""
+    return [Input(i, "value") for i in declared(ids, "value", texts_list)]
+
+
+def chosen_rows(grid_id: str, dependency: type = Input):
+    """A grid's selected rows, each held by the callback guard to carry its integer ``id``."""
+    return dependency(declared((grid_id,), "selectedRows", rows_with_ids)[0], "selectedRows")
+
+
+def declared(ids, prop: str, shape) -> tuple[str, ...]:
+    """``ids``, after telling the callback guard each one's ``prop`` fits ``shape``."""
     for component_id in ids:
-        declare(component_id, "value", text)
-    return fields(*ids)
+        declare(component_id, prop, shape)
+    return tuple(ids)
 
 
 def date_range(picker_id: str, dependency: type = Input) -> list:

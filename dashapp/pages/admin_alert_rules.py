@@ -7,7 +7,6 @@ rule" changes the chosen one. Every change is an audited command (``analytics.al
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input
 from dash import Output
 from dash import State
 from dash import callback
@@ -31,14 +30,17 @@ from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.callback_values import text
 from dashapp.components.forms import labelled
 from dashapp.components.forms import switch_buttons
 from dashapp.components.grid import PLAIN_COLUMNS
 from dashapp.components.grid import column
 from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
+from dashapp.components.ids import chosen_rows
 from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
+from dashapp.components.ids import declared
 from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
@@ -75,6 +77,8 @@ FORM_FIELDS = (
     IDS.escalation_emails,
     IDS.escalation_webhook,
 )
+# Every field but the threshold holds text.
+declared(tuple(f for f in FORM_FIELDS if f != IDS.threshold), "value", text)
 COLUMNS = [
     column("id", "#", maxWidth=70),
     column("name", "Name"),
@@ -213,13 +217,16 @@ def _emails(text: str | None) -> list[str]:
 @callback(
     Output(IDS.chosen, "data"),
     *[Output(f, "value") for f in FORM_FIELDS],
-    Input(IDS.grid, "selectedRows"),
+    chosen_rows(IDS.grid),
     prevent_initial_call=True,
 )
 def load_rule(selected):
-    if not selected:
+    try:
+        rule = get_rule(int(selected[0]["id"])) if selected else None
+    except AnalyticsError:  # deleted since the grid was drawn: the form keeps what it has
+        rule = None
+    if rule is None:
         return (no_update,) * (len(FORM_FIELDS) + 1)
-    rule = get_rule(int(selected[0]["id"]))
     return (
         rule.id,
         rule.name,

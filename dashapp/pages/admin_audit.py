@@ -18,7 +18,7 @@ from dashapp.components.filters import picked_date
 from dashapp.components.grid import WRAPPED
 from dashapp.components.ids import date_range
 from dashapp.components.ids import page_ids
-from dashapp.components.ids import values
+from dashapp.components.ids import text_values
 from dashapp.pages import ADMIN
 from db import audit
 
@@ -143,7 +143,7 @@ def layout(**_query) -> html.Div:
 @callback(
     Output(IDS.grid, "rowData"),
     Output(IDS.count, "children"),
-    *values(IDS.actor, IDS.action, IDS.entity),
+    *text_values(IDS.actor, IDS.action, IDS.entity),
     *date_range(IDS.dates),
 )
 def filter_entries(actor, action, entity, start, end):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input
 from dash import Output
 from dash import State
 from dash import callback
@@ -15,12 +14,14 @@ from dashapp.auth import current_actor
 from dashapp.components.grid import column
 from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
+from dashapp.components.ids import chosen_rows
 from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
-from dashapp.components.ids import values
+from dashapp.components.ids import text_values
 from dashapp.components.status import outcome
+from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
@@ -64,7 +65,10 @@ def _rows(status: str | None) -> list[dict]:
 def _detail(selected: list[dict] | None) -> html.Div:
     if not selected:
         return html.P("Select a reject to see its payload.", className="text-secondary small")
-    detail = get_reject(int(selected[0]["id"]))
+    try:
+        detail = get_reject(int(selected[0]["id"]))
+    except CommandError as exc:  # discarded or replayed away since the grid was drawn
+        return html.P(str(exc), className="text-secondary small")
     info = detail.info
     return dbc.Card(
         dbc.CardBody(
@@ -151,9 +155,9 @@ def _act(trigger: str, ids: list[int], reason: str | None) -> str:
 @callback(
     *contents(IDS.message),
     *rows(IDS.grid),
-    *values(IDS.status),
+    *text_values(IDS.status),
     *clicks(IDS.replay, IDS.discard),
-    State(IDS.grid, "selectedRows"),
+    chosen_rows(IDS.grid, State),
     State(IDS.reason, "value"),
     prevent_initial_call=True,
 )
@@ -162,11 +166,13 @@ def act(status, _replay, _discard, selected, reason):
     if ctx.triggered_id in (IDS.replay, IDS.discard):
         ids = [int(row["id"]) for row in selected or []]
         message = outcome(lambda: _act(ctx.triggered_id, ids, reason), (CommandError,))
-    return message, _rows(status)
+    try:
+        listed = _rows(status)
+    except CommandError as exc:  # a status no option offers
+        return status_alert(str(exc), ok=False), []
+    return message, listed
 
 
-@callback(
-    Output(IDS.detail, "children"), Input(IDS.grid, "selectedRows"), prevent_initial_call=True
-)
+@callback(Output(IDS.detail, "children"), chosen_rows(IDS.grid), prevent_initial_call=True)
 def show(selected):
     return _detail(selected)

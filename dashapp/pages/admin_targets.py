@@ -39,6 +39,7 @@ from dashapp.components.grid import data_grid
 from dashapp.components.grid import records
 from dashapp.components.grid import register_csv_export
 from dashapp.components.heading import page_heading
+from dashapp.components.ids import chosen_rows
 from dashapp.components.ids import contents
 from dashapp.components.ids import date_range
 from dashapp.components.ids import page_ids
@@ -218,7 +219,7 @@ def _alert(text: str, ok: bool) -> dbc.Alert:
     *texts(IDS.scope, IDS.metric),
     *date_range(IDS.dates, State),
     *texts(IDS.value),
-    State(IDS.grid, "selectedRows"),
+    chosen_rows(IDS.grid, State),
     prevent_initial_call=True,
 )
 def change_targets(_save, contents, _delete, filename, scope, metric, start, end, value, selected):

@@ -29,6 +29,7 @@ from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
+from dashapp.components.ids import text_values
 from dashapp.components.ids import texts
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
@@ -180,7 +181,7 @@ def show_file(name):
 @callback(
     Output(IDS.yaml, "value"),
     *contents(IDS.draft_message),
-    Input(IDS.saved, "value"),
+    *text_values(IDS.saved),
     *clicks(IDS.draft),
     State(IDS.file, "contents"),
     *texts(IDS.kind, IDS.source),

@@ -41,6 +41,8 @@ from dashapp.access import ROLE_ORDER
 from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.auth import current_role
+from dashapp.callback_values import declare_store
+from dashapp.callback_values import optional_id
 from dashapp.components.alert_detail import alert_detail
 from dashapp.components.alert_detail import as_float
 from dashapp.components.alert_detail import local_time
@@ -48,12 +50,13 @@ from dashapp.components.alert_detail import period_text
 from dashapp.components.forms import labelled
 from dashapp.components.grid import WRAPPED
 from dashapp.components.grid import WRAPPED_HEADERS
+from dashapp.components.ids import chosen_rows
 from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import shown
+from dashapp.components.ids import text_values
 from dashapp.components.ids import texts
-from dashapp.components.ids import values
 from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -67,6 +70,7 @@ IDS = page_ids(
     " ack_note acknowledge rca_section cause_category cause_text corrective_action"
     " submit_root_cause resolve_section resolve_note resolve role_note",
 )
+declare_store(IDS.current, optional_id)
 OPEN_STATES = ["open", "acknowledged", "root_cause_submitted"]
 HIDDEN = {"display": "none"}
 SHOWN = {"display": "block"}
@@ -286,7 +290,7 @@ def layout(alert: str | None = None, **_query) -> html.Div:
 
 @callback(
     Output(IDS.grid, "rowData"),
-    *values(IDS.state, IDS.severity, IDS.channel),
+    *text_values(IDS.state, IDS.severity, IDS.channel),
     Input(IDS.changed, "data"),
     Input(IDS.tick, "n_intervals"),
 )
@@ -296,7 +300,7 @@ def update_list(states, severities, channels, _changed, _tick):
 
 @callback(
     Output(IDS.current, "data"),
-    Input(IDS.grid, "selectedRows"),
+    chosen_rows(IDS.grid),
     prevent_initial_call=True,
 )
 def choose_alert(selected):

@@ -52,6 +52,7 @@ from dashapp.components.ids import contents
 from dashapp.components.ids import figures
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
+from dashapp.components.ids import text_values
 from dashapp.components.status import status_alert
 from dashapp.pages import PLANNING
 from db.roles import PermissionDenied
@@ -259,7 +260,7 @@ def _question(objective, total, minimum, maximum, ids) -> dict:
     Output({"type": IDS.whatif, "channel": ALL}, "value"),
     Output({"type": IDS.whatif, "channel": ALL}, "max"),
     Input(IDS.optimise, "n_clicks"),
-    Input(IDS.objective, "value"),
+    *text_values(IDS.objective),
     *QUESTION,
 )
 def optimise(_clicks, objective, total, minimum, maximum, ids):

@@ -14,11 +14,14 @@ from analytics.quality.status import latest_run
 from analytics.quality.status import run_results
 from dashapp.access import at_least
 from dashapp.access import register_page
+from dashapp.callback_values import declare_store
+from dashapp.callback_values import optional_id
 from dashapp.components.forms import inline_choice
 from dashapp.components.grid import WRAPPED
 from dashapp.components.grid import data_grid
 from dashapp.components.grid import register_csv_export
 from dashapp.components.ids import page_ids
+from dashapp.components.ids import text_values
 from dashapp.components.quality_charts import validation_history_figure
 from db.settings import get_settings
 
@@ -29,6 +32,7 @@ register_page(
 )
 
 IDS = page_ids(PREFIX, "summary grid history status_filter run_id")
+declare_store(IDS.run_id, optional_id)
 STATUS_COLORS = {"pass": "#198754", "warn": "#ffc107", "fail": "#dc3545"}
 ROW_STYLES = {
     "styleConditions": [
@@ -145,7 +149,7 @@ register_csv_export(IDS.grid)
 
 @callback(
     Output(IDS.grid, "rowData"),
-    Input(IDS.status_filter, "value"),
+    *text_values(IDS.status_filter),
     Input(IDS.run_id, "data"),
     prevent_initial_call=True,
 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input
 from dash import Output
 from dash import callback
 from dash import dcc
@@ -23,6 +22,7 @@ from dashapp.components.grid import column
 from dashapp.components.grid import data_grid
 from dashapp.components.grid import register_csv_export
 from dashapp.components.ids import page_ids
+from dashapp.components.ids import text_values
 from dashapp.components.ids import values
 from dashapp.pages import PLANNING
 from db.settings import get_settings
@@ -30,6 +30,7 @@ from forecasting.data import SeriesId
 from forecasting.data import channel_names
 from forecasting.data import channel_series
 from forecasting.data import demand_shifts
+from forecasting.errors import ForecastingError
 from forecasting.jobs import CAPPED_SUFFIX
 from forecasting.jobs import series_label
 from forecasting.series import DS
@@ -168,11 +169,14 @@ def _saturation_chart() -> go.Figure:
     return saturation_figure(touchpoint_responses(), get_settings().base_currency)
 
 
-@callback(Output(IDS.chart, "figure"), Input(IDS.series, "value"))
+@callback(Output(IDS.chart, "figure"), *text_values(IDS.series))
 def show_forecast(unique_id):
     if not unique_id:
         return empty_figure("Forecast")
-    series = SeriesId.parse(unique_id)
+    try:
+        series = SeriesId.parse(unique_id)
+    except ForecastingError as exc:  # an id no option offers
+        return empty_figure("Forecast", str(exc))
     actual = channel_series(series.dimension, series.measure)
     actual = actual[actual[ID] == unique_id].tail(HISTORY_DAYS)
     forecast = read_forecasts([unique_id])

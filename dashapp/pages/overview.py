@@ -40,7 +40,7 @@ from dashapp.components.ids import contents
 from dashapp.components.ids import date_range
 from dashapp.components.ids import figures
 from dashapp.components.ids import page_ids
-from dashapp.components.ids import values
+from dashapp.components.ids import text_choices
 from dashapp.components.kpi import kpi_card
 from dashapp.components.validation_badge import validation_badge
 from db.settings import get_settings
@@ -223,7 +223,7 @@ def _as_of(view: OverviewView) -> str:
     *figures(IDS.revenue_chart, IDS.share_chart),
     *contents(IDS.as_of, IDS.validation, IDS.error),
     *date_range(IDS.dates),
-    *values(IDS.channels),
+    *text_choices(IDS.channels),
     Input(IDS.refresh, "n_intervals"),
 )
 def update_overview(start, end, channels, _tick):

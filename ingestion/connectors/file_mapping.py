@@ -137,6 +137,8 @@ class FileMapping:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             raise IngestionError(f"the mapping is not valid YAML{where}") from None
+        except ValueError as exc:  # a scalar YAML reads as a date or a time that does not exist
+            raise IngestionError(f"the mapping has a value YAML cannot read: {exc}") from None
         return cls.from_dict(data)
 
     @classmethod

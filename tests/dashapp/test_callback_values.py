@@ -1,9 +1,9 @@
 """Values no component sends are refused by the guard (400) before any callback runs.
 
 Generated from the app's callback registry like the guard's role sweep: every input and
-state of every server callback gets values of a kind its property never carries (or that its page declared it
-never holds: a store's shape, a text field), sent by a role that may use the callback, and
-nothing in the database changes.
+state of every server callback gets values of a kind its property never carries (or that
+its page declared it never holds: a store's shape, a text field), sent by a role that may
+use the callback, and nothing in the database changes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ import pytest
 from dashapp.access import ROLE_ORDER
 from dashapp.callback_values import SHAPES
 from dashapp.callback_values import fits
+from forecasting.jobs import wait_for
+from forecasting.store import list_jobs
+from tests.command_world import changed_tables
+from tests.command_world import database_state
+from tests.dashapp.test_callback_guard import SIGN_IN_TABLES
 from tests.dashapp.test_callback_guard import _server_callbacks
 from tests.dashapp.test_callback_guard import _snapshot
 from tests.dashapp.test_callback_guard import may_run
@@ -41,8 +46,11 @@ ODD = {
     "selectedRows": ["row", [1], {"id": 1}],
     "clickData": ["click", {"points": "all"}, {"points": [1]}],
 }
-STORE = ["junk", 7, {"first": None}, [{"code": 1}]]
+STORE = ["junk", -3, {"first": None}, [{"code": 1}]]
 TEXT_ONLY = [7, 2.5, True, ["a"]]
+# Anything at all: what the guard lets through must not break a callback either.
+ANY = ["zz", "", "/zz", "2026-02-30", "1e400", -1, 10**20, 1.5, True, ["zz"], [1, "a"]]
+ANY += [{"id": 1}, {"points": [{"customdata": {"a": 1}}]}, [{"id": 1}], [{"x": 1}], {"x": 1}]
 
 
 def _targets(body: dict):
@@ -56,7 +64,8 @@ def _odd_values(item: dict) -> list:
     if item["property"] == "data":
         return STORE if not fits(item["id"], "data", object()) else []
     if item["property"] == "value" and not fits(item["id"], "value", 7):
-        return [*ODD["value"], *TEXT_ONLY]  # a text field, declared by ``texts``
+        # a text field or a multiple choice of text, declared by its page
+        return [v for v in (*ODD["value"], *TEXT_ONLY) if not fits(item["id"], "value", v)]
     return ODD.get(item["property"], [])
 
 
@@ -83,7 +92,7 @@ def test_values_no_component_sends_are_refused_before_any_callback_runs(app, cli
                 target = sent[section][position]
                 (target[0] if isinstance(target, list) else target)["value"] = value
                 response = post_callback(client, sent)
-                assert response.status_code == 400, (key, item["id"], value, response.data[:300])
+                assert response.status_code == 400, (item["id"], value, key, response.data[:300])
                 assert b"no component sends" in response.data
                 refused += 1
                 if value in STORE or value in TEXT_ONLY:
@@ -96,6 +105,33 @@ def test_values_no_component_sends_are_refused_before_any_callback_runs(app, cli
         "admin-upload-source",
         "alerts-cause-text",
     } <= declared
+
+
+def test_every_callback_answers_any_value_without_a_server_error(app, client_for, pg_url):
+    """What gets past the guard (text that names nothing, numbers out of range, rows without
+    their fields) is each callback's to refuse with a message or ignore: never a 500."""
+    clients = {role: client_for(role) for role in ROLE_ORDER}
+    before = database_state(pg_url)
+    answered = 0
+    for key, spec in _server_callbacks(app).items():
+        body = well_formed(key, spec)
+        client = clients[next(role for role in ROLE_ORDER if may_run(spec, role))]
+        for section, position, item in _targets(body):
+            for value in ANY:
+                sent = copy.deepcopy(body)
+                target = sent[section][position]
+                (target[0] if isinstance(target, list) else target)["value"] = value
+                response = post_callback(client, sent)
+                assert response.status_code in (200, 204, 400), (key, item["id"], value)
+                answered += 1
+    training = list_jobs(limit=1000, active_only=True)["id"].tolist()
+    if training:  # clicks on "Retrain now" train in the background: let them end
+        wait_for(training, timeout=120)
+    assert list_jobs(limit=1000, active_only=True).empty
+    # A click counts whatever its number: "Retrain now" queued jobs; nothing else was written.
+    changed = set(changed_tables(before, database_state(pg_url)))
+    assert changed <= {"training_job", "audit_log", *SIGN_IN_TABLES}, changed
+    assert answered > 3000
 
 
 def test_a_breadcrumb_naming_no_step_changes_nothing(app, client_for):

@@ -138,6 +138,11 @@ def test_saved_mappings_are_audited_and_bad_yaml_is_one_line(pg_url, tmp_path):
     broken.write_text("kind: orders\nfields: [unclosed\n")
     refused = runner.invoke(app, ["mapping", "save", "broken", str(broken)])
     assert refused.exit_code == 2 and "not valid YAML at line" in refused.stderr
+    impossible = tmp_path / "impossible.yml"  # YAML reads 2026-02-30 as a date, and fails
+    impossible.write_text("kind: orders\nfields:\n  source_order_id: {value: 2026-02-30}\n")
+    refused = runner.invoke(app, ["mapping", "save", "impossible", str(impossible)])
+    assert refused.exit_code == 2, refused.output
+    assert "a value YAML cannot read: day is out of range for month" in refused.stderr
     assert runner.invoke(app, ["mapping", "delete", "buchungen"]).exit_code == 0
     gone = runner.invoke(app, ["mapping", "delete", "buchungen"])
     assert gone.exit_code == 2 and "no saved mapping named 'buchungen'" in gone.stderr
