@@ -30,6 +30,9 @@ from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from analytics.rollup import Filters
 from analytics.rollup import data_range
+from dashapp.access import allowed
+from dashapp.access import page_for_path
+from dashapp.auth import current_role
 from dashapp.components import drilldown
 from dashapp.components import url_state
 from dashapp.components.filters import channel_filter
@@ -77,15 +80,26 @@ def refusal(reason: Exception | str, color: str = "warning", **props) -> dbc.Ale
     return dbc.Alert(f"{text[:1].upper()}{text[1:]}.", color=color, dismissable=True, **props)
 
 
+SOURCES_PATH = "/admin/sources"
+UPLOAD_PATH = "/admin/sources/upload"
+
+
 def no_data(prefix: str) -> dbc.Alert:
-    """What an analysis page shows before any order is loaded."""
+    """What an analysis page shows before any order is loaded: to a role that may load data,
+    where to do it in the app; to the others, who does."""
+    if allowed(page_for_path(SOURCES_PATH), current_role()):
+        how = [
+            "Connect a source on ",
+            dcc.Link("Sources", href=SOURCES_PATH),
+            " or load an export on ",
+            dcc.Link("Upload data", href=UPLOAD_PATH),
+            "; this page fills in after the first load. To look around with sample data, run "
+            "`channelperf demo-data`.",
+        ]
+    else:
+        how = "An administrator connects the sources; this page fills in after the first load."
     return dbc.Alert(
-        [
-            html.H4("No data yet", className="alert-heading"),
-            html.P(
-                "Load orders first, for example with `channelperf demo-data` or a connector sync."
-            ),
-        ],
+        [html.H4("No orders loaded yet", className="alert-heading"), html.P(how, className="mb-0")],
         color="info",
         id=f"{prefix}-empty",
     )
