@@ -74,7 +74,10 @@ def channel_curves(
     """The fitted curves, the daily spend frame they came from, and the channels without one."""
     frame = spend_and_revenue(url)
     if frame.empty:
-        raise AnalyticsError("no marketing spend is recorded, so there is no budget to split")
+        raise AnalyticsError(
+            "no marketing spend is recorded yet: load it as a file of kind 'spend' (Upload data, "
+            "or `channelperf ingest file`)"
+        )
     last = frame["ds"].max()
     frame = frame[frame["ds"] > last - pd.Timedelta(days=history_days)]
     period = Period(frame["ds"].min().date(), last.date())
