@@ -55,7 +55,7 @@ from dashapp.components.ids import clicks
 from dashapp.components.ids import contents
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import shown
-from dashapp.components.ids import text_values
+from dashapp.components.ids import text_choices
 from dashapp.components.ids import texts
 from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
@@ -290,7 +290,7 @@ def layout(alert: str | None = None, **_query) -> html.Div:
 
 @callback(
     Output(IDS.grid, "rowData"),
-    *text_values(IDS.state, IDS.severity, IDS.channel),
+    *text_choices(IDS.state, IDS.severity, IDS.channel),
     Input(IDS.changed, "data"),
     Input(IDS.tick, "n_intervals"),
 )
