@@ -46,6 +46,8 @@ from forecasting.training import AUTO
 from forecasting.training import train
 
 log = logging.getLogger(__name__)
+# Held while a training started in the background of this process runs.
+_TRAINING_HERE = threading.Lock()
 
 QUEUE = "forecasting"
 JOB_PATH = "forecasting.jobs.train_group"
@@ -197,35 +199,53 @@ def enqueue_training(
     """One ``training_job`` row and one job per group (default: every group); returns the row ids.
     Without Redis each group is trained in this process, one after another (a failing group is
     recorded failed and the next one still runs): before returning, or, ``in_background``, in a
-    thread of its own, so a web request answers at once and the jobs grid shows the progress."""
+    thread of its own, so a web request answers at once and the jobs grid shows the progress;
+    one such thread at a time (a second start is refused while it runs)."""
     from rq import Callback
 
     names = list(groups or GROUPS)
     for name in names:
         _group(name)
+    queued = bool(get_settings().redis_url)
+    background = in_background and not queued
+    if background and not _TRAINING_HERE.acquire(blocking=False):
+        raise ForecastingError(
+            "a training started in this server is still running (its jobs show above): "
+            "start another once it has ended"
+        )
     ids = []
-    here = []
-    for name in names:
-        job_id = store.create_job(name, requested_by)
-        ids.append(job_id)
-        if get_settings().redis_url:
-            job = get_queue(queue).enqueue(
-                JOB_PATH,
-                args=(job_id, name),
-                kwargs=params,
-                job_timeout=JOB_TIMEOUT,
-                on_failure=Callback(FAILURE_PATH),
-            )
-            store.attach_rq_job(job_id, job.id)
-        else:
-            here.append((job_id, name))
-    if in_background and here:
+    try:
+        for name in names:
+            job_id = store.create_job(name, requested_by)
+            ids.append(job_id)
+            if queued:
+                job = get_queue(queue).enqueue(
+                    JOB_PATH,
+                    args=(job_id, name),
+                    kwargs=params,
+                    job_timeout=JOB_TIMEOUT,
+                    on_failure=Callback(FAILURE_PATH),
+                )
+                store.attach_rq_job(job_id, job.id)
+    except BaseException:
+        if background:
+            _TRAINING_HERE.release()
+        raise
+    here = [] if queued else list(zip(ids, names, strict=True))
+    if background:
         threading.Thread(
-            target=_train_here, args=(here, queue, params), name="training", daemon=True
+            target=_train_in_background, args=(here, queue, params), name="training", daemon=True
         ).start()
     else:
         _train_here(here, queue, params)
     return ids
+
+
+def _train_in_background(jobs: list[tuple[int, str]], queue: str, params: dict) -> None:
+    try:
+        _train_here(jobs, queue, params)
+    finally:
+        _TRAINING_HERE.release()
 
 
 def _train_here(jobs: list[tuple[int, str]], queue: str, params: dict) -> None:

@@ -13,6 +13,7 @@ from db.jobs import resolve
 from db.roles import Actor
 from forecasting import jobs
 from forecasting import store
+from forecasting.errors import ForecastingError
 from forecasting.retraining import start_training
 from forecasting.retraining import started_message
 
@@ -62,6 +63,10 @@ def test_in_the_background_the_request_returns_while_the_jobs_train(
             f"Training jobs {', '.join(map(str, ids))} started in this server, one after another "
             "(no job queue configured): their progress shows above."
         )
+        jobs_before = store.list_jobs(limit=100)
+        with pytest.raises(ForecastingError, match="still running"):
+            start_training(SCIENTIST, in_background=True)  # one training at a time
+        assert store.list_jobs(limit=100).equals(jobs_before)
     finally:
         RELEASE.set()
     rows = jobs.wait_for(ids, timeout=120, poll=0.2)
