@@ -112,7 +112,12 @@ def _effect_text(plan: Plan) -> str:
 def layout(**_query) -> html.Div:
     positions = stock_positions(HORIZON)
     if positions.empty:
-        return dbc.Alert("No inventory data yet.", color="info", id=f"{PREFIX}-empty")
+        return dbc.Alert(
+            "No stock positions yet: stock levels are loaded as a file of kind 'inventory' "
+            "(Upload data, or `channelperf ingest file`), beside the orders that give demand.",
+            color="info",
+            id=f"{PREFIX}-empty",
+        )
     as_of = pd.Timestamp(positions["day"].iloc[0]).date()
     plan = _plan(positions, as_of)
     at_risk = int((positions["stockout_probability"] >= 0.5).sum())

@@ -28,3 +28,8 @@ def test_before_the_first_load_each_page_says_where_data_comes_from(app, client_
     assert "No orders loaded yet" in executive
     assert "An administrator connects the sources" in executive
     assert SOURCES_PATH not in executive and username_of("admin") not in executive
+
+
+def test_before_stock_is_loaded_the_inventory_page_says_how_to_load_it(app, client_for):
+    answer = json.dumps(post_callback(client_for("planner"), router_body("/inventory")).get_json())
+    assert "No stock positions yet" in answer and "a file of kind 'inventory'" in answer
