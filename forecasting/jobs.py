@@ -265,10 +265,13 @@ def reconcile(queue: str = QUEUE, now: float | None = None) -> int:
     """Mark failed the jobs RQ has given up on: executions whose heartbeat expired before
     ``now`` (default: the current time) are moved to RQ's failed registry (calling
     ``on_job_failure``), and active rows whose RQ job failed, stopped or vanished are marked
-    failed. Returns the number of rows marked. Without Redis there is nothing to reconcile."""
+    failed; so are jobs that trained in a server process (no job queue) and are still active
+    longer than any job may run, their process having stopped before they ended. Returns the
+    number of rows marked."""
+    marked = _fail_abandoned(now)
     url = get_settings().redis_url
     if not url:
-        return 0
+        return marked
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
     from rq.job import JobStatus
@@ -276,7 +279,6 @@ def reconcile(queue: str = QUEUE, now: float | None = None) -> int:
 
     connection = redis_connection(url)
     StartedJobRegistry(queue, connection=connection).cleanup(now)
-    marked = 0
     active = store.list_jobs(limit=500, active_only=True)
     for row in active.itertuples(index=False):
         if not row.rq_job_id:
@@ -292,6 +294,14 @@ def reconcile(queue: str = QUEUE, now: float | None = None) -> int:
             detail = (result.exc_string or "").strip().splitlines() if result else []
             marked += store.mark_failed(row.id, detail[-1] if detail else f"RQ job {status}")
     return marked
+
+
+def _fail_abandoned(now: float | None) -> int:
+    since = dt.datetime.fromtimestamp(now or time.time(), dt.UTC)
+    return sum(
+        store.mark_failed(job_id, "the server process training it stopped before it ended")
+        for job_id in store.unqueued_active_jobs(since - dt.timedelta(seconds=JOB_TIMEOUT))
+    )
 
 
 def wait_for(

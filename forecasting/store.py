@@ -183,6 +183,17 @@ def list_jobs(limit: int = 50, active_only: bool = False, url: str | None = None
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=job_table.c.keys())
 
 
+def unqueued_active_jobs(enqueued_before: dt.datetime, url: str | None = None) -> list[int]:
+    """Active jobs with no RQ job (trained in a server process) enqueued before a time."""
+    query = select(job_table.c.id).where(
+        job_table.c.status.in_(ACTIVE),
+        job_table.c.rq_job_id.is_(None),
+        job_table.c.enqueued_at < enqueued_before,
+    )
+    with get_engine(url).connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
 def latest_reconciliation(url: str | None = None) -> dict[str, str]:
     """The reconciliation method of each series group's latest succeeded training job."""
     query = (
