@@ -18,12 +18,13 @@ from typing import Any
 SCALARS = (str, int, float, bool)
 
 
-def _count(value: Any) -> bool:
-    return value is None or _row_id(value)
-
-
-def _row_id(value: Any) -> bool:
+def _whole(value: Any) -> bool:
+    """A count or a row id: a non-negative integer a database column holds."""
     return type(value) is int and 0 <= value < 2**63
+
+
+def _count(value: Any) -> bool:
+    return value is None or _whole(value)
 
 
 def text(value: Any) -> bool:
@@ -44,16 +45,12 @@ def texts_list(value: Any) -> bool:
 
 def optional_id(value: Any) -> bool:
     """A store holding the id of the row a page shows (None before one is chosen)."""
-    return value is None or _row_id(value)
-
-
-def _row_id(value: Any) -> bool:
-    return type(value) is int and 0 <= value < 2**63
+    return value is None or _whole(value)
 
 
 def rows_with_ids(value: Any) -> bool:
     """A grid's selected rows, each carrying its database id."""
-    return objects(value) and all(_row_id(row.get("id")) for row in value or [])
+    return objects(value) and all(_whole(row.get("id")) for row in value or [])
 
 
 def path(value: Any) -> bool:
