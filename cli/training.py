@@ -16,11 +16,11 @@ from cli.common import fail
 from cli.common import redis_url
 from db.jobs import redis_connection
 from db.settings import get_settings
+from forecasting.job_watch import wait_for
 from forecasting.jobs import GROUPS
 from forecasting.jobs import NIGHTLY_CRON
 from forecasting.jobs import QUEUE
 from forecasting.jobs import register_nightly
-from forecasting.jobs import wait_for
 from forecasting.mlflow_ui import serve_ui
 from forecasting.retraining import start_training
 

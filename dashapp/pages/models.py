@@ -28,8 +28,8 @@ from dashapp.components.status import status_alert
 from db.roles import PermissionDenied
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
+from forecasting.job_watch import reconcile
 from forecasting.jobs import promote_version
-from forecasting.jobs import reconcile
 from forecasting.jobs import rollback_champion
 from forecasting.retraining import start_training
 from forecasting.retraining import started_message

@@ -15,7 +15,7 @@ import pytest
 from dashapp.access import ROLE_ORDER
 from dashapp.callback_values import SHAPES
 from dashapp.callback_values import fits
-from forecasting.jobs import wait_for
+from forecasting.job_watch import wait_for
 from forecasting.store import list_jobs
 from tests.command_world import changed_tables
 from tests.command_world import database_state

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from forecasting import store
+from forecasting.job_watch import reconcile
 from forecasting.jobs import JOB_TIMEOUT
-from forecasting.jobs import reconcile
 
 
 @pytest.mark.postgres

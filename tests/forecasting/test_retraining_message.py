@@ -14,6 +14,7 @@ from db.roles import Actor
 from forecasting import jobs
 from forecasting import store
 from forecasting.errors import ForecastingError
+from forecasting.job_watch import wait_for
 from forecasting.retraining import start_training
 from forecasting.retraining import started_message
 
@@ -69,5 +70,5 @@ def test_in_the_background_the_request_returns_while_the_jobs_train(
         assert store.list_jobs(limit=100).equals(jobs_before)
     finally:
         RELEASE.set()
-    rows = jobs.wait_for(ids, timeout=120, poll=0.2)
+    rows = wait_for(ids, timeout=120, poll=0.2)
     assert set(rows["status"]) == {"failed"}  # no orders: each group ends failed, none hangs

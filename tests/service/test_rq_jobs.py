@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from forecasting import registry
+from forecasting.job_watch import reconcile
 from forecasting.jobs import enqueue_training
-from forecasting.jobs import reconcile
 from forecasting.store import get_job
 from forecasting.store import read_forecasts
 
