@@ -118,7 +118,9 @@ def refresh_first_orders(
     (order id, day) of every stored order whose flag changed."""
     # Known customers first: the second step adds the new ones to the customer table.
     flipped = reflag_customers(conn, customers_to_recheck(stg_order, stored))
-    record_new_customers(conn, stg_order, first_orders)
+    recorded_meanwhile = record_new_customers(conn, stg_order, first_orders)
+    if recorded_meanwhile:
+        flipped |= reflag_customers(conn, recorded_meanwhile)
     return flipped
 
 
@@ -141,26 +143,40 @@ def customers_to_recheck(stg_order: Table, stored: Table):
     )
 
 
-def record_new_customers(conn: Connection, stg_order: Table, first_orders: Table) -> None:
+def record_new_customers(conn: Connection, stg_order: Table, first_orders: Table) -> list[str]:
     """The first-order time of every new customer, from their order written flagged
-    (``first_orders``: from ``stage_first_orders``)."""
+    (``first_orders``: from ``stage_first_orders``). Returns the keys of those another writer
+    recorded meanwhile, in key order: a push and a sync of one source can each bring a first
+    order of the same new customer at once, both written flagged; the caller rechecks them
+    (now, or at the sync's settle), and the customer's row stays as the other writer left it
+    until then."""
     customer = Customer.__table__
-    statement = insert_for(conn, customer).from_select(
-        ["customer_key", "first_order_at"],
-        select(stg_order.c.customer_key, stg_order.c.ordered_at).join(
-            first_orders, first_orders.c.stage_id == stg_order.c.stage_id
-        ),
+    firsts = select(stg_order.c.customer_key, stg_order.c.ordered_at).join(
+        first_orders, first_orders.c.stage_id == stg_order.c.stage_id
     )
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["customer_key"],
-            set_={"first_order_at": statement.excluded.first_order_at},
-        )
+    statement = insert_for(conn, customer).from_select(["customer_key", "first_order_at"], firsts)
+    recorded = set(
+        conn.execute(
+            statement.on_conflict_do_nothing(index_elements=["customer_key"]).returning(
+                customer.c.customer_key
+            )
+        ).scalars()
     )
+    if len(recorded) == conn.execute(select(func.count()).select_from(first_orders)).scalar():
+        return []
+    firsts_keys = conn.execute(select(firsts.subquery().c.customer_key)).scalars()
+    return sorted(set(firsts_keys) - recorded)
+
+
+def customers_named(keys: list[str]):
+    """A SELECT of the stored customers among ``keys``, for what takes keys as a query."""
+    customer = Customer.__table__
+    return select(customer.c.customer_key).where(customer.c.customer_key.in_(keys))
 
 
 def reflag_customers(conn: Connection, keys) -> set[tuple[int, dt.date]]:
-    """Flag each customer's (``keys``: a SELECT of customer keys) earliest live order as new;
+    """Flag each customer's (``keys``: a SELECT or a list of customer keys) earliest live
+    order as new;
     return (order id, day) of every order whose flag changed."""
     order = SalesOrder.__table__
     customer = Customer.__table__

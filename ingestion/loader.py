@@ -37,6 +37,7 @@ from db.schema import Refund
 from db.schema import SalesOrder
 from db.settings import get_settings
 from ingestion.batch import OrderBatch
+from ingestion.customers import customers_named
 from ingestion.customers import customers_to_recheck
 from ingestion.customers import record_new_customers
 from ingestion.customers import refresh_first_orders
@@ -299,7 +300,9 @@ def _merge(
     new = stg_order.c.action == "insert"
     if defer:
         remember_customers(conn, customers_to_recheck(stg_order, stored_firsts))
-        record_new_customers(conn, stg_order, first_orders)
+        recorded_meanwhile = record_new_customers(conn, stg_order, first_orders)
+        if recorded_meanwhile:
+            remember_customers(conn, customers_named(recorded_meanwhile))
     else:
         flipped = refresh_first_orders(conn, stg_order, first_orders, stored_firsts)
         stale |= {day for _, day in flipped}

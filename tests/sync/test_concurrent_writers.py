@@ -1,6 +1,7 @@
 """Two writers loading the same order at once (a push and a sync, say): the second waits on the
 order's key row until the first commits, then merges against what it wrote, so the newer
-version is stored once, whichever writer had it and whichever month it falls in."""
+version is stored once, whichever writer had it and whichever month it falls in. Two writers
+bringing the first orders of one new customer at once leave only the earlier one flagged."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import text
 
 from db.engine import get_engine
 from db.partitions import ensure_months
+from db.rollups import rebuild_all
 from ingestion.enrich import enrich_orders
 from ingestion.loader import LoadResult
 from ingestion.loader import load_orders
@@ -22,34 +24,39 @@ from ingestion.rules import load_rules
 from ingestion.sync import Incoming
 from ingestion.sync import Origin
 from ingestion.sync import map_page
+from ingestion.unsettled import settle
 from tests.sync.shop import make_order
+from tests.sync.shop import rollup_rows
 
 pytestmark = pytest.mark.postgres
 
 ORIGIN = Origin("shopify", "main-store", "orders", None)
 
 
-def _load(conn, payload: dict) -> LoadResult:
+def _load(conn, payload: dict, defer: bool = False) -> LoadResult:
     page = map_page(ORIGIN, [Incoming(None, json.dumps(payload).encode())], load_rules(conn))
     lookups = Lookups.load(conn)
     batch, refused = enrich_orders(conn, page.batch, lookups)
     assert len(refused) == 0
-    return load_orders(conn, batch, lookups=lookups)
+    return load_orders(conn, batch, lookups=lookups, defer=defer)
 
 
 def _in_month(payload: dict, created: str) -> dict:
     return {**payload, "created_at": created}
 
 
-def _second_writer_behind_the_first(first: dict, second: dict, commit: bool = True):
-    """Load ``first`` in an open transaction, start a writer of ``second`` and check it waits,
-    then commit (or roll back) the first; returns the second writer's result."""
+def _second_writer_behind_the_first(
+    first: dict, second: dict, commit: bool = True, defer: bool = False
+):
+    """Load ``first`` in an open transaction, start a writer of ``second`` (as a sync's page
+    with ``defer``) and check it waits, then commit (or roll back) the first; returns the
+    second writer's result."""
     engine = get_engine()
     outcome: dict = {}
 
     def other_writer() -> None:
         with engine.begin() as conn:
-            outcome["result"] = _load(conn, second)
+            outcome["result"] = _load(conn, second, defer)
 
     with engine.connect() as conn:
         transaction = conn.begin()
@@ -116,3 +123,34 @@ def test_a_writer_waiting_on_a_load_that_rolls_back_inserts_the_order(pg_url):
         lines = conn.execute(text("SELECT count(*) FROM order_line")).scalar()
     assert len(stored) == 1 and key == [stored[0].id]
     assert lines == len(payload["line_items"])
+
+
+@pytest.mark.parametrize("defer", [False, True], ids=["push", "sync-page"])
+@pytest.mark.parametrize("earlier_first", [True, False], ids=["earlier-first", "later-first"])
+def test_two_writers_bringing_one_new_customer_flag_only_the_earlier_order(
+    pg_url, earlier_first, defer
+):
+    # Orders 3 and 40 are one customer's (900 + n % 37), neither stored yet: each writer,
+    # not seeing the other's order, writes its own as the customer's first.
+    earlier, later = make_order(3), make_order(40)
+    assert earlier["customer"] == later["customer"]
+    first, second = (earlier, later) if earlier_first else (later, earlier)
+    engine = get_engine()
+    with engine.begin() as conn:
+        ensure_months(conn, [dt.date(2026, 9, 1)])
+    assert _second_writer_behind_the_first(first, second, defer=defer).inserted == 1
+    if defer:
+        settle(engine)
+    with engine.connect() as conn:
+        flagged = conn.execute(
+            text("SELECT source_order_id FROM sales_order WHERE is_new_customer")
+        ).scalars()
+        assert list(flagged) == [str(earlier["id"])]
+        first_order_at = conn.execute(text("SELECT first_order_at FROM customer")).scalars()
+        assert list(first_order_at) == [dt.datetime.fromisoformat(earlier["created_at"])]
+        new_customers = conn.execute(text("SELECT sum(new_customers) FROM daily_rollup")).scalar()
+        assert new_customers == 1
+        loaded = rollup_rows(conn)
+    with engine.begin() as conn:
+        rebuild_all(conn)
+        assert rollup_rows(conn) == loaded
