@@ -29,6 +29,7 @@ BENCHMARKS = [
     ("bench.bench_load", {"n_orders": _orders(1_000_000)}),
     ("bench.bench_ingest", {"n_orders": _orders(1_000_000), "dlt_orders": _orders(200_000)}),
     ("bench.bench_ingest_stream", {"n_orders": _orders(10_000_000)}),
+    ("bench.bench_sync", {"n_orders": _orders(50_000)}),
     ("bench.bench_overview", {"n_orders": _orders(10_000_000)}),
     # Reuses the database bench_overview built (same order count).
     ("bench.bench_pages", {"n_orders": _orders(10_000_000)}),

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(default=0, ge=0, le=5)
     # Processes that decode and map pages for one sync (0: a thread of the syncing process).
     ingest_workers: int = Field(default=0, ge=0, le=64)
+    # A connector's consecutive pages load together up to this many records
+    # (ingestion.sync.coalesce).
+    sync_join_records: int = Field(default=5_000, ge=1, le=100_000)
 
     @field_validator("secret_key")
     @classmethod

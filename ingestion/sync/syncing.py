@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from db.engine import get_engine
 from db.events import batch_committed
 from db.rollups import refresh_rollups
+from db.settings import get_settings
 from ingestion.canonical import traffic_frame
 from ingestion.connectors.kind import LoadStrategy
 from ingestion.connectors.registry import KINDS
@@ -31,6 +32,7 @@ from ingestion.runs import start_run
 from ingestion.side_tables import load_traffic
 from ingestion.sources import connector
 from ingestion.sources import get_source
+from ingestion.sync.coalesce import coalesced
 from ingestion.sync.mapping import Incoming
 from ingestion.sync.mapping import RejectedPayload
 from ingestion.sync.mapping import as_bytes
@@ -53,7 +55,8 @@ def sync_source(
     future_tolerance: dt.timedelta | None = None,
     on_page: Callable[[SyncResult], None] | None = None,
 ) -> SyncResult:
-    """Pull one configured source from its stored cursor to the end, one transaction a page."""
+    """Pull one configured source from its stored cursor to the end, one transaction per run of
+    consecutive pages (``coalesce``)."""
     engine = engine or get_engine()
     with engine.connect() as conn:
         source = get_source(conn, name)
@@ -68,9 +71,12 @@ def sync_source(
         if kind.load is LoadStrategy.SESSIONS:
             _sync_sessions(engine, origin, pull, cursor, total, kind.mapper)
         else:
-            pages = (
-                ([Incoming(r.record_id, r.payload) for r in page.records], page.cursor)
-                for page in pull.fetch(cursor)
+            pages = coalesced(
+                (
+                    ([Incoming(r.record_id, r.payload) for r in page.records], page.cursor)
+                    for page in pull.fetch(cursor)
+                ),
+                get_settings().sync_join_records,
             )
             total = load_pages(
                 engine, origin, pages, future_tolerance=future_tolerance, on_page=on_page

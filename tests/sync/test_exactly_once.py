@@ -1,5 +1,6 @@
 """Exactly-once effect: the same payloads twice, out of order, or an older version after a newer
-one leave the same totals as one clean in-order load; each page commits its cursor and run."""
+one leave the same totals as one clean in-order load; each load of joined pages commits its
+cursor and run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import random
 from sqlalchemy import text
 
 from db.engine import get_engine
+from db.settings import get_settings
 from ingestion.sync import Incoming
 from ingestion.sync import Origin
 from ingestion.sync import load_page
@@ -30,17 +32,22 @@ def _runs(conn) -> list:
     ).all()
 
 
-def test_paged_sync_commits_cursor_and_run_per_page_and_a_rerun_changes_nothing(shop_source):
+def test_paged_sync_commits_cursor_and_run_per_joined_pages_and_a_rerun_changes_nothing(
+    shop_source, monkeypatch
+):
+    monkeypatch.setenv("CHANNELPERF_SYNC_JOIN_RECORDS", "100")
+    get_settings.cache_clear()
     orders = [make_order(n) for n in range(230)]
-    shop_source(orders, page_size=50)
+    shop = shop_source(orders, page_size=50)
     first = sync_source(SOURCE)
+    assert shop.requests == 5
     engine = get_engine()
     with engine.connect() as conn:
         assert database_totals(conn) == expected_totals(orders)
         runs = _runs(conn)
         cursor = conn.execute(text("SELECT cursor FROM sync_state WHERE source = 'shop'")).scalar()
-    assert first.runs == len(runs) == 5  # 230 orders, 50 a page
-    assert [r.read for r in runs] == [50, 50, 50, 50, 30]
+    assert first.runs == len(runs) == 3  # 230 orders, 50 a page, joined to 100 a load
+    assert [r.read for r in runs] == [100, 100, 30]
     for r in runs:
         assert r.read == r.inserted + r.updated + r.unchanged + r.rejected
         assert r.status == "succeeded"
@@ -107,3 +114,13 @@ def test_an_update_that_removes_a_line_removes_it(pg_url):
     assert not rejects and result.updated == 1
     with engine.connect() as conn:
         assert database_totals(conn) == expected_totals([older, newer, fewer])
+
+
+def test_a_backfill_loads_its_api_pages_joined_by_default(shop_source):
+    orders = [make_order(n) for n in range(230)]
+    shop = shop_source(orders, page_size=50)
+    result = sync_source(SOURCE)
+    assert shop.requests == 5
+    assert (result.runs, result.inserted) == (1, 230)
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals(orders)
