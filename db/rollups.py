@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 from sqlalchemy import Column
 from sqlalchemy import Connection
-from sqlalchemy import MetaData
 from sqlalchemy import Table
 from sqlalchemy import case
 from sqlalchemy import delete
@@ -35,6 +34,7 @@ from db.schema import Refund
 from db.schema import SalesOrder
 from db.schema import Touchpoint
 from db.schema import Traffic
+from db.temporary import temporary_table
 from db.upsert import insert_for
 
 # Days per statement: keeps IN lists and each transaction step small.
@@ -335,8 +335,7 @@ def _add_to(conn: Connection, table, columns: list[str], rows) -> None:
 def _added_rows(conn: Connection, table: Table, columns: list[str], rows) -> Table:
     """``rows`` (a SELECT of ``columns``) in a temporary table shaped like ``table``."""
     shape = (Column(c.name, c.type) for c in table.columns)
-    added = Table(f"added_{table.name}", MetaData(), *shape, prefixes=["TEMPORARY"])
-    added.create(conn)
+    added = temporary_table(conn, f"added_{table.name}", *shape)
     conn.execute(added.insert().from_select(columns, rows))
     return added
 
@@ -350,7 +349,6 @@ def _add_rows(conn: Connection, table: Table, added: Table, columns: list[str], 
         measures = [c.name for c in channel.columns if not c.primary_key]
         sums = select(*keys, *(func.sum(added.c[m]) for m in measures)).where(literal(True))
         _add_to(conn, channel, [k.name for k in keys] + measures, sums.group_by(*keys))
-    added.drop(conn)
 
 
 def add_new_orders(

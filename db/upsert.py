@@ -96,7 +96,6 @@ def bulk_upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     conn.execute(statement)
-    staged.drop(conn)
 
 
 def bulk_stage(

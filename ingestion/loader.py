@@ -36,6 +36,7 @@ from db.schema import OrderLine
 from db.schema import Refund
 from db.schema import SalesOrder
 from db.settings import get_settings
+from db.temporary import emptied
 from ingestion.batch import OrderBatch
 from ingestion.customers import customers_named
 from ingestion.customers import customers_to_recheck
@@ -152,8 +153,7 @@ def load_orders(
     staging = staging_tables()
     stg_order, stg_payload, stg_line, stg_refund = staging
     for table in staging:
-        table.drop(conn, checkfirst=True)
-        table.create(conn)
+        emptied(conn, table)
     stage_frame(conn, stg_order, staged, [*ORDER_STAGE_COLUMNS, "order_id"])
     stage_texts(conn, stg_payload, staged, *PAYLOAD_STAGE_COLUMNS)
     stage_frame(conn, stg_line, staged_lines, LINE_STAGE_COLUMNS)
@@ -174,11 +174,6 @@ def load_orders(
     _merge(conn, staging, result, recomputed, defer)
     if refresh:
         refresh_rollups(conn, result.stale_days)
-    # Not in a ``finally``: after a failure the connection may be lost or its transaction
-    # aborted, and a DROP would hide the real error; the caller's rollback removes the
-    # tables, since they were created in its transaction.
-    for table in staging:
-        table.drop(conn)
     return result
 
 
@@ -334,8 +329,6 @@ def _merge(
         new_refunds.where(new).subquery("new_refunds"),
         stale | recomputed,
     )
-    first_orders.drop(conn)
-    stored_firsts.drop(conn)
     if defer:
         result.days |= new_days["insert"] - stale
         return

@@ -16,12 +16,12 @@ from sqlalchemy import Column
 from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Integer
-from sqlalchemy import MetaData
 from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 
+from db.temporary import temporary_definition
 from ingestion import json_text
 from ingestion.batch import ORDER_KEY
 from ingestion.batch import OrderBatch
@@ -91,12 +91,12 @@ REFUND_STAGE_COLUMNS = [
 
 
 def staging_tables() -> tuple[Table, Table, Table, Table]:
-    meta = MetaData()
+    """The staged orders, payloads, lines and refunds (``db.temporary``: one Table each for the
+    process, made in a session the first time a load needs them)."""
     money = Numeric(18, 2)
     key = [Column(c, String(80)) for c in ORDER_KEY]
 
-    def temporary(name: str, *columns: Column) -> Table:
-        return Table(name, meta, *columns, prefixes=["TEMPORARY"])
+    temporary = temporary_definition
 
     def of_order() -> Column:
         """The staged order a line or refund belongs to."""

@@ -102,6 +102,5 @@ def settle(engine: Engine) -> set[dt.date]:
         flipped = reflag_customers(conn, select(taken.c.customer_key))
         days |= {day for _, day in flipped}
         refresh_rollups(conn, days)
-        taken.drop(conn)
     batch_committed(days)
     return days
