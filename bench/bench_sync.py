@@ -7,7 +7,8 @@ same process and the same payloads: each API page loaded as its own transaction 
 ``sync_join_records`` setting at 250, the path before pages were joined), and consecutive
 pages joined into loads of up to 5,000 orders (the default, ``ingestion.sync.coalesce``).
 Both must leave the same orders; the figure is the joined sync's rate against the page by
-page one.
+page one. Beside them, the first ``PUSHES`` orders loaded as webhook pushes are, one order a
+transaction (``ingest_push`` without its queue): the fixed cost of a load.
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ from db.roles import system
 from db.settings import get_settings
 from ingestion.connectors.shopify import PAGE_SIZE
 from ingestion.sources import add_source
+from ingestion.sync import Incoming
+from ingestion.sync import Origin
+from ingestion.sync import load_page
 from ingestion.sync import sync_source
 
 SEED = 29
 END = "2026-06-30"
 TOKEN_ENV = "CP_BENCH_SHOP_TOKEN"
+PUSHES = 500
 
 
 def shopify_payloads(n_orders: int) -> list[dict]:
@@ -103,11 +108,26 @@ def timed_sync(shop_url: str, join_records: int) -> tuple[float, int, int]:
     return seconds, stored, result.runs
 
 
+def timed_pushes(payloads: list[dict]) -> float:
+    """Seconds to load each payload as its own push, on a fresh database."""
+    url = fresh_database("cp_bench_sync")
+    seed_reference(url)
+    engine = get_engine(url)
+    origin = Origin("shopify", "main-store", "webhook", None)
+    start = time.perf_counter()
+    for payload in payloads:
+        load_page(engine, origin, [Incoming(None, json.dumps(payload).encode())])
+    seconds = time.perf_counter() - start
+    engine.dispose()
+    return seconds
+
+
 def run(n_orders: int = 50_000) -> Section:
     payloads = shopify_payloads(n_orders)
     with served_shop(payloads) as shop_url:
         by_page = timed_sync(shop_url, PAGE_SIZE)
         joined = timed_sync(shop_url, 5_000)
+    pushed = timed_pushes(payloads[:PUSHES])
     if by_page[1] != joined[1] or joined[1] != len(payloads):
         raise AssertionError(
             f"of {len(payloads)} orders the syncs stored {by_page[1]} and {joined[1]}"
@@ -119,7 +139,8 @@ def run(n_orders: int = 50_000) -> Section:
         f"({PAGE_SIZE} a page, Link header); the source's whole sync (fetch, map, load with "
         "rejects, runs, cursor, rollups) on a fresh database, twice in one process: each API "
         "page loaded as its own transaction, and consecutive pages joined into loads of up "
-        "to 5,000 orders. Baseline: the page by page sync.",
+        f"to 5,000 orders; and the first {PUSHES} orders as webhook pushes, one order a "
+        "transaction. Baseline: the page by page sync.",
     ]
     section.table = [["loads", "transactions", "seconds", "orders/s", "ratio to page by page"]]
     for label, (seconds, _, runs) in (
@@ -135,6 +156,17 @@ def run(n_orders: int = 50_000) -> Section:
                 f"{by_page[0] / seconds:.2f}",
             ]
         )
+    by_page_rate = orders / by_page[0]
+    push_rate = PUSHES / pushed
+    section.table.append(
+        [
+            "webhook pushes (1 order each)",
+            f"{PUSHES:,}",
+            f"{pushed:.1f}",
+            f"{push_rate:,.1f}",
+            f"{push_rate / by_page_rate:.2f}",
+        ]
+    )
     return section
 
 
