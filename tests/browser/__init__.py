@@ -115,13 +115,23 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+# True once Dash has hydrated the page and no callback is requested, running or being applied, and
+# nothing on the page shows as loading (the renderer's queues: dash-renderer's callbacks reducer).
+_DASH_IDLE = """() => {
+  const state = window.store && window.store.getState();
+  if (!state || state.appLifecycle !== 'HYDRATED' || !state.callbacks) return false;
+  const queues = ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'executed'];
+  return !queues.some(name => (state.callbacks[name] || []).length)
+    && !document.querySelector('[data-dash-is-loading="true"]');
+}"""
+
+
 def settle(page, timeout: int = 60_000) -> None:
-    """Wait until no Dash callback is loading (and the page has drawn what it returned)."""
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout
-    )
-    page.wait_for_timeout(300)
+    """Wait until Dash is idle, twice 150 ms apart: a callback's outputs can start the next
+    ones, and a chart draws after its figure arrives."""
+    for _ in range(2):
+        page.wait_for_function(_DASH_IDLE, timeout=timeout)
+        page.wait_for_timeout(150)
 
 
 def choose(page, dropdown_id: str, text: str) -> None:
