@@ -51,7 +51,7 @@ IDS = page_ids(
 )
 
 ESTIMATE_COLUMNS = [
-    column("elasticity", "Elasticity", "decimal", minWidth=100),
+    column("elasticity", "Elasticity", "decimal", minWidth=115),
     column("interval", "95 % interval", sortable=False, minWidth=120),
     column("ci_low", "95 % low", "decimal", hide=True),
     column("ci_high", "95 % high", "decimal", hide=True),
@@ -62,6 +62,7 @@ ESTIMATE_COLUMNS = [
 CHANNEL_COLUMNS = [
     channel_column(120),
     *ESTIMATE_COLUMNS,
+    column("action", "Action", minWidth=90),
     column("price", "Price now", "currency_cents", minWidth=100),
     column("unit_cost", "Unit cost", "currency_cents", hide=True),
     column("price_change", "Price change", "percent", minWidth=100),
@@ -171,13 +172,25 @@ def _estimate_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(interval=intervals, fit=fits)
 
 
+def _action(actionable: bool, change: float) -> str:
+    """What the row recommends: a move of the price only where it can be acted on (the other
+    rows show the model's move greyed, with why not)."""
+    if not actionable:
+        return "Hold"
+    return "Raise" if change > 0 else "Lower"
+
+
 def _channel_rows(view: PricingView) -> list[dict]:
     channels = view.channels
     ranges = [
         _interval(lo, hi, "+.0%")
         for lo, hi in zip(channels["change_low"], channels["change_high"], strict=True)
     ]
-    return records(_estimate_rows(channels).assign(range=ranges))
+    actions = [
+        _action(bool(a), c)
+        for a, c in zip(channels["actionable"], channels["price_change"], strict=True)
+    ]
+    return records(_estimate_rows(channels).assign(range=ranges, action=actions))
 
 
 def _warnings(view: PricingView):

@@ -133,6 +133,12 @@ def test_planner_reads_elasticities_and_sets_a_volume_floor(demo_site, demo):
                                   ("95 % high", "ci_high"), ("Price change", "price_change"),
                                   ("Δ margin", "margin_change")):  # fmt: skip
                 assert number(row[header]) == pytest.approx(want[field], nan_ok=True)
+            if want["actionable"]:
+                move = "Raise" if want["price_change"] > 0 else "Lower"
+                assert row["Action"] == move
+            else:
+                assert row["Action"] == "Hold"
+        assert any(r["Action"] != "Hold" for r in rows.values())
         # The chart draws each estimate with its 95 % interval as error bars.
         drawn = page.evaluate(
             "() => document.querySelector('#pricing-channel-chart .js-plotly-plot').data"
