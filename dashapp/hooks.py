@@ -24,10 +24,10 @@ from db.jobs import enqueue
 from ingestion.connectors.kind import Push
 from ingestion.connectors.registry import KINDS
 from ingestion.sources import get_source
+from ingestion.sync.pushes import PUSH_JOB
 
 log = logging.getLogger(__name__)
 
-PUSH_JOB = "ingestion.sync.ingest_push"
 QUEUE_CONFIG = "INGEST_QUEUE"
 MAX_BODY = 16 * 1024 * 1024
 READ_CHUNK = 64 * 1024

@@ -1,5 +1,6 @@
 """Signed webhook pushes: a valid signature is answered 202, queued on RQ and loaded when the job
-runs; an invalid one is refused with 401 and nothing is queued."""
+runs; an invalid one is refused with 401 and nothing is queued. A burst of pushes loads as one
+page with the first job, the others finding themselves loaded; one never marked loads itself."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import uuid
 
 import pytest
+from rq.job import Job
 from sqlalchemy import text
 
 from dashapp.app import create_app
@@ -18,6 +20,8 @@ from ingestion.signatures import SQUARE_HEADER
 from ingestion.signatures import shopify_signature
 from ingestion.signatures import square_signature
 from ingestion.sources import add_source
+from ingestion.sync import pushes
+from ingestion.sync.pushes import PUSH_JOB
 from ingestion.worker import drain_queue
 from ingestion.worker import source_queue
 from tests.sync.conftest import HOOK_SECRET
@@ -140,3 +144,58 @@ def test_a_sharded_worker_drains_its_sources_queue_too(hook_client):
             assert database_totals(conn) == expected_totals([order])
     finally:
         shard.delete(delete_jobs=True)
+
+
+def test_a_burst_of_pushes_loads_in_few_transactions_and_every_job_finishes(hook_client):
+    client, queue = hook_client
+    originals = [make_order(n) for n in range(40)]
+    edits = [make_order(n, version=1) for n in range(0, 40, 4)]
+    # An edit pushed before the order it edits, and one push no mapping accepts.
+    pushes = [edits[0], *originals, *edits[1:]]
+    bodies = [json.dumps(p).encode() for p in pushes] + [b'{"id": 77, "line_items": "none"}']
+    for body in bodies:
+        response = client.post(
+            f"/hooks/{SOURCE}",
+            data=body,
+            headers={SHOPIFY_HEADER: shopify_signature(body, HOOK_SECRET)},
+            content_type="application/json",
+        )
+        assert response.status_code == 202
+    job_ids = list(queue.job_ids)
+    assert len(job_ids) == len(bodies)
+
+    assert drain_queue(queue.name)
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals(pushes)
+        loads = conn.execute(text("SELECT read FROM ingest_run WHERE stream = 'webhook'"))
+        reads = loads.scalars().all()
+        rejects = conn.execute(text("SELECT record_id, error FROM reject")).all()
+    # The first job found the others waiting and loaded every order with its own.
+    assert reads == [len(bodies)]
+    assert [r.record_id for r in rejects] == ["77"]
+    results = [Job.fetch(job_id, connection=queue.connection) for job_id in job_ids]
+    assert all(job.get_status() == "finished" for job in results)
+    assert results[0].return_value()["joined"] == len(bodies) - 1
+    assert all(job.return_value().get("loaded_earlier") for job in results[1:])
+
+
+def test_a_push_its_joining_job_did_not_mark_loads_its_own_order(hook_client, monkeypatch):
+    _, queue = hook_client
+    order, edit = make_order(5), make_order(5, version=1)
+    first = queue.enqueue(PUSH_JOB, SOURCE, json.dumps(order).encode())
+    second = queue.enqueue(PUSH_JOB, SOURCE, json.dumps(edit).encode())
+
+    def killed(*_args):
+        raise RuntimeError("killed after its load committed, before marking")
+
+    monkeypatch.setattr(pushes, "_mark_loaded", killed)
+    assert drain_queue(queue.name)
+    assert first.get_status() == "failed"
+    # The second job, unmarked, loads its own order: found unchanged, nothing lost or doubled.
+    assert second.get_status() == "finished" and second.return_value()["read"] == 1
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals([order, edit])
+        counts = conn.execute(
+            text("SELECT read, inserted, unchanged FROM ingest_run ORDER BY id")
+        ).all()
+    assert [tuple(c) for c in counts] == [(2, 1, 1), (1, 0, 1)]
