@@ -31,6 +31,21 @@ def frame_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple]:
     return zip(*(_column_values(frame[c]) for c in columns), strict=True)
 
 
+def arrow_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
+    """``frame[columns]`` as an Arrow table; time-zone-aware columns go as UTC timestamps from
+    their own values (pyarrow reads them through ``Series.values``, which pandas 3.1 deprecates
+    for them: it drops the zone)."""
+    aware = [c for c in columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    rest = pa.Table.from_pandas(frame[[c for c in columns if c not in aware]], preserve_index=False)
+    arrays = {name: rest.column(name) for name in rest.column_names}
+    for name in aware:
+        series = frame[name]
+        utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        zone = pa.timestamp(series.dtype.unit, tz="UTC")
+        arrays[name] = pa.array(utc, type=zone, from_pandas=True)
+    return pa.table({name: arrays[name] for name in columns})
+
+
 def stage_frame(conn: Connection, table: Table, frame: pd.DataFrame, columns: list[str]) -> None:
     """Write a frame into a (temporary) staging table. On PostgreSQL the frame is rendered as
     CSV by pyarrow and sent in one COPY, with no Python work per row; elsewhere row by row."""
@@ -38,7 +53,7 @@ def stage_frame(conn: Connection, table: Table, frame: pd.DataFrame, columns: li
         bulk_stage(conn, table, columns, frame_rows(frame, columns))
         return
     buffer = io.BytesIO()
-    arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    arrow = arrow_table(frame, columns)
     csv.write_csv(arrow, buffer, csv.WriteOptions(include_header=False, quoting_style="needed"))
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(f'"{c}"' for c in columns)
