@@ -12,6 +12,7 @@ search stays cheap for daily series too. Models whose AR or MA polynomial has a 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from dataclasses import replace
 
@@ -19,6 +20,7 @@ import numpy as np
 from numpy.polynomial import polynomial
 from scipy.optimize import least_squares
 from scipy.signal import lfilter
+from statsmodels.tools.sm_exceptions import InterpolationWarning
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import kpss
 
@@ -47,7 +49,11 @@ def first_differences(w: np.ndarray, most: int = 2) -> int:
     d = 0
     while d < most and len(w) > 10 and np.ptp(w) > 0:
         lags = max(1, int(3 * np.sqrt(len(w)) / 13))
-        if kpss(w, regression="c", nlags=lags)[1] >= 0.05:
+        with warnings.catch_warnings():
+            # Outside its table the p-value is clipped to 0.01 or 0.1: either side of 5 % still.
+            warnings.simplefilter("ignore", InterpolationWarning)
+            stationary = kpss(w, regression="c", nlags=lags, result_object=True).pvalue >= 0.05
+        if stationary:
             break
         w, d = np.diff(w), d + 1
     return d
