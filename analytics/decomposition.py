@@ -98,7 +98,8 @@ def decompose_revenue(
         _summed(frame, key, ["visits", "orders", "revenue"], name)
         for frame, name in ((base, "base"), (current, "current"))
     ]
-    joined = states[0].join(states[1], how="outer", lsuffix="_base", rsuffix="_current").fillna(0.0)
+    base_state, current_state = states[0].add_suffix("_base"), states[1].add_suffix("_current")
+    joined = base_state.join(current_state, how="outer").fillna(0.0)
     for suffix in ("_base", "_current"):
         _check_factorisable(joined, suffix, key)
     factors = {suffix: _revenue_factors(joined, suffix) for suffix in ("_base", "_current")}

@@ -38,9 +38,9 @@ def holiday_flag(days: pd.Series, country: str | None) -> np.ndarray:
 def calendar_features(days: pd.Series, country: str | None) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "dow": days.dt.dayofweek.to_numpy(),
+            "dow": days.dt.day_of_week.to_numpy(),
             "month": days.dt.month.to_numpy(),
-            "doy": days.dt.dayofyear.to_numpy(),
+            "doy": days.dt.day_of_year.to_numpy(),
             "holiday": holiday_flag(days, country),
         },
         index=days.index,

@@ -33,16 +33,17 @@ def frequency(frame: pd.DataFrame) -> str:
     days = frame.loc[frame[ID] == sizes.idxmax(), DS]
     if len(days) < 3:
         return "D"
-    found = pd.infer_freq(pd.DatetimeIndex(days))
+    with pd.option_context("future.infer_freq_returns_offset", True):
+        found = pd.infer_freq(pd.DatetimeIndex(days))
     if found is None:
         first = days.iloc[0]
         raise ForecastingError(f"series dates are not regular (gap or uneven steps after {first})")
-    return found
+    return found.freqstr
 
 
 def season_length(freq: str) -> int:
     """Observations per season: 7 for daily, 12 for monthly, 4 for quarterly data."""
-    name = to_offset(freq).name
+    name = to_offset(freq).rule_code
     family = name.split("-")[0].rstrip("SE") or name[0]
     return SEASONS.get(family, SEASONS.get(name[0], 1))
 
@@ -134,8 +135,8 @@ def complete_future_exog(
     if not columns:
         return future
     last_week = train.groupby(ID, sort=False).tail(7).copy()
-    last_week["dow"] = last_week[DS].dt.dayofweek
-    future["dow"] = future[DS].dt.dayofweek
+    last_week["dow"] = last_week[DS].dt.day_of_week
+    future["dow"] = future[DS].dt.day_of_week
     future = future.merge(last_week[[ID, "dow", *columns]], on=[ID, "dow"], how="left")
     future = future.drop(columns="dow")
     if future_exog is not None and not future_exog.empty:

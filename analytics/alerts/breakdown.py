@@ -60,7 +60,7 @@ def _changes(current: pd.DataFrame, base: pd.DataFrame, dimension: str) -> pd.Da
     label = f"{dimension}_name"
     now = current.set_index(dimension)[[label, "revenue"]]
     before = base.set_index(dimension)[[label, "revenue"]]
-    joined = now.join(before, how="outer", lsuffix="", rsuffix="_base")
+    joined = now.join(before.add_suffix("_base"), how="outer")
     joined[label] = joined[label].fillna(joined[f"{label}_base"])
     joined = joined.fillna({"revenue": 0.0, "revenue_base": 0.0})
     joined["change"] = joined["revenue"] - joined["revenue_base"]

@@ -47,7 +47,7 @@ def yearly_index(days: pd.Series, y: np.ndarray, window: int = 28) -> np.ndarray
     short = series.rolling(window, center=True, min_periods=window // 2).mean()
     annual = series.rolling(YEAR + 1, center=True, min_periods=YEAR // 2).mean()
     ratio = (short / annual.where(annual > 0)).to_numpy()
-    doy = days.dt.dayofyear.to_numpy() - 1
+    doy = days.dt.day_of_year.to_numpy() - 1
     seen = np.isfinite(ratio)
     sums = np.bincount(doy[seen], weights=ratio[seen], minlength=366)
     counts = np.bincount(doy[seen], minlength=366)
@@ -110,15 +110,15 @@ class ProfileModel:
         return self
 
     def _fit_one(self, days: pd.Series, y: np.ndarray) -> dict:
-        doy = days.dt.dayofyear.to_numpy() - 1
+        doy = days.dt.day_of_year.to_numpy() - 1
         yearly = yearly_index(days, y) if len(y) >= YEAR + 56 else np.ones(366)
         recent = slice(max(0, len(y) - self.profile_days), len(y))
         deseasoned = y[recent] / np.maximum(yearly[doy[recent]], 1e-9)
-        weekday_sums = np.bincount(days.dt.dayofweek.to_numpy()[recent], deseasoned, minlength=7)
-        weekday_days = np.bincount(days.dt.dayofweek.to_numpy()[recent], minlength=7)
+        weekday_sums = np.bincount(days.dt.day_of_week.to_numpy()[recent], deseasoned, minlength=7)
+        weekday_days = np.bincount(days.dt.day_of_week.to_numpy()[recent], minlength=7)
         weekly = np.maximum(weekday_sums / np.maximum(weekday_days, 1), 0.0)
         weekly = weekly / weekly.mean() if weekly.mean() > 0 else np.ones(7)
-        shape = yearly[doy] * weekly[days.dt.dayofweek.to_numpy()]
+        shape = yearly[doy] * weekly[days.dt.day_of_week.to_numpy()]
         holiday = holiday_flag(days, self.country).astype(bool)
         expected = self._trailing_level(y, shape) * shape
         holiday_factor = 1.0
@@ -162,8 +162,8 @@ class ProfileModel:
             state = self._states[str(uid)]
             days = rows[DS].reset_index(drop=True)
             shape = (
-                state["yearly"][days.dt.dayofyear.to_numpy() - 1]
-                * state["weekly"][days.dt.dayofweek.to_numpy()]
+                state["yearly"][days.dt.day_of_year.to_numpy() - 1]
+                * state["weekly"][days.dt.day_of_week.to_numpy()]
                 * np.where(holiday_flag(days, self.country), state["holiday_factor"], 1.0)
             )
             ahead = (days - state["last_day"]).dt.days.to_numpy() + self.level_days / 2

@@ -19,8 +19,8 @@ def seasonal_trend_frame(days=3 * 365, ids=("web", "store"), seed=0):
     parts = []
     for i, uid in enumerate(ids):
         ds = pd.date_range("2022-01-01", periods=days, freq="D")
-        weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.15, 1.35, 1.2])[ds.dayofweek]
-        yearly = 1 + 0.3 * np.sin(2 * np.pi * (ds.dayofyear.to_numpy() - 80) / 365.25)
+        weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.15, 1.35, 1.2])[ds.day_of_week]
+        yearly = 1 + 0.3 * np.sin(2 * np.pi * (ds.day_of_year.to_numpy() - 80) / 365.25)
         trend = 1 + 0.5 * np.arange(days) / days
         y = (200 + 150 * i) * trend * weekly * yearly * (1 + rng.normal(0, 0.03, days))
         parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))

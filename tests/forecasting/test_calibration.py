@@ -110,7 +110,7 @@ def test_held_out_coverage_calibrates_each_fold_on_the_others():
 def test_trained_forecasts_cover_about_80_percent_of_a_hold_out():
     rng = np.random.default_rng(5)
     days = pd.date_range("2024-01-01", periods=400, freq="D")
-    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[days.dayofweek]
+    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[days.day_of_week]
     frame = pd.concat(
         [
             pd.DataFrame({"unique_id": f"s{i}", "ds": days, "y": rng.poisson(rate * weekly)})

@@ -32,7 +32,7 @@ def frame_of(y, freq="D", uid="s", start="2024-01-01"):
 def weekly(days=140, level=100.0, noise=0.5, seed=0):
     rng = np.random.default_rng(seed)
     ds = pd.date_range("2024-01-01", periods=days, freq="D")
-    return level * WEEK[ds.dayofweek] + rng.normal(0, noise, days)
+    return level * WEEK[ds.day_of_week] + rng.normal(0, noise, days)
 
 
 def test_frequency_and_season_are_read_from_the_dates():
@@ -53,7 +53,7 @@ def test_naive_carries_the_last_value():
 def test_ets_recovers_a_weekly_pattern_and_a_level():
     y = weekly()
     got = ETS().fit(frame_of(y)).predict(14)
-    truth = 100 * WEEK[pd.DatetimeIndex(got.ds).dayofweek]
+    truth = 100 * WEEK[pd.DatetimeIndex(got.ds).day_of_week]
     assert np.abs(got.yhat.to_numpy() / truth - 1).max() < 0.02
     flat = ETS().fit(frame_of(50 + np.random.default_rng(1).normal(0, 0.5, 60))).predict(5)
     assert np.abs(flat.yhat - 50).max() < 0.5

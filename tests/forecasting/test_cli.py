@@ -15,7 +15,7 @@ runner = CliRunner()
 def sales_csv(tmp_path):
     rng = np.random.default_rng(0)
     days = pd.date_range("2024-01-01", periods=140, freq="D")
-    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[days.dayofweek]
+    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[days.day_of_week]
     frame = pd.concat(
         [
             pd.DataFrame(
@@ -72,12 +72,12 @@ def test_profile_model_by_name(sales_csv):
     # the recent 56 days' weekday-adjusted mean level (see ProfileModel), with no US holiday,
     # moved to the median: the mean up to sampling for this symmetric noise
     web = frame[frame.channel == "web"].set_index(pd.to_datetime(frame.day[frame.channel == "web"]))
-    weekday = web.revenue.groupby(web.index.dayofweek).mean()
+    weekday = web.revenue.groupby(web.index.day_of_week).mean()
     weekday = weekday / weekday.mean()
     recent = web.revenue.tail(56)
-    level = recent.sum() / weekday[recent.index.dayofweek].sum()
+    level = recent.sum() / weekday[recent.index.day_of_week].sum()
     days = pd.to_datetime(out[out.unique_id == "web"].ds)
-    expected = level * weekday[days.dt.dayofweek].to_numpy()
+    expected = level * weekday[days.dt.day_of_week].to_numpy()
     np.testing.assert_allclose(out[out.unique_id == "web"].yhat.to_numpy(), expected, rtol=0.005)
 
 

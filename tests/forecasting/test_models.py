@@ -18,7 +18,7 @@ def weekly_frame(days=120, ids=("a", "b"), seed=0):
     parts = []
     for i, uid in enumerate(ids):
         ds = pd.date_range("2024-01-01", periods=days, freq="D")
-        weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.dayofweek]
+        weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.day_of_week]
         y = (100 + 50 * i) * weekly * (1 + 0.002 * np.arange(days)) + rng.normal(0, 2, days)
         parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
     return pd.concat(parts, ignore_index=True)
@@ -59,7 +59,7 @@ def test_lightgbm_is_deterministic_and_follows_the_weekly_pattern():
     assert (first.yhat_lower <= first.yhat).all() and (first.yhat <= first.yhat_upper).all()
     b = first[first.unique_id == "b"].set_index("ds").yhat
     # Saturday (1.4) above Tuesday (0.9) in every forecast week
-    assert (b[b.index.dayofweek == 5].to_numpy() > b[b.index.dayofweek == 1].to_numpy()).all()
+    assert (b[b.index.day_of_week == 5].to_numpy() > b[b.index.day_of_week == 1].to_numpy()).all()
 
 
 def test_lightgbm_uses_a_promotion_regressor():
@@ -85,11 +85,11 @@ def test_profile_model_is_the_recent_weekday_adjusted_mean():
     forecast = ProfileModel(level_days=56, country=None).fit(frame).predict(14)
     assert list(forecast.columns) == FORECAST_COLUMNS
     history = frame.set_index("ds").y
-    weekday = history.groupby(history.index.dayofweek).mean()
+    weekday = history.groupby(history.index.day_of_week).mean()
     weekday = weekday / weekday.mean()
     recent = history.tail(56)
-    level = recent.sum() / weekday[recent.index.dayofweek].sum()
-    expected = level * weekday[forecast.ds.dt.dayofweek].to_numpy()
+    level = recent.sum() / weekday[recent.index.day_of_week].sum()
+    expected = level * weekday[forecast.ds.dt.day_of_week].to_numpy()
     # moved to the median of the errors, which is their mean up to sampling for symmetric noise
     np.testing.assert_allclose(forecast.yhat.to_numpy(), expected, rtol=0.005)
     assert (forecast.yhat_lower <= forecast.yhat).all() and (
@@ -100,8 +100,8 @@ def test_profile_model_is_the_recent_weekday_adjusted_mean():
 def test_profile_model_follows_the_yearly_pattern_through_the_horizon():
     rng = np.random.default_rng(8)
     ds = pd.date_range("2022-01-01", periods=3 * 365 + 56, freq="D")
-    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.15, 1.35, 1.2])[ds.dayofweek]
-    yearly = 1 + 0.3 * np.sin(2 * np.pi * (ds.dayofyear.to_numpy() - 80) / 365.25)
+    weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.15, 1.35, 1.2])[ds.day_of_week]
+    yearly = 1 + 0.3 * np.sin(2 * np.pi * (ds.day_of_year.to_numpy() - 80) / 365.25)
     truth = 200 * weekly * yearly
     frame = pd.DataFrame({"unique_id": "y", "ds": ds, "y": truth * rng.normal(1, 0.05, len(ds))})
     history = frame.iloc[:-56]

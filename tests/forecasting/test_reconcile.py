@@ -108,7 +108,7 @@ def test_negative_bottom_forecasts_are_zeroed_before_summing():
 def hierarchy_frame(days=200, seed=0):
     rng = np.random.default_rng(seed)
     ds = pd.date_range("2024-01-01", periods=days)
-    week = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.dayofweek]
+    week = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.day_of_week]
     bottom = {
         "web": rng.poisson(40 * week),
         "app": rng.poisson(20 * week),

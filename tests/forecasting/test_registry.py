@@ -17,7 +17,7 @@ def channel_frame(days, seed):
     parts = []
     for i, uid in enumerate(("Web", "Physical Store")):
         ds = pd.date_range("2024-01-01", periods=days, freq="D")
-        weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.dayofweek]
+        weekly = np.array([1.0, 0.9, 0.95, 1.0, 1.2, 1.4, 1.3])[ds.day_of_week]
         y = (100 + 80 * i) * weekly * (1 + 0.003 * np.arange(days)) + rng.normal(0, 3, days)
         parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
     parts.append(parts[0].assign(unique_id="All", y=parts[0].y + parts[1].y))

@@ -35,7 +35,7 @@ def _sums(orders: dict[str, np.ndarray], days: pd.DatetimeIndex) -> pd.DataFrame
 def test_injected_trend_is_rising_and_flat_noise_is_not():
     rng = np.random.default_rng(7)
     days = pd.date_range("2025-01-01", periods=365, freq="D")
-    season = WEEKLY[days.weekday]
+    season = WEEKLY[days.day_of_week]
     rising = rng.poisson(40 * season * np.linspace(1.0, 1.3, len(days)))
     flat = rng.poisson(40 * season)
     calls = trend_calls(_sums({"rising": rising, "flat": flat}, days), "touchpoint", ("orders",))
@@ -49,7 +49,7 @@ def test_injected_trend_is_rising_and_flat_noise_is_not():
 def test_flat_noise_is_rarely_called():
     rng = np.random.default_rng(11)
     days = pd.date_range("2025-01-01", periods=182, freq="D")
-    series = {f"flat{i}": rng.poisson(30 * WEEKLY[days.weekday]) for i in range(20)}
+    series = {f"flat{i}": rng.poisson(30 * WEEKLY[days.day_of_week]) for i in range(20)}
     calls = trend_calls(_sums(series, days), "touchpoint", ("orders",))
     assert (calls["direction"] != "flat").sum() <= 3
 

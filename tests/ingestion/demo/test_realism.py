@@ -50,7 +50,7 @@ def test_b2b_is_few_large_orders(demo):
 
 def test_weekly_pattern(demo):
     orders = demo["orders"]
-    weekday = pd.to_datetime(orders["local_day"]).dt.weekday
+    weekday = pd.to_datetime(orders["local_day"]).dt.day_of_week
     for touchpoint in ("b2b_portal", "sales_rep"):
         mine = orders["touchpoint_code"] == touchpoint
         assert (weekday[mine] >= 5).mean() < 0.02, touchpoint
@@ -160,7 +160,7 @@ def test_spend_has_diminishing_returns(demo):
     s = usd.to_numpy() / usd.mean()
     when = pd.to_datetime(pd.Series(days))
     controls = pd.get_dummies(
-        pd.DataFrame({"dow": when.dt.weekday, "month": when.dt.to_period("M")}).astype(str),
+        pd.DataFrame({"dow": when.dt.day_of_week, "month": when.dt.to_period("M")}).astype(str),
         drop_first=True,
     ).to_numpy(float)
     design = np.column_stack([np.ones_like(s), s, s**2, controls])
