@@ -45,16 +45,20 @@ def hook_client(shop_source, pg_url, redis_url, use_database):
     queue.delete(delete_jobs=True)
 
 
-def test_valid_shopify_push_is_accepted_queued_and_loaded(hook_client):
-    client, queue = hook_client
-    order = make_order(42)
-    body = json.dumps(order).encode()
-    response = client.post(
+def _signed_push(client, body: bytes):
+    """POST a Shopify push signed with the source's secret."""
+    return client.post(
         f"/hooks/{SOURCE}",
         data=body,
         headers={SHOPIFY_HEADER: shopify_signature(body, HOOK_SECRET)},
         content_type="application/json",
     )
+
+
+def test_valid_shopify_push_is_accepted_queued_and_loaded(hook_client):
+    client, queue = hook_client
+    order = make_order(42)
+    response = _signed_push(client, json.dumps(order).encode())
     assert response.status_code == 202
     assert response.get_json()["job"] in queue.job_ids
     engine = get_engine()
@@ -154,13 +158,7 @@ def test_a_burst_of_pushes_loads_in_few_transactions_and_every_job_finishes(hook
     pushes = [edits[0], *originals, *edits[1:]]
     bodies = [json.dumps(p).encode() for p in pushes] + [b'{"id": 77, "line_items": "none"}']
     for body in bodies:
-        response = client.post(
-            f"/hooks/{SOURCE}",
-            data=body,
-            headers={SHOPIFY_HEADER: shopify_signature(body, HOOK_SECRET)},
-            content_type="application/json",
-        )
-        assert response.status_code == 202
+        assert _signed_push(client, body).status_code == 202
     job_ids = list(queue.job_ids)
     assert len(job_ids) == len(bodies)
 
