@@ -7,11 +7,13 @@ with its own order, the orders of the same source's push jobs waiting behind it 
 (up to ``JOINED_PUSHES``), as one page; once that commits it marks those jobs in Redis, and
 each of them, when its turn comes, finds its mark and ends without loading anything. Nothing
 is taken off the queue: a job whose mark is missing (the joining job failed, or was killed
-before marking) loads its own order, which at worst finds it loaded already (unchanged).
+before marking) loads its own order, which at worst finds it loaded already (unchanged); and
+a joined page that fails to load leaves the job to load its own order alone.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import ingestion.sync  # MAX_PAGE_BYTES, read at call time
@@ -22,6 +24,8 @@ from ingestion.sync.mapping import Incoming
 from ingestion.sync.syncing import sync_with_retry
 from ingestion.sync.writing import Origin
 from ingestion.sync.writing import load_page
+
+log = logging.getLogger(__name__)
 
 PUSH_JOB = "ingestion.sync.ingest_push"
 JOINED_PUSHES = 500
@@ -80,7 +84,16 @@ def ingest_push(source_name: str, body: bytes) -> dict[str, Any]:
     joined = [] if job is None else _waiting_pushes(job, source_name)
     origin = Origin(source.kind, source.instance, "webhook", source.name)
     items = [Incoming(None, body), *(Incoming(None, waiting) for _, waiting in joined)]
-    result, rejects = load_page(engine, origin, items)
+    try:
+        result, rejects = load_page(engine, origin, items)
+    except Exception:
+        if not joined:
+            raise
+        # Whatever failed the joined page must not fail this push: its order loads alone,
+        # and each of the others, unmarked, in its own job.
+        log.exception("pushes joined to job %s failed to load; loading its own alone", job.id)
+        joined = []
+        result, rejects = load_page(engine, origin, items[:1])
     if joined:
         _mark_loaded(job.connection, [job_id for job_id, _ in joined], job.id)
     return {"read": result.read + len(rejects), "rejected": len(rejects), "joined": len(joined)}

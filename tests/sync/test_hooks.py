@@ -197,3 +197,22 @@ def test_a_push_its_joining_job_did_not_mark_loads_its_own_order(hook_client, mo
             text("SELECT read, inserted, unchanged FROM ingest_run ORDER BY id")
         ).all()
     assert [tuple(c) for c in counts] == [(2, 1, 1), (1, 0, 1)]
+
+
+def test_a_joined_page_that_fails_leaves_each_push_to_load_its_own_order(hook_client, monkeypatch):
+    _, queue = hook_client
+    orders = [make_order(n) for n in range(3)]
+    jobs = [queue.enqueue(PUSH_JOB, SOURCE, json.dumps(o).encode()) for o in orders]
+    loaded = pushes.load_page
+
+    def fails_when_joined(engine, origin, items):
+        if len(items) > 1:
+            raise RuntimeError("a joined push the loader cannot take")
+        return loaded(engine, origin, items)
+
+    monkeypatch.setattr(pushes, "load_page", fails_when_joined)
+    assert drain_queue(queue.name)
+    assert all(job.get_status() == "finished" for job in jobs)
+    assert [job.return_value()["read"] for job in jobs] == [1, 1, 1]
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals(orders)
