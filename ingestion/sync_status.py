@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from db.ingestion_tables import Source
 from db.ingestion_tables import SyncState
 from db.schema import DataStamp
 from db.schema import IngestRun
+from db.settings import get_settings
 from ingestion.runs import DATA_STAMP
 from ingestion.runs import utcnow
 
@@ -121,6 +123,41 @@ def source_status(now: dt.datetime | None = None) -> list[SourceStatus]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class QueueBacklog:
+    """Jobs (webhook pushes, mostly) waiting on the ingest queue for a worker."""
+
+    waiting: int
+    oldest_wait: dt.timedelta | None  # how long the first in line has waited
+    unreachable: str | None = None  # why Redis could not be read
+
+
+def queue_backlog(queue: str, now: dt.datetime | None = None) -> QueueBacklog | None:
+    """The ingest queue's backlog; None when no Redis is configured (pushes then load as they
+    arrive). Redis is given a second to answer: the Sources page must not hang on it."""
+    url = get_settings().redis_url
+    if not url:
+        return None
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    now = now or utcnow()
+    try:
+        connection = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        waiting = Queue(queue, connection=connection)
+        count, oldest = waiting.count, None
+        for job_id in waiting.get_job_ids(0, 1):
+            with contextlib.suppress(NoSuchJobError):  # taken by a worker meanwhile
+                enqueued = _aware(Job.fetch(job_id, connection=connection).enqueued_at)
+                oldest = None if enqueued is None else max(dt.timedelta(0), now - enqueued)
+    except RedisError as exc:
+        return QueueBacklog(0, None, f"{exc.__class__.__name__}: {exc}")
+    return QueueBacklog(count, oldest)
 
 
 def data_as_of() -> dt.datetime | None:

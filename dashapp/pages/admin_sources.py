@@ -14,6 +14,7 @@ from dash import ctx
 from dash import dcc
 from dash import html
 from dash import no_update
+from flask import current_app
 
 from dashapp.access import page_for_path
 from dashapp.access import register_page
@@ -29,6 +30,7 @@ from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
 from dashapp.components.status import status_alert
+from dashapp.hooks import QUEUE_CONFIG
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.connectors.registry import KINDS
@@ -39,7 +41,9 @@ from ingestion.sources import request_sync
 from ingestion.sources import set_source_enabled
 from ingestion.sync_status import SourceStatus
 from ingestion.sync_status import data_as_of
+from ingestion.sync_status import queue_backlog
 from ingestion.sync_status import source_status
+from ingestion.worker import INGEST_QUEUE
 
 PREFIX = "admin-sources"
 register_page(__name__, path="/admin/sources", title="Sources", prefix=PREFIX, order=95, **ADMIN)
@@ -107,11 +111,36 @@ def _row(s: SourceStatus) -> dict:
     }
 
 
+def _backlog() -> str:
+    """The ingest queue's backlog in words ("" without a job queue or with nothing waiting)."""
+    backlog = queue_backlog(current_app.config.get(QUEUE_CONFIG, INGEST_QUEUE))
+    if backlog is None or not (backlog.waiting or backlog.unreachable):
+        return ""
+    if backlog.unreachable:
+        return (
+            " The job queue (Redis) cannot be read, so webhook pushes cannot be queued: "
+            f"{backlog.unreachable}."
+        )
+    jobs = "job waits" if backlog.waiting == 1 else "jobs wait"
+    oldest = (
+        ""
+        if backlog.oldest_wait is None
+        else f", the first queued {_duration(backlog.oldest_wait)} ago"
+    )
+    return (
+        f" {backlog.waiting:,} {jobs} for the ingest worker (webhook pushes, requested "
+        f"syncs){oldest}."
+    )
+
+
 def _as_of() -> str:
     stamp = data_as_of()
-    if stamp is None:
-        return "No data loaded yet."
-    return f"Data as of {stamp.strftime('%Y-%m-%d %H:%M:%S')} UTC."
+    loaded = (
+        "No data loaded yet."
+        if stamp is None
+        else f"Data as of {stamp.strftime('%Y-%m-%d %H:%M:%S')} UTC."
+    )
+    return loaded + _backlog()
 
 
 def _view() -> tuple[list[dict], str, list[dict]]:

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+import uuid
 
 import pytest
 from sqlalchemy import func
@@ -12,15 +15,21 @@ from sqlalchemy import select
 from dashapp.app import create_app
 from db.engine import get_engine
 from db.ingestion_tables import Reject
+from db.jobs import get_queue
 from db.schema import AuditLog
+from db.settings import get_settings
 from ingestion.quarantine import get_reject
 from ingestion.quarantine import list_rejects
 from ingestion.rules import list_rules
+from ingestion.runs import utcnow
 from ingestion.sources import find_source
 from ingestion.sources import list_sources
+from ingestion.sync.pushes import PUSH_JOB
+from ingestion.sync_status import queue_backlog
 from tests.signin import post_callback
 from tests.signin import sign_in_client
 from tests.sync.pages_world import PASSWORD
+from tests.sync.shop import make_order
 
 pytestmark = pytest.mark.postgres
 PAGES = ("/admin/rules", "/admin/rejects", "/admin/sources")
@@ -288,3 +297,32 @@ def test_sources_page_shows_status_per_source(app):
     assert rows["square"]["last_success"] == "never"
     assert "HTTP 401" in rows["square"]["error"]
     assert answer["admin-sources-as-of"]["children"].startswith("Data as of")
+
+
+@pytest.mark.redis
+def test_sources_page_shows_what_waits_in_the_ingest_queue(app, redis_url, monkeypatch):
+    queue_name = f"cp-backlog-test-{uuid.uuid4().hex[:8]}"
+    app.server.config["INGEST_QUEUE"] = queue_name
+    monkeypatch.setenv("CHANNELPERF_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    queue = get_queue(queue_name)
+    try:
+        client = _client(app, "ada")
+        as_of = _sources_action(client, app, "refresh", None)["admin-sources-as-of"]["children"]
+        assert as_of.startswith("Data as of") and "wait" not in as_of
+        for n in range(2):
+            queue.enqueue(PUSH_JOB, "shop", json.dumps(make_order(n)).encode())
+        as_of = _sources_action(client, app, "refresh", None)["admin-sources-as-of"]["children"]
+        assert "2 jobs wait for the ingest worker" in as_of
+        assert re.search(r"the first queued \d+ s ago\.$", as_of)
+        backlog = queue_backlog(queue_name, now=utcnow() + dt.timedelta(minutes=5))
+        assert backlog.waiting == 2
+        assert dt.timedelta(minutes=5) <= backlog.oldest_wait < dt.timedelta(minutes=6)
+
+        monkeypatch.setenv("CHANNELPERF_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
+        get_settings.cache_clear()
+        as_of = _sources_action(client, app, "refresh", None)["admin-sources-as-of"]["children"]
+        assert "The job queue (Redis) cannot be read" in as_of
+    finally:
+        queue.delete(delete_jobs=True)
+        get_settings.cache_clear()
