@@ -16,7 +16,9 @@ from ingestion.connectors.registry import KINDS
 from ingestion.sources import add_source
 from ingestion.sources import edit_source
 from ingestion.sources import set_source_enabled
+from ingestion.sync_status import queue_backlog
 from ingestion.sync_status import source_status
+from ingestion.worker import INGEST_QUEUE
 
 app = typer.Typer(
     name="sources", help="Configured sources and their sync status.", no_args_is_help=True
@@ -42,6 +44,9 @@ def sources_list() -> None:
             (s.last_error or "")[:80],
         )
     console.print(table)
+    backlog = queue_backlog(INGEST_QUEUE)
+    if backlog is not None and backlog.summary():
+        console.print(backlog.summary())
 
 
 @app.command("add")

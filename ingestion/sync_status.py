@@ -39,6 +39,20 @@ class SourceStatus:
     last_error_at: dt.datetime | None
 
 
+def duration_text(value: dt.timedelta | None) -> str:
+    """A duration as people read it: seconds, minutes, hours or days ("—" for none)."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
@@ -132,6 +146,24 @@ class QueueBacklog:
     waiting: int
     oldest_wait: dt.timedelta | None  # how long the first in line has waited
     unreachable: str | None = None  # why Redis could not be read
+
+    def summary(self) -> str:
+        """In words, for the Sources page and ``channelperf sources list`` ("" if none wait)."""
+        if self.unreachable:
+            return (
+                "The job queue (Redis) cannot be read, so webhook pushes cannot be queued: "
+                f"{self.unreachable}."
+            )
+        if not self.waiting:
+            return ""
+        jobs = "job waits" if self.waiting == 1 else "jobs wait"
+        since = (
+            ""
+            if self.oldest_wait is None
+            else f", the first queued {duration_text(self.oldest_wait)} ago"
+        )
+        waiting = f"{self.waiting:,} {jobs} for the ingest worker"
+        return f"{waiting} (webhook pushes, requested syncs){since}."
 
 
 def queue_backlog(queue: str, now: dt.datetime | None = None) -> QueueBacklog | None:

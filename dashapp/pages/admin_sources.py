@@ -41,6 +41,7 @@ from ingestion.sources import request_sync
 from ingestion.sources import set_source_enabled
 from ingestion.sync_status import SourceStatus
 from ingestion.sync_status import data_as_of
+from ingestion.sync_status import duration_text
 from ingestion.sync_status import queue_backlog
 from ingestion.sync_status import source_status
 from ingestion.worker import INGEST_QUEUE
@@ -84,53 +85,18 @@ COLUMNS = [
 ]
 
 
-def _duration(value: dt.timedelta | None) -> str:
-    if value is None:
-        return "—"
-    seconds = int(value.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 2 * 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
-
-
 def _row(s: SourceStatus) -> dict:
     return {
         "name": s.name if s.enabled else f"{s.name} (disabled)",
         "kind": s.kind,
         "instance": s.instance,
-        "every": _duration(dt.timedelta(seconds=s.poll_interval_seconds)),
+        "every": duration_text(dt.timedelta(seconds=s.poll_interval_seconds)),
         "last_success": s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "never",
-        "lag": _duration(s.lag),
+        "lag": duration_text(s.lag),
         "rows": s.rows_24h,
         "rejects": s.rejects,
         "error": s.last_error or "",
     }
-
-
-def _backlog() -> str:
-    """The ingest queue's backlog in words ("" without a job queue or with nothing waiting)."""
-    backlog = queue_backlog(current_app.config.get(QUEUE_CONFIG, INGEST_QUEUE))
-    if backlog is None or not (backlog.waiting or backlog.unreachable):
-        return ""
-    if backlog.unreachable:
-        return (
-            " The job queue (Redis) cannot be read, so webhook pushes cannot be queued: "
-            f"{backlog.unreachable}."
-        )
-    jobs = "job waits" if backlog.waiting == 1 else "jobs wait"
-    oldest = (
-        ""
-        if backlog.oldest_wait is None
-        else f", the first queued {_duration(backlog.oldest_wait)} ago"
-    )
-    return (
-        f" {backlog.waiting:,} {jobs} for the ingest worker (webhook pushes, requested "
-        f"syncs){oldest}."
-    )
 
 
 def _as_of() -> str:
@@ -140,7 +106,8 @@ def _as_of() -> str:
         if stamp is None
         else f"Data as of {stamp.strftime('%Y-%m-%d %H:%M:%S')} UTC."
     )
-    return loaded + _backlog()
+    backlog = queue_backlog(current_app.config.get(QUEUE_CONFIG, INGEST_QUEUE))
+    return loaded if backlog is None else f"{loaded} {backlog.summary()}".rstrip()
 
 
 def _view() -> tuple[list[dict], str, list[dict]]:

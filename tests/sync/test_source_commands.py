@@ -1,5 +1,6 @@
 """Adding and editing sources: every bad setting refused with its reason and nothing written,
-changes audited with before and after, the same through ``channelperf sources edit``."""
+changes audited with before and after, the same through ``channelperf sources edit``; ``sources
+list`` says what waits for the ingest worker."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cli.main import app
 from db.engine import get_engine
 from db.errors import CommandError
 from db.ingestion_tables import Source
+from db.jobs import get_queue
 from db.roles import Actor
 from db.roles import PermissionDenied
 from db.schema import AuditLog
@@ -18,6 +20,8 @@ from ingestion.sources import add_source
 from ingestion.sources import edit_source
 from ingestion.sources import find_source
 from ingestion.sources import set_source_enabled
+from ingestion.sync.pushes import PUSH_JOB
+from ingestion.worker import INGEST_QUEUE
 from tests.sync.shop import add_shop_source
 
 pytestmark = pytest.mark.postgres
@@ -152,3 +156,21 @@ def test_enable_and_disable_are_audited(shop):
     assert not set_source_enabled("shop", False, actor=ADMIN).enabled
     assert set_source_enabled("shop", True, actor=ADMIN).enabled
     assert [a[1] for a in _audit()[-2:]] == ["source.disable", "source.enable"]
+
+
+@pytest.mark.redis
+def test_sources_list_says_what_waits_for_the_ingest_worker(shop, redis_url, use_database):
+    # A Redis database of its own: the CLI reads the ingest queue by its real name.
+    own = redis_url.rsplit("/", 1)[0] + "/15"
+    use_database(shop, redis_url=own)
+    queue = get_queue(INGEST_QUEUE)
+    queue.delete(delete_jobs=True)
+    try:
+        listed = runner.invoke(app, ["sources", "list"])
+        assert listed.exit_code == 0 and "wait for the ingest worker" not in listed.output
+        queue.enqueue(PUSH_JOB, "shop", b"{}")
+        listed = runner.invoke(app, ["sources", "list"], terminal_width=200)
+        assert listed.exit_code == 0
+        assert "1 job waits for the ingest worker" in " ".join(listed.output.split())
+    finally:
+        queue.delete(delete_jobs=True)
