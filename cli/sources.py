@@ -44,9 +44,8 @@ def sources_list() -> None:
             (s.last_error or "")[:80],
         )
     console.print(table)
-    backlog = queue_backlog(INGEST_QUEUE)
-    if backlog is not None and backlog.summary():
-        console.print(backlog.summary())
+    if backlog := queue_backlog(INGEST_QUEUE).summary():
+        console.print(backlog)
 
 
 @app.command("add")

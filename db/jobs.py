@@ -31,10 +31,11 @@ def resolve(path: str) -> Callable:
 
 
 @lru_cache(maxsize=4)
-def redis_connection(url: str):
+def redis_connection(url: str, **options):
+    """A Redis client for ``url`` (``options``: redis-py's, such as its socket timeouts)."""
     from redis import Redis
 
-    return Redis.from_url(url)
+    return Redis.from_url(url, **options)
 
 
 def get_queue(name: str = "default", url: str | None = None):

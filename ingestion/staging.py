@@ -6,6 +6,7 @@ local order days) from a batch; ``staging_tables`` are the temporary tables they
 
 from __future__ import annotations
 
+import functools
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -90,6 +91,7 @@ REFUND_STAGE_COLUMNS = [
 ]
 
 
+@functools.cache
 def staging_tables() -> tuple[Table, Table, Table, Table]:
     """The staged orders, payloads, lines and refunds (``db.temporary``: one Table each for the
     process, made in a session the first time a load needs them)."""

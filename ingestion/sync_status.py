@@ -14,6 +14,7 @@ from db.engine import get_engine
 from db.ingestion_tables import Reject
 from db.ingestion_tables import Source
 from db.ingestion_tables import SyncState
+from db.jobs import redis_connection
 from db.schema import DataStamp
 from db.schema import IngestRun
 from db.settings import get_settings
@@ -166,13 +167,12 @@ class QueueBacklog:
         return f"{waiting} (webhook pushes, requested syncs){since}."
 
 
-def queue_backlog(queue: str, now: dt.datetime | None = None) -> QueueBacklog | None:
-    """The ingest queue's backlog; None when no Redis is configured (pushes then load as they
+def queue_backlog(queue: str, now: dt.datetime | None = None) -> QueueBacklog:
+    """The ingest queue's backlog; none without Redis configured (pushes then load as they
     arrive). Redis is given a second to answer: the Sources page must not hang on it."""
     url = get_settings().redis_url
     if not url:
-        return None
-    from redis import Redis
+        return QueueBacklog(0, None)
     from redis.exceptions import RedisError
     from rq import Queue
     from rq.exceptions import NoSuchJobError
@@ -180,7 +180,7 @@ def queue_backlog(queue: str, now: dt.datetime | None = None) -> QueueBacklog | 
 
     now = now or utcnow()
     try:
-        connection = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        connection = redis_connection(url, socket_connect_timeout=1, socket_timeout=2)
         waiting = Queue(queue, connection=connection)
         count, oldest = waiting.count, None
         for job_id in waiting.get_job_ids(0, 1):

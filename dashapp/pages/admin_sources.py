@@ -107,7 +107,7 @@ def _as_of() -> str:
         else f"Data as of {stamp.strftime('%Y-%m-%d %H:%M:%S')} UTC."
     )
     backlog = queue_backlog(current_app.config.get(QUEUE_CONFIG, INGEST_QUEUE))
-    return loaded if backlog is None else f"{loaded} {backlog.summary()}".rstrip()
+    return f"{loaded} {backlog.summary()}".rstrip()
 
 
 def _view() -> tuple[list[dict], str, list[dict]]:
