@@ -16,9 +16,8 @@ from ingestion.connectors.registry import KINDS
 from ingestion.sources import add_source
 from ingestion.sources import edit_source
 from ingestion.sources import set_source_enabled
-from ingestion.sync_status import queue_backlog
+from ingestion.sync_status import ingest_backlog
 from ingestion.sync_status import source_status
-from ingestion.worker import INGEST_QUEUE
 
 app = typer.Typer(
     name="sources", help="Configured sources and their sync status.", no_args_is_help=True
@@ -29,9 +28,20 @@ app = typer.Typer(
 def sources_list() -> None:
     """Configured sources with their sync status."""
     table = Table(
-        "name", "kind", "instance", "every", "last success", "lag", "rows 24 h", "rejects", "error"
+        "name",
+        "kind",
+        "instance",
+        "every",
+        "last success",
+        "lag",
+        "rows 24 h",
+        "rejects",
+        "queued · wait",
+        "error",
     )
-    for s in source_status():
+    statuses = source_status()
+    queued, backlog = ingest_backlog([s.name for s in statuses])
+    for s in statuses:
         table.add_row(
             s.name + ("" if s.enabled else " (disabled)"),
             s.kind,
@@ -41,11 +51,12 @@ def sources_list() -> None:
             f"{s.lag.total_seconds():.0f}s" if s.lag is not None else "",
             f"{s.rows_24h:,}",
             str(s.rejects),
+            queued[s.name].cell(),
             (s.last_error or "")[:80],
         )
     console.print(table)
-    if backlog := queue_backlog(INGEST_QUEUE).summary():
-        console.print(backlog)
+    if summary := backlog.summary():
+        console.print(summary)
 
 
 @app.command("add")

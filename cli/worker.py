@@ -13,7 +13,7 @@ from cli.common import redis_url
 from db.jobs import QUEUES
 from db.jobs import redis_connection
 from forecasting.jobs import QUEUE
-from ingestion.worker import INGEST_QUEUE
+from ingestion.queues import INGEST_QUEUE
 from ingestion.worker import run_worker
 
 app = typer.Typer(name="worker", help="Long-running workers.", no_args_is_help=True)
@@ -21,7 +21,9 @@ app = typer.Typer(name="worker", help="Long-running workers.", no_args_is_help=T
 
 @app.command("ingest")
 def worker_ingest(
-    queue: str = typer.Option(INGEST_QUEUE, help="RQ queue of webhook pushes"),
+    queue: str = typer.Option(
+        INGEST_QUEUE, help="The shared RQ queue; each source's pushes wait on QUEUE.<source>"
+    ),
     tick: float = typer.Option(1.0, help="Seconds between polling rounds"),
     source: Annotated[
         list[str] | None, typer.Option(help="Only this source (repeat): a shard")
@@ -29,7 +31,10 @@ def worker_ingest(
 ) -> None:
     """Poll every enabled source on its interval and run queued pushes, until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    console.print(f"Ingest worker: polling sources, queue {queue!r}. Ctrl-C stops.")
+    shard = ", ".join(source) if source else "every source"
+    console.print(
+        f"Ingest worker: polling {shard}; queues {queue!r} and {queue}.<source>. Ctrl-C stops."
+    )
     run_worker(queue=queue, tick=tick, sources=source or None)
 
 

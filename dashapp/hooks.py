@@ -3,8 +3,9 @@
 Shopify signs the raw body (``X-Shopify-Hmac-Sha256``); Square signs the
 notification URL followed by the body (``x-square-hmacsha256-signature``). The
 secret is read from the environment variable the source names. A push that does
-not verify is refused with 401 and nothing is queued. The job runs on the RQ
-``ingest`` queue (in-process when no Redis is configured).
+not verify is refused with 401 and nothing is queued. The job waits on the source's own RQ
+queue, ``ingest.<source>`` (``ingestion.queues``; it runs in-process when no Redis is
+configured).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from db.errors import CommandError
 from db.jobs import enqueue
 from ingestion.connectors.kind import Push
 from ingestion.connectors.registry import KINDS
+from ingestion.queues import INGEST_QUEUE
+from ingestion.queues import source_queue
 from ingestion.sources import get_source
 from ingestion.sync.pushes import PUSH_JOB
 
 log = logging.getLogger(__name__)
 
-QUEUE_CONFIG = "INGEST_QUEUE"
+QUEUE_CONFIG = "INGEST_QUEUE"  # the ingest queues' base name, if not ``ingest`` (tests)
 MAX_BODY = 16 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 
@@ -83,7 +86,7 @@ def receive(name: str):
         return _unverifiable()
     if not _verified(push, body, secret, source.options):
         return _unverifiable()
-    queue = current_app.config.get(QUEUE_CONFIG, "ingest")
+    queue = source_queue(source.name, current_app.config.get(QUEUE_CONFIG, INGEST_QUEUE))
     job = enqueue(PUSH_JOB, source.name, body, queue=queue, job_timeout=600)
     return _answer(202, status="accepted", job=job.id)
 

@@ -28,6 +28,7 @@ from db.jobs import enqueue
 from db.roles import Actor
 from ingestion.connectors.registry import KINDS
 from ingestion.errors import SourceError
+from ingestion.queues import source_queue
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -273,8 +274,8 @@ def set_source_enabled(name: str, enabled: bool, actor: Actor) -> SourceInfo:
 
 
 def request_sync(name: str, actor: Actor) -> JobRef:
-    """Sync a source now (admins only): queued for the ingest worker, or run here without Redis."""
+    """Sync a source now (admins only): queued on the source's own queue for the ingest worker
+    of its shard, or run here without Redis."""
     actor.require("admin", "sync sources")
-    from ingestion.worker import INGEST_QUEUE  # the worker imports this module
-
-    return enqueue("ingestion.worker.pull", find_source(name).name, queue=INGEST_QUEUE)
+    name = find_source(name).name
+    return enqueue("ingestion.worker.pull", name, queue=source_queue(name))

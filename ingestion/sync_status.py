@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_
@@ -18,6 +20,8 @@ from db.jobs import redis_connection
 from db.schema import DataStamp
 from db.schema import IngestRun
 from db.settings import get_settings
+from ingestion.queues import INGEST_QUEUE
+from ingestion.queues import source_queue
 from ingestion.runs import DATA_STAMP
 from ingestion.runs import utcnow
 
@@ -142,11 +146,28 @@ def source_status(now: dt.datetime | None = None) -> list[SourceStatus]:
 
 @dataclass(frozen=True)
 class QueueBacklog:
-    """Jobs (webhook pushes, mostly) waiting on the ingest queue for a worker."""
+    """Jobs (webhook pushes, mostly) waiting on ingest queues for a worker."""
 
     waiting: int
     oldest_wait: dt.timedelta | None  # how long the first in line has waited
     unreachable: str | None = None  # why Redis could not be read
+
+    @classmethod
+    def combined(cls, backlogs: Iterable[QueueBacklog]) -> QueueBacklog:
+        """What waits on all of ``backlogs``' queues together."""
+        backlogs = list(backlogs)
+        waits = [b.oldest_wait for b in backlogs if b.oldest_wait is not None]
+        return cls(
+            sum(b.waiting for b in backlogs),
+            max(waits, default=None),
+            next((b.unreachable for b in backlogs if b.unreachable), None),
+        )
+
+    def cell(self) -> str:
+        """For a source's row: how many wait and how long the first has ("" if none)."""
+        if not self.waiting:
+            return ""
+        return f"{self.waiting:,} · {duration_text(self.oldest_wait)}"
 
     def summary(self) -> str:
         """In words, for the Sources page and ``channelperf sources list`` ("" if none wait)."""
@@ -167,28 +188,44 @@ class QueueBacklog:
         return f"{waiting} (webhook pushes, requested syncs){since}."
 
 
-def queue_backlog(queue: str, now: dt.datetime | None = None) -> QueueBacklog:
-    """The ingest queue's backlog; none without Redis configured (pushes then load as they
-    arrive). Redis is given a second to answer: the Sources page must not hang on it."""
+def queue_backlogs(queues: Sequence[str], now: dt.datetime | None = None) -> list[QueueBacklog]:
+    """Each of ``queues``' backlog, in order; empty ones without Redis configured (pushes then
+    load as they arrive), and each unreachable if Redis cannot be read. Redis is given a second
+    to answer: the Sources page must not hang on it."""
     url = get_settings().redis_url
     if not url:
-        return QueueBacklog(0, None)
+        return [QueueBacklog(0, None) for _ in queues]
     from redis.exceptions import RedisError
-    from rq import Queue
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
 
     now = now or utcnow()
     try:
         connection = redis_connection(url, socket_connect_timeout=1, socket_timeout=2)
-        waiting = Queue(queue, connection=connection)
-        count, oldest = waiting.count, None
-        for job_id in waiting.get_job_ids(0, 1):
-            with contextlib.suppress(NoSuchJobError):  # taken by a worker meanwhile
-                enqueued = _aware(Job.fetch(job_id, connection=connection).enqueued_at)
-                oldest = None if enqueued is None else max(dt.timedelta(0), now - enqueued)
+        return [_backlog(name, connection, now) for name in queues]
     except RedisError as exc:
-        return QueueBacklog(0, None, f"{exc.__class__.__name__}: {exc}")
+        failed = QueueBacklog(0, None, f"{exc.__class__.__name__}: {exc}")
+        return [failed for _ in queues]
+
+
+def ingest_backlog(
+    sources: Sequence[str], base: str = INGEST_QUEUE, now: dt.datetime | None = None
+) -> tuple[dict[str, QueueBacklog], QueueBacklog]:
+    """Each source's backlog on its own queue, and what waits on every ingest queue (the shared
+    one too)."""
+    backlogs = queue_backlogs([base, *(source_queue(name, base) for name in sources)], now)
+    return dict(zip(sources, backlogs[1:], strict=True)), QueueBacklog.combined(backlogs)
+
+
+def _backlog(name: str, connection, now: dt.datetime) -> QueueBacklog:
+    from rq import Queue
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    waiting = Queue(name, connection=connection)
+    count, oldest = waiting.count, None
+    for job_id in waiting.get_job_ids(0, 1):
+        with contextlib.suppress(NoSuchJobError):  # taken by a worker meanwhile
+            enqueued = _aware(Job.fetch(job_id, connection=connection).enqueued_at)
+            oldest = None if enqueued is None else max(dt.timedelta(0), now - enqueued)
     return QueueBacklog(count, oldest)
 
 

@@ -7,10 +7,12 @@ and recorded as a failed run and retried on its next interval; a lost database i
 retried with backoff. Several workers may run: the merge on the natural key makes
 a page loaded twice harmless.
 
-Sharded by source: a worker given sources (``--source``, any number of workers on any
-number of machines) polls only those and drains their own queues (``ingest.<source>``,
-see ``source_queue``) besides the shared one, so each source's load runs on the
-machine its worker is on and one slow source does not hold up the others.
+Sharded by source: pushes and requested syncs wait on their source's own queue
+(``ingestion.queues``). A worker given sources (``--source``, any number of workers on any
+number of machines) polls only those and drains only their queues besides the shared one, so
+each source's load runs on the machine its worker is on; a worker given none drains every
+configured source's queue. Queues are taken in turn (round robin), so a burst of one
+source's pushes does not hold up the others'.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from db.settings import get_settings
 from ingestion.connectors.kind import LoadStrategy
 from ingestion.connectors.registry import KINDS
 from ingestion.file_sync import sync_directory
+from ingestion.queues import INGEST_QUEUE
+from ingestion.queues import source_queue
 from ingestion.sources import find_source
 from ingestion.sources import list_sources
 from ingestion.sync import SyncResult
@@ -35,13 +39,7 @@ from ingestion.sync import sync_with_retry
 
 log = logging.getLogger(__name__)
 
-INGEST_QUEUE = "ingest"
 MAX_IDLE_WAIT = 30.0
-
-
-def source_queue(name: str) -> str:
-    """The RQ queue of one source's jobs (its shard)."""
-    return f"{INGEST_QUEUE}.{name}"
 
 
 def pull(name: str, **options) -> SyncResult:
@@ -55,10 +53,11 @@ def pull(name: str, **options) -> SyncResult:
 def drain_queue(
     queue: str = INGEST_QUEUE, redis_url: str | None = None, *, also: tuple[str, ...] = ()
 ) -> bool:
-    """Run every job waiting on the queue (and the queues ``also`` names) in this process;
-    True if any ran."""
+    """Run every job waiting on the queue and the queues ``also`` names, in this process, one
+    queue's next job after another's (round robin); True if any ran."""
     from rq import Queue
     from rq import SimpleWorker
+    from rq.worker import DequeueStrategy
 
     url = redis_url or get_settings().redis_url
     if not url:
@@ -69,7 +68,9 @@ def drain_queue(
     queues = [Queue(name, connection=connection) for name in (queue, *also)]
     worker = SimpleWorker(queues, connection=connection)
     try:
-        return worker.work(burst=True, logging_level="WARNING")
+        return worker.work(
+            burst=True, logging_level="WARNING", dequeue_strategy=DequeueStrategy.ROUND_ROBIN
+        )
     except RedisConnectionError as exc:
         log.warning("Redis unreachable (%s); pushes wait in the queue", exc)
         return False
@@ -119,8 +120,9 @@ def run_worker(
     sleep: Callable[[float], None] = time.sleep,
     sources: Collection[str] | None = None,
 ) -> None:
-    """Poll and drain until SIGTERM / SIGINT (or ``max_cycles`` ticks, for tests); with
-    ``sources``, only those sources and their own queues besides ``queue``."""
+    """Poll and drain until SIGTERM / SIGINT (or ``max_cycles`` ticks, for tests): ``queue``
+    and the queues of ``sources`` (``ingestion.queues.source_queue`` under ``queue``), or
+    without ``sources``, of every configured source as it is at each tick."""
     stopping = False
 
     def stop(_signum, _frame) -> None:
@@ -128,7 +130,6 @@ def run_worker(
         stopping = True
 
     poller = Poller(sources=sources)
-    shards = tuple(source_queue(name) for name in sources or ())
     cycles, failures = 0, 0
     while not stopping and (max_cycles is None or cycles < max_cycles):
         signal.signal(signal.SIGTERM, stop)
@@ -136,7 +137,8 @@ def run_worker(
         cycles += 1
         try:
             poller.run_due()
-            drain_queue(queue, also=shards)
+            names = sources if sources is not None else [s.name for s in list_sources()]
+            drain_queue(queue, also=tuple(source_queue(name, queue) for name in names))
             failures = 0
         except Exception as exc:
             if not is_connection_error(exc):

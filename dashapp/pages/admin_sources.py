@@ -34,17 +34,18 @@ from dashapp.hooks import QUEUE_CONFIG
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from ingestion.connectors.registry import KINDS
+from ingestion.queues import INGEST_QUEUE
 from ingestion.sources import add_source
 from ingestion.sources import edit_source
 from ingestion.sources import find_source
 from ingestion.sources import request_sync
 from ingestion.sources import set_source_enabled
+from ingestion.sync_status import QueueBacklog
 from ingestion.sync_status import SourceStatus
 from ingestion.sync_status import data_as_of
 from ingestion.sync_status import duration_text
-from ingestion.sync_status import queue_backlog
+from ingestion.sync_status import ingest_backlog
 from ingestion.sync_status import source_status
-from ingestion.worker import INGEST_QUEUE
 
 PREFIX = "admin-sources"
 register_page(__name__, path="/admin/sources", title="Sources", prefix=PREFIX, order=95, **ADMIN)
@@ -73,19 +74,26 @@ REFRESH_MS = 15_000
 DEFAULT_INTERVAL = 300
 
 COLUMNS = [
-    column("name", "Source", minWidth=190),
-    column("kind", "Kind", maxWidth=120),
-    column("instance", "Instance"),
+    column("name", "Source", minWidth=150),
+    column("kind", "Kind", maxWidth=110),
+    column("instance", "Instance", minWidth=120),
     column("every", "Every", maxWidth=100),
-    column("last_success", "Last success (UTC)", minWidth=190),
-    column("lag", "Lag"),
-    column("rows", "Rows 24 h", "number", maxWidth=130),
-    column("rejects", "Quarantined", "number", maxWidth=140),
-    column("error", "Last error", flex=2, tooltipField="error"),
+    column("last_success", "Last success (UTC)", minWidth=185),
+    column("lag", "Lag", maxWidth=100),
+    column("rows", "Rows 24 h", "number", minWidth=125, maxWidth=140),
+    column("rejects", "Quarantined", "number", minWidth=140, maxWidth=150),
+    column(
+        "queued",
+        "Queued",
+        minWidth=115,
+        maxWidth=130,
+        headerTooltip="Jobs waiting on the source's own queue · how long the first has waited",
+    ),
+    column("error", "Last error", flex=2, minWidth=200, tooltipField="error"),
 ]
 
 
-def _row(s: SourceStatus) -> dict:
+def _row(s: SourceStatus, queued: QueueBacklog) -> dict:
     return {
         "name": s.name if s.enabled else f"{s.name} (disabled)",
         "kind": s.kind,
@@ -95,25 +103,28 @@ def _row(s: SourceStatus) -> dict:
         "lag": duration_text(s.lag),
         "rows": s.rows_24h,
         "rejects": s.rejects,
+        "queued": queued.cell(),
         "error": s.last_error or "",
     }
 
 
-def _as_of() -> str:
+def _as_of(backlog: QueueBacklog) -> str:
     stamp = data_as_of()
     loaded = (
         "No data loaded yet."
         if stamp is None
         else f"Data as of {stamp.strftime('%Y-%m-%d %H:%M:%S')} UTC."
     )
-    backlog = queue_backlog(current_app.config.get(QUEUE_CONFIG, INGEST_QUEUE))
     return f"{loaded} {backlog.summary()}".rstrip()
 
 
 def _view() -> tuple[list[dict], str, list[dict]]:
     statuses = source_status()
+    queued, backlog = ingest_backlog(
+        [s.name for s in statuses], current_app.config.get(QUEUE_CONFIG, INGEST_QUEUE)
+    )
     options = [{"label": s.name, "value": s.name} for s in statuses]
-    return [_row(s) for s in statuses], _as_of(), options
+    return [_row(s, queued[s.name]) for s in statuses], _as_of(backlog), options
 
 
 # --- layout -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Webhook pushes, run as RQ jobs on the ``ingest`` queue once the endpoint verified them.
+"""Webhook pushes, run as RQ jobs on their source's own queue (``ingestion.queues``) once the
+endpoint verified them.
 
 A push carrying a whole order is one order, and a load of one order costs a transaction's
 fixed work (about 0.08 s: ``bench/bench_sync.py``), so a burst (a sale, a bulk edit in the

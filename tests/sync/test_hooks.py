@@ -8,6 +8,7 @@ import json
 import uuid
 
 import pytest
+from rq import get_current_job
 from rq.job import Job
 from sqlalchemy import text
 
@@ -15,6 +16,7 @@ from dashapp.app import create_app
 from db.engine import get_engine
 from db.jobs import get_queue
 from db.roles import system
+from ingestion.queues import source_queue
 from ingestion.signatures import SHOPIFY_HEADER
 from ingestion.signatures import SQUARE_HEADER
 from ingestion.signatures import shopify_signature
@@ -23,7 +25,7 @@ from ingestion.sources import add_source
 from ingestion.sync import pushes
 from ingestion.sync.pushes import PUSH_JOB
 from ingestion.worker import drain_queue
-from ingestion.worker import source_queue
+from ingestion.worker import run_worker
 from tests.sync.conftest import HOOK_SECRET
 from tests.sync.conftest import SOURCE
 from tests.sync.shop import database_totals
@@ -34,15 +36,27 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture
-def hook_client(shop_source, pg_url, redis_url, use_database):
+def ingest_base() -> str:
+    """The ingest queues' base name, unique per test."""
+    return f"cp-sync-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def hook_client(shop_source, pg_url, redis_url, use_database, ingest_base):
+    """A client of the app and the shop's own queue, where its pushes wait."""
     use_database(pg_url, redis_url=redis_url)
-    queue_name = f"cp-sync-test-{uuid.uuid4().hex[:8]}"
     app = create_app()
-    app.server.config["INGEST_QUEUE"] = queue_name
-    queue = get_queue(queue_name)
+    app.server.config["INGEST_QUEUE"] = ingest_base
+    queue = get_queue(source_queue(SOURCE, ingest_base))
     yield app.server.test_client(), queue
-    queue.empty()
-    queue.delete(delete_jobs=True)
+    for used in (queue, get_queue(ingest_base)):
+        used.empty()
+        used.delete(delete_jobs=True)
+
+
+def record_turn(key: str, label: str) -> None:
+    """A job that notes its turn: the order a worker took the queues' jobs in."""
+    get_current_job().connection.rpush(key, label)
 
 
 def _signed_push(client, body: bytes):
@@ -94,8 +108,8 @@ def test_invalid_signature_is_refused_and_nothing_is_queued(hook_client, headers
         assert conn.execute(text("SELECT count(*) FROM sales_order")).scalar() == 0
 
 
-def test_square_push_is_verified_over_url_and_body(hook_client, monkeypatch):
-    client, queue = hook_client
+def test_square_push_is_verified_over_url_and_body(hook_client, ingest_base, monkeypatch):
+    client, _ = hook_client
     monkeypatch.setenv("CP_SYNC_TEST_SQUARE_KEY", "square-signature-key")
     add_source(
         "pos",
@@ -113,9 +127,13 @@ def test_square_push_is_verified_over_url_and_body(hook_client, monkeypatch):
     assert (
         client.post("/hooks/pos", data=body, headers={SQUARE_HEADER: wrong_url}).status_code == 401
     )
-    assert queue.count == 0
-    assert client.post("/hooks/pos", data=body, headers={SQUARE_HEADER: good}).status_code == 202
-    assert queue.count == 1
+    queue = get_queue(source_queue("pos", ingest_base))
+    try:
+        assert queue.count == 0
+        answer = client.post("/hooks/pos", data=body, headers={SQUARE_HEADER: good})
+        assert answer.status_code == 202 and queue.count == 1
+    finally:
+        queue.delete(delete_jobs=True)
 
 
 def test_unknown_pull_only_and_push_sources_answer_an_unsigned_request_alike(hook_client):
@@ -137,17 +155,38 @@ def test_unknown_pull_only_and_push_sources_answer_an_unsigned_request_alike(hoo
     assert queue.count == 0
 
 
-def test_a_sharded_worker_drains_its_sources_queue_too(hook_client):
+def test_a_push_waits_for_a_worker_of_its_own_source(hook_client, ingest_base, shop_source):
+    client, queue = hook_client
+    shop_source([])  # polling the shop finds nothing new
+    one_tick = {"queue": ingest_base, "max_cycles": 1, "tick": 0, "sleep": lambda _s: None}
+    orders = [make_order(7), make_order(8)]
+    assert _signed_push(client, json.dumps(orders[0]).encode()).status_code == 202
+    assert get_queue(ingest_base).count == 0 and queue.count == 1
+    run_worker(sources=["erp"], **one_tick)  # another shard's worker leaves it
+    assert queue.count == 1
+    run_worker(sources=[SOURCE], **one_tick)
+    assert queue.count == 0
+    assert _signed_push(client, json.dumps(orders[1]).encode()).status_code == 202
+    run_worker(**one_tick)  # a worker of every source takes it too
+    assert queue.count == 0
+    with get_engine().connect() as conn:
+        assert database_totals(conn) == expected_totals(orders)
+
+
+def test_one_sources_burst_does_not_hold_up_anothers_push(hook_client, ingest_base):
     _, queue = hook_client
-    shard = get_queue(source_queue(SOURCE) + queue.name)  # unique per test run
-    order = make_order(7)
-    shard.enqueue("ingestion.sync.ingest_push", SOURCE, json.dumps(order).encode())
+    other = get_queue(source_queue("erp", ingest_base))
+    turns = f"{ingest_base}:turns"
     try:
-        assert drain_queue(queue.name, also=(shard.name,))
-        with get_engine().connect() as conn:
-            assert database_totals(conn) == expected_totals([order])
+        for n in range(3):
+            queue.enqueue(record_turn, turns, f"shop-{n}")
+        other.enqueue(record_turn, turns, "erp-0")
+        assert drain_queue(ingest_base, also=(queue.name, other.name))
+        taken = [t.decode() for t in queue.connection.lrange(turns, 0, -1)]
+        assert taken == ["shop-0", "erp-0", "shop-1", "shop-2"]
     finally:
-        shard.delete(delete_jobs=True)
+        other.delete(delete_jobs=True)
+        queue.connection.delete(turns)
 
 
 def test_a_burst_of_pushes_loads_in_few_transactions_and_every_job_finishes(hook_client):

@@ -20,12 +20,13 @@ from db.schema import AuditLog
 from db.settings import get_settings
 from ingestion.quarantine import get_reject
 from ingestion.quarantine import list_rejects
+from ingestion.queues import source_queue
 from ingestion.rules import list_rules
 from ingestion.runs import utcnow
 from ingestion.sources import find_source
 from ingestion.sources import list_sources
 from ingestion.sync.pushes import PUSH_JOB
-from ingestion.sync_status import queue_backlog
+from ingestion.sync_status import ingest_backlog
 from tests.signin import post_callback
 from tests.signin import sign_in_client
 from tests.sync.pages_world import PASSWORD
@@ -300,29 +301,43 @@ def test_sources_page_shows_status_per_source(app):
 
 
 @pytest.mark.redis
-def test_sources_page_shows_what_waits_in_the_ingest_queue(app, redis_url, monkeypatch):
-    queue_name = f"cp-backlog-test-{uuid.uuid4().hex[:8]}"
-    app.server.config["INGEST_QUEUE"] = queue_name
+def test_sources_page_shows_what_waits_for_each_source(app, redis_url, monkeypatch):
+    base = f"cp-backlog-test-{uuid.uuid4().hex[:8]}"
+    app.server.config["INGEST_QUEUE"] = base
     monkeypatch.setenv("CHANNELPERF_REDIS_URL", redis_url)
     get_settings.cache_clear()
-    queue = get_queue(queue_name)
+    names = [s.name for s in list_sources()]
+    shop = next(s.name for s in list_sources() if s.kind == "shopify")
+    shared = get_queue(base)
+    own = {name: get_queue(source_queue(name, base)) for name in names}
     try:
         client = _client(app, "ada")
-        as_of = _sources_action(client, app, "refresh", None)["admin-sources-as-of"]["children"]
+        answer = _sources_action(client, app, "refresh", None)
+        as_of = answer["admin-sources-as-of"]["children"]
         assert as_of.startswith("Data as of") and "wait" not in as_of
+        assert {row["queued"] for row in answer["admin-sources-grid"]["rowData"]} == {""}
+
         for n in range(2):
-            queue.enqueue(PUSH_JOB, "shop", json.dumps(make_order(n)).encode())
-        as_of = _sources_action(client, app, "refresh", None)["admin-sources-as-of"]["children"]
-        assert "2 jobs wait for the ingest worker" in as_of
+            own[shop].enqueue(PUSH_JOB, shop, json.dumps(make_order(n)).encode())
+        shared.enqueue(PUSH_JOB, shop, b"{}")  # queued before queues were per source
+        answer = _sources_action(client, app, "refresh", None)
+        queued = {row["kind"]: row["queued"] for row in answer["admin-sources-grid"]["rowData"]}
+        assert re.fullmatch(r"2 · \d+ s", queued.pop("shopify"))
+        assert set(queued.values()) == {""}
+        as_of = answer["admin-sources-as-of"]["children"]
+        assert "3 jobs wait for the ingest worker" in as_of
         assert re.search(r"the first queued \d+ s ago\.$", as_of)
-        backlog = queue_backlog(queue_name, now=utcnow() + dt.timedelta(minutes=5))
-        assert backlog.waiting == 2
-        assert dt.timedelta(minutes=5) <= backlog.oldest_wait < dt.timedelta(minutes=6)
+        per_source, backlog = ingest_backlog(names, base, now=utcnow() + dt.timedelta(minutes=5))
+        assert per_source[shop].waiting == 2 and backlog.waiting == 3
+        assert dt.timedelta(minutes=5) <= per_source[shop].oldest_wait < dt.timedelta(minutes=6)
+        assert per_source[shop].cell() == "2 · 5 min"
 
         monkeypatch.setenv("CHANNELPERF_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
         get_settings.cache_clear()
-        as_of = _sources_action(client, app, "refresh", None)["admin-sources-as-of"]["children"]
-        assert "The job queue (Redis) cannot be read" in as_of
+        answer = _sources_action(client, app, "refresh", None)
+        assert "The job queue (Redis) cannot be read" in answer["admin-sources-as-of"]["children"]
+        assert {row["queued"] for row in answer["admin-sources-grid"]["rowData"]} == {""}
     finally:
-        queue.delete(delete_jobs=True)
+        for queue in (shared, *own.values()):
+            queue.delete(delete_jobs=True)
         get_settings.cache_clear()

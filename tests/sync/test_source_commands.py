@@ -4,6 +4,8 @@ list`` says what waits for the ingest worker."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -16,12 +18,14 @@ from db.jobs import get_queue
 from db.roles import Actor
 from db.roles import PermissionDenied
 from db.schema import AuditLog
+from ingestion.queues import INGEST_QUEUE
+from ingestion.queues import source_queue
 from ingestion.sources import add_source
 from ingestion.sources import edit_source
 from ingestion.sources import find_source
+from ingestion.sources import request_sync
 from ingestion.sources import set_source_enabled
 from ingestion.sync.pushes import PUSH_JOB
-from ingestion.worker import INGEST_QUEUE
 from tests.sync.shop import add_shop_source
 
 pytestmark = pytest.mark.postgres
@@ -159,18 +163,33 @@ def test_enable_and_disable_are_audited(shop):
 
 
 @pytest.mark.redis
-def test_sources_list_says_what_waits_for_the_ingest_worker(shop, redis_url, use_database):
-    # A Redis database of its own: the CLI reads the ingest queue by its real name.
+def test_sources_list_says_what_waits_for_each_source(shop, redis_url, use_database):
+    # A Redis database of its own: the CLI reads the ingest queues by their real names.
     own = redis_url.rsplit("/", 1)[0] + "/15"
     use_database(shop, redis_url=own)
-    queue = get_queue(INGEST_QUEUE)
+    queue = get_queue(source_queue("shop"))
     queue.delete(delete_jobs=True)
     try:
-        listed = runner.invoke(app, ["sources", "list"])
+        listed = runner.invoke(app, ["sources", "list"], terminal_width=200)
         assert listed.exit_code == 0 and "wait for the ingest worker" not in listed.output
         queue.enqueue(PUSH_JOB, "shop", b"{}")
         listed = runner.invoke(app, ["sources", "list"], terminal_width=200)
         assert listed.exit_code == 0
         assert "1 job waits for the ingest worker" in " ".join(listed.output.split())
+        shop_row = next(line for line in listed.output.splitlines() if "shop" in line)
+        assert re.search(r"│ 1 · \d+ s\s+│", shop_row), listed.output
+    finally:
+        queue.delete(delete_jobs=True)
+
+
+@pytest.mark.redis
+def test_a_requested_sync_waits_on_the_sources_own_queue(shop, redis_url, use_database):
+    use_database(shop, redis_url=redis_url.rsplit("/", 1)[0] + "/15")
+    queue, shared = get_queue(source_queue("shop")), get_queue(INGEST_QUEUE)
+    for used in (queue, shared):
+        used.delete(delete_jobs=True)
+    try:
+        job = request_sync("shop", ADMIN)
+        assert job.queued and queue.job_ids == [job.id] and shared.count == 0
     finally:
         queue.delete(delete_jobs=True)
