@@ -35,6 +35,7 @@ from analytics.budget.plans import propose_budget
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.metrics import RESTRICTED_MEASURES
+from analytics.metrics import readable
 from analytics.periods import Period
 from analytics.views.pricing import build_pricing
 from db.alert_tables import Alert
@@ -179,7 +180,9 @@ def stock_decision(horizon: int, url: str | None, why_not: dict[str, str]) -> li
     ]
 
 
-def alert_decisions(url: str | None, why_not: dict[str, str]) -> list[Decision]:
+def alert_decisions(url: str | None, why_not: dict[str, str], role: str | None) -> list[Decision]:
+    """Alerts awaiting their root cause, on metrics ``role`` may read: one on spend is not even
+    named to an executive."""
     alert, rule = Alert.__table__, AlertRule.__table__
     query = (
         select(
@@ -192,7 +195,7 @@ def alert_decisions(url: str | None, why_not: dict[str, str]) -> list[Decision]:
             rule.c.metric,
         )
         .join(rule, rule.c.id == alert.c.rule_id)
-        .where(alert.c.state.in_(AWAITING_ROOT_CAUSE))
+        .where(alert.c.state.in_(AWAITING_ROOT_CAUSE), rule.c.metric.in_(readable(METRICS, role)))
     )
     with get_engine(url).connect() as conn:
         rows = conn.execute(query).all()
@@ -224,15 +227,16 @@ def _period_text(start: dt.date, end: dt.date) -> str:
 
 
 def build_decisions(
-    end: dt.date, horizon_days: int = DEFAULT_HORIZON, url: str | None = None
+    end: dt.date, *, role: str | None, horizon_days: int = DEFAULT_HORIZON, url: str | None = None
 ) -> DecisionList:
-    """The decision list as of ``end`` (the last day of data to use)."""
+    """The decision list as of ``end`` (the last day of data to use), for readers of ``role``
+    (see ``Decision.title_for`` for the titles)."""
     why_not: dict[str, str] = {}
     candidates = [
         *budget_decision(horizon_days, url, why_not),
         *price_decisions(end, horizon_days, url, why_not),
         *stock_decision(horizon_days, url, why_not),
-        *alert_decisions(url, why_not),
+        *alert_decisions(url, why_not, role),
     ]
     ranked = sorted((d for d in candidates if d.effect > 0), key=lambda d: -d.effect)
     return DecisionList(tuple(ranked[:MAX_DECISIONS]), horizon_days, why_not)

@@ -11,6 +11,7 @@ import pandas as pd
 from analytics.decisions import DecisionList
 from analytics.decisions import build_decisions
 from analytics.periods import Period
+from analytics.reports.alerts_section import READER
 from analytics.reports.alerts_section import AlertsSection
 from analytics.reports.alerts_section import alerts_section
 from analytics.rollup import rollup_sums
@@ -88,5 +89,5 @@ def build_weekly_summary(
         movers=movers,
         alerts=alerts_section(now, url),
         generated_at=now,
-        decisions=build_decisions(period.end, url=url),
+        decisions=build_decisions(period.end, role=READER, url=url),
     )

@@ -258,7 +258,7 @@ def update_decisions(_asked):
     if bounds is None:
         return None
     try:
-        decisions = build_decisions(bounds[1])
+        decisions = build_decisions(bounds[1], role=current_role())
     except AnalyticsError as exc:
         return refusal(f"no recommended actions: {exc}", "info")
     currency = get_settings().base_currency

@@ -251,7 +251,7 @@ def test_planner_splits_the_budget_tries_a_split_and_applies_it(demo_site, demo)
 
 def test_each_role_sees_the_actions_and_only_the_pages_it_may_open(demo_site, demo):
     base, logins = demo_site
-    decisions = build_decisions(END)
+    decisions = build_decisions(END, role="executive")
     assert decisions.decisions, decisions.not_recommended
     executive_pages = {"/alerts"}
     with browser_page() as page:

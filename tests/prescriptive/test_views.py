@@ -41,7 +41,7 @@ def views(demo_db):
         "attribution": build_attribution(QUARTER, url=url),
         "pricing": build_pricing(YEAR, url=url),
         "budget": build_budget(url=url),
-        "decisions": build_decisions(END, url=url),
+        "decisions": build_decisions(END, role="planner", url=url),
     }
 
 
@@ -200,12 +200,12 @@ def test_decision_list_ranks_supported_actions_by_money(views):
         assert "budget" in decisions.not_recommended
 
 
-def test_alert_decisions_weigh_money_gaps_only(pg_url):
+def test_alert_decisions_weigh_money_gaps_only_and_name_what_the_role_may_read(pg_url):
     now = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
     rule = AlertRule.__table__
     with get_engine(pg_url).begin() as conn:
         ids = {}
-        for metric in ("revenue", "conversion_rate"):
+        for metric in ("revenue", "conversion_rate", "spend"):
             ids[metric] = conn.execute(
                 insert(rule)
                 .values(name=f"{metric} drop", metric=metric, kind="threshold",
@@ -216,6 +216,7 @@ def test_alert_decisions_weigh_money_gaps_only(pg_url):
             ("revenue", 8000, 11000, "open"),
             ("conversion_rate", 0.01, 0.02, "open"),
             ("revenue", 100, 90000, "resolved"),
+            ("spend", 900, 400, "open"),
         ):
             conn.execute(
                 insert(Alert.__table__).values(
@@ -227,9 +228,13 @@ def test_alert_decisions_weigh_money_gaps_only(pg_url):
                 )
             )  # fmt: skip
     why_not: dict[str, str] = {}
-    (decision,) = alert_decisions(pg_url, why_not)
+    (decision,) = alert_decisions(pg_url, why_not, "executive")  # spend is not theirs to read
     assert decision.effect == pytest.approx(3000) and decision.page == "/alerts"
     assert decision.effect_note == "below normal on 30 Jun 2026"  # a gap, not a gain
     assert "revenue below expected" in decision.title
     assert list(why_not.values()) == ["its gap is not an amount of money"]
     assert np.isfinite(decision.effect)
+    why_not = {}
+    revenue, spend = sorted(alert_decisions(pg_url, why_not, "planner"), key=lambda d: d.title)
+    assert "spend below expected" in spend.title and spend.effect == pytest.approx(500)
+    assert revenue == decision and len(why_not) == 1
