@@ -19,7 +19,9 @@ from flask_login import logout_user
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import generate_csrf
 
+from db.login_throttle import AttemptsBusy
 from db.login_throttle import is_locked
+from db.login_throttle import one_attempt_at_a_time
 from db.login_throttle import record_failure
 from db.roles import Actor
 from db.roles import PermissionDenied
@@ -31,6 +33,7 @@ from db.users import UserInfo
 from db.users import authenticate
 
 SESSION_TOKEN = "sid"
+TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Wait a minute and try again."
 
 
 class SessionUser(UserMixin):
@@ -142,12 +145,16 @@ def init_auth(server: Flask) -> None:
     def login_submit():
         username = request.form.get("username", "")
         next_url = _safe_next(request.form.get("next"))
-        if is_locked(username, _address()):
-            return _login_page("Too many sign-in attempts. Wait a minute and try again.", 429)
-        info = authenticate(username, request.form.get("password", ""))
-        if info is None:
-            record_failure(username, _address())
-            return _login_page("Wrong username or password.", 401, username, next_url)
+        try:
+            with one_attempt_at_a_time(username, _address()):
+                if is_locked(username, _address()):
+                    return _login_page(TOO_MANY_ATTEMPTS, 429)
+                info = authenticate(username, request.form.get("password", ""))
+                if info is None:
+                    record_failure(username, _address())
+                    return _login_page("Wrong username or password.", 401, username, next_url)
+        except AttemptsBusy:
+            return _login_page(TOO_MANY_ATTEMPTS, 429)
         session.clear()
         session[SESSION_TOKEN] = start_session(info.id, _address())
         login_user(SessionUser(info))

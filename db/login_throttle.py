@@ -2,12 +2,18 @@
 shared by every worker and machine: in Redis when one is configured, else in the database.
 
 A key that reaches the limit within the window is locked until its failures age out of
-the window; the lockout is written to the audit log once, when it starts.
+the window; the lockout is written to the audit log once, when it starts. Attempts on one key
+run one at a time (``one_attempt_at_a_time``), so the check, the password's verification and
+the count are one step: a burst of parallel guesses cannot all pass the check before any of
+them is counted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,13 +24,24 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from db import audit
+from db.engine import get_engine
 from db.engine import session_scope
 from db.schema import LoginFailure
 from db.settings import get_settings
 
 NAMESPACE = "channelperf-login"
+# pg_advisory_xact_lock(class, key): the class of sign-in attempt locks, keyed by a CRC of the
+# failure key (two keys sharing a CRC only wait for each other).
+ATTEMPT_LOCK_CLASS = 7_310_007
+ATTEMPT_WAIT = "5s"
+
+
+class AttemptsBusy(Exception):
+    """Other attempts on this username or address held the turn too long."""
 
 
 def failure_keys(username: str, address: str) -> list[str]:
@@ -82,6 +99,26 @@ def _counter(redis_url: str | None, limit: str):
 def _current():
     settings = get_settings()
     return _counter(settings.redis_url, settings.login_rate_limit)
+
+
+@contextmanager
+def one_attempt_at_a_time(username: str, address: str) -> Iterator[None]:
+    """Hold this username's and this address's sign-in attempts to one at a time, on every
+    worker and machine (PostgreSQL advisory locks, for as long as the block runs); raises
+    ``AttemptsBusy`` after waiting ``ATTEMPT_WAIT`` for the turn."""
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    keys = sorted({zlib.crc32(key.encode()) - 2**31 for key in failure_keys(username, address)})
+    with engine.connect() as conn, conn.begin():
+        try:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{ATTEMPT_WAIT}'"))
+            for key in keys:
+                conn.execute(select(func.pg_advisory_xact_lock(ATTEMPT_LOCK_CLASS, key)))
+        except OperationalError as exc:
+            raise AttemptsBusy from exc
+        yield
 
 
 def is_locked(username: str, address: str) -> bool:

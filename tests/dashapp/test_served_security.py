@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import random
 import re
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 from urllib.parse import urlparse
@@ -44,9 +48,12 @@ class Visitor:
         conn.close()
         return response.status, data
 
-    def sign_in(self, username: str, password: str) -> int:
+    def sign_in(self, username: str, password: str, ready: threading.Barrier | None = None) -> int:
+        """Sign in; with ``ready``, the form is sent once every visitor sharing it has one."""
         _, page = self.request("GET", "/login")
         token = TOKEN.search(page.decode()).group(1)
+        if ready is not None:
+            ready.wait(timeout=60)
         form = urlencode({"username": username, "password": password, "csrf_token": token})
         status, _ = self.request(
             "POST",
@@ -78,6 +85,26 @@ def test_failed_sign_ins_are_counted_across_workers_and_addresses(
         assert guesser == [401, 401, 401, 429]
         assert Visitor(base, "127.0.0.5").sign_in("eve", PASSWORD) == 429
         assert Visitor(base, "127.0.0.6").sign_in("eve", PASSWORD) == 302
+
+
+@pytest.mark.parametrize("counter", ["database", "redis"])
+def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(
+    counter, pg_url, use_database, request
+):
+    env = {"login_rate_limit": "3 per minute"}
+    if counter == "redis":
+        env["redis_url"] = request.getfixturevalue("redis_url")
+    use_database(pg_url)
+    username = f"pat{uuid.uuid4().hex[:8]}"  # Redis keeps the other tests' counts
+    add_user(username, PASSWORD, "planner", system())
+    guesses = 12
+    ready = threading.Barrier(guesses)
+    with served_app(pg_url, workers=2, **env) as base, ThreadPoolExecutor(guesses) as pool:
+        # Two workers of four threads each take the burst at once, from four addresses.
+        network = f"127.{random.randrange(1, 250)}.{random.randrange(1, 250)}"  # as the username
+        visitors = [Visitor(base, f"{network}.{n % 4 + 1}") for n in range(guesses)]
+        statuses = list(pool.map(lambda v: v.sign_in(username, "guess", ready), visitors))
+    assert sorted(statuses) == [401] * 3 + [429] * (guesses - 3)
 
 
 def _chunks(total: int, size: int = 1024 * 1024):
