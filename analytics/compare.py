@@ -26,8 +26,11 @@ from analytics.metric_table import metric_table
 from analytics.metrics import METRICS
 from analytics.metrics import get_metric
 from analytics.periods import COMPARISONS
+from analytics.periods import FIRST_DAY
+from analytics.periods import LAST_DAY
 from analytics.periods import Period
 from analytics.periods import compare_periods
+from analytics.periods import supported
 from analytics.rollup import Filters
 from db.engine import get_engine
 from db.schema import ChannelCategory
@@ -85,11 +88,15 @@ def _date(parameter: str, text: str | None) -> dt.date:
             parameter, f"{parameter} {text!r} is not a date in the form YYYY-MM-DD"
         )
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError as error:
         raise ParameterError(
             parameter, f"{parameter} {text!r} is not a valid date: {error}"
         ) from None
+    if not supported(day):
+        span = f"{FIRST_DAY} – {LAST_DAY}"
+        raise ParameterError(parameter, f"{parameter} {day} is outside the days read ({span})")
+    return day
 
 
 def _choice(parameter: str, value: str | None, choices: Sequence[str]) -> str:

@@ -22,6 +22,15 @@ import pandas as pd
 
 from analytics.errors import AnalyticsError
 
+# The days a request may name: any range between them has a prior period and a last year
+# that the calendar (and PostgreSQL's date) can hold.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+
+def supported(day: dt.date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 @dataclass(frozen=True)
 class Period:

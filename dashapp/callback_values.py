@@ -4,16 +4,19 @@ The guard refuses (400) a request whose value for a property is of a kind no com
 could send (a dict for a button's click count, a list for a date), so a crafted request
 reaches no callback with it. Values of the right kind but meaningless content (an
 unknown status, a date that does not exist) are each callback's to refuse with a message.
-A store's ``data`` is whatever its page wrote there: a page declares the shape of a store
-its callbacks index into (``declare_store``), and of the fields that only hold text
-(``dashapp.components.ids.texts``), and the guard holds a request to it.
+A store's ``data`` is whatever its page wrote there, so every store a callback reads is
+declared with its shape (``declare_store``): the guard refuses any ``data`` of a store that is
+not. Pages declare the fields that only hold text too (``dashapp.components.ids.texts``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
+
+from analytics.periods import supported
 
 SCALARS = (str, int, float, bool)
 
@@ -27,20 +30,30 @@ def _count(value: Any) -> bool:
     return value is None or _whole(value)
 
 
+def _string(value: Any) -> bool:
+    """Text a person could type: no NUL character (which no field sends, and PostgreSQL's text
+    cannot hold)."""
+    return isinstance(value, str) and "\x00" not in value
+
+
+def _scalar(value: Any) -> bool:
+    return _string(value) if isinstance(value, str) else isinstance(value, SCALARS)
+
+
 def text(value: Any) -> bool:
-    return value is None or isinstance(value, str)
+    return value is None or _string(value)
 
 
 def _choice(value: Any) -> bool:
     """An input's text or number, a checkbox's state, a single or multiple choice."""
     if isinstance(value, list):
-        return all(isinstance(v, SCALARS) for v in value)
-    return value is None or isinstance(value, SCALARS)
+        return all(_scalar(v) for v in value)
+    return value is None or _scalar(value)
 
 
 def texts_list(value: Any) -> bool:
     """A multiple choice of text options."""
-    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    return value is None or (isinstance(value, list) and all(_string(v) for v in value))
 
 
 def optional_id(value: Any) -> bool:
@@ -55,18 +68,18 @@ def rows_with_ids(value: Any) -> bool:
 
 def path(value: Any) -> bool:
     """The address bar's path: absolute, as the browser sends it."""
-    return value is None or (isinstance(value, str) and value.startswith("/"))
+    return value is None or (_string(value) and value.startswith("/"))
 
 
 def date_text(value: Any) -> bool:
-    """A date picker's value: YYYY-MM-DD, maybe followed by a time."""
+    """A date picker's value: YYYY-MM-DD, maybe followed by a time, of a day the analyses
+    handle (``analytics.periods.supported``)."""
     if value is None:
         return True
     try:
-        dt.date.fromisoformat(value[:10])
+        return supported(dt.date.fromisoformat(value[:10]))
     except (TypeError, ValueError):
         return False
-    return True
 
 
 def objects(value: Any) -> bool:
@@ -80,6 +93,35 @@ def _click(value: Any) -> bool:
 
 def _any(_value: Any) -> bool:
     return True
+
+
+def _undeclared(_value: Any) -> bool:
+    """A store's data, unless its page declared the store's shape: nothing fits."""
+    return False
+
+
+def job_id(value: Any) -> bool:
+    """A store holding the id of a queued job (RQ names each by a UUID), or None."""
+    if value is None:
+        return True
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def flag(value: Any) -> bool:
+    """A store holding a yes or no."""
+    return value is None or isinstance(value, bool)
+
+
+def message(value: Any) -> bool:
+    """A store holding what a form did, for the page's message: ``{"text", "ok"}`` or None."""
+    return value is None or (
+        isinstance(value, dict)
+        and isinstance(value.get("text"), str)
+        and isinstance(value.get("ok"), bool)
+    )
 
 
 SHAPES = {
@@ -96,7 +138,7 @@ SHAPES = {
     "selectedRows": objects,
     "clickData": _click,
     "id": _any,
-    "data": _any,
+    "data": _undeclared,
 }
 
 
@@ -110,7 +152,13 @@ def declare(component_id: str, prop: str, shape: Callable[[Any], bool]) -> None:
 
 
 def declare_store(store_id: str, shape: Callable[[Any], bool]) -> None:
+    """Hold a store's ``data`` in every request to ``shape`` (else none is accepted)."""
     declare(store_id, "data", shape)
+
+
+def is_declared(component_id: str | dict, prop: str) -> bool:
+    """Whether a page declared the shape of this component's ``prop``."""
+    return isinstance(component_id, str) and (component_id, prop) in _DECLARED
 
 
 def fits(component_id: str | dict, prop: str, value: Any) -> bool:

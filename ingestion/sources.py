@@ -103,7 +103,11 @@ def connector(source: SourceInfo, **client_options: Any):
 
 
 def get_source(conn: Connection, name: str) -> SourceInfo:
-    row = conn.execute(select(Source.__table__).where(Source.name == name)).first()
+    row = (
+        conn.execute(select(Source.__table__).where(Source.name == name)).first()
+        if NAME.fullmatch(name)  # else no source has it (a NUL, say, PostgreSQL refuses)
+        else None
+    )
     if row is None:
         raise CommandError(f"no source named {name!r}")
     return SourceInfo.of(row)

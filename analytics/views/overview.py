@@ -19,7 +19,7 @@ from analytics.rollup import Filters
 from analytics.rollup import data_as_of
 from analytics.rollup import prefetch_rollups
 from analytics.rollup import rollup_sums
-from analytics.targets import scope_id
+from analytics.targets import scope_ids
 
 KPI_METRICS = ("revenue", "orders", "aov", "conversion_rate", "cac", "new_customers", "margin_pct")
 
@@ -66,15 +66,20 @@ def _channel_level(filters: Filters) -> str:
 
 
 def _target_scope(filters: Filters, url: str | None) -> tuple[str, int] | None:
+    """The target level and id the slice is compared with; None for a slice no target covers
+    (several channels, a region, a code that names nothing)."""
     if not (filters.categories or filters.touchpoints or filters.regions or filters.locations):
         return "total", 0
     if len(filters.categories) == 1 and not (
         filters.touchpoints or filters.regions or filters.locations
     ):
-        return "category", scope_id("category", filters.categories[0], url)
-    if len(filters.touchpoints) == 1 and not (filters.regions or filters.locations):
-        return "touchpoint", scope_id("touchpoint", filters.touchpoints[0], url)
-    return None
+        level, code = "category", filters.categories[0]
+    elif len(filters.touchpoints) == 1 and not (filters.regions or filters.locations):
+        level, code = "touchpoint", filters.touchpoints[0]
+    else:
+        return None
+    found = scope_ids(level, url).get(code)
+    return None if found is None else (level, found)
 
 
 def _metric_values(sums: pd.DataFrame) -> dict[str, float | None]:

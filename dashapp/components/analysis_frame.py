@@ -33,6 +33,7 @@ from analytics.rollup import data_range
 from dashapp.access import allowed
 from dashapp.access import page_for_path
 from dashapp.auth import current_role
+from dashapp.callback_values import declare
 from dashapp.components import drilldown
 from dashapp.components import url_state
 from dashapp.components.filters import channel_filter
@@ -50,6 +51,10 @@ class PageOption:
     name: str
     label: str
     choices: dict[str, str]
+
+    def offers(self, value) -> bool:
+        """Whether ``value`` is one of the choices (the control cannot be cleared)."""
+        return isinstance(value, str) and value in self.choices
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ class AnalysisFrame:
             ids["option"] = f"{self.prefix}-{self.option.name}"
         ids |= {o.name: f"{self.prefix}-{o.name}" for o in self.options}
         object.__setattr__(self, "ids", ids)
+        for option in self.all_options:
+            declare(self.option_id(option), "value", option.offers)
 
     @property
     def all_options(self) -> tuple[PageOption, ...]:

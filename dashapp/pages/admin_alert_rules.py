@@ -30,6 +30,8 @@ from analytics.metrics import METRICS
 from analytics.periods import COMPARISONS
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.callback_values import declare_store
+from dashapp.callback_values import optional_id
 from dashapp.callback_values import text
 from dashapp.components.forms import labelled
 from dashapp.components.forms import switch_buttons
@@ -59,6 +61,7 @@ IDS = page_ids(
     " direction threshold comparison emails webhook escalation_emails escalation_webhook"
     " create update disable enable",
 )
+declare_store(IDS.chosen, optional_id)
 FORM_FIELDS = (
     IDS.name,
     IDS.kind,

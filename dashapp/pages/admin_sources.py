@@ -19,6 +19,9 @@ from flask import current_app
 from dashapp.access import page_for_path
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.callback_values import declare_store
+from dashapp.callback_values import message
+from dashapp.callback_values import text
 from dashapp.components.forms import form_row
 from dashapp.components.grid import column
 from dashapp.components.grid import plain_grid
@@ -70,6 +73,14 @@ FORM_FIELDS = (
     IDS.form_interval,
     IDS.form_enabled,
 )
+declare_store(IDS.changed, message)
+
+
+def _form_mode(value) -> bool:
+    return isinstance(value, dict) and set(value) == {"edit"} and text(value["edit"])
+
+
+declare_store(IDS.form_mode, _form_mode)
 REFRESH_MS = 15_000
 DEFAULT_INTERVAL = 300
 

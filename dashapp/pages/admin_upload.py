@@ -20,6 +20,8 @@ from dash import no_update
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.callback_values import declare_store
+from dashapp.callback_values import job_id
 from dashapp.components.forms import form_row
 from dashapp.components.grid import column
 from dashapp.components.grid import plain_grid
@@ -57,6 +59,7 @@ IDS = page_ids(
     "file file_name saved kind draft draft_message yaml save_as save source dry_run load message "
     "summary rows rejects status poll job",
 )
+declare_store(IDS.job, job_id)
 # Dash sends the file base64-encoded (4/3 of its size) inside the callback's JSON, and the
 # app refuses requests over 64 MB (MAX_CONTENT_LENGTH): files up to 45 MB fit.
 MAX_FILE_BYTES = 45 * 2**20

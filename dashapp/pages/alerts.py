@@ -71,6 +71,7 @@ IDS = page_ids(
     " submit_root_cause resolve_section resolve_note resolve role_note",
 )
 declare_store(IDS.current, optional_id)
+declare_store(IDS.changed, optional_id)  # a count of changes made here
 OPEN_STATES = ["open", "acknowledged", "root_cause_submitted"]
 HIDDEN = {"display": "none"}
 SHOWN = {"display": "block"}
@@ -228,6 +229,8 @@ def _filter(label: str, control_id: str, everything: str, options, width: int, *
 
 def layout(alert: str | None = None, **_query) -> html.Div:
     selected = int(alert) if alert and alert.isdigit() else None
+    if not optional_id(selected):  # more digits than an id holds
+        selected = None
     return html.Div(
         [
             html.H2("Alerts", className="h4"),

@@ -25,6 +25,8 @@ from analytics.line_coverage import lines_note
 from analytics.periods import Period
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.callback_values import date_text
+from dashapp.callback_values import declare_store
 from dashapp.components.grid import column
 from dashapp.components.grid import data_grid
 from dashapp.components.grid import records
@@ -40,6 +42,18 @@ PREFIX = "inventory"
 register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, order=21, **PLANNING)
 
 IDS = page_ids(PREFIX, "positions plan effect apply message positions_store")
+
+
+def _shown_plan(value) -> bool:
+    """The positions store: the stock day whose plan the page shows."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("as_of"), str)
+        and date_text(value["as_of"])
+    )
+
+
+declare_store(IDS.positions_store, _shown_plan)
 HORIZON = 28
 PLAN_COLUMNS = ["product_id", "sku", "location_id", "location", "on_hand", "mean_h", "sd_h"]
 PAGED = {"dashGridOptions": {"pagination": True, "paginationPageSize": 20}}

@@ -24,6 +24,8 @@ from analytics.views.overview import build_overview
 from dashapp.access import ROLE_ORDER
 from dashapp.access import register_page
 from dashapp.auth import current_role
+from dashapp.callback_values import declare_store
+from dashapp.callback_values import flag
 from dashapp.components import url_state
 from dashapp.components.analysis_frame import no_data
 from dashapp.components.analysis_frame import refusal
@@ -53,6 +55,7 @@ IDS = page_ids(
     "dates channels refresh kpis revenue_chart share_chart as_of validation error heading"
     " decisions decisions_asked",
 )
+declare_store(IDS.decisions_asked, flag)
 REFRESH_MS = 60_000
 
 

@@ -240,6 +240,8 @@ BAD = [
     ({"by": "planet"}, "by", "unknown by 'planet'"),
     ({"start": "2025-02-30"}, "start", "is not a valid date"),
     ({"start": "01/02/2025"}, "start", "is not a date in the form YYYY-MM-DD"),
+    ({"start": "0001-01-01"}, "start", "start 0001-01-01 is outside the days read (1900-01-01"),
+    ({"start": "9999-12-01", "end": "9999-12-31"}, "start", "is outside the days read"),
     ({"end": "2024-12-01"}, "end", "end 2024-12-01 is before start 2025-01-01"),
     ({"start": "2020-01-01"}, "end", "the maximum is"),
     ({"compare": ["lastweek"]}, "compare", "unknown compare 'lastweek'"),

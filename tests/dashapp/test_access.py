@@ -36,7 +36,7 @@ def registered_pages() -> list[dict]:
     return [p for p in dash.page_registry.values() if "id_prefix" in p]
 
 
-def router_body(path: str) -> dict:
+def router_body(path: str, search: str = "") -> dict:
     return {
         "output": ROUTER,
         "outputs": [
@@ -45,7 +45,7 @@ def router_body(path: str) -> dict:
         ],
         "inputs": [
             {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": ""},
+            {"id": "_pages_location", "property": "search", "value": search},
         ],
         "changedPropIds": ["_pages_location.pathname"],
     }
@@ -69,6 +69,12 @@ def test_every_role_gets_exactly_its_pages_and_a_framed_no_access_page(app, clie
             assert response.status_code == expected, (role, page["path"])
             # Either way it is the app's own frame (HTML), never a bare JSON error.
             assert response.mimetype == "text/html"
+
+
+def test_an_alert_id_wider_than_any_row_opens_the_alerts_page_with_none_chosen(app, client_for):
+    answer = post_callback(client_for("executive"), router_body("/alerts", "?alert=" + "9" * 23))
+    assert answer.status_code == 200
+    assert '"id":"alerts-current"' in answer.get_data(as_text=True).replace(" ", "")
 
 
 def test_the_router_shows_no_access_and_none_of_the_page(app, client_for):

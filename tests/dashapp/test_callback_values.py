@@ -15,6 +15,7 @@ import pytest
 from dashapp.access import ROLE_ORDER
 from dashapp.callback_values import SHAPES
 from dashapp.callback_values import fits
+from dashapp.callback_values import is_declared
 from forecasting.job_watch import wait_for
 from forecasting.store import list_jobs
 from tests.command_world import changed_tables
@@ -29,8 +30,8 @@ from tests.signin import post_callback
 pytestmark = pytest.mark.postgres
 
 COUNT = ["1", -1, 1.5, {"n": 1}]
-TEXT = [1, ["a"], {"a": 1}]
-DATE = ["next tuesday", "2026-02-30", 20260601, ["2026-06-01"]]
+TEXT = [1, ["a"], {"a": 1}, "nul\x00"]
+DATE = ["next tuesday", "2026-02-30", 20260601, ["2026-06-01"], "0001-01-01", "9999-12-31"]
 # Values a property never carries, by property; a store declared by its page gets STORE.
 ODD = {
     "n_clicks": COUNT,
@@ -42,15 +43,17 @@ ODD = {
     "start_date": DATE,
     "end_date": DATE,
     "date": DATE,
-    "value": [{"a": 1}, [["nested"]], [{"a": 1}]],
+    "value": [{"a": 1}, [["nested"]], [{"a": 1}], "a\x00", ["a", "a\x00"]],
     "selectedRows": ["row", [1], {"id": 1}],
     "clickData": ["click", {"points": "all"}, {"points": [1]}],
 }
 STORE = ["junk", -3, {"first": None}, [{"code": 1}]]
-TEXT_ONLY = [7, 2.5, True, ["a"]]
+TEXT_ONLY = [7, 2.5, True, ["a"], "nul\x00"]
 # Anything at all: what the guard lets through must not break a callback either.
 ANY = ["zz", "/zz", "2026-02-30", -1, 10**20, True, ["zz"], [1, "a"], {"id": 1}]
 ANY += [{"points": [{"customdata": {"a": 1}}]}, [{"id": 1}], [{"x": 1}]]
+# Codes and ids that name nothing: a channel, an alert id wider than a database id.
+ANY += ["category:zz", ["touchpoint:zz"], "?alert=99999999999999999999999"]
 
 
 def _targets(body: dict):
@@ -64,8 +67,9 @@ def _odd_values(item: dict) -> list:
     if item["property"] == "data":
         return STORE if not fits(item["id"], "data", object()) else []
     if item["property"] == "value" and not fits(item["id"], "value", 7):
-        # a text field or a multiple choice of text, declared by its page
-        return [v for v in (*ODD["value"], *TEXT_ONLY) if not fits(item["id"], "value", v)]
+        # a text field, a multiple choice of text or a page's option, declared by its page
+        values = (*ODD["value"], *TEXT_ONLY, "no-such-choice")
+        return [v for v in values if not fits(item["id"], "value", v)]
     return ODD.get(item["property"], [])
 
 
@@ -77,6 +81,17 @@ def test_every_property_a_callback_reads_has_a_declared_shape(app):
     }
     assert read <= set(SHAPES), read - set(SHAPES)
     assert not fits("x", "innerHTML", "text")
+
+
+def test_every_store_a_callback_reads_is_declared_and_an_undeclared_one_fits_nothing(app):
+    stores = {
+        dependency["id"]
+        for spec in _server_callbacks(app).values()
+        for dependency in (*spec["inputs"], *spec["state"])
+        if dependency["property"] == "data"
+    }
+    assert stores and not {s for s in stores if not is_declared(s, "data")}
+    assert not any(fits("undeclared-store", "data", value) for value in (None, 0, "x", {}))
 
 
 def test_values_no_component_sends_are_refused_before_any_callback_runs(app, client_for):

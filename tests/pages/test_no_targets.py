@@ -11,6 +11,7 @@ from analytics.periods import Period
 from analytics.prorated_targets import targets_for
 from analytics.reports.pdf import render_pdf
 from analytics.reports.summary import build_weekly_summary
+from analytics.rollup import Filters
 from analytics.views.overview import KPI_METRICS
 from analytics.views.overview import build_overview
 
@@ -25,3 +26,14 @@ def test_without_targets_every_kpi_has_none_and_the_pages_still_build(pg_url, us
     assert [kpi.target for kpi in overview.kpis.values()] == [None] * len(KPI_METRICS)
     summary = build_weekly_summary(Period(dt.date(2026, 6, 22), dt.date(2026, 6, 28)))
     assert render_pdf(summary).startswith(b"%PDF")
+
+
+def test_a_channel_code_that_names_nothing_shows_an_empty_slice_without_a_target(
+    pg_url, use_database
+):
+    """A crafted or stale address (``?channels=category:gone``) reads as a slice with no orders."""
+    use_database(pg_url)
+    for filters in (Filters(categories=("gone",)), Filters(touchpoints=("gone",))):
+        overview = build_overview(JUNE, filters)
+        assert [kpi.target for kpi in overview.kpis.values()] == [None] * len(KPI_METRICS)
+        assert overview.by_channel.empty

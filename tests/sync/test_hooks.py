@@ -148,7 +148,8 @@ def test_unknown_pull_only_and_push_sources_answer_an_unsigned_request_alike(hoo
         actor=system(),
     )
     answers = {
-        name: client.post(f"/hooks/{name}", data=b"{}") for name in ("nobody", "erp", SOURCE)
+        name: client.post(f"/hooks/{name}", data=b"{}")
+        for name in ("nobody", "erp", SOURCE, "a%00b")
     }
     assert {r.status_code for r in answers.values()} == {401}
     assert len({r.get_data() for r in answers.values()}) == 1
