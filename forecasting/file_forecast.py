@@ -29,6 +29,9 @@ from forecasting.training import candidate_models
 from forecasting.training import train
 
 SINGLE_SERIES_ID = "series"
+# Two years of days; a longer horizon forecasts nothing a model could know (and, in months,
+# would run past the dates a timestamp holds).
+MAX_HORIZON = 730
 
 
 def read_series(path: Path, time_col: str, value_col: str, id_col: str | None) -> pd.DataFrame:
@@ -77,8 +80,8 @@ def run_forecast(
     candidate with the best backtest MASE) and, with ``with_backtest``, the candidates' scores
     and each series' skill."""
     shortest = int(frame.groupby(ID).size().min())
-    if horizon < 1:
-        raise ForecastingError(f"--horizon must be at least 1, got {horizon}")
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise ForecastingError(f"--horizon must be 1 to {MAX_HORIZON} steps, got {horizon}")
     if shortest < 14:
         raise ForecastingError(f"every series needs at least 14 days; the shortest has {shortest}")
     if with_backtest and shortest - horizon < 14:

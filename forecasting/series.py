@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from analytics.periods import LAST_DAY
 from forecasting.errors import ForecastingError
 
 ID, DS, Y = "unique_id", "ds", "y"
@@ -69,12 +70,19 @@ def validate_series(frame: pd.DataFrame, *, require_y: bool = True) -> pd.DataFr
     if getattr(out[DS].dt, "tz", None) is not None:
         out[DS] = out[DS].dt.tz_localize(None)
     out[DS] = out[DS].astype("datetime64[ns]")
+    late = out[DS] > pd.Timestamp(LAST_DAY)
+    if late.any():
+        bad = out.loc[late, [ID, DS]].head(3).to_dict("records")
+        raise ForecastingError(f"days after {LAST_DAY} cannot be forecast from, e.g. {bad}")
     if require_y:
-        y = pd.to_numeric(out[Y], errors="coerce")
-        if y.isna().any():
-            bad = out.loc[y.isna(), [ID, DS]].head(3).to_dict("records")
-            raise ForecastingError(f"column {Y!r} has missing or non-numeric values, e.g. {bad}")
-        out[Y] = y.astype(float)
+        y = pd.to_numeric(out[Y], errors="coerce").astype(float)
+        unusable = ~np.isfinite(y)
+        if unusable.any():
+            bad = out.loc[unusable, [ID, DS]].head(3).to_dict("records")
+            raise ForecastingError(
+                f"column {Y!r} has missing, non-numeric or infinite values, e.g. {bad}"
+            )
+        out[Y] = y
     duplicated = out.duplicated([ID, DS])
     if duplicated.any():
         bad = out.loc[duplicated, [ID, DS]].head(3).to_dict("records")

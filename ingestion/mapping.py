@@ -39,8 +39,8 @@ class ChannelRule:
         if self.operator == "regex":
             try:
                 object.__setattr__(self, "_pattern", re.compile(self.value))
-            except re.error as exc:
-                raise ValueError(f"rule {self.priority}: bad regex {self.value!r}: {exc}") from None
+            except (re.error, OverflowError) as exc:  # a repeat count over the engine's limit
+                raise ValueError(f"bad regex {self.value!r}: {exc}") from None
         if self.operator == "in":
             choices = frozenset(v.strip() for v in self.value.split(","))
             object.__setattr__(self, "_choices", choices)

@@ -35,6 +35,10 @@ from ingestion.reference import upsert_region_mappings
 DAY_COLUMNS = ("day", "date")
 MISSING = {"", "N/A", "NA", "n/a"}
 MAX_ERRORS = 10
+# What exchange_rate.rate (NUMERIC(18, 8)) and region_mapping's columns hold.
+SMALLEST_RATE = Decimal("0.00000001")
+LARGEST_RATE = Decimal("1e10")
+REGION_MAPPING_WIDTHS = {"source_system": 40, "kind": 40, "value": 120, "region": 40}
 
 
 def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -66,7 +70,10 @@ def _rate(value: str, inverse: bool) -> Decimal:
         raise ValueError(f"{value!r} is not a number") from None
     if not rate.is_finite() or rate <= 0:
         raise ValueError(f"rate {value} must be a positive number")
-    return 1 / rate if inverse else rate
+    rate = 1 / rate if inverse else rate
+    if not SMALLEST_RATE <= rate < LARGEST_RATE:
+        raise ValueError(f"rate {value} is out of range: {SMALLEST_RATE} up to {LARGEST_RATE}")
+    return rate
 
 
 def _currency(value: str) -> str:
@@ -167,6 +174,9 @@ def read_region_mappings(path: str | Path) -> pd.DataFrame:
         if empty:
             errors.append(f"line {line}: {', '.join(empty)} empty")
             continue
+        if unfit := _unfit({**cells, "source_system": system}):
+            errors.append(f"line {line}: {unfit}")
+            continue
         key = (system, cells["kind"], cells["value"])
         first = seen.setdefault(key, line)
         if first != line:
@@ -175,6 +185,16 @@ def read_region_mappings(path: str | Path) -> pd.DataFrame:
         out.append((*key, cells["region"]))
     _raise(path, errors)
     return pd.DataFrame(out, columns=["source_system", "kind", "value", "region"])
+
+
+def _unfit(cells: dict[str, str]) -> str | None:
+    """Why a region mapping's cells cannot be stored (too long, or a NUL character); None."""
+    for name, width in REGION_MAPPING_WIDTHS.items():
+        if "\x00" in cells[name]:
+            return f"{name} holds a NUL character"
+        if len(cells[name]) > width:
+            return f"{name} is longer than {width} characters"
+    return None
 
 
 def _raise(path: Path, errors: list[str]) -> None:

@@ -27,6 +27,7 @@ from ingestion.mapping import ChannelRule
 from ingestion.mapping import ChannelRules
 
 MAX_VALUE = 200
+MAX_PRIORITY = 1_000_000  # well inside the column's integer
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ def _validated(session: Session, priority, source_system, field, operator, value
         priority = int(priority)
     except (TypeError, ValueError):
         raise CommandError(f"priority must be a whole number, got {priority!r}") from None
+    if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
+        raise CommandError(f"priority must be between {-MAX_PRIORITY:,} and {MAX_PRIORITY:,}")
     try:
         ChannelRule(priority, source_system, field, operator, value, touchpoint)
     except ValueError as exc:

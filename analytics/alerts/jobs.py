@@ -25,6 +25,7 @@ from analytics.alerts.evaluation import rule_target
 from analytics.alerts.rules import RuleInfo
 from analytics.alerts.rules import list_rules
 from analytics.alerts.workflow import escalate_overdue
+from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from analytics.rollup import data_range
 from db.engine import get_engine
@@ -125,7 +126,12 @@ def _deliver_if_fired(result: EvaluationResult) -> None:
 def evaluate_all(
     as_of: dt.date | None = None, now: dt.datetime | None = None, deliver: bool = True
 ) -> EvaluationResult:
-    """Judge every active rule as of ``as_of`` (default: ``last_complete_day``)."""
+    """Judge every active rule as of ``as_of`` (default: ``last_complete_day``). A day not over
+    yet is refused: judged as of it, a rule would mark its state past the days still to come and
+    never judge them."""
+    last_over = get_settings().last_day_over(now)
+    if as_of is not None and as_of > last_over:
+        raise AnalyticsError(f"{as_of} is not over yet: the last day that is over is {last_over}")
     as_of = as_of or last_complete_day(now=now)
     if as_of is None:
         return EvaluationResult(None)

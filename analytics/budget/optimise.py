@@ -19,6 +19,8 @@ from analytics.errors import AnalyticsError
 
 OBJECTIVES = ("revenue", "margin")
 CENT = 0.01
+# Beyond any company's marketing budget, and where float sums lose their cents.
+MAX_TOTAL = 1e12
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,10 @@ def bounds_for(
     channels: list[str], total: float, minimum: dict[str, float], maximum: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel bounds, checked against each other and the total."""
-    if not np.isfinite(total) or total <= 0:
-        raise AnalyticsError(f"the total budget must be a positive amount, got {total}")
+    if not np.isfinite(total) or not 0 < total <= MAX_TOTAL:
+        raise AnalyticsError(
+            f"the total budget must be a positive amount up to {MAX_TOTAL:,.0f}, got {total:g}"
+        )
     unknown = sorted((set(minimum) | set(maximum)) - set(channels))
     if unknown:
         raise AnalyticsError(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 
+from analytics.errors import AnalyticsError
 from analytics.quality.frames import day_lines
 from analytics.quality.frames import day_orders
 from analytics.quality.results import CheckResult
@@ -34,11 +35,6 @@ class ValidationRun:
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
-
-
-def default_day() -> dt.date:
-    """Yesterday in the reporting time zone: the last complete day."""
-    return get_settings().last_day_over()
 
 
 def run_checks(
@@ -71,8 +67,12 @@ def run_validation(
     triggered_by: str = "cli",
     on_check: Callable[[str], None] | None = None,
 ) -> ValidationRun:
-    """Validate one day (default: yesterday) and store the run with every check's result."""
-    day = day or default_day()
+    """Validate one day (default: yesterday) and store the run with every check's result; a day
+    not over yet is refused (its checks would judge part of a day against whole ones)."""
+    last_over = get_settings().last_day_over(now)
+    if day is not None and day > last_over:
+        raise AnalyticsError(f"{day} is not over yet: the last day that is over is {last_over}")
+    day = day or last_over
     tolerances = tolerances or Tolerances()
     started = dt.datetime.now(dt.UTC)
     now = now or started

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analytics.decisions import DecisionList
 from analytics.decisions import build_decisions
+from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from analytics.reports.alerts_section import READER
 from analytics.reports.alerts_section import AlertsSection
@@ -71,10 +72,13 @@ def channel_changes(period: Period, url: str | None = None) -> pd.DataFrame:
 def build_weekly_summary(
     period: Period | None = None, url: str | None = None, now: dt.datetime | None = None
 ) -> WeeklySummary:
-    """The summary for ``period`` (default: the last complete week before today)."""
+    """The summary for ``period`` (default: the last complete week before today); a week not
+    over yet is refused: its days to come would read as a collapse against the week before."""
     settings = get_settings()
     now = now or dt.datetime.now(dt.UTC)
     period = period or last_complete_week(now.astimezone(settings.tz).date())
+    if period.end > settings.last_day_over(now):
+        raise AnalyticsError(f"the week {period.start} – {period.end} is not over yet")
     overview = build_overview(period, url=url)
     by_channel = channel_changes(period, url)
     order = by_channel["change"].abs().sort_values(ascending=False, kind="stable").index

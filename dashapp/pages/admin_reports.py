@@ -11,8 +11,10 @@ from dash import State
 from dash import callback
 from dash import dcc
 from dash import html
+from dash import no_update
 
 from analytics.errors import AnalyticsError
+from analytics.periods import Period
 from analytics.reports.mailer import pdf_filename
 from analytics.reports.pdf import render_pdf
 from analytics.reports.schedule import WEEKDAYS
@@ -33,6 +35,7 @@ from dashapp.components.heading import page_heading
 from dashapp.components.ids import fields
 from dashapp.components.ids import page_ids
 from dashapp.components.status import outcome
+from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.roles import PermissionDenied
 from db.settings import get_settings
@@ -42,8 +45,13 @@ register_page(__name__, path="/admin/reports", title="Reports", prefix=PREFIX, o
 
 IDS = page_ids(
     PREFIX,
-    "weekday hour recipients enabled save message week download_button download runs",
+    "weekday hour recipients enabled save message week download_button download "
+    "download_message runs",
 )
+
+
+def _last_week_over() -> Period:
+    return last_complete_week(dt.datetime.now(get_settings().tz).date())
 
 
 def _default_week_day() -> dt.date:
@@ -138,6 +146,7 @@ def layout(**_query) -> html.Div:
                             dcc.DatePickerSingle(
                                 id=IDS.week,
                                 date=_default_week_day().isoformat(),
+                                max_date_allowed=_last_week_over().end.isoformat(),
                                 display_format="YYYY-MM-DD",
                                 first_day_of_week=1,
                             ),
@@ -150,6 +159,7 @@ def layout(**_query) -> html.Div:
                                 className="mt-2",
                             ),
                             dcc.Download(id=IDS.download),
+                            html.Div(id=IDS.download_message, className="mt-2"),
                         ],
                         md=6,
                     ),
@@ -200,11 +210,15 @@ def _save(weekday, hour, recipients, enabled) -> str:
 
 @callback(
     Output(IDS.download, "data"),
+    Output(IDS.download_message, "children"),
     Input(IDS.download_button, "n_clicks"),
     State(IDS.week, "date"),
     prevent_initial_call=True,
 )
 def download_pdf(_clicks, day):
     chosen = dt.date.fromisoformat(day[:10]) if day else _default_week_day()
-    summary = build_weekly_summary(week_ending(chosen))
-    return dcc.send_bytes(render_pdf(summary), pdf_filename(summary))
+    try:
+        summary = build_weekly_summary(week_ending(chosen))
+    except AnalyticsError as exc:  # a week not over yet
+        return no_update, status_alert(f"No report: {exc}.", ok=False)
+    return dcc.send_bytes(render_pdf(summary), pdf_filename(summary)), None

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 
 from analytics.alerts.buckets import latest_complete_bucket
 from analytics.alerts.jobs import evaluate_after_batch
@@ -18,6 +19,7 @@ from analytics.alerts.jobs import evaluate_rules
 from analytics.alerts.jobs import rules_touched
 from analytics.alerts.rules import create_rule
 from analytics.alerts.rules import list_rules
+from analytics.errors import AnalyticsError
 from db.alert_tables import Alert
 from db.alert_tables import AlertEvent
 from db.alert_tables import AlertNotification
@@ -168,3 +170,21 @@ def test_a_day_not_over_in_the_company_time_zone_is_not_judged(scratch_url, use_
     after_midnight = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0, 5), new_york)
     result = evaluate_all(now=after_midnight, deliver=False)
     assert result.as_of == last and result.outcomes == {"rearmed": 1}  # 8 March: 600
+
+
+def test_a_day_asked_for_that_is_not_over_is_refused_and_changes_no_rule(scratch_url, use_database):
+    """Judged as of a future day, a rule would record that day as judged and skip the days in
+    between for good."""
+    use_database(scratch_url, reporting_tz="America/New_York")
+    _low_revenue_rule(scratch_url)
+    last = START + dt.timedelta(days=len(SERIES) - 1)
+    late = dt.datetime.combine(last, dt.time(23, 30), ZoneInfo("America/New_York"))
+    with get_engine(scratch_url).connect() as conn:
+        before = conn.execute(text("SELECT * FROM alert_rule_state")).all()
+    with pytest.raises(AnalyticsError, match=f"{last} is not over yet"):
+        evaluate_all(last, now=late, deliver=False)
+    with pytest.raises(AnalyticsError, match="is not over yet"):
+        evaluate_all(dt.date(2099, 1, 1), now=late, deliver=False)
+    with get_engine(scratch_url).connect() as conn:
+        assert conn.execute(text("SELECT * FROM alert_rule_state")).all() == before
+    assert evaluate_all(last - dt.timedelta(days=1), now=late, deliver=False).outcomes

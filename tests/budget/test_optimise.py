@@ -106,6 +106,7 @@ def test_an_already_optimal_split_is_kept():
             "search: the minimum 300.00 exceeds the maximum",
         ),
         (-5.0, {}, {}, "positive amount"),
+        (1e308, {}, {}, "positive amount up to 1,000,000,000,000, got 1e\\+308"),
         (1000.0, {"search": -1}, {}, "must not be negative"),
     ],
 )

@@ -163,7 +163,20 @@ def test_single_series_json_lines_without_id(tmp_path):
         (["--time-col", "day", "--value-col", "revenue", "--horizon", 7], "duplicated"),
         (
             ["--time-col", "day", "--value-col", "revenue", "--id-col", "channel", "--horizon", 0],
-            "at least 1",
+            "--horizon must be 1 to 730 steps",
+        ),
+        (
+            [
+                "--time-col",
+                "day",
+                "--value-col",
+                "revenue",
+                "--id-col",
+                "channel",
+                "--horizon",
+                10**5,
+            ],
+            "--horizon must be 1 to 730 steps, got 100000",
         ),
         (
             [
@@ -187,6 +200,24 @@ def test_bad_input_exits_2_with_the_reason_on_stderr(sales_csv, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("first_day", "value", "message"),
+    [
+        ("2024-01-01", "1e400", "has missing, non-numeric or infinite values"),
+        ("2262-03-01", "5", "days after 2199-12-31 cannot be forecast from"),
+    ],
+)
+def test_values_and_days_no_model_can_use_exit_2(tmp_path, first_day, value, message):
+    days = pd.date_range(first_day, periods=20, freq="D").strftime("%Y-%m-%d")
+    path = tmp_path / "series.csv"
+    path.write_text(
+        "ds,y\n" + "".join(f"{d},{value if n == 3 else n}\n" for n, d in enumerate(days))
+    )
+    result = invoke("--data", path, "--time-col", "ds", "--value-col", "y", "--horizon", 7)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
 
 
 def test_missing_file_exits_2(tmp_path):

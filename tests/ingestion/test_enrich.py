@@ -182,6 +182,7 @@ def test_rate_files_refuse_bad_input_with_line_numbers(database, tmp_path):
     bad.write_text(
         "day,currency,rate\n2024-06-01,EUR,abc\n2024-13-01,EUR,1.1\n2024-06-01,ZZZ,1\n"
         "2024-06-02,USD,1\n2024-06-02,GBP,-1\n2024-06-03,EUR,1.1\n2024-06-03,EUR,1.2\n"
+        "2024-06-04,EUR,99999999999\n2024-06-04,GBP,1e400\n2024-06-04,JPY,0.000000001\n"
     )
     out = runner.invoke(app, ["reference", "load-fx", str(bad)])
     assert out.exit_code == 2
@@ -192,6 +193,9 @@ def test_rate_files_refuse_bad_input_with_line_numbers(database, tmp_path):
         "line 5: USD is the base currency",
         "line 6: rate -1 must be a positive number",
         "line 8: a second rate for EUR on 2024-06-03 (line 7)",
+        "line 9: rate 99999999999 is out of range",
+        "line 10: rate 1e400 is out of range",
+        "line 11: rate 0.000000001 is out of range",
     ):
         assert expected in " ".join(out.output.split()), expected
     with get_engine().connect() as conn:
@@ -205,6 +209,11 @@ def test_rate_files_refuse_bad_input_with_line_numbers(database, tmp_path):
     regions.write_text("kind,value,region\ncountry,IT,it\n")
     out = runner.invoke(app, ["reference", "load-regions", str(regions)])
     assert out.exit_code == 2 and "unknown region codes: it" in out.output
+    regions.write_text(f"kind,value,region\ncountry,I\x00T,it\nstore,{'x' * 121},it\n")
+    out = runner.invoke(app, ["reference", "load-regions", str(regions)])
+    assert out.exit_code == 2, out.output
+    assert "line 2: value holds a NUL character" in out.output
+    assert "line 3: value is longer than 120 characters" in out.output
 
 
 def test_ecb_style_wide_rates_are_read_inverted(tmp_path, use_database):

@@ -14,6 +14,7 @@ from dashapp.components.quality_charts import validation_history_figure
 from dashapp.components.validation_badge import validation_badge
 from db import audit
 from db.users import demo_password
+from tests.signin import post_callback
 from tests.signin import sign_in_client
 
 
@@ -97,3 +98,22 @@ def test_validation_history_is_ticked_in_days(days, daily_ticks):
     axis = validation_history_figure(frame, colors).layout.xaxis
     assert axis.tickformat == "%d %b %Y"
     assert (axis.dtick == 86_400_000) is daily_ticks
+
+
+def test_a_report_of_a_week_not_over_is_refused_on_the_page(pages_db):
+    key = "..admin-reports-download.data...admin-reports-download-message.children.."
+    body = {
+        "output": key,
+        "outputs": [
+            {"id": "admin-reports-download", "property": "data"},
+            {"id": "admin-reports-download-message", "property": "children"},
+        ],
+        "inputs": [{"id": "admin-reports-download-button", "property": "n_clicks", "value": 1}],
+        "state": [{"id": "admin-reports-week", "property": "date", "value": "2199-12-30"}],
+        "changedPropIds": ["admin-reports-download-button.n_clicks"],
+    }
+    answer = post_callback(signed_in_client("admin"), body)
+    assert answer.status_code == 200
+    response = answer.get_json()["response"]
+    assert "admin-reports-download" not in response
+    assert "is not over yet" in str(response["admin-reports-download-message"])

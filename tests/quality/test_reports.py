@@ -17,6 +17,7 @@ from sqlalchemy import text
 from analytics.errors import AnalyticsError
 from analytics.metrics import format_value
 from analytics.periods import Period
+from analytics.quality.runner import run_validation
 from analytics.reports.schedule import HOURLY
 from analytics.reports.schedule import get_schedule
 from analytics.reports.schedule import schedule_reports
@@ -129,6 +130,19 @@ def test_top_movers_are_the_largest_revenue_changes(quality_db):
         ).all()
     changes = sorted(((abs(float(c)), n) for n, c in rows if c), reverse=True)[:5]
     assert list(summary.movers["channel_name"]) == [n for _c, n in changes]
+
+
+def test_a_week_or_a_day_not_over_yet_is_refused_and_nothing_is_stored(quality_db):
+    sunday = dt.datetime(2026, 6, 28, 20, tzinfo=dt.UTC)  # the week's last day, not over
+    with pytest.raises(AnalyticsError, match="the week 2026-06-22 – 2026-06-28 is not over yet"):
+        build_weekly_summary(WEEK, now=sunday)
+    assert build_weekly_summary(WEEK, now=sunday + dt.timedelta(days=1)).period == WEEK
+    with get_engine(quality_db.url).connect() as conn:
+        runs = conn.execute(text("SELECT count(*) FROM dq_run")).scalar()
+    with pytest.raises(AnalyticsError, match="2026-06-28 is not over yet"):
+        run_validation(dt.date(2026, 6, 28), now=sunday)
+    with get_engine(quality_db.url).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM dq_run")).scalar() == runs
 
 
 def test_schedule_is_validated_and_audited(quality_db):

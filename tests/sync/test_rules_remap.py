@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -115,6 +116,10 @@ def test_rule_commands_refuse_bad_input(pg_url):
         add_rule(1, "shopify", "source_name", "like", "x", "web", system())
     with pytest.raises(CommandError, match="bad regex"):
         add_rule(1, "shopify", "source_name", "regex", "([", "web", system())
+    with pytest.raises(CommandError, match=re.escape("bad regex 'a{99999999999}'")):
+        add_rule(1, "shopify", "source_name", "regex", "a{99999999999}", "web", system())
+    with pytest.raises(CommandError, match="priority must be between"):
+        add_rule(99_999_999_999, "shopify", "source_name", "equals", "x", "web", system())
     with pytest.raises(CommandError, match="unknown touchpoint"):
         add_rule(1, "shopify", "source_name", "equals", "x", "carrier_pigeon", system())
     with pytest.raises(CommandError, match="needs a value"):
