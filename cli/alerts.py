@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from analytics.alerts import jobs
 from analytics.alerts import notifications
@@ -25,6 +25,7 @@ from analytics.errors import AnalyticsError
 from analytics.periods import COMPARISONS
 from analytics.rollup import data_range
 from cli.common import ACTOR
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import date_option
 from cli.common import fail
@@ -49,7 +50,9 @@ def _one_of(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
 @rules_app.command("list")
 def rules_list(all_: Annotated[bool, typer.Option("--all", help="Include disabled rules")] = False):
     """The alert rules (active ones unless --all)."""
-    table = Table("id", "name", "kind", "metric", "scope", "grain", "severity", "limit", "active")
+    table = PlainTable(
+        "id", "name", "kind", "metric", "scope", "grain", "severity", "limit", "active"
+    )
     for rule in list_rules(active_only=not all_):
         limit = "" if rule.threshold is None else f"{rule.direction} {rule.threshold:g}"
         table.add_row(
@@ -98,7 +101,9 @@ def rules_add(
     _one_of("grain", grain, RULE_GRAINS)
     _one_of("direction", direction, DIRECTIONS)
     _one_of("comparison", comparison, COMPARISONS)
-    params = {key: value for key, value in (("k", k), ("max_anoms", max_anoms)) if value}
+    params = {
+        key: value for key, value in (("k", k), ("max_anoms", max_anoms)) if value is not None
+    }
     values = {
         "name": name,
         "kind": kind,
@@ -118,13 +123,14 @@ def rules_add(
     }
     with failing_on(AnalyticsError):
         rule = create_rule(values, actor=ACTOR)
-    console.print(f"Added rule {rule.id}: {rule.name}")
+    console.print(f"Added rule {rule.id}: {escape(rule.name)}")
 
 
 def _set_active(rule_id: int, active: bool) -> None:
     with failing_on(AnalyticsError):
         rule = set_rule_active(rule_id, active, actor=ACTOR)
-    console.print(f"Rule {rule.id} ({rule.name}) is {'enabled' if active else 'disabled'}.")
+    state = "enabled" if active else "disabled"
+    console.print(f"Rule {rule.id} ({escape(rule.name)}) is {state}.")
 
 
 @rules_app.command("disable")
@@ -148,7 +154,7 @@ def evaluate(
 ) -> None:
     """Evaluate every active rule on its latest complete bucket and send what fired."""
     as_of = date_option("at", at)
-    with console.status("Evaluating alert rules…"):
+    with console.status("Evaluating alert rules…"), failing_on(AnalyticsError):
         result = jobs.evaluate_all(as_of, deliver=False)
         delivered = notifications.deliver_pending()
     if result.as_of is None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import date_option
 from cli.common import errors
+from cli.common import output_file
+from cli.common import write_output
 from db import audit
 
 app = typer.Typer(name="audit", help="The append-only audit trail.", no_args_is_help=True)
@@ -24,7 +29,7 @@ def audit_verify(
     if problems:
         for problem in problems:
             entry = f"entry {problem.entry_id}" if problem.entry_id else "chain end"
-            errors.print(f"[red]broken:[/red] {entry}: {problem.reason}")
+            errors.print(f"[red]broken:[/red] {entry}: {escape(problem.reason)}")
         errors.print(f"{len(problems)} problem(s) in the audit trail.")
         raise typer.Exit(1)
     if newest is None:
@@ -41,9 +46,13 @@ def audit_list(
     since: str = typer.Option(None, help="First day (YYYY-MM-DD)"),
     until: str = typer.Option(None, help="Last day (YYYY-MM-DD)"),
     limit: int = typer.Option(100, min=1, help="At most this many entries, newest first"),
-    csv_file: str = typer.Option(None, "--csv", help="Write the entries to this CSV file"),
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the entries to this CSV file")
+    ] = None,
 ) -> None:
     """List audit entries, newest first."""
+    if csv_file:
+        output_file("--csv", csv_file)
     rows = audit.find_entries(
         actor=actor,
         action=action,
@@ -53,11 +62,12 @@ def audit_list(
         limit=limit,
     )
     if csv_file:
-        with Path(csv_file).open("w", newline="") as handle:
-            audit.write_csv(rows, handle)
-        console.print(f"Wrote {len(rows)} entries to {csv_file}.")
+        text = io.StringIO(newline="")
+        audit.write_csv(rows, text)
+        write_output(csv_file, text.getvalue().encode())
+        console.print(f"Wrote {len(rows)} entries to {escape(str(csv_file))}.")
         return
-    table = Table("id", "at (UTC)", "actor", "action", "entity", "before", "after")
+    table = PlainTable("id", "at (UTC)", "actor", "action", "entity", "before", "after")
     for row in rows:
         table.add_row(
             str(row["id"]),

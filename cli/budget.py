@@ -8,6 +8,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from analytics.budget.plans import DEFAULT_HORIZON
 from analytics.budget.plans import propose_budget
@@ -27,14 +28,17 @@ def parse_bounds(values: list[str] | None, option: str) -> dict[str, float]:
     """``CH=AMT`` pairs as a dict; AnalyticsError names the bad pair."""
     bounds: dict[str, float] = {}
     for value in values or ():
-        channel, sep, amount = value.partition("=")
+        name, sep, amount = value.partition("=")
+        channel = name.strip()
         try:
             number = float(amount)
         except ValueError:
             number = float("nan")
-        if not sep or not channel.strip() or number != number:
+        if not sep or not channel or number != number:
             raise AnalyticsError(f"{option} {value!r} must be CHANNEL=AMOUNT, e.g. web=5000")
-        bounds[channel.strip()] = number
+        if channel in bounds:
+            raise AnalyticsError(f"{option} names {channel!r} twice; give each channel once")
+        bounds[channel] = number
     return bounds
 
 
@@ -81,4 +85,4 @@ def budget_command(
         highlight=False,
     )
     for channel, reason in proposal.no_curve.items():
-        errors.print(f"{channel}: no curve, so no share ({reason})", highlight=False)
+        errors.print(escape(f"{channel}: no curve, so no share ({reason})"), highlight=False)

@@ -4,9 +4,9 @@ the past)."""
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from cli.common import ACTOR
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import failing_on
 from db.errors import CommandError
@@ -21,7 +21,9 @@ app = typer.Typer(name="rules", help="Touchpoint → channel rules.", no_args_is
 @app.command("list")
 def rules_list() -> None:
     """Every channel rule, active first, by priority."""
-    table = Table("id", "prio", "source", "field", "operator", "value", "touchpoint", "active", "v")
+    table = PlainTable(
+        "id", "prio", "source", "field", "operator", "value", "touchpoint", "active", "v"
+    )
     for r in list_rules():
         table.add_row(
             str(r.id),

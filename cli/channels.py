@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn
 from rich.progress import Progress
 from rich.progress import TextColumn
-from rich.table import Table
 
 from analytics.channel_move import STEPS
 from analytics.channel_move import move_touchpoint
@@ -20,6 +20,7 @@ from analytics.taxonomy import rename_channel
 from analytics.taxonomy import restore_channel
 from analytics.taxonomy import retire_channel
 from cli.common import ACTOR
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import failing_on
 
@@ -31,7 +32,8 @@ KIND = typer.Option(None, help="category | touchpoint, when a category and a tou
 
 def _said(info: ChannelInfo, what: str) -> None:
     where = f" in {info.category}" if info.category else ""
-    console.print(f"{info.kind.capitalize()} {info.code} ({info.name}){where} {what}.")
+    said = f"{info.kind.capitalize()} {info.code} ({info.name}){where} {what}."
+    console.print(escape(said))
 
 
 @app.command("list")
@@ -39,7 +41,7 @@ def channels_list(
     all_: bool = typer.Option(False, "--all", help="Retired channels too"),
 ) -> None:
     """Every category and its touchpoints."""
-    table = Table("category", "touchpoint", "name", "conversion basis", "status")
+    table = PlainTable("category", "touchpoint", "name", "conversion basis", "status")
     for c in list_channels(include_retired=all_):
         table.add_row(
             c.code if c.kind == "category" else "",
@@ -103,7 +105,7 @@ def channels_move(
 
         result = move_touchpoint(code, category, actor=ACTOR, progress=advance)
         bar.update(task, completed=len(STEPS))
-    console.print(result.summary)
+    console.print(escape(result.summary))
 
 
 @app.command("retire")

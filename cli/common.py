@@ -1,4 +1,5 @@
-"""What every command shares: the consoles, the exit on bad input, date options, table files."""
+"""What every command shares: the consoles and tables, the exit on bad input, date options,
+output files, table files."""
 
 from __future__ import annotations
 
@@ -15,8 +16,13 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from analytics.errors import AnalyticsError
+from analytics.periods import FIRST_DAY
+from analytics.periods import LAST_DAY
+from analytics.periods import supported
 from db.roles import system
 from db.settings import get_settings
 
@@ -24,6 +30,14 @@ console = Console()
 errors = Console(stderr=True)
 # Whoever runs the shell holds the database credentials: commands act as the admin "cli".
 ACTOR = system("cli")
+
+
+class PlainTable(Table):
+    """A table whose text cells are shown as they are: user data (names, values, reasons) is
+    never read as markup. A cell that wants a style passes a ``rich.text.Text``."""
+
+    def add_row(self, *cells, **options) -> None:
+        super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **options)
 
 
 class OutputFormat(StrEnum):
@@ -56,9 +70,42 @@ def date_option(name: str, text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise fail(f"--{name} must be a date like 2026-06-30 (YYYY-MM-DD), got {text!r}") from None
+    if not supported(day):
+        span = f"{FIRST_DAY} – {LAST_DAY}"
+        raise fail(f"--{name} {day} is outside the days the analyses handle ({span})")
+    return day
+
+
+def port_option(port: int) -> int:
+    if not 0 < port < 65536:
+        raise fail(f"--port must be from 1 to 65535, got {port}")
+    return port
+
+
+def output_file(option: str, path: Path) -> Path:
+    """``path`` if a file can be written there; checked before the work that fills it."""
+    if path.is_dir():
+        raise fail(f"{option} {path} is a directory, not a file name")
+    if not path.parent.is_dir():
+        raise fail(f"{option} {path}: no such directory {path.parent}")
+    return path
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write the whole file, or fail leaving no partial one behind."""
+    try:
+        handle = path.open("wb")
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with handle:
+            handle.write(data)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def redis_url() -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import typer
+from alembic.util import CommandError
+from rich.markup import escape
 
 from cli.common import console
+from cli.common import failing_on
 from db import migrate
 from db.engine import get_engine
 from db.rollups import rebuild_all
@@ -15,15 +18,17 @@ app = typer.Typer(name="db", help="Database schema and rollups.", no_args_is_hel
 @app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("heads", help="Target revision")) -> None:
     """Apply the schema migrations."""
-    migrate.upgrade(revision=revision)
-    console.print(f"[green]Database at revision {revision}.[/green]")
+    with failing_on(CommandError):
+        migrate.upgrade(revision=revision)
+    console.print(f"[green]Database at revision {escape(revision)}.[/green]")
 
 
 @app.command("downgrade")
 def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base")) -> None:
     """Revert the schema to an earlier revision."""
-    migrate.downgrade(revision=revision)
-    console.print(f"Database at revision {revision}.")
+    with failing_on(CommandError):
+        migrate.downgrade(revision=revision)
+    console.print(f"Database at revision {escape(revision)}.")
 
 
 @app.command("rebuild-rollups")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 from rich.progress import BarColumn
 from rich.progress import MofNCompleteColumn
@@ -15,6 +13,7 @@ from analytics.rollup import data_range
 from analytics.targets import import_targets
 from cli.common import console
 from cli.common import date_option
+from cli.common import fail
 from db.engine import get_engine
 from db.roles import system
 from db.settings import get_settings
@@ -36,7 +35,10 @@ def demo_data(
 ) -> None:
     """Generate the demo data set as each source's native payloads and load it through the
     connectors, registering the demo's sources (idempotent: running it again changes nothing)."""
-    last = date_option("end", end) or dt.datetime.now(get_settings().tz).date() - dt.timedelta(1)
+    last_over = get_settings().last_day_over()
+    last = date_option("end", end) or last_over
+    if last > last_over:
+        raise fail(f"--end {last} is not over yet: the last day that is over is {last_over}")
     engine = get_engine()
     if if_empty and data_range() is not None:
         console.print("Data already loaded; skipping the demo data (--if-empty).")

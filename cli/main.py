@@ -8,9 +8,14 @@ import importlib
 import click
 import typer
 from rich.markup import escape
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from cli.common import errors
+from cli.common import fail
 from db.settings import ConfigurationError
 from db.settings import get_settings
 
@@ -60,6 +65,24 @@ class LazyCommands(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)
         return module_commands(module).get(cmd_name) if module else None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, InterfaceError) as error:
+            # No statement: connecting failed (no server, no such database, refused sign-in).
+            if error.statement is not None:
+                raise
+            raise fail(f"cannot connect to the database {_database()}: {_reason(error)}") from None
+
+
+def _database() -> str:
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)
+
+
+def _reason(error: DBAPIError) -> str:
+    """The driver's first line, e.g. 'FATAL: database "x" does not exist'."""
+    return " ".join(str(error.orig).splitlines()[0].split())
 
 
 app = typer.Typer(

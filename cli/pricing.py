@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from analytics.errors import AnalyticsError
 from analytics.pricing.elasticity import elasticity_table
@@ -46,4 +47,4 @@ def elasticity_command(
     for row in table.itertuples(index=False):
         if row.warning:
             label = f"{getattr(row, group)}: " if group else ""
-            errors.print(f"warning: {label}{row.warning}", highlight=False)
+            errors.print(escape(f"warning: {label}{row.warning}"), highlight=False)

@@ -8,12 +8,15 @@ from rich.progress import MofNCompleteColumn
 from rich.progress import Progress
 from rich.progress import TextColumn
 from rich.progress import TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
+from analytics.errors import AnalyticsError
 from analytics.quality.runner import CHECK_NAMES
 from analytics.quality.runner import run_validation
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import date_option
+from cli.common import failing_on
 
 app = typer.Typer()
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
@@ -28,19 +31,22 @@ def validate(
     Exit code 1 when a check failed.
     """
     chosen = date_option("day", day)
-    with Progress(
-        TextColumn("[bold]Validating[/bold] {task.fields[check]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with (
+        failing_on(AnalyticsError),
+        Progress(
+            TextColumn("[bold]Validating[/bold] {task.fields[check]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
         task = progress.add_task("checks", total=len(CHECK_NAMES), check="")
         run = run_validation(
             chosen,
             on_check=lambda name: progress.update(task, advance=1, check=name),
         )
-    table = Table(
+    table = PlainTable(
         "check",
         "scope",
         "status",
@@ -50,11 +56,10 @@ def validate(
         title=f"Validation of {run.day} (run {run.id})",
     )
     for result in run.results:
-        style = STATUS_STYLE[result.status]
         table.add_row(
             result.check,
             result.scope,
-            f"[{style}]{result.status}[/{style}]",
+            Text(result.status, style=STATUS_STYLE[result.status]),
             result.observed,
             result.expected,
             result.message,

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli.common import ACTOR
 from cli.common import console
@@ -33,7 +34,7 @@ def reference_load_fx(
     with failing_on(IngestionError):
         rates = load_rates_file(path, ACTOR, inverse)
     console.print(
-        f"{len(rates):,} rates for {', '.join(sorted(rates['currency'].unique()))} "
+        f"{len(rates):,} rates for {escape(', '.join(sorted(rates['currency'].unique())))} "
         f"from {min(rates['day'])} to {max(rates['day'])}."
     )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from cli.common import ACTOR
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import failing_on
 from cli.ingest import counts
@@ -31,7 +32,7 @@ def rejects_list(
     """The newest rejects with their reasons."""
     with failing_on(CommandError):
         rows = list_rejects(None if status == "all" else status, source, limit)
-    table = Table("id", "received (UTC)", "source", "record", "status", "reason")
+    table = PlainTable("id", "received (UTC)", "source", "record", "status", "reason")
     for r in rows:
         table.add_row(
             str(r.id),
@@ -52,10 +53,11 @@ def rejects_show(reject_id: int) -> None:
     info = detail.info
     console.print(f"[bold]Reject {info.id}[/bold] · {info.status}")
     origin = f"{info.source_system}/{info.source_instance}"
-    console.print(f"source: {info.source_name or '-'} ({origin})")
-    console.print(f"stream: {info.stream} · record: {info.record_id or '-'} · {info.size:,} bytes")
+    console.print(escape(f"source: {info.source_name or '-'} ({origin})"))
+    record = f"stream: {info.stream} · record: {info.record_id or '-'} · {info.size:,} bytes"
+    console.print(escape(record))
     console.print(f"received: {info.received_at.isoformat()}")
-    console.print(f"[red]reason:[/red] {info.error}")
+    console.print(f"[red]reason:[/red] {escape(info.error)}")
     console.print(detail.preview, markup=False, highlight=False)
 
 

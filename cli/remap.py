@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from cli.common import ACTOR
 from cli.common import console
@@ -15,7 +16,7 @@ app = typer.Typer()
 def remap_command() -> None:
     """Re-derive past orders' touchpoints with the current channel rules (audited)."""
     result = remap(actor=ACTOR)
-    moves = ", ".join(f"{a} → {b}: {n:,}" for (a, b), n in sorted(result.moved.items()))
+    moves = escape(", ".join(f"{a} → {b}: {n:,}" for (a, b), n in sorted(result.moved.items())))
     console.print(
         f"Rule set v{result.version}: {result.orders_moved:,} orders moved"
         f"{' (' + moves + ')' if moves else ''}; rollups of {len(result.days):,} days rebuilt."

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from rich.markup import escape
 
 from analytics.errors import AnalyticsError
+from analytics.mail import SmtpSettings
 from analytics.periods import Period
 from analytics.reports.schedule import WEEKDAYS
 from analytics.reports.schedule import get_schedule
@@ -23,6 +27,9 @@ from cli.common import console
 from cli.common import date_option
 from cli.common import errors
 from cli.common import fail
+from cli.common import failing_on
+from cli.common import output_file
+from cli.common import write_output
 from db.settings import get_settings
 
 app = typer.Typer(name="reports", help="The weekly executive summary.", no_args_is_help=True)
@@ -41,33 +48,53 @@ def reports_send(
     to: str = typer.Option(None, help="Recipients (comma-separated); default: the schedule's"),
 ) -> None:
     """Send the weekly executive summary now (HTML email with the PDF attached)."""
+    smtp = _smtp()
     try:
         recipients = parse_recipients(to) if to else get_schedule().recipients
         if not recipients:
             raise AnalyticsError("no recipients: pass --to or set them with `reports schedule`")
         period = _period(week_end)
-        send_report(build_weekly_summary(period), recipients)
+        send_report(build_weekly_summary(period), recipients, smtp)
     except AnalyticsError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
-        errors.print(f"[red]error:[/red] sending failed: {exc}")
+        errors.print(f"[red]error:[/red] sending failed: {escape(str(exc))}")
         raise typer.Exit(1) from None
-    console.print(f"Sent the summary of {period.start} – {period.end} to {', '.join(recipients)}.")
+    sent_to = escape(", ".join(recipients))
+    console.print(f"Sent the summary of {period.start} – {period.end} to {sent_to}.")
+
+
+def _smtp() -> SmtpSettings:
+    """The mail settings, when they name a server to send through."""
+    try:
+        smtp = SmtpSettings()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise fail(f"CHANNELPERF_SMTP_{str(problem['loc'][0]).upper()}: {problem['msg']}") from None
+    if not smtp.host:
+        raise fail("no SMTP server configured: set CHANNELPERF_SMTP_HOST, or `reports download`")
+    return smtp
 
 
 @app.command("download")
 def reports_download(
     week_end: str = typer.Option(None, help="Any day of the week to report; default: last week"),
-    output: str = typer.Option(None, "--output", "-o", help="PDF file; default: in this folder"),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="PDF file; default: in this folder")
+    ] = None,
 ) -> None:
     """Write the weekly executive summary as a PDF."""
     from analytics.reports.mailer import pdf_filename
     from analytics.reports.pdf import render_pdf
 
-    summary = build_weekly_summary(_period(week_end))
-    path = Path(output or pdf_filename(summary))
-    path.write_bytes(render_pdf(summary))
-    console.print(f"Wrote {path}.")
+    period = _period(week_end)
+    if output:
+        output_file("--output", output)
+    with failing_on(AnalyticsError):
+        summary = build_weekly_summary(period)
+    path = output or Path(pdf_filename(summary))
+    write_output(path, render_pdf(summary))
+    console.print(f"Wrote {escape(str(path))}.")
 
 
 @app.command("schedule")
@@ -98,7 +125,7 @@ def reports_schedule(
         except AnalyticsError as exc:
             raise fail(str(exc)) from None
     console.print(f"Weekly summary: {current.describe()}")
-    console.print(f"Recipients: {', '.join(current.recipients) or '(none)'}")
+    console.print(f"Recipients: {escape(', '.join(current.recipients)) or '(none)'}")
     if run:
         try:
             scheduler = schedule_reports()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from cli.common import port_option
+
 app = typer.Typer()
 
 
@@ -17,4 +19,4 @@ def serve(
     """Serve the dashboards (gunicorn)."""
     from dashapp.server import serve as run
 
-    run(host, port, workers, threads)
+    run(host, port_option(port), workers, threads)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from cli.common import ACTOR
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import fail
 from cli.common import failing_on
@@ -27,7 +28,7 @@ app = typer.Typer(
 @app.command("list")
 def sources_list() -> None:
     """Configured sources with their sync status."""
-    table = Table(
+    table = PlainTable(
         "name",
         "kind",
         "instance",
@@ -56,7 +57,7 @@ def sources_list() -> None:
         )
     console.print(table)
     if summary := backlog.summary():
-        console.print(summary)
+        console.print(escape(summary))
 
 
 @app.command("add")
@@ -95,7 +96,7 @@ def sources_add(
     except CommandError as exc:
         raise fail(str(exc)) from None
     every = source.poll_interval_seconds
-    console.print(f"Added source {source.name} ({source.kind}, every {every}s).")
+    console.print(escape(f"Added source {source.name} ({source.kind}, every {every}s)."))
 
 
 @app.command("edit")
@@ -136,8 +137,10 @@ def sources_edit(
     with failing_on(CommandError):
         source = edit_source(name, changes, actor=ACTOR)
     console.print(
-        f"Source {source.name}: {source.kind} {source.instance}, every "
-        f"{source.poll_interval_seconds}s, base URL {source.base_url or '—'}."
+        escape(
+            f"Source {source.name}: {source.kind} {source.instance}, every "
+            f"{source.poll_interval_seconds}s, base URL {source.base_url or '—'}."
+        )
     )
 
 
@@ -145,11 +148,11 @@ def sources_edit(
 def sources_enable(name: str) -> None:
     with failing_on(CommandError):
         set_source_enabled(name, True, actor=ACTOR)
-    console.print(f"{name} enabled.")
+    console.print(f"{escape(name)} enabled.")
 
 
 @app.command("disable")
 def sources_disable(name: str) -> None:
     with failing_on(CommandError):
         set_source_enabled(name, False, actor=ACTOR)
-    console.print(f"{name} disabled.")
+    console.print(f"{escape(name)} disabled.")

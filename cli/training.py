@@ -13,6 +13,7 @@ from rich.progress import TextColumn
 
 from cli.common import ACTOR
 from cli.common import fail
+from cli.common import port_option
 from cli.common import redis_url
 from db.jobs import redis_connection
 from db.settings import get_settings
@@ -103,7 +104,7 @@ def mlflow_ui_command(
     if host not in LOOPBACK:
         raise fail(f"the local MLflow UI has no sign-in and listens on 127.0.0.1 only, not {host}")
     try:
-        code = serve_ui(host, port)
+        code = serve_ui(host, port_option(port))
     except OSError as exc:
         raise fail(f"cannot start mlflow: {exc}") from exc
     raise typer.Exit(code)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from cli.common import ACTOR
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import failing_on
 from db.errors import CommandError
@@ -31,13 +32,13 @@ def users_add(
     """Create a user."""
     with failing_on(CommandError):
         user = add_user(username, password, role, ACTOR)
-    console.print(f"Added [bold]{user.username}[/bold] ({user.role}).")
+    console.print(f"Added [bold]{escape(user.username)}[/bold] ({user.role}).")
 
 
 @app.command("list")
 def users_list() -> None:
     """List users with role, status and last sign-in."""
-    table = Table("username", "role", "status", "last sign-in")
+    table = PlainTable("username", "role", "status", "last sign-in")
     for user in list_users():
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
         table.add_row(user.username, user.role, "active" if user.active else "disabled", last)
@@ -49,7 +50,7 @@ def users_set_role(username: str, role: str) -> None:
     """Change a user's role."""
     with failing_on(CommandError):
         user = set_role(username, role, ACTOR)
-    console.print(f"{user.username} is now {user.role}.")
+    console.print(f"{escape(user.username)} is now {user.role}.")
 
 
 @app.command("disable")
@@ -57,7 +58,7 @@ def users_disable(username: str) -> None:
     """Stop a user from signing in (sessions and tokens stop working too)."""
     with failing_on(CommandError):
         set_active(username, False, ACTOR)
-    console.print(f"{username} is disabled.")
+    console.print(f"{escape(username)} is disabled.")
 
 
 @app.command("enable")
@@ -65,7 +66,7 @@ def users_enable(username: str) -> None:
     """Allow a disabled user to sign in again."""
     with failing_on(CommandError):
         set_active(username, True, ACTOR)
-    console.print(f"{username} is enabled.")
+    console.print(f"{escape(username)} is enabled.")
 
 
 @app.command("token")
@@ -79,7 +80,7 @@ def users_token(username: str) -> None:
 @app.command("demo")
 def users_demo() -> None:
     """Create one demo user per role (once) and print their sign-ins."""
-    table = Table("username", "password", "role", title="Demo sign-ins")
+    table = PlainTable("username", "password", "role", title="Demo sign-ins")
     for username, password, role in ensure_demo_users():
         table.add_row(username, password, role)
     console.print(table)

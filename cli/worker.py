@@ -6,6 +6,7 @@ import logging
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli.common import console
 from cli.common import fail
@@ -14,6 +15,7 @@ from db.jobs import QUEUES
 from db.jobs import redis_connection
 from forecasting.jobs import QUEUE
 from ingestion.queues import INGEST_QUEUE
+from ingestion.sources import list_sources
 from ingestion.worker import run_worker
 
 app = typer.Typer(name="worker", help="Long-running workers.", no_args_is_help=True)
@@ -30,11 +32,15 @@ def worker_ingest(
     ] = None,
 ) -> None:
     """Poll every enabled source on its interval and run queued pushes, until stopped."""
+    if not tick >= 0:
+        raise fail(f"--tick must be 0 or more seconds, got {tick}")
+    unknown = sorted(set(source or ()) - {s.name for s in list_sources()})
+    if unknown:
+        raise fail(f"no source named {', '.join(unknown)}; see `channelperf sources list`")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     shard = ", ".join(source) if source else "every source"
-    console.print(
-        f"Ingest worker: polling {shard}; queues {queue!r} and {queue}.<source>. Ctrl-C stops."
-    )
+    queues = escape(f"{queue!r} and {queue}.<source>")
+    console.print(f"Ingest worker: polling {escape(shard)}; queues {queues}. Ctrl-C stops.")
     run_worker(queue=queue, tick=tick, sources=source or None)
 
 

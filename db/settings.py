@@ -22,6 +22,10 @@ from pydantic import ValidationError
 from pydantic import field_validator
 from pydantic_settings import BaseSettings
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from db.currencies import ISO_4217_CODES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -78,6 +82,20 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            # Not echoed: a URL carries its password.
+            raise ValueError("not a URL like postgresql+psycopg://user@host/name") from None
+        try:
+            url.get_dialect()
+        except ArgumentError:
+            raise ValueError(f"unknown database kind {url.drivername!r}") from None
+        return value
+
     @field_validator("reporting_tz")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -92,6 +110,8 @@ class Settings(BaseSettings):
     def _currency_code(cls, value: str) -> str:
         if len(value) != 3 or not value.isalpha():
             raise ValueError(f"base currency must be an ISO 4217 code, got {value!r}")
+        if value.upper() not in ISO_4217_CODES:
+            raise ValueError(f"base currency {value!r} is not an active ISO 4217 code")
         return value.upper()
 
     @property

@@ -35,6 +35,8 @@ from pydantic import ValidationError
 from pydantic import ValidationInfo
 from pydantic import model_validator
 
+from db.currencies import ISO_4217_CODES
+from db.currencies import ISO_4217_MINOR_UNITS
 from ingestion import json_text
 
 # The columnar form (ingestion.canonical_frames), imported from here by the model's users.
@@ -48,24 +50,6 @@ from ingestion.errors import MappingError
 
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 
-# Active ISO 4217 currency codes (list one, 2025) by number of minor-unit digits.
-# Precious metals, testing and "no currency" codes (XAU, XTS, XXX, ...) are left out.
-_ISO_4217_BY_DIGITS = {
-    2: """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD
-          BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP
-          ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR
-          JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU
-          MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR
-          RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
-          TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG""",
-    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
-    3: "BHD IQD JOD KWD LYD OMR TND",
-    4: "CLF UYW",
-}
-ISO_4217_MINOR_UNITS: dict[str, int] = {
-    code: digits for digits, codes in _ISO_4217_BY_DIGITS.items() for code in codes.split()
-}
-ISO_4217_CODES = frozenset(ISO_4217_MINOR_UNITS)
 _MINOR_UNIT = {code: Decimal(1).scaleb(-digits) for code, digits in ISO_4217_MINOR_UNITS.items()}
 
 CENT = Decimal("0.01")

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ingestion.canonical import ISO_4217_CODES
+from db.currencies import ISO_4217_CODES
 from ingestion.errors import IngestionError
 
 SAMPLE_ROWS = 2000

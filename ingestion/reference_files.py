@@ -23,10 +23,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from db import audit
+from db.currencies import ISO_4217_CODES
 from db.engine import get_engine
 from db.roles import Actor
 from db.settings import get_settings
-from ingestion.canonical import ISO_4217_CODES
 from ingestion.enrich import ANY_SOURCE
 from ingestion.errors import IngestionError
 from ingestion.reference import upsert_rates
