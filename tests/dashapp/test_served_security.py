@@ -64,14 +64,18 @@ class Visitor:
         return status
 
 
-@pytest.mark.parametrize("counter", ["database", "redis"])
-def test_failed_sign_ins_are_counted_across_workers_and_addresses(
-    counter, pg_url, use_database, request
-):
+@pytest.fixture(params=["database", "redis"])
+def counted(request, pg_url, use_database) -> dict[str, str]:
+    """The served app's settings: three failures a minute, counted in the database or Redis."""
     env = {"login_rate_limit": "3 per minute"}
-    if counter == "redis":
+    if request.param == "redis":
         env["redis_url"] = request.getfixturevalue("redis_url")
     use_database(pg_url)
+    return env
+
+
+def test_failed_sign_ins_are_counted_across_workers_and_addresses(counted, pg_url):
+    env = counted
     add_user("pat", PASSWORD, "planner", system())
     add_user("eve", PASSWORD, "executive", system())
     with served_app(pg_url, workers=2, **env) as base:
@@ -87,14 +91,8 @@ def test_failed_sign_ins_are_counted_across_workers_and_addresses(
         assert Visitor(base, "127.0.0.6").sign_in("eve", PASSWORD) == 302
 
 
-@pytest.mark.parametrize("counter", ["database", "redis"])
-def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(
-    counter, pg_url, use_database, request
-):
-    env = {"login_rate_limit": "3 per minute"}
-    if counter == "redis":
-        env["redis_url"] = request.getfixturevalue("redis_url")
-    use_database(pg_url)
+def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(counted, pg_url):
+    env = counted
     username = f"pat{uuid.uuid4().hex[:8]}"  # Redis keeps the other tests' counts
     add_user(username, PASSWORD, "planner", system())
     guesses = 12

@@ -156,42 +156,17 @@ def test_single_series_json_lines_without_id(tmp_path):
     assert rows[0]["unique_id"] == "series" and rows[0]["ds"] == "2024-01-31"
 
 
+BY_CHANNEL = ["--time-col", "day", "--value-col", "revenue", "--id-col", "channel"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--time-col", "day", "--value-col", "sales", "--horizon", 7], "no column"),
         (["--time-col", "day", "--value-col", "revenue", "--horizon", 7], "duplicated"),
-        (
-            ["--time-col", "day", "--value-col", "revenue", "--id-col", "channel", "--horizon", 0],
-            "--horizon must be 1 to 730 steps",
-        ),
-        (
-            [
-                "--time-col",
-                "day",
-                "--value-col",
-                "revenue",
-                "--id-col",
-                "channel",
-                "--horizon",
-                10**5,
-            ],
-            "--horizon must be 1 to 730 steps, got 100000",
-        ),
-        (
-            [
-                "--time-col",
-                "day",
-                "--value-col",
-                "revenue",
-                "--id-col",
-                "channel",
-                "--horizon",
-                130,
-                "--backtest",
-            ],
-            "holds out",
-        ),
+        ([*BY_CHANNEL, "--horizon", 0], "--horizon must be 1 to 730 steps"),
+        ([*BY_CHANNEL, "--horizon", 10**5], "--horizon must be 1 to 730 steps, got 100000"),
+        ([*BY_CHANNEL, "--horizon", 130, "--backtest"], "holds out"),
     ],
 )
 def test_bad_input_exits_2_with_the_reason_on_stderr(sales_csv, args, message):
