@@ -176,8 +176,12 @@ FORM_FIELDS = (
 )
 
 
-def _sources_form(client, app, trigger: str, target: str | None, mode=None, **values) -> dict:
-    """The Sources page's add / edit form callback, with the form's fields as given."""
+ADDING = {"edit": None}  # the form-mode store as the page first writes it
+
+
+def _sources_form(client, app, trigger: str, target: str | None, mode=ADDING, **values) -> dict:
+    """The Sources page's add / edit form callback, with the form's fields as given (``mode``:
+    what the page's form-mode store holds)."""
     inputs = [
         {"id": f"admin-sources-{b}", "property": "n_clicks", "value": 1 if b == trigger else None}
         for b in ("new", "edit", "form-save", "form-cancel")
