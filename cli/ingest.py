@@ -17,6 +17,7 @@ from cli.common import console
 from cli.common import failing_on
 from db.errors import CommandError
 from ingestion.connectors.file_mapping import FileMapping
+from ingestion.connectors.file_rows import check_header
 from ingestion.errors import IngestionError
 from ingestion.file_preview import FilePreview
 from ingestion.file_preview import preview_data
@@ -46,9 +47,10 @@ def ingest_files(
     ] = False,
 ) -> None:
     """Load CSV / JSON-lines files through a column mapping; bad rows go to the quarantine."""
+    with failing_on(IngestionError):
+        parsed = checked(mapping, paths)
     if dry_run:
         with failing_on(IngestionError):
-            parsed = FileMapping.from_yaml(mapping)
             for path in paths:
                 show_preview(path.name, preview_data(path.read_bytes(), parsed))
         return
@@ -64,6 +66,18 @@ def ingest_files(
             total.merge(ingest_file(path, mapping))
             progress.advance(task)
     console.print(f"{len(paths)} file(s): {counts(total)}.")
+
+
+def checked(mapping: Path, paths: list[Path]) -> FileMapping:
+    """The mapping, once every file has the columns it reads: a bad mapping or file is refused
+    before any file loads."""
+    parsed = FileMapping.from_yaml(mapping)
+    for path in paths:
+        try:
+            check_header(path.read_bytes(), parsed)
+        except IngestionError as exc:
+            raise IngestionError(f"{path.name}: {exc}") from None
+    return parsed
 
 
 def show_preview(name: str, preview: FilePreview) -> None:
@@ -93,4 +107,4 @@ def ingest_source(name: str = typer.Argument(..., help="Configured source name")
     """Sync one configured source now, from its stored cursor."""
     with failing_on(IngestionError, CommandError):
         result = pull(name)
-    console.print(f"{name}: {result.runs} page(s), {counts(result)}.")
+    console.print(f"{escape(name)}: {result.runs} page(s), {counts(result)}.")

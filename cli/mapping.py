@@ -8,12 +8,15 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cli.common import ACTOR
+from cli.common import PlainTable
 from cli.common import console
 from cli.common import failing_on
+from cli.common import output_file
+from cli.common import write_output
 from db.errors import CommandError
+from ingestion.connectors.file_mapping import mapping_text
 from ingestion.errors import IngestionError
 from ingestion.mapping_suggest import KINDS
 from ingestion.mapping_suggest import suggest_mapping
@@ -36,13 +39,17 @@ def suggest(
     ] = None,
 ) -> None:
     """Draft a mapping YAML from the file's header and values, for you to edit."""
+    if output is not None:
+        output_file("--output", output)
     with failing_on(IngestionError):
         text = suggest_mapping(path.read_bytes(), kind, source.strip() or path.stem.lower())
     if output is None:
         sys.stdout.write(text)  # as is: a terminal's width must not wrap the YAML
         return
-    output.write_text(text, encoding="utf-8")
-    console.print(f"Wrote {output}: edit it, then `channelperf ingest file --dry-run`.")
+    write_output(output, text.encode())
+    console.print(
+        f"Wrote {escape(str(output))}: edit it, then `channelperf ingest file --dry-run`."
+    )
 
 
 @app.command("save")
@@ -51,18 +58,18 @@ def save(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The mapping YAML")],
 ) -> None:
     """Save (or replace) a mapping by name, for uploads in the app."""
-    with failing_on(CommandError):
-        info = save_mapping(name, path.read_text(encoding="utf-8"), ACTOR)
-    console.print(f"Saved {info.kind} mapping {info.name!r}.")
+    with failing_on(CommandError, IngestionError):
+        info = save_mapping(name, mapping_text(path.read_bytes()), ACTOR)
+    console.print(f"Saved {info.kind} mapping {escape(repr(info.name))}.")
 
 
 @app.command("list")
 def list_saved() -> None:
     """The saved mappings."""
-    table = Table("Name", "Kind", "Updated (UTC)", "By")
+    table = PlainTable("Name", "Kind", "Updated (UTC)", "By")
     for info in list_mappings(ACTOR):
         stamp = info.updated_at.strftime("%Y-%m-%d %H:%M")
-        table.add_row(escape(info.name), info.kind, stamp, escape(info.updated_by))
+        table.add_row(info.name, info.kind, stamp, info.updated_by)
     console.print(table)
 
 
@@ -71,4 +78,4 @@ def delete(name: Annotated[str, typer.Argument(help="The saved mapping")]) -> No
     """Delete a saved mapping."""
     with failing_on(CommandError):
         delete_mapping(name, ACTOR)
-    console.print(f"Deleted mapping {name!r}.")
+    console.print(f"Deleted mapping {escape(repr(name))}.")

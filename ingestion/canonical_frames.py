@@ -15,9 +15,13 @@ from contextlib import contextmanager
 from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
+from sqlalchemy import Numeric
 
+from db.schema import Money
+from db.schema import Rate
 from ingestion.batch import BATCH_ORDER_COLUMNS
 from ingestion.batch import INVENTORY_COLUMNS
 from ingestion.batch import LINE_COLUMNS
@@ -27,6 +31,7 @@ from ingestion.batch import SPEND_COLUMNS
 from ingestion.batch import TOUCH_COLUMNS
 from ingestion.batch import TRAFFIC_COLUMNS
 from ingestion.batch import OrderBatch
+from ingestion.errors import MappingError
 from ingestion.mapping import ChannelRules
 from ingestion.mapping import touchpoint_raw
 
@@ -38,6 +43,30 @@ if TYPE_CHECKING:
     from ingestion.canonical import CanonicalTraffic
 
 HUNDRED = Decimal(100)
+# The numbers of the canonical records (of every kind, with lines and refunds) by column type,
+# in the order they are checked (a total before the subtotal derived from it).
+AMOUNTS = "total subtotal tax shipping discount unit_price line_total unit_cost amount spend"
+COUNTS = "units line_no qty on_hand on_order sessions footfall opportunities opportunities_won"
+BIG_COUNTS = "source_version impressions clicks"
+
+
+def _largest(column: Numeric) -> Decimal:
+    """The largest value a NUMERIC(p, s) column holds: 10^(p − s) less one unit of 10^−s."""
+    return Decimal(10) ** (column.precision - column.scale) - Decimal(1).scaleb(-column.scale)
+
+
+# Amounts convert to the base currency as float64 cents (``ingestion.money.convert_minor``):
+# exact up to 2^53 cents, a limit below NUMERIC(18, 2)'s (the rounding of a larger one may
+# pass it, and fail the load).
+EXACT_AMOUNT = Decimal(2**53 - 1).scaleb(-2)
+# The largest value each number can be stored as: NUMERIC amounts and rates, INTEGER and
+# BIGINT counts (the columns of db.schema and of the loader's staging tables).
+STORED = {
+    **dict.fromkeys(AMOUNTS.split(), min(_largest(Money), EXACT_AMOUNT)),
+    "fx_rate": _largest(Rate),
+    **dict.fromkeys(COUNTS.split(), 2**31 - 1),
+    **dict.fromkeys(BIG_COUNTS.split(), 2**63 - 1),
+}
 
 
 @contextmanager
@@ -60,6 +89,34 @@ def gc_paused() -> Iterator[None]:
 def to_minor(amount: Decimal) -> int:
     """Integer hundredths (the batch's minor units), rounded half to even."""
     return int((amount * HUNDRED).to_integral_value(ROUND_HALF_EVEN))
+
+
+def check_storable(record: Any) -> None:
+    """Numbers the tables cannot hold are a reason to quarantine the record, not a failed
+    load: its amounts, rates and counts, its lines' and refunds', and its lines' sums."""
+    _check_numbers(record, "")
+    lines = getattr(record, "lines", ())
+    for line in lines:
+        _check_numbers(line, f"line {line.line_no}: ")
+    if lines:
+        _check(sum(line.qty for line in lines), STORED["units"], "units (the lines' qty)")
+        cost = sum((line.qty * line.unit_cost for line in lines), Decimal(0))
+        _check(cost, STORED["unit_cost"], "cost of goods (the lines' qty × unit_cost)")
+    for refund in getattr(record, "refunds", ()):
+        _check_numbers(refund, f"refund {refund.source_refund_id}: ")
+
+
+def _check_numbers(record: Any, where: str) -> None:
+    fields = type(record).model_fields
+    for name, limit in STORED.items():
+        value = getattr(record, name) if name in fields else None
+        if value is not None:
+            _check(value, limit, f"{where}{name}")
+
+
+def _check(value: int | Decimal, limit: int | Decimal, what: str) -> None:
+    if value > limit:
+        raise MappingError(f"{what}: {value} is more than can be stored ({limit} at most)")
 
 
 def _utc(values: Sequence[dt.datetime]) -> pd.Series:

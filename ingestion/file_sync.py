@@ -42,6 +42,7 @@ from ingestion.sync import save_cursor
 from ingestion.sync import write_rejects
 
 FILE_SYSTEM = "file"
+REFUSED_FILE_BYTES = 64 * 1024  # of a file refused whole, kept with its reject
 
 
 def _row_payload(lines: list[bytes], mapping: FileMapping, row: int) -> bytes:
@@ -186,8 +187,29 @@ def sync_directory(source: SourceInfo, *, engine: Engine | None = None) -> SyncR
         key = _file_key(path)
         if key <= after:
             continue
-        result = ingest_file(
-            path, mapping, engine=engine, source_name=source.name, cursor=f"{key[0]}|{key[1]}"
-        )
+        cursor = f"{key[0]}|{key[1]}"
+        try:
+            result = ingest_file(
+                path, mapping, engine=engine, source_name=source.name, cursor=cursor
+            )
+        except IngestionError as exc:  # refused whole, e.g. a header without the mapped columns
+            origin = Origin(FILE_SYSTEM, Path(mapping).stem, stream, source.name)
+            result = _refuse_file(engine, origin, path, str(exc), cursor)
         total.merge(result)
+    return total
+
+
+def _refuse_file(engine: Engine, origin: Origin, path: Path, reason: str, cursor: str):
+    """Quarantine a file refused whole as one reject (its first lines, for the reason; the file
+    stays where it is) and move the cursor past it, so the files after it load."""
+    with path.open("rb") as handle:
+        head = handle.read(REFUSED_FILE_BYTES)
+    reject = RejectedPayload(path.name, f"{path.name}: {reason}", head)
+    with engine.begin() as conn:
+        run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
+        write_rejects(conn, origin, [reject], run_id)
+        save_cursor(conn, origin.source_name, origin.stream, cursor)
+        finish_run(conn, run_id, LoadResult(), rejected=1)
+    total = SyncResult()
+    total.add(LoadResult(), 1)
     return total

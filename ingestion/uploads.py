@@ -15,6 +15,8 @@ from db.jobs import report_stage
 from db.roles import Actor
 from ingestion.connectors.file_mapping import FieldSpec
 from ingestion.connectors.file_mapping import FileMapping
+from ingestion.connectors.file_rows import check_header
+from ingestion.errors import IngestionError
 from ingestion.file_sync import ingest_data
 from ingestion.saved_mappings import checked_mapping
 
@@ -44,6 +46,10 @@ def request_upload(
     if len(data) > MAX_UPLOAD:
         raise CommandError(f"a file is at most {MAX_UPLOAD // 2**20} MB")
     mapping = checked_mapping(yaml_text)
+    try:
+        check_header(data, mapping)  # refused now, not in the job
+    except IngestionError as exc:
+        raise CommandError(f"{file_name}: {exc}") from None
     with session_scope() as session:
         after = {"file": file_name, "bytes": len(data), "kind": mapping.kind}
         audit.record(session, actor.name, "file.upload", "source", source, None, after)

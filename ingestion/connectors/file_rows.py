@@ -21,7 +21,10 @@ from ingestion.connectors import int_of
 from ingestion.connectors import parse_timestamp
 from ingestion.connectors.file_mapping import FieldSpec
 from ingestion.connectors.file_mapping import FileMapping
+from ingestion.errors import IngestionError
 from ingestion.errors import MappingError
+
+HEADER_SHOWN = 20  # header names a message lists
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,7 @@ def read_rows(data: bytes, mapping: FileMapping) -> Iterator[tuple[int, dict[str
     if mapping.format == "jsonl":
         yield from _json_rows(data)
         return
-    text = data.decode("utf-8-sig", errors="surrogateescape")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    reader = _csv_reader(data, mapping)
     for row in reader:
         number = reader.line_num
         if None in row:
@@ -47,6 +49,37 @@ def read_rows(data: bytes, mapping: FileMapping) -> Iterator[tuple[int, dict[str
             yield number, RowError(number, f"invalid UTF-8 in column {broken[0]}")
             continue
         yield number, row
+
+
+def check_header(data: bytes, mapping: FileMapping) -> None:
+    """Refuse a CSV file lacking a column the mapping needs (JSON lines have no header)."""
+    if mapping.format == "csv":
+        _csv_reader(data, mapping)
+
+
+def _csv_reader(data: bytes, mapping: FileMapping) -> csv.DictReader:
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    if reader.fieldnames is not None:  # an empty file has no rows to refuse
+        _check_header(reader.fieldnames, mapping)
+    return reader
+
+
+def _check_header(header: list[str], mapping: FileMapping) -> None:
+    """A file lacking a column the mapping needs is refused whole: its rows would all fail for
+    one reason, or load without the value."""
+    missing = [column for column in mapping.required_columns if column not in header]
+    if missing:
+        shown = ", ".join(_printable(name) for name in header[:HEADER_SHOWN])
+        more = ", …" if len(header) > HEADER_SHOWN else ""
+        raise IngestionError(
+            f"the file lacks the mapped column(s) {', '.join(missing)} (its header: {shown}{more})"
+        )
+
+
+def _printable(text: str) -> str:
+    """Text with its undecodable bytes as U+FFFD, to print."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _json_rows(data: bytes) -> Iterator[tuple[int, dict[str, Any] | RowError]]:

@@ -50,6 +50,7 @@ from ingestion.canonical import CanonicalOrder
 from ingestion.canonical import customer_key
 from ingestion.canonical import parse
 from ingestion.canonical import payload_sha256
+from ingestion.canonical_frames import check_storable
 from ingestion.connectors import epoch_ms
 from ingestion.connectors.file_mapping import MAPPINGS_DIR
 from ingestion.connectors.file_mapping import MODELS
@@ -138,7 +139,12 @@ def _order(rows: list[tuple[int, dict[str, Any]]], mapping: FileMapping, options
     payload = {"rows": [row for _, row in rows]}
     data["payload"] = payload
     data["payload_sha256"] = payload_sha256(payload)
-    return parse(CanonicalOrder, data, **options)
+    return _storable(parse(CanonicalOrder, data, **options))
+
+
+def _storable(record: Any) -> Any:
+    check_storable(record)
+    return record
 
 
 def _records(data: bytes, mapping: FileMapping, options: dict) -> Iterator[Any]:
@@ -148,7 +154,7 @@ def _records(data: bytes, mapping: FileMapping, options: dict) -> Iterator[Any]:
             yield row
             continue
         try:
-            yield parse(model, values(mapping.fields, row, mapping), **options)
+            yield _storable(parse(model, values(mapping.fields, row, mapping), **options))
         except MappingError as exc:
             yield RowError(number, str(exc))
 

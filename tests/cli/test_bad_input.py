@@ -217,3 +217,14 @@ def test_a_day_not_over_yet_is_refused_and_changes_nothing(pg_url, tmp_path, arg
     before = database_state(pg_url)
     assert_refused(run(*(a.format(tomorrow=tomorrow) for a in args)), says)
     assert database_state(pg_url) == before
+
+
+def test_a_draft_mapping_to_a_folder_that_does_not_exist_is_refused(tmp_path):
+    export = tmp_path / "orders.csv"
+    export.write_text("order_id,total\nA1,10\n")
+    target = tmp_path / "missing" / "orders.yml"
+    says = f"--output {target}: no such directory"
+    assert_refused(
+        run("mapping", "suggest", str(export), "--kind", "orders", "--output", str(target)), says
+    )
+    assert not target.parent.exists()
