@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ingestion.canonical import ISO_4217_MINOR_UNITS
+from ingestion.canonical_frames import STORED
 from ingestion.canonical_frames import to_minor
 from ingestion.columnar.shapes import LINE_MONEY
 from ingestion.columnar.shapes import ORDER_MONEY
@@ -76,7 +77,7 @@ def utc_ns(values: Sequence[dt.datetime]) -> pd.Series:
 
 
 def _sum_per_order(values: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
-    sums = np.zeros(n, dtype=np.int64)
+    sums = np.zeros(n, dtype=values.dtype)
     np.add.at(sums, owners, values)
     return sums
 
@@ -111,11 +112,15 @@ def rule_breakers(
     )
     order_money, line_money, refund_money = money
 
-    # Counts, line numbers and versions pydantic bounds.
-    bad |= np.asarray(orders["source_version"], dtype=object) < 0
-    qty = np.asarray(lines["qty"], dtype=np.int64)
-    line_no = np.asarray(lines["line_no"], dtype=np.int64)
+    # Counts, line numbers and versions pydantic bounds, and the columns' (INTEGER, BIGINT).
+    version = np.asarray(orders["source_version"], dtype=object)
+    bad |= (version < 0) | (version > STORED["source_version"])
+    qty = np.asarray(lines["qty"], dtype=object).astype(float)  # any Python int, compared
+    line_no = np.asarray(lines["line_no"], dtype=object).astype(float)
     bad[line_owner[(qty < 0) | (line_no < 1)]] = True
+    bad[line_owner[(qty > STORED["qty"]) | (line_no > STORED["line_no"])]] = True
+    bad |= _sum_per_order(np.minimum(qty, 2**32), line_owner, n) > STORED["units"]
+    line_no = np.clip(line_no, 0, 2**31).astype(np.int64)
     numbered = pd.DataFrame({"order": line_owner, "line_no": line_no})
     bad[line_owner[numbered.duplicated().to_numpy()]] = True
 

@@ -24,6 +24,7 @@ from db.ingestion_tables import LoadedPage
 from ingestion.batch import OrderBatch
 from ingestion.canonical import CanonicalOrder
 from ingestion.canonical import decode_payload
+from ingestion.canonical_frames import check_storable
 from ingestion.columnar import map_page_columnar
 from ingestion.connectors.registry import ORDER_MAPPERS
 from ingestion.errors import IngestionError
@@ -109,6 +110,7 @@ def _check_widths(order: CanonicalOrder) -> None:
     for line in order.lines:
         if len(line.sku) > MAX_SKU:
             raise MappingError(f"line {line.line_no}: sku is longer than {MAX_SKU} characters")
+    check_storable(order)
 
 
 def _record_id(item: Incoming, payload: Any) -> str | None:
