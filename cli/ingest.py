@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn
-from rich.progress import MofNCompleteColumn
 from rich.progress import Progress
 from rich.progress import TextColumn
+from rich.progress import TimeElapsedColumn
 from rich.table import Table
 
 from cli.common import console
@@ -58,13 +59,19 @@ def ingest_files(
     with (
         failing_on(IngestionError, CommandError),
         Progress(
-            TextColumn("[bold]Ingesting[/bold]"), BarColumn(), MofNCompleteColumn(), console=console
+            TextColumn("[bold]Ingesting[/bold] {task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f} records read"),
+            TimeElapsedColumn(),
+            console=console,
         ) as progress,
     ):
-        task = progress.add_task("files", total=len(paths))
-        for path in paths:
-            total.merge(ingest_file(path, mapping))
-            progress.advance(task)
+        for n, path in enumerate(paths, 1):
+            name = f"{escape(path.name)} ({n}/{len(paths)})"
+            task = progress.add_task(name, total=None)
+            read = partial(progress.advance, task)
+            total.merge(ingest_file(path, mapping, on_rows=read))
+            progress.update(task, total=progress.tasks[-1].completed)  # the bar full
     console.print(f"{len(paths)} file(s): {counts(total)}.")
 
 

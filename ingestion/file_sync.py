@@ -8,6 +8,7 @@ the rest of the file loads in the same transaction as the run and the rejects.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -43,6 +44,7 @@ from ingestion.sync import write_rejects
 
 FILE_SYSTEM = "file"
 REFUSED_FILE_BYTES = 64 * 1024  # of a file refused whole, kept with its reject
+PROGRESS_EVERY = 5_000  # records read between two progress reports
 
 
 def _row_payload(lines: list[bytes], mapping: FileMapping, row: int) -> bytes:
@@ -100,6 +102,7 @@ def ingest_file(
     source_name: str | None = None,
     cursor: str | None = None,
     future_tolerance: dt.timedelta | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> SyncResult:
     """One file as one transaction: records, rejects, run (and a file source's cursor)."""
     path, mapping_path = Path(path), Path(mapping_path)
@@ -112,6 +115,7 @@ def ingest_file(
         source_name=source_name,
         cursor=cursor,
         future_tolerance=future_tolerance,
+        on_rows=on_rows,
     )
 
 
@@ -125,13 +129,20 @@ def ingest_data(
     source_name: str | None = None,
     cursor: str | None = None,
     future_tolerance: dt.timedelta | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> SyncResult:
-    """A file's bytes as one transaction; its run is recorded as the ``instance`` of ``file``."""
+    """A file's bytes as one transaction; its run is recorded as the ``instance`` of ``file``.
+    ``on_rows`` hears how many more records (or rejected rows) were read, every
+    ``PROGRESS_EVERY``, for a progress bar."""
     engine = engine or get_engine()
     lines = data.splitlines()
     origin = Origin(FILE_SYSTEM, instance, f"file:{mapping.kind}", source_name)
     records, rejects = [], []
+    read = 0
     for item in iter_file(data, mapping, future_tolerance=future_tolerance):
+        read += 1
+        if on_rows is not None and read % PROGRESS_EVERY == 0:
+            on_rows(PROGRESS_EVERY)
         if isinstance(item, RowError):
             rejects.append(
                 RejectedPayload(
@@ -142,6 +153,8 @@ def ingest_data(
             )
         else:
             records.append(item)
+    if on_rows is not None:
+        on_rows(read % PROGRESS_EVERY)
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
         result, refused = _load(conn, mapping, records, run_id, file_name)
