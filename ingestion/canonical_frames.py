@@ -34,6 +34,7 @@ from ingestion.batch import OrderBatch
 from ingestion.errors import MappingError
 from ingestion.mapping import ChannelRules
 from ingestion.mapping import touchpoint_raw
+from ingestion.money import EXACT_CENTS
 
 if TYPE_CHECKING:
     from ingestion.canonical import CanonicalInventory
@@ -58,7 +59,7 @@ def _largest(column: Numeric) -> Decimal:
 # Amounts convert to the base currency as float64 cents (``ingestion.money.convert_minor``):
 # exact up to 2^53 cents, a limit below NUMERIC(18, 2)'s (the rounding of a larger one may
 # pass it, and fail the load).
-EXACT_AMOUNT = Decimal(2**53 - 1).scaleb(-2)
+EXACT_AMOUNT = Decimal(EXACT_CENTS).scaleb(-2)
 # The largest value each number can be stored as: NUMERIC amounts and rates, INTEGER and
 # BIGINT counts (the columns of db.schema and of the loader's staging tables).
 STORED = {

@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 
 CENT = Decimal("0.01")
+# Cents convert to the base currency as float64 (``convert_minor``): exact up to 2^53.
+EXACT_CENTS = 2**53 - 1
 
 
 def minor_to_decimal(minor: int) -> Decimal:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -127,6 +128,35 @@ def test_a_foreign_order_takes_the_rate_of_its_day_and_one_without_a_rate_is_qua
     (run,) = _runs(database)
     assert (run["read"], run["inserted"], run["rejected"]) == (2, 1, 1)
     assert run["read"] == run["inserted"] + run["updated"] + run["unchanged"] + run["rejected"]
+
+
+def _scaled(value, factor: int):
+    """The payload with every amount (a decimal string) ``factor`` times larger."""
+    if isinstance(value, dict):
+        return {k: _scaled(v, factor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scaled(v, factor) for v in value]
+    if isinstance(value, str) and value.replace(".", "", 1).isdigit() and "." in value:
+        return str(Decimal(value) * factor)
+    return value
+
+
+def test_an_order_too_large_in_the_base_currency_is_quarantined_not_a_failed_load(database):
+    """56.27 × 10^12 KWD fits the order's own columns, not once converted at 3.25 USD."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            insert(ExchangeRate.__table__).values(
+                day=dt.date(2024, 6, 3), currency="KWD", rate=Decimal("3.25"), source="test"
+            )
+        )
+    huge = _scaled(_shopify_order(9003, "2024-06-04T10:00:00Z", currency="KWD"), 10**12)
+    fine = _shopify_order(9004, "2024-06-04T10:00:00Z", currency="KWD")
+    result, rejects = load_page(get_engine(), SHOPIFY, [Incoming(None, huge), Incoming(None, fine)])
+    assert result.inserted == 1 and [r.record_id for r in rejects] == ["9003"]
+    assert rejects[0].error == (
+        "in USD its amounts reach 182,877,500,000,000.00, more than can be stored "
+        "(90,071,992,547,409.91 at most)"
+    )
 
 
 def test_the_base_currency_and_a_rate_given_by_the_source_need_no_table(database):
