@@ -22,6 +22,7 @@ from tests.alerts.synthetic import write_rollup
 from tests.browser import browser_page
 from tests.browser import screenshot
 from tests.browser import served_app
+from tests.browser import settle
 from tests.browser import sign_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
@@ -135,6 +136,7 @@ def test_admin_creates_and_disables_a_rule_in_browser(pg_url):
         page.click("#admin-alert-rules-create")
         page.wait_for_selector("#admin-alert-rules-message .alert-success")
         page.wait_for_selector("#admin-alert-rules-grid .ag-row")
+        settle(page)  # the create's callbacks done: a click on a row being redrawn can be lost
         page.click("#admin-alert-rules-grid .ag-row .ag-checkbox-input")
         page.wait_for_function(
             "() => document.querySelector('#admin-alert-rules-name').value"
