@@ -17,12 +17,16 @@ import yaml
 from yaml.constructor import ConstructorError
 
 from ingestion.canonical import CanonicalInventory
+from ingestion.canonical import CanonicalLine
 from ingestion.canonical import CanonicalOrder
 from ingestion.canonical import CanonicalSpend
 from ingestion.canonical import CanonicalTouch
 from ingestion.canonical import CanonicalTraffic
 from ingestion.errors import IngestionError
 
+# What the file connector derives itself and what it reads to derive it (``files._order``).
+DERIVED = {"payload", "payload_sha256", "lines", "refunds", "touchpoint_fields"}
+READ_TO_DERIVE = {"CanonicalOrder": {"customer_id"}}
 MODELS = {
     "orders": CanonicalOrder,
     "traffic": CanonicalTraffic,
@@ -153,6 +157,12 @@ def _specs(part: str, given: Any) -> dict[str, FieldSpec]:
     return {name: FieldSpec.of(name, spec) for name, spec in given.items()}
 
 
+def _field_names(model) -> set[str]:
+    """The fields a mapping may fill for ``model``: the model's own, less what the connector
+    derives, plus what it reads to derive them (``files._order``)."""
+    return (set(model.model_fields) - DERIVED) | READ_TO_DERIVE.get(model.__name__, set())
+
+
 def _file_options(data: Mapping[str, Any]) -> dict[str, str]:
     options = {k: data[k] for k in FILE_OPTIONS if k in data}
     for name, value in options.items():
@@ -192,6 +202,12 @@ class FileMapping:
         unknown = set(data) - {"kind", *specs, *options}
         if unknown:
             raise IngestionError(f"mapping has unknown keys {_names(unknown)}")
+        for part, model in (("fields", MODELS[kind]), ("line_fields", CanonicalLine)):
+            if stray := set(specs[part]) - _field_names(model):
+                known = ", ".join(sorted(_field_names(model)))
+                raise IngestionError(
+                    f"mapping {part}: no field {', '.join(_names(stray))}; known: {known}"
+                )
         if specs["line_fields"] and "units" in specs["fields"]:
             raise IngestionError("units come from the lines' qty: map units only without lines")
         return cls(kind=kind, **specs, **options)

@@ -151,6 +151,11 @@ BAD_MAPPINGS = {  # the mapping's text: what the one-line refusal says
     "kind: orders\ndelimiter: ';;'\nfields: {total: t}\n": "delimiter must be one character",
     "kind: orders\nfields:\n  source_order_id: {column: [id]}\n": "column must be a column name",
     b"kind: orders\nfields:\n  total: Betr\xffg\n": "not UTF-8 text: byte 0xff at offset 34",
+    # A field the model does not have: every row would be rejected for it.
+    "kind: orders\nfields: {totl: t}\n": "mapping fields: no field totl; known: ",
+    "kind: orders\nfields: {total: t}\nline_fields: {quantity: q}\n": (
+        "mapping line_fields: no field quantity; known: discount, line_no, line_total, qty"
+    ),
 }
 # YAML keeps the last of a key given twice: the mapping would load the wrong column.
 DUPLICATE_KEYS = {
