@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import AnalyticsError
+from db.settings import get_settings
 
 # The days a request may name: any range between them has a prior period and a last year
 # that the calendar (and PostgreSQL's date) can hold.
@@ -30,6 +31,14 @@ LAST_DAY = dt.date(2199, 12, 31)
 
 def supported(day: dt.date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
+
+
+def require_over(day: dt.date, now: dt.datetime | None = None, what: str | None = None) -> None:
+    """Refuse ``day`` (``what`` ends on it) if it is not over yet in the reporting time zone:
+    judged, checked or reported as a whole, part of a day reads as a collapse."""
+    last = get_settings().last_day_over(now)
+    if day > last:
+        raise AnalyticsError(f"{what or day} is not over yet: the last day that is over is {last}")
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ from rich.progress import Progress
 from rich.progress import TextColumn
 from rich.progress import TimeElapsedColumn
 
+from analytics.errors import AnalyticsError
+from analytics.periods import require_over
 from analytics.rollup import data_range
 from analytics.targets import import_targets
 from cli.common import console
 from cli.common import date_option
-from cli.common import fail
+from cli.common import failing_on
 from db.engine import get_engine
 from db.roles import system
 from db.settings import get_settings
@@ -35,10 +37,9 @@ def demo_data(
 ) -> None:
     """Generate the demo data set as each source's native payloads and load it through the
     connectors, registering the demo's sources (idempotent: running it again changes nothing)."""
-    last_over = get_settings().last_day_over()
-    last = date_option("end", end) or last_over
-    if last > last_over:
-        raise fail(f"--end {last} is not over yet: the last day that is over is {last_over}")
+    last = date_option("end", end) or get_settings().last_day_over()
+    with failing_on(AnalyticsError):
+        require_over(last)
     engine = get_engine()
     if if_empty and data_range() is not None:
         console.print("Data already loaded; skipping the demo data (--if-empty).")

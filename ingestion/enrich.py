@@ -35,18 +35,12 @@ from db.schema import RegionMapping
 from db.settings import get_settings
 from ingestion.batch import ORDER_KEY
 from ingestion.batch import OrderBatch
+from ingestion.columnar.shapes import ORDER_MONEY
 from ingestion.money import EXACT_CENTS
 from ingestion.reference import Lookups
 
 MAX_RATE_AGE = dt.timedelta(days=7)
 ANY_SOURCE = "*"
-ORDER_MINOR_COLUMNS = (
-    "subtotal_minor",
-    "discount_minor",
-    "tax_minor",
-    "shipping_minor",
-    "total_minor",
-)
 
 
 # --- exchange rates ---------------------------------------------------------------------
@@ -130,27 +124,18 @@ def _reasons(frame: pd.DataFrame, day: pd.Series, unresolved: pd.Series) -> pd.S
     )
 
 
-def _largest_in_base(orders: pd.DataFrame) -> pd.Series:
-    """Each order's largest amount in base-currency cents (before rounding)."""
-    minor = orders[list(ORDER_MINOR_COLUMNS)].abs().max(axis=1).astype("float64")
-    return minor * orders["fx_rate"].astype("float64")
-
-
 def _too_large_in_base(orders: pd.DataFrame) -> pd.Series:
-    """Orders whose amounts, converted, pass what the base-currency columns hold exactly (a
-    large rate, a large amount): quarantined, not a failed load."""
-    return (_largest_in_base(orders) > EXACT_CENTS).fillna(False)
-
-
-def _too_large_reasons(orders: pd.DataFrame) -> pd.Series:
+    """Why each order whose amounts, converted, pass what the base currency holds exactly (a
+    large rate, a large amount) is quarantined, not a failed load; by order."""
+    minor = orders[[f"{name}_minor" for name in ORDER_MONEY]].abs().max(axis=1)
+    largest = minor.astype("float64") * orders["fx_rate"].astype("float64")
     base = get_settings().base_currency
     return pd.Series(
-        [
-            f"in {base} its amounts reach {largest / 100:,.2f}, more than can be stored "
+        {
+            order: f"in {base} its amounts reach {cents / 100:,.2f}, more than can be stored "
             f"({EXACT_CENTS / 100:,.2f} at most)"
-            for largest in _largest_in_base(orders)
-        ],
-        index=orders.index,
+            for order, cents in largest[largest > EXACT_CENTS].items()
+        },
         dtype=object,
     )
 
@@ -271,10 +256,10 @@ def enrich_orders(
     orders["fx_rate"] = _fill_rates(conn, orders, day)
     unresolved = orders["fx_rate"].isna()
     reasons = _reasons(orders, day, unresolved)
-    too_large = _too_large_in_base(orders) & ~unresolved
-    if too_large.any():
-        reasons = pd.concat([reasons, _too_large_reasons(orders[too_large])])
-        unresolved |= too_large
+    too_large = _too_large_in_base(orders[~unresolved])
+    if len(too_large):
+        reasons = pd.concat([reasons, too_large])
+        unresolved |= orders.index.isin(too_large.index)
     refused = orders[unresolved].assign(reason=reasons)
     lines, refunds = batch.lines, batch.refunds
     if unresolved.any():

@@ -26,7 +26,11 @@ from db import audit
 from db.currencies import ISO_4217_CODES
 from db.engine import get_engine
 from db.roles import Actor
+from db.schema import Rate
+from db.schema import Region
+from db.schema import RegionMapping
 from db.settings import get_settings
+from ingestion.canonical_frames import STORED
 from ingestion.enrich import ANY_SOURCE
 from ingestion.errors import IngestionError
 from ingestion.reference import upsert_rates
@@ -35,10 +39,13 @@ from ingestion.reference import upsert_region_mappings
 DAY_COLUMNS = ("day", "date")
 MISSING = {"", "N/A", "NA", "n/a"}
 MAX_ERRORS = 10
-# What exchange_rate.rate (NUMERIC(18, 8)) and region_mapping's columns hold.
-SMALLEST_RATE = Decimal("0.00000001")
-LARGEST_RATE = Decimal("1e10")
-REGION_MAPPING_WIDTHS = {"source_system": 40, "kind": 40, "value": 120, "region": 40}
+# What exchange_rate.rate and region_mapping's columns (and a region's code) hold.
+SMALLEST_RATE = Decimal(1).scaleb(-Rate.scale)
+LARGEST_RATE = STORED["fx_rate"]
+REGION_MAPPING_WIDTHS = {
+    **{c: RegionMapping.__table__.c[c].type.length for c in ("source_system", "kind", "value")},
+    "region": Region.__table__.c.code.type.length,
+}
 
 
 def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -71,8 +78,8 @@ def _rate(value: str, inverse: bool) -> Decimal:
     if not rate.is_finite() or rate <= 0:
         raise ValueError(f"rate {value} must be a positive number")
     rate = 1 / rate if inverse else rate
-    if not SMALLEST_RATE <= rate < LARGEST_RATE:
-        raise ValueError(f"rate {value} is out of range: {SMALLEST_RATE} up to {LARGEST_RATE}")
+    if not SMALLEST_RATE <= rate <= LARGEST_RATE:
+        raise ValueError(f"rate {value} is out of range: {SMALLEST_RATE:f} up to {LARGEST_RATE}")
     return rate
 
 

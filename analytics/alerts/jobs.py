@@ -25,8 +25,8 @@ from analytics.alerts.evaluation import rule_target
 from analytics.alerts.rules import RuleInfo
 from analytics.alerts.rules import list_rules
 from analytics.alerts.workflow import escalate_overdue
-from analytics.errors import AnalyticsError
 from analytics.periods import Period
+from analytics.periods import require_over
 from analytics.rollup import data_range
 from db.engine import get_engine
 from db.jobs import enqueue
@@ -129,9 +129,8 @@ def evaluate_all(
     """Judge every active rule as of ``as_of`` (default: ``last_complete_day``). A day not over
     yet is refused: judged as of it, a rule would mark its state past the days still to come and
     never judge them."""
-    last_over = get_settings().last_day_over(now)
-    if as_of is not None and as_of > last_over:
-        raise AnalyticsError(f"{as_of} is not over yet: the last day that is over is {last_over}")
+    if as_of is not None:
+        require_over(as_of, now)
     as_of = as_of or last_complete_day(now=now)
     if as_of is None:
         return EvaluationResult(None)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 
-from analytics.errors import AnalyticsError
+from analytics.periods import require_over
 from analytics.quality.frames import day_lines
 from analytics.quality.frames import day_orders
 from analytics.quality.results import CheckResult
@@ -69,10 +69,8 @@ def run_validation(
 ) -> ValidationRun:
     """Validate one day (default: yesterday) and store the run with every check's result; a day
     not over yet is refused (its checks would judge part of a day against whole ones)."""
-    last_over = get_settings().last_day_over(now)
-    if day is not None and day > last_over:
-        raise AnalyticsError(f"{day} is not over yet: the last day that is over is {last_over}")
-    day = day or last_over
+    day = day or get_settings().last_day_over(now)
+    require_over(day, now)
     tolerances = tolerances or Tolerances()
     started = dt.datetime.now(dt.UTC)
     now = now or started

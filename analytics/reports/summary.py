@@ -10,8 +10,8 @@ import pandas as pd
 
 from analytics.decisions import DecisionList
 from analytics.decisions import build_decisions
-from analytics.errors import AnalyticsError
 from analytics.periods import Period
+from analytics.periods import require_over
 from analytics.reports.alerts_section import READER
 from analytics.reports.alerts_section import AlertsSection
 from analytics.reports.alerts_section import alerts_section
@@ -77,8 +77,7 @@ def build_weekly_summary(
     settings = get_settings()
     now = now or dt.datetime.now(dt.UTC)
     period = period or last_complete_week(now.astimezone(settings.tz).date())
-    if period.end > settings.last_day_over(now):
-        raise AnalyticsError(f"the week {period.start} – {period.end} is not over yet")
+    require_over(period.end, now, what=f"the week {period.start} – {period.end}")
     overview = build_overview(period, url=url)
     by_channel = channel_changes(period, url)
     order = by_channel["change"].abs().sort_values(ascending=False, kind="stable").index
