@@ -6,29 +6,35 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import BigInteger
 from sqlalchemy import Date
 from sqlalchemy import Integer
+from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from db.schema import Base
-from db.schema import Money
+
+RollupCount = BigInteger
+"""A rollup's count: the sum of its orders' INTEGER counts (``0062``)."""
+RollupMoney = Numeric(28, 2)
+"""A rollup's amount: the sum of its orders' amounts, each at most 2^53 cents (``0062``)."""
 
 
 class RollupMeasures:
     """The additive daily facts both the daily and the channel rollup hold."""
 
-    gross_revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    refunds: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    cancelled_orders: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    new_customers: Mapped[int] = mapped_column(Integer, default=0)
-    visits: Mapped[int] = mapped_column(Integer, default=0)
-    conversions: Mapped[int] = mapped_column(Integer, default=0)
-    spend: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    gross_revenue: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
+    refunds: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
+    orders: Mapped[int] = mapped_column(RollupCount, default=0)
+    cancelled_orders: Mapped[int] = mapped_column(RollupCount, default=0)
+    units: Mapped[int] = mapped_column(RollupCount, default=0)
+    new_customers: Mapped[int] = mapped_column(RollupCount, default=0)
+    visits: Mapped[int] = mapped_column(RollupCount, default=0)
+    conversions: Mapped[int] = mapped_column(RollupCount, default=0)
+    spend: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
 
 
 # The additive daily measures both rollups hold, in column order.
@@ -65,19 +71,19 @@ class DailyProductRollup(Base):
     region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     location_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    lines: Mapped[int] = mapped_column(RollupCount, default=0)
+    units: Mapped[int] = mapped_column(RollupCount, default=0)
+    revenue: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
 
 
 class BasketMeasures:
     """The additive daily line facts both basket rollups hold."""
 
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    units: Mapped[int] = mapped_column(Integer, default=0)
-    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    lines: Mapped[int] = mapped_column(RollupCount, default=0)
+    units: Mapped[int] = mapped_column(RollupCount, default=0)
+    revenue: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(RollupMoney, default=Decimal(0))
 
 
 class DailyBasketRollup(BasketMeasures, Base):

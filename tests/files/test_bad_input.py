@@ -14,6 +14,7 @@ import os
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -22,6 +23,8 @@ from db.engine import get_engine
 from db.errors import CommandError
 from db.ingestion_tables import Reject
 from db.roles import Actor
+from db.rollup_tables import DailyChannelRollup
+from db.rollup_tables import DailyRollup
 from db.schema import SalesOrder
 from ingestion.sources import add_source
 from ingestion.uploads import request_upload
@@ -130,6 +133,30 @@ def test_an_order_whose_lines_add_up_to_more_than_the_tables_hold_is_a_reject(pg
     with get_engine().connect() as conn:
         (error,) = conn.execute(select(Reject.error)).scalars()
     assert "units (the lines' qty): 4000000000 is more than can be stored" in error
+
+
+def test_a_day_of_orders_as_large_as_the_tables_hold_sums_exactly_in_the_rollups(pg_url, tmp_path):
+    """Each order fits its own columns; their day's sums would not fit an INTEGER count or a
+    NUMERIC(18, 2) amount (the whole file used to fail to load)."""
+    mapping = write(tmp_path / "orders.yml", ORDERS_MAPPING)
+    largest = "90071992547409.91"
+    rows = [f"U{n},2024-03-01,web,S1,c{n},1.00,USD,2000000000" for n in range(3)]
+    rows += [f"M{n},2024-03-01,web,S1,c{n},{largest},USD,1" for n in range(120)]
+    export = write(tmp_path / "large.csv", HEADER + "\n".join(rows) + "\n")
+    done = run("ingest", "file", "--mapping", mapping, export)
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert "read 123: 123 new, 0 updated, 0 unchanged, 0 rejected" in done.stdout
+    with get_engine().connect() as conn:
+        summed = [
+            tuple(
+                conn.execute(
+                    select(*(func.sum(table.c[c]) for c in ("orders", "units", "gross_revenue")))
+                ).one()
+            )
+            for table in (DailyRollup.__table__, DailyChannelRollup.__table__)
+        ]
+    expected = (123, 3 * 2_000_000_000 + 120, 3 + 120 * Decimal(largest))
+    assert summed == [expected, expected]
 
 
 BAD_MAPPINGS = {  # the mapping's text: what the one-line refusal says
