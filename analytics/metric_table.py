@@ -3,9 +3,9 @@
 ``metric_table`` is what the metrics API, ``channelperf metrics`` and the pages
 read. Every value is the metric of summed base measures (``Metric.value``), so
 a ratio is sum-over-sum for its row. Time buckets follow
-``analytics.periods.bucket_start`` (ISO weeks, fiscal quarters); bucket ``i`` of
-the period is compared with bucket ``i`` of the prior period and with the same
-dates last year.
+``analytics.periods.bucket_start`` (ISO weeks, fiscal quarters); each bucket is compared
+with a range as long in the prior period (``analytics.periods.prior_buckets``) and with the
+same dates last year (``Period.last_year``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from analytics.periods import Period
 from analytics.periods import buckets
 from analytics.periods import compare_periods
 from analytics.periods import fiscal_quarter_number
+from analytics.periods import prior_buckets
 from analytics.rollup import Filters
 from analytics.rollup import rollup_sums
 
@@ -165,13 +166,19 @@ def _by_bucket(
 ) -> pd.DataFrame:
     current = buckets(period, grain, fiscal_start_month)
     ranges: dict[str, list[Period | None]] = {"value": list(current)}
-    for name, other in comparisons.items():
+    for name in comparisons:
         if name == "yoy":
             ranges[name] = [b.last_year() for b in current]
         else:
-            theirs = buckets(other, grain, fiscal_start_month)
-            ranges[name] = [theirs[i] if i < len(theirs) else None for i in range(len(current))]
-    spans = {"value": period} | comparisons
+            ranges[name] = prior_buckets(period, grain, fiscal_start_month)
+    # Each comparison read covers its ranges: weeks moved back may start before the prior
+    # period does, a whole month last year end after the period's last year (29 February).
+    spans = {"value": period} | {
+        name: Period(min(r.start for r in ranges[name] if r), max(r.end for r in ranges[name] if r))
+        if any(ranges[name])
+        else other
+        for name, other in comparisons.items()
+    }
     by = ("day", dimension) if dimension else ("day",)
     sums, labels = {}, {}
     for name, span in spans.items():

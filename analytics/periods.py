@@ -5,13 +5,15 @@ The prior period of whole calendar months (a month, a quarter, a year) is the sa
 number of whole months immediately before (March → February, Q2 → Q1), so a
 month is compared with a month and bucket ``i`` of a quarter with the matching
 month of the quarter before; any other range is compared with the same number
-of days immediately before. The same period last year shifts both ends back one
-year (29 February maps to 28).
+of days immediately before. The same period last year is the same whole months a year
+earlier for whole months (February 2025 → the whole of February 2024), else both ends
+shifted back one year (29 February maps to 28).
 Quarters follow the fiscal year start month from the settings.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -70,7 +72,17 @@ class Period:
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
     def last_year(self) -> Period:
+        if self.whole_months():
+            return self.months_earlier(12)
         return Period(_minus_year(self.start), _minus_year(self.end))
+
+    def months_earlier(self, months: int) -> Period:
+        """The whole months ``months`` before a period of whole months."""
+        start, end = (
+            (self.start.year * 12 + self.start.month - 1 - months),
+            (self.end.year * 12 + self.end.month - 1 - months),
+        )
+        return Period(dt.date(start // 12, start % 12 + 1, 1), _month_end(end // 12, end % 12 + 1))
 
     def label(self, fiscal_start_month: int = 1) -> str:
         quarter = fiscal_quarter(self.start, fiscal_start_month)
@@ -78,6 +90,10 @@ class Period:
             number, year = fiscal_quarter_number(self.start, fiscal_start_month)
             return f"Q{number} {year}" if fiscal_start_month == 1 else f"Q{number} FY{year}"
         return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _minus_year(day: dt.date) -> dt.date:
@@ -158,6 +174,25 @@ def buckets(period: Period, grain: str, fiscal_start_month: int = 1) -> list[Per
     starts[0] = period.start
     ends = [start - dt.timedelta(days=1) for start in starts[1:]] + [period.end]
     return [Period(start, end) for start, end in zip(starts, ends, strict=True)]
+
+
+def prior_buckets(period: Period, grain: str, fiscal_start_month: int = 1) -> list[Period | None]:
+    """What each bucket of ``period`` (``buckets``) is compared with in its prior period: as
+    many days just as long, so a clipped bucket meets a range of its own length. Whole months
+    by month, quarter or year: the same whole months ``Period.prior`` goes back (April →
+    January when a quarter is compared). Otherwise the bucket moved back by the days between
+    the period's start and its prior's, rounded up to whole weeks for weeks (Monday meets
+    Monday); a bucket that would then reach into the period itself has nothing to meet."""
+    current = buckets(period, grain, fiscal_start_month)
+    months = period.whole_months()
+    if months and grain in ("month", "quarter", "year"):
+        return [bucket.months_earlier(months) for bucket in current]
+    days = (period.start - period.prior().start).days
+    if grain == "week":
+        days = -(-days // 7) * 7
+    back = dt.timedelta(days=days)
+    moved = (Period(bucket.start - back, bucket.end - back) for bucket in current)
+    return [bucket if bucket.end < period.start else None for bucket in moved]
 
 
 def compare_periods(period: Period, compare: Sequence[str]) -> dict[str, Period]:

@@ -133,6 +133,26 @@ def minus_year(day: dt.date) -> dt.date:
     return day.replace(year=day.year - 1)
 
 
+def _whole_months(start: dt.date, end: dt.date) -> int:
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    if not (first.is_month_start and last.is_month_end):
+        return 0
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _months_back(start: dt.date, end: dt.date, months: int) -> tuple[dt.date, dt.date]:
+    offset = pd.DateOffset(months=months)
+    first = (pd.Timestamp(start) - offset).date()
+    return first, (pd.Timestamp(end).replace(day=1) - offset + pd.offsets.MonthEnd(0)).date()
+
+
+def last_year_of(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """Whole months: the same whole months a year before; else each day a year before."""
+    if _whole_months(start, end):
+        return _months_back(start, end, 12)
+    return minus_year(start), minus_year(end)
+
+
 def bucket_of(day: dt.date, grain: str, fiscal_start_month: int = 1) -> dt.date:
     stamp = pd.Timestamp(day)
     if grain == "day":
@@ -167,12 +187,29 @@ def filtered(frame: pd.DataFrame, filters: dict[str, list[str]]) -> pd.DataFrame
 
 def prior_of(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """Whole calendar months: as many months before; else as many days before."""
-    first, last = pd.Timestamp(start), pd.Timestamp(end)
-    if first.is_month_start and last.is_month_end:
-        months = (last.year - first.year) * 12 + last.month - first.month + 1
-        return (first - pd.DateOffset(months=months)).date(), start - dt.timedelta(days=1)
+    months = _whole_months(start, end)
+    if months:
+        return (pd.Timestamp(start) - pd.DateOffset(months=months)).date(), start - dt.timedelta(
+            days=1
+        )
     days = (end - start).days + 1
     return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def prior_bucket(
+    first: dt.date, last: dt.date, start: dt.date, end: dt.date, grain: str
+) -> tuple[dt.date, dt.date] | None:
+    """A bucket's range in the prior period: month-like buckets of whole months as many months
+    back as the prior goes; else as many days back as the prior starts before (whole weeks for
+    weeks), nothing if that reaches into the period."""
+    months = _whole_months(start, end)
+    if months and grain in ("month", "quarter"):
+        return _months_back(first, last, months)
+    back = (start - prior_of(start, end)[0]).days
+    if grain == "week":
+        back = int(np.ceil(back / 7)) * 7
+    moved = (first - dt.timedelta(days=back), last - dt.timedelta(days=back))
+    return moved if moved[1] < start else None
 
 
 def expected_rows(
@@ -192,7 +229,7 @@ def expected_rows(
     time_grain = by if by in grains else grain
     dimension = None if by in grains else by
     periods = {"value": (start, end), "prior": prior_of(start, end)}
-    periods["yoy"] = (minus_year(start), minus_year(end))
+    periods["yoy"] = last_year_of(start, end)
     wanted = ["value", *compare]
     keys = sorted(frame[dimension].unique()) if dimension else [None]
     out = {}
@@ -203,15 +240,15 @@ def expected_rows(
             out[(key, "")] = row
             continue
         current = clipped_buckets(start, end, time_grain, fsm)
-        prior = clipped_buckets(*periods["prior"], time_grain, fsm)
-        for i, (first, last) in enumerate(current):
+        for first, last in current:
             row = {"value": metric_value(sums_between(mine, first, last), metric)}
             if "prior" in compare:
+                prior = prior_bucket(first, last, start, end, time_grain)
                 row["prior"] = (
-                    metric_value(sums_between(mine, *prior[i]), metric) if i < len(prior) else None
+                    None if prior is None else metric_value(sums_between(mine, *prior), metric)
                 )
             if "yoy" in compare:
-                yoy = sums_between(mine, minus_year(first), minus_year(last))
+                yoy = sums_between(mine, *last_year_of(first, last))
                 row["yoy"] = metric_value(yoy, metric)
             out[(key if key is not None else first.isoformat(), first.isoformat())] = row
     return out

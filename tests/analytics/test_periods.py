@@ -14,6 +14,7 @@ from analytics.periods import current_quarter
 from analytics.periods import fiscal_quarter
 from analytics.periods import fiscal_quarter_number
 from analytics.periods import parse_period
+from analytics.periods import prior_buckets
 from analytics.periods import quarter_to_date
 
 
@@ -119,6 +120,48 @@ def test_a_range_containing_the_leap_day():
         Period(dt.date(2024, 2, 20), dt.date(2024, 2, 29)),
         Period(dt.date(2024, 3, 1), dt.date(2024, 3, 5)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "ly_start", "ly_end"),
+    [
+        ("2025-02-01", "2025-02-28", "2024-02-01", "2024-02-29"),
+        ("2024-02-01", "2024-02-29", "2023-02-01", "2023-02-28"),
+        ("2025-01-01", "2025-03-31", "2024-01-01", "2024-03-31"),
+        ("2025-02-02", "2025-02-28", "2024-02-02", "2024-02-28"),
+    ],
+)
+def test_whole_months_last_year_are_the_same_whole_months(start, end, ly_start, ly_end):
+    period = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    assert period.last_year() == Period(
+        dt.date.fromisoformat(ly_start), dt.date.fromisoformat(ly_end)
+    )
+
+
+def _ranges(bucketed):
+    return [None if b is None else (b.start.isoformat(), b.end.isoformat()) for b in bucketed]
+
+
+def test_each_bucket_meets_a_range_as_long_in_the_prior_period():
+    """15 Dec 2025 (a Monday) to 20 Jan 2026, 37 days: weeks go back 6 whole weeks, months
+    37 days; a whole quarter's months go back a quarter; March's days beyond February's
+    length meet nothing."""
+    custom = Period(dt.date(2025, 12, 15), dt.date(2026, 1, 20))
+    weeks = _ranges(prior_buckets(custom, "week"))
+    assert weeks[0] == ("2025-11-03", "2025-11-09") and weeks[-1] == ("2025-12-08", "2025-12-09")
+    assert _ranges(prior_buckets(custom, "month")) == [
+        ("2025-11-08", "2025-11-24"),
+        ("2025-11-25", "2025-12-14"),
+    ]
+    quarter = Period(dt.date(2025, 4, 1), dt.date(2025, 6, 30))
+    assert _ranges(prior_buckets(quarter, "month")) == [
+        ("2025-01-01", "2025-01-31"),
+        ("2025-02-01", "2025-02-28"),
+        ("2025-03-01", "2025-03-31"),
+    ]
+    march = _ranges(prior_buckets(Period(dt.date(2025, 3, 1), dt.date(2025, 3, 31)), "day"))
+    assert march[0] == ("2025-02-01", "2025-02-01") and march[27] == ("2025-02-28", "2025-02-28")
+    assert march[28:] == [None, None, None]
 
 
 def test_compare_periods_returns_each_requested_comparison():

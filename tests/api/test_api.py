@@ -95,6 +95,14 @@ CASES = [
     ("units", "month", "2024-12-15", "2025-02-14", [], {}, None, 1),
     # A whole quarter by month: April, May, June against January, February, March.
     ("revenue", "month", "2025-04-01", "2025-06-30", ["prior", "yoy"], {}, None, 1),
+    # 37 days by week and by month: each bucket meets a range as long (whole weeks back), not
+    # the prior period's bucket of the same rank (two days of November against a whole week).
+    ("revenue", "week", "2024-12-16", "2025-01-21", ["prior"], {}, None, 1),
+    ("orders", "month", "2024-12-15", "2025-01-20", ["prior", "yoy"], {}, None, 1),
+    # A whole quarter by week; a whole February against the whole leap February.
+    ("revenue", "week", "2025-04-01", "2025-06-30", ["prior"], {}, None, 1),
+    ("revenue", "channel", "2025-02-01", "2025-02-28", ["prior", "yoy"], {}, None, 1),
+    ("revenue", "day", "2025-03-01", "2025-03-31", ["prior"], {}, None, 1),
 ]
 
 
