@@ -139,12 +139,8 @@ def build_aov(
         attributed_orders(frame, span_sums, level)
         for frame, span_sums in zip(basket_frames, sums, strict=True)
     )
-    totals = tuple(
-        frame.groupby(level)[["orders", "gross_revenue"]]
-        .sum()
-        .rename(columns={"gross_revenue": "revenue"})
-        for frame in sums
-    )
+    # The AOVs shown are the metric's (revenue net of refunds ÷ orders), as on every other page.
+    totals = tuple(frame.groupby(level)[["orders", "revenue"]].sum() for frame in sums)
     flags = aov_deviation_flags(
         current_values,
         baseline_values,

@@ -115,15 +115,26 @@ def build_overview(
         for name in KPI_METRICS
     }
 
+    # Every channel with sales in any of the three periods: one that sold before and not now
+    # keeps its prior and last-year bars, so the bars add up to the KPIs' comparisons.
     now = frames["now"]
+    channels = now.index.union(frames["prior"].index, sort=False).union(
+        frames["ly"].index, sort=False
+    )
+    names = pd.concat([frame[f"{level}_name"] for frame in frames.values()])
     by_channel = pd.DataFrame(
         {
-            "channel": now.index,
-            "channel_name": now[f"{level}_name"].to_numpy(),
-            "revenue": now["revenue"].to_numpy(),
-            "revenue_prior": frames["prior"]["revenue"].reindex(now.index).fillna(0).to_numpy(),
-            "revenue_ly": frames["ly"]["revenue"].reindex(now.index).fillna(0).to_numpy(),
-            "share": sales_shares(now["gross_revenue"]).fillna(0.0).to_numpy(),
+            "channel": channels,
+            "channel_name": names[~names.index.duplicated()].reindex(channels).to_numpy(),
+            **{
+                column: frames[key]["revenue"].reindex(channels).fillna(0.0).to_numpy()
+                for column, key in (
+                    ("revenue", "now"),
+                    ("revenue_prior", "prior"),
+                    ("revenue_ly", "ly"),
+                )
+            },
+            "share": sales_shares(now["gross_revenue"]).reindex(channels).fillna(0.0).to_numpy(),
         }
     )
     total = by_channel["revenue"].sum()

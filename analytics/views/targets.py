@@ -18,6 +18,7 @@ import pandas as pd
 from analytics.cache import TARGETS_STAMP
 from analytics.cache import memoise
 from analytics.decomposition import EFFECTS
+from analytics.decomposition import TOTAL_LABEL
 from analytics.decomposition import decompose_target_variance
 from analytics.metrics import METRICS
 from analytics.periods import Period
@@ -85,6 +86,15 @@ def _variance_row(channel, name, metric, actual, target) -> dict:
     }
 
 
+def targets_apply(level: str, filters: Filters) -> bool:
+    """Whether each row at ``level`` holds a whole channel under ``filters``, so that its
+    target applies: a region or location filter cuts every channel, a touchpoint filter cuts
+    the categories (a category or touchpoint filter only chooses the rows)."""
+    if filters.regions or filters.locations:
+        return False
+    return not (level == "category" and filters.touchpoints)
+
+
 @memoise(periods=lambda arguments: [arguments["period"]], stamps=(TARGETS_STAMP,))
 def variance_table(
     period: Period,
@@ -96,8 +106,8 @@ def variance_table(
     """Actual vs target per channel × metric (``VARIANCE_COLUMNS``), plus a ``total`` row.
 
     Targets exist for categories and touchpoints (and the total of all channels);
-    other levels show actuals with status "none". The total row's target is the
-    total target only when nothing is filtered.
+    other levels, and channels the filters cut (``targets_apply``), show actuals with
+    status "none". The total row's target is the total target only when nothing is filtered.
     """
     filters = filters or Filters()
     # This table's reads side by side, with the targets ``revenue_variance_effects`` (shown
@@ -112,7 +122,7 @@ def variance_table(
         ],
     )
     sums = rollup_sums(period, (level,), filters, url)
-    ids = scope_ids(level, url)
+    ids = scope_ids(level, url) if targets_apply(level, filters) else {}
     by_scope, total_targets = prorated_targets(tuple(metrics), period, level, url)
     rows = []
     for metric in metrics:
@@ -153,12 +163,16 @@ def revenue_variance_effects(
 ) -> pd.DataFrame:
     """Revenue variance to target per channel split into traffic, conversion and AOV effects.
 
-    Only channels with a revenue, a conversion-rate and an AOV target take part.
+    Only whole channels (``targets_apply``) with a revenue, a conversion-rate and an AOV target
+    take part. Conversion is the metric's (won deals ÷ opportunities where a channel converts
+    opportunities), so its effect agrees with the conversion row of ``variance_table``; such a
+    channel's orders per won deal are taken as its targets' too, and explain nothing.
     Columns: ``channel, channel_name, revenue_target, revenue_actual, variance``,
     the three ``EFFECTS`` and ``status``; the last row is the total of those channels.
     """
     columns = ["channel", "channel_name", "revenue_target", "revenue_actual", "variance", *EFFECTS]
-    if level not in TARGET_LEVELS:
+    filters = filters or Filters()
+    if level not in TARGET_LEVELS or not targets_apply(level, filters):
         return pd.DataFrame(columns=columns + ["status"])
     ids = scope_ids(level, url)
     targets, _ = prorated_targets(EFFECT_TARGETS, period, level, url)
@@ -180,11 +194,21 @@ def revenue_variance_effects(
         return pd.DataFrame(columns=columns + ["status"])
     target = pd.DataFrame(target_rows)
     actual = sums.rename(columns={level: "channel"})
-    actual = actual[actual["channel"].isin(target["channel"])]
-    table = decompose_target_variance(
-        actual[["channel", "visits", "orders", "revenue"]], target, key="channel", total=True
+    actual = actual[actual["channel"].isin(target["channel"])].set_index("channel")
+    # revenue = visits × conversions/visits × orders/conversions × revenue/orders: the AOV
+    # target scaled by the actual orders per conversion makes the last two one factor.
+    conversions = actual["conversions"].where(actual["conversions"] > 0, actual["orders"])
+    per_conversion = (actual["orders"] / conversions.where(conversions > 0)).where(
+        actual["orders"] > 0, 1.0
     )
-    names = dict(zip(sums[level], sums[f"{level}_name"], strict=True)) | {"Total": "Total"}
+    target["aov_target"] = target["aov_target"] * target["channel"].map(per_conversion)
+    events = actual.assign(orders=conversions).reset_index()
+    table = decompose_target_variance(
+        events[["channel", "visits", "orders", "revenue"]], target, key="channel", total=True
+    )
+    names = dict(zip(sums[level], sums[f"{level}_name"], strict=True)) | {
+        TOTAL_LABEL: "Total of these channels"
+    }
     table["channel_name"] = table["channel"].map(names)
     return table[columns + ["status"]]
 
@@ -195,6 +219,7 @@ class TargetsView:
     level: str
     variance: pd.DataFrame  # variance_table: actual vs target per channel × metric, and total
     effects: pd.DataFrame  # revenue_variance_effects: why revenue missed, per channel
+    partial_channels: bool  # the filters keep part of each channel with targets: none shown
 
     @property
     def revenue(self) -> float:
@@ -208,9 +233,11 @@ def build_targets(
     period: Period, level: str = "category", filters: Filters | None = None, url: str | None = None
 ) -> TargetsView:
     """Actual vs target with RAG status, and the revenue variance split into its effects."""
+    filters = filters or Filters()
     return TargetsView(
         period,
         level,
         variance_table(period, level, filters, TARGET_METRICS, url),
         revenue_variance_effects(period, level, filters, url),
+        level in TARGET_LEVELS and not targets_apply(level, filters),
     )

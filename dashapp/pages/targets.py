@@ -5,6 +5,7 @@ Setting targets is on Admin › Targets (admins only).
 
 from __future__ import annotations
 
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc
 from dash import html
@@ -13,6 +14,7 @@ from analytics.metrics import METRICS
 from analytics.metrics import format_value
 from analytics.metrics import signed_text
 from analytics.views.targets import VARIANCE_COLUMNS
+from analytics.views.targets import TargetsView
 from analytics.views.targets import build_targets
 from dashapp.access import ROLE_ORDER
 from dashapp.access import register_page
@@ -157,7 +159,14 @@ def grid_rows(table: pd.DataFrame, currency: str) -> list[dict]:
     return records(table)
 
 
-def _flags(table: pd.DataFrame) -> html.Div:
+PART_OF_CHANNELS = (
+    "Targets are set for whole channels: the filter keeps part of each {level} (a touchpoint, "
+    "region or location), so actuals are shown without targets."
+)
+
+
+def _flags(view: TargetsView) -> html.Div:
+    table = view.variance
     below = table[table["below_threshold"] & (table["channel"] != "total")]
     red = table[(table["status"] == "red") & (table["metric"] == "revenue")]
     banners = (
@@ -166,7 +175,13 @@ def _flags(table: pd.DataFrame) -> html.Div:
         ),
         flagged("Revenue more than 5 % below target", red["channel_name"], "warning"),
     )
-    return html.Div([banner for banner in banners if banner])
+    note = view.partial_channels and dbc.Alert(
+        PART_OF_CHANNELS.format(level=view.level),
+        color="info",
+        className="py-2 mb-2 small",
+        id=f"{PREFIX}-part-note",
+    )
+    return html.Div([banner for banner in (*banners, note) if banner])
 
 
 @FRAME.callback(
@@ -181,7 +196,7 @@ def update_targets(chosen):
     view = build_targets(chosen.period, chosen.level, chosen.filters)
     period, total = view.period, view.revenue
     return (
-        _flags(view.variance),
+        _flags(view),
         variance_figure(view.variance, chosen.level_label, currency),
         effects_figure(view.effects, currency),
         grid_rows(view.variance, currency),

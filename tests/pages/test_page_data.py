@@ -20,6 +20,7 @@ from analytics.rollup import Filters
 from analytics.rollup import daily_sums
 from analytics.views.contribution import build_aov
 from analytics.views.overview import build_overview
+from analytics.views.targets import build_targets
 from analytics.views.targets import revenue_variance_effects
 from analytics.views.targets import variance_table
 from analytics.views.trends import build_trends
@@ -68,6 +69,22 @@ def test_overview_kpis_and_channels_match_pandas(demo, filters, by, keep):
         expected.revenue(demo, ly.start, ly.end, by).reindex(channels.index).fillna(0.0),
     )
     assert channels["share"].sum() == pytest.approx(1.0)
+
+
+def test_overview_channel_bars_add_up_to_the_kpis_comparisons(demo):
+    """A channel that sold in the prior period or last year but not now keeps its bars."""
+    sold_before_only = 0
+    for day in pd.date_range("2026-02-02", periods=12, freq="D").date:
+        overview = build_overview(Period(day, day), Filters())
+        channels, revenue = overview.by_channel, overview.kpis["revenue"]
+        assert channels["revenue"].sum() == pytest.approx(revenue.value, abs=0.01)
+        assert channels["revenue_prior"].sum() == pytest.approx(revenue.prior, abs=0.01)
+        assert channels["revenue_ly"].sum() == pytest.approx(revenue.last_year, abs=0.01)
+        assert channels["channel_name"].notna().all()
+        sold_before_only += int(
+            ((channels["revenue"] == 0) & (channels["revenue_prior"] > 0)).sum()
+        )
+    assert sold_before_only > 0
 
 
 @pytest.mark.parametrize(
@@ -190,6 +207,45 @@ def test_variance_effects_add_up_within_a_cent(demo, period):
     actual = expected.revenue(demo, period.start, period.end, "category")
     _close(rows["revenue_actual"], actual.reindex(rows.index))
     assert (rows["revenue_actual"] - rows["revenue_target"] - rows["variance"]).abs().max() < 0.01
+
+
+@pytest.mark.parametrize(
+    ("level", "filters", "whole"),
+    [
+        ("category", Filters(touchpoints=("web",)), False),
+        ("category", Filters(regions=("us",)), False),
+        ("touchpoint", Filters(locations=("nyc-5th",)), False),
+        ("category", Filters(categories=("ecommerce", "wholesale")), True),
+        ("touchpoint", Filters(categories=("ecommerce",)), True),
+        ("touchpoint", Filters(touchpoints=("web",)), True),
+    ],
+)
+def test_targets_are_compared_only_with_whole_channels(demo, level, filters, whole):
+    """A slice of a channel (its web touchpoint, one region) is not measured against the whole
+    channel's target; choosing which whole channels to show is. (The demo's targets are set
+    per category.)"""
+    view = build_targets(Q1, level, filters)
+    rows = view.variance[view.variance["channel"] != "total"]
+    assert len(rows) > 0
+    shown = whole and level == "category"
+    assert rows["target"].notna().any() == shown
+    assert (rows["status"] != "none").any() == shown
+    assert view.effects.empty != shown
+    assert view.partial_channels != whole
+
+
+@pytest.mark.parametrize("period", [Q1, Q2, Period(dt.date(2025, 11, 15), dt.date(2026, 2, 14))])
+def test_conversion_and_aov_effects_agree_with_their_rows(demo, period):
+    """Each effect has the sign of its metric's gap to target, opportunity-based channels
+    (conversion = won deals ÷ opportunities) included."""
+    table = variance_table(period, "category").set_index(["channel", "metric"])
+    effects = revenue_variance_effects(period, "category")
+    rows = effects[effects["status"] != "total"].set_index("channel")
+    assert {"wholesale", "direct_sales"} <= set(rows.index)
+    for channel, row in rows.iterrows():
+        for metric, effect in (("conversion_rate", "conversion_effect"), ("aov", "aov_effect")):
+            gap = table.loc[(channel, metric), "variance"]
+            assert np.sign(row[effect]) == np.sign(gap), (channel, metric, gap, row[effect])
 
 
 def test_underperformers_flag_channels_below_target_share(demo):
@@ -330,7 +386,12 @@ def test_basket_lines_and_aov_flags(demo):
         (live["status"] != "cancelled") & (live["day"] >= Q2.start) & (live["day"] <= Q2.end)
     ]
     _close(sampled["orders_current"], orders.reindex(sampled.index).fillna(0), 0)
-    _close(sampled["aov_current"], (live["cents"] / 100).groupby(live["category"]).mean(), 1e-6)
+    # The AOV shown is the metric's, net of refunds as on the Overview; only the tests sample.
+    revenue = expected.revenue(demo, Q2.start, Q2.end, "category")
+    _close(sampled["aov_current"], (revenue / orders).reindex(sampled.index), 1e-6)
+    assert not np.allclose(
+        sampled["aov_current"], (live["cents"] / 100).groupby(live["category"]).mean()
+    )
     assert (sampled["p_baseline"] > flags["p_baseline"]).sum() >= 3
     drivers = view.drivers.set_index("channel")
     parts = drivers["units_per_order_effect"] + drivers["price_per_unit_effect"]
