@@ -1,11 +1,13 @@
 """Tables and exports: dash-ag-grid with sorting, filtering and a CSV button; PNG chart config.
 
 CSV exports carry the raw numbers (not the formatted text), so a downloaded file
-adds up to exactly what the page shows before rounding.
+adds up to exactly what the page shows before rounding. Amounts show the base currency's
+symbol, as the KPI cards write it (``analytics.metrics.currency_symbol``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 import dash_ag_grid as dag
@@ -16,9 +18,12 @@ from dash import html
 from dash.dependencies import Input
 from dash.dependencies import Output
 
+from analytics.metrics import currency_symbol
+from db.settings import get_settings
+
+# d3 writes "$" as the currency of its locale: ``_d3_format`` gives it the base currency's.
+_MONEY = {"currency": "$,.0f", "currency_cents": "$,.2f"}
 _FORMATS = {
-    "currency": "$,.0f",
-    "currency_cents": "$,.2f",
     "percent": ".1%",
     "pct_points": "+.1f",
     "signed": "+.1f",
@@ -45,7 +50,8 @@ def highlighted(condition: str, style: dict) -> dict:
 
 
 def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
-    """A column definition; ``kind`` picks a number format (see ``_FORMATS``) and right-aligns."""
+    """A column definition; ``kind`` picks a number format (see ``_MONEY``, ``_FORMATS``) and
+    right-aligns. A money column takes the base currency of the settings when it is defined."""
     definition = {"field": field, "headerName": header, **extra}
     if kind is not None:
         definition |= {
@@ -59,12 +65,21 @@ def column(field: str, header: str, kind: str | None = None, **extra) -> dict:
 def _formatter(kind: str) -> str:
     """The cell text's JavaScript; a signed number that rounds to zero reads "±0.0", as
     ``analytics.metrics.signed_text`` writes it on the server (d3 writes "−0.0" / "+0.0")."""
-    text = f"d3.format('{_FORMATS[kind]}')(params.value)"
+    text = f"{_d3_format(kind)}(params.value)"
     if kind in _SIGNED:
         text += ".replace(/^[+\u2212-](?=[0.]+$)/, '±')"
     if kind == "pct_points":
         text += " + '%'"
     return f"params.value == null ? '—' : {text}"
+
+
+def _d3_format(kind: str) -> str:
+    """The JavaScript of d3's formatter for ``kind``; amounts in the base currency."""
+    if kind not in _MONEY:
+        return f"d3.format('{_FORMATS[kind]}')"
+    symbol = currency_symbol(get_settings().base_currency)
+    locale = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": [symbol, ""]}
+    return f"d3.formatLocale({json.dumps(locale, ensure_ascii=False)}).format('{_MONEY[kind]}')"
 
 
 def channel_column(min_width: int = 150) -> dict:

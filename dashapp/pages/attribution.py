@@ -59,24 +59,31 @@ FRAME = AnalysisFrame(
 )
 IDS = page_ids(PREFIX, "message summary credit_chart difference_chart grid paths_chart paths_grid")
 
-COMPARISON_COLUMNS = [
-    column("model_label", "Model", pinned="left", minWidth=170),
-    column("channel_name", "Channel", minWidth=140),
-    column("conversions", "Conversions", "decimal"),
-    column("last_touch_conversions", "Last touch conversions", "decimal"),
-    column("conversions_difference", "Δ conversions vs last touch", "signed"),
-    column("value", "Value", "currency"),
-    column("last_touch_value", "Last touch value", "currency"),
-    column("value_difference", "Δ value vs last touch", "currency"),
-]
-PATH_COLUMNS = [
-    column("path", "Path (first touch → last)", minWidth=260, wrapText=True, autoHeight=True),
-    column("length", "Touches", "number", maxWidth=120),
-    column("journeys", "Journeys", "number"),
-    column("conversions", "Conversions", "number"),
-    column("conversion_rate", "Conversion rate", "percent"),
-    column("value", "Value", "currency"),
-]
+
+def _comparison_columns() -> list[dict]:
+    """Credit per model and channel beside last touch's, values in the base currency."""
+    return [
+        column("model_label", "Model", pinned="left", minWidth=170),
+        column("channel_name", "Channel", minWidth=140),
+        column("conversions", "Conversions", "decimal"),
+        column("last_touch_conversions", "Last touch conversions", "decimal"),
+        column("conversions_difference", "Δ conversions vs last touch", "signed"),
+        column("value", "Value", "currency"),
+        column("last_touch_value", "Last touch value", "currency"),
+        column("value_difference", "Δ value vs last touch", "currency"),
+    ]
+
+
+def _path_columns() -> list[dict]:
+    """The most frequent paths, values in the base currency."""
+    return [
+        column("path", "Path (first touch → last)", minWidth=260, wrapText=True, autoHeight=True),
+        column("length", "Touches", "number", maxWidth=120),
+        column("journeys", "Journeys", "number"),
+        column("conversions", "Conversions", "number"),
+        column("conversion_rate", "Conversion rate", "percent"),
+        column("value", "Value", "currency"),
+    ]
 
 
 def layout(**query) -> html.Div:
@@ -98,7 +105,7 @@ def layout(**query) -> html.Div:
         ),
         data_grid(
             IDS.grid,
-            COMPARISON_COLUMNS,
+            _comparison_columns(),
             "attribution.csv",
             title="Credit per model and channel, beside last touch",
         ),
@@ -106,7 +113,7 @@ def layout(**query) -> html.Div:
         dcc.Loading(chart(IDS.paths_chart, "paths"), type="dot"),
         data_grid(
             IDS.paths_grid,
-            PATH_COLUMNS,
+            _path_columns(),
             "attribution-paths.csv",
             title="Most frequent paths through the channels in view",
         ),

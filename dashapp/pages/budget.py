@@ -83,41 +83,55 @@ def _now_and_proposed(field: str, header: str, kind: str = "currency") -> list[d
     ]
 
 
-SPLIT_COLUMNS = [
-    channel_column(130),
-    column("current", "Current split", "currency"),
-    column("proposed", "Proposed", "currency"),
-    column("change", "Change", "currency"),
-    *_now_and_proposed("revenue", "Revenue"),
-    *_band("revenue_proposed", "Revenue"),
-    *_now_and_proposed("margin", "Margin"),
-    *_now_and_proposed("roas", "ROAS", "decimal"),
-]
-WHATIF_COLUMNS = [
-    channel_column(130),
-    column("spend", "Budget", "currency"),
-    column("revenue", "Revenue", "currency"),
-    *_band("revenue", "Revenue"),
-    column("margin", "Margin after spend", "currency"),
-    column("roas", "ROAS", "decimal"),
-]
-VERSION_COLUMNS = [
-    column("version", "Version", "number", maxWidth=110),
-    column("status", "Status", maxWidth=130),
-    column("created_at", "Applied at", minWidth=210),
-    column("created_by", "By"),
-    column("objective", "Objective"),
-    column("horizon_days", "Days", "number", maxWidth=100),
-    column("total", "Total", "currency"),
-    column("expected_uplift", "Expected uplift", "currency"),
-    *_band("uplift", "Uplift"),
-]
-ACTIVE_COLUMNS = [
-    column("channel_name", "Channel"),
-    column("amount", "Planned", "currency"),
-    column("current_amount", "Split before", "currency"),
-    column("expected_revenue", "Expected revenue", "currency"),
-]
+def _split_columns() -> list[dict]:
+    """The proposed split per channel beside today's."""
+    return [
+        channel_column(130),
+        column("current", "Current split", "currency"),
+        column("proposed", "Proposed", "currency"),
+        column("change", "Change", "currency"),
+        *_now_and_proposed("revenue", "Revenue"),
+        *_band("revenue_proposed", "Revenue"),
+        *_now_and_proposed("margin", "Margin"),
+        *_now_and_proposed("roas", "ROAS", "decimal"),
+    ]
+
+
+def _whatif_columns() -> list[dict]:
+    """The what-if projection per channel."""
+    return [
+        channel_column(130),
+        column("spend", "Budget", "currency"),
+        column("revenue", "Revenue", "currency"),
+        *_band("revenue", "Revenue"),
+        column("margin", "Margin after spend", "currency"),
+        column("roas", "ROAS", "decimal"),
+    ]
+
+
+def _version_columns() -> list[dict]:
+    """The applied budget plans, newest first."""
+    return [
+        column("version", "Version", "number", maxWidth=110),
+        column("status", "Status", maxWidth=130),
+        column("created_at", "Applied at", minWidth=210),
+        column("created_by", "By"),
+        column("objective", "Objective"),
+        column("horizon_days", "Days", "number", maxWidth=100),
+        column("total", "Total", "currency"),
+        column("expected_uplift", "Expected uplift", "currency"),
+        *_band("uplift", "Uplift"),
+    ]
+
+
+def _active_columns() -> list[dict]:
+    """The active plan per channel."""
+    return [
+        column("channel_name", "Channel"),
+        column("amount", "Planned", "currency"),
+        column("current_amount", "Split before", "currency"),
+        column("expected_revenue", "Expected revenue", "currency"),
+    ]
 
 
 def layout(**_query) -> html.Div:
@@ -150,7 +164,7 @@ def layout(**_query) -> html.Div:
             loading_chart_row(
                 (IDS.split_chart, "budget-split", 5), (IDS.curves_chart, "spend-response", 7)
             ),
-            data_grid(IDS.split_grid, SPLIT_COLUMNS, "budget-split.csv", title="Proposed split"),
+            data_grid(IDS.split_grid, _split_columns(), "budget-split.csv", title="Proposed split"),
             html.H3("What if", className="h5 mt-4"),
             html.P(
                 "Move budget between channels (drag or type an amount); the projection uses the "
@@ -161,21 +175,21 @@ def layout(**_query) -> html.Div:
             html.Div(id=IDS.whatif_message),
             dcc.Loading(html.Div(id=IDS.whatif_summary, className="mb-2"), type="dot"),
             data_grid(
-                IDS.whatif_grid, WHATIF_COLUMNS, "budget-whatif.csv", title="What-if projection"
+                IDS.whatif_grid, _whatif_columns(), "budget-whatif.csv", title="What-if projection"
             ),
             dbc.Button("Apply plan", id=IDS.apply, color="primary", className="mb-2"),
             html.Div(id=IDS.apply_message),
             html.H3("Applied budget plans", className="h5 mt-4"),
             data_grid(
                 IDS.versions_grid,
-                VERSION_COLUMNS,
+                _version_columns(),
                 "budget-plans.csv",
                 title="Versions, newest first",
                 row_data=_version_rows(view.versions),
             ),
             data_grid(
                 IDS.active_grid,
-                ACTIVE_COLUMNS,
+                _active_columns(),
                 "budget-active-plan.csv",
                 title="The active plan by channel",
                 row_data=records(view.active_plan),

@@ -59,31 +59,38 @@ ESTIMATE_COLUMNS = [
     column("method", "Method", hide=True),
     column("n", "n (observations)", "number", hide=True),
 ]
-CHANNEL_COLUMNS = [
-    channel_column(120),
-    *ESTIMATE_COLUMNS,
-    column("action", "Action", minWidth=90),
-    column("price", "Price now", "currency_cents", minWidth=100),
-    column("unit_cost", "Unit cost", "currency_cents", hide=True),
-    column("price_change", "Price change", "percent", minWidth=100),
-    column("range", "Price range", sortable=False, minWidth=130),
-    column("change_low", "Range low", "percent", hide=True),
-    column("change_high", "Range high", "percent", hide=True),
-    column("units_change", "Δ units", "signed", minWidth=100),
-    column("revenue_change", "Δ revenue", "currency", minWidth=100),
-    column("margin_change", "Δ margin", "currency", minWidth=100),
-    column("actionable", "Recommended", hide=True),
-    column("warning", "Why not", minWidth=180, **WRAPPED),
-]
 TEXT_ONLY = ("interval", "range", "fit")  # shown as text; the CSV has their raw numbers
-CHANNEL_EXPORT = [c["field"] for c in CHANNEL_COLUMNS if c["field"] not in TEXT_ONLY]
 CATEGORY_COLUMNS = [
     column("category", "Product category", pinned="left", minWidth=150),
     *ESTIMATE_COLUMNS,
     column("std_error", "Std. error", "decimal"),
     column("warning", "Warning", minWidth=220, **WRAPPED),
 ]
-CATEGORY_EXPORT = [c["field"] for c in CATEGORY_COLUMNS if c["field"] not in TEXT_ONLY]
+
+
+def _channel_columns() -> list[dict]:
+    """The per-channel grid's columns, amounts in the base currency."""
+    return [
+        channel_column(120),
+        *ESTIMATE_COLUMNS,
+        column("action", "Action", minWidth=90),
+        column("price", "Price now", "currency_cents", minWidth=100),
+        column("unit_cost", "Unit cost", "currency_cents", hide=True),
+        column("price_change", "Price change", "percent", minWidth=100),
+        column("range", "Price range", sortable=False, minWidth=130),
+        column("change_low", "Range low", "percent", hide=True),
+        column("change_high", "Range high", "percent", hide=True),
+        column("units_change", "Δ units", "signed", minWidth=100),
+        column("revenue_change", "Δ revenue", "currency", minWidth=100),
+        column("margin_change", "Δ margin", "currency", minWidth=100),
+        column("actionable", "Recommended", hide=True),
+        column("warning", "Why not", minWidth=180, **WRAPPED),
+    ]
+
+
+def _exported(columns: list[dict]) -> list[str]:
+    """The fields a grid's CSV has: every column but those shown as text."""
+    return [c["field"] for c in columns if c["field"] not in TEXT_ONLY]
 
 
 def layout(**query) -> html.Div:
@@ -107,6 +114,7 @@ def layout(**query) -> html.Div:
         ),
         className="mb-2",
     )
+    channel_columns = _channel_columns()
     return FRAME.layout(
         query,
         heading,
@@ -118,9 +126,9 @@ def layout(**query) -> html.Div:
                 chart_row((IDS.channel_chart, "elasticity", 6), (IDS.move_chart, "price-moves", 6)),
                 data_grid(
                     IDS.grid,
-                    CHANNEL_COLUMNS,
+                    channel_columns,
                     "pricing.csv",
-                    export_columns=CHANNEL_EXPORT,
+                    export_columns=_exported(channel_columns),
                     title=f"Per channel: elasticity and the recommended price "
                     f"(effects over {DEFAULT_HORIZON} days)",
                     getRowStyle=highlighted("!params.data.actionable", {"color": "#6c757d"}),
@@ -136,7 +144,7 @@ def layout(**query) -> html.Div:
                     IDS.category_grid,
                     CATEGORY_COLUMNS,
                     "pricing-categories.csv",
-                    export_columns=CATEGORY_EXPORT,
+                    export_columns=_exported(CATEGORY_COLUMNS),
                     title="Per product category (all channels pooled)",
                 ),
             ],
