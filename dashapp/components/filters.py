@@ -13,6 +13,7 @@ from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from analytics.periods import fiscal_quarter
 from analytics.rollup import channel_options
+from db.settings import get_settings
 
 PRESETS = {
     "quarter": "This quarter (to date)",
@@ -25,8 +26,16 @@ PRESETS = {
 }
 
 
+def presets_end(first_day: dt.date, last_day: dt.date) -> dt.date:
+    """The day the presets end on, for data from ``first_day`` to ``last_day``: the last one that
+    is over in the reporting time zone (today's orders so far are not a day's worth beside whole
+    days), unless no day with data is over yet. The date picker still reaches ``last_day``."""
+    over = min(last_day, get_settings().last_day_over())
+    return over if over >= first_day else last_day
+
+
 def preset_period(preset: str, last_day: dt.date, fiscal_start_month: int = 1) -> Period:
-    """The period a preset means, relative to the last day with data."""
+    """The period a preset means, relative to its last day (``presets_end``)."""
     quarter = fiscal_quarter(last_day, fiscal_start_month)
     if preset == "last_quarter":
         return fiscal_quarter(quarter.start - dt.timedelta(days=1), fiscal_start_month)

@@ -30,6 +30,7 @@ from dashapp.components.filters import opening_preset
 from dashapp.components.filters import period_controls
 from dashapp.components.filters import picked_date
 from dashapp.components.filters import preset_period
+from dashapp.components.filters import presets_end
 from db.settings import get_settings
 
 
@@ -55,20 +56,22 @@ def read_view(
     options: dict[str, tuple[str, ...]] | None = None,
 ) -> ViewState:
     """The view a query string asks for; anything missing or invalid falls back to defaults
-    (the default preset as ``opening_preset`` adjusts it to the data's last day).
+    (the default preset as ``opening_preset`` adjusts it to the presets' last day). Dates in
+    the query may reach the data's last day, today included.
 
     ``options`` maps extra parameter names to their allowed values (first = default).
     """
     fiscal = get_settings().fiscal_year_start_month
-    default_preset, note = opening_preset(default_preset, last_day, fiscal)
+    presets_last = presets_end(first_day, last_day)
+    default_preset, note = opening_preset(default_preset, presets_last, fiscal)
     preset = query.get("preset") if query.get("preset") in PRESETS else default_preset
     start, end = picked_date(query.get("start")), picked_date(query.get("end"))
     if start and end and first_day <= start <= end <= last_day:
         period = Period(start, end)
-        preset = preset if preset_period(preset, last_day, fiscal) == period else "custom"
+        preset = preset if preset_period(preset, presets_last, fiscal) == period else "custom"
     else:
         preset = default_preset if preset == "custom" else preset
-        period = preset_period(preset, last_day, fiscal)
+        period = preset_period(preset, presets_last, fiscal)
     chosen = {}
     for name, allowed in (options or {}).items():
         value = query.get(name)
@@ -108,7 +111,7 @@ def register_period_sync(prefix: str) -> None:
                 return no_update, no_update, no_update
             period = preset_period(
                 preset,
-                picked_date(bounds["last"]),
+                presets_end(picked_date(bounds["first"]), picked_date(bounds["last"])),
                 get_settings().fiscal_year_start_month,
             )
             return no_update, period.start.isoformat(), period.end.isoformat()

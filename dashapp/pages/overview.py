@@ -37,6 +37,7 @@ from dashapp.components.filters import opening_preset
 from dashapp.components.filters import period_controls
 from dashapp.components.filters import picked_period
 from dashapp.components.filters import preset_period
+from dashapp.components.filters import presets_end
 from dashapp.components.filters import split_channel_values
 from dashapp.components.ids import contents
 from dashapp.components.ids import date_range
@@ -65,8 +66,9 @@ def layout(**_query) -> html.Div:
         return no_data(PREFIX)
     first, last = bounds
     fiscal = get_settings().fiscal_year_start_month
-    preset, note = opening_preset("quarter", last, fiscal)
-    period = preset_period(preset, last, fiscal)
+    presets_last = presets_end(first, last)
+    preset, note = opening_preset("quarter", presets_last, fiscal)
+    period = preset_period(preset, presets_last, fiscal)
     return html.Div(
         [
             html.Div(
