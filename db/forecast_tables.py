@@ -19,6 +19,7 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import func
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -67,9 +68,20 @@ class TrainingJob(Base):
 
 
 class AllocationPlan(Base):
-    """An applied stock re-allocation: the moves and the expected effect when it was applied."""
+    """An applied stock re-allocation: the moves and the expected effect when it was applied.
+    At most one plan per stock day (``as_of``) is applied; ``repeated`` marks a later one that
+    was applied for the same day before that was enforced."""
 
     __tablename__ = "allocation_plan"
+    __table_args__ = (
+        Index(
+            "uq_allocation_plan_applied_day",
+            "as_of",
+            unique=True,
+            postgresql_where=text("status = 'applied'"),
+            sqlite_where=text("status = 'applied'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
     created_by: Mapped[str] = mapped_column(String(80))

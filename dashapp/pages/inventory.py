@@ -1,6 +1,7 @@
 """Inventory (planners and up): demand velocity, days of cover, stock-out date and probability
 per product × location, overstock flags, a recommended re-allocation with its expected effect,
-"Apply plan" (audited) and CSV export."""
+"Apply plan" (audited; once per stock day, after which the page shows the applied plan) and CSV
+export."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from dash import callback
 from dash import dcc
 from dash import html
 
+from analytics.allocation import AppliedPlan
 from analytics.allocation import Plan
+from analytics.allocation import applied_plan
 from analytics.allocation import apply_plan
 from analytics.allocation import plan_reallocation
 from analytics.allocation import require_to_apply
@@ -27,6 +30,7 @@ from dashapp.access import register_page
 from dashapp.auth import current_actor
 from dashapp.callback_values import date_text
 from dashapp.callback_values import declare_store
+from dashapp.components.alert_detail import local_time
 from dashapp.components.grid import column
 from dashapp.components.grid import data_grid
 from dashapp.components.grid import records
@@ -41,7 +45,7 @@ from forecasting.stock_data import stock_positions
 PREFIX = "inventory"
 register_page(__name__, path="/inventory", title="Inventory", prefix=PREFIX, order=21, **PLANNING)
 
-IDS = page_ids(PREFIX, "positions plan effect apply message positions_store")
+IDS = page_ids(PREFIX, "positions plan effect applied apply message positions_store")
 
 
 def _shown_plan(value) -> bool:
@@ -96,7 +100,7 @@ def _position_rows(positions: pd.DataFrame) -> list[dict]:
     return records(frame[[c["field"] for c in POSITION_COLUMNS]].fillna({"stockout_date": ""}))
 
 
-def _move_rows(plan: Plan, positions: pd.DataFrame) -> list[dict]:
+def _move_rows(plan: Plan | AppliedPlan, positions: pd.DataFrame) -> list[dict]:
     """The plan's transfers with product and location names."""
     names = dict(zip(positions["location_id"], positions["location_name"], strict=False))
     products = dict(zip(positions["product_id"], positions["product"], strict=False))
@@ -112,7 +116,7 @@ def _plan(positions: pd.DataFrame, as_of: dt.date) -> Plan:
     return plan_reallocation(positions[PLAN_COLUMNS], HORIZON, as_of)
 
 
-def _effect_text(plan: Plan) -> str:
+def _effect_text(plan: Plan | AppliedPlan) -> str:
     e = plan.effect
     return (
         f"{len(plan.moves)} transfers, {plan.units_moved} units. Expected stock-outs in the next "
@@ -120,6 +124,19 @@ def _effect_text(plan: Plan) -> str:
         f"{e['expected_stockouts_after']:.1f}; "
         f"expected unmet demand: {e['expected_short_units_before']:.0f} → "
         f"{e['expected_short_units_after']:.0f} units."
+    )
+
+
+def _applied_note(applied: AppliedPlan | None) -> dbc.Alert | None:
+    """Who applied this stock day's plan and when: Apply waits for new stock counts."""
+    if applied is None:
+        return None
+    return dbc.Alert(
+        f"Plan {applied.id} was applied for this stock day by {applied.created_by} on "
+        f"{local_time(applied.created_at)}. A new plan can be applied when new stock counts "
+        "arrive.",
+        color="info",
+        id=IDS.applied,
     )
 
 
@@ -133,7 +150,8 @@ def layout(**_query) -> html.Div:
             id=f"{PREFIX}-empty",
         )
     as_of = pd.Timestamp(positions["day"].iloc[0]).date()
-    plan = _plan(positions, as_of)
+    applied = applied_plan(as_of)
+    plan = applied or _plan(positions, as_of)
     at_risk = int((positions["stockout_probability"] >= 0.5).sum())
     return html.Div(
         [
@@ -157,14 +175,18 @@ def layout(**_query) -> html.Div:
                 row_data=_position_rows(positions),
                 **PAGED,
             ),
-            html.H3("Recommended re-allocation", className="h5 mt-4"),
+            html.H3(
+                "Applied re-allocation" if applied else "Recommended re-allocation",
+                className="h5 mt-4",
+            ),
+            _applied_note(applied),
             dbc.Alert(_effect_text(plan), color="light", id=IDS.effect),
             html.Div(id=IDS.message),
             dbc.Button(
                 "Apply plan",
                 id=IDS.apply,
                 color="primary",
-                disabled=plan.moves.empty,
+                disabled=applied is not None or plan.moves.empty,
                 className="mb-2",
             ),
             data_grid(
