@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 from rich.markup import escape
 
+from analytics.budget.extrapolation import extrapolations
 from analytics.budget.plans import DEFAULT_HORIZON
 from analytics.budget.plans import propose_budget
 from analytics.errors import AnalyticsError
@@ -17,6 +18,7 @@ from cli.common import FormatOption
 from cli.common import errors
 from cli.common import failing_on
 from cli.common import write_frame
+from db.settings import get_settings
 
 
 class Objective(StrEnum):
@@ -86,3 +88,6 @@ def budget_command(
     )
     for channel, reason in proposal.no_curve.items():
         errors.print(escape(f"{channel}: no curve, so no share ({reason})"), highlight=False)
+    currency = get_settings().base_currency
+    for warning in extrapolations(a, proposal.spend_ranges, proposal.names, currency):
+        errors.print(escape(f"warning: {warning}"), highlight=False)

@@ -27,6 +27,8 @@ from sqlalchemy.exc import IntegrityError
 
 from analytics.budget.curves import ResponseCurve
 from analytics.budget.curves import fit_response
+from analytics.budget.extrapolation import SpendRange
+from analytics.budget.extrapolation import spend_ranges
 from analytics.budget.optimise import CENT
 from analytics.budget.optimise import OBJECTIVES
 from analytics.budget.optimise import Allocation
@@ -57,6 +59,7 @@ class BudgetProposal:
     names: dict[str, str]  # channel code → display name
     no_curve: dict[str, str] = field(default_factory=dict)  # channel → why it has none
     most_spent: float = 0.0  # the most the channels spent together in any horizon of history
+    spend_ranges: dict[str, SpendRange] = field(default_factory=dict)  # each channel's own
 
     @property
     def beyond_history(self) -> bool:
@@ -125,7 +128,12 @@ def propose_budget(
     names = frame.drop_duplicates("touchpoint").set_index("touchpoint")["touchpoint_name"]
     fitted = frame[frame["touchpoint"].isin([c.channel for c in curves])]
     return BudgetProposal(
-        allocation, tuple(curves), names.to_dict(), no_curve, _most_spent(fitted, horizon_days)
+        allocation,
+        tuple(curves),
+        names.to_dict(),
+        no_curve,
+        _most_spent(fitted, horizon_days),
+        spend_ranges(fitted, horizon_days),
     )
 
 

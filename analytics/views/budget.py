@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.budget.extrapolation import SpendRange
 from analytics.budget.optimise import Allocation
 from analytics.budget.optimise import evaluate_split
 from analytics.budget.plans import DEFAULT_HORIZON
@@ -135,6 +136,8 @@ class WhatIfView:
     totals: dict[str, float]  # spend, revenue, margin, roas of the chosen split
     current: dict[str, float]  # the same for the current split scaled to its total
     most_spent: float  # the most the channels spent together in any horizon of history
+    spend_ranges: dict[str, SpendRange]  # each channel's, as BudgetProposal has them
+    names: dict[str, str]  # channel code → display name
 
     @property
     def beyond_history(self) -> bool:
@@ -179,5 +182,11 @@ def build_whatif(amounts: Bounds, url: str | None = None, **question) -> WhatIfV
     current = _projected(proposal, allocation.current, horizon_days)
     projection.insert(1, "channel_name", [names.get(c, c) for c in projection["channel"]])
     return WhatIfView(
-        allocation, projection, _totals(projection), _totals(current), proposal.most_spent
+        allocation,
+        projection,
+        _totals(projection),
+        _totals(current),
+        proposal.most_spent,
+        proposal.spend_ranges,
+        names,
     )

@@ -94,6 +94,19 @@ def beyond_history_note(
     )
 
 
+def extrapolation_note(warnings: list[str], note_id: str) -> dbc.Alert | None:
+    """The channels whose amount is outside the spend their curve was fitted on, if any
+    (``analytics.budget.extrapolation.extrapolations``)."""
+    if not warnings:
+        return None
+    return dbc.Alert(
+        html.Ul([html.Li(text) for text in warnings], className="mb-0 ps-3"),
+        color="warning",
+        className="mt-2 mb-0",
+        id=note_id,
+    )
+
+
 def bounds_table(
     minimum_type: str, maximum_type: str, split: pd.DataFrame, no_curve: dict[str, str]
 ) -> html.Div:
@@ -142,7 +155,8 @@ def bounds_table(
 def whatif_sliders(
     slider_type: str, channels, names: dict[str, str], proposed, total: float
 ) -> html.Div:
-    """A slider (with a box to type into) per channel, starting at the proposed split."""
+    """A slider (with a box to type into) per channel, starting at the proposed split
+    (``proposed``: amounts rounded to cents that add up to the total)."""
     return html.Div(
         [
             dbc.Row(
@@ -154,7 +168,7 @@ def whatif_sliders(
                             min=0,
                             max=round(total, 2),
                             step=0.01,
-                            value=round(float(x), 2),
+                            value=x,
                             marks=None,
                         ),
                         md=10,

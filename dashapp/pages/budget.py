@@ -15,11 +15,14 @@ from dash import dcc
 from dash import html
 from dash import no_update
 
+from analytics.budget.extrapolation import extrapolations
 from analytics.budget.optimise import OBJECTIVES
+from analytics.budget.optimise import Allocation
 from analytics.budget.plans import DEFAULT_HORIZON
 from analytics.budget.plans import active_plan
 from analytics.budget.plans import apply_budget_plan
 from analytics.budget.plans import plan_versions
+from analytics.budget.plans import to_cents
 from analytics.channels import level_labels
 from analytics.errors import AnalyticsError
 from analytics.views.budget import BudgetView
@@ -35,6 +38,7 @@ from dashapp.components.budget_parts import amounts_of
 from dashapp.components.budget_parts import beyond_history_note
 from dashapp.components.budget_parts import bounds_of
 from dashapp.components.budget_parts import bounds_table
+from dashapp.components.budget_parts import extrapolation_note
 from dashapp.components.budget_parts import projection_summary
 from dashapp.components.budget_parts import total_of
 from dashapp.components.budget_parts import uplift_text
@@ -65,7 +69,7 @@ IDS = page_ids(
     PREFIX,
     "total objective min max whatif optimise message uplift curves_chart split_chart"
     " split_grid whatif_message whatif_summary whatif_grid apply apply_message"
-    " beyond_history whatif_beyond_history"
+    " beyond_history whatif_beyond_history extrapolation whatif_extrapolation"
     " versions_grid active_grid",
 )
 
@@ -171,7 +175,7 @@ def layout(**_query) -> html.Div:
                 "same curves. Apply plan records this split as the next budget plan version.",
                 className="text-secondary small",
             ),
-            whatif_sliders(IDS.whatif, a.channels, names, a.proposed, a.total),
+            whatif_sliders(IDS.whatif, a.channels, names, _in_cents(a), a.total),
             html.Div(id=IDS.whatif_message),
             dcc.Loading(html.Div(id=IDS.whatif_summary, className="mb-2"), type="dot"),
             data_grid(
@@ -233,6 +237,12 @@ def _version_rows(versions: pd.DataFrame) -> list[dict]:
     return records(versions.assign(created_at=applied.dt.strftime("%d %b %Y %H:%M %Z")))
 
 
+def _in_cents(allocation: Allocation) -> list[float]:
+    """The proposed split as the sliders start: cents that add up to the total, so the plan
+    Apply records (the sliders' sum) is the total entered, not a cent over or under it."""
+    return [float(amount) for amount in to_cents(allocation.proposed, allocation.total)]
+
+
 def _no_curve(view: BudgetView) -> dict[str, str]:
     names = view.proposal.names
     return {names.get(c, c): why for c, why in view.proposal.no_curve.items()}
@@ -289,18 +299,22 @@ def optimise(_clicks, objective, total, minimum, maximum, ids):
         return refusal(exc), None, empty, empty, [], unchanged, unchanged
     a = view.proposal.allocation
     currency = get_settings().base_currency
-    proposed = dict(zip(a.channels, a.proposed, strict=True))
+    proposed = dict(zip(a.channels, _in_cents(a), strict=True))
+    names = view.proposal.names
     channels = [str(i["channel"]) for i in ids]
     return (
         None,
         [
             uplift_text(a, currency),
             beyond_history_note(view.proposal, currency, IDS.beyond_history),
+            extrapolation_note(
+                extrapolations(a, view.proposal.spend_ranges, names, currency), IDS.extrapolation
+            ),
         ],
         curves_figure(view.curves, view.split, currency, a.horizon_days),
         split_figure(view.split, currency),
         records(view.split),
-        [round(proposed.get(c, 0.0), 2) for c in channels],
+        [proposed.get(c, 0.0) for c in channels],
         [round(float(question["maximum"].get(c, a.total)), 2) for c in channels],
     )
 
@@ -336,6 +350,10 @@ def what_if(values, *controls):
         [
             projection_summary(whatif, currency, PREFIX),
             beyond_history_note(whatif, currency, IDS.whatif_beyond_history),
+            extrapolation_note(
+                extrapolations(whatif.allocation, whatif.spend_ranges, whatif.names, currency),
+                IDS.whatif_extrapolation,
+            ),
         ],
         records(whatif.projection),
     )

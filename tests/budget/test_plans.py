@@ -73,6 +73,42 @@ def test_a_total_far_beyond_the_spend_history_is_flagged(proposal, demo_db):
     assert far.most_spent == pytest.approx(float(most), rel=1e-9)
 
 
+RANGES_SQL = """
+WITH days AS (
+    SELECT d::date AS day
+    FROM generate_series((SELECT max(day) FROM marketing_spend) - 364,
+                         (SELECT max(day) FROM marketing_spend), interval '1 day') AS d
+), daily AS (
+    SELECT t.code, days.day, coalesce(sum(s.spend_base), 0) AS spend
+    FROM days CROSS JOIN touchpoint t
+    LEFT JOIN marketing_spend s ON s.day = days.day AND s.touchpoint_id = t.id
+    WHERE t.code = ANY(:channels)
+    GROUP BY t.code, days.day
+), windows AS (
+    SELECT code,
+           sum(spend) OVER (PARTITION BY code ORDER BY day ROWS 27 PRECEDING) AS total,
+           count(*) OVER (PARTITION BY code ORDER BY day ROWS 27 PRECEDING) AS days
+    FROM daily
+)
+SELECT code, min(total), max(total) FROM windows WHERE days = 28 GROUP BY code
+"""
+
+
+def test_each_channel_has_the_range_of_spend_its_curve_was_fitted_on(proposal, demo_db):
+    """The least and most each channel spent over any 28 days of the year its curve was
+    fitted on: the what-if and the proposal judge their amounts against the same ranges."""
+    channels = list(proposal.allocation.channels)
+    with get_engine(demo_db.url).connect() as conn:
+        expected = conn.execute(text(RANGES_SQL), {"channels": channels}).all()
+    assert set(proposal.spend_ranges) == set(channels)
+    for code, least, most in expected:
+        assert proposal.spend_ranges[code].least == pytest.approx(float(least), abs=1e-6)
+        assert proposal.spend_ranges[code].most == pytest.approx(float(most), abs=1e-6)
+    whatif = build_whatif(dict.fromkeys(channels, 100.0), url=demo_db.url)
+    assert whatif.spend_ranges == proposal.spend_ranges
+    assert whatif.names == proposal.names
+
+
 def test_the_proposal_splits_the_total_over_channels_with_spend(proposal, demo_db):
     allocation = proposal.allocation
     spenders = set(demo_db.spend.loc[demo_db.spend["spend_minor"] > 0, "touchpoint_code"])

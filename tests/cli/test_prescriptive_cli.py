@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from analytics.budget.extrapolation import extrapolations
+from analytics.budget.plans import propose_budget
 from cli.main import app
+from db.settings import get_settings
 
 runner = CliRunner()
 PATHS = "path;total_conversions;total_conversion_value;total_null\nA > B;3;30;2\nB;1;5;4\nA;0;0;3\n"
@@ -164,6 +167,20 @@ def test_elasticity_too_few_rows(tmp_path):
 def test_budget_bad_bounds_are_refused_before_reading_data(args, message):
     result = run("budget", "--format", "csv", *args)
     assert_refused(result, message)
+
+
+def test_budget_warns_of_each_channel_outside_its_spend_history(demo):
+    """The warnings the Budget page shows (one analytics function), on standard error."""
+    result = run("budget", "--total", "500000", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    proposal = propose_budget(500_000.0)
+    currency = get_settings().base_currency
+    expected = extrapolations(proposal.allocation, proposal.spend_ranges, proposal.names, currency)
+    assert expected
+    said = " ".join(result.stderr.split())
+    for warning in expected:
+        assert f"warning: {warning}" in said
+    assert said.count("warning:") == len(expected)
 
 
 def test_budget_on_the_demo(demo):
