@@ -2,8 +2,10 @@
 
 Entries live in a cachelib backend (the one Flask-Caching uses): Redis when
 ``CHANNELPERF_REDIS_URL`` is set, so every web process and worker shares them,
-otherwise an in-process ``SimpleCache`` (with a short lifetime, because a batch
-loaded by another process cannot reach it).
+otherwise an in-process ``SimpleCache`` (with a short lifetime, to bound its memory).
+The stamps are shared by every process whatever the configuration: in Redis, or in the
+database without it (``analytics.cache_stamps``), so a change made by one process makes
+the results it touched unreachable in all.
 
 Invalidation uses generation stamps instead of deletes. Each day and each month
 has a stamp; ``invalidate_days`` (the after-batch hook) gives every touched day
@@ -32,6 +34,8 @@ from cachelib import BaseCache
 from cachelib import RedisCache
 from cachelib import SimpleCache
 
+from analytics.cache_stamps import read_stamps
+from analytics.cache_stamps import write_stamps
 from analytics.errors import AnalyticsError
 from analytics.periods import Period
 from db.settings import get_settings
@@ -40,16 +44,15 @@ PREFIX = "channelperf:analytics:"
 REDIS_ENTRY_SECONDS = 24 * 3600
 LOCAL_ENTRY_SECONDS = 300
 LOCAL_MAX_ENTRIES = 2000
-# SimpleCache prunes above its threshold; stamps (one per day and month touched) stay far below.
-STAMPS_LIMIT = 10_000_000
 TARGETS_STAMP = "targets"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @functools.lru_cache(maxsize=4)
-def _backends(redis_url: str | None) -> tuple[BaseCache, BaseCache]:
-    """(entries, stamps) for the configured Redis, or in-process ones without it."""
+def _backends(redis_url: str | None) -> tuple[BaseCache, BaseCache | None]:
+    """(entries, stamps) in the configured Redis; without it, in-process entries and no
+    stamp backend (the stamps are then the database's, ``analytics.cache_stamps``)."""
     if redis_url:
         from redis import Redis
 
@@ -57,13 +60,10 @@ def _backends(redis_url: str | None) -> tuple[BaseCache, BaseCache]:
         entries = RedisCache(client, key_prefix=PREFIX, default_timeout=REDIS_ENTRY_SECONDS)
         stamps = RedisCache(client, key_prefix=PREFIX + "stamp:", default_timeout=0)
         return entries, stamps
-    entries = SimpleCache(threshold=LOCAL_MAX_ENTRIES, default_timeout=LOCAL_ENTRY_SECONDS)
-    # Stamps must never be evicted: a lost stamp would make an old entry reachable again.
-    stamps = SimpleCache(threshold=STAMPS_LIMIT, default_timeout=0)
-    return entries, stamps
+    return SimpleCache(threshold=LOCAL_MAX_ENTRIES, default_timeout=LOCAL_ENTRY_SECONDS), None
 
 
-def backends() -> tuple[BaseCache, BaseCache]:
+def backends() -> tuple[BaseCache, BaseCache | None]:
     return _backends(get_settings().redis_url)
 
 
@@ -108,15 +108,22 @@ def renew_stamps(names: Iterable[str], url: str | None = None) -> int:
     """New values for the named stamps, so every result keyed by one of them is unreachable."""
     names = set(names)
     if names:
-        space = namespace(url)
         _, stamps = backends()
-        stamps.set_many({f"{space}:{name}": uuid.uuid4().hex for name in names}, timeout=0)
+        if stamps is None:
+            write_stamps(url, names)
+        else:
+            space = namespace(url)
+            stamps.set_many({f"{space}:{name}": uuid.uuid4().hex for name in names}, timeout=0)
     return len(names)
 
 
-def _stamp_digest(space: str, names: list[str]) -> str:
+def _stamp_digest(url: str | None, names: list[str]) -> str:
     _, stamps = backends()
-    values = stamps.get_many(*(f"{space}:{name}" for name in names)) if names else []
+    if stamps is None:
+        values = read_stamps(url, names)
+    else:
+        space = namespace(url)
+        values = stamps.get_many(*(f"{space}:{name}" for name in names)) if names else []
     text = "|".join(f"{n}={v or ''}" for n, v in zip(names, values, strict=True))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -153,9 +160,10 @@ def memoise(
                 covered = list(periods(arguments))
             except AnalyticsError:
                 return function(*args, **kwargs)
-            space = namespace(arguments.pop("url", None))
+            url = arguments.pop("url", None)
+            space = namespace(url)
             call = hashlib.sha256(repr(sorted(arguments.items())).encode()).hexdigest()[:24]
-            digest = _stamp_digest(space, stamp_keys(covered) + list(stamps))
+            digest = _stamp_digest(url, stamp_keys(covered) + list(stamps))
             key = f"{space}:{name}:{call}:{digest}"
             entries, _ = backends()
             hit = entries.get(key)

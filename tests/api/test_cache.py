@@ -7,6 +7,9 @@ whose after-batch hook (in-process without Redis) renews the touched days' stamp
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import pytest
@@ -39,12 +42,15 @@ END = dt.date(2026, 6, 30)
 
 @contextmanager
 def counted(url: str):
-    """Yields a list that collects every SQL statement run on the database meanwhile."""
+    """Yields a list that collects every SQL statement run on the database meanwhile, but the
+    reads of the cache's own stamps (``analytics.cache_stamps``: the database keeps them when
+    there is no Redis)."""
     statements: list[str] = []
     engine = get_engine(url)
 
     def record(conn, cursor, statement, *args):
-        statements.append(statement)
+        if "data_stamp" not in statement:
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -142,6 +148,33 @@ def test_a_target_edit_reaches_a_cached_variance_table_without_order_changes(loa
     assert not [s for s in statements if "FROM target" in s], "targets come from the cache"
     set_target(_quarter_target(quarter, 654_321), actor=system("tests"))
     assert revenue_target() == pytest.approx(654_321)
+
+
+def _renew_in_another_process(url: str, day: str) -> None:
+    """``invalidate_days`` run by a process of its own (as a CLI command or the ingest worker
+    would), without Redis like this one."""
+    script = (
+        "import sys\n"
+        "from analytics.cache import invalidate_days\n"
+        "invalidate_days([sys.argv[2]], sys.argv[1])\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "CHANNELPERF_REDIS_URL"}
+    subprocess.run([sys.executable, "-c", script, url, day], check=True, env=environment)
+
+
+def test_without_redis_a_change_in_another_process_reaches_this_ones_results(loaded):
+    """Gunicorn's workers, the CLI and the ingest worker are separate processes: a stamp
+    renewed by one must make the results it covers unreachable in every other."""
+    url, _ = loaded
+    month = Period(dt.date(2025, 11, 1), dt.date(2025, 11, 30))
+    rollup_sums(month)
+    with counted(url) as statements:
+        rollup_sums(month)
+    assert statements == []
+    _renew_in_another_process(url, "2025-11-12")
+    with counted(url) as statements:
+        rollup_sums(month)
+    assert len(statements) == 1
 
 
 def _quarter_target(quarter: Period, value: int) -> TargetInput:
