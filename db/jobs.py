@@ -55,6 +55,31 @@ def enqueue(path: str, *args, queue: str = "default", job_timeout: int = 3600, *
     return JobRef(job.id, True)
 
 
+def pending_job(path: str, args: tuple, queue: str) -> str | None:
+    """The id of a job of ``path(*args)`` waiting or running on ``queue``: None without one,
+    and without Redis (where nothing waits)."""
+    if not get_settings().redis_url:
+        return None
+    from rq.job import Job
+    from rq.registry import StartedJobRegistry
+
+    waiting = get_queue(queue)
+    ids = [*waiting.get_job_ids(), *StartedJobRegistry(queue=waiting).get_job_ids()]
+    for job in Job.fetch_many(ids, connection=waiting.connection):
+        if job is not None and job.func_name == path and tuple(job.args) == tuple(args):
+            return job.id
+    return None
+
+
+def has_worker(queue: str) -> bool:
+    """Whether an RQ worker listens on ``queue`` (True without Redis: this process runs it)."""
+    if not get_settings().redis_url:
+        return True
+    from rq import Worker
+
+    return bool(Worker.all(queue=get_queue(queue)))
+
+
 @dataclass(frozen=True)
 class JobStatus:
     state: str  # queued | started | finished | failed | … (RQ's), or "unknown"

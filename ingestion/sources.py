@@ -25,6 +25,7 @@ from db.errors import CommandError
 from db.ingestion_tables import Source
 from db.jobs import JobRef
 from db.jobs import enqueue
+from db.jobs import pending_job
 from db.roles import Actor
 from ingestion.connectors.registry import KINDS
 from ingestion.errors import SourceError
@@ -277,9 +278,40 @@ def set_source_enabled(name: str, enabled: bool, actor: Actor) -> SourceInfo:
         return SourceInfo.of(row)
 
 
+SYNC_JOB = "ingestion.worker.pull"
+
+
 def request_sync(name: str, actor: Actor) -> JobRef:
-    """Sync a source now (admins only): queued on the source's own queue for the ingest worker
-    of its shard, or run here without Redis."""
+    """Sync a source now (admins only), audited: queued on the source's own queue for the
+    ingest worker of its shard, or run here without Redis. Refused while a sync of the source
+    waits or runs on its queue (a second would only repeat it)."""
     actor.require("admin", "sync sources")
     name = find_source(name).name
-    return enqueue("ingestion.worker.pull", name, queue=source_queue(name))
+    queue = source_queue(name)
+    waiting = pending_job(SYNC_JOB, (name,), queue)
+    if waiting is not None:
+        raise CommandError(f"a sync of {name} is already queued or running (job {waiting})")
+    job = enqueue(SYNC_JOB, name, queue=queue)
+    with session_scope() as session:
+        audit.record(
+            session,
+            actor.name,
+            "source.sync",
+            "source",
+            name,
+            None,
+            {"job": job.id} if job.queued else sync_counts(job.result),
+        )
+    return job
+
+
+def sync_counts(result: Any) -> dict[str, int]:
+    """A finished sync's counts (``ingestion.sync.SyncResult``): read, new, updated,
+    unchanged, rejected."""
+    return {
+        "read": result.read,
+        "new": result.inserted,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "rejected": result.rejected,
+    }

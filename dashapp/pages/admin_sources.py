@@ -36,13 +36,17 @@ from dashapp.components.status import status_alert
 from dashapp.hooks import QUEUE_CONFIG
 from dashapp.pages import ADMIN
 from db.errors import CommandError
+from db.jobs import JobRef
+from db.jobs import has_worker
 from ingestion.connectors.registry import KINDS
 from ingestion.queues import INGEST_QUEUE
+from ingestion.queues import source_queue
 from ingestion.sources import add_source
 from ingestion.sources import edit_source
 from ingestion.sources import find_source
 from ingestion.sources import request_sync
 from ingestion.sources import set_source_enabled
+from ingestion.sources import sync_counts
 from ingestion.sync_status import QueueBacklog
 from ingestion.sync_status import SourceStatus
 from ingestion.sync_status import data_as_of
@@ -60,7 +64,8 @@ IDS = page_ids(
     PREFIX,
     "grid as_of refresh target sync enable disable new edit message changed form form_mode "
     "form_title form_name form_kind form_instance form_base_url form_secret_env "
-    "form_webhook_env form_interval form_enabled form_message form_save form_cancel",
+    "form_webhook_env form_interval form_enabled form_message form_save form_cancel acted "
+    "working",
 )
 # The add / edit form (a modal).
 FORM_FIELDS = (
@@ -74,6 +79,7 @@ FORM_FIELDS = (
     IDS.form_enabled,
 )
 declare_store(IDS.changed, message)
+declare_store(IDS.acted, message)
 
 
 def _form_mode(value) -> bool:
@@ -164,9 +170,7 @@ def _form_modal() -> html.Div:
             "Webhook secret variable",
             dbc.Input(id=IDS.form_webhook_env, placeholder="e.g. SHOPIFY_WEBHOOK_SECRET"),
         ),
-        form_row(
-            "Poll every (seconds)", dbc.Input(id=IDS.form_interval, type="number", min=5, step=1)
-        ),
+        form_row("Poll every (seconds)", dbc.Input(id=IDS.form_interval, type="number", step=1)),
         form_row("Polling", dbc.Switch(id=IDS.form_enabled, label="enabled", value=True)),
         html.Div(id=IDS.form_message),
     ]
@@ -225,7 +229,9 @@ def layout(**_query) -> html.Div:
             *page_heading("Sources", as_of, id=IDS.as_of),
             dcc.Interval(id=IDS.refresh, interval=REFRESH_MS),
             dcc.Store(id=IDS.changed),
+            dcc.Store(id=IDS.acted),
             html.Div(id=IDS.message),
+            html.Div(id=IDS.working, className="small text-secondary"),
             plain_grid(IDS.grid, statuses, COLUMNS, dashGridOptions={"tooltipShowDelay": 300}),
             _actions(options),
             _form_modal(),
@@ -242,16 +248,51 @@ def layout(**_query) -> html.Div:
 # --- callbacks ----------------------------------------------------------------------------
 
 
+def _synced(name: str, job: JobRef) -> str:
+    """What a requested sync did: its counts, or where it waits (and whether a worker will
+    take it)."""
+    if not job.queued:
+        counts = sync_counts(job.result)
+        return f"Sync of {name} done: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + "."
+    where = f"Sync of {name} queued (job {job.id}): the Queued column shows it until it runs."
+    if not has_worker(source_queue(name)):
+        where += " No ingest worker listens on its queue: start `channelperf worker ingest`."
+    return where
+
+
 def _act(trigger: str, target: str | None) -> str:
     """Sync, enable or disable the chosen source; the message to show."""
     if not target:
         raise CommandError("choose a source first")
     actor = current_actor()
     if trigger == IDS.sync:
-        job = request_sync(target, actor)
-        return f"Sync of {target} {'queued' if job.queued else 'done'}."
+        return _synced(target, request_sync(target, actor))
     source = set_source_enabled(target, trigger == IDS.enable, actor=actor)
     return f"{source.name} {'enabled' if source.enabled else 'disabled'}."
+
+
+ACTIONS = (IDS.sync, IDS.enable, IDS.disable)
+
+
+@callback(
+    Output(IDS.acted, "data"),
+    *clicks(*ACTIONS),
+    *fields(IDS.target),
+    prevent_initial_call=True,
+    running=[
+        *((Output(button, "disabled"), True, False) for button in ACTIONS),
+        (Output(IDS.working, "children"), "Working… a sync reads every new page first.", ""),
+    ],
+)
+def act(_sync, _enable, _disable, target):
+    """The buttons' command, in a callback of its own: the page's refresh every
+    ``REFRESH_MS`` cannot replace a sync that takes longer."""
+    try:
+        return {"text": _act(ctx.triggered_id, target), "ok": True}
+    except CommandError as exc:
+        return {"text": str(exc), "ok": False}
+    except Exception as exc:  # noqa: BLE001 — a failed sync is shown, not raised
+        return {"text": f"Sync of {target} failed: {exc}", "ok": False}
 
 
 @callback(
@@ -260,23 +301,13 @@ def _act(trigger: str, target: str | None) -> str:
     *choices(IDS.target),
     *contents(IDS.message),
     Input(IDS.refresh, "n_intervals"),
-    *clicks(IDS.sync, IDS.enable, IDS.disable),
     Input(IDS.changed, "data"),
-    *fields(IDS.target),
+    Input(IDS.acted, "data"),
     prevent_initial_call=True,
 )
-def refresh(_ticks, _sync, _enable, _disable, changed, target):
-    message = None
-    trigger = ctx.triggered_id
-    if trigger == IDS.changed and changed:
-        message = status_alert(changed["text"], changed["ok"])
-    elif trigger in (IDS.sync, IDS.enable, IDS.disable):
-        try:
-            message = status_alert(_act(trigger, target))
-        except CommandError as exc:
-            message = status_alert(str(exc), ok=False)
-        except Exception as exc:  # noqa: BLE001 — a failed sync is shown, not raised
-            message = status_alert(f"Sync of {target} failed: {exc}", ok=False)
+def refresh(_ticks, changed, acted):
+    told = {IDS.changed: changed, IDS.acted: acted}.get(ctx.triggered_id)
+    message = status_alert(told["text"], told["ok"]) if told else no_update
     statuses, as_of, options = _view()
     return statuses, as_of, options, message
 

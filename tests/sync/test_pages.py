@@ -16,6 +16,7 @@ from dashapp.app import create_app
 from db.engine import get_engine
 from db.ingestion_tables import Reject
 from db.jobs import get_queue
+from db.roles import system
 from db.schema import AuditLog
 from db.settings import get_settings
 from ingestion.quarantine import get_reject
@@ -23,6 +24,7 @@ from ingestion.quarantine import list_rejects
 from ingestion.queues import source_queue
 from ingestion.rules import list_rules
 from ingestion.runs import utcnow
+from ingestion.sources import edit_source
 from ingestion.sources import find_source
 from ingestion.sources import list_sources
 from ingestion.sync.pushes import PUSH_JOB
@@ -30,6 +32,9 @@ from ingestion.sync_status import ingest_backlog
 from tests.signin import post_callback
 from tests.signin import sign_in_client
 from tests.sync.pages_world import PASSWORD
+from tests.sync.shop import ORDERS_PATH
+from tests.sync.shop import TOKEN
+from tests.sync.shop import FakeShop
 from tests.sync.shop import make_order
 
 pytestmark = pytest.mark.postgres
@@ -60,6 +65,8 @@ def _post(client, app, output_id: str, inputs: list, state: list, changed: str) 
         {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
         for part in key.strip(".").split("...")
     ]
+    if not key.startswith(".."):  # a callback of one output
+        (outputs,) = outputs
     body = {
         "output": key,
         "outputs": outputs,
@@ -145,23 +152,31 @@ def test_rejects_page_discards_the_selected_reject(app):
     assert quarantined == 1
 
 
+def _sources_refresh(client, app, trigger: str, changed=None, acted=None) -> dict:
+    """The Sources page's refresh callback (grid, message), as the browser sends it when its
+    ``trigger`` (refresh, changed or acted) fires."""
+    inputs = [
+        {"id": "admin-sources-refresh", "property": "n_intervals", "value": 1},
+        {"id": "admin-sources-changed", "property": "data", "value": changed},
+        {"id": "admin-sources-acted", "property": "data", "value": acted},
+    ]
+    fired = f"admin-sources-{trigger}.{'n_intervals' if trigger == 'refresh' else 'data'}"
+    return _post(client, app, "admin-sources-grid.rowData", inputs, [], fired)
+
+
 def _sources_action(client, app, trigger: str, target: str | None, changed=None) -> dict:
-    """The Sources page's refresh callback, as the browser sends it when ``trigger`` fires."""
-    clicks = {"sync": None, "enable": None, "disable": None, trigger: 1}
-    inputs = [{"id": "admin-sources-refresh", "property": "n_intervals", "value": 1}]
-    inputs += [
-        {"id": f"admin-sources-{b}", "property": "n_clicks", "value": clicks[b]}
+    """What the page shows after ``trigger``: a button's command (the page's ``act`` callback,
+    whose result the refresh callback then shows), or a refresh."""
+    if trigger not in ("sync", "enable", "disable"):
+        return _sources_refresh(client, app, trigger, changed=changed)
+    inputs = [
+        {"id": f"admin-sources-{b}", "property": "n_clicks", "value": 1 if b == trigger else None}
         for b in ("sync", "enable", "disable")
     ]
-    inputs.append({"id": "admin-sources-changed", "property": "data", "value": changed})
-    changed_prop = "admin-sources-changed.data" if trigger == "changed" else None
-    changed_prop = changed_prop or (
-        "admin-sources-refresh.n_intervals"
-        if trigger == "refresh"
-        else f"admin-sources-{trigger}.n_clicks"
-    )
     state = [{"id": "admin-sources-target", "property": "value", "value": target}]
-    return _post(client, app, "admin-sources-grid.rowData", inputs, state, changed_prop)
+    fired = f"admin-sources-{trigger}.n_clicks"
+    acted = _post(client, app, "admin-sources-acted.data", inputs, state, fired)
+    return _sources_refresh(client, app, "acted", acted=acted["admin-sources-acted"]["data"])
 
 
 FORM_FIELDS = (
@@ -344,4 +359,42 @@ def test_sources_page_shows_what_waits_for_each_source(app, redis_url, monkeypat
     finally:
         for queue in (shared, *own.values()):
             queue.delete(delete_jobs=True)
+        get_settings.cache_clear()
+
+
+def test_sync_now_runs_here_without_redis_and_says_what_it_loaded(app, httpserver, monkeypatch):
+    monkeypatch.setenv("SHOP_TOKEN", TOKEN)
+    edit_source("shop", {"base_url": httpserver.url_for("/")}, actor=system())
+    httpserver.expect_request(ORDERS_PATH).respond_with_handler(
+        FakeShop([make_order(n) for n in range(10, 15)])
+    )
+    client = _client(app, "ada")
+    answer = _sources_action(client, app, "sync", "shop")
+    said = json.dumps(answer["admin-sources-message"])
+    assert "Sync of shop done: 5 read, 5 new, 0 updated, 0 unchanged, 0 rejected." in said
+    actor, action, after = _last_audit()
+    assert (actor, action) == ("ada", "source.sync")
+    assert after == {"read": 5, "new": 5, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert "admin-sources-message" not in _sources_action(client, app, "refresh", None)
+
+
+@pytest.mark.redis
+def test_sync_now_queues_once_and_says_when_no_worker_listens(app, redis_url, monkeypatch):
+    monkeypatch.setenv("CHANNELPERF_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    queue = get_queue(source_queue("shop"))
+    queue.delete(delete_jobs=True)
+    try:
+        client = _client(app, "ada")
+        first = json.dumps(_sources_action(client, app, "sync", "shop")["admin-sources-message"])
+        (job_id,) = queue.get_job_ids()
+        assert f"Sync of shop queued (job {job_id})" in first
+        assert "No ingest worker listens on its queue" in first
+        actor, action, after = _last_audit()
+        assert (actor, action, after) == ("ada", "source.sync", {"job": job_id})
+        again = json.dumps(_sources_action(client, app, "sync", "shop")["admin-sources-message"])
+        assert f"a sync of shop is already queued or running (job {job_id})" in again
+        assert queue.get_job_ids() == [job_id]
+    finally:
+        queue.delete(delete_jobs=True)
         get_settings.cache_clear()
