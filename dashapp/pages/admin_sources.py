@@ -95,7 +95,7 @@ COLUMNS = [
     column("kind", "Kind", maxWidth=110),
     column("instance", "Instance", minWidth=120),
     column("every", "Every", maxWidth=100),
-    column("last_success", "Last success (UTC)", minWidth=185),
+    column("last_success", "Last success (UTC)", minWidth=185, cellDataType="text"),
     column("lag", "Lag", maxWidth=100),
     column("rows", "Rows 24 h", "number", minWidth=125, maxWidth=140),
     column("rejects", "Quarantined", "number", minWidth=140, maxWidth=150),

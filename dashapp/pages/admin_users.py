@@ -72,7 +72,7 @@ def layout(**_query) -> html.Div:
                     column("username", "Username"),
                     column("role", "Role"),
                     column("status", "Status"),
-                    column("last_login", "Last sign-in"),
+                    column("last_login", "Last sign-in", cellDataType="text"),
                 ],
                 csvExportParams={"fileName": "users.csv"},
             ),

@@ -39,6 +39,8 @@ def test_admin_ingestion_pages_in_a_browser(ingest_db):
         page.wait_for_selector("#admin-sources-grid .ag-row")
         text = page.inner_text("#admin-sources-grid")
         assert "HTTP 401" in text and "main-store" in text
+        pos = page.locator("#admin-sources-grid .ag-row:has-text('retail')").first
+        assert pos.locator("[col-id=last_success]").inner_text().strip() == "never"
         assert page.inner_text("#admin-sources-as-of").startswith("Data as of")
         screenshot(page, "admin-sources")
 

@@ -33,6 +33,9 @@ def test_admin_adds_a_user_and_changes_the_role(pg_url):
         page.click("#admin-users-add")
         page.wait_for_selector("#admin-users-message .alert-success")
         page.wait_for_selector("#admin-users-grid .ag-row:has-text('dana')")
+        # The grid must not read a signed-in user's stamp as a date and blank everyone else's.
+        dana = page.locator("#admin-users-grid .ag-row:has-text('dana')").first
+        assert dana.locator("[col-id=last_login]").inner_text().strip() == "never"
         page.select_option("#admin-users-target-user", "dana")
         page.select_option("#admin-users-new-role", "planner")
         page.click("#admin-users-set-role")
