@@ -46,9 +46,13 @@ def _referring_columns(table) -> list:
     ]
 
 
+def _kind(row: ChannelCategory | Touchpoint) -> str:
+    return "category" if isinstance(row, ChannelCategory) else "touchpoint"
+
+
 def usage(conn: Connection, row: ChannelCategory | Touchpoint) -> dict[str, int]:
     """``what → count`` of everything that refers to the channel (empty when unused)."""
-    kind = "category" if isinstance(row, ChannelCategory) else "touchpoint"
+    kind = _kind(row)
     target, rule, forecast = Target.__table__, AlertRule.__table__, Forecast.__table__
     references = [
         (LABELS.get(c.table.name, c.table.name.replace("_", " ")), c == row.id)
@@ -67,6 +71,34 @@ def usage(conn: Connection, row: ChannelCategory | Touchpoint) -> dict[str, int]
         if found:
             counts[what] = counts.get(what, 0) + found
     return counts
+
+
+def watching_alert_rules(conn: Connection, row: ChannelCategory | Touchpoint) -> list[str]:
+    """The active alert rules scoped to the channel, as ``#id name``."""
+    rule = AlertRule.__table__
+    query = (
+        select(rule.c.id, rule.c.name)
+        .where(
+            rule.c.active.is_(True),
+            rule.c.scope_type == _kind(row),
+            rule.c.scope_code == row.code,
+        )
+        .order_by(rule.c.id)
+    )
+    return [f"#{found.id} {found.name}" for found in conn.execute(query)]
+
+
+def targets_from(
+    conn: Connection, row: ChannelCategory | Touchpoint, day: dt.date
+) -> tuple[int, dt.date | None]:
+    """How many of the channel's targets run on ``day`` or later, and the last day they reach."""
+    target = Target.__table__
+    query = select(func.count(), func.max(target.c.period_end)).where(
+        target.c.scope_type == _kind(row),
+        target.c.scope_id == row.id,
+        target.c.period_end >= day,
+    )
+    return tuple(conn.execute(query).one())
 
 
 def days_of(conn: Connection, touchpoint_ids: Iterable[int]) -> list[dt.date]:

@@ -28,7 +28,7 @@ from analytics.prorated_targets import targets_by_scope
 from analytics.rollup import Filters
 from analytics.rollup import daily_sums
 from analytics.rollup import rollup_sums
-from analytics.targets import TARGET_LEVELS
+from analytics.target_rows import TARGET_LEVELS
 from analytics.targets import scope_ids
 from analytics.trends import trend_tests
 

@@ -1,7 +1,9 @@
 """Target commands: set, import (CSV), list and delete targets per channel scope × period × metric.
 
-Each command validates first and writes all or nothing, with its audit entry, in one
-transaction. Targets exist for all channels (scope ``total``, id 0) and for each channel
+Each command validates first and writes all or nothing, with its audit entries, in one
+transaction. Targets of one scope and metric may not overlap (``analytics.target_overlaps``);
+each target saved is audited with its scope, metric, period and value before and after.
+Targets exist for all channels (scope ``total``, id 0) and for each channel
 category and touchpoint (``TARGET_LEVELS``); they are read, prorated to any period, through
 ``analytics.prorated_targets``.
 """
@@ -11,19 +13,25 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from decimal import Decimal
-from decimal import InvalidOperation
 
 import pandas as pd
+from sqlalchemy import Connection
 from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy import tuple_
 
 from analytics.cache import TARGETS_STAMP
 from analytics.cache import renew_stamps
 from analytics.channels import LEVEL_TABLES
 from analytics.channels import member_ids
 from analytics.errors import AnalyticsError
-from analytics.metrics import get_metric
+from analytics.target_overlaps import StoredTarget
+from analytics.target_overlaps import overlaps
+from analytics.target_rows import TARGET_COLUMNS
+from analytics.target_rows import TARGET_LEVELS
+from analytics.target_rows import TargetRow
+from analytics.target_rows import checked_rows
+from analytics.target_rows import refusal
 from db import audit
 from db.engine import get_engine
 from db.roles import Actor
@@ -31,10 +39,7 @@ from db.target_tables import Target
 from db.upsert import upsert
 
 target = Target.__table__
-TARGET_METRICS = ("revenue", "conversion_rate", "aov", "margin_pct")
-TARGET_LEVELS = ("category", "touchpoint")
-SCOPE_TYPES = ("total", *TARGET_LEVELS)
-TARGET_COLUMNS = ("scope_type", "scope_code", "metric", "period_start", "period_end", "value")
+KEY = ["scope_type", "scope_id", "metric", "period_start", "period_end"]
 
 
 def scope_ids(level: str, url: str | None = None) -> dict[str, int]:
@@ -52,71 +57,91 @@ def scope_id(scope_type: str, code: str | None, url: str | None = None) -> int:
     return found
 
 
-def import_targets(frame: pd.DataFrame, actor: Actor, url: str | None = None) -> int:
-    """Set many targets at once (from the app, a CSV or the demo); admins only, audited in
-    one transaction.
+def _lock_targets(conn: Connection) -> None:
+    """Until the transaction ends, no other writer of targets (readers go on): two admins
+    saving overlapping targets at once cannot both pass the overlap check."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE target IN SHARE ROW EXCLUSIVE MODE")
 
-    Rows are validated first and nothing is written if any row is bad; the
-    error names the row and the problem.
+
+def _stored(conn: Connection) -> dict[tuple, StoredTarget]:
+    """Every saved target by ``KEY`` (a few per scope, metric and quarter: a small table)."""
+    query = select(*(target.c[c] for c in KEY), target.c.value)
+    return {
+        tuple(row[:5]): StoredTarget(tuple(row[:3]), row.period_start, row.period_end, row.value)
+        for row in conn.execute(query)
+    }
+
+
+def _key(row: TargetRow) -> tuple:
+    return row.scope_type, row.scope_id, row.metric, row.period_start, row.period_end
+
+
+def _write(rows: list[TargetRow], actor: Actor, url: str | None) -> int:
+    """Save checked rows (a row for exactly a saved target's period replaces it), unless one
+    overlaps another target; each saved target audited with its value before and after."""
+    now = dt.datetime.now(dt.UTC)
+    with get_engine(url).begin() as conn:
+        _lock_targets(conn)
+        stored = _stored(conn)
+        problems = overlaps(rows, list(stored.values()))
+        if problems:
+            raise refusal(problems)
+        values = [
+            {
+                "scope_type": r.scope_type,
+                "scope_id": r.scope_id,
+                "metric": r.metric,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
+                "value": r.value,
+                "updated_by": actor.name,
+                "updated_at": now,
+            }
+            for r in rows
+        ]
+        upsert(conn, target, values, key=KEY)
+        keys = [_key(r) for r in rows]
+        ids = {
+            tuple(found[1:]): found[0]
+            for found in conn.execute(
+                select(target.c.id, *(target.c[c] for c in KEY)).where(
+                    tuple_(*(target.c[c] for c in KEY)).in_(keys)
+                )
+            )
+        }
+        for row, key in zip(rows, keys, strict=True):
+            before = stored.get(key)
+            audit.record(
+                conn,
+                actor.name,
+                "target.set",
+                "target",
+                ids[key],
+                before and row.audited(before.value),
+                row.audited(row.value),
+            )
+    renew_stamps([TARGETS_STAMP], url)
+    return len(rows)
+
+
+def _level_ids(url: str | None) -> dict[str, dict[str, int]]:
+    return {level: scope_ids(level, url) for level in TARGET_LEVELS}
+
+
+def import_targets(frame: pd.DataFrame, actor: Actor, url: str | None = None) -> int:
+    """Set many targets at once (from a CSV or the demo); admins only, audited in one
+    transaction.
+
+    Every row is checked first and nothing is written if any is wrong or overlaps another
+    target of its scope and metric (saved or in the frame); the error lists each such row
+    by its line (the header being line 1).
     """
     actor.require("admin", "set targets")
     missing = [c for c in TARGET_COLUMNS if c not in frame.columns]
     if missing:
         raise AnalyticsError(f"target file lacks columns {missing}")
-    engine = get_engine(url)
-    ids = {level: scope_ids(level, url) for level in TARGET_LEVELS}
-    rows = []
-    for number, row in enumerate(frame.itertuples(index=False), start=2):
-        where = f"row {number}"
-        if row.scope_type not in SCOPE_TYPES:
-            raise AnalyticsError(f"{where}: scope_type must be one of {', '.join(SCOPE_TYPES)}")
-        if row.scope_type == "total":
-            scope = 0
-        elif row.scope_code in ids[row.scope_type]:
-            scope = ids[row.scope_type][row.scope_code]
-        else:
-            raise AnalyticsError(f"{where}: unknown {row.scope_type} {row.scope_code!r}")
-        get_metric(row.metric)
-        try:
-            start = pd.Timestamp(row.period_start).date()
-            end = pd.Timestamp(row.period_end).date()
-            value = Decimal(str(row.value))
-        except (ValueError, InvalidOperation) as exc:
-            raise AnalyticsError(f"{where}: {exc}") from None
-        if end < start:
-            raise AnalyticsError(f"{where}: period_end is before period_start")
-        if not value.is_finite() or value < 0:
-            raise AnalyticsError(f"{where}: value must be a non-negative number")
-        rows.append(
-            {
-                "scope_type": row.scope_type,
-                "scope_id": scope,
-                "metric": row.metric,
-                "period_start": start,
-                "period_end": end,
-                "value": value,
-                "updated_by": actor.name,
-                "updated_at": dt.datetime.now(dt.UTC),
-            }
-        )
-    with engine.begin() as conn:
-        upsert(
-            conn,
-            target,
-            rows,
-            key=["scope_type", "scope_id", "metric", "period_start", "period_end"],
-        )
-        audit.record(
-            conn,
-            actor.name,
-            "target.import",
-            "target",
-            f"{len(rows)} rows",
-            None,
-            {"rows": len(rows)},
-        )
-    renew_stamps([TARGETS_STAMP], url)
-    return len(rows)
+    return _write(checked_rows(frame, _level_ids(url)), actor, url)
 
 
 def delete_targets(ids: list[int], actor: Actor, url: str | None = None) -> int:
@@ -198,15 +223,11 @@ class TargetInput:
 
 
 def set_target(item: TargetInput, actor: Actor, url: str | None = None) -> int:
-    """Set one target (validated and audited like an import)."""
+    """Set one target from the form: checked and audited like an import, its problems named
+    by the form's fields."""
     actor.require("admin", "set targets")
-    if item.metric not in TARGET_METRICS:
-        raise AnalyticsError(f"metric must be one of {', '.join(TARGET_METRICS)}")
-    values = {c: getattr(item, c) for c in TARGET_COLUMNS}
-    if any(v in (None, "") for v in values.values()):
-        missing = [c for c, v in values.items() if v in (None, "")]
-        raise AnalyticsError(f"fill in {', '.join(missing)}")
-    return import_targets(pd.DataFrame([values]), actor, url)
+    frame = pd.DataFrame([{c: getattr(item, c) for c in TARGET_COLUMNS}])
+    return _write(checked_rows(frame, _level_ids(url), form=True), actor, url)
 
 
 def read_target_csv(content: bytes) -> pd.DataFrame:
@@ -226,25 +247,6 @@ def read_target_csv(content: bytes) -> pd.DataFrame:
         )
     if frame.empty:
         raise AnalyticsError("the file has no target rows")
-    for number, row in enumerate(frame.itertuples(index=False), start=2):
-        if row.metric not in TARGET_METRICS:
-            raise AnalyticsError(
-                f"row {number}: metric {row.metric!r} is not one of {', '.join(TARGET_METRICS)}"
-            )
-        for column in ("period_start", "period_end"):
-            text = getattr(row, column)
-            try:
-                valid = not pd.isna(pd.Timestamp(text))
-            except (ValueError, TypeError):
-                valid = False
-            if not valid:
-                raise AnalyticsError(
-                    f"row {number}: {column} {text!r} is not a date (use YYYY-MM-DD)"
-                )
-        try:
-            float(row.value)
-        except ValueError:
-            raise AnalyticsError(f"row {number}: value {row.value!r} is not a number") from None
     return frame[list(TARGET_COLUMNS)]
 
 

@@ -3,9 +3,11 @@ that add, rename, retire, restore and delete them (a move is ``analytics.channel
 
 Every command checks its actor, validates, writes and audits in one transaction. A retired
 channel keeps its history (its orders, rollups, targets and alerts still count) but leaves the
-pickers and may not be given new channel or alert rules; it can be restored. Only a channel
-nothing refers to can be deleted (``analytics.channel_usage``). The fallback ``unassigned``
-category and touchpoint, where orders no rule matches go, can only be renamed.
+pickers and may not be given new channel or alert rules; it can be restored. It retires only
+once no active channel rule sends it orders and no active alert rule watches it (its targets
+stay). Only a channel nothing refers to can be deleted (``analytics.channel_usage``). The
+fallback ``unassigned`` category and touchpoint, where orders no rule matches go, can only be
+renamed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from analytics.cache import invalidate_days
 from analytics.channel_usage import days_of
+from analytics.channel_usage import targets_from
 from analytics.channel_usage import usage
+from analytics.channel_usage import watching_alert_rules
 from analytics.errors import AnalyticsError
 from db import audit
 from db.engine import session_scope
@@ -29,6 +33,7 @@ from db.roles import Actor
 from db.schema import ChannelCategory
 from db.schema import ChannelRule
 from db.schema import Touchpoint
+from db.settings import get_settings
 
 CODE = re.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$")
 MAX_CODE, MAX_NAME = 40, 80
@@ -138,6 +143,8 @@ def find(session: Session, code: str, kind: str | None = None) -> ChannelCategor
 
 def category_row(session: Session, code: str) -> ChannelCategory:
     """A category that may take touchpoints: it exists and is not retired."""
+    if not code:
+        raise AnalyticsError("choose a category")
     category = session.scalar(select(ChannelCategory).where(ChannelCategory.code == code))
     if category is None:
         raise AnalyticsError(f"no category with code {code!r}; add it first")
@@ -244,32 +251,39 @@ def refuse_fallback(row, what: str) -> None:
         raise AnalyticsError(f"{FALLBACK!r} takes the orders no rule matches; it cannot be {what}")
 
 
-def _in_use_by_live_rows(session: Session, row) -> str | None:
-    """Why ``row`` cannot retire yet: rules still sending it orders, or live touchpoints."""
+def _in_use_by_live_rows(session: Session, row) -> list[str]:
+    """Why ``row`` cannot retire yet: rules still sending it orders, live touchpoints, or alert
+    rules still watching it."""
+    reasons = []
     if isinstance(row, Touchpoint):
         rules = session.scalars(
             select(ChannelRule.id).where(
                 ChannelRule.touchpoint_id == row.id, ChannelRule.active.is_(True)
             )
         ).all()
-        if not rules:
-            return None
-        listed = ", ".join(str(r) for r in rules)
-        return (
-            f"active channel rule(s) {listed} still send orders to {row.code!r}; "
-            "disable or repoint them first"
+        if rules:
+            reasons.append(
+                f"active channel rule(s) {', '.join(str(r) for r in rules)} still send orders "
+                f"to {row.code!r}; disable or repoint them first"
+            )
+    else:
+        live = session.scalars(
+            select(Touchpoint.code).where(
+                Touchpoint.category_id == row.id, Touchpoint.retired_at.is_(None)
+            )
+        ).all()
+        if live:
+            reasons.append(
+                f"category {row.code!r} still holds touchpoint(s) {', '.join(live)}; "
+                "retire or move them first"
+            )
+    watching = watching_alert_rules(session.connection(), row)
+    if watching:
+        reasons.append(
+            f"active alert rule(s) {', '.join(watching)} still watch {row.code!r}; disable them "
+            "or change their scope first (Admin › Alert rules)"
         )
-    live = session.scalars(
-        select(Touchpoint.code).where(
-            Touchpoint.category_id == row.id, Touchpoint.retired_at.is_(None)
-        )
-    ).all()
-    if not live:
-        return None
-    return (
-        f"category {row.code!r} still holds touchpoint(s) {', '.join(live)}; "
-        "retire or move them first"
-    )
+    return reasons
 
 
 def _set_retired(
@@ -281,9 +295,9 @@ def _set_retired(
             raise AnalyticsError(f"{row.code!r} is {'already' if retire else 'not'} retired")
         if retire:
             refuse_fallback(row, "retired")
-            blocker = _in_use_by_live_rows(session, row)
-            if blocker:
-                raise AnalyticsError(blocker)
+            blockers = _in_use_by_live_rows(session, row)
+            if blockers:
+                raise AnalyticsError("; and ".join(blockers))
         elif isinstance(row, Touchpoint):
             category_row(session, session.get(ChannelCategory, row.category_id).code)
         before = channel_info(session, row)
@@ -297,6 +311,20 @@ def retire_channel(
     """Hide a channel from pickers and new rules, keeping its history."""
     actor.require("admin", "retire channels")
     return _set_retired(code, kind, url, actor.name, retire=True)
+
+
+def retirement_note(code: str, kind: str | None = None, url: str | None = None) -> str:
+    """What retiring a channel leaves in place, in words: its targets still to come ("" if
+    none); they stay, with its history."""
+    today = dt.datetime.now(get_settings().tz).date()
+    with session_scope(url) as session:
+        count, last = targets_from(session.connection(), find(session, code, kind), today)
+    if not count:
+        return ""
+    return (
+        f"Its targets for today and later ({count}, the last ending {last}) stay: delete them "
+        "on Admin › Targets if they no longer apply."
+    )
 
 
 def restore_channel(

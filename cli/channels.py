@@ -19,6 +19,7 @@ from analytics.taxonomy import list_channels
 from analytics.taxonomy import rename_channel
 from analytics.taxonomy import restore_channel
 from analytics.taxonomy import retire_channel
+from analytics.taxonomy import retirement_note
 from cli.common import ACTOR
 from cli.common import PlainTable
 from cli.common import console
@@ -112,7 +113,11 @@ def channels_move(
 def channels_retire(code: str, kind: str = KIND) -> None:
     """Hide a channel from pickers and new rules; its history still counts."""
     with failing_on(AnalyticsError):
-        _said(retire_channel(code, actor=ACTOR, kind=kind), "retired")
+        info = retire_channel(code, actor=ACTOR, kind=kind)
+        _said(info, "retired")
+        note = retirement_note(info.code, info.kind)
+        if note:
+            console.print(escape(note))
 
 
 @app.command("restore")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from dataclasses import dataclass
+from decimal import Decimal
+from decimal import InvalidOperation
 
 from sqlalchemy import Connection
 from sqlalchemy import func
@@ -28,6 +30,8 @@ from ingestion.mapping import ChannelRules
 
 MAX_VALUE = 200
 MAX_PRIORITY = 1_000_000  # well inside the column's integer
+# What a rule does: two active rules alike in all of them are one rule twice.
+RULE_FIELDS = ("priority", "source_system", "field", "operator", "value", "touchpoint_id")
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,17 @@ def touchpoint_codes() -> list[str]:
         return list(session.scalars(query.order_by(Touchpoint.sort_order)))
 
 
+def _whole_number(priority) -> int:
+    """The priority as an int; a fraction (1.5) is refused, not cut to 1."""
+    try:
+        number = Decimal(str(priority).strip())
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number != number.to_integral_value():
+        raise CommandError(f"priority must be a whole number, got {priority!r}")
+    return int(number)
+
+
 def _validated(session: Session, priority, source_system, field, operator, value, touchpoint):
     """The row's values (as ``add_rule`` takes them) after checking them; a bad one is a
     CommandError naming it."""
@@ -111,10 +126,7 @@ def _validated(session: Session, priority, source_system, field, operator, value
         raise CommandError(f"the {operator!r} operator needs a value")
     if len(value) > MAX_VALUE:
         raise CommandError(f"the value is longer than {MAX_VALUE} characters")
-    try:
-        priority = int(priority)
-    except (TypeError, ValueError):
-        raise CommandError(f"priority must be a whole number, got {priority!r}") from None
+    priority = _whole_number(priority)
     if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
         raise CommandError(f"priority must be between {-MAX_PRIORITY:,} and {MAX_PRIORITY:,}")
     try:
@@ -137,6 +149,26 @@ def _validated(session: Session, priority, source_system, field, operator, value
         "value": value,
         "touchpoint_id": touchpoint_id,
     }
+
+
+def _refuse_duplicate(session: Session, values: dict, rule_id: int | None = None) -> None:
+    """An active rule that does exactly what ``values`` would (other than rule ``rule_id``) is
+    refused: it would change nothing but the rule set's version."""
+    same = session.scalar(
+        select(RuleRow.id)
+        .where(
+            RuleRow.active.is_(True),
+            RuleRow.id != (rule_id or 0),
+            *(getattr(RuleRow, c).is_not_distinct_from(values[c]) for c in RULE_FIELDS),
+        )
+        .order_by(RuleRow.id)
+        .limit(1)
+    )
+    if same is not None:
+        raise CommandError(
+            f"active rule #{same} already does this (same source system, field, operator, "
+            "value, priority and touchpoint); change or disable that one instead"
+        )
 
 
 def _next_version(session: Session) -> int:
@@ -162,6 +194,7 @@ def add_rule(
     actor.require("admin", "add channel rules")
     with session_scope() as session:
         values = _validated(session, priority, source_system, field, operator, value, touchpoint)
+        _refuse_duplicate(session, values)
         rule = RuleRow(**values, version=_next_version(session), active=True, created_by=actor.name)
         session.add(rule)
         session.flush()
@@ -198,6 +231,8 @@ def edit_rule(
             before.value if value is None else value,
             before.touchpoint if touchpoint is None else touchpoint,
         )
+        if rule.active:
+            _refuse_duplicate(session, values, rule.id)
         for name, new in values.items():
             setattr(rule, name, new)
         rule.version = _next_version(session)
@@ -227,10 +262,14 @@ def set_rule_active(rule_id: int, active: bool, actor: Actor) -> RuleInfo:
                 f"rule {rule_id} sends orders to the retired touchpoint {touchpoint.code!r}; "
                 "restore it or point the rule elsewhere first"
             )
+        if active:
+            _refuse_duplicate(session, {c: getattr(rule, c) for c in RULE_FIELDS}, rule.id)
+        codes = _codes(session)
+        before = _info(rule, codes)
         rule.active = active
         rule.version = _next_version(session)
         session.flush()
-        info = _info(rule, _codes(session))
+        info = _info(rule, codes)
         action = "channel_rule.enable" if active else "channel_rule.disable"
         audit.record(
             session,
@@ -238,7 +277,7 @@ def set_rule_active(rule_id: int, active: bool, actor: Actor) -> RuleInfo:
             action,
             "channel_rule",
             rule.id,
-            {"active": not active},
+            asdict(before),
             asdict(info),
         )
         return info

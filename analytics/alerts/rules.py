@@ -25,7 +25,7 @@ from analytics.alerts.kinds import RULE_KINDS
 from analytics.alerts.kinds.base import choice
 from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
-from analytics.targets import SCOPE_TYPES
+from analytics.target_rows import SCOPE_TYPES
 from db import audit
 from db.alert_tables import AlertRule
 from db.engine import session_scope
@@ -41,6 +41,7 @@ SEVERITIES = ("info", "warning", "critical")
 RULE_GRAINS = ("day", "week", "month")
 DIRECTIONS = ("above", "below", "both")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CHANNEL_TABLES = {"category": ChannelCategory, "touchpoint": Touchpoint}
 EDITABLE = (
     "name",
     "metric",
@@ -129,7 +130,7 @@ def _scope_text(
     """The scope in words: its channel (or all channels), region and store, by code
     ("web · de · berlin-mitte") or, with ``name_of`` (table, code → name), by name
     ("Web · Germany · Berlin Mitte")."""
-    channel = {"category": ChannelCategory, "touchpoint": Touchpoint}.get(scope_type)
+    channel = CHANNEL_TABLES.get(scope_type)
     parts = [] if channel else ["All channels"]
     for table, code in ((channel, scope_code), (Region, region_code), (Location, location_code)):
         if table is not None and code:
@@ -217,10 +218,9 @@ def validated(session, values: dict[str, Any]) -> dict[str, Any]:
     if out["scope_type"] == "total":
         scope_code = ""
     else:
-        table = ChannelCategory if out["scope_type"] == "category" else Touchpoint
         if not scope_code:
             raise AnalyticsError(f"choose the {out['scope_type']} the rule watches")
-        _known_code(session, table, out["scope_type"], scope_code)
+        _known_code(session, CHANNEL_TABLES[out["scope_type"]], out["scope_type"], scope_code)
     out["scope_code"] = scope_code
     out["region_code"] = _known_code(session, Region, "region", values.get("region_code"))
     out["location_code"] = _known_code(session, Location, "store", values.get("location_code"))
@@ -319,6 +319,9 @@ def set_rule_active(rule_id: int, active: bool, actor: Actor) -> RuleInfo:
     actor.require("admin", "enable or disable alert rules")
     with session_scope() as session:
         rule = _get(session, rule_id)
+        if active and rule.scope_type in CHANNEL_TABLES:
+            # A retired channel keeps no watching rules (retiring refuses while one is active).
+            _known_code(session, CHANNEL_TABLES[rule.scope_type], rule.scope_type, rule.scope_code)
         before = rule.active
         rule.active = active
         rule.updated_by = actor.name

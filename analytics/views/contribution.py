@@ -28,7 +28,7 @@ from analytics.periods import compare_periods
 from analytics.prorated_targets import load_targets
 from analytics.rollup import Filters
 from analytics.rollup import prefetch_rollups
-from analytics.targets import TARGET_LEVELS
+from analytics.target_rows import TARGET_LEVELS
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from analytics.prorated_targets import prorated_targets
 from analytics.rollup import Filters
 from analytics.rollup import prefetch_rollups
 from analytics.rollup import rollup_sums
-from analytics.targets import TARGET_LEVELS
-from analytics.targets import TARGET_METRICS
+from analytics.target_rows import TARGET_LEVELS
+from analytics.target_rows import TARGET_METRICS
 from analytics.targets import scope_ids
 
 # The targets the revenue variance is decomposed against (traffic × conversion × AOV).

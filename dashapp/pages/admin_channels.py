@@ -18,6 +18,7 @@ from analytics.taxonomy import delete_channel
 from analytics.taxonomy import rename_channel
 from analytics.taxonomy import restore_channel
 from analytics.taxonomy import retire_channel
+from analytics.taxonomy import retirement_note
 from analytics.views.admin_channels import ChannelsView
 from analytics.views.admin_channels import build_admin_channels
 from dashapp.access import register_page
@@ -133,8 +134,9 @@ def _forms(view: ChannelsView) -> dbc.Row:
                     form_row("Move to", dbc.Select(id=IDS.move_to, options=view.categories)),
                     dbc.Button("Move touchpoint", id=IDS.move, color="primary", className="mb-3"),
                     html.P(
-                        "Retiring hides a channel from pickers and new rules; its history still "
-                        "counts. Only a channel nothing refers to can be deleted.",
+                        "Retiring hides a channel from pickers and new rules; its history and "
+                        "targets stay. Disable or repoint its active channel and alert rules "
+                        "first. Only a channel nothing refers to can be deleted.",
                         className="small text-secondary",
                     ),
                     dbc.ButtonGroup(
@@ -207,7 +209,10 @@ def _change(trigger: str, values: dict) -> str:
         return f"{info.code} renamed {info.name}."
     command, done = STATE_CHANGES[trigger]
     info = command(code, actor, kind=kind)
-    return f"{info.name} ({info.code}) {done}."
+    said = f"{info.name} ({info.code}) {done}."
+    if trigger == IDS.retire:
+        said = f"{said} {retirement_note(info.code, info.kind)}".strip()
+    return said
 
 
 @callback(

@@ -22,8 +22,8 @@ from analytics.errors import AnalyticsError
 from analytics.metrics import METRICS
 from analytics.metrics import currency_symbol
 from analytics.rollup import channel_options
-from analytics.targets import TARGET_COLUMNS
-from analytics.targets import TARGET_METRICS
+from analytics.target_rows import TARGET_COLUMNS
+from analytics.target_rows import TARGET_METRICS
 from analytics.targets import TargetInput
 from analytics.targets import delete_targets
 from analytics.targets import import_target_csv
@@ -59,7 +59,9 @@ CSV_HELP = (
     f"CSV header: {','.join(TARGET_COLUMNS)}. scope_type is total, category or touchpoint; "
     f"metric is one of {', '.join(TARGET_METRICS)} (conversion_rate and margin_pct as "
     "fractions, e.g. 0.031; margin_pct is the threshold not to fall below); dates YYYY-MM-DD. "
-    "The whole file is checked first: if any row is wrong nothing is written."
+    "Targets of one channel and metric may not overlap; one for exactly the period of an "
+    "existing one replaces it. The whole file is checked first: if any row is wrong nothing "
+    "is written."
 )
 
 
@@ -206,7 +208,8 @@ register_csv_export(IDS.grid)
 
 
 def _alert(text: str, ok: bool) -> dbc.Alert:
-    return status_alert(text, ok, id=f"{PREFIX}-alert")
+    """The outcome; a refused file lists its wrong rows one per line."""
+    return status_alert(text, ok, id=f"{PREFIX}-alert", style={"whiteSpace": "pre-line"})
 
 
 @callback(

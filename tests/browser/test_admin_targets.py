@@ -1,5 +1,5 @@
 """Admin › Targets in a browser: an admin imports a target CSV, sees a bad one refused with its
-row named, and deletes a target (each change audited)."""
+line named, and deletes a target (each change audited)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_admin_imports_a_target_csv_and_sees_a_bad_one_refused(pg_url, tmp_path)
         page.set_input_files("#admin-targets-upload input[type=file]", str(bad))
         page.wait_for_selector("#admin-targets-alert.alert-danger", timeout=30_000)
         message = page.inner_text("#admin-targets-alert")
-        assert "Nothing was saved" in message and "row 3" in message and "nowhere" in message
+        assert "Nothing was saved" in message and "line 3" in message and "nowhere" in message
         screenshot(page, "admin-targets-bad-csv")
         rows = "#admin-targets-grid .ag-center-cols-container .ag-row"
         row = page.locator(rows, has_text="Margin")
@@ -51,5 +51,5 @@ def test_admin_imports_a_target_csv_and_sees_a_bad_one_refused(pg_url, tmp_path)
         )
         screenshot(page, "admin-targets-deleted")
     assert row_count(Target) == 2
-    assert row_count(AuditLog) == audits + 2
+    assert row_count(AuditLog) == audits + 4  # each of the 3 targets set, and the deletion
     assert "margin_pct" not in set(list_targets()["metric"])

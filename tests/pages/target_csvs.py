@@ -1,4 +1,4 @@
-"""Target CSV files for the Admin › Targets tests: one that imports, one refused for its row 3."""
+"""Target CSV files for the Admin › Targets tests: one that imports, one refused for its line 3."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admin › Targets: admins import a CSV (a bad one is refused, row named) and delete targets
+"""Admin › Targets: admins import a CSV (a bad one is refused, line named) and delete targets
 (audited with their values); others cannot. The page in a browser:
 ``tests/browser/test_admin_targets.py``."""
 
@@ -28,9 +28,9 @@ pytestmark = pytest.mark.postgres
 
 def test_csv_import_is_all_or_nothing_with_the_row_named(pg_url):
     before = row_count(Target)
-    with pytest.raises(AnalyticsError, match=r"row 3: unknown category 'nowhere'"):
+    with pytest.raises(AnalyticsError, match=r"line 3: scope_code: unknown category 'nowhere'"):
         import_target_csv(BAD.encode(), actor=system("tests"))
-    with pytest.raises(AnalyticsError, match=r"row 2: value 'lots' is not a number"):
+    with pytest.raises(AnalyticsError, match=r"line 2: value: 'lots' is not a number"):
         import_target_csv(GOOD.replace("150000", "lots").encode(), actor=system("tests"))
     with pytest.raises(AnalyticsError, match="lacks column"):
         import_target_csv(b"scope,metric\nx,y\n", actor=system("tests"))
@@ -107,3 +107,18 @@ def test_an_executive_cannot_change_targets(pg_url):
     assert response.status_code == 200
     assert "Saved the revenue target" in response.get_data(as_text=True)
     assert row_count(Target) == 1
+
+
+def test_the_form_says_what_is_wrong_in_its_own_words(pg_url):
+    logins = {u: p for u, p, _ in ensure_demo_users()}
+    admin = create_app().server.test_client()
+    sign_in_client(admin, "admin", logins["admin"])
+    payload = _callback_payload()
+    payload["state"][5]["value"] = "50.000,00"
+    text = post_callback(admin, payload).get_data(as_text=True)
+    assert (
+        "Nothing was saved. Value: '50.000,00' is not a number (use digits with a dot for "
+        "decimals, e.g. 50000.00)"
+    ) in text
+    assert "row 2" not in text and "ConversionSyntax" not in text
+    assert row_count(Target) == 0

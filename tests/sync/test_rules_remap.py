@@ -134,3 +134,43 @@ def test_touchpoint_raw_round_trips():
         "StageName": "Closed Won",
     }
     assert parse_touchpoint_raw("") == {}
+
+
+def test_a_fractional_priority_is_refused_not_cut(pg_url):
+    for priority in (1.5, "1.5", "two", None, float("inf")):
+        with pytest.raises(CommandError, match="priority must be a whole number"):
+            add_rule(priority, "shopify", "source_name", "equals", "x", "web", ALICE)
+    rule = add_rule(7.0, "shopify", "source_name", "equals", "x", "web", ALICE)
+    assert rule.priority == 7
+    with pytest.raises(CommandError, match=re.escape("got 2.5")):
+        edit_rule(rule.id, ALICE, priority=2.5)
+    assert _find("source_name", "equals", "x").priority == 7
+
+
+def test_a_rule_like_an_active_one_is_refused_naming_it(pg_url):
+    first = add_rule(5, "shopify", "source_name", "equals", "pos", "physical_store", ALICE)
+    same = (5, "shopify", "source_name", "equals", "pos", "physical_store")
+    with pytest.raises(CommandError, match=f"active rule #{first.id} already does this"):
+        add_rule(*same, ALICE)
+    # Any other difference is another rule; an edit or enabling into a twin is refused too.
+    other = add_rule(6, "shopify", "source_name", "equals", "pos", "physical_store", ALICE)
+    add_rule(5, None, "source_name", "equals", "pos", "physical_store", ALICE)
+    with pytest.raises(CommandError, match=f"active rule #{first.id}"):
+        edit_rule(other.id, ALICE, priority=5)
+    set_rule_active(first.id, False, ALICE)
+    twin = add_rule(*same, ALICE)
+    with pytest.raises(CommandError, match=f"active rule #{twin.id}"):
+        set_rule_active(first.id, True, ALICE)
+    edit_rule(twin.id, ALICE, value="pos")  # itself is no twin
+
+
+def test_disabling_a_rule_audits_its_whole_state_before_and_after(pg_url):
+    rule = add_rule(5, "shopify", "source_name", "equals", "pos", "physical_store", ALICE)
+    set_rule_active(rule.id, False, ALICE)
+    with get_engine().connect() as conn:
+        entry = audit.entries(conn, action="channel_rule.disable", limit=1)[0]
+    assert entry["before"] == {**entry["after"], "active": True, "version": rule.version}
+    assert entry["after"]["active"] is False and entry["after"]["field"] == "source_name"
+    assert audit.change_summary(entry["before"], entry["after"]) == (
+        f"active: True → False · version: {rule.version} → {rule.version + 1}"
+    )

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analytics.targets import TARGET_COLUMNS
+from analytics.target_rows import TARGET_COLUMNS
 from db.taxonomy import CATEGORY_OF_TOUCHPOINT
 from ingestion.demo import generate_targets
 from tests.ingestion.demo.frames import END
@@ -26,6 +26,10 @@ def test_targets_cover_every_quarter_and_scope(demo):
     assert targets["period_start"].min() == dt.date(2022, 7, 1)
     assert targets["period_end"].max() == dt.date(2025, 9, 30)  # the quarter after END's
     assert not targets.duplicated(["scope_type", "scope_code", "metric", "period_start"]).any()
+    # Targets of one scope and metric never share days (the import refuses overlaps).
+    for _, group in targets.groupby(["scope_type", "scope_code", "metric"]):
+        spans = group.sort_values("period_start")
+        assert (spans["period_start"].iloc[1:].values > spans["period_end"].iloc[:-1].values).all()
 
     orders = demo["orders"]
     live = orders[orders["status"] != "cancelled"].copy()
