@@ -262,9 +262,10 @@ def update_decisions(_asked):
     bounds = data_range()
     if bounds is None:
         return None
+    end = presets_end(*bounds)  # whole days only, as the presets
     try:
-        decisions = build_decisions(bounds[1], role=current_role())
+        decisions = build_decisions(end, role=current_role())
     except AnalyticsError as exc:
         return refusal(f"no recommended actions: {exc}", "info")
     currency = get_settings().base_currency
-    return decision_list(decisions, bounds[1], current_role(), currency, PREFIX)
+    return decision_list(decisions, end, current_role(), currency, PREFIX)
