@@ -4,14 +4,15 @@ With constant-elasticity demand ``q(r) = q0·rᵉ`` for a price ``r`` times the 
 revenue is ``R0·r^(1+ε)`` and margin ``R0·r^(1+ε) − C0·rᵉ`` (``R0``, ``C0``: current revenue
 and cost of goods). For ``ε < −1`` the margin peaks at ``r* = (C0/R0)·ε/(1+ε)`` (the Lerner
 rule); for inelastic demand it grows with price until the volume floor ``q ≥ floor·q0``
-stops it at ``r = floor^(1/ε)``. The move is kept within ``max_change`` of today's price, the
-range the data has seen: a curve fitted on a few percent of price variation says nothing
-about a doubling. The range of recommended prices is the optimum at both ends of the
-elasticity's 95 % interval.
+stops it at ``r = floor^(1/ε)``, which grows without bound as ε nears 0. The move is kept
+within ``max_change`` of today's price, the range the data has seen: a curve fitted on a few
+percent of price variation says nothing about a doubling. The range of recommended prices is
+the optimum at both ends of the elasticity's 95 % interval.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +43,17 @@ class PriceRecommendation:
         return not self.warning and abs(self.price_change) > 1e-9 and self.margin_change > 0
 
 
+def _floor_ratio(elasticity: float, floor: float, cap: float) -> float:
+    """The highest price ratio that keeps ``floor`` of the units, ``floor^(1/ε)`` for ``ε < 0``,
+    but at most ``cap``: compared in log space, where a near-zero ε cannot overflow."""
+    log_ratio = math.log(floor) / elasticity
+    return cap if log_ratio >= math.log(cap) else math.exp(log_ratio)
+
+
 def _best_ratio(elasticity: float, cost_share: float, floor: float, max_change: float) -> float:
     upper = 1 + max_change
     if elasticity < 0:
-        upper = min(upper, floor ** (1 / elasticity))
+        upper = _floor_ratio(elasticity, floor, upper)
     best = cost_share * elasticity / (1 + elasticity) if elasticity < -1 else np.inf
     return float(np.clip(best, 1 - max_change, max(upper, 1 - max_change)))
 

@@ -4,6 +4,8 @@ floor with its expected effect, flagged where the estimate is too uncertain to a
 
 from __future__ import annotations
 
+import logging
+
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input
@@ -41,6 +43,8 @@ from dashapp.components.pricing_charts import elasticity_figure
 from dashapp.components.pricing_charts import price_move_figure
 from dashapp.pages import PLANNING
 
+log = logging.getLogger(__name__)
+
 PREFIX = "pricing"
 register_page(__name__, path="/pricing", title="Pricing", prefix=PREFIX, order=23, **PLANNING)
 
@@ -60,6 +64,7 @@ ESTIMATE_COLUMNS = [
     column("n", "n (observations)", "number", hide=True),
 ]
 TEXT_ONLY = ("interval", "range", "fit")  # shown as text; the CSV has their raw numbers
+FAILED = "the prices could not be computed for this selection: try another period or floor"
 CATEGORY_COLUMNS = [
     column("category", "Product category", pinned="left", minWidth=150),
     *ESTIMATE_COLUMNS,
@@ -207,6 +212,13 @@ def _warnings(view: PricingView):
     return flagged("Too uncertain to act on", names, "warning", id=f"{PREFIX}-uncertain")
 
 
+def _refused(message, note) -> tuple:
+    """The page's answer when it has no analysis to show: ``message`` and nothing else (never
+    the previous selection's results)."""
+    empty = empty_figure("Pricing", "Choose a period and a volume floor")
+    return message, note, empty, empty, [], empty, []
+
+
 @FRAME.callback(
     *contents(IDS.message, IDS.warnings),
     *figures(IDS.channel_chart, IDS.move_chart),
@@ -226,8 +238,10 @@ def update_pricing(chosen, floor):
         if view.message:
             raise AnalyticsError(f"nothing to estimate: {view.message}")
     except AnalyticsError as exc:
-        empty = empty_figure("Pricing", "Choose a period and a volume floor")
-        return refusal(exc), note, empty, empty, [], empty, []
+        return _refused(refusal(exc), note)
+    except Exception:  # noqa: BLE001 — a failed analysis is said, not left as stale results
+        log.exception("pricing analysis failed for %s, floor %r", chosen.period, floor)
+        return _refused(refusal(FAILED, color="danger", id=f"{PREFIX}-failed"), note)
     return (
         None,
         [_warnings(view), note],

@@ -48,6 +48,19 @@ def test_price_matches_the_closed_form_and_a_grid_search(
     assert rec.margin_change >= 0 and rec.units_change >= (floor - 1) * 1000 - 1e-6
 
 
+@pytest.mark.parametrize("floor", [0.01, 0.5, 0.95, 1.0])
+@pytest.mark.parametrize("elasticity", [-0.003, -0.0005, -1e-5, -2.0])
+def test_any_floor_the_page_accepts_gives_a_price_near_a_zero_elasticity(elasticity, floor):
+    """``floor^(1/ε)`` overflowed a float as ε or an interval end neared 0 (HTTP 500 on the
+    Pricing page at a 1 % floor): the price cap binds there, the volume floor does not."""
+    value = Elasticity(elasticity, 0.4, elasticity - 0.8, -elasticity / 2, "ols", 2000, None, "")
+    rec = recommend_price(value, 60.0, 30.0, 100.0, volume_floor=floor)
+    best = grid_margin(elasticity, 60.0, 30.0, 100.0, floor, 0.15)
+    assert 1 + rec.price_change == pytest.approx(best, abs=2e-5)
+    assert -0.15 - 1e-12 <= rec.change_low <= rec.change_high <= 0.15 + 1e-12
+    assert np.isfinite([rec.units_change, rec.revenue_change, rec.margin_change]).all()
+
+
 def test_the_range_spans_the_interval_ends():
     rec = recommend_price(estimate(-3.0, 0.5), 100.0, 50.0, 1000.0, 0.5, 0.3)
     low = 0.5 * -3.5 / -2.5
