@@ -271,6 +271,13 @@ def series_label(unique_id: str, names: dict[str, str]) -> str:
     return f"{names.get(f'{series.dimension}:{series.code}', series.code)} · {series.measure}"
 
 
+def level_series_label(unique_id: str, names: dict[str, str]) -> str:
+    """``Web · revenue (touchpoint)``: the label with its level, for lists that mix levels (a
+    category and a touchpoint may share a name, as both ``Unassigned`` do)."""
+    dimension = SeriesId.parse(unique_id.removesuffix(CAPPED_SUFFIX)).dimension
+    return f"{series_label(unique_id, names)} ({dimension})"
+
+
 def model_versions(uri: str | None = None) -> pd.DataFrame:
     """Every registered version of every series: ``unique_id, version, model, alias, run_id,
     created``, the run's mean backtest MASE / WAPE per candidate (``<model>_mase`` …) and the

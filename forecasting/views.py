@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from forecasting import store
+from forecasting.jobs import level_series_label
 from forecasting.jobs import model_versions
-from forecasting.jobs import series_label
 from forecasting.series import ID
 
 VERSION_MODELS = ("snaive", "ets", "theta", "arima", "prophet", "lightgbm", "profile")
@@ -36,7 +36,7 @@ def version_rows(names: dict[str, str], uri: str | None = None) -> list[dict]:
         coverage = _number(row.get("published_coverage"), 4)
         out = {
             "series": row[ID],
-            "series_label": f"{series_label(row[ID], names)} ({row[ID].split(':', 1)[0]})",
+            "series_label": level_series_label(row[ID], names),
             "version": row["version"],
             "model": row["model"],
             "alias": row["alias"] or "challenger",

@@ -32,6 +32,7 @@ from forecasting.data import channel_series
 from forecasting.data import demand_shifts
 from forecasting.errors import ForecastingError
 from forecasting.jobs import CAPPED_SUFFIX
+from forecasting.jobs import level_series_label
 from forecasting.jobs import series_label
 from forecasting.series import DS
 from forecasting.series import ID
@@ -81,7 +82,7 @@ def layout(**_query) -> html.Div:
             id=f"{PREFIX}-empty",
         )
     names = channel_names()
-    options = [{"label": series_label(u, names), "value": u} for u in ids]
+    options = [{"label": level_series_label(u, names), "value": u} for u in ids]
     return html.Div(
         [
             html.H2("Forecasts", className="h4"),
@@ -180,7 +181,7 @@ def show_forecast(unique_id):
     actual = channel_series(series.dimension, series.measure)
     actual = actual[actual[ID] == unique_id].tail(HISTORY_DAYS)
     forecast = read_forecasts([unique_id])
-    label = series_label(unique_id, channel_names())
+    label = level_series_label(unique_id, channel_names())
     figure = go.Figure()
     figure.add_scatter(x=actual[DS], y=actual[Y], name="Actual", line={"color": "#212529"})
     figure.add_scatter(
