@@ -13,10 +13,12 @@ from rich.progress import TextColumn
 
 from cli.common import ACTOR
 from cli.common import fail
+from cli.common import failing_on
 from cli.common import port_option
 from cli.common import redis_url
 from db.jobs import redis_connection
 from db.settings import get_settings
+from forecasting.errors import ForecastingError
 from forecasting.job_watch import wait_for
 from forecasting.jobs import GROUPS
 from forecasting.jobs import NIGHTLY_CRON
@@ -47,7 +49,8 @@ def train_command(
     if unknown:
         raise fail(f"unknown group(s) {unknown}; groups: {', '.join(GROUPS)}")
     _quiet_mlflow()
-    ids = start_training(ACTOR, group or None)
+    with failing_on(ForecastingError):
+        ids = start_training(ACTOR, group or None)
     if get_settings().redis_url and not wait:
         typer.echo(f"queued training jobs {ids} on {QUEUE!r}")
         return

@@ -1,5 +1,6 @@
 """Which training jobs have ended: reconciling the job rows with RQ (and with the server
-processes that train without it), and waiting for jobs to end."""
+processes that train without it), waiting for jobs to end, and which queued jobs no worker
+is there to run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from db.jobs import get_queue
 from db.jobs import redis_connection
 from db.settings import get_settings
 from forecasting import store
@@ -50,6 +52,22 @@ def reconcile(queue: str = QUEUE, now: float | None = None) -> int:
             detail = (result.exc_string or "").strip().splitlines() if result else []
             marked += store.mark_failed(row.id, detail[-1] if detail else f"RQ job {status}")
     return marked
+
+
+def unserved_jobs(queue: str = QUEUE, url: str | None = None) -> list[int]:
+    """The ids of the jobs queued on RQ's ``queue`` while no worker listens on it: they wait
+    until one is started (none without a job queue, where the server trains them itself)."""
+    if not get_settings().redis_url:
+        return []
+    active = store.list_jobs(limit=500, active_only=True, url=url)
+    waiting = active[(active["status"] == "queued") & active["rq_job_id"].notna()]
+    if waiting.empty:
+        return []
+    from rq import Worker
+
+    if Worker.all(queue=get_queue(queue)):
+        return []
+    return sorted(int(job_id) for job_id in waiting["id"])
 
 
 def _fail_abandoned(now: float | None) -> int:

@@ -29,8 +29,10 @@ from db.roles import PermissionDenied
 from forecasting.data import channel_names
 from forecasting.errors import ForecastingError
 from forecasting.job_watch import reconcile
+from forecasting.job_watch import unserved_jobs
 from forecasting.jobs import promote_version
 from forecasting.jobs import rollback_champion
+from forecasting.retraining import NO_WORKER
 from forecasting.retraining import start_training
 from forecasting.retraining import started_message
 from forecasting.store import list_jobs
@@ -49,7 +51,7 @@ register_page(
 
 IDS = page_ids(
     PREFIX,
-    "jobs versions retrain series version promote rollback message refresh mlflow_link",
+    "jobs waiting versions retrain series version promote rollback message refresh mlflow_link",
 )
 DEFAULT_MLFLOW_UI = "http://127.0.0.1:5000"
 
@@ -91,6 +93,17 @@ def _job_rows() -> list[dict]:
         }
         for row in jobs.to_dict("records")
     ]
+
+
+def _waiting_notice() -> dbc.Alert | None:
+    """A warning while queued jobs wait with no worker to run them (None otherwise)."""
+    waiting = unserved_jobs()
+    if not waiting:
+        return None
+    ids = ", ".join(map(str, waiting))
+    return dbc.Alert(
+        f"Training jobs {ids} are queued, but {NO_WORKER}.", color="warning", className="py-2"
+    )
 
 
 def _version_rows() -> list[dict]:
@@ -139,6 +152,7 @@ def _version_columns() -> list[dict]:
 
 
 def layout(**_query) -> html.Div:
+    jobs = _job_rows()  # reconciled first: the notice below counts only jobs still queued
     versions = _version_rows()
     series = sorted({r["series"] for r in versions})
     return html.Div(
@@ -167,9 +181,10 @@ def layout(**_query) -> html.Div:
             html.Div(id=IDS.message),
             dcc.Interval(id=IDS.refresh, interval=5_000),
             html.H3("Training jobs", className="h5"),
+            html.Div(_waiting_notice(), id=IDS.waiting),
             dag.AgGrid(
                 id=IDS.jobs,
-                rowData=_job_rows(),
+                rowData=jobs,
                 columnDefs=JOB_COLUMNS,
                 defaultColDef={"flex": 1, "sortable": True, "resizable": True},
                 dashGridOptions={
@@ -251,9 +266,28 @@ def layout(**_query) -> html.Div:
     )
 
 
-@callback(Output(IDS.jobs, "rowData"), Input(IDS.refresh, "n_intervals"), prevent_initial_call=True)
+def _version_number(value) -> int:
+    """The version field's value as a registered version: a whole number from 1 (the field
+    sends a number, a crafted request anything); ForecastingError saying what is wrong."""
+    if value is None or value == "":
+        raise ForecastingError("enter the version to promote")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if isinstance(value, bool) or number is None or not number.is_integer() or number < 1:
+        raise ForecastingError(f"a version is a whole number from 1, not {value!r}")
+    return int(number)
+
+
+@callback(
+    Output(IDS.jobs, "rowData"),
+    Output(IDS.waiting, "children"),
+    Input(IDS.refresh, "n_intervals"),
+    prevent_initial_call=True,
+)
 def refresh_jobs(_tick):
-    return _job_rows()
+    return _job_rows(), _waiting_notice()
 
 
 @callback(
@@ -271,10 +305,9 @@ def change_models(_retrain, _promote, _rollback, series, version):
         elif not series:
             raise ForecastingError("choose a series first")
         elif ctx.triggered_id == IDS.promote:
-            if not version:
-                raise ForecastingError("enter the version to promote")
-            promote_version(series, str(int(version)), actor)
-            done = f"Version {int(version)} is now the champion of {series}."
+            number = _version_number(version)
+            promote_version(series, str(number), actor)
+            done = f"Version {number} is now the champion of {series}."
         else:
             now = rollback_champion(series, actor)
             done = f"Rolled back {series}: version {now} is the champion again."
