@@ -13,6 +13,8 @@ from cli.common import console
 from cli.common import failing_on
 from cli.ingest import counts
 from db.errors import CommandError
+from db.ingestion_tables import REJECT_STATUSES
+from ingestion.quarantine import count_rejects
 from ingestion.quarantine import discard
 from ingestion.quarantine import get_reject
 from ingestion.quarantine import list_rejects
@@ -25,14 +27,16 @@ app = typer.Typer(
 
 @app.command("list")
 def rejects_list(
-    status: str = typer.Option("quarantined", help="quarantined | replayed | discarded | all"),
+    status: str = typer.Option("quarantined", help=f"{' | '.join(REJECT_STATUSES)} | all"),
     source: str = typer.Option(None, help="Source name or system"),
     limit: int = typer.Option(50, min=1),
 ) -> None:
-    """The newest rejects with their reasons."""
+    """The newest rejects with their reasons, and whether a replay can load them."""
+    chosen = None if status == "all" else status
     with failing_on(CommandError):
-        rows = list_rejects(None if status == "all" else status, source, limit)
-    table = PlainTable("id", "received (UTC)", "source", "record", "status", "reason")
+        rows = list_rejects(chosen, source, limit)
+        total = count_rejects(chosen, source)
+    table = PlainTable("id", "received (UTC)", "source", "record", "status", "replay", "reason")
     for r in rows:
         table.add_row(
             str(r.id),
@@ -40,9 +44,12 @@ def rejects_list(
             r.source_name or f"{r.source_system}/{r.source_instance}",
             r.record_id or "",
             r.status,
+            "yes" if r.replayable else "no",
             r.error if len(r.error) < 120 else r.error[:117] + "…",
         )
     console.print(table)
+    if total > len(rows):
+        console.print(f"Showing the newest {len(rows):,} of {total:,} rejects.")
 
 
 @app.command("show")
@@ -63,7 +70,8 @@ def rejects_show(reject_id: int) -> None:
 
 @app.command("replay")
 def rejects_replay(ids: Annotated[list[int], typer.Argument(help="Reject ids")]) -> None:
-    """Map the stored payloads again with the current code and rules, and load those that pass."""
+    """Load the stored payloads again (an API's mapped with the current code and rules, a file
+    row refused for want of reference data as it was mapped) and keep the rest quarantined."""
     with failing_on(CommandError):
         result = replay(ids, actor=ACTOR)
     console.print(f"Replayed: {counts(result)} (still failing stay quarantined).")

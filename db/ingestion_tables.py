@@ -19,6 +19,7 @@ from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import func
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -26,7 +27,10 @@ from db.schema import Base
 from db.schema import Id
 from db.schema import Timestamp
 
-REJECT_STATUSES = ("quarantined", "replayed", "discarded")
+# quarantined: still wrong; replayed: loaded by a replay; resolved: its record loaded later
+# (fixed at the source); discarded: set aside by an admin; repeated: a copy of a quarantined
+# reject, from before a reject was kept once (migration 0075).
+REJECT_STATUSES = ("quarantined", "replayed", "resolved", "discarded", "repeated")
 
 
 class Source(Base):
@@ -55,21 +59,56 @@ class SyncState(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
+QUARANTINED = text("status = 'quarantined'")
+
+
 class Reject(Base):
-    """A payload that could not be mapped or validated: kept with the reason, never dropped."""
+    """A payload that could not be mapped or validated: kept with the reason, never dropped.
+
+    Quarantined once per source, record and payload: the same bytes of the same record
+    received again update ``last_seen_at`` (and the reason and ``record_id``), not a new row.
+    ``record_key``: the source's id of the record where known (an order's source order id),
+    by which a later load of it resolves the reject. ``canonical``: the payload is the
+    canonical record the mapping made, which a replay loads as it is, not the source's bytes.
+    ``replayed_at`` / ``replay_run_id``: when and by which run the record loaded (replayed, or
+    loaded later and so resolved).
+    """
 
     __tablename__ = "reject"
-    __table_args__ = (Index("ix_reject_status", "status", "received_at"),)
+    __table_args__ = (
+        Index("ix_reject_status", "status", "received_at"),
+        Index(
+            "uq_reject_quarantined_once",
+            "source_system",
+            "source_instance",
+            text("coalesce(record_key, record_id, '')"),
+            "payload_sha256",
+            unique=True,
+            postgresql_where=QUARANTINED,
+            sqlite_where=QUARANTINED,
+        ),
+        Index(
+            "ix_reject_quarantined_key",
+            "source_system",
+            "source_instance",
+            "record_key",
+            postgresql_where=QUARANTINED,
+            sqlite_where=QUARANTINED,
+        ),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     source_name: Mapped[str | None] = mapped_column(String(80))
     source_system: Mapped[str] = mapped_column(String(40))
     source_instance: Mapped[str] = mapped_column(String(80))
     stream: Mapped[str] = mapped_column(String(200))
     record_id: Mapped[str | None] = mapped_column(String(200))
+    record_key: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     payload_sha256: Mapped[str] = mapped_column(String(64))
+    canonical: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
     status: Mapped[str] = mapped_column(String(20), default="quarantined")
     replayed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

@@ -1,5 +1,9 @@
-"""A dry run of a file drop: what its mapping makes of it, and every row it refuses with the
-reason, without touching the database."""
+"""A dry run of a file drop: what its mapping makes of it, and every row the load would refuse
+with the reason, writing nothing.
+
+The rows the mapping refuses, and the records the load would refuse for want of reference data
+(an exchange rate, a known store: ``ingestion.file_refusals``, read from the database), so the
+dry run reports the rejects the load will give."""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from db.engine import get_engine
 from ingestion.canonical import CanonicalOrder
 from ingestion.connectors.file_mapping import FileMapping
 from ingestion.connectors.file_rows import RowError
-from ingestion.connectors.files import iter_file
+from ingestion.connectors.files import iter_numbered
+from ingestion.file_refusals import refusals
 
 PREVIEW_ROWS = 20
 
@@ -18,9 +24,9 @@ PREVIEW_ROWS = 20
 @dataclass(frozen=True)
 class FilePreview:
     kind: str
-    mapped: int  # records the file maps to (orders: one per order id)
-    rows: list[dict[str, Any]]  # the first mapped records, flat and readable
-    rejects: list[RowError]  # every refused row, in file order
+    mapped: int  # records the file maps to that would load (orders: one per order id)
+    rows: list[dict[str, Any]]  # the first of them, flat and readable
+    rejects: list[RowError]  # every row the load would refuse, in file order
 
 
 def _text(value: Any) -> Any:
@@ -62,13 +68,16 @@ def preview_data(
     limit: int = PREVIEW_ROWS,
     future_tolerance: dt.timedelta | None = None,
 ) -> FilePreview:
-    mapped, rows, rejects = 0, [], []
-    for item in iter_file(data, mapping, future_tolerance=future_tolerance):
+    numbered, rejects = [], []
+    for line, item in iter_numbered(data, mapping, future_tolerance=future_tolerance):
         if isinstance(item, RowError):
             rejects.append(item)
-            continue
-        mapped += 1
-        if len(rows) < limit:
-            rows.append(flat(item))
+        else:
+            numbered.append((line, item))
+    records = [record for _, record in numbered]
+    with get_engine().connect() as conn:
+        refused = refusals(conn, mapping.kind, records)
+    rejects += [RowError(numbered[n][0], reason) for n, reason in refused.items()]
     rejects.sort(key=lambda e: e.row)
-    return FilePreview(mapping.kind, mapped, rows, rejects)
+    passing = [record for n, record in enumerate(records) if n not in refused]
+    return FilePreview(mapping.kind, len(passing), [flat(r) for r in passing[:limit]], rejects)

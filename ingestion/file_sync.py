@@ -2,7 +2,12 @@
 
 Rows that cannot become canonical records go to the quarantine with their line of
 the file (a CSV row with its header line), so the reason and the data stay visible;
-the rest of the file loads in the same transaction as the run and the rejects.
+the rest of the file loads in the same transaction as the run and the rejects. Records
+refused for want of reference data (an exchange rate, a known store) are quarantined as
+the canonical records they became, which a replay loads once the data is there. A row
+quarantined before and quarantined again is kept once; an order that loads resolves its
+earlier rejects (``ingestion.sync.rejects``): a file corrected and loaded again leaves in
+the quarantine only what is still wrong.
 """
 
 from __future__ import annotations
@@ -15,30 +20,21 @@ from sqlalchemy import Engine
 
 from db.engine import get_engine
 from db.events import batch_committed
-from db.rollups import refresh_rollups
-from ingestion.canonical import inventory_frame
-from ingestion.canonical import spend_frame
-from ingestion.canonical import touch_frame
-from ingestion.canonical import traffic_frame
+from ingestion.canonical import CanonicalOrder
 from ingestion.connectors.files import FileMapping
 from ingestion.connectors.files import RowError
-from ingestion.connectors.files import iter_file
-from ingestion.enrich import enrich_spend
+from ingestion.connectors.files import iter_numbered
 from ingestion.errors import IngestionError
 from ingestion.loader import LoadResult
-from ingestion.reference import Lookups
+from ingestion.records import load_records
 from ingestion.runs import finish_run
 from ingestion.runs import start_run
-from ingestion.side_tables import load_inventory
-from ingestion.side_tables import load_spend
-from ingestion.side_tables import load_touches
-from ingestion.side_tables import load_traffic
 from ingestion.sources import SourceInfo
 from ingestion.sync import Origin
 from ingestion.sync import RejectedPayload
 from ingestion.sync import SyncResult
-from ingestion.sync import load_canonical
 from ingestion.sync import load_cursor
+from ingestion.sync import resolve_rejects
 from ingestion.sync import save_cursor
 from ingestion.sync import write_rejects
 
@@ -55,43 +51,26 @@ def _row_payload(lines: list[bytes], mapping: FileMapping, row: int) -> bytes:
     return line
 
 
-def _refused(name: str, reason: str, record) -> RejectedPayload:
-    return RejectedPayload(name, reason, record.model_dump_json().encode())
+def _row_reject(name: str, lines: list[bytes], mapping: FileMapping, error: RowError):
+    """A row wrong in itself: its line of the file, for the reason; fixed in the file."""
+    return RejectedPayload(
+        f"{name}:{error.row}",
+        f"line {error.row}: {error.reason}",
+        _row_payload(lines, mapping, error.row),
+        record_key=error.record_key,
+    )
 
 
-def _load(
-    conn, mapping: FileMapping, records: list, run_id: int, name: str
-) -> tuple[LoadResult, list[RejectedPayload]]:
-    """Load the records of one kind; rows naming a store or SKU we do not know are refused."""
-    lookups = Lookups.load(conn)
-    if mapping.kind == "orders":
-        return load_canonical(conn, records, run_id, refresh=False)
-    refused = []
-    if mapping.kind in ("traffic", "inventory"):
-        known = []
-        for record in records:
-            if record.location_code is not None and record.location_code not in lookups.location:
-                reason = f"unknown location {record.location_code!r}"
-                refused.append(_refused(name, reason, record))
-            elif mapping.kind == "inventory" and record.sku not in lookups.product:
-                refused.append(_refused(name, f"unknown SKU {record.sku!r}", record))
-            else:
-                known.append(record)
-        records = known
-    result = LoadResult(read=len(records), updated=len(records))
-    if mapping.kind == "traffic":
-        result.stale_days = load_traffic(conn, traffic_frame(records), lookups)
-    elif mapping.kind == "spend":
-        frame, no_rate = enrich_spend(conn, spend_frame(records))
-        refused += [_refused(name, reason, records[i]) for i, reason in no_rate.items()]
-        result = LoadResult(read=len(frame), updated=len(frame))
-        result.stale_days = load_spend(conn, frame, lookups)
-    elif mapping.kind == "inventory":
-        load_inventory(conn, inventory_frame(records), lookups)
-    else:
-        load_touches(conn, touch_frame(records), lookups)
-    result.days = set(result.stale_days)
-    return result, refused
+def _refused(name: str, line: int, record, reason: str) -> RejectedPayload:
+    """A record refused for want of reference data: the canonical record, which a replay loads
+    once the data is there."""
+    return RejectedPayload(
+        f"{name}:{line}",
+        f"line {line}: {reason}",
+        record.model_dump_json().encode(),
+        record_key=record.source_order_id if isinstance(record, CanonicalOrder) else None,
+        canonical=True,
+    )
 
 
 def ingest_file(
@@ -137,29 +116,28 @@ def ingest_data(
     engine = engine or get_engine()
     lines = data.splitlines()
     origin = Origin(FILE_SYSTEM, instance, f"file:{mapping.kind}", source_name)
-    records, rejects = [], []
+    numbered, rejects = [], []
     read = 0
-    for item in iter_file(data, mapping, future_tolerance=future_tolerance):
+    for line, item in iter_numbered(data, mapping, future_tolerance=future_tolerance):
         read += 1
         if on_rows is not None and read % PROGRESS_EVERY == 0:
             on_rows(PROGRESS_EVERY)
         if isinstance(item, RowError):
-            rejects.append(
-                RejectedPayload(
-                    f"{file_name}:{item.row}",
-                    f"line {item.row}: {item.reason}",
-                    _row_payload(lines, mapping, item.row),
-                )
-            )
+            rejects.append(_row_reject(file_name, lines, mapping, item))
         else:
-            records.append(item)
+            numbered.append((line, item))
     if on_rows is not None:
         on_rows(read % PROGRESS_EVERY)
+    records = [record for _, record in numbered]
     with engine.begin() as conn:
         run_id = start_run(conn, origin.source_system, origin.source_instance, origin.stream)
-        result, refused = _load(conn, mapping, records, run_id, file_name)
-        rejects += refused
-        refresh_rollups(conn, result.stale_days)
+        result, refused = load_records(conn, mapping.kind, records, run_id)
+        rejects += [
+            _refused(file_name, *numbered[n], reason) for n, reason in sorted(refused.items())
+        ]
+        if mapping.kind == "orders":
+            loaded = (o.source_order_id for n, o in enumerate(records) if n not in refused)
+            resolve_rejects(conn, origin, loaded, run_id)
         write_rejects(conn, origin, rejects, run_id)
         if source_name is not None and cursor is not None:
             save_cursor(conn, source_name, origin.stream, cursor)

@@ -2,10 +2,12 @@
 
 It reads the delimiter (``,``, ``;`` or tab), each column's shape (integer, decimal with a
 point or a comma, date or datetime in a common format, a time of day, an ISO 4217 currency
-code, text) and matches column names to the canonical fields of the kind. An orders file
-whose id column repeats and that has a product column is line-level (``line_fields``);
-one without a product column carries its totals alone. Guesses are guesses: the YAML says
-which fields it could not place, so the user fills them in before ``ingest file --dry-run``.
+code, text) and matches column names to the canonical fields of the kind. The currency is a
+column named for it, else a column of currency codes, else the base currency (which a comment
+says). An orders file whose id column repeats and that has a product column is line-level
+(``line_fields``); one without a product column carries its totals alone. Guesses are
+guesses: the YAML says which fields it could not place, so the user fills them in before
+``ingest file --dry-run``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import yaml
 
 from db.currencies import ISO_4217_CODES
+from db.settings import get_settings
 from ingestion.errors import IngestionError
 
 SAMPLE_ROWS = 2000
@@ -32,6 +35,18 @@ INTEGER = re.compile(r"^-?\d+$")
 POINT_DECIMAL = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 COMMA_DECIMAL = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
 
+CURRENCY_NAMES = (
+    "currency",
+    "curr",
+    "ccy",
+    "währung",
+    "waehrung",
+    "wahrung",
+    "devise",
+    "moneda",
+    "divisa",
+    "valuta",
+)
 # Canonical field -> words a column name may contain (lower case, first match wins).
 NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "orders": {
@@ -51,7 +66,7 @@ NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "customer_id": ("customer", "client", "guest", "buyer"),
         "status": ("status", "state"),
-        "currency": ("currency", "curr", "ccy", "währung", "devise"),
+        "currency": CURRENCY_NAMES,
         "subtotal": ("subtotal", "net"),
         "tax": ("tax", "vat"),
         "shipping": ("shipping", "freight", "delivery"),
@@ -89,7 +104,7 @@ NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "spend": {
         "touchpoint_code": ("channel", "touchpoint", "source", "network", "platform"),
         "campaign": ("campaign",),
-        "currency": ("currency", "curr", "ccy"),
+        "currency": CURRENCY_NAMES,
         "spend": ("spend", "cost", "amount"),
         "impressions": ("impressions", "views"),
         "clicks": ("clicks",),
@@ -197,7 +212,9 @@ def _match(field: str, words: tuple[str, ...], columns: list[Column], taken: set
     wanted = {
         "source_order_id": ("int", "text"),
         "customer_id": ("int", "text"),
-        "currency": ("currency",),
+        # Named for it, a column of text is the currency too (codes in lower case, or a name
+        # to map): taking the base currency instead would load its amounts unconverted.
+        "currency": ("currency", "text"),
         "sku": ("int", "text"),
         "campaign": ("text",),
         "status": ("text",),
@@ -266,17 +283,34 @@ def _place(kind: str, columns: list[Column], taken: set[str]) -> dict[str, Any]:
 
 def _fallbacks(fields: dict[str, Any], columns: list[Column], taken: set[str]) -> None:
     """By values where names said nothing: an id column (the first whose values are all
-    different), a column of currency codes, the one decimal column as the total."""
+    different), the one decimal column as the total."""
     free = [c for c in columns if c.name not in taken]
     guesses = {
         "source_order_id": [c for c in free if c.shape in ("int", "text") and not c.repeats][:1],
-        "currency": [c for c in free if c.shape == "currency"][:1],
         "total": [c for c in free if c.shape == "decimal"],
     }
     for field, found in guesses.items():
         if field not in fields and len(found) == 1:
             taken.add(found[0].name)
             fields[field] = _spec(found[0], field)
+
+
+def _currency(fields: dict[str, Any], columns: list[Column], taken: set[str]) -> str | None:
+    """The currency where its name said nothing: the first column of ISO 4217 codes, else the
+    base currency as a fixed value, with a note saying so."""
+    if "currency" in fields:
+        return None
+    codes = [c for c in columns if c.shape == "currency" and c.name not in taken]
+    if codes:
+        taken.add(codes[0].name)
+        fields["currency"] = codes[0].name
+        return None
+    base = get_settings().base_currency
+    fields["currency"] = {"value": base}
+    return (
+        f"# No currency column found: every amount is taken to be in {base}, the base "
+        "currency. If the file has one, map currency to it."
+    )
 
 
 def suggest_mapping(data: bytes, kind: str, source: str = "my-export") -> str:
@@ -287,6 +321,7 @@ def suggest_mapping(data: bytes, kind: str, source: str = "my-export") -> str:
     taken: set[str] = set()
     moment = _moment(columns, taken, kind)
     fields = _place(kind, columns, taken)
+    notes = [_currency(fields, columns, taken)] if "currency" in NAMES[kind] else []
     mapping: dict[str, Any] = {"kind": kind, "format": "csv", "delimiter": delimiter}
     if comma:
         mapping["decimal_separator"] = ","
@@ -303,7 +338,8 @@ def suggest_mapping(data: bytes, kind: str, source: str = "my-export") -> str:
     mapping["fields"] = {name: value for name, value in body.items() if value is not None}
     mapping.update(parts)
     text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=100)
-    return _header(kind, missing, [c.name for c in columns if c.name not in taken]) + text
+    unused = [c.name for c in columns if c.name not in taken]
+    return _header(kind, missing, unused, [note for note in notes if note]) + text
 
 
 def _orders(
@@ -331,7 +367,6 @@ def _orders(
             fields["units"] = _spec(units, "units")
     if channel is not None:
         parts["touchpoint_fields"] = {"channel": channel}
-    fields.setdefault("currency", {"value": "USD"})
     fields.setdefault("status", {"value": "completed"})
     return {
         "source_system": {"value": source},
@@ -342,10 +377,11 @@ def _orders(
     }
 
 
-def _header(kind: str, missing: list[str], unused: list[str]) -> str:
+def _header(kind: str, missing: list[str], unused: list[str], more: list[str]) -> str:
     notes = [
         f"# A draft {kind} mapping: check every field before loading "
         "(channelperf ingest file --dry-run).",
+        *more,
     ]
     if missing:
         notes.append(f"# Not found, add them: {', '.join(missing)}.")

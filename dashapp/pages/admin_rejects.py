@@ -1,4 +1,5 @@
-"""Admin › Quarantine (admins only): rejected payloads with their reasons; replay or discard."""
+"""Admin › Quarantine (admins only): rejected payloads with their reasons, which of them a
+replay can load, and how many there are beyond the newest shown; replay or discard."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.ingestion_tables import REJECT_STATUSES
+from ingestion.quarantine import count_rejects
 from ingestion.quarantine import discard
 from ingestion.quarantine import get_reject
 from ingestion.quarantine import list_rejects
@@ -33,33 +35,62 @@ from ingestion.quarantine import replay
 PREFIX = "admin-rejects"
 register_page(__name__, path="/admin/rejects", title="Quarantine", prefix=PREFIX, order=96, **ADMIN)
 
-IDS = page_ids(PREFIX, "grid status detail reason replay discard message")
+IDS = page_ids(PREFIX, "grid status shown detail reason replay discard message")
 ALL = "all"
+SHOWN = 200  # rejects the grid lists, newest first
 
 COLUMNS = [
     column("id", "Id", maxWidth=90, checkboxSelection=True),
     column("received", "Received (UTC)", maxWidth=170),
+    column("seen", "Last seen (UTC)", maxWidth=170),
     column("source", "Source"),
     column("record", "Record"),
     column("error", "Reason", flex=3, tooltipField="error"),
+    column("replayable", "Replay", maxWidth=110, tooltipField="replay_note"),
     column("size", "Bytes", maxWidth=120),
     column("status", "Status", maxWidth=130),
 ]
+REPLAY_NOTES = {
+    True: "A replay loads it again (mapped again, or as it was mapped).",
+    False: "Cannot be replayed: the record itself is wrong. Correct it at the source (a file: "
+    "the row, then upload the file again).",
+}
 
 
-def _rows(status: str | None) -> list[dict]:
-    return [
+def _time(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
+
+
+def _replay(info) -> dict:
+    """Whether a replay can load a quarantined reject, and why (nothing for the others)."""
+    if info.status != "quarantined":
+        return {"replayable": "", "replay_note": ""}
+    answer = "yes" if info.replayable else "no"
+    return {"replayable": answer, "replay_note": REPLAY_NOTES[info.replayable]}
+
+
+def _listed(status: str | None) -> tuple[list[dict], str]:
+    """The grid's rows (the newest ``SHOWN``) and how many of how many they are."""
+    status = None if status in (None, ALL) else status
+    listed = list_rejects(status, limit=SHOWN)
+    total = count_rejects(status)
+    rows = [
         {
             "id": r.id,
-            "received": r.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "received": _time(r.received_at),
+            "seen": _time(r.last_seen_at),
             "source": r.source_name or f"{r.source_system}/{r.source_instance}",
             "record": r.record_id or "",
             "error": r.error,
+            **_replay(r),
             "size": r.size,
             "status": r.status,
         }
-        for r in list_rejects(None if status in (None, ALL) else status)
+        for r in listed
     ]
+    if total > len(listed):
+        return rows, f"Showing the newest {len(listed):,} of {total:,} rejects."
+    return rows, f"{total:,} reject(s)."
 
 
 def _detail(selected: list[dict] | None) -> html.Div:
@@ -76,9 +107,11 @@ def _detail(selected: list[dict] | None) -> html.Div:
                 html.H3(f"Reject {info.id} · {info.status}", className="h6"),
                 html.P(
                     f"{info.source_system}/{info.source_instance} · stream {info.stream} · "
-                    f"record {info.record_id or '—'} · {info.size:,} bytes",
+                    f"record {info.record_id or '—'} · {info.size:,} bytes · last seen "
+                    f"{_time(info.last_seen_at) or '—'}",
                     className="small text-secondary mb-1",
                 ),
+                html.P(_replay(info)["replay_note"], className="small mb-1"),
                 dbc.Alert(info.error, color="warning", className="py-2 small"),
                 html.Pre(
                     detail.preview,
@@ -92,12 +125,16 @@ def _detail(selected: list[dict] | None) -> html.Div:
 
 def layout(**_query) -> html.Div:
     options = [{"label": s.capitalize(), "value": s} for s in REJECT_STATUSES]
+    listed, shown = _listed("quarantined")
     return html.Div(
         [
             *page_heading(
                 "Quarantine",
-                "Payloads that could not be mapped or validated, with the reason. Replay maps "
-                "them again with the current code and channel rules; nothing is deleted.",
+                "Payloads that could not be mapped, validated or loaded, with the reason. Replay "
+                "loads them again: an API's payloads mapped with the current code and channel "
+                "rules, a file row refused for a missing exchange rate or reference row as it "
+                "was mapped. A row wrong in the file itself cannot be replayed: correct the "
+                "file and upload it again, which resolves it. Nothing is deleted.",
             ),
             html.Div(id=IDS.message),
             dbc.Row(
@@ -128,9 +165,10 @@ def layout(**_query) -> html.Div:
                 ],
                 className="mb-3 g-2",
             ),
+            html.P(shown, id=IDS.shown, className="small text-secondary mb-1"),
             plain_grid(
                 IDS.grid,
-                _rows("quarantined"),
+                listed,
                 COLUMNS,
                 dashGridOptions={"rowSelection": "multiple", "tooltipShowDelay": 300},
                 getRowId="params.data.id",
@@ -155,6 +193,7 @@ def _act(trigger: str, ids: list[int], reason: str | None) -> str:
 @callback(
     *contents(IDS.message),
     *rows(IDS.grid),
+    *contents(IDS.shown),
     *text_values(IDS.status),
     *clicks(IDS.replay, IDS.discard),
     chosen_rows(IDS.grid, State),
@@ -167,10 +206,10 @@ def act(status, _replay, _discard, selected, reason):
         ids = [int(row["id"]) for row in selected or []]
         message = outcome(lambda: _act(ctx.triggered_id, ids, reason), (CommandError,))
     try:
-        listed = _rows(status)
+        listed, shown = _listed(status)
     except CommandError as exc:  # a status no option offers
-        return status_alert(str(exc), ok=False), []
-    return message, listed
+        return status_alert(str(exc), ok=False), [], None
+    return message, listed, shown
 
 
 @callback(Output(IDS.detail, "children"), chosen_rows(IDS.grid), prevent_initial_call=True)

@@ -29,8 +29,11 @@ HEADER_SHOWN = 20  # header names a message lists
 
 @dataclass(frozen=True)
 class RowError:
+    """A row that cannot be loaded, and why; ``record_key``: the order id on it, when known."""
+
     row: int
     reason: str
+    record_key: str | None = None
 
 
 def read_rows(data: bytes, mapping: FileMapping) -> Iterator[tuple[int, dict[str, Any] | RowError]]:

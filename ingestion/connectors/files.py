@@ -73,6 +73,7 @@ __all__ = [
     "FileResult",
     "RowError",
     "iter_file",
+    "iter_numbered",
     "read_file",
 ]
 ZERO = Decimal(0)
@@ -147,22 +148,23 @@ def _storable(record: Any) -> Any:
     return record
 
 
-def _records(data: bytes, mapping: FileMapping, options: dict) -> Iterator[Any]:
+def _records(data: bytes, mapping: FileMapping, options: dict) -> Iterator[tuple[int, Any]]:
     model = MODELS[mapping.kind]
     for number, row in read_rows(data, mapping):
         if isinstance(row, RowError):
-            yield row
+            yield number, row
             continue
         try:
-            yield _storable(parse(model, values(mapping.fields, row, mapping), **options))
+            yield number, _storable(parse(model, values(mapping.fields, row, mapping), **options))
         except MappingError as exc:
-            yield RowError(number, str(exc))
+            yield number, RowError(number, str(exc))
 
 
-def iter_file(
+def iter_numbered(
     data: bytes, mapping: FileMapping, *, future_tolerance: dt.timedelta | None = None
-) -> Iterator[Any]:
-    """Canonical records and ``RowError``s, in file order (orders: in order of first row)."""
+) -> Iterator[tuple[int, Any]]:
+    """(line, canonical record or ``RowError``), in file order; an order is on the line of its
+    first row, in order of first rows, and its ``RowError`` names its order id when known."""
     options = {"future_tolerance": future_tolerance}
     if mapping.kind != "orders":
         yield from _records(data, mapping, options)
@@ -173,22 +175,31 @@ def iter_file(
         raise IngestionError("an orders mapping needs a source_order_id field")
     for number, row in read_rows(data, mapping):
         if isinstance(row, RowError):
-            yield row
+            yield number, row
             continue
         try:
             key = convert("source_order_id", order_id, row, mapping)
         except MappingError as exc:
-            yield RowError(number, str(exc))
+            yield number, RowError(number, str(exc))
             continue
         if key is None:
-            yield RowError(number, "source_order_id: missing")
+            yield number, RowError(number, "source_order_id: missing")
             continue
         groups.setdefault(str(key), []).append((number, row))
-    for rows in groups.values():
+    for key, rows in groups.items():
+        first = rows[0][0]
         try:
-            yield _order(rows, mapping, options)
+            yield first, _order(rows, mapping, options)
         except MappingError as exc:
-            yield RowError(rows[0][0], str(exc))
+            yield first, RowError(first, str(exc), record_key=key)
+
+
+def iter_file(
+    data: bytes, mapping: FileMapping, *, future_tolerance: dt.timedelta | None = None
+) -> Iterator[Any]:
+    """Canonical records and ``RowError``s, in file order (orders: in order of first row)."""
+    for _, item in iter_numbered(data, mapping, future_tolerance=future_tolerance):
+        yield item
 
 
 def read_file(

@@ -1,7 +1,8 @@
 """Syncing a source: fetch pages from the cursor, map, quarantine failures, load, move the cursor.
 
-Four parts: ``mapping`` (payloads to the loader's batch, failures to rejects), ``writing``
-(a page as one transaction with its rejects, run and cursor), ``syncing`` (a source from
+Five parts: ``mapping`` (payloads to the loader's batch, failures to rejects), ``writing``
+(a page as one transaction with its rejects, run and cursor), ``rejects`` (the quarantine's
+rows: kept once, resolved when their record loads), ``syncing`` (a source from
 its stored cursor by its kind's load strategy, retried while the database is away) and
 ``pushes`` (verified webhook pushes, as RQ jobs).
 """
@@ -13,6 +14,8 @@ from ingestion.sync.mapping import as_bytes
 from ingestion.sync.mapping import map_orders
 from ingestion.sync.mapping import map_page
 from ingestion.sync.pushes import ingest_push
+from ingestion.sync.rejects import resolve_rejects
+from ingestion.sync.rejects import write_rejects
 from ingestion.sync.syncing import is_connection_error
 from ingestion.sync.syncing import retrying
 from ingestion.sync.syncing import sync_source
@@ -27,7 +30,6 @@ from ingestion.sync.writing import load_pages
 from ingestion.sync.writing import record_failure
 from ingestion.sync.writing import refused_payloads
 from ingestion.sync.writing import save_cursor
-from ingestion.sync.writing import write_rejects
 
 # The largest payload an order may have; mapping reads it here at call time.
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
@@ -54,6 +56,7 @@ __all__ = [
     "map_page",
     "record_failure",
     "refused_payloads",
+    "resolve_rejects",
     "retrying",
     "save_cursor",
     "sync_source",

@@ -55,9 +55,16 @@ class Incoming:
 
 @dataclass(frozen=True)
 class RejectedPayload:
+    """A payload that failed, with the reason. ``record_key``: the source's id of its record
+    where known (an order's source order id), by which a later load of the record resolves
+    it; ``canonical``: the payload is the canonical record the mapping made (JSON), loaded as
+    it is by a replay, not the source's bytes."""
+
     record_id: str | None
     error: str
     payload: bytes
+    record_key: str | None = None
+    canonical: bool = False
 
     @property
     def sha256(self) -> str:
@@ -123,6 +130,12 @@ def _record_id(item: Incoming, payload: Any) -> str | None:
     return None
 
 
+def _rejected(item: Incoming, payload: Any, reason: str) -> RejectedPayload:
+    """A payload the mapping refused; its record id is the source's id of the order."""
+    record_id = _record_id(item, payload)
+    return RejectedPayload(record_id, reason, as_bytes(item.payload), record_key=record_id)
+
+
 def _order_mapper(source_system: str):
     mapper = ORDER_MAPPERS.get(source_system)
     if mapper is None:
@@ -154,14 +167,10 @@ def map_orders(
                 _check_widths(order)
                 orders.append(order)
         except MappingError as exc:
-            rejects.append(
-                RejectedPayload(_record_id(item, payload), str(exc), as_bytes(item.payload))
-            )
+            rejects.append(_rejected(item, payload, str(exc)))
         except Exception as exc:  # noqa: BLE001 — a malformed payload must never stop the batch
             reason = f"cannot map the payload ({exc.__class__.__name__}: {exc})"
-            rejects.append(
-                RejectedPayload(_record_id(item, payload), reason, as_bytes(item.payload))
-            )
+            rejects.append(_rejected(item, payload, reason))
     return orders, rejects
 
 

@@ -36,13 +36,13 @@ from ingestion.sync.coalesce import coalesced
 from ingestion.sync.mapping import Incoming
 from ingestion.sync.mapping import RejectedPayload
 from ingestion.sync.mapping import as_bytes
+from ingestion.sync.rejects import write_rejects
 from ingestion.sync.writing import Origin
 from ingestion.sync.writing import SyncResult
 from ingestion.sync.writing import load_cursor
 from ingestion.sync.writing import load_pages
 from ingestion.sync.writing import record_failure
 from ingestion.sync.writing import save_cursor
-from ingestion.sync.writing import write_rejects
 
 log = logging.getLogger(__name__)
 

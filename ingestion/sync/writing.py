@@ -1,7 +1,8 @@
 """Writing a page: its orders, rejects, ingest run and cursor as one transaction.
 
 Each page is one transaction holding everything it changes: the orders (merged on
-their natural key), the rejects with their raw payloads and reasons, the ingest run
+their natural key), the rejects with their raw payloads and reasons (and the earlier rejects
+of the orders that now loaded, resolved: ``ingestion.sync.rejects``), the ingest run
 with its counts (read = inserted + updated + unchanged + rejected) and the stream's
 cursor. A crash at any point leaves either the whole page or none of it. After the
 commit, the after-batch hooks run for the touched days.
@@ -25,7 +26,6 @@ from sqlalchemy import select
 from db.events import CoalescedHooks
 from db.events import batch_committed
 from db.ingestion_tables import LoadedPage
-from db.ingestion_tables import Reject
 from db.ingestion_tables import SyncState
 from db.schema import IngestRun
 from db.settings import get_settings
@@ -55,12 +55,13 @@ from ingestion.sync.mapping import map_page
 from ingestion.sync.mapping import map_unless_loaded
 from ingestion.sync.mapping import page_parts
 from ingestion.sync.mapping import unless_loaded_before
+from ingestion.sync.rejects import MAX_ERROR
+from ingestion.sync.rejects import resolve_rejects
+from ingestion.sync.rejects import write_rejects
 from ingestion.sync.workers import mapped_in_processes
 from ingestion.unsettled import settle
 
 log = logging.getLogger(__name__)
-
-MAX_ERROR = 4000
 
 
 @dataclass
@@ -85,39 +86,6 @@ class SyncResult:
         add_counts(self, other, ("runs", *ORDER_COUNTS, "rejected"))
 
 
-def _nul_escaped(text: str) -> str:
-    """Text the reject table can hold: a NUL character (which PostgreSQL's text refuses, and a
-    bad payload may carry into its id or its reason) shown as ``\\x00``."""
-    return text.replace("\x00", "\\x00")
-
-
-def write_rejects(
-    conn: Connection, origin: Origin, rejects: Sequence[RejectedPayload], run_id: int | None
-) -> None:
-    if not rejects:
-        return
-    now = utcnow()
-    conn.execute(
-        insert(Reject.__table__),
-        [
-            {
-                "source_name": origin.source_name,
-                "source_system": origin.source_system,
-                "source_instance": origin.source_instance,
-                "stream": origin.stream,
-                "record_id": _nul_escaped(r.record_id)[:200] if r.record_id else None,
-                "error": _nul_escaped(r.error)[:MAX_ERROR],
-                "payload": r.payload,
-                "payload_sha256": r.sha256,
-                "received_at": now,
-                "ingest_run_id": run_id,
-                "status": "quarantined",
-            }
-            for r in rejects
-        ],
-    )
-
-
 def save_cursor(conn: Connection, source_name: str, stream: str, cursor: str | None) -> None:
     upsert(
         conn,
@@ -138,7 +106,7 @@ def refused_payloads(refused: pd.DataFrame) -> list[RejectedPayload]:
     """Orders the enrichment or the loader refused (``ingestion.enrich``,
     ``ingestion.references``) as rejects with their payloads."""
     return [
-        RejectedPayload(order_id, reason, as_bytes(payload or {}))
+        RejectedPayload(order_id, reason, as_bytes(payload or {}), record_key=order_id)
         for order_id, reason, payload in zip(
             refused["source_order_id"], refused["reason"], refused["payload"], strict=True
         )
@@ -167,6 +135,11 @@ def _load_batch(
     return result, [*refused_payloads(refused), *refused_payloads(result.refused)]
 
 
+def _loaded_ids(batch: OrderBatch, refused: Sequence[RejectedPayload]) -> set[str]:
+    """The source order ids of the batch's orders that loaded (new, updated or unchanged)."""
+    return set(batch.orders["source_order_id"]) - {r.record_id for r in refused}
+
+
 def load_canonical(
     conn: Connection, orders: Sequence[CanonicalOrder], run_id: int, refresh: bool = True
 ) -> tuple[LoadResult, list[RejectedPayload]]:
@@ -191,6 +164,7 @@ def load_mapped(
         result.read += page.unchanged
         result.unchanged += page.unchanged
         rejects = [*page.rejects, *refused]
+        resolve_rejects(conn, origin, _loaded_ids(page.batch, refused), run_id)
         write_rejects(conn, origin, rejects, run_id)
         if page.cursor is not None and origin.source_name is not None:
             save_cursor(conn, origin.source_name, origin.stream, page.cursor)

@@ -15,10 +15,12 @@ from typer.testing import CliRunner
 from cli.main import app
 from db.engine import get_engine
 from db.schema import AuditLog
+from db.settings import get_settings
 from ingestion.connectors.files import FileMapping
 from ingestion.connectors.files import read_file
 from tests.command_world import changed_tables
 from tests.command_world import database_state
+from tests.files.rates import store_rates
 
 runner = CliRunner()
 
@@ -116,6 +118,7 @@ def _export_and_its_mapping(tmp_path):
 def test_a_dry_run_shows_rows_and_rejects_and_writes_nothing(pg_url, tmp_path):
     export, mapping = _export_and_its_mapping(tmp_path)
     export.write_text(SEMICOLON + "B-4;31.02.2025;Direkt;10,00;EUR\n", encoding="utf-8")
+    store_rates({("2024-06-01", "EUR"): "1.08", ("2025-02-27", "CHF"): "1.11"})
     before = database_state(pg_url)
     result = runner.invoke(
         app, ["ingest", "file", "--dry-run", "--mapping", str(mapping), str(export)],
@@ -167,3 +170,43 @@ def test_rows_longer_than_the_header_still_get_a_draft(tmp_path):
     draft = yaml.safe_load(suggest(export))
     assert draft["fields"]["source_order_id"] == "order_id"
     assert draft["fields"]["total"]["column"] == "total"
+
+
+@pytest.mark.parametrize(
+    ("header", "cells"),
+    [
+        ("Waehrung", ("EUR", "EUR")),
+        ("Währung", ("CHF", "EUR")),
+        ("currency", ("eur", "usd")),
+        ("curr", ("GBP", "GBP")),
+        ("Devise", ("eur", "chf")),
+        ("moneda", ("MXN", "mxn")),
+    ],
+)
+def test_a_draft_reads_the_currency_from_the_file_s_currency_column(tmp_path, header, cells):
+    export = tmp_path / "bestellungen.csv"
+    export.write_text(
+        f"Bestellnummer;Datum;Betrag;{header}\n"
+        f"B-1;03.06.2024;12,50;{cells[0]}\nB-2;04.06.2024;7,00;{cells[1]}\n",
+        encoding="utf-8",
+    )
+    text = suggest(export)
+    assert yaml.safe_load(text)["fields"]["currency"] == header
+    assert "No currency column" not in text
+    loaded = read_file(export, FileMapping.from_text(text))
+    assert [o.currency for o in loaded.records] == [cell.upper() for cell in cells]
+
+
+def test_a_draft_without_a_currency_column_takes_the_base_currency_and_says_so(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CHANNELPERF_BASE_CURRENCY", "EUR")
+    get_settings.cache_clear()
+    try:
+        export = tmp_path / "orders.csv"
+        export.write_text("order_id,ordered,total\nA-1,2026-11-30,12.50\n", encoding="utf-8")
+        text = suggest(export)
+    finally:
+        get_settings.cache_clear()
+    assert yaml.safe_load(text)["fields"]["currency"] == {"value": "EUR"}
+    assert "# No currency column found: every amount is taken to be in EUR" in text

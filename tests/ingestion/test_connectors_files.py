@@ -156,7 +156,7 @@ def test_orders_from_line_rows_with_minor_units_and_time_zone():
     assert first.total == Decimal("22.50") and first.customer_key is not None
     # A2: one line of 5.00 but a total of 9.99 — rejected at its first row with the reason.
     assert second == RowError(
-        3, "order: subtotal − discount + shipping + tax is 5.00 but the total is 9.99"
+        3, "order: subtotal − discount + shipping + tax is 5.00 but the total is 9.99", "A2"
     )
     batch = to_order_batch([first], DEFAULT_RULES)
     assert batch.orders["touchpoint_code"][0] == "b2b_portal"

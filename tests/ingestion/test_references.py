@@ -42,8 +42,8 @@ from ingestion.reference import Lookups
 from ingestion.reference import upsert_reference
 from ingestion.runs import start_run
 from ingestion.sync import Origin
+from ingestion.sync.rejects import write_rejects
 from ingestion.sync.writing import load_canonical
-from ingestion.sync.writing import write_rejects
 from tests.ingestion.test_canonical import order_dict
 
 GONE_LOCATION = 990_001

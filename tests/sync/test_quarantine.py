@@ -95,13 +95,10 @@ FOOTFALL = [
 ]
 
 
-def _stores(conn) -> None:
+def _stores(conn, codes: tuple[str, ...] = ("STORE-A", "STORE-B")) -> None:
     regions = pd.DataFrame([{"code": "DE-BE", "name": "Berlin", "currency": "EUR"}])
     locations = pd.DataFrame(
-        [
-            {"code": code, "name": code, "kind": "store", "region_code": "DE-BE"}
-            for code in ("STORE-A", "STORE-B")
-        ]
+        [{"code": code, "name": code, "kind": "store", "region_code": "DE-BE"} for code in codes]
     )
     products = pd.DataFrame(
         columns=["sku", "name", "category", "list_price_minor", "unit_cost_minor"]
@@ -124,20 +121,39 @@ def test_file_rows_that_fail_are_quarantined_with_their_line(pg_url, tmp_path):
         footfall = conn.execute(text("SELECT sum(footfall) FROM traffic")).scalar()
         rows = conn.execute(text("SELECT record_id, error, payload FROM reject ORDER BY id")).all()
     assert footfall == 1284 + 977 + 12
-    assert [r.record_id for r in rows] == ["counter.csv:4", "counter.csv:5", "counter.csv"]
+    assert [r.record_id for r in rows] == ["counter.csv:4", "counter.csv:5", "counter.csv:7"]
     assert "zwölf" in rows[0].error and "31.06.2024" in rows[1].error
-    assert rows[2].error == "unknown location 'STORE-X'"
+    assert rows[2].error == "line 7: unknown location 'STORE-X'"
     assert json.loads(bytes(rows[2].payload))["footfall"] == 40
     assert bytes(rows[0].payload).decode() == f"{lines[0]}\n{lines[3]}"
-    with pytest.raises(CommandError, match="cannot be replayed"):
-        replay([r.id for r in list_rejects()], system())
+    waiting = sorted(list_rejects(), key=lambda r: r.id)
+    assert [r.replayable for r in waiting] == [False, False, True]
+    with pytest.raises(CommandError) as refused:
+        replay([r.id for r in waiting], system())
+    assert str(refused.value).startswith(
+        f"rejects {waiting[0].id}, {waiting[1].id} cannot be replayed: the row itself is wrong "
+        f"in the file ({waiting[0].error}). Correct it in the file and upload the file again, "
+        "then discard them"
+    )
+
+    # The store is added: the row refused for want of it loads as it was mapped.
+    with get_engine().begin() as conn:
+        _stores(conn, ("STORE-X",))
+    assert replay([waiting[2].id], system()).read == 1
+    assert [r.id for r in list_rejects("replayed")] == [waiting[2].id]
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT sum(footfall) FROM traffic")).scalar() == footfall + 40
 
 
 def test_commands_print_rejects_and_refuse_bad_input(pg_url, tmp_path):
     load_page(get_engine(), ORIGIN, [Incoming("order-9", b"\xff\xfe not json")])
     listed = runner.invoke(app, ["rejects", "list"])
     assert listed.exit_code == 0 and "order-9" in listed.output
-    reject_id = list_rejects()[0].id
+    load_page(get_engine(), ORIGIN, [Incoming("order-10", b"\xff not json either")])
+    newest = runner.invoke(app, ["rejects", "list", "--limit", "1"])
+    assert newest.exit_code == 0 and "order-10" in newest.output and "order-9" not in newest.output
+    assert "Showing the newest 1 of 2 rejects." in newest.output
+    reject_id = list_rejects()[-1].id
     shown = runner.invoke(app, ["rejects", "show", str(reject_id)])
     assert shown.exit_code == 0
     assert "not valid UTF-8" in shown.output and "\\xff\\xfe not json" in shown.output

@@ -33,6 +33,6 @@ def test_sqlite_migration_and_a_page_with_a_reject(sqlite_url):
         )
         assert bytes(conn.execute(sa.text("SELECT payload FROM reject")).scalar()) == b"\x80"
     engine.dispose()
-    downgrade(sqlite_url, "ingestion@-1")
+    downgrade(sqlite_url, "ingestion@-2")
     assert "reject" not in sa.inspect(get_engine()).get_table_names()
     upgrade(sqlite_url)
