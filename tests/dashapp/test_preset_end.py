@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.alerts.synthetic import write_rollup
+from tests.layout_tree import component_in
 from tests.signin import post_callback
 
 pytestmark = pytest.mark.postgres
@@ -32,21 +33,10 @@ def orders_until(url: str, last: dt.date, days: int = 400) -> None:
     )
 
 
-def component(tree, component_id: str):
-    if getattr(tree, "id", None) == component_id:
-        return tree
-    children = getattr(tree, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        found = component(child, component_id) if child is not None else None
-        if found is not None:
-            return found
-    return None
-
-
 def opening_dates(page: str) -> tuple[dt.date, dt.date, dt.date]:
     """The start and end the page's date picker opens on, and the last day it allows."""
     # Dash imports the pages as ``pages.<name>`` (importing them again would register them twice).
-    dates = component(sys.modules[f"pages.{page}"].layout(), f"{page}-dates")
+    dates = component_in(sys.modules[f"pages.{page}"].layout(), f"{page}-dates")
     return dates.start_date, dates.end_date, dates.max_date_allowed
 
 
@@ -103,7 +93,10 @@ def test_with_data_up_to_today_the_presets_end_yesterday(pg_url, client_for, tod
     )
     # Picked explicitly (a shared address), a range ending today stays as it is.
     view = sys.modules["pages.trends"].layout(start=first.isoformat(), end=today.isoformat())
-    assert (component(view, "trends-dates").end_date, component(view, "trends-preset").value) == (
+    assert (
+        component_in(view, "trends-dates").end_date,
+        component_in(view, "trends-preset").value,
+    ) == (
         today,
         "custom",
     )

@@ -30,6 +30,7 @@ from ingestion.canonical import to_order_batch
 from ingestion.loader import load_orders
 from ingestion.mapping import DEFAULT_RULES
 from tests.conftest import load_demo
+from tests.layout_tree import component_in
 
 pytestmark = pytest.mark.postgres
 LAST_DAY = dt.date(2026, 7, 1)  # the first day of Q3
@@ -129,17 +130,6 @@ def test_no_share_is_below_0_or_above_100_percent(edge, period, level):
         assert targeted.sum() == pytest.approx(1.0)
 
 
-def _component(tree, component_id: str):
-    if getattr(tree, "id", None) == component_id:
-        return tree
-    children = getattr(tree, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        found = _component(child, component_id) if child is not None else None
-        if found is not None:
-            return found
-    return None
-
-
 @pytest.fixture(scope="module")
 def app():
     """The Dash app, created once: it registers the pages whose layouts are read."""
@@ -153,11 +143,11 @@ def test_each_page_opens_on_its_period_with_the_note_beside_the_picker(edge, app
     # Dash imports the pages as ``pages.<name>``: importing them again under another name
     # would register each a second time, without its layout.
     layout = sys.modules[f"pages.{page}"].layout()
-    dates = _component(layout, f"{page}-dates")
-    note = _component(layout, f"{page}-period-note")
+    dates = component_in(layout, f"{page}-dates")
+    note = component_in(layout, f"{page}-period-note")
     if page in ("overview", "contribution"):  # "this quarter to date" by default
         assert (dates.start_date, dates.end_date) == (Q2.start, Q2.end)
-        assert _component(layout, f"{page}-preset").value == "last_quarter"
+        assert component_in(layout, f"{page}-preset").value == "last_quarter"
         assert "only 1 day of data" in note.children
     else:  # its default, the last 12 months, is long enough
         assert note is None
