@@ -15,7 +15,9 @@ from db.users import add_user
 from db.users import ensure_demo_users
 from db.users import issue_api_token
 from db.users import list_users
+from db.users import revoke_api_token
 from db.users import set_active
+from db.users import set_password
 from db.users import set_role
 
 app = typer.Typer(name="users", help="Users, roles and API tokens.", no_args_is_help=True)
@@ -75,6 +77,27 @@ def users_token(username: str) -> None:
     with failing_on(CommandError):
         token = issue_api_token(username, ACTOR)
     console.print(token)
+
+
+@app.command("revoke-token")
+def users_revoke_token(username: str) -> None:
+    """Withdraw the user's API token (the API refuses it at once)."""
+    with failing_on(CommandError):
+        revoke_api_token(username, ACTOR)
+    console.print(f"{escape(username)}'s API token is revoked.")
+
+
+@app.command("set-password")
+def users_set_password(
+    username: str,
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters"
+    ),
+) -> None:
+    """Give a user a new password (their sessions end)."""
+    with failing_on(CommandError):
+        set_password(username, password, ACTOR)
+    console.print(f"{escape(username)} has a new password and is signed out everywhere.")
 
 
 @app.command("demo")

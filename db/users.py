@@ -1,5 +1,5 @@
-"""User commands: add, list, set role, disable, authenticate. Each change is an admin's and
-is audited.
+"""User commands: add, list, set role, disable, reset a password, issue or revoke an API token,
+authenticate. Each change is an admin's and is audited (never with a password or a token).
 
 Passwords are hashed with argon2 (argon2-cffi); API tokens are stored as their
 sha256 only.
@@ -44,15 +44,28 @@ class UserInfo:
     role: str
     active: bool
     last_login_at: dt.datetime | None
+    has_api_token: bool = False
 
     @classmethod
     def of(cls, user: AppUser) -> UserInfo:
-        return cls(user.id, user.username, user.role, user.active, user.last_login_at)
+        return cls(
+            user.id,
+            user.username,
+            user.role,
+            user.active,
+            user.last_login_at,
+            user.api_token_hash is not None,
+        )
 
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise CommandError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise CommandError(f"password must have at least {MIN_PASSWORD} characters")
 
 
 def _get(session, username: str) -> AppUser:
@@ -69,8 +82,7 @@ def add_user(username: str, password: str, role: str, actor: Actor) -> UserInfo:
         raise CommandError(
             "username must be 2–40 characters: lower-case letters, digits, '.', '_' or '-'"
         )
-    if len(password) < MIN_PASSWORD:
-        raise CommandError(f"password must have at least {MIN_PASSWORD} characters")
+    _check_password(password)
     _check_role(role)
     with session_scope() as session:
         if session.scalar(select(AppUser.id).where(AppUser.username == username)):
@@ -144,6 +156,18 @@ def set_active(username: str, active: bool, actor: Actor) -> UserInfo:
         return UserInfo.of(user)
 
 
+def set_password(username: str, password: str, actor: Actor) -> UserInfo:
+    """Give the user a new password (the rules of ``add_user``) and sign them out everywhere."""
+    actor.require("admin", "reset users' passwords")
+    _check_password(password)
+    with session_scope() as session:
+        user = _get(session, username)
+        user.password_hash = _hasher.hash(password)
+        end_user_sessions(session, user.id, "password_reset")
+        audit.record(session, actor.name, "user.set_password", "user", username)
+        return UserInfo.of(user)
+
+
 def authenticate(username: str, password: str) -> UserInfo | None:
     """The active user with this password, or None (same work whether the user exists or not)."""
     with session_scope() as session:
@@ -180,6 +204,18 @@ def issue_api_token(username: str, actor: Actor) -> str:
         user.api_token_hash = _token_digest(token)
         audit.record(session, actor.name, "user.issue_token", "user", username)
     return token
+
+
+def revoke_api_token(username: str, actor: Actor) -> UserInfo:
+    """Withdraw the user's API token: the API refuses it from the next request on."""
+    actor.require("admin", "revoke API tokens")
+    with session_scope() as session:
+        user = _get(session, username)
+        if user.api_token_hash is None:
+            raise CommandError(f"{username} has no API token")
+        user.api_token_hash = None
+        audit.record(session, actor.name, "user.revoke_token", "user", username)
+        return UserInfo.of(user)
 
 
 def token_owner(token: str) -> UserInfo | None:

@@ -1,10 +1,13 @@
-"""Admin › Users (admins only): list users, add one, change a role, disable or enable."""
+"""Admin › Users (admins only): list users, add one, change a role, disable or enable, reset a
+password, issue or revoke an API token (the token is shown once, in the one output that shows it,
+and kept nowhere else)."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import callback
 from dash import ctx
+from dash import dcc
 from dash import html
 
 from dashapp.access import ROLE_LABELS
@@ -24,11 +27,15 @@ from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
 from dashapp.components.ids import texts
 from dashapp.components.status import outcome
+from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
 from db.errors import CommandError
 from db.users import add_user
+from db.users import issue_api_token
 from db.users import list_users
+from db.users import revoke_api_token
 from db.users import set_active
+from db.users import set_password
 from db.users import set_role
 
 PREFIX = "admin-users"
@@ -36,7 +43,8 @@ register_page(__name__, path="/admin/users", title="Users", prefix=PREFIX, order
 
 IDS = page_ids(
     PREFIX,
-    "grid username password role add target_user new_role set_role disable enable message",
+    "grid username password role add target_user new_role set_role disable enable message "
+    "issue_token revoke_token new_password reset_password token token_value copy_token",
 )
 
 ROLE_OPTIONS = [{"label": ROLE_LABELS[r], "value": r} for r in ROLE_ORDER]
@@ -51,6 +59,7 @@ def _rows() -> list[dict]:
             "last_login": u.last_login_at.strftime("%Y-%m-%d %H:%M UTC")
             if u.last_login_at
             else "never",
+            "api_token": "issued" if u.has_api_token else "none",
         }
         for u in list_users()
     ]
@@ -65,6 +74,7 @@ def layout(**_query) -> html.Div:
         [
             *page_heading("Users"),
             html.Div(id=IDS.message),
+            html.Div(id=IDS.token),
             plain_grid(
                 IDS.grid,
                 _rows(),
@@ -73,6 +83,7 @@ def layout(**_query) -> html.Div:
                     column("role", "Role"),
                     column("status", "Status"),
                     column("last_login", "Last sign-in", cellDataType="text"),
+                    column("api_token", "API token"),
                 ],
                 csvExportParams={"fileName": "users.csv"},
             ),
@@ -93,6 +104,7 @@ def layout(**_query) -> html.Div:
                                     id=IDS.password,
                                     type="password",
                                     placeholder="password (8+ characters)",
+                                    autoComplete="new-password",
                                     className="mb-2",
                                 ),
                             ),
@@ -116,6 +128,36 @@ def layout(**_query) -> html.Div:
                                 IDS.disable,
                                 IDS.enable,
                             ),
+                            *labelled(
+                                "New password",
+                                dbc.Input(
+                                    id=IDS.new_password,
+                                    type="password",
+                                    placeholder="new password (8+ characters)",
+                                    autoComplete="new-password",
+                                    className="mb-2",
+                                ),
+                                label_class="d-block mt-3",
+                            ),
+                            dbc.Button(
+                                "Reset password",
+                                id=IDS.reset_password,
+                                color="primary",
+                                outline=True,
+                                className="mb-3",
+                            ),
+                            html.Div("API token", className="small mb-1"),
+                            dbc.ButtonGroup(
+                                [
+                                    dbc.Button("Issue token", id=IDS.issue_token, color="primary"),
+                                    dbc.Button(
+                                        "Revoke token",
+                                        id=IDS.revoke_token,
+                                        color="danger",
+                                        outline=True,
+                                    ),
+                                ]
+                            ),
                         ],
                         md=6,
                     ),
@@ -130,31 +172,109 @@ def _role_select(component_id: str) -> dbc.Select:
     return dbc.Select(id=component_id, options=ROLE_OPTIONS, value="executive", className="mb-2")
 
 
-def _change(trigger: str, username, password, role, target, new_role) -> str:
-    """Add a user, set a role, disable or enable as the signed-in user; what was done."""
+def _chosen(target) -> str:
+    if not target:
+        raise CommandError("choose a user first")
+    return target
+
+
+def _change(trigger: str, username, password, role, target, new_role, new_password) -> str:
+    """Add a user, set a role, reset a password, revoke an API token, disable or enable as the
+    signed-in user; what was done."""
     actor = current_actor()
     if trigger == IDS.add:
         user = add_user(username or "", password or "", role, actor=actor)
         return f"Added {user.username} as {ROLE_LABELS[user.role]}."
-    if not target:
-        raise CommandError("choose a user first")
+    target = _chosen(target)
     if trigger == IDS.set_role:
         user = set_role(target, new_role, actor=actor)
         return f"{user.username} is now {ROLE_LABELS[user.role]}."
+    if trigger == IDS.reset_password:
+        set_password(target, new_password or "", actor=actor)
+        return f"{target} has a new password and is signed out everywhere."
+    if trigger == IDS.revoke_token:
+        revoke_api_token(target, actor=actor)
+        return f"{target}'s API token is revoked: the API refuses it from now on."
     active = trigger == IDS.enable
     user = set_active(target, active, actor=actor)
     return f"{user.username} is {'enabled' if active else 'disabled'}."
 
 
+def _token_panel(username: str, token: str) -> dbc.Alert:
+    """The token, once: a read-only field to copy it from, and the warning that it is not kept."""
+    return dbc.Alert(
+        [
+            html.Strong(f"API token for {username}"),
+            html.P(
+                "Copy it now: it will not be shown again (only its hash is stored). "
+                f"Any earlier token of {username}'s no longer works.",
+                className="mb-2",
+            ),
+            dbc.InputGroup(
+                [
+                    dbc.Input(id=IDS.token_value, value=token, readonly=True),
+                    dcc.Clipboard(
+                        id=IDS.copy_token,
+                        target_id=IDS.token_value,
+                        children="Copy",
+                        copied_children="Copied",
+                        className="btn btn-outline-secondary",
+                        title="Copy the token",
+                    ),
+                ]
+            ),
+        ],
+        color="warning",
+        dismissable=True,
+    )
+
+
+def _issue_token(target) -> tuple[dbc.Alert, dbc.Alert | None]:
+    """Issue the chosen user's API token as the signed-in user: what was done, and the token."""
+    try:
+        username = _chosen(target)
+        token = issue_api_token(username, actor=current_actor())
+    except CommandError as error:
+        return status_alert(str(error), ok=False), None
+    return status_alert(f"Issued a new API token for {username}."), _token_panel(username, token)
+
+
 @callback(
-    *contents(IDS.message),
+    *contents(IDS.message, IDS.token),
     *rows(IDS.grid),
     *choices(IDS.target_user),
-    *clicks(IDS.add, IDS.set_role, IDS.disable, IDS.enable),
-    *texts(IDS.username, IDS.password, IDS.role, IDS.target_user, IDS.new_role),
+    *clicks(
+        IDS.add,
+        IDS.set_role,
+        IDS.disable,
+        IDS.enable,
+        IDS.reset_password,
+        IDS.issue_token,
+        IDS.revoke_token,
+    ),
+    *texts(IDS.username, IDS.password, IDS.role, IDS.target_user, IDS.new_role, IDS.new_password),
     prevent_initial_call=True,
 )
-def change_users(_add, _set, _disable, _enable, username, password, role, target, new_role):
-    form = (username, password, role, target, new_role)
-    message = outcome(lambda: _change(ctx.triggered_id, *form), (CommandError,))
-    return message, _rows(), _user_options()
+def change_users(
+    _add,
+    _set,
+    _disable,
+    _enable,
+    _reset,
+    _issue,
+    _revoke,
+    username,
+    password,
+    role,
+    target,
+    new_role,
+    new_password,
+):
+    """Run the clicked change; a new token is shown in its panel, every other answer clears it."""
+    if ctx.triggered_id == IDS.issue_token:
+        message, token = _issue_token(target)
+    else:
+        form = (username, password, role, target, new_role, new_password)
+        message = outcome(lambda: _change(ctx.triggered_id, *form), (CommandError,))
+        token = None
+    return message, token, _rows(), _user_options()

@@ -18,6 +18,7 @@ from db.schema import AuditLog
 from db.schema import UserSession
 from db.users import UserInfo
 from db.users import set_active
+from db.users import set_password
 from db.users import set_role
 from tests.dashapp.conftest import PASSWORD
 from tests.dashapp.conftest import username_of
@@ -176,6 +177,19 @@ def test_a_disabled_user_and_a_role_change_take_effect_at_once(app, client_for):
     assert executive.get("/").status_code == 302  # signed out: the new role needs a new sign-in
     again = client_for("executive")  # signs in as user-executive, now a planner
     assert again.get("/forecasts").status_code == 200
+
+
+def test_a_password_reset_ends_every_session_of_the_user(app, client_for):
+    laptop, phone, other = client_for("planner"), client_for("planner"), client_for("executive")
+    set_password(username_of("planner"), "a-new-password", system())
+    assert laptop.get("/").status_code == 302 and phone.get("/").status_code == 302
+    assert other.get("/").status_code == 200
+    with session_scope() as session:
+        assert session.scalars(select(UserSession.end_reason)).all().count("password_reset") == 2
+    fresh = app.server.test_client()
+    assert sign_in_client(fresh, username_of("planner"), PASSWORD).status_code != 302
+    assert sign_in_client(fresh, username_of("planner"), "a-new-password").status_code == 302
+    assert fresh.get("/forecasts").status_code == 200
 
 
 def _age_sessions(**delta) -> None:

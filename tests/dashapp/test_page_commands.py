@@ -55,6 +55,12 @@ CASES = [
         "target": "victim", "new_role": "admin"}),
     ("admin_users", "change_users", "IDS.disable", "data_scientist", lambda w: {
         "target": "victim"}),
+    ("admin_users", "change_users", "IDS.issue_token", "data_scientist", lambda w: {
+        "target": "victim"}),
+    ("admin_users", "change_users", "IDS.revoke_token", "data_scientist", lambda w: {
+        "target": "victim"}),
+    ("admin_users", "change_users", "IDS.reset_password", "data_scientist", lambda w: {
+        "target": "victim", "new_password": "long-enough-2"}),
     ("admin_targets", "change_targets", "IDS.save", "data_scientist", lambda w: {
         "scope": "total:total", "metric": "revenue", "start": "2026-09-01",
         "end": "2026-09-30", "value": "5000"}),

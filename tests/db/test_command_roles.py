@@ -47,6 +47,8 @@ MINIMUM = {
     "db.users.set_role": "admin",
     "db.users.set_active": "admin",
     "db.users.issue_api_token": "admin",
+    "db.users.revoke_api_token": "admin",
+    "db.users.set_password": "admin",
     "analytics.targets.import_targets": "admin",
     "analytics.targets.set_target": "admin",
     "analytics.targets.import_target_csv": "admin",
@@ -198,6 +200,8 @@ ARGUMENTS: dict[str, Callable[[World], dict]] = {
     "db.users.set_role": lambda w: {"username": "victim", "role": "admin"},
     "db.users.set_active": lambda w: {"username": "victim", "active": False},
     "db.users.issue_api_token": lambda w: {"username": "victim"},
+    "db.users.revoke_api_token": lambda w: {"username": "victim"},
+    "db.users.set_password": lambda w: {"username": "victim", "password": "long-enough-2"},
     "analytics.targets.import_targets": lambda w: {"frame": pd.read_csv(w.files / "targets.csv")},
     "analytics.targets.set_target": lambda w: {
         "item": TargetInput("total", "total", "revenue", "2026-09-01", "2026-09-30", "5000")
@@ -332,6 +336,7 @@ def test_a_plain_string_actor_fails_loudly_and_writes_nothing(command_world, nam
 
 POSITIVE = {
     "db.users.add_user": "user.add",
+    "db.users.set_password": "user.set_password",
     "analytics.alerts.workflow.acknowledge": "alert.acknowledge",
     "ingestion.rules.add_rule": "channel_rule.add",
     "ingestion.saved_mappings.save_mapping": "file_mapping.save",
