@@ -1,5 +1,6 @@
 """Admin › Channels (admins only): the categories and their touchpoints, the channel rules that
-send orders to each, and forms to add, rename, move, retire, restore and delete them."""
+send orders to each, and forms to add, rename, move, retire, restore and delete them (retiring
+and deleting once confirmed)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from dash import html
 from analytics.channel_move import STEPS
 from analytics.channel_move import move_touchpoint
 from analytics.errors import AnalyticsError
+from analytics.taxonomy import ChannelInfo
 from analytics.taxonomy import add_category
 from analytics.taxonomy import add_touchpoint
 from analytics.taxonomy import delete_channel
+from analytics.taxonomy import list_channels
 from analytics.taxonomy import rename_channel
 from analytics.taxonomy import restore_channel
 from analytics.taxonomy import retire_channel
@@ -23,6 +26,9 @@ from analytics.views.admin_channels import ChannelsView
 from analytics.views.admin_channels import build_admin_channels
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.confirm import confirmation_ids
+from dashapp.components.confirm import confirmation_modal
+from dashapp.components.confirm import register_confirmation
 from dashapp.components.forms import form_card
 from dashapp.components.forms import form_row
 from dashapp.components.grid import column
@@ -47,19 +53,22 @@ IDS = page_ids(
     "touchpoint_category basis add_touchpoint channel new_name rename move_to move retire "
     "restore delete",
 )
+RETIRE = confirmation_ids(IDS.retire)
+DELETE = confirmation_ids(IDS.delete)
 STATE_CHANGES = {
-    IDS.retire: (retire_channel, "retired"),
+    RETIRE.confirm: (retire_channel, "retired"),
     IDS.restore: (restore_channel, "restored"),
-    IDS.delete: (delete_channel, "deleted"),
+    DELETE.confirm: (delete_channel, "deleted"),
 }
+# The buttons that run a command (retiring and deleting: their confirmations' Confirm).
 BUTTONS = (
     IDS.add_category,
     IDS.add_touchpoint,
     IDS.rename,
     IDS.move,
-    IDS.retire,
+    RETIRE.confirm,
     IDS.restore,
-    IDS.delete,
+    DELETE.confirm,
 )
 
 # The form fields the callback reads, in order (names in IDS).
@@ -172,8 +181,43 @@ def layout(**_query) -> html.Div:
                 dashGridOptions={"rowClassRules": {"fw-bold": "params.data.kind === 'category'"}},
             ),
             _forms(view),
+            confirmation_modal(RETIRE, "Retire a channel"),
+            confirmation_modal(DELETE, "Delete a channel"),
         ]
     )
+
+
+NO_CHANNEL = "No channel is chosen: choose one in “Change a channel” first."
+
+
+def _named(channel: str | None) -> ChannelInfo | None:
+    """The chosen channel (``kind:code``); None if none is chosen or there is no such one."""
+    return {f"{c.kind}:{c.code}": c for c in list_channels()}.get(channel or "")
+
+
+def _retire_question(channel: str | None) -> str:
+    info = _named(channel)
+    if info is None:
+        return NO_CHANNEL
+    question = (
+        f"Retire {info.name} ({info.kind} {info.code})? It is hidden from pickers and new "
+        "channel rules; its history stays and Restore brings it back. The change is audited."
+    )
+    return f"{question} {retirement_note(info.code, info.kind)}".strip()
+
+
+def _delete_question(channel: str | None) -> str:
+    info = _named(channel)
+    if info is None:
+        return NO_CHANNEL
+    return (
+        f"Delete {info.name} ({info.kind} {info.code})? Only a channel nothing refers to is "
+        "deleted (one added by mistake). The deletion is audited and cannot be undone."
+    )
+
+
+register_confirmation(RETIRE, _retire_question, *texts(IDS.channel))
+register_confirmation(DELETE, _delete_question, *texts(IDS.channel))
 
 
 def _chosen(channel: str | None) -> tuple[str, str]:
@@ -210,7 +254,7 @@ def _change(trigger: str, values: dict) -> str:
     command, done = STATE_CHANGES[trigger]
     info = command(code, actor, kind=kind)
     said = f"{info.name} ({info.code}) {done}."
-    if trigger == IDS.retire:
+    if trigger == RETIRE.confirm:
         said = f"{said} {retirement_note(info.code, info.kind)}".strip()
     return said
 

@@ -12,6 +12,9 @@ from dash import html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.confirm import confirmation_ids
+from dashapp.components.confirm import confirmation_modal
+from dashapp.components.confirm import register_confirmation
 from dashapp.components.grid import column
 from dashapp.components.grid import plain_grid
 from dashapp.components.heading import page_heading
@@ -21,6 +24,7 @@ from dashapp.components.ids import contents
 from dashapp.components.ids import page_ids
 from dashapp.components.ids import rows
 from dashapp.components.ids import text_values
+from dashapp.components.ids import texts
 from dashapp.components.status import outcome
 from dashapp.components.status import status_alert
 from dashapp.pages import ADMIN
@@ -36,6 +40,7 @@ PREFIX = "admin-rejects"
 register_page(__name__, path="/admin/rejects", title="Quarantine", prefix=PREFIX, order=96, **ADMIN)
 
 IDS = page_ids(PREFIX, "grid status shown detail reason replay discard message")
+DISCARD = confirmation_ids(IDS.discard)
 ALL = "all"
 SHOWN = 200  # rejects the grid lists, newest first
 
@@ -174,12 +179,28 @@ def layout(**_query) -> html.Div:
                 getRowId="params.data.id",
             ),
             html.Div(_detail(None), id=IDS.detail, className="mt-3"),
+            confirmation_modal(DISCARD, "Discard rejects"),
         ]
     )
 
 
+def _discard_question(selected: list[dict] | None, reason: str | None) -> str:
+    if not selected:
+        return "No reject is selected: tick the rejects to discard in the grid first."
+    count = len(selected)
+    why = f" as “{reason.strip()}”" if reason and reason.strip() else ""
+    return (
+        f"Discard {count:,} selected reject{'s' if count != 1 else ''}{why}? A discarded "
+        "reject is kept (status Discarded) but can never be replayed; the discard and its "
+        "reason go to the audit log."
+    )
+
+
+register_confirmation(DISCARD, _discard_question, chosen_rows(IDS.grid, State), *texts(IDS.reason))
+
+
 def _act(trigger: str, ids: list[int], reason: str | None) -> str:
-    """Replay or discard the chosen rejects as the signed-in user; what was done."""
+    """Replay or (confirmed) discard the chosen rejects as the signed-in user; what was done."""
     actor = current_actor()
     if trigger == IDS.replay:
         result = replay(ids, actor=actor)
@@ -195,14 +216,14 @@ def _act(trigger: str, ids: list[int], reason: str | None) -> str:
     *rows(IDS.grid),
     *contents(IDS.shown),
     *text_values(IDS.status),
-    *clicks(IDS.replay, IDS.discard),
+    *clicks(IDS.replay, DISCARD.confirm),
     chosen_rows(IDS.grid, State),
-    State(IDS.reason, "value"),
+    *texts(IDS.reason),
     prevent_initial_call=True,
 )
 def act(status, _replay, _discard, selected, reason):
     message = None
-    if ctx.triggered_id in (IDS.replay, IDS.discard):
+    if ctx.triggered_id in (IDS.replay, DISCARD.confirm):
         ids = [int(row["id"]) for row in selected or []]
         message = outcome(lambda: _act(ctx.triggered_id, ids, reason), (CommandError,))
     try:

@@ -1,4 +1,5 @@
-"""Admin › Channel rules (admins only): the touchpoint rules, add / change / disable, remap."""
+"""Admin › Channel rules (admins only): the touchpoint rules, add / change / disable, and remap
+(once confirmed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from dash import html
 
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.confirm import confirmation_ids
+from dashapp.components.confirm import confirmation_modal
+from dashapp.components.confirm import register_confirmation
 from dashapp.components.forms import form_card
 from dashapp.components.forms import form_row
 from dashapp.components.forms import switch_buttons
@@ -43,6 +47,7 @@ IDS = page_ids(
     "grid version message priority source field operator value touchpoint add target save"
     " disable enable remap",
 )
+REMAP = confirmation_ids(IDS.remap)
 
 COLUMNS = [
     column("id", "Id", maxWidth=80),
@@ -74,8 +79,12 @@ def _rows() -> list[dict]:
     ]
 
 
+def _version_number(rules: list[dict]) -> int:
+    return max((r["version"] for r in rules), default=0)
+
+
 def _version(rules: list[dict]) -> str:
-    version = max((r["version"] for r in rules), default=0)
+    version = _version_number(rules)
     return (
         f"Rule set version {version}. The first active rule by priority that matches an "
         "order's raw touchpoint fields assigns its touchpoint; no match is Unassigned. "
@@ -157,8 +166,22 @@ def layout(**_query) -> html.Div:
                 ],
                 className="mt-3 g-3",
             ),
+            confirmation_modal(REMAP, "Remap past orders"),
         ]
     )
+
+
+def _remap_question() -> str:
+    return (
+        "Remap every past order with the current channel rules (rule set version "
+        f"{_version_number(_rows())})? Each order whose rules now give another touchpoint moves "
+        "there, and counts in its new channel on every page for all its history; the rollups "
+        "of the days concerned are rebuilt. The remap is audited; only changing the rules back "
+        "and remapping again undoes it."
+    )
+
+
+register_confirmation(REMAP, _remap_question)
 
 
 def _change(trigger, priority, source, field, operator, value, touchpoint, target) -> str:
@@ -167,7 +190,7 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
         operator = operator or "equals"
         rule = add_rule(priority, source, field, operator, value, touchpoint, actor=actor)
         return f"Added rule #{rule.id}; rule set version {rule.version}."
-    if trigger == IDS.remap:
+    if trigger == REMAP.confirm:
         result = remap(actor=actor)
         return (
             f"Remapped with rule set version {result.version}: {result.orders_moved:,} orders "
@@ -197,7 +220,7 @@ def _change(trigger, priority, source, field, operator, value, touchpoint, targe
     *rows(IDS.grid),
     *choices(IDS.target),
     *contents(IDS.version),
-    *clicks(IDS.add, IDS.save, IDS.disable, IDS.enable, IDS.remap),
+    *clicks(IDS.add, IDS.save, IDS.disable, IDS.enable, REMAP.confirm),
     *fields(IDS.priority),
     *texts(IDS.source, IDS.field, IDS.operator, IDS.value, IDS.touchpoint, IDS.target),
     prevent_initial_call=True,

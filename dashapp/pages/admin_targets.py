@@ -1,5 +1,5 @@
 """Admin › Targets (admins only): set one target, bulk-import targets from a CSV file, or
-delete the selected ones (audited with their values).
+delete the selected ones once confirmed (audited with their values).
 
 The guard refuses every callback of this page for other roles (ids start with
 ``admin-targets-``); the callback checks the role again before writing anything.
@@ -31,6 +31,9 @@ from analytics.targets import list_targets
 from analytics.targets import set_target
 from dashapp.access import register_page
 from dashapp.auth import current_actor
+from dashapp.components.confirm import confirmation_ids
+from dashapp.components.confirm import confirmation_modal
+from dashapp.components.confirm import register_confirmation
 from dashapp.components.filters import channel_filter_options
 from dashapp.components.forms import form_card
 from dashapp.components.forms import labelled
@@ -54,6 +57,7 @@ PREFIX = "admin-targets"
 register_page(__name__, path="/admin/targets", title="Targets", prefix=PREFIX, order=91, **ADMIN)
 
 IDS = page_ids(PREFIX, "scope metric dates value save upload message grid delete")
+DELETE = confirmation_ids(IDS.delete)
 
 CSV_HELP = (
     f"CSV header: {','.join(TARGET_COLUMNS)}. scope_type is total, category or touchpoint; "
@@ -200,11 +204,26 @@ def layout(**_query) -> html.Div:
             dbc.Button(
                 "Delete selected targets", id=IDS.delete, color="danger", outline=True, size="sm"
             ),
+            confirmation_modal(DELETE, "Delete targets"),
         ]
     )
 
 
 register_csv_export(IDS.grid)
+
+
+def _delete_question(selected: list[dict] | None) -> str:
+    if not selected:
+        return "No target is selected: tick the targets to delete in the grid first."
+    count = len(selected)
+    return (
+        f"Delete {count} selected target{'s' if count != 1 else ''}? Targets & variance and "
+        "the target alerts no longer compare against them. The audit log keeps their values, "
+        "but the deletion cannot be undone."
+    )
+
+
+register_confirmation(DELETE, _delete_question, chosen_rows(IDS.grid, State))
 
 
 def _alert(text: str, ok: bool) -> dbc.Alert:
@@ -217,7 +236,7 @@ def _alert(text: str, ok: bool) -> dbc.Alert:
     *rows(IDS.grid),
     Input(IDS.save, "n_clicks"),
     Input(IDS.upload, "contents"),
-    Input(IDS.delete, "n_clicks"),
+    Input(DELETE.confirm, "n_clicks"),
     State(IDS.upload, "filename"),
     *texts(IDS.scope, IDS.metric),
     *date_range(IDS.dates, State),
@@ -234,7 +253,7 @@ def change_targets(_save, contents, _delete, filename, scope, metric, start, end
             _kind, _, payload = contents.partition(",")
             count = import_target_csv(base64.b64decode(payload), actor)
             done = f"Imported {count} target{'s' if count != 1 else ''} from {filename}."
-        elif ctx.triggered_id == IDS.delete:
+        elif ctx.triggered_id == DELETE.confirm:
             count = delete_targets([row["id"] for row in selected or []], actor)
             done = f"Deleted {count} target{'s' if count != 1 else ''}."
         else:
@@ -256,6 +275,7 @@ def change_targets(_save, contents, _delete, filename, scope, metric, start, end
             )
     except (AnalyticsError, PermissionDenied) as exc:
         where = f"{filename}: " if ctx.triggered_id == IDS.upload and filename else ""
-        nothing = "Nothing was deleted." if ctx.triggered_id == IDS.delete else "Nothing was saved."
+        deleting = ctx.triggered_id == DELETE.confirm
+        nothing = "Nothing was deleted." if deleting else "Nothing was saved."
         return _alert(f"{nothing} {where}{exc}", ok=False), no_update
     return _alert(done, ok=True), _grid_rows()

@@ -1,7 +1,8 @@
 """Admin › Channels in a real browser: an admin adds a category and a touchpoint, sees the
 channel rules beside each touchpoint, renames, moves (the page reports what the move
-refreshed), retires and restores, and is refused deleting a channel in use — every change
-audited under the admin's name; a planner gets no link and the "no access" page."""
+refreshed), retires and restores, and is refused deleting a channel in use (retiring and deleting
+each confirmed first) — every change audited under the admin's name; a planner gets no link and
+the "no access" page."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def press(page, button: str, expected: str, outcome: str = "success") -> str:
     assert expected in " ".join(text.split()), text
     page.click(f"{MESSAGE} .btn-close")
     page.wait_for_selector(f"{MESSAGE} .alert", state="detached")
+    return text
+
+
+def ask(page, button: str, question: str) -> None:
+    """Click a button that asks first: its confirmation opens asking ``question``."""
+    page.click(f"#admin-channels-{button}")
+    asked = page.wait_for_selector(f"#admin-channels-{button}-question", timeout=30_000)
+    page.wait_for_function("(node) => node.innerText.length > 0", arg=asked, timeout=30_000)
+    assert question in " ".join(asked.inner_text().split()), asked.inner_text()
+
+
+def confirm(page, button: str, expected: str, outcome: str = "success") -> str:
+    """Confirm the open confirmation of ``button``; the page says ``expected``."""
+    text = press(page, f"{button}-confirm", expected, outcome)
+    page.wait_for_selector(f"#admin-channels-{button}-question", state="hidden")
     return text
 
 
@@ -72,12 +88,14 @@ def test_admin_edits_the_taxonomy_and_a_planner_cannot_open_it(pg_url):
         press(page, "move", "moved from travel_agents to wholesale")
         assert "Wholesale" in grid_row(page, "agent_desk")
         page.select_option("#admin-channels-channel", "touchpoint:agent_desk")
-        press(page, "retire", "(agent_desk) retired")
+        ask(page, "retire", "Retire Agents' desk (touchpoint agent_desk)?")
+        confirm(page, "retire", "(agent_desk) retired")
         assert "retired" in grid_row(page, "agent_desk")
         page.select_option("#admin-channels-channel", "touchpoint:agent_desk")
         press(page, "restore", "(agent_desk) restored")
         page.select_option("#admin-channels-channel", "touchpoint:web")
-        press(page, "delete", "'web' is in use (1 channel rules)", "danger")
+        ask(page, "delete", "Delete Web (touchpoint web)?")
+        confirm(page, "delete", "'web' is in use (1 channel rules)", "danger")
         screenshot(page, "admin-channels")
 
     found = {c.code: c for c in list_channels()}

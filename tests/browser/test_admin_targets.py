@@ -1,5 +1,6 @@
 """Admin › Targets in a browser: an admin imports a target CSV, sees a bad one refused with its
-line named, and deletes a target (each change audited)."""
+line named, and deletes a target once confirmed, a cancelled deletion changing nothing (each
+change audited)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from db.users import ensure_demo_users
 from tests.browser import browser_page
 from tests.browser import screenshot
 from tests.browser import served_app
+from tests.browser import settle
 from tests.browser import sign_in
 from tests.pages.target_csvs import BAD
 from tests.pages.target_csvs import GOOD
@@ -44,7 +46,20 @@ def test_admin_imports_a_target_csv_and_sees_a_bad_one_refused(pg_url, tmp_path)
         rows = "#admin-targets-grid .ag-center-cols-container .ag-row"
         row = page.locator(rows, has_text="Margin")
         row.locator(".ag-selection-checkbox input").check()
+        question = "#admin-targets-delete-question"
         page.click("#admin-targets-delete")
+        page.wait_for_selector(f"{question} >> text=Delete 1 selected target?", timeout=30_000)
+        assert "cannot be undone" in page.inner_text(question)
+        screenshot(page, "admin-targets-delete-confirmation")
+        page.click("#admin-targets-delete-cancel")
+        page.wait_for_selector(question, state="hidden", timeout=30_000)
+        settle(page)
+        assert page.locator(rows).count() == 3 and row_count(Target) == 3
+        assert "Deleted" not in page.inner_text("#admin-targets-message")
+        page.click("#admin-targets-delete")
+        page.wait_for_selector(f"{question} >> text=Delete 1 selected target?", timeout=30_000)
+        page.click("#admin-targets-delete-confirm")
+        page.wait_for_selector(question, state="hidden", timeout=30_000)
         page.wait_for_selector("#admin-targets-alert >> text=Deleted 1 target.", timeout=30_000)
         page.wait_for_function(
             f"() => document.querySelectorAll({rows!r}).length === 2", timeout=30_000

@@ -66,7 +66,7 @@ CASES = [
         "end": "2026-09-30", "value": "5000"}),
     ("admin_targets", "change_targets", "IDS.upload", "data_scientist", lambda w: {
         "contents": CSV_UPLOAD, "filename": "targets.csv"}),
-    ("admin_targets", "change_targets", "IDS.delete", "data_scientist", lambda w: {
+    ("admin_targets", "change_targets", "DELETE.confirm", "data_scientist", lambda w: {
         "selected": [{"id": w.target_id}]}),
     ("admin_alert_rules", "change_rules", "IDS.create", "data_scientist", lambda w: {
         "name": "web revenue floor", "kind": "threshold", "metric": "revenue",
@@ -80,10 +80,10 @@ CASES = [
         "priority": 99, "target": w.channel_rule_id}),
     ("admin_rules", "change_rules", "IDS.disable", "data_scientist", lambda w: {
         "target": w.channel_rule_id}),
-    ("admin_rules", "change_rules", "IDS.remap", "data_scientist", lambda w: {}),
+    ("admin_rules", "change_rules", "REMAP.confirm", "data_scientist", lambda w: {}),
     ("admin_rejects", "act", "IDS.replay", "data_scientist", lambda w: {
         "selected": [{"id": w.reject_id}]}),
-    ("admin_rejects", "act", "IDS.discard", "data_scientist", lambda w: {
+    ("admin_rejects", "act", "DISCARD.confirm", "data_scientist", lambda w: {
         "selected": [{"id": w.reject_id}], "reason": "sent again"}),
     ("admin_sources", "act", "IDS.sync", "data_scientist", lambda w: {"target": "shop"}),
     ("admin_upload", "save", "IDS.save", "data_scientist", lambda w: {

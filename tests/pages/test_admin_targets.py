@@ -78,7 +78,7 @@ def _callback_payload() -> dict:
         "inputs": [
             {"id": "admin-targets-save", "property": "n_clicks", "value": 1},
             {"id": "admin-targets-upload", "property": "contents", "value": None},
-            {"id": "admin-targets-delete", "property": "n_clicks", "value": None},
+            {"id": "admin-targets-delete-confirm", "property": "n_clicks", "value": None},
         ],
         "state": [
             {"id": "admin-targets-upload", "property": "filename", "value": None},

@@ -91,7 +91,7 @@ def test_rules_page_adds_a_rule_as_the_signed_in_admin(app):
     value = lambda i, v: {"id": f"admin-rules-{i}", "property": "value", "value": v}  # noqa: E731
     clicks = [
         {"id": f"admin-rules-{b}", "property": "n_clicks", "value": 1 if b == "add" else None}
-        for b in ("add", "save", "disable", "enable", "remap")
+        for b in ("add", "save", "disable", "enable", "remap-confirm")
     ]
     answer = _post(
         client,
@@ -128,7 +128,7 @@ def test_rejects_page_discards_the_selected_reject(app):
     inputs = [
         {"id": "admin-rejects-status", "property": "value", "value": "quarantined"},
         {"id": "admin-rejects-replay", "property": "n_clicks", "value": None},
-        {"id": "admin-rejects-discard", "property": "n_clicks", "value": 1},
+        {"id": "admin-rejects-discard-confirm", "property": "n_clicks", "value": 1},
     ]
     state = [
         {"id": "admin-rejects-grid", "property": "selectedRows", "value": [{"id": target.id}]},
@@ -140,7 +140,7 @@ def test_rejects_page_discards_the_selected_reject(app):
         "admin-rejects-message.children",
         inputs,
         state,
-        "admin-rejects-discard.n_clicks",
+        "admin-rejects-discard-confirm.n_clicks",
     )
     assert "Discarded 1" in json.dumps(answer["admin-rejects-message"])
     assert [row["record"] for row in answer["admin-rejects-grid"]["rowData"]] == ["4"]

@@ -132,7 +132,7 @@ def test_the_quarantine_page_says_how_many_it_leaves_out(ingest_db):
             "inputs": [
                 {"id": "admin-rejects-status", "property": "value", "value": "quarantined"},
                 {"id": "admin-rejects-replay", "property": "n_clicks", "value": None},
-                {"id": "admin-rejects-discard", "property": "n_clicks", "value": None},
+                {"id": "admin-rejects-discard-confirm", "property": "n_clicks", "value": None},
             ],
             "state": [
                 {"id": "admin-rejects-grid", "property": "selectedRows", "value": None},
