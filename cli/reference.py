@@ -12,6 +12,7 @@ from cli.common import ACTOR
 from cli.common import console
 from cli.common import failing_on
 from ingestion.errors import IngestionError
+from ingestion.reference_files import describe_rates
 from ingestion.reference_files import load_rates_file
 from ingestion.reference_files import load_region_file
 
@@ -33,10 +34,7 @@ def reference_load_fx(
     or ECB-style Date,USD,JPY,… columns. Orders take the latest rate on or before their day."""
     with failing_on(IngestionError):
         rates = load_rates_file(path, ACTOR, inverse)
-    console.print(
-        f"{len(rates):,} rates for {escape(', '.join(sorted(rates['currency'].unique())))} "
-        f"from {min(rates['day'])} to {max(rates['day'])}."
-    )
+    console.print(f"{escape(describe_rates(rates))}.")
 
 
 @app.command("load-regions")

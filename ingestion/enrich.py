@@ -20,6 +20,7 @@ Everything is vectorised over the batch (merges, ``merge_asof``): this runs on e
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,9 @@ from ingestion.reference import Lookups
 
 MAX_RATE_AGE = dt.timedelta(days=7)
 ANY_SOURCE = "*"
+NO_RATE = "no exchange rate for "
+# The currency and the day of a reject's reason (a file row's reason starts with its line).
+NO_RATE_REASON = re.compile(rf"{NO_RATE}([A-Z]{{3}}) on or before (\d{{4}}-\d{{2}}-\d{{2}})")
 
 
 # --- exchange rates ---------------------------------------------------------------------
@@ -98,7 +102,7 @@ def rates_on(conn: Connection, currency: pd.Series, day: pd.Series) -> pd.Series
 
 def no_rate_reason(currency: str, day: pd.Timestamp) -> str:
     return (
-        f"no exchange rate for {currency} on or before {day.date().isoformat()} "
+        f"{NO_RATE}{currency} on or before {day.date().isoformat()} "
         f"(within {MAX_RATE_AGE.days} days)"
     )
 

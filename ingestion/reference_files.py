@@ -26,6 +26,7 @@ from db import audit
 from db.currencies import ISO_4217_CODES
 from db.engine import get_engine
 from db.roles import Actor
+from db.schema import ExchangeRate
 from db.schema import Rate
 from db.schema import Region
 from db.schema import RegionMapping
@@ -48,9 +49,11 @@ REGION_MAPPING_WIDTHS = {
 }
 
 
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _rows(path: Path, data: bytes | None = None) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the numbered non-empty rows of the file ``path``, or of ``data`` (its
+    bytes, already at hand: ``path`` then only names it)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = (path.read_bytes() if data is None else data).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise IngestionError(f"cannot read {path}: {exc}") from None
     records = list(csv.reader(io.StringIO(text)))
@@ -145,10 +148,11 @@ def _wide_rates(header: list[str], rows, inverse: bool) -> tuple[list, list[str]
     return out, errors
 
 
-def read_rates(path: str | Path, inverse: bool = False) -> pd.DataFrame:
-    """Exchange rates from a long or ECB-style wide CSV: ``day``, ``currency``, ``rate``."""
+def read_rates(path: str | Path, inverse: bool = False, data: bytes | None = None) -> pd.DataFrame:
+    """Exchange rates from a long or ECB-style wide CSV: ``day``, ``currency``, ``rate``
+    (``data``: the file's bytes, when they are at hand already)."""
     path = Path(path)
-    header, rows = _rows(path)
+    header, rows = _rows(path, data)
     wide = header[0].lower() in DAY_COLUMNS and "currency" not in {h.lower() for h in header}
     rates, errors = (_wide_rates if wide else _long_rates)(header, rows, inverse)
     seen: dict[tuple[dt.date, str], int] = {}
@@ -211,20 +215,35 @@ def _raise(path: Path, errors: list[str]) -> None:
     raise IngestionError(f"{path.name}: " + "\n".join(errors[:MAX_ERRORS]) + more)
 
 
+def describe_rates(rates: pd.DataFrame) -> str:
+    """What a rate file held: "3 rates for EUR, JPY from 2026-01-01 to 2026-01-02"."""
+    return (
+        f"{len(rates):,} rates for {', '.join(sorted(rates['currency'].unique()))} "
+        f"from {min(rates['day'])} to {max(rates['day'])}"
+    )
+
+
 def load_rates_file(
-    path: str | Path, actor: Actor, inverse: bool = False, engine: Engine | None = None
+    path: str | Path,
+    actor: Actor,
+    inverse: bool = False,
+    engine: Engine | None = None,
+    data: bytes | None = None,
 ) -> pd.DataFrame:
-    """Read and store an exchange-rate file (admins only, audited); returns the rates written."""
+    """Read and store an exchange-rate file (admins only, audited): the file ``path``, or
+    ``data``, its bytes (an upload; ``path`` is then only its name). Returns the rates written;
+    a file with any wrong row writes nothing."""
     actor.require("admin", "load exchange rates")
-    rates = read_rates(path, inverse)
+    rates = read_rates(path, inverse, data)
+    name = Path(path).name[: ExchangeRate.__table__.c.source.type.length]
     with (engine or get_engine()).begin() as conn:
-        upsert_rates(conn, rates, source=Path(path).name[:80])
+        upsert_rates(conn, rates, source=name)
         audit.record(
             conn,
             actor.name,
             "reference.load_fx",
             "exchange_rate",
-            Path(path).name,
+            name,
             None,
             {
                 "rows": len(rates),

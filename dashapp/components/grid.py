@@ -30,6 +30,7 @@ _FORMATS = {
     "number": ",.0f",
     "decimal": ",.2f",
     "precise": ",.4~f",
+    "rate": ".6~g",
     "pvalue": ".3g",
 }
 _SIGNED = {"pct_points", "signed"}

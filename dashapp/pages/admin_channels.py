@@ -45,7 +45,7 @@ from dashapp.pages import ADMIN
 from db.errors import CommandError
 
 PREFIX = "admin-channels"
-register_page(__name__, path="/admin/channels", title="Channels", prefix=PREFIX, order=97, **ADMIN)
+register_page(__name__, path="/admin/channels", title="Channels", prefix=PREFIX, order=99, **ADMIN)
 
 IDS = page_ids(
     PREFIX,

@@ -37,7 +37,7 @@ from ingestion.quarantine import list_rejects
 from ingestion.quarantine import replay
 
 PREFIX = "admin-rejects"
-register_page(__name__, path="/admin/rejects", title="Quarantine", prefix=PREFIX, order=96, **ADMIN)
+register_page(__name__, path="/admin/rejects", title="Quarantine", prefix=PREFIX, order=98, **ADMIN)
 
 IDS = page_ids(PREFIX, "grid status shown detail reason replay discard message")
 DISCARD = confirmation_ids(IDS.discard)

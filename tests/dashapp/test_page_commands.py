@@ -41,6 +41,9 @@ STORED_POSITIONS = {
 }
 CSV_UPLOAD = "data:text/csv;base64," + base64.b64encode(TARGET_CSV.encode()).decode()
 VISITS_UPLOAD = "data:text/csv;base64," + base64.b64encode(b"day,visits\n2026-06-01,9\n").decode()
+RATES_UPLOAD = (
+    "data:text/csv;base64," + base64.b64encode(b"day,currency,rate\n2026-06-01,EUR,1\n").decode()
+)
 VISITS_MAPPING = (
     "kind: traffic\nfields:\n  day: {column: day, type: date}\n"
     "  touchpoint_code: {value: web}\n  sessions: {column: visits, type: int}\n"
@@ -95,6 +98,8 @@ CASES = [
     ("admin_upload", "load", "IDS.load", "data_scientist", lambda w: {
         "contents": VISITS_UPLOAD, "name": "visits.csv", "text": VISITS_MAPPING,
         "source": "counter"}),
+    ("admin_exchange_rates", "load_rates", "IDS.upload", "data_scientist", lambda w: {
+        "upload": RATES_UPLOAD, "filename": "rates.csv"}),
     ("admin_reports", "save_schedule", "IDS.save", "data_scientist", lambda w: {
         "weekday": 0, "hour": 7, "recipients": "ceo@example.com", "enabled": True}),
     ("inventory", "apply", "IDS.apply", "executive", lambda w: {"stored": STORED_POSITIONS}),
