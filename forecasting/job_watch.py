@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from db.jobs import get_queue
+from db.jobs import has_worker
 from db.jobs import redis_connection
 from db.settings import get_settings
 from forecasting import store
@@ -63,9 +63,7 @@ def unserved_jobs(queue: str = QUEUE, url: str | None = None) -> list[int]:
     waiting = active[(active["status"] == "queued") & active["rq_job_id"].notna()]
     if waiting.empty:
         return []
-    from rq import Worker
-
-    if Worker.all(queue=get_queue(queue)):
+    if has_worker(queue):
         return []
     return sorted(int(job_id) for job_id in waiting["id"])
 

@@ -73,11 +73,6 @@ def last_complete_month(period: Period) -> Period | None:
     return Period(start, end) if start >= period.start else None
 
 
-def _month_before(month: Period) -> Period:
-    end = month.start - dt.timedelta(days=1)
-    return Period(end.replace(day=1), end)
-
-
 def month_changes(totals: dict[str, pd.DataFrame], level: str, metrics) -> pd.DataFrame:
     """mom / yoy in percent, indexed by (channel, metric), sum over sum per month.
 
@@ -107,9 +102,8 @@ def month_changes(totals: dict[str, pd.DataFrame], level: str, metrics) -> pd.Da
 
 
 def _compared(month: Period) -> tuple[Period, Period, Period]:
-    """The month, the month before and the same month a year earlier."""
-    year_before = month.last_year()
-    return month, _month_before(month), Period(year_before.start, _month_end(year_before.start))
+    """The month, the month before and the same month a year earlier (whole months each)."""
+    return month, month.prior(), month.last_year()
 
 
 def _month_values(totals: pd.DataFrame, level: str, metrics) -> tuple[np.ndarray, np.ndarray]:
@@ -120,11 +114,6 @@ def _month_values(totals: pd.DataFrame, level: str, metrics) -> tuple[np.ndarray
         [METRICS[name].value(totals).to_numpy(dtype="float64") for name in metrics]
     )
     return totals[level].to_numpy()[active], values[active]
-
-
-def _month_end(start: dt.date) -> dt.date:
-    following = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
 
 
 def _weekly_sums(sums: pd.DataFrame, level: str) -> pd.DataFrame:

@@ -69,6 +69,17 @@ def _user_options() -> list[dict]:
     return [{"label": u.username, "value": u.username} for u in list_users()]
 
 
+def _password_input(component_id: str, placeholder: str) -> dbc.Input:
+    """A password field the browser does not fill with the admin's own saved password."""
+    return dbc.Input(
+        id=component_id,
+        type="password",
+        placeholder=placeholder,
+        autoComplete="new-password",
+        className="mb-2",
+    )
+
+
 def layout(**_query) -> html.Div:
     return html.Div(
         [
@@ -100,13 +111,7 @@ def layout(**_query) -> html.Div:
                             ),
                             *labelled(
                                 "Password",
-                                dbc.Input(
-                                    id=IDS.password,
-                                    type="password",
-                                    placeholder="password (8+ characters)",
-                                    autoComplete="new-password",
-                                    className="mb-2",
-                                ),
+                                _password_input(IDS.password, "password (8+ characters)"),
                             ),
                             *labelled("Role", _role_select(IDS.role)),
                             dbc.Button("Add user", id=IDS.add, color="primary"),
@@ -130,13 +135,7 @@ def layout(**_query) -> html.Div:
                             ),
                             *labelled(
                                 "New password",
-                                dbc.Input(
-                                    id=IDS.new_password,
-                                    type="password",
-                                    placeholder="new password (8+ characters)",
-                                    autoComplete="new-password",
-                                    className="mb-2",
-                                ),
+                                _password_input(IDS.new_password, "new password (8+ characters)"),
                                 label_class="d-block mt-3",
                             ),
                             dbc.Button(
